@@ -1,0 +1,160 @@
+"""Every knob of the bot, read from the environment and `.env` (pydantic-settings).
+
+A bad value stops the bot at start with one line that names the setting.
+Secrets are SecretStr: their repr and str show `**********`.
+"""
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as _SourceError
+
+
+class SettingsError(Exception):
+    """One line a person can act on: which setting is wrong and why."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    # Which processing backend runs the clips.
+    backend: Literal["local", "nemo"] = "local"
+    data_dir: Path = Path("./data")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    # Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_local_mode: bool = False
+    telegram_share_chat_id: str | None = None
+
+    # Discord
+    discord_bot_token: SecretStr | None = None
+    discord_share_channel_id: int | None = None
+    discord_api_url: str | None = None       # tests point discord.py's REST client at a fake server
+
+    # NemoVideo cloud backend
+    nemo_api_url: str = "https://mega-api-prod.nemovideo.ai"
+    nemo_token: SecretStr | None = None
+    nemo_skill_source: str = "best-shorts"
+    nemo_skill_version: str = "1.0.0"
+    nemo_skill_platform: Literal["clawhub", "cursor", "unknown"] = "unknown"
+    nemo_poll_interval_s: float = Field(30.0, gt=0)
+    nemo_retry_after_s: float = Field(30.0, ge=0)
+
+    # Local engine
+    whisper_model: str = "tiny.en"
+    whisper_device: Literal["cpu", "cuda", "auto"] = "cpu"
+    whisper_compute_type: str = "int8"
+    x264_preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow"
+    ] = "veryfast"
+    x264_crf: int = Field(23, ge=0, le=51)
+    render_timeout_s: float = Field(900.0, gt=0)
+
+    # Limits and jobs
+    max_upload_mb: int = Field(500, gt=0)
+    render_concurrency: int = Field(1, ge=1, le=16)
+    job_max_attempts: int = Field(3, ge=1)
+    starting_credits: int = Field(100, ge=0)
+    admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)  # comma-separated
+    allow_private_urls: bool = False          # let links to loopback/private hosts through (tests only)
+
+    # Signed download links
+    public_base_url: str | None = None
+    http_port: int = Field(8080, ge=1, le=65535)
+    link_secret: SecretStr | None = None
+    link_ttl_hours: float = Field(24.0, gt=0)
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_admin_ids(cls, value):
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [str(value)]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value):
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("public_base_url", "telegram_share_chat_id", "discord_api_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return None if value == "" else value
+
+    @field_validator("telegram_bot_token", "discord_bot_token", "nemo_token", "link_secret", mode="before")
+    @classmethod
+    def _empty_secret_is_none(cls, value):
+        return None if value == "" else value
+
+    @field_validator("discord_share_channel_id", mode="before")
+    @classmethod
+    def _empty_int_is_none(cls, value):
+        return None if value == "" else value
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "shortsbot.sqlite3"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.data_dir / "out"
+
+    @cached_property
+    def link_key(self) -> bytes:
+        """The HMAC key for signed links; a random one per process when none is set."""
+        if self.link_secret is not None:
+            return self.link_secret.get_secret_value().encode()
+        return secrets.token_bytes(32)
+
+    def engine_config(self):
+        from engine.models import EngineConfig
+
+        return EngineConfig(
+            cache_dir=self.cache_dir,
+            whisper_model=self.whisper_model,
+            whisper_device=self.whisper_device,
+            whisper_compute_type=self.whisper_compute_type,
+            max_upload_mb=self.max_upload_mb,
+            x264_preset=self.x264_preset,
+            x264_crf=self.x264_crf,
+            render_timeout_s=self.render_timeout_s,
+        )
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment and .env; a bad value raises SettingsError with one line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first.get("loc") else ""
+        shown = "" if field in _SECRET_FIELDS else f" (got {first.get('input')!r})"
+        raise SettingsError(f"Setting {field.upper() or 'unknown'} is invalid: {first['msg']}{shown}.") from None
+    except _SourceError as exc:
+        raise SettingsError(f"A setting could not be read: {exc}.") from None
+
+
+_SECRET_FIELDS = {"telegram_bot_token", "discord_bot_token", "nemo_token", "link_secret"}

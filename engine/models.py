@@ -1,0 +1,258 @@
+"""The engine's data model: plain dataclasses passed between the stages.
+
+Every stage takes and returns these; none of them knows about bots, chats or SQL.
+Times are seconds in the source video unless a name says otherwise.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+# A progress callback gets a fraction 0.0-1.0 of the current stage and a short label.
+ProgressCallback = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """The knobs the engine needs, filled from bot.settings by its callers."""
+
+    cache_dir: Path
+    whisper_model: str = "tiny.en"          # a directory, or a name resolved by engine.transcribe
+    whisper_device: str = "cpu"
+    whisper_compute_type: str = "int8"
+    max_upload_mb: int = 500
+    x264_preset: str = "veryfast"
+    x264_crf: int = 23
+    render_timeout_s: float = 900.0
+    threads: int = 0                         # 0: let ffmpeg / ctranslate2 decide
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: Path
+    kind: str                                # "video" | "audio" | "image"
+    container: str                           # ffprobe format_name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+    extension: str                           # lower-case, without dot, e.g. "mp4"
+    duration: float
+    size_bytes: int
+    has_video: bool
+    has_audio: bool
+    video_codec: str | None = None
+    width: int = 0                           # coded size, before rotation
+    height: int = 0
+    fps: float = 0.0
+    variable_fps: bool = False
+    rotation: int = 0                        # degrees clockwise the player turns the picture: 0/90/180/270
+    audio_codec: str | None = None
+    audio_channels: int = 0
+    audio_rate: int = 0
+
+    @property
+    def display_width(self) -> int:
+        return self.height if self.rotation in (90, 270) else self.width
+
+    @property
+    def display_height(self) -> int:
+        return self.width if self.rotation in (90, 270) else self.height
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["path"] = str(self.path)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "MediaInfo":
+        return cls(**{**d, "path": Path(d["path"])})
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    text: str                                # as Whisper gives it, usually with a leading space
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    language: str
+    duration: float
+    segments: tuple[Segment, ...] = ()
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for s in self.segments for w in s.words]
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments).strip()
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: float                             # its first word's start
+    end: float                               # its last word's end
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class Signals:
+    hop: float                               # seconds per loudness frame (0.5)
+    loudness_db: np.ndarray                  # one value per hop, dBFS
+    bursts: tuple[tuple[float, float], ...]  # (start, end) of loud stretches that stand out from their surroundings
+    scene_cuts: tuple[float, ...]            # times of hard cuts
+    speech_rate: np.ndarray                  # words per second per hop (0 where silent)
+
+
+@dataclass
+class ClipRequest:
+    """What the user asked for, parsed from free text by engine.instructions."""
+
+    length: float | None = None              # target seconds per clip; None: 30-60 s
+    min_length: float = 30.0
+    max_length: float = 60.0
+    count: int | None = None                 # None: 3 (separate clips)
+    aspect: str = "9:16"                     # "9:16" | "1:1" | "4:5" | "16:9"
+    resolution: int = 1080                   # the short side in pixels
+    captions: bool = True
+    caption_style: str = "bold"              # "bold" | "boxed" | "karaoke"
+    reel: bool = False                       # one compiled highlight reel instead of separate clips
+    reel_length: float | None = None         # total seconds of a reel
+    range_start: float | None = None
+    range_end: float | None = None
+    topic: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ClipRequest":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+@dataclass
+class Moment:
+    """A chosen stretch of the source (or, for a reel, several) with its score and why."""
+
+    rank: int
+    start: float
+    end: float
+    score: float                             # 0-100
+    scores: dict[str, float] = field(default_factory=dict)  # hook, energy, emotion, self_contained, payoff, topic
+    reasons: list[str] = field(default_factory=list)
+    title: str = ""
+    hashtags: list[str] = field(default_factory=list)
+    text: str = ""
+    segments: list[tuple[float, float]] = field(default_factory=list)  # a reel's pieces; empty for a single clip
+
+    @property
+    def duration(self) -> float:
+        if self.segments:
+            return sum(e - s for s, e in self.segments)
+        return self.end - self.start
+
+
+@dataclass
+class RenderSpec:
+    """Everything the renderer needs for one output file."""
+
+    media: MediaInfo
+    segments: list[tuple[float, float]]      # source ranges, joined with short crossfades when more than one
+    aspect: str = "9:16"
+    resolution: int = 1080
+    captions: bool = True
+    caption_style: str = "bold"
+    words: list[Word] = field(default_factory=list)   # source-time words; the renderer keeps those inside segments
+    title: str | None = None                 # optional title overlay for the first seconds
+    music: Path | None = None                # optional background music, mixed under the speech
+    music_volume: float = 0.3
+    scene_cuts: list[float] = field(default_factory=list)
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class RenderedClip:
+    path: Path
+    thumbnail: Path
+    width: int
+    height: int
+    duration: float
+    size_bytes: int
+
+
+@dataclass
+class ClipSet:
+    source: Path
+    duration: float
+    request: ClipRequest
+    moments: list[Moment]
+    files: dict[int, RenderedClip] = field(default_factory=dict)   # rank -> rendered file
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json_dict(self) -> dict:
+        """The documented clips.json shape."""
+        clips = []
+        for m in sorted(self.moments, key=lambda m: m.rank):
+            rendered = self.files.get(m.rank)
+            clips.append({
+                "rank": m.rank,
+                "start": round(m.start, 3),
+                "end": round(m.end, 3),
+                "score": round(m.score, 1),
+                "scores": {k: round(v, 1) for k, v in m.scores.items()},
+                "reasons": m.reasons,
+                "title": m.title,
+                "hashtags": m.hashtags,
+                "text": m.text,
+                "segments": [[round(s, 3), round(e, 3)] for s, e in m.segments] or None,
+                "file": rendered.path.name if rendered else None,
+                "thumbnail": rendered.thumbnail.name if rendered else None,
+            })
+        return {
+            "source": str(self.source),
+            "duration": round(self.duration, 3),
+            "request": self.request.to_dict(),
+            "clips": clips,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+
+class EngineError(Exception):
+    """A problem with the input that a person can fix; str(e) is a sentence for them."""
+
+
+class UnsupportedMedia(EngineError):
+    pass
+
+
+class MediaTooLarge(EngineError):
+    pass
+
+
+class BrokenMedia(EngineError):
+    pass
+
+
+class ModelUnavailable(EngineError):
+    """The speech model named by WHISPER_MODEL cannot be loaded from this machine (no download is tried)."""
+
+
+class Cancelled(Exception):
+    """Raised when a cancel event was set; partial outputs have been removed."""
+
+
+class RenderFailed(Exception):
+    pass

@@ -1,0 +1,67 @@
+"""The deployment files: docker-compose.yml (no Docker engine here, so parsed), the console script, the Makefile."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_the_bot_and_a_local_bot_api_server(compose):
+    assert set(compose["services"]) == {"bot", "telegram-bot-api"}
+    bot, api = compose["services"]["bot"], compose["services"]["telegram-bot-api"]
+    assert bot["build"] == "."
+    assert api["image"].startswith("aiogram/telegram-bot-api")
+    assert api["environment"]["TELEGRAM_LOCAL"] in ("1", 1, True, "true")
+    for service in (bot, api):
+        assert service["env_file"] == ".env"
+        assert service["restart"] in ("unless-stopped", "always")
+        assert service["healthcheck"]["test"]
+
+
+def test_the_bot_api_data_volume_is_shared_at_the_same_path(compose):
+    def mounts(service):
+        return dict(v.split(":", 1) for v in compose["services"][service]["volumes"])
+
+    bot, api = mounts("bot"), mounts("telegram-bot-api")
+    shared = set(bot) & set(api)
+    assert shared, "the two services share no volume"
+    for volume in shared:
+        assert bot[volume] == api[volume], "local-mode file paths differ between the containers"
+        assert volume in compose["volumes"]
+    assert any(path == "/data" for path in bot.values()), "DATA_DIR has no volume"
+
+
+def test_the_bot_healthcheck_hits_the_link_servers_health_route(compose):
+    assert "/healthz" in " ".join(compose["services"]["bot"]["healthcheck"]["test"])
+    assert compose["services"]["bot"]["environment"]["TELEGRAM_LOCAL_MODE"] == "true"
+
+
+def test_dockerfile_installs_ffmpeg_on_python_311():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert dockerfile.startswith("FROM python:3.11-slim")
+    assert "ffmpeg" in dockerfile and "shortsbot" in dockerfile
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed")
+def test_docker_compose_config_validates(tmp_path):
+    (tmp_path / ".env").write_text("")
+    result = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "--project-directory",
+                             str(tmp_path), "config", "-q"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_console_script_lists_the_subcommands():
+    script = Path(sys.executable).parent / "shortsbot"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("run", "chat", "clip"):
+        assert command in result.stdout

@@ -1,0 +1,149 @@
+"""Test media made on the spot with espeak-ng, numpy and ffmpeg's lavfi sources.
+
+A "talk" is a list of sentences spoken one after another with pauses; because each
+sentence is synthesised alone, its start and end in the result are known exactly.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 22050
+SHARED_MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+
+
+def run(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def speak(text: str, path: Path, voice: str = "en-us", speed: int = 165, pitch: int = 50) -> Path:
+    """espeak-ng text -> 22.05 kHz mono WAV."""
+    run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(path), text])
+    return path
+
+
+def read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path)) as w:
+        assert w.getnchannels() == 1 and w.getsampwidth() == 2
+        frames = w.readframes(w.getnframes())
+        rate = w.getframerate()
+    samples = np.frombuffer(frames, dtype=np.int16).astype(np.float32) / 32768.0
+    if rate != SAMPLE_RATE:
+        idx = np.linspace(0, len(samples) - 1, int(len(samples) * SAMPLE_RATE / rate))
+        samples = np.interp(idx, np.arange(len(samples)), samples).astype(np.float32)
+    return samples
+
+
+def write_wav(samples: np.ndarray, path: Path, rate: int = SAMPLE_RATE) -> Path:
+    clipped = np.clip(samples, -1.0, 1.0)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((clipped * 32767).astype(np.int16).tobytes())
+    return path
+
+
+def noise_burst(seconds: float, level: float = 0.5, seed: int = 0) -> np.ndarray:
+    """Applause-like: dense random clicks over noise, with a soft attack and decay."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SAMPLE_RATE)
+    noise = rng.normal(0, 1, n).astype(np.float32)
+    clicks = (rng.random(n) < 0.02).astype(np.float32) * rng.normal(0, 3, n).astype(np.float32)
+    envelope = np.minimum(1.0, np.minimum(np.arange(n), np.arange(n)[::-1]) / (0.15 * SAMPLE_RATE))
+    signal = (noise * 0.5 + clicks) * envelope
+    return (signal / (np.max(np.abs(signal)) + 1e-9) * level).astype(np.float32)
+
+
+def tone(seconds: float, freq: float = 220.0, level: float = 0.3) -> np.ndarray:
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    return (np.sin(2 * np.pi * freq * t) * level).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One element of a made-up talk: a sentence to speak, or a sound."""
+
+    text: str = ""
+    sound: np.ndarray | None = None
+    gain: float = 1.0
+    pause_after: float = 0.6
+    voice: str = "en-us"
+
+
+@dataclass(frozen=True)
+class Placed:
+    text: str
+    start: float
+    end: float
+    is_speech: bool
+
+
+def build_talk_audio(pieces: list[Piece], workdir: Path, lead_in: float = 0.5) -> tuple[np.ndarray, list[Placed]]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    parts: list[np.ndarray] = [np.zeros(int(lead_in * SAMPLE_RATE), np.float32)]
+    placed: list[Placed] = []
+    cursor = lead_in
+    for i, piece in enumerate(pieces):
+        if piece.text:
+            audio = read_wav(speak(piece.text, workdir / f"piece-{i}.wav", voice=piece.voice))
+            audio = _trim_silence(audio)
+        else:
+            audio = piece.sound if piece.sound is not None else np.zeros(0, np.float32)
+        audio = np.clip(audio * piece.gain, -1, 1).astype(np.float32)
+        seconds = len(audio) / SAMPLE_RATE
+        placed.append(Placed(piece.text, cursor, cursor + seconds, bool(piece.text)))
+        parts.append(audio)
+        parts.append(np.zeros(int(piece.pause_after * SAMPLE_RATE), np.float32))
+        cursor += seconds + int(piece.pause_after * SAMPLE_RATE) / SAMPLE_RATE
+    return np.concatenate(parts), placed
+
+
+def _trim_silence(audio: np.ndarray, threshold: float = 0.01) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(audio) > threshold)
+    if len(loud) == 0:
+        return audio
+    return audio[loud[0]: loud[-1] + 1]
+
+
+def make_video(path: Path, audio_wav: Path | None, duration: float, size: str = "640x360", fps: int = 25,
+               source: str = "testsrc2", extra: list[str] | None = None) -> Path:
+    """A lavfi picture (testsrc2 by default) with the given audio, H.264 + AAC."""
+    cmd = ["ffmpeg", "-y", "-loglevel", "error", "-f", "lavfi", "-i", f"{source}=size={size}:rate={fps}:duration={duration}"]
+    if audio_wav is not None:
+        cmd += ["-i", str(audio_wav), "-map", "0:v", "-map", "1:a", "-c:a", "aac", "-b:a", "96k", "-shortest"]
+    cmd += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", *(extra or []), str(path)]
+    run(cmd)
+    return path
+
+
+def make_talk_video(path: Path, pieces: list[Piece], size: str = "640x360", fps: int = 25) -> tuple[Path, list[Placed]]:
+    """A made-up talk: espeak-ng sentences and sounds over a lavfi picture. Returns the file and where each piece is."""
+    audio, placed = build_talk_audio(pieces, path.parent / (path.stem + "-pieces"))
+    wav = write_wav(audio, path.with_suffix(".wav"))
+    make_video(path, wav, duration=len(audio) / SAMPLE_RATE, size=size, fps=fps)
+    (path.with_suffix(".json")).write_text(json.dumps([p.__dict__ for p in placed]))
+    return path, placed
+
+
+DEFAULT_TALK = [
+    "Welcome to the show. Today we talk about building a small business from nothing.",
+    "I started with three hundred dollars and a laptop.",
+    "The first year was slow, and most days nobody bought anything.",
+    "Then we changed one thing about our pricing.",
+    "Do you know what happened next? Sales tripled in a single month!",
+    "That is the lesson. Charge for the value you create, not for your time.",
+    "Our second topic is hiring the first employee.",
+    "Hire slowly, and look for people who finish what they start.",
+    "We made mistakes here too, and they cost us a lot of money.",
+    "Thank you for listening. See you next week.",
+]
+
+
+def default_talk_pieces() -> list[Piece]:
+    return [Piece(text=t) for t in DEFAULT_TALK]
