@@ -2,6 +2,7 @@
 numbered migrations from storage/migrations applied at open and recorded."""
 from __future__ import annotations
 
+import asyncio
 import re
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -20,6 +21,9 @@ class Database:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.conn: aiosqlite.Connection | None = None
+        # One connection is shared by every coroutine: a second BEGIN on it while a transaction is
+        # open fails (and its ROLLBACK would undo the other's work), so transactions take turns.
+        self._transaction_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path) -> "Database":
@@ -44,14 +48,15 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         assert self.conn is not None, "database is closed"
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            await self.conn.execute("ROLLBACK")
-            raise
-        else:
-            await self.conn.execute("COMMIT")
+        async with self._transaction_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            else:
+                await self.conn.execute("COMMIT")
 
     async def fetchone(self, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
         async with self.conn.execute(sql, params) as cursor:

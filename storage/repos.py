@@ -296,6 +296,15 @@ class ChatRefRepo:
         """A Discord job opens a thread after the reference was stored; later posts go there."""
         await self.db.execute("UPDATE chat_refs SET thread_id = ? WHERE id = ?", (thread_id, ref_id))
 
+    async def set_thread_for_message(self, platform: str, chat_id: str, reply_to: str, thread_id: str) -> int:
+        """A thread opened on a message: every stored reference answering that message now posts
+        into the thread (the adapter knows the message, not the reference ids). Returns how many."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE chat_refs SET thread_id = ? WHERE platform = ? AND chat_id = ? AND reply_to = ?"
+                " AND thread_id IS NULL", (thread_id, platform, str(chat_id), str(reply_to)))
+            return cursor.rowcount
+
 
 # ---------------------------------------------------------------- jobs (a durable state machine)
 
@@ -391,6 +400,26 @@ class JobRepo:
                 sql += f" AND kind IN ({','.join('?' * len(kinds))})"
                 params = tuple(kinds)
             async with conn.execute(sql + " ORDER BY id LIMIT 1", params) as cur:
+                row = await cur.fetchone()
+            if row is None:
+                return None
+            now = utcnow()
+            await conn.execute(
+                "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?, updated_at = ?"
+                " WHERE id = ?", (now, now, row["id"]))
+        return await self.get(row["id"])
+
+    async def claim_next_for_idle_user(self, kinds: tuple[str, ...] | None = None) -> JobRecord | None:
+        """Like claim_next, but passes over users who already have a running job, so that one
+        person's requests run one at a time and in the order they were made."""
+        async with self.db.transaction() as conn:
+            sql = ("SELECT id FROM jobs q WHERE q.state = 'queued' AND NOT EXISTS"
+                   " (SELECT 1 FROM jobs r WHERE r.user_id = q.user_id AND r.state = 'running')")
+            params: tuple = ()
+            if kinds:
+                sql += f" AND q.kind IN ({','.join('?' * len(kinds))})"
+                params = tuple(kinds)
+            async with conn.execute(sql + " ORDER BY q.id LIMIT 1", params) as cur:
                 row = await cur.fetchone()
             if row is None:
                 return None
@@ -630,6 +659,14 @@ class CreditLedger:
             " (SELECT 1 FROM credit_ledger s WHERE s.hold_ref = h.hold_ref AND s.kind IN ('release', 'charge'))",
             (hold_ref,))
         return int(row[0]) if row else None
+
+    async def open_holds(self) -> list[tuple[str, int, int]]:
+        """Every hold not yet settled, as (hold_ref, user_id, amount): what a crash may have left open."""
+        rows = await self.db.fetchall(
+            "SELECT hold_ref, user_id, amount FROM credit_ledger h WHERE kind = 'hold' AND NOT EXISTS"
+            " (SELECT 1 FROM credit_ledger s WHERE s.hold_ref = h.hold_ref AND s.kind IN ('release', 'charge'))"
+            " ORDER BY id")
+        return [(r["hold_ref"], r["user_id"], r["amount"]) for r in rows]
 
     async def entries(self, user_id: int) -> list[tuple[str, int, str | None]]:
         rows = await self.db.fetchall(
