@@ -39,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"shortsbot: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # These libraries log what holds tokens: SQL parameters and headers at DEBUG, and httpx every
+    # request URL at INFO (Telegram's URLs carry the bot token).
+    for chatty in ("aiosqlite", "httpcore", "hpack"):
+        logging.getLogger(chatty).setLevel(max(settings.log_level, "INFO", key=logging.getLevelName))
+    logging.getLogger("httpx").setLevel(max(settings.log_level, "WARNING", key=logging.getLevelName))
 
     if args.command == "clip":
         from bot.commands.clip import run_clip

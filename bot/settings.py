@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     discord_bot_token: SecretStr | None = None
     discord_share_channel_id: int | None = None
     discord_api_url: str | None = None       # tests point discord.py's REST client at a fake server
+    discord_message_content: bool = False    # the privileged Message Content intent (enable it in the portal first)
 
     # NemoVideo cloud backend
     nemo_api_url: str = "https://mega-api-prod.nemovideo.ai"
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     nemo_skill_platform: Literal["clawhub", "cursor", "unknown"] = "unknown"
     nemo_poll_interval_s: float = Field(30.0, gt=0)
     nemo_retry_after_s: float = Field(30.0, ge=0)
+    nemo_still_working_s: float = Field(120.0, gt=0)   # "⏳ Still working..." at most this often during a chat
+    nemo_sse_timeout_s: float = Field(900.0, gt=0)     # the longest one chat stream may run
+    nemo_backoff_s: float = Field(1.0, ge=0)           # first wait before retrying a GET after a network error
 
     # Local engine
     whisper_model: str = "tiny.en"

@@ -1,0 +1,362 @@
+"""Free text (English or Chinese) -> ClipRequest.
+
+"find the best moments and cut them into 60-second vertical shorts", "top 5 clips about
+pricing, square, no captions", "from 5:00 to 20:00", "compile a 2-minute highlight reel",
+"剪成三个60秒的竖屏短视频", "导出1080p". Words the parser does not know are ignored; when
+the text says nothing about something, the ClipRequest default stands (vertical 9:16,
+captions on, 3 clips of 30-60 s, separate).
+
+The text is normalised first (lower case, number words and Chinese numerals to digits),
+then each aspect is read by its own small function, in an order where the more specific
+readings (time ranges, length bounds) take their words out before the general ones run.
+"""
+from __future__ import annotations
+
+import re
+
+from engine.models import ClipRequest
+
+LENGTH_TOLERANCE = 0.15                 # "60-second" accepts 51-69 s, so clips can end on a sentence
+LONGEST_CLIP_SECONDS = 600.0            # a longer duration describes the source ("a 45-minute podcast")
+HIGHEST_RESOLUTION = 1080
+A_FEW = 3
+
+# --- normalising -----------------------------------------------------------------
+
+UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+         "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+         "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19}
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_NUMBER_WORD = re.compile(
+    r"\b(?:(?P<tens>" + "|".join(TENS) + r")(?:[\s-](?P<unit>" + "|".join(k for k in UNITS if k != "zero") + r"))?"
+    r"|(?P<single>" + "|".join(UNITS) + r"))\b")
+
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CN_NUMERAL = "零〇一二两三四五六七八九十百"
+# Chinese numerals become digits only before a unit or a measure word (一 alone is also "a", "one whole").
+_CN_NUMBER = re.compile(rf"([{CN_NUMERAL}]+)(?=\s*(?:个|段|条|支|部|份|秒|分钟|分|小时|钟|p|P|k|K))")
+_CN_AFTER_PREFIX = re.compile(rf"(?<=[前第后])([{CN_NUMERAL}]+)")
+
+
+def chinese_number(text: str) -> int | None:
+    """'三' -> 3, '十五' -> 15, '六十' -> 60, '一百二十' -> 120, '两' -> 2."""
+    total, current = 0, 0
+    for ch in text:
+        if ch in CN_DIGITS:
+            current = CN_DIGITS[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def normalise(text: str) -> str:
+    text = text.lower().replace("：", ":").replace("，", ",").replace("～", "~").replace("－", "-").replace("–", "-")
+    text = re.sub(r"(\d)\s*x\s*(\d)", r"\1:\2", text)           # 9x16 -> 9:16
+
+    def english(m: re.Match) -> str:
+        if m.group("single"):
+            return str(UNITS[m.group("single")])
+        return str(TENS[m.group("tens")] + (UNITS[m.group("unit")] if m.group("unit") else 0))
+
+    text = _NUMBER_WORD.sub(english, text)
+
+    def chinese(m: re.Match) -> str:
+        value = chinese_number(m.group(1))
+        return m.group(1) if value is None else str(value)
+
+    text = _CN_NUMBER.sub(chinese, text)
+    text = _CN_AFTER_PREFIX.sub(chinese, text)
+    return text
+
+
+# --- durations ---------------------------------------------------------------------
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_SECONDS = r"(?:s|sec|secs|second|seconds|秒钟|秒)"
+_MINUTES = r"(?:m|min|mins|minute|minutes|分钟|分)"
+_HOURS = r"(?:h|hr|hrs|hour|hours|小时)"
+_DURATION = re.compile(
+    rf"{_NUM}\s*-?\s*(?:(?P<s>{_SECONDS})|(?P<m>{_MINUTES})(?:\s*(?:and\s+)?(?:a\s+)?(?P<half>half|半))?|(?P<h>{_HOURS}))"
+    rf"(?![a-z])")
+_SPECIAL_DURATIONS = [
+    (re.compile(r"\b(?:a|1)\s+minute\s+and\s+a\s+half\b|\b1\s+and\s+a\s+half\s+minutes?\b"), 90.0),
+    (re.compile(r"\bhalf\s*(?:a\s*|-\s*)?minute\b|半分钟"), 30.0),
+    (re.compile(r"\b(?:a|an)\s+minute\b"), 60.0),
+    (re.compile(r"\b(?:a|an)\s+hour\b"), 3600.0),
+]
+LEN = "\u2063len\u2063"                    # marks where a duration was taken out of the text
+
+
+def _duration_seconds(m: re.Match) -> float:
+    value = float(m.group(1))
+    if m.group("s"):
+        return value
+    if m.group("m"):
+        return value * 60 + (30 if m.group("half") else 0)
+    return value * 3600
+
+
+def take_durations(text: str) -> tuple[str, list[tuple[int, float]]]:
+    """Durations in reading order as (position, seconds); each is replaced in the text by a marker."""
+    found: list[tuple[int, float]] = []
+    for pattern, seconds in _SPECIAL_DURATIONS:
+        while (m := pattern.search(text)):
+            found.append((m.start(), seconds))
+            text = text[: m.start()] + LEN + text[m.end():]
+    while (m := _DURATION.search(text)):
+        found.append((m.start(), _duration_seconds(m)))
+        text = text[: m.start()] + LEN + text[m.end():]
+    found.sort()
+    return text, found
+
+
+# --- time ranges -----------------------------------------------------------------
+
+_CLOCK = r"(\d{1,2}(?::\d{2}){1,2})"
+_POINT = rf"(?:{_CLOCK}|(?:minute|min)\s*(\d+(?:\.\d+)?)|第?\s*(\d+(?:\.\d+)?)\s*(?:分钟|分|minutes?|mins?|m)(?![a-z])|(\d+(?:\.\d+)?)\s*(?:秒|seconds?|secs?|s)(?![a-z]))"
+
+
+def clock_seconds(clock: str) -> float:
+    seconds = 0.0
+    for part in clock.split(":"):
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def _point_seconds(groups: tuple) -> float:
+    clock, minute_word, minutes, seconds = groups
+    if clock:
+        return clock_seconds(clock)
+    if minute_word:
+        return float(minute_word) * 60
+    if minutes:
+        return float(minutes) * 60
+    return float(seconds)
+
+
+_RANGE_FROM_TO = re.compile(rf"(?:from|between|从)\s*(?:the\s+)?{_POINT}\s*(?:to|until|till|and|through|-|~|到|至)\s*{_POINT}(?:\s*(?:mark|之间))?")
+_RANGE_BARE = re.compile(rf"{_CLOCK}\s*(?:-|~|to|到|至)\s*{_CLOCK}")
+_FIRST = re.compile(rf"\b(?:in\s+|within\s+)?(?:the\s+)?first\s+(?:{_NUM}\s*)?(?P<unit>{_MINUTES}|{_SECONDS}|half)(?![a-z])|前\s*{_NUM}\s*(?P<cnunit>分钟|分|秒)")
+_LAST = re.compile(rf"\b(?:in\s+|within\s+)?(?:the\s+)?(?:last|final)\s+(?:{_NUM}\s*)?(?P<unit>{_MINUTES}|{_SECONDS})(?![a-z])|(?:最后|后)\s*{_NUM}\s*(?P<cnunit>分钟|分|秒)")
+_AFTER = re.compile(rf"(?:\bafter|\bstarting\s+(?:at|from)|\bfrom)\s+(?:the\s+)?{_POINT}(?:\s*mark)?(?:\s+on(?:wards?)?)?|{_POINT}\s*(?:之后|以后)")
+_BEFORE = re.compile(rf"(?:\bbefore|\buntil|\bup\s+to|\btill)\s+(?:the\s+)?{_CLOCK}|{_CLOCK}\s*(?:之前|以前)")
+
+
+def take_range(text: str) -> tuple[str, float | None, float | None]:
+    """(text without the range, start, end). A negative start counts back from the end of the video."""
+    m = _RANGE_FROM_TO.search(text)
+    if m:
+        start, end = _point_seconds(m.groups()[0:4]), _point_seconds(m.groups()[4:8])
+        return _cut(text, m), min(start, end), max(start, end)
+    m = _RANGE_BARE.search(text)
+    if m:
+        start, end = clock_seconds(m.group(1)), clock_seconds(m.group(2))
+        return _cut(text, m), min(start, end), max(start, end)
+    m = _FIRST.search(text)
+    if m:
+        return _cut(text, m), 0.0, _first_last_seconds(m)
+    m = _LAST.search(text)
+    if m and _first_last_seconds(m) is not None:
+        return _cut(text, m), -_first_last_seconds(m), None
+    m = _AFTER.search(text)
+    if m:
+        groups = m.groups()
+        point = groups[0:4] if any(groups[0:4]) else groups[4:8]
+        return _cut(text, m), _point_seconds(point), None
+    m = _BEFORE.search(text)
+    if m:
+        return _cut(text, m), None, clock_seconds(m.group(1) or m.group(2))
+    return text, None, None
+
+
+def _first_last_seconds(m: re.Match) -> float | None:
+    number = next((g for g in m.groups() if g and re.fullmatch(r"\d+(?:\.\d+)?", g)), None)
+    unit = m.group("unit") or m.group("cnunit") or ""
+    if unit == "half":
+        return None
+    value = float(number) if number else 1.0
+    return value * 60 if re.fullmatch(_MINUTES, unit) else value
+
+
+def _cut(text: str, m: re.Match) -> str:
+    return text[: m.start()] + " " + text[m.end():]
+
+
+# --- the rest, one reader each ---------------------------------------------------------
+
+_REEL = re.compile(r"\b(?:compil(?:e|ed|ing|ation)|montage|supercut|highlight\s+reel|(?<!instagram )reel\b(?!s)|"
+                   r"stitch(?:ed)?|combine[sd]?|merge[sd]?|one\s+video|single\s+video|recap)\b|合集|集锦|混剪|拼接|合成一个|串起来")
+_SEPARATE = re.compile(r"\bseparate\b|\bindividual\b|分别|单独")
+
+_CLIP_NOUN = r"(?:clips?|shorts?|videos?|highlights?|moments?|parts?|segments?|pieces?|snippets?|cuts?|reels?|tiktoks?)"
+_COUNT = re.compile(rf"\b(\d+)\s+(?:[^\s\d,.;]+\s+){{0,4}}?{_CLIP_NOUN}\b")
+_TOP = re.compile(r"\b(?:top|best|first)\s+(\d+)\b")
+_CN_COUNT = re.compile(r"(\d+)\s*(?:个|段|条|支|部|份)")
+_FEW = re.compile(r"\ba\s+few\b|\bsome\b|几个|几段|几条")
+_COUPLE = re.compile(r"\ba\s+couple\b|\bcouple\s+of\b|\bpair\s+of\b")
+_SEVERAL = re.compile(r"\bseveral\b|\bmultiple\b")
+_SINGLE = re.compile(rf"\b(?:a|an|one|single|1)\s+(?:[^\s\d,.;]+\s+){{0,3}}?(?:clip|short|video|highlight|moment|snippet|cut|tiktok)\b(?!s)")
+
+_ASPECTS = [
+    ("1:1", re.compile(r"\b1:1\b|\bsquare\b|正方形|方形|方屏")),
+    ("4:5", re.compile(r"\b4:5\b|\binstagram\s+(?:post|feed)\b|\bportrait\s+post\b")),
+    ("16:9", re.compile(r"\b16:9\b|\blandscape\b|\bhorizontal\b|\bwide\s*screen\b|横屏|横版|横向")),
+    ("9:16", re.compile(r"\b9:16\b|\bvertical\b|\bportrait\b|\btik\s*tok\b|\bshorts\b|\breels\b|\bstor(?:y|ies)\b|竖屏|竖版|竖向|竖")),
+]
+_RESOLUTION = re.compile(r"(?<![0-9a-z])(\d{3,4})\s*p(?![0-9a-z])|(?<![0-9a-z])([24])k(?![0-9a-z])")
+
+_NO_CAPTIONS = re.compile(
+    r"\b(?:no|without|w/o|remove|skip|disable|drop)\s+(?:the\s+|any\s+)?(?:captions?|subtitles?|subs|text)\b|"
+    r"\b(?:captions?|subtitles?|subs)\s+off\b|\bturn\s+off\s+(?:the\s+)?(?:captions?|subtitles?)\b|"
+    r"\bdon'?t\s+(?:add|burn|include|put)\s+(?:any\s+)?(?:captions?|subtitles?)\b|"
+    r"无字幕|不要字幕|不加字幕|不带字幕|去掉字幕|去字幕|关闭字幕|没有字幕")
+_STYLES = [("karaoke", re.compile(r"\bkaraoke\b|卡拉\s*ok|逐字")), ("boxed", re.compile(r"\bbox(?:ed)?\b|背景框|底框")),
+           ("bold", re.compile(r"\bbold\b|粗体"))]
+
+_TOPIC = re.compile(
+    r"\b(?:about|regarding|on\s+the\s+(?:topic|subject)\s+of|related\s+to|focus(?:ed|ing)?\s+on|mentions?\s+of|"
+    r"where\s+(?:they|he|she|i|we|you)\s+(?:talk|talks|speak|speaks|discuss|discusses)\s+(?:about\s+)?|topic:?)\s+"
+    r"(?P<topic>[^,.;!?\u2063]+)")
+_TOPIC_STOP = re.compile(
+    r"\s+(?:and|in|into|from|with|without|for|as|at|on|then|but|please|vertical|square|landscape|horizontal|"
+    r"no|only|each|every|clips?|shorts?|videos?|reels?)\b.*$")
+_CN_TOPIC = re.compile(r"(?:关于|有关|讲|谈|聊)(?P<topic>[^，。,.!！?？的\s]{1,12})(?:的|方面|相关)?")
+_NOT_A_TOPIC = {"it", "this", "that", "them", "the video", "the best", "me", "us", "what", "how", "something", "anything"}
+
+
+def read_reel(text: str) -> bool:
+    return bool(_REEL.search(text)) and not _SEPARATE.search(text)
+
+
+def read_count(text: str) -> int | None:
+    for pattern in (_TOP, _CN_COUNT, _COUNT):
+        m = pattern.search(text)
+        if m and 0 < int(m.group(1)) <= 50:
+            return int(m.group(1))
+    if _COUPLE.search(text):
+        return 2
+    if _SEVERAL.search(text):
+        return 4
+    if _FEW.search(text):
+        return A_FEW
+    if _SINGLE.search(text):
+        return 1
+    return None
+
+
+def read_aspect(text: str) -> str | None:
+    for aspect, pattern in _ASPECTS:
+        if pattern.search(text):
+            return aspect
+    return None
+
+
+def read_resolution(text: str) -> int | None:
+    m = _RESOLUTION.search(text)
+    if not m:
+        return None
+    if m.group(2):
+        return HIGHEST_RESOLUTION
+    value = int(m.group(1))
+    if value not in (360, 480, 540, 720, 1080, 1440, 2160):
+        return None
+    return min(value, HIGHEST_RESOLUTION)
+
+
+def read_captions(text: str) -> bool | None:
+    return False if _NO_CAPTIONS.search(text) else None
+
+
+def read_caption_style(text: str) -> str | None:
+    for style, pattern in _STYLES:
+        if pattern.search(text):
+            return style
+    return None
+
+
+def read_topic(text: str) -> str | None:
+    m = _TOPIC.search(text)
+    if m:
+        topic = _TOPIC_STOP.sub("", m.group("topic")).strip(" '\"“”")
+        topic = re.sub(r"^(?:the|a|an|our|their|his|her|my)\s+", "", topic)
+        if topic and topic not in _NOT_A_TOPIC and not topic[0].isdigit():
+            return topic
+    m = _CN_TOPIC.search(text)
+    if m:
+        return m.group("topic")
+    return None
+
+
+# --- lengths -------------------------------------------------------------------------
+
+_UNDER = re.compile(rf"(?:\b(?:under|below|less\s+than|at\s+most|max(?:imum)?|no\s+(?:more|longer)\s+than|up\s+to|within|shorter\s+than)\s*{LEN})|(?:{LEN}\s*(?:以内|以下|之内|内))")
+_OVER = re.compile(rf"\b(?:over|above|more\s+than|at\s+least|min(?:imum)?|longer\s+than)\s*{LEN}|{LEN}\s*以上")
+_BETWEEN = re.compile(rf"(?:between\s+)?(\d+(?:\.\d+)?)\s*(?:-|to|and|~|到|至)\s*{LEN}")
+
+
+def apply_lengths(request: ClipRequest, text: str, durations: list[tuple[int, float]]) -> None:
+    """Clip length and reel length from the durations found, by the words around them."""
+    lengths = [seconds for _, seconds in durations if seconds <= LONGEST_CLIP_SECONDS]
+    if not lengths:
+        return
+    markers = [m.start() for m in re.finditer(LEN, text)]
+    kept = [(pos, seconds) for pos, (_, seconds) in zip(markers, durations) if seconds <= LONGEST_CLIP_SECONDS]
+    if request.reel:
+        request.reel_length = max(lengths)
+        shorter = [s for s in lengths if s < request.reel_length]
+        if shorter:
+            set_length(request, shorter[0])
+        return
+    pos, seconds = kept[0]
+    around = text[max(0, pos - 30): pos + len(LEN) + 8]
+    between = _BETWEEN.search(around)
+    if between and float(between.group(1)) < seconds:
+        low = float(between.group(1))
+        if low <= seconds:
+            request.length, request.min_length, request.max_length = None, low, seconds
+            return
+    if _UNDER.search(around):
+        request.length, request.min_length, request.max_length = None, min(request.min_length, seconds / 2), seconds
+        return
+    if _OVER.search(around):
+        request.length, request.min_length, request.max_length = None, seconds, max(request.max_length, seconds * 1.5)
+        return
+    set_length(request, seconds)
+
+
+def set_length(request: ClipRequest, seconds: float) -> None:
+    request.length = seconds
+    request.min_length = round(seconds * (1 - LENGTH_TOLERANCE), 2)
+    request.max_length = round(seconds * (1 + LENGTH_TOLERANCE), 2)
+
+
+# --- the whole -------------------------------------------------------------------------
+
+def parse_instruction(text: str | None) -> ClipRequest:
+    """What the user asked for; defaults for whatever the text does not say."""
+    request = ClipRequest()
+    if not text or not text.strip():
+        return request
+    text = normalise(text)
+    text, request.range_start, request.range_end = take_range(text)
+    request.reel = read_reel(text)
+    if (resolution := read_resolution(text)) is not None:
+        request.resolution = resolution
+    text = _RESOLUTION.sub(" ", text)
+    text, durations = take_durations(text)
+    apply_lengths(request, text, durations)
+    if not request.reel:
+        request.count = read_count(text)
+    request.aspect = read_aspect(text) or request.aspect
+    captions = read_captions(text)
+    if captions is not None:
+        request.captions = captions
+    request.caption_style = read_caption_style(text) or request.caption_style
+    request.topic = read_topic(text)
+    return request

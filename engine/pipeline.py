@@ -1,0 +1,223 @@
+"""The engine end to end: a file and a sentence in, chosen moments (and, with engine.render, MP4s) out.
+
+    analysis = analyse(path, config)           probe, one audio decode, transcript (cached), signals
+    moments  = choose(analysis, request)       the highlight stage
+    clip_set = clip(path, "60-second vertical shorts", out_dir, config)   all of it, plus clips.json
+
+Transcription runs while ffmpeg measures scene cuts in another process, so the two
+cores are both busy. Neither the transcript nor the scene cuts are computed twice for
+the same content: both are cached under config.cache_dir by the file's content hash.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.highlights import select_moments
+from engine.instructions import parse_instruction
+from engine.models import (
+    Cancelled,
+    ClipRequest,
+    ClipSet,
+    EngineConfig,
+    MediaInfo,
+    Moment,
+    ProgressCallback,
+    RenderSpec,
+    Sentence,
+    Signals,
+    Transcript,
+    UnsupportedMedia,
+)
+from engine.probe import content_hash, probe
+from engine.sentences import split_sentences
+from engine.signals import compute_signals, detect_scene_cuts
+from engine.transcribe import decode_audio, transcribe
+
+log = logging.getLogger(__name__)
+
+SCENE_CACHE_VERSION = 1
+CLIPS_JSON = "clips.json"
+
+
+@dataclass
+class Analysis:
+    """Everything known about one source before the user's request is applied."""
+
+    media: MediaInfo
+    transcript: Transcript
+    sentences: list[Sentence]
+    signals: Signals
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _stage(progress: ProgressCallback | None, low: float, high: float) -> ProgressCallback | None:
+    """A progress callback for one stage, mapped onto [low, high] of the whole."""
+    if progress is None:
+        return None
+    return lambda fraction, label: progress(low + (high - low) * min(1.0, max(0.0, fraction)), label)
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("cancelled")
+
+
+def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback | None = None,
+            cancel: threading.Event | None = None) -> Analysis:
+    """Probe, decode the sound once, transcribe (or read the cached transcript) and measure the signals."""
+    path = Path(path)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    report = progress or (lambda fraction, label: None)
+
+    report(0.0, "reading the file")
+    media = probe(path, config.max_upload_mb)
+    if media.kind == "image":
+        raise UnsupportedMedia(f"{path.name} is a picture; send a video or a sound file to cut clips from.")
+    timings["probe"] = time.perf_counter() - started
+    _check(cancel)
+
+    stop_scenes = threading.Event()          # set when this analysis ends early, so ffmpeg is not left running
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse") as pool:
+        digest_future = pool.submit(content_hash, path)
+        scenes_future = pool.submit(_scene_cuts, media, config, digest_future, stop_scenes)
+        try:
+            t = time.perf_counter()
+            report(0.03, "decoding the sound")
+            audio = (decode_audio(path, expected_seconds=media.duration) if media.has_audio
+                     else np.zeros(0, dtype=np.float32))
+            timings["decode"] = time.perf_counter() - t
+            _check(cancel)
+
+            t = time.perf_counter()
+            digest = digest_future.result()
+            stage = _stage(progress, 0.1, 0.9)
+
+            def on_progress(fraction: float, label: str) -> None:
+                _check(cancel)
+                if stage:
+                    stage(fraction, label)
+
+            transcript = transcribe(media, config, audio=audio, progress=on_progress, digest=digest)
+            timings["transcribe"] = time.perf_counter() - t
+
+            report(0.9, "finding scene cuts")
+            scene_cuts, timings["scenes"] = scenes_future.result()
+        except BaseException:
+            stop_scenes.set()
+            raise
+        t = time.perf_counter()
+        sentences = split_sentences(transcript.words)
+        signals = compute_signals(audio, transcript.words, scene_cuts)
+        timings["signals"] = timings["scenes"] + (time.perf_counter() - t)
+    timings["analysis"] = time.perf_counter() - started
+    report(1.0, "analysed")
+    return Analysis(media=media, transcript=transcript, sentences=sentences, signals=signals, timings=timings)
+
+
+def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: threading.Event
+                ) -> tuple[tuple[float, ...], float]:
+    """(cuts, seconds spent): from the cache, or from ffmpeg's scene score; () for sound files."""
+    started = time.perf_counter()
+    if not media.has_video:
+        return (), 0.0
+    cache_file = Path(config.cache_dir) / "scenes" / f"{digest_future.result()}-v{SCENE_CACHE_VERSION}.json"
+    try:
+        return tuple(json.loads(cache_file.read_text())["cuts"]), time.perf_counter() - started
+    except (OSError, ValueError, KeyError):
+        pass
+    cuts = detect_scene_cuts(media.path, duration=media.duration, cancel=stop)
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache_file.with_suffix(f".{os.getpid()}.part")
+        partial.write_text(json.dumps({"cuts": list(cuts)}))
+        os.replace(partial, cache_file)
+    except OSError as exc:
+        log.warning("could not cache scene cuts: %s", exc)
+    return cuts, time.perf_counter() - started
+
+
+def choose(analysis: Analysis, request: ClipRequest) -> list[Moment]:
+    """The moments for this request, best first."""
+    return select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
+                          language=analysis.transcript.language)
+
+
+def render_spec(analysis: Analysis, moment: Moment, request: ClipRequest) -> RenderSpec:
+    """What the renderer needs for one moment: source ranges, the words spoken in them, cuts, look."""
+    segments = list(moment.segments) or [(moment.start, moment.end)]
+
+    def inside(start: float, end: float) -> bool:
+        return any(start >= s - 0.05 and end <= e + 0.05 for s, e in segments)
+
+    return RenderSpec(
+        media=analysis.media,
+        segments=segments,
+        aspect=request.aspect,
+        resolution=request.resolution,
+        captions=request.captions,
+        caption_style=request.caption_style,
+        words=[w for w in analysis.transcript.words if inside(w.start, w.end)],
+        title=moment.title or None,
+        scene_cuts=[c for c in analysis.signals.scene_cuts if any(s < c < e for s, e in segments)],
+        language=analysis.transcript.language,
+    )
+
+
+def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, config: EngineConfig,
+         render: bool = True, progress: ProgressCallback | None = None,
+         cancel: threading.Event | None = None) -> ClipSet:
+    """Analyse, choose and (when `render`) render; writes out_dir/clips.json and returns the ClipSet."""
+    started = time.perf_counter()
+    path, out_dir = Path(path), Path(out_dir)
+    request = instruction if isinstance(instruction, ClipRequest) else parse_instruction(instruction)
+    analysis_share = 0.6 if render else 0.95
+    analysis = analyse(path, config, progress=_stage(progress, 0.0, analysis_share), cancel=cancel)
+
+    t = time.perf_counter()
+    moments = choose(analysis, request)
+    select_seconds = time.perf_counter() - t
+    _check(cancel)
+
+    files = {}
+    render_seconds = 0.0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if render and moments:
+        from engine.render import render_moments       # part 2 of the engine; analysis runs without it
+
+        t = time.perf_counter()
+        files = render_moments(analysis, moments, request, out_dir, config,
+                               progress=_stage(progress, analysis_share, 0.99), cancel=cancel)
+        render_seconds = time.perf_counter() - t
+
+    timings = {
+        "probe": analysis.timings["probe"],
+        "transcribe": analysis.timings["decode"] + analysis.timings["transcribe"],
+        "signals": analysis.timings["signals"],
+        "select": select_seconds,
+        "render": render_seconds,
+        "total": time.perf_counter() - started,
+    }
+    clip_set = ClipSet(source=path, duration=analysis.media.duration, request=request, moments=moments,
+                       files=files, timings=timings)
+    write_clips_json(clip_set, out_dir)
+    if progress:
+        progress(1.0, "done")
+    return clip_set
+
+
+def write_clips_json(clip_set: ClipSet, out_dir: Path) -> Path:
+    target = Path(out_dir) / CLIPS_JSON
+    partial = target.with_suffix(".json.part")
+    partial.write_text(json.dumps(clip_set.to_json_dict(), indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, target)
+    return target

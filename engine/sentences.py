@@ -1,0 +1,67 @@
+"""Words -> sentences, on end punctuation and on long pauses.
+
+A sentence's start and end are exactly its first word's start and its last word's end,
+so a clip cut on sentence edges never cuts a word.
+"""
+from __future__ import annotations
+
+from engine.models import Sentence, Word
+
+SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")
+CLOSING = "\"'”’)]}»」』"
+# Words ending in a full stop that do not end a sentence.
+ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "vs.", "etc.", "e.g.", "i.e.", "jr.", "sr.", "no.", "u.s."}
+# A silence this long ends a sentence even without punctuation (Whisper often leaves it out).
+PAUSE_SECONDS = 1.2
+# A run of words without an end this long is split at its longest pause.
+LONGEST_SENTENCE_SECONDS = 20.0
+
+
+def ends_sentence(text: str) -> bool:
+    """Does this word close a sentence by its punctuation?"""
+    bare = text.strip().rstrip(CLOSING)
+    if not bare.endswith(SENTENCE_END):
+        return False
+    return bare.lower() not in ABBREVIATIONS
+
+
+def split_sentences(words: list[Word] | tuple[Word, ...],
+                    pause: float = PAUSE_SECONDS, longest: float = LONGEST_SENTENCE_SECONDS) -> list[Sentence]:
+    """Group words (in time order) into sentences by end punctuation and by pauses of `pause` seconds."""
+    groups: list[list[Word]] = []
+    current: list[Word] = []
+    for i, word in enumerate(words):
+        if not word.text.strip():
+            continue
+        current.append(word)
+        following = words[i + 1] if i + 1 < len(words) else None
+        gap = (following.start - word.end) if following is not None else 0.0
+        if ends_sentence(word.text) or gap >= pause:
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+
+    sentences: list[Sentence] = []
+    for group in groups:
+        for piece in split_long_run(group, longest):
+            sentences.append(make_sentence(piece))
+    return sentences
+
+
+def split_long_run(words: list[Word], longest: float) -> list[list[Word]]:
+    """Split a run longer than `longest` seconds at its longest pause, again and again."""
+    if len(words) < 2 or words[-1].end - words[0].start <= longest:
+        return [words]
+    gaps = [words[k + 1].start - words[k].end for k in range(len(words) - 1)]
+    cut = max(range(len(gaps)), key=lambda k: gaps[k]) + 1
+    return split_long_run(words[:cut], longest) + split_long_run(words[cut:], longest)
+
+
+def join_words(words: list[Word] | tuple[Word, ...]) -> str:
+    """Whisper's word texts carry their own leading spaces (none for Chinese or Japanese)."""
+    return "".join(w.text for w in words).strip()
+
+
+def make_sentence(words: list[Word]) -> Sentence:
+    return Sentence(start=words[0].start, end=words[-1].end, text=join_words(words), words=tuple(words))

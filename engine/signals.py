@@ -1,0 +1,275 @@
+"""What the sound and the picture say, as small pure functions over arrays.
+
+Loudness per hop (0.5 s) from the already decoded 16 kHz soundtrack, bursts that stand
+out from their surroundings (applause, laughter, shouting), speech rate from the words,
+and hard cuts from ffmpeg's scene score on a 160-pixel decode of the keyframes only,
+looked at frame by frame only where two keyframes differ.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+import subprocess
+import threading
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from engine.models import Cancelled, Signals, Word
+
+log = logging.getLogger(__name__)
+
+HOP = 0.5
+SILENCE_DB = -100.0
+# A hop counts as "active" (sound, not room silence) above this level.
+ACTIVE_DB = -55.0
+BURST_RISE_DB = 6.0                 # how far above the local level a burst must rise
+BASELINE_SECONDS = 20.0             # the window of "surroundings" a burst is compared with
+MIN_BURST_SECONDS = 1.0
+SCENE_THRESHOLD = 0.3               # ffmpeg's scene score (0-1) for a hard cut
+CANDIDATE_THRESHOLD = 0.2           # keyframes this different get a frame-by-frame look
+DENSE_FRAME_SECONDS = 0.5           # first-pass frames this close together are already every frame
+SCENE_WIDTH = 160
+MIN_SHOT_SECONDS = 1.0
+
+
+# --- sound -----------------------------------------------------------------
+
+def loudness_db(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP) -> np.ndarray:
+    """RMS level of each `hop` seconds of mono audio, in dBFS (SILENCE_DB for digital silence)."""
+    size = int(round(hop * sample_rate))
+    if len(audio) == 0:
+        return np.zeros(0, dtype=np.float32)
+    frames = int(np.ceil(len(audio) / size))
+    padded = np.zeros(frames * size, dtype=np.float32)
+    padded[: len(audio)] = audio
+    blocks = padded.reshape(frames, size)
+    counts = np.full(frames, size, dtype=np.float64)
+    counts[-1] = len(audio) - (frames - 1) * size       # the last block is only partly filled
+    rms = np.sqrt(np.einsum("ij,ij->i", blocks, blocks, dtype=np.float64) / counts)
+    with np.errstate(divide="ignore"):
+        db = 20.0 * np.log10(rms)
+    return np.maximum(db, SILENCE_DB).astype(np.float32)
+
+
+def rolling_median(values: np.ndarray, window: int) -> np.ndarray:
+    """Median of each value's centred neighbourhood of `window` values (edge values repeated);
+    NaN values are left out, and a neighbourhood of only NaN gives NaN."""
+    if len(values) == 0:
+        return values.copy()
+    window = max(1, window | 1)                          # odd, so it centres
+    half = window // 2
+    padded = np.pad(values.astype(np.float64), half, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN neighbourhoods (long silences)
+        return np.nanmedian(windows, axis=1).astype(np.float32)
+
+
+def active_level(loudness: np.ndarray) -> float:
+    """The video's own typical level: the median of hops that are not silence."""
+    active = loudness[loudness > ACTIVE_DB]
+    return float(np.median(active)) if len(active) else SILENCE_DB
+
+
+def runs_of(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index pairs of the True runs in a boolean array."""
+    if len(mask) == 0:
+        return []
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+
+
+def find_bursts(loudness: np.ndarray, hop: float = HOP, rise_db: float = BURST_RISE_DB,
+                baseline_seconds: float = BASELINE_SECONDS, min_seconds: float = MIN_BURST_SECONDS
+                ) -> tuple[tuple[float, float], ...]:
+    """Stretches at least `rise_db` louder than their surroundings (a rolling median) and at least
+    as loud as the video's typical level, lasting `min_seconds` or more. Gaps of one hop are bridged."""
+    if len(loudness) == 0:
+        return ()
+    # The surroundings are what is heard around a moment: pauses between sentences do not lower them.
+    heard = np.where(loudness > ACTIVE_DB, loudness, np.nan)
+    baseline = rolling_median(heard, int(round(baseline_seconds / hop)))
+    baseline = np.where(np.isnan(baseline), SILENCE_DB, baseline)
+    loud = (loudness - baseline >= rise_db) & (loudness >= active_level(loudness))
+    bridged = loud.copy()
+    bridged[1:-1] |= loud[:-2] & loud[2:]                 # one quieter hop inside a burst does not split it
+    bursts = []
+    for start, end in runs_of(bridged):
+        if (end - start) * hop >= min_seconds:
+            bursts.append((round(start * hop, 3), round(end * hop, 3)))
+    return tuple(bursts)
+
+
+def is_reaction(burst: tuple[float, float], rate: np.ndarray, hop: float = HOP) -> bool:
+    """A burst during which (mostly) nobody speaks: applause or laughter, not a raised voice."""
+    first, last = int(burst[0] / hop), max(int(burst[0] / hop) + 1, int(np.ceil(burst[1] / hop)))
+    spoken = rate[first:last]
+    return len(spoken) > 0 and float(np.mean(spoken > 0)) < 0.5
+
+
+# --- words -----------------------------------------------------------------
+
+def speech_rate(words: list[Word] | tuple[Word, ...], frames: int, hop: float = HOP, window: float = 2.0) -> np.ndarray:
+    """Words per second around each hop (a centred `window`), 0 where nobody is speaking."""
+    rate = np.zeros(frames, dtype=np.float32)
+    if frames == 0 or not words:
+        return rate
+    centres = np.array([(w.start + w.end) / 2 for w in words])
+    hop_centres = (np.arange(frames) + 0.5) * hop
+    centres.sort()
+    lo = np.searchsorted(centres, hop_centres - window / 2)
+    hi = np.searchsorted(centres, hop_centres + window / 2)
+    rate[:] = (hi - lo) / window
+    speaking = np.zeros(frames, dtype=bool)
+    for w in words:
+        first = int(w.start // hop)
+        last = int(min(frames - 1, max(first, np.ceil(w.end / hop) - 1)))
+        speaking[max(0, first): last + 1] = True
+    rate[~speaking] = 0.0
+    return rate
+
+
+# --- picture ---------------------------------------------------------------
+
+def scene_scores(path: Path | str, width: int = SCENE_WIDTH, keyframes_only: bool = False,
+                 start: float | None = None, duration: float | None = None,
+                 cancel: threading.Event | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(times, scores): ffmpeg's scene-change score (0-1) between successive decoded frames,
+    shrunk to `width` pixels. `keyframes_only` decodes only the keyframes (a few per
+    second at most, and the expensive in-between frames never); `start`/`duration` limit the
+    decode to a stretch, with times still counted from the start of the file."""
+    vf = f"scale={width}:-2:flags=fast_bilinear,select='gte(scene,0)',metadata=print:file=-"
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-skip_loop_filter", "all"]
+    if keyframes_only:
+        cmd += ["-skip_frame", "nokey"]
+    if start is not None:
+        cmd += ["-ss", f"{start:.3f}"]
+    if duration is not None:
+        cmd += ["-t", f"{duration:.3f}"]
+    cmd += ["-i", str(path), "-map", "0:v:0", "-an", "-sn", "-dn", "-vf", vf, "-fps_mode", "passthrough",
+            "-f", "null", "-"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while True:
+        try:
+            out, err = proc.communicate(timeout=0.5)
+            break
+        except subprocess.TimeoutExpired:
+            if cancel is not None and cancel.is_set():
+                proc.kill()
+                proc.communicate()
+                raise Cancelled("cancelled")
+    if proc.returncode != 0:
+        # No scene cuts is a loss, not a failure: clips are still cut on sentences.
+        log.warning("scene detection failed for %s: %s", path, err.strip().splitlines()[-1:] or proc.returncode)
+        return np.zeros(0), np.zeros(0)
+    times, scores = parse_scene_metadata(out)
+    return times + (start or 0.0), scores
+
+
+_FRAME = re.compile(r"pts_time:([0-9.eE+-]+)")
+_SCORE = re.compile(r"lavfi\.scene_score=([0-9.eE+-]+)")
+
+
+def parse_scene_metadata(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The `metadata=print` output (a "frame:N pts:P pts_time:T" line, then key=value lines) -> arrays."""
+    times, scores = [], []
+    current = None
+    for line in text.splitlines():
+        frame = _FRAME.search(line)
+        if frame:
+            current = float(frame.group(1))
+            continue
+        score = _SCORE.search(line)
+        if score and current is not None:
+            times.append(current)
+            scores.append(float(score.group(1)))
+            current = None
+    return np.array(times, dtype=np.float64), np.array(scores, dtype=np.float64)
+
+
+def cuts_from_scores(times: np.ndarray, scores: np.ndarray, threshold: float = SCENE_THRESHOLD,
+                     min_shot: float = MIN_SHOT_SECONDS) -> tuple[float, ...]:
+    """Times where the score reaches `threshold`, keeping shots at least `min_shot` long
+    (a flash or a fast pan gives several high scores in a row: the highest one is the cut)."""
+    cuts: list[float] = []
+    best: list[float] = []
+    for t, s in zip(times.tolist(), scores.tolist()):
+        if s < threshold:
+            continue
+        if cuts and t - cuts[-1] < min_shot:
+            if s > best[-1]:
+                cuts[-1], best[-1] = round(t, 3), s
+            continue
+        cuts.append(round(t, 3))
+        best.append(s)
+    return tuple(cuts)
+
+
+def keyframe_gaps_to_check(times: np.ndarray, scores: np.ndarray, threshold: float = CANDIDATE_THRESHOLD
+                           ) -> list[tuple[float, float]]:
+    """(previous keyframe, keyframe) pairs whose pictures differ enough that a cut may lie between."""
+    return [(float(times[i - 1]), float(times[i])) for i in range(1, len(times)) if scores[i] >= threshold]
+
+
+def usual_keyframe_interval(times: np.ndarray) -> float:
+    """The encoder's regular keyframe spacing (its GOP length): the most common interval."""
+    intervals = np.round(np.diff(times), 2)
+    if len(intervals) == 0:
+        return 0.0
+    values, counts = np.unique(intervals, return_counts=True)
+    return float(values[np.argmax(counts)])
+
+
+def placed_by_the_encoder(before: float, keyframe: float, usual: float) -> bool:
+    """A keyframe sooner than the regular spacing was put there by the encoder's own scene-change
+    detection (x264 and most encoders do this): the cut is the keyframe itself."""
+    return keyframe - before < usual - 0.05
+
+
+def detect_scene_cuts(path: Path | str, duration: float | None = None, threshold: float = SCENE_THRESHOLD,
+                      cancel: threading.Event | None = None) -> tuple[float, ...]:
+    """Hard cuts, to the frame, without decoding the whole picture: first the keyframes alone
+    (cheap). A differing keyframe the encoder placed early is the cut itself; between two
+    regular keyframes that differ, and after the last keyframe (to `duration`), every frame
+    is decoded to find where the cut is. When the decoder gives every frame anyway (no
+    keyframe skipping), the first pass is final."""
+    times, scores = scene_scores(path, keyframes_only=True, cancel=cancel)
+    if len(times) == 0:
+        return ()
+    if len(times) > 2 and float(np.median(np.diff(times))) <= DENSE_FRAME_SECONDS:
+        return cuts_from_scores(times, scores, threshold)
+    usual = usual_keyframe_interval(times) if len(times) > 2 else math.inf
+    stretches = []
+    for before, keyframe in keyframe_gaps_to_check(times, scores):
+        if placed_by_the_encoder(before, keyframe, usual):
+            stretches.append((keyframe, keyframe))
+        else:
+            stretches.append((before, keyframe))
+    if duration is not None and duration - times[-1] > MIN_SHOT_SECONDS:
+        stretches.append((float(times[-1]), duration))
+    cuts: list[float] = []
+    for start, end in stretches:
+        if start == end:
+            cuts.append(round(start, 3))
+            continue
+        near_times, near_scores = scene_scores(path, start=start, duration=end - start + 0.02, cancel=cancel)
+        cuts += cuts_from_scores(near_times, near_scores, threshold)
+    cuts = sorted(c for c in cuts if 0 < c < (duration if duration is not None else math.inf) - 0.05)
+    return tuple(c for i, c in enumerate(cuts) if i == 0 or c - cuts[i - 1] >= MIN_SHOT_SECONDS)
+
+
+# --- all together ------------------------------------------------------------
+
+def compute_signals(audio: np.ndarray, words: list[Word] | tuple[Word, ...] = (),
+                    scene_cuts: tuple[float, ...] = (), sample_rate: int = 16000, hop: float = HOP) -> Signals:
+    loudness = loudness_db(audio, sample_rate, hop)
+    return Signals(
+        hop=hop,
+        loudness_db=loudness,
+        bursts=find_bursts(loudness, hop),
+        scene_cuts=tuple(scene_cuts),
+        speech_rate=speech_rate(words, len(loudness), hop),
+    )

@@ -1,0 +1,253 @@
+"""engine.highlights: on hand-made sentences and signals, then on a made-up espeak-ng talk."""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.highlights import (
+    candidate_windows,
+    make_context,
+    score_candidate,
+    hashtags_for,
+    keyword_document_frequency,
+    select_moments,
+    sentence_features,
+    trim_title,
+)
+from engine.instructions import parse_instruction
+from engine.models import ClipRequest, Sentence, Signals, Word
+from tests.engine.conftest import HOOK_SENTENCES, LOUD_SENTENCES
+
+HOP = 0.5
+
+
+def sentence(start: float, end: float, text: str) -> Sentence:
+    parts = text.split(" ")
+    step = (end - start) / len(parts)
+    words = tuple(Word(round(start + i * step, 3), round(start + (i + 1) * step - 0.02, 3), " " + p)
+                  for i, p in enumerate(parts))
+    return Sentence(start=words[0].start, end=words[-1].end, text=text, words=words)
+
+
+def script(texts: list[str], each: float = 4.0, pause: float = 0.6, start: float = 0.5) -> list[Sentence]:
+    out, t = [], start
+    for text in texts:
+        out.append(sentence(t, t + each, text))
+        t += each + pause
+    return out
+
+
+def flat_signals(duration: float, level: float = -30.0, loud: list[tuple[float, float, float]] = (),
+                 bursts: tuple = (), words_until: float | None = None) -> Signals:
+    frames = int(np.ceil(duration / HOP))
+    loudness = np.full(frames, level, dtype=np.float32)
+    for start, end, db in loud:
+        loudness[int(start / HOP): int(end / HOP)] = db
+    rate = np.full(frames, 2.5, dtype=np.float32)
+    for start, end in bursts:
+        rate[int(start / HOP): int(end / HOP)] = 0.0          # nobody talks during applause
+    return Signals(hop=HOP, loudness_db=loudness, bursts=tuple(bursts), scene_cuts=(), speech_rate=rate)
+
+
+DULL = "The meeting room has green chairs and a small table by the door."
+
+
+# --- candidates -------------------------------------------------------------------------
+
+def test_windows_start_and_end_on_sentence_edges_within_the_length():
+    sentences = script([DULL] * 30)                  # 4.6 s per sentence, ~138 s
+    windows = candidate_windows(sentences, low=25.5, high=34.5, target=30.0)
+    starts = {s.start for s in sentences}
+    ends = {s.end for s in sentences}
+    assert windows
+    for w in windows:
+        assert w.start in starts and w.end in ends
+        if w.end == sentences[-1].end:
+            assert 0.75 * 25.5 <= w.duration <= 34.5          # running into the end of the talk: a little short is allowed
+        else:
+            assert 25.5 <= w.duration <= 34.5
+
+
+def test_a_long_sentence_takes_the_nearest_edge():
+    sentences = [sentence(0.0, 10.0, "A short one."), sentence(10.5, 50.0, "A very long sentence " * 10),
+                 sentence(50.5, 55.0, "The end.")]
+    windows = candidate_windows(sentences, low=25.5, high=34.5, target=30.0)
+    assert any(w.first == 0 and w.last == 1 for w in windows)          # 50 s: the nearest end after 10 s
+
+
+def test_a_talk_shorter_than_asked_is_one_window():
+    sentences = script(["Hello there.", "That is all."])
+    windows = candidate_windows(sentences, low=51.0, high=69.0, target=60.0)
+    assert [(w.first, w.last) for w in windows] == [(0, 1)]
+
+
+# --- sub-scores ----------------------------------------------------------------------------
+
+def test_hook_features():
+    strong = sentence_features(sentence(0, 3, "Do you know the one mistake that cost us a million dollars?"))
+    plain = sentence_features(sentence(0, 3, "The room was painted green."))
+    greeting = sentence_features(sentence(0, 3, "Welcome back to the channel."))
+    assert strong.hook > plain.hook > greeting.hook
+    assert "question" in strong.hook_reason and "viewer" in strong.hook_reason
+    assert sentence_features(sentence(0, 3, "And then it rained.")).dangling_start == "and"
+    assert sentence_features(sentence(0, 3, "They left early.")).dangling_start == "they"
+
+
+def test_dangling_opening_loses_self_contained():
+    texts = ["But that was the biggest lesson we learned about pricing.", DULL, DULL, DULL, DULL, DULL, DULL,
+             "Here is the biggest lesson we learned about pricing.", DULL, DULL, DULL, DULL, DULL, DULL]
+    sentences = script(texts)
+    request = ClipRequest(length=30, min_length=25.5, max_length=34.5)
+    ctx = make_context(sentences, flat_signals(70), request, target=30)
+    windows = {(c.first, c.last): score_candidate(c, ctx) for c in candidate_windows(sentences, 25.5, 34.5, 30)}
+    dangling, clean = windows[(0, 6)], windows[(7, 13)]
+    assert clean.scores["self_contained"] == 100
+    assert dangling.scores["self_contained"] <= 50
+    assert any('"but"' in r for r in dangling.reasons)
+    assert clean.total > dangling.total
+    chosen = select_moments(sentences, flat_signals(70), ClipRequest(length=30, min_length=25.5, max_length=34.5, count=1), 70)
+    assert chosen[0].start == sentences[7].start
+
+
+def test_topic_decides_when_asked():
+    texts = [DULL] * 6 + ["Our pricing changed when we charged for value.", "The price went up and sales grew."] + [DULL] * 6
+    sentences = script(texts)
+    duration = sentences[-1].end + 1
+    asked = select_moments(sentences, flat_signals(duration), parse_instruction("one 10 second clip about pricing"), duration)
+    assert len(asked) == 1
+    assert asked[0].start == sentences[6].start
+    assert asked[0].scores["topic"] > 50 and "pric" in " ".join(asked[0].reasons)
+    assert "#Pricing" in asked[0].hashtags
+
+
+def test_energy_is_relative_to_the_video_itself():
+    """The same talk recorded 20 dB quieter gets the same energy scores."""
+    sentences = script([DULL] * 20)
+    request = ClipRequest(length=20, min_length=17, max_length=23, count=2)
+    loud = select_moments(sentences, flat_signals(95, level=-15, loud=[(40, 60, -9)]), request, 95)
+    quiet = select_moments(sentences, flat_signals(95, level=-35, loud=[(40, 60, -29)]), request, 95)
+    assert [m.scores["energy"] for m in loud] == [m.scores["energy"] for m in quiet]
+
+
+def test_applause_after_the_end_pays_off():
+    texts = [DULL] * 5 + ["That is why we never gave up."] + [DULL] * 5
+    sentences = script(texts)
+    applause = (sentences[5].end + 0.3, sentences[5].end + 3.3)
+    duration = sentences[-1].end + 1
+    moments = select_moments(sentences, flat_signals(duration, bursts=(applause,)),
+                             ClipRequest(length=14, min_length=11.9, max_length=16.1, count=1), duration)
+    assert moments[0].end == sentences[5].end
+    assert moments[0].scores["payoff"] >= 80
+    assert any("applause" in r for r in moments[0].reasons)
+
+
+# --- choosing -----------------------------------------------------------------------------
+
+def test_count_non_overlap_rank_order_and_fields():
+    sentences = script([DULL, "Why do most shops fail in their first year?", DULL, DULL, "You will not believe this!"] * 6)
+    duration = sentences[-1].end + 1
+    moments = select_moments(sentences, flat_signals(duration), parse_instruction("4 clips of 20 seconds"), duration)
+    assert len(moments) == 4
+    assert [m.rank for m in moments] == [1, 2, 3, 4]
+    assert [m.score for m in moments] == sorted((m.score for m in moments), reverse=True)
+    spans = sorted((m.start, m.end) for m in moments)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    for m in moments:
+        assert 0 <= m.score <= 100
+        assert set(m.scores) == {"hook", "energy", "emotion", "self_contained", "payoff", "topic"}
+        assert len(m.reasons) == 6
+        assert 3 <= len(m.hashtags) <= 5 and all(t.startswith("#") for t in m.hashtags)
+        assert m.title and len(m.title) <= 71
+        assert m.text.startswith(next(s.text for s in sentences if s.start == m.start))
+        assert 17 <= m.duration <= 23
+
+
+def test_the_time_range_is_respected():
+    sentences = script([DULL, "Why does this matter to you?"] * 20)       # ~184 s
+    duration = sentences[-1].end + 1
+    inside = select_moments(sentences, flat_signals(duration), parse_instruction("2 clips of 15s from 1:00 to 2:00"), duration)
+    assert inside and all(60 <= m.start and m.end <= 120 for m in inside)
+    last = select_moments(sentences, flat_signals(duration), parse_instruction("1 clip of 15s in the last 30 seconds"), duration)
+    assert last and last[0].start >= duration - 30 - 0.25
+
+
+def test_reel_fills_the_total_in_timeline_order():
+    sentences = script(["What would you do with a million dollars?", DULL, "This changed everything for us!", DULL] * 10)
+    duration = sentences[-1].end + 1
+    moments = select_moments(sentences, flat_signals(duration), parse_instruction("compile a 30 second highlight reel"), duration)
+    assert len(moments) == 1
+    reel = moments[0]
+    assert len(reel.segments) >= 2
+    assert reel.segments == sorted(reel.segments)
+    assert all(a[1] <= b[0] for a, b in zip(reel.segments, reel.segments[1:]))
+    assert 30 * 0.85 <= reel.duration <= 30 * 1.15
+    edges = {s.start for s in sentences} | {s.end for s in sentences}
+    assert all(s in edges and e in edges for s, e in reel.segments)
+    assert (reel.start, reel.end) == (reel.segments[0][0], reel.segments[-1][1])
+
+
+def test_no_speech_no_moments():
+    assert select_moments([], flat_signals(30), ClipRequest(), 30) == []
+
+
+def test_titles_and_hashtags():
+    assert trim_title("So, this is the story of how we doubled our revenue in one year without hiring anyone at all.") \
+        == "This is the story of how we doubled our revenue in one year without…"
+    assert trim_title("and we won.") == "We won"
+    sentences = script(["Bread and butter sell best in winter.", "Our bread is baked at dawn.", DULL, DULL])
+    tags = hashtags_for(" ".join(s.text for s in sentences[:2]), keyword_document_frequency(sentences), ClipRequest())
+    assert "#bread" in tags and 3 <= len(tags) <= 5 and "#shorts" in tags
+    cn = hashtags_for("定价定价很重要", keyword_document_frequency([]), ClipRequest(topic="定价"))
+    assert cn[0] == "#定价" and 3 <= len(cn) <= 5
+
+
+# --- the issue's test on real media ------------------------------------------------------------
+
+def placed_index(placed, text: str) -> int:
+    return next(i for i, p in enumerate(placed) if p.text == text)
+
+
+def test_hook_and_applause_beat_merely_loud(highlight_talk, highlight_analysis):
+    """A quieter passage with a hook, an exclamation and applause after it ranks above a loud, dull one."""
+    _, placed = highlight_talk
+    analysis = highlight_analysis
+    hook_start = placed[placed_index(placed, HOOK_SENTENCES[0])].start
+    hook_end = placed[placed_index(placed, HOOK_SENTENCES[-1])].end
+    loud_start = placed[placed_index(placed, LOUD_SENTENCES[0])].start
+    loud_end = placed[placed_index(placed, LOUD_SENTENCES[-1])].end
+
+    # The sound really is as described: the dull passage is the loudest speech and applause follows the hook.
+    applause = next(p for p in placed if not p.is_speech)
+    assert any(abs(b[0] - applause.start) < 1.0 for b in analysis.signals.bursts)
+
+    moments = select_moments(analysis.sentences, analysis.signals, parse_instruction("3 clips of 12 seconds"),
+                             analysis.media.duration)
+
+    def covering(start: float, end: float):
+        inside = [m for m in moments if m.start <= start + 1.0 and m.end >= end - 1.0]
+        return inside[0] if inside else None
+
+    hook = covering(hook_start, hook_end)
+    assert hook is not None, [(m.start, m.end, m.title) for m in moments]
+    assert hook.rank == 1
+    assert any("applause" in r for r in hook.reasons)
+    loud = next((m for m in moments if m.start < loud_end and m.end > loud_start), None)
+    if loud is not None:
+        assert loud.rank > hook.rank
+        assert loud.scores["energy"] > hook.scores["energy"]        # it was louder, and still lost
+
+
+def test_no_clip_edge_inside_a_sentence(highlight_talk, highlight_analysis):
+    """Against the true sentence times of the synthesised talk (Whisper's word times are within ~0.4 s)."""
+    _, placed = highlight_talk
+    analysis = highlight_analysis
+    tolerance = 0.45
+    for instruction in ("3 clips of 12 seconds", "2 clips of 20 seconds", "compile a 25 second reel"):
+        moments = select_moments(analysis.sentences, analysis.signals, parse_instruction(instruction),
+                                 analysis.media.duration)
+        assert moments, instruction
+        for m in moments:
+            for start, end in (m.segments or [(m.start, m.end)]):
+                for edge in (start, end):
+                    for p in placed:
+                        if p.is_speech:
+                            assert not (p.start + tolerance < edge < p.end - tolerance), (instruction, edge, p.text)

@@ -1,0 +1,220 @@
+"""engine.probe on every accepted container and on the ways an upload goes wrong."""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.models import BrokenMedia, MediaTooLarge, UnsupportedMedia
+from engine.probe import ACCEPTED, content_hash, is_variable_frame_rate, probe, rotation_of
+
+LAVFI_PICTURE = "testsrc2=size=160x90:rate=25:duration=2"
+LAVFI_SOUND = "sine=frequency=440:duration=2"
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-y", "-nostdin", "-v", "error", *args], check=True)
+
+
+def picture_and_sound(out: Path, video_codec: list[str], audio_codec: list[str], extra: list[str] = ()) -> Path:
+    ffmpeg("-f", "lavfi", "-i", LAVFI_PICTURE, "-f", "lavfi", "-i", LAVFI_SOUND,
+           *video_codec, *audio_codec, "-pix_fmt", "yuv420p", *extra, str(out))
+    return out
+
+
+def sound_only(out: Path, audio_codec: list[str]) -> Path:
+    ffmpeg("-f", "lavfi", "-i", LAVFI_SOUND, *audio_codec, str(out))
+    return out
+
+
+def image(out: Path, extra: list[str] = ()) -> Path:
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=1:duration=1", "-frames:v", "1", *extra, str(out))
+    return out
+
+
+H264 = ["-c:v", "libx264", "-preset", "ultrafast"]
+AAC = ["-c:a", "aac", "-b:a", "64k"]
+
+MAKERS = {
+    "mp4": lambda d: picture_and_sound(d / "a.mp4", H264, AAC),
+    "mov": lambda d: picture_and_sound(d / "a.mov", H264, AAC),
+    "avi": lambda d: picture_and_sound(d / "a.avi", ["-c:v", "mpeg4"], ["-c:a", "libmp3lame"]),
+    "webm": lambda d: picture_and_sound(d / "a.webm", ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8"],
+                                        ["-c:a", "libopus"]),
+    "mkv": lambda d: picture_and_sound(d / "a.mkv", H264, AAC),
+    "mp3": lambda d: sound_only(d / "a.mp3", ["-c:a", "libmp3lame"]),
+    "wav": lambda d: sound_only(d / "a.wav", ["-c:a", "pcm_s16le"]),
+    "m4a": lambda d: sound_only(d / "a.m4a", AAC),
+    "aac": lambda d: sound_only(d / "a.aac", AAC),
+    "jpg": lambda d: image(d / "a.jpg"),
+    "png": lambda d: image(d / "a.png"),
+    "gif": lambda d: image(d / "a.gif"),
+    "webp": lambda d: image(d / "a.webp"),
+}
+EXPECTED_KIND = {"mp4": "video", "mov": "video", "avi": "video", "webm": "video", "mkv": "video",
+                 "mp3": "audio", "wav": "audio", "m4a": "audio", "aac": "audio",
+                 "jpg": "image", "png": "image", "gif": "image", "webp": "image"}
+
+
+@pytest.fixture(scope="module")
+def media_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("probe")
+
+
+@pytest.mark.parametrize("extension", sorted(MAKERS))
+def test_each_accepted_type_is_read(media_dir, extension):
+    path = MAKERS[extension](media_dir)
+    info = probe(path)
+    assert info.kind == EXPECTED_KIND[extension]
+    assert info.extension == extension
+    assert info.size_bytes == path.stat().st_size
+    if info.kind == "video":
+        assert info.has_video and info.has_audio
+        assert (info.width, info.height) == (160, 90)
+        assert info.fps == pytest.approx(25, abs=0.5)
+        assert info.duration == pytest.approx(2.0, abs=0.15)
+        assert info.audio_channels == 1 and info.audio_rate > 0
+        assert not info.variable_fps and info.rotation == 0
+    elif info.kind == "audio":
+        assert info.has_audio and not info.has_video
+        assert info.duration == pytest.approx(2.0, abs=0.15)
+        assert info.audio_codec
+    else:
+        assert info.has_video and (info.width, info.height) == (160, 90)
+
+
+def test_every_accepted_extension_has_a_maker():
+    assert set(ACCEPTED) - {"jpeg"} == set(MAKERS)
+
+
+def test_media_info_round_trips_through_a_dict(media_dir):
+    info = probe(MAKERS["mp4"](media_dir))
+    assert type(info).from_dict(info.to_dict()) == info
+
+
+def test_audio_only_and_video_only(media_dir):
+    audio_in_mp4 = sound_only(media_dir / "sound.mp4", AAC)
+    info = probe(audio_in_mp4)
+    assert info.kind == "audio" and info.has_audio and not info.has_video
+
+    silent_film = media_dir / "silent.mp4"
+    ffmpeg("-f", "lavfi", "-i", LAVFI_PICTURE, *H264, "-pix_fmt", "yuv420p", str(silent_film))
+    info = probe(silent_film)
+    assert info.kind == "video" and info.has_video and not info.has_audio
+    assert info.audio_channels == 0
+
+
+def test_rotated_phone_video(media_dir):
+    """A phone stores portrait video as landscape frames plus a display matrix saying 'turn 90° clockwise'."""
+    plain = picture_and_sound(media_dir / "landscape.mp4", H264, AAC)
+    phone = media_dir / "phone.mp4"
+    # ffmpeg's legacy `rotate` tag is counter-clockwise: 270 here is 90 clockwise for the player.
+    ffmpeg("-i", str(plain), "-c", "copy", "-metadata:s:v:0", "rotate=270", str(phone))
+    info = probe(phone)
+    assert info.rotation == 90
+    assert (info.width, info.height) == (160, 90)
+    assert (info.display_width, info.display_height) == (90, 160)
+
+
+def test_rotation_from_side_data_and_tags():
+    assert rotation_of({"side_data_list": [{"side_data_type": "Display Matrix", "rotation": -90}]}) == 90
+    assert rotation_of({"side_data_list": [{"rotation": 90}]}) == 270
+    assert rotation_of({"side_data_list": [{"rotation": 180}]}) == 180
+    assert rotation_of({"tags": {"rotate": "90"}}) == 90
+    assert rotation_of({}) == 0
+
+
+def test_variable_frame_rate(media_dir):
+    vfr = media_dir / "vfr.mp4"
+    # 30 fps for two seconds, then every third frame only: the frame intervals change mid-file.
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=30:duration=4",
+           "-vf", "select='if(lt(t,2),1,not(mod(n,3)))'", "-fps_mode", "vfr", *H264, "-pix_fmt", "yuv420p", str(vfr))
+    assert probe(vfr).variable_fps
+    assert not probe(MAKERS["mp4"](media_dir)).variable_fps
+
+
+def test_variable_frame_rate_rule():
+    steady = np.arange(100) / 25.0
+    assert not is_variable_frame_rate(steady)
+    jitter_free_reordered = np.random.default_rng(0).permutation(steady)   # B-frames come out of order
+    assert not is_variable_frame_rate(np.sort(jitter_free_reordered))
+    changing = np.concatenate([np.arange(50) / 30.0, 50 / 30.0 + np.arange(50) / 10.0])
+    assert is_variable_frame_rate(changing)
+
+
+def test_truncated_files_are_broken(media_dir):
+    whole = picture_and_sound(media_dir / "whole.mp4", H264, AAC)                   # index at the end
+    faststart = picture_and_sound(media_dir / "fast.mp4", H264, AAC, ["-movflags", "+faststart"])
+    for source in (whole, faststart):
+        cut = media_dir / f"cut-{source.name}"
+        cut.write_bytes(source.read_bytes()[: source.stat().st_size // 3])
+        with pytest.raises(BrokenMedia) as err:
+            probe(cut)
+        assert cut.name in str(err.value)
+
+
+def test_text_renamed_to_mp4_is_broken(media_dir):
+    fake = media_dir / "notes.mp4"
+    fake.write_text("These are my meeting notes, not a video.\n" * 20)
+    with pytest.raises(BrokenMedia) as err:
+        probe(fake)
+    assert "notes.mp4" in str(err.value)
+    assert str(err.value).endswith(".")
+
+
+def test_empty_and_missing_files(media_dir):
+    empty = media_dir / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(BrokenMedia, match="empty"):
+        probe(empty)
+    with pytest.raises(BrokenMedia, match="could not find"):
+        probe(media_dir / "nowhere.mp4")
+
+
+def test_unsupported_types_name_what_is_accepted(media_dir):
+    for name in ("report.pdf", "movie.flv", "README"):
+        path = media_dir / name
+        path.write_bytes(b"x" * 100)
+        with pytest.raises(UnsupportedMedia) as err:
+            probe(path)
+        message = str(err.value)
+        assert name in message and "mp4" in message and "wav" in message and "png" in message
+
+
+def test_too_large(media_dir):
+    big = media_dir / "big.mp4"
+    with open(big, "wb") as f:
+        f.truncate(3 * 1024 * 1024)                 # sparse: 3 MB long, nothing written
+    with pytest.raises(MediaTooLarge) as err:
+        probe(big, max_upload_mb=2)
+    assert "2 MB" in str(err.value)
+
+
+def test_neither_picture_nor_sound(media_dir):
+    subtitles = media_dir / "words.srt"
+    subtitles.write_text("1\n00:00:00,000 --> 00:00:01,000\nhello\n")
+    only_subtitles = media_dir / "only-subtitles.mkv"
+    ffmpeg("-i", str(subtitles), str(only_subtitles))
+    with pytest.raises(BrokenMedia, match="neither a picture nor sound"):
+        probe(only_subtitles)
+
+
+def test_zero_duration(media_dir):
+    hollow = media_dir / "hollow.wav"
+    ffmpeg("-f", "lavfi", "-i", LAVFI_SOUND, "-frames:a", "0", "-c:a", "pcm_s16le", str(hollow))
+    with pytest.raises(BrokenMedia, match="zero duration"):
+        probe(hollow)
+
+
+def test_content_hash_is_sha256_of_the_bytes(media_dir):
+    path = MAKERS["mp4"](media_dir)
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert content_hash(path) == expected
+    assert content_hash(path, chunk_size=1000) == expected          # streamed in small pieces: same answer
+    other = media_dir / "other.bin"
+    other.write_bytes(os.urandom(100))
+    assert content_hash(other) != expected

@@ -1,0 +1,214 @@
+"""engine.signals: each small function on arrays, then the ffmpeg-backed scene cuts on real video."""
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from engine.models import Word
+from engine.signals import (
+    SILENCE_DB,
+    active_level,
+    compute_signals,
+    cuts_from_scores,
+    detect_scene_cuts,
+    find_bursts,
+    is_reaction,
+    keyframe_gaps_to_check,
+    placed_by_the_encoder,
+    usual_keyframe_interval,
+    loudness_db,
+    parse_scene_metadata,
+    rolling_median,
+    runs_of,
+    speech_rate,
+)
+from engine.transcribe import decode_audio
+from tests.media import Piece, build_talk_audio, noise_burst, write_wav
+
+RATE = 16000
+
+
+def sine(seconds: float, amplitude: float, freq: float = 440.0) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+# --- loudness --------------------------------------------------------------------
+
+def test_loudness_of_a_sine_and_of_silence():
+    audio = np.concatenate([sine(2.0, 0.5), np.zeros(RATE, dtype=np.float32)])
+    db = loudness_db(audio, RATE, hop=0.5)
+    assert len(db) == 6
+    assert db[:4] == pytest.approx(20 * np.log10(0.5 / np.sqrt(2)), abs=0.05)      # -9.03 dBFS
+    assert np.all(db[4:] == SILENCE_DB)
+
+
+def test_loudness_counts_a_partial_last_hop_by_its_own_length():
+    audio = sine(1.25, 0.5)                       # the third hop holds 0.25 s of the same sine
+    db = loudness_db(audio, RATE, hop=0.5)
+    assert len(db) == 3
+    assert db[2] == pytest.approx(db[0], abs=0.1)
+
+
+def test_loudness_of_nothing():
+    assert len(loudness_db(np.zeros(0, dtype=np.float32))) == 0
+
+
+# --- bursts ------------------------------------------------------------------------
+
+def test_rolling_median_and_runs():
+    values = np.array([0, 0, 10, 0, 0, 0], dtype=np.float32)
+    assert list(rolling_median(values, 3)) == [0, 0, 0, 0, 0, 0]
+    assert runs_of(np.array([False, True, True, False, True])) == [(1, 3), (4, 5)]
+    assert runs_of(np.array([], dtype=bool)) == []
+
+
+def test_a_loud_stretch_stands_out_from_its_surroundings():
+    loudness = np.full(120, -30.0, dtype=np.float32)          # one minute at -30 dB ...
+    loudness[60:66] = -18.0                                   # ... and 3 s twelve dB louder at 30 s
+    assert find_bursts(loudness, hop=0.5) == ((30.0, 33.0),)
+
+
+def test_loud_throughout_is_not_a_burst():
+    """Bursts are relative to the video itself: a uniformly loud recording has none."""
+    assert find_bursts(np.full(120, -8.0, dtype=np.float32), hop=0.5) == ()
+
+
+def test_a_single_loud_hop_is_too_short():
+    loudness = np.full(120, -30.0, dtype=np.float32)
+    loudness[40] = -10.0
+    assert find_bursts(loudness, hop=0.5) == ()
+
+
+def test_one_quieter_hop_does_not_split_a_burst():
+    loudness = np.full(120, -30.0, dtype=np.float32)
+    loudness[60:68] = -15.0
+    loudness[63] = -25.0
+    assert find_bursts(loudness, hop=0.5) == ((30.0, 34.0),)
+
+
+def test_a_loud_noise_after_quiet_speech_is_found(tmp_path):
+    """Applause-like noise after espeak-ng speech, through the same decode the pipeline uses."""
+    pieces = [Piece("We opened the shop six years ago.", gain=0.35),
+              Piece("Thank you, that is the whole story.", gain=0.35, pause_after=0.3),
+              Piece(sound=noise_burst(3.0, level=0.9, seed=3), gain=4.0),
+              Piece("Now let us talk about the new shop.", gain=0.35)]
+    audio, placed = build_talk_audio(pieces, tmp_path / "pieces")
+    wav = write_wav(audio, tmp_path / "talk.wav")
+    bursts = find_bursts(loudness_db(decode_audio(wav)))
+    applause = placed[2]
+    assert any(abs(start - applause.start) <= 0.75 and abs(end - applause.end) <= 0.75 for start, end in bursts), bursts
+
+
+def test_active_level_ignores_silence():
+    loudness = np.array([SILENCE_DB] * 10 + [-20.0] * 5, dtype=np.float32)
+    assert active_level(loudness) == -20.0
+    assert active_level(np.full(4, SILENCE_DB, dtype=np.float32)) == SILENCE_DB
+
+
+def test_is_reaction_needs_nobody_speaking():
+    rate = np.array([2, 2, 2, 2, 0, 0, 0, 0], dtype=np.float32)
+    assert is_reaction((2.0, 4.0), rate, hop=0.5)            # hops 4-7: no words
+    assert not is_reaction((0.0, 2.0), rate, hop=0.5)        # hops 0-3: somebody talking loudly
+
+
+# --- speech rate -------------------------------------------------------------------
+
+def test_speech_rate():
+    # Four words a second for two seconds, then silence.
+    words = [Word(i * 0.25, i * 0.25 + 0.2, " w") for i in range(8)]
+    rate = speech_rate(words, frames=10, hop=0.5)
+    assert rate.shape == (10,)
+    assert rate[1] == pytest.approx(4.0, abs=0.6) and rate[2] == pytest.approx(4.0, abs=0.6)
+    assert np.all(rate[5:] == 0)
+    assert np.all(speech_rate([], frames=4) == 0)
+
+
+# --- scene cuts ----------------------------------------------------------------------
+
+SCENE_LOG = """frame:0    pts:0       pts_time:0
+lavfi.scene_score=0.000000
+frame:1    pts:2048    pts_time:0.25
+lavfi.scene_score=0.010000
+frame:2    pts:4096    pts_time:0.5
+lavfi.scene_score=0.820000
+frame:3    pts:6144    pts_time:0.75
+lavfi.scene_score=0.020000
+"""
+
+
+def test_parse_scene_metadata():
+    times, scores = parse_scene_metadata(SCENE_LOG)
+    assert list(times) == [0.0, 0.25, 0.5, 0.75]
+    assert list(scores) == [0.0, 0.01, 0.82, 0.02]
+
+
+def test_cuts_from_scores_keep_the_strongest_of_a_cluster():
+    times = np.array([1.0, 1.25, 1.5, 5.0, 9.0, 9.25])
+    scores = np.array([0.4, 0.9, 0.1, 0.05, 0.5, 0.35])
+    assert cuts_from_scores(times, scores, threshold=0.3, min_shot=1.0) == (1.25, 9.0)
+
+
+def test_scene_cuts_on_a_real_edit(tmp_path):
+    """Three lavfi shots joined: cuts at 2 s and 4 s; one continuous shot: none."""
+    edit = tmp_path / "edit.mp4"
+    subprocess.run(
+        ["ffmpeg", "-y", "-nostdin", "-v", "error",
+         "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=2",
+         "-f", "lavfi", "-i", "smptebars=size=320x180:rate=25:duration=2",
+         "-f", "lavfi", "-i", "mandelbrot=size=320x180:rate=25,trim=duration=2",
+         "-filter_complex", "[0:v][1:v][2:v]concat=n=3:v=1:a=0,format=yuv420p[v]",
+         "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", str(edit)],
+        check=True)
+    cuts = detect_scene_cuts(edit, duration=6.0)
+    assert len(cuts) == 2
+    assert cuts[0] == pytest.approx(2.0, abs=0.3) and cuts[1] == pytest.approx(4.0, abs=0.3)
+
+    one_shot = tmp_path / "one.mp4"
+    subprocess.run(["ffmpeg", "-y", "-nostdin", "-v", "error", "-f", "lavfi",
+                    "-i", "testsrc2=size=320x180:rate=25:duration=6", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-pix_fmt", "yuv420p", str(one_shot)], check=True)
+    assert detect_scene_cuts(one_shot, duration=6.0) == ()
+
+
+def test_keyframe_rules():
+    times = np.array([0.0, 2.0, 4.0, 5.1, 7.1, 9.1])
+    scores = np.array([0.0, 0.05, 0.1, 0.7, 0.3, 0.02])
+    assert usual_keyframe_interval(times) == 2.0
+    assert keyframe_gaps_to_check(times, scores, threshold=0.2) == [(4.0, 5.1), (5.1, 7.1)]
+    assert placed_by_the_encoder(4.0, 5.1, usual=2.0)            # early: the encoder saw a new scene
+    assert not placed_by_the_encoder(5.1, 7.1, usual=2.0)        # on schedule: the cut may be anywhere before
+
+
+def two_shots(path, extra: list[str]):
+    """testsrc2 for 3 s, then smptebars for 3 s, 25 fps."""
+    subprocess.run(
+        ["ffmpeg", "-y", "-nostdin", "-v", "error",
+         "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=3",
+         "-f", "lavfi", "-i", "smptebars=size=320x180:rate=25:duration=3",
+         "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0,format=yuv420p[v]",
+         "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", *extra, str(path)], check=True)
+    return path
+
+
+@pytest.mark.parametrize("encoder", [["-x264-params", "keyint=50:min-keyint=50:scenecut=0"],   # keyframes every 2 s only
+                                     ["-g", "50"]],                                              # x264 adds one at the cut
+                         ids=["fixed-gop", "scenecut"])
+def test_the_cut_is_found_to_the_frame_either_way(tmp_path, encoder):
+    cuts = detect_scene_cuts(two_shots(tmp_path / "two.mp4", encoder), duration=6.0)
+    assert len(cuts) == 1 and cuts[0] == pytest.approx(3.0, abs=0.05)
+
+
+# --- all together ----------------------------------------------------------------------
+
+def test_compute_signals_lines_everything_up():
+    audio = np.concatenate([sine(3.0, 0.05), sine(2.0, 0.8), sine(5.0, 0.05)])
+    words = [Word(0.1, 0.4, " hi"), Word(0.5, 0.9, " there.")]
+    signals = compute_signals(audio, words, scene_cuts=(4.0,))
+    assert signals.hop == 0.5
+    assert len(signals.loudness_db) == len(signals.speech_rate) == 20
+    assert signals.scene_cuts == (4.0,)
+    assert signals.bursts == ((3.0, 5.0),)
+    assert signals.speech_rate[0] > 0 and signals.speech_rate[-1] == 0
