@@ -232,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, help="a video to use instead of the made-up 10-minute talk")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    parser.add_argument("--no-render", action="store_true",
+                        help="skip the rendering section (bench/bench_render.py: shortsbot clip vs bare ffmpeg)")
     args = parser.parse_args(argv)
 
     made = time.perf_counter()
@@ -241,10 +243,18 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as cache:
         results = {"analysis": bench_analysis(video, Path(cache))}
+    if not args.no_render:
+        from bench.bench_render import bench_render
+
+        results["render"] = bench_render(video)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
         print_analysis(results["analysis"])
+        if "render" in results:
+            from bench.bench_render import print_render
+
+            print_render(results["render"])
     return 0
 
 

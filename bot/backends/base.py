@@ -11,7 +11,7 @@ from typing import Any, AsyncIterator, Literal, Protocol
 @dataclass(frozen=True)
 class Account:
     user_id: int                             # our storage user id
-    token: str
+    token: str = field(repr=False)           # never shown in logs or reprs
     expires_at: datetime | None = None
     remote_user_id: str | None = None        # e.g. "anon_…" on the cloud
     anonymous: bool = True

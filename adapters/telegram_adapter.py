@@ -1,0 +1,525 @@
+"""The Telegram side of the bot: python-telegram-bot <-> the App's conversation.
+
+Structure as python-telegram-bot's examples have it: an Application from ApplicationBuilder,
+one handler per concern (messages, button presses) and an error handler. It runs inside the
+bot's own asyncio loop beside Discord and the link server, so it is started the way PTB
+documents for combining frameworks (initialize, start, updater.start_polling) rather than
+with `run_polling`, and stopped in the reverse order.
+
+Incoming: updates become bot.messages.Incoming (adapters/telegram_updates.py); one chat's
+messages reach the conversation in the order they were sent, different chats in parallel.
+Outgoing: replies are sent as HTML (adapters/telegram_format.py); progress is one message per
+key, edited at most every 3 s; videos go up with sendVideo while "uploading video…" shows,
+and as a signed link when they are too big or the upload fails.
+Rate limits: PerChatRateLimiter (PTB's AIORateLimiter plus one message a second per chat)
+retries 429s after their retry_after; network errors are retried here with backoff.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+import warnings
+from contextlib import ExitStack, asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
+
+import httpx
+from aiolimiter import AsyncLimiter
+from telegram import BotCommand, Message, ReplyParameters, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes,
+                          MessageHandler, filters)
+
+from adapters import telegram_format as fmt
+from adapters.telegram_updates import PLATFORM, BotIdentity, incoming_from_callback, incoming_from_message
+from bot.app import AppError
+from bot.backends.base import FileTooLarge
+from bot.messages import (Attachment, ChatRef, ErrorReply, Fetcher, Incoming, LinkReply, ProgressReply, Reply,
+                          TextReply, VideoReply)
+
+log = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+PROGRESS_EDIT_INTERVAL = 3.0                 # seconds between edits of one progress message
+CHAT_ACTION_INTERVAL = 4.0                   # Telegram shows a chat action for 5 s
+NETWORK_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)  # then give up
+MAX_THUMBNAIL_BYTES = 200 * 1024             # Telegram ignores larger thumbnails
+APOLOGY = "Sorry, something went wrong with that message. Please try again in a moment."
+CANCEL_COMMANDS = frozenset({"cancel", "stop"})
+
+COMMANDS = (
+    BotCommand("start", "What this bot does"),
+    BotCommand("help", "How to get shorts from a long video"),
+    BotCommand("status", "What is uploaded and which shorts are ready"),
+    BotCommand("export", "Render and send the shorts"),
+    BotCommand("credits", "How many credits are left"),
+    BotCommand("share", "Post short N to the shared channel: /share 2"),
+    BotCommand("cancel", "Stop the current job"),
+    BotCommand("new", "Start over with a new video"),
+)
+
+T = TypeVar("T")
+
+
+class PerChatRateLimiter(AIORateLimiter):
+    """AIORateLimiter (30 requests/s overall, 20/min per group, retries after RetryAfter)
+    plus Telegram's one message a second per chat, which AIORateLimiter leaves out."""
+
+    def __init__(self, per_chat_rate: float = 1.0, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._per_chat_rate = per_chat_rate
+        self._chat_limiters: dict[str, AsyncLimiter] = {}
+
+    def _chat_limiter(self, chat_id: Any) -> AsyncLimiter:
+        key = str(chat_id)
+        if len(self._chat_limiters) > 1024:
+            for other, limiter in list(self._chat_limiters.items()):
+                if other != key and limiter.has_capacity(limiter.max_rate):
+                    del self._chat_limiters[other]
+        if key not in self._chat_limiters:
+            self._chat_limiters[key] = AsyncLimiter(max_rate=1, time_period=1 / self._per_chat_rate)
+        return self._chat_limiters[key]
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        chat_id = data.get("chat_id")
+        if chat_id is None or endpoint == "sendChatAction":
+            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        async with self._chat_limiter(chat_id):
+            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():          # PTB 22 warns while retry_after moves from int to timedelta
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def with_network_retries(call: Callable[[], Awaitable[T]], what: str,
+                               delays: tuple[float, ...] = NETWORK_RETRY_DELAYS) -> T:
+    """`call()`, again after each delay while the network fails (timeouts, 5xx, resets).
+
+    A BadRequest is an answer, not a network failure, and is raised at once. A RetryAfter that
+    the rate limiter already gave up on is waited out like a network failure.
+    """
+    for delay in (*delays, None):
+        try:
+            return await call()
+        except BadRequest:
+            raise
+        except (NetworkError, RetryAfter) as exc:
+            if delay is None:
+                raise
+            wait = max(delay, retry_after_seconds(exc)) if isinstance(exc, RetryAfter) else delay
+            log.warning("%s failed (%s); retrying in %.1f s", what, exc, wait)
+            await asyncio.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class _ProgressMessage:
+    """One progress message being kept up to date; `latest` is what it should say next."""
+
+    message_id: int | None = None
+    edited_at: float = float("-inf")
+    latest: ProgressReply | None = None
+    writer: asyncio.Task | None = None
+
+
+@dataclass
+class _Turn:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
+class TelegramAdapter:
+    def __init__(self, app):
+        self.app = app
+        self.settings = app.settings
+        if self.settings.telegram_bot_token is None:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        self.local_mode = bool(self.settings.telegram_local_mode)
+        self.download_limit_mb = fmt.LOCAL_SERVER_LIMIT_MB if self.local_mode else fmt.CLOUD_DOWNLOAD_LIMIT_MB
+        self.upload_limit_mb = fmt.LOCAL_SERVER_LIMIT_MB if self.local_mode else fmt.CLOUD_UPLOAD_LIMIT_MB
+        self.application: Application | None = None
+        self.identity: BotIdentity | None = None
+        self._progress: dict[tuple[str, str], _ProgressMessage] = {}
+        self._turns: dict[str, _Turn] = {}
+        self._http: httpx.AsyncClient | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def build_application(self) -> Application:
+        return (
+            ApplicationBuilder()
+            .token(self.settings.telegram_bot_token.get_secret_value())
+            .base_url(self.settings.telegram_api_url)
+            .base_file_url(self.settings.telegram_file_url)
+            .local_mode(self.local_mode)
+            .rate_limiter(PerChatRateLimiter(max_retries=3))
+            .concurrent_updates(True)            # chats in parallel; one chat in order (see _in_turn)
+            .connect_timeout(10)
+            .read_timeout(30)
+            .write_timeout(30)
+            .media_write_timeout(600)            # a 50 MB upload on a slow uplink
+            .build()
+        )
+
+    async def start(self) -> None:
+        """Connects to Telegram and starts polling; raises AppError with one line when it cannot."""
+        _keep_the_token_out_of_logs()
+        application = self.build_application()
+        application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
+        application.add_handler(CallbackQueryHandler(self._on_button))
+        application.add_error_handler(self._on_error)
+        try:
+            # getMe: who we are, and whether the token works.
+            await with_network_retries(application.initialize, "connecting to Telegram")
+        except InvalidToken:
+            raise AppError("Telegram refused TELEGRAM_BOT_TOKEN: copy the token @BotFather gave you "
+                           "(/mybots -> your bot -> API Token) into .env.") from None
+        except NetworkError as exc:
+            raise AppError(f"Cannot reach the Telegram Bot API at {self.settings.telegram_api_url} ({exc}). "
+                           f"Check the network, or TELEGRAM_API_URL if you run a local Bot API server.") from None
+        self.identity = BotIdentity(application.bot.id, application.bot.username)
+        try:
+            await with_network_retries(lambda: application.bot.set_my_commands(COMMANDS), "setMyCommands")
+        except TelegramError as exc:             # the menu of commands is a nicety; the bot works without it
+            log.warning("could not register the bot's commands with setMyCommands: %s", exc)
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
+        self.application = application
+        self.app.register_platform(PLATFORM, self.send)
+        await application.start()
+        await application.updater.start_polling(
+            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+            error_callback=lambda exc: log.warning("polling Telegram for updates failed: %s", exc),
+        )
+        log.info("Telegram: polling as @%s", self.identity.username)
+
+    async def stop(self) -> None:
+        application = self.application
+        if application is None:
+            return
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()             # waits for the handlers that are running
+        writers = [p.writer for p in self._progress.values() if p.writer is not None and not p.writer.done()]
+        for writer in writers:
+            writer.cancel()
+        await asyncio.gather(*writers, return_exceptions=True)
+        await application.shutdown()
+        if self._http is not None:
+            await self._http.aclose()
+        self.application = None
+
+    @property
+    def bot(self):
+        if self.application is None:
+            raise RuntimeError("the Telegram adapter is not running")
+        return self.application.bot
+
+    # ------------------------------------------------------------------ incoming
+
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        incoming = incoming_from_message(update.message, self.identity, self._fetcher_for, self.download_limit_mb * MB)
+        if incoming is None or not incoming.addressed_to_bot:
+            return                               # in a group, talk not meant for the bot
+        async with self._in_turn(incoming):
+            refusal = self._refusal(incoming.attachments)
+            if refusal is not None:
+                await self.send(incoming.chat_ref, ErrorReply(refusal))
+                return
+            await self.app.conversation.handle(incoming)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        answering = asyncio.create_task(self._answer(query))   # promptly, while waiting for our turn
+        try:
+            incoming = incoming_from_callback(query)
+            if incoming is not None:
+                async with self._in_turn(incoming):
+                    await self.app.conversation.handle(incoming)
+        finally:
+            await answering
+
+    async def _answer(self, query) -> None:
+        try:
+            await with_network_retries(query.answer, "answerCallbackQuery", delays=(0.5,))
+        except TelegramError as exc:             # the button still works; only the spinner stays longer
+            log.warning("could not answer callback query %s: %s", query.id, exc)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not isinstance(update, Update):
+            log.error("Telegram error outside an update", exc_info=context.error)
+            return
+        log.error("Telegram update %s failed", update.update_id, exc_info=context.error)
+        chat, message = update.effective_chat, update.effective_message
+        if chat is None:
+            return
+        in_topic = message is not None and getattr(message, "is_topic_message", False)
+        ref = ChatRef(PLATFORM, str(chat.id), str(message.message_thread_id) if in_topic else None,
+                      str(message.message_id) if message is not None else None)
+        try:
+            await self.send(ref, ErrorReply(APOLOGY))
+        except Exception:
+            log.exception("could not apologise in chat %s for update %s", chat.id, update.update_id)
+
+    @asynccontextmanager
+    async def _in_turn(self, incoming: Incoming) -> AsyncIterator[None]:
+        """One chat's messages one after another, in the order they came; cancelling never waits."""
+        if incoming.command in CANCEL_COMMANDS:
+            yield
+            return
+        key = incoming.chat_ref.chat_key
+        turn = self._turns.setdefault(key, _Turn())
+        turn.users += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.users -= 1
+            if turn.users == 0:
+                self._turns.pop(key, None)
+
+    def _refusal(self, attachments: tuple[Attachment, ...]) -> str | None:
+        """The sentence for a file that cannot or should not be downloaded, said before any download."""
+        for attachment in attachments:
+            if attachment.fetch is None and attachment.size is not None:
+                return fmt.too_big_to_download(attachment.name, attachment.size, self.download_limit_mb,
+                                               self.local_mode)
+            if attachment.size is not None and attachment.size > self.settings.max_upload_mb * MB:
+                return fmt.too_big_for_this_bot(attachment.name, attachment.size, self.settings.max_upload_mb)
+        return None
+
+    def _fetcher_for(self, file_id: str, size: int | None) -> Fetcher:
+        async def fetch(path: Path) -> Path:
+            return await self._download(file_id, size, Path(path))
+        return fetch
+
+    async def _download(self, file_id: str, size: int | None, path: Path) -> Path:
+        """Streams a Telegram file to `path` (a local Bot API server's file is copied from its disk).
+
+        PTB's File.download_to_drive reads a remote file whole into memory before writing it,
+        so remote files are streamed here with httpx in chunks instead.
+        """
+        try:
+            file = await with_network_retries(lambda: self.bot.get_file(file_id), "getFile")
+        except BadRequest as exc:
+            if "too big" in str(exc).lower():     # Telegram knew better than the size it reported
+                raise FileTooLarge("Telegram will not hand over a file this big", limit_mb=self.download_limit_mb,
+                                   size_mb=size / MB if size else None) from None
+            raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".part")
+        source = Path(file.file_path)
+        if self.local_mode and source.is_absolute() and source.is_file():
+            await asyncio.to_thread(shutil.copyfile, source, partial)
+        else:
+            await with_network_retries(lambda: self._stream(file.file_path, partial), "file download")
+        partial.replace(path)
+        return path
+
+    async def _stream(self, url: str, target: Path) -> None:
+        try:
+            async with self._http.stream("GET", url) as response:
+                if response.status_code != 200:
+                    # The URL holds the bot token: never put it in a message or a log.
+                    error = BadRequest if response.status_code < 500 else NetworkError
+                    raise error(f"file download answered HTTP {response.status_code}")
+                with target.open("wb") as out:
+                    async for chunk in response.aiter_bytes(256 * 1024):
+                        out.write(chunk)
+        except httpx.HTTPError as exc:
+            raise NetworkError(f"file download failed: {type(exc).__name__}") from None
+
+    # ------------------------------------------------------------------ outgoing (the App's sink)
+
+    async def send(self, ref: ChatRef, reply: Reply) -> None:
+        """Posts one reply to a chat; what the App calls, now or later from a job."""
+        if isinstance(reply, ProgressReply):
+            await self._send_progress(ref, reply)
+        elif isinstance(reply, VideoReply):
+            await self._send_video(ref, reply)
+        elif isinstance(reply, LinkReply):
+            await self._send_html(ref, fmt.link_html(reply.url, reply.text))
+        elif isinstance(reply, ErrorReply):
+            await self._send_text(ref, reply.text)
+        elif isinstance(reply, TextReply):
+            await self._send_text(ref, reply.text, reply.buttons)
+        else:
+            raise TypeError(f"not a reply: {reply!r}")
+
+    def _target(self, ref: ChatRef) -> dict[str, Any]:
+        """Where a message goes: the chat, its forum topic, and in groups the message it answers."""
+        chat_id: int | str = int(ref.chat_id) if ref.chat_id.lstrip("-").isdigit() else ref.chat_id
+        target: dict[str, Any] = {"chat_id": chat_id}
+        if ref.thread_id:
+            target["message_thread_id"] = int(ref.thread_id)
+        if ref.reply_to and isinstance(chat_id, int) and chat_id < 0 and ref.reply_to.isdigit():
+            target["reply_parameters"] = ReplyParameters(int(ref.reply_to), allow_sending_without_reply=True)
+        return target
+
+    async def _send_text(self, ref: ChatRef, text: str, buttons=()) -> Message:
+        pieces = fmt.split_text(text)
+        last = None
+        for i, piece in enumerate(pieces):
+            last = await self._send_html(ref, fmt.escape(piece), buttons if i == len(pieces) - 1 else ())
+        return last
+
+    async def _send_html(self, ref: ChatRef, html: str, buttons=()) -> Message:
+        return await with_network_retries(
+            lambda: self.bot.send_message(text=html, parse_mode=ParseMode.HTML, reply_markup=fmt.keyboard(buttons),
+                                          **self._target(ref)),
+            f"sendMessage to {ref.chat_key}",
+        )
+
+    # progress ----------------------------------------------------------
+
+    async def _send_progress(self, ref: ChatRef, reply: ProgressReply) -> None:
+        """Records what the progress message should say; one writer per message sends and edits it.
+
+        Returns at once, except for the final (done) state, which is on screen when this returns.
+        """
+        key = (ref.chat_key, reply.key)
+        state = self._progress.setdefault(key, _ProgressMessage())
+        state.latest = reply
+        if state.writer is None or state.writer.done():
+            state.writer = asyncio.create_task(self._write_progress(ref, key, state), name=f"progress {reply.key}")
+        if reply.done:
+            await asyncio.shield(state.writer)
+
+    async def _write_progress(self, ref: ChatRef, key: tuple[str, str], state: _ProgressMessage) -> None:
+        finished = False
+        try:
+            while state.latest is not None:
+                wait = state.edited_at + PROGRESS_EDIT_INTERVAL - time.monotonic()
+                if state.message_id is not None and wait > 0:
+                    await asyncio.sleep(wait)
+                    continue                     # whatever is latest after the wait is what gets shown
+                reply, state.latest = state.latest, None
+                html, markup = fmt.progress_html(reply), fmt.keyboard(reply.buttons)
+                if state.message_id is None:
+                    message = await self._send_html(ref, html, reply.buttons)
+                    state.message_id = message.message_id
+                else:
+                    await self._edit_progress(ref, state, html, markup)
+                state.edited_at = time.monotonic()
+                finished = reply.done
+        except TelegramError as exc:
+            log.warning("progress message %s in %s could not be updated: %s", key[1], ref.chat_key, exc)
+        except Exception:
+            log.exception("progress message %s in %s failed", key[1], ref.chat_key)
+        finally:
+            if finished and state.latest is None:
+                self._progress.pop(key, None)
+
+    async def _edit_progress(self, ref: ChatRef, state: _ProgressMessage, html: str, markup) -> None:
+        target = self._target(ref)
+        try:
+            await with_network_retries(
+                lambda: self.bot.edit_message_text(html, chat_id=target["chat_id"], message_id=state.message_id,
+                                                   parse_mode=ParseMode.HTML, reply_markup=markup),
+                f"editMessageText in {ref.chat_key}",
+            )
+        except BadRequest as exc:
+            text = str(exc).lower()
+            if "not modified" in text:
+                return
+            if "not found" in text or "can't be edited" in text:
+                message = await self._send_html(ref, html)
+                state.message_id = message.message_id
+                return
+            raise
+
+    # videos ------------------------------------------------------------
+
+    async def _send_video(self, ref: ChatRef, reply: VideoReply) -> None:
+        size = reply.path.stat().st_size
+        if size > self.upload_limit_mb * MB:
+            await self._send_video_link(ref, reply, f"This short is {fmt.size_mb(size)}, over the "
+                                                    f"{self.upload_limit_mb} MB Telegram lets bots send.")
+            return
+        try:
+            async with self._chat_action(ref, ChatAction.UPLOAD_VIDEO):
+                await with_network_retries(lambda: self._upload_video(ref, reply), f"sendVideo to {ref.chat_key}")
+        except Forbidden:
+            raise
+        except TelegramError as exc:
+            log.warning("sendVideo to %s failed (%s); sending a link instead", ref.chat_key, exc)
+            await self._send_video_link(ref, reply, "Telegram did not take the video upload.")
+
+    async def _upload_video(self, ref: ChatRef, reply: VideoReply) -> Message:
+        with ExitStack() as files:
+            video = files.enter_context(reply.path.open("rb"))
+            thumbnail = None
+            if _usable_thumbnail(reply.thumbnail):
+                thumbnail = files.enter_context(reply.thumbnail.open("rb"))
+            return await self.bot.send_video(
+                video=video,
+                filename=reply.path.name,
+                width=reply.width or None,
+                height=reply.height or None,
+                duration=round(reply.duration) or None,
+                supports_streaming=True,
+                thumbnail=thumbnail,
+                caption=fmt.video_caption_html(reply) or None,
+                parse_mode=ParseMode.HTML,
+                reply_markup=fmt.keyboard(reply.buttons),
+                **self._target(ref),
+            )
+
+    async def _send_video_link(self, ref: ChatRef, reply: VideoReply, reason: str) -> None:
+        url = reply.link
+        if url is None:
+            try:
+                url = self.app.link_for(reply)
+            except Exception:
+                log.exception("could not make a download link for %s", reply.path.name)
+        if url:
+            await self._send_html(ref, fmt.sent_as_link(reply, url, reason), reply.buttons)
+        else:
+            await self._send_text(ref, fmt.no_link_possible(reply, reason))
+
+    @asynccontextmanager
+    async def _chat_action(self, ref: ChatRef, action: str) -> AsyncIterator[None]:
+        """Shows "uploading video…" (or another action) for as long as the block runs."""
+        target = {k: v for k, v in self._target(ref).items() if k != "reply_parameters"}
+
+        async def show() -> None:
+            try:
+                await self.bot.send_chat_action(action=action, **target)
+            except TelegramError as exc:
+                log.debug("chat action in %s failed: %s", ref.chat_key, exc)
+
+        async def keep_showing() -> None:
+            while True:
+                await asyncio.sleep(CHAT_ACTION_INTERVAL)
+                await show()
+
+        await show()
+        task = asyncio.create_task(keep_showing())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+
+def _keep_the_token_out_of_logs() -> None:
+    """httpx logs every request URL at INFO, and Bot API URLs hold the token (python-telegram-bot's FAQ
+    suggests the same); unless someone chose a level for the httpx logger, keep it to warnings."""
+    httpx_log = logging.getLogger("httpx")
+    if httpx_log.level == logging.NOTSET:
+        httpx_log.setLevel(logging.WARNING)
+
+
+def _usable_thumbnail(path: Path | None) -> bool:
+    return (path is not None and path.suffix.lower() in (".jpg", ".jpeg") and path.is_file()
+            and path.stat().st_size <= MAX_THUMBNAIL_BYTES)

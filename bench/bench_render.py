@@ -1,0 +1,166 @@
+"""Rendering benchmark: the whole `shortsbot clip` run against bare ffmpeg doing only the
+unavoidable part of the same job (cut, crop to 9:16, scale to 1080x1920, x264 at the same
+preset and CRF, AAC) for the same clips, one after the other in this one script.
+
+    .venv/bin/python bench/bench_render.py            (or as a section of bench/bench_engine.py)
+
+Targets on a 2-core machine, at the same x264 preset: the render stage (face finding +
+captions + encode, clips.json's timings.render) within 1.25x of bare ffmpeg, and the whole run
+(analysis included, on a cold transcript cache) within 1.6x.
+
+Bare ffmpeg runs before and after the whole run and the mean is used, so that a change in
+the machine's load during the benchmark weighs on both sides. CPU seconds (user + system of
+every process) are reported beside wall seconds: on a shared machine they move less.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_INSTRUCTION = ""          # the defaults: three 9:16 clips of 30-60 s, captions on
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def shortsbot_command() -> list[str]:
+    script = Path(sys.executable).with_name("shortsbot")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+
+
+def whole_run(video: Path, out_dir: Path, data_dir: Path, instruction: str = DEFAULT_INSTRUCTION,
+              render: bool = True) -> dict:
+    """`shortsbot clip VIDEO INSTRUCTION --out OUT` in a fresh DATA_DIR (a cold transcript cache)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_", "NEMO_"))}
+    env.update(DATA_DIR=str(data_dir), BACKEND="local")
+    cpu_before, load = children_cpu(), os.getloadavg()[0]
+    started = time.perf_counter()
+    subprocess.run([*shortsbot_command(), "clip", str(video), instruction, "--out", str(out_dir),
+                    *([] if render else ["--no-render"])], check=True, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    clips_json = json.loads((out_dir / "clips.json").read_text())
+    return {"wall_s": wall, "cpu_s": children_cpu() - cpu_before, "load_average_before": load,
+            "timings": clips_json["timings"], "clips": clips_json["clips"]}
+
+
+def bare_ffmpeg(video: Path, clips: list[dict], out_dir: Path, preset: str = "veryfast", crf: int = 23) -> dict:
+    """Only the unavoidable work for the same clips: cut, centre crop 9:16, scale, x264, AAC."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cpu_before, load = children_cpu(), os.getloadavg()[0]
+    started = time.perf_counter()
+    for clip in clips:
+        for n, (start, end) in enumerate(clip["segments"] or [[clip["start"], clip["end"]]]):
+            subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}",
+                            "-i", str(video), "-vf", "crop=ih*9/16:ih,scale=1080:1920",
+                            "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-c:a", "aac",
+                            str(out_dir / f"bare-{clip['rank']:02d}-{n}.mp4")], check=True)
+    return {"wall_s": time.perf_counter() - started, "cpu_s": children_cpu() - cpu_before, "load_average_before": load}
+
+
+def pinned(video: Path, work: Path) -> Path:
+    """A hard link to the video in our own folder, so that remaking bench/out midway (another
+    section of the benchmark may) cannot pull the file from under a run. A copy if linking fails."""
+    target = work / f"source{video.suffix}"
+    try:
+        os.link(video, target)
+    except OSError:
+        shutil.copyfile(video, target)
+    return target
+
+
+def bench_render(video: Path, instruction: str = DEFAULT_INSTRUCTION, sandwich: bool = True) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
+        work = Path(tmp)
+        video = pinned(video, work)
+        # The clips come from a --no-render run first, so the first bare pass can run before the
+        # whole run; the whole run chooses the same clips (same file, same instruction). Its CPU
+        # time is the analysis's, so the whole run's minus it is the render stage's.
+        plan = whole_run(video, work / "plan", work / "plan-data", instruction, render=False)
+        planned = plan["clips"]
+        bare = [bare_ffmpeg(video, planned, work / "bare-before")] if sandwich else []
+        whole = whole_run(video, work / "whole", work / "whole-data", instruction)
+        bare.append(bare_ffmpeg(video, whole["clips"], work / "bare-after"))
+    same_clips = [(c["start"], c["end"]) for c in planned] == [(c["start"], c["end"]) for c in whole["clips"]]
+    bare_wall = sum(b["wall_s"] for b in bare) / len(bare)
+    bare_cpu = sum(b["cpu_s"] for b in bare) / len(bare)
+    render_s = whole["timings"]["render"]
+    render_cpu = whole["cpu_s"] - plan["cpu_s"]
+    return {
+        "clips": [(c["rank"], c["start"], c["end"], c["file"]) for c in whole["clips"]],
+        "clip_seconds": sum(c["end"] - c["start"] for c in whole["clips"]),
+        "same_clips_in_both_runs": same_clips,
+        "bare": bare,
+        "bare_wall_s": bare_wall,
+        "bare_cpu_s": bare_cpu,
+        "whole": {k: v for k, v in whole.items() if k != "clips"},
+        "analysis_only": {k: v for k, v in plan.items() if k != "clips"},
+        "render_cpu_s": render_cpu,
+        "render_ratio": render_s / bare_wall,
+        "render_cpu_ratio": render_cpu / bare_cpu,
+        "whole_ratio": whole["wall_s"] / bare_wall,
+        "whole_cpu_ratio": whole["cpu_s"] / bare_cpu,
+    }
+
+
+def print_render(result: dict) -> None:
+    timings = result["whole"]["timings"]
+    print(f"rendering {len(result['clips'])} clips, {result['clip_seconds']:.0f} s of video in all")
+    for rank, start, end, name in result["clips"]:
+        print(f"  clip {rank}: {start:7.1f}-{end:7.1f}  {name}")
+    for i, bare in enumerate(result["bare"]):
+        print(f"  bare ffmpeg run {i + 1}: {bare['wall_s']:7.1f} s wall, {bare['cpu_s']:7.1f} s CPU "
+              f"(load average {bare['load_average_before']:.1f} before)")
+    print(f"  bare ffmpeg (mean)  {result['bare_wall_s']:7.1f} s wall, {result['bare_cpu_s']:7.1f} s CPU")
+    print(f"  shortsbot clip      {result['whole']['wall_s']:7.1f} s wall, {result['whole']['cpu_s']:7.1f} s CPU "
+          f"(load average {result['whole']['load_average_before']:.1f} before)")
+    print("    stages: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()))
+    analysis = result["analysis_only"]
+    print(f"  --no-render run     {analysis['wall_s']:7.1f} s wall, {analysis['cpu_s']:7.1f} s CPU "
+          f"(so the render stage took about {result['render_cpu_s']:.1f} s CPU)")
+    print(f"  render stage / bare ffmpeg  {result['render_ratio']:.2f}x   (target <= 1.25x; CPU "
+          f"{result['render_cpu_ratio']:.2f}x)")
+    print(f"  whole run / bare ffmpeg     {result['whole_ratio']:.2f}x   (target <= 1.6x; CPU "
+          f"{result['whole_cpu_ratio']:.2f}x)")
+    if not result["same_clips_in_both_runs"]:
+        print("  note: the planning run chose other clips than the whole run; the first bare run is not like for like")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=Path, help="a video to use instead of the made-up 10-minute talk")
+    parser.add_argument("--instruction", default=DEFAULT_INSTRUCTION)
+    parser.add_argument("--once", action="store_true", help="run bare ffmpeg once (after), not before and after")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    if args.video is None:
+        from bench.bench_engine import make_bench_video
+
+        video = make_bench_video()
+    else:
+        video = args.video
+    result = bench_render(video, args.instruction, sandwich=not args.once)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_render(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The App: storage, the backend, the job workers, the link server and the Conversation, started
+and stopped together. Adapters (Telegram, Discord, the console) register a sink per platform and
+hand every message to `app.conversation.handle`.
+
+    app = App(settings)
+    await app.start()
+    app.register_platform("telegram", sink)      # sink(ref, reply) posts one reply to a chat
+    await app.conversation.handle(incoming)
+    await app.stop()
+
+Replies are routed by `ref.platform`. A reply for a platform whose adapter has not registered
+yet (a job finishing right after a restart) waits in memory until it does.
+"""
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from pathlib import Path
+
+from bot.backends.base import Backend
+from bot.conversation import Conversation
+from bot.jobs import JobQueue
+from bot.links import LinkServer, LinkSigner, is_safe_filename
+from bot.messages import ChatRef, Reply, VideoReply
+from bot.settings import Settings
+from storage.db import Database
+from storage.repos import Repos
+
+log = logging.getLogger(__name__)
+
+MAX_WAITING_REPLIES = 500
+
+
+class AppError(Exception):
+    """One line a person can act on, printed when the bot cannot start."""
+
+
+def make_backend(settings: Settings, repos: Repos) -> Backend:
+    if settings.backend == "nemo":
+        try:
+            from bot.backends.nemo import NemoBackend
+        except ImportError as exc:
+            raise AppError(f"BACKEND=nemo needs the NemoVideo backend (bot/backends/nemo.py), which cannot be "
+                           f"loaded: {exc}. Set BACKEND=local to use the built-in engine.") from None
+        return NemoBackend(settings, repos)
+    from bot.backends.local import LocalBackend
+
+    return LocalBackend(settings, repos)
+
+
+class App:
+    def __init__(self, settings: Settings, *, still_working_after: float = 120.0, progress_interval: float = 3.0):
+        self.settings = settings
+        self.still_working_after = still_working_after
+        self.progress_interval = progress_interval
+        self.db: Database | None = None
+        self.repos: Repos | None = None
+        self.backend: Backend | None = None
+        self.jobs: JobQueue | None = None
+        self.conversation: Conversation | None = None
+        self.signer: LinkSigner | None = None
+        self.links: LinkServer | None = None
+        self._sinks: dict[str, object] = {}
+        self._waiting: dict[str, list[tuple[ChatRef, Reply]]] = {}
+
+    async def start(self) -> None:
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = await Database.open(settings.database_path)
+        self.repos = Repos(self.db)
+        try:
+            self.backend = make_backend(settings, self.repos)
+            self.jobs = JobQueue(self.repos, self.post, concurrency=settings.render_concurrency,
+                                 max_attempts=settings.job_max_attempts, progress_interval=self.progress_interval,
+                                 still_working_after=self.still_working_after)
+            if settings.public_base_url:
+                self.signer = LinkSigner.from_settings(settings)
+                self.links = LinkServer(self.signer, self._resolve_link, port=settings.http_port)
+                await self.links.start()
+            self.conversation = Conversation(settings, self.repos, self.backend, self.jobs, self.post, self.link_for)
+            await self.jobs.start()
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("shortsbot started: backend %s, data in %s", self.backend.name, settings.data_dir)
+
+    async def stop(self) -> None:
+        """Workers stop (running jobs are ended and queued again), then the backend, links and database."""
+        if self.jobs is not None:
+            await self.jobs.stop()
+        if self.backend is not None:
+            await self.backend.close()
+        if self.links is not None:
+            await self.links.stop()
+        if self.db is not None:
+            await self.db.close()
+        self.jobs = self.backend = self.links = self.db = None
+
+    # ------------------------------------------------------------ platforms
+
+    def register_platform(self, name: str, sink) -> None:
+        self._sinks[name] = sink
+        waiting = self._waiting.pop(name, [])
+        if waiting:
+            asyncio.get_running_loop().create_task(self._deliver(waiting))
+
+    async def _deliver(self, waiting: list[tuple[ChatRef, Reply]]) -> None:
+        for ref, reply in waiting:
+            await self.post(ref, reply)
+
+    async def post(self, ref: ChatRef, reply: Reply) -> None:
+        sink = self._sinks.get(ref.platform)
+        if sink is None:
+            queue = self._waiting.setdefault(ref.platform, [])
+            if len(queue) < MAX_WAITING_REPLIES:
+                queue.append((ref, reply))
+            else:
+                log.warning("dropping a %s reply for %s: no adapter registered", reply.kind, ref.platform)
+            return
+        result = sink(ref, reply)
+        if inspect.isawaitable(result):
+            await result
+
+    # ------------------------------------------------------------ links
+
+    def link_for(self, reply: VideoReply) -> str | None:
+        """A signed, expiring URL for a video reply's file; None when PUBLIC_BASE_URL is not set."""
+        if self.signer is None or reply.clip_id is None:
+            return None
+        filename = f"clip-{reply.clip_id}{reply.path.suffix or '.mp4'}"
+        return self.signer.sign(str(reply.clip_id), filename if is_safe_filename(filename) else f"clip-{reply.clip_id}.mp4")
+
+    async def _resolve_link(self, file_id: str) -> Path | None:
+        clip = await self.repos.clips.by_output_name(file_id)
+        if clip is None or not clip.output_path:
+            return None
+        return Path(clip.output_path)

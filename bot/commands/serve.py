@@ -1,0 +1,69 @@
+"""`shortsbot run` / `make run`: the App with the Telegram and/or Discord adapters when their
+tokens are set, all in one asyncio loop; the terminal chat when neither is. SIGINT and SIGTERM
+stop everything cleanly (running jobs go back to the queue for the next start)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def run_bot(settings: Settings) -> int:
+    if settings.telegram_bot_token is None and settings.discord_bot_token is None:
+        from bot.commands.chat import run_chat
+
+        return run_chat(settings)
+    try:
+        return asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _platform_adapters(app, settings: Settings) -> list:
+    adapters = []
+    if settings.telegram_bot_token is not None:
+        from adapters.telegram_adapter import TelegramAdapter
+
+        adapters.append(TelegramAdapter(app))
+    if settings.discord_bot_token is not None:
+        from adapters.discord_adapter import DiscordAdapter
+
+        adapters.append(DiscordAdapter(app))
+    return adapters
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    from bot.app import App, AppError
+
+    app = App(settings)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    started = []
+    try:
+        await app.start()
+        for adapter in _platform_adapters(app, settings):
+            await adapter.start()
+            started.append(adapter)
+        log.info("shortsbot is running (%s); Ctrl-C stops it", ", ".join(type(a).__name__ for a in started))
+        await stop.wait()
+        return 0
+    except (AppError, ImportError) as exc:
+        print(f"shortsbot: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for adapter in reversed(started):
+            try:
+                await adapter.stop()
+            except Exception:  # noqa: BLE001 - stopping the others matters more
+                log.exception("stopping %s failed", type(adapter).__name__)
+        await app.stop()

@@ -1,0 +1,647 @@
+"""One Incoming -> replies: the bot's side of every conversation, on every platform.
+
+`Conversation.handle(incoming)` routes the message (bot.intents), finds the person's
+account and session for this chat in storage (made on first use), and calls the backend.
+Quick things (help, credits, status, uploads) are answered at once; long work (a cut, an
+edit that renders again, an export, a share) becomes a durable job (bot.jobs) whose
+results are posted to the chat later, even after a restart.
+
+The backend's recoverable errors are handled here, once each: TokenInvalid (1001) gets a
+new token, SessionMissing (1002) a new session, RateLimited (429) a wait of
+NEMO_RETRY_AFTER_S; then the call is tried again. Every other error becomes a sentence in
+the person's language (bot.texts).
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import mimetypes
+import re
+import secrets
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
+
+from bot import texts
+from bot.backends.base import (
+    ACCEPTED_TYPES,
+    Account,
+    Backend,
+    BackendError,
+    BackendUnavailable,
+    ChatEvent,
+    ExportBlocked,
+    FileTooLarge,
+    MissingClientId,
+    NothingUploaded,
+    OutOfCredits,
+    RateLimited,
+    RenderStatus,
+    SessionMissing,
+    SessionRef,
+    TokenInvalid,
+    UnsupportedFile,
+)
+from bot.fetch import FetchError, fetch_url
+from bot.intents import COMMANDS, Intent, IntentKind, route
+from bot.jobs import JobContext, JobQueue
+from bot.messages import (
+    Attachment,
+    Button,
+    ChatRef,
+    ErrorReply,
+    Incoming,
+    LinkReply,
+    Reply,
+    TextReply,
+    VideoReply,
+)
+from bot.settings import Settings
+from bot.texts import clock, say
+from engine.models import Cancelled, EngineError, RenderFailed
+from storage.repos import Repos, User
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Poster = Callable[[ChatRef, Reply], Awaitable[None]]
+RECOVERABLE = (TokenInvalid, SessionMissing, RateLimited)
+
+
+@dataclass
+class _Who:
+    """The person a message or job is for, in one chat, and their backend account and session."""
+
+    user: User
+    chat_key: str
+    lang: str
+    account: Account | None = None
+    session: SessionRef | None = None
+
+
+class Conversation:
+    def __init__(self, settings: Settings, repos: Repos, backend: Backend, jobs: JobQueue, post: Poster,
+                 link_for: Callable[[VideoReply], str | None] | None = None):
+        self.settings = settings
+        self.repos = repos
+        self.backend = backend
+        self.jobs = jobs
+        self._post = post
+        self.link_for = link_for or (lambda reply: None)
+        jobs.register("chat", self._run_chat)
+        jobs.register("export", self._run_export)
+        jobs.error_reply = self.error_reply
+
+    # ------------------------------------------------------------ entry point
+
+    async def handle(self, incoming: Incoming) -> None:
+        if not incoming.addressed_to_bot:
+            return
+        lang = texts.pick_language(incoming.text, incoming.language)
+        ref = incoming.chat_ref
+        try:
+            intent = route(incoming.text, bool(incoming.attachments), incoming.command, incoming.command_args)
+            user, _ = await self.repos.users.get_or_create(incoming.platform, incoming.user_id, incoming.user_name,
+                                                           incoming.language)
+            who = _Who(user, ref.chat_key, lang)
+            await self._dispatch(intent, incoming, who, ref)
+        except Exception as exc:  # noqa: BLE001 - the person always gets a sentence
+            await self.post(ref, self.error_reply(exc, lang))
+
+    async def post(self, ref: ChatRef, reply: Reply) -> None:
+        """Posts through the platform's sink. A sink that fails raises out of `handle`, so the adapter
+        (which knows its platform) can log the update and apologise in its own way."""
+        await self._post(ref, reply)
+
+    async def _dispatch(self, intent: Intent, incoming: Incoming, who: _Who, ref: ChatRef) -> None:
+        kind = intent.kind
+        lang = who.lang
+        if kind is IntentKind.START:
+            await self.post(ref, TextReply(say(lang, "start", name=incoming.user_name or "there")))
+        elif kind is IntentKind.HELP:
+            command = intent.text.split()[0] if intent.text.startswith("/") else ""
+            if command and command[1:].lower() not in COMMANDS:
+                await self.post(ref, TextReply(say(lang, "unknown_command", command=command)))
+            await self.post(ref, TextReply(say(lang, "help")))
+        elif kind is IntentKind.CANCEL:
+            await self._cancel(who, ref)
+        elif kind is IntentKind.NEW:
+            await self._new_session(who)
+            await self.post(ref, TextReply(say(lang, "new_session")))
+        elif kind is IntentKind.CREDITS:
+            await self._credits(who, ref)
+        elif kind is IntentKind.STATUS:
+            await self._status(who, ref)
+        elif kind is IntentKind.UPLOAD:
+            await self._upload(incoming, intent, who, ref)
+        elif kind is IntentKind.EXPORT:
+            number = re.search(r"(?<![\d.])(\d{1,2})(?![\dpk])", intent.args)   # "/export 2"; not "1080p"
+            await self._submit(who, ref, "export", {"draft_index": int(number.group(1)) - 1} if number else {})
+        elif kind is IntentKind.SHARE:
+            await self._share(intent, incoming, who, ref)
+        elif kind is IntentKind.GRANT:
+            await self._grant(intent, incoming, who, ref)
+        else:
+            await self._submit(who, ref, "chat", {"text": intent.text or incoming.text})
+
+    # ------------------------------------------------------------ accounts and sessions
+
+    async def _account(self, who: _Who) -> Account:
+        name = self.backend.name
+        record = await self.repos.accounts.get(who.user.id, name)
+        if record is not None and not record.expired():
+            return Account(who.user.id, record.token, record.expires_at, record.remote_user_id, record.anonymous)
+        client_id = record.client_id if record is not None else str(uuid.uuid4())
+        account = await self.backend.open_account(who.user.id, client_id)
+        stored = await self.repos.accounts.get(who.user.id, name)
+        if stored is None or stored.token != account.token:
+            await self.repos.accounts.save(who.user.id, name, client_id, token=account.token,
+                                           remote_user_id=account.remote_user_id, expires_at=account.expires_at,
+                                           anonymous=account.anonymous)
+        return account
+
+    async def _session(self, who: _Who) -> SessionRef:
+        name = self.backend.name
+        record = await self.repos.sessions.active(who.user.id, who.chat_key, name)
+        if record is not None:
+            return SessionRef(record.remote_session_id, record.task_id, who.chat_key)
+        return await self._open_session(who)
+
+    async def _open_session(self, who: _Who) -> SessionRef:
+        session = await self.backend.open_session(who.account, who.chat_key, who.lang)
+        if await self.repos.sessions.by_remote_id(self.backend.name, session.session_id) is None:
+            await self.repos.sessions.start(who.user.id, who.chat_key, self.backend.name, session.session_id,
+                                            task_id=session.task_id, language=who.lang)
+        return session
+
+    async def _new_session(self, who: _Who) -> None:
+        record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
+        if record is not None:
+            await self.repos.sessions.end(record.id)
+        who.session = None
+        await self._call(who, _nothing)
+
+    async def _ready(self, who: _Who, session: bool) -> None:
+        if who.account is None:
+            who.account = await self._account(who)
+        if session and who.session is None:
+            who.session = await self._session(who)
+
+    async def _recover(self, who: _Who, exc: BackendError, tried: set[int]) -> None:
+        """Repairs what the error says is broken, once per kind; raises when it cannot."""
+        if exc.code in tried:
+            raise exc
+        tried.add(exc.code)
+        if isinstance(exc, TokenInvalid):
+            log.info("token of user %s refused; getting a new one", who.user.id)
+            await self.repos.accounts.invalidate_token(who.user.id, self.backend.name)
+            who.account = None
+        elif isinstance(exc, SessionMissing):
+            log.info("session of user %s in %s is gone; opening a new one", who.user.id, who.chat_key)
+            record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
+            if record is not None:
+                await self.repos.sessions.end(record.id)
+            who.session = None
+        elif isinstance(exc, RateLimited):
+            await asyncio.sleep(self.settings.nemo_retry_after_s)
+
+    async def _call(self, who: _Who, call: Callable[[Account, SessionRef | None], Awaitable[T]],
+                    session: bool = True) -> T:
+        """A backend call with the one-time recovery from 1001, 1002 and 429."""
+        tried: set[int] = set()
+        while True:
+            try:
+                await self._ready(who, session)
+                return await call(who.account, who.session)
+            except RECOVERABLE as exc:
+                await self._recover(who, exc, tried)
+
+    async def _chat_events(self, who: _Who, text: str) -> AsyncIterator[ChatEvent]:
+        """The backend's chat stream with the same recovery, as long as nothing has arrived yet."""
+        tried: set[int] = set()
+        while True:
+            started = False
+            try:
+                await self._ready(who, session=True)
+                async for event in self.backend.chat(who.account, who.session, text):
+                    started = True
+                    yield event
+                return
+            except RECOVERABLE as exc:
+                if started:
+                    raise
+                await self._recover(who, exc, tried)
+
+    # ------------------------------------------------------------ quick answers
+
+    async def _cancel(self, who: _Who, ref: ChatRef) -> None:
+        stopped = await self.jobs.cancel_user(who.user.id)
+        record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
+        if record is not None:
+            try:
+                await self._ready(who, session=False)
+                session = SessionRef(record.remote_session_id, record.task_id, who.chat_key)
+                stopped += int(await self.backend.cancel(who.account, session))
+            except BackendError as exc:
+                log.info("backend cancel failed: %s", exc)
+        await self.post(ref, TextReply(say(who.lang, "cancelled" if stopped else "nothing_to_cancel")))
+
+    async def _credits(self, who: _Who, ref: ChatRef) -> None:
+        credits = await self._call(who, lambda account, _: self.backend.credits(account), session=False)
+        text = say(who.lang, "credits", available=credits.available, frozen=credits.frozen, total=credits.total)
+        if self.backend.name == "local":
+            text += "\n" + say(who.lang, "credits_cost")
+        await self.post(ref, TextReply(text))
+
+    async def _status(self, who: _Who, ref: ChatRef) -> None:
+        state = await self._call(who, lambda account, session: self.backend.state(account, session))
+        lines = []
+        if state.media:
+            names = ", ".join(_media_line(m) for m in state.media)
+            lines.append(say(who.lang, "status_media", media=names))
+        else:
+            lines.append(say(who.lang, "status_no_media"))
+        if state.summary:
+            lines += [say(who.lang, "status_clip", n=i, summary=s) for i, s in enumerate(state.summary, start=1)]
+        elif state.media:
+            lines.append(say(who.lang, "status_no_drafts"))
+        jobs = await self._jobs_line(who)
+        if jobs:
+            lines.append(jobs)
+        await self.post(ref, TextReply("\n".join(lines)))
+
+    async def _jobs_line(self, who: _Who) -> str:
+        described = []
+        for job in await self.repos.jobs.for_user(who.user.id, "running", "queued"):
+            what = (say(who.lang, "job_chat", text=_shorten(job.payload.get("text", ""), 40)) if job.kind == "chat"
+                    else say(who.lang, "job_export"))
+            if job.state == "running":
+                described.append(say(who.lang, "job_running", what=what, percent=round(job.progress * 100)))
+            else:
+                described.append(say(who.lang, "job_queued", what=what, ahead=await self.repos.jobs.position(job.id)))
+        return say(who.lang, "status_jobs", jobs="; ".join(described)) if described else ""
+
+    async def _grant(self, intent: Intent, incoming: Incoming, who: _Who, ref: ChatRef) -> None:
+        admins = set(self.settings.admin_ids)
+        if incoming.user_id not in admins and f"{incoming.platform}:{incoming.user_id}" not in admins:
+            await self.post(ref, ErrorReply(say(who.lang, "grant_not_admin")))
+            return
+        parts = intent.args.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            await self.post(ref, TextReply(say(who.lang, "grant_usage")))
+            return
+        target = await self.repos.users.find_by_name(parts[0])
+        if target is None:
+            await self.post(ref, ErrorReply(say(who.lang, "grant_no_user", user=parts[0])))
+            return
+        balance = await self.repos.ledger.grant(target.id, int(parts[1]), note=f"granted by {incoming.platform}:{incoming.user_id}")
+        await self.post(ref, TextReply(say(who.lang, "grant_done", amount=int(parts[1]),
+                                           user=target.name or target.platform_user_id, available=balance.available)))
+
+    # ------------------------------------------------------------ uploads
+
+    async def _upload(self, incoming: Incoming, intent: Intent, who: _Who, ref: ChatRef) -> None:
+        sources: list[tuple[str, Attachment | None, str | None]] = []
+        for attachment in incoming.attachments:
+            sources.append((attachment.name, attachment, None))
+        for url in intent.urls:
+            sources.append((url, None, url))
+        if not sources:
+            await self.post(ref, TextReply(say(who.lang, "err_nothing_uploaded")))
+            return
+        uploaded_any = False
+        for name, attachment, url in sources:
+            folder = self.settings.data_dir / "incoming" / secrets.token_hex(8)
+            try:
+                if attachment is not None and attachment.fetch is None and attachment.url:
+                    url = attachment.url
+                if url is not None:
+                    await self.post(ref, TextReply(say(who.lang, "fetching", url=url)))
+                    path = await fetch_url(url, folder, max_bytes=self.settings.max_upload_mb * 1024 * 1024,
+                                           allow_private=self.settings.allow_private_urls)
+                elif attachment.fetch is None:
+                    await self.post(ref, ErrorReply(say(who.lang, "err_no_bytes", name=name)))
+                    continue
+                else:
+                    _refuse_large(attachment, self.settings.max_upload_mb)
+                    folder.mkdir(parents=True, exist_ok=True)
+                    path = await attachment.fetch(folder / safe_filename(attachment.name, attachment.mime))
+                media = await self._call(who, lambda account, session: self.backend.upload(account, session, path))
+                await self.post(ref, TextReply(_uploaded_text(media, who.lang)))
+                uploaded_any = True
+            except Exception as exc:  # noqa: BLE001 - one bad file does not stop the others
+                await self.post(ref, self.error_reply(exc, who.lang))
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+        if uploaded_any and intent.text:
+            await self._submit(who, ref, "chat", {"text": intent.text})
+
+    # ------------------------------------------------------------ jobs
+
+    async def _submit(self, who: _Who, ref: ChatRef, kind: str, payload: dict) -> None:
+        record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
+        if record is None:
+            await self._call(who, _nothing)          # opens the account and the session
+            record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
+        payload = {**payload, "chat_key": who.chat_key,
+                   "session_id": record.remote_session_id if record else None,
+                   "task_id": record.task_id if record else None}
+        job = await self.jobs.submit(who.user.id, kind, payload, ref=ref, session_id=record.id if record else None,
+                                     lang=who.lang)
+        log.info("job %s (%s) for user %s", job.id, kind, who.user.id)
+
+    async def _who_for(self, ctx: JobContext) -> _Who:
+        user = await self.repos.users.get(ctx.job.user_id)
+        payload = ctx.job.payload
+        who = _Who(user, payload.get("chat_key", ""), ctx.lang)
+        if payload.get("session_id"):
+            who.session = SessionRef(payload["session_id"], payload.get("task_id"), who.chat_key)
+        return who
+
+    async def _run_chat(self, ctx: JobContext) -> dict:
+        who = await self._who_for(ctx)
+        lang = who.lang
+        posted = set(ctx.job.payload.get("posted", []))
+        ctx.progress(None, say(lang, "working"))
+        said_something = False
+        clips = 0
+        async for event in self._chat_events(who, ctx.job.payload["text"]):
+            ctx.check()
+            if event.kind == "text":
+                text = self._event_text(event, lang)
+                if text:
+                    await ctx.post(TextReply(text))
+                    said_something = True
+            elif event.kind == "progress":
+                ctx.progress(event.fraction, self._progress_text(event, lang))
+            elif event.kind == "heartbeat" and event.text:
+                await ctx.post(TextReply(event.text))
+            elif event.kind == "clip":
+                said_something = True
+                clips += 1
+                mark = f"{event.data.get('clip_id')}:{event.data.get('path')}"
+                if mark in posted:
+                    continue                 # posted before a restart
+                await ctx.post(self._clip_reply(event.data, lang))
+                posted.add(mark)
+                await ctx.save(posted=sorted(posted))
+            elif event.kind == "done":
+                break
+        ctx.progress(1.0, say(lang, "progress_done"), done=True)
+        if not said_something:
+            state = await self._call(who, lambda account, session: self.backend.state(account, session))
+            lines = [say(lang, "summary_after_chat")] + [say(lang, "status_clip", n=i, summary=s)
+                                                         for i, s in enumerate(state.summary, start=1)]
+            await ctx.post(TextReply("\n".join(lines)))
+        return {"clips": clips}
+
+    async def _run_export(self, ctx: JobContext) -> dict:
+        who = await self._who_for(ctx)
+        lang = who.lang
+        index = ctx.job.payload.get("draft_index")
+        share = ctx.job.payload.get("share")
+        ctx.progress(0.0, say(lang, "progress_export"))
+        try:
+            refs = await self._call(who, lambda account, session: self.backend.export(account, session, index))
+        except NothingUploaded:
+            refs = []
+        if not refs:
+            await ctx.post(TextReply(say(lang, "nothing_to_export")))
+            ctx.progress(None, say(lang, "progress_done"), done=True)
+            return {"files": 0}
+        statuses = await self._poll_renders(ctx, who, refs)
+        state = await self._call(who, lambda account, session: self.backend.state(account, session))
+        target = ChatRef(share["platform"], share["chat_id"]) if share else ctx.ref
+        sent = 0
+        for ref, status in zip(refs, statuses):
+            draft = state.drafts[ref.draft_index] if ref.draft_index < len(state.drafts) else {}
+            if status.status != "completed":
+                await ctx.post(ErrorReply(say(lang, "export_failed", n=ref.draft_index + 1,
+                                              reason=status.error or "unknown error")))
+                continue
+            reply = await self._export_reply(ref.draft_index, draft, status, lang, share)
+            if share and isinstance(reply, VideoReply):
+                by = say(lang, "shared_by", name=who.user.name or who.user.platform_user_id)
+                reply = dataclasses.replace(reply, caption=f"{by}\n{reply.caption}")
+            if reply is not None and target is not None:
+                await self.post(target, reply)
+                sent += 1
+        ctx.progress(1.0, say(lang, "progress_done"), done=True)
+        if share and sent:
+            await ctx.post(TextReply(say(lang, "share_done", n=(index or 0) + 1)))
+        return {"files": sent}
+
+    async def _poll_renders(self, ctx: JobContext, who: _Who, refs) -> list[RenderStatus]:
+        interval = float(getattr(self.backend, "poll_interval", self.settings.nemo_poll_interval_s))
+        done: dict[str, RenderStatus] = {}
+        while True:
+            for ref in refs:
+                if ref.render_id in done:
+                    continue
+                status = await self._call(who, lambda account, _: self.backend.render_status(account, ref),
+                                          session=False)
+                if status.status in ("completed", "failed"):
+                    done[ref.render_id] = status
+                else:
+                    ctx.progress(status.progress / 100, say(ctx.lang, "progress_export"))
+            if len(done) == len(refs):
+                return [done[r.render_id] for r in refs]
+            waited = 0.0
+            while waited < interval:
+                if ctx.cancel.is_set():
+                    await self._call(who, lambda account, session: self.backend.cancel(account, session))
+                    raise Cancelled("export cancelled")
+                await asyncio.sleep(min(0.2, interval))
+                waited += min(0.2, interval)
+
+    async def _export_reply(self, index: int, draft: dict, status: RenderStatus, lang: str, share) -> Reply | None:
+        meta = draft.get("m", {}) if isinstance(draft, dict) else {}
+        path = status.path
+        if path is None and status.url and hasattr(self.backend, "fetch_result"):
+            target = self.settings.output_dir / "exports" / f"{status.render_id}.mp4"
+            try:
+                path = await self.backend.fetch_result(status.url, target, self.settings.max_upload_mb * 1024 * 1024)
+            except BackendError as exc:
+                log.info("could not download the render %s: %s", status.render_id, exc)
+        if path is None:
+            return LinkReply(status.url, say(lang, "export_link", n=index + 1, url=status.url)) if status.url else None
+        data = {"clip_id": meta.get("clip_id"), "rank": index + 1, "title": meta.get("title", ""),
+                "start": meta.get("start"), "end": meta.get("end"), "score": meta.get("score"),
+                "hashtags": meta.get("hashtags", []), "path": str(path), "thumbnail": meta.get("thumbnail")}
+        data.update(await asyncio.to_thread(_video_size, Path(path)))
+        return self._clip_reply(data, lang, buttons=() if share else ("button_share", "button_more"))
+
+    # ------------------------------------------------------------ share
+
+    async def _share(self, intent: Intent, incoming: Incoming, who: _Who, ref: ChatRef) -> None:
+        number = intent.args.strip().lstrip("#")
+        if not number.isdigit() or int(number) < 1:
+            await self.post(ref, TextReply(say(who.lang, "share_usage")))
+            return
+        target = self._share_target(incoming.platform)
+        if target is None:
+            await self.post(ref, ErrorReply(say(who.lang, "share_no_target")))
+            return
+        state = await self._call(who, lambda account, session: self.backend.state(account, session))
+        n = int(number)
+        if n > len(state.drafts):
+            await self.post(ref, ErrorReply(say(who.lang, "share_no_clip", n=n, count=len(state.drafts))))
+            return
+        await self._submit(who, ref, "export", {"draft_index": n - 1,
+                                                "share": {"platform": incoming.platform, "chat_id": target}})
+
+    def _share_target(self, platform: str) -> str | None:
+        if platform == "telegram" and self.settings.telegram_share_chat_id:
+            return str(self.settings.telegram_share_chat_id)
+        if platform == "discord" and self.settings.discord_share_channel_id:
+            return str(self.settings.discord_share_channel_id)
+        return None
+
+    # ------------------------------------------------------------ replies
+
+    def _clip_reply(self, data: dict, lang: str,
+                    buttons: tuple[str, ...] = ("button_export", "button_share", "button_more")) -> VideoReply:
+        rank = int(data.get("rank") or 1)
+        start, end = data.get("start"), data.get("end")
+        caption = say(lang, "clip_caption", rank=rank, title=data.get("title") or "",
+                      start=clock(start) if start is not None else "?", end=clock(end) if end is not None else "?",
+                      score=round(float(data.get("score") or 0)), hashtags=" ".join(data.get("hashtags") or []))
+        actions = tuple(
+            Button(say(lang, key), action) for key, action in (
+                ("button_export", "/export"), ("button_share", f"/share {rank}"),
+                ("button_more", f"more clips like clip {rank}"))
+            if key in buttons)
+        reply = VideoReply(
+            path=Path(data["path"]), width=int(data.get("width") or 0), height=int(data.get("height") or 0),
+            duration=float(data.get("duration") or 0), caption=caption.strip(),
+            thumbnail=Path(data["thumbnail"]) if data.get("thumbnail") else None, title=data.get("title") or "",
+            clip_id=data.get("clip_id"), buttons=actions)
+        link = self.link_for(reply) if reply.clip_id is not None else None
+        return reply if link is None else dataclasses.replace(reply, link=link)
+
+    def _event_text(self, event: ChatEvent, lang: str) -> str:
+        data = event.data or {}
+        if "moments" in data:
+            lines = [say(lang, "moments_found", count=len(data["moments"]))]
+            lines += [say(lang, "moment_line", rank=m["rank"], start=clock(m["start"]), end=clock(m["end"]),
+                          title=m["title"], score=round(float(m["score"]))) for m in data["moments"]]
+            return "\n".join(lines)
+        key = data.get("key")
+        if key == "changed":
+            return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=s) for n, s in data["lines"]])
+        if key in texts.TEXTS:
+            return say(lang, key, reason=data.get("reason", ""))
+        return event.text
+
+    def _progress_text(self, event: ChatEvent, lang: str) -> str:
+        data = event.data or {}
+        if data.get("stage") == "analyse":
+            return say(lang, "progress_analyse")
+        if data.get("stage") == "render":
+            return say(lang, "progress_render", clip=data.get("clip", 1), of=data.get("of", 1))
+        return event.text or say(lang, "working")
+
+    def error_reply(self, exc: BaseException, lang: str) -> ErrorReply:
+        """The sentence for a failure, in the person's language."""
+        code = getattr(exc, "code", None)
+        details: dict[str, Any] = getattr(exc, "details", {}) or {}
+        if isinstance(exc, UnsupportedFile):
+            accepted = ", ".join(details.get("accepted") or ACCEPTED_TYPES)
+            if details.get("broken"):
+                reason = (str(exc) + " ") if lang == "en" else "这个文件无法读取（可能已损坏或不完整）。"
+            else:
+                reason = "That file type is not supported. " if lang == "en" else "不支持这种文件格式。"
+            text = say(lang, "err_unsupported", reason=reason, accepted=accepted)
+        elif isinstance(exc, FileTooLarge):
+            size = details.get("size_mb")
+            text = say(lang, "err_too_large", size=f"{size:.0f} MB" if isinstance(size, (int, float)) else "too big",
+                       limit=details.get("limit_mb") or self.settings.max_upload_mb)
+        elif isinstance(exc, OutOfCredits):
+            if details.get("register_url"):
+                how = say(lang, "how_register", url=details["register_url"])
+            elif self.backend.name == "local":
+                how = say(lang, "how_admin")
+            else:
+                how = say(lang, "how_top_up")
+            text = say(lang, "err_out_of_credits", available=details.get("available", 0),
+                       needed=details.get("needed", "more"), how=how)
+        elif isinstance(exc, NothingUploaded):
+            text = say(lang, "err_nothing_uploaded")
+        elif isinstance(exc, ExportBlocked):
+            text = say(lang, "err_export_blocked")
+        elif isinstance(exc, RateLimited):
+            text = say(lang, "err_rate_limited")
+        elif isinstance(exc, (TokenInvalid, MissingClientId)):
+            text = say(lang, "err_token")
+        elif isinstance(exc, SessionMissing):
+            text = say(lang, "err_session")
+        elif isinstance(exc, BackendUnavailable):
+            text = say(lang, "err_unavailable")
+        elif isinstance(exc, BackendError):
+            text = say(lang, "err_backend", reason=str(exc))
+        elif isinstance(exc, FetchError):
+            text = say(lang, "err_fetch", reason=str(exc))
+        elif isinstance(exc, EngineError):
+            text = str(exc)
+        elif isinstance(exc, RenderFailed):
+            text = say(lang, "err_render", reason=str(exc))
+        else:
+            log.error("unexpected error", exc_info=exc)
+            text = say(lang, "err_internal")
+        return ErrorReply(text, code=code)
+
+
+# ---------------------------------------------------------------- helpers
+
+async def _nothing(account: Account, session: SessionRef | None) -> None:
+    """A call that only needs the account and session to exist (Conversation._call makes them)."""
+
+
+_UNSAFE = re.compile(r"[^\w.\-]+")
+
+
+def safe_filename(name: str, mime: str | None = None) -> str:
+    """A file name to keep an upload under while it is probed: the user's name without any path
+    or odd characters (display only; stored media are named by content hash)."""
+    base = Path(name.replace("\\", "/")).name if name else ""
+    base = _UNSAFE.sub("_", base).strip("._")[-80:]
+    if "." not in base:
+        extension = (mimetypes.guess_extension(mime or "") or "") if mime else ""
+        base = (base or "upload") + extension
+    return base or "upload"
+
+
+def _refuse_large(attachment: Attachment, limit_mb: int) -> None:
+    if attachment.size is not None and attachment.size > limit_mb * 1024 * 1024:
+        raise FileTooLarge("too large", limit_mb=limit_mb, size_mb=attachment.size / 1024 / 1024)
+
+
+def _uploaded_text(media, lang: str) -> str:
+    if media.kind == "video":
+        return say(lang, "uploaded_video", name=media.filename, duration=clock(media.duration), width=media.width,
+                   height=media.height)
+    if media.kind == "audio":
+        return say(lang, "uploaded_audio", name=media.filename, duration=clock(media.duration))
+    return say(lang, "uploaded_image", name=media.filename)
+
+
+def _media_line(media: dict) -> str:
+    name = media.get("filename") or media.get("name") or media.get("media_id") or "file"
+    duration = media.get("duration")
+    return f"{name} ({clock(float(duration))})" if duration else str(name)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _video_size(path: Path) -> dict:
+    from engine.render import probe_output
+
+    try:
+        return probe_output(path)
+    except Exception:  # noqa: BLE001 - a reply without its size is still a reply
+        return {}

@@ -1,0 +1,276 @@
+"""Every sentence the bot says, in English and Chinese.
+
+`say(lang, key, **values)` picks the language's template (English when a key has no
+translation) and fills it in. `pick_language` decides the language of a reply: the
+script of what the person wrote, else the platform's language hint, else English.
+"""
+from __future__ import annotations
+
+import re
+
+LANGUAGES = ("en", "zh")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN = re.compile(r"[A-Za-z]{2,}")
+
+
+def pick_language(text: str = "", hint: str | None = None, fallback: str | None = None) -> str:
+    """'zh' when the text is written in Chinese characters, else the hint ("zh-hans" -> zh), else English."""
+    cjk = len(_CJK.findall(text or ""))
+    latin = len(_LATIN.findall(text or ""))
+    if cjk and cjk >= latin:
+        return "zh"
+    if latin and not text.lstrip().startswith("/"):
+        return "en"
+    for candidate in (hint, fallback):
+        if candidate and candidate.lower().startswith("zh"):
+            return "zh"
+        if candidate and candidate.lower()[:2] in LANGUAGES:
+            return candidate.lower()[:2]
+    return "en"
+
+
+def clock(seconds: float) -> str:
+    """61.4 -> '1:01'; 3725 -> '1:02:05'."""
+    total = int(round(max(0.0, seconds)))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+EXAMPLES = {
+    "en": ('"find the best moments and cut them into 60-second vertical shorts"',
+           '"3 square clips about pricing, no captions"',
+           '"compile a 2-minute highlight reel"',
+           '"make clip 2 shorter by 10 seconds"'),
+    "zh": ("“剪成三个60秒的竖屏短视频”", "“找出关于定价的精彩片段，方形，不要字幕”", "“合成一个2分钟的集锦”", "“把第2个片段缩短10秒”"),
+}
+
+TEXTS: dict[str, dict[str, str]] = {
+    "start": {
+        "en": "Hi {name}! I turn long videos into short vertical clips with captions.\n"
+              "1. Send me a video (a file or a link).\n"
+              "2. Tell me what you want, for example:\n{examples}\n"
+              "3. I post each clip as soon as it is ready. Say /export for the final files.\n"
+              "/help lists everything I understand.",
+        "zh": "你好 {name}！我能把长视频剪成带字幕的竖屏短视频。\n"
+              "1. 发给我一个视频（文件或链接）。\n"
+              "2. 告诉我你想要什么，例如：\n{examples}\n"
+              "3. 每个片段做好就会发给你。说 /export 获取最终文件。\n"
+              "/help 查看所有命令。",
+    },
+    "help": {
+        "en": "Send a video or a link, then say what you want, e.g.\n{examples}\n"
+              "Edits: \"make clip 2 longer by 10 seconds\", \"start clip 1 earlier\", \"remove captions\", "
+              "\"make it square\", \"more clips\", \"add a title 'My story'\", "
+              "\"use this as background music at 30%\" (after sending a song).\n"
+              "Commands: /status (clips and tracks), /credits, /export, /share N, /cancel, /new (start over), /help.",
+        "zh": "发送视频或链接，然后说出你的要求，例如：\n{examples}\n"
+              "修改：“第2个片段加长10秒”、“第1个片段提前开始”、“去掉字幕”、“改成方形”、“再来几个”、"
+              "“加标题「我的故事」”、“把这个作为背景音乐，音量30%”（先发送音乐）。\n"
+              "命令：/status（片段和轨道）、/credits（积分）、/export（导出）、/share N（分享）、/cancel（取消）、"
+              "/new（重新开始）、/help（帮助）。",
+    },
+    "unknown_command": {
+        "en": "I do not know the command {command}.",
+        "zh": "我不认识命令 {command}。",
+    },
+    "fetching": {"en": "Downloading {url} ...", "zh": "正在下载 {url} ..."},
+    "uploaded_video": {
+        "en": "Got {name} ({duration}, {width}x{height}). I am listening to it now, so the next step is quick.\n"
+              "Tell me what you want, for example {example}",
+        "zh": "收到 {name}（{duration}，{width}x{height}）。我正在听写内容，下一步会很快。\n告诉我你想要什么，例如 {example}",
+    },
+    "uploaded_audio": {
+        "en": "Got {name} ({duration}). To put it under the clips, say \"use this as background music at 30%\"; "
+              "to cut clips from it, tell me what you want.",
+        "zh": "收到 {name}（{duration}）。要把它作为背景音乐，请说“把这个作为背景音乐，音量30%”；要从中剪辑，请告诉我你的要求。",
+    },
+    "uploaded_image": {"en": "Got the picture {name}.", "zh": "收到图片 {name}。"},
+    "queued": {
+        "en": "{ahead} job ahead of yours; I will start as soon as it is done.",
+        "zh": "前面还有 {ahead} 个任务，轮到你时我会马上开始。",
+    },
+    "queued_many": {
+        "en": "{ahead} jobs ahead of yours; I will start as soon as they are done.",
+        "zh": "前面还有 {ahead} 个任务，轮到你时我会马上开始。",
+    },
+    "still_working": {"en": "⏳ Still working...", "zh": "⏳ 仍在处理中..."},
+    "resumed": {
+        "en": "I was restarted while working on your request; picking it up again.",
+        "zh": "处理你的请求时我重启了，现在继续处理。",
+    },
+    "gave_up_restarts": {
+        "en": "I was restarted {attempts} times while working on your request, so I stopped it. "
+              "Your credits for it were given back; please ask again.",
+        "zh": "处理你的请求时我重启了 {attempts} 次，所以已停止该任务。相应积分已退回，请重新发送请求。",
+    },
+    "credits": {
+        "en": "Credits: {available} available, {frozen} frozen (held for running jobs), {total} total.",
+        "zh": "积分：可用 {available}，冻结 {frozen}（正在运行的任务占用），共 {total}。",
+    },
+    "credits_cost": {
+        "en": "Cutting costs 1 credit per started minute of video; exporting is free.",
+        "zh": "剪辑按视频时长收费，每开始一分钟 1 积分；导出免费。",
+    },
+    "status_media": {"en": "Media: {media}", "zh": "素材：{media}"},
+    "status_no_media": {"en": "No video yet: send me one to start.", "zh": "还没有视频：请先发送一个视频。"},
+    "status_no_drafts": {
+        "en": "No clips yet: tell me what to cut.",
+        "zh": "还没有片段：告诉我要剪什么。",
+    },
+    "status_clip": {"en": "Clip {n}: {summary}", "zh": "片段 {n}：{summary}"},
+    "status_jobs": {
+        "en": "Working on: {jobs}.",
+        "zh": "正在处理：{jobs}。",
+    },
+    "job_running": {"en": "{what} ({percent}% done)", "zh": "{what}（已完成 {percent}%）"},
+    "job_queued": {"en": "{what} (waiting, {ahead} ahead)", "zh": "{what}（排队中，前面 {ahead} 个）"},
+    "job_chat": {"en": "\"{text}\"", "zh": "“{text}”"},
+    "job_export": {"en": "export", "zh": "导出"},
+    "cancelled": {"en": "Stopped. Held credits were given back.", "zh": "已停止，冻结的积分已退回。"},
+    "cancelled_job": {"en": "Cancelled.", "zh": "已取消。"},
+    "nothing_to_cancel": {"en": "Nothing is running.", "zh": "没有正在运行的任务。"},
+    "new_session": {
+        "en": "Fresh start: send me a new video.",
+        "zh": "已重新开始：请发送新的视频。",
+    },
+    "working": {"en": "Working on it...", "zh": "正在处理..."},
+    "progress_analyse": {"en": "Listening to the video", "zh": "正在听写视频"},
+    "progress_render": {"en": "Rendering clip {clip} of {of}", "zh": "正在渲染第 {clip} 个片段（共 {of} 个）"},
+    "progress_export": {"en": "Exporting", "zh": "正在导出"},
+    "progress_done": {"en": "Done", "zh": "完成"},
+    "moments_found": {"en": "Found {count} moments:", "zh": "找到 {count} 个精彩片段："},
+    "moment_line": {
+        "en": "{rank}. {start}-{end} \"{title}\" (score {score})",
+        "zh": "{rank}. {start}-{end}「{title}」（评分 {score}）",
+    },
+    "clip_caption": {
+        "en": "#{rank} {title}\n{start}-{end} in the source · score {score}/100\n{hashtags}",
+        "zh": "#{rank} {title}\n原视频 {start}-{end} · 评分 {score}/100\n{hashtags}",
+    },
+    "button_export": {"en": "Export", "zh": "导出"},
+    "button_share": {"en": "Share", "zh": "分享"},
+    "button_more": {"en": "More like this", "zh": "更多类似"},
+    "nothing_to_export": {
+        "en": "There is nothing to export yet: tell me what to cut first.",
+        "zh": "还没有可导出的内容：请先告诉我要剪什么。",
+    },
+    "export_failed": {"en": "Export of clip {n} failed: {reason}", "zh": "第 {n} 个片段导出失败：{reason}"},
+    "export_link": {"en": "Clip {n}: {url}", "zh": "片段 {n}：{url}"},
+    "changed": {"en": "Changed:", "zh": "已修改："},
+    "nothing_changed": {"en": "Nothing changed: {reason}.", "zh": "没有任何改变：{reason}。"},
+    "not_understood": {
+        "en": "Nothing changed: I could not tell which change you meant. Try \"make clip 1 shorter by 5 seconds\", "
+              "\"remove captions\" or \"more clips\".",
+        "zh": "没有任何改变：我不确定你想怎么改。可以试试“把第1个片段缩短5秒”、“去掉字幕”或“再来几个”。",
+    },
+    "no_clips_yet": {
+        "en": "There are no clips yet to change: tell me what to cut first, e.g. {example}",
+        "zh": "还没有可以修改的片段：请先告诉我要剪什么，例如 {example}",
+    },
+    "no_music": {
+        "en": "Send me a song or a sound file first, then say \"use this as background music at 30%\".",
+        "zh": "请先发送一首歌或一个音频文件，然后说“把这个作为背景音乐，音量30%”。",
+    },
+    "music_noted": {
+        "en": "Got it: the clips I cut next will have that music under them.",
+        "zh": "好的：接下来剪出的片段会配上这段音乐。",
+    },
+    "music_off": {"en": "Got it: no background music.", "zh": "好的：不加背景音乐。"},
+    "no_moments": {
+        "en": "I could not find any speech to cut clips from in this video.",
+        "zh": "这个视频里没有找到可以剪辑的语音内容。",
+    },
+    "summary_after_chat": {"en": "Here is where things stand:", "zh": "当前状态："},
+    "share_usage": {"en": "Say /share N to share clip N, e.g. /share 1.", "zh": "用 /share N 分享第 N 个片段，例如 /share 1。"},
+    "share_no_target": {
+        "en": "No share channel is set up for this chat platform.",
+        "zh": "此平台还没有配置分享频道。",
+    },
+    "share_no_clip": {
+        "en": "There is no finished clip {n}; you have {count}.",
+        "zh": "没有完成的第 {n} 个片段；你现在有 {count} 个。",
+    },
+    "share_done": {"en": "Shared clip {n}.", "zh": "已分享第 {n} 个片段。"},
+    "shared_by": {"en": "Shared by {name}", "zh": "{name} 分享"},
+    "grant_usage": {"en": "Usage: /grant <user> <credits>", "zh": "用法：/grant <用户> <积分>"},
+    "grant_not_admin": {"en": "Only admins can grant credits.", "zh": "只有管理员可以发放积分。"},
+    "grant_no_user": {"en": "I do not know the user {user}.", "zh": "找不到用户 {user}。"},
+    "grant_done": {
+        "en": "Granted {amount} credits to {user}; they now have {available} available.",
+        "zh": "已给 {user} 发放 {amount} 积分；现在可用 {available}。",
+    },
+    # Errors. Each says what happened and what to do next.
+    "err_unsupported": {
+        "en": "{reason}I accept {accepted}.",
+        "zh": "{reason}我支持这些格式：{accepted}。",
+    },
+    "err_too_large": {
+        "en": "That file is {size}, over the {limit} MB limit. Please trim or compress it (e.g. send only the part "
+              "you want clipped, or a 720p version) and send it again.",
+        "zh": "这个文件有 {size}，超过了 {limit} MB 的上限。请先剪短或压缩（例如只发送需要剪辑的部分，或 720p 版本）后再发送。",
+    },
+    "err_out_of_credits": {
+        "en": "You are out of credits: {available} left, and this needs {needed}. {how}",
+        "zh": "积分不足：剩余 {available}，本次需要 {needed}。{how}",
+    },
+    "how_register": {
+        "en": "Register to get more: {url}",
+        "zh": "注册即可获得更多积分：{url}",
+    },
+    "how_top_up": {"en": "Top up your credits in your NemoVideo account.", "zh": "请在 NemoVideo 账户中充值积分。"},
+    "how_admin": {"en": "Ask an admin of this bot for more (/grant).", "zh": "请联系本机器人的管理员发放积分（/grant）。"},
+    "err_nothing_uploaded": {
+        "en": "Send me a video first (a file or a link), then tell me what to cut.",
+        "zh": "请先发送一个视频（文件或链接），然后告诉我要剪什么。",
+    },
+    "err_export_blocked": {
+        "en": "Exporting is not included in your current plan: register or upgrade your plan to export.",
+        "zh": "当前套餐不支持导出：请注册或升级套餐后再导出。",
+    },
+    "err_rate_limited": {
+        "en": "The video service is busy right now. Please try again in a minute.",
+        "zh": "视频服务现在很忙，请一分钟后再试。",
+    },
+    "err_token": {
+        "en": "I could not sign in to the video service. Please try again in a minute.",
+        "zh": "无法登录视频服务，请一分钟后再试。",
+    },
+    "err_session": {
+        "en": "Your editing session was lost. Send the video again to start over.",
+        "zh": "编辑会话已丢失，请重新发送视频。",
+    },
+    "err_unavailable": {
+        "en": "The video service is not answering right now. Please try again later.",
+        "zh": "视频服务暂时无法访问，请稍后再试。",
+    },
+    "err_fetch": {"en": "{reason}", "zh": "无法下载这个链接：{reason}"},
+    "err_no_bytes": {
+        "en": "I could not download {name} from the chat (it may be too large for this platform). "
+              "Send a link to it instead.",
+        "zh": "无法从聊天中下载 {name}（可能超过了平台的大小限制），请改为发送链接。",
+    },
+    "err_render": {
+        "en": "Rendering failed: {reason}. Nothing was charged; please try again.",
+        "zh": "渲染失败：{reason}。未扣除积分，请重试。",
+    },
+    "err_internal": {
+        "en": "Something went wrong on my side. Any held credits were given back; please try again.",
+        "zh": "我这边出了点问题。冻结的积分已退回，请重试。",
+    },
+    "err_backend": {"en": "{reason}", "zh": "{reason}"},
+}
+
+
+def say(lang: str, key: str, **values) -> str:
+    templates = TEXTS[key]
+    template = templates.get(lang) or templates["en"]
+    if "examples" in template and "examples" not in values:
+        values["examples"] = "\n".join(f"  {e}" for e in EXAMPLES.get(lang, EXAMPLES["en"]))
+    if "example" in template and "example" not in values:
+        values["example"] = EXAMPLES.get(lang, EXAMPLES["en"])[0]
+    return template.format(**values)
+
+
+def queued(lang: str, ahead: int) -> str:
+    return say(lang, "queued" if ahead == 1 else "queued_many", ahead=ahead)

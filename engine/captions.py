@@ -1,0 +1,326 @@
+"""Word-level captions as an ASS script for libass (ffmpeg's `ass` filter) to burn in.
+
+The transcript's words are moved onto the output's timeline (`place_words`), grouped into
+short lines (`split_lines`), and written as ASS events in one of a few styles
+(`ass_document`): the whole line shows while it is spoken and the word being said is
+highlighted. Lines sit above the bottom fifth of the picture, where the apps put their
+buttons. Sizes are in output pixels (PlayRes is the output size).
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.models import Word
+
+STYLES = ("bold", "boxed", "karaoke")
+
+MAX_WORDS = 4
+MAX_UNITS = 20            # a line's width budget: one unit per narrow character, two per wide (CJK)
+MAX_GAP = 0.7             # a pause this long starts a new line
+HOLD = 0.3                # a line stays this long after its last word, unless the next one starts
+TITLE_SECONDS = 3.0
+
+SENTENCE_END = tuple(".!?…。！？")
+CLAUSE_END = tuple(",;:，、；：")
+
+# Fonts tried in order: shipped with the project, then the Debian packages the Makefile installs.
+# Noto Sans CJK also covers Latin, Greek and Cyrillic, so one family serves every transcript.
+FONT_CANDIDATES = (
+    (Path(__file__).with_name("fonts"), None),
+    (Path("/usr/share/fonts/opentype/noto"), "Noto Sans CJK {variant}"),
+    (Path("/usr/share/fonts/truetype/dejavu"), "DejaVu Sans"),
+)
+CJK_VARIANTS = {"ja": "JP", "ko": "KR", "zh": "SC"}
+
+
+@dataclass(frozen=True)
+class CaptionFont:
+    name: str                  # the family name libass asks for
+    directory: Path | None     # handed to libass as fontsdir
+
+
+@dataclass(frozen=True)
+class Line:
+    start: float
+    end: float
+    words: tuple[Word, ...]
+
+
+def caption_font(language: str = "en") -> CaptionFont:
+    """The first available font family, with the CJK variant that suits the language."""
+    variant = CJK_VARIANTS.get((language or "").split("-")[0].lower(), "SC")
+    for directory, name in FONT_CANDIDATES:
+        if not directory.is_dir():
+            continue
+        if name is None:
+            shipped = sorted(p for p in directory.iterdir() if p.suffix.lower() in {".ttf", ".otf", ".ttc"})
+            if shipped:
+                return CaptionFont(_family_of(shipped[0]), directory)
+            continue
+        if any(directory.iterdir()):
+            return CaptionFont(name.format(variant=variant), directory)
+    return CaptionFont("Sans", None)       # fontconfig's default; may lack CJK glyphs
+
+
+def _family_of(font_file: Path) -> str:
+    return font_file.stem.split("-")[0]
+
+
+# --- words onto the output's timeline ---------------------------------------------------------
+
+def place_words(words: list[Word], placements: list[tuple[float, float, float]]) -> list[Word]:
+    """Source-time words -> output-time words. `placements` are (source start, source end,
+    output start) per segment. A word belongs to the segment holding its middle; its times
+    are clamped to that segment."""
+    placed: list[Word] = []
+    for src_start, src_end, out_start in placements:
+        for w in words:
+            middle = (w.start + w.end) / 2
+            if src_start <= middle < src_end and w.text.strip():
+                start = max(w.start, src_start) - src_start + out_start
+                end = min(w.end, src_end) - src_start + out_start
+                placed.append(Word(round(start, 3), round(max(end, start), 3), w.text, w.probability))
+    return sorted(placed, key=lambda w: w.start)
+
+
+# --- lines ------------------------------------------------------------------------------------
+
+def is_wide(ch: str) -> bool:
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def text_units(text: str) -> int:
+    return sum(2 if is_wide(ch) else 1 for ch in text)
+
+
+def space_between(previous: str, token: str) -> str:
+    """A space between two words, none where either side is CJK (written without spaces)."""
+    return " " if previous and token and not (is_wide(previous[-1]) or is_wide(token[0])) else ""
+
+
+def join_words(words: list[Word] | tuple[Word, ...]) -> str:
+    out = ""
+    for w in words:
+        token = w.text.strip()
+        out += space_between(out, token) + token
+    return out
+
+
+def split_lines(words: list[Word], max_words: int = MAX_WORDS, max_units: int = MAX_UNITS,
+                max_gap: float = MAX_GAP) -> list[list[Word]]:
+    """Words in groups of at most `max_words` that fit `max_units`, broken after a sentence
+    end, after a clause end once a line has two words, and at pauses. A lone word left at
+    the end of a run borrows one from a full line before it, so lines hold 2-4 words."""
+    groups: list[list[Word]] = []
+    current: list[Word] = []
+    for w in (w for w in words if w.text.strip()):
+        if current:
+            previous = current[-1].text.strip()
+            starts_new = (
+                len(current) >= max_words
+                or text_units(join_words(current + [w])) > max_units
+                or previous.endswith(SENTENCE_END)
+                or (previous.endswith(CLAUSE_END) and len(current) >= 2)
+                or w.start - current[-1].end > max_gap
+            )
+            if starts_new:
+                groups.append(current)
+                current = []
+        current.append(w)
+    if current:
+        groups.append(current)
+    for i in range(1, len(groups)):
+        before, lone = groups[i - 1], groups[i]
+        continuous = lone[0].start - before[-1].end <= max_gap and not before[-1].text.strip().endswith(SENTENCE_END)
+        if len(lone) == 1 and len(before) >= 3 and continuous:
+            lone.insert(0, before.pop())
+    return [g for g in groups if g]
+
+
+def timed_lines(groups: list[list[Word]], hold: float = HOLD) -> list[Line]:
+    """Each group shown from its first word to its last word plus `hold`, never into the next."""
+    lines = []
+    for i, group in enumerate(groups):
+        end = group[-1].end + hold
+        if i + 1 < len(groups):
+            end = min(end, groups[i + 1][0].start)
+        lines.append(Line(group[0].start, max(end, group[-1].end), tuple(group)))
+    return lines
+
+
+# --- ASS --------------------------------------------------------------------------------------
+
+def escape(text: str) -> str:
+    """Text shown as written: ASS reads `{...}` as override tags and `\\N`, `\\n`, `\\h` as
+    breaks. A backslash gets a word joiner after it (so it starts no escape), braces become
+    libass's `\\{` and `\\}`, and line breaks become spaces."""
+    text = " ".join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    text = text.replace("\\", "\\\u2060")
+    return text.replace("{", "\\{").replace("}", "\\}")
+
+
+def ass_time(seconds: float) -> str:
+    cs = max(0, int(round(seconds * 100)))
+    return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
+
+
+def _colour(rgb: str, alpha: int = 0) -> str:
+    """'#RRGGBB' -> ASS &HAABBGGRR (alpha 0 is opaque)."""
+    r, g, b = rgb[1:3], rgb[3:5], rgb[5:7]
+    return f"&H{alpha:02X}{b}{g}{r}".upper()
+
+
+def _tag_colour(rgb: str) -> str:
+    """'#RRGGBB' -> the &HBBGGRR& form override tags take."""
+    return f"&H{rgb[5:7]}{rgb[3:5]}{rgb[1:3]}&".upper()
+
+
+WHITE, BLACK, YELLOW, GREEN = "#FFFFFF", "#000000", "#FFE500", "#3CFF6E"
+
+
+@dataclass(frozen=True)
+class Look:
+    primary: str
+    secondary: str
+    outline: str
+    back: str
+    highlight: str
+    border_style: int          # 1: outline and shadow, 4: one box behind the line
+    outline_px: float
+    shadow_px: float
+
+
+def look(style: str, font_size: int) -> Look:
+    if style == "boxed":
+        # BorderStyle 4 (a libass extension): one box behind the whole event in BackColour,
+        # padded by the shadow size; style 3 would draw a box per colour run, with seams.
+        return Look(_colour(WHITE), _colour(WHITE), _colour(BLACK), _colour(BLACK, 0x50),
+                    GREEN, 4, 0, round(font_size * 0.2))
+    if style == "karaoke":
+        # \kf fills from SecondaryColour (not yet sung) to PrimaryColour (sung).
+        return Look(_colour(YELLOW), _colour(WHITE), _colour(BLACK), _colour(BLACK, 0x80),
+                    YELLOW, 1, round(font_size * 0.08), round(font_size * 0.03))
+    return Look(_colour(WHITE), _colour(WHITE), _colour(BLACK), _colour(BLACK, 0x80),
+                YELLOW, 1, round(font_size * 0.09), round(font_size * 0.03))
+
+
+@dataclass(frozen=True)
+class Layout:
+    width: int
+    height: int
+
+    @property
+    def font_size(self) -> int:
+        return round(min(self.width, self.height) * 0.085)
+
+    @property
+    def title_size(self) -> int:
+        return round(min(self.width, self.height) * 0.06)
+
+    @property
+    def bottom_margin(self) -> int:
+        """Text bottom at 75% of the height: clear of the bottom 20% with room for the outline."""
+        return round(self.height * 0.25)
+
+    @property
+    def side_margin(self) -> int:
+        return round(self.width * 0.08)
+
+    @property
+    def top_margin(self) -> int:
+        return round(self.height * 0.10)
+
+
+def ass_document(lines: list[Line], width: int, height: int, style: str = "bold",
+                 title: str | None = None, title_seconds: float = TITLE_SECONDS,
+                 font: CaptionFont | None = None) -> str:
+    if style not in STYLES:
+        raise ValueError(f"unknown caption style {style!r}; choose one of {', '.join(STYLES)}")
+    font = font or caption_font()
+    layout = Layout(width, height)
+    lk = look(style, layout.font_size)
+    header = [
+        "[Script Info]",
+        "ScriptType: v4.00+",
+        f"PlayResX: {width}",
+        f"PlayResY: {height}",
+        "WrapStyle: 0",
+        "ScaledBorderAndShadow: yes",
+        "YCbCr Matrix: None",
+        "",
+        "[V4+ Styles]",
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, "
+        "Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, "
+        "Alignment, MarginL, MarginR, MarginV, Encoding",
+        f"Style: Caption,{font.name},{layout.font_size},{lk.primary},{lk.secondary},{lk.outline},{lk.back},"
+        f"-1,0,0,0,100,100,0,0,{lk.border_style},{lk.outline_px},{lk.shadow_px},"
+        f"2,{layout.side_margin},{layout.side_margin},{layout.bottom_margin},1",
+        f"Style: Title,{font.name},{layout.title_size},{_colour(WHITE)},{_colour(WHITE)},{_colour(BLACK)},"
+        f"{_colour(BLACK, 0x40)},-1,0,0,0,100,100,0,0,4,0,{round(layout.title_size * 0.3)},"
+        f"8,{layout.side_margin},{layout.side_margin},{layout.top_margin},1",
+        "",
+        "[Events]",
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+    ]
+    events = []
+    if title and title.strip():
+        events.append(_event(0.0, title_seconds, "Title", "{\\fad(200,300)}" + escape(title.strip()), layer=1))
+    for line in lines:
+        events += karaoke_events(line) if style == "karaoke" else highlight_events(line, lk.highlight)
+    return "\n".join(header + events) + "\n"
+
+
+def _event(start: float, end: float, style: str, text: str, layer: int = 0) -> str:
+    return f"Dialogue: {layer},{ass_time(start)},{ass_time(end)},{style},,0,0,0,,{text}"
+
+
+def _line_text(words: tuple[Word, ...], active: int | None, highlight: str) -> str:
+    """The line's text with word `active` in the highlight colour."""
+    parts = []
+    previous = ""
+    for i, w in enumerate(words):
+        token = w.text.strip()
+        gap = space_between(previous, token)
+        shown = escape(token)
+        if i == active:
+            shown = "{\\c" + _tag_colour(highlight) + "}" + shown + "{\\r}"
+        parts.append(gap + shown)
+        previous = token
+    return "".join(parts)
+
+
+def highlight_events(line: Line, highlight: str) -> list[str]:
+    """One event per word: the whole line, that word highlighted, from its start to the next
+    word's start (the last word to the line's end). Times round to the same centisecond at
+    each boundary, so the line never blinks."""
+    events = []
+    words = line.words
+    for i, w in enumerate(words):
+        start = line.start if i == 0 else w.start
+        end = words[i + 1].start if i + 1 < len(words) else line.end
+        if round(end * 100) > round(start * 100):
+            events.append(_event(start, end, "Caption", _line_text(words, i, highlight)))
+    return events
+
+
+def karaoke_events(line: Line) -> list[str]:
+    """One event per line with libass's \\kf sweep: each word fills in over its own time."""
+    parts = []
+    previous = ""
+    for i, w in enumerate(line.words):
+        token = w.text.strip()
+        until = line.words[i + 1].start if i + 1 < len(line.words) else line.end
+        centis = max(1, round((until - max(w.start, line.start)) * 100))
+        parts.append(f"{space_between(previous, token)}{{\\kf{centis}}}{escape(token)}")
+        previous = token
+    return [_event(line.start, line.end, "Caption", "".join(parts))]
+
+
+def caption_script(words: list[Word], placements: list[tuple[float, float, float]], width: int, height: int,
+                   style: str = "bold", title: str | None = None, language: str = "en",
+                   captions: bool = True) -> str:
+    """Everything above in one call: source-time words -> the ASS text for one output."""
+    lines = timed_lines(split_lines(place_words(words, placements))) if captions else []
+    return ass_document(lines, width, height, style=style, title=title, font=caption_font(language))

@@ -1,0 +1,544 @@
+"""Reframing: where the crop window sits, frame by frame, for a new aspect ratio.
+
+Three steps, each small:
+1. `find_faces` decodes only the clip's range, small and grey, and runs OpenCV's Haar
+   cascades on it (`FaceDetector`): first on the keyframes alone, which the decoder reaches
+   almost for free, and a few times a second only when the keyframes do not settle the
+   framing (`frame_range`, `keyframes_suffice`). This is the only I/O here.
+2. Pure functions turn those detections into a decision and a path: `choose_framing_mode`
+   picks "crop" (follow the subject) or "fit" (the whole picture over a blurred copy of
+   itself: no face, or two people too far apart to share one window), and `follow` smooths
+   the subject's position per shot (dead zone, ease, maximum pan speed, reset at scene cuts).
+3. `crop_offset_expression` writes the path as an ffmpeg expression of `t` for the crop
+   filter, so the full-resolution frames are only ever touched by ffmpeg.
+
+Positions are fractions (0-1) of the picture as displayed (after rotation), along the axis
+the window slides on: x when the source is wider than the target, y when it is taller.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+ASPECTS = {"9:16": 9 / 16, "1:1": 1.0, "4:5": 4 / 5, "16:9": 16 / 9}
+
+DETECT_FPS = 2.0            # face samples per second of video
+DETECT_LONG_SIDE = 448      # pixels on the long side of the decoded picture the cascades see
+THOROUGH_MISSES = 4         # samples in a row without a face before the costly passes thin out
+KEYFRAME_GAP = 2.5          # keyframes at most this far apart can stand in for DETECT_FPS sampling
+SAME_ASPECT_TOLERANCE = 0.04  # closer than this to the target aspect: scale, no window to move
+
+# Following, in units of the crop window's length and seconds.
+DEAD_ZONE = 0.12            # the subject may drift this far from the centre before the window moves
+MAX_SPEED = 0.6             # at most this many window lengths per second
+EASE_S = 0.5                # time constant of the window closing in on the subject
+SMOOTH_S = 0.4              # sigma of the final Gaussian smoothing
+
+FIT_NO_FACE_SHARE = 0.25    # fewer samples than this with a face: fit
+FIT_APART_SHARE = 0.15      # at least this share of face samples with two people too far apart: fit
+
+
+@dataclass(frozen=True)
+class Face:
+    """A detection, as fractions of the displayed picture."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+    @property
+    def area(self) -> float:
+        return self.w * self.h
+
+    def centre(self, axis: str) -> float:
+        return self.cx if axis == "x" else self.cy
+
+    def extent(self, axis: str) -> tuple[float, float]:
+        return (self.x, self.x + self.w) if axis == "x" else (self.y, self.y + self.h)
+
+
+@dataclass(frozen=True)
+class FaceSamples:
+    """Faces found at `times` (seconds from the start of the range)."""
+
+    times: np.ndarray
+    faces: list[list[Face]]
+
+    @property
+    def share_with_face(self) -> float:
+        return sum(1 for f in self.faces if f) / len(self.faces) if self.faces else 0.0
+
+
+@dataclass(frozen=True)
+class Window:
+    """The crop window for a source and a target aspect."""
+
+    axis: str                 # "x" or "y": the direction the window slides
+    length: float             # along the axis, as a fraction of the picture (1.0: no room to move)
+
+    @property
+    def slides(self) -> bool:
+        return self.length < 1.0
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How one range of the source becomes the output picture."""
+
+    mode: str                                 # "scale" | "crop" | "fit"
+    window: Window
+    # (t0, t1, c0, c1): over [t0, t1) the window's centre moves linearly from c0 to c1.
+    pieces: tuple[tuple[float, float, float, float], ...] = ()
+    reason: str = ""
+    sampling: str = ""                        # what the faces were found on: "keyframes" or "N fps"
+    centres: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
+
+
+# --- 1. detection -------------------------------------------------------------------------------
+
+class FaceDetector:
+    """Haar cascades, cheapest first: frontal; where that finds nothing, frontal on the picture
+    tilted 20 degrees either way (heads lean), then profile facing either way."""
+
+    def __init__(self) -> None:
+        import cv2
+
+        # One thread: the detector runs beside an encode that already keeps both cores busy.
+        cv2.setNumThreads(1)
+        self._cv2 = cv2
+        root = Path(cv2.data.haarcascades)
+        self.frontal = cv2.CascadeClassifier(str(root / "haarcascade_frontalface_default.xml"))
+        self.profile = cv2.CascadeClassifier(str(root / "haarcascade_profileface.xml"))
+        if self.frontal.empty() or self.profile.empty():
+            raise RuntimeError(f"OpenCV's Haar cascades are missing from {root}")
+
+    def detect(self, gray: np.ndarray, thorough: bool = True) -> list[Face]:
+        """Faces in a grey picture. Without `thorough`, only the frontal pass runs."""
+        cv2 = self._cv2
+        h, w = gray.shape
+        image = cv2.equalizeHist(gray)
+        side = max(16, min(w, h) // 9)
+
+        def run(cascade, img):
+            found = cascade.detectMultiScale(img, scaleFactor=1.15, minNeighbors=4, minSize=(side, side))
+            return [tuple(int(v) for v in box) for box in found]
+
+        passes = (
+            lambda: run(self.frontal, image),
+            lambda: [_unrotate(b, 20, w, h) for b in run(self.frontal, _rotate(cv2, image, 20))],
+            lambda: [_unrotate(b, -20, w, h) for b in run(self.frontal, _rotate(cv2, image, -20))],
+            lambda: run(self.profile, image),
+            lambda: [(w - x - bw, y, bw, bh) for x, y, bw, bh in run(self.profile, image[:, ::-1].copy())],
+        )
+        for find in passes if thorough else passes[:1]:
+            boxes = find()
+            if boxes:
+                return [Face(x / w, y / h, bw / w, bh / h) for x, y, bw, bh in boxes]
+        return []
+
+
+def _rotate(cv2, image: np.ndarray, angle: float) -> np.ndarray:
+    h, w = image.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def _unrotate(box: tuple[int, int, int, int], angle: float, w: int, h: int) -> tuple[int, int, int, int]:
+    """A box found on a picture turned by `angle` degrees, moved back onto the original."""
+    x, y, bw, bh = box
+    cx, cy = x + bw / 2 - w / 2, y + bh / 2 - h / 2
+    a = np.deg2rad(angle)
+    ox = cx * np.cos(a) - cy * np.sin(a) + w / 2
+    oy = cx * np.sin(a) + cy * np.cos(a) + h / 2
+    return int(ox - bw / 2), int(oy - bh / 2), bw, bh
+
+
+def detection_size(display_w: int, display_h: int, long_side: int | None = None) -> tuple[int, int]:
+    scale = min(1.0, (long_side or DETECT_LONG_SIDE) / max(display_w, display_h))
+    return max(2, int(display_w * scale) // 2 * 2), max(2, int(display_h * scale) // 2 * 2)
+
+
+def find_faces(path: Path, start: float, end: float, display_w: int, display_h: int,
+               fps: float = DETECT_FPS, keyframes_only: bool = False, detector: FaceDetector | None = None,
+               cancel: threading.Event | None = None, timeout_s: float = 600.0) -> FaceSamples:
+    """Faces in [start, end) of the video from a small grey decode: `fps` samples a second, or
+    with `keyframes_only` one per keyframe (the decoder then skips every other frame, which
+    costs a few percent of a full decode).
+
+    The decoder also skips the loop filter and, between keyframes, the frames nothing refers
+    to: the cascades do not need them. ffmpeg rotates the picture as a player would.
+    """
+    detector = detector or FaceDetector()
+    w, h = detection_size(display_w, display_h)
+    duration = max(0.0, end - start)
+    picture = f"scale={w}:{h}:flags=fast_bilinear,format=gray"
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-threads", "1",
+           "-skip_frame", "nokey" if keyframes_only else "noref", "-skip_loop_filter", "all",
+           "-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(path), "-map", "0:v:0", "-an", "-sn"]
+    if keyframes_only:
+        cmd += ["-v", "info", "-vf", f"{picture},showinfo", "-fps_mode", "passthrough"]
+    else:
+        cmd += ["-v", "error", "-vf", f"fps={fps},{picture}"]
+    cmd += ["-f", "rawvideo", "pipe:1"]
+    frame_bytes = w * h
+    faces: list[list[Face]] = []
+    misses = 0
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log)
+        timer = threading.Timer(timeout_s, proc.kill)
+        timer.start()
+        try:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    break
+                chunk = proc.stdout.read(frame_bytes)
+                if len(chunk) < frame_bytes:
+                    break
+                # After a few samples in a row with no face at all, the costly passes run on every
+                # fourth sample only: a picture with no one in it costs little more than one pass.
+                thorough = misses < THOROUGH_MISSES or len(faces) % 4 == 0
+                found = detector.detect(np.frombuffer(chunk, np.uint8).reshape(h, w), thorough=thorough)
+                misses = 0 if found else misses + 1
+                faces.append(found)
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+            proc.wait()
+        if keyframes_only:
+            log.seek(0)
+            stamps = re.findall(r"Parsed_showinfo.*? pts_time:\s*(-?[0-9.]+)", log.read().decode("utf-8", "replace"))
+            times = np.array([float(t) for t in stamps[:len(faces)]])
+            faces = faces[:len(times)]
+            inside = (times >= 0) & (times < duration)
+            return FaceSamples(times=times[inside], faces=[f for f, keep in zip(faces, inside) if keep])
+    return FaceSamples(times=np.arange(len(faces)) / fps, faces=faces)
+
+
+def frame_range(path: Path, start: float, end: float, display_w: int, display_h: int, aspect: str,
+                cuts: list[float] = (), detector: FaceDetector | None = None,
+                cancel: threading.Event | None = None, timeout_s: float = 600.0) -> Framing:
+    """The Framing of [start, end) of a video (`cuts` in range time). Looks at the keyframes
+    first; decodes the range at DETECT_FPS only when they do not settle the question."""
+    window = crop_window(display_w, display_h, aspect)
+    duration = end - start
+    if not window.slides:
+        return Framing(mode="scale", window=window, reason="the source already has the target shape")
+    detector = detector or FaceDetector()
+    glance = find_faces(path, start, end, display_w, display_h, keyframes_only=True,
+                        detector=detector, cancel=cancel, timeout_s=timeout_s)
+    if keyframes_suffice(glance, window, duration, cuts):
+        return replace(plan_framing(glance, display_w, display_h, aspect, duration, cuts), sampling="keyframes")
+    samples = find_faces(path, start, end, display_w, display_h, detector=detector, cancel=cancel, timeout_s=timeout_s)
+    return replace(plan_framing(samples, display_w, display_h, aspect, duration, cuts), sampling=f"{DETECT_FPS:g} fps")
+
+
+# --- 2. decisions and paths (pure) ---------------------------------------------------------------
+
+def crop_window(display_w: int, display_h: int, aspect: str) -> Window:
+    """The window of the target aspect inside the source: full height sliding in x for a wider
+    source, full width sliding in y for a taller one."""
+    target = ASPECTS[aspect]
+    source = display_w / display_h
+    if abs(source / target - 1.0) <= SAME_ASPECT_TOLERANCE:
+        return Window("x", 1.0)
+    if source > target:
+        return Window("x", target / source)
+    return Window("y", source / target)
+
+
+def drop_flickers(faces: list[list[Face]], reach: int = 2) -> list[list[Face]]:
+    """Keep a detection only if a similar one (near, similar size) is found within `reach`
+    samples before or after it: one-off false positives vanish, a real face persists."""
+    kept: list[list[Face]] = []
+    for i, sample in enumerate(faces):
+        neighbours = [f for j in range(max(0, i - reach), min(len(faces), i + reach + 1)) if j != i for f in faces[j]]
+        kept.append([f for f in sample if any(_same_face(f, g) for g in neighbours)])
+    return kept
+
+
+def _same_face(a: Face, b: Face) -> bool:
+    size = max(a.w, b.w)
+    return abs(a.cx - b.cx) < size and abs(a.cy - b.cy) < size and 0.5 <= a.area / max(b.area, 1e-9) <= 2.0
+
+
+def prominent(sample: list[Face], share: float = 0.4) -> list[Face]:
+    """The faces at least `share` the area of the largest: people, not the crowd behind them."""
+    if not sample:
+        return []
+    largest = max(f.area for f in sample)
+    return [f for f in sample if f.area >= share * largest]
+
+
+def too_far_apart(sample: list[Face], window: Window) -> bool:
+    """Two or more prominent faces that one crop window cannot hold together."""
+    people = prominent(sample)
+    if len(people) < 2:
+        return False
+    low = min(f.extent(window.axis)[0] for f in people)
+    high = max(f.extent(window.axis)[1] for f in people)
+    return high - low > 0.9 * window.length
+
+
+def subject_positions(faces: list[list[Face]], window: Window) -> np.ndarray:
+    """Where the window should centre at each sample (NaN where no face): the middle of the
+    prominent faces when they fit together, otherwise the face nearest the previous subject
+    among the largest ones, so the window does not flip between two similar faces."""
+    positions = np.full(len(faces), np.nan)
+    previous = np.nan
+    for i, sample in enumerate(faces):
+        people = prominent(sample)
+        if not people:
+            continue
+        if len(people) > 1 and not too_far_apart(people, window):
+            low = min(f.extent(window.axis)[0] for f in people)
+            high = max(f.extent(window.axis)[1] for f in people)
+            centre = (low + high) / 2
+        else:
+            largest = prominent(people, share=0.7)
+            if np.isnan(previous):
+                chosen = max(largest, key=lambda f: f.area)
+            else:
+                chosen = min(largest, key=lambda f: abs(f.centre(window.axis) - previous))
+            centre = chosen.centre(window.axis)
+        if window.axis == "y":
+            centre += 0.12 * window.length     # headroom: the face sits above the middle of a tall crop
+        positions[i] = centre
+        previous = positions[i]
+    return positions
+
+
+def choose_framing_mode(faces: list[list[Face]], window: Window) -> tuple[str, str]:
+    """("scale" | "crop" | "fit", why)."""
+    if not window.slides:
+        return "scale", "the source already has the target shape"
+    with_face = [s for s in faces if prominent(s)]
+    if not faces or len(with_face) < FIT_NO_FACE_SHARE * len(faces):
+        return "fit", "no face found often enough to follow"
+    apart = sum(1 for s in with_face if too_far_apart(s, window))
+    if apart >= max(2, FIT_APART_SHARE * len(with_face)):
+        return "fit", "two people too far apart for one window"
+    return "crop", "following the speaker's face"
+
+
+def fill_gaps(values: np.ndarray, default: float) -> np.ndarray:
+    """NaNs take the last known value (a face lost for a moment stays where it was); leading
+    NaNs take the first known one; all NaN: `default`."""
+    known = ~np.isnan(values)
+    if not known.any():
+        return np.full(len(values), default)
+    index = np.where(known, np.arange(len(values)), -1)
+    np.maximum.accumulate(index, out=index)
+    index[index < 0] = np.flatnonzero(known)[0]
+    return values[index]
+
+
+def median3(values: np.ndarray) -> np.ndarray:
+    """A 3-sample running median: removes single-sample outliers, keeps steps."""
+    if len(values) < 3:
+        return values.copy()
+    padded = np.concatenate([values[:1], values, values[-1:]])
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, 3), axis=1)
+
+
+def gaussian_smooth(values: np.ndarray, sigma_samples: float) -> np.ndarray:
+    if sigma_samples <= 0 or len(values) < 2:
+        return values.copy()
+    radius = int(np.ceil(3 * sigma_samples))
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma_samples) ** 2)
+    kernel /= kernel.sum()
+    padded = np.pad(values, radius, mode="edge")
+    return np.convolve(padded, kernel, mode="valid")
+
+
+def follow(times: np.ndarray, targets: np.ndarray, window_length: float,
+           dead_zone: float = DEAD_ZONE, max_speed: float = MAX_SPEED,
+           ease_s: float = EASE_S, smooth_s: float = SMOOTH_S) -> np.ndarray:
+    """The window's centre over one shot, following `targets` (NaN: no face).
+
+    A dead zone keeps small head moves from moving the frame; once the subject leaves it the
+    window eases towards the subject, never faster than `max_speed`, and settles when close.
+    A Gaussian pass then rounds off starts and stops (it cannot raise the speed: it averages).
+    Dead zone and speed are in window lengths, so they look the same for every aspect.
+    """
+    if len(times) == 0:
+        return np.zeros(0)
+    half = window_length / 2
+    goal = np.clip(median3(fill_gaps(targets, 0.5)), half, 1 - half)
+    dt = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    zone = dead_zone * window_length
+    step_max = max_speed * window_length * dt
+    ease = 1.0 - np.exp(-dt / ease_s)
+    centres = np.empty(len(goal))
+    centre, moving = goal[0], False
+    for i, target in enumerate(goal):
+        gap = target - centre
+        if not moving and abs(gap) > zone:
+            moving = True
+        if moving:
+            centre += float(np.clip(gap * ease, -step_max, step_max))
+            if abs(target - centre) < zone / 4:
+                moving = False
+        centres[i] = centre
+    return np.clip(gaussian_smooth(centres, smooth_s / dt), half, 1 - half)
+
+
+def shots(cuts: list[float], duration: float, min_gap: float = 0.3) -> list[tuple[float, float]]:
+    """[start, end) of each shot of a range of `duration` seconds, given cut times in range time."""
+    inner = sorted(c for c in cuts if min_gap <= c <= duration - min_gap)
+    edges = [0.0]
+    for c in inner:
+        if c - edges[-1] >= min_gap:
+            edges.append(c)
+    edges.append(duration)
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def simplify(times: np.ndarray, values: np.ndarray, tolerance: float) -> list[int]:
+    """Indices of the points a piecewise-linear path needs to stay within `tolerance` of the
+    original (Ramer-Douglas-Peucker on a function of time)."""
+    n = len(times)
+    if n <= 2:
+        return list(range(n))
+    keep = {0, n - 1}
+    stack = [(0, n - 1)]
+    while stack:
+        a, b = stack.pop()
+        if b - a < 2:
+            continue
+        span = times[a + 1:b]
+        line = values[a] + (values[b] - values[a]) * (span - times[a]) / (times[b] - times[a])
+        errors = np.abs(values[a + 1:b] - line)
+        worst = int(np.argmax(errors))
+        if errors[worst] > tolerance:
+            keep.add(a + 1 + worst)
+            stack += [(a, a + 1 + worst), (a + 1 + worst, b)]
+    return sorted(keep)
+
+
+def keyframes_suffice(glance: FaceSamples, window: Window, duration: float, cuts: list[float] = (),
+                     max_gap: float = KEYFRAME_GAP) -> bool:
+    """Whether faces found on the keyframes alone settle the framing: in every shot the
+    keyframes are close together, and either nobody shows up in any of them (a one-off false
+    detection aside) or each shot has one subject, seen in most keyframes, who never moves more
+    than the dead zone from one keyframe to the next (a slow drift is followed as well from
+    keyframes). Quick moves, two people, or sparse keyframes need the full look."""
+    faces = drop_flickers(glance.faces)
+    for shot_start, shot_end in shots(list(cuts), duration):
+        inside = (glance.times >= shot_start) & (glance.times < shot_end)
+        edges = np.concatenate([[shot_start], glance.times[inside], [shot_end]])
+        if not inside.any() or np.max(np.diff(edges)) > max_gap:
+            return False
+        shot_faces = [f for f, keep in zip(faces, inside) if keep]
+        if not any(faces):
+            continue
+        positions = subject_positions(shot_faces, window)
+        known = positions[~np.isnan(positions)]
+        steps = np.abs(np.diff(known))
+        if len(known) < 0.75 * len(shot_faces) or (len(steps) and steps.max() > DEAD_ZONE * window.length):
+            return False
+        if any(too_far_apart(s, window) for s in shot_faces):
+            return False
+    return True
+
+
+def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: str,
+                 duration: float, cuts: list[float] = ()) -> Framing:
+    """Detections of one range -> its Framing. `cuts` are scene cuts in range time."""
+    window = crop_window(display_w, display_h, aspect)
+    faces = drop_flickers(samples.faces)
+    mode, reason = choose_framing_mode(faces, window)
+    if mode != "crop":
+        return Framing(mode=mode, window=window, reason=reason)
+    targets = subject_positions(faces, window)
+    pixels = display_w if window.axis == "x" else display_h
+    pieces: list[tuple[float, float, float, float]] = []
+    all_centres = np.full(len(samples.times), 0.5)
+    for shot_start, shot_end in shots(list(cuts), duration):
+        inside = (samples.times >= shot_start) & (samples.times < shot_end)
+        times = samples.times[inside]
+        if len(times) == 0:
+            centre = _nearest_known(samples.times, targets, (shot_start + shot_end) / 2, window.length)
+            pieces.append((shot_start, shot_end, centre, centre))
+            continue
+        centres = follow(times, targets[inside], window.length)
+        all_centres[inside] = centres
+        knots = simplify(times, centres, tolerance=0.5 / pixels)
+        kt, kc = times[knots], centres[knots]
+        # The shot holds its first and last positions out to its edges.
+        pieces.append((shot_start, float(kt[0]), float(kc[0]), float(kc[0])))
+        pieces += [(float(kt[i]), float(kt[i + 1]), float(kc[i]), float(kc[i + 1])) for i in range(len(kt) - 1)]
+        pieces.append((float(kt[-1]), shot_end, float(kc[-1]), float(kc[-1])))
+    pieces = [p for p in pieces if p[1] > p[0]]
+    return Framing(mode="crop", window=window, pieces=tuple(pieces), reason=reason, centres=all_centres)
+
+
+def _nearest_known(times: np.ndarray, targets: np.ndarray, at: float, window_length: float) -> float:
+    known = ~np.isnan(targets)
+    if not known.any():
+        return 0.5
+    i = int(np.argmin(np.where(known, np.abs(times - at), np.inf)))
+    return float(np.clip(targets[i], window_length / 2, 1 - window_length / 2))
+
+
+# --- 3. the path as an ffmpeg expression ----------------------------------------------------------
+
+def centre_at(pieces: tuple[tuple[float, float, float, float], ...], t: float) -> float:
+    """The window's centre at time t: what the ffmpeg expression computes, in Python."""
+    for t0, t1, c0, c1 in pieces:
+        if t < t1:
+            return c0 + (c1 - c0) * min(max((t - t0) / (t1 - t0), 0.0), 1.0)
+    return pieces[-1][3] if pieces else 0.5
+
+
+def crop_offset_expression(pieces: tuple[tuple[float, float, float, float], ...],
+                           picture: int, window: int) -> str:
+    """The crop filter's x (or y) as a function of t, in pixels: a sum of one term per piece
+    (each term is zero outside its piece), so that long paths do not nest ifs. Outside the
+    pieces the first and last positions hold."""
+    def offset(centre: float) -> float:
+        return min(max(centre * picture - window / 2, 0.0), float(picture - window))
+
+    if not pieces:
+        return f"{(picture - window) / 2:.2f}"
+    if len(pieces) == 1 and pieces[0][2] == pieces[0][3]:
+        return f"{offset(pieces[0][2]):.2f}"
+    terms = []
+    last = len(pieces) - 1
+    for i, (t0, t1, c0, c1) in enumerate(pieces):
+        o0, o1 = offset(c0), offset(c1)
+        value = f"{o0:.2f}" if abs(o1 - o0) < 0.005 else f"({o0:.2f}+{o1 - o0:.3f}*clip((t-{t0:.4f})/{t1 - t0:.4f},0,1))"
+        if i == 0 and i == last:
+            condition = ""
+        elif i == 0:
+            condition = f"lt(t,{t1:.4f})"
+        elif i == last:
+            condition = f"gte(t,{t0:.4f})"
+        else:
+            condition = f"gte(t,{t0:.4f})*lt(t,{t1:.4f})"
+        terms.append(f"{condition}*{value}" if condition else value)
+    return _grouped_sum(terms)
+
+
+def _grouped_sum(terms: list[str], group: int = 32) -> str:
+    """a+b+c+... in parenthesised groups: ffmpeg's evaluator rejects a flat chain of about a
+    hundred terms, but not a shallow tree of short ones."""
+    while len(terms) > group:
+        terms = ["(" + "+".join(terms[i:i + group]) + ")" for i in range(0, len(terms), group)]
+    return "+".join(terms)

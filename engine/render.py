@@ -1,0 +1,443 @@
+"""Rendering: one RenderSpec -> one MP4 and its JPEG thumbnail, in one ffmpeg run.
+
+`render_clip` works in two steps so that they can overlap across clips:
+- `prepare` decides everything ffmpeg needs: the framing of each segment (faces found on a
+  small decode of only that range, see engine.reframe), the speech's loudness (a quick
+  EBU R128 measurement of only that range's audio), and the caption script (engine.captions).
+- `encode` builds the filter graph and runs ffmpeg with `-progress pipe:1`, reporting
+  progress, honouring a cancel event and a time limit, and writing to hidden part-files that
+  are renamed only when the run succeeded, so a stopped render leaves nothing behind.
+
+`render_moments` renders a set of chosen moments as clip-01.mp4, clip-02.mp4, ... while it
+finds the faces of the next clip during the current clip's encode.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine import captions, reframe
+from engine.models import (
+    Cancelled,
+    EngineConfig,
+    ProgressCallback,
+    RenderedClip,
+    RenderFailed,
+    RenderSpec,
+)
+
+CROSSFADE = 0.3             # seconds each join of a reel overlaps
+TARGET_LUFS = -14.0         # the loudness the platforms normalise to
+PEAK_LIMIT = 0.89           # about -1 dBFS
+MAX_GAIN_DB = 20.0          # never lift near-silence into loud noise
+AUDIO_RATE = 48000
+THUMBNAIL_AT = 1.0          # seconds into the clip, when the title and first caption show
+PREPARE_SHARE = 0.1         # of render_clip's progress bar
+
+SIZES = {"9:16": (9, 16), "1:1": (1, 1), "4:5": (4, 5), "16:9": (16, 9)}
+
+
+def output_size(aspect: str, resolution: int = 1080) -> tuple[int, int]:
+    """Width and height for an aspect, `resolution` being the short side (at most 1080):
+    1080x1920, 1080x1080, 1080x1350, 1920x1080."""
+    if aspect not in SIZES:
+        raise ValueError(f"unknown aspect {aspect!r}; choose one of {', '.join(SIZES)}")
+    a, b = SIZES[aspect]
+    short = min(1080, max(64, int(resolution))) // 2 * 2
+    long = int(round(short * max(a, b) / min(a, b) / 2)) * 2
+    return (short, long) if a <= b else (long, short)
+
+
+def placements(segments: list[tuple[float, float]], crossfade: float = CROSSFADE) -> tuple[list[tuple[float, float, float]], float]:
+    """Where each source segment starts in the output, and the output's length: each join
+    overlaps the two sides by `crossfade` seconds."""
+    placed, cursor = [], 0.0
+    for i, (start, end) in enumerate(segments):
+        if i:
+            cursor -= crossfade
+        placed.append((start, end, cursor))
+        cursor += end - start
+    return placed, cursor
+
+
+def crossfade_for(segments: list[tuple[float, float]]) -> float:
+    """The join length, shortened for very short segments so xfade always has room."""
+    if len(segments) < 2:
+        return 0.0
+    shortest = min(e - s for s, e in segments)
+    return max(0.04, min(CROSSFADE, shortest / 3))
+
+
+# --- prepare ----------------------------------------------------------------------------------
+
+@dataclass
+class Prepared:
+    spec: RenderSpec
+    width: int
+    height: int
+    framings: list[reframe.Framing]
+    gain_db: float
+    crossfade: float
+    duration: float
+    workdir: Path
+    ass_path: Path | None = None
+    font: captions.CaptionFont | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | None = None,
+            detector: reframe.FaceDetector | None = None) -> Prepared:
+    """Everything decided before the encode. The caller owns `workdir` (see `discard`)."""
+    if not spec.segments or any(e <= s for s, e in spec.segments):
+        raise RenderFailed("nothing to render: every segment needs an end after its start")
+    media = spec.media
+    if not media.has_video:
+        raise RenderFailed(f"{media.path.name} has no picture to make a short from")
+    width, height = output_size(spec.aspect, spec.resolution)
+    crossfade = crossfade_for(spec.segments)
+    placed, duration = placements(spec.segments, crossfade)
+    workdir = Path(tempfile.mkdtemp(prefix="shortsbot-render-"))
+    try:
+        started = time.monotonic()
+        framings = []
+        for start, end in spec.segments:
+            _check(cancel)
+            cuts = [c - start for c in spec.scene_cuts if start < c < end]
+            framings.append(reframe.frame_range(media.path, start, end, media.display_width, media.display_height,
+                                                spec.aspect, cuts, detector=detector, cancel=cancel,
+                                                timeout_s=config.render_timeout_s))
+        _check(cancel)
+        faces_s = time.monotonic() - started
+        loudness = measure_loudness(media.path, spec.segments, timeout_s=config.render_timeout_s) if media.has_audio else None
+        gain_db = 0.0 if loudness is None else max(-MAX_GAIN_DB, min(MAX_GAIN_DB, TARGET_LUFS - loudness))
+        ass_path, font = None, None
+        if (spec.captions and spec.words) or (spec.title and spec.title.strip()):
+            font = captions.caption_font(spec.language)
+            script = captions.caption_script(spec.words, placed, width, height, style=spec.caption_style,
+                                             title=spec.title, language=spec.language, captions=spec.captions)
+            ass_path = workdir / "captions.ass"
+            ass_path.write_text(script, encoding="utf-8")
+        timings = {"faces": faces_s, "prepare": time.monotonic() - started}
+        return Prepared(spec, width, height, framings, gain_db, crossfade, duration, workdir, ass_path, font, timings)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+
+
+def discard(prepared: Prepared) -> None:
+    shutil.rmtree(prepared.workdir, ignore_errors=True)
+
+
+def _check(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("rendering was cancelled")
+
+
+def measure_loudness(path: Path, segments: list[tuple[float, float]], timeout_s: float = 300.0) -> float | None:
+    """Integrated loudness (LUFS) of the segments' audio, joined; None when silent or unreadable.
+    ebur128 at the source rate, without true-peak oversampling: a few hundred ms a minute."""
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-vn", "-sn", "-dn"]
+    for start, end in segments:
+        cmd += ["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(path)]
+    joined = "".join(f"[{i}:a:0]" for i in range(len(segments)))
+    graph = f"{joined}concat=n={len(segments)}:v=0:a=1,ebur128" if len(segments) > 1 else "[0:a:0]ebur128"
+    cmd += ["-filter_complex", graph, "-f", "null", "-"]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return None
+    summary = result.stderr.rsplit("Summary:", 1)[-1]
+    match = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
+    if result.returncode != 0 or not match:
+        return None
+    value = float(match.group(1))
+    return None if value <= -69.0 else value
+
+
+# --- the filter graph ---------------------------------------------------------------------------
+
+def _even(value: float) -> int:
+    return max(2, int(round(value / 2)) * 2)
+
+
+def framing_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int, height: int) -> str:
+    """The video filters after the segment's input that turn its picture into width x height."""
+    if framing.mode == "crop":
+        if framing.window.axis == "x":
+            crop_w, crop_h = min(src_w, _even(src_h * width / height)), src_h
+            x = reframe.crop_offset_expression(framing.pieces, src_w, crop_w)
+            crop = f"crop=w={crop_w}:h={crop_h}:x='{x}':y=0"
+        else:
+            crop_w, crop_h = src_w, min(src_h, _even(src_w * height / width))
+            y = reframe.crop_offset_expression(framing.pieces, src_h, crop_h)
+            crop = f"crop=w={crop_w}:h={crop_h}:x=0:y='{y}'"
+        return f"{crop},scale={width}:{height}"
+    if framing.mode == "fit":
+        # The whole picture over a blurred, zoomed copy; the blur runs at a quarter size.
+        bw, bh = _even(width / 4), _even(height / 4)
+        return (f"split=2[bg][fg];"
+                f"[bg]scale={bw}:{bh}:force_original_aspect_ratio=increase:flags=fast_bilinear,crop={bw}:{bh},"
+                f"boxblur=luma_radius=12:luma_power=2,eq=brightness=-0.08,"
+                f"scale={width}:{height}:flags=fast_bilinear[bgb];"
+                f"[fg]scale={width}:{height}:force_original_aspect_ratio=decrease[fgs];"
+                f"[bgb][fgs]overlay=(W-w)/2:(H-h)/2")
+    return f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height}"
+
+
+def _quote(path: Path) -> str:
+    """A path as a filter option value, escaped twice as ffmpeg-filters describes: once for
+    the filter's option parser, once for the filter graph parser."""
+    value = str(path)
+    for ch in "\\':":
+        value = value.replace(ch, "\\" + ch)
+    for ch in "\\'[],;":
+        value = value.replace(ch, "\\" + ch)
+    return value
+
+
+def filter_graph(prepared: Prepared, music_input: int | None, fps: float) -> str:
+    spec, w, h = prepared.spec, prepared.width, prepared.height
+    media = spec.media
+    n = len(spec.segments)
+    chains = []
+    for i, framing in enumerate(prepared.framings):
+        # xfade needs one frame rate on both sides. (A single segment's variable rate is made
+        # constant by ffmpeg itself: the mp4 muxer asks for constant frame rate.)
+        tail = f",fps={fps:.3f},format=yuv420p" if n > 1 else ""
+        chains.append(f"[{i}:v:0]setpts=PTS-STARTPTS,"
+                      f"{framing_filters(framing, media.display_width, media.display_height, w, h)},setsar=1{tail}[v{i}]")
+        if media.has_audio:
+            chains.append(f"[{i}:a:0]asetpts=PTS-STARTPTS,aresample={AUDIO_RATE},"
+                          f"aformat=sample_fmts=fltp:channel_layouts=stereo[a{i}]")
+        else:
+            length = spec.segments[i][1] - spec.segments[i][0]
+            chains.append(f"anullsrc=r={AUDIO_RATE}:cl=stereo,atrim=duration={length:.3f}[a{i}]")
+    video, audio = "[v0]", "[a0]"
+    placed, _ = placements(spec.segments, prepared.crossfade)
+    for i in range(1, n):
+        offset = placed[i][2]
+        chains.append(f"{video}[v{i}]xfade=transition=fade:duration={prepared.crossfade:.3f}:offset={offset:.3f}[vx{i}]")
+        chains.append(f"{audio}[a{i}]acrossfade=d={prepared.crossfade:.3f}:c1=tri:c2=tri[ax{i}]")
+        video, audio = f"[vx{i}]", f"[ax{i}]"
+    finish = []
+    if prepared.ass_path is not None:
+        fonts = f":fontsdir={_quote(prepared.font.directory)}" if prepared.font and prepared.font.directory else ""
+        finish.append(f"ass=filename={_quote(prepared.ass_path)}{fonts}")
+    finish.append("format=yuv420p")
+    thumb_at = min(THUMBNAIL_AT, prepared.duration / 3)
+    chains.append(f"{video}{','.join(finish)},split=2[vout][vthumb0]")
+    chains.append(f"[vthumb0]trim=start={thumb_at:.3f}:duration=0.5,setpts=PTS-STARTPTS[vthumb]")
+    speech = f"{audio}volume={prepared.gain_db:.2f}dB"
+    if music_input is not None:
+        chains.append(f"{speech}[speech]")
+        chains.append(f"[{music_input}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"
+                      f"volume={spec.music_volume:.3f}[music]")
+        chains.append(f"[speech][music]amix=inputs=2:duration=first:dropout_transition=0:normalize=0,"
+                      f"alimiter=limit={PEAK_LIMIT}:level=false:latency=true[aout]")
+    else:
+        chains.append(f"{speech},alimiter=limit={PEAK_LIMIT}:level=false:latency=true[aout]")
+    return ";\n".join(chains)
+
+
+def ffmpeg_command(prepared: Prepared, video_part: Path, thumb_part: Path, graph_file: Path,
+                   config: EngineConfig) -> list[str]:
+    spec = prepared.spec
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-nostats", "-progress", "pipe:1", "-y"]
+    for start, end in spec.segments:
+        cmd += ["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(spec.media.path)]
+    if spec.music is not None:
+        cmd += ["-stream_loop", "-1", "-i", str(spec.music)]
+    cmd += ["-filter_complex_script", str(graph_file),
+            "-map", "[vout]", "-map", "[aout]",
+            "-c:v", "libx264", "-preset", config.x264_preset, "-crf", str(config.x264_crf),
+            "-profile:v", "high", "-pix_fmt", "yuv420p", "-threads", str(config.threads),
+            "-c:a", "aac", "-b:a", "128k", "-ar", str(AUDIO_RATE), "-ac", "2",
+            "-t", f"{prepared.duration:.3f}",
+            "-movflags", "+faststart", "-f", "mp4", str(video_part),
+            "-map", "[vthumb]", "-frames:v", "1", "-q:v", "3", "-f", "image2", "-update", "1", str(thumb_part)]
+    return cmd
+
+
+def _fps(media) -> float:
+    if media.fps and 1.0 <= media.fps <= 120.0:
+        return media.fps
+    return 30.0
+
+
+# --- encode -------------------------------------------------------------------------------------
+
+def encode(prepared: Prepared, out_path: Path, config: EngineConfig,
+           progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> RenderedClip:
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    thumb_path = out_path.with_suffix(".jpg")
+    video_part = out_path.with_name(f".{out_path.name}.part")
+    thumb_part = thumb_path.with_name(f".{thumb_path.name}.part")
+    music_input = len(prepared.spec.segments) if prepared.spec.music is not None else None
+    graph_file = prepared.workdir / "graph.txt"
+    graph_file.write_text(filter_graph(prepared, music_input, _fps(prepared.spec.media)), encoding="utf-8")
+    cmd = ffmpeg_command(prepared, video_part, thumb_part, graph_file, config)
+    try:
+        run_ffmpeg(cmd, prepared.duration, progress, cancel, config.render_timeout_s)
+        if not video_part.exists() or not thumb_part.exists():
+            raise RenderFailed("ffmpeg finished without writing the clip")
+        video_part.replace(out_path)
+        thumb_part.replace(thumb_path)
+    finally:
+        video_part.unlink(missing_ok=True)
+        thumb_part.unlink(missing_ok=True)
+    info = probe_output(out_path)
+    return RenderedClip(path=out_path, thumbnail=thumb_path, width=info["width"], height=info["height"],
+                        duration=info["duration"], size_bytes=out_path.stat().st_size)
+
+
+def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | None,
+               cancel: threading.Event | None, timeout_s: float, label: str = "rendering") -> None:
+    """Run ffmpeg with `-progress pipe:1`; fraction done = out_time / duration. Ends the process
+    on cancel (raises Cancelled) or after `timeout_s` (raises RenderFailed)."""
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True)
+        reader = threading.Thread(target=_read_progress, args=(proc.stdout, duration, progress, label), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + timeout_s
+        try:
+            while proc.poll() is None:
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("rendering was cancelled")
+                if time.monotonic() > deadline:
+                    raise RenderFailed(f"rendering took longer than the {timeout_s:.0f} s limit and was stopped")
+                try:
+                    proc.wait(timeout=0.1)
+                except subprocess.TimeoutExpired:
+                    pass
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            reader.join(timeout=5)
+        if proc.returncode != 0:
+            errors.seek(0)
+            tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-5:]
+            raise RenderFailed("ffmpeg could not render the clip: " + (" | ".join(tail) or f"exit code {proc.returncode}"))
+
+
+def _read_progress(stream, duration: float, progress: ProgressCallback | None, label: str) -> None:
+    for line in stream:
+        if progress is None:
+            continue
+        key, _, value = line.strip().partition("=")
+        if key == "out_time_us" and value.lstrip("-").isdigit() and duration > 0:
+            progress(min(1.0, max(0.0, int(value) / 1e6 / duration)), label)
+        elif key == "progress" and value == "end":
+            progress(1.0, label)
+
+
+def probe_output(path: Path) -> dict:
+    result = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0",
+                             "-show_entries", "stream=width,height:format=duration", "-of", "json", str(path)],
+                            capture_output=True, text=True, check=True)
+    data = json.loads(result.stdout)
+    stream = data["streams"][0]
+    return {"width": int(stream["width"]), "height": int(stream["height"]),
+            "duration": float(data["format"]["duration"])}
+
+
+# --- public entry points ----------------------------------------------------------------------------
+
+def render_clip(spec: RenderSpec, out_path: Path, config: EngineConfig,
+                progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> RenderedClip:
+    """Render one spec to `out_path` (an MP4) and the thumbnail beside it (same name, .jpg)."""
+    if progress:
+        progress(0.0, "finding faces")
+    prepared = prepare(spec, config, cancel)
+    try:
+        if progress:
+            progress(PREPARE_SHARE, "rendering")
+        scaled = (lambda f, label: progress(PREPARE_SHARE + (1 - PREPARE_SHARE) * f, label)) if progress else None
+        return encode(prepared, out_path, config, scaled, cancel)
+    finally:
+        discard(prepared)
+
+
+def clip_name(index: int) -> str:
+    return f"clip-{index:02d}.mp4"
+
+
+class _Stop:
+    """Set when the caller's cancel event is, or when the renderer gives up by itself (so a
+    prepare running ahead stops early). Offers the is_set() the stages poll."""
+
+    def __init__(self, outer: threading.Event | None) -> None:
+        self.outer, self.inner = outer, threading.Event()
+
+    def is_set(self) -> bool:
+        return self.inner.is_set() or (self.outer is not None and self.outer.is_set())
+
+    def set(self) -> None:
+        self.inner.set()
+
+
+def render_specs(specs: list[RenderSpec], out_dir: Path, config: EngineConfig,
+                 progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
+                 overlap: bool = True, names: list[str] | None = None) -> list[RenderedClip]:
+    """Render specs in order to `names` (default clip-01.mp4, clip-02.mp4, ...). With `overlap`,
+    the next clip's faces and loudness are found on a second thread while the current clip
+    encodes: the finding is light and single-threaded, and x264 rarely keeps both cores full."""
+    names = names or [clip_name(i + 1) for i in range(len(specs))]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    total = len(specs)
+    done: list[RenderedClip] = []
+    detector = reframe.FaceDetector()
+    stop = _Stop(cancel)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") as pool:
+        def start(i: int) -> Future:
+            return pool.submit(prepare, specs[i], config, stop, detector)
+
+        pending: Future | None = start(0) if specs else None
+        try:
+            for i in range(total):
+                if progress:
+                    progress(i / total, f"clip {i + 1} of {total}: finding faces")
+                prepared = pending.result()
+                pending = start(i + 1) if overlap and i + 1 < total else None
+                try:
+                    scaled = ((lambda f, label, i=i: progress((i + f) / total, f"clip {i + 1} of {total}: {label}"))
+                              if progress else None)
+                    done.append(encode(prepared, out_dir / names[i], config, scaled, cancel))
+                finally:
+                    discard(prepared)
+                if pending is None and i + 1 < total:
+                    pending = start(i + 1)
+        except BaseException:
+            stop.set()
+            if pending is not None and not pending.cancel():
+                try:
+                    discard(pending.result())
+                except BaseException:
+                    pass
+            raise
+    if progress:
+        progress(1.0, "done")
+    return done
+
+
+def render_moments(analysis, moments, request, out_dir: Path, config: EngineConfig,
+                   progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> dict:
+    """Chosen moments -> {rank: RenderedClip}, written as clip-01.mp4 / clip-01.jpg, ... in rank
+    order. The specs come from engine.pipeline.render_spec (imported here to keep the import
+    graph one-way: the pipeline calls the renderer, not the other way round at import time)."""
+    from engine.pipeline import render_spec
+
+    ordered = sorted(moments, key=lambda m: m.rank)
+    specs = [render_spec(analysis, m, request) for m in ordered]
+    rendered = render_specs(specs, out_dir, config, progress, cancel, names=[clip_name(m.rank) for m in ordered])
+    return {m.rank: clip for m, clip in zip(ordered, rendered)}

@@ -1,0 +1,136 @@
+"""Helpers for the conversation-core tests (jobs, LocalBackend, Conversation, console).
+
+The made-up talk is analysed once per test run into a warm engine cache; each test copies
+that cache into its own DATA_DIR, so the transcript is not computed again (the cache is keyed
+by content hash, and the talk's bytes are the same).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.messages import ChatRef, Incoming, Reply, VideoReply
+from bot.settings import Settings
+from tests.media import Piece, make_talk_video
+
+# Small renders keep the suite fast; one test renders at the real 1080x1920.
+CUT_SMALL = "find the best moments and cut them into 15-second vertical shorts, 2 clips, 360p"
+
+OTHER_TALK = [
+    "Good morning everyone. This is a short lesson about cooking rice.",
+    "First, wash the rice three times in cold water.",
+    "Why does this matter? Because the starch makes it sticky!",
+    "Then cook it slowly with a lid on, and wait ten minutes.",
+    "That is all. Enjoy your dinner tonight.",
+]
+
+
+@dataclass
+class WarmTalk:
+    path: Path
+    cache: Path
+
+
+_WARM: dict[Path, Path] = {}
+
+
+def warm_cache(video: Path, folder: Path) -> Path:
+    """The engine's cache after analysing `video`; made once per test run (each test module that
+    imports the fixtures gets its own fixture definition, so the memo is what makes it once)."""
+    from engine.models import EngineConfig
+    from engine.pipeline import analyse
+
+    if video not in _WARM:
+        cache = folder / "cache"
+        analyse(video, EngineConfig(cache_dir=cache))
+        _WARM[video] = cache
+    return _WARM[video]
+
+
+@pytest.fixture(scope="session")
+def warm_talk(talk_video, tmp_path_factory) -> WarmTalk:
+    path, _ = talk_video
+    return WarmTalk(path, warm_cache(path, tmp_path_factory.mktemp("warm-talk")))
+
+
+@pytest.fixture(scope="session")
+def other_talk(tmp_path_factory) -> WarmTalk:
+    folder = tmp_path_factory.mktemp("other-talk")
+    path, _ = make_talk_video(folder / "rice.mp4", [Piece(text=t) for t in OTHER_TALK], size="320x180")
+    return WarmTalk(path, warm_cache(path, folder))
+
+
+def make_settings(data_dir: Path, *warm: WarmTalk, **overrides) -> Settings:
+    """Settings for a test: its own DATA_DIR with the warm caches copied in, fast retries."""
+    for talk in warm:
+        shutil.copytree(talk.cache, data_dir / "cache", dirs_exist_ok=True)
+    values = dict(data_dir=data_dir, allow_private_urls=True, nemo_retry_after_s=0.0, x264_preset="ultrafast",
+                  render_timeout_s=120.0)
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@dataclass
+class Recorder:
+    """A platform sink that keeps every reply it is given."""
+
+    platform: str = "test"
+    posted: list[tuple[ChatRef, Reply]] = field(default_factory=list)
+
+    async def __call__(self, ref: ChatRef, reply: Reply) -> None:
+        self.posted.append((ref, reply))
+
+    def replies(self, chat_id: str | None = None, kind: str | None = None) -> list[Reply]:
+        return [r for ref, r in self.posted
+                if (chat_id is None or ref.chat_id == chat_id) and (kind is None or r.kind == kind)]
+
+    def texts(self, chat_id: str | None = None) -> list[str]:
+        return [getattr(r, "text", "") or getattr(r, "caption", "") for r in self.replies(chat_id)]
+
+    def videos(self, chat_id: str | None = None) -> list[VideoReply]:
+        return self.replies(chat_id, "video")
+
+    async def wait_for(self, predicate, timeout: float = 60.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not predicate():
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out; posted so far: {[r for _, r in self.posted]}")
+            await asyncio.sleep(0.05)
+
+
+async def started_app(settings: Settings, platform: str = "test", **kwargs) -> tuple[App, Recorder]:
+    app = App(settings, **{"progress_interval": 0.05, **kwargs})
+    await app.start()
+    recorder = Recorder(platform)
+    app.register_platform(platform, recorder)
+    return app, recorder
+
+
+def message(text: str = "", user: str = "u1", chat: str = "c1", platform: str = "test", **fields) -> Incoming:
+    return Incoming(platform=platform, chat_id=chat, user_id=user, user_name=fields.pop("user_name", f"name-{user}"),
+                    text=text, **fields)
+
+
+def file_attachment(path: Path):
+    from adapters.console import _attachment
+
+    return _attachment(path)
+
+
+def ffprobe(path: Path) -> dict:
+    """Streams and duration of a rendered file."""
+    result = subprocess.run(["ffprobe", "-v", "error", "-show_entries",
+                             "stream=codec_type,codec_name,width,height:format=duration", "-of", "json", str(path)],
+                            capture_output=True, text=True, check=True)
+    data = json.loads(result.stdout)
+    video = next(s for s in data["streams"] if s["codec_type"] == "video")
+    return {"width": video["width"], "height": video["height"], "duration": float(data["format"]["duration"]),
+            "codecs": sorted(s["codec_name"] for s in data["streams"]),
+            "audio": any(s["codec_type"] == "audio" for s in data["streams"])}

@@ -1,0 +1,411 @@
+"""The Conversation: recovery from the backend's errors, a sentence for every other one, groups,
+admins, sharing, two people at once, a restart in the middle of a job, and /cancel.
+
+`ScriptedBackend` below stands in for the cloud (an outside service) only to make it fail with
+each typed error on demand; everything else runs the real LocalBackend and engine.
+"""
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from typing import AsyncIterator
+
+import httpx
+import pytest
+
+from bot.backends.base import (
+    ACCEPTED_TYPES,
+    Account,
+    BackendError,
+    BackendUnavailable,
+    ChatEvent,
+    Credits,
+    ExportBlocked,
+    FileTooLarge,
+    MissingClientId,
+    NothingUploaded,
+    OutOfCredits,
+    RateLimited,
+    RenderRef,
+    RenderStatus,
+    SessionMissing,
+    SessionRef,
+    State,
+    TokenInvalid,
+    UnsupportedFile,
+)
+from bot.conversation import Conversation, safe_filename
+from bot.jobs import JobQueue
+from bot.messages import ErrorReply, TextReply
+from bot.settings import Settings
+from storage.db import Database
+from storage.repos import Repos
+from tests.bot.chat_helpers import (  # noqa: F401  (fixtures)
+    CUT_SMALL,
+    Recorder,
+    ffprobe,
+    file_attachment,
+    make_settings,
+    message,
+    other_talk,
+    started_app,
+    warm_talk,
+)
+
+
+class ScriptedBackend:
+    """The cloud, reduced to what these tests need: it answers, or raises the next scripted error."""
+
+    name = "cloud"
+    poll_interval = 0.01
+
+    def __init__(self):
+        self.failures: dict[str, list[BackendError]] = {}
+        self.calls: dict[str, int] = {}
+        self.tokens = 0
+        self.sessions = 0
+        self.chat_events: list[ChatEvent] = [ChatEvent("text", "Done: your clips are on the timeline."),
+                                             ChatEvent("done")]
+
+    def _enter(self, method: str) -> None:
+        self.calls[method] = self.calls.get(method, 0) + 1
+        queued = self.failures.get(method)
+        if queued:
+            raise queued.pop(0)
+
+    async def open_account(self, user_id: int, client_id: str) -> Account:
+        self._enter("open_account")
+        self.tokens += 1
+        return Account(user_id, f"tok-{self.tokens}", remote_user_id="anon_7")
+
+    async def open_session(self, account: Account, chat_key: str, language: str = "en") -> SessionRef:
+        self._enter("open_session")
+        self.sessions += 1
+        return SessionRef(f"sess-{self.sessions}", chat_key=chat_key)
+
+    async def upload(self, account, session, source):
+        self._enter("upload")
+        raise AssertionError("uploads are scripted to fail in these tests")
+
+    async def chat(self, account, session, text) -> AsyncIterator[ChatEvent]:
+        self._enter("chat")
+        for event in self.chat_events:
+            yield event
+
+    async def state(self, account, session) -> State:
+        self._enter("state")
+        draft = {"t": [{"tt": 0, "sg": [{"s": 0, "e": 10000}]}], "d": 10000, "m": {}}
+        return State(session.session_id, [{"filename": "talk.mp4", "duration": 61.0}], [draft],
+                     ["Timeline (1 track): 1. Video: talk.mp4 (0-10s)"])
+
+    async def credits(self, account) -> Credits:
+        self._enter("credits")
+        return Credits(90, 10, 100)
+
+    async def export(self, account, session, draft_index=None) -> list[RenderRef]:
+        self._enter("export")
+        self.exported = draft_index
+        return [RenderRef("render_1", draft_index or 0)]
+
+    async def render_status(self, account, ref) -> RenderStatus:
+        self._enter("render_status")
+        return RenderStatus(ref.render_id, "completed", 100.0, url="https://cdn.example/render_1.mp4")
+
+    async def cancel(self, account, session) -> bool:
+        return False
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+async def scripted(tmp_path):
+    """A Conversation over ScriptedBackend, with real storage and jobs."""
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", nemo_retry_after_s=0.2)
+    db = await Database.open(settings.database_path)
+    repos = Repos(db)
+    recorder = Recorder()
+    backend = ScriptedBackend()
+    jobs = JobQueue(repos, recorder, progress_interval=0.01, idle_poll=0.05)
+    conversation = Conversation(settings, repos, backend, jobs, recorder)
+    await jobs.start()
+    yield conversation, backend, recorder
+    await jobs.stop()
+    await db.close()
+
+
+def last_text(recorder: Recorder) -> str:
+    return [r for _, r in recorder.posted if isinstance(r, (TextReply, ErrorReply))][-1].text
+
+
+ERROR_SENTENCES = [
+    # (method, error, message, language, what the sentence must say)
+    ("upload", UnsupportedFile("bad", accepted=ACCEPTED_TYPES), "UPLOAD", "en",
+     "That file type is not supported. I accept mp4, mov, avi, webm, mkv, jpg, png, gif, webp, mp3, wav, m4a, aac."),
+    ("upload", UnsupportedFile("bad", accepted=ACCEPTED_TYPES), "UPLOAD", "zh", "不支持这种文件格式。我支持这些格式：mp4, mov"),
+    ("upload", FileTooLarge("big", limit_mb=500, size_mb=812.4), "UPLOAD", "en",
+     "That file is 812 MB, over the 500 MB limit. Please trim or compress it"),
+    ("upload", FileTooLarge("big", limit_mb=500, size_mb=812.4), "UPLOAD", "zh", "超过了 500 MB 的上限。请先剪短或压缩"),
+    ("credits", OutOfCredits("none", available=0, needed=3, register_url="https://nemovideo.com/register?bind=anon_7"),
+     "credits", "en",
+     "You are out of credits: 0 left, and this needs 3. Register to get more: https://nemovideo.com/register?bind=anon_7"),
+    ("credits", OutOfCredits("none", available=2, needed=5), "积分", "zh", "积分不足：剩余 2，本次需要 5。请在 NemoVideo 账户中充值积分。"),
+    ("credits", NothingUploaded("none"), "credits", "en", "Send me a video first"),
+    ("credits", NothingUploaded("none"), "余额", "zh", "请先发送一个视频"),
+    ("export", ExportBlocked("plan"), "/export", "en",
+     "Exporting is not included in your current plan: register or upgrade your plan to export."),
+    ("export", ExportBlocked("plan"), "导出", "zh", "请注册或升级套餐后再导出"),
+    ("credits", RateLimited("slow"), "credits", "en", "The video service is busy right now. Please try again in a minute."),
+    ("credits", TokenInvalid("expired"), "credits", "en", "I could not sign in to the video service."),
+    ("state", SessionMissing("gone"), "status", "en", "Your editing session was lost. Send the video again"),
+    ("state", SessionMissing("gone"), "状态", "zh", "编辑会话已丢失"),
+    ("credits", BackendUnavailable("down"), "credits", "en", "The video service is not answering right now."),
+    ("open_account", MissingClientId("no id"), "credits", "en", "I could not sign in to the video service."),
+]
+
+
+@pytest.mark.parametrize("method,error,text,lang,sentence", ERROR_SENTENCES,
+                         ids=[f"{type(e).__name__}-{m}-{lang}" for m, e, _, lang, _ in ERROR_SENTENCES])
+async def test_every_backend_error_becomes_the_right_sentence(scripted, tmp_path, method, error, text, lang, sentence):
+    conversation, backend, recorder = scripted
+    backend.failures[method] = [error, error]                     # fails again after any recovery
+    if text == "UPLOAD":
+        video = tmp_path / "talk.mp4"
+        video.write_bytes(b"\0" * 10)
+        incoming = message("", attachments=(file_attachment(video),), language=lang)
+    else:
+        incoming = message(text, language=lang)
+    await conversation.handle(incoming)
+    await conversation.jobs.wait_idle(timeout=10)
+    await recorder.wait_for(lambda: any(isinstance(r, ErrorReply) for _, r in recorder.posted), 5)
+    [reply] = [r for _, r in recorder.posted if isinstance(r, ErrorReply)]
+    assert sentence in reply.text
+    assert reply.code == error.code
+    if isinstance(error, ExportBlocked):
+        assert "credit" not in reply.text.lower() and "积分" not in reply.text
+
+
+async def test_1001_1002_and_429_are_recovered_once_by_themselves(scripted):
+    conversation, backend, recorder = scripted
+    await conversation.handle(message("credits"))
+    assert backend.tokens == 1 and last_text(recorder).startswith("Credits: 90 available, 10 frozen")
+
+    backend.failures["credits"] = [TokenInvalid("expired")]
+    await conversation.handle(message("credits"))
+    assert backend.tokens == 2 and last_text(recorder).startswith("Credits: 90 available")
+
+    backend.failures["state"] = [SessionMissing("gone")]
+    await conversation.handle(message("status"))
+    assert backend.sessions == 2 and "Timeline (1 track)" in last_text(recorder)
+
+    backend.failures["credits"] = [RateLimited("slow", retry_after=30)]
+    started = time.monotonic()
+    await conversation.handle(message("credits"))
+    assert time.monotonic() - started >= 0.2                        # NEMO_RETRY_AFTER_S, not the 30 s asked
+    assert last_text(recorder).startswith("Credits: 90 available")
+
+    # inside a job: the chat stream fails before saying anything, and is tried again in a new session
+    backend.failures["chat"] = [SessionMissing("gone")]
+    await conversation.handle(message("make it punchier"))
+    await conversation.jobs.wait_idle(timeout=10)
+    assert backend.calls["chat"] == 2 and backend.sessions == 3
+    assert "Done: your clips are on the timeline." in recorder.texts()
+
+
+async def test_a_silent_chat_gets_the_timeline_and_an_export_link(scripted):
+    conversation, backend, recorder = scripted
+    backend.chat_events = [ChatEvent("tool", data={"name": "edit"}), ChatEvent("done")]
+    await conversation.handle(message("add a title 'Hi'"))
+    await conversation.jobs.wait_idle(timeout=10)
+    assert "Here is where things stand:\nClip 1: Timeline (1 track): 1. Video: talk.mp4 (0-10s)" in recorder.texts()
+    await conversation.handle(message("/export"))
+    await conversation.jobs.wait_idle(timeout=10)
+    [link] = recorder.replies(kind="link")
+    assert link.url == "https://cdn.example/render_1.mp4" and backend.exported is None
+    await conversation.handle(message("/export 1 1080p"))
+    await conversation.jobs.wait_idle(timeout=10)
+    assert backend.exported == 0
+
+
+async def test_groups_answer_only_when_addressed_and_languages_follow_the_person(scripted):
+    conversation, backend, recorder = scripted
+    await conversation.handle(message("credits", is_group=True))
+    assert recorder.posted == [] and backend.calls == {}
+    await conversation.handle(message("credits", is_group=True, mentions_bot=True, chat="g1", thread_id="t9"))
+    [(ref, reply)] = recorder.posted
+    assert (ref.chat_id, ref.thread_id) == ("g1", "t9") and reply.text.startswith("Credits:")
+    await conversation.handle(message("/credits", is_group=True, command="credits"))
+    await conversation.handle(message("还有多少积分"))
+    assert last_text(recorder) == "积分：可用 90，冻结 10（正在运行的任务占用），共 100。"
+    await conversation.handle(message("/credits", language="zh-hans"))
+    assert last_text(recorder).startswith("积分：")
+    await conversation.handle(message("/start", user_name="Ann"))
+    assert last_text(recorder).startswith("Hi Ann! I turn long videos into short vertical clips")
+    await conversation.handle(message("/frobnicate"))
+    assert "I do not know the command /frobnicate." in recorder.texts()
+    await conversation.handle(message("/help@ClipperBot"))
+    assert last_text(recorder).startswith("Send a video or a link") and "I do not know the command /help" not in recorder.texts()
+
+
+def test_uploads_are_kept_under_a_safe_name():
+    assert safe_filename("../../etc/passwd") == "passwd"
+    assert safe_filename("C:\\Users\\me\\My Talk (final).mp4") == "My_Talk_final_.mp4"
+    assert safe_filename("演讲.mp4") == "演讲.mp4"
+    assert safe_filename("", "video/mp4") == "upload.mp4"
+    assert safe_filename(".hidden") == "hidden"
+
+
+# ---------------------------------------------------------------- with the local engine
+
+
+async def test_real_bad_input_gets_sentences(tmp_path, warm_talk):
+    settings = make_settings(tmp_path / "data", warm_talk, starting_credits=0, max_upload_mb=12,
+                             admin_ids=["boss"])
+    app, recorder = await started_app(settings)
+    try:
+        handle = app.conversation.handle
+        await handle(message("find the best moments and cut them into 30-second vertical shorts"))
+        await app.jobs.wait_idle(timeout=20)
+        assert "Send me a video first (a file or a link), then tell me what to cut." in recorder.texts()
+        notes = tmp_path / "notes.txt"
+        notes.write_text("hello")
+        await handle(message("", attachments=(file_attachment(notes),)))
+        assert last_text(recorder) == ("That file type is not supported. I accept mp4, mov, avi, webm, mkv, jpg, "
+                                       "png, gif, webp, mp3, wav, m4a, aac.")
+        await handle(message("", attachments=(file_attachment(notes),), language="zh"))
+        assert last_text(recorder).startswith("不支持这种文件格式。")
+        big = tmp_path / "big.mp4"
+        big.write_bytes(b"\0" * (13 * 1024 * 1024))
+        await handle(message("", attachments=(file_attachment(big),)))
+        assert last_text(recorder).startswith("That file is 13 MB, over the 12 MB limit. Please trim or compress it")
+        # nothing the person sent stays behind in the download folder
+        assert not any((settings.data_dir / "incoming").rglob("*.*"))
+
+        await handle(message("", attachments=(file_attachment(warm_talk.path),)))
+        assert last_text(recorder).startswith("Got talk.mp4 (0:40, 640x360).")
+        await handle(message(CUT_SMALL))
+        await app.jobs.wait_idle(timeout=30)
+        assert ("You are out of credits: 0 left, and this needs 1. Ask an admin of this bot for more (/grant)."
+                in recorder.texts())
+        await handle(message("剪成两个15秒的竖屏短视频"))
+        await app.jobs.wait_idle(timeout=30)
+        assert "积分不足：剩余 0，本次需要 1。请联系本机器人的管理员发放积分（/grant）。" in recorder.texts()
+
+        # admins grant credits; others cannot
+        await handle(message("/grant u1 5", user="u2"))
+        assert last_text(recorder) == "Only admins can grant credits."
+        await handle(message("/grant name-u1 5", user="boss"))
+        assert last_text(recorder) == "Granted 5 credits to name-u1; they now have 5 available."
+        await handle(message("/credits"))
+        assert last_text(recorder).startswith("Credits: 5 available, 0 frozen (held for running jobs), 5 total.")
+        await handle(message("/share 1"))
+        assert last_text(recorder) == "No share channel is set up for this chat platform."
+    finally:
+        await app.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tmp_path, warm_talk, other_talk):
+    port = free_port()
+    settings = make_settings(tmp_path / "data", warm_talk, other_talk, public_base_url=f"http://127.0.0.1:{port}",
+                             http_port=port, link_secret="s3cret", telegram_share_chat_id="-100share")
+    app, recorder = await started_app(settings, platform="telegram")
+    one_clip = "cut them into 15-second vertical shorts, 1 clip, 360p"
+    try:
+        def said(user, chat, text="", **fields):
+            return message(text, user=user, chat=chat, platform="telegram", **fields)
+
+        await asyncio.gather(
+            app.conversation.handle(said("ann", "chat-ann", attachments=(file_attachment(warm_talk.path),))),
+            app.conversation.handle(said("bob", "chat-bob", attachments=(file_attachment(other_talk.path),))))
+        await asyncio.gather(app.conversation.handle(said("ann", "chat-ann", one_clip)),
+                             app.conversation.handle(said("bob", "chat-bob", one_clip)))
+        await app.jobs.wait_idle(timeout=120)
+        [ann_video] = recorder.videos("chat-ann")
+        [bob_video] = recorder.videos("chat-bob")
+        assert ann_video.path != bob_video.path and ann_video.path.parent != bob_video.path.parent
+
+        await app.conversation.handle(said("ann", "chat-ann", "status"))
+        await app.conversation.handle(said("bob", "chat-bob", "status"))
+        ann_status, bob_status = recorder.texts("chat-ann")[-1], recorder.texts("chat-bob")[-1]
+        assert "talk.mp4" in ann_status and "rice.mp4" not in ann_status
+        assert "rice.mp4" in bob_status and "talk.mp4" not in bob_status
+
+        # each link serves its owner's file; a link re-pointed at the other's clip is refused
+        async with httpx.AsyncClient() as http:
+            got = await http.get(ann_video.link)
+            assert got.status_code == 200 and got.content == ann_video.path.read_bytes()
+            forged = ann_video.link.replace(f"/f/{ann_video.clip_id}/", f"/f/{bob_video.clip_id}/")
+            assert (await http.get(forged)).status_code == 403
+
+        # bob shares his clip 1 to the share channel: his file, not ann's
+        await app.conversation.handle(said("bob", "chat-bob", "/share 1", command="share", command_args="1"))
+        await app.jobs.wait_idle(timeout=30)
+        await recorder.wait_for(lambda: recorder.videos("-100share"), 10)
+        [shared] = recorder.videos("-100share")
+        assert shared.path == bob_video.path and not shared.buttons and shared.caption.startswith("Shared by name-bob")
+        assert "Shared clip 1." in recorder.texts("chat-bob")
+        assert recorder.videos("chat-ann") == [ann_video]
+    finally:
+        await app.stop()
+
+
+async def test_a_restart_in_the_middle_of_a_cut_loses_nothing_and_charges_once(tmp_path, warm_talk):
+    settings = make_settings(tmp_path / "data", warm_talk)
+    app, recorder = await started_app(settings)
+    try:
+        await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),)))
+        await app.conversation.handle(message(CUT_SMALL))
+        await recorder.wait_for(lambda: len(recorder.videos()) == 1, 90)   # clip 1 is out, clip 2 is rendering
+    finally:
+        await app.stop()                                         # the database and the workers close
+    first = recorder.videos()[0]
+    user = None
+
+    app, recorder = await started_app(settings)                 # a new process would do the same
+    try:
+        user = await app.repos.users.find("test", "u1")
+        await app.jobs.wait_idle(user.id, timeout=90)
+        await recorder.wait_for(lambda: recorder.replies(kind="video"), 10)
+        [second] = recorder.videos()                             # clip 1 is not posted again
+        assert second.title != first.title and second.path.is_file() and first.path.is_file()
+        assert "I was restarted while working on your request; picking it up again." in recorder.texts()
+        [job] = await app.repos.jobs.for_user(user.id)
+        assert job.state == "done" and job.attempts == 2
+        entries = await app.repos.ledger.entries(user.id)
+        assert entries == [("grant", 100, None), ("hold", 1, job.hold_ref), ("charge", 1, job.hold_ref)]
+        assert [ffprobe(v.path)["height"] for v in (first, second)] == [640, 640]
+    finally:
+        await app.stop()
+
+
+async def test_cancel_stops_the_render_and_gives_the_credits_back(tmp_path, warm_talk):
+    settings = make_settings(tmp_path / "data", warm_talk)
+    app, recorder = await started_app(settings)
+    try:
+        await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),)))
+        await app.conversation.handle(message("cut them into 30-second vertical shorts"))   # full 1080x1920
+        await recorder.wait_for(lambda: any(r.kind == "progress" and r.text.startswith("Rendering")
+                                            for r in recorder.replies()), 60)
+        user = await app.repos.users.find("test", "u1")
+        assert (await app.repos.ledger.balance(user.id)).frozen == 1
+        await app.conversation.handle(message("/cancel", command="cancel"))
+        assert "Stopped. Held credits were given back." in recorder.texts()
+        assert await app.jobs.wait_idle(user.id, timeout=30)
+        [job] = await app.repos.jobs.for_user(user.id)
+        assert job.state == "cancelled"
+        assert await app.repos.ledger.entries(user.id) == [("grant", 100, None), ("hold", 1, job.hold_ref),
+                                                          ("release", 1, job.hold_ref)]
+        assert recorder.videos() == []
+        out = settings.output_dir
+        assert not [p for p in out.rglob("*") if p.is_file()] if out.exists() else True   # no partial files
+        await app.conversation.handle(message("/cancel", command="cancel"))
+        assert last_text(recorder) == "Nothing is running."
+    finally:
+        await app.stop()

@@ -1,0 +1,244 @@
+"""LocalBackend with the real engine, real SQLite and real files (ffprobe checks the renders)."""
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.backends.base import (
+    ACCEPTED_TYPES,
+    FileTooLarge,
+    NothingUploaded,
+    OutOfCredits,
+    SessionMissing,
+    TokenInvalid,
+    UnsupportedFile,
+)
+from bot.backends.local import LocalBackend, looks_like_cut
+from engine.transcribe import cache_path
+from storage.db import Database
+from storage.repos import Repos
+from tests.bot.chat_helpers import CUT_SMALL, ffprobe, make_settings
+from tests.bot.chat_helpers import warm_talk  # noqa: F401  (fixture)
+from tests.media import tone, write_wav
+
+
+async def open_backend(settings):
+    db = await Database.open(settings.database_path)
+    repos = Repos(db)
+    return LocalBackend(settings, repos), repos, db
+
+
+async def person(backend: LocalBackend, repos: Repos, name: str = "ann"):
+    user, _ = await repos.users.get_or_create("test", name, name)
+    account = await backend.open_account(user.id, f"client-{name}")
+    session = await backend.open_session(account, f"test:{name}")
+    return account, session
+
+
+async def run_chat(backend, account, session, text) -> list:
+    return [event async for event in backend.chat(account, session, text)]
+
+
+def clip_events(events) -> list[dict]:
+    return [e.data for e in events if e.kind == "clip"]
+
+
+def said(events) -> str:
+    return "\n".join(e.text for e in events if e.kind == "text")
+
+
+@pytest.fixture
+async def local(tmp_path, warm_talk):
+    settings = make_settings(tmp_path / "data", warm_talk)
+    backend, repos, db = await open_backend(settings)
+    yield backend, repos
+    await backend.close()
+    await db.close()
+
+
+async def test_upload_keeps_the_file_by_content_hash_and_starts_listening_at_once(tmp_path, talk_video):
+    settings = make_settings(tmp_path / "data")                 # a cold cache: the transcript must be made
+    backend, repos, db = await open_backend(settings)
+    try:
+        account, session = await person(backend, repos)
+        sent = tmp_path / "sent" / "My Talk (final).mp4"
+        sent.parent.mkdir()
+        shutil.copyfile(talk_video[0], sent)
+        media = await backend.upload(account, session, sent)
+        stored = settings.media_dir / f"{media.media_id}.mp4"
+        assert stored.is_file() and sent.is_file()               # a copy: the sender's file is left alone
+        assert [p.name for p in settings.media_dir.iterdir()] == [stored.name]
+        assert (media.filename, media.kind, media.width, media.height) == ("My Talk (final).mp4", "video", 640, 360)
+        assert 35 < media.duration < 50
+        # nobody asked for anything yet, and the transcript is being made
+        transcript = cache_path(settings.engine_config(), media.media_id)
+        for _ in range(600):
+            if transcript.exists():
+                break
+            await asyncio.sleep(0.1)
+        assert transcript.exists(), "the upload should start transcription in the background"
+        # the same bytes again: one stored file, one media row
+        again = await backend.upload(account, session, sent)
+        assert again.media_id == media.media_id
+        assert len(list(settings.media_dir.iterdir())) == 1
+        state = await backend.state(account, session)
+        assert [m["filename"] for m in state.media] == ["My Talk (final).mp4"]
+    finally:
+        await backend.close()
+        await db.close()
+
+
+async def test_bad_uploads_are_refused_with_their_code_and_nothing_is_kept(tmp_path):
+    settings = make_settings(tmp_path / "data", max_upload_mb=1)
+    backend, repos, db = await open_backend(settings)
+    try:
+        account, session = await person(backend, repos)
+        notes = tmp_path / "notes.txt"
+        notes.write_text("not a video")
+        with pytest.raises(UnsupportedFile) as unsupported:
+            await backend.upload(account, session, notes)
+        assert unsupported.value.code == 4001 and unsupported.value.details["accepted"] == ACCEPTED_TYPES
+        renamed = tmp_path / "holiday.mp4"
+        renamed.write_text("this is text, renamed to .mp4")
+        with pytest.raises(UnsupportedFile) as broken:
+            await backend.upload(account, session, renamed)
+        assert broken.value.details["broken"] and "holiday.mp4" in str(broken.value)
+        big = tmp_path / "big.mp4"
+        big.write_bytes(b"\0" * (2 * 1024 * 1024))
+        with pytest.raises(FileTooLarge) as too_large:
+            await backend.upload(account, session, big)
+        assert too_large.value.code == 4002 and too_large.value.details["limit_mb"] == 1
+        assert too_large.value.details["size_mb"] == 2.0
+        assert not settings.media_dir.exists() or not any(settings.media_dir.iterdir())
+    finally:
+        await backend.close()
+        await db.close()
+
+
+async def test_tokens_sessions_and_starting_credits(local):
+    backend, repos = local
+    account, session = await person(backend, repos, "ann")
+    other_account, other_session = await person(backend, repos, "bob")
+    assert account.token.startswith("loc_") and account.token != other_account.token
+    assert (await backend.open_account(account.user_id, "client-ann")).token == account.token
+    assert (await backend.credits(account)).available == 100   # granted once, not at every open
+    with pytest.raises(TokenInvalid):
+        await backend.credits(type(account)(account.user_id, "loc_forged"))
+    with pytest.raises(SessionMissing):
+        await backend.state(account, other_session)              # bob's session is not ann's
+    with pytest.raises(SessionMissing):
+        await backend.state(account, type(session)("loc_nope"))
+    with pytest.raises(NothingUploaded):
+        await run_chat(backend, account, session, "cut it into shorts")
+
+
+async def test_out_of_credits_holds_nothing(tmp_path, warm_talk):
+    settings = make_settings(tmp_path / "data", warm_talk, starting_credits=0)
+    backend, repos, db = await open_backend(settings)
+    try:
+        account, session = await person(backend, repos)
+        await backend.upload(account, session, warm_talk.path)
+        with pytest.raises(OutOfCredits) as out:
+            await run_chat(backend, account, session, CUT_SMALL)
+        assert out.value.code == 2001 and out.value.details == {"available": 0, "needed": 1}
+        assert await repos.ledger.entries(account.user_id) == [("grant", 0, None)]
+    finally:
+        await backend.close()
+        await db.close()
+
+
+def test_what_counts_as_a_cut():
+    assert looks_like_cut("find the best moments and cut them into 30-second vertical shorts")
+    assert looks_like_cut("3 square clips about pricing")
+    assert looks_like_cut("剪成三个60秒的竖屏短视频")
+    assert not looks_like_cut("make clip 1 shorter by 5 seconds")
+    assert not looks_like_cut("hello, how are you?")
+
+
+async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
+    backend, repos = local
+    account, session = await person(backend, repos)
+    await backend.upload(account, session, warm_talk.path)
+
+    # the cut: moments, then each clip as it is rendered
+    events = await run_chat(backend, account, session, CUT_SMALL)
+    assert said(events).startswith("Found 2 moments:")
+    clips = clip_events(events)
+    assert [c["rank"] for c in clips] == [1, 2]
+    for clip in clips:
+        info = ffprobe(Path(clip["path"]))
+        assert (info["width"], info["height"]) == (360, 640) and info["audio"]
+        assert abs(info["duration"] - (clip["end"] - clip["start"])) < 0.3
+        assert 12 <= info["duration"] <= 18 and clip["title"] and clip["hashtags"]
+        assert Path(clip["path"]).parent == backend.settings.output_dir / session.session_id
+    assert events[-1].kind == "done"
+    credits = await backend.credits(account)
+    assert (credits.available, credits.frozen, credits.total) == (99, 0, 99)   # 40 s of video: 1 credit
+    state = await backend.state(account, session)
+    assert len(state.drafts) == 2 and all(d["m"]["file"] for d in state.drafts)
+    assert state.summary[0].startswith("Timeline (3 tracks): 1. Video: talk.mp4 ")
+    assert "2. Captions: bold" in state.summary[0] and '3. Title: "' in state.summary[0]
+
+    # shorter: only clip 1 renders again, about 5 s shorter, ending on a sentence
+    before = clips[0]
+    events = await run_chat(backend, account, session, "make clip 1 shorter by 5 seconds")
+    [changed] = clip_events(events)
+    assert changed["rank"] == 1 and changed["path"] != before["path"] and not Path(before["path"]).exists()
+    shorter = ffprobe(Path(changed["path"]))["duration"]
+    assert 2.0 <= (before["end"] - before["start"]) - shorter <= 8.0
+    assert "Changed:" in said(events)
+
+    # several edits of one clip in one message
+    events = await run_chat(backend, account, session, "make clip 1 square without captions and add a title 'Big News'")
+    [square] = clip_events(events)
+    assert (ffprobe(Path(square["path"]))["width"], ffprobe(Path(square["path"]))["height"]) == (360, 360)
+    assert square["title"] == "Big News" and "Captions" not in square["summary"]
+    state = await backend.state(account, session)
+    assert "Captions: bold" in state.summary[1]                  # clip 2 was left alone
+
+    # a message that changes nothing says so, and renders nothing
+    events = await run_chat(backend, account, session, "make clip 1 square")
+    assert not clip_events(events) and said(events).startswith("Nothing changed")
+    events = await run_chat(backend, account, session, "what a lovely day")
+    assert not clip_events(events) and said(events).startswith("Nothing changed")
+
+    # more clips: a third one that overlaps neither
+    events = await run_chat(backend, account, session, "more clips")
+    new = clip_events(events)
+    assert [c["rank"] for c in new] == [3]
+    taken = [(c["start"], c["end"]) for c in (changed, clips[1])]
+    assert not any(new[0]["start"] < e and s < new[0]["end"] for s, e in taken)
+
+    # background music, after a sound upload
+    song = write_wav(tone(30.0, 330.0), tmp_path / "song.wav")
+    music = await backend.upload(account, session, song)
+    assert music.kind == "audio"
+    events = await run_chat(backend, account, session, "use this as background music for clip 3 at 30%")
+    [with_music] = clip_events(events)
+    assert with_music["rank"] == 3 and "BGM: song.wav" in with_music["summary"] and "30%)" in with_music["summary"]
+
+    # export: current files are ready at once; a lost one is rendered again
+    refs = await backend.export(account, session)
+    statuses = [await backend.render_status(account, ref) for ref in refs]
+    assert [st.status for st in statuses] == ["completed"] * 3
+    assert statuses[2].path == Path(with_music["path"])
+    Path(with_music["path"]).unlink()
+    [ref] = await backend.export(account, session, draft_index=2)
+    for _ in range(600):
+        status = await backend.render_status(account, ref)
+        if status.status in ("completed", "failed"):
+            break
+        await asyncio.sleep(0.1)
+    assert status.status == "completed" and status.path.is_file() and status.path == Path(with_music["path"])
+
+    # the reel: the best clips joined in source order, within the length asked for
+    events = await run_chat(backend, account, session, "compile them into a 30-second highlight reel")
+    [reel] = clip_events(events)
+    assert len(reel["segments"]) >= 2 and reel["segments"] == sorted(reel["segments"])
+    state = await backend.state(account, session)
+    assert len(state.drafts) == 1 and state.drafts[0]["d"] <= 33000
+    assert ffprobe(Path(reel["path"]))["duration"] == pytest.approx(state.drafts[0]["d"] / 1000, abs=0.3)
+    assert (await backend.credits(account)).available == 99    # edits and export are free

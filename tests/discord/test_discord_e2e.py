@@ -1,0 +1,341 @@
+"""The Discord adapter end to end: the real App (SQLite, job workers, the local engine, signed
+links) and discord.py, against the fake Discord on loopback (REST and gateway).
+
+The bot starts as in production (`DiscordAdapter.start`: login, slash command sync, gateway
+connection) and the test plays Discord: it dispatches INTERACTION_CREATE and MESSAGE_CREATE
+events through the gateway and reads what the bot sent to the REST API.
+
+One made-up talk (espeak-ng over testsrc2, 640x360, ~26 s) is cut twice: once from a slash
+command in a server (thread, progress, link because the interaction's upload limit is tiny,
+then Share to the share channel as a file upload), once from a DM (file upload, no thread).
+The other tests need no rendering.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import aiohttp
+import discord
+import pytest
+import pytest_asyncio
+import yarl
+
+from adapters.discord_adapter import CANNOT_READ, DiscordAdapter
+from bot.app import App
+from bot.messages import ChatRef, ProgressReply
+from bot.settings import Settings
+from bot.texts import say
+from tests.discord.fake_discord import LOADING_FLAG, FakeDiscord
+from tests.media import DEFAULT_TALK, Piece, make_talk_video
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
+
+INSTRUCTION = "1 vertical short of 10 seconds"
+TINY_LIMIT = 256 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def talk(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("discord-talk")
+    path, _ = make_talk_video(folder / "keynote.mp4", [Piece(text=t) for t in DEFAULT_TALK[:6]])
+    return path
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("discord-e2e")
+    fake = await FakeDiscord(folder / "fake").start()
+    makers = fake.add_guild("Makers")
+    general = fake.add_text_channel(makers, "general")
+    showcase = fake.add_guild("Showcase")
+    shorts = fake.add_text_channel(showcase, "shorts")
+    alice, bob = fake.add_user("alice"), fake.add_user("bob")
+    port = free_port()
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.startswith(("TELEGRAM_", "DISCORD_", "NEMO_")) or name in {"BACKEND", "DATA_DIR", "PUBLIC_BASE_URL"}:
+                patch.delenv(name)
+        patch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)   # restored after the module
+        patch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
+        settings = Settings(_env_file=None, data_dir=folder / "data", discord_bot_token=fake.token,
+                            discord_api_url=fake.api_url, discord_share_channel_id=int(shorts["id"]),
+                            public_base_url=f"http://127.0.0.1:{port}", http_port=port, link_secret="e2e-secret",
+                            x264_preset="ultrafast")
+        app = App(settings)
+        await app.start()
+        adapter = DiscordAdapter(app)
+        try:
+            await adapter.start()
+            await fake.wait_connected()
+            await fake.wait_for(lambda: adapter.client.get_guild(int(makers["id"])) is not None
+                                and adapter.client.get_guild(int(showcase["id"])) is not None, 10, "GUILD_CREATE")
+            yield SimpleNamespace(fake=fake, app=app, adapter=adapter, general=general, shorts=shorts,
+                                  alice=alice, bob=bob, makers=makers, base_url=settings.public_base_url)
+        finally:
+            await app.stop()             # jobs end first, while Discord can still take their last words
+            await adapter.stop()
+            await fake.close()
+
+
+async def command(bot, channel: dict, user: dict, name: str, options: dict | None = None, **kw):
+    """Dispatches a slash command and waits for the bot to acknowledge it."""
+    payload = bot.fake.command_interaction(channel, user, name, options, **kw)
+    await bot.fake.dispatch("INTERACTION_CREATE", payload)
+    interaction = bot.fake.interactions[payload["token"]]
+    await bot.fake.wait_for(lambda: interaction.acknowledged_at is not None, 5, f"/{name} to be acknowledged")
+    return interaction
+
+
+def custom_ids(message: dict) -> list[str]:
+    return [c["custom_id"] for row in message["components"] for c in row["components"]]
+
+
+def gaps(times: list[float]) -> list[float]:
+    return [b - a for a, b in zip(times, times[1:])]
+
+
+def video_size(path: Path) -> str:
+    return subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
+                           "-of", "csv=p=0:s=x", str(path)], capture_output=True, text=True, check=True).stdout.strip()
+
+
+# ---------------------------------------------------------------------------- start
+
+async def test_start_logs_in_syncs_commands_and_identifies_without_privileged_intents(bot):
+    [put] = bot.fake.calls_to("PUT /applications/{application_id}/commands")
+    names = sorted(c["name"] for c in put.body)
+    assert names == ["cancel", "clip", "credits", "export", "help", "new", "share", "status"]
+    clip = next(c for c in put.body if c["name"] == "clip")
+    assert [(o["name"], o["type"], o["required"]) for o in clip["options"]] == [("video", 11, True),
+                                                                                ("instruction", 3, False)]
+    intents = discord.Intents._from_value(bot.fake.identify[0]["intents"])
+    assert intents.guild_messages and intents.dm_messages and intents.guilds
+    assert not (intents.message_content or intents.members or intents.presences)
+
+
+# ---------------------------------------------------------------------------- the main path in a server
+
+async def test_clip_in_a_server_thread_progress_link_then_share(bot, talk):
+    fake = bot.fake
+    video = fake.host_file(talk)
+    interaction = await command(bot, bot.general, bot.alice, "clip", {"video": video, "instruction": INSTRUCTION},
+                                attachment_size_limit=TINY_LIMIT)
+
+    # Deferred at once (type 5: "thinking"), within Discord's 3 seconds.
+    assert interaction.callback_type == 5
+    assert interaction.acknowledged_at - interaction.dispatched_at < 3.0
+    response_id = interaction.original_message_id
+
+    # The attachment was streamed from its URL, and the upload is answered in the deferred response.
+    await fake.wait_for(lambda: "keynote.mp4" in fake.messages[response_id]["content"], 30, "the upload answer")
+    assert len(fake.downloads) == 1
+
+    # The job opens a thread on the response; progress and results go there.
+    thread = await fake.wait_for(lambda: fake.channels.get(response_id), 30, "a thread on the response")
+    assert thread["type"] == 11 and thread["parent_id"] == bot.general["id"]
+    assert thread["name"] == f"Shorts: {INSTRUCTION}"
+    link_pattern = re.compile(re.escape(bot.base_url) + r"/f/\S+")
+    [result] = await fake.wait_for(
+        lambda: [m for m in fake.sent_by_bot(thread["id"]) if link_pattern.search(m["content"])], 180, "the clip")
+    assert result["attachments"] == []                      # over the interaction's 256 KiB: a link, no upload
+    assert "Here is a download link" in result["content"]
+    assert custom_ids(result) == ["shortsbot:/export", "shortsbot:/share 1", "shortsbot:more clips like clip 1"]
+
+    # One progress message, edited in place no more than every 3 seconds, ending "Done".
+    progress = fake.sent_by_bot(thread["id"])[0]
+    await fake.wait_for(lambda: progress["content"] == say("en", "progress_done"), 15, "the last progress edit")
+    edits = fake.edits[int(progress["id"])]
+    assert edits, "the progress message was never edited"
+    assert min(gaps([fake.created[int(progress["id"])], *edits])) >= 2.9
+    thread_calls = fake.calls_to("POST /channels/{channel_id}/messages/{message_id}/threads")
+    assert [c.path for c in thread_calls if str(response_id) in c.path] == [
+        f"/channels/{bot.general['id']}/messages/{response_id}/threads"]
+
+    # The signed link serves the rendered clip.
+    url = link_pattern.search(result["content"]).group(0)
+    clip = await bot.app.repos.clips.get(int(yarl.URL(url).parts[2]))      # /f/<clip id>/<name>
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        assert response.status == 200
+        assert await response.read() == Path(clip.output_path).read_bytes()
+
+    # Storage learned the thread: a job resumed after a restart posts into it too.
+    rows = await bot.app.repos.db.fetchall("SELECT thread_id FROM chat_refs WHERE reply_to = ?", (str(response_id),))
+    assert rows and {r["thread_id"] for r in rows} == {str(response_id)}
+
+    # Share, pressed by the same person: acknowledged at once, then clip 1 goes to the share channel
+    # as a file (it fits the default 10 MiB there), and the thread hears that it was shared.
+    press = fake.button_interaction(result, "shortsbot:/share 1", bot.alice)
+    await fake.dispatch("INTERACTION_CREATE", press)
+    pressed = fake.interactions[press["token"]]
+    await fake.wait_for(lambda: pressed.acknowledged_at is not None, 5, "the button to be acknowledged")
+    assert pressed.callback_type == 6 and pressed.acknowledged_at - pressed.dispatched_at < 3.0
+    [shared] = await fake.wait_for(lambda: fake.sent_by_bot(bot.shorts["id"]), 60, "the shared clip")
+    [upload] = next(c for c in fake.calls if c.route == "POST /channels/{channel_id}/messages"
+                    and c.path.split("/")[2] == bot.shorts["id"]).files
+    assert upload.filename == f"clip-{clip.id}.mp4" and upload.size == Path(clip.output_path).stat().st_size
+    assert video_size(upload.path) == f"{clip.width}x{clip.height}"
+    assert shared["components"] == []                        # no buttons on the public post
+    await fake.wait_for(lambda: any(m["content"] == say("en", "share_done", n=1)
+                                    for m in fake.sent_by_bot(thread["id"])), 15, "the share confirmation")
+
+
+# ---------------------------------------------------------------------------- DMs
+
+async def test_dm_with_a_video_gets_progress_and_the_clip_as_a_file(bot, talk):
+    fake = bot.fake
+    dm = fake.add_dm(bot.bob)
+    message = fake.user_message(dm, bot.bob, INSTRUCTION, attachments=(fake.host_file(talk),))
+    await fake.dispatch("MESSAGE_CREATE", message)
+
+    [video] = await fake.wait_for(lambda: [m for m in fake.sent_by_bot(dm["id"]) if m["attachments"]], 180,
+                                  "the clip in the DM")
+    [attachment] = video["attachments"]
+    assert re.fullmatch(r"clip-\d+\.mp4", attachment["filename"])
+    assert custom_ids(video) == ["shortsbot:/export", "shortsbot:/share 1", "shortsbot:more clips like clip 1"]
+    clip = await bot.app.repos.clips.get(int(attachment["filename"][5:-4]))
+    assert attachment["size"] == Path(clip.output_path).stat().st_size
+    assert fake.threads() == [t for t in fake.threads() if t["parent_id"] != dm["id"]]   # no threads in DMs
+
+    # The first answer replies to the person's message; the progress message ends "Done".
+    first = fake.sent_by_bot(dm["id"])[0]
+    assert first["message_reference"]["message_id"] == message["id"] and "keynote.mp4" in first["content"]
+    await fake.wait_for(lambda: any(m["content"] == say("en", "progress_done") for m in fake.sent_by_bot(dm["id"])),
+                        15, "the last progress edit")
+
+    # Share from the DM; the share channel refuses the upload as too large (413), so a link goes instead.
+    fake.fail_next("POST", f"/channels/{bot.shorts['id']}/messages", 413, 40005, "Request entity too large")
+    before = len(fake.sent_by_bot(bot.shorts["id"]))
+    press = fake.button_interaction(video, "shortsbot:/share 1", bot.bob)
+    await fake.dispatch("INTERACTION_CREATE", press)
+    shared = await fake.wait_for(lambda: fake.sent_by_bot(bot.shorts["id"])[before:], 60, "the shared link")
+    assert bot.base_url + f"/f/{clip.id}/" in shared[0]["content"] and shared[0]["attachments"] == []
+    assert "Discord would not take the file here" in shared[0]["content"]
+
+
+async def test_a_rate_limited_post_is_retried_by_discord_py(bot):
+    fake = bot.fake
+    dm = fake.add_dm(bot.alice)
+    fake.fail_next("POST", f"/channels/{dm['id']}/messages", 429, 20028, "You are being rate limited.",
+                   retry_after=0.3)
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message(dm, bot.alice, "/credits"))
+    [answer] = await fake.wait_for(lambda: fake.sent_by_bot(dm["id"]), 15, "the credits answer")
+    assert "credit" in answer["content"].lower()
+    posts = [c for c in fake.calls if c.path == f"/channels/{dm['id']}/messages"]
+    assert [c.status for c in posts] == [429, 200]
+    assert posts[1].at - posts[0].at >= 0.3
+
+
+# ---------------------------------------------------------------------------- quick commands in a server
+
+async def test_credits_status_and_help_answer_privately(bot):
+    fake = bot.fake
+    for name, expected in (("credits", "credit"), ("status", say("en", "status_no_media")), ("help", "/export")):
+        interaction = await command(bot, bot.general, bot.bob, name)
+        assert interaction.callback_type == 5
+        assert fake.messages[interaction.original_message_id]["flags"] & 64, f"/{name} should be ephemeral"
+
+        def answers(interaction_id=interaction.payload["id"]):
+            return [m for m in fake.messages.values() if m.get("interaction_id") == interaction_id]
+
+        await fake.wait_for(lambda: any(expected.lower() in m["content"].lower() for m in answers()), 15,
+                            f"the /{name} answer")
+        assert all(m["flags"] & 64 for m in answers()), f"every answer to /{name} should be ephemeral"
+    # /help adds how Discord differs.
+    await fake.wait_for(lambda: any("/clip video:" in m["content"] for m in answers()), 15, "the Discord tip")
+
+
+async def test_export_opens_a_thread_and_falls_back_to_the_channel_where_threads_are_forbidden(bot):
+    fake = bot.fake
+    channel = fake.add_text_channel(bot.makers, "no-threads")
+    await fake.dispatch("CHANNEL_CREATE", {**channel})
+    await fake.wait_for(lambda: bot.adapter.client.get_channel(int(channel["id"])) is not None, 5, "CHANNEL_CREATE")
+    fake.fail_next("POST", "/channels/{channel_id}/messages/{message_id}/threads", 403, 50013, "Missing Permissions")
+
+    interaction = await command(bot, channel, bot.bob, "export")
+
+    nothing = say("en", "nothing_to_export")
+    await fake.wait_for(lambda: any(nothing in m["content"] for m in fake.sent_by_bot(channel["id"])), 30,
+                        "the export answer in the channel")
+    assert [c.status for c in fake.calls if c.path.startswith(f"/channels/{channel['id']}/messages/")
+            and c.path.endswith("/threads")] == [403]
+    assert not any(t["parent_id"] == channel["id"] for t in fake.threads())
+    # The deferred response does not stay "thinking": it got the first answer.
+    response = fake.messages[interaction.original_message_id]
+    await fake.wait_for(lambda: not response["flags"] & LOADING_FLAG and response["content"], 10,
+                        "the deferred response to be answered")
+
+
+async def test_share_and_cancel_commands_reach_the_conversation(bot):
+    fake = bot.fake
+    share = await command(bot, bot.general, bot.bob, "share", {"clip": 4})
+    cancel = await command(bot, bot.general, bot.bob, "cancel")
+    no_clip = say("en", "share_no_clip", n=4, count=0)
+    await fake.wait_for(lambda: fake.messages[share.original_message_id]["content"] == no_clip, 15, "the /share answer")
+    await fake.wait_for(lambda: fake.messages[cancel.original_message_id]["content"] == say("en", "nothing_to_cancel"),
+                        15, "the /cancel answer")
+
+
+async def test_replies_after_the_interaction_token_expired_go_to_the_channel(bot):
+    fake = bot.fake
+    fake.tokens_expire_on_ack = True
+    try:
+        interaction = await command(bot, bot.general, bot.bob, "new")
+        new_session = say("en", "new_session")
+        [answer] = await fake.wait_for(
+            lambda: [m for m in fake.sent_by_bot(bot.general["id"]) if m["content"] == new_session], 15,
+            "the answer as a channel message")
+    finally:
+        fake.tokens_expire_on_ack = False
+    assert answer["message_reference"]["message_id"] == str(interaction.original_message_id)
+    refused = [c for c in fake.calls if c.route == "PATCH /webhooks/{application_id}/{token}/messages/@original"
+               and interaction.payload["token"] in c.path]
+    assert [c.status for c in refused] == [401]
+
+
+# ---------------------------------------------------------------------------- messages in a server
+
+async def test_server_messages_not_meant_for_the_bot_are_ignored_and_unreadable_replies_get_a_hint(bot, talk):
+    fake = bot.fake
+    channel = bot.general
+    downloads = len(fake.downloads)
+    sent_before = len(fake.sent_by_bot(channel["id"]))
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message(channel, bot.bob, "look at my video",
+                                                            attachments=(fake.host_file(talk),)))
+    # A reply to the bot without the @mention: without Message Content Discord sends it empty.
+    bots_message = fake.sent_by_bot(channel["id"])[-1]
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message(channel, bot.bob, "", reply_to=bots_message))
+
+    [hint] = await fake.wait_for(lambda: fake.sent_by_bot(channel["id"])[sent_before:], 10, "the hint")
+    assert hint["content"] == CANNOT_READ.format(name="shortsbot")
+    assert len(fake.sent_by_bot(channel["id"])) == sent_before + 1     # nothing for the unaddressed message
+    assert len(fake.downloads) == downloads
+
+
+async def test_progress_messages_are_edited_at_most_every_three_seconds(bot):
+    """The adapter's own throttle, fed faster than any job would: 12 updates in 3.6 s, then done."""
+    fake = bot.fake
+    dm = fake.add_dm(bot.bob)
+    ref = ChatRef("discord", dm["id"])
+    for step in range(12):
+        await bot.adapter.send(ref, ProgressReply("throttle-test", f"step {step}", step / 12))
+        await asyncio.sleep(0.3)
+    await bot.adapter.send(ref, ProgressReply("throttle-test", "finished", 1.0, done=True))
+
+    [message] = fake.sent_by_bot(dm["id"])
+    await fake.wait_for(lambda: message["content"] == "finished", 10, "the final edit")
+    times = [fake.created[int(message["id"])], *fake.edits[int(message["id"])]]
+    assert len(times) == 3 and min(gaps(times)) >= 2.9        # posted, one edit, the final edit
+    edits = [c.body["content"] for c in fake.calls if c.path == f"/channels/{dm['id']}/messages/{message['id']}"]
+    assert edits[0].startswith("step ") and edits[0] != "step 0" and edits[1] == "finished"

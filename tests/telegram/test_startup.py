@@ -1,0 +1,52 @@
+"""Starting and stopping the adapter the way `shortsbot run` does, against the fake Bot API."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from adapters.telegram_adapter import TelegramAdapter
+from bot.app import App, AppError
+from bot.messages import ChatRef, TextReply
+from bot.settings import Settings
+from tests.telegram.fake_bot_api import FakeBotApi
+
+
+@pytest.fixture
+async def fake():
+    server = await FakeBotApi().start()
+    yield server
+    await server.stop()
+
+
+def settings_for(fake: FakeBotApi, token: str, tmp_path) -> Settings:
+    return Settings(_env_file=None, data_dir=tmp_path, telegram_bot_token=token,
+                    telegram_api_url=fake.base_url, telegram_file_url=fake.base_file_url)
+
+
+async def test_a_refused_token_stops_the_start_with_one_line_that_says_what_to_do(fake, tmp_path):
+    adapter = TelegramAdapter(App(settings_for(fake, "123456:WRONG", tmp_path)))
+    with pytest.raises(AppError, match="Telegram refused TELEGRAM_BOT_TOKEN.*BotFather"):
+        await adapter.start()
+    [get_me] = fake.calls_to("getMe")
+    assert get_me.status == 401
+    assert not fake.calls_to("getUpdates"), "no polling with a bad token"
+
+
+async def test_start_registers_the_sink_and_polls_and_stop_ends_polling(fake, tmp_path):
+    app = App(settings_for(fake, fake.token, tmp_path))
+    adapter = TelegramAdapter(app)
+    await adapter.start()
+    try:
+        assert adapter.identity.username == fake.bot_username
+        await fake.wait_for(lambda c: c.method == "getUpdates", timeout=5)
+        await app.post(ChatRef("telegram", "1001"), TextReply("Your short is ready <3"))   # routed to our sink
+        [sent] = fake.calls_to("sendMessage", chat_id=1001)
+        assert sent.params["text"] == "Your short is ready &lt;3" and sent.params["parse_mode"] == "HTML"
+    finally:
+        await adapter.stop()
+    stopped_at = time.monotonic()
+    assert adapter.application is None
+    await asyncio.sleep(1.2)                     # a poller still running would have asked again by now
+    assert not [c for c in fake.calls_to("getUpdates") if c.at > stopped_at]

@@ -1,0 +1,365 @@
+"""The real Telegram adapter, the real App and the local engine, against a fake Bot API on loopback.
+
+One bot runs for the whole module (starting it and cutting a 2-minute talk is the expensive
+part); each test talks to it as a different person or in a different chat, the way Telegram
+users would, and reads what the bot sent from the fake server's record of Bot API calls.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import subprocess
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from adapters.telegram_adapter import APOLOGY, TelegramAdapter
+from bot.app import App
+from bot.messages import ChatRef, VideoReply
+from bot.settings import Settings
+from tests.media import DEFAULT_TALK, SAMPLE_RATE, Piece, build_talk_audio, make_video, tone, write_wav
+from tests.telegram import bot_api_objects as tg
+from tests.telegram.fake_bot_api import Call, FakeBotApi
+
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
+
+BOT_ID = 7000000001
+BOT_NAME = "ClipperBot"
+TOKEN = f"{BOT_ID}:AAE-fake-token-for-tests"
+SHARE_CHANNEL = "@shorts_channel"
+CAPTION = "cut this into a 30-second short for TikTok with captions"
+MB = 1024 * 1024
+
+MORE_TALK = [
+    "Let me tell you about the worst day of the first year.",
+    "A customer called at midnight because the shop was down.",
+    "We fixed it together on the phone, and she became our biggest fan.",
+    "Here is the second lesson. Your first customers are your best teachers.",
+    "Write down every question they ask you, because each one is a missing feature.",
+    "By the end of the second year, we had ten people and real profits.",
+    "The last thing I want to say is about rest.",
+    "Nobody builds anything good when they are exhausted every single day.",
+    "So take a walk, close the laptop, and come back tomorrow.",
+]
+
+
+@pytest.fixture(scope="module")
+def two_minute_talk(tmp_path_factory) -> Path:
+    """A made-up 2-minute talk (espeak-ng over testsrc2, 640x360, ~4 MB: under the 20 MB cloud limit)."""
+    folder = tmp_path_factory.mktemp("talk2")
+    pieces = [Piece(text=sentence, pause_after=2.9) for sentence in DEFAULT_TALK + MORE_TALK]
+    audio, _ = build_talk_audio(pieces, folder / "pieces")
+    wav = write_wav(audio, folder / "talk.wav")
+    return make_video(folder / "talk.mp4", wav, duration=len(audio) / SAMPLE_RATE, fps=15,
+                      extra=["-crf", "33", "-preset", "veryfast"])
+
+
+def probe(path: Path) -> dict:
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                          "stream=width,height:format=duration", "-of", "json", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    data = json.loads(out)
+    return {"width": data["streams"][0]["width"], "height": data["streams"][0]["height"],
+            "duration": float(data["format"]["duration"])}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class World:
+    fake: FakeBotApi
+    app: App
+    adapter: TelegramAdapter
+    settings: Settings
+
+    def send(self, update: dict) -> int:
+        """Queues an update; returns the index of the first Bot API call that can be its answer."""
+        mark = len(self.fake.calls)
+        self.fake.queue_update(update)
+        return mark
+
+    def sent_to(self, chat_id, after: int = 0, method: str | None = None) -> list[Call]:
+        return [c for c in self.fake.calls[after:]
+                if c.chat_id == str(chat_id) and c.status == 200
+                and (method is None or c.method == method) and c.method != "sendChatAction"]
+
+    async def reply_text(self, chat_id, after: int, pattern: str, timeout: float = 30) -> Call:
+        return await self.fake.wait_for(
+            lambda c: c.method == "sendMessage" and c.status == 200 and c.chat_id == str(chat_id)
+            and re.search(pattern, c.params.get("text", "")) is not None,
+            after=after, timeout=timeout)
+
+
+@asynccontextmanager
+async def running_bot(folder: Path, *, local_mode: bool = False, **settings_args):
+    """A fake Bot API, the App with the local engine, and the Telegram adapter polling the fake."""
+    fake = await FakeBotApi(token=TOKEN, bot_id=BOT_ID, bot_username=BOT_NAME, upload_dir=folder / "uploads",
+                            local_mode=local_mode).start()
+    settings = Settings(
+        _env_file=None, backend="local", data_dir=folder / "data", x264_preset="ultrafast",
+        telegram_bot_token=TOKEN, telegram_api_url=fake.base_url, telegram_file_url=fake.base_file_url,
+        telegram_local_mode=local_mode, **settings_args,
+    )
+    app = App(settings, progress_interval=0.2)      # the jobs report often; the adapter's own throttle holds edits to 3 s
+    await app.start()
+    adapter = TelegramAdapter(app)
+    try:
+        await adapter.start()
+        yield World(fake, app, adapter, settings)
+    finally:
+        await adapter.stop()
+        await app.stop()
+        await fake.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(tmp_path_factory):
+    port = free_port()
+    async with running_bot(tmp_path_factory.mktemp("telegram-e2e"), telegram_share_chat_id=SHARE_CHANNEL,
+                           public_base_url=f"http://127.0.0.1:{port}", http_port=port,
+                           link_secret="telegram-e2e-secret") as world:
+        yield world
+
+
+@pytest.fixture(scope="module")
+def small_video(tmp_path_factory) -> Path:
+    """Two seconds of picture and tone, 320x180: for tests about files, not about cutting."""
+    folder = tmp_path_factory.mktemp("small")
+    wav = write_wav(tone(2.0), folder / "tone.wav")
+    return make_video(folder / "small.mp4", wav, 2.0, size="320x180")
+
+
+ADA = tg.user(1001, "Ada", "ada")
+ADA_CHAT = tg.private_chat(ADA)
+
+
+@dataclass
+class Cut:
+    mark: int          # the first call that can answer the video message
+    video: Call        # the short, sent back
+    done: int          # the call that set the progress message to "Done"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def private_cut(world, two_minute_talk) -> Cut:
+    """Ada sends the 2-minute talk with the caption, in one message, and gets her short back.
+
+    The first progress edit is answered with 429 (retry after 2 s), as Telegram does under flood."""
+    file = world.fake.add_file(two_minute_talk)
+    world.fake.fail_next("editMessageText", status=429, description="Too Many Requests: retry after 2", retry_after=2)
+    mark = world.send(tg.message_update(ADA_CHAT, ADA, caption=CAPTION, media=tg.video_fields(file, duration=121)))
+    video = await world.fake.wait_for(
+        lambda c: c.method == "sendVideo" and c.status == 200 and c.chat_id == "1001", after=mark, timeout=240)
+    # The job ends by editing its progress message to "Done".
+    done = await world.fake.wait_for(lambda c: c.method == "editMessageText" and c.status == 200
+                                     and c.params.get("text") == "Done", after=mark, timeout=30)
+    return Cut(mark, video, world.fake.calls.index(done))
+
+
+async def test_bot_registers_its_commands_at_start(world):
+    [call] = world.fake.calls_to("setMyCommands")
+    names = [command["command"] for command in call.params["commands"]]
+    assert {"start", "help", "export", "status", "credits", "share", "cancel"} <= set(names)
+
+
+async def test_video_with_caption_comes_back_as_a_vertical_short(world, private_cut):
+    fake, mark = world.fake, private_cut.mark
+    # The file was fetched through getFile and the file path, once.
+    assert [c.status for c in fake.calls[mark:] if c.method in ("getFile", "download")] == [200, 200]
+    assert any(re.search(r"Got talk\.mp4 \(2:0\d, 640x360\)", c.params.get("text", ""))
+               for c in world.sent_to(1001, mark, "sendMessage"))
+
+    video = private_cut.video
+    assert (video.params["width"], video.params["height"]) == ("1080", "1920")
+    assert video.params["supports_streaming"] == "true"
+    uploaded = video.file("video")
+    assert uploaded is not None and uploaded.size > 100_000
+    shown = probe(uploaded.path)
+    assert (shown["width"], shown["height"]) == (1080, 1920)
+    assert 20 <= int(video.params["duration"]) <= 40, "a 30-second short, cut on sentence edges"
+    assert abs(shown["duration"] - int(video.params["duration"])) <= 1.0
+    thumbnail = video.file("thumbnail")
+    assert thumbnail is not None and 0 < thumbnail.size <= 200 * 1024
+    assert video.params["parse_mode"] == "HTML" and "#1" in video.params["caption"]
+    actions = [b["callback_data"] for row in video.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert "/export" in actions and "/share 1" in actions
+
+    # "uploading video…" was shown while the upload ran.
+    actions_shown = [c for c in fake.calls[mark:] if c.method == "sendChatAction" and c.chat_id == "1001"]
+    assert any(c.params["action"] == "upload_video" and c.at <= video.at for c in actions_shown)
+
+
+async def test_progress_is_one_message_edited_at_most_every_3_seconds_and_429_is_waited_out(world, private_cut):
+    fake, mark = world.fake, private_cut.mark
+    edits = [c for c in fake.calls[mark:private_cut.done + 1] if c.method == "editMessageText"]
+    progress_ids = {int(c.params["message_id"]) for c in edits}
+    assert len(progress_ids) == 1, "one progress message per job"
+    [progress_id] = progress_ids
+    [created] = [c for c in fake.calls[mark:] if c.method == "sendMessage" and c.status == 200
+                 and c.result["message_id"] == progress_id]
+    assert created.at < edits[0].at
+
+    limited = [c for c in edits if c.status == 429]
+    assert len(limited) == 1
+    retried = next(c for c in edits if c.at > limited[0].at)
+    assert retried.status == 200 and retried.params["text"] == limited[0].params["text"]
+    assert retried.at - limited[0].at >= 2.0, "the edit waited the retry_after Telegram asked for"
+
+    ok = [c for c in edits if c.status == 200]
+    assert len(ok) >= 2
+    gaps = [b.at - a.at for a, b in zip(ok, ok[1:])]
+    assert min(gaps) >= 2.9, f"edits closer than 3 s: {gaps}"
+    assert fake.message(1001, int(progress_id))["text"] == "Done"
+
+
+async def test_export_sends_the_short_again(world, private_cut):
+    mark = world.send(tg.message_update(ADA_CHAT, ADA, "/export"))
+    video = await world.fake.wait_for(lambda c: c.method == "sendVideo" and c.status == 200 and c.chat_id == "1001",
+                                      after=mark, timeout=60)
+    assert (video.params["width"], video.params["height"]) == ("1080", "1920")
+    assert abs(int(video.params["duration"]) - int(private_cut.video.params["duration"])) <= 1
+
+
+async def test_credits_question_is_answered_even_through_a_502(world, private_cut):
+    world.fake.fail_next("sendMessage", status=502, description="Bad Gateway")
+    mark = world.send(tg.message_update(ADA_CHAT, ADA, "credits?"))
+    answer = await world.reply_text(1001, mark, r"Credits: \d+ available")
+    available = int(re.search(r"Credits: (\d+) available, (\d+) frozen", answer.params["text"]).group(1))
+    assert available < world.settings.starting_credits, "the 2-minute cut was charged"
+    failed = [c for c in world.fake.calls[mark:] if c.method == "sendMessage" and c.status == 502]
+    assert len(failed) == 1 and failed[0].params["text"] == answer.params["text"]
+    assert answer.at - failed[0].at >= 0.4, "retried after a backoff"
+
+
+async def test_status_lists_the_video_and_the_clip(world, private_cut):
+    mark = world.send(tg.message_update(ADA_CHAT, ADA, "status"))
+    answer = await world.reply_text(1001, mark, r"Media: ")
+    assert "talk" in answer.params["text"] and "Clip 1:" in answer.params["text"]
+
+
+async def test_share_button_answers_the_callback_and_posts_to_the_share_channel(world, private_cut):
+    message = world.fake.message(1001, private_cut.video.result["message_id"])
+    mark = world.send(tg.callback_update(ADA, "/share 1", message))
+    answered = await world.fake.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark, timeout=10)
+    shared = await world.fake.wait_for(lambda c: c.method == "sendVideo" and c.status == 200
+                                       and c.chat_id == SHARE_CHANNEL, after=mark, timeout=60)
+    assert answered.at <= shared.at
+    assert (shared.params["width"], shared.params["height"]) == ("1080", "1920")
+    assert "reply_markup" not in shared.params, "a shared short has no buttons"
+    await world.reply_text(1001, mark, r"Shared clip 1\.")
+
+
+async def test_upload_refused_by_telegram_becomes_a_working_download_link(world, private_cut):
+    world.fake.fail_next("sendVideo", status=400, description="Bad Request: file is too big")
+    mark = world.send(tg.message_update(ADA_CHAT, ADA, "/export"))
+    answer = await world.reply_text(1001, mark, r"/f/", timeout=60)
+    url = re.search(r'href="([^"]+)"', answer.params["text"]).group(1).replace("&amp;", "&")
+    assert url.startswith(world.settings.public_base_url)
+    async with httpx.AsyncClient() as client:
+        response = await client.get(url)
+    assert response.status_code == 200
+    assert len(response.content) == private_cut.video.file("video").size
+
+
+async def test_without_a_link_server_a_refused_upload_is_explained(world, private_cut):
+    short = private_cut.video.file("video").path            # the short the bot sent, as a file on disk
+    reply = VideoReply(short, 1080, 1920, 30.0, title="Pricing", caption="#pricing")   # no clip id: no link
+    world.fake.fail_next("sendVideo", status=400, description="Bad Request: file is too big")
+    mark = len(world.fake.calls)
+    await world.adapter.send(ChatRef("telegram", "1001"), reply)
+    [refused] = [c for c in world.fake.calls[mark:] if c.method == "sendVideo"]
+    [answer] = world.sent_to(1001, mark, "sendMessage")
+    assert refused.status == 400
+    assert "Telegram did not take the video upload" in answer.params["text"]
+    assert "PUBLIC_BASE_URL" in answer.params["text"]
+
+
+async def test_a_slow_upload_keeps_showing_uploading_video(world, private_cut):
+    short = private_cut.video.file("video").path
+    world.fake.delay_next("sendVideo", 5.0)
+    mark = len(world.fake.calls)
+    await world.adapter.send(ChatRef("telegram", "1001"), VideoReply(short, 1080, 1920, 30.0, caption="#slow"))
+    [video] = [c for c in world.fake.calls[mark:] if c.method == "sendVideo"]
+    shown = [c.at for c in world.fake.calls[mark:] if c.method == "sendChatAction"
+             and c.params["action"] == "upload_video"]
+    assert len(shown) >= 2 and shown[0] <= video.at < shown[1], "shown before the upload and again during it"
+
+
+GRACE = tg.user(1002, "Grace", "grace")
+GROUP = tg.group_chat(-1001987654321, "Video editors")
+
+
+async def test_group_ignores_plain_talk_and_answers_a_reply_to_the_bot(world):
+    mark = world.send(tg.message_update(GROUP, GRACE, f"/start@{BOT_NAME}"))
+    welcome = await world.reply_text(GROUP["id"], mark, r"^Hi Grace")
+    assert welcome.params["reply_parameters"]["message_id"] is not None
+    welcome_message = world.fake.message(GROUP["id"], welcome.result["message_id"])
+
+    plain = tg.message_update(GROUP, GRACE, "has anyone seen the new episode?")
+    after_plain = world.send(plain)
+    reply = tg.message_update(GROUP, GRACE, "how many credits do I have?", reply_to=welcome_message)
+    world.send(reply)
+    answer = await world.reply_text(GROUP["id"], after_plain, r"Credits: \d+ available")
+    assert answer.params["reply_parameters"]["message_id"] == reply["message"]["message_id"]
+    to_group = world.sent_to(GROUP["id"], after_plain)
+    assert to_group == [answer], "nothing was said about the plain message"
+
+
+async def test_oversized_file_gets_a_clear_answer_and_no_download(world):
+    bob = tg.user(1003, "Bob", "bob")
+    huge = world.fake.add_file(None, size=25 * MB)
+    mark = world.send(tg.message_update(tg.private_chat(bob), bob, caption="find the best moments",
+                                        media=tg.video_fields(huge, file_name="conference.mp4", duration=3600)))
+    answer = await world.reply_text(1003, mark, r"20 MB")
+    text = answer.params["text"]
+    assert "25 MB" in text and "link" in text and "docker-compose" in text
+    assert not [c for c in world.fake.calls[mark:] if c.method in ("getFile", "download")]
+    assert world.sent_to(1003, mark) == [answer], "one clear answer, nothing else"
+
+
+async def test_a_failing_update_is_logged_with_its_id_and_the_user_gets_an_apology(world, caplog):
+    carol = tg.user(1004, "Carol", "carol")
+    # The welcome and then the conversation's own error message are both refused by "Telegram":
+    # the update fails in the adapter, which is what the error handler is for.
+    world.fake.fail_next("sendMessage", status=400, description="Bad Request: can't parse entities", times=2)
+    update = tg.message_update(tg.private_chat(carol), carol, "/start")
+    with caplog.at_level(logging.ERROR, logger="adapters.telegram_adapter"):
+        mark = len(world.fake.calls)
+        update_id = world.fake.queue_update(update)
+        apology = await world.reply_text(1004, mark, re.escape(APOLOGY))
+    assert any(r.getMessage() == f"Telegram update {update_id} failed" and r.exc_info for r in caplog.records)
+    assert apology.params["text"] == APOLOGY
+    refused = [c for c in world.fake.calls[mark:] if c.method == "sendMessage" and c.status == 400]
+    assert len(refused) == 2, "a 400 is an answer, not retried"
+
+
+
+async def test_a_download_that_fails_on_the_network_is_retried(world, small_video):
+    dan = tg.user(1005, "Dan", "dan")
+    file = world.fake.add_file(small_video)
+    world.fake.fail_next("download", status=503, description="Service Unavailable")
+    mark = world.send(tg.message_update(tg.private_chat(dan), dan, media=tg.video_fields(file, file_name="small.mp4", duration=2)))
+    await world.reply_text(1005, mark, r"Got small\.mp4 \(0:02, 320x180\)")
+    assert [c.status for c in world.fake.calls[mark:] if c.method == "download"] == [503, 200]
+
+
+async def test_local_bot_api_server_files_are_copied_from_disk_and_may_be_large(tmp_path, small_video):
+    async with running_bot(tmp_path, local_mode=True) as local:
+        eve = tg.user(1006, "Eve", "eve")
+        # Telegram says 25 MB: too big for the cloud API, fine for a local server.
+        file = local.fake.add_file(small_video, size=25 * MB)
+        mark = local.send(tg.message_update(tg.private_chat(eve), eve, media=tg.video_fields(file, file_name="small.mp4", duration=2)))
+        await local.reply_text(1006, mark, r"Got small\.mp4 \(0:02, 320x180\)")
+        [get_file] = [c for c in local.fake.calls[mark:] if c.method == "getFile"]
+        assert Path(get_file.result["file_path"]).is_absolute()
+        assert not [c for c in local.fake.calls if c.method == "download"], "nothing fetched over HTTP"
