@@ -1,8 +1,8 @@
 """Free text (English or Chinese) -> ClipRequest.
 
 "find the best moments and cut them into 60-second vertical shorts", "top 5 clips about
-pricing, square, no captions", "from 5:00 to 20:00", "compile a 2-minute highlight reel",
-"剪成三个60秒的竖屏短视频", "导出1080p". Words the parser does not know are ignored; when
+pricing, square, no captions", "from 5:00 to 20:00", "the second half", "compile a 2-minute
+highlight reel", "剪成三个60秒的竖屏短视频", "导出1080p". Words the parser does not know are ignored; when
 the text says nothing about something, the ClipRequest default stands (vertical 9:16,
 captions on, 3 clips of 30-60 s, separate).
 
@@ -90,6 +90,13 @@ _SPECIAL_DURATIONS = [
     (re.compile(r"\b(?:a|an)\s+minute\b"), 60.0),
     (re.compile(r"\b(?:a|an)\s+hour\b"), 3600.0),
 ]
+# "1:30 long", "clips of 1:30": a clock time that is a length rather than a point in the video
+# (those were taken out before, by take_range). 9:16 is an aspect ratio, not nine minutes.
+_M_SS = r"(?<![\d:])(?!9:16\b)(\d{1,2}):([0-5]\d)(?![\d:])"
+_CLOCK_LENGTHS = [
+    re.compile(_M_SS + r"(?=\s*-?\s*(?:long|each|in\s+length|clips?|shorts?|videos?|reels?|highlights?|recap|montage)\b)"),
+    re.compile(r"\b(?:clips?|shorts?|videos?|reels?|length|duration|lasting)\s*(?:of|:|is)?\s*" + _M_SS),
+]
 LEN = "\u2063len\u2063"                    # marks where a duration was taken out of the text
 
 
@@ -109,6 +116,10 @@ def take_durations(text: str) -> tuple[str, list[tuple[int, float]]]:
         while (m := pattern.search(text)):
             found.append((m.start(), seconds))
             text = text[: m.start()] + LEN + text[m.end():]
+    for pattern in _CLOCK_LENGTHS:
+        while (m := pattern.search(text)):
+            found.append((m.start(1), int(m.group(1)) * 60 + float(m.group(2))))
+            text = text[: m.start(1)] + LEN + text[m.end(2):]
     while (m := _DURATION.search(text)):
         found.append((m.start(), _duration_seconds(m)))
         text = text[: m.start()] + LEN + text[m.end():]
@@ -142,8 +153,9 @@ def _point_seconds(groups: tuple) -> float:
 
 _RANGE_FROM_TO = re.compile(rf"(?:from|between|从)\s*(?:the\s+)?{_POINT}\s*(?:to|until|till|and|through|-|~|到|至)\s*{_POINT}(?:\s*(?:mark|之间))?")
 _RANGE_BARE = re.compile(rf"{_CLOCK}\s*(?:-|~|to|到|至)\s*{_CLOCK}")
-_FIRST = re.compile(rf"\b(?:in\s+|within\s+)?(?:the\s+)?first\s+(?:{_NUM}\s*)?(?P<unit>{_MINUTES}|{_SECONDS}|half)(?![a-z])|前\s*{_NUM}\s*(?P<cnunit>分钟|分|秒)")
-_LAST = re.compile(rf"\b(?:in\s+|within\s+)?(?:the\s+)?(?:last|final)\s+(?:{_NUM}\s*)?(?P<unit>{_MINUTES}|{_SECONDS})(?![a-z])|(?:最后|后)\s*{_NUM}\s*(?P<cnunit>分钟|分|秒)")
+_HALF_OF = r"(?P<half>half\s*(?:an?\s+)?)?"             # "the first half hour", "the last half minute"
+_FIRST = re.compile(rf"\b(?:in\s+|within\s+)?(?:the\s+)?first\s+(?:{_NUM}\s*)?{_HALF_OF}(?P<unit>{_MINUTES}|{_SECONDS}|{_HOURS})(?![a-z])|前\s*{_NUM}\s*(?P<cnunit>分钟|分|秒)")
+_LAST = re.compile(rf"\b(?:in\s+|within\s+)?(?:the\s+)?(?:last|final)\s+(?:{_NUM}\s*)?{_HALF_OF}(?P<unit>{_MINUTES}|{_SECONDS}|{_HOURS})(?![a-z])|(?:最后|后)\s*{_NUM}\s*(?P<cnunit>分钟|分|秒)")
 _AFTER = re.compile(rf"(?:\bafter|\bstarting\s+(?:at|from)|\bfrom)\s+(?:the\s+)?{_POINT}(?:\s*mark)?(?:\s+on(?:wards?)?)?|{_POINT}\s*(?:之后|以后)")
 _BEFORE = re.compile(rf"(?:\bbefore|\buntil|\bup\s+to|\btill)\s+(?:the\s+)?{_CLOCK}|{_CLOCK}\s*(?:之前|以前)")
 
@@ -162,7 +174,7 @@ def take_range(text: str) -> tuple[str, float | None, float | None]:
     if m:
         return _cut(text, m), 0.0, _first_last_seconds(m)
     m = _LAST.search(text)
-    if m and _first_last_seconds(m) is not None:
+    if m:
         return _cut(text, m), -_first_last_seconds(m), None
     m = _AFTER.search(text)
     if m:
@@ -175,13 +187,40 @@ def take_range(text: str) -> tuple[str, float | None, float | None]:
     return text, None, None
 
 
-def _first_last_seconds(m: re.Match) -> float | None:
+def _first_last_seconds(m: re.Match) -> float:
     number = next((g for g in m.groups() if g and re.fullmatch(r"\d+(?:\.\d+)?", g)), None)
     unit = m.group("unit") or m.group("cnunit") or ""
-    if unit == "half":
-        return None
-    value = float(number) if number else 1.0
+    value = (float(number) if number else 1.0) * (0.5 if m.group("half") else 1.0)
+    if re.fullmatch(_HOURS, unit):
+        return value * 3600
     return value * 60 if re.fullmatch(_MINUTES, unit) else value
+
+
+# "the second half", "the first third of the game", "the 4th quarter", "下半场": a part of the
+# video by its share of the length, read before the time ranges (whose "first" it shares).
+PARTS = {"half": 2, "third": 3, "quarter": 4}
+ORDINALS = {"first": 0, "1st": 0, "opening": 0, "former": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2,
+            "fourth": 3, "4th": 3, "last": -1, "final": -1, "latter": -1, "closing": -1}
+_PART = re.compile(
+    r"\b(?:in\s+|during\s+|within\s+|from\s+|of\s+)?(?:the\s+)?(?P<which>" + "|".join(ORDINALS) + r")\s+"
+    r"(?P<part>half|third|quarter)\b(?!\s*(?:an?\s+)?(?:minutes?|mins?|hours?|hrs?|seconds?|secs?)\b)"
+    r"(?:\s+of\s+(?:the\s+|this\s+|my\s+)?(?:video|game|match|stream|talk|podcast|recording|episode|show|film|movie|it))?"
+    r"|(?P<cn>前半段|前半部分|前半场|上半场|上半部分|后半段|后半部分|后半场|下半场|下半部分)")
+
+
+def take_part(text: str) -> tuple[str, float | None, float | None]:
+    """(text without it, start share, end share) of "the second half" and the like; Nones when none."""
+    m = _PART.search(text)
+    if not m:
+        return text, None, None
+    if m.group("cn"):
+        first = m.group("cn").startswith(("前", "上"))
+        return _cut(text, m), (0.0 if first else 0.5), (0.5 if first else 1.0)
+    parts, index = PARTS[m.group("part")], ORDINALS[m.group("which")]
+    if index >= parts:
+        return text, None, None              # "the fourth half" is no part of anything
+    index %= parts                           # -1, "the last", is the final part
+    return _cut(text, m), round(index / parts, 4), round((index + 1) / parts, 4)
 
 
 def _cut(text: str, m: re.Match) -> str:
@@ -195,7 +234,9 @@ _REEL = re.compile(r"\b(?:compil(?:e|ed|ing|ation)|montage|supercut|highlight\s+
 _SEPARATE = re.compile(r"\bseparate\b|\bindividual\b|分别|单独")
 
 _CLIP_NOUN = r"(?:clips?|shorts?|videos?|highlights?|moments?|parts?|segments?|pieces?|snippets?|cuts?|reels?|tiktoks?)"
-_COUNT = re.compile(rf"\b(\d+)\s+(?:[^\s\d,.;]+\s+){{0,4}}?{_CLIP_NOUN}\b")
+# A number that is half of an aspect ratio ("9:16 clips") is not a count.
+_COUNT = re.compile(rf"(?<![:\d])\b(\d+)\s+(?:(?:[^\s\d,.;]+|\d+:\d+)\s+){{0,4}}?{_CLIP_NOUN}\b")
+_OF_THEM = re.compile(r"\b(\d+)\s+of\s+(?:them|those|these)\b")
 _TOP = re.compile(r"\b(?:top|best|first)\s+(\d+)\b")
 _CN_COUNT = re.compile(r"(\d+)\s*(?:个|段|条|支|部|份)")
 _FEW = re.compile(r"\ba\s+few\b|\bsome\b|几个|几段|几条")
@@ -235,7 +276,7 @@ def read_reel(text: str) -> bool:
 
 
 def read_count(text: str) -> int | None:
-    for pattern in (_TOP, _CN_COUNT, _COUNT):
+    for pattern in (_TOP, _CN_COUNT, _COUNT, _OF_THEM):
         m = pattern.search(text)
         if m and 0 < int(m.group(1)) <= 50:
             return int(m.group(1))
@@ -344,6 +385,7 @@ def parse_instruction(text: str | None) -> ClipRequest:
     if not text or not text.strip():
         return request
     text = normalise(text)
+    text, request.range_start_fraction, request.range_end_fraction = take_part(text)
     text, request.range_start, request.range_end = take_range(text)
     request.reel = read_reel(text)
     if (resolution := read_resolution(text)) is not None:

@@ -114,6 +114,9 @@ class Signals:
     bursts: tuple[tuple[float, float], ...]  # (start, end) of loud stretches that stand out from their surroundings
     scene_cuts: tuple[float, ...]            # times of hard cuts
     speech_rate: np.ndarray                  # words per second per hop (0 where silent)
+    # How noise-like (broadband, unpitched: applause, laughter, a crowd) each hop sounds, 0-1;
+    # a voice or music is near 0. Empty when not measured.
+    noisiness: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
 
 @dataclass
@@ -130,8 +133,12 @@ class ClipRequest:
     caption_style: str = "bold"              # "bold" | "boxed" | "karaoke"
     reel: bool = False                       # one compiled highlight reel instead of separate clips
     reel_length: float | None = None         # total seconds of a reel
-    range_start: float | None = None
+    range_start: float | None = None         # seconds; negative counts back from the end ("the last 5 minutes")
     range_end: float | None = None
+    # A part of the video by share of its length, for when the length is not known yet:
+    # "the second half" is 0.5-1.0. Applied together with range_start/range_end.
+    range_start_fraction: float | None = None
+    range_end_fraction: float | None = None
     topic: str | None = None
 
     def to_dict(self) -> dict:

@@ -17,6 +17,9 @@ SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
 
 SIXTY = {"length": 60.0, "min_length": 51.0, "max_length": 69.0}
 THIRTY = {"length": 30.0, "min_length": 25.5, "max_length": 34.5}
+NINETY = {"length": 90.0, "min_length": 76.5, "max_length": 103.5}
+FIRST_HALF = {"range_start_fraction": 0.0, "range_end_fraction": 0.5}
+SECOND_HALF = {"range_start_fraction": 0.5, "range_end_fraction": 1.0}
 
 # The example sentences of ../shared/seeds/*.txt ("Try saying" and the quoted prompts).
 SEED_TABLE = [
@@ -52,6 +55,15 @@ TABLE = SEED_TABLE + [
     ("clips under 45 seconds", {"min_length": 22.5, "max_length": 45.0}),
     ("between 20 and 40 seconds please", {"min_length": 20.0, "max_length": 40.0}),
     ("15-20 second teasers", {"min_length": 15.0, "max_length": 20.0}),
+    ("half a minute", {**THIRTY}),
+    ("clips of half a minute", {**THIRTY}),
+    ("90 sec", {**NINETY}),
+    ("90 sec clips", {**NINETY}),
+    ("1:30 long", {**NINETY}),
+    ("make them 1:30 long", {**NINETY}),
+    ("2 clips of 1:30", {**NINETY, "count": 2}),
+    ("0:45 shorts", {"length": 45.0, "min_length": 38.25, "max_length": 51.75}),
+    ("a 2:00 highlight reel", {"reel": True, "reel_length": 120.0}),
     # count
     ("top 5", {"count": 5}),
     ("the 4 best moments", {"count": 4}),
@@ -59,10 +71,18 @@ TABLE = SEED_TABLE + [
     ("several shorts", {"count": 4}),
     ("three 60-second vertical shorts", {**SIXTY, "count": 3}),
     ("just one clip", {"count": 1}),
+    ("3 of them", {"count": 3}),
+    ("give me two of them, square", {"count": 2, "aspect": "1:1"}),
+    ("cut 4 of those", {"count": 4}),
+    ("a couple of clips", {"count": 2}),
+    ("a couple of shorts about hiring", {"count": 2, "topic": "hiring"}),
     # aspect
     ("vertical", {}),
     ("9:16 please", {}),
     ("9x16", {}),
+    ("9:16 clips", {}),                                          # an aspect ratio, not 16 clips
+    ("3 9:16 clips", {"count": 3}),
+    ("4:5 shorts", {"aspect": "4:5"}),
     ("square clips", {"aspect": "1:1"}),
     ("1:1 for instagram", {"aspect": "1:1"}),
     ("4:5 format", {"aspect": "4:5"}),
@@ -95,6 +115,23 @@ TABLE = SEED_TABLE + [
     ("the last 5 minutes", {"range_start": -300.0}),
     ("after 12:30", {"range_start": 750.0}),
     ("before 3:00", {"range_end": 180.0}),
+    ("in the first half minute", {"range_start": 0.0, "range_end": 30.0}),
+    ("the first half hour", {"range_start": 0.0, "range_end": 1800.0}),
+    ("the first hour", {"range_start": 0.0, "range_end": 3600.0}),
+    ("in the last half hour", {"range_start": -1800.0}),
+    # a part of the video by its share of the length
+    ("the first half", {**FIRST_HALF}),
+    ("the second half", {**SECOND_HALF}),
+    ("clips from the second half", {**SECOND_HALF}),
+    ("3 clips from the second half of the game", {**SECOND_HALF, "count": 3}),
+    ("the best moments of the first half of the match, 30s each", {**FIRST_HALF, **THIRTY}),
+    ("extract the best moments of the second half and compile them into a 2-minute highlight reel",
+     {**SECOND_HALF, "reel": True, "reel_length": 120.0}),
+    ("the last quarter", {"range_start_fraction": 0.75, "range_end_fraction": 1.0}),
+    ("the 4th quarter", {"range_start_fraction": 0.75, "range_end_fraction": 1.0}),
+    ("the third quarter", {"range_start_fraction": 0.5, "range_end_fraction": 0.75}),
+    ("the last third of the video", {"range_start_fraction": 0.6667, "range_end_fraction": 1.0}),
+    ("the fourth half", {}),
     # topic
     ("clips about pricing", {"topic": "pricing"}),
     ("find the parts where they talk about hiring", {"topic": "hiring"}),
@@ -118,6 +155,8 @@ TABLE = SEED_TABLE + [
     ("从5:00到20:00剪5个30秒的短视频", {**THIRTY, "count": 5, "range_start": 300.0, "range_end": 1200.0}),
     ("最后五分钟，正方形，一分钟", {**SIXTY, "range_start": -300.0, "aspect": "1:1"}),
     ("导出720p竖屏", {"resolution": 720}),
+    ("下半场的精彩集锦", {**SECOND_HALF, "reel": True}),
+    ("前半段剪3个短视频", {**FIRST_HALF, "count": 3}),
     # nothing to read: defaults, never an error
     ("", {}),
     ("lol", {}),

@@ -10,11 +10,18 @@ from engine.models import Word
 from engine.signals import (
     SILENCE_DB,
     active_level,
+    burst_rise,
     compute_signals,
     cuts_from_scores,
     detect_scene_cuts,
     find_bursts,
+    find_reactions,
+    is_noisy,
     is_reaction,
+    merge_spans,
+    noisiness,
+    spectral_flatness,
+    zero_crossing_rate,
     keyframe_gaps_to_check,
     placed_by_the_encoder,
     usual_keyframe_interval,
@@ -25,7 +32,7 @@ from engine.signals import (
     speech_rate,
 )
 from engine.transcribe import decode_audio
-from tests.media import Piece, build_talk_audio, noise_burst, write_wav
+from tests.media import QUIET_APPLAUSE_GAIN, Piece, build_talk_audio, noise_burst, write_wav
 
 RATE = 16000
 
@@ -112,6 +119,122 @@ def test_is_reaction_needs_nobody_speaking():
     rate = np.array([2, 2, 2, 2, 0, 0, 0, 0], dtype=np.float32)
     assert is_reaction((2.0, 4.0), rate, hop=0.5)            # hops 4-7: no words
     assert not is_reaction((0.0, 2.0), rate, hop=0.5)        # hops 0-3: somebody talking loudly
+
+
+def test_burst_rise_is_against_the_surroundings():
+    loudness = np.full(120, -30.0, dtype=np.float32)
+    loudness[60:66] = -18.0
+    assert burst_rise((30.0, 33.0), loudness, hop=0.5) == pytest.approx(12.0)
+    loudness[:] -= 20                                          # the same recording, quieter
+    assert burst_rise((30.0, 33.0), loudness, hop=0.5) == pytest.approx(12.0)
+
+
+# --- what kind of sound: applause and laughter are noise, a voice is harmonic ---------------------
+
+def white_noise(seconds: float, rms: float, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0, rms, int(seconds * RATE)).astype(np.float32)
+
+
+def test_spectral_flatness_of_noise_a_tone_and_silence():
+    audio = np.concatenate([white_noise(2.0, 0.1), sine(2.0, 0.5, freq=220.0), np.zeros(RATE, dtype=np.float32)])
+    flatness = spectral_flatness(audio, RATE, hop=0.5)
+    assert len(flatness) == 10
+    assert np.all((flatness[:4] > 0.45) & (flatness[:4] < 0.65))       # white noise: e^-γ ≈ 0.56
+    assert np.all(flatness[4:8] < 0.01)
+    assert np.all(flatness[8:] == 0)
+    assert len(spectral_flatness(np.zeros(0, dtype=np.float32))) == 0
+    assert len(spectral_flatness(white_noise(1.2, 0.1), RATE, hop=0.5)) == 3     # a partial last hop counts
+
+
+def test_flatness_does_not_depend_on_the_level():
+    noise = white_noise(2.0, 0.1)
+    assert spectral_flatness(noise * 0.05) == pytest.approx(spectral_flatness(noise), abs=1e-3)
+
+
+def test_zero_crossing_rate():
+    tone = sine(1.0, 0.5, freq=400.0)                          # 800 crossings a second
+    assert zero_crossing_rate(tone, RATE, hop=0.5) == pytest.approx([0.05, 0.05], abs=0.002)
+    assert zero_crossing_rate(white_noise(1.0, 0.1), RATE, hop=0.5) == pytest.approx([0.5, 0.5], abs=0.02)
+    assert len(zero_crossing_rate(sine(1.25, 0.5), RATE, hop=0.5)) == 3
+    assert len(zero_crossing_rate(np.zeros(0, dtype=np.float32))) == 0
+
+
+def test_noisiness_needs_a_flat_spectrum_and_frequent_crossings():
+    flatness = np.array([0.5, 0.5, 0.02], dtype=np.float32)
+    crossings = np.array([0.4, 0.02, 0.4], dtype=np.float32)  # hiss, a flat band of low rumble, a voice
+    assert noisiness(flatness, crossings) == pytest.approx([0.5, 0.05, 0.02])
+
+
+def reaction_arrays(applause_db: float, applause_noisy: float = 0.55):
+    """One minute of speech at -22 dB (noisiness 0.02) with 3 s of applause at 30 s."""
+    loudness = np.full(120, -22.0, dtype=np.float32)
+    noisy = np.full(120, 0.02, dtype=np.float32)
+    loudness[60:66], noisy[60:66] = applause_db, applause_noisy
+    return loudness, noisy
+
+
+def test_applause_quieter_than_the_speaker_is_a_reaction():
+    loudness, noisy = reaction_arrays(applause_db=-30.0)
+    assert find_bursts(loudness, hop=0.5) == ()                # loudness alone cannot see it
+    assert find_reactions(loudness, noisy, hop=0.5) == ((30.0, 33.0),)
+
+
+def test_what_is_not_a_reaction():
+    assert find_reactions(*reaction_arrays(applause_db=-45.0), hop=0.5) == ()          # room hiss in a pause: too faint
+    assert find_reactions(*reaction_arrays(applause_db=-30.0, applause_noisy=0.1), hop=0.5) == ()   # not noise-like
+    everywhere = np.full(120, 0.5, dtype=np.float32)           # a crowd all game long: nothing stands out by its sound
+    assert find_reactions(np.full(120, -20.0, dtype=np.float32), everywhere, hop=0.5) == ()
+    assert find_reactions(np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32)) == ()
+
+
+def test_merge_spans():
+    assert merge_spans(((1.0, 3.0), (10.0, 12.0)), ((2.5, 4.0), (20.0, 21.0))) == ((1.0, 4.0), (10.0, 12.0), (20.0, 21.0))
+    assert merge_spans((), ()) == ()
+
+
+def test_is_noisy_and_a_reaction_with_words_heard_in_it():
+    noisy = np.array([0.02] * 4 + [0.5] * 4, dtype=np.float32)
+    assert is_noisy((2.0, 4.0), noisy, hop=0.5) and not is_noisy((0.0, 2.0), noisy, hop=0.5)
+    talking = np.full(8, 2.0, dtype=np.float32)                # a speech model heard words in the applause
+    assert not is_reaction((2.0, 4.0), talking, hop=0.5)
+    assert is_reaction((2.0, 4.0), talking, hop=0.5, noisiness=noisy)
+    assert not is_reaction((0.0, 2.0), talking, hop=0.5, noisiness=noisy)   # a raised voice
+
+
+def quiet_applause_audio(tmp_path):
+    """espeak-ng speech at full gain, then applause about 8 dB quieter than the voice."""
+    pieces = [Piece("We opened the shop six years ago on the main street."),
+              Piece("The ovens are cleaned every evening after we close.", pause_after=0.3),
+              Piece(sound=noise_burst(3.0, level=0.9, seed=3), gain=QUIET_APPLAUSE_GAIN),
+              Piece("Deliveries of flour arrive on Tuesdays and on Fridays.")]
+    audio, placed = build_talk_audio(pieces, tmp_path / "pieces")
+    return decode_audio(write_wav(audio, tmp_path / "talk.wav")), placed
+
+
+def test_quiet_applause_after_speech_is_found(tmp_path):
+    """Through the same decode the pipeline uses: the applause is quieter than the voice, so only
+    its sound gives it away."""
+    audio, placed = quiet_applause_audio(tmp_path)
+    applause = placed[2]
+    loudness = loudness_db(audio)
+    hops = slice(int(applause.start / 0.5) + 1, int(applause.end / 0.5) - 1)
+    assert float(np.mean(loudness[hops])) < active_level(loudness) - 5          # really quieter than the speech
+    assert find_bursts(loudness) == ()
+    signals = compute_signals(audio)
+    assert len(signals.noisiness) == len(signals.loudness_db)
+    found = [b for b in signals.bursts if abs(b[0] - applause.start) <= 0.75 and abs(b[1] - applause.end) <= 0.75]
+    assert found, signals.bursts
+    assert is_noisy(found[0], signals.noisiness)
+    assert len(signals.bursts) == 1                            # and nothing in the speech
+
+
+@pytest.mark.parametrize("name", ["jfk_11s.flac", "talking_obama_20s.mp4", "talking_tedlieu_60s.mp4",
+                                  "multilingual_60s.mp3", "apollo11_89s.mp3"])
+def test_real_speech_is_not_a_reaction(shared_media, name):
+    audio = decode_audio(shared_media / name)
+    noisy = noisiness(spectral_flatness(audio), zero_crossing_rate(audio))
+    assert float(np.median(noisy)) < 0.05
+    assert find_reactions(loudness_db(audio), noisy) == ()
 
 
 # --- speech rate -------------------------------------------------------------------
@@ -212,3 +335,4 @@ def test_compute_signals_lines_everything_up():
     assert signals.scene_cuts == (4.0,)
     assert signals.bursts == ((3.0, 5.0),)
     assert signals.speech_rate[0] > 0 and signals.speech_rate[-1] == 0
+    assert len(signals.noisiness) == 20 and float(np.max(signals.noisiness)) < 0.05     # a sine is not noise
