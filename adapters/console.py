@@ -80,7 +80,7 @@ class ConsoleAdapter:
         self._count = 0
 
     async def start(self) -> None:
-        self.app.register_platform(PLATFORM, self.sink)
+        self.app.register_platform(PLATFORM, self.sink, upload_limit=None)   # files stay on this disk: any size
 
     async def stop(self) -> None:
         pass

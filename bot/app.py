@@ -4,7 +4,7 @@ hand every message to `app.conversation.handle`.
 
     app = App(settings)
     await app.start()
-    app.register_platform("telegram", sink)      # sink(ref, reply) posts one reply to a chat
+    app.register_platform("telegram", sink, upload_limit=50 * 2**20)   # sink(ref, reply) posts one reply
     await app.conversation.handle(incoming)
     await app.stop()
 
@@ -50,8 +50,12 @@ def make_backend(settings: Settings, repos: Repos) -> Backend:
 
 
 class App:
-    def __init__(self, settings: Settings, *, still_working_after: float = 120.0, progress_interval: float = 3.0):
+    def __init__(self, settings: Settings, *, still_working_after: float | None = None, progress_interval: float = 3.0):
         self.settings = settings
+        # "⏳ Still working..." after this long without anything new on screen (bot.jobs says it, for both
+        # backends; with the cloud, NEMO_STILL_WORKING_S).
+        if still_working_after is None:
+            still_working_after = settings.nemo_still_working_s if settings.backend == "nemo" else 120.0
         self.still_working_after = still_working_after
         self.progress_interval = progress_interval
         self.db: Database | None = None
@@ -62,6 +66,7 @@ class App:
         self.signer: LinkSigner | None = None
         self.links: LinkServer | None = None
         self._sinks: dict[str, object] = {}
+        self._upload_limits: dict[str, int | None] = {}
         self._waiting: dict[str, list[tuple[ChatRef, Reply]]] = {}
 
     async def start(self) -> None:
@@ -78,7 +83,8 @@ class App:
                 self.signer = LinkSigner.from_settings(settings)
                 self.links = LinkServer(self.signer, self._resolve_link, port=settings.http_port)
                 await self.links.start()
-            self.conversation = Conversation(settings, self.repos, self.backend, self.jobs, self.post, self.link_for)
+            self.conversation = Conversation(settings, self.repos, self.backend, self.jobs, self.post, self.link_for,
+                                             self.upload_limit)
             await self.jobs.start()
         except BaseException:
             await self.stop()
@@ -99,11 +105,17 @@ class App:
 
     # ------------------------------------------------------------ platforms
 
-    def register_platform(self, name: str, sink) -> None:
+    def register_platform(self, name: str, sink, upload_limit: int | None = None) -> None:
+        """`upload_limit`: the largest file, in bytes, the platform takes from the bot (None: no limit).
+        A cloud render is downloaded and sent as a file only when it fits; otherwise its URL is posted."""
         self._sinks[name] = sink
+        self._upload_limits[name] = upload_limit
         waiting = self._waiting.pop(name, [])
         if waiting:
             asyncio.get_running_loop().create_task(self._deliver(waiting))
+
+    def upload_limit(self, platform: str) -> int | None:
+        return self._upload_limits.get(platform)
 
     async def _deliver(self, waiting: list[tuple[ChatRef, Reply]]) -> None:
         for ref, reply in waiting:

@@ -46,7 +46,7 @@ from bot.backends.base import (
     UnsupportedFile,
 )
 from bot.fetch import FetchError, fetch_url
-from bot.intents import COMMANDS, Intent, IntentKind, route
+from bot.intents import COMMANDS, Intent, IntentKind, parse_command, route
 from bot.jobs import JobContext, JobQueue
 from bot.messages import (
     Attachment,
@@ -69,6 +69,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Poster = Callable[[ChatRef, Reply], Awaitable[None]]
 RECOVERABLE = (TokenInvalid, SessionMissing, RateLimited)
+LINK_BACKENDS = frozenset({"nemo"})          # backends that fetch a link themselves: no download here first
+# Where each platform's share target is configured, to tell the person what the operator should check.
+SHARE_SETTINGS = {"telegram": ("Telegram", "TELEGRAM_SHARE_CHAT_ID"),
+                  "discord": ("Discord", "DISCORD_SHARE_CHANNEL_ID")}
 
 
 @dataclass
@@ -84,13 +88,16 @@ class _Who:
 
 class Conversation:
     def __init__(self, settings: Settings, repos: Repos, backend: Backend, jobs: JobQueue, post: Poster,
-                 link_for: Callable[[VideoReply], str | None] | None = None):
+                 link_for: Callable[[VideoReply], str | None] | None = None,
+                 upload_limit: Callable[[str], int | None] | None = None):
         self.settings = settings
         self.repos = repos
         self.backend = backend
         self.jobs = jobs
         self._post = post
         self.link_for = link_for or (lambda reply: None)
+        # The largest file (bytes) a platform takes from the bot; None: no limit.
+        self.upload_limit = upload_limit or (lambda platform: None)
         jobs.register("chat", self._run_chat)
         jobs.register("export", self._run_export)
         jobs.error_reply = self.error_reply
@@ -122,10 +129,11 @@ class Conversation:
         if kind is IntentKind.START:
             await self.post(ref, TextReply(say(lang, "start", name=incoming.user_name or "there")))
         elif kind is IntentKind.HELP:
-            command = intent.text.split()[0] if intent.text.startswith("/") else ""
-            if command and command[1:].lower() not in COMMANDS:
-                await self.post(ref, TextReply(say(lang, "unknown_command", command=command)))
-            await self.post(ref, TextReply(say(lang, "help")))
+            unknown = _unknown_command(intent.text)
+            text = say(lang, "help")
+            if unknown:
+                text = say(lang, "unknown_command", command=unknown, help=text)
+            await self.post(ref, TextReply(text))
         elif kind is IntentKind.CANCEL:
             await self._cancel(who, ref)
         elif kind is IntentKind.NEW:
@@ -151,6 +159,9 @@ class Conversation:
 
     async def _account(self, who: _Who) -> Account:
         name = self.backend.name
+        if name == "nemo" and self.settings.nemo_token is not None:
+            # NEMO_TOKEN is the operator's one account for everyone: the backend hands it out, never stored per user.
+            return await self.backend.open_account(who.user.id, "")
         record = await self.repos.accounts.get(who.user.id, name)
         if record is not None and not record.expired():
             return Account(who.user.id, record.token, record.expires_at, record.remote_user_id, record.anonymous)
@@ -313,24 +324,30 @@ class Conversation:
             await self.post(ref, TextReply(say(who.lang, "err_nothing_uploaded")))
             return
         uploaded_any = False
+        local = self.backend.name == "local"
         for name, attachment, url in sources:
             folder = self.settings.data_dir / "incoming" / secrets.token_hex(8)
             try:
                 if attachment is not None and attachment.fetch is None and attachment.url:
                     url = attachment.url
-                if url is not None:
+                source: Path | str
+                if url is not None and self.backend.name in LINK_BACKENDS:
+                    await self.post(ref, TextReply(say(who.lang, "fetching_remote", url=url)))
+                    source = url
+                elif url is not None:
                     await self.post(ref, TextReply(say(who.lang, "fetching", url=url)))
-                    path = await fetch_url(url, folder, max_bytes=self.settings.max_upload_mb * 1024 * 1024,
-                                           allow_private=self.settings.allow_private_urls)
+                    source = await fetch_url(url, folder, max_bytes=self.settings.max_upload_mb * 1024 * 1024,
+                                             allow_private=self.settings.allow_private_urls)
                 elif attachment.fetch is None:
                     await self.post(ref, ErrorReply(say(who.lang, "err_no_bytes", name=name)))
                     continue
                 else:
                     _refuse_large(attachment, self.settings.max_upload_mb)
                     folder.mkdir(parents=True, exist_ok=True)
-                    path = await attachment.fetch(folder / safe_filename(attachment.name, attachment.mime))
-                media = await self._call(who, lambda account, session: self.backend.upload(account, session, path))
-                await self.post(ref, TextReply(_uploaded_text(media, who.lang)))
+                    source = await attachment.fetch(folder / safe_filename(attachment.name, attachment.mime))
+                media = await self._call(who, lambda account, session: self.backend.upload(account, session, source))
+                await self.post(ref, TextReply(_uploaded_text(media, who.lang, listening=local,
+                                                              instruction=bool(intent.text))))
                 uploaded_any = True
             except Exception as exc:  # noqa: BLE001 - one bad file does not stop the others
                 await self.post(ref, self.error_reply(exc, who.lang))
@@ -377,8 +394,8 @@ class Conversation:
                     said_something = True
             elif event.kind == "progress":
                 ctx.progress(event.fraction, self._progress_text(event, lang))
-            elif event.kind == "heartbeat" and event.text:
-                await ctx.post(TextReply(event.text))
+            # A heartbeat only keeps the stream alive: "⏳ Still working..." is the job watcher's (bot.jobs),
+            # said once when nothing was shown for a while, whichever backend is working.
             elif event.kind == "clip":
                 said_something = True
                 clips += 1
@@ -415,20 +432,33 @@ class Conversation:
         statuses = await self._poll_renders(ctx, who, refs)
         state = await self._call(who, lambda account, session: self.backend.state(account, session))
         target = ChatRef(share["platform"], share["chat_id"]) if share else ctx.ref
+        upload_limit = self.upload_limit(target.platform) if target is not None else None
         sent = 0
         for ref, status in zip(refs, statuses):
             draft = state.drafts[ref.draft_index] if ref.draft_index < len(state.drafts) else {}
             if status.status != "completed":
                 await ctx.post(ErrorReply(say(lang, "export_failed", n=ref.draft_index + 1,
-                                              reason=status.error or "unknown error")))
+                                              reason=status.error or say(lang, "unknown_error"))))
                 continue
-            reply = await self._export_reply(ref.draft_index, draft, status, lang, share)
-            if share and isinstance(reply, VideoReply):
-                by = say(lang, "shared_by", name=who.user.name or who.user.platform_user_id)
-                reply = dataclasses.replace(reply, caption=f"{by}\n{reply.caption}")
-            if reply is not None and target is not None:
+            reply = await self._export_reply(ref.draft_index, draft, status, lang, share, upload_limit)
+            if reply is None or target is None:
+                continue
+            if not share:
                 await self.post(target, reply)
                 sent += 1
+                continue
+            by = say(lang, "shared_by", name=who.user.name or who.user.platform_user_id)
+            if isinstance(reply, VideoReply):
+                reply = dataclasses.replace(reply, caption=f"{by}\n{reply.caption}")
+            elif isinstance(reply, LinkReply):
+                reply = dataclasses.replace(reply, text=f"{by}\n{reply.text}")
+            try:
+                await self.post(target, reply)
+            except Exception as exc:  # noqa: BLE001 - the platform's refusal, said to the person who shared
+                log.warning("could not post to the %s share target %s: %r", target.platform, target.chat_id, exc)
+                await ctx.post(ErrorReply(_share_failed(lang, target.platform, ref.draft_index + 1, exc)))
+                continue
+            sent += 1
         ctx.progress(1.0, say(lang, "progress_done"), done=True)
         if share and sent:
             await ctx.post(TextReply(say(lang, "share_done", n=(index or 0) + 1)))
@@ -457,13 +487,16 @@ class Conversation:
                 await asyncio.sleep(min(0.2, interval))
                 waited += min(0.2, interval)
 
-    async def _export_reply(self, index: int, draft: dict, status: RenderStatus, lang: str, share) -> Reply | None:
+    async def _export_reply(self, index: int, draft: dict, status: RenderStatus, lang: str, share,
+                            upload_limit: int | None) -> Reply | None:
+        """A finished render as a reply: its file, or the render's URL when the file is remote and larger
+        than the platform takes (`upload_limit` bytes; None: any size) or cannot be downloaded."""
         meta = draft.get("m", {}) if isinstance(draft, dict) else {}
         path = status.path
         if path is None and status.url and hasattr(self.backend, "fetch_result"):
             target = self.settings.output_dir / "exports" / f"{status.render_id}.mp4"
             try:
-                path = await self.backend.fetch_result(status.url, target, self.settings.max_upload_mb * 1024 * 1024)
+                path = await self.backend.fetch_result(status.url, target, upload_limit)
             except BackendError as exc:
                 log.info("could not download the render %s: %s", status.render_id, exc)
         if path is None:
@@ -472,7 +505,9 @@ class Conversation:
                 "start": meta.get("start"), "end": meta.get("end"), "score": meta.get("score"),
                 "hashtags": meta.get("hashtags", []), "path": str(path), "thumbnail": meta.get("thumbnail")}
         data.update(await asyncio.to_thread(_video_size, Path(path)))
-        return self._clip_reply(data, lang, buttons=() if share else ("button_share", "button_more"))
+        reply = self._clip_reply(data, lang, buttons=() if share else ("button_share", "button_more"))
+        # A downloaded render keeps its URL, for an adapter whose upload is refused after all.
+        return dataclasses.replace(reply, link=status.url) if reply.link is None and status.url else reply
 
     # ------------------------------------------------------------ share
 
@@ -483,7 +518,7 @@ class Conversation:
             return
         target = self._share_target(incoming.platform)
         if target is None:
-            await self.post(ref, ErrorReply(say(who.lang, "share_no_target")))
+            await self.post(ref, ErrorReply(_no_share_target(who.lang, incoming.platform)))
             return
         state = await self._call(who, lambda account, session: self.backend.state(account, session))
         n = int(number)
@@ -505,10 +540,7 @@ class Conversation:
     def _clip_reply(self, data: dict, lang: str,
                     buttons: tuple[str, ...] = ("button_export", "button_share", "button_more")) -> VideoReply:
         rank = int(data.get("rank") or 1)
-        start, end = data.get("start"), data.get("end")
-        caption = say(lang, "clip_caption", rank=rank, title=data.get("title") or "",
-                      start=clock(start) if start is not None else "?", end=clock(end) if end is not None else "?",
-                      score=round(float(data.get("score") or 0)), hashtags=" ".join(data.get("hashtags") or []))
+        caption = _clip_caption(data, rank, lang)
         actions = tuple(
             Button(say(lang, key), action) for key, action in (
                 ("button_export", "/export"), ("button_share", f"/share {rank}"),
@@ -516,7 +548,7 @@ class Conversation:
             if key in buttons)
         reply = VideoReply(
             path=Path(data["path"]), width=int(data.get("width") or 0), height=int(data.get("height") or 0),
-            duration=float(data.get("duration") or 0), caption=caption.strip(),
+            duration=float(data.get("duration") or 0), caption=caption,
             thumbnail=Path(data["thumbnail"]) if data.get("thumbnail") else None, title=data.get("title") or "",
             clip_id=data.get("clip_id"), buttons=actions)
         link = self.link_for(reply) if reply.clip_id is not None else None
@@ -525,13 +557,18 @@ class Conversation:
     def _event_text(self, event: ChatEvent, lang: str) -> str:
         data = event.data or {}
         if "moments" in data:
-            lines = [say(lang, "moments_found", count=len(data["moments"]))]
+            count = len(data["moments"])
+            lines = [say(lang, "moment_found") if count == 1 else say(lang, "moments_found", count=count)]
             lines += [say(lang, "moment_line", rank=m["rank"], start=clock(m["start"]), end=clock(m["end"]),
                           title=m["title"], score=round(float(m["score"]))) for m in data["moments"]]
             return "\n".join(lines)
         key = data.get("key")
         if key == "changed":
             return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=s) for n, s in data["lines"]])
+        if key == "nothing_changed" and data.get("reasons"):
+            separator = texts.REASON_SEPARATOR.get(lang, "; ")
+            reason = separator.join(texts.reason(lang, k, english, **values) for english, k, values in data["reasons"])
+            return say(lang, key, reason=reason)
         if key in texts.TEXTS:
             return say(lang, key, reason=data.get("reason", ""))
         return event.text
@@ -557,7 +594,8 @@ class Conversation:
             text = say(lang, "err_unsupported", reason=reason, accepted=accepted)
         elif isinstance(exc, FileTooLarge):
             size = details.get("size_mb")
-            text = say(lang, "err_too_large", size=f"{size:.0f} MB" if isinstance(size, (int, float)) else "too big",
+            text = say(lang, "err_too_large",
+                       size=f"{size:.0f} MB" if isinstance(size, (int, float)) else say(lang, "size_unknown"),
                        limit=details.get("limit_mb") or self.settings.max_upload_mb)
         elif isinstance(exc, OutOfCredits):
             if details.get("register_url"):
@@ -567,7 +605,7 @@ class Conversation:
             else:
                 how = say(lang, "how_top_up")
             text = say(lang, "err_out_of_credits", available=details.get("available", 0),
-                       needed=details.get("needed", "more"), how=how)
+                       needed=details.get("needed", say(lang, "needed_more")), how=how)
         elif isinstance(exc, NothingUploaded):
             text = say(lang, "err_nothing_uploaded")
         elif isinstance(exc, ExportBlocked):
@@ -581,9 +619,11 @@ class Conversation:
         elif isinstance(exc, BackendUnavailable):
             text = say(lang, "err_unavailable")
         elif isinstance(exc, BackendError):
-            text = say(lang, "err_backend", reason=str(exc))
+            values = {k: v for k, v in details.items() if k != "reason_key"}
+            text = say(lang, "err_backend", reason=texts.reason(lang, details.get("reason_key"), str(exc), **values))
         elif isinstance(exc, FetchError):
-            text = say(lang, "err_fetch", reason=str(exc))
+            text = say(lang, "err_fetch", reason=texts.reason(lang, getattr(exc, "key", None), str(exc),
+                                                              **(getattr(exc, "values", None) or {})))
         elif isinstance(exc, EngineError):
             text = str(exc)
         elif isinstance(exc, RenderFailed):
@@ -619,13 +659,53 @@ def _refuse_large(attachment: Attachment, limit_mb: int) -> None:
         raise FileTooLarge("too large", limit_mb=limit_mb, size_mb=attachment.size / 1024 / 1024)
 
 
-def _uploaded_text(media, lang: str) -> str:
-    if media.kind == "video":
-        return say(lang, "uploaded_video", name=media.filename, duration=clock(media.duration), width=media.width,
-                   height=media.height)
+def _unknown_command(text: str) -> str | None:
+    """"/xyz" when the message is a command this bot does not have; None for /help and for plain words."""
+    command, _ = parse_command(text)
+    return f"/{command}" if command is not None and command not in COMMANDS else None
+
+
+def _uploaded_text(media, lang: str, *, listening: bool, instruction: bool) -> str:
+    """What arrived (only what is known of it); then, unless the same message said what to make, the next
+    step. `listening`: the local engine starts transcribing at once, so the next step is quick."""
+    if media.kind == "image":
+        return say(lang, "uploaded_image", name=media.filename)
+    known = [clock(media.duration)] if media.duration else []
+    if media.kind == "video" and media.width and media.height:
+        known.append(f"{media.width}x{media.height}")
+    details = say(lang, "uploaded_details", details=("，" if lang == "zh" else ", ").join(known)) if known else ""
+    got = say(lang, "uploaded_video", name=media.filename, details=details)
+    if instruction:
+        return got
     if media.kind == "audio":
-        return say(lang, "uploaded_audio", name=media.filename, duration=clock(media.duration))
-    return say(lang, "uploaded_image", name=media.filename)
+        return texts.sentences(lang, got, say(lang, "uploaded_audio_next"))
+    first = texts.sentences(lang, got, say(lang, "uploaded_listening") if listening else "")
+    return f"{first}\n{say(lang, 'uploaded_next')}"
+
+
+def _clip_caption(data: dict, rank: int, lang: str) -> str:
+    """"#1 Title", then what is known of the clip: where it is in the source, its score; its hashtags."""
+    start, end, score = data.get("start"), data.get("end"), data.get("score")
+    facts = []
+    if start is not None and end is not None:
+        facts.append(say(lang, "clip_span", start=clock(float(start)), end=clock(float(end))))
+    if score is not None:
+        facts.append(say(lang, "clip_score", score=round(float(score))))
+    lines = [f"#{rank} {data.get('title') or ''}".strip(), " · ".join(facts), " ".join(data.get("hashtags") or [])]
+    return "\n".join(line for line in lines if line)
+
+
+def _no_share_target(lang: str, platform: str) -> str:
+    if platform in SHARE_SETTINGS:
+        name, setting = SHARE_SETTINGS[platform]
+        return say(lang, "share_no_target_setting", platform=name, setting=setting)
+    return say(lang, "share_no_target")
+
+
+def _share_failed(lang: str, platform: str, n: int, exc: BaseException) -> str:
+    """Why the share channel refused (the platform's words) and what the operator should check."""
+    _, setting = SHARE_SETTINGS.get(platform, (platform, f"{platform.upper()}_SHARE_CHAT_ID"))
+    return say(lang, "share_failed", n=n, reason=str(exc) or type(exc).__name__, setting=setting)
 
 
 def _media_line(media: dict) -> str:

@@ -33,6 +33,7 @@ TITLE_SECONDS = 3.0
 DEFAULT_STEP_SECONDS = 5.0
 DEFAULT_MUSIC_VOLUME = 0.3
 MIN_CLIP_SECONDS = 1.0
+ALREADY = "that is already how the clips are"          # why an edit changed nothing, when nothing else is known
 
 
 # ---------------------------------------------------------------- drafts
@@ -293,6 +294,8 @@ class EditResult:
     drafts: list[dict]
     changed: list[int] = field(default_factory=list)     # 0-based indices of drafts to render again
     problem: str | None = None                           # why nothing changed, when it did not
+    problem_key: str | None = None                       # the same, for bot.texts.reason in other languages
+    problem_values: dict = field(default_factory=dict)
 
 
 def apply_edit(drafts: list[dict], edit: Edit, ctx: EditContext) -> EditResult:
@@ -300,10 +303,12 @@ def apply_edit(drafts: list[dict], edit: Edit, ctx: EditContext) -> EditResult:
     if edit.kind == "reel":
         return compile_reel(drafts, edit.seconds, ctx)
     if edit.clip is not None and not 1 <= edit.clip <= len(drafts):
-        return EditResult(drafts, problem=f"there is no clip {edit.clip} (there are {len(drafts)})")
+        return EditResult(drafts, problem=f"there is no clip {edit.clip} (there are {len(drafts)})",
+                          problem_key="edit_no_clip", problem_values={"clip": edit.clip, "count": len(drafts)})
     targets = [edit.clip - 1] if edit.clip is not None else list(range(len(drafts)))
     if edit.kind == "music" and edit.on and ctx.music is None and not any(music_of(drafts[i]) for i in targets):
-        return EditResult(drafts, problem="send me a song or a sound file first, then say which volume")
+        return EditResult(drafts, problem="send me a song or a sound file first, then say which volume",
+                          problem_key="edit_no_music")
     result = EditResult(list(drafts))
     for i in targets:
         new = _edit_one(drafts[i], edit, ctx)
@@ -311,7 +316,7 @@ def apply_edit(drafts: list[dict], edit: Edit, ctx: EditContext) -> EditResult:
             result.drafts[i] = new
             result.changed.append(i)
     if not result.changed:
-        result.problem = "that is already how the clips are"
+        result.problem, result.problem_key = ALREADY, "edit_already"
     return result
 
 
@@ -392,7 +397,8 @@ def _later_start(start: float, end: float, step: float, starts: tuple[float, ...
 def compile_reel(drafts: list[dict], seconds: float | None, ctx: EditContext) -> EditResult:
     """The clips joined in source order into one reel of at most `seconds` (the best clips kept first)."""
     if len(drafts) < 2:
-        return EditResult(drafts, problem="a reel needs at least two clips; ask for more clips first")
+        return EditResult(drafts, problem="a reel needs at least two clips; ask for more clips first",
+                          problem_key="edit_reel_needs_two")
     by_score = sorted(range(len(drafts)), key=lambda i: -float(drafts[i]["m"].get("score", 0)))
     kept, total = [], 0.0
     for i in by_score:

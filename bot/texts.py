@@ -71,19 +71,23 @@ TEXTS: dict[str, dict[str, str]] = {
               "/new（重新开始）、/help（帮助）。",
     },
     "unknown_command": {
-        "en": "I do not know the command {command}.",
-        "zh": "我不认识命令 {command}。",
+        "en": "I don't know {command} — here is what I can do:\n{help}",
+        "zh": "我不认识 {command} —— 这是我能做的：\n{help}",
     },
     "fetching": {"en": "Downloading {url} ...", "zh": "正在下载 {url} ..."},
-    "uploaded_video": {
-        "en": "Got {name} ({duration}, {width}x{height}). I am listening to it now, so the next step is quick.\n"
-              "Tell me what you want, for example {example}",
-        "zh": "收到 {name}（{duration}，{width}x{height}）。我正在听写内容，下一步会很快。\n告诉我你想要什么，例如 {example}",
+    "fetching_remote": {"en": "Passing {url} to the video service ...", "zh": "正在把 {url} 交给视频服务 ..."},
+    # An upload's reply: what arrived, then (without an instruction in the same message) what to do next.
+    "uploaded_video": {"en": "Got {name}{details}.", "zh": "收到 {name}{details}。"},
+    "uploaded_details": {"en": " ({details})", "zh": "（{details}）"},
+    "uploaded_listening": {
+        "en": "I am listening to it now, so the next step is quick.",
+        "zh": "我正在听写内容，下一步会很快。",
     },
-    "uploaded_audio": {
-        "en": "Got {name} ({duration}). To put it under the clips, say \"use this as background music at 30%\"; "
+    "uploaded_next": {"en": "Tell me what you want, for example {example}", "zh": "告诉我你想要什么，例如 {example}"},
+    "uploaded_audio_next": {
+        "en": "To put it under the clips, say \"use this as background music at 30%\"; "
               "to cut clips from it, tell me what you want.",
-        "zh": "收到 {name}（{duration}）。要把它作为背景音乐，请说“把这个作为背景音乐，音量30%”；要从中剪辑，请告诉我你的要求。",
+        "zh": "要把它作为背景音乐，请说“把这个作为背景音乐，音量30%”；要从中剪辑，请告诉我你的要求。",
     },
     "uploaded_image": {"en": "Got the picture {name}.", "zh": "收到图片 {name}。"},
     "queued": {
@@ -140,14 +144,14 @@ TEXTS: dict[str, dict[str, str]] = {
     "progress_export": {"en": "Exporting", "zh": "正在导出"},
     "progress_done": {"en": "Done", "zh": "完成"},
     "moments_found": {"en": "Found {count} moments:", "zh": "找到 {count} 个精彩片段："},
+    "moment_found": {"en": "Found 1 moment:", "zh": "找到 1 个精彩片段："},
     "moment_line": {
         "en": "{rank}. {start}-{end} \"{title}\" (score {score})",
         "zh": "{rank}. {start}-{end}「{title}」（评分 {score}）",
     },
-    "clip_caption": {
-        "en": "#{rank} {title}\n{start}-{end} in the source · score {score}/100\n{hashtags}",
-        "zh": "#{rank} {title}\n原视频 {start}-{end} · 评分 {score}/100\n{hashtags}",
-    },
+    # A clip's caption: "#1 Title", then what is known of it ("0:12-0:41 in the source · score 87/100").
+    "clip_span": {"en": "{start}-{end} in the source", "zh": "原视频 {start}-{end}"},
+    "clip_score": {"en": "score {score}/100", "zh": "评分 {score}/100"},
     "button_export": {"en": "Export", "zh": "导出"},
     "button_share": {"en": "Share", "zh": "分享"},
     "button_more": {"en": "More like this", "zh": "更多类似"},
@@ -186,6 +190,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "share_no_target": {
         "en": "No share channel is set up for this chat platform.",
         "zh": "此平台还没有配置分享频道。",
+    },
+    "share_no_target_setting": {
+        "en": "No share channel is set up for {platform}: the bot's operator can set {setting} to a channel "
+              "the bot may post in.",
+        "zh": "{platform} 还没有配置分享频道：机器人的管理员可以把 {setting} 设为机器人能发消息的频道。",
+    },
+    "share_failed": {
+        "en": "I could not post clip {n} to the share channel ({reason}). Ask the bot's operator to add the bot "
+              "to that channel as an admin who may post there, and to check {setting}.",
+        "zh": "无法把第 {n} 个片段发到分享频道（{reason}）。请让机器人的管理员把机器人加为该频道可以发消息的管理员，"
+              "并检查 {setting}。",
     },
     "share_no_clip": {
         "en": "There is no finished clip {n}; you have {count}.",
@@ -245,6 +260,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "视频服务暂时无法访问，请稍后再试。",
     },
     "err_fetch": {"en": "{reason}", "zh": "无法下载这个链接：{reason}"},
+    "unknown_error": {"en": "unknown error", "zh": "未知错误"},
+    "size_unknown": {"en": "too big", "zh": "太大"},
+    "needed_more": {"en": "more", "zh": "更多"},
     "err_no_bytes": {
         "en": "I could not download {name} from the chat (it may be too large for this platform). "
               "Send a link to it instead.",
@@ -261,6 +279,53 @@ TEXTS: dict[str, dict[str, str]] = {
     "err_backend": {"en": "{reason}", "zh": "{reason}"},
 }
 
+# Sentences whose English lives with the code that says them (bot/fetch.py's errors, bot/edits.py's
+# reasons why an edit changed nothing, the cloud backend's own errors): their other languages, by the
+# key that code gives them.
+REASONS: dict[str, dict[str, str]] = {
+    "fetch_no_server": {"zh": "找不到服务器 {host}。请检查链接后重新发送。"},
+    "fetch_blocked": {"zh": "这个链接指向私有或本地网络地址（{host}），我不能打开。"},
+    "fetch_not_address": {"zh": "这个链接不是我能打开的网址。"},
+    "fetch_scheme": {"zh": "只能发送以 http:// 或 https:// 开头的视频链接。"},
+    "fetch_http_status": {"zh": "{host} 对这个链接返回了 HTTP {status}；请确认它是公开的。"},
+    "fetch_redirects": {"zh": "这个链接重定向超过 {max} 次；请发送最终地址。"},
+    "fetch_timeout": {"zh": "{host} 超过 {seconds} 秒没有响应。"},
+    "fetch_failed": {"zh": "无法从 {host} 下载（{error}）。"},
+    "fetch_bad_redirect": {"zh": "{host} 把链接重定向到了我不能打开的地址。"},
+    "fetch_too_large": {"zh": "这个视频超过了 {size} 的上限。请剪短或压缩后重新发送。"},
+    "fetch_empty": {"zh": "这个链接返回了一个空文件。"},
+    "fetch_no_ytdlp": {
+        "zh": "这个链接是网页而不是视频文件，而这里没有安装视频网站下载功能（机器人的 `links` 扩展会安装 yt-dlp）。"
+              "请直接发送视频文件，或视频文件的直链。",
+    },
+    "fetch_site_nothing": {"zh": "视频网站没有发来可以保存的内容；请换一个链接。"},
+    "fetch_site_refused": {"zh": "视频网站拒绝了下载：{reason}。"},
+    "fetch_not_video": {"zh": "在这个链接里没有找到视频。请发送视频文件的直链，或视频网站上某个视频的链接。"},
+    "fetch_playlist": {"zh": "这个链接是一个播放列表，请发送其中一个视频的链接。"},
+    "fetch_live": {"zh": "这是一个直播；请在录像发布后重新发送链接。"},
+    "fetch_no_video_server": {"zh": "找不到存放视频的服务器 {host}。"},
+    "fetch_discord_refused": {"zh": "Discord 没有交出这个文件（HTTP {status}）。请重新发送。"},
+    "fetch_discord_broke": {"zh": "从 Discord 下载时中断了。请重新发送文件。"},
+    "backend_refused": {"zh": "视频服务拒绝了这个请求（{code}）。"},
+    "backend_no_file": {"zh": "视频服务接收了上传，但没有返回文件。"},
+    "backend_no_export": {"zh": "视频服务没能开始导出，请重试。"},
+    "backend_file_gone": {"zh": "这个文件已经不在了，请重新发送。"},
+    "edit_no_clip": {"zh": "没有第 {clip} 个片段（现在有 {count} 个）"},
+    "edit_no_music": {"zh": "请先发送一首歌或一个音频文件，再说音量"},
+    "edit_already": {"zh": "片段已经是这样了"},
+    "edit_reel_needs_two": {"zh": "合成集锦至少需要两个片段；请先要求更多片段"},
+    "edit_no_more_moments": {"zh": "这个视频里没有找到与现有片段不重叠的其他精彩片段"},
+}
+
+REASON_SEPARATOR = {"en": "; ", "zh": "；"}
+
+
+def reason(lang: str, key: str | None, english: str, /, **values) -> str:
+    """A sentence from our own code in the person's language; the English it came with when there is
+    no translation (or no key: details from an outside engine stay as they are)."""
+    template = REASONS.get(key or "", {}).get(lang)
+    return template.format(**values) if template else english
+
 
 def say(lang: str, key: str, **values) -> str:
     templates = TEXTS[key]
@@ -270,6 +335,11 @@ def say(lang: str, key: str, **values) -> str:
     if "example" in template and "example" not in values:
         values["example"] = EXAMPLES.get(lang, EXAMPLES["en"])[0]
     return template.format(**values)
+
+
+def sentences(lang: str, *parts: str) -> str:
+    """Sentences one after another: with a space between them in English, without one in Chinese."""
+    return ("" if lang == "zh" else " ").join(part for part in parts if part)
 
 
 def queued(lang: str, ahead: int) -> str:

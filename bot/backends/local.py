@@ -53,6 +53,7 @@ from bot.backends.base import (
     UploadedMedia,
 )
 from bot.edits import (
+    ALREADY,
     Edit,
     EditContext,
     apply_edit,
@@ -396,26 +397,30 @@ class LocalBackend:
                           music={"src": audio.sha256, "label": audio.display_name} if audio else None)
         drafts = [c.draft for c in clips]
         changed: set[int] = set()
-        problems: list[str] = []
+        problems: dict[str, tuple[str, dict]] = {}       # English -> (key, values), in order, once each
         for edit in edits:
             if edit.kind == "more":
                 added = await asyncio.to_thread(self._more, analysis, record, drafts, edit)
                 if not added:
-                    problems.append("I found no other moments in this video that do not overlap the clips you have")
+                    problems["I found no other moments in this video that do not overlap the clips you have"] = (
+                        "edit_no_more_moments", {})
                 changed |= set(range(len(drafts), len(drafts) + len(added)))
                 drafts = drafts + added
                 continue
             result = apply_edit(drafts, edit, ctx)
             if result.problem and not result.changed:
-                problems.append(result.problem)
+                problems[result.problem] = (result.problem_key, result.problem_values)
             if edit.kind == "reel" and result.changed:
                 changed = {0}
             else:
                 changed |= set(result.changed)
             drafts = result.drafts
         if not changed:
-            reason = "; ".join(dict.fromkeys(problems)) or "that is already how the clips are"
-            yield ChatEvent("text", f"Nothing changed: {reason}.", data={"key": "nothing_changed", "reason": reason})
+            problems = problems or {ALREADY: ("edit_already", {})}
+            reason = "; ".join(problems)
+            yield ChatEvent("text", f"Nothing changed: {reason}.", data={
+                "key": "nothing_changed", "reason": reason,
+                "reasons": [(english, key, values) for english, (key, values) in problems.items()]})
             return
         clips = await self._store_drafts(record, source, clips, drafts, sorted(changed))
         lines = [(i + 1, summary_line(clips[i].draft)) for i in sorted(changed)]

@@ -1,6 +1,8 @@
 """`shortsbot run` / `make run`: the App with the Telegram and/or Discord adapters when their
 tokens are set, all in one asyncio loop; the terminal chat when neither is. SIGINT and SIGTERM
-stop everything cleanly (running jobs go back to the queue for the next start)."""
+stop everything cleanly (running jobs go back to the queue for the next start), in this order:
+the adapters stop taking new messages, then the App stops (its jobs end and say their last
+words through the adapters, which can still post), then the adapters close their connections."""
 from __future__ import annotations
 
 import asyncio
@@ -37,10 +39,11 @@ def _platform_adapters(app, settings: Settings) -> list:
     return adapters
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
+async def serve(settings: Settings, stop: asyncio.Event | None = None, app=None) -> int:
+    """Runs until `stop` is set (or a signal sets it). `app`: an App not started yet (default: a new one)."""
     from bot.app import App, AppError
 
-    app = App(settings)
+    app = app or App(settings)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -62,8 +65,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> int:
         return 2
     finally:
         for adapter in reversed(started):
-            try:
-                await adapter.stop()
-            except Exception:  # noqa: BLE001 - stopping the others matters more
-                log.exception("stopping %s failed", type(adapter).__name__)
+            await _quietly(adapter, "stop_receiving")
         await app.stop()
+        for adapter in reversed(started):
+            await _quietly(adapter, "stop")
+
+
+async def _quietly(adapter, step: str) -> None:
+    try:
+        await getattr(adapter, step)()
+    except Exception:  # noqa: BLE001 - stopping the others matters more
+        log.exception("%s of %s failed", step, type(adapter).__name__)

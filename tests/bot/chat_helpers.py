@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App
-from bot.messages import ChatRef, Incoming, Reply, VideoReply
+from bot.messages import ChatRef, Incoming, Reply, TextReply, VideoReply
 from bot.settings import Settings
 from tests.media import Piece, make_talk_video
 
@@ -134,3 +134,26 @@ def ffprobe(path: Path) -> dict:
     return {"width": video["width"], "height": video["height"], "duration": float(data["format"]["duration"]),
             "codecs": sorted(s["codec_name"] for s in data["streams"]),
             "audio": any(s["codec_type"] == "audio" for s in data["streams"])}
+
+
+LAST_WORDS = "Stopping at 40%: I will pick this up again after the restart."
+
+
+async def run_a_job_that_speaks_when_stopped(app: App, platform: str, chat_id: str) -> None:
+    """Submits a job that works until the App stops it and then posts LAST_WORDS (as a job reporting
+    where it got to would) before going back to the queue; returns once the job is running."""
+    from engine.models import Cancelled
+
+    running = asyncio.Event()
+
+    async def work_until_stopped(ctx) -> None:
+        running.set()
+        while not ctx.cancel.is_set():
+            await asyncio.sleep(0.01)
+        await ctx.post(TextReply(LAST_WORDS))
+        raise Cancelled("stopped")
+
+    app.jobs.register("until_stopped", work_until_stopped)
+    user, _ = await app.repos.users.get_or_create(platform, "worker-test-user", "Ada", "en")
+    await app.jobs.submit(user.id, "until_stopped", {}, ref=ChatRef(platform, chat_id))
+    await asyncio.wait_for(running.wait(), 10)

@@ -7,8 +7,10 @@ each typed error on demand; everything else runs the real LocalBackend and engin
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import time
+from pathlib import Path
 from typing import AsyncIterator
 
 import httpx
@@ -39,6 +41,7 @@ from bot.conversation import Conversation, safe_filename
 from bot.jobs import JobQueue
 from bot.messages import ErrorReply, TextReply
 from bot.settings import Settings
+from bot.texts import REASONS, say
 from storage.db import Database
 from storage.repos import Repos
 from tests.bot.chat_helpers import (  # noqa: F401  (fixtures)
@@ -242,10 +245,58 @@ async def test_groups_answer_only_when_addressed_and_languages_follow_the_person
     assert last_text(recorder).startswith("积分：")
     await conversation.handle(message("/start", user_name="Ann"))
     assert last_text(recorder).startswith("Hi Ann! I turn long videos into short vertical clips")
-    await conversation.handle(message("/frobnicate"))
-    assert "I do not know the command /frobnicate." in recorder.texts()
-    await conversation.handle(message("/help@ClipperBot"))
-    assert last_text(recorder).startswith("Send a video or a link") and "I do not know the command /help" not in recorder.texts()
+
+
+async def test_help_is_the_help_and_an_unknown_command_one_short_answer(scripted):
+    conversation, backend, recorder = scripted
+    help_text = say("en", "help")
+    for incoming in (message("/help"), message("/help", command="help"), message("/help@ClipperBot"),
+                     message("help"), message("/help", is_group=True, command="help")):
+        recorder.posted.clear()
+        await conversation.handle(incoming)
+        assert [r.text for _, r in recorder.posted] == [help_text], incoming
+
+    recorder.posted.clear()
+    await conversation.handle(message("/frobnicate now"))
+    [(_, reply)] = recorder.posted
+    assert reply.text == f"I don't know /frobnicate — here is what I can do:\n{help_text}"
+    recorder.posted.clear()
+    await conversation.handle(message("/frobnicate", command="frobnicate", language="zh"))
+    [(_, reply)] = recorder.posted
+    assert reply.text == f"我不认识 /frobnicate —— 这是我能做的：\n{say('zh', 'help')}"
+    assert backend.calls == {}
+
+
+async def test_share_without_a_share_channel_says_which_setting_is_missing(scripted):
+    conversation, backend, recorder = scripted
+    await conversation.handle(message("/share 1", platform="telegram", command="share", command_args="1"))
+    assert last_text(recorder) == ("No share channel is set up for Telegram: the bot's operator can set "
+                                   "TELEGRAM_SHARE_CHAT_ID to a channel the bot may post in.")
+    await conversation.handle(message("/share 1", platform="discord", language="zh"))
+    assert last_text(recorder) == ("Discord 还没有配置分享频道：机器人的管理员可以把 DISCORD_SHARE_CHANNEL_ID "
+                                   "设为机器人能发消息的频道。")
+    assert "export" not in backend.calls
+
+
+async def test_our_own_reasons_are_said_in_chinese(scripted):
+    conversation, backend, recorder = scripted
+    # fetch.py refuses a link to this machine (ALLOW_PRIVATE_URLS is off): its reason comes in Chinese too.
+    await conversation.handle(message("http://127.0.0.1:9/talk.mp4 剪成两个60秒的竖屏短视频"))
+    assert last_text(recorder) == "无法下载这个链接：这个链接指向私有或本地网络地址（127.0.0.1），我不能打开。"
+    assert "upload" not in backend.calls and "chat" not in backend.calls
+    await conversation.handle(message("http://127.0.0.1:9/talk.mp4 cut it"))
+    assert last_text(recorder) == ("That link points to a private or local network address (127.0.0.1), "
+                                   "which I am not allowed to open.")
+
+
+def test_every_reason_key_our_code_gives_has_a_chinese_sentence():
+    root = Path(__file__).resolve().parents[2]
+    sources = ["bot/fetch.py", "bot/edits.py", "bot/backends/local.py", "bot/backends/nemo.py",
+               "adapters/discord_events.py"]
+    keys = {key for source in sources
+            for key in re.findall(r"[\"']((?:fetch|edit|backend)_[a-z_]+)[\"']", (root / source).read_text())}
+    assert len(keys) >= 25
+    assert sorted(k for k in keys if "zh" not in REASONS.get(k, {})) == []
 
 
 def test_uploads_are_kept_under_a_safe_name():
@@ -330,6 +381,15 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         [ann_video] = recorder.videos("chat-ann")
         [bob_video] = recorder.videos("chat-bob")
         assert ann_video.path != bob_video.path and ann_video.path.parent != bob_video.path.parent
+        said_to_ann = "\n".join(recorder.texts("chat-ann"))
+        assert "Found 1 moment:\n1. " in said_to_ann and "1 moments" not in said_to_ann
+        assert re.fullmatch(r"#1 .+\n\d+:\d\d-\d+:\d\d in the source · score \d+/100(\n#\S+( #\S+)*)?",
+                            ann_video.caption), ann_video.caption
+
+        # an edit that changes nothing says why, in the person's language (and renders nothing)
+        await app.conversation.handle(said("ann", "chat-ann", "把第3个片段加长10秒"))
+        await app.jobs.wait_idle(timeout=30)
+        assert "没有任何改变：没有第 3 个片段（现在有 1 个）。" in recorder.texts("chat-ann")
 
         await app.conversation.handle(said("ann", "chat-ann", "status"))
         await app.conversation.handle(said("bob", "chat-bob", "status"))
@@ -389,8 +449,10 @@ async def test_cancel_stops_the_render_and_gives_the_credits_back(tmp_path, warm
     settings = make_settings(tmp_path / "data", warm_talk)
     app, recorder = await started_app(settings)
     try:
-        await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),)))
-        await app.conversation.handle(message("cut them into 30-second vertical shorts"))   # full 1080x1920
+        # the video and what to make of it in one message: straight to the cut
+        await app.conversation.handle(message("cut them into 30-second vertical shorts",    # full 1080x1920
+                                              attachments=(file_attachment(warm_talk.path),)))
+        assert recorder.texts()[0] == "Got talk.mp4 (0:40, 640x360)."
         await recorder.wait_for(lambda: any(r.kind == "progress" and r.text.startswith("Rendering")
                                             for r in recorder.replies()), 60)
         user = await app.repos.users.find("test", "u1")
