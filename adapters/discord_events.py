@@ -22,24 +22,21 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Callable
 
 import aiohttp
 import discord
 
-from bot.fetch import FetchError, TooLarge
+from bot.fetch import FetchError, TooLarge, save_stream
 from bot.intents import parse_command
 from bot.messages import Attachment, Fetcher, Incoming
+from engine.probe import media_kind_for_name
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
 CHUNK_BYTES = 256 * 1024
-
-VIDEO_EXTENSIONS = frozenset(".mp4 .mov .m4v .mkv .webm .avi .mpg .mpeg .ts .3gp .flv .wmv".split())
-AUDIO_EXTENSIONS = frozenset(".mp3 .m4a .aac .wav .ogg .oga .opus .flac".split())
-IMAGE_EXTENSIONS = frozenset(".jpg .jpeg .png .webp .gif".split())
 
 # Given a Discord attachment, a function that streams it to a path.
 FetcherFactory = Callable[[discord.Attachment], Fetcher]
@@ -148,17 +145,8 @@ def locale_language(locale: discord.Locale | None) -> str | None:
 # ---------------------------------------------------------------------------- attachments
 
 def attachment_kind(name: str, content_type: str | None) -> str:
-    major = (content_type or "").split("/")[0].lower()
-    if major in ("video", "audio", "image"):
-        return major
-    suffix = PurePosixPath(name).suffix.lower()
-    if suffix in VIDEO_EXTENSIONS:
-        return "video"
-    if suffix in AUDIO_EXTENSIONS:
-        return "audio"
-    if suffix in IMAGE_EXTENSIONS:
-        return "image"
-    return "document"
+    """What Discord's content type or the file's name suggests; the probe of the bytes decides."""
+    return media_kind_for_name(name, content_type) or "document"
 
 
 def attachment_from_discord(attachment: discord.Attachment, fetcher_for: FetcherFactory) -> Attachment:
@@ -174,33 +162,21 @@ def attachment_from_discord(attachment: discord.Attachment, fetcher_for: Fetcher
 
 async def stream_to_file(session: aiohttp.ClientSession, url: str, path: Path, declared_size: int | None,
                          max_bytes: int) -> Path:
-    """Streams a download to `path` (through `path.part`), refusing more than `max_bytes`.
+    """Streams a download to `path` (through bot.fetch.save_stream), refusing more than `max_bytes`.
 
     The size Discord declared is checked before any request; the Content-Length and the bytes
     actually received are checked again, so a wrong declaration cannot fill the disk.
     """
-    limit_mb = max_bytes / (1024 * 1024)
     if declared_size is not None and declared_size > max_bytes:
-        raise TooLarge(limit_mb)
-    partial = path.with_name(path.name + ".part")
-    path.parent.mkdir(parents=True, exist_ok=True)
+        raise TooLarge(max_bytes / (1024 * 1024))
     try:
         async with session.get(url) as response:
             if response.status != 200:
-                raise FetchError(f"Discord did not hand over the file (HTTP {response.status}). Please send it again.")
-            if response.content_length is not None and response.content_length > max_bytes:
-                raise TooLarge(limit_mb)
-            received = 0
-            with partial.open("wb") as out:
-                async for chunk in response.content.iter_chunked(CHUNK_BYTES):
-                    received += len(chunk)
-                    if received > max_bytes:
-                        raise TooLarge(limit_mb)
-                    out.write(chunk)
-        partial.replace(path)
-        return path
+                raise FetchError(f"Discord did not hand over the file (HTTP {response.status}). Please send it again.",
+                                 "fetch_discord_refused", status=response.status)
+            return await save_stream(response.content.iter_chunked(CHUNK_BYTES), path, max_bytes,
+                                     declared_size=response.content_length)
     except aiohttp.ClientError as exc:
         log.warning("download of a Discord attachment failed: %s", exc)
-        raise FetchError("The download from Discord broke off. Please send the file again.") from exc
-    finally:
-        partial.unlink(missing_ok=True)
+        raise FetchError("The download from Discord broke off. Please send the file again.",
+                         "fetch_discord_broke") from exc

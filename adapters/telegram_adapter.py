@@ -29,7 +29,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 
 import httpx
 from aiolimiter import AsyncLimiter
-from telegram import BotCommand, Message, ReplyParameters, Update
+from telegram import BotCommand, InputFile, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes,
@@ -39,6 +39,7 @@ from adapters import telegram_format as fmt
 from adapters.telegram_updates import PLATFORM, BotIdentity, incoming_from_callback, incoming_from_message
 from bot.app import AppError
 from bot.backends.base import FileTooLarge
+from bot.fetch import DownloadFailed, stream_to_file
 from bot.messages import (Attachment, ChatRef, ErrorReply, Fetcher, Incoming, LinkReply, ProgressReply, Reply,
                           TextReply, VideoReply)
 
@@ -193,7 +194,7 @@ class TelegramAdapter:
             log.warning("could not register the bot's commands with setMyCommands: %s", exc)
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
         self.application = application
-        self.app.register_platform(PLATFORM, self.send)
+        self.app.register_platform(PLATFORM, self.send, upload_limit=self.upload_limit_mb * MB)
         await application.start()
         await application.updater.start_polling(
             allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
@@ -201,7 +202,8 @@ class TelegramAdapter:
         )
         log.info("Telegram: polling as @%s", self.identity.username)
 
-    async def stop(self) -> None:
+    async def stop_receiving(self) -> None:
+        """Stops polling and waits for the updates being handled; replies still go out until stop()."""
         application = self.application
         if application is None:
             return
@@ -209,6 +211,12 @@ class TelegramAdapter:
             await application.updater.stop()
         if application.running:
             await application.stop()             # waits for the handlers that are running
+
+    async def stop(self) -> None:
+        application = self.application
+        if application is None:
+            return
+        await self.stop_receiving()
         writers = [p.writer for p in self._progress.values() if p.writer is not None and not p.writer.done()]
         for writer in writers:
             writer.cancel()
@@ -306,7 +314,7 @@ class TelegramAdapter:
         """Streams a Telegram file to `path` (a local Bot API server's file is copied from its disk).
 
         PTB's File.download_to_drive reads a remote file whole into memory before writing it,
-        so remote files are streamed here with httpx in chunks instead.
+        so remote files are streamed here with httpx in chunks instead, within MAX_UPLOAD_MB.
         """
         try:
             file = await with_network_retries(lambda: self.bot.get_file(file_id), "getFile")
@@ -316,27 +324,27 @@ class TelegramAdapter:
                                    size_mb=size / MB if size else None) from None
             raise
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".part")
         source = Path(file.file_path)
         if self.local_mode and source.is_absolute() and source.is_file():
-            await asyncio.to_thread(shutil.copyfile, source, partial)
-        else:
-            await with_network_retries(lambda: self._stream(file.file_path, partial), "file download")
-        partial.replace(path)
-        return path
+            partial = path.with_name(path.name + ".part")
+            try:
+                await asyncio.to_thread(shutil.copyfile, source, partial)
+                partial.replace(path)
+            finally:
+                partial.unlink(missing_ok=True)
+            return path
+        return await with_network_retries(lambda: self._stream(file.file_path, path), "file download")
 
-    async def _stream(self, url: str, target: Path) -> None:
+    async def _stream(self, url: str, target: Path) -> Path:
+        """One try at the download; a refusal is BadRequest (not retried), a 5xx or a broken
+        connection NetworkError (retried). The URL holds the bot token: it is in no message."""
         try:
-            async with self._http.stream("GET", url) as response:
-                if response.status_code != 200:
-                    # The URL holds the bot token: never put it in a message or a log.
-                    error = BadRequest if response.status_code < 500 else NetworkError
-                    raise error(f"file download answered HTTP {response.status_code}")
-                with target.open("wb") as out:
-                    async for chunk in response.aiter_bytes(256 * 1024):
-                        out.write(chunk)
-        except httpx.HTTPError as exc:
-            raise NetworkError(f"file download failed: {type(exc).__name__}") from None
+            return await stream_to_file(self._http, url, target, self.settings.max_upload_mb * MB)
+        except DownloadFailed as exc:
+            status = exc.values.get("status")
+            if status is not None and status < 500:
+                raise BadRequest(f"file download answered HTTP {status}") from None
+            raise NetworkError(f"file download failed: {exc.values.get('error') or status}") from None
 
     # ------------------------------------------------------------------ outgoing (the App's sink)
 
@@ -455,14 +463,18 @@ class TelegramAdapter:
             await self._send_video_link(ref, reply, "Telegram did not take the video upload.")
 
     async def _upload_video(self, ref: ChatRef, reply: VideoReply) -> Message:
+        """One sendVideo. The files are opened here, so each retry starts from fresh handles, and
+        handed to httpx as handles (`read_file_handle=False`), which streams them: PTB would
+        otherwise read the whole video into memory on the event loop first."""
         with ExitStack() as files:
-            video = files.enter_context(reply.path.open("rb"))
+            video = InputFile(files.enter_context(reply.path.open("rb")), filename=reply.path.name,
+                              read_file_handle=False)
             thumbnail = None
             if _usable_thumbnail(reply.thumbnail):
-                thumbnail = files.enter_context(reply.thumbnail.open("rb"))
+                thumbnail = InputFile(files.enter_context(reply.thumbnail.open("rb")), filename=reply.thumbnail.name,
+                                      attach=True, read_file_handle=False)
             return await self.bot.send_video(
                 video=video,
-                filename=reply.path.name,
                 width=reply.width or None,
                 height=reply.height or None,
                 duration=round(reply.duration) or None,

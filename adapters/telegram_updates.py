@@ -12,19 +12,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Callable
 
 from telegram import CallbackQuery, Chat, Message, MessageEntity, User
 
 from bot.intents import parse_command
 from bot.messages import Attachment, Fetcher, Incoming
+from engine.probe import media_kind_for_name
 
 PLATFORM = "telegram"
-
-VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".3gp", ".flv", ".wmv"})
-AUDIO_EXTENSIONS = frozenset({".mp3", ".m4a", ".aac", ".wav", ".ogg", ".oga", ".opus", ".flac"})
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif"})
 
 # Given a Telegram file id and the size Telegram reported, a function that downloads it.
 FetcherFactory = Callable[[str, "int | None"], Fetcher]
@@ -200,16 +196,9 @@ def _files_of(message: Message) -> list[_TelegramFile]:
 
 
 def _document_kind(file_name: str | None, mime: str | None) -> str:
-    """A document is a video when its MIME type or its extension says so (phones often send octet-stream)."""
-    suffix = PurePosixPath(file_name or "").suffix.lower()
-    mime = (mime or "").lower()
-    if mime.startswith("video/") or suffix in VIDEO_EXTENSIONS:
-        return "video"
-    if mime.startswith("audio/") or suffix in AUDIO_EXTENSIONS:
-        return "audio"
-    if mime.startswith("image/") or suffix in IMAGE_EXTENSIONS:
-        return "image"
-    return "document"
+    """A document is a video when its MIME type or its extension says so (phones often send octet-stream);
+    what it really is, the probe of the downloaded bytes decides."""
+    return media_kind_for_name(file_name, mime) or "document"
 
 
 def _attachment(file: _TelegramFile, fetcher_for: FetcherFactory, download_limit: int | None) -> Attachment:

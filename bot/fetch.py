@@ -3,8 +3,10 @@
 Two kinds of links:
 - a direct file link is streamed with httpx to a temporary file (never held in memory);
   the size is checked from Content-Length before reading and again while streaming;
-- a page of a video site (a known host, or any link that answers with HTML) goes through
-  yt-dlp, the field's standard, limited to mp4 up to 1080p and the same size cap.
+- a link to a known video site (VIDEO_SITES, also when a link redirects there) goes through
+  yt-dlp, the field's standard, limited to mp4 up to 1080p and the same size cap. Any other
+  web page is answered with NotAVideoPage: yt-dlp's generic extractor would follow whatever a
+  page embeds or redirects to, on any host, outside the checks below.
 
 Server-side request forgery: a bot that fetches whatever users send must not become a
 way into the network it runs in. Every hop's host is resolved and every address checked
@@ -13,10 +15,14 @@ before connecting, and the connection is then made to the checked address itself
 between the check and the connection. Loopback and private addresses are refused unless
 `allow_private` (tests, a LAN install); link-local, multicast, unspecified and cloud
 metadata addresses are refused always, since no video lives there. yt-dlp does its own
-networking: the page's host and the media hosts it chose are checked before it downloads,
-but redirects it follows by itself are not.
+networking, so it only gets the known sites, with the generic extractor excluded; the
+page's host and the media hosts it chose are checked before it downloads.
 
 The Content-Type header is not trusted: the caller probes the file with ffprobe.
+
+save_stream / stream_to_file are the one way this project writes a download to disk
+(links, Telegram and Discord attachments, NemoVideo renders): through `<dest>.part`,
+within a byte limit, and nothing left behind when it fails.
 """
 from __future__ import annotations
 
@@ -30,10 +36,12 @@ import secrets
 import socket
 import threading
 from pathlib import Path, PurePosixPath
-from typing import AsyncIterator
+from typing import AsyncIterable, AsyncIterator
 from urllib.parse import unquote
 
 import httpx
+
+from engine.probe import ACCEPTED
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +54,8 @@ VIDEO_SITES = (
     "bilibili.com", "b23.tv", "instagram.com", "facebook.com", "fb.watch", "x.com", "twitter.com",
     "reddit.com", "streamable.com",
 )
-FILE_SUFFIXES = frozenset(".mp4 .mov .avi .webm .mkv .m4v .mp3 .wav .m4a .aac .jpg .jpeg .png .gif .webp".split())
+# The generic extractor reads any page and follows what it embeds: only the sites' own extractors run.
+YTDLP_EXTRACTORS = ("default", "-generic")
 
 _METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a)
@@ -59,31 +68,40 @@ _METADATA_ADDRESSES = frozenset(
 
 
 class FetchError(Exception):
-    pass
+    """`key` and `values` name the sentence, so that bot.texts can say it in other languages."""
+
+    def __init__(self, message: str, key: str | None = None, **values):
+        super().__init__(message)
+        self.key = key
+        self.values = values
 
 
 class BlockedAddress(FetchError):
     def __init__(self, host: str):
         self.host = host
         super().__init__(
-            f"That link points to a private or local network address ({host}), which I am not allowed to open."
+            f"That link points to a private or local network address ({host}), which I am not allowed to open.",
+            "fetch_blocked", host=host,
         )
 
 
 class TooLarge(FetchError):
     def __init__(self, limit_mb: float):
         self.limit_mb = limit_mb
+        size = _size_text(limit_mb)
         super().__init__(
-            f"That video is larger than the {_size_text(limit_mb)} limit. Trim or compress it and send it again."
+            f"That video is larger than the {size} limit. Trim or compress it and send it again.",
+            "fetch_too_large", size=size,
         )
 
 
 class NotAVideoPage(FetchError):
-    def __init__(self, detail: str = ""):
+    def __init__(self, detail: str = "", key: str = "fetch_not_video"):
         super().__init__(
             "I couldn't find a video at that link"
             + (f" ({detail})" if detail else "")
-            + ". Send a direct link to a video file, or a link to a video on a video site."
+            + ". Send a direct link to a video file, or a link to a video on a video site.",
+            key,
         )
 
 
@@ -135,7 +153,8 @@ async def checked_addresses(host: str, port: int, allow_private: bool) -> list[s
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
-        raise DownloadFailed(f"I couldn't find the server {host}. Check the link and send it again.") from None
+        raise DownloadFailed(f"I couldn't find the server {host}. Check the link and send it again.",
+                             "fetch_no_server", host=host) from None
     return _allowed_or_raise(host, infos, allow_private)
 
 
@@ -150,13 +169,14 @@ def _parse(url: str) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
-        raise DownloadFailed("That link is not a web address I can open.") from None
+        raise DownloadFailed("That link is not a web address I can open.", "fetch_not_address") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise DownloadFailed("Only http:// and https:// links can be sent as videos.")
+        raise DownloadFailed("Only http:// and https:// links can be sent as videos.", "fetch_scheme")
     return parsed
 
 
-def _is_video_site(host: str) -> bool:
+def is_video_site(host: str) -> bool:
+    """Whether a link on `host` goes to yt-dlp: one of VIDEO_SITES or a subdomain of one."""
     host = host.lower().rstrip(".")
     return any(host == site or host.endswith("." + site) for site in VIDEO_SITES)
 
@@ -181,32 +201,36 @@ async def fetch_url(
     """
     dest_dir.mkdir(parents=True, exist_ok=True)
     current = _parse(url)
-    if _is_video_site(current.host):
-        await checked_addresses(current.host, _port(current), allow_private)
-        return await _fetch_page(str(current), dest_dir, max_bytes, allow_private, timeout)
-
     own_client = client is None
     if client is None:
         client = httpx.AsyncClient(timeout=timeout)
     try:
         for _ in range(MAX_REDIRECTS + 1):
+            if is_video_site(current.host):          # also when a short link redirects to one
+                await checked_addresses(current.host, _port(current), allow_private)
+                return await _fetch_page(str(current), dest_dir, max_bytes, allow_private, timeout)
             async with _open(client, current, allow_private, timeout) as response:
                 if response.is_redirect:
                     current = _redirect_target(current, response.headers.get("location", ""))
                     continue
                 if response.status_code >= 400:
                     raise DownloadFailed(
-                        f"{current.host} answered the link with HTTP {response.status_code}; check that it is public."
+                        f"{current.host} answered the link with HTTP {response.status_code}; check that it is public.",
+                        "fetch_http_status", host=current.host, status=response.status_code,
                     )
-                _check_declared_size(response, max_bytes)
-                if not _is_html(response):
-                    return await _save(response.aiter_bytes(CHUNK_BYTES), dest_dir, _suffix(current), max_bytes)
-            return await _fetch_page(str(current), dest_dir, max_bytes, allow_private, timeout)
-        raise DownloadFailed(f"The link redirected more than {MAX_REDIRECTS} times; send the final address.")
+                if _is_html(response):
+                    raise NotAVideoPage("it is a web page; I only open pages of known video sites")
+                dest = dest_dir / f"fetch-{secrets.token_hex(8)}{_suffix(current)}"
+                return _not_empty(await save_stream(response.aiter_bytes(CHUNK_BYTES), dest, max_bytes,
+                                                    declared_size=declared_length(response)))
+        raise DownloadFailed(f"The link redirected more than {MAX_REDIRECTS} times; send the final address.",
+                             "fetch_redirects", max=MAX_REDIRECTS)
     except httpx.TimeoutException:
-        raise DownloadFailed(f"{current.host} stopped answering for more than {timeout:g} seconds.") from None
+        raise DownloadFailed(f"{current.host} stopped answering for more than {timeout:g} seconds.",
+                             "fetch_timeout", host=current.host, seconds=f"{timeout:g}") from None
     except httpx.HTTPError as exc:
-        raise DownloadFailed(f"I couldn't download from {current.host} ({type(exc).__name__}).") from None
+        raise DownloadFailed(f"I couldn't download from {current.host} ({type(exc).__name__}).",
+                             "fetch_failed", host=current.host, error=type(exc).__name__) from None
     finally:
         if own_client:
             await client.aclose()
@@ -248,44 +272,85 @@ def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:
     try:
         return _parse(str(current.join(location)))
     except httpx.InvalidURL:
-        raise DownloadFailed(f"{current.host} redirected the link to an address I cannot open.") from None
+        raise DownloadFailed(f"{current.host} redirected the link to an address I cannot open.",
+                             "fetch_bad_redirect", host=current.host) from None
 
 
-def _check_declared_size(response: httpx.Response, max_bytes: int) -> None:
+def declared_length(response: httpx.Response) -> int | None:
     declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise TooLarge(max_bytes / 2**20)
+    return int(declared) if declared.isdigit() else None
 
 
 def _is_html(response: httpx.Response) -> bool:
-    """A web page, for yt-dlp. Anything else is saved as it is: whether it is a video, ffprobe says."""
+    """A web page. Anything else is saved as it is: whether it is a video, ffprobe says."""
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     return kind in ("text/html", "application/xhtml+xml")
 
 
 def _suffix(url: httpx.URL) -> str:
+    """The link's own suffix when it names an accepted type; cosmetic, since the probe reads the bytes."""
     suffix = PurePosixPath(unquote(url.path)).suffix.lower()
-    return suffix if suffix in FILE_SUFFIXES else ""
+    return suffix if suffix.lstrip(".") in ACCEPTED else ""
 
 
-async def _save(chunks: AsyncIterator[bytes], dest_dir: Path, suffix: str, max_bytes: int) -> Path:
-    """Stream to a .part file, counting; the file appears under its final name only when complete."""
-    stem = f"fetch-{secrets.token_hex(8)}"
-    partial = dest_dir / f"{stem}.part"
+def _not_empty(path: Path) -> Path:
+    if path.stat().st_size == 0:
+        path.unlink(missing_ok=True)
+        raise DownloadFailed("The link answered with an empty file.", "fetch_empty")
+    return path
+
+
+# ---------------------------------------------------------------------------
+# Writing a download to disk: the one helper every download in the project goes through
+
+
+async def save_stream(chunks: AsyncIterable[bytes], dest: Path, max_bytes: int | None, *,
+                      declared_size: int | None = None) -> Path:
+    """Writes `chunks` to `<dest>.part` and renames it to `dest` once complete.
+
+    TooLarge before a byte is written when `declared_size` (a Content-Length) is over
+    `max_bytes`, and as soon as the bytes received pass it. On any failure or cancel the
+    .part file is removed and `dest` is untouched.
+    """
+    if max_bytes is not None and declared_size is not None and declared_size > max_bytes:
+        raise TooLarge(max_bytes / 2**20)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".part")
     written = 0
     try:
-        with partial.open("xb") as out:
+        with partial.open("wb") as out:
             async for chunk in chunks:
                 written += len(chunk)
-                if written > max_bytes:
+                if max_bytes is not None and written > max_bytes:
                     raise TooLarge(max_bytes / 2**20)
                 out.write(chunk)
-        if written == 0:
-            raise DownloadFailed("The link answered with an empty file.")
-        return partial.rename(dest_dir / f"{stem}{suffix}")
+        return partial.replace(dest)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+async def stream_to_file(client: httpx.AsyncClient, url: str, dest: Path, max_bytes: int | None, *,
+                         headers: dict[str, str] | None = None, timeout=httpx.USE_CLIENT_DEFAULT) -> Path:
+    """GETs `url` with `client` straight into `dest` (see save_stream).
+
+    An HTTP error status is DownloadFailed with `values["status"]`; a network failure is
+    DownloadFailed too. Messages name the host only: a URL may hold a token (Telegram's do).
+    """
+    host = httpx.URL(url).host
+    try:
+        async with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+            if response.status_code >= 400:
+                raise DownloadFailed(f"{host} answered the download with HTTP {response.status_code}.",
+                                     "fetch_http_status", host=host, status=response.status_code)
+            return await save_stream(response.aiter_bytes(CHUNK_BYTES), dest, max_bytes,
+                                     declared_size=declared_length(response))
+    except httpx.TimeoutException:
+        raise DownloadFailed(f"{host} stopped answering during the download.", "fetch_failed", host=host,
+                             error="timeout") from None
+    except httpx.HTTPError as exc:
+        raise DownloadFailed(f"I couldn't download from {host} ({type(exc).__name__}).", "fetch_failed",
+                             host=host, error=type(exc).__name__) from None
 
 
 # ---------------------------------------------------------------------------
@@ -300,23 +365,27 @@ class _Stopped(Exception):
     pass
 
 
-async def _fetch_page(url: str, dest_dir: Path, max_bytes: int, allow_private: bool, timeout: float) -> Path:
+async def _fetch_page(url: str, dest_dir: Path, max_bytes: int, allow_private: bool, timeout: float,
+                      extractors: tuple[str, ...] = YTDLP_EXTRACTORS) -> Path:
     if importlib.util.find_spec("yt_dlp") is None:
         raise DownloadFailed(
             "That link is a web page, not a video file, and downloading from video sites is not installed here "
-            "(the bot's `links` extra adds yt-dlp). Send the video file itself or a direct link to it."
+            "(the bot's `links` extra adds yt-dlp). Send the video file itself or a direct link to it.",
+            "fetch_no_ytdlp",
         )
     # A thread cannot be cancelled: on cancel, the next progress report stops it and it cleans up.
     stop = threading.Event()
     try:
-        return await asyncio.to_thread(_ytdlp_download, url, dest_dir, max_bytes, allow_private, timeout, stop)
+        return await asyncio.to_thread(_ytdlp_download, url, dest_dir, max_bytes, allow_private, timeout, stop,
+                                       extractors)
     except asyncio.CancelledError:
         stop.set()
         raise
 
 
 def _ytdlp_download(
-    url: str, dest_dir: Path, max_bytes: int, allow_private: bool, timeout: float, stop: threading.Event
+    url: str, dest_dir: Path, max_bytes: int, allow_private: bool, timeout: float, stop: threading.Event,
+    extractors: tuple[str, ...] = YTDLP_EXTRACTORS,
 ) -> Path:
     import yt_dlp
     from yt_dlp.utils import DownloadError, UnsupportedError
@@ -338,6 +407,7 @@ def _ytdlp_download(
         "outtmpl": {"default": str(dest_dir / f"{stem}.%(ext)s")},
         "max_filesize": max_bytes,
         "noplaylist": True,
+        "allowed_extractors": list(extractors),
         "progress_hooks": [stop_over_limit],
         "socket_timeout": timeout,
         "buffersize": CHUNK_BYTES,           # fixed blocks, so the size check in the hook acts within one block
@@ -359,7 +429,7 @@ def _ytdlp_download(
         if not done and log_sink.over_max_filesize:     # yt-dlp skips such a file without raising
             raise TooLarge(max_bytes / 2**20)
         if not done:
-            raise DownloadFailed("The video site sent nothing I could save; try another link.")
+            raise DownloadFailed("The video site sent nothing I could save; try another link.", "fetch_site_nothing")
         if done[0].stat().st_size > max_bytes:
             raise TooLarge(max_bytes / 2**20)
         return done[0]
@@ -371,18 +441,21 @@ def _ytdlp_download(
             raise TooLarge(max_bytes / 2**20) from None
         if isinstance(exc, DownloadError):
             reason = _ytdlp_reason(str(exc))
-            if isinstance(cause, UnsupportedError) or "Unsupported URL" in reason or "No video formats" in reason:
+            if (isinstance(cause, UnsupportedError)
+                    or any(words in reason for words in ("Unsupported URL", "No video formats", "No suitable extractor"))):
                 raise NotAVideoPage() from None
-            raise DownloadFailed(f"The video site refused the download: {reason}.") from None
+            raise DownloadFailed(f"The video site refused the download: {reason}.", "fetch_site_refused",
+                                 reason=reason) from None
         raise
 
 
 def _check_page_info(info: dict, max_bytes: int, allow_private: bool) -> None:
     """Before any media byte moves: one video, not live, not too large, and served from allowed addresses."""
     if info.get("_type") in ("playlist", "multi_video"):
-        raise NotAVideoPage("it is a playlist; send a link to one video")
+        raise NotAVideoPage("it is a playlist; send a link to one video", "fetch_playlist")
     if info.get("is_live"):
-        raise DownloadFailed("That is a live stream; send the link again once the recording is published.")
+        raise DownloadFailed("That is a live stream; send the link again once the recording is published.",
+                             "fetch_live")
     parts = info.get("requested_formats") or [info]
     if sum(part.get("filesize") or part.get("filesize_approx") or 0 for part in parts) > max_bytes:
         raise TooLarge(max_bytes / 2**20)
@@ -398,7 +471,8 @@ def _check_host_now(host: str, port: int, allow_private: bool) -> None:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
-        raise DownloadFailed(f"I couldn't find the server {host} the video is on.") from None
+        raise DownloadFailed(f"I couldn't find the server {host} the video is on.", "fetch_no_video_server",
+                             host=host) from None
     _allowed_or_raise(host, infos, allow_private)
 
 

@@ -12,10 +12,38 @@ import numpy as np
 
 from engine.models import BrokenMedia, MediaInfo, MediaTooLarge, UnsupportedMedia
 
-VIDEO_EXTENSIONS = ("mp4", "mov", "avi", "webm", "mkv")
-AUDIO_EXTENSIONS = ("mp3", "wav", "m4a", "aac")
-IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "gif", "webp")
-ACCEPTED = VIDEO_EXTENSIONS + AUDIO_EXTENSIONS + IMAGE_EXTENSIONS
+# The one list of what a person may send, by the names of their types. What a file IS comes
+# from ffprobe (its container and streams), never from its name: the adapters only use the
+# names to decide what to download (media_kind_for_name), and a link's file has no name.
+VIDEO_TYPES = ("mp4", "mov", "m4v", "3gp", "avi", "webm", "mkv")
+AUDIO_TYPES = ("mp3", "wav", "m4a", "aac", "ogg", "opus", "flac")
+IMAGE_TYPES = ("jpg", "jpeg", "png", "gif", "webp")
+ACCEPTED = VIDEO_TYPES + AUDIO_TYPES + IMAGE_TYPES
+
+MIME_TYPES = {
+    "mp4": "video/mp4", "mov": "video/quicktime", "m4v": "video/x-m4v", "3gp": "video/3gpp",
+    "avi": "video/x-msvideo", "webm": "video/webm", "mkv": "video/x-matroska",
+    "mp3": "audio/mpeg", "wav": "audio/wav", "m4a": "audio/mp4", "aac": "audio/aac", "ogg": "audio/ogg",
+    "opus": "audio/opus", "flac": "audio/flac",
+    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp",
+}
+
+# ffprobe's demuxer (format_name) -> the types it reads; the first is the default.
+_CONTAINER_TYPES = {
+    "mov,mp4,m4a,3gp,3g2,mj2": ("mp4", "mov", "m4v", "m4a", "3gp"),
+    "matroska,webm": ("mkv", "webm"),
+    "avi": ("avi",),
+    "mp3": ("mp3",),
+    "wav": ("wav",),
+    "aac": ("aac",),
+    "ogg": ("ogg", "opus"),
+    "flac": ("flac",),
+}
+# Pictures are read by the image2 demuxer (or a *_pipe one); their codec says which type they are.
+_IMAGE_CODEC_TYPES = {"mjpeg": ("jpg", "jpeg"), "png": ("png",), "gif": ("gif",), "webp": ("webp",)}
+# An MP4-family file's major brand says which member of the family it is.
+_BRAND_TYPES = {"qt": "mov", "m4a": "m4a", "m4b": "m4a", "m4v": "m4v", "m4vh": "m4v", "m4vp": "m4v"}
+_WEBM_CODECS = frozenset({"vp8", "vp9", "av1", "opus", "vorbis"})
 
 # Frame intervals that differ from the median by more than this share mean variable frame rate.
 VFR_TOLERANCE = 0.2
@@ -23,18 +51,53 @@ VFR_SAMPLE_PACKETS = 600
 
 
 def accepted_types_sentence() -> str:
-    return (f"videos ({', '.join(VIDEO_EXTENSIONS)}), audio ({', '.join(AUDIO_EXTENSIONS)}) "
-            f"and images ({', '.join(IMAGE_EXTENSIONS)})")
+    return (f"videos ({', '.join(VIDEO_TYPES)}), audio ({', '.join(AUDIO_TYPES)}) "
+            f"and images ({', '.join(IMAGE_TYPES)})")
 
 
-def kind_of_extension(extension: str) -> str | None:
-    if extension in VIDEO_EXTENSIONS:
+def media_kind_for_name(name: str | None, mime: str | None = None) -> str | None:
+    """"video" | "audio" | "image" as a platform's MIME type or the file's name suggests, else None.
+
+    A hint for deciding what to download, never a verdict: probe() reads the bytes.
+    """
+    major = (mime or "").split("/")[0].strip().lower()
+    if major in ("video", "audio", "image"):
+        return major
+    suffix = Path(name or "").suffix.lower().lstrip(".")
+    if suffix in VIDEO_TYPES:
         return "video"
-    if extension in AUDIO_EXTENSIONS:
+    if suffix in AUDIO_TYPES:
         return "audio"
-    if extension in IMAGE_EXTENSIONS:
+    if suffix in IMAGE_TYPES:
         return "image"
     return None
+
+
+def mime_type_for(media_type: str) -> str:
+    return MIME_TYPES.get(media_type.lower().lstrip("."), "application/octet-stream")
+
+
+def media_type_of(fmt: dict, streams: list[dict], name: str = "") -> str | None:
+    """The accepted type (e.g. "mp4", "ogg", "jpg") of what ffprobe read, or None for a container
+    that is not accepted. The file's name only picks between names of the same container."""
+    format_name = str(fmt.get("format_name") or "")
+    hinted = Path(name).suffix.lower().lstrip(".")
+    if format_name == "image2" or format_name.endswith("_pipe") or format_name in ("gif", "webp"):
+        picture = _first(streams, "video")
+        candidates = _IMAGE_CODEC_TYPES.get(picture.get("codec_name", "") if picture else "", ())
+    else:
+        candidates = _CONTAINER_TYPES.get(format_name, ())
+    if not candidates:
+        return None
+    if hinted in candidates:
+        return hinted
+    if format_name.startswith("mov,"):
+        brand = str(fmt.get("tags", {}).get("major_brand", "")).strip().lower()
+        return "3gp" if brand.startswith("3g") else _BRAND_TYPES.get(brand, "mp4")
+    if format_name == "matroska,webm":
+        codecs = {s.get("codec_name") for s in streams if s.get("codec_type") in ("video", "audio")}
+        return "webm" if codecs and codecs <= _WEBM_CODECS else "mkv"
+    return candidates[0]
 
 
 def content_hash(path: Path | str, chunk_size: int = 1 << 20) -> str:
@@ -46,17 +109,29 @@ def content_hash(path: Path | str, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def media_type_of_file(path: Path | str) -> str | None:
+    """The accepted type of a file's content (one quick ffprobe), or None when it is not one."""
+    path = Path(path)
+    try:
+        report = _ffprobe(path)
+    except (UnsupportedMedia, BrokenMedia):
+        return None
+    streams = [s for s in report.get("streams", []) if _carries_data(s)]
+    if not any(s.get("codec_type") in ("video", "audio") for s in streams):
+        return None
+    return media_type_of(report.get("format", {}), streams, path.name)
+
+
 def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
-    """Read a file's container and streams; raise UnsupportedMedia / MediaTooLarge / BrokenMedia when unusable."""
+    """Read a file's container and streams; raise UnsupportedMedia / MediaTooLarge / BrokenMedia when unusable.
+
+    The kind ("video" | "audio" | "image") and the type (MediaInfo.extension) come from the
+    bytes: a link saved as `fetch-3fa9`, a voice message or a misnamed file are read for what they are.
+    """
     path = Path(path)
     name = path.name
     if not path.is_file():
         raise BrokenMedia(f"I could not find the file {name}.")
-    extension = path.suffix.lower().lstrip(".")
-    kind = kind_of_extension(extension)
-    if kind is None:
-        shown = f".{extension}" if extension else "without an extension"
-        raise UnsupportedMedia(f"{name}: files {shown} are not supported. I accept {accepted_types_sentence()}.")
     size = path.stat().st_size
     if size > max_upload_mb * 1024 * 1024:
         raise MediaTooLarge(f"{name} is {size / 1024 / 1024:.0f} MB, over the {max_upload_mb} MB limit. "
@@ -65,18 +140,19 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
         raise BrokenMedia(f"{name} is empty (0 bytes).")
 
     report = _ffprobe(path)
-    streams = report.get("streams", [])
     fmt = report.get("format", {})
-    video = _first(streams, "video", skip_cover_art=True)
+    streams = [s for s in report.get("streams", []) if _carries_data(s)]
+    media_type = media_type_of(fmt, streams, name)
+    if media_type is None:
+        container = str(fmt.get("format_name") or "unknown").split(",")[0]
+        raise UnsupportedMedia(f"{name}: files in the {container} format are not supported. "
+                               f"I accept {accepted_types_sentence()}.")
+    video = _first(streams, "video", skip_cover_art=media_type not in IMAGE_TYPES)
     audio = _first(streams, "audio")
-    if kind == "image":
-        video = video or _first(streams, "video")
     if video is None and audio is None:
         raise BrokenMedia(f"{name} has neither a picture nor sound in it.")
-    if kind == "video" and video is None:
-        kind = "audio"                       # a webm/mp4 with only an audio track is a sound file
-    if kind == "audio" and video is not None and audio is None:
-        raise UnsupportedMedia(f"{name} has no sound in it.")
+    # An mp4 or webm with only sound is a sound file; an mp3's cover art does not make it a video.
+    kind = "image" if media_type in IMAGE_TYPES else "video" if video is not None else "audio"
 
     duration = _duration(fmt, streams)
     if kind != "image" and duration <= 0:
@@ -90,7 +166,7 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
         path=path,
         kind=kind,
         container=fmt.get("format_name", ""),
-        extension=extension,
+        extension=media_type,
         duration=duration,
         size_bytes=size,
         has_video=video is not None and kind != "audio",
@@ -110,13 +186,32 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
 def _ffprobe(path: Path) -> dict:
     cmd = ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    if result.returncode != 0:
-        raise BrokenMedia(f"{path.name} is not a video, audio or image file I can read "
-                          "(it may be damaged, cut short, or another kind of file renamed).")
     try:
-        return json.loads(result.stdout or "{}")
-    except json.JSONDecodeError as exc:
-        raise BrokenMedia(f"{path.name} could not be read as media.") from exc
+        report = json.loads(result.stdout or "{}") if result.returncode == 0 else None
+    except json.JSONDecodeError:
+        report = None
+    if report is None:
+        raise _unreadable(path.name)
+    return report
+
+
+def _unreadable(name: str) -> UnsupportedMedia | BrokenMedia:
+    """ffprobe cannot read it: a damaged file when its name says it is media, else another kind of file."""
+    accepted = f"I accept {accepted_types_sentence()}."
+    if media_kind_for_name(name) is not None:
+        return BrokenMedia(f"{name} is not a video, audio or image file I can read (it may be damaged, "
+                           f"cut short, or another kind of file renamed). {accepted}")
+    return UnsupportedMedia(f"{name} is not a video, audio or image file, so it is not supported. {accepted}")
+
+
+def _carries_data(stream: dict) -> bool:
+    """A picture needs a size and a sound a sample rate: the image2 demuxer "reads" any file named
+    .jpg or .png as a picture of 0x0."""
+    if stream.get("codec_type") == "video":
+        return int(stream.get("width") or 0) > 0 and int(stream.get("height") or 0) > 0
+    if stream.get("codec_type") == "audio":
+        return int(stream.get("sample_rate") or 0) > 0
+    return True
 
 
 def _first(streams: list[dict], codec_type: str, skip_cover_art: bool = False) -> dict | None:

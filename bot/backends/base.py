@@ -73,6 +73,7 @@ class RenderStatus:
     path: Path | None = None                 # a local file
     url: str | None = None                   # or a remote URL
     error: str | None = None
+    reported: str | None = None              # the backend's own status word, also one not known to `status`
 
 
 class Backend(Protocol):

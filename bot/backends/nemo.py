@@ -21,6 +21,7 @@ import difflib
 import json
 import logging
 import re
+import secrets
 import time
 import uuid
 from collections import defaultdict
@@ -56,6 +57,8 @@ from bot.backends.base import (
     UnsupportedFile,
     UploadedMedia,
 )
+from bot.fetch import DownloadFailed, TooLarge, stream_to_file
+from engine.probe import media_type_of_file, mime_type_for
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,9 @@ PATH_RENDER_CANCEL = "/api/render/proxy/lambda/{rid}/cancel"
 
 TIMEOUT_DEFAULT = httpx.Timeout(30.0, connect=10.0)
 TIMEOUT_UPLOAD = httpx.Timeout(connect=10.0, read=300.0, write=300.0, pool=30.0)
+UPLOAD_CHUNK_BYTES = 256 * 1024
+# Render ids end up in file names (exports/<render id>.mp4): only these characters are taken from the cloud.
+SAFE_RENDER_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 # ====================================================================== pure parts
@@ -133,7 +139,8 @@ def error_for(code: int, status_code: int, server_message: str) -> BackendError:
         if status_code >= 500:
             return BackendUnavailable("The video service is having trouble right now. Please try again in a minute.",
                                       server_message=server_message, status=status_code)
-        error = BackendError(f"The video service refused that ({code}).", server_message=server_message)
+        error = BackendError(f"The video service refused that ({code}).", server_message=server_message,
+                             reason_key="backend_refused", code=code)
         error.code = code
         return error
     return cls(USER_SENTENCES.get(cls, ""), server_message=server_message)
@@ -341,17 +348,26 @@ _STATUS_WORDS = {
     "processing": "processing", "rendering": "processing", "running": "processing", "in_progress": "processing",
     "completed": "completed", "complete": "completed", "succeeded": "completed", "success": "completed",
     "done": "completed", "finished": "completed",
-    "failed": "failed", "error": "failed", "cancelled": "failed", "canceled": "failed",
+    "failed": "failed", "failure": "failed", "error": "failed", "errored": "failed", "cancelled": "failed",
+    "canceled": "failed", "timeout": "failed", "timed_out": "failed", "timedout": "failed", "aborted": "failed",
+    "rejected": "failed", "expired": "failed",
 }
 
 
 def read_render_status(render_id: str, payload: Any) -> RenderStatus:
     """Status and result URL from either documented shape: `data.status` + `data.outputUrl`,
-    or a top-level `status` + `output.url`."""
+    or a top-level `status` + `output.url`.
+
+    A status word not known here counts as "processing" (the cloud may add words); the word
+    itself is kept in `reported`, and the caller's deadline ends a render that never finishes.
+    The render id is the one asked about: the answer's own id never names a file."""
     payload = payload if isinstance(payload, dict) else {}
     data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
-    word = str(data.get("status") or payload.get("status") or "pending").lower()
-    status = _STATUS_WORDS.get(word, "processing")
+    word = str(data.get("status") or payload.get("status") or "pending").strip().lower()
+    known = _STATUS_WORDS.get(re.sub(r"[\s-]+", "_", word))
+    if known is None:
+        log.info("render %s: unknown status %r, taken as processing", render_id, word[:40])
+    status = known or "processing"
     url = None
     for holder in (data, payload):
         output = holder.get("output") if isinstance(holder.get("output"), dict) else {}
@@ -363,8 +379,8 @@ def read_render_status(render_id: str, payload: Any) -> RenderStatus:
         error = error_message(data) or error_message(payload) or ("cancelled" if word.startswith("cancel") else "failed")
     elif status == "completed" and not url:
         status, error = "failed", "The render finished without a download link."
-    rid = str(data.get("id") or payload.get("id") or payload.get("render_id") or render_id)
-    return RenderStatus(render_id=rid, status=status, progress=progress, url=url, error=error)
+    return RenderStatus(render_id=render_id, status=status, progress=progress, url=url, error=error,
+                        reported=word)
 
 
 # ---------------------------------------------------------------- SSE events
@@ -493,10 +509,16 @@ class NemoBackend:
             if record is not None and not record.expired(_now() + TOKEN_REFRESH_MARGIN):
                 return record
             stable_id = record.client_id if record else (client_id or str(uuid.uuid4()))
-            return await self._anonymous_token(user_id, stable_id)
+            return await self._anonymous_token(user_id, stable_id, renewing=record is not None)
 
-    async def _anonymous_token(self, user_id: int, client_id: str):
-        """POST /api/auth/anonymous-token; a 400 (bad client id) gets a new id and one more try."""
+    async def _anonymous_token(self, user_id: int, client_id: str, renewing: bool = False):
+        """POST /api/auth/anonymous-token; a 400 (bad client id) gets a new id and one more try.
+
+        So does a 429 when a token is being replaced: the cloud issues one anonymous token per
+        client id per 7 days, so a token lost to a 1001 cannot be replaced under the same id for
+        a week. The new id is a new anonymous user on the cloud (its old sessions answer 1002,
+        which the conversation recovers from); it is stored with the new token.
+        """
         for attempt in range(2):
             response = await self._send("POST", PATH_ANONYMOUS_TOKEN, token=None,
                                         headers={"X-Client-Id": client_id})
@@ -504,6 +526,11 @@ class NemoBackend:
             code = payload.get("code") if isinstance(payload, dict) else None
             if attempt == 0 and (response.status_code == 400 or code == 400):
                 log.warning("anonymous token refused the client id of user %s; trying a new one", user_id)
+                client_id = str(uuid.uuid4())
+                continue
+            if attempt == 0 and renewing and (response.status_code == 429 or code == 429):
+                log.warning("the client id of user %s has had its anonymous token for this week; "
+                            "renewing under a new client id", user_id)
                 client_id = str(uuid.uuid4())
                 continue
             data = self._unwrap(response, payload, secret=None)
@@ -556,13 +583,14 @@ class NemoBackend:
                                     json={"urls": [source], "source_type": "url"})
         else:
             file_path = Path(source)
-            _check_local_file(file_path, self.settings.max_upload_mb)
-            with file_path.open("rb") as handle:     # httpx reads it in 64 KiB chunks while sending
-                data = await self._call(account, "POST", path, session=session, timeout=TIMEOUT_UPLOAD,
-                                        files=[("files", (file_path.name, handle, _mime(file_path)))])
+            name = await _cloud_file_name(file_path, self.settings.max_upload_mb)
+            headers, body = multipart_file("files", file_path, name, mime_type_for(Path(name).suffix))
+            data = await self._call(account, "POST", path, session=session, timeout=TIMEOUT_UPLOAD,
+                                    headers=headers, content=body)
         files = data.get("files") if isinstance(data, dict) else None
         if not files:
-            raise BackendError("The video service accepted the upload but returned no file.")
+            raise BackendError("The video service accepted the upload but returned no file.",
+                               reason_key="backend_no_file")
         first = files[0]
         return UploadedMedia(
             media_id=str(first.get("hash") or first.get("filename") or ""),
@@ -716,8 +744,13 @@ class NemoBackend:
             except DuplicateRenderId:
                 log.info("render id %s was taken; %s", render_id, "trying a new one" if attempt == 0 else "giving up")
                 continue
-            return str((data or {}).get("id") or render_id) if isinstance(data, dict) else render_id
-        raise BackendError("The video service would not start the export; please try again.")
+            answered = str(data.get("id") or "") if isinstance(data, dict) else ""
+            if answered and not SAFE_RENDER_ID.fullmatch(answered):
+                log.warning("the render of %s came back with an id I will not use: %r", render_id, answered[:80])
+                answered = ""
+            return answered or render_id
+        raise BackendError("The video service would not start the export; please try again.",
+                           reason_key="backend_no_export")
 
     def _new_render_id(self) -> str:
         """`render_<ms>`, never the same twice in this process."""
@@ -735,26 +768,16 @@ class NemoBackend:
 
     async def fetch_result(self, url: str, dest: Path, max_bytes: int | None = None) -> Path | None:
         """Downloads a finished render (streamed) when it fits max_bytes; None when it is larger.
-        No Authorization header goes with it: the result lives on a CDN, not the API host."""
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        partial = dest.with_suffix(dest.suffix + ".part")
-        async with self._client.stream("GET", url, timeout=TIMEOUT_UPLOAD) as response:
-            if response.status_code >= 400:
-                raise BackendUnavailable("The finished video could not be downloaded.")
-            declared = int(response.headers.get("content-length") or 0)
-            if max_bytes is not None and declared > max_bytes:
-                return None
-            written = 0
-            with partial.open("wb") as out:
-                async for chunk in response.aiter_bytes():
-                    written += len(chunk)
-                    if max_bytes is not None and written > max_bytes:
-                        out.close()
-                        partial.unlink(missing_ok=True)
-                        return None
-                    out.write(chunk)
-        partial.replace(dest)
-        return dest
+        No Authorization header goes with it: the result lives on a CDN, not the API host.
+        Nothing is left at `dest` (or beside it) when the download fails."""
+        try:
+            return await stream_to_file(self._client, url, dest, max_bytes, timeout=TIMEOUT_UPLOAD)
+        except TooLarge:
+            return None
+        except DownloadFailed as exc:
+            log.warning("the finished render could not be downloaded: %s", exc)
+            raise BackendUnavailable("The finished video could not be downloaded. Please try again in a minute.",
+                                     reason=str(exc)) from None
 
     # ---------------------------------------------------------------- cancel, close
 
@@ -886,25 +909,49 @@ def _text_event(text: str) -> ChatEvent | None:
     return ChatEvent("text", translated.text, data={"actions": list(translated.actions)})
 
 
-def _check_local_file(path: Path, max_upload_mb: int) -> None:
+async def _cloud_file_name(path: Path, max_upload_mb: int) -> str:
+    """The name the file goes up under: its own when its suffix is one the cloud documents, else
+    its name with the type its content has (a link saved as `fetch-3fa9`); refused before any
+    byte is sent when it is too large or not a type the cloud takes."""
     if not path.is_file():
-        raise BackendError("That file is gone; please send it again.")
-    extension = path.suffix.lower().lstrip(".")
-    if extension not in ACCEPTED_TYPES:
-        raise UnsupportedFile(USER_SENTENCES[UnsupportedFile], accepted=ACCEPTED_TYPES)
+        raise BackendError("That file is gone; please send it again.", reason_key="backend_file_gone")
     size_mb = path.stat().st_size / (1024 * 1024)
     if size_mb > max_upload_mb:
         raise FileTooLarge(f"That file is {size_mb:.0f} MB and the limit is {max_upload_mb} MB. "
                            "Trim or compress it and send it again.", limit_mb=max_upload_mb, size_mb=round(size_mb))
+    if path.suffix.lower().lstrip(".") in ACCEPTED_TYPES:
+        return path.name
+    media_type = await asyncio.to_thread(media_type_of_file, path)
+    if media_type not in ACCEPTED_TYPES:
+        raise UnsupportedFile(USER_SENTENCES[UnsupportedFile], accepted=ACCEPTED_TYPES)
+    return f"{path.stem or 'upload'}.{media_type}"
 
 
-_MIME = {"mp4": "video/mp4", "mov": "video/quicktime", "avi": "video/x-msvideo", "webm": "video/webm",
-         "mkv": "video/x-matroska", "jpg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-         "webp": "image/webp", "mp3": "audio/mpeg", "wav": "audio/wav", "m4a": "audio/mp4", "aac": "audio/aac"}
+def multipart_file(field: str, path: Path, filename: str, content_type: str,
+                   chunk_size: int = UPLOAD_CHUNK_BYTES) -> tuple[dict[str, str], AsyncIterator[bytes]]:
+    """(headers, body) of a multipart/form-data request carrying one file, read from disk in a
+    worker thread one chunk at a time: a large upload neither sits in memory nor blocks the
+    event loop (httpx's own multipart reads files on the loop). The length is declared, so the
+    body goes up with Content-Length rather than chunked."""
+    boundary = secrets.token_hex(16)
+    quoted = filename.replace("\\", "\\\\").replace('"', "%22").replace("\r", " ").replace("\n", " ")
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{quoted}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n").encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}",
+               "Content-Length": str(len(head) + path.stat().st_size + len(tail))}
 
+    async def body() -> AsyncIterator[bytes]:
+        yield head
+        handle = await asyncio.to_thread(path.open, "rb")
+        try:
+            while chunk := await asyncio.to_thread(handle.read, chunk_size):
+                yield chunk
+        finally:
+            handle.close()
+        yield tail
 
-def _mime(path: Path) -> str:
-    return _MIME.get(path.suffix.lower().lstrip("."), "application/octet-stream")
+    return headers, body()
 
 
 def _json(response: httpx.Response) -> Any:

@@ -21,7 +21,7 @@ from adapters.discord_events import (
     stream_to_file,
     strip_bot_mention,
 )
-from bot.fetch import TooLarge
+from bot.fetch import FetchError, TooLarge
 
 MAX_BYTES = 5 * 1024 * 1024
 
@@ -212,10 +212,27 @@ async def test_a_download_larger_than_declared_is_cut_off(fake, world, video_fil
     assert not target.exists() and not target.with_name("x.mp4.part").exists()
 
 
+async def test_a_refused_or_broken_download_is_a_sentence_and_leaves_nothing(fake, world, video_file, http, tmp_path):
+    attachment = fake.host_file(video_file)
+    gone = attachment["url"].replace("/attachments/", "/attachments/0-")     # a URL the fake does not serve
+    target = tmp_path / "in" / "x.mp4"
+    with pytest.raises(FetchError, match="HTTP 404") as caught:
+        await stream_to_file(http, gone, target, attachment["size"], MAX_BYTES)
+    assert caught.value.key == "fetch_discord_refused"
+    with pytest.raises(FetchError, match="broke off"):
+        await stream_to_file(http, "http://127.0.0.1:9/attachments/x.mp4", target, None, MAX_BYTES)
+    assert not target.parent.exists() or list(target.parent.iterdir()) == []
+    assert await stream_to_file(http, attachment["url"], target, attachment["size"], MAX_BYTES) == target
+    assert target.read_bytes() == video_file.read_bytes() and list(target.parent.iterdir()) == [target]
+
+
 def test_small_pieces():
     assert strip_bot_mention("<@!42> <@42>  hi <@7>", 42) == "hi <@7>"
     assert attachment_kind("a.MOV", None) == "video"
     assert attachment_kind("a.bin", "audio/mpeg") == "audio"
     assert attachment_kind("notes.txt", "text/plain") == "document"
+    assert attachment_kind("voice-message.ogg", "audio/ogg") == "audio"
+    assert attachment_kind("clip.m4v", "application/octet-stream") == "video"
+    assert attachment_kind("song.flac", None) == "audio"
     assert locale_language(discord.Locale.chinese) == "zh"
     assert locale_language(None) is None

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from engine.models import BrokenMedia, MediaTooLarge, UnsupportedMedia
-from engine.probe import ACCEPTED, content_hash, is_variable_frame_rate, probe, rotation_of
+from engine.probe import (ACCEPTED, AUDIO_TYPES, IMAGE_TYPES, MIME_TYPES, VIDEO_TYPES, content_hash,
+                          is_variable_frame_rate, media_kind_for_name, probe, rotation_of)
 
 LAVFI_PICTURE = "testsrc2=size=160x90:rate=25:duration=2"
 LAVFI_SOUND = "sine=frequency=440:duration=2"
@@ -46,18 +47,22 @@ MAKERS = {
     "webm": lambda d: picture_and_sound(d / "a.webm", ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8"],
                                         ["-c:a", "libopus"]),
     "mkv": lambda d: picture_and_sound(d / "a.mkv", H264, AAC),
+    "m4v": lambda d: picture_and_sound(d / "a.m4v", H264, AAC),
+    "3gp": lambda d: picture_and_sound(d / "a.3gp", H264, AAC),
     "mp3": lambda d: sound_only(d / "a.mp3", ["-c:a", "libmp3lame"]),
     "wav": lambda d: sound_only(d / "a.wav", ["-c:a", "pcm_s16le"]),
     "m4a": lambda d: sound_only(d / "a.m4a", AAC),
     "aac": lambda d: sound_only(d / "a.aac", AAC),
+    "ogg": lambda d: sound_only(d / "a.ogg", ["-c:a", "libopus"]),        # a Telegram voice message
+    "opus": lambda d: sound_only(d / "a.opus", ["-c:a", "libopus"]),
+    "flac": lambda d: sound_only(d / "a.flac", ["-c:a", "flac"]),
     "jpg": lambda d: image(d / "a.jpg"),
     "png": lambda d: image(d / "a.png"),
     "gif": lambda d: image(d / "a.gif"),
     "webp": lambda d: image(d / "a.webp"),
 }
-EXPECTED_KIND = {"mp4": "video", "mov": "video", "avi": "video", "webm": "video", "mkv": "video",
-                 "mp3": "audio", "wav": "audio", "m4a": "audio", "aac": "audio",
-                 "jpg": "image", "png": "image", "gif": "image", "webp": "image"}
+EXPECTED_KIND = {**{t: "video" for t in VIDEO_TYPES}, **{t: "audio" for t in AUDIO_TYPES},
+                 **{t: "image" for t in IMAGE_TYPES}}
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +92,45 @@ def test_each_accepted_type_is_read(media_dir, extension):
         assert info.has_video and (info.width, info.height) == (160, 90)
 
 
-def test_every_accepted_extension_has_a_maker():
+def test_every_accepted_extension_has_a_maker_and_a_mime_type():
     assert set(ACCEPTED) - {"jpeg"} == set(MAKERS)
+    assert set(MIME_TYPES) == set(ACCEPTED)
+
+
+@pytest.mark.parametrize("extension", sorted(MAKERS))
+def test_the_content_decides_not_the_name(media_dir, extension):
+    """A link saved without a suffix (`fetch-<hex>`) is read for what it is, and gets its type back."""
+    named = MAKERS[extension](media_dir)
+    nameless = media_dir / f"fetch-{extension}-3fa9c1"
+    nameless.write_bytes(named.read_bytes())
+    info = probe(nameless)
+    assert info.kind == EXPECTED_KIND[extension]
+    expected = {"ogg": "ogg", "opus": "ogg"}.get(extension, extension)   # the same container: Ogg
+    assert info.extension == expected
+
+
+def test_a_misnamed_file_is_read_for_what_it_is(media_dir):
+    webm = MAKERS["webm"](media_dir)
+    misnamed = media_dir / "holiday.mp4"
+    misnamed.write_bytes(webm.read_bytes())
+    info = probe(misnamed)
+    assert (info.kind, info.extension) == ("video", "webm")
+    voice = media_dir / "voice-AgADBQAD.ogg"
+    voice.write_bytes(MAKERS["opus"](media_dir).read_bytes())
+    info = probe(voice)
+    assert (info.kind, info.extension, info.audio_codec) == ("audio", "ogg", "opus")
+
+
+def test_the_kind_a_name_or_mime_type_suggests():
+    assert media_kind_for_name("a.MOV") == "video"
+    assert media_kind_for_name("clip.m4v") == "video" and media_kind_for_name("old.3gp") == "video"
+    assert media_kind_for_name("voice-1.ogg") == "audio" and media_kind_for_name("x.opus") == "audio"
+    assert media_kind_for_name("song.flac") == "audio"
+    assert media_kind_for_name("a.bin", "audio/mpeg") == "audio"
+    assert media_kind_for_name("document-AgAD", "video/mp4") == "video"
+    assert media_kind_for_name("photo.JPEG") == "image"
+    assert media_kind_for_name("notes.txt", "text/plain") is None
+    assert media_kind_for_name("", None) is None and media_kind_for_name(None) is None
 
 
 def test_media_info_round_trips_through_a_dict(media_dir):
@@ -157,13 +199,24 @@ def test_truncated_files_are_broken(media_dir):
         assert cut.name in str(err.value)
 
 
-def test_text_renamed_to_mp4_is_broken(media_dir):
+def test_text_renamed_to_mp4_is_broken_and_the_sentence_says_what_is_accepted(media_dir):
     fake = media_dir / "notes.mp4"
     fake.write_text("These are my meeting notes, not a video.\n" * 20)
     with pytest.raises(BrokenMedia) as err:
         probe(fake)
-    assert "notes.mp4" in str(err.value)
-    assert str(err.value).endswith(".")
+    message = str(err.value)
+    assert "notes.mp4" in message and "renamed" in message
+    assert "mp4" in message and "ogg" in message and "png" in message
+    assert message.endswith(".")
+
+
+@pytest.mark.parametrize("name", ["notes.jpg", "notes.png", "notes.webp"])
+def test_text_renamed_to_a_picture_is_not_a_picture(media_dir, name):
+    # ffmpeg's image2 demuxer goes by the name and "reads" a 0x0 picture out of any bytes.
+    fake = media_dir / name
+    fake.write_text("These are my meeting notes, not a picture.\n" * 20)
+    with pytest.raises((BrokenMedia, UnsupportedMedia), match=name.replace(".", r"\.")):
+        probe(fake)
 
 
 def test_empty_and_missing_files(media_dir):
@@ -176,13 +229,22 @@ def test_empty_and_missing_files(media_dir):
 
 
 def test_unsupported_types_name_what_is_accepted(media_dir):
-    for name in ("report.pdf", "movie.flv", "README"):
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    for name, content in (("report.pdf", pdf), ("README", b"x" * 100), ("fetch-5d1e0c", b"<html></html>" * 10)):
         path = media_dir / name
-        path.write_bytes(b"x" * 100)
+        path.write_bytes(content)
         with pytest.raises(UnsupportedMedia) as err:
             probe(path)
         message = str(err.value)
         assert name in message and "mp4" in message and "wav" in message and "png" in message
+
+
+def test_a_real_video_in_a_container_not_accepted_is_named(media_dir):
+    flash = media_dir / "movie.flv"
+    ffmpeg("-f", "lavfi", "-i", LAVFI_PICTURE, "-c:v", "flv", str(flash))
+    with pytest.raises(UnsupportedMedia) as err:
+        probe(flash)
+    assert "movie.flv: files in the flv format are not supported" in str(err.value) and "mp4" in str(err.value)
 
 
 def test_too_large(media_dir):

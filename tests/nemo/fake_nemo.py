@@ -182,10 +182,12 @@ class Render:
 
 
 class FakeNemo:
-    def __init__(self, *, tokens_per_client: int | None = None, token_days: float = 7, start_credits: int = 100,
+    def __init__(self, *, tokens_per_client: int | None = 1, token_days: float = 7, start_credits: int = 100,
                  chat_cost: int = 0, render_steps: tuple[str, ...] = ("pending", "processing", "completed"),
                  result_shape: str = "data.outputUrl", envelope: str = "code", message_key: str = "message",
                  shared_tokens: tuple[str, ...] = (), export_blocked: bool = False, result_bytes: bytes = b""):
+        # "One anonymous token per client per 7 days": a client id gets another token only once its
+        # earlier ones have run their 7 days (expire() stands for the week passing). None: no limit.
         self.tokens_per_client = tokens_per_client
         self.token_days = token_days
         self.start_credits = start_credits
@@ -198,9 +200,11 @@ class FakeNemo:
         self.export_blocked = export_blocked
         self.result_bytes = result_bytes or (b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 4096)
         self.fail_renders = False
+        self.answer_render_id: str | None = None        # an id the export answers with instead of the one sent
+        self.render_word: str | None = None             # a status word render_status answers with instead
+        self.break_results = False                      # result downloads stop halfway (the connection drops)
 
         self.tokens: dict[str, TokenInfo] = {}
-        self.tokens_by_client: dict[str, int] = defaultdict(int)
         self.sessions: dict[str, FakeSession] = {}
         self.credits: dict[str, dict[str, int]] = {}
         self.renders: dict[str, Render] = {}
@@ -347,9 +351,10 @@ class FakeNemo:
             uuid.UUID(client_id)
         except ValueError:
             return self._error(400, "missing or invalid X-Client-Id", 400)
-        if self.tokens_per_client is not None and self.tokens_by_client[client_id] >= self.tokens_per_client:
+        now = datetime.now(timezone.utc)
+        this_week = sum(1 for t in self.tokens.values() if t.client_id == client_id and t.expires_at > now)
+        if self.tokens_per_client is not None and this_week >= self.tokens_per_client:
             return self._error(429, "rate limited: one anonymous token per client per 7 days", 429)
-        self.tokens_by_client[client_id] += 1
         previous = next((t for t in self.tokens.values() if t.client_id == client_id), None)
         user_id = previous.user_id if previous else f"anon_{secrets.token_hex(6)}"
         token = f"nmv_usr_{secrets.token_hex(16)}"
@@ -486,7 +491,8 @@ class FakeNemo:
         if not any(t.get("sg") for t in draft.get("t") or []):
             return self._error(400, "draft has no segments", 400, success_shape=True)
         self.renders[render_id] = Render(render_id, session.session_id, user, draft)
-        return web.json_response({"success": True, "data": {"id": render_id, "status": "pending", "progress": 5}})
+        return web.json_response({"success": True, "data": {"id": self.answer_render_id or render_id,
+                                                            "status": "pending", "progress": 5}})
 
     async def _render_status(self, request: web.Request) -> web.Response:
         user = self._user(request)
@@ -499,6 +505,9 @@ class FakeNemo:
             return web.json_response({"success": True, "data": {"id": render.render_id, "status": "cancelled"}})
         step = self.render_steps[min(render.polls, len(self.render_steps) - 1)]
         render.polls += 1
+        if self.render_word is not None:
+            return web.json_response({"success": True, "data": {"id": "../../" + render.render_id,
+                                                                "status": self.render_word}})
         if step == "completed" and self.fail_renders:
             return web.json_response({"success": True, "data": {"id": render.render_id, "status": "failed",
                                                                 "error": "render node crashed"}})
@@ -524,8 +533,15 @@ class FakeNemo:
         render.cancelled = True
         return web.json_response({"success": True, "data": {"id": render.render_id, "status": "cancelled"}})
 
-    async def _file(self, request: web.Request) -> web.Response:
-        return web.Response(body=self.result_bytes, content_type="video/mp4")
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        if not self.break_results:
+            return web.Response(body=self.result_bytes, content_type="video/mp4")
+        response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+        response.content_length = len(self.result_bytes)
+        await response.prepare(request)
+        await response.write(self.result_bytes[: len(self.result_bytes) // 2])
+        request.transport.abort()
+        return response
 
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
+import subprocess
 import tracemalloc
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -200,16 +202,56 @@ async def test_a_second_refusal_is_missing_client_id(backend, fake, user_id):
 
 
 async def test_rate_limited_token_is_a_typed_error_with_the_configured_wait(fake, make_backend, repos, user_id):
-    fake.tokens_per_client = 1
     backend = make_backend(nemo_retry_after_s=0.25)
+    fake.fail("token", 429)
+    with pytest.raises(RateLimited) as caught:
+        await backend.open_account(user_id, "")            # a first token: no other id to try
+    assert caught.value.details["retry_after"] == 0.25 and len(fake.calls("token")) == 1
+
     account = await backend.open_account(user_id, "")
     fake.expire(account.token)
-    record = await repos.accounts.get(user_id, "nemo")
-    await repos.accounts.save(user_id, "nemo", record.client_id, token=record.token,
-                              remote_user_id=record.remote_user_id, expires_at=datetime.now(timezone.utc))
+    await _expire_in_storage(repos, user_id)
+    fake.fail("token", 429, times=2)                        # the cloud refuses any id for now
     with pytest.raises(RateLimited) as caught:
         await backend.credits(account)
     assert caught.value.details["retry_after"] == 0.25
+    renewals = [r.headers["x-client-id"] for r in fake.calls("token")[2:]]
+    assert len(renewals) == 2 and renewals[0] != renewals[1], "one more try, under a new client id"
+
+
+async def _expire_in_storage(repos, user_id):
+    record = await repos.accounts.get(user_id, "nemo")
+    await repos.accounts.save(user_id, "nemo", record.client_id, token=record.token,
+                              remote_user_id=record.remote_user_id, expires_at=datetime.now(timezone.utc))
+
+
+async def test_a_token_lost_to_1001_is_renewed_under_a_new_client_id_not_locked_out_for_a_week(
+        backend, fake, repos, user_id):
+    """The cloud gives one anonymous token per client id per 7 days (the fake does so by default)."""
+    account = await backend.open_account(user_id, "")
+    first = await repos.accounts.get(user_id, "nemo")
+    fake.fail("credits", 1001)                              # the cloud forgot the token days before its expiry
+    with pytest.raises(TokenInvalid):
+        await backend.credits(account)
+    assert (await backend.credits(account)).available == 100     # the conversation's one retry
+    asked = fake.calls("token")
+    assert [r.headers["x-client-id"] for r in asked[:2]] == [first.client_id, first.client_id]
+    assert [r.headers["x-client-id"] for r in asked[2:]] != [first.client_id]
+    renewed = await repos.accounts.get(user_id, "nemo")
+    assert renewed.client_id == asked[-1].headers["x-client-id"] != first.client_id
+    assert fake.tokens[renewed.token].client_id == renewed.client_id
+    assert fake.calls("credits")[-1].token == renewed.token
+    assert len(asked) == 3
+
+
+async def test_a_token_that_ran_its_week_is_renewed_under_the_same_client_id(backend, fake, repos, user_id):
+    account = await backend.open_account(user_id, "")
+    first = await repos.accounts.get(user_id, "nemo")
+    fake.expire(account.token)
+    await _expire_in_storage(repos, user_id)
+    await backend.credits(account)
+    assert [r.headers["x-client-id"] for r in fake.calls("token")] == [first.client_id] * 2
+    assert (await repos.accounts.get(user_id, "nemo")).client_id == first.client_id
 
 
 async def test_an_expired_token_is_refreshed_and_persisted_across_a_restart(fake, tmp_path, user_id, repos, db):
@@ -220,6 +262,7 @@ async def test_an_expired_token_is_refreshed_and_persisted_across_a_restart(fake
     past = datetime.now(timezone.utc) - timedelta(hours=1)
     await repos.accounts.save(user_id, "nemo", record.client_id, token=record.token,
                               remote_user_id=record.remote_user_id, expires_at=past)
+    fake.expire(record.token)                     # its week is over on the cloud too
     await first.close()
     await db.close()
 
@@ -250,7 +293,7 @@ async def test_1001_forgets_the_token_and_the_one_retry_gets_a_new_one(backend, 
         await backend.credits(account)
     assert (await repos.accounts.get(user_id, "nemo")).token is None
     assert (await backend.credits(account)).available == 100     # the conversation's retry
-    assert len(fake.calls("token")) == 2
+    assert len(fake.calls("token")) == 3        # the same client id is refused for the week: a new one
     assert fake.calls("credits")[-1].token != account.token
 
 
@@ -361,6 +404,36 @@ async def test_upload_streams_the_file_from_disk(backend, fake, user_id, tmp_pat
     assert (media.filename, media.kind, media.width, media.height, media.duration) == (
         "long talk.mp4", "video", 1920, 1080, 30.5)
     assert media.media_id == received.sha256[:16] and media.url.startswith(fake.base_url)
+
+
+async def test_upload_declares_its_length_and_keeps_an_odd_name(backend, fake, user_id, tmp_path):
+    clip = tmp_path / 'my "best" take, 第1.mp4'
+    clip.write_bytes(os.urandom(300 * 1024 + 7))           # not a whole number of read chunks
+    account, session = await _ready(backend, user_id)
+    await backend.upload(account, session, clip)
+    received = fake.uploads[-1]
+    assert received.sha256 == hashlib.sha256(clip.read_bytes()).hexdigest() and received.size == clip.stat().st_size
+    assert received.filename == 'my %22best%22 take, 第1.mp4'
+    [request] = fake.calls("upload")
+    assert int(request.headers["content-length"]) > received.size and "transfer-encoding" not in request.headers
+
+
+async def test_a_file_without_a_suffix_goes_up_under_the_type_its_content_has(backend, fake, user_id, tmp_path):
+    made = tmp_path / "made.mp4"
+    subprocess.run(["ffmpeg", "-y", "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=64x36:rate=10:duration=1", "-c:v", "libx264", "-preset", "ultrafast",
+                    "-pix_fmt", "yuv420p", str(made)], check=True)
+    nameless = tmp_path / "fetch-3fa9c1"
+    nameless.write_bytes(made.read_bytes())
+    account, session = await _ready(backend, user_id)
+    media = await backend.upload(account, session, nameless)
+    assert fake.uploads[-1].filename == "fetch-3fa9c1.mp4" and fake.uploads[-1].content_type == "video/mp4"
+    assert media.filename == "fetch-3fa9c1.mp4"
+    text = tmp_path / "notes"
+    text.write_text("not a video")
+    with pytest.raises(UnsupportedFile):
+        await backend.upload(account, session, text)
+    assert len(fake.uploads) == 1
 
 
 async def test_upload_by_link_sends_the_url(backend, fake, user_id):
@@ -657,6 +730,54 @@ async def test_the_result_is_downloaded_without_the_token(backend, fake, user_id
     assert not (tmp_path / "out" / "big.mp4").exists()
 
 
+async def test_a_broken_result_download_is_a_sentence_and_leaves_nothing(backend, fake, user_id, tmp_path):
+    account, session = await _with_draft(backend, fake, user_id)
+    [ref] = await backend.export(account, session)
+    status, _ = await _poll(backend, account, ref)
+    fake.break_results = True
+    out = tmp_path / "out"
+    with pytest.raises(BackendUnavailable) as caught:
+        await backend.fetch_result(status.url, out / f"{status.render_id}.mp4", max_bytes=1_000_000)
+    assert "could not be downloaded" in str(caught.value)
+    with pytest.raises(BackendUnavailable):
+        await backend.fetch_result("http://127.0.0.1:9/files/r.mp4", out / "closed.mp4")   # nobody listens
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+async def test_the_clouds_render_ids_never_name_a_file(backend, fake, user_id):
+    account, session = await _with_draft(backend, fake, user_id)
+    fake.answer_render_id = "../../../home/bot/.ssh/authorized_keys"
+    [ref] = await backend.export(account, session)
+    assert ref.render_id.startswith("render_") and ref.render_id in fake.renders     # ours, not the answer's
+    fake.answer_render_id = None
+    fake.render_word = "completed"                          # the status answer carries "../../<id>"
+    status = await backend.render_status(account, ref)
+    assert status.render_id == ref.render_id
+    assert read_render_status("render_7", {"data": {"id": "../x", "status": "processing"}}).render_id == "render_7"
+
+
+@pytest.mark.parametrize("word, status", [
+    ("error", "failed"), ("cancelled", "failed"), ("canceled", "failed"), ("timeout", "failed"),
+    ("timed-out", "failed"), ("TIMED OUT", "failed"), ("aborted", "failed"),
+    ("rendering", "processing"), ("queued", "pending"), ("uploading_to_cdn", "processing"),
+])
+def test_render_status_words(word, status):
+    read = read_render_status("render_1", {"success": True, "data": {"status": word}})
+    assert read.status == status
+    assert read.reported == word.lower()
+
+
+async def test_a_render_that_errors_ends_and_an_unknown_word_keeps_it_running(backend, fake, user_id):
+    account, session = await _with_draft(backend, fake, user_id)
+    [ref] = await backend.export(account, session)
+    fake.render_word = "warming_up"
+    running = await backend.render_status(account, ref)
+    assert (running.status, running.reported) == ("processing", "warming_up")
+    fake.render_word = "error"
+    ended = await backend.render_status(account, ref)
+    assert (ended.status, ended.reported) == ("failed", "error") and ended.error
+
+
 async def test_render_status_of_an_unknown_render_is_an_error(backend, fake, user_id):
     account, _ = await _ready(backend, user_id)
     with pytest.raises(BackendError):
@@ -701,6 +822,8 @@ async def test_tokens_never_reach_logs_reprs_or_error_text(backend, fake, user_i
         await backend.state(account, session)
     assert token not in str(caught.value.details)
     new_account = await backend.open_account(user_id, "")
+    # renewed under a new client id (the old one had its token this week): a new cloud user, a new session
+    session = await backend.open_session(new_account, "console:2")
     [e async for e in backend.chat(new_account, session, "hello")]
     # aiosqlite logs SQL parameters at DEBUG, which is the storage layer's business; every other logger is checked
     logged = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("aiosqlite"))

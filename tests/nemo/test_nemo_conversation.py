@@ -6,6 +6,9 @@ import asyncio
 import io
 import os
 import sys
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,9 @@ import pytest
 from adapters.console import ConsoleAdapter
 from bot.app import App
 from bot.backends.nemo import NemoBackend
+from bot.messages import ChatRef, Reply
+from bot.texts import say
+from tests.bot.chat_helpers import file_attachment, message
 from tests.media import make_video
 from tests.nemo import fake_nemo as fk
 from tests.nemo.conftest import nemo_settings
@@ -83,7 +89,8 @@ async def test_the_conversation_recovers_from_1001_1002_and_429_once(fake, tmp_p
     printed = await converse(settings, [str(media["upload"]), "credits?", INSTRUCTION, "status"])
     text = "\n".join(printed)
     assert "error:" not in text, text
-    assert len(fake.calls("token")) == 2                  # a new token after 1001, once
+    # a new token after 1001, once: the same client id is refused (429) for the week, so under a new one
+    assert len(fake.calls("token")) == 3
     assert len(fake.calls("credits")) == 2
     assert len(fake.chats) == 1 and len(fake.calls("chat")) == 2
     assert len(fake.sessions) == 2                        # a new session after 1002
@@ -126,3 +133,121 @@ async def test_shortsbot_chat_subprocess_holds_a_conversation(fake, tmp_path, me
     assert any(line.startswith(("video:", "link:")) for line in text.splitlines()), text
     assert len(fake.uploads) == 1 and len(fake.renders) == 1
     assert "nmv_usr_" not in text + stderr.decode()
+
+
+# ---------------------------------------------------------------- the conversation's side of the cloud
+
+@dataclass
+class TimedSink:
+    """A platform's sink that keeps each reply with the moment it was posted."""
+
+    posted: list[tuple[float, Reply]] = field(default_factory=list)
+
+    async def __call__(self, ref: ChatRef, reply: Reply) -> None:
+        self.posted.append((time.monotonic(), reply))
+
+    def replies(self, kind: str) -> list[Reply]:
+        return [r for _, r in self.posted if r.kind == kind]
+
+    def texts(self) -> list[str]:
+        return [r.text for _, r in self.posted if r.kind in ("text", "error")]
+
+
+@asynccontextmanager
+async def cloud_app(settings, upload_limit: int | None = None, **app_args):
+    app = App(settings, progress_interval=0.01, **app_args)
+    await app.start()
+    sink = TimedSink()
+    app.register_platform("test", sink, upload_limit=upload_limit)
+    try:
+        yield app, sink
+    finally:
+        await app.stop()
+
+
+async def said(app: App, text: str = "", *attachments) -> None:
+    await app.conversation.handle(message(text, attachments=attachments))
+    await app.jobs.wait_idle(timeout=30)
+
+
+async def test_still_working_is_said_once_per_quiet_spell_not_by_both_the_jobs_and_the_cloud(fake, tmp_path, media):
+    interval = 0.3
+    settings = nemo_settings(fake.base_url, tmp_path / "data", nemo_still_working_s=interval)
+    async with cloud_app(settings) as (app, sink):
+        await said(app, "", file_attachment(media["upload"]))
+        # 1.2 s of heartbeats and nothing else: the cloud is busy, the person sees nothing new
+        fake.script(*[step for _ in range(12) for step in (fk.heartbeat(), fk.sleep(0.1))], fk.text("Cut."))
+        started = time.monotonic()
+        await said(app, INSTRUCTION)
+        quiet = time.monotonic() - started
+    notices = [at for at, r in sink.posted if getattr(r, "text", "") == say("en", "still_working")]
+    assert len(notices) >= 2, sink.posted
+    assert min(b - a for a, b in zip(notices, notices[1:])) >= interval * 0.66, notices
+    assert len(notices) <= quiet / interval + 1
+    assert "Cut." in sink.texts()
+
+
+async def test_a_cloud_render_comes_as_its_url_unless_it_fits_the_platform(fake, tmp_path, media):
+    fake.result_bytes = media["render"].read_bytes()
+    size = len(fake.result_bytes)
+    settings = nemo_settings(fake.base_url, tmp_path / "data")
+    async with cloud_app(settings, upload_limit=size - 1) as (app, sink):
+        await said(app, "", file_attachment(media["upload"]))
+        [got] = sink.texts()
+        # what the cloud said about the file, and no promise that only the local engine keeps
+        assert got == ('Got talk.mp4 (0:30, 1920x1080).\nTell me what you want, for example "find the best moments '
+                       'and cut them into 60-second vertical shorts"')
+        await said(app, INSTRUCTION)
+
+        await said(app, "/export")
+        [link] = sink.replies("link")
+        [first] = fake.renders
+        assert link.url == f"{fake.base_url}/files/{first}.mp4" and link.url in link.text
+        assert not sink.replies("video")
+        exports = settings.output_dir / "exports"
+        assert not exports.exists() or not any(exports.iterdir()), "nothing downloaded that cannot be sent"
+
+        app.register_platform("test", sink, upload_limit=size)     # a platform that takes files this big
+        await said(app, "/export")
+        [video] = sink.replies("video")
+        [second] = [r for r in fake.renders if r != first]
+        assert video.path.read_bytes() == fake.result_bytes and (video.width, video.height) == (180, 320)
+        assert video.caption == "#1 Short", "no made-up place in the source or score for a cloud render"
+        assert video.link == f"{fake.base_url}/files/{second}.mp4", "the URL, should the upload be refused"
+
+
+async def test_a_link_goes_to_the_cloud_as_a_link(fake, tmp_path):
+    url = "https://videos.example/keynote.mp4"
+    settings = nemo_settings(fake.base_url, tmp_path / "data")
+    async with cloud_app(settings) as (app, sink):
+        await said(app, f"{url} {INSTRUCTION}")
+    assert fake.uploads == [], "no bytes went through the bot"
+    [session] = fake.sessions.values()
+    assert [info["cdn_url"] for info in session.video_infos] == [url]
+    assert sink.texts()[:2] == [f"Passing {url} to the video service ...", "Got keynote.mp4 (0:30, 1920x1080)."]
+    assert fake.chats[0][1] == INSTRUCTION, "the instruction that came with the link went straight to the cut"
+
+
+async def test_the_operators_shared_token_is_not_stored_per_user(fake, tmp_path, media):
+    shared = "nmv_operator_0123456789abcdef"
+    fake.shared_tokens.add(shared)
+    settings = nemo_settings(fake.base_url, tmp_path / "data", nemo_token=shared)
+    async with cloud_app(settings) as (app, sink):
+        await said(app, "", file_attachment(media["upload"]))
+        await said(app, "credits?")
+        assert sink.texts()[-1].startswith("Credits: 100 available")
+        user = await app.repos.users.find("test", "u1")
+        assert await app.repos.accounts.get(user.id, "nemo") is None
+        rows = await app.db.fetchall("SELECT token FROM accounts")
+        assert all(row["token"] != shared for row in rows)
+    assert fake.calls("token") == [], "no anonymous token either"
+    assert {r.token for r in fake.requests if r.endpoint not in ("file", "token")} == {shared}
+
+
+async def test_the_cloud_backends_own_sentences_are_said_in_chinese(fake, tmp_path):
+    fake.fail("credits", 7777)                   # a code the documents do not list
+    settings = nemo_settings(fake.base_url, tmp_path / "data")
+    async with cloud_app(settings) as (app, sink):
+        await said(app, "还有多少积分")
+        await said(app, "credits")
+    assert sink.texts() == ["视频服务拒绝了这个请求（7777）。", "Credits: 100 available, 0 frozen (held for running jobs), 100 total."]

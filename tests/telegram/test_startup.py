@@ -9,7 +9,9 @@ import pytest
 from adapters.telegram_adapter import TelegramAdapter
 from bot.app import App, AppError
 from bot.messages import ChatRef, TextReply
+from bot.commands.serve import serve
 from bot.settings import Settings
+from tests.bot.chat_helpers import LAST_WORDS, run_a_job_that_speaks_when_stopped
 from tests.telegram.fake_bot_api import FakeBotApi
 
 
@@ -40,6 +42,7 @@ async def test_start_registers_the_sink_and_polls_and_stop_ends_polling(fake, tm
     await adapter.start()
     try:
         assert adapter.identity.username == fake.bot_username
+        assert app.upload_limit("telegram") == 50 * 1024 * 1024     # what the cloud Bot API takes from bots
         await fake.wait_for(lambda c: c.method == "getUpdates", timeout=5)
         await app.post(ChatRef("telegram", "1001"), TextReply("Your short is ready <3"))   # routed to our sink
         [sent] = fake.calls_to("sendMessage", chat_id=1001)
@@ -50,3 +53,17 @@ async def test_start_registers_the_sink_and_polls_and_stop_ends_polling(fake, tm
     assert adapter.application is None
     await asyncio.sleep(1.2)                     # a poller still running would have asked again by now
     assert not [c for c in fake.calls_to("getUpdates") if c.at > stopped_at]
+
+
+async def test_shortsbot_run_stops_polling_then_lets_jobs_finish_speaking_then_disconnects(fake, tmp_path):
+    app = App(settings_for(fake, fake.token, tmp_path))
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve(app.settings, stop, app=app))
+    await fake.wait_for(lambda c: c.method == "getUpdates", timeout=10)
+    await run_a_job_that_speaks_when_stopped(app, "telegram", "1001")
+
+    stop.set()                                   # what SIGTERM does
+    assert await asyncio.wait_for(running, 30) == 0
+    [said] = fake.calls_to("sendMessage", chat_id=1001)
+    assert said.status == 200 and said.params["text"] == LAST_WORDS
+    assert max(c.at for c in fake.calls_to("getUpdates")) < said.at, "no new updates were taken while stopping"

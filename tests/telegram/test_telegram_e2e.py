@@ -176,8 +176,10 @@ async def test_video_with_caption_comes_back_as_a_vertical_short(world, private_
     fake, mark = world.fake, private_cut.mark
     # The file was fetched through getFile and the file path, once.
     assert [c.status for c in fake.calls[mark:] if c.method in ("getFile", "download")] == [200, 200]
-    assert any(re.search(r"Got talk\.mp4 \(2:0\d, 640x360\)", c.params.get("text", ""))
-               for c in world.sent_to(1001, mark, "sendMessage"))
+    [got] = [c.params["text"] for c in world.sent_to(1001, mark, "sendMessage")
+             if c.params.get("text", "").startswith("Got talk.mp4")]
+    # The caption said what to make: no "tell me what you want", straight to the cut.
+    assert re.fullmatch(r"Got talk\.mp4 \(2:0\d, 640x360\)\.", got), got
 
     video = private_cut.video
     assert (video.params["width"], video.params["height"]) == ("1080", "1920")
@@ -257,6 +259,19 @@ async def test_share_button_answers_the_callback_and_posts_to_the_share_channel(
     assert (shared.params["width"], shared.params["height"]) == ("1080", "1920")
     assert "reply_markup" not in shared.params, "a shared short has no buttons"
     await world.reply_text(1001, mark, r"Shared clip 1\.")
+
+
+async def test_a_share_channel_that_refuses_the_bot_is_explained_to_the_person_who_shared(world, private_cut):
+    world.fake.fail_next("sendVideo", status=403, description="Forbidden: bot is not a member of the channel chat")
+    mark = world.send(tg.message_update(ADA_CHAT, ADA, "/share 1"))
+    answer = await world.reply_text(1001, mark, r"could not post clip 1 to the share channel", timeout=60)
+    text = answer.params["text"]
+    assert "bot is not a member of the channel chat" in text
+    assert "add the bot to that channel as an admin" in text and "TELEGRAM_SHARE_CHAT_ID" in text
+    [refused] = [c for c in world.fake.calls[mark:] if c.method == "sendVideo"]
+    assert refused.chat_id == SHARE_CHANNEL and refused.status == 403
+    said = [c.params.get("text", "") for c in world.sent_to(1001, mark, "sendMessage")]
+    assert not [t for t in said if "Shared clip" in t or "Something went wrong" in t], said
 
 
 async def test_upload_refused_by_telegram_becomes_a_working_download_link(world, private_cut):
@@ -351,6 +366,20 @@ async def test_a_download_that_fails_on_the_network_is_retried(world, small_vide
     mark = world.send(tg.message_update(tg.private_chat(dan), dan, media=tg.video_fields(file, file_name="small.mp4", duration=2)))
     await world.reply_text(1005, mark, r"Got small\.mp4 \(0:02, 320x180\)")
     assert [c.status for c in world.fake.calls[mark:] if c.method == "download"] == [503, 200]
+
+
+async def test_a_voice_message_is_taken_as_sound_for_background_music(world, tmp_path):
+    """Telegram sends voice as Ogg/Opus, named here voice-<id>.ogg: the probe reads it for what it is."""
+    fay = tg.user(1007, "Fay", "fay")
+    voice = tmp_path / "voice.ogg"
+    subprocess.run(["ffmpeg", "-y", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=330:duration=2",
+                    "-c:a", "libopus", "-b:a", "24k", str(voice)], check=True)
+    file = world.fake.add_file(voice, subdir="voice")
+    media = {"voice": {**file, "duration": 2, "mime_type": "audio/ogg"}}
+    mark = world.send(tg.message_update(tg.private_chat(fay), fay, media=media))
+    answer = await world.reply_text(1007, mark, r"Got voice-\S+\.ogg")
+    assert "(0:02)" in answer.params["text"] and "background music" in answer.params["text"]
+    assert not [c for c in world.sent_to(1007, mark) if "not supported" in c.params.get("text", "")]
 
 
 async def test_local_bot_api_server_files_are_copied_from_disk_and_may_be_large(tmp_path, small_video):

@@ -78,6 +78,25 @@ def test_documents_are_videos_by_mime_or_extension(name, kind, file_name):
     assert (attachment.kind, attachment.name) == (kind, file_name)
 
 
+@pytest.mark.parametrize("file_name, mime, kind", [
+    ("holiday.m4v", "application/octet-stream", "video"),
+    ("old-phone.3gp", None, "video"),
+    ("memo.opus", "application/octet-stream", "audio"),
+    ("track.flac", None, "audio"),
+    ("notes.txt", "text/plain", "document"),
+    ("no-suffix", "video/quicktime", "video"),
+])
+def test_a_documents_kind_comes_from_the_one_table_of_types(file_name, mime, kind):
+    raw = json.loads(json.dumps(RECORDED["private_document_octet_stream_mkv"]))
+    raw["message"]["document"].update(file_name=file_name, mime_type=mime)
+    if mime is None:
+        del raw["message"]["document"]["mime_type"]
+    fetcher_for, _ = fetchers()
+    incoming = incoming_from_message(Update.de_json(raw, Bot("7000000001:TEST")).message, CLIPPER, fetcher_for)
+    [attachment] = incoming.attachments
+    assert (attachment.kind, attachment.name) == (kind, file_name)
+
+
 def test_animation_is_one_video_not_also_a_document():
     incoming, _ = translate("private_animation")
     [attachment] = incoming.attachments
