@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -87,15 +86,15 @@ class Prepared:
     gain_db: float
     crossfade: float
     duration: float
-    workdir: Path
-    ass_path: Path | None = None
+    ass_script: str | None = None           # captions and title, for libass; None: nothing to draw
     font: captions.CaptionFont | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
 
 def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | None = None,
             detector: reframe.FaceDetector | None = None) -> Prepared:
-    """Everything decided before the encode. The caller owns `workdir` (see `discard`)."""
+    """Everything decided before the encode. Holds no files, so a prepare that is never
+    encoded (cancelled, or ahead of a failed clip) leaves nothing to clean up."""
     if not spec.segments or any(e <= s for s, e in spec.segments):
         raise RenderFailed("nothing to render: every segment needs an end after its start")
     media = spec.media
@@ -104,36 +103,25 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
     width, height = output_size(spec.aspect, spec.resolution)
     crossfade = crossfade_for(spec.segments)
     placed, duration = placements(spec.segments, crossfade)
-    workdir = Path(tempfile.mkdtemp(prefix="shortsbot-render-"))
-    try:
-        started = time.monotonic()
-        framings = []
-        for start, end in spec.segments:
-            _check(cancel)
-            cuts = [c - start for c in spec.scene_cuts if start < c < end]
-            framings.append(reframe.frame_range(media.path, start, end, media.display_width, media.display_height,
-                                                spec.aspect, cuts, detector=detector, cancel=cancel,
-                                                timeout_s=config.render_timeout_s))
+    started = time.monotonic()
+    framings = []
+    for start, end in spec.segments:
         _check(cancel)
-        faces_s = time.monotonic() - started
-        loudness = measure_loudness(media.path, spec.segments, timeout_s=config.render_timeout_s) if media.has_audio else None
-        gain_db = 0.0 if loudness is None else max(-MAX_GAIN_DB, min(MAX_GAIN_DB, TARGET_LUFS - loudness))
-        ass_path, font = None, None
-        if (spec.captions and spec.words) or (spec.title and spec.title.strip()):
-            font = captions.caption_font(spec.language)
-            script = captions.caption_script(spec.words, placed, width, height, style=spec.caption_style,
-                                             title=spec.title, language=spec.language, captions=spec.captions)
-            ass_path = workdir / "captions.ass"
-            ass_path.write_text(script, encoding="utf-8")
-        timings = {"faces": faces_s, "prepare": time.monotonic() - started}
-        return Prepared(spec, width, height, framings, gain_db, crossfade, duration, workdir, ass_path, font, timings)
-    except BaseException:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise
-
-
-def discard(prepared: Prepared) -> None:
-    shutil.rmtree(prepared.workdir, ignore_errors=True)
+        cuts = [c - start for c in spec.scene_cuts if start < c < end]
+        framings.append(reframe.frame_range(media.path, start, end, media.display_width, media.display_height,
+                                            spec.aspect, cuts, detector=detector, cancel=cancel,
+                                            timeout_s=config.render_timeout_s))
+    _check(cancel)
+    faces_s = time.monotonic() - started
+    loudness = measure_loudness(media.path, spec.segments, timeout_s=config.render_timeout_s) if media.has_audio else None
+    gain_db = 0.0 if loudness is None else max(-MAX_GAIN_DB, min(MAX_GAIN_DB, TARGET_LUFS - loudness))
+    script, font = None, None
+    if (spec.captions and spec.words) or (spec.title and spec.title.strip()):
+        font = captions.caption_font(spec.language)
+        script = captions.caption_script(spec.words, placed, width, height, style=spec.caption_style,
+                                         title=spec.title, language=spec.language, captions=spec.captions)
+    timings = {"faces": faces_s, "prepare": time.monotonic() - started}
+    return Prepared(spec, width, height, framings, gain_db, crossfade, duration, script, font, timings)
 
 
 def _check(cancel: threading.Event | None) -> None:
@@ -181,15 +169,45 @@ def framing_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int
             crop = f"crop=w={crop_w}:h={crop_h}:x=0:y='{y}'"
         return f"{crop},scale={width}:{height}"
     if framing.mode == "fit":
-        # The whole picture over a blurred, zoomed copy; the blur runs at a quarter size.
-        bw, bh = _even(width / 4), _even(height / 4)
-        return (f"split=2[bg][fg];"
-                f"[bg]scale={bw}:{bh}:force_original_aspect_ratio=increase:flags=fast_bilinear,crop={bw}:{bh},"
-                f"boxblur=luma_radius=12:luma_power=2,eq=brightness=-0.08,"
-                f"scale={width}:{height}:flags=fast_bilinear[bgb];"
-                f"[fg]scale={width}:{height}:force_original_aspect_ratio=decrease[fgs];"
-                f"[bgb][fgs]overlay=(W-w)/2:(H-h)/2")
+        return fit_filters(src_w, src_h, width, height)
     return f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height}"
+
+
+def fit_filters(src_w: int, src_h: int, width: int, height: int) -> str:
+    """The whole picture, scaled to fit, between two bands cut from a blurred, zoomed copy of
+    its middle (above and below it, or left and right for a tall source).
+
+    The copy is shrunk to a sixteenth, blurred there and enlarged only into the bands, and the
+    three pieces are stacked. Measured on 1080p: this costs about what a plain crop and scale
+    costs, where blurring a quarter-size copy and overlaying the picture on it full size added
+    about a tenth to the CPU time of the whole encode."""
+    wide = src_w * height > src_h * width
+    if wide:
+        fg_w, fg_h = width, min(height, _even(width * src_h / src_w))
+        cover = f"crop={min(src_w, _even(src_h * width / height))}:{src_h}"
+    else:
+        fg_w, fg_h = min(width, _even(height * src_w / src_h)), height
+        cover = f"crop={src_w}:{min(src_h, _even(src_w * height / width))}"
+    band = (height - fg_h if wide else width - fg_w) // 4 * 2        # the first band, even
+    rest = (height - fg_h if wide else width - fg_w) - band
+    if band < 2 or rest < 2:
+        return f"scale={fg_w}:{fg_h},pad={width}:{height}:(ow-iw)/2:(oh-ih)/2"
+    tw, th = max(16, _even(width / 16)), max(16, _even(height / 16))
+    if wide:
+        first, second = _even(band / height * th), _even(rest / height * th)
+        pieces = (f"[b1]crop={tw}:{first}:0:0,scale={width}:{band}:flags=bilinear[first];"
+                  f"[b2]crop={tw}:{second}:0:{th - second},scale={width}:{rest}:flags=bilinear[second];")
+        stack = "vstack=inputs=3"
+    else:
+        first, second = _even(band / width * tw), _even(rest / width * tw)
+        pieces = (f"[b1]crop={first}:{th}:0:0,scale={band}:{height}:flags=bilinear[first];"
+                  f"[b2]crop={second}:{th}:{tw - second}:0,scale={rest}:{height}:flags=bilinear[second];")
+        stack = "hstack=inputs=3"
+    return (f"split=2[bg][fg];"
+            f"[bg]{cover},scale={tw}:{th}:flags=fast_bilinear,boxblur=luma_radius=3:luma_power=2,split=2[b1][b2];"
+            f"{pieces}"
+            f"[fg]scale={fg_w}:{fg_h}[fgs];"
+            f"[first][fgs][second]{stack}")
 
 
 def _quote(path: Path) -> str:
@@ -203,7 +221,7 @@ def _quote(path: Path) -> str:
     return value
 
 
-def filter_graph(prepared: Prepared, music_input: int | None, fps: float) -> str:
+def filter_graph(prepared: Prepared, music_input: int | None, fps: float, ass_path: Path | None = None) -> str:
     spec, w, h = prepared.spec, prepared.width, prepared.height
     media = spec.media
     n = len(spec.segments)
@@ -228,9 +246,9 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: float) -> str
         chains.append(f"{audio}[a{i}]acrossfade=d={prepared.crossfade:.3f}:c1=tri:c2=tri[ax{i}]")
         video, audio = f"[vx{i}]", f"[ax{i}]"
     finish = []
-    if prepared.ass_path is not None:
+    if ass_path is not None:
         fonts = f":fontsdir={_quote(prepared.font.directory)}" if prepared.font and prepared.font.directory else ""
-        finish.append(f"ass=filename={_quote(prepared.ass_path)}{fonts}")
+        finish.append(f"ass=filename={_quote(ass_path)}{fonts}")
     finish.append("format=yuv420p")
     thumb_at = min(THUMBNAIL_AT, prepared.duration / 3)
     chains.append(f"{video}{','.join(finish)},split=2[vout][vthumb0]")
@@ -282,11 +300,18 @@ def encode(prepared: Prepared, out_path: Path, config: EngineConfig,
     video_part = out_path.with_name(f".{out_path.name}.part")
     thumb_part = thumb_path.with_name(f".{thumb_path.name}.part")
     music_input = len(prepared.spec.segments) if prepared.spec.music is not None else None
-    graph_file = prepared.workdir / "graph.txt"
-    graph_file.write_text(filter_graph(prepared, music_input, _fps(prepared.spec.media)), encoding="utf-8")
-    cmd = ffmpeg_command(prepared, video_part, thumb_part, graph_file, config)
     try:
-        run_ffmpeg(cmd, prepared.duration, progress, cancel, config.render_timeout_s)
+        with tempfile.TemporaryDirectory(prefix="shortsbot-render-") as tmp:
+            work = Path(tmp)
+            ass_path = None
+            if prepared.ass_script is not None:
+                ass_path = work / "captions.ass"
+                ass_path.write_text(prepared.ass_script, encoding="utf-8")
+            graph_file = work / "graph.txt"
+            graph_file.write_text(filter_graph(prepared, music_input, _fps(prepared.spec.media), ass_path),
+                                  encoding="utf-8")
+            cmd = ffmpeg_command(prepared, video_part, thumb_part, graph_file, config)
+            run_ffmpeg(cmd, prepared.duration, progress, cancel, config.render_timeout_s)
         if not video_part.exists() or not thumb_part.exists():
             raise RenderFailed("ffmpeg finished without writing the clip")
         video_part.replace(out_path)
@@ -358,13 +383,10 @@ def render_clip(spec: RenderSpec, out_path: Path, config: EngineConfig,
     if progress:
         progress(0.0, "finding faces")
     prepared = prepare(spec, config, cancel)
-    try:
-        if progress:
-            progress(PREPARE_SHARE, "rendering")
-        scaled = (lambda f, label: progress(PREPARE_SHARE + (1 - PREPARE_SHARE) * f, label)) if progress else None
-        return encode(prepared, out_path, config, scaled, cancel)
-    finally:
-        discard(prepared)
+    if progress:
+        progress(PREPARE_SHARE, "rendering")
+    scaled = (lambda f, label: progress(PREPARE_SHARE + (1 - PREPARE_SHARE) * f, label)) if progress else None
+    return encode(prepared, out_path, config, scaled, cancel)
 
 
 def clip_name(index: int) -> str:
@@ -409,21 +431,15 @@ def render_specs(specs: list[RenderSpec], out_dir: Path, config: EngineConfig,
                     progress(i / total, f"clip {i + 1} of {total}: finding faces")
                 prepared = pending.result()
                 pending = start(i + 1) if overlap and i + 1 < total else None
-                try:
-                    scaled = ((lambda f, label, i=i: progress((i + f) / total, f"clip {i + 1} of {total}: {label}"))
-                              if progress else None)
-                    done.append(encode(prepared, out_dir / names[i], config, scaled, cancel))
-                finally:
-                    discard(prepared)
+                scaled = ((lambda f, label, i=i: progress((i + f) / total, f"clip {i + 1} of {total}: {label}"))
+                          if progress else None)
+                done.append(encode(prepared, out_dir / names[i], config, scaled, cancel))
                 if pending is None and i + 1 < total:
                     pending = start(i + 1)
         except BaseException:
-            stop.set()
-            if pending is not None and not pending.cancel():
-                try:
-                    discard(pending.result())
-                except BaseException:
-                    pass
+            stop.set()                      # a prepare running ahead stops at its next check
+            if pending is not None:
+                pending.cancel()
             raise
     if progress:
         progress(1.0, "done")
