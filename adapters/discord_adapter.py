@@ -225,6 +225,7 @@ class DiscordAdapter:
         self._upload_limits: dict[int, int] = {}           # guild (or DM channel) id -> bytes, from interactions
         self._progress: Remembered = Remembered()         # ProgressReply.key -> ProgressMessage
         self._progress_locks: Remembered = Remembered()   # ProgressReply.key -> asyncio.Lock
+        self.receiving = True                             # False once stopping: events are ignored, replies still go
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -244,7 +245,8 @@ class DiscordAdapter:
         except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
             await self.stop()
             raise AppError(f"Could not reach Discord to log in ({exc}). Check the network and try again.") from None
-        self.app.register_platform(PLATFORM, self.send)
+        # Servers boosted to a higher limit are handled when sending; what fits everywhere is downloaded.
+        self.app.register_platform(PLATFORM, self.send, upload_limit=discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES)
         self._connection = asyncio.create_task(self._stay_connected(), name="discord-gateway")
         log.info("Discord: logged in as %s", self.client.user)
 
@@ -270,7 +272,12 @@ class DiscordAdapter:
             else:
                 return
 
+    async def stop_receiving(self) -> None:
+        """Ignores new messages, commands and button presses; replies still go out until stop()."""
+        self.receiving = False
+
     async def stop(self) -> None:
+        self.receiving = False
         for progress in self._progress.values():
             if progress.flush is not None:
                 progress.flush.cancel()
@@ -288,7 +295,7 @@ class DiscordAdapter:
 
     async def on_message(self, message: discord.Message) -> None:
         me = self.client.user
-        if me is None:
+        if me is None or not self.receiving:
             return
         incoming = incoming_from_message(message, me.id, self._fetcher_for)
         if incoming is None:
@@ -304,6 +311,8 @@ class DiscordAdapter:
     async def on_command(self, interaction: discord.Interaction, *, command: str | None = None, args: str = "",
                          text: str = "", video: discord.Attachment | None = None, private: bool = False) -> None:
         """Every slash command: deferred at once (Discord allows 3 s), then through the conversation."""
+        if not self.receiving:
+            return
         private = private and interaction.guild_id is not None
         response = await interaction.response.defer(thinking=True, ephemeral=private)
         self._remember_upload_limit(interaction)
@@ -323,6 +332,8 @@ class DiscordAdapter:
             await self.send(incoming.chat_ref, TextReply(say(lang, "working")))
 
     async def on_button(self, interaction: discord.Interaction, action: str) -> None:
+        if not self.receiving:
+            return
         await interaction.response.defer()
         self._remember_upload_limit(interaction)
         await self._handle(incoming_from_button(interaction, action))
@@ -360,9 +371,14 @@ class DiscordAdapter:
     # ------------------------------------------------------------------ conversation -> Discord (the sink)
 
     async def send(self, ref: ChatRef, reply: Reply) -> None:
-        """The sink App calls for every reply to a Discord chat, now or later (after a restart too)."""
+        """The sink App calls for every reply to a Discord chat, now or later (after a restart too). A reply
+        that fails (after discord.py's own retries) is apologised for in its place. A video or link that
+        failed raises anyway: the job it came from must not count it as delivered (nor charge for it).
+        Any other reply raises only when the apology failed too."""
         if self.client.is_closed():
             log.warning("Discord is stopped; a %s reply to %s was not posted", reply.kind, ref.chat_key)
+            if isinstance(reply, (VideoReply, LinkReply)):
+                raise ConnectionError("the bot is not connected to Discord")
             return
         try:
             await self._deliver(ref, reply)
@@ -377,7 +393,12 @@ class DiscordAdapter:
                 try:
                     await self._deliver(ref, ErrorReply(apology))
                 except Exception:
+                    # Nobody there heard of it (e.g. a share channel the bot may not post in, or one that is
+                    # gone): the caller, who knows who asked, tells them.
                     log.warning("could not tell the user either", exc_info=True)
+                    raise exc from None
+            if isinstance(reply, (VideoReply, LinkReply)):
+                raise exc
 
     async def _deliver(self, ref: ChatRef, reply: Reply) -> None:
         answering = self._answering_for(ref)

@@ -22,7 +22,7 @@ import shutil
 import time
 import warnings
 from contextlib import ExitStack, asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
@@ -40,7 +40,7 @@ from adapters.telegram_updates import PLATFORM, BotIdentity, incoming_from_callb
 from bot.app import AppError
 from bot.backends.base import FileTooLarge
 from bot.fetch import DownloadFailed, stream_to_file
-from bot.messages import (Attachment, ChatRef, ErrorReply, Fetcher, Incoming, LinkReply, ProgressReply, Reply,
+from bot.messages import (Attachment, ChatRef, ErrorReply, Fetcher, LinkReply, ProgressReply, Reply,
                           TextReply, VideoReply)
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,6 @@ CHAT_ACTION_INTERVAL = 4.0                   # Telegram shows a chat action for 
 NETWORK_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)  # then give up
 MAX_THUMBNAIL_BYTES = 200 * 1024             # Telegram ignores larger thumbnails
 APOLOGY = "Sorry, something went wrong with that message. Please try again in a moment."
-CANCEL_COMMANDS = frozenset({"cancel", "stop"})
 
 COMMANDS = (
     BotCommand("start", "What this bot does"),
@@ -133,11 +132,6 @@ class _ProgressMessage:
 
 
 @dataclass
-class _Turn:
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    users: int = 0
-
-
 class TelegramAdapter:
     def __init__(self, app):
         self.app = app
@@ -150,7 +144,6 @@ class TelegramAdapter:
         self.application: Application | None = None
         self.identity: BotIdentity | None = None
         self._progress: dict[tuple[str, str], _ProgressMessage] = {}
-        self._turns: dict[str, _Turn] = {}
         self._http: httpx.AsyncClient | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -163,7 +156,7 @@ class TelegramAdapter:
             .base_file_url(self.settings.telegram_file_url)
             .local_mode(self.local_mode)
             .rate_limiter(PerChatRateLimiter(max_retries=3))
-            .concurrent_updates(True)            # chats in parallel; one chat in order (see _in_turn)
+            .concurrent_updates(True)            # updates in parallel; the conversation keeps each person's in order
             .connect_timeout(10)
             .read_timeout(30)
             .write_timeout(30)
@@ -238,21 +231,19 @@ class TelegramAdapter:
         incoming = incoming_from_message(update.message, self.identity, self._fetcher_for, self.download_limit_mb * MB)
         if incoming is None or not incoming.addressed_to_bot:
             return                               # in a group, talk not meant for the bot
-        async with self._in_turn(incoming):
-            refusal = self._refusal(incoming.attachments)
-            if refusal is not None:
-                await self.send(incoming.chat_ref, ErrorReply(refusal))
-                return
-            await self.app.conversation.handle(incoming)
+        refusal = self._refusal(incoming.attachments)
+        if refusal is not None:
+            await self.send(incoming.chat_ref, ErrorReply(refusal))
+            return
+        await self.app.conversation.handle(incoming)
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        answering = asyncio.create_task(self._answer(query))   # promptly, while waiting for our turn
+        answering = asyncio.create_task(self._answer(query))   # promptly, while the conversation works
         try:
             incoming = incoming_from_callback(query)
             if incoming is not None:
-                async with self._in_turn(incoming):
-                    await self.app.conversation.handle(incoming)
+                await self.app.conversation.handle(incoming)
         finally:
             await answering
 
@@ -277,23 +268,6 @@ class TelegramAdapter:
             await self.send(ref, ErrorReply(APOLOGY))
         except Exception:
             log.exception("could not apologise in chat %s for update %s", chat.id, update.update_id)
-
-    @asynccontextmanager
-    async def _in_turn(self, incoming: Incoming) -> AsyncIterator[None]:
-        """One chat's messages one after another, in the order they came; cancelling never waits."""
-        if incoming.command in CANCEL_COMMANDS:
-            yield
-            return
-        key = incoming.chat_ref.chat_key
-        turn = self._turns.setdefault(key, _Turn())
-        turn.users += 1
-        try:
-            async with turn.lock:
-                yield
-        finally:
-            turn.users -= 1
-            if turn.users == 0:
-                self._turns.pop(key, None)
 
     def _refusal(self, attachments: tuple[Attachment, ...]) -> str | None:
         """The sentence for a file that cannot or should not be downloaded, said before any download."""
@@ -411,6 +385,7 @@ class TelegramAdapter:
                     await asyncio.sleep(wait)
                     continue                     # whatever is latest after the wait is what gets shown
                 reply, state.latest = state.latest, None
+                finished = reply.done                # nothing follows a done state, even if showing it fails
                 html, markup = fmt.progress_html(reply), fmt.keyboard(reply.buttons)
                 if state.message_id is None:
                     message = await self._send_html(ref, html, reply.buttons)
@@ -418,7 +393,6 @@ class TelegramAdapter:
                 else:
                     await self._edit_progress(ref, state, html, markup)
                 state.edited_at = time.monotonic()
-                finished = reply.done
         except TelegramError as exc:
             log.warning("progress message %s in %s could not be updated: %s", key[1], ref.chat_key, exc)
         except Exception:

@@ -10,6 +10,10 @@ hand every message to `app.conversation.handle`.
 
 Replies are routed by `ref.platform`. A reply for a platform whose adapter has not registered
 yet (a job finishing right after a restart) waits in memory until it does.
+
+A download link names one rendered file, not just a clip: `/f/{clip id}-{file stem}/{file name}`,
+signed over both. The link server serves it only while the clip's current output is that very
+file, so a clip that was re-cut or edited since (or an id that came back) is "no longer available".
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from pathlib import Path
 from bot.backends.base import Backend
 from bot.conversation import Conversation
 from bot.jobs import JobQueue
-from bot.links import LinkServer, LinkSigner, is_safe_filename
+from bot.links import SAFE_ID, LinkServer, LinkSigner, is_safe_filename
 from bot.messages import ChatRef, Reply, VideoReply
 from bot.settings import Settings
 from storage.db import Database
@@ -34,6 +38,12 @@ MAX_WAITING_REPLIES = 500
 
 class AppError(Exception):
     """One line a person can act on, printed when the bot cannot start."""
+
+
+def link_file_id(clip_id: int, filename: str) -> str | None:
+    """"57-clip-01-3f9ab2c4d5e6" for clip 57's file clip-01-3f9ab2c4d5e6.mp4: the clip and its exact output."""
+    file_id = f"{clip_id}-{Path(filename).stem}"
+    return file_id if SAFE_ID.fullmatch(file_id) and is_safe_filename(filename) else None
 
 
 def make_backend(settings: Settings, repos: Repos) -> Backend:
@@ -76,10 +86,14 @@ class App:
         self.repos = Repos(self.db)
         try:
             self.backend = make_backend(settings, self.repos)
-            self.jobs = JobQueue(self.repos, self.post, concurrency=settings.render_concurrency,
+            self.jobs = JobQueue(self.repos, self.post, concurrency=settings.job_concurrency,
                                  max_attempts=settings.job_max_attempts, progress_interval=self.progress_interval,
                                  still_working_after=self.still_working_after)
             if settings.public_base_url:
+                if settings.link_secret is None:
+                    log.warning("PUBLIC_BASE_URL is set without LINK_SECRET: download links are signed with a key "
+                                "made at start, so every link stops working when the bot restarts. Set LINK_SECRET "
+                                "to a long random string to keep them valid for LINK_TTL_HOURS.")
                 self.signer = LinkSigner.from_settings(settings)
                 self.links = LinkServer(self.signer, self._resolve_link, port=settings.http_port)
                 await self.links.start()
@@ -137,14 +151,26 @@ class App:
     # ------------------------------------------------------------ links
 
     def link_for(self, reply: VideoReply) -> str | None:
-        """A signed, expiring URL for a video reply's file; None when PUBLIC_BASE_URL is not set."""
+        """A signed, expiring URL for exactly the file of a video reply (its clip's output as it is now);
+        None when PUBLIC_BASE_URL is not set or the reply is not a stored clip's file."""
         if self.signer is None or reply.clip_id is None:
             return None
-        filename = f"clip-{reply.clip_id}{reply.path.suffix or '.mp4'}"
-        return self.signer.sign(str(reply.clip_id), filename if is_safe_filename(filename) else f"clip-{reply.clip_id}.mp4")
+        name = Path(reply.path).name
+        file_id = link_file_id(reply.clip_id, name)
+        if file_id is None:
+            log.warning("no download link for %s: not a name the bot makes", name)
+            return None
+        return self.signer.sign(file_id, name)
 
     async def _resolve_link(self, file_id: str) -> Path | None:
-        clip = await self.repos.clips.by_output_name(file_id)
+        """The file a signed link names, only while its clip's current output is that same file."""
+        clip_id, _, signed_stem = file_id.partition("-")
+        if not clip_id.isdigit() or not signed_stem:
+            return None
+        clip = await self.repos.clips.get(int(clip_id))
         if clip is None or not clip.output_path:
             return None
-        return Path(clip.output_path)
+        output = Path(clip.output_path)
+        if output.stem != signed_stem:       # re-cut, edited, or another clip that got the id
+            return None
+        return output

@@ -9,7 +9,18 @@ results are posted to the chat later, even after a restart.
 The backend's recoverable errors are handled here, once each: TokenInvalid (1001) gets a
 new token, SessionMissing (1002) a new session, RateLimited (429) a wait of
 NEMO_RETRY_AFTER_S; then the call is tried again. Every other error becomes a sentence in
-the person's language (bot.texts).
+the person's language (bot.texts). Account rows are the backend's: it reads, refreshes and
+stores its tokens; the conversation only asks it for the account.
+
+One person's messages in one chat are handled one after another, in the order they came
+(an asyncio.Lock per (platform, user, chat), made when needed and dropped when idle), on every
+platform: "here is the video" and a quick "cut it" cannot overtake each other, and two first
+messages make one session. /cancel does not wait its turn, so it can stop what is running.
+
+Buttons under a clip name that clip ("/share clip-57": clip row 57; "/share draft-12-2":
+draft 2 of session row 12, for backends without clip rows), so a press acts on the clip it is
+under, and only its owner may export, share or ask for more of it. "/share 2" typed by a
+person still means their own clip 2.
 """
 from __future__ import annotations
 
@@ -20,8 +31,10 @@ import mimetypes
 import re
 import secrets
 import shutil
+import time
 import uuid
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 
@@ -47,7 +60,7 @@ from bot.backends.base import (
 )
 from bot.fetch import FetchError, fetch_url
 from bot.intents import COMMANDS, Intent, IntentKind, parse_command, route
-from bot.jobs import JobContext, JobQueue
+from bot.jobs import JobContext, JobQueue, Undelivered
 from bot.messages import (
     Attachment,
     Button,
@@ -62,7 +75,7 @@ from bot.messages import (
 from bot.settings import Settings
 from bot.texts import clock, say
 from engine.models import Cancelled, EngineError, RenderFailed
-from storage.repos import Repos, User
+from storage.repos import Repos, SessionRecord, User
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +86,18 @@ LINK_BACKENDS = frozenset({"nemo"})          # backends that fetch a link themse
 # Where each platform's share target is configured, to tell the person what the operator should check.
 SHARE_SETTINGS = {"telegram": ("Telegram", "TELEGRAM_SHARE_CHAT_ID"),
                   "discord": ("Discord", "DISCORD_SHARE_CHANNEL_ID")}
+# What a button under a clip names: a clip row, or a draft of a session row (backends without clip rows).
+CLIP_TARGET = re.compile(r"clip-(\d{1,12})")
+DRAFT_TARGET = re.compile(r"draft-(\d{1,12})-(\d{1,3})")
+BUTTON_VERBS = ("export", "share", "more")
+
+
+@dataclass
+class _Turn:
+    """One person's turn in one chat: their messages wait on the lock, in order."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
 
 
 @dataclass
@@ -98,6 +123,7 @@ class Conversation:
         self.link_for = link_for or (lambda reply: None)
         # The largest file (bytes) a platform takes from the bot; None: no limit.
         self.upload_limit = upload_limit or (lambda platform: None)
+        self._turns: dict[tuple[str, str, str], _Turn] = {}
         jobs.register("chat", self._run_chat)
         jobs.register("export", self._run_export)
         jobs.error_reply = self.error_reply
@@ -109,14 +135,45 @@ class Conversation:
             return
         lang = texts.pick_language(incoming.text, incoming.language)
         ref = incoming.chat_ref
+        # No await before the turn is taken: messages queue in the order handle() was called.
+        press = _button_press(incoming)
+        intent = None
         try:
-            intent = route(incoming.text, bool(incoming.attachments), incoming.command, incoming.command_args)
+            if press is None:
+                intent = route(incoming.text, bool(incoming.attachments), incoming.command, incoming.command_args)
+        except Exception as exc:  # noqa: BLE001 - the person always gets a sentence
+            await self.post(ref, self.error_reply(exc, lang))
+            return
+        if intent is not None and intent.kind is IntentKind.CANCEL:
+            await self._handle(incoming, intent, press, lang, ref)    # never waits: it stops what is running
+            return
+        async with self._turn((incoming.platform, incoming.user_id, ref.chat_key)):
+            await self._handle(incoming, intent, press, lang, ref)
+
+    async def _handle(self, incoming: Incoming, intent: Intent | None, press: tuple[str, str] | None, lang: str,
+                      ref: ChatRef) -> None:
+        try:
             user, _ = await self.repos.users.get_or_create(incoming.platform, incoming.user_id, incoming.user_name,
                                                            incoming.language)
             who = _Who(user, ref.chat_key, lang)
-            await self._dispatch(intent, incoming, who, ref)
+            if press is not None:
+                await self._press(*press, incoming, who, ref)
+            else:
+                await self._dispatch(intent, incoming, who, ref)
         except Exception as exc:  # noqa: BLE001 - the person always gets a sentence
             await self.post(ref, self.error_reply(exc, lang))
+
+    @asynccontextmanager
+    async def _turn(self, key: tuple[str, str, str]) -> AsyncIterator[None]:
+        turn = self._turns.setdefault(key, _Turn())
+        turn.users += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.users -= 1
+            if turn.users == 0:
+                del self._turns[key]
 
     async def post(self, ref: ChatRef, reply: Reply) -> None:
         """Posts through the platform's sink. A sink that fails raises out of `handle`, so the adapter
@@ -158,21 +215,9 @@ class Conversation:
     # ------------------------------------------------------------ accounts and sessions
 
     async def _account(self, who: _Who) -> Account:
-        name = self.backend.name
-        if name == "nemo" and self.settings.nemo_token is not None:
-            # NEMO_TOKEN is the operator's one account for everyone: the backend hands it out, never stored per user.
-            return await self.backend.open_account(who.user.id, "")
-        record = await self.repos.accounts.get(who.user.id, name)
-        if record is not None and not record.expired():
-            return Account(who.user.id, record.token, record.expires_at, record.remote_user_id, record.anonymous)
-        client_id = record.client_id if record is not None else str(uuid.uuid4())
-        account = await self.backend.open_account(who.user.id, client_id)
-        stored = await self.repos.accounts.get(who.user.id, name)
-        if stored is None or stored.token != account.token:
-            await self.repos.accounts.save(who.user.id, name, client_id, token=account.token,
-                                           remote_user_id=account.remote_user_id, expires_at=account.expires_at,
-                                           anonymous=account.anonymous)
-        return account
+        """The backend's account for this person. The backend alone reads and writes its account rows
+        (it keeps a stored client id; the one given here is for a person it has never seen)."""
+        return await self.backend.open_account(who.user.id, str(uuid.uuid4()))
 
     async def _session(self, who: _Who) -> SessionRef:
         name = self.backend.name
@@ -207,8 +252,8 @@ class Conversation:
             raise exc
         tried.add(exc.code)
         if isinstance(exc, TokenInvalid):
+            # The backend has already put aside the token it refused; opening the account again gets a usable one.
             log.info("token of user %s refused; getting a new one", who.user.id)
-            await self.repos.accounts.invalidate_token(who.user.id, self.backend.name)
             who.account = None
         elif isinstance(exc, SessionMissing):
             log.info("session of user %s in %s is gone; opening a new one", who.user.id, who.chat_key)
@@ -237,9 +282,10 @@ class Conversation:
             started = False
             try:
                 await self._ready(who, session=True)
-                async for event in self.backend.chat(who.account, who.session, text):
-                    started = True
-                    yield event
+                async with _closing(self.backend.chat(who.account, who.session, text)) as events:
+                    async for event in events:
+                        started = True
+                        yield event
                 return
             except RECOVERABLE as exc:
                 if started:
@@ -301,16 +347,67 @@ class Conversation:
             await self.post(ref, ErrorReply(say(who.lang, "grant_not_admin")))
             return
         parts = intent.args.split()
-        if len(parts) != 2 or not parts[1].isdigit():
+        if len(parts) < 2 or not parts[-1].isdigit():
             await self.post(ref, TextReply(say(who.lang, "grant_usage")))
             return
-        target = await self.repos.users.find_by_name(parts[0])
-        if target is None:
-            await self.post(ref, ErrorReply(say(who.lang, "grant_no_user", user=parts[0])))
+        amount, named = int(parts[-1]), " ".join(parts[:-1])        # "@Ann Lee 5": names may have spaces
+        platform = incoming.platform
+        found = await self.repos.users.matching(platform, named)   # only the admin's own platform
+        if not found:
+            await self.post(ref, ErrorReply(say(who.lang, "grant_no_user", user=named, platform=platform.capitalize())))
             return
-        balance = await self.repos.ledger.grant(target.id, int(parts[1]), note=f"granted by {incoming.platform}:{incoming.user_id}")
-        await self.post(ref, TextReply(say(who.lang, "grant_done", amount=int(parts[1]),
+        if len(found) > 1:
+            choices = ", ".join(f"{u.platform_user_id} ({u.name})" for u in found)
+            await self.post(ref, ErrorReply(say(who.lang, "grant_ambiguous", user=named, platform=platform.capitalize(),
+                                                choices=choices, example=found[0].platform_user_id, amount=amount)))
+            return
+        [target] = found
+        balance = await self.repos.ledger.grant(target.id, amount, note=f"granted by {platform}:{incoming.user_id}")
+        await self.post(ref, TextReply(say(who.lang, "grant_done", amount=amount,
                                            user=target.name or target.platform_user_id, available=balance.available)))
+
+    # ------------------------------------------------------------ buttons under a clip
+
+    async def _press(self, verb: str, target: str, incoming: Incoming, who: _Who, ref: ChatRef) -> None:
+        """Export, Share or More under a clip: for the clip's owner only, on the clip's own session."""
+        found = await self._button_target(target)
+        if found is None:
+            await self.post(ref, TextReply(say(who.lang, "clip_gone")))
+            return
+        session, index = found
+        if session.user_id != who.user.id:
+            owner = await self.repos.users.get(session.user_id)
+            name = (owner.name or owner.platform_user_id) if owner is not None else "its owner"
+            await self.post(ref, TextReply(say(who.lang, "not_yours", owner=name,
+                                               action=say(who.lang, f"action_{verb}"))))
+            return
+        if verb == "export":
+            await self._submit(who, ref, "export", {"draft_index": index}, session=session)
+        elif verb == "share":
+            share_to = self._share_target(incoming.platform)
+            if share_to is None:
+                await self.post(ref, ErrorReply(_no_share_target(who.lang, incoming.platform)))
+                return
+            await self._submit(who, ref, "export", {"draft_index": index,
+                                                    "share": {"platform": incoming.platform, "chat_id": share_to}},
+                               session=session)
+        else:
+            await self._submit(who, ref, "chat", {"text": f"more clips like clip {index + 1}"}, session=session)
+
+    async def _button_target(self, target: str) -> tuple[SessionRecord, int] | None:
+        """The session and draft index a button names; None when that clip is gone."""
+        session, index = None, None
+        if match := CLIP_TARGET.fullmatch(target):
+            clip = await self.repos.clips.get(int(match.group(1)))
+            if clip is not None:
+                siblings = await self.repos.clips.for_session(clip.session_id)   # the order of the drafts
+                index = next((i for i, c in enumerate(siblings) if c.id == clip.id), None)
+                session = await self.repos.sessions.get(clip.session_id) if index is not None else None
+        elif match := DRAFT_TARGET.fullmatch(target):
+            session, index = await self.repos.sessions.get(int(match.group(1))), int(match.group(2)) - 1
+        if session is None or session.backend != self.backend.name:
+            return None
+        return session, index
 
     # ------------------------------------------------------------ uploads
 
@@ -358,12 +455,16 @@ class Conversation:
 
     # ------------------------------------------------------------ jobs
 
-    async def _submit(self, who: _Who, ref: ChatRef, kind: str, payload: dict) -> None:
-        record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
+    async def _submit(self, who: _Who, ref: ChatRef, kind: str, payload: dict,
+                      session: SessionRecord | None = None) -> None:
+        """A job on `session` (a button names it), else on the person's active session in this chat."""
+        record = session
+        if record is None:
+            record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
         if record is None:
             await self._call(who, _nothing)          # opens the account and the session
             record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
-        payload = {**payload, "chat_key": who.chat_key,
+        payload = {**payload, "chat_key": record.chat_key if record else who.chat_key,
                    "session_id": record.remote_session_id if record else None,
                    "task_id": record.task_id if record else None}
         job = await self.jobs.submit(who.user.id, kind, payload, ref=ref, session_id=record.id if record else None,
@@ -385,28 +486,31 @@ class Conversation:
         ctx.progress(None, say(lang, "working"))
         said_something = False
         clips = 0
-        async for event in self._chat_events(who, ctx.job.payload["text"]):
-            ctx.check()
-            if event.kind == "text":
-                text = self._event_text(event, lang)
-                if text:
-                    await ctx.post(TextReply(text))
+        async with _closing(self._chat_events(who, ctx.job.payload["text"])) as events:
+            async for event in events:
+                ctx.check()
+                if event.kind == "text":
+                    text = self._event_text(event, lang)
+                    if text:
+                        await ctx.post(TextReply(text))
+                        said_something = True
+                elif event.kind == "progress":
+                    ctx.progress(event.fraction, self._progress_text(event, lang))
+                # A heartbeat only keeps the stream alive: "⏳ Still working..." is the job watcher's (bot.jobs),
+                # said once when nothing was shown for a while, whichever backend is working.
+                elif event.kind == "clip":
                     said_something = True
-            elif event.kind == "progress":
-                ctx.progress(event.fraction, self._progress_text(event, lang))
-            # A heartbeat only keeps the stream alive: "⏳ Still working..." is the job watcher's (bot.jobs),
-            # said once when nothing was shown for a while, whichever backend is working.
-            elif event.kind == "clip":
-                said_something = True
-                clips += 1
-                mark = f"{event.data.get('clip_id')}:{event.data.get('path')}"
-                if mark in posted:
-                    continue                 # posted before a restart
-                await ctx.post(self._clip_reply(event.data, lang))
-                posted.add(mark)
-                await ctx.save(posted=sorted(posted))
-            elif event.kind == "done":
-                break
+                    clips += 1
+                    mark = f"{event.data.get('clip_id')}:{event.data.get('path')}"
+                    if mark in posted:
+                        continue             # posted before a restart
+                    # A clip the platform refused fails the job: its credits go back, nothing is marked posted.
+                    await ctx.deliver(self._clip_reply(event.data, lang, session_row=ctx.job.session_id),
+                                      number=int(event.data.get("rank") or clips))
+                    posted.add(mark)
+                    await ctx.save(posted=sorted(posted))
+                elif event.kind == "done":
+                    break
         ctx.progress(1.0, say(lang, "progress_done"), done=True)
         if not said_something:
             state = await self._call(who, lambda account, session: self.backend.state(account, session))
@@ -433,18 +537,20 @@ class Conversation:
         state = await self._call(who, lambda account, session: self.backend.state(account, session))
         target = ChatRef(share["platform"], share["chat_id"]) if share else ctx.ref
         upload_limit = self.upload_limit(target.platform) if target is not None else None
-        sent = 0
+        sent = failed = 0
         for ref, status in zip(refs, statuses):
             draft = state.drafts[ref.draft_index] if ref.draft_index < len(state.drafts) else {}
             if status.status != "completed":
+                failed += 1
                 await ctx.post(ErrorReply(say(lang, "export_failed", n=ref.draft_index + 1,
                                               reason=status.error or say(lang, "unknown_error"))))
                 continue
-            reply = await self._export_reply(ref.draft_index, draft, status, lang, share, upload_limit)
+            reply = await self._export_reply(ref.draft_index, draft, status, lang, share, upload_limit,
+                                             session_row=ctx.job.session_id)
             if reply is None or target is None:
                 continue
             if not share:
-                await self.post(target, reply)
+                await ctx.deliver(reply, number=ref.draft_index + 1)
                 sent += 1
                 continue
             by = say(lang, "shared_by", name=who.user.name or who.user.platform_user_id)
@@ -459,13 +565,18 @@ class Conversation:
                 await ctx.post(ErrorReply(_share_failed(lang, target.platform, ref.draft_index + 1, exc)))
                 continue
             sent += 1
-        ctx.progress(1.0, say(lang, "progress_done"), done=True)
+        ctx.progress(1.0, say(lang, "progress_failed" if failed and not sent else "progress_done"), done=True)
         if share and sent:
             await ctx.post(TextReply(say(lang, "share_done", n=(index or 0) + 1)))
         return {"files": sent}
 
     async def _poll_renders(self, ctx: JobContext, who: _Who, refs) -> list[RenderStatus]:
+        """Each render's final status. A cloud export still unfinished after NEMO_EXPORT_TIMEOUT_S is
+        stopped and reported as too slow, so one stuck render cannot hold a worker (and everyone
+        queued behind it) forever. Local renders end by themselves (RENDER_TIMEOUT_S per clip)."""
         interval = float(getattr(self.backend, "poll_interval", self.settings.nemo_poll_interval_s))
+        timeout = None if self.backend.name == "local" else self.settings.nemo_export_timeout_s
+        deadline = None if timeout is None else time.monotonic() + timeout
         done: dict[str, RenderStatus] = {}
         while True:
             for ref in refs:
@@ -479,16 +590,29 @@ class Conversation:
                     ctx.progress(status.progress / 100, say(ctx.lang, "progress_export"))
             if len(done) == len(refs):
                 return [done[r.render_id] for r in refs]
+            if deadline is not None and time.monotonic() >= deadline:
+                log.warning("export of job %s unfinished after %.0f s; stopping it", ctx.job.id, timeout)
+                await self._stop_renders(who)
+                too_slow = say(ctx.lang, "export_too_slow", duration=texts.duration(ctx.lang, timeout))
+                return [done.get(r.render_id) or RenderStatus(r.render_id, "failed", error=too_slow) for r in refs]
+            pause = interval if deadline is None else max(0.0, min(interval, deadline - time.monotonic()))
             waited = 0.0
-            while waited < interval:
+            while waited < pause:
                 if ctx.cancel.is_set():
                     await self._call(who, lambda account, session: self.backend.cancel(account, session))
                     raise Cancelled("export cancelled")
-                await asyncio.sleep(min(0.2, interval))
-                waited += min(0.2, interval)
+                step = min(0.2, pause - waited)
+                await asyncio.sleep(step)
+                waited += step
+
+    async def _stop_renders(self, who: _Who) -> None:
+        try:
+            await self._call(who, lambda account, session: self.backend.cancel(account, session))
+        except BackendError as exc:             # the person hears of the timeout either way
+            log.info("backend cancel after an export timeout failed: %s", exc)
 
     async def _export_reply(self, index: int, draft: dict, status: RenderStatus, lang: str, share,
-                            upload_limit: int | None) -> Reply | None:
+                            upload_limit: int | None, session_row: int | None = None) -> Reply | None:
         """A finished render as a reply: its file, or the render's URL when the file is remote and larger
         than the platform takes (`upload_limit` bytes; None: any size) or cannot be downloaded."""
         meta = draft.get("m", {}) if isinstance(draft, dict) else {}
@@ -505,7 +629,8 @@ class Conversation:
                 "start": meta.get("start"), "end": meta.get("end"), "score": meta.get("score"),
                 "hashtags": meta.get("hashtags", []), "path": str(path), "thumbnail": meta.get("thumbnail")}
         data.update(await asyncio.to_thread(_video_size, Path(path)))
-        reply = self._clip_reply(data, lang, buttons=() if share else ("button_share", "button_more"))
+        reply = self._clip_reply(data, lang, buttons=() if share else ("button_share", "button_more"),
+                                 session_row=session_row)
         # A downloaded render keeps its URL, for an adapter whose upload is refused after all.
         return dataclasses.replace(reply, link=status.url) if reply.link is None and status.url else reply
 
@@ -538,14 +663,20 @@ class Conversation:
     # ------------------------------------------------------------ replies
 
     def _clip_reply(self, data: dict, lang: str,
-                    buttons: tuple[str, ...] = ("button_export", "button_share", "button_more")) -> VideoReply:
+                    buttons: tuple[str, ...] = ("button_export", "button_share", "button_more"),
+                    session_row: int | None = None) -> VideoReply:
+        """A clip as a video reply whose buttons name this clip (its row, else its session row and number)."""
         rank = int(data.get("rank") or 1)
         caption = _clip_caption(data, rank, lang)
-        actions = tuple(
-            Button(say(lang, key), action) for key, action in (
-                ("button_export", "/export"), ("button_share", f"/share {rank}"),
-                ("button_more", f"more clips like clip {rank}"))
-            if key in buttons)
+        target = clip_target(data.get("clip_id"), session_row, rank)
+        if target is not None:
+            by_key = {"button_export": f"/export {target}", "button_share": f"/share {target}",
+                      "button_more": f"/more {target}"}
+        else:                                   # nothing to name it by: the presser's own clip N
+            by_key = {"button_export": "/export", "button_share": f"/share {rank}",
+                      "button_more": f"more clips like clip {rank}"}
+        actions = tuple(Button(say(lang, key), by_key[key]) for key in
+                        ("button_export", "button_share", "button_more") if key in buttons)
         reply = VideoReply(
             path=Path(data["path"]), width=int(data.get("width") or 0), height=int(data.get("height") or 0),
             duration=float(data.get("duration") or 0), caption=caption,
@@ -624,6 +755,10 @@ class Conversation:
         elif isinstance(exc, FetchError):
             text = say(lang, "err_fetch", reason=texts.reason(lang, getattr(exc, "key", None), str(exc),
                                                               **(getattr(exc, "values", None) or {})))
+        elif isinstance(exc, Undelivered):
+            what = (say(lang, "undelivered_clip", n=exc.number) if exc.number is not None
+                    else say(lang, "undelivered_result"))
+            text = say(lang, "err_undelivered", what=what, reason=exc.reason)
         elif isinstance(exc, EngineError):
             text = str(exc)
         elif isinstance(exc, RenderFailed):
@@ -635,6 +770,39 @@ class Conversation:
 
 
 # ---------------------------------------------------------------- helpers
+
+def clip_target(clip_id: int | None, session_row: int | None, number: int) -> str | None:
+    """What a button under a clip names: "clip-57" (a clip row), else "draft-12-2" (draft 2 of session row 12)."""
+    if clip_id is not None:
+        return f"clip-{int(clip_id)}"
+    if session_row is not None:
+        return f"draft-{int(session_row)}-{number}"
+    return None
+
+
+def _button_press(incoming: Incoming) -> tuple[str, str] | None:
+    """("share", "clip-57") for "/share clip-57", a button under a clip; None for anything else."""
+    if incoming.command is not None:
+        command, args = incoming.command.lower(), incoming.command_args
+    else:
+        command, args = parse_command(incoming.text)
+    args = args.strip()
+    if command in BUTTON_VERBS and (CLIP_TARGET.fullmatch(args) or DRAFT_TARGET.fullmatch(args)):
+        return command, args
+    return None
+
+
+@asynccontextmanager
+async def _closing(stream) -> AsyncIterator:
+    """An event stream closed when the reader stops early (a refused clip, a cancel), so the backend's
+    own clean-up runs now rather than whenever the garbage collector gets to it."""
+    try:
+        yield stream
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
+
 
 async def _nothing(account: Account, session: SessionRef | None) -> None:
     """A call that only needs the account and session to exist (Conversation._call makes them)."""

@@ -2,9 +2,9 @@
 
 - `submit` stores the job and where its results go (a ChatRef in chat_refs), and tells the
   person how many jobs are ahead of theirs.
-- RENDER_CONCURRENCY workers claim jobs oldest first, one job per user at a time (so one
-  person's requests run in the order they were made), and await the handler registered for
-  the job's kind. Handlers run engine work in threads (asyncio.to_thread): the loop stays free.
+- `concurrency` workers (RENDER_CONCURRENCY; NEMO_CONCURRENCY with the cloud, whose jobs mostly
+  wait on the network) claim jobs oldest first, one job per user at a time (so one person's
+  requests run in the order they were made), and await the handler registered for the job's kind. Handlers run engine work in threads (asyncio.to_thread): the loop stays free.
 - Credits a job holds (hold ref "job:N") are charged when it succeeds and released when it
   fails or is cancelled.
 - At start, jobs a crash left 'running' go back to 'queued'; one already tried
@@ -16,6 +16,12 @@
   `still_working_after` seconds posts "⏳ Still working...".
 - `cancel_user` cancels a person's queued jobs and sets the cancel event of the running one,
   which the engine watches (it ends ffmpeg and removes partial files).
+- A job that fails or is cancelled ends its progress message too ("Failed" / "Cancelled"), so
+  no "Rendering 40%" stays on screen.
+- Delivery: `ctx.post` says whether the platform took a reply (the adapters retry first);
+  `ctx.deliver` raises Undelivered when it did not. A handler delivers the work it is paid for
+  (a clip) with `deliver`, so a clip the platform refused fails the job and its held credits go
+  back: nothing is charged for work that never arrived.
 """
 from __future__ import annotations
 
@@ -42,6 +48,15 @@ ErrorReplyMaker = Callable[[BaseException, str], Reply]
 # The job a coroutine is working for, so that code deep in a handler (a backend) can find
 # the job's cancel event, hold reference and progress reporter without extra arguments.
 current_job: contextvars.ContextVar["JobContext | None"] = contextvars.ContextVar("current_job", default=None)
+
+
+class Undelivered(Exception):
+    """The platform did not take a reply a job was delivering (after the adapter's own retries)."""
+
+    def __init__(self, reason: str, number: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.number = number                 # which of the job's results (e.g. clip 2), when it has several
 
 
 class ProgressThrottle:
@@ -110,6 +125,7 @@ class JobContext:
     last_visible: float = field(default_factory=time.monotonic)
     user_cancelled: bool = False
     shutting_down: bool = False
+    showed_progress: bool = False
 
     @property
     def lang(self) -> str:
@@ -123,13 +139,25 @@ class JobContext:
     def progress_key(self) -> str:
         return f"job-{self.job.id}"
 
-    async def post(self, reply: Reply) -> None:
+    async def post(self, reply: Reply) -> bool:
+        """Posts to the job's chat; False when the platform did not take it (already logged)."""
+        return await self._post(reply) is None
+
+    async def deliver(self, reply: Reply, number: int | None = None) -> None:
+        """Posts a result the person is paying for; raises Undelivered when the platform refused it."""
+        failure = await self._post(reply)
+        if failure is not None:
+            raise Undelivered(str(failure) or type(failure).__name__, number)
+
+    async def _post(self, reply: Reply) -> Exception | None:
         self.last_visible = time.monotonic()
-        if self.ref is not None:
-            await self.queue.post(self.ref, reply)
+        if self.ref is None:
+            return None
+        return await self.queue.try_post(self.ref, reply)
 
     def progress(self, fraction: float | None, text: str, done: bool = False) -> None:
         """Safe to call from any thread (engine callbacks run in worker threads)."""
+        self.showed_progress = True
         reply = ProgressReply(self.progress_key, text, None if fraction is None else max(0.0, min(1.0, fraction)), done)
         try:
             on_loop = asyncio.get_running_loop() is self.loop
@@ -269,18 +297,26 @@ class JobQueue:
                 return False
             await asyncio.sleep(poll)
 
-    async def post(self, ref: ChatRef, reply: Reply) -> None:
+    async def post(self, ref: ChatRef, reply: Reply) -> bool:
+        """Posts through the App; False when the platform refused (logged, never raised)."""
+        return await self.try_post(ref, reply) is None
+
+    async def try_post(self, ref: ChatRef, reply: Reply) -> Exception | None:
+        """Posts through the App; the platform's error when it refused, else None."""
         try:
             await self._post(ref, reply)
-        except Exception:
-            log.exception("could not post a %s reply to %s", reply.kind, ref.chat_key)
+        except Exception as exc:  # noqa: BLE001 - a refused reply must not end the worker
+            log.warning("could not post a %s reply to %s: %r", reply.kind, ref.chat_key, exc,
+                        exc_info=not isinstance(exc, OSError))
+            return exc
+        return None
 
     # ------------------------------------------------------------ workers
 
     async def _work(self) -> None:
         while not self._stopping:
             self._wake.clear()
-            job = await self.repos.jobs.claim_next_for_idle_user(tuple(self.handlers) or None)
+            job = await self.repos.jobs.claim_next(tuple(self.handlers) or None)
             if job is None:
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll)
@@ -344,6 +380,8 @@ class JobQueue:
         log.warning("job %s (%s) failed: %r", job.id, job.kind, exc, exc_info=not _is_expected(exc))
         await self._finish(job.id, "failed", error=f"{type(exc).__name__}: {exc}"[:500])
         await self.repos.ledger.release(job.hold_ref)
+        if ctx.showed_progress:                  # the progress message ends; the sentence says why
+            ctx.progress(None, texts.say(ctx.lang, "progress_failed"), done=True)
         if ctx.ref is not None:
             await ctx.post(self.error_reply(exc, ctx.lang))
 
@@ -393,4 +431,4 @@ def _is_expected(exc: BaseException) -> bool:
     from bot.backends.base import BackendError
     from engine.models import EngineError, RenderFailed
 
-    return isinstance(exc, (BackendError, EngineError, RenderFailed))
+    return isinstance(exc, (BackendError, EngineError, RenderFailed, Undelivered))

@@ -4,7 +4,7 @@ Adapters only translate to and from these; nothing platform-specific lives below
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Awaitable, Callable, Literal, Protocol
 

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     nemo_still_working_s: float = Field(120.0, gt=0)   # "⏳ Still working..." at most this often during a chat
     nemo_sse_timeout_s: float = Field(900.0, gt=0)     # the longest one chat stream may run
     nemo_backoff_s: float = Field(1.0, ge=0)           # first wait before retrying a GET after a network error
+    nemo_export_timeout_s: float = Field(1800.0, gt=0) # the longest a cloud export is polled before it is stopped
+    # Jobs running at once with BACKEND=nemo: the cloud does the work, a job mostly waits on the network.
+    nemo_concurrency: int = Field(8, ge=1, le=64)
 
     # Local engine
     whisper_model: str = "tiny.en"
@@ -109,6 +112,12 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_int_is_none(cls, value):
         return None if value == "" else value
+
+    @property
+    def job_concurrency(self) -> int:
+        """Jobs that run at once: with the cloud they wait on the network (NEMO_CONCURRENCY); with the
+        local engine each one uses the machine's cores (RENDER_CONCURRENCY)."""
+        return self.nemo_concurrency if self.backend == "nemo" else self.render_concurrency
 
     @property
     def database_path(self) -> Path:

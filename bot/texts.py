@@ -143,6 +143,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "progress_render": {"en": "Rendering clip {clip} of {of}", "zh": "正在渲染第 {clip} 个片段（共 {of} 个）"},
     "progress_export": {"en": "Exporting", "zh": "正在导出"},
     "progress_done": {"en": "Done", "zh": "完成"},
+    "progress_failed": {"en": "Failed", "zh": "失败"},
     "moments_found": {"en": "Found {count} moments:", "zh": "找到 {count} 个精彩片段："},
     "moment_found": {"en": "Found 1 moment:", "zh": "找到 1 个精彩片段："},
     "moment_line": {
@@ -161,6 +162,23 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "export_failed": {"en": "Export of clip {n} failed: {reason}", "zh": "第 {n} 个片段导出失败：{reason}"},
     "export_link": {"en": "Clip {n}: {url}", "zh": "片段 {n}：{url}"},
+    "export_too_slow": {
+        "en": "the export took too long (over {duration}), so I stopped it. Nothing was charged; "
+              "try /export again later",
+        "zh": "导出耗时太久（超过 {duration}），已停止。没有扣除积分，请稍后再试 /export",
+    },
+    # A button under somebody else's clip: what the presser tried, and what to do instead.
+    "not_yours": {
+        "en": "Only {owner} can {action} this — send your own video to make yours.",
+        "zh": "只有 {owner} 可以{action}这个片段——发送你自己的视频来制作你的片段吧。",
+    },
+    "action_export": {"en": "export", "zh": "导出"},
+    "action_share": {"en": "share", "zh": "分享"},
+    "action_more": {"en": "ask for more like", "zh": "要求更多类似"},
+    "clip_gone": {
+        "en": "That clip is gone (a newer cut or edit replaced it). Say /status to see the clips you have now.",
+        "zh": "这个片段已经不在了（被新的剪辑或修改取代）。说 /status 查看你现在的片段。",
+    },
     "changed": {"en": "Changed:", "zh": "已修改："},
     "nothing_changed": {"en": "Nothing changed: {reason}.", "zh": "没有任何改变：{reason}。"},
     "not_understood": {
@@ -208,9 +226,22 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "share_done": {"en": "Shared clip {n}.", "zh": "已分享第 {n} 个片段。"},
     "shared_by": {"en": "Shared by {name}", "zh": "{name} 分享"},
-    "grant_usage": {"en": "Usage: /grant <user> <credits>", "zh": "用法：/grant <用户> <积分>"},
+    "grant_usage": {
+        "en": "Usage: /grant <user id or @name> <credits>, e.g. /grant 123456789 50 or /grant @ann 50.",
+        "zh": "用法：/grant <用户 id 或 @名字> <积分>，例如 /grant 123456789 50 或 /grant @ann 50。",
+    },
     "grant_not_admin": {"en": "Only admins can grant credits.", "zh": "只有管理员可以发放积分。"},
-    "grant_no_user": {"en": "I do not know the user {user}.", "zh": "找不到用户 {user}。"},
+    "grant_no_user": {
+        "en": "I do not know {user} on {platform}: give their user id or @name exactly as I know them "
+              "(they must have talked to me once).",
+        "zh": "在 {platform} 上找不到 {user}：请准确给出对方的用户 id 或 @名字（对方需要先和我说过话）。",
+    },
+    "grant_ambiguous": {
+        "en": "More than one person on {platform} is called {user} ({choices}); nothing was granted. "
+              "Use the id of the one you mean, e.g. /grant {example} {amount}.",
+        "zh": "{platform} 上有不止一个人叫 {user}（{choices}）；没有发放积分。请使用你指的那个人的 id，"
+              "例如 /grant {example} {amount}。",
+    },
     "grant_done": {
         "en": "Granted {amount} credits to {user}; they now have {available} available.",
         "zh": "已给 {user} 发放 {amount} 积分；现在可用 {available}。",
@@ -272,6 +303,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Rendering failed: {reason}. Nothing was charged; please try again.",
         "zh": "渲染失败：{reason}。未扣除积分，请重试。",
     },
+    "err_undelivered": {
+        "en": "I could not send {what} to this chat ({reason}), so nothing was charged for it. "
+              "Say /export to get your clips once the chat works again.",
+        "zh": "无法把{what}发到这个聊天（{reason}），所以没有扣除积分。聊天恢复后说 /export 获取你的片段。",
+    },
+    "undelivered_clip": {"en": "clip {n}", "zh": "第 {n} 个片段"},
+    "undelivered_result": {"en": "the result", "zh": "结果"},
     "err_internal": {
         "en": "Something went wrong on my side. Any held credits were given back; please try again.",
         "zh": "我这边出了点问题。冻结的积分已退回，请重试。",
@@ -340,6 +378,15 @@ def say(lang: str, key: str, **values) -> str:
 def sentences(lang: str, *parts: str) -> str:
     """Sentences one after another: with a space between them in English, without one in Chinese."""
     return ("" if lang == "zh" else " ").join(part for part in parts if part)
+
+
+def duration(lang: str, seconds: float) -> str:
+    """1800 -> "30 minutes" / "30 分钟"; 45 -> "45 seconds" / "45 秒"."""
+    if seconds >= 120:
+        minutes = round(seconds / 60)
+        return f"{minutes} 分钟" if lang == "zh" else f"{minutes} minutes"
+    whole = max(1, round(seconds))
+    return f"{whole} 秒" if lang == "zh" else f"{whole} second" + ("" if whole == 1 else "s")
 
 
 def queued(lang: str, ahead: int) -> str:

@@ -242,7 +242,7 @@ _CN_COUNT = re.compile(r"(\d+)\s*(?:个|段|条|支|部|份)")
 _FEW = re.compile(r"\ba\s+few\b|\bsome\b|几个|几段|几条")
 _COUPLE = re.compile(r"\ba\s+couple\b|\bcouple\s+of\b|\bpair\s+of\b")
 _SEVERAL = re.compile(r"\bseveral\b|\bmultiple\b")
-_SINGLE = re.compile(rf"\b(?:a|an|one|single|1)\s+(?:[^\s\d,.;]+\s+){{0,3}}?(?:clip|short|video|highlight|moment|snippet|cut|tiktok)\b(?!s)")
+_SINGLE = re.compile(r"\b(?:a|an|one|single|1)\s+(?:[^\s\d,.;]+\s+){0,3}?(?:clip|short|video|highlight|moment|snippet|cut|tiktok)\b(?!s)")
 
 _ASPECTS = [
     ("1:1", re.compile(r"\b1:1\b|\bsquare\b|正方形|方形|方屏")),

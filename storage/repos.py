@@ -69,12 +69,19 @@ class UserRepo:
         row = await self.db.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
         return _user(row) if row else None
 
-    async def find_by_name(self, name_or_id: str) -> User | None:
-        """For admin commands: a platform user id or a user name (without @)."""
-        key = name_or_id.lstrip("@")
-        row = await self.db.fetchone(
-            "SELECT * FROM users WHERE platform_user_id = ? OR name = ? ORDER BY id LIMIT 1", (key, key))
-        return _user(row) if row else None
+    async def matching(self, platform: str, who: str) -> list[User]:
+        """The people an admin means on their own platform: "123" is exactly that platform user id,
+        "@name" everyone known there by exactly that name (any case), oldest first. More than one
+        is ambiguous; the caller asks for the id."""
+        if who.startswith("@"):
+            name = who[1:].strip()
+            if not name:
+                return []
+            rows = await self.db.fetchall(
+                "SELECT * FROM users WHERE platform = ? AND name = ? COLLATE NOCASE ORDER BY id", (platform, name))
+            return [_user(r) for r in rows]
+        found = await self.find(platform, who)
+        return [found] if found is not None else []
 
 
 def _user(row) -> User:
@@ -391,34 +398,18 @@ class JobRepo:
         assert job is not None
         return job
 
-    async def claim_next(self, kinds: tuple[str, ...] | None = None) -> JobRecord | None:
-        """Atomically takes the oldest queued job and marks it running."""
+    async def claim_next(self, kinds: tuple[str, ...] | None = None, *,
+                         one_per_user: bool = True) -> JobRecord | None:
+        """Atomically takes the oldest queued job and marks it running. With one_per_user it passes
+        over people who already have a running job, so one person's requests run in the order made."""
+        sql = "SELECT id FROM jobs q WHERE q.state = 'queued'"
+        params: tuple = ()
+        if one_per_user:
+            sql += " AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.user_id = q.user_id AND r.state = 'running')"
+        if kinds:
+            sql += f" AND q.kind IN ({','.join('?' * len(kinds))})"
+            params = tuple(kinds)
         async with self.db.transaction() as conn:
-            sql = "SELECT id FROM jobs WHERE state = 'queued'"
-            params: tuple = ()
-            if kinds:
-                sql += f" AND kind IN ({','.join('?' * len(kinds))})"
-                params = tuple(kinds)
-            async with conn.execute(sql + " ORDER BY id LIMIT 1", params) as cur:
-                row = await cur.fetchone()
-            if row is None:
-                return None
-            now = utcnow()
-            await conn.execute(
-                "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?, updated_at = ?"
-                " WHERE id = ?", (now, now, row["id"]))
-        return await self.get(row["id"])
-
-    async def claim_next_for_idle_user(self, kinds: tuple[str, ...] | None = None) -> JobRecord | None:
-        """Like claim_next, but passes over users who already have a running job, so that one
-        person's requests run one at a time and in the order they were made."""
-        async with self.db.transaction() as conn:
-            sql = ("SELECT id FROM jobs q WHERE q.state = 'queued' AND NOT EXISTS"
-                   " (SELECT 1 FROM jobs r WHERE r.user_id = q.user_id AND r.state = 'running')")
-            params: tuple = ()
-            if kinds:
-                sql += f" AND q.kind IN ({','.join('?' * len(kinds))})"
-                params = tuple(kinds)
             async with conn.execute(sql + " ORDER BY q.id LIMIT 1", params) as cur:
                 row = await cur.fetchone()
             if row is None:

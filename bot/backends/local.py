@@ -29,6 +29,7 @@ import re
 import secrets
 import shutil
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,7 +37,6 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 from bot.backends.base import (
-    ACCEPTED_TYPES,
     Account,
     ChatEvent,
     Credits,
@@ -80,7 +80,7 @@ from engine.models import (
     UnsupportedMedia,
 )
 from engine.pipeline import Analysis, analyse, choose, render_spec
-from engine.probe import content_hash, probe
+from engine.probe import ACCEPTED, content_hash, probe
 from engine.render import render_clip
 from storage.repos import ClipRecord, InsufficientCredits, MediaRecord, Repos, SessionRecord
 
@@ -89,6 +89,7 @@ log = logging.getLogger(__name__)
 BACKEND = "local"
 ANALYSES_KEPT = 8                # analyses kept in memory (the transcripts are also cached on disk)
 DEFAULT_MORE = 2                 # "more clips" without a number
+UNREAD_RENDER_KEPT_S = 600.0     # how long a finished export render waits to be asked about
 LENGTH_EDITS = {"longer", "shorter", "start_earlier", "start_later", "end_earlier", "end_later", "title"}
 
 # A message asks for a (new) cut when it says so; anything else with clips present is an edit or nothing.
@@ -138,6 +139,7 @@ class _Render:
     progress: float = 0.0
     path: Path | None = None
     error: str | None = None
+    finished_at: float | None = None        # time.monotonic() when it completed or failed
 
 
 class LocalBackend:
@@ -156,10 +158,12 @@ class LocalBackend:
 
     # ------------------------------------------------------------ accounts and sessions
 
-    async def open_account(self, user_id: int, client_id: str) -> Account:
+    async def open_account(self, user_id: int, client_id: str = "") -> Account:
+        """The user's stored token, or a new one. The backend is the only writer of its account rows."""
         record = await self.repos.accounts.get(user_id, BACKEND)
         if record is None or record.token is None:
-            record = await self.repos.accounts.save(user_id, BACKEND, client_id, token="loc_" + secrets.token_urlsafe(24),
+            stable_id = record.client_id if record is not None else (client_id or secrets.token_hex(16))
+            record = await self.repos.accounts.save(user_id, BACKEND, stable_id, token="loc_" + secrets.token_urlsafe(24),
                                                     remote_user_id=f"local_{user_id}", anonymous=False)
         await self.repos.ledger.grant_once(user_id, self.settings.starting_credits)
         return Account(user_id=user_id, token=record.token, expires_at=None, remote_user_id=record.remote_user_id,
@@ -217,9 +221,9 @@ class LocalBackend:
             size_mb = path.stat().st_size / 1024 / 1024
             raise FileTooLarge(str(exc), limit_mb=limit, size_mb=round(size_mb, 1)) from None
         except UnsupportedMedia as exc:
-            raise UnsupportedFile(str(exc), accepted=ACCEPTED_TYPES, reason=str(exc)) from None
+            raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc)) from None
         except BrokenMedia as exc:
-            raise UnsupportedFile(str(exc), accepted=ACCEPTED_TYPES, reason=str(exc), broken=True) from None
+            raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc), broken=True) from None
 
     # ------------------------------------------------------------ analysis (in the background)
 
@@ -271,8 +275,7 @@ class LocalBackend:
         record = await self._session(account, session)
         job = current_job.get()
         cancel = job.cancel if job is not None else threading.Event()
-        running = self._cancels.setdefault(session.session_id, set())
-        running.add(cancel)
+        self._watch_cancel(session.session_id, cancel)
         try:
             media = await self.repos.media.for_session(record.id)
             source = _main_source(media)
@@ -299,7 +302,7 @@ class LocalBackend:
                 yield event
             yield ChatEvent("done")
         finally:
-            running.discard(cancel)
+            self._unwatch_cancel(session.session_id, cancel)
 
     async def _cut(self, account: Account, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
                    clips: list[ClipRecord], text: str, cancel: threading.Event, job) -> AsyncIterator[ChatEvent]:
@@ -571,6 +574,7 @@ class LocalBackend:
         """Starts rendering the drafts whose file is not current; already current ones are completed at once."""
         record = await self._session(account, session)
         clips = await self.repos.clips.for_session(record.id)
+        self._forget_unread_renders()
         chosen = list(range(len(clips))) if draft_index is None else [draft_index]
         refs = []
         for index in chosen:
@@ -579,7 +583,7 @@ class LocalBackend:
             clip = clips[index]
             render_id = f"render_{clip.id}_{draft_key(clip.draft)}"
             if _is_current(clip):
-                self._renders[render_id] = _Render("completed", 100.0, Path(clip.output_path))
+                pass                        # render_status finds it completed from the clip row
             elif self._renders.get(render_id, _Render("failed")).status in ("failed", "completed"):
                 self._renders[render_id] = _Render()
                 task = asyncio.create_task(self._export_render(record, clip, render_id))
@@ -592,8 +596,7 @@ class LocalBackend:
         state = self._renders[render_id]
         job = current_job.get()
         cancel = job.cancel if job is not None else threading.Event()
-        running = self._cancels.setdefault(record.remote_session_id, set())
-        running.add(cancel)
+        self._watch_cancel(record.remote_session_id, cancel)
         try:
             state.status = "processing"
             source = await self.repos.media.get(clip.media_id) if clip.media_id else None
@@ -614,18 +617,39 @@ class LocalBackend:
             if isinstance(exc, asyncio.CancelledError):
                 raise
         finally:
-            running.discard(cancel)
+            state.finished_at = time.monotonic()
+            self._unwatch_cancel(record.remote_session_id, cancel)
 
     async def render_status(self, account: Account, ref: RenderRef) -> RenderStatus:
+        """A render's state; a finished one is forgotten once it has been read."""
         await self._check(account)
         state = self._renders.get(ref.render_id)
-        if state is None:                   # asked after a restart: the clip row knows whether it is done
+        if state is None:                   # a clip that was current already, or asked after a restart
             parts = ref.render_id.split("_")
             clip = await self.repos.clips.get(int(parts[1])) if len(parts) == 3 and parts[1].isdigit() else None
             if clip is not None and _is_current(clip) and draft_key(clip.draft) == parts[2]:
                 return RenderStatus(ref.render_id, "completed", 100.0, path=Path(clip.output_path))
             return RenderStatus(ref.render_id, "failed", 0.0, error="this render was lost in a restart; export again")
+        if state.status in ("completed", "failed"):
+            self._renders.pop(ref.render_id, None)
         return RenderStatus(ref.render_id, state.status, state.progress, path=state.path, error=state.error)
+
+    def _forget_unread_renders(self) -> None:
+        """Finished renders nobody asked about (their export was cancelled or stopped) are dropped after a while."""
+        now = time.monotonic()
+        for render_id, state in list(self._renders.items()):
+            if state.finished_at is not None and now - state.finished_at > UNREAD_RENDER_KEPT_S:
+                del self._renders[render_id]
+
+    def _watch_cancel(self, session_id: str, cancel: threading.Event) -> None:
+        self._cancels.setdefault(session_id, set()).add(cancel)
+
+    def _unwatch_cancel(self, session_id: str, cancel: threading.Event) -> None:
+        running = self._cancels.get(session_id)
+        if running is not None:
+            running.discard(cancel)
+            if not running:
+                del self._cancels[session_id]
 
     async def cancel(self, account: Account, session: SessionRef) -> bool:
         events = self._cancels.get(session.session_id, set())

@@ -79,12 +79,16 @@ def make_settings(data_dir: Path, *warm: WarmTalk, **overrides) -> Settings:
 
 @dataclass
 class Recorder:
-    """A platform sink that keeps every reply it is given."""
+    """A platform sink that keeps every reply it is given; `refuse` makes it refuse some kinds of
+    reply the way a platform does after its own retries (a missing permission, a network that stays down)."""
 
     platform: str = "test"
     posted: list[tuple[ChatRef, Reply]] = field(default_factory=list)
+    refuse: dict[str, Exception] = field(default_factory=dict)      # reply kind -> the platform's error
 
     async def __call__(self, ref: ChatRef, reply: Reply) -> None:
+        if reply.kind in self.refuse:
+            raise self.refuse[reply.kind]
         self.posted.append((ref, reply))
 
     def replies(self, chat_id: str | None = None, kind: str | None = None) -> list[Reply]:

@@ -36,10 +36,11 @@ from bot.backends.base import (
     State,
     TokenInvalid,
     UnsupportedFile,
+    UploadedMedia,
 )
 from bot.conversation import Conversation, safe_filename
-from bot.jobs import JobQueue
-from bot.messages import ErrorReply, TextReply
+from bot.jobs import JobQueue, current_job
+from bot.messages import Attachment, ErrorReply, TextReply
 from bot.settings import Settings
 from bot.texts import REASONS, say
 from storage.db import Database
@@ -63,59 +64,77 @@ class ScriptedBackend:
     name = "cloud"
     poll_interval = 0.01
 
-    def __init__(self):
+    def __init__(self, repos: Repos):
+        self.repos = repos
         self.failures: dict[str, list[BackendError]] = {}
         self.calls: dict[str, int] = {}
         self.tokens = 0
         self.sessions = 0
         self.chat_events: list[ChatEvent] = [ChatEvent("text", "Done: your clips are on the timeline."),
                                              ChatEvent("done")]
+        self.cost = 0                        # credits a chat holds on its job, as the local engine's cut does
+        self.stuck = False                   # renders that never finish
 
-    def _enter(self, method: str) -> None:
+    async def _enter(self, method: str, account: Account | None = None) -> None:
         self.calls[method] = self.calls.get(method, 0) + 1
         queued = self.failures.get(method)
         if queued:
-            raise queued.pop(0)
+            error = queued.pop(0)
+            if isinstance(error, TokenInvalid) and account is not None:
+                # as NemoBackend does: the refused token is put aside, so opening the account gets a new one
+                await self.repos.accounts.invalidate_token(account.user_id, self.name)
+            raise error
 
     async def open_account(self, user_id: int, client_id: str) -> Account:
-        self._enter("open_account")
-        self.tokens += 1
-        return Account(user_id, f"tok-{self.tokens}", remote_user_id="anon_7")
+        """Like every backend, the only writer of its account rows: the stored token, else a new one."""
+        await self._enter("open_account")
+        record = await self.repos.accounts.get(user_id, self.name)
+        if record is None or record.token is None:
+            self.tokens += 1
+            record = await self.repos.accounts.save(user_id, self.name, record.client_id if record else client_id,
+                                                    token=f"tok-{self.tokens}", remote_user_id="anon_7")
+        return Account(user_id, record.token, remote_user_id=record.remote_user_id)
 
     async def open_session(self, account: Account, chat_key: str, language: str = "en") -> SessionRef:
-        self._enter("open_session")
+        await self._enter("open_session", account)
         self.sessions += 1
         return SessionRef(f"sess-{self.sessions}", chat_key=chat_key)
 
     async def upload(self, account, session, source):
-        self._enter("upload")
-        raise AssertionError("uploads are scripted to fail in these tests")
+        await self._enter("upload", account)
+        return UploadedMedia(media_id="m1", filename=Path(source).name, kind="video", duration=61.0,
+                             width=640, height=360)
 
     async def chat(self, account, session, text) -> AsyncIterator[ChatEvent]:
-        self._enter("chat")
+        await self._enter("chat", account)
+        if self.cost:
+            await self.repos.ledger.hold(account.user_id, self.cost, current_job.get().hold_ref)
         for event in self.chat_events:
             yield event
 
     async def state(self, account, session) -> State:
-        self._enter("state")
+        await self._enter("state", account)
         draft = {"t": [{"tt": 0, "sg": [{"s": 0, "e": 10000}]}], "d": 10000, "m": {}}
         return State(session.session_id, [{"filename": "talk.mp4", "duration": 61.0}], [draft],
                      ["Timeline (1 track): 1. Video: talk.mp4 (0-10s)"])
 
     async def credits(self, account) -> Credits:
-        self._enter("credits")
+        await self._enter("credits", account)
         return Credits(90, 10, 100)
 
     async def export(self, account, session, draft_index=None) -> list[RenderRef]:
-        self._enter("export")
+        await self._enter("export", account)
         self.exported = draft_index
         return [RenderRef("render_1", draft_index or 0)]
 
     async def render_status(self, account, ref) -> RenderStatus:
-        self._enter("render_status")
+        await self._enter("render_status", account)
+        if self.stuck:
+            return RenderStatus(ref.render_id, "processing", 40.0)
         return RenderStatus(ref.render_id, "completed", 100.0, url="https://cdn.example/render_1.mp4")
 
     async def cancel(self, account, session) -> bool:
+        await self._enter("cancel", account)
         return False
 
     async def close(self) -> None:
@@ -125,11 +144,11 @@ class ScriptedBackend:
 @pytest.fixture
 async def scripted(tmp_path):
     """A Conversation over ScriptedBackend, with real storage and jobs."""
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", nemo_retry_after_s=0.2)
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", nemo_retry_after_s=0.2, nemo_export_timeout_s=0.5)
     db = await Database.open(settings.database_path)
     repos = Repos(db)
     recorder = Recorder()
-    backend = ScriptedBackend()
+    backend = ScriptedBackend(repos)
     jobs = JobQueue(repos, recorder, progress_interval=0.01, idle_poll=0.05)
     conversation = Conversation(settings, repos, backend, jobs, recorder)
     await jobs.start()
@@ -289,6 +308,95 @@ async def test_our_own_reasons_are_said_in_chinese(scripted):
                                    "which I am not allowed to open.")
 
 
+async def test_a_clip_the_platform_refused_is_not_marked_sent_nor_charged(scripted, tmp_path):
+    conversation, backend, recorder = scripted
+    await conversation.handle(message("credits"))
+    user = await conversation.repos.users.find("test", "u1")
+    await conversation.repos.ledger.grant(user.id, 10)
+    clip = tmp_path / "clip-01.mp4"
+    clip.write_bytes(b"a short")
+    backend.cost = 3
+    backend.chat_events = [ChatEvent("text", "Found 1 moment."),
+                           ChatEvent("clip", data={"rank": 1, "title": "Why", "path": str(clip)}), ChatEvent("done")]
+    recorder.refuse["video"] = ConnectionError("Telegram is not answering")
+
+    await conversation.handle(message("cut it"))
+    assert await conversation.jobs.wait_idle(timeout=10)
+    [refused] = await conversation.repos.jobs.for_user(user.id, "failed")
+    assert "posted" not in refused.payload
+    assert await conversation.repos.ledger.entries(user.id) == [
+        ("grant", 10, None), ("hold", 3, refused.hold_ref), ("release", 3, refused.hold_ref)]
+    await recorder.wait_for(lambda: any(getattr(r, "done", False) for r in recorder.replies(kind="progress")), 5)
+    assert recorder.replies(kind="progress")[-1].text == "Failed"
+    assert last_text(recorder) == ("I could not send clip 1 to this chat (Telegram is not answering), so nothing was "
+                                   "charged for it. Say /export to get your clips once the chat works again.")
+
+    recorder.refuse.clear()                                       # the platform is back
+    await conversation.handle(message("cut it"))
+    assert await conversation.jobs.wait_idle(timeout=10)
+    [done] = await conversation.repos.jobs.for_user(user.id, "done")
+    [video] = recorder.videos()
+    assert done.payload["posted"] == [f"None:{clip}"] and video.path == clip
+    assert [b.action for b in video.buttons] == [f"/{verb} draft-{done.session_id}-1" for verb in ("export", "share", "more")]
+    assert (await conversation.repos.ledger.balance(user.id)).available == 7
+
+
+async def test_a_cloud_export_that_never_finishes_is_stopped_with_a_sentence(scripted):
+    conversation, backend, recorder = scripted
+    backend.stuck = True
+    started = time.monotonic()
+    await conversation.handle(message("/export"))
+    assert await conversation.jobs.wait_idle(timeout=10)
+    assert time.monotonic() - started < 5                          # NEMO_EXPORT_TIMEOUT_S is 0.5 s here
+    assert backend.calls["cancel"] == 1
+    assert last_text(recorder) == ("Export of clip 1 failed: the export took too long (over 1 second), so I stopped it. "
+                                   "Nothing was charged; try /export again later")
+    await recorder.wait_for(lambda: any(getattr(r, "done", False) for r in recorder.replies(kind="progress")), 5)
+    assert recorder.replies(kind="progress")[-1].text == "Failed"
+
+    backend.stuck = False                                          # the next user's export is not held up
+    await conversation.handle(message("/export", user="u2"))
+    assert await conversation.jobs.wait_idle(timeout=10)
+    assert [r.url for r in recorder.replies(kind="link")] == ["https://cdn.example/render_1.mp4"]
+
+
+async def test_one_persons_messages_are_handled_in_order_and_cancel_never_waits(scripted):
+    conversation, backend, recorder = scripted
+    arrived = asyncio.Event()
+
+    async def slow_download(path: Path) -> Path:               # a big upload still on its way
+        await arrived.wait()
+        path.write_bytes(b"video")
+        return path
+
+    upload = message("", attachments=(Attachment("talk.mp4", "video/mp4", 5, fetch=slow_download, kind="video"),))
+    uploading = asyncio.create_task(conversation.handle(upload))
+    asking = asyncio.create_task(conversation.handle(message("status")))
+    others = asyncio.create_task(conversation.handle(message("status", user="u2")))
+    await asyncio.wait_for(others, 5)                              # another person does not wait
+    await asyncio.sleep(0.2)
+    assert recorder.texts("c1") == ["Media: talk.mp4 (1:01)\nClip 1: Timeline (1 track): 1. Video: talk.mp4 (0-10s)"]
+    assert not asking.done()                                       # "status" waits for the upload before it
+
+    await asyncio.wait_for(conversation.handle(message("/cancel", command="cancel")), 5)
+    assert last_text(recorder) == "Nothing is running."
+
+    arrived.set()
+    await asyncio.wait_for(asyncio.gather(uploading, asking), 5)
+    said = recorder.texts("c1")[2:]
+    assert said[0].startswith("Got talk.mp4") and said[1].startswith("Media: talk.mp4")
+    assert conversation._turns == {}                              # nothing kept once everyone is answered
+
+
+async def test_two_first_messages_at_once_make_one_session(scripted):
+    conversation, backend, recorder = scripted
+    await asyncio.gather(*(conversation.handle(message(text)) for text in ("status", "status", "credits")))
+    assert backend.sessions == 1 and backend.tokens == 1
+    user = await conversation.repos.users.find("test", "u1")
+    rows = await conversation.repos.db.fetchall("SELECT COUNT(*) FROM sessions WHERE user_id = ?", (user.id,))
+    assert rows[0][0] == 1
+
+
 def test_every_reason_key_our_code_gives_has_a_chinese_sentence():
     root = Path(__file__).resolve().parents[2]
     sources = ["bot/fetch.py", "bot/edits.py", "bot/backends/local.py", "bot/backends/nemo.py",
@@ -346,8 +454,18 @@ async def test_real_bad_input_gets_sentences(tmp_path, warm_talk):
         # admins grant credits; others cannot
         await handle(message("/grant u1 5", user="u2"))
         assert last_text(recorder) == "Only admins can grant credits."
+        # an exact id or @name on the admin's own platform; a namesake elsewhere, a bare name or two people
+        # with one name get a sentence and no credits
+        await app.repos.users.get_or_create("discord", "u1", "name-u1")
         await handle(message("/grant name-u1 5", user="boss"))
+        assert last_text(recorder).startswith("I do not know name-u1 on Test: give their user id or @name")
+        await handle(message("/grant @Name-U1 5", user="boss"))
         assert last_text(recorder) == "Granted 5 credits to name-u1; they now have 5 available."
+        u3, _ = await app.repos.users.get_or_create("test", "u3", "name-u1")
+        await handle(message("/grant @name-u1 5", user="boss"))
+        assert last_text(recorder) == ("More than one person on Test is called @name-u1 (u1 (name-u1), u3 (name-u1)); "
+                                       "nothing was granted. Use the id of the one you mean, e.g. /grant u1 5.")
+        assert await app.repos.ledger.entries(u3.id) == []
         await handle(message("/credits"))
         assert last_text(recorder).startswith("Credits: 5 available, 0 frozen (held for running jobs), 5 total.")
         await handle(message("/share 1"))
@@ -401,7 +519,9 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         async with httpx.AsyncClient() as http:
             got = await http.get(ann_video.link)
             assert got.status_code == 200 and got.content == ann_video.path.read_bytes()
-            forged = ann_video.link.replace(f"/f/{ann_video.clip_id}/", f"/f/{bob_video.clip_id}/")
+            assert f"/f/{ann_video.clip_id}-{ann_video.path.stem}/{ann_video.path.name}?" in ann_video.link
+            forged = ann_video.link.replace(f"/f/{ann_video.clip_id}-{ann_video.path.stem}/{ann_video.path.name}",
+                                            f"/f/{bob_video.clip_id}-{bob_video.path.stem}/{bob_video.path.name}")
             assert (await http.get(forged)).status_code == 403
 
         # bob shares his clip 1 to the share channel: his file, not ann's
@@ -412,6 +532,32 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         assert shared.path == bob_video.path and not shared.buttons and shared.caption.startswith("Shared by name-bob")
         assert "Shared clip 1." in recorder.texts("chat-bob")
         assert recorder.videos("chat-ann") == [ann_video]
+
+        # in a group, the buttons under ann's clip are ann's: bob's presses act on nothing of his or hers
+        actions = {b.label: b.action for b in ann_video.buttons}
+        target = f"clip-{ann_video.clip_id}"
+        assert actions == {"Export": f"/export {target}", "Share": f"/share {target}",
+                           "More like this": f"/more {target}"}
+        for label, verb in (("Share", "share"), ("Export", "export"), ("More like this", "ask for more like")):
+            await app.conversation.handle(said("bob", "group", actions[label], is_group=True, reply_to_bot=True))
+            assert recorder.texts("group")[-1] == f"Only name-ann can {verb} this — send your own video to make yours."
+        assert await app.jobs.wait_idle(timeout=5) and len(recorder.videos("-100share")) == 1
+
+        # ann's edit renders her clip to a new file: its old link serves nothing, the new one the new file
+        await app.conversation.handle(said("ann", "chat-ann", "make clip 1 shorter by 5 seconds"))
+        await app.jobs.wait_idle(timeout=60)
+        edited = recorder.videos("chat-ann")[-1]
+        assert edited.clip_id == ann_video.clip_id and edited.path != ann_video.path
+        async with httpx.AsyncClient() as http:
+            old = await http.get(ann_video.link)
+            assert old.status_code == 404 and old.content != edited.path.read_bytes()
+            assert (await http.get(edited.link)).content == edited.path.read_bytes()
+
+        # ann's own Share button under her clip shares that clip, wherever she presses it
+        await app.conversation.handle(said("ann", "group", actions["Share"], is_group=True, reply_to_bot=True))
+        await app.jobs.wait_idle(timeout=30)
+        await recorder.wait_for(lambda: len(recorder.videos("-100share")) == 2, 10)
+        assert recorder.videos("-100share")[-1].path == edited.path
     finally:
         await app.stop()
 

@@ -175,7 +175,7 @@ async def test_a_job_interrupted_too_often_fails_and_gives_the_credits_back(repo
     await repos.jobs.claim_next()                                # and the second run crashed too
     await repos.ledger.hold(a, 4, job.hold_ref)
     done_but_unsettled = await repos.jobs.enqueue(a, "work", {})
-    await repos.jobs.claim_next()
+    await repos.jobs.claim_next(one_per_user=False)
     await repos.ledger.hold(a, 1, done_but_unsettled.hold_ref)
     await repos.jobs.move(done_but_unsettled.id, "done")         # crashed between "done" and the charge
 
@@ -365,3 +365,89 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+async def test_a_failed_job_ends_its_progress_message(repos):
+    recorder = Recorder()
+    jobs = queue(repos, recorder, error_reply=lambda exc, lang: ErrorReply(f"sorry: {exc}"))
+
+    async def breaks_at_40(ctx):
+        ctx.progress(0.4, "Rendering")
+        await asyncio.sleep(0.1)                                 # the 40% is on screen
+        raise ValueError("ffmpeg died")
+
+    jobs.register("breaks", breaks_at_40)
+    a = await user(repos, "a")
+    await jobs.start()
+    try:
+        job = await jobs.submit(a, "breaks", {}, ref=REF, lang="zh")
+        assert await jobs.wait_idle(timeout=10)
+        await recorder.wait_for(lambda: any(getattr(r, "done", False) for r in recorder.replies()), 5)
+    finally:
+        await jobs.stop()
+    progress = recorder.replies(kind="progress")
+    assert [(r.text, r.fraction, r.done) for r in progress] == [("Rendering", 0.4, False), ("失败", None, True)]
+    assert {r.key for r in progress} == {f"job-{job.id}"}
+    assert "sorry: ffmpeg died" in recorder.texts("chat-1")
+
+
+async def test_a_result_the_platform_refused_fails_the_job_and_charges_nothing(repos, tmp_path):
+    from bot.messages import TextReply, VideoReply
+
+    recorder = Recorder(refuse={"video": ConnectionError("Telegram is not answering")})
+    jobs = queue(repos, recorder, error_reply=lambda exc, lang: ErrorReply(f"not sent: {exc.number} ({exc})"))
+    delivered: list[bool] = []
+
+    async def cut(ctx):
+        await repos.ledger.hold(ctx.job.user_id, 2, ctx.hold_ref)
+        delivered.append(await ctx.post(TextReply("Found 1 moment")))
+        await ctx.deliver(VideoReply(tmp_path / "clip.mp4", 360, 640, 10.0), number=1)
+        delivered.append(True)                                    # never reached
+
+    jobs.register("cut", cut)
+    a = await user(repos, "a")
+    await jobs.start()
+    try:
+        job = await jobs.submit(a, "cut", {}, ref=REF)
+        assert await jobs.wait_idle(timeout=10)
+    finally:
+        await jobs.stop()
+    assert delivered == [True]
+    assert (await repos.jobs.get(job.id)).state == "failed"
+    assert await repos.ledger.entries(a) == [("grant", 10, None), ("hold", 2, job.hold_ref), ("release", 2, job.hold_ref)]
+    assert recorder.texts("chat-1") == ["Found 1 moment", "not sent: 1 (Telegram is not answering)"]
+
+
+@pytest.mark.parametrize("backend,at_once", [("local", 1), ("nemo", 3)])
+async def test_cloud_jobs_wait_on_the_network_side_by_side(tmp_path, backend, at_once):
+    """RENDER_CONCURRENCY=1 keeps the local engine's renders one at a time; with the cloud, jobs mostly
+    wait on the network, so NEMO_CONCURRENCY of them run at once and one slow export holds up nobody."""
+    from bot.app import App
+    from bot.settings import Settings
+
+    app = App(Settings(_env_file=None, data_dir=tmp_path / "data", backend=backend, render_concurrency=1,
+                       nemo_concurrency=3))
+    await app.start()
+    running, most, release = 0, 0, asyncio.Event()
+
+    async def export_waiting_on_the_cloud(ctx):
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await release.wait()
+        running -= 1
+
+    app.jobs.register("waits", export_waiting_on_the_cloud)
+    try:
+        for name in ("a", "b", "c", "d"):
+            await app.jobs.submit(await user(app.repos, name), "waits", {})
+        deadline = time.monotonic() + 5
+        while most < at_once and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)                                # time for a fourth to start, if it could
+        assert most == at_once
+        release.set()
+        assert await app.jobs.wait_idle(timeout=10)
+    finally:
+        release.set()
+        await app.stop()

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from bot.backends.base import (
-    ACCEPTED_TYPES,
     FileTooLarge,
     NothingUploaded,
     OutOfCredits,
@@ -17,6 +16,7 @@ from bot.backends.base import (
     UnsupportedFile,
 )
 from bot.backends.local import LocalBackend, looks_like_cut
+from engine.probe import ACCEPTED
 from engine.transcribe import cache_path
 from storage.db import Database
 from storage.repos import Repos
@@ -100,7 +100,7 @@ async def test_bad_uploads_are_refused_with_their_code_and_nothing_is_kept(tmp_p
         notes.write_text("not a video")
         with pytest.raises(UnsupportedFile) as unsupported:
             await backend.upload(account, session, notes)
-        assert unsupported.value.code == 4001 and unsupported.value.details["accepted"] == ACCEPTED_TYPES
+        assert unsupported.value.code == 4001 and unsupported.value.details["accepted"] == ACCEPTED
         renamed = tmp_path / "holiday.mp4"
         renamed.write_text("this is text, renamed to .mp4")
         with pytest.raises(UnsupportedFile) as broken:
@@ -124,6 +124,11 @@ async def test_tokens_sessions_and_starting_credits(local):
     other_account, other_session = await person(backend, repos, "bob")
     assert account.token.startswith("loc_") and account.token != other_account.token
     assert (await backend.open_account(account.user_id, "client-ann")).token == account.token
+    # a token put aside (a 1001) is replaced under the client id the account already has
+    await repos.accounts.invalidate_token(account.user_id, "local")
+    renewed = await backend.open_account(account.user_id, "some-other-id")
+    assert renewed.token != account.token and (await repos.accounts.get(account.user_id, "local")).client_id == "client-ann"
+    account = renewed
     assert (await backend.credits(account)).available == 100   # granted once, not at every open
     with pytest.raises(TokenInvalid):
         await backend.credits(type(account)(account.user_id, "loc_forged"))
@@ -233,6 +238,10 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
             break
         await asyncio.sleep(0.1)
     assert status.status == "completed" and status.path.is_file() and status.path == Path(with_music["path"])
+    # nothing about finished work is kept in memory: a render is forgotten once its end was read,
+    # and no chat or export leaves its cancel event behind
+    assert backend._renders == {} and backend._cancels == {}
+    assert (await backend.render_status(account, ref)).status == "completed"      # the clip row still knows
 
     # the reel: the best clips joined in source order, within the length asked for
     events = await run_chat(backend, account, session, "compile them into a 30-second highlight reel")

@@ -28,7 +28,7 @@ import yarl
 
 from adapters.discord_adapter import CANNOT_READ, DiscordAdapter
 from bot.app import App
-from bot.messages import ChatRef, ProgressReply
+from bot.messages import ChatRef, ProgressReply, VideoReply
 from bot.settings import Settings
 from bot.texts import say
 from tests.discord.fake_discord import LOADING_FLAG, FakeDiscord
@@ -151,7 +151,11 @@ async def test_clip_in_a_server_thread_progress_link_then_share(bot, talk):
         lambda: [m for m in fake.sent_by_bot(thread["id"]) if link_pattern.search(m["content"])], 180, "the clip")
     assert result["attachments"] == []                      # over the interaction's 256 KiB: a link, no upload
     assert "Here is a download link" in result["content"]
-    assert custom_ids(result) == ["shortsbot:/export", "shortsbot:/share 1", "shortsbot:more clips like clip 1"]
+    url = link_pattern.search(result["content"]).group(0)
+    clip = await bot.app.repos.clips.get(int(yarl.URL(url).parts[2].split("-")[0]))   # /f/<clip id>-<file>/<file>
+    assert yarl.URL(url).parts[3] == Path(clip.output_path).name
+    # The buttons name this clip, so a press acts on it whoever presses and whenever.
+    assert custom_ids(result) == [f"shortsbot:/{verb} clip-{clip.id}" for verb in ("export", "share", "more")]
 
     # One progress message, edited in place no more than every 3 seconds, ending "Done".
     progress = fake.sent_by_bot(thread["id"])[0]
@@ -164,8 +168,6 @@ async def test_clip_in_a_server_thread_progress_link_then_share(bot, talk):
         f"/channels/{bot.general['id']}/messages/{response_id}/threads"]
 
     # The signed link serves the rendered clip.
-    url = link_pattern.search(result["content"]).group(0)
-    clip = await bot.app.repos.clips.get(int(yarl.URL(url).parts[2]))      # /f/<clip id>/<name>
     async with aiohttp.ClientSession() as http, http.get(url) as response:
         assert response.status == 200
         assert await response.read() == Path(clip.output_path).read_bytes()
@@ -174,9 +176,18 @@ async def test_clip_in_a_server_thread_progress_link_then_share(bot, talk):
     rows = await bot.app.repos.db.fetchall("SELECT thread_id FROM chat_refs WHERE reply_to = ?", (str(response_id),))
     assert rows and {r["thread_id"] for r in rows} == {str(response_id)}
 
-    # Share, pressed by the same person: acknowledged at once, then clip 1 goes to the share channel
+    # Share pressed by somebody else in the server: told whose clip it is; nothing is shared.
+    share_button = custom_ids(result)[1]
+    press = fake.button_interaction(result, share_button, bot.bob)
+    await fake.dispatch("INTERACTION_CREATE", press)
+    not_yours = "Only alice can share this — send your own video to make yours."
+    await fake.wait_for(lambda: any(m["content"] == not_yours for m in fake.sent_by_bot(thread["id"])), 15,
+                        "the answer to bob's press")
+    assert fake.sent_by_bot(bot.shorts["id"]) == []
+
+    # Share, pressed by the owner: acknowledged at once, then clip 1 goes to the share channel
     # as a file (it fits the default 10 MiB there), and the thread hears that it was shared.
-    press = fake.button_interaction(result, "shortsbot:/share 1", bot.alice)
+    press = fake.button_interaction(result, share_button, bot.alice)
     await fake.dispatch("INTERACTION_CREATE", press)
     pressed = fake.interactions[press["token"]]
     await fake.wait_for(lambda: pressed.acknowledged_at is not None, 5, "the button to be acknowledged")
@@ -203,8 +214,8 @@ async def test_dm_with_a_video_gets_progress_and_the_clip_as_a_file(bot, talk):
                                   "the clip in the DM")
     [attachment] = video["attachments"]
     assert re.fullmatch(r"clip-\d+\.mp4", attachment["filename"])
-    assert custom_ids(video) == ["shortsbot:/export", "shortsbot:/share 1", "shortsbot:more clips like clip 1"]
     clip = await bot.app.repos.clips.get(int(attachment["filename"][5:-4]))
+    assert custom_ids(video) == [f"shortsbot:/{verb} clip-{clip.id}" for verb in ("export", "share", "more")]
     assert attachment["size"] == Path(clip.output_path).stat().st_size
     assert fake.threads() == [t for t in fake.threads() if t["parent_id"] != dm["id"]]   # no threads in DMs
 
@@ -217,11 +228,40 @@ async def test_dm_with_a_video_gets_progress_and_the_clip_as_a_file(bot, talk):
     # Share from the DM; the share channel refuses the upload as too large (413), so a link goes instead.
     fake.fail_next("POST", f"/channels/{bot.shorts['id']}/messages", 413, 40005, "Request entity too large")
     before = len(fake.sent_by_bot(bot.shorts["id"]))
-    press = fake.button_interaction(video, "shortsbot:/share 1", bot.bob)
+    press = fake.button_interaction(video, custom_ids(video)[1], bot.bob)
     await fake.dispatch("INTERACTION_CREATE", press)
     shared = await fake.wait_for(lambda: fake.sent_by_bot(bot.shorts["id"])[before:], 60, "the shared link")
-    assert bot.base_url + f"/f/{clip.id}/" in shared[0]["content"] and shared[0]["attachments"] == []
+    assert bot.base_url + f"/f/{clip.id}-" in shared[0]["content"] and shared[0]["attachments"] == []
     assert "Discord would not take the file here" in shared[0]["content"]
+
+    def shared_notes() -> list[dict]:
+        return [m for m in fake.sent_by_bot(dm["id"]) if m["content"] == say("en", "share_done", n=1)]
+
+    await fake.wait_for(shared_notes, 15, "the share confirmation")
+
+    # A share channel the bot may not post in: the person who shared hears why and what to ask for.
+    for _ in range(2):                                       # the clip, then the adapter's apology there
+        fake.fail_next("POST", f"/channels/{bot.shorts['id']}/messages", 403, 50013, "Missing Permissions")
+    said_before = len(fake.sent_by_bot(dm["id"]))
+    await fake.dispatch("INTERACTION_CREATE", fake.button_interaction(video, custom_ids(video)[1], bot.bob))
+    [told] = await fake.wait_for(lambda: [m for m in fake.sent_by_bot(dm["id"])[said_before:]
+                                          if "share channel" in m["content"]], 60, "the share failure")
+    assert "Missing Permissions" in told["content"] and "DISCORD_SHARE_CHANNEL_ID" in told["content"]
+    assert len(shared_notes()) == 1, "not \"Shared\" when it was not"
+
+
+async def test_a_clip_discord_refused_is_apologised_for_and_reported_to_the_job(bot, tmp_path):
+    fake = bot.fake
+    dm = fake.add_dm(bot.alice)
+    clip = tmp_path / "clip-01-abc.mp4"
+    clip.write_bytes(b"\0" * 2048)
+    fake.fail_next("POST", f"/channels/{dm['id']}/messages", 403, 50013, "Missing Permissions")
+    with pytest.raises(discord.Forbidden):               # the job must not count it as sent, nor charge for it
+        await bot.adapter.send(ChatRef("discord", dm["id"]), VideoReply(clip, 360, 640, 3.0, caption="#1 Hi"))
+    [apology] = fake.sent_by_bot(dm["id"])
+    assert "Attach Files" in apology["content"]
+    await bot.adapter.send(ChatRef("discord", dm["id"]), VideoReply(clip, 360, 640, 3.0, caption="#1 Hi"))
+    assert fake.sent_by_bot(dm["id"])[-1]["attachments"]  # the same clip goes once Discord takes it
 
 
 async def test_a_rate_limited_post_is_retried_by_discord_py(bot):

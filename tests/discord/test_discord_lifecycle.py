@@ -1,13 +1,16 @@
 """Starting and stopping the Discord adapter against the fake Discord, with the real App."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
 
 from adapters.discord_adapter import DiscordAdapter
 from bot.app import App, AppError
+from bot.commands.serve import serve
 from bot.settings import Settings
+from tests.bot.chat_helpers import LAST_WORDS, run_a_job_that_speaks_when_stopped
 
 
 @pytest.fixture
@@ -31,10 +34,12 @@ async def app(tmp_path, fake):
 
 
 async def test_start_connects_and_stop_closes_everything(fake, app):
-    adapter = DiscordAdapter(await app())
+    the_app = await app()
+    adapter = DiscordAdapter(the_app)
     await adapter.start()
     await fake.wait_connected()
     assert fake.identify[0]["token"] == fake.token
+    assert the_app.upload_limit("discord") == 10 * 1024 * 1024    # what every server takes
     assert len(fake.calls_to("PUT /applications/{application_id}/commands")) == 1
 
     await adapter.stop()
@@ -69,3 +74,19 @@ async def test_message_content_not_enabled_in_the_portal_is_explained(fake, app,
     assert fake.identify[0]["intents"] & (1 << 15)
     assert any("enable it on the Bot page" in r.getMessage() for r in caplog.records)
     await adapter.stop()
+
+
+async def test_shortsbot_run_lets_jobs_finish_speaking_before_discord_closes(fake, tmp_path):
+    guild = fake.add_guild("Makers")
+    channel = fake.add_text_channel(guild, "general")
+    app = App(Settings(_env_file=None, data_dir=tmp_path / "data", discord_bot_token=fake.token,
+                       discord_api_url=fake.api_url))
+    stop = asyncio.Event()
+    running = asyncio.create_task(serve(app.settings, stop, app=app))
+    await fake.wait_connected()
+    await run_a_job_that_speaks_when_stopped(app, "discord", channel["id"])
+
+    stop.set()                                   # what SIGTERM does
+    assert await asyncio.wait_for(running, 30) == 0
+    assert [m["content"] for m in fake.sent_by_bot(channel["id"])] == [LAST_WORDS]
+    await fake.wait_for(lambda: not fake._sockets, 5, "the gateway socket to close")

@@ -46,7 +46,9 @@ async def test_users_round_trip_per_platform(repos):
     other, created = await repos.users.get_or_create("discord", "42", "ann")
     assert created and other.id != ann.id
     assert (await repos.users.get(ann.id)) == again
-    assert (await repos.users.find_by_name("@ann2")).id == ann.id
+    assert [u.id for u in await repos.users.matching("telegram", "@ANN2")] == [ann.id]
+    assert [u.id for u in await repos.users.matching("telegram", "42")] == [ann.id]
+    assert await repos.users.matching("telegram", "@nobody") == []
 
 
 async def test_accounts_keep_tokens_with_expiry_and_hide_them(repos):
@@ -155,6 +157,18 @@ async def test_job_state_machine_refuses_illegal_moves(repos):
         await repos.jobs.move(job.id, "exploded")
 
 
+async def test_one_person_at_a_time_unless_asked_otherwise(repos):
+    ann, _ = await repos.users.get_or_create("console", "ann")
+    bob, _ = await repos.users.get_or_create("console", "bob")
+    first = await repos.jobs.enqueue(ann.id, "cut", {})
+    second = await repos.jobs.enqueue(ann.id, "cut", {})
+    bobs = await repos.jobs.enqueue(bob.id, "cut", {})
+    assert (await repos.jobs.claim_next()).id == first.id
+    assert (await repos.jobs.claim_next()).id == bobs.id      # Ann's second waits for her first
+    assert await repos.jobs.claim_next() is None
+    assert (await repos.jobs.claim_next(one_per_user=False)).id == second.id
+
+
 async def test_queue_position_counts_jobs_ahead(repos):
     user, _ = await repos.users.get_or_create("console", "me")
     jobs = [await repos.jobs.enqueue(user.id, "cut", {}) for _ in range(3)]
@@ -184,3 +198,72 @@ async def test_two_concurrent_writers_do_not_lock_each_other_out(tmp_path):
     assert len(await Repos(first).jobs.in_state("queued")) == 80
     await first.close()
     await second.close()
+
+
+async def test_clip_ids_are_never_handed_out_again_after_deletes(repos):
+    user, _ = await repos.users.get_or_create("telegram", "1")
+    ann = await repos.sessions.start(user.id, "telegram:1", "local", "ann")
+    first = [await repos.clips.add(ann.id, rank, 0.0, 10.0) for rank in (1, 2)]
+    await repos.clips.delete_for_session(ann.id)               # a new cut forgets the session's clips
+    again = await repos.clips.add(ann.id, 1, 0.0, 10.0)
+    assert again.id > max(c.id for c in first)
+    await repos.clips.delete_for_session(ann.id)
+    assert (await repos.clips.add(ann.id, 1, 0.0, 10.0)).id > again.id
+
+
+def _database_before(path, version: int) -> sqlite3.Connection:
+    """A database file as a release that knew only the migrations up to `version` left it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                 " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))")
+    for number, name, sql in available_migrations():
+        if number <= version:
+            conn.executescript(sql)
+            conn.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", (number, name))
+    return conn
+
+
+async def test_migration_2_keeps_every_clip_and_stops_id_reuse(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    old = _database_before(path, 1)
+    old.execute("INSERT INTO users (platform, platform_user_id) VALUES ('telegram', '1')")
+    old.execute("INSERT INTO sessions (user_id, chat_key, backend, remote_session_id) VALUES (1, 'telegram:1', 'local', 's')")
+    for rank in (1, 2, 3):
+        old.execute('INSERT INTO clips (session_id, rank, start, "end", title, draft_json, output_path, width)'
+                    " VALUES (1, ?, ?, ?, ?, '{\"t\": []}', ?, 360)", (rank, rank * 10.0, rank * 10.0 + 5, f"clip {rank}",
+                                                                    f"/out/s/clip-0{rank}-abc.mp4"))
+    old.execute("DELETE FROM clips WHERE rank = 3")            # the old table would hand out id 3 again
+    before = old.execute("SELECT * FROM clips ORDER BY id").fetchall()
+    old.close()
+
+    db = await Database.open(path)
+    try:
+        assert [v for v, _ in await db.applied_migrations()] == [v for v, _, _ in available_migrations()]
+        after = [tuple(row) for row in await db.fetchall("SELECT * FROM clips ORDER BY id")]
+        assert after == before and len(after) == 2
+        assert (await db.fetchone("SELECT COUNT(*) FROM sqlite_master WHERE name = 'clips_by_session'"))[0] == 1
+        repos = Repos(db)
+        kept = await repos.clips.get(2)
+        assert (kept.title, kept.output_path, kept.width) == ("clip 2", "/out/s/clip-02-abc.mp4", 360)
+        await repos.clips.delete_for_session(1)
+        fresh = await repos.clips.add(1, 1, 0.0, 5.0)
+        assert fresh.id == 3                                    # above every id the rebuilt table has seen
+        await repos.clips.delete_for_session(1)
+        assert (await repos.clips.add(1, 1, 0.0, 5.0)).id == 4
+        await db.execute("DELETE FROM sessions WHERE id = 1")   # the rebuilt table still cascades
+        assert await repos.clips.for_session(1) == []
+    finally:
+        await db.close()
+
+
+async def test_grant_targets_are_found_on_one_platform_by_exact_id_or_name(repos):
+    ann, _ = await repos.users.get_or_create("telegram", "111", "Ann")
+    await repos.users.get_or_create("discord", "111", "mallory")        # the same id on another platform
+    await repos.users.get_or_create("discord", "222", "ann")            # the same name on another platform
+    other_ann, _ = await repos.users.get_or_create("telegram", "333", "ann")
+    assert await repos.users.matching("telegram", "111") == [ann]
+    assert await repos.users.matching("telegram", "11") == []             # no partial ids
+    assert await repos.users.matching("telegram", "Ann") == []            # a name needs its @
+    assert await repos.users.matching("telegram", "@Ann") == [ann, other_ann]   # ambiguous: both, oldest first
+    assert [u.platform_user_id for u in await repos.users.matching("discord", "@ann")] == ["222"]
+    assert await repos.users.matching("telegram", "@") == []
