@@ -430,8 +430,8 @@ async def test_real_bad_input_gets_sentences(tmp_path, warm_talk):
         notes = tmp_path / "notes.txt"
         notes.write_text("hello")
         await handle(message("", attachments=(file_attachment(notes),)))
-        assert last_text(recorder) == ("That file type is not supported. I accept mp4, mov, avi, webm, mkv, jpg, "
-                                       "png, gif, webp, mp3, wav, m4a, aac.")
+        assert last_text(recorder) == ("That file type is not supported. I accept mp4, mov, m4v, 3gp, avi, webm, mkv, "
+                                       "mp3, wav, m4a, aac, ogg, opus, flac, jpg, jpeg, png, gif, webp.")
         await handle(message("", attachments=(file_attachment(notes),), language="zh"))
         assert last_text(recorder).startswith("不支持这种文件格式。")
         big = tmp_path / "big.mp4"
