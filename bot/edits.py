@@ -111,8 +111,8 @@ def with_changes(draft: dict, *, segments: list[tuple[float, float]] | None = No
 
 
 def ready_to_export(draft: dict) -> bool:
-    """As the cloud says: a track with a non-empty segment list."""
-    return any(t.get("sg") for t in draft.get("t", []))
+    """As the cloud says: a track with a non-empty segment list (a cloud draft may hold odd entries)."""
+    return any(isinstance(t, dict) and t.get("sg") for t in draft.get("t") or [])
 
 
 def draft_key(draft: dict) -> str:

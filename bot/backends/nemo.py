@@ -57,6 +57,7 @@ from bot.backends.base import (
     UnsupportedFile,
     UploadedMedia,
 )
+from bot.edits import ready_to_export
 from bot.fetch import DownloadFailed, TooLarge, stream_to_file
 from engine.probe import media_type_of_file, mime_type_for
 
@@ -292,11 +293,6 @@ def draft_summary(draft: dict) -> str:
     noun = "track" if len(texts) == 1 else "tracks"
     numbered = " ".join(f"{i}. {text}" for i, text in enumerate(texts, 1))
     return f"Timeline ({len(texts)} {noun}): {numbered or 'empty'}"
-
-
-def draft_ready(draft: dict) -> bool:
-    """Ready to export when a track has segments."""
-    return any(isinstance(t, dict) and t.get("sg") for t in draft.get("t") or [])
 
 
 def describe_changes(before: list[dict] | None, after: list[dict]) -> str:
@@ -723,7 +719,7 @@ class NemoBackend:
         """Starts one cloud render per ready draft (or the one asked for); export costs no credits."""
         state = await self.state(account, session)
         indexes = range(len(state.drafts)) if draft_index is None else [draft_index]
-        ready = [(i, state.drafts[i]) for i in indexes if 0 <= i < len(state.drafts) and draft_ready(state.drafts[i])]
+        ready = [(i, state.drafts[i]) for i in indexes if 0 <= i < len(state.drafts) and ready_to_export(state.drafts[i])]
         if not ready:
             raise NothingUploaded("There is nothing on the timeline to export yet: send a video and tell me "
                                   "what to make first.")

@@ -63,12 +63,6 @@ def run_clip(settings, args) -> int:
         _clear(bar)
         print(f"shortsbot: {exc}", file=sys.stderr)
         return 2
-    except ModuleNotFoundError as exc:
-        _clear(bar)
-        if exc.name != "engine.render":
-            raise
-        print("shortsbot: rendering is not available in this build; run again with --no-render.", file=sys.stderr)
-        return 2
     except RenderFailed as exc:
         _clear(bar)
         print(f"shortsbot: rendering failed: {exc}", file=sys.stderr)
