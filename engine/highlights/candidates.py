@@ -1,0 +1,87 @@
+"""Windows from a sentence start to a sentence end, as long as asked."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from engine.models import ClipRequest, Sentence
+
+END_SHORTFALL = 0.75                   # a window running into the end of the speech may be this share of the shortest
+
+
+@dataclass
+class Candidate:
+    first: int                        # index of its first sentence (-1 for a moment chosen by its sound)
+    last: int                         # index of its last sentence (inclusive)
+    start: float
+    end: float
+    scores: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    total: float = 0.0
+    kind: str = "speech"              # "speech": on sentence edges; "sound": around bursts, where nobody speaks
+    edges: tuple[str, str] = ("", "")  # for a sound moment, what its start and end sit on ("a scene cut", ...)
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+def length_bounds(request: ClipRequest) -> tuple[float, float, float]:
+    """(shortest, longest, target) seconds for one clip."""
+    if request.length:
+        low = min(request.min_length, request.length * 0.85)
+        high = max(request.max_length, request.length * 1.15)
+        return low, high, request.length
+    return request.min_length, request.max_length, (request.min_length + request.max_length) / 2
+
+
+def range_bounds(request: ClipRequest, duration: float) -> tuple[float, float]:
+    """The (start, end) seconds asked for; the end is infinite when open."""
+    start, end = request.range_start, request.range_end
+    if start is not None and start < 0:
+        start = max(0.0, duration + start)       # "the last 5 minutes"
+    start = start or 0.0
+    end = end if end is not None else math.inf
+    if request.range_start_fraction is not None:
+        start = max(start, request.range_start_fraction * duration)    # "the second half"
+    if request.range_end_fraction is not None:
+        end = min(end, request.range_end_fraction * duration)
+    return start, end
+
+
+def sentences_in_range(sentences: list[Sentence], request: ClipRequest, duration: float) -> list[Sentence]:
+    start, end = range_bounds(request, duration)
+    return [s for s in sentences if s.start >= start - 0.25 and s.end <= end + 0.25]
+
+
+def candidate_windows(sentences: list[Sentence], low: float, high: float, target: float) -> list[Candidate]:
+    """Every window from a sentence start to a sentence end lasting low..high seconds. Where the
+    sentence ends jump over that span (a long sentence), the end nearest to it is taken instead,
+    and near the end of the speech its last sentence end, if not much shorter; when the whole
+    speech is shorter than that, one window holds all of it."""
+    found = []
+    n = len(sentences)
+    for i in range(n):
+        below = None                          # the last end before the span
+        inside = []
+        for j in range(i, n):
+            length = sentences[j].end - sentences[i].start
+            if length < low:
+                below = j
+            elif length <= high:
+                inside.append(j)
+            else:
+                if not inside:                # jumped over: the nearer of the two edges around the span
+                    above_gap = length - high
+                    below_gap = low - (sentences[below].end - sentences[i].start) if below is not None else math.inf
+                    inside.append(j if above_gap <= below_gap else below)
+                break
+        else:
+            if not inside and below is not None and sentences[below].end - sentences[i].start >= END_SHORTFALL * low:
+                inside.append(below)          # the speech ends before the span: its last sentence is the nearest edge
+        found += [Candidate(i, j, sentences[i].start, sentences[j].end) for j in inside]
+    if not found and sentences:
+        found.append(Candidate(0, n - 1, sentences[0].start, sentences[-1].end))
+    return found
+
+
