@@ -140,6 +140,10 @@ class ClipRequest:
     range_start_fraction: float | None = None
     range_end_fraction: float | None = None
     topic: str | None = None
+    # The words of the request the parser could not place ("the funniest bits", "where they
+    # disagree"): a language model's selection criterion when one is configured; else the bot
+    # says it could not use them.
+    unplaced: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
