@@ -16,6 +16,18 @@ ProgressCallback = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
+class JudgeSettings:
+    """An OpenAI-compatible chat-completions endpoint that judges the candidate moments (engine.judge)."""
+
+    url: str                                 # the API base, e.g. http://localhost:11434/v1 (Ollama)
+    model: str
+    api_key: str | None = field(default=None, repr=False)   # a secret: kept out of repr and logs
+    timeout_s: float = 60.0                  # per call; past it the cut keeps the engine's ranking
+    weight: float = 0.6                      # the model's share of the final score; the engine's sub-scores have the rest
+    context_tokens: int = 8192               # the model's context window; a chunk's prompt uses at most half
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """The knobs the engine needs, filled from bot.settings by its callers."""
 
@@ -28,6 +40,7 @@ class EngineConfig:
     x264_crf: int = 23
     render_timeout_s: float = 900.0
     threads: int = 0                         # 0: let ffmpeg / ctranslate2 decide
+    judge: JudgeSettings | None = None       # None: the engine ranks the moments alone
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,13 @@ import numpy as np
 
 from engine.highlights import select_moments
 from engine.instructions import parse_instruction
+from engine.judge import Judge
 from engine.models import (
     Cancelled,
     ClipRequest,
     ClipSet,
     EngineConfig,
+    JudgeSettings,
     MediaInfo,
     Moment,
     ProgressCallback,
@@ -146,10 +148,20 @@ def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: thr
     return cuts, time.perf_counter() - started
 
 
-def choose(analysis: Analysis, request: ClipRequest) -> list[Moment]:
-    """The moments for this request, best first."""
-    return select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
-                          language=analysis.transcript.language)
+def choose(analysis: Analysis, request: ClipRequest, config: EngineConfig | None = None,
+           judge: Judge | None = None) -> list[Moment]:
+    """The moments for this request, best first. With a language model configured
+    (config.judge), it judges the engine's candidates too (engine.judge); pass `judge`
+    to read its report afterwards."""
+    if judge is None and config is not None and config.judge is not None:
+        judge = make_judge(analysis, request, config.judge)
+    moments = select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
+                             language=analysis.transcript.language, rerank=judge)
+    return judge.dress(moments) if judge is not None else moments
+
+
+def make_judge(analysis: Analysis, request: ClipRequest, settings: JudgeSettings) -> Judge:
+    return Judge(settings, request, analysis.media.duration, language=analysis.transcript.language)
 
 
 def render_spec(analysis: Analysis, moment: Moment, request: ClipRequest) -> RenderSpec:
@@ -184,7 +196,7 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
     analysis = analyse(path, config, progress=_stage(progress, 0.0, analysis_share), cancel=cancel)
 
     t = time.perf_counter()
-    moments = choose(analysis, request)
+    moments = choose(analysis, request, config)
     select_seconds = time.perf_counter() - t
     _check(cancel)
 
