@@ -355,7 +355,8 @@ CN_GENERIC = re.compile(r"帮我|给我|请|把|这个|这段|那个|短视频|�
 _LEADING = {"and", "or", "then", "please", "pls", "just", "only", "also", "find", "cut", "make", "give", "get",
             "me", "us", "i", "want", "need", "would", "like", "could", "can", "you", "show", "pick", "extract",
             "create", "generate", "take", "so", "but", "it", "them", "this"}
-_TRAILING = {"please", "pls", "thanks", "and", "or", "then", "for", "me", "us", "them", "it"}
+_TRAILING = {"please", "pls", "thanks", "and", "or", "then", "for", "me", "us", "them", "it", "into", "to", "in", "of",
+             "from", "with", "as", "at", "on", "by"}
 # "every time he talks about pricing": the topic is placed, the way of saying it is not a criterion
 _TALKS = re.compile(r"\b(?:(?:the\s+)?(?:parts?|bits?|moments?|times?)\s+)?(?:every\s*time|whenever|when|where)\s+"
                     r"(?:they|he|she|i|we|you|people|someone)\s+(?:talks?|speaks?|discuss(?:es)?|mentions?|says?)\b")
