@@ -308,8 +308,7 @@ async def test_clip_with_a_model_on_a_spoken_talk(fake_llm, highlight_talk, engi
     offered = max((c for p in fake_llm.prompts for c in p.candidates), key=lambda c: c.start)
     data = json.loads((tmp_path / "clips.json").read_text())
     [chosen] = data["clips"]
-    assert (chosen["start"], chosen["end"]) == (round(offered.start, 1), round(offered.end, 1)) or \
-        abs(chosen["start"] - offered.start) < 0.1
+    assert abs(chosen["start"] - offered.start) < 0.06 and abs(chosen["end"] - offered.end) < 0.06
     assert chosen["title"] == "Ending" and chosen["scores"]["model"] == 97
     assert any(r.startswith("model 97") for r in chosen["reasons"])
     assert clip_set.moments[0].title == "Ending"
