@@ -13,6 +13,8 @@ CLOSING = "\"'”’)]}»」』"
 ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "vs.", "etc.", "e.g.", "i.e.", "jr.", "sr.", "no.", "u.s."}
 # A silence this long ends a sentence even without punctuation (Whisper often leaves it out).
 PAUSE_SECONDS = 1.2
+# Whisper often writes Chinese, Japanese or Thai without any punctuation: then shorter pauses end sentences.
+UNPUNCTUATED_PAUSE = 0.6
 # A run of words without an end this long is split at its longest pause.
 LONGEST_SENTENCE_SECONDS = 20.0
 
@@ -27,7 +29,10 @@ def ends_sentence(text: str) -> bool:
 
 def split_sentences(words: list[Word] | tuple[Word, ...],
                     pause: float = PAUSE_SECONDS, longest: float = LONGEST_SENTENCE_SECONDS) -> list[Sentence]:
-    """Group words (in time order) into sentences by end punctuation and by pauses of `pause` seconds."""
+    """Group words (in time order) into sentences by end punctuation (. ? ! 。 ？ ！ …) and by pauses of
+    `pause` seconds (UNPUNCTUATED_PAUSE when the words carry no end punctuation at all)."""
+    if not any(ends_sentence(w.text) for w in words):
+        pause = min(pause, UNPUNCTUATED_PAUSE)
     groups: list[list[Word]] = []
     current: list[Word] = []
     for i, word in enumerate(words):
