@@ -31,7 +31,8 @@ def split_sentences(words: list[Word] | tuple[Word, ...],
                     pause: float = PAUSE_SECONDS, longest: float = LONGEST_SENTENCE_SECONDS) -> list[Sentence]:
     """Group words (in time order) into sentences by end punctuation (. ? ! 。 ？ ！ …) and by pauses of
     `pause` seconds (UNPUNCTUATED_PAUSE when the words carry no end punctuation at all)."""
-    if not any(ends_sentence(w.text) for w in words):
+    unpunctuated = not any(ends_sentence(w.text) for w in words)
+    if unpunctuated:
         pause = min(pause, UNPUNCTUATED_PAUSE)
     groups: list[list[Word]] = []
     current: list[Word] = []
@@ -41,7 +42,7 @@ def split_sentences(words: list[Word] | tuple[Word, ...],
         current.append(word)
         following = words[i + 1] if i + 1 < len(words) else None
         gap = (following.start - word.end) if following is not None else 0.0
-        if ends_sentence(word.text) or gap >= pause:
+        if ends_sentence(word.text) or gap >= pause or (unpunctuated and phrase_break(word, following)):
             groups.append(current)
             current = []
     if current:
@@ -52,6 +53,18 @@ def split_sentences(words: list[Word] | tuple[Word, ...],
         for piece in split_long_run(group, longest):
             sentences.append(make_sentence(piece))
     return sentences
+
+
+def is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\u3040" <= ch <= "\u30ff"
+
+
+def phrase_break(word: Word, following: Word | None) -> bool:
+    """Unpunctuated Chinese or Japanese: Whisper writes a space where a phrase ends."""
+    if following is None or not following.text.startswith(" "):
+        return False
+    before, after = word.text.strip(), following.text.strip()
+    return bool(before and after) and is_han(before[-1]) and is_han(after[0])
 
 
 def split_long_run(words: list[Word], longest: float) -> list[list[Word]]:

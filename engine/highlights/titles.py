@@ -14,7 +14,7 @@ from engine.highlights.sound import clock, strongest_burst
 from engine.models import ClipRequest, Sentence
 
 TITLE_CHARS = 70
-CJK_TITLE_CHARS = 22            # a Chinese or Japanese title: as many characters as fit one title line
+CJK_TITLE_CHARS = 16            # a Chinese or Japanese title: as many characters as fit one title line
 SOUND_TITLES = {
     "en": ("Crowd reaction at {at}", "Loud moment at {at}", "Moment at {at}"),
     "zh": ("{at} 观众反应", "{at} 高能时刻", "{at} 精彩瞬间"),
@@ -23,7 +23,7 @@ GENERAL_TAGS = {"en": ("#highlights", "#clips"), "zh": ("#精彩瞬间", "#短�
 CN_OPENER_FILLER = ("嗯", "啊", "那么", "然后", "所以", "就是", "其实", "好的", "好")
 CN_STOPWORDS = set("""
 我们 你们 他们 她们 它们 这个 那个 这些 那些 这样 那样 这里 那里 什么 怎么 为什么 因为 所以 但是 然后 而且 如果 就是 还是 或者
-已经 可以 没有 不是 一个 一些 自己 时候 现在 知道 觉得 真的 非常 特别 一下 一直 一样 还有 起来 出来 大家 今天 东西 事情
+那么 这么 已经 可以 没有 不是 一个 一些 自己 时候 现在 知道 觉得 真的 非常 特别 一下 一直 一样 还有 起来 出来 大家 今天 东西 事情
 """.split())
 
 
@@ -84,6 +84,24 @@ def chinese_words(text: str) -> list[str]:
     return [w for w in words if re.fullmatch(r"[\u4e00-\u9fff]+", w)]
 
 
+def chinese_idf() -> dict[str, float]:
+    """How rare each word is in general Chinese text (jieba's IDF table), relative to the median:
+    a short clip's own counts cannot tell 下来 ("down") from 银杏 ("ginkgo")."""
+    import jieba.analyse
+
+    table = jieba.analyse.default_tfidf
+    return _RelativeIdf(table.idf_freq, table.median_idf)
+
+
+class _RelativeIdf(dict):
+    def __init__(self, idf: dict[str, float], median: float):
+        super().__init__()
+        self.idf, self.median = idf, median
+
+    def get(self, word: str, default: float = 1.0) -> float:
+        return self.idf.get(word, self.median) / self.median
+
+
 def keyword_tokens(text: str, language: str = "en") -> list[str]:
     """Words worth a hashtag: words of four letters or more that are not stopwords (in any
     alphabet; words that run through the whole video are discounted by the caller); for
@@ -111,7 +129,12 @@ def hashtags_for(text: str, document: Counter, request: ClipRequest, language: s
     in the rest of the video), then #shorts, padded with general tags."""
     counts = Counter(keyword_tokens(text, language))
     sentences = max(1, document[""])
-    ranked = sorted(counts, key=lambda w: (-counts[w] * math.log(1 + sentences / (1 + document[w])), w))
+    chinese = language in ("zh", "yue")
+    general = chinese_idf() if chinese else {}
+    if chinese:          # a word jieba's table does not know is more likely misheard than telling
+        counts = Counter({w: n for w, n in counts.items() if w in general.idf})
+    ranked = sorted(counts, key=lambda w: (-counts[w] * math.log(1 + sentences / (1 + document[w]))
+                                           * general.get(w, 1.0), w))
     tags: list[str] = []
     if request.topic:
         topic = request.topic if has_cjk(request.topic) else request.topic.title()
