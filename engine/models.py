@@ -20,7 +20,9 @@ class EngineConfig:
     """The knobs the engine needs, filled from bot.settings by its callers."""
 
     cache_dir: Path
-    whisper_model: str = "tiny.en"          # a directory, or a name resolved by engine.transcribe
+    whisper_model: str = "tiny.en"          # English speech: a directory, or a name resolved by engine.model_store
+    multilingual_model: str = "base"         # every other language, and language detection
+    detect_language: bool = True             # False: everything is transcribed as English with whisper_model
     whisper_device: str = "cpu"
     whisper_compute_type: str = "int8"
     max_upload_mb: int = 500
@@ -82,13 +84,17 @@ class Segment:
     end: float
     text: str
     words: tuple[Word, ...] = ()
+    distrust: str = ""                       # why the engine does not believe this text ("" when it does)
 
 
 @dataclass(frozen=True)
 class Transcript:
     language: str
     duration: float
-    segments: tuple[Segment, ...] = ()
+    segments: tuple[Segment, ...] = ()       # the text the engine trusts: captions, sentences, titles use only these
+    distrusted: tuple[Segment, ...] = ()     # loops and inventions (music, noise), each with its reason
+    model: str = ""                          # which speech model wrote it
+    language_probability: float = 1.0        # how sure detection was (1.0 when the user named the language)
 
     @property
     def words(self) -> list[Word]:
@@ -140,6 +146,7 @@ class ClipRequest:
     range_start_fraction: float | None = None
     range_end_fraction: float | None = None
     topic: str | None = None
+    language: str | None = None              # the spoken language when the user named it ("this is in Spanish")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -164,6 +171,8 @@ class Moment:
     hashtags: list[str] = field(default_factory=list)
     text: str = ""
     segments: list[tuple[float, float]] = field(default_factory=list)  # a reel's pieces; empty for a single clip
+    # Why the clip goes without captions although people speak in it ("" when it has them or nobody speaks).
+    captions_withheld: str = ""
 
     @property
     def duration(self) -> float:
@@ -208,6 +217,8 @@ class ClipSet:
     moments: list[Moment]
     files: dict[int, RenderedClip] = field(default_factory=dict)   # rank -> rendered file
     timings: dict[str, float] = field(default_factory=dict)
+    language: str = ""                       # the language heard (or named by the user)
+    speech_model: str = ""
 
     def to_json_dict(self) -> dict:
         """The documented clips.json shape."""
@@ -227,10 +238,13 @@ class ClipSet:
                 "segments": [[round(s, 3), round(e, 3)] for s, e in m.segments] or None,
                 "file": rendered.path.name if rendered else None,
                 "thumbnail": rendered.thumbnail.name if rendered else None,
+                "captions_withheld": m.captions_withheld or None,
             })
         return {
             "source": str(self.source),
             "duration": round(self.duration, 3),
+            "language": self.language,
+            "speech_model": self.speech_model,
             "request": self.request.to_dict(),
             "clips": clips,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
