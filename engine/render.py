@@ -27,6 +27,7 @@ from engine import captions, reframe
 from engine.models import (
     Cancelled,
     EngineConfig,
+    LayoutStretch,
     ProgressCallback,
     RenderedClip,
     RenderFailed,
@@ -218,6 +219,18 @@ def stretch_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int
     return ";".join(chains) + f";{joined}concat=n={n}:v=1:a=0"
 
 
+def layout_of(prepared: Prepared) -> tuple[LayoutStretch, ...]:
+    """The framing of each stretch of the output, in output time, for clips.json."""
+    placed, _ = placements(prepared.spec.segments, prepared.crossfade)
+    out: list[LayoutStretch] = []
+    for (start, end, at), framing in zip(placed, prepared.framings):
+        if framing.mode == "speakers":
+            out += [LayoutStretch(at + s.start, at + s.end, s.layout, s.tracks, s.reason) for s in framing.stretches]
+        else:
+            out.append(LayoutStretch(at, at + end - start, framing.mode, (), framing.reason))
+    return tuple(out)
+
+
 def fit_filters(src_w: int, src_h: int, width: int, height: int, label: str = "f") -> str:
     """The whole picture, scaled to fit, between two bands cut from a blurred, zoomed copy of
     its middle (above and below it, or left and right for a tall source).
@@ -367,7 +380,8 @@ def encode(prepared: Prepared, out_path: Path, config: EngineConfig,
         thumb_part.unlink(missing_ok=True)
     info = probe_output(out_path)
     return RenderedClip(path=out_path, thumbnail=thumb_path, width=info["width"], height=info["height"],
-                        duration=info["duration"], size_bytes=out_path.stat().st_size)
+                        duration=info["duration"], size_bytes=out_path.stat().st_size,
+                        layout=layout_of(prepared))
 
 
 def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | None,
@@ -435,6 +449,19 @@ def render_clip(spec: RenderSpec, out_path: Path, config: EngineConfig,
     return encode(prepared, out_path, config, scaled, cancel)
 
 
+def write_reframe_previews(prepared: Prepared, out_path: Path) -> list[Path]:
+    """clip-01.reframe.mp4 (or .reframe-2.mp4, ... for a reel's later pieces) beside the clip."""
+    from engine.reframe.debug import write_preview
+
+    media = prepared.spec.media
+    written = []
+    for n, ((start, end), framing) in enumerate(zip(prepared.spec.segments, prepared.framings)):
+        suffix = ".reframe.mp4" if n == 0 else f".reframe-{n + 1}.mp4"
+        written.append(write_preview(media.path, start, end, media.display_width, media.display_height,
+                                     framing, out_path.with_suffix(suffix)))
+    return written
+
+
 def clip_name(index: int) -> str:
     return f"clip-{index:02d}.mp4"
 
@@ -480,6 +507,8 @@ def render_specs(specs: list[RenderSpec], out_dir: Path, config: EngineConfig,
                 scaled = ((lambda f, label, i=i: progress((i + f) / total, f"clip {i + 1} of {total}: {label}"))
                           if progress else None)
                 done.append(encode(prepared, out_dir / names[i], config, scaled, cancel))
+                if config.debug_reframe:
+                    write_reframe_previews(prepared, out_dir / names[i])
                 if pending is None and i + 1 < total:
                     pending = start(i + 1)
         except BaseException:

@@ -46,18 +46,24 @@ class Stretch:
     panels: tuple[tuple[float, float, float, float], ...] = ()
 
 
+BOTH = -2                   # a label: two people's scores too close to tell apart
+
+
 def active_speaker(scores: np.ndarray, track_ids: list[int], score_min: float = SCORE_MIN,
-                   smooth: int = 9) -> np.ndarray:
-    """(tracks, frames) scores -> per frame the id of the clear speaker, or -1. Scores are
-    averaged over `smooth` frames first, so one frame's noise does not name anyone."""
+                   smooth: int = 9, close: float = 1.4) -> np.ndarray:
+    """(tracks, frames) scores -> per frame the id of the clear speaker, BOTH where the two best
+    are within `close` times of each other (a quick exchange, or no way to tell), or -1.
+    Scores are averaged over `smooth` frames first, so one frame's noise does not name anyone."""
     if scores.size == 0:
         return np.full(scores.shape[1] if scores.ndim == 2 else 0, -1)
     kernel = np.ones(smooth) / smooth
     smoothed = np.stack([np.convolve(s, kernel, mode="same") for s in scores])
-    best = np.argmax(smoothed, axis=0)
-    top = smoothed[best, np.arange(smoothed.shape[1])]
-    ids = np.asarray(track_ids)[best]
-    return np.where(top >= score_min, ids, -1)
+    order = np.argsort(smoothed, axis=0)
+    columns = np.arange(smoothed.shape[1])
+    top = smoothed[order[-1], columns]
+    second = smoothed[order[-2], columns] if len(scores) > 1 else np.zeros_like(top)
+    labels = np.where(top >= score_min, np.asarray(track_ids)[order[-1]], -1)
+    return np.where((top >= score_min) & (second * close >= top), BOTH, labels)
 
 
 def runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
@@ -99,13 +105,15 @@ def _merge(stretches: list[Stretch]) -> list[Stretch]:
 
 
 def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float = QUICK_TURN_S,
-                   switch_s: float = SWITCH_S, min_stretch_s: float = MIN_STRETCH_S) -> list[Stretch]:
+                   switch_s: float = SWITCH_S, min_stretch_s: float = MIN_STRETCH_S,
+                   pair: tuple[int, int] | None = None) -> list[Stretch]:
     """Turns -> stretches with a layout each.
 
     - Two people trading turns shorter than `quick_turn_s` (at least three such turns in a
       row): both of them, stacked.
     - Otherwise the camera stays on the speaker; someone who speaks for less than `switch_s`
       does not take it (an interjection), and nobody speaking keeps the last speaker.
+    - Two people whose scores are too close to tell apart for `switch_s` or more: `pair`, stacked.
     - Nobody identified at all: with three or more faces, or none, the whole picture (fit).
     """
     if not turns:
@@ -115,7 +123,7 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
     while i < len(turns):
         j = i
         people: set[int] = set()
-        while j < len(turns) and turns[j].length < quick_turn_s and turns[j].speaker != -1:
+        while j < len(turns) and turns[j].length < quick_turn_s and turns[j].speaker >= 0:
             people.add(turns[j].speaker)
             if len(people) > 2:
                 break
@@ -129,7 +137,9 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
             continue
         turn = turns[i]
         held = stretches[-1] if stretches else None
-        if turn.speaker == -1:
+        if turn.speaker == BOTH and pair is not None and turn.length >= switch_s:
+            stretches.append(Stretch(turn.start, turn.end, "stacked", pair, "two people, both speaking"))
+        elif turn.speaker < 0:
             if held is not None:
                 stretches.append(Stretch(turn.start, turn.end, held.layout, held.tracks, held.reason))
             else:

@@ -22,7 +22,7 @@ from engine.reframe.detection import (
     find_faces,
     shared_detector,
 )
-from engine.reframe.editor import Stretch, active_speaker, plan_stretches, speaker_turns
+from engine.reframe.editor import BOTH, Stretch, active_speaker, plan_stretches, speaker_turns
 from engine.reframe.path import (
     ASPECTS,
     Framing,
@@ -121,9 +121,11 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
         if len(group) == 1 or _fits_in_window(group, window):
             stretches.append(Stretch(shot_start, shot_end, "crop", tuple(t.id for t in group), "everyone fits in the window"))
             continue
-        allowed = np.isin(labels[inside], [t.id for t in group])
+        allowed = np.isin(labels[inside], [t.id for t in group] + [BOTH])
         turns = speaker_turns(np.where(allowed, labels[inside], -1), fps)
-        for s in plan_stretches(turns, len(group)):
+        ranked = sorted(group, key=lambda t: -float(scores[ids.index(t.id), inside].sum()))
+        pair = (ranked[0].id, ranked[1].id)
+        for s in plan_stretches(turns, len(group), pair=pair):
             stretches.append(replace(s, start=shot_start + s.start, end=min(shot_end, shot_start + s.end)))
     if stretches:
         stretches[-1] = replace(stretches[-1], end=duration)

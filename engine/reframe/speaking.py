@@ -15,7 +15,7 @@ import subprocess
 import numpy as np
 
 WINDOW_S = 1.5              # correlation window
-MAX_LAG_S = 0.16            # lips lead or trail the sound by up to this much
+MAX_LAG_S = 0.25            # the sound may trail the lips by up to this much
 AUDIO_RATE = 16000
 WORD_PAD_S = 0.15           # speech starts a little before the first word's timestamp and ends after
 
@@ -129,16 +129,26 @@ def sliding_correlation(a: np.ndarray, b: np.ndarray, window: int) -> np.ndarray
     return out
 
 
-def lagged_correlation(a: np.ndarray, b: np.ndarray, window: int, max_lag: int) -> np.ndarray:
-    """The best sliding_correlation over shifts of `a` by up to `max_lag` samples either way."""
-    best = np.full(len(a), -1.0)
-    for lag in range(-max_lag, max_lag + 1):
-        shifted = np.full(len(a), np.nan)
-        if lag >= 0:
-            shifted[lag:] = a[:len(a) - lag]
-        else:
-            shifted[:lag] = a[-lag:]
-        best = np.maximum(best, sliding_correlation(shifted, b, window))
+def shifted(values: np.ndarray, lag: int) -> np.ndarray:
+    """values delayed by `lag` samples (NaN where nothing is known)."""
+    out = np.full(len(values), np.nan)
+    if lag >= 0:
+        out[lag:] = values[:len(values) - lag]
+    else:
+        out[:lag] = values[-lag:]
+    return out
+
+
+def sync_lag(articulations: np.ndarray, energy: np.ndarray, window: int, max_lag: int) -> int:
+    """The one delay (0..max_lag samples) of the sound behind the mouths that fits best: lips
+    move a little before the sound they make, and files add their own offset. One delay for
+    the whole range, so that a listener cannot pick a lag of their own that fits by chance."""
+    best, best_fit = 0, -np.inf
+    for lag in range(0, max_lag + 1):
+        per_track = [np.clip(sliding_correlation(shifted(m, lag), energy, window), 0, 1) for m in articulations]
+        fit = float(np.mean(np.max(per_track, axis=0))) if per_track else 0.0
+        if fit > best_fit:
+            best, best_fit = lag, fit
     return best
 
 
@@ -148,9 +158,9 @@ def speaking_scores(articulations: np.ndarray, energy: np.ndarray, speaking: np.
     correlation of each mouth with the speech energy, zero where nobody speaks or the face
     is not there."""
     window = max(5, int(round(window_s * fps)))
-    lag = int(round(max_lag_s * fps))
+    lag = sync_lag(articulations, energy, window, int(round(max_lag_s * fps)))
     scores = np.zeros(articulations.shape)
     for k, mouth in enumerate(articulations):
-        r = lagged_correlation(mouth, energy, window, lag)
+        r = sliding_correlation(shifted(mouth, lag), energy, window)
         scores[k] = np.where(speaking & ~np.isnan(mouth), np.clip(r, 0.0, 1.0), 0.0)
     return scores
