@@ -214,10 +214,12 @@ MOTION_SHRINK = 2           # motion kept at 1/2 the dense size: a 60 s clip at 
 
 
 def dense_look(path: Path, start: float, end: float, display_w: int, display_h: int,
-               fps: float = DENSE_FPS, detect_every: int = 6, detector: FaceDetector | None = None,
-               cancel: threading.Event | None = None, timeout_s: float = 600.0) -> DenseLook:
+               fps: float = DENSE_FPS, detect_every: int = 12, detector: FaceDetector | None = None,
+               cancel: threading.Event | None = None, timeout_s: float = 600.0,
+               known: FaceSamples | None = None) -> DenseLook:
     """Decode [start, end) small and grey at `fps` (no frames skipped: motion needs them all), find
-    faces on every `detect_every`-th frame, and keep the frame-to-frame change at half size."""
+    faces on every `detect_every`-th frame (about once a second: tracks bridge the rest), unless
+    `known` detections of the range are given, and keep the frame-to-frame change at half size."""
     import cv2
 
     detector = detector or shared_detector()
@@ -241,7 +243,7 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
             small = cv2.resize(frame, (w // MOTION_SHRINK, h // MOTION_SHRINK), interpolation=cv2.INTER_AREA) if MOTION_SHRINK > 1 else frame
             motion.append(cv2.absdiff(small, previous) if previous is not None else np.zeros_like(small))
             previous = small
-            if index % detect_every == 0:
+            if known is None and index % detect_every == 0:
                 det_times.append(index / fps)
                 det_faces.append(detector.detect(cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA)))
             index += 1
@@ -252,5 +254,6 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
         proc.stdout.close()
         proc.wait()
     frames = np.stack(motion) if motion else np.zeros((0, h // MOTION_SHRINK, w // MOTION_SHRINK), np.uint8)
-    return DenseLook(fps=fps, samples=FaceSamples(np.array(det_times, dtype=float), det_faces),
+    samples = known if known is not None else FaceSamples(np.array(det_times, dtype=float), det_faces)
+    return DenseLook(fps=fps, samples=samples,
                      motion=frames, times=np.arange(len(frames)) / fps)

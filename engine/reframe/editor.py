@@ -121,14 +121,22 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
     stretches: list[Stretch] = []
     i = 0
     while i < len(turns):
-        j = i
+        j, spoken = i, 0
         people: set[int] = set()
-        while j < len(turns) and turns[j].length < quick_turn_s and turns[j].speaker >= 0:
-            people.add(turns[j].speaker)
-            if len(people) > 2:
+        while j < len(turns) and turns[j].length < quick_turn_s:
+            if turns[j].speaker < 0:
+                if turns[j].length >= HOLD_GAP_S or j == i:
+                    break
+                j += 1                      # a moment of doubt between two turns does not end the exchange
+                continue
+            if len(people | {turns[j].speaker}) > 2:
                 break
+            people.add(turns[j].speaker)
+            spoken += 1
             j += 1
-        if j - i >= 3 and len(people) == 2:
+        while j > i and turns[j - 1].speaker < 0:
+            j -= 1
+        if spoken >= 3 and len(people) == 2:
             first = turns[i].speaker
             pair = (first, next(p for p in people if p != first))
             stretches.append(Stretch(turns[i].start, turns[j - 1].end, "stacked", pair,

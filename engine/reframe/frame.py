@@ -68,6 +68,7 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     glance = find_faces(path, start, end, display_w, display_h, keyframes_only=True,
                         detector=detector, cancel=cancel, timeout_s=timeout_s)
     several = has_audio and window.axis == "x" and any(too_far_apart(s, window) for s in drop_flickers(glance.faces))
+    samples = None
     if not several:
         if keyframes_suffice(glance, window, duration, cuts):
             return replace(plan_framing(glance, display_w, display_h, aspect, duration, cuts), sampling="keyframes")
@@ -78,7 +79,8 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
         if not (has_audio and window.axis == "x" and framing.mode == "fit" and "apart" in framing.reason):
             return framing
     started = time.perf_counter()
-    look = dense_look(path, start, end, display_w, display_h, detector=detector, cancel=cancel, timeout_s=timeout_s)
+    look = dense_look(path, start, end, display_w, display_h, detector=detector, cancel=cancel, timeout_s=timeout_s,
+                      known=samples)
     energy = speech_energy(path, start, end, look.fps, len(look.times), timeout_s=timeout_s)
     return plan_speakers(look, energy, words, display_w, display_h, aspect, duration, cuts,
                          started=started)
