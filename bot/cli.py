@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     models_sub = models.add_subparsers(dest="models_command", metavar="{pull}", required=True)
     pull = models_sub.add_parser("pull", help="download a faster-whisper model by name into the cache")
     pull.add_argument("name", help='e.g. "small", "large-v3" or a hub repository "owner/name"')
+    clip.add_argument("--debug-reframe", action="store_true",
+                      help="also write clip-NN.reframe.mp4: the source with face tracks, speaking scores and the crop drawn")
     return parser
 
 
