@@ -24,12 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help='what you want, e.g. "find the best moments and cut them into 60-second vertical shorts"')
     clip.add_argument("--out", required=True, help="folder for clips.json and the MP4s")
     clip.add_argument("--no-render", action="store_true", help="choose the moments and write clips.json only")
+    clip.add_argument("--debug-reframe", action="store_true",
+                      help="also write clip-NN.reframe.mp4: the source with face tracks, speaking scores and the crop drawn")
     models = sub.add_parser("models", help="speech models: `models pull NAME` downloads one (the only download)")
     models_sub = models.add_subparsers(dest="models_command", metavar="{pull}", required=True)
     pull = models_sub.add_parser("pull", help="download a faster-whisper model by name into the cache")
     pull.add_argument("name", help='e.g. "small", "large-v3" or a hub repository "owner/name"')
-    clip.add_argument("--debug-reframe", action="store_true",
-                      help="also write clip-NN.reframe.mp4: the source with face tracks, speaking scores and the crop drawn")
     return parser
 
 
