@@ -68,7 +68,10 @@ class Judge:
             if not sent:
                 return candidates
             answers = self.ask(sent, ctx)
-            return self.combine(candidates, sent, answers, ctx, bounds)
+            ranked = self.combine(candidates, sent, answers, ctx, bounds)
+            log.info("language model judged %d of %d candidates in %d calls (%d prompt tokens)",
+                     self.report.candidates_sent, len(candidates), self.report.calls, self.report.prompt_tokens)
+            return ranked
         except JudgeUnavailable as exc:
             self.report.fallback = str(exc)
             log.warning("language model at %s not used for this cut, the engine's ranking stands: %s",

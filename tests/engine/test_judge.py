@@ -154,6 +154,17 @@ async def test_no_match_keeps_every_candidate_and_says_so(fake_llm):
     judged = await asyncio.to_thread(choose, analysis, request, config_for(fake_llm))
     assert len(judged) == 3
     assert all(any("does not match the request" in r for r in m.reasons) for m in judged)
+    assert all(m.title and m.hashtags and "title and hashtags from the engine" in m.reasons for m in judged)
+
+
+async def test_the_model_is_asked_for_titles_in_the_videos_language(fake_llm):
+    analysis = office_talk()
+    analysis = replace(analysis, transcript=Transcript(language="zh", duration=analysis.media.duration))
+    fake_llm.reply = prefer(("lighthouse",), title="灯塔的故事", hashtags=("#灯塔", "#故事", "#爷爷"))
+    [moment] = await asyncio.to_thread(choose, analysis, parse_instruction("one clip"), config_for(fake_llm))
+    [prompt] = fake_llm.prompts
+    assert prompt.language == "Chinese" and "in Chinese" in prompt.system
+    assert moment.title == "灯塔的故事" and moment.hashtags == ["#灯塔", "#故事", "#爷爷", "#shorts"]
 
 
 async def test_tighter_edges_on_sentence_edges_are_used_and_others_are_not(fake_llm):
