@@ -147,6 +147,21 @@ async def test_a_request_only_the_model_can_read_selects_what_it_says(fake_llm):
     assert all(p.request == "the funniest bits" for p in fake_llm.prompts)
 
 
+async def test_in_a_range_and_in_a_reel_the_model_reads_the_same_sentences_the_engine_cut(fake_llm):
+    analysis = office_talk()
+    fake_llm.reply = prefer(("banana",))
+    ranged = parse_instruction("the funniest bits from 1:50 to 2:40, 15-second clips")
+    judged = await asyncio.to_thread(choose, analysis, ranged, config_for(fake_llm))
+    assert judged and all("banana" in m.text and 110 <= m.start and m.end <= 160 for m in judged)
+    assert all(p.candidates[0].start >= 110 for p in fake_llm.prompts)
+
+    reel = parse_instruction("compile a 20-second reel of the funniest bits")
+    [moment] = await asyncio.to_thread(choose, analysis, reel, config_for(fake_llm))
+    banana = [s for s in analysis.sentences if "banana" in s.text]
+    assert moment.segments and all(any(start <= b.start and b.end <= end for b in banana)
+                                   for start, end in moment.segments)        # every piece is one the model chose
+
+
 async def test_no_match_keeps_every_candidate_and_says_so(fake_llm):
     analysis = office_talk()
     request = parse_instruction("where they sing opera")
