@@ -474,6 +474,18 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         await app.jobs.wait_idle(timeout=30)
         await recorder.wait_for(lambda: len(recorder.videos("-100share")) == 2, 10)
         assert recorder.videos("-100share")[-1].path == edited.path
+
+        # bob cuts again: the clips of his first cut go, and a link to one serves nothing (not his
+        # new clip of the very same moment, not anybody's clip)
+        await app.conversation.handle(said("bob", "chat-bob", one_clip))
+        await app.jobs.wait_idle(timeout=120)
+        bob_new = recorder.videos("chat-bob")[-1]
+        assert bob_new.clip_id != bob_video.clip_id and bob_new.link != bob_video.link
+        async with httpx.AsyncClient() as http:
+            old = await http.get(bob_video.link)
+            assert old.status_code == 404
+            assert old.content not in (bob_new.path.read_bytes(), edited.path.read_bytes())
+            assert (await http.get(bob_new.link)).content == bob_new.path.read_bytes()
     finally:
         await app.stop()
 
