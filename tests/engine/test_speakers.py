@@ -225,3 +225,41 @@ def test_three_people_in_a_720p_wide_shot(shared_media, tmp_path):
     assert framing.mode == "speakers" and len(framing.trace.track_ids) == 3
     assert speaker_in_view(framing, THREE_TURNS, THREE, width=1280) >= 0.9
     assert max_step_px(framing, 20.0, width=1280) <= 8.0
+
+
+def test_one_detector_per_thread_built_once():
+    import threading
+
+    first = reframe.shared_detector()
+    assert reframe.shared_detector() is first
+    other = []
+    worker = threading.Thread(target=lambda: other.append(reframe.shared_detector()))
+    worker.start()
+    worker.join()
+    assert other[0] is not first, "a cascade must not be shared between threads"
+
+
+def test_clip_command_takes_debug_reframe():
+    from bot.cli import build_parser
+
+    args = build_parser().parse_args(["clip", "talk.mp4", "--out", "out", "--debug-reframe"])
+    assert args.debug_reframe is True
+
+
+@pytest.mark.slow
+def test_debug_preview_draws_the_tracks_and_the_shown_window(two_people, tmp_path):
+    from engine.reframe.debug import write_preview
+
+    framing = reframe.frame_range(two_people["turns"], 0.0, 18.0, SRC_W, SRC_H, "9:16")
+    out = write_preview(two_people["turns"], 0.0, 18.0, SRC_W, SRC_H, framing, tmp_path / "clip-01.reframe.mp4")
+    w, h = 640, 360
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", "3", "-i", str(out), "-frames:v", "1", "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "pipe:1"], capture_output=True, check=True).stdout
+    frame = np.frombuffer(raw, np.uint8).reshape(h, w, 3).astype(int)
+    red = (frame[:, :, 0] > 180) & (frame[:, :, 1] < 80) & (frame[:, :, 2] < 80)
+    columns = np.flatnonzero(red.sum(axis=0) > h * 0.5)      # the shown window's upright edges
+    assert len(columns), "the window is drawn"
+    stretch = next(s for s in framing.stretches if s.start <= 3.0 < s.end)
+    if stretch.layout == "crop":
+        centre = reframe.centre_at(framing.pieces, 3.0)
+        assert abs((columns.min() + columns.max()) / 2 / w - centre) < 0.03
