@@ -417,6 +417,7 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         assert ann_video.path != bob_video.path and ann_video.path.parent != bob_video.path.parent
         said_to_ann = "\n".join(recorder.texts("chat-ann"))
         assert "Found 1 moment:\n1. " in said_to_ann and "1 moments" not in said_to_ann
+        assert say("en", "language_heard", language="English") in said_to_ann      # which language was heard
         assert re.fullmatch(r"#1 .+\n\d+:\d\d-\d+:\d\d in the source · score \d+/100(\n#\S+( #\S+)*)?",
                             ann_video.caption), ann_video.caption
 
@@ -429,6 +430,7 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         await app.conversation.handle(said("bob", "chat-bob", "status"))
         ann_status, bob_status = recorder.texts("chat-ann")[-1], recorder.texts("chat-bob")[-1]
         assert "talk.mp4" in ann_status and "rice.mp4" not in ann_status
+        assert say("en", "language_heard", language="English") in ann_status
         assert "rice.mp4" in bob_status and "talk.mp4" not in bob_status
 
         # each link serves its owner's file; a link re-pointed at the other's clip is refused
