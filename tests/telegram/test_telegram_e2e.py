@@ -230,7 +230,7 @@ async def test_export_sends_the_short_again(world, private_cut):
     mark = world.send(tg.message_update(ADA_CHAT, ADA, "/export"))
     video = await world.fake.wait_for(lambda c: c.method == "sendVideo" and c.status == 200 and c.chat_id == "1001",
                                       after=mark, timeout=60)
-    assert (video.params["width"], video.params["height"]) == ("1080", "1920")
+    assert (video.params["width"], video.params["height"]) == ("360", "640")
     assert abs(int(video.params["duration"]) - int(private_cut.video.params["duration"])) <= 1
 
 
@@ -258,7 +258,7 @@ async def test_share_button_answers_the_callback_and_posts_to_the_share_channel(
     shared = await world.fake.wait_for(lambda c: c.method == "sendVideo" and c.status == 200
                                        and c.chat_id == SHARE_CHANNEL, after=mark, timeout=60)
     assert answered.at <= shared.at
-    assert (shared.params["width"], shared.params["height"]) == ("1080", "1920")
+    assert (shared.params["width"], shared.params["height"]) == ("360", "640")
     assert "reply_markup" not in shared.params, "a shared short has no buttons"
     await world.reply_text(1001, mark, r"Shared clip 1\.")
 
