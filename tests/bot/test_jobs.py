@@ -373,7 +373,11 @@ async def test_progress_from_engine_threads_reaches_the_chat(repos):
     finally:
         await jobs.stop()
     progress = recorder.replies(kind="progress")
-    assert progress[0].fraction == 0.0 and progress[-1].text == "finished"
+    # the engine's own updates reached the chat before the last one (which of them, a busy loop decides:
+    # the throttle sends the newest waiting one)
+    fractions = [r.fraction for r in progress]
+    assert fractions[0] in (0.0, 0.25, 0.5, 0.75) and fractions == sorted(fractions)
+    assert progress[-1].text == "finished"
     assert {r.key for r in progress} == {f"job-{job.id}"}
     assert (await repos.jobs.get(job.id)).progress == 1.0
 
