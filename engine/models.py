@@ -117,6 +117,8 @@ class Signals:
     # How noise-like (broadband, unpitched: applause, laughter, a crowd) each hop sounds, 0-1;
     # a voice or music is near 0. Empty when not measured.
     noisiness: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    # Loudness in dBFS per 10 ms, for placing cuts in the pauses (engine.edges). Empty when not measured.
+    envelope_db: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
 
 @dataclass

@@ -46,6 +46,7 @@ CANDIDATE_THRESHOLD = 0.2           # keyframes this different get a frame-by-fr
 DENSE_FRAME_SECONDS = 0.5           # first-pass frames this close together are already every frame
 SCENE_WIDTH = 160
 MIN_SHOT_SECONDS = 1.0
+ENVELOPE_HOP = 0.01                 # the fine loudness that cuts are placed by (engine.edges)
 
 
 # --- sound -----------------------------------------------------------------
@@ -407,4 +408,5 @@ def compute_signals(audio: np.ndarray, words: list[Word] | tuple[Word, ...] = ()
         scene_cuts=tuple(scene_cuts),
         speech_rate=speech_rate(words, len(loudness), hop),
         noisiness=noisy,
+        envelope_db=loudness_db(audio, sample_rate, ENVELOPE_HOP),
     )
