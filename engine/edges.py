@@ -173,11 +173,20 @@ def clip_edges(signals: Signals, words: list[Word], start: float, end: float, du
     return start_edge(envelope, start, earliest), end_edge(envelope, end, latest)
 
 
-def edge_spans(signals: Signals, words: list[Word], segments: list[tuple[float, float]], duration: float
-               ) -> list[tuple[float, float]]:
-    """Each (start, end) on word edges moved into the pauses; unchanged where not measured."""
+def edge_spans(signals: Signals, words: list[Word], segments: list[tuple[float, float]], duration: float,
+               only_on_words: bool = False) -> list[tuple[float, float]]:
+    """Each (start, end) on word edges moved into the pauses; unchanged where not measured.
+    With `only_on_words`, an edge that is not a word's start (or end) stays where it is (a
+    reel's piece chosen by its sound is already in a quiet point or on a cut)."""
     moved = []
     for start, end in segments:
         edges = clip_edges(signals, words, start, end, duration)
-        moved.append((edges[0].time, edges[1].time) if edges else (start, end))
+        if edges is None:
+            moved.append((start, end))
+            continue
+        new_start, new_end = edges[0].time, edges[1].time
+        if only_on_words:
+            new_start = new_start if any(abs(w.start - start) < 1e-3 for w in words) else start
+            new_end = new_end if any(abs(w.end - end) < 1e-3 for w in words) else end
+        moved.append((new_start, new_end))
     return moved

@@ -166,12 +166,42 @@ class Moment:
     hashtags: list[str] = field(default_factory=list)
     text: str = ""
     segments: list[tuple[float, float]] = field(default_factory=list)  # a reel's pieces; empty for a single clip
+    weak: bool = False                       # under the quality bar: given because that many were asked for
 
     @property
     def duration(self) -> float:
         if self.segments:
             return sum(e - s for s, e in self.segments)
         return self.end - self.start
+
+
+@dataclass(frozen=True)
+class SelectionNote:
+    """A fact about how the moments were chosen, for the bot to put into words (bot/texts.py).
+
+    kind "length_not_found": no span of whole sentences is within ±10 % of `asked` seconds;
+         clip `rank` is `got` seconds, the nearest there is.
+    kind "only_strong": no count was asked; `kept` moments scored over `bar`, the next best `got`.
+    kind "weak": a count was asked; the clips `ranks` scored under `bar`.
+    kind "nothing_stands_out": no moment stands out by sound or speech; `kept` evenly spaced ones instead.
+    """
+
+    kind: str
+    asked: float = 0.0
+    got: float = 0.0
+    rank: int = 0
+    ranks: tuple[int, ...] = ()
+    kept: int = 0
+    bar: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "ranks": list(self.ranks)}
+
+
+@dataclass
+class Selection:
+    moments: list["Moment"]
+    notes: list[SelectionNote] = field(default_factory=list)
 
 
 @dataclass
@@ -190,6 +220,9 @@ class RenderSpec:
     music_volume: float = 0.3
     scene_cuts: list[float] = field(default_factory=list)
     language: str = "en"
+    # For sound-only input (an audiogram): the picture behind the waveform, e.g. the last photo
+    # the person sent; None: a generated gradient.
+    background: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +243,7 @@ class ClipSet:
     moments: list[Moment]
     files: dict[int, RenderedClip] = field(default_factory=dict)   # rank -> rendered file
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[SelectionNote] = field(default_factory=list)
 
     def to_json_dict(self) -> dict:
         """The documented clips.json shape."""
@@ -227,6 +261,7 @@ class ClipSet:
                 "hashtags": m.hashtags,
                 "text": m.text,
                 "segments": [[round(s, 3), round(e, 3)] for s, e in m.segments] or None,
+                "weak": m.weak,
                 "file": rendered.path.name if rendered else None,
                 "thumbnail": rendered.thumbnail.name if rendered else None,
             })
@@ -236,6 +271,7 @@ class ClipSet:
             "request": self.request.to_dict(),
             "clips": clips,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "notes": [n.to_dict() for n in self.notes],
         }
 
 

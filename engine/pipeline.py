@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.highlights import select_moments
+from engine.highlights.selection import choose_moments
 from engine.instructions import parse_instruction
 from engine.models import (
     Cancelled,
@@ -32,6 +32,7 @@ from engine.models import (
     Moment,
     ProgressCallback,
     RenderSpec,
+    Selection,
     Sentence,
     Signals,
     Transcript,
@@ -148,7 +149,13 @@ def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: thr
 
 def choose(analysis: Analysis, request: ClipRequest) -> list[Moment]:
     """The moments for this request, best first."""
-    return select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
+    return choose_explained(analysis, request).moments
+
+
+def choose_explained(analysis: Analysis, request: ClipRequest) -> Selection:
+    """The moments for this request, best first, and what a person should hear about them
+    (an asked length no span fits, only the strong moments kept, weak ones, nothing standing out)."""
+    return choose_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
                           language=analysis.transcript.language)
 
 
@@ -157,7 +164,9 @@ def render_spec(analysis: Analysis, moment: Moment, request: ClipRequest) -> Ren
     segments = list(moment.segments) or [(moment.start, moment.end)]
 
     def inside(start: float, end: float) -> bool:
-        return any(start >= s - 0.05 and end <= e + 0.05 for s, e in segments)
+        # by the word's middle: a cut in the pause may sit a little inside Whisper's word times
+        middle = (start + end) / 2
+        return any(s <= middle <= e for s, e in segments)
 
     return RenderSpec(
         media=analysis.media,
@@ -184,7 +193,8 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
     analysis = analyse(path, config, progress=_stage(progress, 0.0, analysis_share), cancel=cancel)
 
     t = time.perf_counter()
-    moments = choose(analysis, request)
+    selection = choose_explained(analysis, request)
+    moments = selection.moments
     select_seconds = time.perf_counter() - t
     _check(cancel)
 
@@ -208,7 +218,7 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
         "total": time.perf_counter() - started,
     }
     clip_set = ClipSet(source=path, duration=analysis.media.duration, request=request, moments=moments,
-                       files=files, timings=timings)
+                       files=files, timings=timings, notes=selection.notes)
     write_clips_json(clip_set, out_dir)
     if progress:
         progress(1.0, "done")

@@ -34,6 +34,7 @@ from engine.models import (
 )
 
 CROSSFADE = 0.3             # seconds each join of a reel overlaps
+EDGE_FADE = 0.008           # seconds of audio fade at every cut (a cut mid-waveform clicks)
 TARGET_LUFS = -14.0         # the loudness the platforms normalise to
 PEAK_LIMIT = 0.89           # about -1 dBFS
 MAX_GAIN_DB = 20.0          # never lift near-silence into loud noise
@@ -221,6 +222,12 @@ def _quote(path: Path) -> str:
     return value
 
 
+def edge_fades(length: float, fade: float = EDGE_FADE) -> str:
+    """A fade in and out of a few ms at a segment's cuts, so that no cut clicks."""
+    fade = min(fade, length / 4)
+    return f"afade=t=in:d={fade:.3f},afade=t=out:st={max(0.0, length - fade):.3f}:d={fade:.3f}"
+
+
 def filter_graph(prepared: Prepared, music_input: int | None, fps: float, ass_path: Path | None = None) -> str:
     spec, w, h = prepared.spec, prepared.width, prepared.height
     media = spec.media
@@ -233,8 +240,9 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: float, ass_pa
         chains.append(f"[{i}:v:0]setpts=PTS-STARTPTS,"
                       f"{framing_filters(framing, media.display_width, media.display_height, w, h)},setsar=1{tail}[v{i}]")
         if media.has_audio:
+            length = spec.segments[i][1] - spec.segments[i][0]
             chains.append(f"[{i}:a:0]asetpts=PTS-STARTPTS,aresample={AUDIO_RATE},"
-                          f"aformat=sample_fmts=fltp:channel_layouts=stereo[a{i}]")
+                          f"aformat=sample_fmts=fltp:channel_layouts=stereo,{edge_fades(length)}[a{i}]")
         else:
             length = spec.segments[i][1] - spec.segments[i][0]
             chains.append(f"anullsrc=r={AUDIO_RATE}:cl=stereo,atrim=duration={length:.3f}[a{i}]")
