@@ -387,7 +387,12 @@ def probe_output(path: Path) -> dict:
 
 def render_clip(spec: RenderSpec, out_path: Path, config: EngineConfig,
                 progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> RenderedClip:
-    """Render one spec to `out_path` (an MP4) and the thumbnail beside it (same name, .jpg)."""
+    """Render one spec to `out_path` (an MP4) and the thumbnail beside it (same name, .jpg).
+    A source without a picture becomes an audiogram (engine.audiogram)."""
+    if not spec.media.has_video:
+        from engine.audiogram import render_audiogram
+
+        return render_audiogram(spec, out_path, config, progress, cancel)
     if progress:
         progress(0.0, "finding faces")
     prepared = prepare(spec, config, cancel)
@@ -425,6 +430,11 @@ def render_specs(specs: list[RenderSpec], out_dir: Path, config: EngineConfig,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     total = len(specs)
+    if not all(spec.media.has_video for spec in specs):      # audiograms: nothing to find ahead
+        return [render_clip(spec, out_dir / names[i], config,
+                            (lambda f, label, i=i: progress((i + f) / total, f"clip {i + 1} of {total}: {label}"))
+                            if progress else None, cancel)
+                for i, spec in enumerate(specs)]
     done: list[RenderedClip] = []
     detector = reframe.FaceDetector()
     stop = _Stop(cancel)
