@@ -691,7 +691,9 @@ class Conversation:
             count = len(data["moments"])
             lines = [say(lang, "moment_found") if count == 1 else say(lang, "moments_found", count=count)]
             lines += [say(lang, "moment_line", rank=m["rank"], start=clock(m["start"]), end=clock(m["end"]),
-                          title=m["title"], score=round(float(m["score"]))) for m in data["moments"]]
+                          title=m["title"], score=round(float(m["score"])))
+                      + (say(lang, "moment_weak") if m.get("weak") else "") for m in data["moments"]]
+            lines += [texts.note(lang, fact) for fact in data.get("notes", [])]
             return "\n".join(lines)
         key = data.get("key")
         if key == "changed":

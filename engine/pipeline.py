@@ -152,11 +152,13 @@ def choose(analysis: Analysis, request: ClipRequest) -> list[Moment]:
     return choose_explained(analysis, request).moments
 
 
-def choose_explained(analysis: Analysis, request: ClipRequest) -> Selection:
+def choose_explained(analysis: Analysis, request: ClipRequest,
+                     avoid: list[tuple[float, float]] | None = None) -> Selection:
     """The moments for this request, best first, and what a person should hear about them
-    (an asked length no span fits, only the strong moments kept, weak ones, nothing standing out)."""
+    (an asked length no span fits, only the strong moments kept, weak ones, nothing standing out).
+    No moment overlaps a span in `avoid` (clips the person has already)."""
     return choose_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
-                          language=analysis.transcript.language)
+                          language=analysis.transcript.language, avoid=avoid)
 
 
 def render_spec(analysis: Analysis, moment: Moment, request: ClipRequest) -> RenderSpec:

@@ -79,7 +79,7 @@ from engine.models import (
     RenderSpec,
     UnsupportedMedia,
 )
-from engine.pipeline import Analysis, analyse, choose, render_spec
+from engine.pipeline import Analysis, analyse, choose, choose_explained, render_spec
 from engine.probe import ACCEPTED, content_hash, probe
 from engine.render import render_clip
 from storage.repos import ClipRecord, InsufficientCredits, MediaRecord, Repos, SessionRecord
@@ -319,10 +319,12 @@ class LocalBackend:
                 else:
                     yield item
             mine = [c for c in clips if job is not None and c.job_id == job.job.id]
+            notes = []
             if mine:                        # a retry after a restart: the moments were chosen already
                 clips = mine
             else:
-                moments = await asyncio.to_thread(choose, analysis, request)
+                selection = await asyncio.to_thread(choose_explained, analysis, request)
+                moments, notes = selection.moments, [n.to_dict() for n in selection.notes]
                 if not moments:
                     yield ChatEvent("text", "I could not find any speech to cut clips from in this video.",
                                     data={"key": "no_moments"})
@@ -334,7 +336,8 @@ class LocalBackend:
                 await self.repos.sessions.save_state(record.id, state)
                 music = _music_choice(state, media)
                 clips = [await self._add_clip(record, source, m, request, music, job) for m in moments]
-            yield ChatEvent("text", _moments_text(clips), data={"moments": [_clip_data(c) for c in clips]})
+            yield ChatEvent("text", _moments_text(clips), data={"moments": [_clip_data(c) for c in clips],
+                                                                "notes": notes})
             for i, clip in enumerate(clips):
                 async for event in self._render(record, clip, analysis, i + 1, len(clips), cancel):
                     yield event
@@ -361,7 +364,7 @@ class LocalBackend:
                            aspect=request.aspect, resolution=request.resolution, captions=request.captions,
                            caption_style=request.caption_style, title=moment.title or None, music=music,
                            meta={"rank": moment.rank, "score": moment.score, "hashtags": moment.hashtags,
-                                 "reasons": moment.reasons, "reel": bool(moment.segments)})
+                                 "reasons": moment.reasons, "reel": bool(moment.segments), "weak": moment.weak})
         return await self.repos.clips.add(
             record.id, moment.rank, moment.start, moment.end, job_id=job.job.id if job is not None else None,
             media_id=source.id, score=moment.score, scores=moment.scores, reasons=moment.reasons, title=moment.title,
@@ -443,7 +446,7 @@ class LocalBackend:
         low, _, _ = length_bounds(request)
         relaxed = ClipRequest.from_dict({**request.to_dict(), "length": None, "min_length": max(3.0, low / 2)})
         for attempt in (request, relaxed):  # when the clips leave only short gaps, shorter moments will do
-            found = [m for m in choose(analysis, attempt) if not any(m.start < e and s < m.end for s, e in taken)]
+            found = choose_explained(analysis, attempt, avoid=taken).moments
             fresh += [m for m in found if not any(m.start < f.end and f.start < m.end for f in fresh)]
             if len(fresh) >= wanted:
                 break
@@ -516,6 +519,9 @@ class LocalBackend:
             found = await self.repos.media.by_hash(music["src"])
             music_path = Path(found.path) if found else None
         spec = self._spec(analysis, draft, music_path)
+        if not spec.media.has_video:        # an audiogram: the last photo sent in this session is its cover
+            photos = [m for m in await self.repos.media.for_session(record.id) if m.kind == "image"]
+            spec.background = Path(photos[-1].path) if photos else None
         out = self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{key}.mp4"
         rendered = await asyncio.to_thread(render_clip, spec, out, self.config, progress, cancel)
         old = (clip.output_path, clip.thumbnail_path)
@@ -722,7 +728,7 @@ def _clip_data(clip: ClipRecord) -> dict:
         "end": clip.end, "score": clip.score, "hashtags": clip.hashtags, "path": clip.output_path,
         "thumbnail": clip.thumbnail_path, "width": clip.width or meta.get("width", 0),
         "height": clip.height or meta.get("height", 0), "duration": clip.duration or clip.draft.get("d", 0) / 1000,
-        "segments": segments_of(clip.draft), "summary": summary_line(clip.draft),
+        "segments": segments_of(clip.draft), "summary": summary_line(clip.draft), "weak": bool(meta.get("weak")),
     }
 
 

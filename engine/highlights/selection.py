@@ -82,11 +82,11 @@ def select_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
 
 
 def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipRequest, duration: float,
-                   language: str = "en") -> Selection:
+                   language: str = "en", avoid: list[tuple[float, float]] | None = None) -> Selection:
     """The moments to clip, best first (rank 1), or one reel Moment made of several pieces, with
     the facts a person should hear about them (SelectionNote). `language` is the transcript's;
     Chinese and Japanese keywords are cut differently. Cuts on sentence edges are moved into
-    the pauses (engine.edges)."""
+    the pauses (engine.edges). No clip overlaps a span in `avoid` (clips already made)."""
     usable = sentences_in_range(sentences, request, duration)
     words = [w for s in sentences for w in s.words]
     if request.reel:
@@ -110,6 +110,7 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
                                                                  duration)]
         if scored:
             notes.append(SelectionNote("nothing_stands_out", kept=len(scored)))
+    scored = [c for c in scored if not any(overlaps((c.start, c.end), span) for span in avoid or ())]
     chosen = choose_by_length(scored, request, low, high, target, duration)
     if request.count is None and not any(n.kind == "nothing_stands_out" for n in notes):
         strong = [c for c in chosen if c.total >= QUALITY_BAR] or chosen[:1]
@@ -123,6 +124,11 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
         moment = to_moment(rank, c, ctx, document, request, language)
         if c.kind == "speech":
             [(moment.start, moment.end)] = edge_spans(signals, words, [(c.start, c.end)], duration)
+            for before, after in avoid or ():     # a lead-in or tail stops where a clip already made starts
+                if after <= c.start:
+                    moment.start = max(moment.start, after)
+                if before >= c.end:
+                    moment.end = min(moment.end, before)
         moment.weak = c.total < QUALITY_BAR
         moments.append(moment)
     weak = tuple(m.rank for m in moments if m.weak)
