@@ -321,6 +321,9 @@ class Conversation:
             lines.append(say(who.lang, "status_media", media=names))
         else:
             lines.append(say(who.lang, "status_no_media"))
+        heard = next((d.get("m", {}).get("language") for d in state.drafts if d.get("m", {}).get("language")), "")
+        if heard:
+            lines.append(say(who.lang, "language_heard", language=texts.language_name(who.lang, heard)))
         if state.summary:
             lines += [say(who.lang, "status_clip", n=i, summary=s) for i, s in enumerate(state.summary, start=1)]
         elif state.media:
@@ -694,6 +697,10 @@ class Conversation:
                           title=m["title"], score=round(float(m["score"])))
                       + (say(lang, "moment_weak") if m.get("weak") else "") for m in data["moments"]]
             lines += [texts.note(lang, fact) for fact in data.get("notes", [])]
+            heard = next((m["language"] for m in data["moments"] if m.get("language")), "")
+            if heard:
+                lines.append(say(lang, "language_heard", language=texts.language_name(lang, heard)))
+            lines += [say(lang, "captions_withheld", rank=m["rank"]) for m in data["moments"] if m.get("captions_withheld")]
             return "\n".join(lines)
         key = data.get("key")
         if key == "changed":

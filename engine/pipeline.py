@@ -73,8 +73,9 @@ def _check(cancel: threading.Event | None) -> None:
 
 
 def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback | None = None,
-            cancel: threading.Event | None = None) -> Analysis:
-    """Probe, decode the sound once, transcribe (or read the cached transcript) and measure the signals."""
+            cancel: threading.Event | None = None, language: str | None = None) -> Analysis:
+    """Probe, decode the sound once, transcribe (or read the cached transcript) and measure the signals.
+    `language`: the spoken language when the user named it; otherwise it is detected."""
     path = Path(path)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -108,7 +109,8 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
                 if stage:
                     stage(fraction, label)
 
-            transcript = transcribe(media, config, audio=audio, progress=on_progress, digest=digest)
+            transcript = transcribe(media, config, audio=audio, progress=on_progress, digest=digest,
+                                    language=language)
             timings["transcribe"] = time.perf_counter() - t
 
             report(0.9, "finding scene cuts")
@@ -156,9 +158,27 @@ def choose_explained(analysis: Analysis, request: ClipRequest,
                      avoid: list[tuple[float, float]] | None = None) -> Selection:
     """The moments for this request, best first, and what a person should hear about them
     (an asked length no span fits, only the strong moments kept, weak ones, nothing standing out).
-    No moment overlaps a span in `avoid` (clips the person has already)."""
-    return choose_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
-                          language=analysis.transcript.language, avoid=avoid)
+    No moment overlaps a span in `avoid` (clips the person has already). A moment whose speech
+    the engine did not believe says so (it goes without captions)."""
+    selection = choose_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
+                               language=analysis.transcript.language, avoid=avoid)
+    for moment in selection.moments:
+        moment.captions_withheld = withheld_reason(analysis.transcript, moment)
+    return selection
+
+
+def withheld_reason(transcript: Transcript, moment: Moment) -> str:
+    """Why the moment has no captions although something was transcribed in it: all its text was
+    distrusted (music, noise, a loop). "" when it has trusted words or nothing was said."""
+    pieces = list(moment.segments) or [(moment.start, moment.end)]
+
+    def inside(start: float, end: float) -> bool:
+        return any(start < e and end > s for s, e in pieces)
+
+    if any(inside(w.start, w.end) for w in transcript.words):
+        return ""
+    reasons = [s.distrust for s in transcript.distrusted if inside(s.start, s.end)]
+    return reasons[0] if reasons else ""
 
 
 def render_spec(analysis: Analysis, moment: Moment, request: ClipRequest) -> RenderSpec:
@@ -192,7 +212,8 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
     path, out_dir = Path(path), Path(out_dir)
     request = instruction if isinstance(instruction, ClipRequest) else parse_instruction(instruction)
     analysis_share = 0.6 if render else 0.95
-    analysis = analyse(path, config, progress=_stage(progress, 0.0, analysis_share), cancel=cancel)
+    analysis = analyse(path, config, progress=_stage(progress, 0.0, analysis_share), cancel=cancel,
+                       language=request.language)
 
     t = time.perf_counter()
     selection = choose_explained(analysis, request)
@@ -220,7 +241,8 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
         "total": time.perf_counter() - started,
     }
     clip_set = ClipSet(source=path, duration=analysis.media.duration, request=request, moments=moments,
-                       files=files, timings=timings, notes=selection.notes)
+                       files=files, timings=timings, notes=selection.notes, language=analysis.transcript.language,
+                       speech_model=analysis.transcript.model)
     write_clips_json(clip_set, out_dir)
     if progress:
         progress(1.0, "done")
