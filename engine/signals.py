@@ -28,6 +28,7 @@ SILENCE_DB = -100.0
 # A hop counts as "active" (sound, not room silence) above this level.
 ACTIVE_DB = -55.0
 BURST_RISE_DB = 6.0                 # how far above the local level a burst must rise
+CROWD_RISE_DB = 3.5                 # ... where a crowd roars all along (its swells stay within about 2 dB)
 BASELINE_SECONDS = 20.0             # the window of "surroundings" a burst is compared with
 MIN_BURST_SECONDS = 1.0
 # Spectral flatness (geometric over arithmetic mean of the power spectrum) is ~0.56 for white
@@ -233,6 +234,13 @@ def find_reactions(loudness: np.ndarray, noisy: np.ndarray, hop: float = HOP,
                  if (end - start) * hop >= min_seconds)
 
 
+def crowd_all_along(loudness: np.ndarray, noisy: np.ndarray) -> bool:
+    """Is a crowd heard most of the time (a match broadcast: the roar never stops)? Then a
+    smaller rise against the local level is already a moment: a goal, a wicket, a big play."""
+    heard = loudness > ACTIVE_DB
+    return len(noisy) == len(loudness) and bool(heard.any()) and float(np.median(noisy[heard])) >= NOISY
+
+
 def merge_spans(*groups: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
     """All spans of all groups, in time order, with overlapping or touching ones joined."""
     merged: list[list[float]] = []
@@ -401,10 +409,11 @@ def compute_signals(audio: np.ndarray, words: list[Word] | tuple[Word, ...] = ()
                     scene_cuts: tuple[float, ...] = (), sample_rate: int = 16000, hop: float = HOP) -> Signals:
     loudness = loudness_db(audio, sample_rate, hop)
     noisy = noisiness(spectral_flatness(audio, sample_rate, hop), zero_crossing_rate(audio, sample_rate, hop))
+    rises = find_bursts(loudness, hop, rise_db=CROWD_RISE_DB) if crowd_all_along(loudness, noisy) else ()
     return Signals(
         hop=hop,
         loudness_db=loudness,
-        bursts=merge_spans(find_bursts(loudness, hop), find_reactions(loudness, noisy, hop)),
+        bursts=merge_spans(find_bursts(loudness, hop), find_reactions(loudness, noisy, hop), rises),
         scene_cuts=tuple(scene_cuts),
         speech_rate=speech_rate(words, len(loudness), hop),
         noisiness=noisy,
