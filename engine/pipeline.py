@@ -23,11 +23,13 @@ import numpy as np
 
 from engine.highlights.selection import choose_moments
 from engine.instructions import parse_instruction
+from engine.judge import Judge
 from engine.models import (
     Cancelled,
     ClipRequest,
     ClipSet,
     EngineConfig,
+    JudgeSettings,
     MediaInfo,
     Moment,
     ProgressCallback,
@@ -149,22 +151,31 @@ def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: thr
     return cuts, time.perf_counter() - started
 
 
-def choose(analysis: Analysis, request: ClipRequest) -> list[Moment]:
-    """The moments for this request, best first."""
-    return choose_explained(analysis, request).moments
+def choose(analysis: Analysis, request: ClipRequest, config: EngineConfig | None = None,
+           judge: Judge | None = None) -> list[Moment]:
+    """The moments for this request, best first; a moment whose speech the engine did not believe
+    says so (it goes without captions). With a language model configured (config.judge), it
+    judges the engine's candidates too (engine.judge); pass `judge` to read its report afterwards."""
+    return choose_explained(analysis, request, config, judge).moments
 
 
-def choose_explained(analysis: Analysis, request: ClipRequest,
-                     avoid: list[tuple[float, float]] | None = None) -> Selection:
-    """The moments for this request, best first, and what a person should hear about them
-    (an asked length no span fits, only the strong moments kept, weak ones, nothing standing out).
-    No moment overlaps a span in `avoid` (clips the person has already). A moment whose speech
-    the engine did not believe says so (it goes without captions)."""
+def choose_explained(analysis: Analysis, request: ClipRequest, config: EngineConfig | None = None,
+                     judge: Judge | None = None, avoid: list[tuple[float, float]] | None = None) -> Selection:
+    """choose(), with what a person should hear about the moments (an asked length no span fits,
+    only the strong moments kept, weak ones, nothing standing out). No moment overlaps a span in
+    `avoid` (clips the person has already)."""
+    if judge is None and config is not None and config.judge is not None:
+        judge = make_judge(analysis, request, config.judge)
     selection = choose_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
-                               language=analysis.transcript.language, avoid=avoid)
+                               language=analysis.transcript.language, rerank=judge, avoid=avoid,
+                               dress=judge.dress if judge is not None else None)
     for moment in selection.moments:
         moment.captions_withheld = withheld_reason(analysis.transcript, moment)
     return selection
+
+
+def make_judge(analysis: Analysis, request: ClipRequest, settings: JudgeSettings) -> Judge:
+    return Judge(settings, request, analysis.media.duration, language=analysis.transcript.language)
 
 
 def withheld_reason(transcript: Transcript, moment: Moment) -> str:
@@ -216,7 +227,7 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
                        language=request.language)
 
     t = time.perf_counter()
-    selection = choose_explained(analysis, request)
+    selection = choose_explained(analysis, request, config)
     moments = selection.moments
     select_seconds = time.perf_counter() - t
     _check(cancel)

@@ -330,7 +330,7 @@ class LocalBackend:
             if mine:                        # a retry after a restart: the moments were chosen already
                 clips = mine
             else:
-                selection = await asyncio.to_thread(choose_explained, analysis, request)
+                selection = await asyncio.to_thread(choose_explained, analysis, request, self.config)
                 moments, notes = selection.moments, [n.to_dict() for n in selection.notes]
                 if not moments:
                     yield ChatEvent("text", "I could not find any speech to cut clips from in this video.",
@@ -344,6 +344,10 @@ class LocalBackend:
                 music = _music_choice(state, media)
                 clips = [await self._add_clip(record, source, m, request, music, job,
                                               language=analysis.transcript.language) for m in moments]
+            if request.unplaced and self.config.judge is None:
+                yield ChatEvent("text", f"I could not use \"{request.unplaced}\" from your request: that needs a "
+                                "language model, and none is set up here. These are the best moments instead.",
+                                data={"key": "unplaced", "reason": request.unplaced})
             yield ChatEvent("text", _moments_text(clips), data={"moments": [_clip_data(c) for c in clips],
                                                                 "notes": notes})
             for i, clip in enumerate(clips):
@@ -455,7 +459,7 @@ class LocalBackend:
         low, _, _ = length_bounds(request)
         relaxed = ClipRequest.from_dict({**request.to_dict(), "length": None, "min_length": max(3.0, low / 2)})
         for attempt in (request, relaxed):  # when the clips leave only short gaps, shorter moments will do
-            found = choose_explained(analysis, attempt, avoid=taken).moments
+            found = choose_explained(analysis, attempt, self.config, avoid=taken).moments
             fresh += [m for m in found if not any(m.start < f.end and f.start < m.end for f in fresh)]
             if len(fresh) >= wanted:
                 break

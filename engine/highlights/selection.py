@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
@@ -23,6 +24,11 @@ REEL_PIECE_SECONDS = (4.0, 20.0)
 NEIGHBOUR_PENALTY = 4.0                # points off for sitting right beside a chosen clip (spread them out)
 REEL_TOLERANCE = 0.10                  # a reel lasts its asked total within this share
 PIECE_GAP = 1.0                        # seconds kept between two pieces of a reel
+
+# A second opinion on the scored candidates before the best are chosen (engine.judge.Judge):
+# (candidates, context, (shortest, longest) seconds) -> the candidates to choose from, re-scored.
+Rerank = Callable[[list[Candidate], Context, tuple[float, float]], list[Candidate]]
+Dress = Callable[[list[Moment]], list[Moment]]
 
 
 def score_candidate(c: Candidate, ctx: Context) -> Candidate:
@@ -79,23 +85,27 @@ def scored_candidates(sentences: list[Sentence], signals: Signals, request: Clip
 
 
 def select_moments(sentences: list[Sentence], signals: Signals, request: ClipRequest, duration: float,
-                   language: str = "en") -> list[Moment]:
+                   language: str = "en", rerank: Rerank | None = None) -> list[Moment]:
     """The moments to clip, best first (rank 1), or one reel Moment made of several pieces."""
-    return choose_moments(sentences, signals, request, duration, language).moments
+    return choose_moments(sentences, signals, request, duration, language, rerank).moments
 
 
 def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipRequest, duration: float,
-                   language: str = "en", avoid: list[tuple[float, float]] | None = None) -> Selection:
+                   language: str = "en", rerank: Rerank | None = None,
+                   avoid: list[tuple[float, float]] | None = None, dress: Dress | None = None) -> Selection:
     """The moments to clip, best first (rank 1), or one reel Moment made of several pieces, with
     the facts a person should hear about them (SelectionNote). `language` is the transcript's;
-    Chinese and Japanese keywords are cut differently. Cuts on sentence edges are moved into
-    the pauses (engine.edges). No clip overlaps a span in `avoid` (clips already made)."""
+    Chinese and Japanese keywords are cut differently. `rerank`, when given, re-scores the
+    candidates before the best are chosen. Cuts on sentence edges are moved into the pauses
+    (engine.edges) after `dress` (the reranker's titles, found by the windows' own edges) has
+    seen them. No clip overlaps a span in `avoid` (clips already made)."""
     usable = sentences_in_range(sentences, request, duration)
     words = [w for s in sentences for w in s.words]
     if request.reel:
-        reel = select_reel(usable, signals, request, language, duration, every_sentence=sentences)
+        reel = select_reel(usable, signals, request, language, duration, every_sentence=sentences, rerank=rerank)
         if reel is None:
             return Selection([])
+        [reel] = dress([reel]) if dress is not None else [reel]
         reel.segments = edge_spans(signals, words, reel.segments, duration, only_on_words=True)
         reel.start, reel.end = reel.segments[0][0], reel.segments[-1][1]
         return Selection([reel])
@@ -104,6 +114,8 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
     sound_target = request.length if request.length else None
     scored, ctx = scored_candidates(usable, signals, request, duration, low, high, target, sound_target,
                                     every_sentence=sentences, sound_bounds=sound_bounds)
+    if rerank is not None:
+        scored = rerank(scored, ctx, (low, high))
     notes: list[SelectionNote] = []
     if not scored:
         start, end = range_bounds(request, duration)
@@ -124,9 +136,10 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
                                        got=round(max(c.total for c in chosen if c not in strong), 1)))
         chosen = strong
     document = keyword_document_frequency(sentences, language)
-    moments = []
-    for rank, c in enumerate(chosen, start=1):
-        moment = to_moment(rank, c, ctx, document, request, language)
+    moments = [to_moment(rank, c, ctx, document, request, language) for rank, c in enumerate(chosen, start=1)]
+    if dress is not None:
+        moments = dress(moments)
+    for moment, c in zip(moments, chosen):
         if c.kind == "speech":
             [(moment.start, moment.end)] = edge_spans(signals, words, [(c.start, c.end)], duration)
             for before, after in avoid or ():     # a lead-in or tail stops where a clip already made starts
@@ -135,7 +148,6 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
                 if before >= c.end:
                     moment.end = min(moment.end, before)
         moment.weak = c.total < QUALITY_BAR
-        moments.append(moment)
     weak = tuple(m.rank for m in moments if m.weak)
     if request.count is not None and weak and not notes:
         notes.append(SelectionNote("weak", ranks=weak, bar=QUALITY_BAR))
@@ -191,7 +203,8 @@ def choose_by_length(scored: list[Candidate], request: ClipRequest, low: float, 
 
 
 def select_reel(sentences: list[Sentence], signals: Signals, request: ClipRequest, language: str = "en",
-                duration: float = math.inf, every_sentence: list[Sentence] | None = None) -> Moment | None:
+                duration: float = math.inf, every_sentence: list[Sentence] | None = None,
+                rerank: Rerank | None = None) -> Moment | None:
     """The best short pieces, filling the reel's total length, put back in timeline order;
     None when there is nothing to make one of. `sentences` are those in the asked range."""
     total = request.reel_length or request.length or DEFAULT_REEL_SECONDS
@@ -202,6 +215,8 @@ def select_reel(sentences: list[Sentence], signals: Signals, request: ClipReques
     sound_target = min(high, max(low, total / max(1, min(len(bursts), 6))))     # fewer bursts: longer pieces
     scored, ctx = scored_candidates(sentences, signals, request, duration, low, high, target, sound_target,
                                     every_sentence)
+    if rerank is not None and scored:
+        scored = rerank(scored, ctx, (low, high))
     if not scored:
         return None
     pool = sorted(scored, key=lambda c: (-c.total, c.start))
