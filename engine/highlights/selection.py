@@ -125,10 +125,12 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
                                                                  duration)]
         if scored:
             notes.append(SelectionNote("nothing_stands_out", kept=len(scored)))
+    speechless = not any(c.kind == "speech" for c in scored)
     scored = [c for c in scored if not any(overlaps((c.start, c.end), span) for span in avoid or ())]
     chosen = choose_by_length(scored, request, low, high, target, duration)
-    if request.count and len(chosen) < request.count and not any(c.kind == "speech" for c in scored):
-        chosen += evenly_spaced_extra(chosen, sentences, signals, ctx, request, low, high, target, duration)
+    if request.count and len(chosen) < request.count and speechless:
+        chosen += evenly_spaced_extra(chosen, avoid or [], sentences, signals, ctx, request, low, high, target,
+                                      duration)
     if request.count is None and not any(n.kind == "nothing_stands_out" for n in notes):
         strong = [c for c in chosen if c.total >= QUALITY_BAR] or chosen[:1]
         if len(strong) < len(chosen):
@@ -157,16 +159,19 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
     return Selection(moments, notes)
 
 
-def evenly_spaced_extra(chosen: list[Candidate], sentences: list[Sentence], signals: Signals, ctx: Context,
+def evenly_spaced_extra(chosen: list[Candidate], avoid: list[tuple[float, float]], sentences: list[Sentence],
+                        signals: Signals, ctx: Context,
                         request: ClipRequest, low: float, high: float, target: float, duration: float
                         ) -> list[Candidate]:
     """Where nobody speaks and fewer moments stand out than were asked for: evenly spaced
-    windows that overlap none of them make up the number (they come out marked weak)."""
+    windows that overlap none of them (nor a span in `avoid`) make up the number (they come out
+    marked weak)."""
     start, end = range_bounds(request, duration)
     shortest, longest = asked_bounds(request) or (low, high)
     spaced = [score_candidate(c, ctx) for c in evenly_spaced(sentences, signals, start, end, shortest, longest,
                                                              request.length or target, request.count * 2, duration)]
-    free = [c for c in spaced if not any(overlaps((c.start, c.end), (k.start, k.end)) for k in chosen)]
+    taken = [(k.start, k.end) for k in chosen] + list(avoid)
+    free = [c for c in spaced if not any(overlaps((c.start, c.end), span) for span in taken)]
     return choose_spread(free, request.count - len(chosen), duration)
 
 
