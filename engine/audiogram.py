@@ -20,6 +20,7 @@ import threading
 from pathlib import Path
 
 from engine import captions
+from engine.edges import edge_fades
 from engine.models import EngineConfig, ProgressCallback, RenderedClip, RenderFailed, RenderSpec
 from engine.render import (
     AUDIO_RATE,
@@ -29,7 +30,6 @@ from engine.render import (
     THUMBNAIL_AT,
     _check,
     _quote,
-    edge_fades,
     measure_loudness,
     output_size,
     placements,

@@ -32,6 +32,7 @@ LOCAL_SECONDS = 2.0          # the neighbourhood whose quietest and loudest fram
 QUIET_SHARE = 0.3            # quiet: below floor + this share of (speech level - floor), in dB
 LEAST_CONTRAST_DB = 6.0      # with less between floor and speech, nothing is quiet: take the quietest point
 LENGTH_WEIGHT = 0.5          # a longer pause is likelier the real one: seconds of distance forgiven per second
+EDGE_FADE = 0.008            # seconds of audio fade at every cut, so that no cut clicks (engine.render)
 SENTENCE_PAUSE = 0.15        # quiet this long is a pause between sentences; shorter ones are between words
 
 
@@ -190,3 +191,9 @@ def edge_spans(signals: Signals, words: list[Word], segments: list[tuple[float, 
             new_end = new_end if any(abs(w.end - end) < 1e-3 for w in words) else end
         moved.append((new_start, new_end))
     return moved
+
+
+def edge_fades(length: float, fade: float = EDGE_FADE) -> str:
+    """A fade in and out of a few ms at a segment's cuts, so that no cut clicks."""
+    fade = min(fade, length / 4)
+    return f"afade=t=in:d={fade:.3f},afade=t=out:st={max(0.0, length - fade):.3f}:d={fade:.3f}"

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import captions, reframe
+from engine.edges import edge_fades
 from engine.models import (
     Cancelled,
     EngineConfig,
@@ -35,7 +36,6 @@ from engine.models import (
 )
 
 CROSSFADE = 0.3             # seconds each join of a reel overlaps
-EDGE_FADE = 0.008           # seconds of audio fade at every cut (a cut mid-waveform clicks)
 TARGET_LUFS = -14.0         # the loudness the platforms normalise to
 PEAK_LIMIT = 0.89           # about -1 dBFS
 MAX_GAIN_DB = 20.0          # never lift near-silence into loud noise
@@ -278,12 +278,6 @@ def _quote(path: Path) -> str:
     for ch in "\\'[],;":
         value = value.replace(ch, "\\" + ch)
     return value
-
-
-def edge_fades(length: float, fade: float = EDGE_FADE) -> str:
-    """A fade in and out of a few ms at a segment's cuts, so that no cut clicks."""
-    fade = min(fade, length / 4)
-    return f"afade=t=in:d={fade:.3f},afade=t=out:st={max(0.0, length - fade):.3f}:d={fade:.3f}"
 
 
 def filter_graph(prepared: Prepared, music_input: int | None, fps: float, ass_path: Path | None = None) -> str:
