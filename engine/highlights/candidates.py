@@ -24,6 +24,7 @@ class Candidate:
     total: float = 0.0
     kind: str = "speech"              # "speech": on sentence edges; "sound": around bursts, where nobody speaks
     edges: tuple[str, str] = ("", "")  # for a sound moment, what its start and end sit on ("a scene cut", ...)
+    filler: bool = False              # evenly spaced, because nothing (or too little) stood out
 
     @property
     def duration(self) -> float:

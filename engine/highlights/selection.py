@@ -18,7 +18,7 @@ from engine.models import ClipRequest, Moment, Selection, SelectionNote, Sentenc
 
 DEFAULT_COUNT = 3                      # evenly spaced moments offered when nothing stands out
 MOST_WITHOUT_COUNT = 5                 # without a count: the strong moments, at most as many as a creator would post
-QUALITY_BAR = 45.0                     # a moment scoring under this is weak: given only when a count asks for it
+QUALITY_BAR = 40.0                     # a moment scoring under this is weak: given only when a count asks for it
 DEFAULT_REEL_SECONDS = 60.0
 REEL_PIECE_SECONDS = (4.0, 20.0)
 NEIGHBOUR_PENALTY = 4.0                # points off for sitting right beside a chosen clip (spread them out)
@@ -149,7 +149,7 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
                     moment.start = max(moment.start, after)
                 if before >= c.end:
                     moment.end = min(moment.end, before)
-        moment.weak = c.total < QUALITY_BAR
+        moment.weak = c.total < QUALITY_BAR or c.filler
     weak = tuple(m.rank for m in moments if m.weak)
     if request.count is not None and weak and not notes:
         notes.append(SelectionNote("weak", ranks=weak, bar=QUALITY_BAR))

@@ -173,6 +173,7 @@ def evenly_spaced(sentences: list[Sentence], signals: Signals, start: float, end
         first = min(max(start, middle - length / 2), end - length)
         window = snapped(first, first + length, (start, end), min(low, length), max(high, length), edges, hard)
         if window is not None and not any(w.start < window.end and window.start < w.end for w in found):
+            window.filler = True
             found.append(window)
     return found
 
