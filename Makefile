@@ -17,6 +17,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_judge.py
 
 setup: system $(STAMP)
 
