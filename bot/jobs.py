@@ -343,7 +343,9 @@ class JobQueue:
             # Stop gave up waiting: the job stays for the next start, its credits held.
             await self._requeue(job)
             raise
-        except BaseException as exc:  # noqa: BLE001 - every failure of a job is reported, none kills a worker
+        except Exception as exc:  # noqa: BLE001 - every failure of a job is reported, none kills a worker
+            # (Ctrl-C and SystemExit are not failures of the job: they pass, and the job stays
+            # 'running' with its credits held, for the next start to pick up.)
             await self._ended_badly(ctx, exc)
         else:
             if await self._finish(job.id, "done", result=result or {}):

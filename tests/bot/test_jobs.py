@@ -451,3 +451,37 @@ async def test_cloud_jobs_wait_on_the_network_side_by_side(tmp_path, backend, at
     finally:
         release.set()
         await app.stop()
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit])
+async def test_ctrl_c_or_exit_in_a_job_is_not_a_failure_and_the_next_start_finishes_it(repos, stop):
+    recorder = Recorder()
+    jobs = queue(repos, recorder)
+    attempts = []
+
+    async def work(ctx):
+        attempts.append(ctx.job.attempts)
+        if await repos.ledger.open_hold(ctx.hold_ref) is None:
+            await repos.ledger.hold(ctx.job.user_id, 4, ctx.hold_ref)
+        if len(attempts) == 1:
+            raise stop()
+
+    jobs.register("work", work)
+    a = await user(repos, "a")
+    job = await jobs.submit(a, "work", {}, ref=REF)
+    claimed = await repos.jobs.claim_next()
+    with pytest.raises(stop):
+        await jobs._run(claimed)             # what a worker does; the process is going down with it
+    assert (await repos.jobs.get(job.id)).state == "running"
+    assert (await repos.ledger.balance(a)).frozen == 4           # not released as if the job had failed
+
+    jobs = queue(repos, recorder)
+    jobs.register("work", work)
+    await jobs.start()
+    try:
+        assert await jobs.wait_idle(timeout=10)
+    finally:
+        await jobs.stop()
+    assert attempts == [1, 2]
+    assert (await repos.jobs.get(job.id)).state == "done"
+    assert await repos.ledger.entries(a) == [("grant", 10, None), ("hold", 4, job.hold_ref), ("charge", 4, job.hold_ref)]
