@@ -347,7 +347,7 @@ def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | Non
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-            reader.join(timeout=5)
+            reader.join(timeout=5)       # the reader closes ffmpeg's stdout when it has read it all
         if proc.returncode != 0:
             errors.seek(0)
             tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-5:]
@@ -355,20 +355,31 @@ def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | Non
 
 
 def _read_progress(stream, duration: float, progress: ProgressCallback | None, label: str) -> None:
-    for line in stream:
-        if progress is None:
-            continue
-        key, _, value = line.strip().partition("=")
-        if key == "out_time_us" and value.lstrip("-").isdigit() and duration > 0:
-            progress(min(1.0, max(0.0, int(value) / 1e6 / duration)), label)
-        elif key == "progress" and value == "end":
-            progress(1.0, label)
+    with stream:
+        for line in stream:
+            if progress is None:
+                continue
+            key, _, value = line.strip().partition("=")
+            if key == "out_time_us" and value.lstrip("-").isdigit() and duration > 0:
+                progress(min(1.0, max(0.0, int(value) / 1e6 / duration)), label)
+            elif key == "progress" and value == "end":
+                progress(1.0, label)
 
 
-def probe_output(path: Path) -> dict:
-    result = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0",
-                             "-show_entries", "stream=width,height:format=duration", "-of", "json", str(path)],
-                            capture_output=True, text=True, check=True)
+PROBE_TIMEOUT_S = 60.0
+
+
+def probe_output(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict:
+    """Width, height and duration of a rendered file; RenderFailed when ffprobe fails or hangs
+    (subprocess.run kills it at the time limit)."""
+    try:
+        result = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0",
+                                 "-show_entries", "stream=width,height:format=duration", "-of", "json", str(path)],
+                                capture_output=True, text=True, check=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise RenderFailed(f"reading the rendered clip took longer than the {timeout_s:.0f} s limit") from None
+    except subprocess.CalledProcessError as exc:
+        raise RenderFailed(f"the rendered clip could not be read: {exc.stderr.strip()[-200:]}") from None
     data = json.loads(result.stdout)
     stream = data["streams"][0]
     return {"width": int(stream["width"]), "height": int(stream["height"]),
