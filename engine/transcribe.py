@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
-import tempfile
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 
+from engine import soundtrack
 from engine.models import (
-    BrokenMedia,
+    Cancelled,
+    Deadline,
     EngineConfig,
     MediaInfo,
     ModelUnavailable,
@@ -28,43 +29,28 @@ log = logging.getLogger(__name__)
 # faster-whisper logs every file's duration and VAD result at INFO; that is noise beside our own progress.
 logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 
-SAMPLE_RATE = 16000
+SAMPLE_RATE = soundtrack.SAMPLE_RATE
 BATCH_SIZE = 8
 # Bump when the transcript's shape or the decoding options change, so old cache files are not reused.
 CACHE_VERSION = 1
 BUNDLED_MODEL = "tiny.en"
 
 
-def decode_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, expected_seconds: float | None = None) -> np.ndarray:
-    """The whole soundtrack as float32 mono at `sample_rate`, from one ffmpeg run (the picture is not decoded).
-
-    ffmpeg writes float samples straight into one growing buffer that becomes the array, so a
-    long file is held once, not twice; `expected_seconds` (the probed duration) sizes it up front.
-    """
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path),
-           "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(sample_rate),
-           "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
-    buffer = bytearray(int((expected_seconds or 60.0) * sample_rate * 4) + 65536)
+def decode_audio(path: Path | str, expected_seconds: float | None = None,
+                 cancel: threading.Event | None = None) -> np.ndarray:
+    """The whole soundtrack as float32 mono at 16 kHz (for short files and tests; the analysis
+    streams it in pieces instead). `expected_seconds` (the probed duration) sizes the array up
+    front; a cancel or a stalled decode ends ffmpeg (see engine.soundtrack)."""
+    samples = np.empty(int((expected_seconds or 60.0) * SAMPLE_RATE) + 65536, dtype=np.float32)
     filled = 0
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
-        while True:
-            if filled == len(buffer):
-                buffer.extend(bytes(len(buffer) // 2))
-            with memoryview(buffer) as view:
-                read = proc.stdout.readinto(view[filled:])
-            if not read:
-                break
-            filled += read
-        proc.stdout.close()
-        returncode = proc.wait()
-        if returncode != 0:
-            errors.seek(0)
-            detail = errors.read().decode(errors="replace").strip().splitlines()
-            log.info("ffmpeg could not decode the audio of %s: %s", path, detail[-1:] or returncode)
-            raise BrokenMedia(f"I could not read the sound of {Path(path).name}: the file may be damaged.")
-    del buffer[filled - filled % 4:]
-    return np.frombuffer(buffer, dtype=np.float32)
+    for block in soundtrack.read_blocks(path, cancel):
+        if filled + len(block) > len(samples):
+            grown = np.empty(max(len(samples) * 3 // 2, filled + len(block)), dtype=np.float32)
+            grown[:filled] = samples[:filled]
+            samples = grown
+        samples[filled: filled + len(block)] = block
+        filled += len(block)
+    return samples[:filled]
 
 
 _models: dict[tuple, object] = {}
@@ -158,11 +144,13 @@ def store_cached(config: EngineConfig, digest: str, transcript: Transcript) -> N
 
 
 def transcribe(media: MediaInfo, config: EngineConfig, audio: np.ndarray | None = None,
-               progress: ProgressCallback | None = None, digest: str | None = None) -> Transcript:
+               progress: ProgressCallback | None = None, digest: str | None = None,
+               cancel: threading.Event | None = None) -> Transcript:
     """Words with times for the media's soundtrack; from the cache when this content was seen before.
 
-    `audio` is the 16 kHz mono soundtrack when the caller has decoded it already; `digest`
-    the content hash when it is known. No sound, or no speech, gives an empty transcript.
+    `audio` is the 16 kHz mono soundtrack when the caller has decoded it already; else it is
+    streamed from the file in pieces. `digest` is the content hash when it is known. No sound,
+    or no speech, gives an empty transcript.
     """
     digest = digest or content_hash(media.path)
     cached = load_cached(config, digest)
@@ -170,26 +158,76 @@ def transcribe(media: MediaInfo, config: EngineConfig, audio: np.ndarray | None 
         if progress:
             progress(1.0, "transcript from cache")
         return cached
-    if not media.has_audio:
-        transcript = Transcript(language="en", duration=media.duration)
-    else:
-        if audio is None:
-            audio = decode_audio(media.path, expected_seconds=media.duration)
-        transcript = run_whisper(audio, config, progress)
+    transcriber = Transcriber(config, media.duration, progress, cancel)
+    if audio is not None:
+        transcriber.add(soundtrack.Piece(0.0, audio))
+    elif media.has_audio:
+        with closing(soundtrack.pieces(media.path, cancel)) as stream:
+            for piece in stream:
+                transcriber.add(piece)
+    transcript = transcriber.result()
     store_cached(config, digest, transcript)
     return transcript
 
 
-def run_whisper(audio: np.ndarray, config: EngineConfig, progress: ProgressCallback | None = None) -> Transcript:
-    """faster-whisper's BatchedInferencePipeline over the whole soundtrack."""
+class Transcriber:
+    """The transcription driver: pieces of one soundtrack, in order, through Whisper. The language
+    heard in the first piece is kept for the rest. Cancel and the time limit are checked as each
+    sentence comes out of the model (Whisper runs in this process: there is nothing to kill)."""
+
+    def __init__(self, config: EngineConfig, duration: float, progress: ProgressCallback | None = None,
+                 cancel: threading.Event | None = None, limit_s: float | None = None):
+        self.config, self.duration, self.progress, self.cancel = config, duration, progress, cancel
+        self.deadline = Deadline.after("transcription", limit_s if limit_s is not None else time_limit(config, duration))
+        self.language: str | None = None
+        self.segments: list[Segment] = []
+        self.heard = 0.0                        # seconds of sound given so far
+
+    def check(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("cancelled")
+        self.deadline.check()
+
+    def _report(self, seconds: float) -> None:
+        self.check()
+        if self.progress and self.duration:
+            self.progress(min(1.0, seconds / self.duration), "transcribing")
+
+    def add(self, piece: soundtrack.Piece) -> None:
+        self.check()
+        part = run_whisper(piece.samples, self.config, self._report, offset=piece.start, language=self.language)
+        if self.language is None and part.segments:
+            self.language = part.language
+        self.segments += part.segments
+        self.heard = max(self.heard, piece.start + len(piece.samples) / SAMPLE_RATE)
+        self._report(self.heard)
+
+    def result(self) -> Transcript:
+        if self.progress:
+            self.progress(1.0, "transcribed")
+        duration = self.heard or self.duration
+        return Transcript(language=self.language or "en", duration=duration, segments=tuple(self.segments))
+
+
+def time_limit(config: EngineConfig, duration: float) -> float:
+    """Seconds an analysis step may take for `duration` seconds of source."""
+    return 60.0 + config.analysis_time_ratio * max(0.0, duration)
+
+
+def run_whisper(audio: np.ndarray, config: EngineConfig, report=None, offset: float = 0.0,
+                language: str | None = None) -> Transcript:
+    """faster-whisper's BatchedInferencePipeline over `audio`, whose first sample is `offset`
+    seconds into the file; `report(seconds)` is called as each segment comes out."""
     from faster_whisper import BatchedInferencePipeline
 
-    duration = len(audio) / SAMPLE_RATE
-    if duration == 0:
-        return Transcript(language="en", duration=0.0)
+    length = len(audio) / SAMPLE_RATE
+    end = offset + length
+    if length == 0:
+        return Transcript(language=language or "en", duration=end)
     model = load_model(config)
     pipeline = BatchedInferencePipeline(model=model)
-    language = None if model.model.is_multilingual else "en"
+    if language is None and not model.model.is_multilingual:
+        language = "en"
     segments_iter, info = pipeline.transcribe(
         audio,
         language=language,
@@ -201,15 +239,13 @@ def run_whisper(audio: np.ndarray, config: EngineConfig, progress: ProgressCallb
     segments = []
     for s in segments_iter:
         words = tuple(
-            Word(clamp(w.start, duration), clamp(w.end, duration), w.word, round(float(w.probability), 4))
+            Word(clamp(offset + w.start, end), clamp(offset + w.end, end), w.word, round(float(w.probability), 4))
             for w in (s.words or [])
         )
-        segments.append(Segment(clamp(s.start, duration), clamp(s.end, duration), s.text, words))
-        if progress and duration:
-            progress(min(1.0, s.end / duration), "transcribing")
-    if progress:
-        progress(1.0, "transcribed")
-    return Transcript(language=info.language, duration=duration, segments=tuple(segments))
+        segments.append(Segment(clamp(offset + s.start, end), clamp(offset + s.end, end), s.text, words))
+        if report:
+            report(offset + s.end)
+    return Transcript(language=info.language, duration=end, segments=tuple(segments))
 
 
 def clamp(seconds: float, duration: float) -> float:
