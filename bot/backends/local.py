@@ -126,6 +126,15 @@ class _AnalysisRun:
     cancel: threading.Event = field(default_factory=threading.Event)
     listeners: list[Callable[[float, str], None]] = field(default_factory=list)
     last: float = 0.0
+    sessions: set[str] = field(default_factory=set)     # who wants it; when the last one cancels, it stops
+
+    def unwanted_by(self, session_id: str) -> bool:
+        """Drops one session's interest; stops the run when nobody else wants it. True when it stopped."""
+        self.sessions.discard(session_id)
+        if self.sessions or self.future.done():
+            return False
+        self.cancel.set()
+        return True
 
     def report(self, fraction: float, label: str) -> None:
         self.last = fraction
@@ -150,7 +159,7 @@ class LocalBackend:
         self.settings = settings
         self.repos = repos
         self.config = settings.engine_config()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background-analysis")
+        self._pool = ThreadPoolExecutor(max_workers=settings.analyses_at_once, thread_name_prefix="background-analysis")
         self._analyses: OrderedDict[str, _AnalysisRun] = OrderedDict()
         self._cancels: dict[str, set[threading.Event]] = {}
         self._renders: dict[str, _Render] = {}
@@ -209,7 +218,7 @@ class LocalBackend:
         earlier = await self.repos.media.for_session(record.id)
         await self.repos.media.attach(record.id, media.id, display_name=path.name)
         if info.kind == "video" or (info.kind == "audio" and not any(m.kind == "video" for m in earlier)):
-            self._analysis_run(media)
+            self._analysis_run(media, session.session_id)
         return UploadedMedia(media_id=digest, filename=path.name, kind=info.kind, duration=info.duration,
                              width=info.display_width, height=info.display_height, fps=info.fps)
 
@@ -227,13 +236,15 @@ class LocalBackend:
 
     # ------------------------------------------------------------ analysis (in the background)
 
-    def _analysis_run(self, media: MediaRecord) -> _AnalysisRun:
+    def _analysis_run(self, media: MediaRecord, session_id: str) -> _AnalysisRun:
         run = self._analyses.get(media.sha256)
-        failed = run is not None and run.future.done() and (run.future.cancelled() or run.future.exception() is not None)
+        failed = run is not None and (run.cancel.is_set() or run.future.done() and (
+            run.future.cancelled() or run.future.exception() is not None))
         if run is not None and not failed:
             self._analyses.move_to_end(media.sha256)
+            run.sessions.add(session_id)
             return run
-        run = _AnalysisRun()
+        run = _AnalysisRun(sessions={session_id})
         run.future = self._pool.submit(analyse, Path(media.path), self.config, run.report, run.cancel)
         self._analyses[media.sha256] = run
         while len(self._analyses) > ANALYSES_KEPT:
@@ -243,9 +254,10 @@ class LocalBackend:
             self._analyses.pop(oldest)
         return run
 
-    async def _analysis(self, media: MediaRecord, cancel: threading.Event) -> AsyncIterator[ChatEvent | _Outcome]:
+    async def _analysis(self, media: MediaRecord, cancel: threading.Event,
+                        session_id: str) -> AsyncIterator[ChatEvent | _Outcome]:
         """Progress events while the media's analysis finishes (it may have started at upload), then the Analysis."""
-        run = self._analysis_run(media)
+        run = self._analysis_run(media, session_id)
         loop = asyncio.get_running_loop()
         updates: asyncio.Queue[float] = asyncio.Queue()
 
@@ -264,6 +276,7 @@ class LocalBackend:
                 else:
                     getter.cancel()
                 if cancel.is_set():
+                    run.unwanted_by(session_id)
                     raise Cancelled("cancelled")
             yield _Outcome(done.result())
         finally:
@@ -313,7 +326,7 @@ class LocalBackend:
         settle_here = job is None           # a job's hold is settled by the job queue
         try:
             analysis = None
-            async for item in self._analysis(source, cancel):
+            async for item in self._analysis(source, cancel, record.remote_session_id):
                 if isinstance(item, _Outcome):
                     analysis = item.value
                 else:
@@ -390,7 +403,7 @@ class LocalBackend:
     async def _edit(self, account: Account, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
                     clips: list[ClipRecord], edits: list[Edit], cancel: threading.Event) -> AsyncIterator[ChatEvent]:
         analysis = None
-        async for item in self._analysis(source, cancel):
+        async for item in self._analysis(source, cancel, record.remote_session_id):
             if isinstance(item, _Outcome):
                 analysis = item.value
         audio = _latest_audio(media)
@@ -603,7 +616,7 @@ class LocalBackend:
             if source is None:
                 raise Cancelled("the source video of this clip is gone")
             analysis = None
-            async for item in self._analysis(source, cancel):
+            async for item in self._analysis(source, cancel, record.remote_session_id):
                 if isinstance(item, _Outcome):
                     analysis = item.value
 
@@ -653,10 +666,13 @@ class LocalBackend:
                 del self._cancels[session_id]
 
     async def cancel(self, account: Account, session: SessionRef) -> bool:
+        """Stops the session's renders and its analyses that no other session waits for."""
         events = self._cancels.get(session.session_id, set())
         for event in events:
             event.set()
-        return bool(events)
+        stopped = [run.unwanted_by(session.session_id) for run in list(self._analyses.values())
+                   if session.session_id in run.sessions]
+        return bool(events) or any(stopped)
 
     async def close(self) -> None:
         for run in self._analyses.values():
