@@ -51,6 +51,7 @@ from bot.backends.base import (
     TokenInvalid,
     UnsupportedFile,
     UploadedMedia,
+    VideoTooLong,
 )
 from bot.edits import (
     ALREADY,
@@ -225,7 +226,7 @@ class LocalBackend:
     def _probe(self, path: Path) -> MediaInfo:
         limit = self.settings.max_upload_mb
         try:
-            return probe(path, limit)
+            info = probe(path, limit)
         except MediaTooLarge as exc:
             size_mb = path.stat().st_size / 1024 / 1024
             raise FileTooLarge(str(exc), limit_mb=limit, size_mb=round(size_mb, 1)) from None
@@ -233,6 +234,10 @@ class LocalBackend:
             raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc)) from None
         except BrokenMedia as exc:
             raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc), broken=True) from None
+        minutes = self.settings.max_duration_minutes
+        if info.duration > minutes * 60:             # the platform did not tell the length before the download
+            raise VideoTooLong("too long", limit_minutes=minutes, minutes=info.duration / 60)
+        return info
 
     # ------------------------------------------------------------ analysis (in the background)
 
