@@ -72,7 +72,7 @@ def test_a_reel_through_the_pipeline(talk_video, engine_config, tmp_path):
     clip_set = clip(talk_video[0], "compile a 20 second highlight reel", tmp_path, engine_config, render=False)
     [reel] = json.loads((tmp_path / CLIPS_JSON).read_text())["clips"]
     assert len(reel["segments"]) >= 2
-    assert 17 <= sum(e - s for s, e in reel["segments"]) <= 23
+    assert 18 <= sum(e - s for s, e in reel["segments"]) <= 22          # the asked 20 s, within 10%
     assert clip_set.request.reel
 
 
