@@ -53,6 +53,8 @@ class MediaInfo:
     audio_codec: str | None = None
     audio_channels: int = 0
     audio_rate: int = 0
+    pix_fmt: str | None = None               # e.g. "yuv420p", "yuv420p10le"
+    color_transfer: str | None = None        # "smpte2084" (PQ) or "arib-std-b67" (HLG) for HDR
 
     @property
     def display_width(self) -> int:

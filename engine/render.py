@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import captions, reframe
+from engine import captions, picture, reframe
 from engine.models import (
     Cancelled,
     EngineConfig,
@@ -230,8 +230,9 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: float, ass_pa
         # xfade needs one frame rate on both sides. (A single segment's variable rate is made
         # constant by ffmpeg itself: the mp4 muxer asks for constant frame rate.)
         tail = f",fps={fps:.3f},format=yuv420p" if n > 1 else ""
-        chains.append(f"[{i}:v:0]setpts=PTS-STARTPTS,"
-                      f"{framing_filters(framing, media.display_width, media.display_height, w, h)},setsar=1{tail}[v{i}]")
+        source = picture.source_picture(media, w, h)          # 30 fps, shrunk, SDR: before anything else
+        chains.append(f"[{i}:v:0]setpts=PTS-STARTPTS,{source.filters}"
+                      f"{framing_filters(framing, source.width, source.height, w, h)},setsar=1{tail}[v{i}]")
         if media.has_audio:
             chains.append(f"[{i}:a:0]asetpts=PTS-STARTPTS,aresample={AUDIO_RATE},"
                           f"aformat=sample_fmts=fltp:channel_layouts=stereo[a{i}]")
@@ -285,9 +286,7 @@ def ffmpeg_command(prepared: Prepared, video_part: Path, thumb_part: Path, graph
 
 
 def _fps(media) -> float:
-    if media.fps and 1.0 <= media.fps <= 120.0:
-        return media.fps
-    return 30.0
+    return picture.output_fps(media)
 
 
 # --- encode -------------------------------------------------------------------------------------
