@@ -145,10 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, help="a video to use instead of the made-up 10-minute talk")
     parser.add_argument("--instruction", default=DEFAULT_INSTRUCTION)
+    parser.add_argument("--two-people", type=float, metavar="SECONDS",
+                        help="use two real talking faces side by side taking 6 s turns (tests.media.make_two_people)")
     parser.add_argument("--once", action="store_true", help="run bare ffmpeg once (after), not before and after")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if args.video is None:
+    if args.two_people:
+        from tests.media import make_two_people
+
+        turns = [(t, min(args.two_people, t + 6.0), int(t // 6) % 2) for t in range(0, int(args.two_people), 6)]
+        video = make_two_people(Path(tempfile.mkdtemp(prefix="bench-two-")) / "two-people.mp4", turns, args.two_people)
+    elif args.video is None:
         from bench.bench_engine import make_bench_video
 
         video = make_bench_video()

@@ -1,4 +1,4 @@
-"""`shortsbot run | chat | clip`: the console script."""
+"""`shortsbot run | chat | clip | models pull NAME`: the console script."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="shortsbot",
         description="Turn long videos into captioned vertical shorts, from Telegram, Discord or a terminal.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{run,chat,clip}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,chat,clip,models}")
 
     sub.add_parser("run", help="start the bot: Telegram and/or Discord when their tokens are set, else the terminal chat")
     sub.add_parser("chat", help="talk to the bot in this terminal (one local user; piped stdin works)")
@@ -24,6 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help='what you want, e.g. "find the best moments and cut them into 60-second vertical shorts"')
     clip.add_argument("--out", required=True, help="folder for clips.json and the MP4s")
     clip.add_argument("--no-render", action="store_true", help="choose the moments and write clips.json only")
+    clip.add_argument("--debug-reframe", action="store_true",
+                      help="also write clip-NN.reframe.mp4: the source with face tracks, speaking scores and the crop drawn")
+    models = sub.add_parser("models", help="speech models: `models pull NAME` downloads one (the only download)")
+    models_sub = models.add_subparsers(dest="models_command", metavar="{pull}", required=True)
+    pull = models_sub.add_parser("pull", help="download a faster-whisper model by name into the cache")
+    pull.add_argument("name", help='e.g. "small", "large-v3" or a hub repository "owner/name"')
     return parser
 
 
@@ -49,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.commands.clip import run_clip
 
         return run_clip(settings, args)
+    if args.command == "models":
+        from bot.commands.models import run_models
+
+        return run_models(settings, args)
     if args.command == "chat":
         from bot.commands.chat import run_chat
 

@@ -322,6 +322,9 @@ class Conversation:
             lines.append(say(who.lang, "status_media", media=names))
         else:
             lines.append(say(who.lang, "status_no_media"))
+        heard = next((d.get("m", {}).get("language") for d in state.drafts if d.get("m", {}).get("language")), "")
+        if heard:
+            lines.append(say(who.lang, "language_heard", language=texts.language_name(who.lang, heard)))
         if state.summary:
             lines += [say(who.lang, "status_clip", n=i, summary=s) for i, s in enumerate(state.summary, start=1)]
         elif state.media:
@@ -694,6 +697,10 @@ class Conversation:
             lines = [say(lang, "moment_found") if count == 1 else say(lang, "moments_found", count=count)]
             lines += [say(lang, "moment_line", rank=m["rank"], start=clock(m["start"]), end=clock(m["end"]),
                           title=m["title"], score=round(float(m["score"]))) for m in data["moments"]]
+            heard = next((m["language"] for m in data["moments"] if m.get("language")), "")
+            if heard:
+                lines.append(say(lang, "language_heard", language=texts.language_name(lang, heard)))
+            lines += [say(lang, "captions_withheld", rank=m["rank"]) for m in data["moments"] if m.get("captions_withheld")]
             return "\n".join(lines)
         key = data.get("key")
         if key == "changed":

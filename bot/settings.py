@@ -63,7 +63,9 @@ class Settings(BaseSettings):
     nemo_concurrency: int = Field(8, ge=1, le=64)
 
     # Local engine
-    whisper_model: str = "tiny.en"
+    whisper_model: str = "tiny.en"            # English speech (fast, English only)
+    whisper_multilingual_model: str = "base"  # language detection and every other language
+    detect_language: bool = True
     whisper_device: Literal["cpu", "cuda", "auto"] = "cpu"
     whisper_compute_type: str = "int8"
     x264_preset: Literal[
@@ -158,6 +160,8 @@ class Settings(BaseSettings):
         return EngineConfig(
             cache_dir=self.cache_dir,
             whisper_model=self.whisper_model,
+            multilingual_model=self.whisper_multilingual_model,
+            detect_language=self.detect_language,
             whisper_device=self.whisper_device,
             whisper_compute_type=self.whisper_compute_type,
             max_upload_mb=self.max_upload_mb,

@@ -260,6 +260,43 @@ _NO_CAPTIONS = re.compile(
 _STYLES = [("karaoke", re.compile(r"\bkaraoke\b|卡拉\s*ok|逐字")), ("boxed", re.compile(r"\bbox(?:ed)?\b|背景框|底框")),
            ("bold", re.compile(r"\bbold\b|粗体"))]
 
+# --- the spoken language, when the user names it ------------------------------------
+
+LANGUAGE_NAMES = {
+    "english": "en", "chinese": "zh", "mandarin": "zh", "cantonese": "yue", "spanish": "es", "french": "fr",
+    "german": "de", "italian": "it", "portuguese": "pt", "russian": "ru", "japanese": "ja", "korean": "ko",
+    "arabic": "ar", "hebrew": "he", "persian": "fa", "farsi": "fa", "hindi": "hi", "urdu": "ur", "turkish": "tr",
+    "dutch": "nl", "polish": "pl", "swedish": "sv", "ukrainian": "uk", "vietnamese": "vi", "thai": "th",
+    "indonesian": "id", "malay": "ms", "greek": "el", "czech": "cs", "romanian": "ro", "hungarian": "hu",
+    "danish": "da", "finnish": "fi", "norwegian": "no", "catalan": "ca", "tagalog": "tl", "bengali": "bn",
+}
+CN_LANGUAGE_NAMES = {
+    "中文": "zh", "汉语": "zh", "普通话": "zh", "国语": "zh", "华语": "zh", "粤语": "yue", "广东话": "yue",
+    "英语": "en", "英文": "en", "西班牙语": "es", "西语": "es", "法语": "fr", "德语": "de", "意大利语": "it",
+    "葡萄牙语": "pt", "俄语": "ru", "日语": "ja", "日文": "ja", "韩语": "ko", "韩文": "ko", "阿拉伯语": "ar",
+    "越南语": "vi", "泰语": "th", "印地语": "hi", "土耳其语": "tr",
+}
+_NAMES = "|".join(sorted(LANGUAGE_NAMES, key=len, reverse=True))
+_CN_NAMES = "|".join(sorted(CN_LANGUAGE_NAMES, key=len, reverse=True))
+_LANGUAGE = re.compile(
+    rf"\b(?:(?:it|this|that|the\s+(?:video|audio|talk))(?:'s|\s+is|\s+was)\s+)?"
+    rf"(?:in|spoken\s+in|speaks?|speaking|talks?\s+in|language:?|language\s+is)\s+(?P<a>{_NAMES})\b(?!\s+(?:captions|subtitles))"
+    rf"|\b(?P<b>{_NAMES})\s+(?:video|audio|speech|talk|podcast|interview|recording|speaker)s?\b")
+_CN_LANGUAGE = re.compile(rf"(?P<c>{_CN_NAMES})(?!字幕|翻译)")
+
+
+def take_language(text: str) -> tuple[str, str | None]:
+    """The spoken language the user named ("this is in Spanish", "中文视频", "说的是法语"), as Whisper's
+    code, and the text without those words. Captions "in" a language are not the spoken one."""
+    for m in _LANGUAGE.finditer(text):
+        if not text[: m.start()].rstrip().endswith(("caption", "captions", "subtitles", "subtitle", "titles", "title")):
+            return _cut(text, m), LANGUAGE_NAMES[m.group("a") or m.group("b")]
+    m = _CN_LANGUAGE.search(text)
+    if m:
+        return _cut(text, m), CN_LANGUAGE_NAMES[m.group("c")]
+    return text, None
+
+
 _TOPIC = re.compile(
     r"\b(?:about|regarding|on\s+the\s+(?:topic|subject)\s+of|related\s+to|focus(?:ed|ing)?\s+on|mentions?\s+of|"
     r"where\s+(?:they|he|she|i|we|you)\s+(?:talk|talks|speak|speaks|discuss|discusses)\s+(?:about\s+)?|topic:?)\s+"
@@ -400,5 +437,6 @@ def parse_instruction(text: str | None) -> ClipRequest:
     if captions is not None:
         request.captions = captions
     request.caption_style = read_caption_style(text) or request.caption_style
+    text, request.language = take_language(text)
     request.topic = read_topic(text)
     return request

@@ -67,12 +67,13 @@ def has_tone_mapping() -> bool:
     return {"zscale", "tonemap"} <= names
 
 
-def source_picture(media: MediaInfo, out_w: int, out_h: int) -> SourcePicture:
+def source_picture(media: MediaInfo, out_w: int, out_h: int, shrink: bool = True) -> SourcePicture:
+    """`shrink` False keeps the source's size (a framing that enlarges part of it needs them all)."""
     src_w, src_h = media.display_width, media.display_height
     chain = []
     if media.fps > MAX_FPS + 0.5:
         chain.append(f"fps={MAX_FPS:g}")
-    width, height = covering_size(src_w, src_h, out_w, out_h)
+    width, height = covering_size(src_w, src_h, out_w, out_h) if shrink else (src_w, src_h)
     if is_hdr(media):
         chain.append(tone_map(media, width, height))
     elif (width, height) != (src_w, src_h):

@@ -75,10 +75,11 @@ def _check(cancel: threading.Event | None) -> None:
 
 
 def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback | None = None,
-            cancel: threading.Event | None = None) -> Analysis:
+            cancel: threading.Event | None = None, language: str | None = None) -> Analysis:
     """Probe, decode the sound once (in pieces: memory stays bounded on a 3-hour talk), transcribe
     (or read the cached transcript) and measure the signals. Each step has a time limit
-    (EngineConfig.analysis_time_ratio) and `cancel` stops any of them, ffmpeg included."""
+    (EngineConfig.analysis_time_ratio) and `cancel` stops any of them, ffmpeg included.
+    `language`: the spoken language when the user named it; otherwise it is detected."""
     path = Path(path)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -101,14 +102,15 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
             t = time.perf_counter()
             report(0.03, "listening")
             digest = digest_future.result()
-            transcript = load_cached(config, digest)
+            transcript = load_cached(config, digest, language)
             transcriber = None
             if transcript is None:
-                transcriber = Transcriber(config, media.duration, _stage(progress, 0.05, 0.9), cancel, limit_s)
+                transcriber = Transcriber(config, media.duration, _stage(progress, 0.05, 0.9), cancel, limit_s,
+                                          language=language)
             loudness, noisy, timings["decode"] = _listen(media, transcriber, cancel, report)
             if transcriber is not None:
                 transcript = transcriber.result()
-                store_cached(config, digest, transcript)
+                store_cached(config, digest, transcript, language)
             timings["transcribe"] = time.perf_counter() - t - timings["decode"]
 
             report(0.9, "finding scene cuts")
@@ -176,9 +178,27 @@ def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: thr
 
 
 def choose(analysis: Analysis, request: ClipRequest) -> list[Moment]:
-    """The moments for this request, best first."""
-    return select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
-                          language=analysis.transcript.language)
+    """The moments for this request, best first; a moment whose speech the engine did not believe
+    says so (it goes without captions)."""
+    moments = select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
+                             language=analysis.transcript.language)
+    for moment in moments:
+        moment.captions_withheld = withheld_reason(analysis.transcript, moment)
+    return moments
+
+
+def withheld_reason(transcript: Transcript, moment: Moment) -> str:
+    """Why the moment has no captions although something was transcribed in it: all its text was
+    distrusted (music, noise, a loop). "" when it has trusted words or nothing was said."""
+    pieces = list(moment.segments) or [(moment.start, moment.end)]
+
+    def inside(start: float, end: float) -> bool:
+        return any(start < e and end > s for s, e in pieces)
+
+    if any(inside(w.start, w.end) for w in transcript.words):
+        return ""
+    reasons = [s.distrust for s in transcript.distrusted if inside(s.start, s.end)]
+    return reasons[0] if reasons else ""
 
 
 def render_spec(analysis: Analysis, moment: Moment, request: ClipRequest) -> RenderSpec:
@@ -210,7 +230,8 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
     path, out_dir = Path(path), Path(out_dir)
     request = instruction if isinstance(instruction, ClipRequest) else parse_instruction(instruction)
     analysis_share = 0.6 if render else 0.95
-    analysis = analyse(path, config, progress=_stage(progress, 0.0, analysis_share), cancel=cancel)
+    analysis = analyse(path, config, progress=_stage(progress, 0.0, analysis_share), cancel=cancel,
+                       language=request.language)
 
     t = time.perf_counter()
     moments = choose(analysis, request)
@@ -237,7 +258,8 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
         "total": time.perf_counter() - started,
     }
     clip_set = ClipSet(source=path, duration=analysis.media.duration, request=request, moments=moments,
-                       files=files, timings=timings)
+                       files=files, timings=timings, language=analysis.transcript.language,
+                       speech_model=analysis.transcript.model)
     write_clips_json(clip_set, out_dir)
     if progress:
         progress(1.0, "done")

@@ -241,17 +241,23 @@ class LocalBackend:
 
     # ------------------------------------------------------------ analysis (in the background)
 
-    def _analysis_run(self, media: MediaRecord, session_id: str) -> _AnalysisRun:
-        run = self._analyses.get(media.sha256)
+    def _analysis_run(self, media: MediaRecord, session_id: str, language: str | None = None) -> _AnalysisRun:
+        """The analysis started at upload, or (when the user named the spoken language) one with it."""
+        key = media.sha256 if language is None else f"{media.sha256}:{language}"
+        heard = self._analyses.get(media.sha256)
+        if (language is not None and heard is not None and heard.future.done() and not heard.future.cancelled()
+                and heard.future.exception() is None and heard.future.result().transcript.language == language):
+            key = media.sha256                  # detection heard what the user says: no second pass
+        run = self._analyses.get(key)
         failed = run is not None and (run.cancel.is_set() or run.future.done() and (
             run.future.cancelled() or run.future.exception() is not None))
         if run is not None and not failed:
-            self._analyses.move_to_end(media.sha256)
+            self._analyses.move_to_end(key)
             run.sessions.add(session_id)
             return run
         run = _AnalysisRun(sessions={session_id})
-        run.future = self._pool.submit(analyse, Path(media.path), self.config, run.report, run.cancel)
-        self._analyses[media.sha256] = run
+        run.future = self._pool.submit(analyse, Path(media.path), self.config, run.report, run.cancel, language)
+        self._analyses[key] = run
         while len(self._analyses) > ANALYSES_KEPT:
             oldest = next(iter(self._analyses))
             if not self._analyses[oldest].future.done():
@@ -260,9 +266,9 @@ class LocalBackend:
         return run
 
     async def _analysis(self, media: MediaRecord, cancel: threading.Event,
-                        session_id: str) -> AsyncIterator[ChatEvent | _Outcome]:
+                        session_id: str, language: str | None = None) -> AsyncIterator[ChatEvent | _Outcome]:
         """Progress events while the media's analysis finishes (it may have started at upload), then the Analysis."""
-        run = self._analysis_run(media, session_id)
+        run = self._analysis_run(media, session_id, language)
         loop = asyncio.get_running_loop()
         updates: asyncio.Queue[float] = asyncio.Queue()
 
@@ -331,7 +337,7 @@ class LocalBackend:
         settle_here = job is None           # a job's hold is settled by the job queue
         try:
             analysis = None
-            async for item in self._analysis(source, cancel, record.remote_session_id):
+            async for item in self._analysis(source, cancel, record.remote_session_id, request.language):
                 if isinstance(item, _Outcome):
                     analysis = item.value
                 else:
@@ -351,7 +357,8 @@ class LocalBackend:
                 state = {**record.state, "request": request.to_dict()}
                 await self.repos.sessions.save_state(record.id, state)
                 music = _music_choice(state, media)
-                clips = [await self._add_clip(record, source, m, request, music, job) for m in moments]
+                clips = [await self._add_clip(record, source, m, request, music, job,
+                                              language=analysis.transcript.language) for m in moments]
             yield ChatEvent("text", _moments_text(clips), data={"moments": [_clip_data(c) for c in clips]})
             for i, clip in enumerate(clips):
                 async for event in self._render(record, clip, analysis, i + 1, len(clips), cancel):
@@ -373,13 +380,14 @@ class LocalBackend:
                                available=exc.available, needed=exc.needed) from None
 
     async def _add_clip(self, record: SessionRecord, source: MediaRecord, moment: Moment, request: ClipRequest,
-                        music: dict | None, job) -> ClipRecord:
+                        music: dict | None, job, language: str = "") -> ClipRecord:
         segments = list(moment.segments) or [(moment.start, moment.end)]
         draft = make_draft(source=source.sha256, label=source.display_name or "video", segments=segments,
                            aspect=request.aspect, resolution=request.resolution, captions=request.captions,
                            caption_style=request.caption_style, title=moment.title or None, music=music,
                            meta={"rank": moment.rank, "score": moment.score, "hashtags": moment.hashtags,
-                                 "reasons": moment.reasons, "reel": bool(moment.segments)})
+                                 "reasons": moment.reasons, "reel": bool(moment.segments),
+                                 "language": language, "captions_withheld": moment.captions_withheld})
         return await self.repos.clips.add(
             record.id, moment.rank, moment.start, moment.end, job_id=job.job.id if job is not None else None,
             media_id=source.id, score=moment.score, scores=moment.scores, reasons=moment.reasons, title=moment.title,
@@ -745,6 +753,7 @@ def _clip_data(clip: ClipRecord) -> dict:
         "thumbnail": clip.thumbnail_path, "width": clip.width or meta.get("width", 0),
         "height": clip.height or meta.get("height", 0), "duration": clip.duration or clip.draft.get("d", 0) / 1000,
         "segments": segments_of(clip.draft), "summary": summary_line(clip.draft),
+        "language": meta.get("language", ""), "captions_withheld": meta.get("captions_withheld", ""),
     }
 
 

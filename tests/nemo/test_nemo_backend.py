@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import subprocess
+import time
 import tracemalloc
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -516,9 +517,11 @@ async def test_heartbeats_drive_still_working_at_the_interval(make_backend, fake
     for _ in range(12):                                   # ~0.6 s of heartbeats, both kinds
         steps += [fk.heartbeat(), fk.sleep(0.025), fk.empty_data(), fk.sleep(0.025)]
     fake.script(*steps, fk.text("Finished."))
+    started = time.monotonic()
     events = [e async for e in backend.chat(account, session, "make it pop")]
+    took = time.monotonic() - started                    # at least the 0.6 s of the script; longer on a busy machine
     notices = [e for e in events if e.kind == "heartbeat"]
-    assert 3 <= len(notices) <= 7 and all(e.text == STILL_WORKING for e in notices)
+    assert 2 <= len(notices) <= took / 0.1 + 1 and all(e.text == STILL_WORKING for e in notices)
     assert [e.text for e in events if e.kind == "text"] == ["Finished."]
 
 

