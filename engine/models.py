@@ -18,6 +18,18 @@ ProgressCallback = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
+class JudgeSettings:
+    """An OpenAI-compatible chat-completions endpoint that judges the candidate moments (engine.judge)."""
+
+    url: str                                 # the API base, e.g. http://localhost:11434/v1 (Ollama)
+    model: str
+    api_key: str | None = field(default=None, repr=False)   # a secret: kept out of repr and logs
+    timeout_s: float = 60.0                  # per call; past it the cut keeps the engine's ranking
+    weight: float = 0.6                      # the model's share of the final score; the engine's sub-scores have the rest
+    context_tokens: int = 8192               # the model's context window; a chunk's prompt uses at most half
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """The knobs the engine needs, filled from bot.settings by its callers."""
 
@@ -34,6 +46,7 @@ class EngineConfig:
     # Analysis may take this many seconds per second of source (plus a minute) before it is stopped.
     analysis_time_ratio: float = 2.0
     threads: int = 0                         # 0: let ffmpeg / ctranslate2 decide
+    judge: JudgeSettings | None = None       # None: the engine ranks the moments alone
     debug_reframe: bool = False              # also write clip-NN.reframe.mp4: faces, tracks, scores, crop drawn
 
 
@@ -154,6 +167,10 @@ class ClipRequest:
     range_end_fraction: float | None = None
     topic: str | None = None
     language: str | None = None              # the spoken language when the user named it ("this is in Spanish")
+    # The words of the request the parser could not place ("the funniest bits", "where they
+    # disagree"): a language model's selection criterion when one is configured; else the bot
+    # says it could not use them.
+    unplaced: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

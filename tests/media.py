@@ -193,9 +193,9 @@ RIGHT = Person("talking_tedlieu_60s.mp4", 1250, 320, 400, skip=2.0)
 
 
 def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration: float,
-                    people: tuple[Person, Person] = (LEFT, RIGHT), media: Path = SHARED_MEDIA,
+                    people: tuple[Person, ...] = (LEFT, RIGHT), media: Path = SHARED_MEDIA,
                     size: str = "1920x1080", fps: int = 25) -> Path:
-    """Two real faces side by side, both moving all the time (the clips are people talking),
+    """Two (or more) real faces side by side, all moving all the time (the clips are people talking),
     and one soundtrack in which only the person whose turn it is can be heard: `turns` are
     (start, end, index into people). A person's sound is their own recording, so their mouth
     moves in step with it; the listener's mouth moves too, out of step with what is heard."""
@@ -208,9 +208,12 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
         speaking = "+".join(f"between(t,{s:.3f},{e:.3f})" for s, e, who in turns if who == i) or "0"
         graph.append(f"[{i}:a]aresample=48000,aformat=channel_layouts=stereo,asetpts=PTS-STARTPTS,"
                      f"volume='if({speaking},1,0)':eval=frame[a{i}]")
-    graph.append(f"[bg][v0]overlay={people[0].x}:{people[0].y}:shortest=1[b0]")
-    graph.append(f"[b0][v1]overlay={people[1].x}:{people[1].y}:shortest=1,format=yuv420p[v]")
-    graph.append("[a0][a1]amix=inputs=2:normalize=0[a]")
+    below = "[bg]"
+    for i, person in enumerate(people):
+        last = i == len(people) - 1
+        graph.append(f"{below}[v{i}]overlay={person.x}:{person.y}:shortest=1" + (",format=yuv420p[v]" if last else f"[b{i}]"))
+        below = f"[b{i}]"
+    graph.append("".join(f"[a{i}]" for i in range(len(people))) + f"amix=inputs={len(people)}:normalize=0[a]")
     run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", ";".join(graph),
          "-map", "[v]", "-map", "[a]", "-t", f"{duration}", "-c:v", "libx264", "-preset", "ultrafast",
          "-g", "50", "-c:a", "aac", str(path)])

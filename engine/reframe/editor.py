@@ -94,7 +94,8 @@ def speaker_turns(labels: np.ndarray, fps: float, hold_gap_s: float = HOLD_GAP_S
     return turns
 
 
-def _merge(stretches: list[Stretch]) -> list[Stretch]:
+def merge_same(stretches: list[Stretch]) -> list[Stretch]:
+    """Neighbouring stretches with the same layout and people become one."""
     merged: list[Stretch] = []
     for s in stretches:
         if merged and merged[-1].layout == s.layout and merged[-1].tracks == s.tracks:
@@ -157,10 +158,10 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
         else:
             stretches.append(Stretch(turn.start, turn.end, "crop", (turn.speaker,), "the person speaking"))
         i += 1
-    stretches = _merge(stretches)
+    stretches = merge_same(stretches)
     # A first stretch of nobody, followed by a speaker, shows that speaker from the start.
     if len(stretches) > 1 and stretches[0].layout == "fit" and faces_on_screen < 3 and faces_on_screen > 0:
-        stretches = _merge([Stretch(0.0, stretches[0].end, stretches[1].layout, stretches[1].tracks,
+        stretches = merge_same([Stretch(0.0, stretches[0].end, stretches[1].layout, stretches[1].tracks,
                                     stretches[1].reason)] + stretches[1:])
     return absorb_short(stretches, min_stretch_s)
 
@@ -176,7 +177,7 @@ def absorb_short(stretches: list[Stretch], min_stretch_s: float = MIN_STRETCH_S)
                 continue
             other = stretches[k - 1] if k > 0 else stretches[k + 1]
             stretches[k] = Stretch(s.start, s.end, other.layout, other.tracks, other.reason)
-            stretches = _merge(stretches)
+            stretches = merge_same(stretches)
             changed = True
             break
     return stretches

@@ -22,7 +22,7 @@ from engine.reframe.detection import (
     find_faces,
     shared_detector,
 )
-from engine.reframe.editor import BOTH, Stretch, active_speaker, plan_stretches, speaker_turns
+from engine.reframe.editor import BOTH, Stretch, active_speaker, merge_same, plan_stretches, speaker_turns
 from engine.reframe.path import (
     ASPECTS,
     Framing,
@@ -132,6 +132,9 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     if stretches:
         stretches[-1] = replace(stretches[-1], end=duration)
     track_by_id = {t.id: t for t in tracks}
+    # Stacked people keep their places, left one on top, so two stacked stretches in a row are one.
+    stretches = merge_same([replace(s, tracks=tuple(sorted(s.tracks, key=lambda i: track_by_id[i].median_box[0])))
+                            if s.layout == "stacked" else s for s in stretches])
     stretches = [_with_panels(s, track_by_id, display_w, display_h, aspect) for s in stretches]
     pieces = _crop_pieces(stretches, track_by_id, window, times, display_w)
     trace = SpeakerTrace(times, tuple(ids), boxes, scores, speaking,

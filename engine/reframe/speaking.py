@@ -139,17 +139,14 @@ def shifted(values: np.ndarray, lag: int) -> np.ndarray:
     return out
 
 
-def sync_lag(articulations: np.ndarray, energy: np.ndarray, window: int, max_lag: int) -> int:
-    """The one delay (0..max_lag samples) of the sound behind the mouths that fits best: lips
-    move a little before the sound they make, and files add their own offset. One delay for
-    the whole range, so that a listener cannot pick a lag of their own that fits by chance."""
-    best, best_fit = 0, -np.inf
-    for lag in range(0, max_lag + 1):
-        per_track = [np.clip(sliding_correlation(shifted(m, lag), energy, window), 0, 1) for m in articulations]
-        fit = float(np.mean(np.max(per_track, axis=0))) if per_track else 0.0
-        if fit > best_fit:
-            best, best_fit = lag, fit
-    return best
+def sync_lag(mouth: np.ndarray, energy: np.ndarray, window: int, max_lag: int) -> int:
+    """The one delay (0..max_lag samples) of the sound behind this mouth that fits best over the
+    whole range: lips move a little before the sound they make, and files add their own offset.
+    One delay per face for the whole range, not one per window, so that a listener cannot find
+    a delay that fits by chance here and there."""
+    fits = [float(np.mean(np.clip(sliding_correlation(shifted(mouth, lag), energy, window), 0, 1)))
+            for lag in range(0, max_lag + 1)]
+    return int(np.argmax(fits))
 
 
 def speaking_scores(articulations: np.ndarray, energy: np.ndarray, speaking: np.ndarray, fps: float,
@@ -158,9 +155,9 @@ def speaking_scores(articulations: np.ndarray, energy: np.ndarray, speaking: np.
     correlation of each mouth with the speech energy, zero where nobody speaks or the face
     is not there."""
     window = max(5, int(round(window_s * fps)))
-    lag = sync_lag(articulations, energy, window, int(round(max_lag_s * fps)))
     scores = np.zeros(articulations.shape)
     for k, mouth in enumerate(articulations):
+        lag = sync_lag(mouth, energy, window, int(round(max_lag_s * fps)))
         r = sliding_correlation(shifted(mouth, lag), energy, window)
         scores[k] = np.where(speaking & ~np.isnan(mouth), np.clip(r, 0.0, 1.0), 0.0)
     return scores

@@ -417,6 +417,7 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         assert ann_video.path != bob_video.path and ann_video.path.parent != bob_video.path.parent
         said_to_ann = "\n".join(recorder.texts("chat-ann"))
         assert "Found 1 moment:\n1. " in said_to_ann and "1 moments" not in said_to_ann
+        assert say("en", "language_heard", language="English") in said_to_ann      # which language was heard
         assert re.fullmatch(r"#1 .+\n\d+:\d\d-\d+:\d\d in the source · score \d+/100(\n#\S+( #\S+)*)?",
                             ann_video.caption), ann_video.caption
 
@@ -429,6 +430,7 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         await app.conversation.handle(said("bob", "chat-bob", "status"))
         ann_status, bob_status = recorder.texts("chat-ann")[-1], recorder.texts("chat-bob")[-1]
         assert "talk.mp4" in ann_status and "rice.mp4" not in ann_status
+        assert say("en", "language_heard", language="English") in ann_status
         assert "rice.mp4" in bob_status and "talk.mp4" not in bob_status
 
         # each link serves its owner's file; a link re-pointed at the other's clip is refused
@@ -474,6 +476,18 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         await app.jobs.wait_idle(timeout=30)
         await recorder.wait_for(lambda: len(recorder.videos("-100share")) == 2, 10)
         assert recorder.videos("-100share")[-1].path == edited.path
+
+        # bob cuts again: the clips of his first cut go, and a link to one serves nothing (not his
+        # new clip of the very same moment, not anybody's clip)
+        await app.conversation.handle(said("bob", "chat-bob", one_clip))
+        await app.jobs.wait_idle(timeout=120)
+        bob_new = recorder.videos("chat-bob")[-1]
+        assert bob_new.clip_id != bob_video.clip_id and bob_new.link != bob_video.link
+        async with httpx.AsyncClient() as http:
+            old = await http.get(bob_video.link)
+            assert old.status_code == 404
+            assert old.content not in (bob_new.path.read_bytes(), edited.path.read_bytes())
+            assert (await http.get(bob_new.link)).content == bob_new.path.read_bytes()
     finally:
         await app.stop()
 

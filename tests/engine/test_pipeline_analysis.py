@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIP_KEYS = {"rank", "start", "end", "score", "scores", "reasons", "title", "hashtags", "text", "file",
-             "segments", "thumbnail"}
+             "segments", "thumbnail", "captions_withheld", "layout"}
 TIMING_KEYS = {"probe", "transcribe", "signals", "select", "render", "total"}
 
 
@@ -52,6 +52,7 @@ def test_clip_writes_clips_json_in_the_documented_shape(talk_video, engine_confi
     data = json.loads((out / CLIPS_JSON).read_text())
     assert data == clip_set.to_json_dict()
     assert data["source"] == str(video)
+    assert data["language"] == "en" and data["speech_model"] == "tiny.en"      # English stays on the fast model
     assert data["duration"] == pytest.approx(clip_set.duration)
     assert data["request"]["length"] == 15.0 and data["request"]["aspect"] == "9:16"
     assert set(data["timings"]) == TIMING_KEYS

@@ -120,8 +120,8 @@ def test_layout_is_recorded_in_clips_json(tmp_path):
 
 # --- real faces, real voices --------------------------------------------------------------------
 
-def speaker_in_view(framing, turns: list[tuple[float, float, int]], people: tuple[Person, Person],
-                    fps: float = 25.0) -> float:
+def speaker_in_view(framing, turns: list[tuple[float, float, int]], people: tuple[Person, ...],
+                    fps: float = 25.0, width: int = SRC_W) -> float:
     """Share of the frames where someone speaks in which the speaker's face is in the picture
     the short shows: inside the crop window, or one of the two stacked panels. The blurred fit
     counts as not in view (the face is small there; it is the fallback, not the goal)."""
@@ -129,7 +129,7 @@ def speaker_in_view(framing, turns: list[tuple[float, float, int]], people: tupl
               for k, tid in enumerate(framing.trace.track_ids)}
     inside = total = 0
     for start, end, who in turns:
-        face_x = people[who].centre_x()
+        face_x = people[who].centre_x(width)
         for t in np.arange(start, end, 1 / fps):
             stretch = next(s for s in framing.stretches if s.start <= t < s.end or s is framing.stretches[-1])
             total += 1
@@ -209,3 +209,57 @@ def test_stacked_layout_renders_one_face_in_each_half(two_people, tmp_path):
     detector = reframe.FaceDetector()
     half = clip.height // 2
     assert detector.detect(frame[:half].copy()) and detector.detect(frame[half:].copy())
+
+
+THREE = (Person("talking_obama_20s.mp4", 40, 230, 300), Person("talking_tedlieu_60s.mp4", 490, 240, 290, skip=2.0),
+         Person("face_moving_liveportrait_d9.mp4", 930, 220, 300))
+THREE_TURNS = [(0.0, 5.0, 0), (5.0, 10.0, 1), (10.0, 12.0, 0), (12.0, 18.0, 1), (18.0, 20.0, 0)]
+
+
+@pytest.mark.slow
+def test_three_people_in_a_720p_wide_shot(shared_media, tmp_path):
+    """The issue's case: three people seated side by side in 1280x720, two of them talking, the
+    third silent and moving; the speaker stays in view."""
+    path = make_two_people(tmp_path / "three.mp4", THREE_TURNS, 20.0, people=THREE, media=shared_media, size="1280x720")
+    framing = reframe.frame_range(path, 0.0, 20.0, 1280, 720, "9:16")
+    assert framing.mode == "speakers" and len(framing.trace.track_ids) == 3
+    assert speaker_in_view(framing, THREE_TURNS, THREE, width=1280) >= 0.9
+    assert max_step_px(framing, 20.0, width=1280) <= 8.0
+
+
+def test_one_detector_per_thread_built_once():
+    import threading
+
+    first = reframe.shared_detector()
+    assert reframe.shared_detector() is first
+    other = []
+    worker = threading.Thread(target=lambda: other.append(reframe.shared_detector()))
+    worker.start()
+    worker.join()
+    assert other[0] is not first, "a cascade must not be shared between threads"
+
+
+def test_clip_command_takes_debug_reframe():
+    from bot.cli import build_parser
+
+    args = build_parser().parse_args(["clip", "talk.mp4", "--out", "out", "--debug-reframe"])
+    assert args.debug_reframe is True
+
+
+@pytest.mark.slow
+def test_debug_preview_draws_the_tracks_and_the_shown_window(two_people, tmp_path):
+    from engine.reframe.debug import write_preview
+
+    framing = reframe.frame_range(two_people["turns"], 0.0, 18.0, SRC_W, SRC_H, "9:16")
+    out = write_preview(two_people["turns"], 0.0, 18.0, SRC_W, SRC_H, framing, tmp_path / "clip-01.reframe.mp4")
+    w, h = 640, 360
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", "3", "-i", str(out), "-frames:v", "1", "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "pipe:1"], capture_output=True, check=True).stdout
+    frame = np.frombuffer(raw, np.uint8).reshape(h, w, 3).astype(int)
+    red = (frame[:, :, 0] > 180) & (frame[:, :, 1] < 80) & (frame[:, :, 2] < 80)
+    columns = np.flatnonzero(red.sum(axis=0) > h * 0.5)      # the shown window's upright edges
+    assert len(columns), "the window is drawn"
+    stretch = next(s for s in framing.stretches if s.start <= 3.0 < s.end)
+    if stretch.layout == "crop":
+        centre = reframe.centre_at(framing.pieces, 3.0)
+        assert abs((columns.min() + columns.max()) / 2 / w - centre) < 0.03

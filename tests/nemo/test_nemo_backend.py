@@ -783,8 +783,11 @@ async def test_a_render_that_errors_ends_and_an_unknown_word_keeps_it_running(ba
 
 async def test_render_status_of_an_unknown_render_is_an_error(backend, fake, user_id):
     account, _ = await _ready(backend, user_id)
-    with pytest.raises(BackendError):
+    with pytest.raises(BackendError) as caught:
         await backend.render_status(account, RenderRef("render_1"))
+    error = caught.value
+    assert type(error) is BackendError and error.code == 404            # the cloud's refusal, not an outage
+    assert error.details["server_message"] == "render not found" and error.details["reason_key"] == "backend_refused"
 
 
 # ====================================================================== headers, secrets
@@ -814,6 +817,7 @@ async def test_every_request_carries_the_attribution_headers_and_the_token(backe
 
 async def test_tokens_never_reach_logs_reprs_or_error_text(backend, fake, user_id, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")      # whatever an adapter set it to earlier in the run
     account, session = await _ready(backend, user_id)
     token = account.token
     fake.fail("credits", 2001, message=f"no credits left for {token}")
