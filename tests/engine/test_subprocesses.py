@@ -51,3 +51,34 @@ def test_probe_output_gives_up_on_a_file_that_never_answers(tmp_path):
         pytest.fail("probe_output never returned")
     assert len(outcome) == 1 and isinstance(outcome[0], RenderFailed)
     assert "limit" in str(outcome[0])
+
+
+RACE = """
+import threading
+from engine.reframe.detection import FaceDetector
+errors, start = [], threading.Barrier(4)
+def make():
+    start.wait()
+    try:
+        FaceDetector()
+    except Exception as exc:
+        errors.append(repr(exc))
+threads = [threading.Thread(target=make) for _ in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(errors)
+"""
+
+
+def test_face_detectors_made_in_several_threads_at_once_all_work():
+    """Renders run side by side (RENDER_CONCURRENCY > 1) and each thread makes its own detector,
+    the first ones while OpenCV is still being imported. Each run is a fresh process, so OpenCV's
+    import is what the threads race on."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", RACE], cwd=root, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == "[]", out.stdout
