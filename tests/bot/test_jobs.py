@@ -506,3 +506,29 @@ async def test_cloud_exports_wait_on_the_network_side_by_side(tmp_path):
                                                      if r.kind == "video") == list(people)
         finally:
             await app.stop()
+
+
+async def test_with_two_workers_the_second_person_starts_at_once_and_the_third_hears_one_ahead(repos):
+    recorder = Recorder()
+    jobs = queue(repos, recorder, concurrency=2)
+    gate = asyncio.Event()
+
+    async def work(ctx):
+        await gate.wait()
+
+    jobs.register("work", work)
+    a, b, c = await user(repos, "a"), await user(repos, "b"), await user(repos, "c")
+    await jobs.start()
+    try:
+        await jobs.submit(a, "work", {}, ref=ChatRef("test", "chat-a"))
+        await jobs.submit(b, "work", {}, ref=ChatRef("test", "chat-b"))
+        await jobs.submit(c, "work", {}, ref=ChatRef("test", "chat-c"))
+        await jobs.submit(a, "work", {}, ref=ChatRef("test", "chat-a"))      # a's second waits for a's first
+        assert recorder.texts("chat-b") == []                                # a worker was free
+        assert recorder.texts("chat-c") == ["1 job ahead of yours; I will start as soon as it is done."]
+        assert recorder.texts("chat-a") == ["2 jobs ahead of yours; I will start as soon as they are done."]
+        gate.set()
+        assert await jobs.wait_idle(timeout=10)
+    finally:
+        gate.set()
+        await jobs.stop()
