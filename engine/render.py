@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import captions, reframe
+from engine import captions, picture, reframe
 from engine.models import (
     Cancelled,
     EngineConfig,
@@ -288,8 +288,10 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: float, ass_pa
         # xfade needs one frame rate on both sides. (A single segment's variable rate is made
         # constant by ffmpeg itself: the mp4 muxer asks for constant frame rate.)
         tail = f",fps={fps:.3f},format=yuv420p" if n > 1 else ""
-        chains.append(f"[{i}:v:0]setpts=PTS-STARTPTS,"
-                      f"{framing_filters(framing, media.display_width, media.display_height, w, h, f'f{i}')},"
+        # 30 fps, SDR and (unless a face panel is enlarged from part of it) shrunk, before anything else
+        source = picture.source_picture(media, w, h, shrink=framing.mode != "speakers")
+        chains.append(f"[{i}:v:0]setpts=PTS-STARTPTS,{source.filters}"
+                      f"{framing_filters(framing, source.width, source.height, w, h, f'f{i}')},"
                       f"setsar=1{tail}[v{i}]")
         if media.has_audio:
             chains.append(f"[{i}:a:0]asetpts=PTS-STARTPTS,aresample={AUDIO_RATE},"
@@ -344,9 +346,7 @@ def ffmpeg_command(prepared: Prepared, video_part: Path, thumb_part: Path, graph
 
 
 def _fps(media) -> float:
-    if media.fps and 1.0 <= media.fps <= 120.0:
-        return media.fps
-    return 30.0
+    return picture.output_fps(media)
 
 
 # --- encode -------------------------------------------------------------------------------------
@@ -407,7 +407,7 @@ def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | Non
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-            reader.join(timeout=5)
+            reader.join(timeout=5)       # the reader closes ffmpeg's stdout when it has read it all
         if proc.returncode != 0:
             errors.seek(0)
             tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-5:]
@@ -415,20 +415,31 @@ def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | Non
 
 
 def _read_progress(stream, duration: float, progress: ProgressCallback | None, label: str) -> None:
-    for line in stream:
-        if progress is None:
-            continue
-        key, _, value = line.strip().partition("=")
-        if key == "out_time_us" and value.lstrip("-").isdigit() and duration > 0:
-            progress(min(1.0, max(0.0, int(value) / 1e6 / duration)), label)
-        elif key == "progress" and value == "end":
-            progress(1.0, label)
+    with stream:
+        for line in stream:
+            if progress is None:
+                continue
+            key, _, value = line.strip().partition("=")
+            if key == "out_time_us" and value.lstrip("-").isdigit() and duration > 0:
+                progress(min(1.0, max(0.0, int(value) / 1e6 / duration)), label)
+            elif key == "progress" and value == "end":
+                progress(1.0, label)
 
 
-def probe_output(path: Path) -> dict:
-    result = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0",
-                             "-show_entries", "stream=width,height:format=duration", "-of", "json", str(path)],
-                            capture_output=True, text=True, check=True)
+PROBE_TIMEOUT_S = 60.0
+
+
+def probe_output(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict:
+    """Width, height and duration of a rendered file; RenderFailed when ffprobe fails or hangs
+    (subprocess.run kills it at the time limit)."""
+    try:
+        result = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0",
+                                 "-show_entries", "stream=width,height:format=duration", "-of", "json", str(path)],
+                                capture_output=True, text=True, check=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise RenderFailed(f"reading the rendered clip took longer than the {timeout_s:.0f} s limit") from None
+    except subprocess.CalledProcessError as exc:
+        raise RenderFailed(f"the rendered clip could not be read: {exc.stderr.strip()[-200:]}") from None
     data = json.loads(result.stdout)
     stream = data["streams"][0]
     return {"width": int(stream["width"]), "height": int(stream["height"]),

@@ -61,12 +61,19 @@ class FaceSamples:
 
 
 
+# OpenCV's package finishes its import in steps (cv2.data last): a second thread importing it
+# meanwhile gets the half-made module. Detectors are made in several render threads at once.
+_opencv_import = threading.Lock()
+
+
 class FaceDetector:
     """Haar cascades, cheapest first: frontal; where that finds nothing, frontal on the picture
     tilted 20 degrees either way (heads lean), then profile facing either way."""
 
     def __init__(self) -> None:
-        import cv2
+        with _opencv_import:
+            import cv2
+            import cv2.data
 
         # One thread: the detector runs beside an encode that already keeps both cores busy.
         cv2.setNumThreads(1)
