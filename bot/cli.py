@@ -24,11 +24,47 @@ def build_parser() -> argparse.ArgumentParser:
                       help='what you want, e.g. "find the best moments and cut them into 60-second vertical shorts"')
     clip.add_argument("--out", required=True, help="folder for clips.json and the MP4s")
     clip.add_argument("--no-render", action="store_true", help="choose the moments and write clips.json only")
+    clip.add_argument("--debug-reframe", action="store_true",
+                      help="also write clip-NN.reframe.mp4: the source with face tracks, speaking scores and the crop drawn")
     models = sub.add_parser("models", help="speech models: `models pull NAME` downloads one (the only download)")
     models_sub = models.add_subparsers(dest="models_command", metavar="{pull}", required=True)
     pull = models_sub.add_parser("pull", help="download a faster-whisper model by name into the cache")
     pull.add_argument("name", help='e.g. "small", "large-v3" or a hub repository "owner/name"')
     return parser
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces the operator's secrets in every line with ***: libraries log URLs that carry them
+    (python-telegram-bot logs its Bot API URL, which holds the bot token, at DEBUG)."""
+
+    def __init__(self, secrets: list[str]):
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, ()
+        return True
+
+
+def configure_logging(settings, stream=None) -> None:
+    """LOG_LEVEL for everything (to stderr, or `stream`), but never the lines that carry a token."""
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT, stream=stream)
+    secrets = [value.get_secret_value() for value in (settings.telegram_bot_token, settings.discord_bot_token,
+                                                      settings.nemo_token, settings.link_secret) if value]
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets(secrets))
+    # These libraries log what holds tokens: SQL parameters and headers at DEBUG, and httpx every
+    # request URL at INFO (Telegram's URLs carry the bot token).
+    for chatty in ("aiosqlite", "httpcore", "hpack"):
+        logging.getLogger(chatty).setLevel(max(settings.log_level, "INFO", key=logging.getLevelName))
+    logging.getLogger("httpx").setLevel(max(settings.log_level, "WARNING", key=logging.getLevelName))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,12 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"shortsbot: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # These libraries log what holds tokens: SQL parameters and headers at DEBUG, and httpx every
-    # request URL at INFO (Telegram's URLs carry the bot token).
-    for chatty in ("aiosqlite", "httpcore", "hpack"):
-        logging.getLogger(chatty).setLevel(max(settings.log_level, "INFO", key=logging.getLevelName))
-    logging.getLogger("httpx").setLevel(max(settings.log_level, "WARNING", key=logging.getLevelName))
+    configure_logging(settings)
 
     if args.command == "clip":
         from bot.commands.clip import run_clip

@@ -219,6 +219,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "好的：接下来剪出的片段会配上这段音乐。",
     },
     "music_off": {"en": "Got it: no background music.", "zh": "好的：不加背景音乐。"},
+    "unplaced": {
+        "en": "I could not use \"{reason}\" from your request: that needs a language model, and none is set up "
+              "here. These are the best moments instead.",
+        "zh": "我没能理解请求中的“{reason}”：这需要语言模型，而这里没有配置。下面是我挑出的最佳片段。",
+    },
     "no_moments": {
         "en": "I could not find any speech to cut clips from in this video.",
         "zh": "这个视频里没有找到可以剪辑的语音内容。",

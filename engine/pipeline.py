@@ -23,11 +23,13 @@ import numpy as np
 
 from engine.highlights import select_moments
 from engine.instructions import parse_instruction
+from engine.judge import Judge
 from engine.models import (
     Cancelled,
     ClipRequest,
     ClipSet,
     EngineConfig,
+    JudgeSettings,
     MediaInfo,
     Moment,
     ProgressCallback,
@@ -148,13 +150,19 @@ def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: thr
     return cuts, time.perf_counter() - started
 
 
-def choose(analysis: Analysis, request: ClipRequest) -> list[Moment]:
+def choose(analysis: Analysis, request: ClipRequest, config: EngineConfig | None = None,
+           judge: Judge | None = None) -> list[Moment]:
     """The moments for this request, best first; a moment whose speech the engine did not believe
-    says so (it goes without captions)."""
+    says so (it goes without captions). With a language model configured (config.judge), it
+    judges the engine's candidates too (engine.judge); pass `judge` to read its report afterwards."""
+    if judge is None and config is not None and config.judge is not None:
+        judge = make_judge(analysis, request, config.judge)
     moments = select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
-                             language=analysis.transcript.language)
+                             language=analysis.transcript.language, rerank=judge)
     if not moments and analysis.transcript.distrusted:
         moments = untrusted_speech_moments(analysis, request)
+    elif judge is not None:
+        moments = judge.dress(moments)
     for moment in moments:
         moment.captions_withheld = withheld_reason(analysis.transcript, moment)
     return moments
@@ -176,6 +184,10 @@ def untrusted_speech_moments(analysis: Analysis, request: ClipRequest) -> list[M
         moment.title = named.format(at=clock(moment.start))
         moment.text = ""
     return moments
+
+
+def make_judge(analysis: Analysis, request: ClipRequest, settings: JudgeSettings) -> Judge:
+    return Judge(settings, request, analysis.media.duration, language=analysis.transcript.language)
 
 
 def withheld_reason(transcript: Transcript, moment: Moment) -> str:
@@ -225,7 +237,7 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
                        language=request.language)
 
     t = time.perf_counter()
-    moments = choose(analysis, request)
+    moments = choose(analysis, request, config)
     select_seconds = time.perf_counter() - t
     _check(cancel)
 

@@ -329,7 +329,7 @@ class LocalBackend:
             if mine:                        # a retry after a restart: the moments were chosen already
                 clips = mine
             else:
-                moments = await asyncio.to_thread(choose, analysis, request)
+                moments = await asyncio.to_thread(choose, analysis, request, self.config)
                 if not moments:
                     yield ChatEvent("text", "I could not find any speech to cut clips from in this video.",
                                     data={"key": "no_moments"})
@@ -342,6 +342,10 @@ class LocalBackend:
                 music = _music_choice(state, media)
                 clips = [await self._add_clip(record, source, m, request, music, job,
                                               language=analysis.transcript.language) for m in moments]
+            if request.unplaced and self.config.judge is None:
+                yield ChatEvent("text", f"I could not use \"{request.unplaced}\" from your request: that needs a "
+                                "language model, and none is set up here. These are the best moments instead.",
+                                data={"key": "unplaced", "reason": request.unplaced})
             yield ChatEvent("text", _moments_text(clips), data={"moments": [_clip_data(c) for c in clips]})
             for i, clip in enumerate(clips):
                 async for event in self._render(record, clip, analysis, i + 1, len(clips), cancel):
@@ -452,7 +456,7 @@ class LocalBackend:
         low, _, _ = length_bounds(request)
         relaxed = ClipRequest.from_dict({**request.to_dict(), "length": None, "min_length": max(3.0, low / 2)})
         for attempt in (request, relaxed):  # when the clips leave only short gaps, shorter moments will do
-            found = [m for m in choose(analysis, attempt) if not any(m.start < e and s < m.end for s, e in taken)]
+            found = [m for m in choose(analysis, attempt, self.config) if not any(m.start < e and s < m.end for s, e in taken)]
             fresh += [m for m in found if not any(m.start < f.end and f.start < m.end for f in fresh)]
             if len(fresh) >= wanted:
                 break

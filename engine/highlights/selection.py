@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
@@ -19,6 +20,10 @@ REEL_PIECE_SECONDS = (4.0, 20.0)
 NEIGHBOUR_PENALTY = 4.0                # points off for sitting right beside a chosen clip (spread them out)
 REEL_TOLERANCE = 0.10                  # a reel lasts its asked total within this share
 PIECE_GAP = 1.0                        # seconds kept between two pieces of a reel
+
+# A second opinion on the scored candidates before the best are chosen (engine.judge.Judge):
+# (candidates, context, (shortest, longest) seconds) -> the candidates to choose from, re-scored.
+Rerank = Callable[[list[Candidate], Context, tuple[float, float]], list[Candidate]]
 
 
 def score_candidate(c: Candidate, ctx: Context) -> Candidate:
@@ -73,22 +78,26 @@ def scored_candidates(sentences: list[Sentence], signals: Signals, request: Clip
 
 
 def select_moments(sentences: list[Sentence], signals: Signals, request: ClipRequest, duration: float,
-                   language: str = "en") -> list[Moment]:
+                   language: str = "en", rerank: Rerank | None = None) -> list[Moment]:
     """The moments to clip, best first (rank 1), or one reel Moment made of several pieces.
-    `language` is the transcript's; Chinese and Japanese keywords are cut differently."""
+    `language` is the transcript's; Chinese and Japanese keywords are cut differently.
+    `rerank`, when given, re-scores the candidates before the best are chosen."""
     usable = sentences_in_range(sentences, request, duration)
     if request.reel:
-        reel = select_reel(usable, signals, request, language, duration, every_sentence=sentences)
+        reel = select_reel(usable, signals, request, language, duration, every_sentence=sentences, rerank=rerank)
         return [reel] if reel is not None else []
     low, high, target = length_bounds(request)
     scored, ctx = scored_candidates(usable, signals, request, duration, low, high, target, every_sentence=sentences)
+    if rerank is not None:
+        scored = rerank(scored, ctx, (low, high))
     chosen = choose_spread(scored, request.count or DEFAULT_COUNT, duration)
     document = keyword_document_frequency(sentences, language)
     return [to_moment(rank, c, ctx, document, request, language) for rank, c in enumerate(chosen, start=1)]
 
 
 def select_reel(sentences: list[Sentence], signals: Signals, request: ClipRequest, language: str = "en",
-                duration: float = math.inf, every_sentence: list[Sentence] | None = None) -> Moment | None:
+                duration: float = math.inf, every_sentence: list[Sentence] | None = None,
+                rerank: Rerank | None = None) -> Moment | None:
     """The best short pieces, filling the reel's total length, put back in timeline order;
     None when there is nothing to make one of. `sentences` are those in the asked range."""
     total = request.reel_length or request.length or DEFAULT_REEL_SECONDS
@@ -99,6 +108,8 @@ def select_reel(sentences: list[Sentence], signals: Signals, request: ClipReques
     sound_target = min(high, max(low, total / max(1, min(len(bursts), 6))))     # fewer bursts: longer pieces
     scored, ctx = scored_candidates(sentences, signals, request, duration, low, high, target, sound_target,
                                     every_sentence)
+    if rerank is not None and scored:
+        scored = rerank(scored, ctx, (low, high))
     if not scored:
         return None
     pool = sorted(scored, key=lambda c: (-c.total, c.start))

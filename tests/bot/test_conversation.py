@@ -37,7 +37,6 @@ from tests.bot.chat_helpers import (  # noqa: F401  (fixtures)
 from tests.nemo import fake_nemo as fk
 from tests.nemo.conftest import nemo_settings
 
-ONE_CLIP = "cut them into 15-second vertical shorts, 1 clip, 360p"
 OPERATOR_TOKEN = "nmv_operator_shared_token"
 
 
@@ -252,37 +251,6 @@ async def test_our_own_reasons_are_said_in_chinese(tmp_path):
         assert await app.jobs.wait_idle(timeout=10)
         assert not list((tmp_path / "data").rglob("*.mp4")) and await app.repos.jobs.for_user(
             (await app.repos.users.find("test", "u1")).id) == []
-    finally:
-        await app.stop()
-
-
-async def test_a_clip_the_platform_refused_is_not_marked_sent_nor_charged(tmp_path, warm_talk):
-    app, recorder = await started_app(make_settings(tmp_path / "data", warm_talk))
-    try:
-        await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),)))
-        user = await app.repos.users.find("test", "u1")
-        recorder.refuse["video"] = ConnectionError("Telegram is not answering")
-
-        await app.conversation.handle(message(ONE_CLIP))
-        assert await app.jobs.wait_idle(timeout=120)
-        [refused] = await app.repos.jobs.for_user(user.id, "failed")
-        assert "posted" not in refused.payload
-        assert await app.repos.ledger.entries(user.id) == [
-            ("grant", 100, None), ("hold", 1, refused.hold_ref), ("release", 1, refused.hold_ref)]
-        await recorder.wait_for(lambda: any(getattr(r, "done", False) for r in recorder.replies(kind="progress")), 5)
-        assert recorder.replies(kind="progress")[-1].text == "Failed"
-        assert last_text(recorder) == ("I could not send clip 1 to this chat (Telegram is not answering), so nothing "
-                                       "was charged for it. Say /export to get your clips once the chat works again.")
-        assert recorder.videos() == []
-
-        recorder.refuse.clear()                                       # the platform is back
-        await app.conversation.handle(message(ONE_CLIP))
-        assert await app.jobs.wait_idle(timeout=120)
-        [done] = await app.repos.jobs.for_user(user.id, "done")
-        [video] = recorder.videos()
-        assert done.payload["posted"] == [f"{video.clip_id}:{video.path}"]
-        assert [b.action for b in video.buttons] == [f"/{verb} clip-{video.clip_id}" for verb in ("export", "share", "more")]
-        assert (await app.repos.ledger.balance(user.id)).available == 99
     finally:
         await app.stop()
 
@@ -508,6 +476,18 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         await app.jobs.wait_idle(timeout=30)
         await recorder.wait_for(lambda: len(recorder.videos("-100share")) == 2, 10)
         assert recorder.videos("-100share")[-1].path == edited.path
+
+        # bob cuts again: the clips of his first cut go, and a link to one serves nothing (not his
+        # new clip of the very same moment, not anybody's clip)
+        await app.conversation.handle(said("bob", "chat-bob", one_clip))
+        await app.jobs.wait_idle(timeout=120)
+        bob_new = recorder.videos("chat-bob")[-1]
+        assert bob_new.clip_id != bob_video.clip_id and bob_new.link != bob_video.link
+        async with httpx.AsyncClient() as http:
+            old = await http.get(bob_video.link)
+            assert old.status_code == 404
+            assert old.content not in (bob_new.path.read_bytes(), edited.path.read_bytes())
+            assert (await http.get(bob_new.link)).content == bob_new.path.read_bytes()
     finally:
         await app.stop()
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIP_KEYS = {"rank", "start", "end", "score", "scores", "reasons", "title", "hashtags", "text", "file",
-             "segments", "thumbnail", "captions_withheld"}
+             "segments", "thumbnail", "captions_withheld", "layout"}
 TIMING_KEYS = {"probe", "transcribe", "signals", "select", "render", "total"}
 
 
