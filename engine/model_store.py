@@ -17,6 +17,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 from engine.models import ModelUnavailable
@@ -133,7 +134,9 @@ def pull_model(name: str, cache_dir: Path | str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".pulling-", dir=target.parent))
     try:
-        download_model(name, output_dir=str(staging))
+        with warnings.catch_warnings():      # faster-whisper passes a hub argument the hub now warns about
+            warnings.simplefilter("ignore", UserWarning)
+            download_model(name, output_dir=str(staging))
         if target.exists():
             shutil.rmtree(target)
         os.rename(staging, target)
