@@ -21,6 +21,7 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_judge.py
 
 setup: system $(STAMP)
 
