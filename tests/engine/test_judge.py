@@ -167,7 +167,7 @@ async def test_no_match_keeps_every_candidate_and_says_so(fake_llm):
     request = parse_instruction("where they sing opera")
     fake_llm.reply = lambda prompt: verdicts(prompt, lambda c: {"matches": False, "score": 50})
     judged = await asyncio.to_thread(choose, analysis, request, config_for(fake_llm))
-    assert len(judged) == 3
+    assert 3 <= len(judged) <= 5             # no count asked: the strong ones, at most five
     assert all(any("does not match the request" in r for r in m.reasons) for m in judged)
     assert all(m.title and m.hashtags and "title and hashtags from the engine" in m.reasons for m in judged)
 
