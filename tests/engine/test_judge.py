@@ -335,7 +335,8 @@ async def test_clip_with_a_model_on_a_spoken_talk(fake_llm, highlight_talk, engi
     offered = max((c for p in fake_llm.prompts for c in p.candidates), key=lambda c: c.start)
     data = json.loads((tmp_path / "clips.json").read_text())
     [chosen] = data["clips"]
-    assert abs(chosen["start"] - offered.start) < 0.06 and abs(chosen["end"] - offered.end) < 0.06
+    # the offered window, its cuts moved into the pauses around it (engine.edges)
+    assert abs(chosen["start"] - offered.start) < 0.65 and abs(chosen["end"] - offered.end) < 0.65
     assert chosen["title"] == "Ending" and chosen["scores"]["model"] == 97
     assert any(r.startswith("model 97") for r in chosen["reasons"])
     assert clip_set.moments[0].title == "Ending"
