@@ -25,7 +25,6 @@ import asyncio
 import logging
 import math
 import os
-import re
 import secrets
 import shutil
 import threading
@@ -52,23 +51,11 @@ from bot.backends.base import (
     UnsupportedFile,
     UploadedMedia,
 )
-from bot.edits import (
-    ALREADY,
-    Edit,
-    EditContext,
-    apply_edit,
-    draft_key,
-    make_draft,
-    music_of,
-    parse_edits,
-    segments_of,
-    summary_line,
-    title_of,
-)
+from bot.edits import ALREADY, EditContext, apply_edit, draft_key, make_draft, music_of, segments_of, summary_line, title_of
 from bot.jobs import current_job
 from bot.settings import Settings
+from bot.vocabulary import Edit, understand
 from engine.highlights import length_bounds
-from engine.instructions import parse_instruction
 from engine.models import (
     BrokenMedia,
     Cancelled,
@@ -90,28 +77,6 @@ BACKEND = "local"
 ANALYSES_KEPT = 8                # analyses kept in memory (the transcripts are also cached on disk)
 DEFAULT_MORE = 2                 # "more clips" without a number
 UNREAD_RENDER_KEPT_S = 600.0     # how long a finished export render waits to be asked about
-LENGTH_EDITS = {"longer", "shorter", "start_earlier", "start_later", "end_earlier", "end_later", "title"}
-
-# A message asks for a (new) cut when it says so; anything else with clips present is an edit or nothing.
-_CUT_WORDS = re.compile(
-    r"\b(?:cut|find|extract|pick|split|chop|clip\s+(?:it|this|the)|give\s+me|make\s+me|create|generate)\b"
-    r"|\bbest\s+(?:moments?|parts?|bits?)\b|\bhighlights?\b"
-    r"|剪成|剪辑|剪出|找出|切成|精彩|高光|生成")
-
-
-_CLIPS_WANTED = re.compile(r"\b(?:shorts|clips|highlights|moments|reels|tiktoks|videos)\b|短视频|片段")
-
-
-def looks_like_cut(text: str) -> bool:
-    """True when the message asks for clips to be cut (as opposed to changing the current ones):
-    a cutting verb, clips in the plural, or a count, topic, reel or time range."""
-    lowered = text.lower()
-    if _CUT_WORDS.search(lowered) or _CLIPS_WANTED.search(lowered):
-        return True
-    request = parse_instruction(text)
-    return bool(request.count or request.topic or request.reel
-                or request.range_start is not None or request.range_end is not None)
-
 
 class _Outcome:
     """The value at the end of an event stream that reports progress on the way."""
@@ -282,22 +247,21 @@ class LocalBackend:
             if source is None:
                 raise NothingUploaded("send a video first")
             clips = await self.repos.clips.for_session(record.id)
-            edits = parse_edits(text)
-            cut_asked = looks_like_cut(text)
-            if clips and edits and (any(e.structural for e in edits) or not cut_asked):
-                stream = self._edit(account, record, source, media, clips, edits, cancel)
-            elif clips and not cut_asked:
+            understood = understand(text, has_clips=bool(clips))
+            if understood.kind == "edit":
+                stream = self._edit(account, record, source, media, clips, list(understood.edits), cancel)
+            elif understood.kind == "not_understood":
                 reason = ("I could not tell which change you meant. Try \"make clip 1 shorter by 5 seconds\", "
                           "\"remove captions\" or \"more clips\"")
                 stream = _say(f"Nothing changed: {reason}.", key="not_understood")
-            elif not clips and edits and all(e.kind == "music" for e in edits):
-                stream = self._remember_music(record, media, edits[0])
-            elif not clips and any(e.kind in LENGTH_EDITS for e in edits) and not cut_asked:
+            elif understood.kind == "music":
+                stream = self._remember_music(record, media, understood.edits[0])
+            elif understood.kind == "no_clips_yet":
                 stream = _say("There are no clips yet to change: tell me what to cut first, e.g. "
                               "\"find the best moments and cut them into 30-second vertical shorts\".",
                               key="no_clips_yet")
             else:
-                stream = self._cut(account, record, source, media, clips, text, cancel, job)
+                stream = self._cut(account, record, source, media, clips, understood.request, cancel, job)
             async for event in stream:
                 yield event
             yield ChatEvent("done")
@@ -305,8 +269,7 @@ class LocalBackend:
             self._unwatch_cancel(session.session_id, cancel)
 
     async def _cut(self, account: Account, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
-                   clips: list[ClipRecord], text: str, cancel: threading.Event, job) -> AsyncIterator[ChatEvent]:
-        request = parse_instruction(text)
+                   clips: list[ClipRecord], request: ClipRequest, cancel: threading.Event, job) -> AsyncIterator[ChatEvent]:
         cost = max(1, math.ceil(source.duration / 60))
         hold_ref = job.hold_ref if job is not None else f"chat:{record.remote_session_id}:{secrets.token_hex(4)}"
         await self._hold(account.user_id, cost, hold_ref, note=f"cut of {source.sha256[:12]}")

@@ -15,7 +15,8 @@ from bot.backends.base import (
     TokenInvalid,
     UnsupportedFile,
 )
-from bot.backends.local import LocalBackend, looks_like_cut
+from bot.backends.local import LocalBackend
+from bot.vocabulary import looks_like_cut
 from engine.probe import ACCEPTED
 from engine.transcribe import cache_path
 from storage.db import Database
