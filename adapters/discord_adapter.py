@@ -56,7 +56,7 @@ from adapters.discord_replies import (
     view_for,
     clip_text,
 )
-from bot.app import AppError
+from bot.platforms import AppError
 from bot.messages import ChatRef, ErrorReply, Incoming, LinkReply, ProgressReply, Reply, TextReply, VideoReply
 from bot.texts import pick_language, say
 
@@ -246,7 +246,10 @@ class DiscordAdapter:
             await self.stop()
             raise AppError(f"Could not reach Discord to log in ({exc}). Check the network and try again.") from None
         # Servers boosted to a higher limit are handled when sending; what fits everywhere is downloaded.
-        self.app.register_platform(PLATFORM, self.send, upload_limit=discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES)
+        share_to = self.settings.discord_share_channel_id
+        self.app.register_platform(PLATFORM, self.send, upload_limit=discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES,
+                                   share_target=str(share_to) if share_to else None,
+                                   share_setting="DISCORD_SHARE_CHANNEL_ID", label="Discord")
         self._connection = asyncio.create_task(self._stay_connected(), name="discord-gateway")
         log.info("Discord: logged in as %s", self.client.user)
 
@@ -481,7 +484,7 @@ class DiscordAdapter:
                 else:
                     raise
             self._threads[key] = thread.id
-        await self.app.repos.chat_refs.set_thread_for_message(PLATFORM, ref.chat_id, ref.reply_to, str(thread.id))
+        await self.app.conversation.remember_thread(ref, str(thread.id))
         return thread
 
     def _upload_limit(self, target) -> int:

@@ -37,7 +37,7 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, Callb
 
 from adapters import telegram_format as fmt
 from adapters.telegram_updates import PLATFORM, BotIdentity, incoming_from_callback, incoming_from_message
-from bot.app import AppError
+from bot.platforms import AppError
 from bot.backends.base import FileTooLarge
 from bot.fetch import DownloadFailed, stream_to_file
 from bot.messages import (Attachment, ChatRef, ErrorReply, Fetcher, LinkReply, ProgressReply, Reply,
@@ -131,7 +131,6 @@ class _ProgressMessage:
     writer: asyncio.Task | None = None
 
 
-@dataclass
 class TelegramAdapter:
     def __init__(self, app):
         self.app = app
@@ -187,7 +186,10 @@ class TelegramAdapter:
             log.warning("could not register the bot's commands with setMyCommands: %s", exc)
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
         self.application = application
-        self.app.register_platform(PLATFORM, self.send, upload_limit=self.upload_limit_mb * MB)
+        share_to = self.settings.telegram_share_chat_id
+        self.app.register_platform(PLATFORM, self.send, upload_limit=self.upload_limit_mb * MB,
+                                   share_target=str(share_to) if share_to else None,
+                                   share_setting="TELEGRAM_SHARE_CHAT_ID", label="Telegram")
         await application.start()
         await application.updater.start_polling(
             allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],

@@ -293,6 +293,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "err_fetch": {"en": "{reason}", "zh": "无法下载这个链接：{reason}"},
     "unknown_error": {"en": "unknown error", "zh": "未知错误"},
     "size_unknown": {"en": "too big", "zh": "太大"},
+    "reason_unsupported_type": {"en": "That file type is not supported. ", "zh": "不支持这种文件格式。"},
+    "reason_broken_file": {"en": "That file cannot be read (it may be damaged or incomplete). ",
+                           "zh": "这个文件无法读取（可能已损坏或不完整）。"},
     "needed_more": {"en": "more", "zh": "更多"},
     "err_no_bytes": {
         "en": "I could not download {name} from the chat (it may be too large for this platform). "

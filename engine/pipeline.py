@@ -31,7 +31,6 @@ from engine.models import (
     MediaInfo,
     Moment,
     ProgressCallback,
-    RenderSpec,
     Sentence,
     Signals,
     Transcript,
@@ -40,6 +39,7 @@ from engine.models import (
 from engine.probe import content_hash, probe
 from engine.sentences import split_sentences
 from engine.signals import compute_signals, detect_scene_cuts
+from engine.spec import render_spec  # noqa: F401 - part of the pipeline's interface
 from engine.transcribe import decode_audio, transcribe
 
 log = logging.getLogger(__name__)
@@ -150,27 +150,6 @@ def choose(analysis: Analysis, request: ClipRequest) -> list[Moment]:
     """The moments for this request, best first."""
     return select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
                           language=analysis.transcript.language)
-
-
-def render_spec(analysis: Analysis, moment: Moment, request: ClipRequest) -> RenderSpec:
-    """What the renderer needs for one moment: source ranges, the words spoken in them, cuts, look."""
-    segments = list(moment.segments) or [(moment.start, moment.end)]
-
-    def inside(start: float, end: float) -> bool:
-        return any(start >= s - 0.05 and end <= e + 0.05 for s, e in segments)
-
-    return RenderSpec(
-        media=analysis.media,
-        segments=segments,
-        aspect=request.aspect,
-        resolution=request.resolution,
-        captions=request.captions,
-        caption_style=request.caption_style,
-        words=[w for w in analysis.transcript.words if inside(w.start, w.end)],
-        title=moment.title or None,
-        scene_cuts=[c for c in analysis.signals.scene_cuts if any(s < c < e for s, e in segments)],
-        language=analysis.transcript.language,
-    )
 
 
 def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, config: EngineConfig,

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import captions, reframe
+from engine.spec import render_spec
 from engine.models import (
     Cancelled,
     EngineConfig,
@@ -449,10 +450,7 @@ def render_specs(specs: list[RenderSpec], out_dir: Path, config: EngineConfig,
 def render_moments(analysis, moments, request, out_dir: Path, config: EngineConfig,
                    progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> dict:
     """Chosen moments -> {rank: RenderedClip}, written as clip-01.mp4 / clip-01.jpg, ... in rank
-    order. The specs come from engine.pipeline.render_spec (imported here to keep the import
-    graph one-way: the pipeline calls the renderer, not the other way round at import time)."""
-    from engine.pipeline import render_spec
-
+    order. The specs come from engine.spec, which the pipeline uses too (no import cycle)."""
     ordered = sorted(moments, key=lambda m: m.rank)
     specs = [render_spec(analysis, m, request) for m in ordered]
     rendered = render_specs(specs, out_dir, config, progress, cancel, names=[clip_name(m.rank) for m in ordered])

@@ -38,8 +38,10 @@ from typing import Any, AsyncIterator, Callable
 from bot.backends.base import (
     Account,
     ChatEvent,
+    Clip,
     Credits,
     FileTooLarge,
+    Media,
     NothingUploaded,
     OutOfCredits,
     RenderRef,
@@ -49,7 +51,6 @@ from bot.backends.base import (
     State,
     TokenInvalid,
     UnsupportedFile,
-    UploadedMedia,
 )
 from bot.edits import ALREADY, EditContext, apply_edit, draft_key, make_draft, music_of, segments_of, summary_line, title_of
 from bot.jobs import current_job
@@ -66,7 +67,8 @@ from engine.models import (
     RenderSpec,
     UnsupportedMedia,
 )
-from engine.pipeline import Analysis, analyse, choose, render_spec
+from engine.pipeline import Analysis, analyse, choose
+from engine.spec import render_spec
 from engine.probe import ACCEPTED, content_hash, probe
 from engine.render import render_clip
 from storage.repos import ClipRecord, InsufficientCredits, MediaRecord, Repos, SessionRecord
@@ -109,6 +111,8 @@ class _Render:
 
 class LocalBackend:
     name = BACKEND
+    takes_links = False          # a link is downloaded here (bot.fetch) before the upload
+    export_deadline_s = None     # renders end by themselves (RENDER_TIMEOUT_S per clip)
     poll_interval = 0.2          # seconds between render_status polls of an export
 
     def __init__(self, settings: Settings, repos: Repos):
@@ -154,7 +158,7 @@ class LocalBackend:
 
     # ------------------------------------------------------------ upload
 
-    async def upload(self, account: Account, session: SessionRef, source: Path | str) -> UploadedMedia:
+    async def upload(self, account: Account, session: SessionRef, source: Path | str) -> Media:
         """Takes a copy of a local file (the caller keeps its own): probed, stored by content hash."""
         record = await self._session(account, session)
         if isinstance(source, str) and source.startswith(("http://", "https://")):
@@ -173,10 +177,11 @@ class LocalBackend:
         media = await self.repos.media.add(digest, str(stored), info.kind, info.size_bytes, info.duration, info.to_dict())
         earlier = await self.repos.media.for_session(record.id)
         await self.repos.media.attach(record.id, media.id, display_name=path.name)
-        if info.kind == "video" or (info.kind == "audio" and not any(m.kind == "video" for m in earlier)):
+        analysing = info.kind == "video" or (info.kind == "audio" and not any(m.kind == "video" for m in earlier))
+        if analysing:
             self._analysis_run(media)
-        return UploadedMedia(media_id=digest, filename=path.name, kind=info.kind, duration=info.duration,
-                             width=info.display_width, height=info.display_height, fps=info.fps)
+        return Media(media_id=digest, filename=path.name, kind=info.kind, duration=info.duration,
+                     width=info.display_width, height=info.display_height, fps=info.fps, analysing=analysing)
 
     def _probe(self, path: Path) -> MediaInfo:
         limit = self.settings.max_upload_mb
@@ -297,7 +302,7 @@ class LocalBackend:
                 await self.repos.sessions.save_state(record.id, state)
                 music = _music_choice(state, media)
                 clips = [await self._add_clip(record, source, m, request, music, job) for m in moments]
-            yield ChatEvent("text", _moments_text(clips), data={"moments": [_clip_data(c) for c in clips]})
+            yield ChatEvent("text", _moments_text(clips), clips=tuple(clip_of(c) for c in clips))
             for i, clip in enumerate(clips):
                 async for event in self._render(record, clip, analysis, i + 1, len(clips), cancel):
                     yield event
@@ -315,7 +320,7 @@ class LocalBackend:
             await self.repos.ledger.hold(user_id, amount, hold_ref, note=note)
         except InsufficientCredits as exc:
             raise OutOfCredits(f"{exc.needed} credits needed, {exc.available} available",
-                               available=exc.available, needed=exc.needed) from None
+                               available=exc.available, needed=exc.needed, ask_admin=True) from None
 
     async def _add_clip(self, record: SessionRecord, source: MediaRecord, moment: Moment, request: ClipRequest,
                         music: dict | None, job) -> ClipRecord:
@@ -512,7 +517,7 @@ class LocalBackend:
                 cancel.set()
                 await asyncio.gather(task, return_exceptions=True)
         clip = task.result()
-        yield ChatEvent("clip", text=clip.title, data=_clip_data(clip))
+        yield ChatEvent("clip", text=clip.title, clip=clip_of(clip))
 
     # ------------------------------------------------------------ state, credits, export
 
@@ -522,16 +527,15 @@ class LocalBackend:
         clips = await self.repos.clips.for_session(record.id)
         return State(
             session_id=session.session_id,
-            media=[{"media_id": m.sha256, "filename": m.display_name, "kind": m.kind, "duration": m.duration,
-                    "width": m.info.get("width", 0), "height": m.info.get("height", 0)} for m in media],
-            drafts=[_with_file(c) for c in clips],
-            summary=[summary_line(c.draft) for c in clips],
+            media=[Media(media_id=m.sha256, filename=m.display_name, kind=m.kind, duration=m.duration,
+                         width=m.info.get("width", 0), height=m.info.get("height", 0)) for m in media],
+            clips=[clip_of(c) for c in clips],
         )
 
     async def credits(self, account: Account) -> Credits:
         await self._check(account)
         balance = await self.repos.ledger.balance(account.user_id)
-        return Credits(available=balance.available, frozen=balance.frozen, total=balance.total)
+        return Credits(available=balance.available, frozen=balance.frozen, total=balance.total, cost_per_minute=1)
 
     async def export(self, account: Account, session: SessionRef, draft_index: int | None = None) -> list[RenderRef]:
         """Starts rendering the drafts whose file is not current; already current ones are completed at once."""
@@ -596,6 +600,9 @@ class LocalBackend:
         if state.status in ("completed", "failed"):
             self._renders.pop(ref.render_id, None)
         return RenderStatus(ref.render_id, state.status, state.progress, path=state.path, error=state.error)
+
+    async def fetch_result(self, url: str, dest: Path, max_bytes: int | None = None) -> Path | None:
+        return None                         # renders are files on this machine already
 
     def _forget_unread_renders(self) -> None:
         """Finished renders nobody asked about (their export was cancelled or stopped) are dropped after a while."""
@@ -678,23 +685,18 @@ def _is_current(clip: ClipRecord) -> bool:
                 and clip.draft.get("m", {}).get("rendered_key") == draft_key(clip.draft))
 
 
-def _clip_data(clip: ClipRecord) -> dict:
-    meta = clip.draft.get("m", {})
-    return {
-        "clip_id": clip.id, "rank": clip.rank, "title": title_of(clip.draft) or clip.title, "start": clip.start,
-        "end": clip.end, "score": clip.score, "hashtags": clip.hashtags, "path": clip.output_path,
-        "thumbnail": clip.thumbnail_path, "width": clip.width or meta.get("width", 0),
-        "height": clip.height or meta.get("height", 0), "duration": clip.duration or clip.draft.get("d", 0) / 1000,
-        "segments": segments_of(clip.draft), "summary": summary_line(clip.draft),
-    }
-
-
-def _with_file(clip: ClipRecord) -> dict:
-    draft = dict(clip.draft)
-    draft["m"] = {**draft.get("m", {}), "clip_id": clip.id, "file": clip.output_path if _is_current(clip) else None,
-                  "thumbnail": clip.thumbnail_path, "start": clip.start, "end": clip.end, "score": clip.score,
-                  "hashtags": clip.hashtags}
-    return draft
+def clip_of(record: ClipRecord) -> Clip:
+    """A stored clip as the Clip every layer above sees; its file only while it is current."""
+    meta = record.draft.get("m", {})
+    current = _is_current(record)
+    return Clip(
+        number=record.rank, title=title_of(record.draft) or record.title, start=record.start, end=record.end,
+        score=record.score, hashtags=tuple(record.hashtags), segments=tuple(segments_of(record.draft)),
+        summary=summary_line(record.draft),
+        path=Path(record.output_path) if current else None,
+        thumbnail=Path(record.thumbnail_path) if current and record.thumbnail_path else None,
+        width=record.width or meta.get("width", 0), height=record.height or meta.get("height", 0),
+        duration=record.duration or record.draft.get("d", 0) / 1000, clip_id=record.id)
 
 
 def _moments_text(clips: list[ClipRecord]) -> str:

@@ -40,10 +40,12 @@ from bot.backends.base import (
     BackendError,
     BackendUnavailable,
     ChatEvent,
+    Clip,
     Credits,
     ERRORS_BY_CODE,
     ExportBlocked,
     FileTooLarge,
+    Media,
     MissingClientId,
     NothingUploaded,
     OutOfCredits,
@@ -55,7 +57,6 @@ from bot.backends.base import (
     State,
     TokenInvalid,
     UnsupportedFile,
-    UploadedMedia,
 )
 from bot.edits import ready_to_export
 from bot.fetch import DownloadFailed, TooLarge, stream_to_file
@@ -333,8 +334,34 @@ def read_state(session_id: str, data: Any) -> State:
         draft = inner.get("draft")
         drafts = [draft] if isinstance(draft, dict) and draft else []
     media = [m for key in ("video_infos", "generated_media") for m in inner.get(key) or [] if isinstance(m, dict)]
-    return State(session_id=str(data.get("session_id") or session_id), media=media, drafts=drafts,
-                 summary=[draft_summary(d) for d in drafts])
+    return State(session_id=str(data.get("session_id") or session_id), media=[_media_of(m) for m in media],
+                 clips=[_clip_of(i, d) for i, d in enumerate(drafts, start=1)], drafts=drafts)
+
+
+def _media_of(info: dict) -> Media:
+    return Media(media_id=str(info.get("hash") or info.get("media_id") or info.get("filename") or ""),
+                 filename=str(info.get("filename") or info.get("name") or info.get("media_id") or "file"),
+                 kind=str(info.get("file_type") or info.get("kind") or "video"),
+                 duration=_number(info.get("duration")), width=int(_number(info.get("width"))),
+                 height=int(_number(info.get("height"))), url=info.get("cdn_url") or info.get("url"))
+
+
+def _clip_of(number: int, draft: dict) -> Clip:
+    """A cloud draft as a Clip: what the draft's metadata says of it (the file comes with its export)."""
+    meta = draft.get("m") if isinstance(draft.get("m"), dict) else {}
+    hashtags = meta.get("hashtags") if isinstance(meta.get("hashtags"), list) else []
+    return Clip(number=number, title=str(meta.get("title") or ""), start=_optional_number(meta.get("start")),
+                end=_optional_number(meta.get("end")), score=_optional_number(meta.get("score")),
+                hashtags=tuple(str(h) for h in hashtags), summary=draft_summary(draft),
+                duration=_number(draft.get("d")) / 1000, ready=ready_to_export(draft))
+
+
+def _optional_number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _number(value: Any) -> float:
+    return _optional_number(value) or 0.0
 
 
 # ---------------------------------------------------------------- render status
@@ -463,10 +490,13 @@ class _Inflight:
 
 class NemoBackend:
     name = BACKEND
+    takes_links = True           # the cloud fetches a link itself
 
     def __init__(self, settings, repos, *, transport: httpx.AsyncBaseTransport | None = None):
         self.settings = settings
         self.repos = repos
+        self.export_deadline_s = settings.nemo_export_timeout_s
+        self.poll_interval = settings.nemo_poll_interval_s
         self._shared_token = settings.nemo_token.get_secret_value() if settings.nemo_token else None
         self._client = httpx.AsyncClient(
             base_url=settings.nemo_api_url.rstrip("/"),
@@ -571,7 +601,7 @@ class NemoBackend:
 
     # ---------------------------------------------------------------- upload
 
-    async def upload(self, account: Account, session: SessionRef, source: Path | str) -> UploadedMedia:
+    async def upload(self, account: Account, session: SessionRef, source: Path | str) -> Media:
         """A file streamed from disk as multipart `files`, or a link the cloud fetches itself."""
         path = PATH_UPLOAD.format(sid=session.session_id)
         if isinstance(source, str) and source.lower().startswith(("http://", "https://")):
@@ -588,7 +618,7 @@ class NemoBackend:
             raise BackendError("The video service accepted the upload but returned no file.",
                                reason_key="backend_no_file")
         first = files[0]
-        return UploadedMedia(
+        return Media(
             media_id=str(first.get("hash") or first.get("filename") or ""),
             filename=str(first.get("filename") or ""),
             kind=str(first.get("file_type") or "video"),

@@ -22,9 +22,11 @@ from bot.backends.base import (
     BackendError,
     BackendUnavailable,
     ChatEvent,
+    Clip,
     Credits,
     ExportBlocked,
     FileTooLarge,
+    Media,
     MissingClientId,
     NothingUploaded,
     OutOfCredits,
@@ -36,11 +38,11 @@ from bot.backends.base import (
     State,
     TokenInvalid,
     UnsupportedFile,
-    UploadedMedia,
 )
 from bot.conversation import Conversation, safe_filename
 from bot.jobs import JobQueue, current_job
 from bot.messages import Attachment, ErrorReply, TextReply
+from bot.platforms import Platform, Platforms
 from bot.settings import Settings
 from bot.texts import REASONS, say
 from storage.db import Database
@@ -63,6 +65,8 @@ class ScriptedBackend:
 
     name = "cloud"
     poll_interval = 0.01
+    takes_links = False                  # links are downloaded by the conversation first
+    export_deadline_s = 0.5
 
     def __init__(self, repos: Repos):
         self.repos = repos
@@ -98,11 +102,13 @@ class ScriptedBackend:
     async def open_session(self, account: Account, chat_key: str, language: str = "en") -> SessionRef:
         await self._enter("open_session", account)
         self.sessions += 1
+        # Like every service, the only writer of its session rows.
+        await self.repos.sessions.start(account.user_id, chat_key, self.name, f"sess-{self.sessions}", language=language)
         return SessionRef(f"sess-{self.sessions}", chat_key=chat_key)
 
     async def upload(self, account, session, source):
         await self._enter("upload", account)
-        return UploadedMedia(media_id="m1", filename=Path(source).name, kind="video", duration=61.0,
+        return Media(media_id="m1", filename=Path(source).name, kind="video", duration=61.0,
                              width=640, height=360)
 
     async def chat(self, account, session, text) -> AsyncIterator[ChatEvent]:
@@ -115,8 +121,8 @@ class ScriptedBackend:
     async def state(self, account, session) -> State:
         await self._enter("state", account)
         draft = {"t": [{"tt": 0, "sg": [{"s": 0, "e": 10000}]}], "d": 10000, "m": {}}
-        return State(session.session_id, [{"filename": "talk.mp4", "duration": 61.0}], [draft],
-                     ["Timeline (1 track): 1. Video: talk.mp4 (0-10s)"])
+        return State(session.session_id, [Media("m1", "talk.mp4", "video", duration=61.0)],
+                     [Clip(1, summary="Timeline (1 track): 1. Video: talk.mp4 (0-10s)")], [draft])
 
     async def credits(self, account) -> Credits:
         await self._enter("credits", account)
@@ -132,6 +138,9 @@ class ScriptedBackend:
         if self.stuck:
             return RenderStatus(ref.render_id, "processing", 40.0)
         return RenderStatus(ref.render_id, "completed", 100.0, url="https://cdn.example/render_1.mp4")
+
+    async def fetch_result(self, url, dest, max_bytes=None):
+        return None
 
     async def cancel(self, account, session) -> bool:
         await self._enter("cancel", account)
@@ -150,7 +159,11 @@ async def scripted(tmp_path):
     recorder = Recorder()
     backend = ScriptedBackend(repos)
     jobs = JobQueue(repos, recorder, progress_interval=0.01, idle_poll=0.05)
-    conversation = Conversation(settings, repos, backend, jobs, recorder)
+    platforms = Platforms.posting_to(recorder)
+    # Telegram and Discord register as their adapters do, without a share channel set.
+    platforms.register(Platform("telegram", recorder, share_setting="TELEGRAM_SHARE_CHAT_ID", label="Telegram"))
+    platforms.register(Platform("discord", recorder, share_setting="DISCORD_SHARE_CHANNEL_ID", label="Discord"))
+    conversation = Conversation(settings, repos, backend, jobs, platforms)
     await jobs.start()
     yield conversation, backend, recorder
     await jobs.stop()
@@ -317,7 +330,7 @@ async def test_a_clip_the_platform_refused_is_not_marked_sent_nor_charged(script
     clip.write_bytes(b"a short")
     backend.cost = 3
     backend.chat_events = [ChatEvent("text", "Found 1 moment."),
-                           ChatEvent("clip", data={"rank": 1, "title": "Why", "path": str(clip)}), ChatEvent("done")]
+                           ChatEvent("clip", clip=Clip(1, "Why", path=clip)), ChatEvent("done")]
     recorder.refuse["video"] = ConnectionError("Telegram is not answering")
 
     await conversation.handle(message("cut it"))

@@ -46,14 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(max(settings.log_level, "WARNING", key=logging.getLevelName))
 
     if args.command == "clip":
-        from bot.commands.clip import run_clip
+        from shortsbot.commands.clip import run_clip
 
         return run_clip(settings, args)
     if args.command == "chat":
-        from bot.commands.chat import run_chat
+        from shortsbot.commands.chat import run_chat
 
         return run_chat(settings)
-    from bot.commands.serve import run_bot
+    from shortsbot.commands.serve import run_bot
 
     return run_bot(settings)
 
