@@ -73,6 +73,33 @@ def bare_ffmpeg(video: Path, clips: list[dict], out_dir: Path, preset: str = "ve
     return {"wall_s": time.perf_counter() - started, "cpu_s": children_cpu() - cpu_before, "load_average_before": load}
 
 
+def self_and_children_cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime + children_cpu()
+
+
+def speaking_cost(video: Path, seconds: float) -> dict:
+    """CPU seconds of the speaker plan's extra work (the 12.5 fps look at the mouths, the sound's
+    energy, tracks, scores, stretches) over the first `seconds` of a two-person video, given
+    the 2 fps detections it reuses; and per minute of output."""
+    from engine.probe import probe
+    from engine.reframe import dense_look, find_faces, plan_speakers
+    from engine.reframe.speaking import speech_energy
+
+    info = probe(video)
+    w, h = info.display_width, info.display_height
+    cpu = self_and_children_cpu()
+    samples = find_faces(video, 0.0, seconds, w, h)
+    detect_cpu = self_and_children_cpu() - cpu
+    cpu = self_and_children_cpu()
+    look = dense_look(video, 0.0, seconds, w, h, known=samples)
+    energy = speech_energy(video, 0.0, seconds, look.fps, len(look.times))
+    framing = plan_speakers(look, energy, None, w, h, "9:16", seconds)
+    speaking_cpu = self_and_children_cpu() - cpu
+    return {"seconds": seconds, "detect_2fps_cpu_s": detect_cpu, "speaking_cpu_s": speaking_cpu,
+            "speaking_cpu_s_per_minute": speaking_cpu * 60 / seconds, "layouts": [s.layout for s in framing.stretches]}
+
+
 def pinned(video: Path, work: Path) -> Path:
     """A hard link to the video in our own folder, so that remaking bench/out midway (another
     section of the benchmark may) cannot pull the file from under a run. A copy if linking fails."""
@@ -145,20 +172,34 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--video", type=Path, help="a video to use instead of the made-up 10-minute talk")
     parser.add_argument("--instruction", default=DEFAULT_INSTRUCTION)
+    parser.add_argument("--two-people", type=float, metavar="SECONDS",
+                        help="use two real talking faces side by side taking 6 s turns (tests.media.make_two_people)")
     parser.add_argument("--once", action="store_true", help="run bare ffmpeg once (after), not before and after")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if args.video is None:
+    if args.two_people:
+        from tests.media import make_two_people
+
+        turns = [(t, min(args.two_people, t + 6.0), int(t // 6) % 2) for t in range(0, int(args.two_people), 6)]
+        video = make_two_people(Path(tempfile.mkdtemp(prefix="bench-two-")) / "two-people.mp4", turns, args.two_people)
+    elif args.video is None:
         from bench.bench_engine import make_bench_video
 
         video = make_bench_video()
     else:
         video = args.video
     result = bench_render(video, args.instruction, sandwich=not args.once)
+    if args.two_people:
+        result["speaking"] = speaking_cost(video, args.two_people)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         print_render(result)
+        if "speaking" in result:
+            cost = result["speaking"]
+            print(f"  speaking score: {cost['speaking_cpu_s']:.1f} s CPU for {cost['seconds']:.0f} s "
+                  f"({cost['speaking_cpu_s_per_minute']:.1f} s CPU per minute of output; the 2 fps face "
+                  f"detection it reuses took {cost['detect_2fps_cpu_s']:.1f} s); layouts {cost['layouts']}")
     return 0
 
 

@@ -175,10 +175,10 @@ def _parse(url: str) -> httpx.URL:
     return parsed
 
 
-def is_video_site(host: str) -> bool:
-    """Whether a link on `host` goes to yt-dlp: one of VIDEO_SITES or a subdomain of one."""
+def is_video_site(host: str, sites: tuple[str, ...] = VIDEO_SITES) -> bool:
+    """Whether a link on `host` goes to yt-dlp: one of `sites` (VIDEO_SITES) or a subdomain of one."""
     host = host.lower().rstrip(".")
-    return any(host == site or host.endswith("." + site) for site in VIDEO_SITES)
+    return any(host == site or host.endswith("." + site) for site in sites)
 
 
 # ---------------------------------------------------------------------------
@@ -193,11 +193,13 @@ async def fetch_url(
     allow_private: bool = False,
     client: httpx.AsyncClient | None = None,
     timeout: float = 60,
+    video_sites: tuple[str, ...] = VIDEO_SITES,
 ) -> Path:
     """Download what `url` points to into dest_dir and return the new file's path.
 
     `timeout` bounds each network wait (connecting, each read): a large file may take
     longer in total, but a stalled one does not hang. The file gets a generated name.
+    Links on `video_sites` (tests name a loopback host) go to yt-dlp.
     """
     dest_dir.mkdir(parents=True, exist_ok=True)
     current = _parse(url)
@@ -206,7 +208,7 @@ async def fetch_url(
         client = httpx.AsyncClient(timeout=timeout)
     try:
         for _ in range(MAX_REDIRECTS + 1):
-            if is_video_site(current.host):          # also when a short link redirects to one
+            if is_video_site(current.host, video_sites):     # also when a short link redirects to one
                 await checked_addresses(current.host, _port(current), allow_private)
                 return await _fetch_page(str(current), dest_dir, max_bytes, allow_private, timeout)
             async with _open(client, current, allow_private, timeout) as response:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable
 
+from bot import texts
 from bot.backends.base import Account, BackendError, FileTooLarge, SessionRef
 from bot.fetch import fetch_url
 from bot.intents import COMMANDS, Intent, IntentKind, parse_command
@@ -111,6 +112,9 @@ async def status(conv: "Conversation", turn: Turn) -> None:
         lines.append(say(who.lang, "status_media", media=names))
     else:
         lines.append(say(who.lang, "status_no_media"))
+    heard = next((clip.language for clip in state.clips if clip.language), "")
+    if heard:
+        lines.append(say(who.lang, "language_heard", language=texts.language_name(who.lang, heard)))
     if state.summary:
         lines += [say(who.lang, "status_clip", n=i, summary=s) for i, s in enumerate(state.summary, start=1)]
     elif state.media:

@@ -53,6 +53,10 @@ def event_text(event: ChatEvent, lang: str) -> str:
         lines = [say(lang, "moment_found") if count == 1 else say(lang, "moments_found", count=count)]
         lines += [say(lang, "moment_line", rank=c.number, start=clock(c.start or 0), end=clock(c.end or 0),
                       title=c.title, score=round(c.score or 0)) for c in event.clips]
+        heard = next((c.language for c in event.clips if c.language), "")
+        if heard:
+            lines.append(say(lang, "language_heard", language=texts.language_name(lang, heard)))
+        lines += [say(lang, "captions_withheld", rank=c.number) for c in event.clips if c.captions_withheld]
         return "\n".join(lines)
     key = data.get("key")
     if key == "changed":

@@ -61,7 +61,9 @@ class Settings(BaseSettings):
     nemo_concurrency: int = Field(8, ge=1, le=64)
 
     # Local engine
-    whisper_model: str = "tiny.en"
+    whisper_model: str = "tiny.en"            # English speech (fast, English only)
+    whisper_multilingual_model: str = "base"  # language detection and every other language
+    detect_language: bool = True
     whisper_device: Literal["cpu", "cuda", "auto"] = "cpu"
     whisper_compute_type: str = "int8"
     x264_preset: Literal[
@@ -69,6 +71,14 @@ class Settings(BaseSettings):
     ] = "veryfast"
     x264_crf: int = Field(23, ge=0, le=51)
     render_timeout_s: float = Field(900.0, gt=0)
+
+    # Optional language model that reads requests and judges moments (local engine; both URL and model needed)
+    llm_url: str | None = None                # any OpenAI-compatible API base, e.g. http://localhost:11434/v1
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(60.0, gt=0)  # per call; past it a cut keeps the engine's own ranking
+    llm_weight: float = Field(0.6, ge=0, le=1)             # the model's share of a moment's score
+    llm_context_tokens: int = Field(8192, ge=1024)         # the model's context window
 
     # Limits and jobs
     max_upload_mb: int = Field(500, gt=0)
@@ -98,12 +108,14 @@ class Settings(BaseSettings):
     def _upper_log_level(cls, value):
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("public_base_url", "telegram_share_chat_id", "discord_api_url", mode="before")
+    @field_validator("public_base_url", "telegram_share_chat_id", "discord_api_url", "llm_url", "llm_model",
+                     mode="before")
     @classmethod
     def _empty_is_none(cls, value):
         return None if value == "" else value
 
-    @field_validator("telegram_bot_token", "discord_bot_token", "nemo_token", "link_secret", mode="before")
+    @field_validator("telegram_bot_token", "discord_bot_token", "nemo_token", "link_secret", "llm_api_key",
+                     mode="before")
     @classmethod
     def _empty_secret_is_none(cls, value):
         return None if value == "" else value
@@ -143,17 +155,26 @@ class Settings(BaseSettings):
         return secrets.token_bytes(32)
 
     def engine_config(self):
-        from engine.models import EngineConfig
+        from engine.models import EngineConfig, JudgeSettings
 
+        judge = None
+        if self.llm_url and self.llm_model:
+            judge = JudgeSettings(url=self.llm_url, model=self.llm_model,
+                                  api_key=self.llm_api_key.get_secret_value() if self.llm_api_key else None,
+                                  timeout_s=self.llm_timeout_s, weight=self.llm_weight,
+                                  context_tokens=self.llm_context_tokens)
         return EngineConfig(
             cache_dir=self.cache_dir,
             whisper_model=self.whisper_model,
+            multilingual_model=self.whisper_multilingual_model,
+            detect_language=self.detect_language,
             whisper_device=self.whisper_device,
             whisper_compute_type=self.whisper_compute_type,
             max_upload_mb=self.max_upload_mb,
             x264_preset=self.x264_preset,
             x264_crf=self.x264_crf,
             render_timeout_s=self.render_timeout_s,
+            judge=judge,
         )
 
 
@@ -170,4 +191,4 @@ def load_settings(**overrides) -> Settings:
         raise SettingsError(f"A setting could not be read: {exc}.") from None
 
 
-_SECRET_FIELDS = {"telegram_bot_token", "discord_bot_token", "nemo_token", "link_secret"}
+_SECRET_FIELDS = {"telegram_bot_token", "discord_bot_token", "nemo_token", "link_secret", "llm_api_key"}

@@ -29,6 +29,21 @@ def pick_language(text: str = "", hint: str | None = None, fallback: str | None 
     return "en"
 
 
+LANGUAGE_NAMES = {
+    "en": ("English", "英语"), "zh": ("Chinese", "中文"), "yue": ("Cantonese", "粤语"), "es": ("Spanish", "西班牙语"),
+    "fr": ("French", "法语"), "de": ("German", "德语"), "it": ("Italian", "意大利语"), "pt": ("Portuguese", "葡萄牙语"),
+    "ru": ("Russian", "俄语"), "ja": ("Japanese", "日语"), "ko": ("Korean", "韩语"), "ar": ("Arabic", "阿拉伯语"),
+    "he": ("Hebrew", "希伯来语"), "hi": ("Hindi", "印地语"), "tr": ("Turkish", "土耳其语"), "nl": ("Dutch", "荷兰语"),
+    "vi": ("Vietnamese", "越南语"), "th": ("Thai", "泰语"), "pl": ("Polish", "波兰语"), "uk": ("Ukrainian", "乌克兰语"),
+}
+
+
+def language_name(lang: str, code: str) -> str:
+    """'zh' in English is 'Chinese', in Chinese '中文'; a code without a name is shown as it is."""
+    names = LANGUAGE_NAMES.get((code or "").lower())
+    return code if names is None else names[1 if lang == "zh" else 0]
+
+
 def clock(seconds: float) -> str:
     """61.4 -> '1:01'; 3725 -> '1:02:05'."""
     total = int(round(max(0.0, seconds)))
@@ -145,6 +160,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "progress_done": {"en": "Done", "zh": "完成"},
     "progress_failed": {"en": "Failed", "zh": "失败"},
     "moments_found": {"en": "Found {count} moments:", "zh": "找到 {count} 个精彩片段："},
+    "language_heard": {"en": "Language heard: {language}.", "zh": "识别到的语言：{language}。"},
+    "captions_withheld": {
+        "en": "Clip {rank} has no captions: I could not make out its speech reliably, and wrong captions are worse than none.",
+        "zh": "片段 {rank} 没有字幕：这段语音我没能可靠地听清，错误的字幕不如没有。",
+    },
     "moment_found": {"en": "Found 1 moment:", "zh": "找到 1 个精彩片段："},
     "moment_line": {
         "en": "{rank}. {start}-{end} \"{title}\" (score {score})",
@@ -199,6 +219,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "好的：接下来剪出的片段会配上这段音乐。",
     },
     "music_off": {"en": "Got it: no background music.", "zh": "好的：不加背景音乐。"},
+    "unplaced": {
+        "en": "I could not use \"{reason}\" from your request: that needs a language model, and none is set up "
+              "here. These are the best moments instead.",
+        "zh": "我没能理解请求中的“{reason}”：这需要语言模型，而这里没有配置。下面是我挑出的最佳片段。",
+    },
     "no_moments": {
         "en": "I could not find any speech to cut clips from in this video.",
         "zh": "这个视频里没有找到可以剪辑的语音内容。",

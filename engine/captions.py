@@ -32,7 +32,13 @@ FONT_CANDIDATES = (
     (Path("/usr/share/fonts/opentype/noto"), "Noto Sans CJK {variant}"),
     (Path("/usr/share/fonts/truetype/dejavu"), "DejaVu Sans"),
 )
-CJK_VARIANTS = {"ja": "JP", "ko": "KR", "zh": "SC"}
+CJK_VARIANTS = {"ja": "JP", "ko": "KR", "zh": "SC", "yue": "TC"}
+# Right-to-left scripts: Noto Sans CJK has no Arabic or Hebrew letters, DejaVu Sans has both, and
+# libass (with FriBidi and HarfBuzz) orders and joins them. Lines there are shown whole, without
+# per-word colour runs that would cut the bidirectional text into pieces.
+RTL_LANGUAGES = {"ar", "fa", "he", "ur", "yi", "ps", "sd", "ug"}
+RTL_FONT = (Path("/usr/share/fonts/truetype/dejavu"), "DejaVu Sans")
+CJK_LINE_UNITS = 18       # CJK lines: at most 9 characters, broken between characters, not at spaces
 
 
 @dataclass(frozen=True)
@@ -48,9 +54,19 @@ class Line:
     words: tuple[Word, ...]
 
 
+def base_language(language: str | None) -> str:
+    return (language or "").split("-")[0].lower()
+
+
+def is_rtl(language: str | None) -> bool:
+    return base_language(language) in RTL_LANGUAGES
+
+
 def caption_font(language: str = "en") -> CaptionFont:
     """The first available font family, with the CJK variant that suits the language."""
-    variant = CJK_VARIANTS.get((language or "").split("-")[0].lower(), "SC")
+    if is_rtl(language) and RTL_FONT[0].is_dir():
+        return CaptionFont(RTL_FONT[1], RTL_FONT[0])
+    variant = CJK_VARIANTS.get(base_language(language), "SC")
     for directory, name in FONT_CANDIDATES:
         if not directory.is_dir():
             continue
@@ -108,11 +124,45 @@ def join_words(words: list[Word] | tuple[Word, ...]) -> str:
     return out
 
 
+def is_cjk_word(word: Word) -> bool:
+    token = word.text.strip()
+    return bool(token) and any(is_wide(ch) for ch in token)
+
+
+def split_long_word(word: Word, max_units: int) -> list[Word]:
+    """A CJK 'word' wider than a line, cut between characters, its time shared by character."""
+    token = word.text.strip()
+    if text_units(token) <= max_units:
+        return [word]
+    pieces, current = [], ""
+    for ch in token:
+        if current and text_units(current + ch) > max_units:
+            pieces.append(current)
+            current = ""
+        current += ch
+    pieces.append(current)
+    per_char = (word.end - word.start) / max(1, len(token))
+    out, offset = [], 0
+    for piece in pieces:
+        start = word.start + offset * per_char
+        offset += len(piece)
+        out.append(Word(round(start, 3), round(word.start + offset * per_char, 3), piece, word.probability))
+    return out
+
+
 def split_lines(words: list[Word], max_words: int = MAX_WORDS, max_units: int = MAX_UNITS,
                 max_gap: float = MAX_GAP) -> list[list[Word]]:
     """Words in groups of at most `max_words` that fit `max_units`, broken after a sentence
     end, after a clause end once a line has two words, and at pauses. A lone word left at
-    the end of a run borrows one from a full line before it, so lines hold 2-4 words."""
+    the end of a run borrows one from a full line before it, so lines hold 2-4 words.
+
+    Chinese and Japanese are written without spaces and Whisper's words there are a character
+    or two: their lines are measured by characters only (CJK_LINE_UNITS), and a word wider
+    than a line is cut between characters."""
+    if words and sum(is_cjk_word(w) for w in words) * 2 > len(words):
+        max_units = min(max_units, CJK_LINE_UNITS)
+        max_words = 10 ** 6
+        words = [piece for w in words for piece in split_long_word(w, max_units)]
     groups: list[list[Word]] = []
     current: list[Word] = []
     for w in (w for w in words if w.text.strip()):
@@ -235,7 +285,7 @@ class Layout:
 
 def ass_document(lines: list[Line], width: int, height: int, style: str = "bold",
                  title: str | None = None, title_seconds: float = TITLE_SECONDS,
-                 font: CaptionFont | None = None) -> str:
+                 font: CaptionFont | None = None, whole_lines: bool = False) -> str:
     if style not in STYLES:
         raise ValueError(f"unknown caption style {style!r}; choose one of {', '.join(STYLES)}")
     font = font or caption_font()
@@ -268,7 +318,10 @@ def ass_document(lines: list[Line], width: int, height: int, style: str = "bold"
     if title and title.strip():
         events.append(_event(0.0, title_seconds, "Title", "{\\fad(200,300)}" + escape(title.strip()), layer=1))
     for line in lines:
-        events += karaoke_events(line) if style == "karaoke" else highlight_events(line, lk.highlight)
+        if whole_lines:
+            events.append(_event(line.start, line.end, "Caption", _line_text(line.words, None, lk.highlight)))
+        else:
+            events += karaoke_events(line) if style == "karaoke" else highlight_events(line, lk.highlight)
     return "\n".join(header + events) + "\n"
 
 
@@ -323,4 +376,5 @@ def caption_script(words: list[Word], placements: list[tuple[float, float, float
                    captions: bool = True) -> str:
     """Everything above in one call: source-time words -> the ASS text for one output."""
     lines = timed_lines(split_lines(place_words(words, placements))) if captions else []
-    return ass_document(lines, width, height, style=style, title=title, font=caption_font(language))
+    return ass_document(lines, width, height, style=style, title=title, font=caption_font(language),
+                        whole_lines=is_rtl(language))

@@ -260,6 +260,43 @@ _NO_CAPTIONS = re.compile(
 _STYLES = [("karaoke", re.compile(r"\bkaraoke\b|卡拉\s*ok|逐字")), ("boxed", re.compile(r"\bbox(?:ed)?\b|背景框|底框")),
            ("bold", re.compile(r"\bbold\b|粗体"))]
 
+# --- the spoken language, when the user names it ------------------------------------
+
+LANGUAGE_NAMES = {
+    "english": "en", "chinese": "zh", "mandarin": "zh", "cantonese": "yue", "spanish": "es", "french": "fr",
+    "german": "de", "italian": "it", "portuguese": "pt", "russian": "ru", "japanese": "ja", "korean": "ko",
+    "arabic": "ar", "hebrew": "he", "persian": "fa", "farsi": "fa", "hindi": "hi", "urdu": "ur", "turkish": "tr",
+    "dutch": "nl", "polish": "pl", "swedish": "sv", "ukrainian": "uk", "vietnamese": "vi", "thai": "th",
+    "indonesian": "id", "malay": "ms", "greek": "el", "czech": "cs", "romanian": "ro", "hungarian": "hu",
+    "danish": "da", "finnish": "fi", "norwegian": "no", "catalan": "ca", "tagalog": "tl", "bengali": "bn",
+}
+CN_LANGUAGE_NAMES = {
+    "中文": "zh", "汉语": "zh", "普通话": "zh", "国语": "zh", "华语": "zh", "粤语": "yue", "广东话": "yue",
+    "英语": "en", "英文": "en", "西班牙语": "es", "西语": "es", "法语": "fr", "德语": "de", "意大利语": "it",
+    "葡萄牙语": "pt", "俄语": "ru", "日语": "ja", "日文": "ja", "韩语": "ko", "韩文": "ko", "阿拉伯语": "ar",
+    "越南语": "vi", "泰语": "th", "印地语": "hi", "土耳其语": "tr",
+}
+_NAMES = "|".join(sorted(LANGUAGE_NAMES, key=len, reverse=True))
+_CN_NAMES = "|".join(sorted(CN_LANGUAGE_NAMES, key=len, reverse=True))
+_LANGUAGE = re.compile(
+    rf"\b(?:(?:it|this|that|the\s+(?:video|audio|talk))(?:'s|\s+is|\s+was)\s+)?"
+    rf"(?:in|spoken\s+in|speaks?|speaking|talks?\s+in|language:?|language\s+is)\s+(?P<a>{_NAMES})\b(?!\s+(?:captions|subtitles))"
+    rf"|\b(?P<b>{_NAMES})\s+(?:video|audio|speech|talk|podcast|interview|recording|speaker)s?\b")
+_CN_LANGUAGE = re.compile(rf"(?P<c>{_CN_NAMES})(?!字幕|翻译)")
+
+
+def take_language(text: str) -> tuple[str, str | None]:
+    """The spoken language the user named ("this is in Spanish", "中文视频", "说的是法语"), as Whisper's
+    code, and the text without those words. Captions "in" a language are not the spoken one."""
+    for m in _LANGUAGE.finditer(text):
+        if not text[: m.start()].rstrip().endswith(("caption", "captions", "subtitles", "subtitle", "titles", "title")):
+            return _cut(text, m), LANGUAGE_NAMES[m.group("a") or m.group("b")]
+    m = _CN_LANGUAGE.search(text)
+    if m:
+        return _cut(text, m), CN_LANGUAGE_NAMES[m.group("c")]
+    return text, None
+
+
 _TOPIC = re.compile(
     r"\b(?:about|regarding|on\s+the\s+(?:topic|subject)\s+of|related\s+to|focus(?:ed|ing)?\s+on|mentions?\s+of|"
     r"where\s+(?:they|he|she|i|we|you)\s+(?:talk|talks|speak|speaks|discuss|discusses)\s+(?:about\s+)?|topic:?)\s+"
@@ -334,6 +371,72 @@ def read_topic(text: str) -> str | None:
     return None
 
 
+# --- what is left: the words no reader placed ------------------------------------------------
+
+# Words that every request for clips uses ("find the best moments and cut them into shorts"),
+# and words about the medium or the platform: none of them says which moments to take.
+GENERIC_WORDS = set("""
+a an the this that these those it its them they their my our your me us i we you him her he she
+and or of from for into to in on at with as by up out then so just only also please pls thanks
+find cut make give get create generate generating extract pick split chop clip export render save convert
+turn do show send keep want need would like could can will let lets me put split take use try post
+each every all some any most more best top good great nice key main interesting engaging viral short long
+shareable favourite favorite cool awesome highlight highlights moment moments clip clips shorts videos video
+part parts segment segments piece pieces snippet snippets bit bits cuts reel reels tiktoks tiktok youtube
+instagram facebook twitter x format mp4 file files footage raw recording recordings podcast podcasts
+podcasters content creators long-form longform single one vertical teasers teaser captions subtitles
+anything something everything stuff what is are about how
+""".split())
+CN_GENERIC = re.compile(r"帮我|给我|请|把|这个|这段|那个|短视频|视频|剪成|剪出|剪辑|剪|切成|切|找出|找|做成|做|生成|导出|"
+                        r"一下|一些|的|个|段|条|最|精彩|高光|片段|时刻|部分|里|中|出|成|要|我|想|几|吧|呢|啊")
+_LEADING = {"and", "or", "then", "please", "pls", "just", "only", "also", "find", "cut", "make", "give", "get",
+            "me", "us", "i", "want", "need", "would", "like", "could", "can", "you", "show", "pick", "extract",
+            "create", "generate", "take", "so", "but", "it", "them", "this"}
+_TRAILING = {"please", "pls", "thanks", "and", "or", "then", "for", "me", "us", "them", "it", "into", "to", "in", "of",
+             "from", "with", "as", "at", "on", "by"}
+# "every time he talks about pricing": the topic is placed, the way of saying it is not a criterion
+_TALKS = re.compile(r"\b(?:(?:the\s+)?(?:parts?|bits?|moments?|times?)\s+)?(?:every\s*time|whenever|when|where)\s+"
+                    r"(?:they|he|she|i|we|you|people|someone)\s+(?:talks?|speaks?|discuss(?:es)?|mentions?|says?)\b")
+_PLACED_SPANS = [_TALKS, _REEL, _SEPARATE, _OF_THEM, _TOP, _CN_COUNT, _FEW, _COUPLE, _SEVERAL, _NO_CAPTIONS, _TOPIC,
+                 _CN_TOPIC, *(pattern for _, pattern in _ASPECTS), *(pattern for _, pattern in _STYLES)]
+_FRAGMENT_BREAK = re.compile(r"[,.;:!?。，；！？、()\[\]\u2063|]+")
+
+
+def read_unplaced(text: str) -> str | None:
+    """The request's words that no reader placed and that are not the usual way of asking
+    for clips ("the funniest bits" of "give me the funniest bits, 30 s each"), as written;
+    None when nothing is left."""
+    for pattern in (_UNDER, _OVER, _BETWEEN):
+        text = pattern.sub("|", text)
+    text = text.replace(LEN, "|")
+    for pattern in _PLACED_SPANS:
+        text = pattern.sub("|", text)
+    text = _COUNT.sub(lambda m: text_without_number(m), text)
+    kept = []
+    for fragment in _FRAGMENT_BREAK.split(text):
+        words = fragment.split()
+        while words and words[0] in _LEADING:
+            words.pop(0)
+        while words and words[-1] in _TRAILING:
+            words.pop()
+        phrase = " ".join(words)
+        if has_content(phrase):
+            kept.append(phrase)
+    return ", ".join(kept) or None
+
+
+def text_without_number(m: re.Match) -> str:
+    return m.group(0)[m.end(1) - m.start(0):]
+
+
+def has_content(phrase: str) -> bool:
+    """Does the phrase hold a word that could say which moments to take?"""
+    if re.search(r"[\u4e00-\u9fff]", phrase):
+        return len(re.findall(r"[\u4e00-\u9fff]", CN_GENERIC.sub("", phrase))) >= 2
+    words = [w.strip("'\"“”") for w in re.findall(r"[a-z][a-z'\-]*", phrase)]
+    return any(len(w) >= 3 and w not in GENERIC_WORDS for w in words)
+
+
 # --- lengths -------------------------------------------------------------------------
 
 _UNDER = re.compile(rf"(?:\b(?:under|below|less\s+than|at\s+most|max(?:imum)?|no\s+(?:more|longer)\s+than|up\s+to|within|shorter\s+than)\s*{LEN})|(?:{LEN}\s*(?:以内|以下|之内|内))")
@@ -400,5 +503,7 @@ def parse_instruction(text: str | None) -> ClipRequest:
     if captions is not None:
         request.captions = captions
     request.caption_style = read_caption_style(text) or request.caption_style
+    text, request.language = take_language(text)
     request.topic = read_topic(text)
+    request.unplaced = read_unplaced(text)
     return request

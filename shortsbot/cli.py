@@ -1,4 +1,4 @@
-"""`shortsbot run | chat | clip`: the console script."""
+"""`shortsbot run | chat | clip | models pull NAME`: the console script."""
 from __future__ import annotations
 
 import argparse
@@ -13,7 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="shortsbot",
         description="Turn long videos into captioned vertical shorts, from Telegram, Discord or a terminal.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{run,chat,clip}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,chat,clip,models}")
 
     sub.add_parser("run", help="start the bot: Telegram and/or Discord when their tokens are set, else the terminal chat")
     sub.add_parser("chat", help="talk to the bot in this terminal (one local user; piped stdin works)")
@@ -24,7 +24,47 @@ def build_parser() -> argparse.ArgumentParser:
                       help='what you want, e.g. "find the best moments and cut them into 60-second vertical shorts"')
     clip.add_argument("--out", required=True, help="folder for clips.json and the MP4s")
     clip.add_argument("--no-render", action="store_true", help="choose the moments and write clips.json only")
+    clip.add_argument("--debug-reframe", action="store_true",
+                      help="also write clip-NN.reframe.mp4: the source with face tracks, speaking scores and the crop drawn")
+    models = sub.add_parser("models", help="speech models: `models pull NAME` downloads one (the only download)")
+    models_sub = models.add_subparsers(dest="models_command", metavar="{pull}", required=True)
+    pull = models_sub.add_parser("pull", help="download a faster-whisper model by name into the cache")
+    pull.add_argument("name", help='e.g. "small", "large-v3" or a hub repository "owner/name"')
     return parser
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces the operator's secrets in every line with ***: libraries log URLs that carry them
+    (python-telegram-bot logs its Bot API URL, which holds the bot token, at DEBUG)."""
+
+    def __init__(self, secrets: list[str]):
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "***")
+            record.msg, record.args = message, ()
+        return True
+
+
+def configure_logging(settings, stream=None) -> None:
+    """LOG_LEVEL for everything (to stderr, or `stream`), but never the lines that carry a token."""
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT, stream=stream)
+    secrets = [value.get_secret_value() for value in (settings.telegram_bot_token, settings.discord_bot_token,
+                                                      settings.nemo_token, settings.link_secret) if value]
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets(secrets))
+    # These libraries log what holds tokens: SQL parameters and headers at DEBUG, and httpx every
+    # request URL at INFO (Telegram's URLs carry the bot token).
+    for chatty in ("aiosqlite", "httpcore", "hpack"):
+        logging.getLogger(chatty).setLevel(max(settings.log_level, "INFO", key=logging.getLevelName))
+    logging.getLogger("httpx").setLevel(max(settings.log_level, "WARNING", key=logging.getLevelName))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,17 +78,16 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"shortsbot: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # These libraries log what holds tokens: SQL parameters and headers at DEBUG, and httpx every
-    # request URL at INFO (Telegram's URLs carry the bot token).
-    for chatty in ("aiosqlite", "httpcore", "hpack"):
-        logging.getLogger(chatty).setLevel(max(settings.log_level, "INFO", key=logging.getLevelName))
-    logging.getLogger("httpx").setLevel(max(settings.log_level, "WARNING", key=logging.getLevelName))
+    configure_logging(settings)
 
     if args.command == "clip":
         from shortsbot.commands.clip import run_clip
 
         return run_clip(settings, args)
+    if args.command == "models":
+        from shortsbot.commands.models import run_models
+
+        return run_models(settings, args)
     if args.command == "chat":
         from shortsbot.commands.chat import run_chat
 

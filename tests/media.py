@@ -168,3 +168,53 @@ def crowd_audio(seconds: float, bursts: list[tuple[float, float, float]], bed_rm
         first = int(start * SAMPLE_RATE)
         audio[first: first + len(cheer)] += cheer[: n - first]
     return audio
+
+
+# --- two people on one screen, from real talking clips in ../shared/media ----------------------
+
+@dataclass(frozen=True)
+class Person:
+    """A real recording placed in a 1920x1080 picture: `clip` (in shared media) scaled to `size`
+    pixels square with its top-left corner at (x, y); `skip` seconds into the clip."""
+
+    clip: str
+    x: int
+    y: int
+    size: int
+    skip: float = 0.0
+
+    def centre_x(self, width: int = 1920) -> float:
+        """Where the face is across the picture (the clips are framed on the face), 0-1."""
+        return (self.x + self.size / 2) / width
+
+
+LEFT = Person("talking_obama_20s.mp4", 260, 300, 440)
+RIGHT = Person("talking_tedlieu_60s.mp4", 1250, 320, 400, skip=2.0)
+
+
+def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration: float,
+                    people: tuple[Person, ...] = (LEFT, RIGHT), media: Path = SHARED_MEDIA,
+                    size: str = "1920x1080", fps: int = 25) -> Path:
+    """Two (or more) real faces side by side, all moving all the time (the clips are people talking),
+    and one soundtrack in which only the person whose turn it is can be heard: `turns` are
+    (start, end, index into people). A person's sound is their own recording, so their mouth
+    moves in step with it; the listener's mouth moves too, out of step with what is heard."""
+    inputs: list[str] = []
+    for person in people:
+        inputs += ["-stream_loop", "-1", "-ss", f"{person.skip:.2f}", "-i", str(media / person.clip)]
+    graph = [f"color=0x30343a:s={size}:r={fps}:d={duration}[bg]"]
+    for i, person in enumerate(people):
+        graph.append(f"[{i}:v]scale={person.size}:{person.size},setpts=PTS-STARTPTS[v{i}]")
+        speaking = "+".join(f"between(t,{s:.3f},{e:.3f})" for s, e, who in turns if who == i) or "0"
+        graph.append(f"[{i}:a]aresample=48000,aformat=channel_layouts=stereo,asetpts=PTS-STARTPTS,"
+                     f"volume='if({speaking},1,0)':eval=frame[a{i}]")
+    below = "[bg]"
+    for i, person in enumerate(people):
+        last = i == len(people) - 1
+        graph.append(f"{below}[v{i}]overlay={person.x}:{person.y}:shortest=1" + (",format=yuv420p[v]" if last else f"[b{i}]"))
+        below = f"[b{i}]"
+    graph.append("".join(f"[a{i}]" for i in range(len(people))) + f"amix=inputs={len(people)}:normalize=0[a]")
+    run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", ";".join(graph),
+         "-map", "[v]", "-map", "[a]", "-t", f"{duration}", "-c:v", "libx264", "-preset", "ultrafast",
+         "-g", "50", "-c:a", "aac", str(path)])
+    return path

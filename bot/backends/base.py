@@ -72,6 +72,8 @@ class Clip:
     duration: float = 0.0
     clip_id: int | None = None               # its stored row, for buttons and links; None for a cloud draft
     ready: bool = True                       # has something to export
+    language: str = ""                       # the language heard in it, when the service says
+    captions_withheld: str = ""              # why it goes without captions (speech the engine did not believe)
 
 
 @dataclass(frozen=True)

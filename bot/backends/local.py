@@ -28,88 +28,44 @@ import os
 import secrets
 import shutil
 import threading
-import time
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator
 
 from bot.backends.base import (
     Account,
     ChatEvent,
-    Clip,
     Credits,
     FileTooLarge,
     Media,
     NothingUploaded,
     OutOfCredits,
-    RenderRef,
-    RenderStatus,
     SessionMissing,
     SessionRef,
     State,
     TokenInvalid,
     UnsupportedFile,
 )
-from bot.edits import ALREADY, EditContext, apply_edit, draft_key, make_draft, music_of, segments_of, summary_line, title_of
+from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
+from bot.backends.local_renders import Renders, _Render, _remove_files, clip_of
+from bot.edits import ALREADY, EditContext, apply_edit, make_draft, music_of, segments_of, summary_line, title_of
 from bot.jobs import current_job
 from bot.settings import Settings
 from bot.vocabulary import Edit, understand
 from engine.highlights import length_bounds
-from engine.models import (
-    BrokenMedia,
-    Cancelled,
-    ClipRequest,
-    MediaInfo,
-    MediaTooLarge,
-    Moment,
-    RenderSpec,
-    UnsupportedMedia,
-)
-from engine.pipeline import Analysis, analyse, choose
-from engine.spec import render_spec
+from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia
+from engine.pipeline import Analysis, choose
 from engine.probe import ACCEPTED, content_hash, probe
-from engine.render import render_clip
 from storage.repos import ClipRecord, InsufficientCredits, MediaRecord, Repos, SessionRecord
+
 
 log = logging.getLogger(__name__)
 
 BACKEND = "local"
-ANALYSES_KEPT = 8                # analyses kept in memory (the transcripts are also cached on disk)
 DEFAULT_MORE = 2                 # "more clips" without a number
-UNREAD_RENDER_KEPT_S = 600.0     # how long a finished export render waits to be asked about
 
-class _Outcome:
-    """The value at the end of an event stream that reports progress on the way."""
-
-    def __init__(self, value: Any):
-        self.value = value
-
-
-@dataclass
-class _AnalysisRun:
-    future: Future | None = None
-    cancel: threading.Event = field(default_factory=threading.Event)
-    listeners: list[Callable[[float, str], None]] = field(default_factory=list)
-    last: float = 0.0
-
-    def report(self, fraction: float, label: str) -> None:
-        self.last = fraction
-        for listener in list(self.listeners):
-            listener(fraction, label)
-
-
-@dataclass
-class _Render:
-    status: str = "pending"
-    progress: float = 0.0
-    path: Path | None = None
-    error: str | None = None
-    finished_at: float | None = None        # time.monotonic() when it completed or failed
-
-
-class LocalBackend:
+class LocalBackend(Analyses, Renders):
     name = BACKEND
     takes_links = False          # a link is downloaded here (bot.fetch) before the upload
     export_deadline_s = None     # renders end by themselves (RENDER_TIMEOUT_S per clip)
@@ -195,50 +151,6 @@ class LocalBackend:
         except BrokenMedia as exc:
             raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc), broken=True) from None
 
-    # ------------------------------------------------------------ analysis (in the background)
-
-    def _analysis_run(self, media: MediaRecord) -> _AnalysisRun:
-        run = self._analyses.get(media.sha256)
-        failed = run is not None and run.future.done() and (run.future.cancelled() or run.future.exception() is not None)
-        if run is not None and not failed:
-            self._analyses.move_to_end(media.sha256)
-            return run
-        run = _AnalysisRun()
-        run.future = self._pool.submit(analyse, Path(media.path), self.config, run.report, run.cancel)
-        self._analyses[media.sha256] = run
-        while len(self._analyses) > ANALYSES_KEPT:
-            oldest = next(iter(self._analyses))
-            if not self._analyses[oldest].future.done():
-                break
-            self._analyses.pop(oldest)
-        return run
-
-    async def _analysis(self, media: MediaRecord, cancel: threading.Event) -> AsyncIterator[ChatEvent | _Outcome]:
-        """Progress events while the media's analysis finishes (it may have started at upload), then the Analysis."""
-        run = self._analysis_run(media)
-        loop = asyncio.get_running_loop()
-        updates: asyncio.Queue[float] = asyncio.Queue()
-
-        def listener(fraction: float, label: str) -> None:
-            loop.call_soon_threadsafe(updates.put_nowait, fraction)
-
-        run.listeners.append(listener)
-        try:
-            done = asyncio.wrap_future(run.future)
-            yield ChatEvent("progress", fraction=run.last, data={"stage": "analyse"})
-            while not done.done():
-                getter = asyncio.ensure_future(updates.get())
-                finished, _ = await asyncio.wait({done, getter}, timeout=0.25, return_when=asyncio.FIRST_COMPLETED)
-                if getter in finished:
-                    yield ChatEvent("progress", fraction=getter.result(), data={"stage": "analyse"})
-                else:
-                    getter.cancel()
-                if cancel.is_set():
-                    raise Cancelled("cancelled")
-            yield _Outcome(done.result())
-        finally:
-            run.listeners.remove(listener)
-
     # ------------------------------------------------------------ chat
 
     async def chat(self, account: Account, session: SessionRef, text: str) -> AsyncIterator[ChatEvent]:
@@ -281,7 +193,7 @@ class LocalBackend:
         settle_here = job is None           # a job's hold is settled by the job queue
         try:
             analysis = None
-            async for item in self._analysis(source, cancel):
+            async for item in self._analysis(source, cancel, request.language):
                 if isinstance(item, _Outcome):
                     analysis = item.value
                 else:
@@ -290,7 +202,7 @@ class LocalBackend:
             if mine:                        # a retry after a restart: the moments were chosen already
                 clips = mine
             else:
-                moments = await asyncio.to_thread(choose, analysis, request)
+                moments = await asyncio.to_thread(choose, analysis, request, self.config)
                 if not moments:
                     yield ChatEvent("text", "I could not find any speech to cut clips from in this video.",
                                     data={"key": "no_moments"})
@@ -301,7 +213,12 @@ class LocalBackend:
                 state = {**record.state, "request": request.to_dict()}
                 await self.repos.sessions.save_state(record.id, state)
                 music = _music_choice(state, media)
-                clips = [await self._add_clip(record, source, m, request, music, job) for m in moments]
+                clips = [await self._add_clip(record, source, m, request, music, job,
+                                              language=analysis.transcript.language) for m in moments]
+            if request.unplaced and self.config.judge is None:
+                yield ChatEvent("text", f"I could not use \"{request.unplaced}\" from your request: that needs a "
+                                "language model, and none is set up here. These are the best moments instead.",
+                                data={"key": "unplaced", "reason": request.unplaced})
             yield ChatEvent("text", _moments_text(clips), clips=tuple(clip_of(c) for c in clips))
             for i, clip in enumerate(clips):
                 async for event in self._render(record, clip, analysis, i + 1, len(clips), cancel):
@@ -323,13 +240,14 @@ class LocalBackend:
                                available=exc.available, needed=exc.needed, ask_admin=True) from None
 
     async def _add_clip(self, record: SessionRecord, source: MediaRecord, moment: Moment, request: ClipRequest,
-                        music: dict | None, job) -> ClipRecord:
+                        music: dict | None, job, language: str = "") -> ClipRecord:
         segments = list(moment.segments) or [(moment.start, moment.end)]
         draft = make_draft(source=source.sha256, label=source.display_name or "video", segments=segments,
                            aspect=request.aspect, resolution=request.resolution, captions=request.captions,
                            caption_style=request.caption_style, title=moment.title or None, music=music,
                            meta={"rank": moment.rank, "score": moment.score, "hashtags": moment.hashtags,
-                                 "reasons": moment.reasons, "reel": bool(moment.segments)})
+                                 "reasons": moment.reasons, "reel": bool(moment.segments),
+                                 "language": language, "captions_withheld": moment.captions_withheld})
         return await self.repos.clips.add(
             record.id, moment.rank, moment.start, moment.end, job_id=job.job.id if job is not None else None,
             media_id=source.id, score=moment.score, scores=moment.scores, reasons=moment.reasons, title=moment.title,
@@ -411,7 +329,7 @@ class LocalBackend:
         low, _, _ = length_bounds(request)
         relaxed = ClipRequest.from_dict({**request.to_dict(), "length": None, "min_length": max(3.0, low / 2)})
         for attempt in (request, relaxed):  # when the clips leave only short gaps, shorter moments will do
-            found = [m for m in choose(analysis, attempt) if not any(m.start < e and s < m.end for s, e in taken)]
+            found = [m for m in choose(analysis, attempt, self.config) if not any(m.start < e and s < m.end for s, e in taken)]
             fresh += [m for m in found if not any(m.start < f.end and f.start < m.end for f in fresh)]
             if len(fresh) >= wanted:
                 break
@@ -453,72 +371,6 @@ class LocalBackend:
             stored.append(clip)
         return stored
 
-    # ------------------------------------------------------------ rendering
-
-    def _spec(self, analysis: Analysis, draft: dict, music_path: Path | None) -> RenderSpec:
-        meta = draft["m"]
-        segments = segments_of(draft)
-        request = ClipRequest(aspect=meta["aspect"], resolution=meta["resolution"], captions=meta["captions"],
-                              caption_style=meta.get("caption_style", "bold"))
-        moment = Moment(rank=meta.get("rank", 1), start=segments[0][0], end=segments[-1][1],
-                        score=float(meta.get("score", 0)), title=title_of(draft) or "",
-                        segments=segments if len(segments) > 1 else [])
-        spec = render_spec(analysis, moment, request)
-        spec.title = title_of(draft)
-        music = music_of(draft)
-        if music is not None and music_path is not None:
-            spec.music = music_path
-            spec.music_volume = float(music["volume"])
-        return spec
-
-    async def _render_file(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis,
-                           progress: Callable[[float, str], None], cancel: threading.Event) -> ClipRecord:
-        """Renders the clip's draft unless its file is current; returns the updated clip."""
-        draft = clip.draft
-        key = draft_key(draft)
-        if _is_current(clip):
-            return clip
-        music = music_of(draft)
-        music_path = None
-        if music is not None:
-            found = await self.repos.media.by_hash(music["src"])
-            music_path = Path(found.path) if found else None
-        spec = self._spec(analysis, draft, music_path)
-        out = self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{key}.mp4"
-        rendered = await asyncio.to_thread(render_clip, spec, out, self.config, progress, cancel)
-        old = (clip.output_path, clip.thumbnail_path)
-        draft = {**draft, "m": {**draft["m"], "rendered_key": key, "clip_id": clip.id, "file": str(rendered.path),
-                                "thumbnail": str(rendered.thumbnail)}}
-        clip = await self.repos.clips.update(clip.id, output_path=str(rendered.path),
-                                             thumbnail_path=str(rendered.thumbnail), width=rendered.width,
-                                             height=rendered.height, duration=rendered.duration, draft=draft)
-        _remove_files(*(p for p in old if p and p not in (clip.output_path, clip.thumbnail_path)))
-        return clip
-
-    async def _render(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis, number: int, total: int,
-                      cancel: threading.Event, which: int | None = None) -> AsyncIterator[ChatEvent]:
-        """Progress while one clip renders, then a `clip` event with the file."""
-        loop = asyncio.get_running_loop()
-        updates: asyncio.Queue[float] = asyncio.Queue()
-        stage = {"stage": "render", "clip": number, "of": total}
-        yield ChatEvent("progress", fraction=0.0, data=stage)
-        task = asyncio.ensure_future(self._render_file(
-            record, clip, analysis, lambda f, label: loop.call_soon_threadsafe(updates.put_nowait, f), cancel))
-        try:
-            while not task.done():
-                getter = asyncio.ensure_future(updates.get())
-                finished, _ = await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
-                if getter in finished:
-                    yield ChatEvent("progress", fraction=getter.result(), data=stage)
-                else:
-                    getter.cancel()
-        finally:
-            if not task.done():
-                cancel.set()
-                await asyncio.gather(task, return_exceptions=True)
-        clip = task.result()
-        yield ChatEvent("clip", text=clip.title, clip=clip_of(clip))
-
     # ------------------------------------------------------------ state, credits, export
 
     async def state(self, account: Account, session: SessionRef) -> State:
@@ -536,80 +388,6 @@ class LocalBackend:
         await self._check(account)
         balance = await self.repos.ledger.balance(account.user_id)
         return Credits(available=balance.available, frozen=balance.frozen, total=balance.total, cost_per_minute=1)
-
-    async def export(self, account: Account, session: SessionRef, draft_index: int | None = None) -> list[RenderRef]:
-        """Starts rendering the drafts whose file is not current; already current ones are completed at once."""
-        record = await self._session(account, session)
-        clips = await self.repos.clips.for_session(record.id)
-        self._forget_unread_renders()
-        chosen = list(range(len(clips))) if draft_index is None else [draft_index]
-        refs = []
-        for index in chosen:
-            if not 0 <= index < len(clips):
-                continue
-            clip = clips[index]
-            render_id = f"render_{clip.id}_{draft_key(clip.draft)}"
-            if _is_current(clip):
-                pass                        # render_status finds it completed from the clip row
-            elif self._renders.get(render_id, _Render("failed")).status in ("failed", "completed"):
-                self._renders[render_id] = _Render()
-                task = asyncio.create_task(self._export_render(record, clip, render_id))
-                self._render_tasks.add(task)
-                task.add_done_callback(self._render_tasks.discard)
-            refs.append(RenderRef(render_id, index))
-        return refs
-
-    async def _export_render(self, record: SessionRecord, clip: ClipRecord, render_id: str) -> None:
-        state = self._renders[render_id]
-        job = current_job.get()
-        cancel = job.cancel if job is not None else threading.Event()
-        self._watch_cancel(record.remote_session_id, cancel)
-        try:
-            state.status = "processing"
-            source = await self.repos.media.get(clip.media_id) if clip.media_id else None
-            if source is None:
-                raise Cancelled("the source video of this clip is gone")
-            analysis = None
-            async for item in self._analysis(source, cancel):
-                if isinstance(item, _Outcome):
-                    analysis = item.value
-
-            def progress(fraction: float, label: str) -> None:
-                state.progress = round(fraction * 100, 1)
-
-            clip = await self._render_file(record, clip, analysis, progress, cancel)
-            state.status, state.progress, state.path = "completed", 100.0, Path(clip.output_path)
-        except BaseException as exc:  # noqa: BLE001 - reported through render_status
-            state.status, state.error = "failed", ("cancelled" if isinstance(exc, Cancelled) else str(exc))
-            if isinstance(exc, asyncio.CancelledError):
-                raise
-        finally:
-            state.finished_at = time.monotonic()
-            self._unwatch_cancel(record.remote_session_id, cancel)
-
-    async def render_status(self, account: Account, ref: RenderRef) -> RenderStatus:
-        """A render's state; a finished one is forgotten once it has been read."""
-        await self._check(account)
-        state = self._renders.get(ref.render_id)
-        if state is None:                   # a clip that was current already, or asked after a restart
-            parts = ref.render_id.split("_")
-            clip = await self.repos.clips.get(int(parts[1])) if len(parts) == 3 and parts[1].isdigit() else None
-            if clip is not None and _is_current(clip) and draft_key(clip.draft) == parts[2]:
-                return RenderStatus(ref.render_id, "completed", 100.0, path=Path(clip.output_path))
-            return RenderStatus(ref.render_id, "failed", 0.0, error="this render was lost in a restart; export again")
-        if state.status in ("completed", "failed"):
-            self._renders.pop(ref.render_id, None)
-        return RenderStatus(ref.render_id, state.status, state.progress, path=state.path, error=state.error)
-
-    async def fetch_result(self, url: str, dest: Path, max_bytes: int | None = None) -> Path | None:
-        return None                         # renders are files on this machine already
-
-    def _forget_unread_renders(self) -> None:
-        """Finished renders nobody asked about (their export was cancelled or stopped) are dropped after a while."""
-        now = time.monotonic()
-        for render_id, state in list(self._renders.items()):
-            if state.finished_at is not None and now - state.finished_at > UNREAD_RENDER_KEPT_S:
-                del self._renders[render_id]
 
     def _watch_cancel(self, session_id: str, cancel: threading.Event) -> None:
         self._cancels.setdefault(session_id, set()).add(cancel)
@@ -651,12 +429,6 @@ def _copy_in(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
-def _remove_files(*paths: str | None) -> None:
-    for path in paths:
-        if path:
-            Path(path).unlink(missing_ok=True)
-
-
 def _main_source(media: list[MediaRecord]) -> MediaRecord | None:
     """What clips are cut from: the latest video, else the latest sound file."""
     for kind in ("video", "audio"):
@@ -678,25 +450,6 @@ def _music_choice(state: dict, media: list[MediaRecord]) -> dict | None:
     if music and any(m.sha256 == music.get("src") for m in media):
         return music
     return None
-
-
-def _is_current(clip: ClipRecord) -> bool:
-    return bool(clip.output_path and Path(clip.output_path).is_file()
-                and clip.draft.get("m", {}).get("rendered_key") == draft_key(clip.draft))
-
-
-def clip_of(record: ClipRecord) -> Clip:
-    """A stored clip as the Clip every layer above sees; its file only while it is current."""
-    meta = record.draft.get("m", {})
-    current = _is_current(record)
-    return Clip(
-        number=record.rank, title=title_of(record.draft) or record.title, start=record.start, end=record.end,
-        score=record.score, hashtags=tuple(record.hashtags), segments=tuple(segments_of(record.draft)),
-        summary=summary_line(record.draft),
-        path=Path(record.output_path) if current else None,
-        thumbnail=Path(record.thumbnail_path) if current and record.thumbnail_path else None,
-        width=record.width or meta.get("width", 0), height=record.height or meta.get("height", 0),
-        duration=record.duration or record.draft.get("d", 0) / 1000, clip_id=record.id)
 
 
 def _moments_text(clips: list[ClipRecord]) -> str:

@@ -9,7 +9,7 @@
    Loudness alone is worth little: energy is one part of six.
 3. The best non-overlapping windows are chosen, spread over the video; each gets a title
    from its hook sentence and 3-5 hashtags from its keywords. For a compiled reel, the
-   best short moments fill the asked total length, in timeline order.
+   best short moments fill the asked total length (within 10%, on sentence edges), in timeline order.
 
 Where nobody speaks (a sports game, music, a skate video, or the quiet stretches of a
 mixed video), moments come from the sound instead: each burst (a crowd reaction, a loud

@@ -51,12 +51,31 @@ because every something anything nothing everyone everybody first second last li
 """.split())
 
 
+CN_QUESTION_ENDINGS = ("吗", "呢", "么", "吧")
+CN_QUESTION_WORDS = ("为什么", "怎么", "什么样", "哪", "谁", "多少", "是不是", "有没有")
+
+
 def tokens(text: str) -> list[str]:
-    return re.findall(r"[a-z][a-z']*|\d+(?:[.,]\d+)*%?", text.lower())
+    """Lower-case words in any alphabet (accents and all: "qué", "größte"), and numbers."""
+    return re.findall(r"[^\W\d_][\w'’]*|\d+(?:[.,]\d+)*%?", text.lower())
 
 
 def has_cjk(text: str) -> bool:
     return bool(re.search(r"[\u4e00-\u9fff]", text))
+
+
+def is_question(text: str) -> bool:
+    """A question mark in any script, a Spanish opening ¿, or (Whisper often leaves Chinese
+    unpunctuated) a Chinese question particle or question word."""
+    bare = text.strip().rstrip("\"'”’)」』。.")
+    if bare.endswith(("?", "？", "؟")) or "¿" in bare:
+        return True
+    return has_cjk(bare) and (bare.endswith(CN_QUESTION_ENDINGS) or any(w in bare for w in CN_QUESTION_WORDS))
+
+
+def word_count(text: str) -> int:
+    """Words, counting two Han characters as one (Chinese is written without spaces)."""
+    return len(tokens(re.sub(r"[\u4e00-\u9fff]", " ", text))) + len(re.findall(r"[\u4e00-\u9fff]", text)) // 2
 
 
 
@@ -90,7 +109,7 @@ def sentence_features(sentence: Sentence) -> SentenceFeatures:
     words = tokens(text)
     reasons = []
     hook = 10.0
-    question = text.rstrip("\"'”’)").endswith(("?", "？"))
+    question = is_question(text)
     if question:
         hook += 35
         reasons.append("opens with a question")
@@ -104,10 +123,10 @@ def sentence_features(sentence: Sentence) -> SentenceFeatures:
     if bold:
         hook += 25
         reasons.append(f"a bold claim ({bold[0]})")
-    if text.endswith(("!", "！")):
+    if text.endswith(("!", "！", "¡")) or text.startswith("¡"):
         hook += 10
         reasons.append("exclaimed")
-    if 3 <= len(words) <= 14:
+    if 3 <= word_count(text) <= 14:
         hook += 5
     if lowered.startswith(OPENER_FILLER):
         hook -= 25
@@ -121,7 +140,7 @@ def sentence_features(sentence: Sentence) -> SentenceFeatures:
     return SentenceFeatures(
         hook=float(np.clip(hook, 0, 100)),
         hook_reason=", ".join(reasons) or "a plain statement",
-        exclamations=text.count("!") + text.count("！"),
+        exclamations=text.count("!") + text.count("！") + text.count("¡"),
         strong_words=sum(1 for w in words if w in STRONG_WORDS) + sum(text.count(w) for w in CN_STRONG),
         dangling_start=dangling,
         complete=text.rstrip("\"'”’)").endswith((".", "!", "?", "。", "！", "？", "…")),

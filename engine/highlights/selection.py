@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import replace
+from typing import Callable
 
 import numpy as np
 
@@ -16,6 +18,12 @@ DEFAULT_COUNT = 3
 DEFAULT_REEL_SECONDS = 60.0
 REEL_PIECE_SECONDS = (4.0, 20.0)
 NEIGHBOUR_PENALTY = 4.0                # points off for sitting right beside a chosen clip (spread them out)
+REEL_TOLERANCE = 0.10                  # a reel lasts its asked total within this share
+PIECE_GAP = 1.0                        # seconds kept between two pieces of a reel
+
+# A second opinion on the scored candidates before the best are chosen (engine.judge.Judge):
+# (candidates, context, (shortest, longest) seconds) -> the candidates to choose from, re-scored.
+Rerank = Callable[[list[Candidate], Context, tuple[float, float]], list[Candidate]]
 
 
 def score_candidate(c: Candidate, ctx: Context) -> Candidate:
@@ -70,22 +78,26 @@ def scored_candidates(sentences: list[Sentence], signals: Signals, request: Clip
 
 
 def select_moments(sentences: list[Sentence], signals: Signals, request: ClipRequest, duration: float,
-                   language: str = "en") -> list[Moment]:
+                   language: str = "en", rerank: Rerank | None = None) -> list[Moment]:
     """The moments to clip, best first (rank 1), or one reel Moment made of several pieces.
-    `language` is the transcript's; Chinese and Japanese keywords are cut differently."""
+    `language` is the transcript's; Chinese and Japanese keywords are cut differently.
+    `rerank`, when given, re-scores the candidates before the best are chosen."""
     usable = sentences_in_range(sentences, request, duration)
     if request.reel:
-        reel = select_reel(usable, signals, request, language, duration, every_sentence=sentences)
+        reel = select_reel(usable, signals, request, language, duration, every_sentence=sentences, rerank=rerank)
         return [reel] if reel is not None else []
     low, high, target = length_bounds(request)
     scored, ctx = scored_candidates(usable, signals, request, duration, low, high, target, every_sentence=sentences)
+    if rerank is not None:
+        scored = rerank(scored, ctx, (low, high))
     chosen = choose_spread(scored, request.count or DEFAULT_COUNT, duration)
     document = keyword_document_frequency(sentences, language)
     return [to_moment(rank, c, ctx, document, request, language) for rank, c in enumerate(chosen, start=1)]
 
 
 def select_reel(sentences: list[Sentence], signals: Signals, request: ClipRequest, language: str = "en",
-                duration: float = math.inf, every_sentence: list[Sentence] | None = None) -> Moment | None:
+                duration: float = math.inf, every_sentence: list[Sentence] | None = None,
+                rerank: Rerank | None = None) -> Moment | None:
     """The best short pieces, filling the reel's total length, put back in timeline order;
     None when there is nothing to make one of. `sentences` are those in the asked range."""
     total = request.reel_length or request.length or DEFAULT_REEL_SECONDS
@@ -96,24 +108,27 @@ def select_reel(sentences: list[Sentence], signals: Signals, request: ClipReques
     sound_target = min(high, max(low, total / max(1, min(len(bursts), 6))))     # fewer bursts: longer pieces
     scored, ctx = scored_candidates(sentences, signals, request, duration, low, high, target, sound_target,
                                     every_sentence)
+    if rerank is not None and scored:
+        scored = rerank(scored, ctx, (low, high))
     if not scored:
         return None
     pool = sorted(scored, key=lambda c: (-c.total, c.start))
+    shortest, longest = total * (1 - REEL_TOLERANCE), total * (1 + REEL_TOLERANCE)
     pieces: list[Candidate] = []
     filled = 0.0
     for c in pool:
-        if filled >= total * 0.85:
+        if filled >= shortest:
             break
-        if filled + c.duration > total * 1.15:
+        if filled + c.duration > longest:
             continue
-        if any(overlaps((c.start, c.end), (p.start, p.end), gap=1.0) for p in pieces):
+        if any(overlaps((c.start, c.end), (p.start, p.end), gap=PIECE_GAP) for p in pieces):
             continue
         pieces.append(c)
         filled += c.duration
     if not pieces:
         pieces = pool[:1]
-        filled = pieces[0].duration
-    pieces.sort(key=lambda c: c.start)
+    pieces = fit_to_total(pieces, pool, ctx, total)
+    filled = sum(p.duration for p in pieces)
     best = max(pieces, key=lambda c: c.total)
     document = keyword_document_frequency(sentences, language)
     text = " ".join(said for said in (text_of(p, ctx) for p in pieces) if said)
@@ -130,6 +145,63 @@ def select_reel(sentences: list[Sentence], signals: Signals, request: ClipReques
         text=text,
         segments=[(p.start, p.end) for p in pieces],
     )
+
+
+def fit_to_total(pieces: list[Candidate], others: list[Candidate], ctx: Context,
+                 total: float) -> list[Candidate]:
+    """A reel's pieces, in timeline order, grown or shrunk on sentence edges until together they
+    last `total` within REEL_TOLERANCE, where the sentences allow. Each step takes the one change
+    that brings the sum nearest to `total`: a neighbouring sentence added to a speech piece, a
+    sentence at a piece's edge taken off, a piece swapped for another of the `others` windows, or
+    one of them (or a sentence on its own) added as a further piece; no piece runs into another.
+    Sound pieces keep their edges."""
+    sentences = ctx.sentences
+    pieces = list(pieces)
+    shortest, longest = total * (1 - REEL_TOLERANCE), total * (1 + REEL_TOLERANCE)
+
+    def free(start: float, end: float, index: int | None) -> bool:
+        return not any(overlaps((start, end), (p.start, p.end), gap=PIECE_GAP)
+                       for k, p in enumerate(pieces) if k != index)
+
+    def spans(p: Candidate, grow: bool) -> list[tuple[int, int]]:
+        if p.kind != "speech" or p.first < 0:
+            return []
+        if grow:
+            return [(p.first - 1, p.last), (p.first, p.last + 1)]
+        return [(p.first + 1, p.last), (p.first, p.last - 1)] if p.last > p.first else []
+
+    lone: list[Candidate] | None = None
+    while True:
+        filled = sum(p.duration for p in pieces)
+        if shortest <= filled <= longest:
+            break
+        grow = filled < shortest
+        options: list[tuple[float, int | None, Candidate]] = []     # (seconds after, piece replaced, the piece)
+        for index, p in enumerate(pieces):
+            for first, last in spans(p, grow):
+                if 0 <= first <= last < len(sentences) and free(sentences[first].start, sentences[last].end, index):
+                    changed = replace(p, first=first, last=last, start=sentences[first].start,
+                                      end=sentences[last].end, scores=dict(p.scores), reasons=list(p.reasons))
+                    options.append((filled - p.duration + changed.duration, index, changed))
+            for other in others:                  # or swapped for another window of the right length
+                if other is not p and free(other.start, other.end, index):
+                    options.append((filled - p.duration + other.duration, index, other))
+        if grow:
+            if lone is None:
+                lone = [score_candidate(Candidate(j, j, s.start, s.end), ctx) for j, s in enumerate(sentences)]
+            options += [(filled + c.duration, None, c) for c in others + lone if free(c.start, c.end, None)]
+        if not options:
+            break
+        # what reaches the total first; then a piece grown or trimmed before a further piece; then the nearest
+        after, index, piece = min(options, key=lambda o: (not shortest <= o[0] <= longest, o[1] is None,
+                                                          abs(o[0] - total), -o[2].total))
+        if abs(after - total) >= abs(filled - total):
+            break                             # the sentences allow no nearer total
+        if index is None:
+            pieces.append(piece)
+        else:
+            pieces[index] = piece
+    return sorted(pieces, key=lambda c: c.start)
 
 
 def text_of(c: Candidate, ctx: Context) -> str:

@@ -1,8 +1,10 @@
 """Titles from the hook sentence, hashtags from the telling keywords."""
 from __future__ import annotations
 
+import logging
 import math
 import re
+import threading
 from collections import Counter
 
 from engine.highlights.candidates import Candidate
@@ -12,17 +14,30 @@ from engine.highlights.sound import clock, strongest_burst
 from engine.models import ClipRequest, Sentence
 
 TITLE_CHARS = 70
+CJK_TITLE_CHARS = 16            # a Chinese or Japanese title: as many characters as fit one title line
+SOUND_TITLES = {
+    "en": ("Crowd reaction at {at}", "Loud moment at {at}", "Moment at {at}"),
+    "zh": ("{at} 观众反应", "{at} 高能时刻", "{at} 精彩瞬间"),
+}
+GENERAL_TAGS = {"en": ("#highlights", "#clips"), "zh": ("#精彩瞬间", "#短视频")}
+CN_OPENER_FILLER = ("嗯", "啊", "那么", "然后", "所以", "就是", "其实", "好的", "好")
+CN_STOPWORDS = set("""
+我们 你们 他们 她们 它们 这个 那个 这些 那些 这样 那样 这里 那里 什么 怎么 为什么 因为 所以 但是 然后 而且 如果 就是 还是 或者
+那么 这么 已经 可以 没有 不是 一个 一些 自己 时候 现在 知道 觉得 真的 非常 特别 一下 一直 一样 还有 起来 出来 大家 今天 东西 事情
+""".split())
 
 
 def title_for(c: Candidate, ctx: Context) -> str:
     """The hook sentence: the first one, or the second when it hooks much better; trimmed.
-    A moment chosen by its sound is named by its strongest burst and when it happens."""
+    A moment chosen by its sound is named by its strongest burst and when it happens, in
+    Chinese when the video's speech is Chinese."""
     if c.kind == "sound":
+        crowd, loud, plain = SOUND_TITLES["zh" if any(has_cjk(s.text) for s in ctx.sentences) else "en"]
         strongest = strongest_burst(c, ctx)
         if strongest is None:
-            return f"Moment at {clock(c.start)}"
-        kind = "Crowd reaction" if ctx.burst_noisy[strongest] else "Loud moment"
-        return f"{kind} at {clock(ctx.signals.bursts[strongest][0])}"
+            return plain.format(at=clock(c.start))
+        kind = crowd if ctx.burst_noisy[strongest] else loud
+        return kind.format(at=clock(ctx.signals.bursts[strongest][0]))
     index = c.first
     if c.last > c.first and ctx.features[c.first + 1].hook >= ctx.features[c.first].hook + 20:
         index = c.first + 1
@@ -32,22 +47,72 @@ def title_for(c: Candidate, ctx: Context) -> str:
 def trim_title(text: str, limit: int = TITLE_CHARS) -> str:
     text = re.sub(r"^(?:and|but|so|or|then|well|okay|ok|now)\b[,\s]*", "", text.strip(), flags=re.I)
     text = text.rstrip(".。 ")
+    if has_cjk(text):
+        return trim_cjk_title(text, min(limit, CJK_TITLE_CHARS))
     if len(text) > limit:
         cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
         text = cut.rstrip(",;:- ") + "…"
     return text[:1].upper() + text[1:]
 
 
+def trim_cjk_title(text: str, limit: int) -> str:
+    """A Chinese title: filler openers gone, cut at the last pause mark or space within `limit`
+    characters (there are no spaces between words to cut at)."""
+    for filler in CN_OPENER_FILLER:
+        if text.startswith(filler) and len(text) > len(filler) + 4:
+            text = text[len(filler):].lstrip("，, ")
+            break
+    if len(text) <= limit:
+        return text.rstrip("，,、 ")
+    head = text[:limit]
+    cut = max(head.rfind(mark) for mark in "，,、；; ")
+    head = head[:cut] if cut >= limit // 2 else head
+    return head.rstrip("，,、；; ") + "…"
+
+
 CJK_LANGUAGES = {"zh", "ja", "yue"}
+_jieba_lock = threading.Lock()
+
+
+def chinese_words(text: str) -> list[str]:
+    """Chinese text cut into words by jieba (the field's usual segmenter), Han words only."""
+    import jieba
+
+    with _jieba_lock:
+        jieba.setLogLevel(logging.WARNING)
+        words = jieba.lcut(text)
+    return [w for w in words if re.fullmatch(r"[\u4e00-\u9fff]+", w)]
+
+
+def chinese_idf() -> dict[str, float]:
+    """How rare each word is in general Chinese text (jieba's IDF table), relative to the median:
+    a short clip's own counts cannot tell 下来 ("down") from 银杏 ("ginkgo")."""
+    import jieba.analyse
+
+    table = jieba.analyse.default_tfidf
+    return _RelativeIdf(table.idf_freq, table.median_idf)
+
+
+class _RelativeIdf(dict):
+    def __init__(self, idf: dict[str, float], median: float):
+        super().__init__()
+        self.idf, self.median = idf, median
+
+    def get(self, word: str, default: float = 1.0) -> float:
+        return self.idf.get(word, self.median) / self.median
 
 
 def keyword_tokens(text: str, language: str = "en") -> list[str]:
-    """Words worth a hashtag: English words that are not stopwords; for Chinese or Japanese
-    (no spaces between words), the two-character runs of Han characters."""
-    if language in CJK_LANGUAGES or has_cjk(text):
+    """Words worth a hashtag: words of four letters or more that are not stopwords (in any
+    alphabet; words that run through the whole video are discounted by the caller); for
+    Chinese, jieba's words of two characters or more that are not function words; for
+    Japanese (no segmenter here), the two-character runs of Han characters."""
+    if language in ("zh", "yue") or (has_cjk(text) and language not in CJK_LANGUAGES):
+        return [w for w in chinese_words(text) if len(w) >= 2 and w not in CN_STOPWORDS]
+    if language in CJK_LANGUAGES:
         han = re.findall(r"[\u4e00-\u9fff]+", text)
         return [run[k: k + 2] for run in han for k in range(len(run) - 1)]
-    return [w.strip("'") for w in tokens(text) if len(w) >= 4 and w not in STOPWORDS and not w[0].isdigit()]
+    return [w.strip("'’") for w in tokens(text) if len(w) >= 4 and w not in STOPWORDS and not w[0].isdigit()]
 
 
 def keyword_document_frequency(sentences: list[Sentence], language: str = "en") -> Counter:
@@ -64,7 +129,12 @@ def hashtags_for(text: str, document: Counter, request: ClipRequest, language: s
     in the rest of the video), then #shorts, padded with general tags."""
     counts = Counter(keyword_tokens(text, language))
     sentences = max(1, document[""])
-    ranked = sorted(counts, key=lambda w: (-counts[w] * math.log(1 + sentences / (1 + document[w])), w))
+    chinese = language in ("zh", "yue")
+    general = chinese_idf() if chinese else {}
+    if chinese:          # a word jieba's table does not know is more likely misheard than telling
+        counts = Counter({w: n for w, n in counts.items() if w in general.idf})
+    ranked = sorted(counts, key=lambda w: (-counts[w] * math.log(1 + sentences / (1 + document[w]))
+                                           * general.get(w, 1.0), w))
     tags: list[str] = []
     if request.topic:
         topic = request.topic if has_cjk(request.topic) else request.topic.title()
@@ -75,7 +145,7 @@ def hashtags_for(text: str, document: Counter, request: ClipRequest, language: s
         if "#" + word.lower() not in (t.lower() for t in tags):
             tags.append("#" + word)
     tags.append("#shorts")
-    for general in ("#highlights", "#clips"):
+    for general in GENERAL_TAGS["zh" if language in ("zh", "yue") else "en"]:
         if len(tags) < fewest:
             tags.append(general)
     return tags

@@ -6,6 +6,7 @@ line on stderr and exit code 2; nothing else is printed.
 """
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 import time
@@ -57,7 +58,10 @@ def run_clip(settings, args) -> int:
     bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     cancel = threading.Event()
     try:
-        clip_set = clip(video, args.instruction or "", out_dir, settings.engine_config(),
+        config = settings.engine_config()
+        if getattr(args, "debug_reframe", False):
+            config = dataclasses.replace(config, debug_reframe=True)
+        clip_set = clip(video, args.instruction or "", out_dir, config,
                         render=not args.no_render, progress=bar, cancel=cancel)
     except EngineError as exc:
         _clear(bar)

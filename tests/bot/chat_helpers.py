@@ -10,6 +10,7 @@ import asyncio
 import json
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,17 +80,16 @@ def make_settings(data_dir: Path, *warm: WarmTalk, **overrides) -> Settings:
 
 @dataclass
 class Recorder:
-    """A platform sink that keeps every reply it is given; `refuse` makes it refuse some kinds of
-    reply the way a platform does after its own retries (a missing permission, a network that stays down)."""
+    """A platform sink that keeps every reply it is given, and when (time.monotonic()). A platform's
+    refusals are the fake Telegram and Discord servers' to answer (tests/telegram, tests/discord)."""
 
     platform: str = "test"
     posted: list[tuple[ChatRef, Reply]] = field(default_factory=list)
-    refuse: dict[str, Exception] = field(default_factory=dict)      # reply kind -> the platform's error
+    posted_at: list[float] = field(default_factory=list)
 
     async def __call__(self, ref: ChatRef, reply: Reply) -> None:
-        if reply.kind in self.refuse:
-            raise self.refuse[reply.kind]
         self.posted.append((ref, reply))
+        self.posted_at.append(time.monotonic())
 
     def replies(self, chat_id: str | None = None, kind: str | None = None) -> list[Reply]:
         return [r for ref, r in self.posted

@@ -1,8 +1,11 @@
 """The Conversation: recovery from the backend's errors, a sentence for every other one, groups,
 admins, sharing, two people at once, a restart in the middle of a job, and /cancel.
 
-`ScriptedBackend` below stands in for the cloud (an outside service) only to make it fail with
-each typed error on demand; everything else runs the real LocalBackend and engine.
+Everything runs through the App's public surface: a message goes in through
+`app.conversation.handle`, replies come out through the platform sink the test registered.
+The cloud's failures come from the real NemoBackend talking to the loopback fake NemoVideo
+server (tests/nemo/fake_nemo.py), which answers with each documented error on demand; the
+rest runs the real LocalBackend and engine.
 """
 from __future__ import annotations
 
@@ -10,43 +13,16 @@ import asyncio
 import re
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator
 
 import httpx
 import pytest
 
-from bot.backends.base import (
-    ACCEPTED_TYPES,
-    Account,
-    BackendError,
-    BackendUnavailable,
-    ChatEvent,
-    Clip,
-    Credits,
-    ExportBlocked,
-    FileTooLarge,
-    Media,
-    MissingClientId,
-    NothingUploaded,
-    OutOfCredits,
-    RateLimited,
-    RenderRef,
-    RenderStatus,
-    SessionMissing,
-    SessionRef,
-    State,
-    TokenInvalid,
-    UnsupportedFile,
-)
-from bot.conversation import Conversation, safe_filename
-from bot.jobs import JobQueue, current_job
+from shortsbot.app import App
+from bot.conversation import safe_filename
 from bot.messages import Attachment, ErrorReply, TextReply
-from bot.platforms import Platform, Platforms
-from bot.settings import Settings
 from bot.texts import REASONS, say
-from storage.db import Database
-from storage.repos import Repos
 from tests.bot.chat_helpers import (  # noqa: F401  (fixtures)
     CUT_SMALL,
     Recorder,
@@ -58,323 +34,248 @@ from tests.bot.chat_helpers import (  # noqa: F401  (fixtures)
     started_app,
     warm_talk,
 )
+from tests.nemo import fake_nemo as fk
+from tests.nemo.conftest import nemo_settings
+
+OPERATOR_TOKEN = "nmv_operator_shared_token"
 
 
-class ScriptedBackend:
-    """The cloud, reduced to what these tests need: it answers, or raises the next scripted error."""
+@dataclass
+class Cloud:
+    """A started App with BACKEND=nemo on the fake cloud, and the sink its replies go to."""
 
-    name = "cloud"
-    poll_interval = 0.01
-    takes_links = False                  # links are downloaded by the conversation first
-    export_deadline_s = 0.5
+    app: App
+    fake: fk.FakeNemo
+    recorder: Recorder
 
-    def __init__(self, repos: Repos):
-        self.repos = repos
-        self.failures: dict[str, list[BackendError]] = {}
-        self.calls: dict[str, int] = {}
-        self.tokens = 0
-        self.sessions = 0
-        self.chat_events: list[ChatEvent] = [ChatEvent("text", "Done: your clips are on the timeline."),
-                                             ChatEvent("done")]
-        self.cost = 0                        # credits a chat holds on its job, as the local engine's cut does
-        self.stuck = False                   # renders that never finish
-
-    async def _enter(self, method: str, account: Account | None = None) -> None:
-        self.calls[method] = self.calls.get(method, 0) + 1
-        queued = self.failures.get(method)
-        if queued:
-            error = queued.pop(0)
-            if isinstance(error, TokenInvalid) and account is not None:
-                # as NemoBackend does: the refused token is put aside, so opening the account gets a new one
-                await self.repos.accounts.invalidate_token(account.user_id, self.name)
-            raise error
-
-    async def open_account(self, user_id: int, client_id: str) -> Account:
-        """Like every backend, the only writer of its account rows: the stored token, else a new one."""
-        await self._enter("open_account")
-        record = await self.repos.accounts.get(user_id, self.name)
-        if record is None or record.token is None:
-            self.tokens += 1
-            record = await self.repos.accounts.save(user_id, self.name, record.client_id if record else client_id,
-                                                    token=f"tok-{self.tokens}", remote_user_id="anon_7")
-        return Account(user_id, record.token, remote_user_id=record.remote_user_id)
-
-    async def open_session(self, account: Account, chat_key: str, language: str = "en") -> SessionRef:
-        await self._enter("open_session", account)
-        self.sessions += 1
-        # Like every service, the only writer of its session rows.
-        await self.repos.sessions.start(account.user_id, chat_key, self.name, f"sess-{self.sessions}", language=language)
-        return SessionRef(f"sess-{self.sessions}", chat_key=chat_key)
-
-    async def upload(self, account, session, source):
-        await self._enter("upload", account)
-        return Media(media_id="m1", filename=Path(source).name, kind="video", duration=61.0,
-                             width=640, height=360)
-
-    async def chat(self, account, session, text) -> AsyncIterator[ChatEvent]:
-        await self._enter("chat", account)
-        if self.cost:
-            await self.repos.ledger.hold(account.user_id, self.cost, current_job.get().hold_ref)
-        for event in self.chat_events:
-            yield event
-
-    async def state(self, account, session) -> State:
-        await self._enter("state", account)
-        draft = {"t": [{"tt": 0, "sg": [{"s": 0, "e": 10000}]}], "d": 10000, "m": {}}
-        return State(session.session_id, [Media("m1", "talk.mp4", "video", duration=61.0)],
-                     [Clip(1, summary="Timeline (1 track): 1. Video: talk.mp4 (0-10s)")], [draft])
-
-    async def credits(self, account) -> Credits:
-        await self._enter("credits", account)
-        return Credits(90, 10, 100)
-
-    async def export(self, account, session, draft_index=None) -> list[RenderRef]:
-        await self._enter("export", account)
-        self.exported = draft_index
-        return [RenderRef("render_1", draft_index or 0)]
-
-    async def render_status(self, account, ref) -> RenderStatus:
-        await self._enter("render_status", account)
-        if self.stuck:
-            return RenderStatus(ref.render_id, "processing", 40.0)
-        return RenderStatus(ref.render_id, "completed", 100.0, url="https://cdn.example/render_1.mp4")
-
-    async def fetch_result(self, url, dest, max_bytes=None):
-        return None
-
-    async def cancel(self, account, session) -> bool:
-        await self._enter("cancel", account)
-        return False
-
-    async def close(self) -> None:
-        pass
+    async def say(self, *incoming) -> None:
+        """Each message in turn, then whatever jobs they started, to the end."""
+        for one in incoming:
+            await self.app.conversation.handle(one)
+        assert await self.app.jobs.wait_idle(timeout=30)
 
 
 @pytest.fixture
-async def scripted(tmp_path):
-    """A Conversation over ScriptedBackend, with real storage and jobs."""
-    settings = Settings(_env_file=None, data_dir=tmp_path / "data", nemo_retry_after_s=0.2, nemo_export_timeout_s=0.5)
-    db = await Database.open(settings.database_path)
-    repos = Repos(db)
-    recorder = Recorder()
-    backend = ScriptedBackend(repos)
-    jobs = JobQueue(repos, recorder, progress_interval=0.01, idle_poll=0.05)
-    platforms = Platforms.posting_to(recorder)
-    # Telegram and Discord register as their adapters do, without a share channel set.
-    platforms.register(Platform("telegram", recorder, share_setting="TELEGRAM_SHARE_CHAT_ID", label="Telegram"))
-    platforms.register(Platform("discord", recorder, share_setting="DISCORD_SHARE_CHANNEL_ID", label="Discord"))
-    conversation = Conversation(settings, repos, backend, jobs, platforms)
-    await jobs.start()
-    yield conversation, backend, recorder
-    await jobs.stop()
-    await db.close()
+async def cloud(tmp_path):
+    """cloud(**settings) -> a Cloud; the fake's own options go in `fake=dict(...)`."""
+    started: list[tuple[App, fk.FakeNemo]] = []
+
+    async def make(fake: dict | None = None, upload_limit: int | None = None, **overrides) -> Cloud:
+        server = fk.FakeNemo(**(fake or {}))
+        await server.start()
+        values = dict(nemo_retry_after_s=0.2, nemo_export_timeout_s=0.5)
+        values.update(overrides)
+        app = App(nemo_settings(server.base_url, tmp_path / "data", **values), progress_interval=0.01)
+        await app.start()
+        started.append((app, server))
+        recorder = Recorder()
+        app.register_platform("test", recorder, upload_limit=upload_limit)
+        return Cloud(app, server, recorder)
+
+    yield make
+    for app, server in started:
+        await app.stop()
+        await server.stop()
 
 
 def last_text(recorder: Recorder) -> str:
     return [r for _, r in recorder.posted if isinstance(r, (TextReply, ErrorReply))][-1].text
 
 
-ERROR_SENTENCES = [
-    # (method, error, message, language, what the sentence must say)
-    ("upload", UnsupportedFile("bad", accepted=ACCEPTED_TYPES), "UPLOAD", "en",
-     "That file type is not supported. I accept mp4, mov, avi, webm, mkv, jpg, png, gif, webp, mp3, wav, m4a, aac."),
-    ("upload", UnsupportedFile("bad", accepted=ACCEPTED_TYPES), "UPLOAD", "zh", "不支持这种文件格式。我支持这些格式：mp4, mov"),
-    ("upload", FileTooLarge("big", limit_mb=500, size_mb=812.4), "UPLOAD", "en",
-     "That file is 812 MB, over the 500 MB limit. Please trim or compress it"),
-    ("upload", FileTooLarge("big", limit_mb=500, size_mb=812.4), "UPLOAD", "zh", "超过了 500 MB 的上限。请先剪短或压缩"),
-    ("credits", OutOfCredits("none", available=0, needed=3, register_url="https://nemovideo.com/register?bind=anon_7"),
-     "credits", "en",
-     "You are out of credits: 0 left, and this needs 3. Register to get more: https://nemovideo.com/register?bind=anon_7"),
-    ("credits", OutOfCredits("none", available=2, needed=5), "积分", "zh", "积分不足：剩余 2，本次需要 5。请在 NemoVideo 账户中充值积分。"),
-    ("credits", NothingUploaded("none"), "credits", "en", "Send me a video first"),
-    ("credits", NothingUploaded("none"), "余额", "zh", "请先发送一个视频"),
-    ("export", ExportBlocked("plan"), "/export", "en",
+def anonymous_user(fake: fk.FakeNemo) -> str:
+    [user] = {t.user_id for t in fake.tokens.values()}
+    return user
+
+
+def uploaded(name: str, folder: Path, lang: str) -> object:
+    video = folder / name
+    video.write_bytes(b"\0" * 10)
+    return message("", attachments=(file_attachment(video),), language=lang)
+
+
+ACCEPTED = "mp4, mov, avi, webm, mkv, jpg, png, gif, webp, mp3, wav, m4a, aac"
+CLOUD_ERRORS = [
+    # (id, fake options, the fault the cloud answers with, messages, language, code, what the sentence must be)
+    ("4001-upload-en", {}, ("upload", 4001, 2), ["UPLOAD"], "en", 4001,
+     f"That file type is not supported. I accept {ACCEPTED}."),
+    ("4001-upload-zh", {}, ("upload", 4001, 2), ["UPLOAD"], "zh", 4001, f"不支持这种文件格式。我支持这些格式：{ACCEPTED}"),
+    ("4002-upload-en", {}, ("upload", 4002, 2), ["UPLOAD"], "en", 4002,
+     "That file is too big, over the 500 MB limit. Please trim or compress it"),
+    ("4002-upload-zh", {}, ("upload", 4002, 2), ["UPLOAD"], "zh", 4002, "超过了 500 MB 的上限。请先剪短或压缩"),
+    ("2001-chat-anonymous-en", {"chat_cost": 150}, None, ["cut it"], "en", 2001,
+     "You are out of credits: 100 left, and this needs more. Register to get more: "
+     "https://nemovideo.com/register?bind={anon}"),
+    ("2001-credits-operator-zh", {"shared_tokens": (OPERATOR_TOKEN,)}, ("credits", 2001, 2), ["积分"], "zh", 2001,
+     "积分不足：剩余 0，本次需要 更多。请在 NemoVideo 账户中充值积分。"),
+    ("402-export-en", {"export_blocked": True}, None, ["cut it", "/export"], "en", 402,
      "Exporting is not included in your current plan: register or upgrade your plan to export."),
-    ("export", ExportBlocked("plan"), "导出", "zh", "请注册或升级套餐后再导出"),
-    ("credits", RateLimited("slow"), "credits", "en", "The video service is busy right now. Please try again in a minute."),
-    ("credits", TokenInvalid("expired"), "credits", "en", "I could not sign in to the video service."),
-    ("state", SessionMissing("gone"), "status", "en", "Your editing session was lost. Send the video again"),
-    ("state", SessionMissing("gone"), "状态", "zh", "编辑会话已丢失"),
-    ("credits", BackendUnavailable("down"), "credits", "en", "The video service is not answering right now."),
-    ("open_account", MissingClientId("no id"), "credits", "en", "I could not sign in to the video service."),
+    ("402-export-zh", {"export_blocked": True}, None, ["剪一下", "导出"], "zh", 402, "请注册或升级套餐后再导出"),
+    ("429-credits-en", {}, ("credits", 429, 2), ["credits"], "en", 429,
+     "The video service is busy right now. Please try again in a minute."),
+    ("1001-credits-en", {}, ("credits", 1001, 2), ["credits"], "en", 1001, "I could not sign in to the video service."),
+    ("1002-state-en", {}, ("state", 1002, 2), ["status"], "en", 1002, "Your editing session was lost. Send the video again"),
+    ("1002-state-zh", {}, ("state", 1002, 2), ["状态"], "zh", 1002, "编辑会话已丢失"),
+    ("503-credits-en", {}, ("credits", 503, 3), ["credits"], "en", 503, "The video service is not answering right now."),
+    ("400-token-en", {}, ("token", 400, 2), ["credits"], "en", 400, "I could not sign in to the video service."),
 ]
 
 
-@pytest.mark.parametrize("method,error,text,lang,sentence", ERROR_SENTENCES,
-                         ids=[f"{type(e).__name__}-{m}-{lang}" for m, e, _, lang, _ in ERROR_SENTENCES])
-async def test_every_backend_error_becomes_the_right_sentence(scripted, tmp_path, method, error, text, lang, sentence):
-    conversation, backend, recorder = scripted
-    backend.failures[method] = [error, error]                     # fails again after any recovery
-    if text == "UPLOAD":
-        video = tmp_path / "talk.mp4"
-        video.write_bytes(b"\0" * 10)
-        incoming = message("", attachments=(file_attachment(video),), language=lang)
-    else:
-        incoming = message(text, language=lang)
-    await conversation.handle(incoming)
-    await conversation.jobs.wait_idle(timeout=10)
-    await recorder.wait_for(lambda: any(isinstance(r, ErrorReply) for _, r in recorder.posted), 5)
-    [reply] = [r for _, r in recorder.posted if isinstance(r, ErrorReply)]
+@pytest.mark.parametrize("fake_options,fault,texts,lang,code,sentence",
+                         [case[1:] for case in CLOUD_ERRORS], ids=[case[0] for case in CLOUD_ERRORS])
+async def test_every_cloud_error_becomes_the_right_sentence(cloud, tmp_path, fake_options, fault, texts, lang, code,
+                                                            sentence):
+    operator = "shared_tokens" in fake_options
+    c = await cloud(fake=fake_options, **({"nemo_token": OPERATOR_TOKEN} if operator else {}))
+    if fault is not None:
+        endpoint, error_code, times = fault            # fails again after the conversation's one recovery
+        c.fake.fail(endpoint, error_code, times=times)
+    await c.say(*(uploaded("talk.mp4", tmp_path, lang) if text == "UPLOAD" else message(text, language=lang)
+                  for text in texts))
+    [reply] = [r for _, r in c.recorder.posted if isinstance(r, ErrorReply)]
+    if "{anon}" in sentence:
+        sentence = sentence.format(anon=anonymous_user(c.fake))
     assert sentence in reply.text
-    assert reply.code == error.code
-    if isinstance(error, ExportBlocked):
+    assert reply.code == code
+    if code == 402:
         assert "credit" not in reply.text.lower() and "积分" not in reply.text
+        assert len(c.fake.calls("export")) == 1 and c.fake.renders == {}
 
 
-async def test_1001_1002_and_429_are_recovered_once_by_themselves(scripted):
-    conversation, backend, recorder = scripted
-    await conversation.handle(message("credits"))
-    assert backend.tokens == 1 and last_text(recorder).startswith("Credits: 90 available, 10 frozen")
+async def test_1001_1002_and_429_are_recovered_once_by_themselves(cloud):
+    c = await cloud()
+    await c.say(message("credits"))
+    assert len(c.fake.tokens) == 1 and last_text(c.recorder).startswith("Credits: 100 available, 0 frozen")
 
-    backend.failures["credits"] = [TokenInvalid("expired")]
-    await conversation.handle(message("credits"))
-    assert backend.tokens == 2 and last_text(recorder).startswith("Credits: 90 available")
+    c.fake.fail("credits", 1001)
+    await c.say(message("credits"))
+    assert len(c.fake.tokens) == 2 and last_text(c.recorder).startswith("Credits: 100 available")
 
-    backend.failures["state"] = [SessionMissing("gone")]
-    await conversation.handle(message("status"))
-    assert backend.sessions == 2 and "Timeline (1 track)" in last_text(recorder)
+    await c.say(message("cut it"))
+    c.fake.fail("state", 1002)
+    await c.say(message("status"))
+    assert len(c.fake.sessions) == 2 and last_text(c.recorder) == say("en", "status_no_media")
 
-    backend.failures["credits"] = [RateLimited("slow", retry_after=30)]
+    c.fake.fail("credits", 429)
     started = time.monotonic()
-    await conversation.handle(message("credits"))
-    assert time.monotonic() - started >= 0.2                        # NEMO_RETRY_AFTER_S, not the 30 s asked
-    assert last_text(recorder).startswith("Credits: 90 available")
+    await c.say(message("credits"))
+    assert time.monotonic() - started >= 0.2                        # NEMO_RETRY_AFTER_S before the one retry
+    assert last_text(c.recorder).startswith("Credits: 100 available")
+    assert len(c.fake.calls("credits")) == 5
 
     # inside a job: the chat stream fails before saying anything, and is tried again in a new session
-    backend.failures["chat"] = [SessionMissing("gone")]
-    await conversation.handle(message("make it punchier"))
-    await conversation.jobs.wait_idle(timeout=10)
-    assert backend.calls["chat"] == 2 and backend.sessions == 3
-    assert "Done: your clips are on the timeline." in recorder.texts()
+    c.fake.fail("chat", 1002)
+    await c.say(message("make it punchier"))
+    assert len(c.fake.calls("chat")) == 3 and len(c.fake.sessions) == 3
+    assert c.recorder.texts().count("Got it, cutting your video now...") == 2
+    assert not [r for _, r in c.recorder.posted if isinstance(r, ErrorReply)]
 
 
-async def test_a_silent_chat_gets_the_timeline_and_an_export_link(scripted):
-    conversation, backend, recorder = scripted
-    backend.chat_events = [ChatEvent("tool", data={"name": "edit"}), ChatEvent("done")]
-    await conversation.handle(message("add a title 'Hi'"))
-    await conversation.jobs.wait_idle(timeout=10)
-    assert "Here is where things stand:\nClip 1: Timeline (1 track): 1. Video: talk.mp4 (0-10s)" in recorder.texts()
-    await conversation.handle(message("/export"))
-    await conversation.jobs.wait_idle(timeout=10)
-    [link] = recorder.replies(kind="link")
-    assert link.url == "https://cdn.example/render_1.mp4" and backend.exported is None
-    await conversation.handle(message("/export 1 1080p"))
-    await conversation.jobs.wait_idle(timeout=10)
-    assert backend.exported == 0
+async def test_a_silent_chat_gets_the_timeline_and_an_export_link(cloud):
+    c = await cloud(upload_limit=100)                 # the render is larger than the platform takes: a link
+    c.fake.script(fk.heartbeat(), fk.tool_call("edit_multitrack"), fk.apply(fk.cut_short(10)),
+                  fk.tool_result("edit_multitrack"))
+    await c.say(message("add a title 'Hi'"))
+    assert "✅ Done: added Video: clip (0-10s).\nTimeline (1 track): 1. Video: clip (0-10s)" in c.recorder.texts()
+    await c.say(message("/export"))
+    [link] = c.recorder.replies(kind="link")
+    [render] = c.fake.renders.values()
+    assert link.url == f"{c.fake.base_url}/files/{render.render_id}.mp4"
+    assert render.draft["t"][0]["sg"][0] == {"n": "clip", "s": 0, "e": 10000}
+    await c.say(message("/export 1 1080p"))
+    assert len(c.fake.renders) == 2 and len(c.recorder.replies(kind="link")) == 2
+    await c.say(message("/export 2"))                 # there is one clip: nothing to render
+    assert len(c.fake.renders) == 2 and last_text(c.recorder) == say("en", "nothing_to_export")
 
 
-async def test_groups_answer_only_when_addressed_and_languages_follow_the_person(scripted):
-    conversation, backend, recorder = scripted
-    await conversation.handle(message("credits", is_group=True))
-    assert recorder.posted == [] and backend.calls == {}
-    await conversation.handle(message("credits", is_group=True, mentions_bot=True, chat="g1", thread_id="t9"))
-    [(ref, reply)] = recorder.posted
+async def test_groups_answer_only_when_addressed_and_languages_follow_the_person(cloud):
+    c = await cloud()
+    handle = c.app.conversation.handle
+    await handle(message("credits", is_group=True))
+    assert c.recorder.posted == [] and c.fake.requests == []
+    await handle(message("credits", is_group=True, mentions_bot=True, chat="g1", thread_id="t9"))
+    [(ref, reply)] = c.recorder.posted
     assert (ref.chat_id, ref.thread_id) == ("g1", "t9") and reply.text.startswith("Credits:")
-    await conversation.handle(message("/credits", is_group=True, command="credits"))
-    await conversation.handle(message("还有多少积分"))
-    assert last_text(recorder) == "积分：可用 90，冻结 10（正在运行的任务占用），共 100。"
-    await conversation.handle(message("/credits", language="zh-hans"))
-    assert last_text(recorder).startswith("积分：")
-    await conversation.handle(message("/start", user_name="Ann"))
-    assert last_text(recorder).startswith("Hi Ann! I turn long videos into short vertical clips")
+    await handle(message("/credits", is_group=True, command="credits"))
+    await handle(message("还有多少积分"))
+    assert last_text(c.recorder) == "积分：可用 100，冻结 0（正在运行的任务占用），共 100。"
+    await handle(message("/credits", language="zh-hans"))
+    assert last_text(c.recorder).startswith("积分：")
+    await handle(message("/start", user_name="Ann"))
+    assert last_text(c.recorder).startswith("Hi Ann! I turn long videos into short vertical clips")
 
 
-async def test_help_is_the_help_and_an_unknown_command_one_short_answer(scripted):
-    conversation, backend, recorder = scripted
+async def test_help_is_the_help_and_an_unknown_command_one_short_answer(cloud):
+    c = await cloud()
+    recorder = c.recorder
     help_text = say("en", "help")
     for incoming in (message("/help"), message("/help", command="help"), message("/help@ClipperBot"),
                      message("help"), message("/help", is_group=True, command="help")):
         recorder.posted.clear()
-        await conversation.handle(incoming)
+        await c.app.conversation.handle(incoming)
         assert [r.text for _, r in recorder.posted] == [help_text], incoming
 
     recorder.posted.clear()
-    await conversation.handle(message("/frobnicate now"))
+    await c.app.conversation.handle(message("/frobnicate now"))
     [(_, reply)] = recorder.posted
     assert reply.text == f"I don't know /frobnicate — here is what I can do:\n{help_text}"
     recorder.posted.clear()
-    await conversation.handle(message("/frobnicate", command="frobnicate", language="zh"))
+    await c.app.conversation.handle(message("/frobnicate", command="frobnicate", language="zh"))
     [(_, reply)] = recorder.posted
     assert reply.text == f"我不认识 /frobnicate —— 这是我能做的：\n{say('zh', 'help')}"
-    assert backend.calls == {}
+    assert c.fake.requests == []
 
 
-async def test_share_without_a_share_channel_says_which_setting_is_missing(scripted):
-    conversation, backend, recorder = scripted
-    await conversation.handle(message("/share 1", platform="telegram", command="share", command_args="1"))
-    assert last_text(recorder) == ("No share channel is set up for Telegram: the bot's operator can set "
-                                   "TELEGRAM_SHARE_CHAT_ID to a channel the bot may post in.")
-    await conversation.handle(message("/share 1", platform="discord", language="zh"))
-    assert last_text(recorder) == ("Discord 还没有配置分享频道：机器人的管理员可以把 DISCORD_SHARE_CHANNEL_ID "
-                                   "设为机器人能发消息的频道。")
-    assert "export" not in backend.calls
+async def test_share_without_a_share_channel_says_which_setting_is_missing(cloud):
+    c = await cloud()
+    # as the adapters register: their share setting named, no share target set
+    c.app.register_platform("telegram", c.recorder, share_setting="TELEGRAM_SHARE_CHAT_ID", label="Telegram")
+    c.app.register_platform("discord", c.recorder, share_setting="DISCORD_SHARE_CHANNEL_ID", label="Discord")
+    handle = c.app.conversation.handle
+    await handle(message("/share 1", platform="telegram", command="share", command_args="1"))
+    assert last_text(c.recorder) == ("No share channel is set up for Telegram: the bot's operator can set "
+                                     "TELEGRAM_SHARE_CHAT_ID to a channel the bot may post in.")
+    await handle(message("/share 1", platform="discord", language="zh"))
+    assert last_text(c.recorder) == ("Discord 还没有配置分享频道：机器人的管理员可以把 DISCORD_SHARE_CHANNEL_ID "
+                                     "设为机器人能发消息的频道。")
+    assert c.fake.calls("export") == []
 
 
-async def test_our_own_reasons_are_said_in_chinese(scripted):
-    conversation, backend, recorder = scripted
+async def test_our_own_reasons_are_said_in_chinese(tmp_path):
     # fetch.py refuses a link to this machine (ALLOW_PRIVATE_URLS is off): its reason comes in Chinese too.
-    await conversation.handle(message("http://127.0.0.1:9/talk.mp4 剪成两个60秒的竖屏短视频"))
-    assert last_text(recorder) == "无法下载这个链接：这个链接指向私有或本地网络地址（127.0.0.1），我不能打开。"
-    assert "upload" not in backend.calls and "chat" not in backend.calls
-    await conversation.handle(message("http://127.0.0.1:9/talk.mp4 cut it"))
-    assert last_text(recorder) == ("That link points to a private or local network address (127.0.0.1), "
-                                   "which I am not allowed to open.")
+    app, recorder = await started_app(make_settings(tmp_path / "data", allow_private_urls=False))
+    try:
+        await app.conversation.handle(message("http://127.0.0.1:9/talk.mp4 剪成两个60秒的竖屏短视频"))
+        assert last_text(recorder) == "无法下载这个链接：这个链接指向私有或本地网络地址（127.0.0.1），我不能打开。"
+        await app.conversation.handle(message("http://127.0.0.1:9/talk.mp4 cut it"))
+        assert last_text(recorder) == ("That link points to a private or local network address (127.0.0.1), "
+                                       "which I am not allowed to open.")
+        assert await app.jobs.wait_idle(timeout=10)
+        assert not list((tmp_path / "data").rglob("*.mp4")) and await app.repos.jobs.for_user(
+            (await app.repos.users.find("test", "u1")).id) == []
+    finally:
+        await app.stop()
 
 
-async def test_a_clip_the_platform_refused_is_not_marked_sent_nor_charged(scripted, tmp_path):
-    conversation, backend, recorder = scripted
-    await conversation.handle(message("credits"))
-    user = await conversation.repos.users.find("test", "u1")
-    await conversation.repos.ledger.grant(user.id, 10)
-    clip = tmp_path / "clip-01.mp4"
-    clip.write_bytes(b"a short")
-    backend.cost = 3
-    backend.chat_events = [ChatEvent("text", "Found 1 moment."),
-                           ChatEvent("clip", clip=Clip(1, "Why", path=clip)), ChatEvent("done")]
-    recorder.refuse["video"] = ConnectionError("Telegram is not answering")
+async def test_a_cloud_export_that_never_finishes_is_stopped_with_a_sentence(cloud):
+    c = await cloud(fake={"render_steps": ("pending", "processing")})     # renders that never finish
+    await c.say(message("cut it"), message("/export"))
+    [render] = c.fake.renders.values()
+    assert render.cancelled and len(c.fake.calls("cancel")) == 1      # stopped after NEMO_EXPORT_TIMEOUT_S (0.5 s)
+    assert render.polls >= 2
+    assert last_text(c.recorder) == ("Export of clip 1 failed: the export took too long (over 1 second), so I stopped "
+                                     "it. Nothing was charged; try /export again later")
+    await c.recorder.wait_for(lambda: any(getattr(r, "done", False) for r in c.recorder.replies(kind="progress")), 5)
+    assert c.recorder.replies(kind="progress")[-1].text == "Failed"
 
-    await conversation.handle(message("cut it"))
-    assert await conversation.jobs.wait_idle(timeout=10)
-    [refused] = await conversation.repos.jobs.for_user(user.id, "failed")
-    assert "posted" not in refused.payload
-    assert await conversation.repos.ledger.entries(user.id) == [
-        ("grant", 10, None), ("hold", 3, refused.hold_ref), ("release", 3, refused.hold_ref)]
-    await recorder.wait_for(lambda: any(getattr(r, "done", False) for r in recorder.replies(kind="progress")), 5)
-    assert recorder.replies(kind="progress")[-1].text == "Failed"
-    assert last_text(recorder) == ("I could not send clip 1 to this chat (Telegram is not answering), so nothing was "
-                                   "charged for it. Say /export to get your clips once the chat works again.")
-
-    recorder.refuse.clear()                                       # the platform is back
-    await conversation.handle(message("cut it"))
-    assert await conversation.jobs.wait_idle(timeout=10)
-    [done] = await conversation.repos.jobs.for_user(user.id, "done")
-    [video] = recorder.videos()
-    assert done.payload["posted"] == [f"None:{clip}"] and video.path == clip
-    assert [b.action for b in video.buttons] == [f"/{verb} draft-{done.session_id}-1" for verb in ("export", "share", "more")]
-    assert (await conversation.repos.ledger.balance(user.id)).available == 7
+    c.fake.render_steps = ("pending", "processing", "completed")     # the next person's export is not held up
+    await c.say(message("cut it", user="u2"), message("/export", user="u2"))
+    [video] = c.recorder.videos()
+    assert video.path.read_bytes() == c.fake.result_bytes
 
 
-async def test_a_cloud_export_that_never_finishes_is_stopped_with_a_sentence(scripted):
-    conversation, backend, recorder = scripted
-    backend.stuck = True
-    started = time.monotonic()
-    await conversation.handle(message("/export"))
-    assert await conversation.jobs.wait_idle(timeout=10)
-    assert time.monotonic() - started < 5                          # NEMO_EXPORT_TIMEOUT_S is 0.5 s here
-    assert backend.calls["cancel"] == 1
-    assert last_text(recorder) == ("Export of clip 1 failed: the export took too long (over 1 second), so I stopped it. "
-                                   "Nothing was charged; try /export again later")
-    await recorder.wait_for(lambda: any(getattr(r, "done", False) for r in recorder.replies(kind="progress")), 5)
-    assert recorder.replies(kind="progress")[-1].text == "Failed"
-
-    backend.stuck = False                                          # the next user's export is not held up
-    await conversation.handle(message("/export", user="u2"))
-    assert await conversation.jobs.wait_idle(timeout=10)
-    assert [r.url for r in recorder.replies(kind="link")] == ["https://cdn.example/render_1.mp4"]
-
-
-async def test_one_persons_messages_are_handled_in_order_and_cancel_never_waits(scripted):
-    conversation, backend, recorder = scripted
+async def test_one_persons_messages_are_handled_in_order_and_cancel_never_waits(cloud):
+    c = await cloud()
+    conversation, recorder = c.app.conversation, c.recorder
     arrived = asyncio.Event()
 
     async def slow_download(path: Path) -> Path:               # a big upload still on its way
@@ -388,7 +289,7 @@ async def test_one_persons_messages_are_handled_in_order_and_cancel_never_waits(
     others = asyncio.create_task(conversation.handle(message("status", user="u2")))
     await asyncio.wait_for(others, 5)                              # another person does not wait
     await asyncio.sleep(0.2)
-    assert recorder.texts("c1") == ["Media: talk.mp4 (1:01)\nClip 1: Timeline (1 track): 1. Video: talk.mp4 (0-10s)"]
+    assert recorder.texts("c1") == [say("en", "status_no_media")]
     assert not asking.done()                                       # "status" waits for the upload before it
 
     await asyncio.wait_for(conversation.handle(message("/cancel", command="cancel")), 5)
@@ -398,24 +299,25 @@ async def test_one_persons_messages_are_handled_in_order_and_cancel_never_waits(
     await asyncio.wait_for(asyncio.gather(uploading, asking), 5)
     said = recorder.texts("c1")[2:]
     assert said[0].startswith("Got talk.mp4") and said[1].startswith("Media: talk.mp4")
-    assert conversation._turns == {}                              # nothing kept once everyone is answered
+    assert [u.filename for u in c.fake.uploads] == ["talk.mp4"]
 
 
-async def test_two_first_messages_at_once_make_one_session(scripted):
-    conversation, backend, recorder = scripted
-    await asyncio.gather(*(conversation.handle(message(text)) for text in ("status", "status", "credits")))
-    assert backend.sessions == 1 and backend.tokens == 1
-    user = await conversation.repos.users.find("test", "u1")
-    rows = await conversation.repos.db.fetchall("SELECT COUNT(*) FROM sessions WHERE user_id = ?", (user.id,))
+async def test_two_first_messages_at_once_make_one_session(cloud):
+    c = await cloud()
+    await asyncio.gather(*(c.app.conversation.handle(message(text)) for text in ("status", "status", "credits")))
+    assert len(c.fake.sessions) == 1 and len(c.fake.tokens) == 1
+    user = await c.app.repos.users.find("test", "u1")
+    rows = await c.app.repos.db.fetchall("SELECT COUNT(*) FROM sessions WHERE user_id = ?", (user.id,))
     assert rows[0][0] == 1
 
 
 def test_every_reason_key_our_code_gives_has_a_chinese_sentence():
     root = Path(__file__).resolve().parents[2]
-    sources = ["bot/fetch.py", "bot/edits.py", "bot/backends/local.py", "bot/backends/nemo.py",
-               "adapters/discord_events.py"]
+    sources = [root / "bot/fetch.py", root / "bot/edits.py", *(root / "bot/backends").rglob("*.py"),
+               root / "adapters/discord_events.py", *(root / "engine").rglob("*.py")]
     keys = {key for source in sources
-            for key in re.findall(r"[\"']((?:fetch|edit|backend)_[a-z_]+)[\"']", (root / source).read_text())}
+            for key in re.findall(r"[\"']((?:fetch|edit|backend|probe|pipeline|render)_[a-z_]+)[\"']",
+                                  source.read_text())}
     assert len(keys) >= 25
     assert sorted(k for k in keys if "zh" not in REASONS.get(k, {})) == []
 
@@ -440,6 +342,9 @@ async def test_real_bad_input_gets_sentences(tmp_path, warm_talk):
         await handle(message("find the best moments and cut them into 30-second vertical shorts"))
         await app.jobs.wait_idle(timeout=20)
         assert "Send me a video first (a file or a link), then tell me what to cut." in recorder.texts()
+        await handle(message("找出精彩片段，剪成30秒的竖屏短视频"))
+        await app.jobs.wait_idle(timeout=20)
+        assert "请先发送一个视频（文件或链接），然后告诉我要剪什么。" in recorder.texts()
         notes = tmp_path / "notes.txt"
         notes.write_text("hello")
         await handle(message("", attachments=(file_attachment(notes),)))
@@ -514,6 +419,7 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         assert ann_video.path != bob_video.path and ann_video.path.parent != bob_video.path.parent
         said_to_ann = "\n".join(recorder.texts("chat-ann"))
         assert "Found 1 moment:\n1. " in said_to_ann and "1 moments" not in said_to_ann
+        assert say("en", "language_heard", language="English") in said_to_ann      # which language was heard
         assert re.fullmatch(r"#1 .+\n\d+:\d\d-\d+:\d\d in the source · score \d+/100(\n#\S+( #\S+)*)?",
                             ann_video.caption), ann_video.caption
 
@@ -526,6 +432,7 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         await app.conversation.handle(said("bob", "chat-bob", "status"))
         ann_status, bob_status = recorder.texts("chat-ann")[-1], recorder.texts("chat-bob")[-1]
         assert "talk.mp4" in ann_status and "rice.mp4" not in ann_status
+        assert say("en", "language_heard", language="English") in ann_status
         assert "rice.mp4" in bob_status and "talk.mp4" not in bob_status
 
         # each link serves its owner's file; a link re-pointed at the other's clip is refused
@@ -571,6 +478,18 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         await app.jobs.wait_idle(timeout=30)
         await recorder.wait_for(lambda: len(recorder.videos("-100share")) == 2, 10)
         assert recorder.videos("-100share")[-1].path == edited.path
+
+        # bob cuts again: the clips of his first cut go, and a link to one serves nothing (not his
+        # new clip of the very same moment, not anybody's clip)
+        await app.conversation.handle(said("bob", "chat-bob", one_clip))
+        await app.jobs.wait_idle(timeout=120)
+        bob_new = recorder.videos("chat-bob")[-1]
+        assert bob_new.clip_id != bob_video.clip_id and bob_new.link != bob_video.link
+        async with httpx.AsyncClient() as http:
+            old = await http.get(bob_video.link)
+            assert old.status_code == 404
+            assert old.content not in (bob_new.path.read_bytes(), edited.path.read_bytes())
+            assert (await http.get(bob_new.link)).content == bob_new.path.read_bytes()
     finally:
         await app.stop()
 

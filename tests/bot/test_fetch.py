@@ -63,6 +63,7 @@ async def guard():
 
 
 MP4 = web.AppKey("mp4", object)
+SERVED_ON: list[asyncio.Transport] = []      # the server side of each connection /small.mp4 was served on
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +80,7 @@ async def site(tiny_mp4):
 
     async def small(request):
         seen_hosts.append(request.headers.get("Host", ""))
+        SERVED_ON.append(request.transport)
         return web.Response(body=SMALL, content_type="application/octet-stream")
 
     async def lying_length(request):
@@ -200,8 +202,16 @@ async def test_a_hostname_connects_to_the_checked_address_and_keeps_its_name(sit
 
 async def test_without_a_client_one_is_made_and_closed(site, tmp_path):
     base, _, _ = site
+    SERVED_ON.clear()
     path = await fetch_url(f"{base}/small.mp4", tmp_path, max_bytes=LIMIT, allow_private=True)
     assert path.read_bytes() == SMALL
+    [connection] = SERVED_ON
+    # a client left open would keep its connection alive (the server keeps it 75 s); closed, it ends now
+    for _ in range(200):
+        if connection.is_closing():
+            break
+        await asyncio.sleep(0.05)
+    assert connection.is_closing(), "fetch_url left its own client's connection open"
 
 
 async def test_a_large_declared_length_is_refused_before_reading(site, guard, tmp_path):
@@ -367,14 +377,14 @@ def test_which_hosts_go_to_ytdlp(host, routed):
     assert all(is_video_site(site) for site in VIDEO_SITES)
 
 
-async def test_a_link_that_redirects_to_a_video_site_goes_to_ytdlp(site, guard, tmp_path, monkeypatch):
-    """localhost stands in for a video site here (no real site may be contacted): the redirect is
+async def test_a_link_that_redirects_to_a_video_site_goes_to_ytdlp(site, guard, tmp_path):
+    """localhost is named as a video site here (no real site may be contacted): the redirect is
     followed to it, and its page goes to yt-dlp, whose site extractors find nothing there."""
     pytest.importorskip("yt_dlp")
     base, port, _ = site
-    monkeypatch.setattr("bot.fetch.VIDEO_SITES", ("localhost",))
     with pytest.raises(NotAVideoPage) as caught:
-        await fetch_url(f"{base}/to-site", tmp_path, max_bytes=LIMIT, allow_private=True, client=guard)
+        await fetch_url(f"{base}/to-site", tmp_path, max_bytes=LIMIT, allow_private=True, client=guard,
+                        video_sites=("localhost",))
     assert "web page" not in str(caught.value), "answered by yt-dlp, not by the page check"
     assert list(tmp_path.iterdir()) == []
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -181,7 +180,9 @@ async def test_an_async_resolver_backed_by_storage_works(stored):
         await server.stop()
 
 
-# ---------------------------------------------------------------- the App's links: one exact file each
+# ---------------------------------------------------------------- the App's links
+# (that a link serves one exact file of one person's clip, and nothing after a re-cut or an edit,
+# is checked with the real LocalBackend in tests/bot/test_conversation.py, two people at once)
 
 def _free_port() -> int:
     import socket
@@ -189,79 +190,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-@pytest.fixture
-async def linked_app(tmp_path):
-    from shortsbot.app import App
-    from bot.settings import Settings
-
-    port = _free_port()
-    app = App(Settings(_env_file=None, data_dir=tmp_path / "data", public_base_url=f"http://127.0.0.1:{port}",
-                       http_port=port, link_secret="s3cret"))
-    await app.start()
-    yield app
-    await app.stop()
-
-
-async def _rendered(app, session, rank: int, look: str, content: bytes):
-    """A clip as LocalBackend leaves it after rendering: a row whose output is out/<session>/clip-NN-<look>.mp4."""
-    from bot.messages import VideoReply
-
-    clip = await app.repos.clips.add(session.id, rank, 0.0, 10.0)
-    out = app.settings.output_dir / session.remote_session_id / f"clip-{rank:02d}-{look}.mp4"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(content)
-    await app.repos.clips.update(clip.id, output_path=str(out))
-    return VideoReply(out, 360, 640, 10.0, clip_id=clip.id)
-
-
-async def _forget(app, session) -> None:
-    """What a new cut does first (LocalBackend._forget_clips): the session's clips and files go."""
-    for clip in await app.repos.clips.for_session(session.id):
-        Path(clip.output_path).unlink(missing_ok=True)
-    await app.repos.clips.delete_for_session(session.id)
-
-
-async def test_an_old_link_never_serves_a_newer_clip_of_anyone(linked_app):
-    app = linked_app
-    ann, _ = await app.repos.users.get_or_create("telegram", "1", "Ann")
-    bob, _ = await app.repos.users.get_or_create("telegram", "2", "Bob")
-    ann_session = await app.repos.sessions.start(ann.id, "telegram:1", "local", "loc_ann")
-    bob_session = await app.repos.sessions.start(bob.id, "telegram:2", "local", "loc_bob")
-    await _rendered(app, bob_session, 1, "b0b000000001", b"bob's first clip")
-    ann_clips = [await _rendered(app, ann_session, 1, "a00000000001", b"ann's clip one"),
-                 await _rendered(app, ann_session, 2, "a00000000002", b"ann's clip two")]
-    ann_links = [app.link_for(v) for v in ann_clips]
-    assert urlsplit(ann_links[1]).path == f"/f/{ann_clips[1].clip_id}-clip-02-a00000000002/clip-02-a00000000002.mp4"
-
-    async with httpx.AsyncClient(timeout=5, trust_env=False) as http:
-        assert (await http.get(ann_links[1])).content == b"ann's clip two"
-        # Ann cuts again (one clip), then Bob does (two): the ids her old clips had were free to come back
-        await _forget(app, ann_session)
-        ann_new = await _rendered(app, ann_session, 1, "a00000000003", b"ann's new clip")
-        await _forget(app, bob_session)
-        bob_new = [await _rendered(app, bob_session, n, f"b0b00000000{n + 1}", f"bob's clip {n}".encode())
-                   for n in (1, 2)]
-        for link in ann_links:
-            answer = await http.get(link)
-            assert answer.status_code == 404, answer.content
-            assert not any(answer.content == v.path.read_bytes() for v in (*bob_new, ann_new))
-
-        # a link moved onto another clip keeps the old signature: refused before any lookup
-        path, query = _parts(app.link_for(ann_new))
-        bob_path, _ = _parts(app.link_for(bob_new[0]))
-        forged = f"{app.signer.base_url}{bob_path}?exp={query['exp']}&sig={query['sig']}"
-        assert (await http.get(forged)).status_code == 403
-
-        # an edit renders the clip to a new file: the old link does not serve the new content
-        before = app.link_for(ann_new)
-        edited = app.settings.output_dir / "loc_ann" / "clip-01-a00000000004.mp4"
-        edited.write_bytes(b"ann's edited clip")
-        await app.repos.clips.update(ann_new.clip_id, output_path=str(edited))
-        assert (await http.get(before)).status_code == 404
-        after = app.link_for(dataclasses.replace(ann_new, path=edited))
-        assert (await http.get(after)).content == b"ann's edited clip"
 
 
 async def test_links_without_a_secret_are_announced_as_dying_with_a_restart(tmp_path, caplog):

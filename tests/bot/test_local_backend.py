@@ -253,3 +253,45 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     assert len(state.clips) == 1 and state.clips[0].duration <= 33
     assert ffprobe(Path(reel.path))["duration"] == pytest.approx(state.clips[0].duration, abs=0.3)
     assert (await backend.credits(account)).available == 99    # edits and export are free
+
+
+UNPLACED_CUT = "cut the funniest bits into 15-second vertical shorts, 1 clip, 360p"
+
+
+async def test_without_a_model_the_bot_says_which_words_it_could_not_use(local, warm_talk):
+    backend, repos = local
+    account, session = await person(backend, repos)
+    await backend.upload(account, session, warm_talk.path)
+    events = await run_chat(backend, account, session, UNPLACED_CUT)
+    [note] = [e for e in events if (e.data or {}).get("key") == "unplaced"]
+    assert note.data["reason"] == "the funniest bits" and '"the funniest bits"' in note.text
+    assert len(clip_events(events)) == 1                     # the clips still come, chosen by the engine
+    from bot.texts import say
+
+    assert "“the funniest bits”" in say("zh", "unplaced", reason="the funniest bits")
+    assert say("en", "unplaced", reason="the funniest bits") == note.text
+
+
+async def test_with_a_model_the_words_go_to_it_and_nothing_is_said_about_them(tmp_path, warm_talk):
+    from tests.fake_llm import FakeLLM, verdicts
+
+    async with FakeLLM() as fake:
+        def last_is_funniest(prompt):
+            last = max(prompt.candidates, key=lambda c: c.start)
+            return verdicts(prompt, lambda c: {"matches": c is last, "score": 90 if c is last else 10,
+                                               "title": "Funniest" if c is last else None})
+
+        fake.reply = last_is_funniest
+        settings = make_settings(tmp_path / "data", warm_talk, llm_url=fake.base_url, llm_model="fake-judge")
+        backend, repos, db = await open_backend(settings)
+        try:
+            account, session = await person(backend, repos)
+            await backend.upload(account, session, warm_talk.path)
+            events = await run_chat(backend, account, session, UNPLACED_CUT)
+        finally:
+            await backend.close()
+            await db.close()
+    assert not [e for e in events if (e.data or {}).get("key") == "unplaced"]
+    assert fake.prompts and all(p.request == "the funniest bits" for p in fake.prompts)
+    [clip] = clip_events(events)
+    assert clip.title == "Funniest"

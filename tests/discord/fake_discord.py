@@ -134,7 +134,7 @@ class FakeDiscord:
         app.router.add_get("/gateway", self._gateway)
         app.router.add_get("/attachments/{name}", self._download)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._api)
-        self._runner = web.AppRunner(app)
+        self._runner = web.AppRunner(app, access_log=None)      # its lines are not the bot's
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -28,7 +28,7 @@ import yarl
 
 from adapters.discord_adapter import CANNOT_READ, DiscordAdapter
 from shortsbot.app import App
-from bot.messages import ChatRef, ProgressReply, VideoReply
+from bot.messages import ChatRef, ProgressReply, TextReply, VideoReply
 from bot.settings import Settings
 from bot.texts import say
 from tests.discord.fake_discord import LOADING_FLAG, FakeDiscord
@@ -102,6 +102,13 @@ def custom_ids(message: dict) -> list[str]:
     return [c["custom_id"] for row in message["components"] for c in row["components"]]
 
 
+def answered_first(fake, interaction) -> bool:
+    """The interaction's callback came before any other call the bot made with its token."""
+    token = interaction.payload["token"]
+    about = [c for c in fake.calls if token in c.path]
+    return bool(about) and about[0].route.endswith("/callback") and about[0].status == 200
+
+
 def gaps(times: list[float]) -> list[float]:
     return [b - a for a, b in zip(times, times[1:])]
 
@@ -133,9 +140,10 @@ async def test_clip_in_a_server_thread_progress_link_then_share(bot, talk):
     interaction = await command(bot, bot.general, bot.alice, "clip", {"video": video, "instruction": INSTRUCTION},
                                 attachment_size_limit=TINY_LIMIT)
 
-    # Deferred at once (type 5: "thinking"), within Discord's 3 seconds.
+    # Deferred at once (type 5: "thinking"): the fake, like Discord, takes it only within 3 seconds,
+    # and it is the first thing the bot did for the interaction.
     assert interaction.callback_type == 5
-    assert interaction.acknowledged_at - interaction.dispatched_at < 3.0
+    assert answered_first(fake, interaction)
     response_id = interaction.original_message_id
 
     # The attachment was streamed from its URL, and the upload is answered in the deferred response.
@@ -162,7 +170,8 @@ async def test_clip_in_a_server_thread_progress_link_then_share(bot, talk):
     await fake.wait_for(lambda: progress["content"] == say("en", "progress_done"), 15, "the last progress edit")
     edits = fake.edits[int(progress["id"])]
     assert edits, "the progress message was never edited"
-    assert min(gaps([fake.created[int(progress["id"])], *edits])) >= 2.9
+    # (times as the fake received them: network jitter can only shift them a little either way)
+    assert min(gaps([fake.created[int(progress["id"])], *edits])) >= 2.0
     thread_calls = fake.calls_to("POST /channels/{channel_id}/messages/{message_id}/threads")
     assert [c.path for c in thread_calls if str(response_id) in c.path] == [
         f"/channels/{bot.general['id']}/messages/{response_id}/threads"]
@@ -172,9 +181,16 @@ async def test_clip_in_a_server_thread_progress_link_then_share(bot, talk):
         assert response.status == 200
         assert await response.read() == Path(clip.output_path).read_bytes()
 
-    # Storage learned the thread: a job resumed after a restart posts into it too.
-    rows = await bot.app.repos.db.fetchall("SELECT thread_id FROM chat_refs WHERE reply_to = ?", (str(response_id),))
+    # Storage learned the thread: a job resumed after a restart (queued again, with its stored chat
+    # ref, as a restart leaves it) posts into that thread too.
+    rows = await bot.app.repos.db.fetchall("SELECT id, thread_id FROM chat_refs WHERE reply_to = ?", (str(response_id),))
     assert rows and {r["thread_id"] for r in rows} == {str(response_id)}
+    resumed = "Picking this up again after a restart."
+    bot.app.jobs.register("resumed", lambda ctx: ctx.post(TextReply(resumed)))
+    owner = await bot.app.repos.users.find("discord", str(bot.alice["id"]))
+    await bot.app.repos.jobs.enqueue(owner.id, "resumed", {"lang": "en"}, chat_ref_id=rows[0]["id"])
+    await fake.wait_for(lambda: any(m["content"] == resumed for m in fake.sent_by_bot(thread["id"])), 15,
+                        "the resumed job's post in the thread")
 
     # Share pressed by somebody else in the server: told whose clip it is; nothing is shared.
     share_button = custom_ids(result)[1]
@@ -191,7 +207,7 @@ async def test_clip_in_a_server_thread_progress_link_then_share(bot, talk):
     await fake.dispatch("INTERACTION_CREATE", press)
     pressed = fake.interactions[press["token"]]
     await fake.wait_for(lambda: pressed.acknowledged_at is not None, 5, "the button to be acknowledged")
-    assert pressed.callback_type == 6 and pressed.acknowledged_at - pressed.dispatched_at < 3.0
+    assert pressed.callback_type == 6 and answered_first(fake, pressed)
     [shared] = await fake.wait_for(lambda: fake.sent_by_bot(bot.shorts["id"]), 60, "the shared clip")
     [upload] = next(c for c in fake.calls if c.route == "POST /channels/{channel_id}/messages"
                     and c.path.split("/")[2] == bot.shorts["id"]).files
@@ -364,18 +380,20 @@ async def test_server_messages_not_meant_for_the_bot_are_ignored_and_unreadable_
 
 
 async def test_progress_messages_are_edited_at_most_every_three_seconds(bot):
-    """The adapter's own throttle, fed faster than any job would: 12 updates in 3.6 s, then done."""
+    """The adapter's own throttle, fed faster than any job would: the first update is posted, the
+    eleven after it wait and only the newest is shown (no sooner than 3 s on), the last at once."""
     fake = bot.fake
     dm = fake.add_dm(bot.bob)
     ref = ChatRef("discord", dm["id"])
     for step in range(12):
         await bot.adapter.send(ref, ProgressReply("throttle-test", f"step {step}", step / 12))
-        await asyncio.sleep(0.3)
+    [message] = await fake.wait_for(lambda: fake.sent_by_bot(dm["id"]), 10, "the progress message")
+    assert message["content"].startswith("step 0\n")
+    await fake.wait_for(lambda: message["content"].startswith("step 11\n"), 15, "the edit to the newest step")
     await bot.adapter.send(ref, ProgressReply("throttle-test", "finished", 1.0, done=True))
-
-    [message] = fake.sent_by_bot(dm["id"])
     await fake.wait_for(lambda: message["content"] == "finished", 10, "the final edit")
+
     times = [fake.created[int(message["id"])], *fake.edits[int(message["id"])]]
-    assert len(times) == 3 and min(gaps(times)) >= 2.9        # posted, one edit, the final edit
+    assert len(times) == 3 and gaps(times)[0] >= 2.0          # posted, one edit (3 s on, less jitter), the final
     edits = [c.body["content"] for c in fake.calls if c.path == f"/channels/{dm['id']}/messages/{message['id']}"]
-    assert edits[0].startswith("step ") and edits[0] != "step 0" and edits[1] == "finished"
+    assert [e.split("\n")[0] for e in edits] == ["step 11", "finished"]

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from engine.highlights import (
+    Candidate,
     candidate_windows,
     make_context,
     score_candidate,
@@ -187,10 +188,29 @@ def test_reel_fills_the_total_in_timeline_order():
     assert len(reel.segments) >= 2
     assert reel.segments == sorted(reel.segments)
     assert all(a[1] <= b[0] for a, b in zip(reel.segments, reel.segments[1:]))
-    assert 30 * 0.85 <= reel.duration <= 30 * 1.15
+    assert 30 * 0.9 <= reel.duration <= 30 * 1.1
     edges = {s.start for s in sentences} | {s.end for s in sentences}
     assert all(s in edges and e in edges for s, e in reel.segments)
     assert (reel.start, reel.end) == (reel.segments[0][0], reel.segments[-1][1])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_reel_fills_its_total_whatever_the_sentence_lengths(seed):
+    """Sentences of uneven lengths (as a speech model may cut them): the pieces are grown, trimmed,
+    swapped or added on sentence edges until the reel lasts what was asked, within 10%."""
+    rng = np.random.default_rng(seed)
+    texts = ["What would you do with a million dollars?", DULL, "This changed everything for us!", DULL]
+    sentences, t = [], 0.5
+    for i in range(14):
+        each = float(rng.choice([2.0, 3.5, 5.0, 7.5, 8.0, 9.0]))
+        sentences.append(sentence(t, t + each, texts[i % len(texts)]))
+        t += each + float(rng.choice([0.4, 0.8, 1.5]))
+    edges = {s.start for s in sentences} | {s.end for s in sentences}
+    for total in (15, 20, 30):
+        [reel] = select_moments(sentences, flat_signals(t + 1), parse_instruction(f"compile a {total} second reel"), t + 1)
+        assert total * 0.9 <= reel.duration <= total * 1.1, (total, reel.segments)
+        assert all(s in edges and e in edges for s, e in reel.segments)
+        assert all(a[1] + 1.0 <= b[0] for a, b in zip(reel.segments, reel.segments[1:]))
 
 
 def test_the_second_half_is_respected():
@@ -367,8 +387,8 @@ def test_hook_and_applause_beat_merely_loud(highlight_talk, highlight_analysis):
     applause = next(p for p in placed if not p.is_speech)
     assert any(abs(b[0] - applause.start) < 1.0 for b in analysis.signals.bursts)
 
-    moments = select_moments(analysis.sentences, analysis.signals, parse_instruction("3 clips of 12 seconds"),
-                             analysis.media.duration)
+    request = parse_instruction("3 clips of 12 seconds")
+    moments = select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration)
 
     def covering(start: float, end: float):
         inside = [m for m in moments if m.start <= start + 1.0 and m.end >= end - 1.0]
@@ -379,9 +399,13 @@ def test_hook_and_applause_beat_merely_loud(highlight_talk, highlight_analysis):
     assert hook.rank == 1
     assert any("applause" in r for r in hook.reasons)
     loud = next((m for m in moments if m.start < loud_end and m.end > loud_start), None)
-    if loud is not None:
-        assert loud.rank > hook.rank
-        assert loud.scores["energy"] > hook.scores["energy"]        # it was louder, and still lost
+    assert loud is None or loud.rank > hook.rank
+    # the loud passage as heard, scored on its own: louder, and still worth less
+    sentences = analysis.sentences
+    first, last = heard(sentences, loud_start, "start"), heard(sentences, loud_end, "end")
+    ctx = make_context(sentences, analysis.signals, request, 12.0)
+    window = score_candidate(Candidate(first, last, sentences[first].start, sentences[last].end), ctx)
+    assert window.scores["energy"] > hook.scores["energy"] and window.total < hook.score
 
 
 def test_no_clip_edge_inside_a_sentence(highlight_talk, highlight_analysis):
@@ -429,22 +453,40 @@ def quiet_applause_talk(tmp_path_factory, engine_config):
     return analyse(video.with_suffix(".wav"), engine_config), placed
 
 
-def test_applause_quieter_than_the_speaker_pays_off(quiet_applause_talk):
-    analysis, placed = quiet_applause_talk
-    applause = next(p for p in placed if not p.is_speech)
-    applauded_end = next(p for p in placed if p.text == APPLAUDED_PASSAGE[-1]).end
-    near = [b for b in analysis.signals.bursts if abs(b[0] - applause.start) <= 1.0]
-    assert near, analysis.signals.bursts
-    assert not [b for b in find_bursts(analysis.signals.loudness_db) if abs(b[0] - applause.start) <= 1.0]
+def heard(sentences: list[Sentence], at: float, edge: str) -> int:
+    """The index of the transcript's sentence whose start (or end) is nearest `at`."""
+    return min(range(len(sentences)), key=lambda i: abs(getattr(sentences[i], edge) - at))
 
-    moments = select_moments(analysis.sentences, analysis.signals, parse_instruction("3 clips of 10 seconds"),
-                             analysis.media.duration)
+
+def test_applause_quieter_than_the_speaker_pays_off(quiet_applause_talk):
+    """Edges and lengths come from the transcript the test got, not from the script: which words
+    tiny.en hears (and so where it ends a sentence) varies from one CPU to the next."""
+    analysis, placed = quiet_applause_talk
+    sentences, signals, duration = analysis.sentences, analysis.signals, analysis.media.duration
+    applause = next(p for p in placed if not p.is_speech)
+    near = [b for b in signals.bursts if abs(b[0] - applause.start) <= 1.0]
+    assert near, signals.bursts
+    assert not [b for b in find_bursts(signals.loudness_db) if abs(b[0] - applause.start) <= 1.0]
+
+    # the two equally plain passages as they were heard
+    applauded_last = max(i for i, s in enumerate(sentences) if s.end <= near[0][0] + 0.3)
+    applauded_first = heard(sentences, next(p for p in placed if p.text == APPLAUDED_PASSAGE[0]).start, "start")
+    plain_first = heard(sentences, next(p for p in placed if p.text == PLAIN_PASSAGE[0]).start, "start")
+    plain_last = heard(sentences, next(p for p in placed if p.text == PLAIN_PASSAGE[-1]).end, "end")
+    assert plain_first <= plain_last < applauded_first <= applauded_last
+
+    length = sentences[applauded_last].end - sentences[applauded_first].start
+    request = parse_instruction(f"3 clips of {round(length)} seconds")
+    moments = select_moments(sentences, signals, request, duration)
     best = moments[0]
-    assert abs(best.end - applauded_end) <= 0.6, [(m.start, m.end, m.title) for m in moments]
+    assert best.end == pytest.approx(sentences[applauded_last].end), [(m.start, m.end, m.title) for m in moments]
     assert any("applause or laughter right after" in r for r in best.reasons)
-    plain_end = next(p for p in placed if p.text == PLAIN_PASSAGE[-1]).end
-    plain = [m for m in moments if abs(m.end - plain_end) <= 0.6]
-    assert all(m.rank > best.rank and m.scores["payoff"] < best.scores["payoff"] for m in plain)
+
+    ctx = make_context(sentences, signals, request, length)
+    applauded, plain = (score_candidate(Candidate(i, j, sentences[i].start, sentences[j].end), ctx)
+                        for i, j in ((applauded_first, applauded_last), (plain_first, plain_last)))
+    assert applauded.scores["payoff"] > plain.scores["payoff"]
+    assert not any("applause" in r for r in plain.reasons)
 
 
 # --- a game with nobody speaking, through the whole pipeline -------------------------------------------

@@ -39,7 +39,7 @@ SEED_TABLE = [
     ("generate my raw video footage", {}),
     ("extract the best moments and compile", {"reel": True}),
     ("extract the best moments and compile them into a 2-minute highlight reel", {"reel": True, "reel_length": 120.0}),
-    ("make it look better", {}),
+    ("make it look better", {"unplaced": "look better"}),
 ]
 
 TABLE = SEED_TABLE + [
@@ -131,7 +131,7 @@ TABLE = SEED_TABLE + [
     ("the 4th quarter", {"range_start_fraction": 0.75, "range_end_fraction": 1.0}),
     ("the third quarter", {"range_start_fraction": 0.5, "range_end_fraction": 0.75}),
     ("the last third of the video", {"range_start_fraction": 0.6667, "range_end_fraction": 1.0}),
-    ("the fourth half", {}),
+    ("the fourth half", {"unplaced": "the fourth half"}),
     # topic
     ("clips about pricing", {"topic": "pricing"}),
     ("find the parts where they talk about hiring", {"topic": "hiring"}),
@@ -159,9 +159,21 @@ TABLE = SEED_TABLE + [
     ("前半段剪3个短视频", {**FIRST_HALF, "count": 3}),
     # nothing to read: defaults, never an error
     ("", {}),
-    ("lol", {}),
+    ("lol", {"unplaced": "lol"}),
     ("🙂🎬", {}),
-    ("please do your magic", {}),
+    ("please do your magic", {"unplaced": "do your magic"}),
+    # what only a language model can read: kept, as written, for the model (or for the bot to say so)
+    ("the funniest bits", {"unplaced": "the funniest bits"}),
+    ("give me the funniest bits, 30 s each", {**THIRTY, "unplaced": "the funniest bits"}),
+    ("3 funny clips", {"count": 3, "unplaced": "funny clips"}),
+    ("cut the funniest bits into 15-second vertical shorts, 1 clip, 360p",
+     {"length": 15.0, "min_length": 12.75, "max_length": 17.25, "count": 1, "resolution": 360,
+      "unplaced": "the funniest bits"}),
+    ("clips a founder would share", {"unplaced": "clips a founder would share"}),
+    ("the part where they argue about AI", {"topic": "ai", "unplaced": "the part where they argue"}),
+    ("every time he talks about pricing", {"topic": "pricing"}),
+    ("clips under 45 seconds where he laughs", {"min_length": 22.5, "max_length": 45.0, "unplaced": "where he laughs"}),
+    ("剪出最搞笑的片段", {"unplaced": "剪出最搞笑的片段"}),
 ]
 
 

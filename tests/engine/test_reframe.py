@@ -355,3 +355,16 @@ def test_two_people_far_apart_get_the_blurred_fit(two_speakers):
     assert sum(1 for s in found.faces if len(s) >= 2) >= 2
     framing = reframe.plan_framing(found, 960, 540, "9:16", 4.0)
     assert framing.mode == "fit" and "apart" in framing.reason
+
+
+def test_crop_path_moves_a_few_pixels_a_frame_at_most_between_cuts():
+    """A face that crosses the picture: on a 1920-wide source at 25 fps the window never moves
+    more than about 7 px from one frame to the next; at a scene cut it may jump."""
+    faces = [[face_at(0.2 + 0.6 * min(1.0, i / 20))] for i in range(40)]
+    framing = plan(faces, cuts=[10.0])
+    times = np.arange(0, 20, 1 / 25)
+    px = path_of(framing, times) * SOURCE_W
+    steps = np.abs(np.diff(px))
+    away_from_cut = np.abs(times[1:] - 10.0) > 0.05
+    assert steps[away_from_cut].max() <= reframe.MAX_SPEED * WINDOW.length * SOURCE_W / 25 + 0.5 <= 8.0
+    assert abs(px[-1] / SOURCE_W - 0.8) <= reframe.DEAD_ZONE * WINDOW.length, "it still gets to the face"

@@ -4,7 +4,9 @@ Most renders are small (360x640) and a few seconds long; one checks the real 108
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import struct
 import subprocess
 import threading
@@ -267,9 +269,15 @@ def test_cancel_during_the_second_clip_keeps_the_first_and_nothing_else(source, 
 
 
 def test_time_limit_stops_a_slow_render(source, tmp_path):
+    """A source that never delivers a byte (a pipe nobody writes to): the render cannot finish
+    however fast the machine is, and RENDER_TIMEOUT_S ends it."""
+    stuck = tmp_path / "stuck.mp4"
+    os.mkfifo(stuck)
+    spec = spec_for(source, [(0.0, 12.0)], resolution=240)
+    spec = dataclasses.replace(spec, media=dataclasses.replace(spec.media, path=stuck))
     strict = EngineConfig(cache_dir=tmp_path / "cache", render_timeout_s=0.5)
     with pytest.raises(RenderFailed, match="limit"):
-        render.render_clip(spec_for(source, [(0.0, 12.0)], resolution=1080), tmp_path / "out" / "slow.mp4", strict)
+        render.render_clip(spec, tmp_path / "out" / "slow.mp4", strict)
     assert list((tmp_path / "out").iterdir()) == []
 
 

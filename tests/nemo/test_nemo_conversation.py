@@ -68,13 +68,11 @@ async def test_a_whole_conversation_through_the_console(fake, tmp_path, media):
     # export: rendered on the cloud, downloaded, posted
     [render] = fake.renders.values()
     assert render.draft["t"][0]["sg"][0]["n"] == "talk.mp4"
-    posted = [line for line in printed if line.startswith(("video:", "link:"))]
-    assert posted, text
-    if posted[-1].startswith("video:"):
-        path = Path(posted[-1].split()[1])
-        assert path.read_bytes() == media["render"].read_bytes() and "180x320" in posted[-1]
-    else:
-        assert render.render_id in posted[-1]
+    # the console takes files of any size: the render is downloaded and posted as a video
+    [posted] = [line for line in printed if line.startswith(("video:", "link:"))]
+    assert posted.startswith("video:"), text
+    path = Path(posted.split()[1])
+    assert path.read_bytes() == media["render"].read_bytes() and "180x320" in posted
     # one token, one session, the attribution headers on everything
     assert len(fake.calls("token")) == 1 and len(fake.sessions) == 1
     assert all(not r.missing_attribution() for r in fake.requests if r.endpoint != "file")
@@ -181,9 +179,9 @@ async def test_still_working_is_said_once_per_quiet_spell_not_by_both_the_jobs_a
         await said(app, INSTRUCTION)
         quiet = time.monotonic() - started
     notices = [at for at, r in sink.posted if getattr(r, "text", "") == say("en", "still_working")]
-    assert len(notices) >= 2, sink.posted
-    assert min(b - a for a, b in zip(notices, notices[1:])) >= interval * 0.66, notices
-    assert len(notices) <= quiet / interval + 1
+    # one notice per quiet spell at most (both the jobs and the cloud saying it would double them);
+    # `quiet` is measured here, so a slow machine only allows more
+    assert 2 <= len(notices) <= quiet / interval + 1, (quiet, notices)
     assert "Cut." in sink.texts()
 
 

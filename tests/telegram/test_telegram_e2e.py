@@ -384,6 +384,45 @@ async def test_a_voice_message_is_taken_as_sound_for_background_music(world, tmp
     assert not [c for c in world.sent_to(1007, mark) if "not supported" in c.params.get("text", "")]
 
 
+async def test_a_clip_telegram_refuses_is_not_marked_sent_nor_charged(world, two_minute_talk):
+    """Telegram answers the short's upload with 403 (the person blocked the bot meanwhile): the job
+    fails, its held credits go back and the person hears why; once Telegram takes videos again,
+    the same request is delivered and charged once."""
+    gil = tg.user(1008, "Gil", "gil")
+    chat = tg.private_chat(gil)
+    file = world.fake.add_file(two_minute_talk)              # analysed already: the engine's cache has it
+    mark = world.send(tg.message_update(chat, gil, media=tg.video_fields(file, duration=121)))
+    await world.reply_text(1008, mark, r"Got talk\.mp4")
+    user = await world.app.repos.users.find("telegram", "1008")
+    one_clip = "cut one 10-second vertical short, 1 clip, 360p"
+
+    world.fake.fail_next("sendVideo", status=403, description="Forbidden: bot was blocked by the user")
+    mark = world.send(tg.message_update(chat, gil, one_clip))
+    await world.reply_text(1008, mark, r"could not send clip 1", timeout=120)
+    assert await world.app.jobs.wait_idle(user.id, timeout=30)
+    [refused] = await world.app.repos.jobs.for_user(user.id, "failed")
+    assert "posted" not in refused.payload
+    entries = await world.app.repos.ledger.entries(user.id)
+    held = entries[1][1]
+    assert held > 0 and entries == [("grant", world.settings.starting_credits, None), ("hold", held, refused.hold_ref),
+                                    ("release", held, refused.hold_ref)]
+    [answer] = [c for c in world.sent_to(1008, mark, "sendMessage") if "could not send" in c.params["text"]]
+    assert answer.params["text"] == ("I could not send clip 1 to this chat (Forbidden: bot was blocked by the user), "
+                                     "so nothing was charged for it. Say /export to get your clips once the chat "
+                                     "works again.")
+    assert [c.status for c in world.fake.calls[mark:] if c.method == "sendVideo"] == [403]
+
+    mark = world.send(tg.message_update(chat, gil, one_clip))       # Telegram takes videos again
+    video = await world.fake.wait_for(lambda c: c.method == "sendVideo" and c.status == 200 and c.chat_id == "1008",
+                                      after=mark, timeout=120)
+    assert await world.app.jobs.wait_idle(user.id, timeout=30)
+    [done] = await world.app.repos.jobs.for_user(user.id, "done")
+    clip = max(await world.app.repos.clips.for_session(done.session_id), key=lambda c: c.id)
+    assert done.payload["posted"] == [f"{clip.id}:{clip.output_path}"]
+    assert video.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"/export clip-{clip.id}"
+    assert (await world.app.repos.ledger.balance(user.id)).available == world.settings.starting_credits - held
+
+
 async def test_local_bot_api_server_files_are_copied_from_disk_and_may_be_large(tmp_path, small_video):
     async with running_bot(tmp_path, local_mode=True) as local:
         eve = tg.user(1006, "Eve", "eve")

@@ -1,87 +1,34 @@
-"""Reframing: where the crop window sits, frame by frame, for a new aspect ratio.
+"""The window for one subject: where the crop sits, frame by frame, when one face (or two close
+together) is followed through a range. Pure functions over detections.
 
-Three steps, each small:
-1. `find_faces` decodes only the clip's range, small and grey, and runs OpenCV's Haar
-   cascades on it (`FaceDetector`): first on the keyframes alone, which the decoder reaches
-   almost for free, and a few times a second only when the keyframes do not settle the
-   framing (`frame_range`, `keyframes_suffice`). This is the only I/O here.
-2. Pure functions turn those detections into a decision and a path: `choose_framing_mode`
-   picks "crop" (follow the subject) or "fit" (the whole picture over a blurred copy of
-   itself: no face, or two people too far apart to share one window), and `follow` smooths
-   the subject's position per shot (dead zone, ease, maximum pan speed, reset at scene cuts).
-3. `crop_offset_expression` writes the path as an ffmpeg expression of `t` for the crop
-   filter, so the full-resolution frames are only ever touched by ffmpeg.
+`choose_framing_mode` picks "crop" (follow the subject) or "fit" (the whole picture over a
+blurred copy of itself); `follow` smooths the subject's position per shot (dead zone, ease,
+maximum pan speed, reset at scene cuts); `plan_framing` composes them into a Framing.
 
 Positions are fractions (0-1) of the picture as displayed (after rotation), along the axis
 the window slides on: x when the source is wider than the target, y when it is taller.
 """
 from __future__ import annotations
 
-import re
-import subprocess
-import tempfile
-import threading
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numpy as np
 
-ASPECTS = {"9:16": 9 / 16, "1:1": 1.0, "4:5": 4 / 5, "16:9": 16 / 9}
+from engine.reframe.detection import Face, FaceSamples
+from engine.reframe.editor import Stretch
 
-DETECT_FPS = 2.0            # face samples per second of video
-DETECT_LONG_SIDE = 448      # pixels on the long side of the decoded picture the cascades see
-THOROUGH_MISSES = 4         # samples in a row without a face before the costly passes thin out
+ASPECTS = {"9:16": 9 / 16, "1:1": 1.0, "4:5": 4 / 5, "16:9": 16 / 9}
 KEYFRAME_GAP = 2.5          # keyframes at most this far apart can stand in for DETECT_FPS sampling
 SAME_ASPECT_TOLERANCE = 0.04  # closer than this to the target aspect: scale, no window to move
 
 # Following, in units of the crop window's length and seconds.
 DEAD_ZONE = 0.12            # the subject may drift this far from the centre before the window moves
-MAX_SPEED = 0.6             # at most this many window lengths per second
+MAX_SPEED = 0.3             # at most this many window lengths per second (7 px a frame on 1080p at 25 fps)
 EASE_S = 0.5                # time constant of the window closing in on the subject
 SMOOTH_S = 0.4              # sigma of the final Gaussian smoothing
 
 FIT_NO_FACE_SHARE = 0.25    # fewer samples than this with a face: fit
 FIT_APART_SHARE = 0.15      # at least this share of face samples with two people too far apart: fit
-
-
-@dataclass(frozen=True)
-class Face:
-    """A detection, as fractions of the displayed picture."""
-
-    x: float
-    y: float
-    w: float
-    h: float
-
-    @property
-    def cx(self) -> float:
-        return self.x + self.w / 2
-
-    @property
-    def cy(self) -> float:
-        return self.y + self.h / 2
-
-    @property
-    def area(self) -> float:
-        return self.w * self.h
-
-    def centre(self, axis: str) -> float:
-        return self.cx if axis == "x" else self.cy
-
-    def extent(self, axis: str) -> tuple[float, float]:
-        return (self.x, self.x + self.w) if axis == "x" else (self.y, self.y + self.h)
-
-
-@dataclass(frozen=True)
-class FaceSamples:
-    """Faces found at `times` (seconds from the start of the range)."""
-
-    times: np.ndarray
-    faces: list[list[Face]]
-
-    @property
-    def share_with_face(self) -> float:
-        return sum(1 for f in self.faces if f) / len(self.faces) if self.faces else 0.0
 
 
 @dataclass(frozen=True)
@@ -100,156 +47,17 @@ class Window:
 class Framing:
     """How one range of the source becomes the output picture."""
 
-    mode: str                                 # "scale" | "crop" | "fit"
+    mode: str                                 # "scale" | "crop" | "fit" | "speakers" (layouts by stretch)
     window: Window
     # (t0, t1, c0, c1): over [t0, t1) the window's centre moves linearly from c0 to c1.
     pieces: tuple[tuple[float, float, float, float], ...] = ()
     reason: str = ""
     sampling: str = ""                        # what the faces were found on: "keyframes" or "N fps"
     centres: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
+    # mode "speakers": the layout of each stretch of the range (crop stretches follow `pieces`).
+    stretches: tuple[Stretch, ...] = ()
+    trace: object = field(default=None, repr=False, compare=False)   # a SpeakerTrace, for --debug-reframe
 
-
-# --- 1. detection -------------------------------------------------------------------------------
-
-class FaceDetector:
-    """Haar cascades, cheapest first: frontal; where that finds nothing, frontal on the picture
-    tilted 20 degrees either way (heads lean), then profile facing either way."""
-
-    def __init__(self) -> None:
-        import cv2
-
-        # One thread: the detector runs beside an encode that already keeps both cores busy.
-        cv2.setNumThreads(1)
-        self._cv2 = cv2
-        root = Path(cv2.data.haarcascades)
-        self.frontal = cv2.CascadeClassifier(str(root / "haarcascade_frontalface_default.xml"))
-        self.profile = cv2.CascadeClassifier(str(root / "haarcascade_profileface.xml"))
-        if self.frontal.empty() or self.profile.empty():
-            raise RuntimeError(f"OpenCV's Haar cascades are missing from {root}")
-
-    def detect(self, gray: np.ndarray, thorough: bool = True) -> list[Face]:
-        """Faces in a grey picture. Without `thorough`, only the frontal pass runs."""
-        cv2 = self._cv2
-        h, w = gray.shape
-        image = cv2.equalizeHist(gray)
-        side = max(16, min(w, h) // 9)
-
-        def run(cascade, img):
-            found = cascade.detectMultiScale(img, scaleFactor=1.15, minNeighbors=4, minSize=(side, side))
-            return [tuple(int(v) for v in box) for box in found]
-
-        passes = (
-            lambda: run(self.frontal, image),
-            lambda: [_unrotate(b, 20, w, h) for b in run(self.frontal, _rotate(cv2, image, 20))],
-            lambda: [_unrotate(b, -20, w, h) for b in run(self.frontal, _rotate(cv2, image, -20))],
-            lambda: run(self.profile, image),
-            lambda: [(w - x - bw, y, bw, bh) for x, y, bw, bh in run(self.profile, image[:, ::-1].copy())],
-        )
-        for find in passes if thorough else passes[:1]:
-            boxes = find()
-            if boxes:
-                return [Face(x / w, y / h, bw / w, bh / h) for x, y, bw, bh in boxes]
-        return []
-
-
-def _rotate(cv2, image: np.ndarray, angle: float) -> np.ndarray:
-    h, w = image.shape
-    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    return cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
-
-
-def _unrotate(box: tuple[int, int, int, int], angle: float, w: int, h: int) -> tuple[int, int, int, int]:
-    """A box found on a picture turned by `angle` degrees, moved back onto the original."""
-    x, y, bw, bh = box
-    cx, cy = x + bw / 2 - w / 2, y + bh / 2 - h / 2
-    a = np.deg2rad(angle)
-    ox = cx * np.cos(a) - cy * np.sin(a) + w / 2
-    oy = cx * np.sin(a) + cy * np.cos(a) + h / 2
-    return int(ox - bw / 2), int(oy - bh / 2), bw, bh
-
-
-def detection_size(display_w: int, display_h: int, long_side: int | None = None) -> tuple[int, int]:
-    scale = min(1.0, (long_side or DETECT_LONG_SIDE) / max(display_w, display_h))
-    return max(2, int(display_w * scale) // 2 * 2), max(2, int(display_h * scale) // 2 * 2)
-
-
-def find_faces(path: Path, start: float, end: float, display_w: int, display_h: int,
-               fps: float = DETECT_FPS, keyframes_only: bool = False, detector: FaceDetector | None = None,
-               cancel: threading.Event | None = None, timeout_s: float = 600.0) -> FaceSamples:
-    """Faces in [start, end) of the video from a small grey decode: `fps` samples a second, or
-    with `keyframes_only` one per keyframe (the decoder then skips every other frame, which
-    costs a few percent of a full decode).
-
-    The decoder also skips the loop filter and, between keyframes, the frames nothing refers
-    to: the cascades do not need them. ffmpeg rotates the picture as a player would.
-    """
-    detector = detector or FaceDetector()
-    w, h = detection_size(display_w, display_h)
-    duration = max(0.0, end - start)
-    picture = f"scale={w}:{h}:flags=fast_bilinear,format=gray"
-    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-threads", "1",
-           "-skip_frame", "nokey" if keyframes_only else "noref", "-skip_loop_filter", "all",
-           "-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(path), "-map", "0:v:0", "-an", "-sn"]
-    if keyframes_only:
-        cmd += ["-v", "info", "-vf", f"{picture},showinfo", "-fps_mode", "passthrough"]
-    else:
-        cmd += ["-v", "error", "-vf", f"fps={fps},{picture}"]
-    cmd += ["-f", "rawvideo", "pipe:1"]
-    frame_bytes = w * h
-    faces: list[list[Face]] = []
-    misses = 0
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log)
-        timer = threading.Timer(timeout_s, proc.kill)
-        timer.start()
-        try:
-            while True:
-                if cancel is not None and cancel.is_set():
-                    break
-                chunk = proc.stdout.read(frame_bytes)
-                if len(chunk) < frame_bytes:
-                    break
-                # After a few samples in a row with no face at all, the costly passes run on every
-                # fourth sample only: a picture with no one in it costs little more than one pass.
-                thorough = misses < THOROUGH_MISSES or len(faces) % 4 == 0
-                found = detector.detect(np.frombuffer(chunk, np.uint8).reshape(h, w), thorough=thorough)
-                misses = 0 if found else misses + 1
-                faces.append(found)
-        finally:
-            timer.cancel()
-            if proc.poll() is None:
-                proc.kill()
-            proc.stdout.close()
-            proc.wait()
-        if keyframes_only:
-            log.seek(0)
-            stamps = re.findall(r"Parsed_showinfo.*? pts_time:\s*(-?[0-9.]+)", log.read().decode("utf-8", "replace"))
-            times = np.array([float(t) for t in stamps[:len(faces)]])
-            faces = faces[:len(times)]
-            inside = (times >= 0) & (times < duration)
-            return FaceSamples(times=times[inside], faces=[f for f, keep in zip(faces, inside) if keep])
-    return FaceSamples(times=np.arange(len(faces)) / fps, faces=faces)
-
-
-def frame_range(path: Path, start: float, end: float, display_w: int, display_h: int, aspect: str,
-                cuts: list[float] = (), detector: FaceDetector | None = None,
-                cancel: threading.Event | None = None, timeout_s: float = 600.0) -> Framing:
-    """The Framing of [start, end) of a video (`cuts` in range time). Looks at the keyframes
-    first; decodes the range at DETECT_FPS only when they do not settle the question."""
-    window = crop_window(display_w, display_h, aspect)
-    duration = end - start
-    if not window.slides:
-        return Framing(mode="scale", window=window, reason="the source already has the target shape")
-    detector = detector or FaceDetector()
-    glance = find_faces(path, start, end, display_w, display_h, keyframes_only=True,
-                        detector=detector, cancel=cancel, timeout_s=timeout_s)
-    if keyframes_suffice(glance, window, duration, cuts):
-        return replace(plan_framing(glance, display_w, display_h, aspect, duration, cuts), sampling="keyframes")
-    samples = find_faces(path, start, end, display_w, display_h, detector=detector, cancel=cancel, timeout_s=timeout_s)
-    return replace(plan_framing(samples, display_w, display_h, aspect, duration, cuts), sampling=f"{DETECT_FPS:g} fps")
-
-
-# --- 2. decisions and paths (pure) ---------------------------------------------------------------
 
 def crop_window(display_w: int, display_h: int, aspect: str) -> Window:
     """The window of the target aspect inside the source: full height sliding in x for a wider
@@ -496,49 +304,3 @@ def _nearest_known(times: np.ndarray, targets: np.ndarray, at: float, window_len
     i = int(np.argmin(np.where(known, np.abs(times - at), np.inf)))
     return float(np.clip(targets[i], window_length / 2, 1 - window_length / 2))
 
-
-# --- 3. the path as an ffmpeg expression ----------------------------------------------------------
-
-def centre_at(pieces: tuple[tuple[float, float, float, float], ...], t: float) -> float:
-    """The window's centre at time t: what the ffmpeg expression computes, in Python."""
-    for t0, t1, c0, c1 in pieces:
-        if t < t1:
-            return c0 + (c1 - c0) * min(max((t - t0) / (t1 - t0), 0.0), 1.0)
-    return pieces[-1][3] if pieces else 0.5
-
-
-def crop_offset_expression(pieces: tuple[tuple[float, float, float, float], ...],
-                           picture: int, window: int) -> str:
-    """The crop filter's x (or y) as a function of t, in pixels: a sum of one term per piece
-    (each term is zero outside its piece), so that long paths do not nest ifs. Outside the
-    pieces the first and last positions hold."""
-    def offset(centre: float) -> float:
-        return min(max(centre * picture - window / 2, 0.0), float(picture - window))
-
-    if not pieces:
-        return f"{(picture - window) / 2:.2f}"
-    if len(pieces) == 1 and pieces[0][2] == pieces[0][3]:
-        return f"{offset(pieces[0][2]):.2f}"
-    terms = []
-    last = len(pieces) - 1
-    for i, (t0, t1, c0, c1) in enumerate(pieces):
-        o0, o1 = offset(c0), offset(c1)
-        value = f"{o0:.2f}" if abs(o1 - o0) < 0.005 else f"({o0:.2f}+{o1 - o0:.3f}*clip((t-{t0:.4f})/{t1 - t0:.4f},0,1))"
-        if i == 0 and i == last:
-            condition = ""
-        elif i == 0:
-            condition = f"lt(t,{t1:.4f})"
-        elif i == last:
-            condition = f"gte(t,{t0:.4f})"
-        else:
-            condition = f"gte(t,{t0:.4f})*lt(t,{t1:.4f})"
-        terms.append(f"{condition}*{value}" if condition else value)
-    return _grouped_sum(terms)
-
-
-def _grouped_sum(terms: list[str], group: int = 32) -> str:
-    """a+b+c+... in parenthesised groups: ffmpeg's evaluator rejects a flat chain of about a
-    hundred terms, but not a shallow tree of short ones."""
-    while len(terms) > group:
-        terms = ["(" + "+".join(terms[i:i + group]) + ")" for i in range(0, len(terms), group)]
-    return "+".join(terms)

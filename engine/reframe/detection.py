@@ -1,0 +1,259 @@
+"""Face detection: OpenCV's Haar cascades on a small grey decode of only the range needed.
+
+`find_faces` samples a few times a second (or only the keyframes, which the decoder reaches
+almost for free); `decode_gray` yields every frame of a denser decode for the speaking score.
+These are the only parts of the reframer that read the video.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DETECT_FPS = 2.0            # face samples per second of video
+DETECT_LONG_SIDE = 448      # pixels on the long side of the decoded picture the cascades see
+THOROUGH_MISSES = 4         # samples in a row without a face before the costly passes thin out
+
+
+@dataclass(frozen=True)
+class Face:
+    """A detection, as fractions of the displayed picture."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.w / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.h / 2
+
+    @property
+    def area(self) -> float:
+        return self.w * self.h
+
+    def centre(self, axis: str) -> float:
+        return self.cx if axis == "x" else self.cy
+
+    def extent(self, axis: str) -> tuple[float, float]:
+        return (self.x, self.x + self.w) if axis == "x" else (self.y, self.y + self.h)
+
+
+@dataclass(frozen=True)
+class FaceSamples:
+    """Faces found at `times` (seconds from the start of the range)."""
+
+    times: np.ndarray
+    faces: list[list[Face]]
+
+    @property
+    def share_with_face(self) -> float:
+        return sum(1 for f in self.faces if f) / len(self.faces) if self.faces else 0.0
+
+
+
+class FaceDetector:
+    """Haar cascades, cheapest first: frontal; where that finds nothing, frontal on the picture
+    tilted 20 degrees either way (heads lean), then profile facing either way."""
+
+    def __init__(self) -> None:
+        import cv2
+
+        # One thread: the detector runs beside an encode that already keeps both cores busy.
+        cv2.setNumThreads(1)
+        self._cv2 = cv2
+        root = Path(cv2.data.haarcascades)
+        self.frontal = cv2.CascadeClassifier(str(root / "haarcascade_frontalface_default.xml"))
+        self.profile = cv2.CascadeClassifier(str(root / "haarcascade_profileface.xml"))
+        self._clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+        if self.frontal.empty() or self.profile.empty():
+            raise RuntimeError(f"OpenCV's Haar cascades are missing from {root}")
+
+    def detect(self, gray: np.ndarray, thorough: bool = True) -> list[Face]:
+        """Faces in a grey picture. Without `thorough`, only the frontal pass runs."""
+        cv2 = self._cv2
+        h, w = gray.shape
+        # Local (CLAHE) rather than global equalisation: with one dark and one bright face in
+        # a picture, a global stretch washes the bright one out of the cascade's reach.
+        image = self._clahe.apply(gray)
+        side = max(16, min(w, h) // 9)
+
+        def run(cascade, img):
+            found = cascade.detectMultiScale(img, scaleFactor=1.15, minNeighbors=4, minSize=(side, side))
+            return [tuple(int(v) for v in box) for box in found]
+
+        passes = (
+            lambda: run(self.frontal, image),
+            lambda: [_unrotate(b, 20, w, h) for b in run(self.frontal, _rotate(cv2, image, 20))],
+            lambda: [_unrotate(b, -20, w, h) for b in run(self.frontal, _rotate(cv2, image, -20))],
+            lambda: run(self.profile, image),
+            lambda: [(w - x - bw, y, bw, bh) for x, y, bw, bh in run(self.profile, image[:, ::-1].copy())],
+        )
+        for find in passes if thorough else passes[:1]:
+            boxes = find()
+            if boxes:
+                return [Face(x / w, y / h, bw / w, bh / h) for x, y, bw, bh in boxes]
+        return []
+
+
+def _rotate(cv2, image: np.ndarray, angle: float) -> np.ndarray:
+    h, w = image.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def _unrotate(box: tuple[int, int, int, int], angle: float, w: int, h: int) -> tuple[int, int, int, int]:
+    """A box found on a picture turned by `angle` degrees, moved back onto the original."""
+    x, y, bw, bh = box
+    cx, cy = x + bw / 2 - w / 2, y + bh / 2 - h / 2
+    a = np.deg2rad(angle)
+    ox = cx * np.cos(a) - cy * np.sin(a) + w / 2
+    oy = cx * np.sin(a) + cy * np.cos(a) + h / 2
+    return int(ox - bw / 2), int(oy - bh / 2), bw, bh
+
+
+def detection_size(display_w: int, display_h: int, long_side: int | None = None) -> tuple[int, int]:
+    scale = min(1.0, (long_side or DETECT_LONG_SIDE) / max(display_w, display_h))
+    return max(2, int(display_w * scale) // 2 * 2), max(2, int(display_h * scale) // 2 * 2)
+
+
+def find_faces(path: Path, start: float, end: float, display_w: int, display_h: int,
+               fps: float = DETECT_FPS, keyframes_only: bool = False, detector: FaceDetector | None = None,
+               cancel: threading.Event | None = None, timeout_s: float = 600.0) -> FaceSamples:
+    """Faces in [start, end) of the video from a small grey decode: `fps` samples a second, or
+    with `keyframes_only` one per keyframe (the decoder then skips every other frame, which
+    costs a few percent of a full decode).
+
+    The decoder also skips the loop filter and, between keyframes, the frames nothing refers
+    to: the cascades do not need them. ffmpeg rotates the picture as a player would.
+    """
+    detector = detector or shared_detector()
+    w, h = detection_size(display_w, display_h)
+    duration = max(0.0, end - start)
+    picture = f"scale={w}:{h}:flags=fast_bilinear,format=gray"
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-threads", "1",
+           "-skip_frame", "nokey" if keyframes_only else "noref", "-skip_loop_filter", "all",
+           "-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(path), "-map", "0:v:0", "-an", "-sn"]
+    if keyframes_only:
+        cmd += ["-v", "info", "-vf", f"{picture},showinfo", "-fps_mode", "passthrough"]
+    else:
+        cmd += ["-v", "error", "-vf", f"fps={fps},{picture}"]
+    cmd += ["-f", "rawvideo", "pipe:1"]
+    frame_bytes = w * h
+    faces: list[list[Face]] = []
+    misses = 0
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log)
+        timer = threading.Timer(timeout_s, proc.kill)
+        timer.start()
+        try:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    break
+                chunk = proc.stdout.read(frame_bytes)
+                if len(chunk) < frame_bytes:
+                    break
+                # After a few samples in a row with no face at all, the costly passes run on every
+                # fourth sample only: a picture with no one in it costs little more than one pass.
+                thorough = misses < THOROUGH_MISSES or len(faces) % 4 == 0
+                found = detector.detect(np.frombuffer(chunk, np.uint8).reshape(h, w), thorough=thorough)
+                misses = 0 if found else misses + 1
+                faces.append(found)
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+            proc.wait()
+        if keyframes_only:
+            log.seek(0)
+            stamps = re.findall(r"Parsed_showinfo.*? pts_time:\s*(-?[0-9.]+)", log.read().decode("utf-8", "replace"))
+            times = np.array([float(t) for t in stamps[:len(faces)]])
+            faces = faces[:len(times)]
+            inside = (times >= 0) & (times < duration)
+            return FaceSamples(times=times[inside], faces=[f for f, keep in zip(faces, inside) if keep])
+    return FaceSamples(times=np.arange(len(faces)) / fps, faces=faces)
+
+
+
+_per_thread = threading.local()
+
+
+def shared_detector() -> FaceDetector:
+    """This thread's detector, built on first use and kept: loading the cascades costs more than
+    running them on a short clip. (A cascade must not be used by two threads at once.)"""
+    detector = getattr(_per_thread, "detector", None)
+    if detector is None:
+        detector = _per_thread.detector = FaceDetector()
+    return detector
+
+
+@dataclass(frozen=True)
+class DenseLook:
+    """A range decoded at `fps`: faces found on every `detect_every`-th frame, and how much each
+    part of the picture changed from one frame to the next (for the speaking score)."""
+
+    fps: float
+    samples: FaceSamples            # the detection frames only
+    motion: np.ndarray              # (frames, rows, cols) uint8: |frame - previous| at half the size
+    times: np.ndarray               # (frames,) seconds from the start of the range
+
+
+DENSE_FPS = 12.5            # frames a second for mouth motion: syllables come 3-6 times a second
+DENSE_LONG_SIDE = 512
+MOTION_SHRINK = 2           # motion kept at 1/2 the dense size: a 60 s clip at 12.5 fps in about 25 MB
+
+
+def dense_look(path: Path, start: float, end: float, display_w: int, display_h: int,
+               fps: float = DENSE_FPS, detect_every: int = 12, detector: FaceDetector | None = None,
+               cancel: threading.Event | None = None, timeout_s: float = 600.0,
+               known: FaceSamples | None = None) -> DenseLook:
+    """Decode [start, end) small and grey at `fps` (no frames skipped: motion needs them all), find
+    faces on every `detect_every`-th frame (about once a second: tracks bridge the rest), unless
+    `known` detections of the range are given, and keep the frame-to-frame change at half size."""
+    import cv2
+
+    detector = detector or shared_detector()
+    w, h = detection_size(display_w, display_h, DENSE_LONG_SIDE)
+    dw, dh = detection_size(display_w, display_h)
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-threads", "1", "-skip_loop_filter", "all",
+           "-ss", f"{start:.3f}", "-t", f"{max(0.0, end - start):.3f}", "-i", str(path), "-map", "0:v:0", "-an", "-sn",
+           "-vf", f"fps={fps},scale={w}:{h}:flags=fast_bilinear,format=gray", "-f", "rawvideo", "pipe:1"]
+    det_times, det_faces, motion = [], [], []
+    previous = None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    timer = threading.Timer(timeout_s, proc.kill)
+    timer.start()
+    try:
+        index = 0
+        while not (cancel is not None and cancel.is_set()):
+            chunk = proc.stdout.read(w * h)
+            if len(chunk) < w * h:
+                break
+            frame = np.frombuffer(chunk, np.uint8).reshape(h, w)
+            small = cv2.resize(frame, (w // MOTION_SHRINK, h // MOTION_SHRINK), interpolation=cv2.INTER_AREA) if MOTION_SHRINK > 1 else frame
+            motion.append(cv2.absdiff(small, previous) if previous is not None else np.zeros_like(small))
+            previous = small
+            if known is None and index % detect_every == 0:
+                det_times.append(index / fps)
+                det_faces.append(detector.detect(cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA)))
+            index += 1
+    finally:
+        timer.cancel()
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+        proc.wait()
+    frames = np.stack(motion) if motion else np.zeros((0, h // MOTION_SHRINK, w // MOTION_SHRINK), np.uint8)
+    samples = known if known is not None else FaceSamples(np.array(det_times, dtype=float), det_faces)
+    return DenseLook(fps=fps, samples=samples,
+                     motion=frames, times=np.arange(len(frames)) / fps)

@@ -1,0 +1,183 @@
+"""An editor's camera: from speaking scores per frame to stretches of one layout each.
+
+The clip is cut offline, so the camera can do what an editor does with the whole take in
+front of them: cut to a person when their turn starts (not when a detector is sure of it),
+hold on them through pauses and short interjections, and when two people trade short turns,
+show both (the stacked layout) rather than cut back and forth.
+
+    labels  = active_speaker(scores)          who speaks at each frame (-1: nobody clearly)
+    turns   = speaker_turns(labels, fps)      runs of one speaker, pauses held
+    layouts = plan_stretches(turns, ...)      "crop" on one person, "stacked" for two, "fit"
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SCORE_MIN = 0.2             # a score below this is no evidence of speaking
+HOLD_GAP_S = 1.2            # a pause shorter than this keeps the turn of who spoke before it
+SWITCH_S = 1.5              # another person must speak this long before the camera goes to them
+QUICK_TURN_S = 3.5          # turns shorter than this, traded back and forth, give the stacked layout
+MIN_STRETCH_S = 1.5         # no layout is shown for less than this
+
+
+@dataclass(frozen=True)
+class Turn:
+    start: float
+    end: float
+    speaker: int                 # a track id, or -1 for nobody
+
+    @property
+    def length(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """One stretch of a range shown with one layout."""
+
+    start: float
+    end: float
+    layout: str                  # "crop" (one person) | "stacked" (two, top and bottom) | "fit" (everyone)
+    tracks: tuple[int, ...] = ()  # the track ids shown: one for crop, top then bottom for stacked
+    reason: str = ""
+    # stacked: the two windows shown, top then bottom, as (x, y, w, h) fractions of the source
+    panels: tuple[tuple[float, float, float, float], ...] = ()
+
+
+BOTH = -2                   # a label: two people's scores too close to tell apart
+
+
+def active_speaker(scores: np.ndarray, track_ids: list[int], score_min: float = SCORE_MIN,
+                   smooth: int = 9, close: float = 1.4) -> np.ndarray:
+    """(tracks, frames) scores -> per frame the id of the clear speaker, BOTH where the two best
+    are within `close` times of each other (a quick exchange, or no way to tell), or -1.
+    Scores are averaged over `smooth` frames first, so one frame's noise does not name anyone."""
+    if scores.size == 0:
+        return np.full(scores.shape[1] if scores.ndim == 2 else 0, -1)
+    kernel = np.ones(smooth) / smooth
+    smoothed = np.stack([np.convolve(s, kernel, mode="same") for s in scores])
+    order = np.argsort(smoothed, axis=0)
+    columns = np.arange(smoothed.shape[1])
+    top = smoothed[order[-1], columns]
+    second = smoothed[order[-2], columns] if len(scores) > 1 else np.zeros_like(top)
+    labels = np.where(top >= score_min, np.asarray(track_ids)[order[-1]], -1)
+    return np.where((top >= score_min) & (second * close >= top), BOTH, labels)
+
+
+def runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
+    """(start index, end index exclusive, label) of each run of equal labels."""
+    if len(labels) == 0:
+        return []
+    edges = np.flatnonzero(np.diff(labels)) + 1
+    starts = np.concatenate([[0], edges])
+    ends = np.concatenate([edges, [len(labels)]])
+    return [(int(s), int(e), int(labels[s])) for s, e in zip(starts, ends)]
+
+
+def speaker_turns(labels: np.ndarray, fps: float, hold_gap_s: float = HOLD_GAP_S) -> list[Turn]:
+    """Runs of one speaker in time. A pause (-1) shorter than `hold_gap_s` between turns
+    belongs to the turn before it; leading silence belongs to the first speaker."""
+    pieces = runs(labels)
+    turns: list[Turn] = []
+    for s, e, label in pieces:
+        start, end = s / fps, e / fps
+        if label == -1 and turns and end - start < hold_gap_s:
+            label = turns[-1].speaker
+        if turns and turns[-1].speaker == label:
+            turns[-1] = Turn(turns[-1].start, end, label)
+        else:
+            turns.append(Turn(start, end, label))
+    if len(turns) > 1 and turns[0].speaker == -1:
+        turns = [Turn(0.0, turns[1].end, turns[1].speaker)] + turns[2:]
+    return turns
+
+
+def merge_same(stretches: list[Stretch]) -> list[Stretch]:
+    """Neighbouring stretches with the same layout and people become one."""
+    merged: list[Stretch] = []
+    for s in stretches:
+        if merged and merged[-1].layout == s.layout and merged[-1].tracks == s.tracks:
+            merged[-1] = Stretch(merged[-1].start, s.end, s.layout, s.tracks, merged[-1].reason)
+        else:
+            merged.append(s)
+    return merged
+
+
+def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float = QUICK_TURN_S,
+                   switch_s: float = SWITCH_S, min_stretch_s: float = MIN_STRETCH_S,
+                   pair: tuple[int, int] | None = None) -> list[Stretch]:
+    """Turns -> stretches with a layout each.
+
+    - Two people trading turns shorter than `quick_turn_s` (at least three such turns in a
+      row): both of them, stacked.
+    - Otherwise the camera stays on the speaker; someone who speaks for less than `switch_s`
+      does not take it (an interjection), and nobody speaking keeps the last speaker.
+    - Two people whose scores are too close to tell apart for `switch_s` or more: `pair`, stacked.
+    - Nobody identified at all: with three or more faces, or none, the whole picture (fit).
+    """
+    if not turns:
+        return []
+    stretches: list[Stretch] = []
+    i = 0
+    while i < len(turns):
+        j, spoken = i, 0
+        people: set[int] = set()
+        while j < len(turns) and turns[j].length < quick_turn_s:
+            if turns[j].speaker < 0:
+                if turns[j].length >= HOLD_GAP_S or j == i:
+                    break
+                j += 1                      # a moment of doubt between two turns does not end the exchange
+                continue
+            if len(people | {turns[j].speaker}) > 2:
+                break
+            people.add(turns[j].speaker)
+            spoken += 1
+            j += 1
+        while j > i and turns[j - 1].speaker < 0:
+            j -= 1
+        if spoken >= 3 and len(people) == 2:
+            first = turns[i].speaker
+            pair = (first, next(p for p in people if p != first))
+            stretches.append(Stretch(turns[i].start, turns[j - 1].end, "stacked", pair,
+                                     "two people trading short turns"))
+            i = j
+            continue
+        turn = turns[i]
+        held = stretches[-1] if stretches else None
+        if turn.speaker == BOTH and pair is not None and turn.length >= switch_s:
+            stretches.append(Stretch(turn.start, turn.end, "stacked", pair, "two people, both speaking"))
+        elif turn.speaker < 0:
+            if held is not None:
+                stretches.append(Stretch(turn.start, turn.end, held.layout, held.tracks, held.reason))
+            else:
+                stretches.append(Stretch(turn.start, turn.end, "fit", (), "nobody identified as speaking"))
+        elif turn.length < switch_s and held is not None and held.layout != "fit":
+            stretches.append(Stretch(turn.start, turn.end, held.layout, held.tracks, held.reason))
+        else:
+            stretches.append(Stretch(turn.start, turn.end, "crop", (turn.speaker,), "the person speaking"))
+        i += 1
+    stretches = merge_same(stretches)
+    # A first stretch of nobody, followed by a speaker, shows that speaker from the start.
+    if len(stretches) > 1 and stretches[0].layout == "fit" and faces_on_screen < 3 and faces_on_screen > 0:
+        stretches = merge_same([Stretch(0.0, stretches[0].end, stretches[1].layout, stretches[1].tracks,
+                                    stretches[1].reason)] + stretches[1:])
+    return absorb_short(stretches, min_stretch_s)
+
+
+def absorb_short(stretches: list[Stretch], min_stretch_s: float = MIN_STRETCH_S) -> list[Stretch]:
+    """A stretch shorter than `min_stretch_s` takes the layout of the one before it (the
+    first one, of the one after it)."""
+    changed = True
+    while changed and len(stretches) > 1:
+        changed = False
+        for k, s in enumerate(stretches):
+            if s.end - s.start >= min_stretch_s:
+                continue
+            other = stretches[k - 1] if k > 0 else stretches[k + 1]
+            stretches[k] = Stretch(s.start, s.end, other.layout, other.tracks, other.reason)
+            stretches = merge_same(stretches)
+            changed = True
+            break
+    return stretches

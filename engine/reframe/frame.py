@@ -1,0 +1,199 @@
+"""The reframer's one entry point, `frame_range`, and the plan for several people.
+
+    keyframes -> one subject settled?            plan_framing on the keyframes (almost free)
+    two people too far apart for one window?     dense look + tracks + speaking scores:
+                                                 plan_speakers (crop / stacked / fit by stretch)
+    otherwise                                    plan_framing on 2 samples a second
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from engine.reframe.detection import (
+    DETECT_FPS,
+    DenseLook,
+    FaceDetector,
+    dense_look,
+    find_faces,
+    shared_detector,
+)
+from engine.reframe.editor import BOTH, Stretch, active_speaker, merge_same, plan_stretches, speaker_turns
+from engine.reframe.path import (
+    ASPECTS,
+    Framing,
+    Window,
+    crop_window,
+    drop_flickers,
+    follow,
+    keyframes_suffice,
+    plan_framing,
+    shots,
+    simplify,
+    too_far_apart,
+)
+from engine.reframe.speaking import articulation, speaking_scores, speech_energy, speech_mask
+from engine.reframe.tracks import Track, link_tracks, prominent_tracks
+
+STACK_FACE_SPAN = 2.6       # a stacked panel is this many face heights tall (or the whole height)
+
+
+@dataclass(frozen=True)
+class SpeakerTrace:
+    """What plan_speakers saw, frame by frame: for --debug-reframe and the cost report."""
+
+    times: np.ndarray                 # (frames,) seconds from the start of the range
+    track_ids: tuple[int, ...]
+    boxes: np.ndarray                 # (tracks, frames, 4) x, y, w, h fractions; NaN where absent
+    scores: np.ndarray                # (tracks, frames) speaking score 0-1
+    speaking: np.ndarray              # (frames,) someone speaks
+    seconds: float = 0.0              # spent on the dense look and the scores
+
+
+def frame_range(path: Path, start: float, end: float, display_w: int, display_h: int, aspect: str,
+                cuts: list[float] = (), detector: FaceDetector | None = None,
+                cancel: threading.Event | None = None, timeout_s: float = 600.0,
+                words: list[tuple[float, float]] | None = None, has_audio: bool = True) -> Framing:
+    """The Framing of [start, end) of a video (`cuts` and `words` in range time). Looks at the
+    keyframes first; decodes more only when they do not settle the question."""
+    window = crop_window(display_w, display_h, aspect)
+    duration = end - start
+    if not window.slides:
+        return Framing(mode="scale", window=window, reason="the source already has the target shape")
+    detector = detector or shared_detector()
+    glance = find_faces(path, start, end, display_w, display_h, keyframes_only=True,
+                        detector=detector, cancel=cancel, timeout_s=timeout_s)
+    several = has_audio and window.axis == "x" and any(too_far_apart(s, window) for s in drop_flickers(glance.faces))
+    samples = None
+    if not several:
+        if keyframes_suffice(glance, window, duration, cuts):
+            return replace(plan_framing(glance, display_w, display_h, aspect, duration, cuts), sampling="keyframes")
+        samples = find_faces(path, start, end, display_w, display_h, detector=detector, cancel=cancel,
+                             timeout_s=timeout_s)
+        framing = replace(plan_framing(samples, display_w, display_h, aspect, duration, cuts),
+                          sampling=f"{DETECT_FPS:g} fps")
+        if not (has_audio and window.axis == "x" and framing.mode == "fit" and "apart" in framing.reason):
+            return framing
+    started = time.perf_counter()
+    look = dense_look(path, start, end, display_w, display_h, detector=detector, cancel=cancel, timeout_s=timeout_s,
+                      known=samples)
+    energy = speech_energy(path, start, end, look.fps, len(look.times), timeout_s=timeout_s)
+    return plan_speakers(look, energy, words, display_w, display_h, aspect, duration, cuts,
+                         started=started)
+
+
+def _fits_in_window(tracks: list[Track], window: Window) -> bool:
+    low = min(t.median_box[0] for t in tracks)
+    high = max(t.median_box[0] + t.median_box[2] for t in tracks)
+    return high - low <= 0.9 * window.length
+
+
+def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, float]] | None,
+                  display_w: int, display_h: int, aspect: str, duration: float, cuts: list[float] = (),
+                  started: float | None = None) -> Framing:
+    """A dense look at a range with several people -> a Framing whose layout changes by stretch:
+    the crop on whoever speaks, both of two people stacked when they trade short turns, the
+    whole picture when nobody can be told apart."""
+    window = crop_window(display_w, display_h, aspect)
+    edges = shots(list(cuts), duration)
+    tracks = prominent_tracks(link_tracks(look.samples, edges), edges, look.samples.times)
+    by_shot = {shot: [t for t in tracks if t.shot == shot] for shot in range(len(edges))}
+    if not any(len(group) >= 2 and not _fits_in_window(group, window) for group in by_shot.values()):
+        return replace(plan_framing(look.samples, display_w, display_h, aspect, duration, cuts),
+                       sampling=f"{len(look.samples.times) / max(duration, 1e-6):.2g} fps")
+    times, fps = look.times, look.fps
+    boxes = np.stack([t.boxes_at(times) for t in tracks]) if tracks else np.zeros((0, len(times), 4))
+    mouths = np.stack([articulation(look.motion, b) for b in boxes]) if tracks else np.zeros((0, len(times)))
+    speaking = speech_mask(times, words, energy)
+    scores = speaking_scores(mouths, energy, speaking, fps)
+    ids = [t.id for t in tracks]
+    labels = active_speaker(scores, ids) if tracks else np.full(len(times), -1)
+
+    stretches: list[Stretch] = []
+    for shot, (shot_start, shot_end) in enumerate(edges):
+        inside = (times >= shot_start) & (times < shot_end)
+        group = by_shot[shot]
+        if not group:
+            stretches.append(Stretch(shot_start, shot_end, "fit", (), "no face in this shot"))
+            continue
+        if len(group) == 1 or _fits_in_window(group, window):
+            stretches.append(Stretch(shot_start, shot_end, "crop", tuple(t.id for t in group), "everyone fits in the window"))
+            continue
+        allowed = np.isin(labels[inside], [t.id for t in group] + [BOTH])
+        turns = speaker_turns(np.where(allowed, labels[inside], -1), fps)
+        ranked = sorted(group, key=lambda t: -float(scores[ids.index(t.id), inside].sum()))
+        pair = (ranked[0].id, ranked[1].id)
+        for s in plan_stretches(turns, len(group), pair=pair):
+            stretches.append(replace(s, start=shot_start + s.start, end=min(shot_end, shot_start + s.end)))
+    if stretches:
+        stretches[-1] = replace(stretches[-1], end=duration)
+    track_by_id = {t.id: t for t in tracks}
+    # Stacked people keep their places, left one on top, so two stacked stretches in a row are one.
+    stretches = merge_same([replace(s, tracks=tuple(sorted(s.tracks, key=lambda i: track_by_id[i].median_box[0])))
+                            if s.layout == "stacked" else s for s in stretches])
+    stretches = [_with_panels(s, track_by_id, display_w, display_h, aspect) for s in stretches]
+    pieces = _crop_pieces(stretches, track_by_id, window, times, display_w)
+    trace = SpeakerTrace(times, tuple(ids), boxes, scores, speaking,
+                         seconds=time.perf_counter() - started if started is not None else 0.0)
+    layouts = sorted({s.layout for s in stretches})
+    return Framing(mode="speakers", window=window, pieces=tuple(pieces), stretches=tuple(stretches),
+                   reason="following whoever speaks (" + ", ".join(layouts) + ")",
+                   sampling=f"{fps:g} fps with speaking scores", trace=trace)
+
+
+def _centre_x(track: Track, times: np.ndarray) -> np.ndarray:
+    box = track.boxes_at(times, reach_s=np.inf)
+    return box[:, 0] + box[:, 2] / 2
+
+
+def _crop_pieces(stretches: list[Stretch], tracks: dict[int, Track], window: Window, times: np.ndarray,
+                 display_w: int) -> list[tuple[float, float, float, float]]:
+    """The crop window's path: within each crop stretch the followed person, smoothed (dead
+    zone, speed limit); between stretches a cut. Other stretches hold the last position."""
+    pieces: list[tuple[float, float, float, float]] = []
+    held = 0.5
+    half = window.length / 2
+    for s in stretches:
+        inside = (times >= s.start) & (times < s.end)
+        sample_times = times[inside][::3] if inside.any() else np.array([s.start])
+        if s.layout == "crop" and s.tracks:
+            group = [tracks[i] for i in s.tracks if i in tracks]
+            targets = np.mean([_centre_x(t, sample_times) for t in group], axis=0)
+            centres = follow(sample_times, targets, window.length)
+            knots = simplify(sample_times, centres, tolerance=0.5 / display_w)
+            kt, kc = sample_times[knots], centres[knots]
+            pieces.append((s.start, float(kt[0]), float(kc[0]), float(kc[0])))
+            pieces += [(float(kt[i]), float(kt[i + 1]), float(kc[i]), float(kc[i + 1])) for i in range(len(kt) - 1)]
+            pieces.append((float(kt[-1]), s.end, float(kc[-1]), float(kc[-1])))
+            held = float(kc[-1])
+        else:
+            held = float(np.clip(held, half, 1 - half))
+            pieces.append((s.start, s.end, held, held))
+    return [p for p in pieces if p[1] > p[0]]
+
+
+def stacked_panel(box: np.ndarray, display_w: int, display_h: int, panel_aspect: float) -> tuple[float, float, float, float]:
+    """A window of `panel_aspect` (width / height) around one face box, as fractions: a few
+    face heights tall, the face a little above the middle, inside the picture."""
+    face_h = box[3] * display_h
+    height = min(display_h, max(face_h * STACK_FACE_SPAN, display_h * 0.35))
+    width = height * panel_aspect
+    if width > display_w:
+        width, height = display_w, display_w / panel_aspect
+    cx = (box[0] + box[2] / 2) * display_w
+    cy = (box[1] + box[3] / 2) * display_h + 0.08 * height
+    x = min(max(cx - width / 2, 0.0), display_w - width)
+    y = min(max(cy - height / 2, 0.0), display_h - height)
+    return x / display_w, y / display_h, width / display_w, height / display_h
+
+
+def _with_panels(stretch: Stretch, tracks: dict[int, Track], display_w: int, display_h: int, aspect: str) -> Stretch:
+    if stretch.layout != "stacked":
+        return stretch
+    panel_aspect = ASPECTS[aspect] * 2
+    panels = tuple(stacked_panel(tracks[i].median_box, display_w, display_h, panel_aspect) for i in stretch.tracks)
+    return replace(stretch, panels=panels)

@@ -1,0 +1,163 @@
+"""Who is speaking: audio-visual sync between each face's mouth and the soundtrack.
+
+The mouth of the person speaking opens and closes with the syllables, so the motion of the
+lower part of their face rises and falls with the speech energy. A listener who nods, laughs
+or turns moves too, but not in step with the voice: the score is the correlation of the two
+over a sliding window, not the amount of motion. It counts only where the transcript (or,
+without one, the energy) says someone speaks.
+
+Each step is a small function over arrays; `speech_energy` is the only one that reads a file.
+"""
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+
+WINDOW_S = 1.5              # correlation window
+MAX_LAG_S = 0.25            # the sound may trail the lips by up to this much
+AUDIO_RATE = 16000
+WORD_PAD_S = 0.15           # speech starts a little before the first word's timestamp and ends after
+
+
+def mouth_regions(boxes: np.ndarray) -> np.ndarray:
+    """(n, 4) face boxes -> (n, 4) x0, y0, x1, y1 of the mouth: the lower middle of the box."""
+    x, y, w, h = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    return np.stack([x + 0.22 * w, y + 0.6 * h, x + 0.78 * w, y + 1.02 * h], axis=1)
+
+
+def upper_regions(boxes: np.ndarray) -> np.ndarray:
+    """The eyes and brow: moves with the head, hardly with speech."""
+    x, y, w, h = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    return np.stack([x + 0.15 * w, y + 0.15 * h, x + 0.85 * w, y + 0.5 * h], axis=1)
+
+
+def region_motion(motion: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """Mean frame-to-frame change inside each frame's region (fractions); NaN where the
+    region is unknown or empty."""
+    frames, rows, cols = motion.shape
+    out = np.full(frames, np.nan)
+    for i in range(min(frames, len(regions))):
+        x0, y0, x1, y1 = regions[i]
+        if np.isnan(x0):
+            continue
+        c0, c1 = int(max(0, x0 * cols)), int(min(cols, np.ceil(x1 * cols)))
+        r0, r1 = int(max(0, y0 * rows)), int(min(rows, np.ceil(y1 * rows)))
+        if c1 > c0 and r1 > r0:
+            out[i] = float(motion[i, r0:r1, c0:c1].mean())
+    return out
+
+
+def articulation(motion: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Mouth motion beyond what the whole head's motion explains (a turn or a nod moves the
+    mouth region as much as the brow; speaking moves the mouth more)."""
+    mouth = region_motion(motion, mouth_regions(boxes))
+    upper = region_motion(motion, upper_regions(boxes))
+    return np.maximum(mouth - 0.7 * upper, 0.0)
+
+
+def frame_energy(audio: np.ndarray, rate: int, fps: float, frames: int) -> np.ndarray:
+    """Log RMS of the audio in each video frame's span (dB); -100 where there is no audio."""
+    hop = rate / fps
+    out = np.full(frames, -100.0)
+    for i in range(frames):
+        piece = audio[int(i * hop):int((i + 1) * hop)]
+        if len(piece):
+            out[i] = 10 * np.log10(float(np.mean(piece.astype(np.float64) ** 2)) + 1e-10)
+    return out
+
+
+def speech_energy(path, start: float, end: float, fps: float, frames: int, timeout_s: float = 120.0) -> np.ndarray:
+    """frame_energy of [start, end) of a file's first audio stream, decoded at 16 kHz mono."""
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(path),
+           "-map", "0:a:0", "-ac", "1", "-ar", str(AUDIO_RATE), "-f", "s16le", "pipe:1"]
+    try:
+        raw = subprocess.run(cmd, capture_output=True, timeout=timeout_s).stdout
+    except subprocess.TimeoutExpired:
+        raw = b""
+    audio = np.frombuffer(raw, np.int16).astype(np.float32) / 32768.0
+    return floored(frame_energy(audio, AUDIO_RATE, fps, frames))
+
+
+def floored(energy: np.ndarray, depth_db: float = 45.0) -> np.ndarray:
+    """Energy no lower than `depth_db` under its loud end: digital silence (-100 dB) would
+    otherwise outweigh every syllable in a correlation."""
+    if not len(energy):
+        return energy
+    return np.maximum(energy, np.percentile(energy, 98) - depth_db)
+
+
+def speech_mask(times: np.ndarray, words: list[tuple[float, float]] | None, energy: np.ndarray) -> np.ndarray:
+    """Where someone speaks: inside a transcript word (padded a little), or without a
+    transcript, where the energy is within 25 dB of the loud end of the range."""
+    if words:
+        mask = np.zeros(len(times), bool)
+        for start, end in words:
+            mask |= (times >= start - WORD_PAD_S) & (times <= end + WORD_PAD_S)
+        return mask
+    if not len(energy):
+        return np.zeros(len(times), bool)
+    return energy > np.percentile(energy, 95) - 25.0
+
+
+def sliding_correlation(a: np.ndarray, b: np.ndarray, window: int) -> np.ndarray:
+    """Pearson correlation of a and b over a centred window of `window` samples at each
+    sample (0 where either is flat or NaN)."""
+    n = len(a)
+    out = np.zeros(n)
+    if n == 0:
+        return out
+    valid = ~(np.isnan(a) | np.isnan(b))
+    a, b = np.where(valid, a, 0.0), np.where(valid, b, 0.0)
+    half = window // 2
+
+    def sums(x):
+        c = np.concatenate([[0.0], np.cumsum(x)])
+        lo = np.clip(np.arange(n) - half, 0, n)
+        hi = np.clip(np.arange(n) + half + 1, 0, n)
+        return c[hi] - c[lo]
+
+    count = sums(valid.astype(float))
+    sa, sb = sums(a), sums(b)
+    saa, sbb, sab = sums(a * a), sums(b * b), sums(a * b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sab - sa * sb / count
+        var = (saa - sa * sa / count) * (sbb - sb * sb / count)
+        r = cov / np.sqrt(var)
+    good = (count >= max(4, window // 2)) & (var > 1e-12)
+    out[good] = r[good]
+    return out
+
+
+def shifted(values: np.ndarray, lag: int) -> np.ndarray:
+    """values delayed by `lag` samples (NaN where nothing is known)."""
+    out = np.full(len(values), np.nan)
+    if lag >= 0:
+        out[lag:] = values[:len(values) - lag]
+    else:
+        out[:lag] = values[-lag:]
+    return out
+
+
+def sync_lag(mouth: np.ndarray, energy: np.ndarray, window: int, max_lag: int) -> int:
+    """The one delay (0..max_lag samples) of the sound behind this mouth that fits best over the
+    whole range: lips move a little before the sound they make, and files add their own offset.
+    One delay per face for the whole range, not one per window, so that a listener cannot find
+    a delay that fits by chance here and there."""
+    fits = [float(np.mean(np.clip(sliding_correlation(shifted(mouth, lag), energy, window), 0, 1)))
+            for lag in range(0, max_lag + 1)]
+    return int(np.argmax(fits))
+
+
+def speaking_scores(articulations: np.ndarray, energy: np.ndarray, speaking: np.ndarray, fps: float,
+                    window_s: float = WINDOW_S, max_lag_s: float = MAX_LAG_S) -> np.ndarray:
+    """(tracks, frames) articulation -> (tracks, frames) speaking score 0-1: the positive
+    correlation of each mouth with the speech energy, zero where nobody speaks or the face
+    is not there."""
+    window = max(5, int(round(window_s * fps)))
+    scores = np.zeros(articulations.shape)
+    for k, mouth in enumerate(articulations):
+        lag = sync_lag(mouth, energy, window, int(round(max_lag_s * fps)))
+        r = sliding_correlation(shifted(mouth, lag), energy, window)
+        scores[k] = np.where(speaking & ~np.isnan(mouth), np.clip(r, 0.0, 1.0), 0.0)
+    return scores

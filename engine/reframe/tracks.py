@@ -1,0 +1,114 @@
+"""Face tracks: detections of one shot linked into people with stable ids.
+
+A detection joins the track whose last box is nearest (centre distance in face sizes, and a
+similar size); one that joins none starts a track. A track ends when it has not been seen for
+`max_gap_s`, and every shot starts afresh (a cut shows other people, or the same people
+elsewhere). Ids count up over the whole range, so an id names one person in one shot.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.reframe.detection import Face, FaceSamples
+
+MAX_GAP_S = 2.0             # a track not seen for longer than this has ended
+MATCH_DISTANCE = 1.0        # in face widths: further than this from a track's last box is someone else
+MIN_HITS = 2                # fewer detections than this: a false detection, not a person
+
+
+@dataclass(frozen=True)
+class Track:
+    id: int
+    shot: int                        # index of the shot it belongs to
+    times: np.ndarray                # (n,) seconds from the start of the range, when it was seen
+    boxes: np.ndarray                # (n, 4) x, y, w, h as fractions of the picture
+
+    @property
+    def first(self) -> float:
+        return float(self.times[0])
+
+    @property
+    def last(self) -> float:
+        return float(self.times[-1])
+
+    @property
+    def median_box(self) -> np.ndarray:
+        return np.median(self.boxes, axis=0)
+
+    @property
+    def area(self) -> float:
+        box = self.median_box
+        return float(box[2] * box[3])
+
+    def boxes_at(self, times: np.ndarray, reach_s: float = MAX_GAP_S / 2) -> np.ndarray:
+        """(len(times), 4): the box interpolated between detections, held up to `reach_s`
+        beyond the first and last; NaN where the track is not there."""
+        out = np.full((len(times), 4), np.nan)
+        inside = (times >= self.first - reach_s) & (times <= self.last + reach_s)
+        for k in range(4):
+            out[inside, k] = np.interp(times[inside], self.times, self.boxes[:, k])
+        return out
+
+
+def _distance(box: np.ndarray, face: Face) -> float:
+    """Centre distance in face widths, or inf when the sizes differ by more than half."""
+    ratio = (face.w * face.h) / max(box[2] * box[3], 1e-9)
+    if not 0.4 <= ratio <= 2.5:
+        return np.inf
+    size = max(box[2], face.w)
+    return float(np.hypot(box[0] + box[2] / 2 - face.cx, box[1] + box[3] / 2 - face.cy) / size)
+
+
+def link_tracks(samples: FaceSamples, shot_edges: list[tuple[float, float]], max_gap_s: float = MAX_GAP_S,
+                match_distance: float = MATCH_DISTANCE, min_hits: int = MIN_HITS) -> list[Track]:
+    """Detections -> tracks, shot by shot (`shot_edges` in range time)."""
+    tracks: list[Track] = []
+    next_id = 1
+    for shot, (shot_start, shot_end) in enumerate(shot_edges):
+        open_tracks: list[dict] = []
+        closed: list[dict] = []
+        for t, faces in zip(samples.times, samples.faces):
+            if not shot_start <= t < shot_end:
+                continue
+            for track in [tr for tr in open_tracks if t - tr["times"][-1] > max_gap_s]:
+                open_tracks.remove(track)
+                closed.append(track)
+            pairs = sorted(((_distance(tr["boxes"][-1], f), i, j) for i, tr in enumerate(open_tracks)
+                            for j, f in enumerate(faces)), key=lambda p: p[0])
+            used_tracks, used_faces = set(), set()
+            for distance, i, j in pairs:
+                if distance > match_distance or i in used_tracks or j in used_faces:
+                    continue
+                used_tracks.add(i)
+                used_faces.add(j)
+                face = faces[j]
+                open_tracks[i]["times"].append(t)
+                open_tracks[i]["boxes"].append(np.array([face.x, face.y, face.w, face.h]))
+            for j, face in enumerate(faces):
+                if j not in used_faces:
+                    open_tracks.append({"times": [t], "boxes": [np.array([face.x, face.y, face.w, face.h])]})
+        for track in sorted(closed + open_tracks, key=lambda tr: tr["times"][0]):
+            if len(track["times"]) >= min_hits:
+                tracks.append(Track(next_id, shot, np.array(track["times"]), np.stack(track["boxes"])))
+                next_id += 1
+    return tracks
+
+
+def prominent_tracks(tracks: list[Track], shot_edges: list[tuple[float, float]], detection_times: np.ndarray,
+                     min_presence: float = 0.3, min_area_share: float = 0.3) -> list[Track]:
+    """The people of each shot: seen in at least `min_presence` of the shot's samples and at
+    least `min_area_share` the size of the shot's largest face (not the crowd behind them)."""
+    kept: list[Track] = []
+    for shot, (shot_start, shot_end) in enumerate(shot_edges):
+        in_shot = [t for t in tracks if t.shot == shot]
+        count = int(np.sum((detection_times >= shot_start) & (detection_times < shot_end)))
+        if not in_shot or count == 0:
+            continue
+        present = [t for t in in_shot if len(t.times) >= min_presence * count]
+        if not present:
+            continue
+        largest = max(t.area for t in present)
+        kept += [t for t in present if t.area >= min_area_share * largest]
+    return kept

@@ -1,0 +1,122 @@
+"""Which transcribed stretches to believe: Whisper loops and invents text on music, noise and
+speech it hears badly. Each check is a small pure function over one segment's text, word
+probabilities or sound; `distrust_reason` combines them. A distrusted segment is kept aside
+(not captioned, not used for sentences or titles) with the reason.
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import replace
+
+import numpy as np
+
+from engine.models import Segment
+
+COMPRESSION_LIMIT = 2.4            # Whisper's own threshold for a looping decode
+REPEATED_SHARE_LIMIT = 0.5         # half the n-grams of a segment being repeats of earlier ones
+MIN_NGRAMS = 6
+LOW_PROBABILITY = 0.4              # mean word probability under this: the model was guessing
+NO_SPEECH_PROBABILITY = 0.6
+LOW_LOGPROB = -1.0
+SILENCE_DB = -50.0                 # words over sound quieter than this are not speech
+RECENT_SEGMENTS = 3                # a segment equal to one of the last few is a loop
+
+_WIDE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def units(text: str) -> list[str]:
+    """The units repetition is counted in: characters for scripts without spaces, else words."""
+    if _WIDE.search(text):
+        return [ch for ch in text if ch.strip() and (ch.isalnum() or _WIDE.match(ch))]
+    return re.findall(r"\w+", text.lower())
+
+
+def compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / max(1, len(zlib.compress(data)))
+
+
+def repeated_share(items: list[str], n: int) -> float:
+    """Share of the n-grams that already occurred earlier in the same list."""
+    grams = [tuple(items[i: i + n]) for i in range(len(items) - n + 1)]
+    if len(grams) < MIN_NGRAMS:
+        return 0.0
+    seen: set[tuple[str, ...]] = set()
+    repeats = 0
+    for g in grams:
+        repeats += g in seen
+        seen.add(g)
+    return repeats / len(grams)
+
+
+def mean_probability(segment: Segment) -> float:
+    if not segment.words:
+        return 1.0
+    return float(np.mean([w.probability for w in segment.words]))
+
+
+def level_db(audio: np.ndarray, start: float, end: float, rate: int) -> float:
+    piece = audio[int(start * rate): max(int(start * rate) + 1, int(end * rate))]
+    if len(piece) == 0:
+        return -120.0
+    return float(20 * np.log10(np.sqrt(np.mean(piece.astype(np.float64) ** 2)) + 1e-10))
+
+
+def over_silence(segment: Segment, audio: np.ndarray, rate: int) -> bool:
+    """Most of the segment's words sit on sound quieter than speech can be."""
+    words = segment.words or ()
+    if not words or audio is None or len(audio) == 0:
+        return False
+    quiet = sum(level_db(audio, w.start, w.end, rate) < SILENCE_DB for w in words)
+    return quiet > len(words) / 2
+
+
+def normalised(text: str) -> str:
+    return "".join(units(text))
+
+
+def distrust_reason(segment: Segment, recent: list[str], audio: np.ndarray | None = None, rate: int = 16000,
+                    avg_logprob: float = 0.0, no_speech_prob: float = 0.0) -> str:
+    """Why this segment is not believed, or "" when it is."""
+    text = segment.text.strip()
+    items = units(text)
+    if not items:
+        return "no words"
+    if len(text) >= 12 and compression_ratio(text) > COMPRESSION_LIMIT:
+        return "repeats itself (compresses too well)"
+    wide = bool(_WIDE.search(text))
+    for n in ((2, 4) if wide else (1, 2, 3)):
+        limit = REPEATED_SHARE_LIMIT if n > 1 or not wide else 0.7
+        if n == 1 and not wide:
+            continue                       # single words repeat in any normal sentence
+        if repeated_share(items, n) > limit:
+            return f"a phrase repeated over and over ({n}-grams)"
+    if re.search(r"(.)\1{3,}", "".join(items)):
+        return "one sound repeated"
+    if normalised(text) and normalised(text) in recent:
+        return "the same line again"
+    if no_speech_prob > NO_SPEECH_PROBABILITY and avg_logprob < LOW_LOGPROB:
+        return "probably not speech"
+    if mean_probability(segment) < LOW_PROBABILITY:
+        return f"the model was unsure (mean word probability {mean_probability(segment):.2f})"
+    if audio is not None and over_silence(segment, audio, rate):
+        return "text over silence"
+    return ""
+
+
+def split_trusted(segments: list[Segment], audio: np.ndarray | None, rate: int = 16000,
+                  scores: list[tuple[float, float]] | None = None) -> tuple[list[Segment], list[Segment]]:
+    """(trusted, distrusted with their reason). `scores` are (avg_logprob, no_speech_prob) per segment."""
+    trusted: list[Segment] = []
+    distrusted: list[Segment] = []
+    recent: list[str] = []
+    for i, segment in enumerate(segments):
+        avg_logprob, no_speech = scores[i] if scores else (0.0, 0.0)
+        reason = distrust_reason(segment, recent, audio, rate, avg_logprob, no_speech)
+        if reason:
+            distrusted.append(replace(segment, distrust=reason))
+        else:
+            trusted.append(segment)
+        recent = (recent + [normalised(segment.text)])[-RECENT_SEGMENTS:]
+    return trusted, distrusted
