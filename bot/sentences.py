@@ -44,7 +44,9 @@ def _unsupported(exc: UnsupportedFile, lang: str, limit_mb: int) -> str:
     details = _details(exc)
     accepted = ", ".join(details.get("accepted") or ACCEPTED_TYPES)
     if details.get("broken"):
-        reason = (str(exc) + " ") if lang == "en" else say(lang, "reason_broken_file")
+        english = str(exc) + " "
+        worded = texts.reason(lang, details.get("engine_key"), english, **details.get("facts", {}))
+        reason = worded if lang == "en" or worded != english else say(lang, "reason_broken_file")
     else:
         reason = say(lang, "reason_unsupported_type")
     return say(lang, "err_unsupported", reason=reason, accepted=accepted)
@@ -104,8 +106,9 @@ SENTENCES: dict[type[BaseException], Wording] = {
     BackendError: _backend,
     FetchError: _fetch,
     Undelivered: _undelivered,
-    EngineError: lambda exc, lang, limit_mb: str(exc),
-    RenderFailed: lambda exc, lang, limit_mb: say(lang, "err_render", reason=str(exc)),
+    EngineError: lambda exc, lang, limit_mb: texts.reason(lang, exc.key, str(exc), **exc.facts),
+    RenderFailed: lambda exc, lang, limit_mb: say(lang, "err_render",
+                                                  reason=texts.reason(lang, exc.key, str(exc), **exc.facts)),
 }
 
 

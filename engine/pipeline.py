@@ -85,7 +85,8 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
     report(0.0, "reading the file")
     media = probe(path, config.max_upload_mb)
     if media.kind == "image":
-        raise UnsupportedMedia(f"{path.name} is a picture; send a video or a sound file to cut clips from.")
+        raise UnsupportedMedia(f"{path.name} is a picture; send a video or a sound file to cut clips from.",
+                               "pipeline_picture", name=path.name)
     timings["probe"] = time.perf_counter() - started
     _check(cancel)
 

@@ -149,7 +149,8 @@ class LocalBackend(Analyses, Renders):
         except UnsupportedMedia as exc:
             raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc)) from None
         except BrokenMedia as exc:
-            raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc), broken=True) from None
+            raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc), broken=True, engine_key=exc.key,
+                                  facts=exc.facts) from None
 
     # ------------------------------------------------------------ chat
 
