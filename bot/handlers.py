@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from bot import texts
-from bot.backends.base import Account, BackendError, FileTooLarge, SessionRef
+from bot.backends.base import Account, BackendError, FileTooLarge, SessionRef, VideoTooLong
 from bot.fetch import fetch_url
 from bot.intents import COMMANDS, Intent, IntentKind, parse_command
 from bot.messages import Attachment, ChatRef, ErrorReply, Incoming, TextReply
@@ -203,6 +203,7 @@ async def upload(conv: "Conversation", turn: Turn) -> None:
                 continue
             else:
                 refuse_large(attachment, conv.settings.max_upload_mb)
+                refuse_long(attachment, conv.settings.max_duration_minutes)
                 folder.mkdir(parents=True, exist_ok=True)
                 source = await attachment.fetch(folder / safe_filename(attachment.name, attachment.mime))
             media = await conv.call(who, lambda account, session: conv.backend.upload(account, session, source))
@@ -335,6 +336,12 @@ def safe_filename(name: str, mime: str | None = None) -> str:
 def refuse_large(attachment: Attachment, limit_mb: int) -> None:
     if attachment.size is not None and attachment.size > limit_mb * 1024 * 1024:
         raise FileTooLarge("too large", limit_mb=limit_mb, size_mb=attachment.size / 1024 / 1024)
+
+
+def refuse_long(attachment: Attachment, limit_minutes: float) -> None:
+    """Before the download, when the platform told the length."""
+    if attachment.duration is not None and attachment.duration > limit_minutes * 60:
+        raise VideoTooLong("too long", limit_minutes=limit_minutes, minutes=attachment.duration / 60)
 
 
 def unknown_command(text: str) -> str | None:

@@ -23,12 +23,13 @@ from bot.backends.base import (
     SessionMissing,
     TokenInvalid,
     UnsupportedFile,
+    VideoTooLong,
 )
 from bot.fetch import FetchError
 from bot.jobs import Undelivered
 from bot.messages import ErrorReply
 from bot.texts import say
-from engine.models import EngineError, RenderFailed
+from engine.models import EngineError, RenderFailed, StageTimedOut
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,15 @@ def _too_large(exc: FileTooLarge, lang: str, limit_mb: int) -> str:
     return say(lang, "err_too_large",
                size=f"{size:.0f} MB" if isinstance(size, (int, float)) else say(lang, "size_unknown"),
                limit=details.get("limit_mb") or limit_mb)
+
+
+def _too_long(exc: VideoTooLong, lang: str, limit_mb: int) -> str:
+    details = _details(exc)
+    return say(lang, "err_too_long", minutes=f"{details.get('minutes', 0):.0f}", limit=f"{details.get('limit_minutes'):g}")
+
+
+def _too_slow(exc: StageTimedOut, lang: str, limit_mb: int) -> str:
+    return say(lang, "err_too_slow", step=texts.step_name(lang, exc.stage), limit=texts.duration(lang, exc.limit_s))
 
 
 def _out_of_credits(exc: OutOfCredits, lang: str, limit_mb: int) -> str:
@@ -95,6 +105,7 @@ def _fixed(key: str) -> Wording:
 SENTENCES: dict[type[BaseException], Wording] = {
     UnsupportedFile: _unsupported,
     FileTooLarge: _too_large,
+    VideoTooLong: _too_long,
     OutOfCredits: _out_of_credits,
     NothingUploaded: _fixed("err_nothing_uploaded"),
     ExportBlocked: _fixed("err_export_blocked"),
@@ -106,6 +117,7 @@ SENTENCES: dict[type[BaseException], Wording] = {
     BackendError: _backend,
     FetchError: _fetch,
     Undelivered: _undelivered,
+    StageTimedOut: _too_slow,
     EngineError: lambda exc, lang, limit_mb: texts.reason(lang, exc.key, str(exc), **exc.facts),
     RenderFailed: lambda exc, lang, limit_mb: say(lang, "err_render",
                                                   reason=texts.reason(lang, exc.key, str(exc), **exc.facts)),

@@ -5,6 +5,8 @@ Secrets are SecretStr: their repr and str show `**********`.
 """
 from __future__ import annotations
 
+import os
+
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -83,6 +85,10 @@ class Settings(BaseSettings):
     # Limits and jobs
     max_upload_mb: int = Field(500, gt=0)
     render_concurrency: int = Field(1, ge=1, le=16)
+    # Analyses (decode + transcription + signals) running at once; unset: one per core.
+    analysis_concurrency: int | None = Field(None, ge=1, le=32)
+    # Longer videos are refused, before their download when the platform tells the length.
+    max_duration_minutes: float = Field(240, gt=0)
     job_max_attempts: int = Field(3, ge=1)
     starting_credits: int = Field(100, ge=0)
     admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)  # comma-separated
@@ -130,6 +136,10 @@ class Settings(BaseSettings):
         """Jobs that run at once: with the cloud they wait on the network (NEMO_CONCURRENCY); with the
         local engine each one uses the machine's cores (RENDER_CONCURRENCY)."""
         return self.nemo_concurrency if self.backend == "nemo" else self.render_concurrency
+
+    @property
+    def analyses_at_once(self) -> int:
+        return self.analysis_concurrency or max(1, os.cpu_count() or 1)
 
     @property
     def database_path(self) -> Path:

@@ -276,6 +276,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{reason}I accept {accepted}.",
         "zh": "{reason}我支持这些格式：{accepted}。",
     },
+    "err_too_long": {
+        "en": "That video is {minutes} minutes long, over the {limit}-minute limit. Please send a shorter part of it "
+              "(for example the hour you want clipped).",
+        "zh": "这个视频有 {minutes} 分钟，超过了 {limit} 分钟的上限。请发送其中较短的一段（例如需要剪辑的那一小时）。",
+    },
+    "err_too_slow": {
+        "en": "The {step} took longer than its {limit} limit, so I stopped it and charged nothing. "
+              "Please try again later, or send a shorter video.",
+        "zh": "{step}超过了{limit}的时间上限，我已停止，没有扣除积分。请稍后再试，或发送更短的视频。",
+    },
     "err_too_large": {
         "en": "That file is {size}, over the {limit} MB limit. Please trim or compress it (e.g. send only the part "
               "you want clipped, or a 720p version) and send it again.",
@@ -404,6 +414,17 @@ def reason(lang: str, key: str | None, english: str, /, **values) -> str:
     no translation (or no key: details from an outside engine stay as they are)."""
     template = REASONS.get(key or "", {}).get(lang)
     return template.format(**values) if template else english
+
+
+STEP_NAMES = {
+    "decode": {"en": "reading of the sound", "zh": "读取声音"},
+    "transcription": {"en": "speech recognition", "zh": "语音识别"},
+    "scene detection": {"en": "search for scene cuts", "zh": "镜头切换检测"},
+}
+
+
+def step_name(lang: str, stage: str) -> str:
+    return STEP_NAMES.get(stage, {}).get(lang) or stage
 
 
 def say(lang: str, key: str, **values) -> str:

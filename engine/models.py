@@ -5,6 +5,8 @@ Times are seconds in the source video unless a name says otherwise.
 """
 from __future__ import annotations
 
+import time
+
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -41,6 +43,8 @@ class EngineConfig:
     x264_preset: str = "veryfast"
     x264_crf: int = 23
     render_timeout_s: float = 900.0
+    # Analysis may take this many seconds per second of source (plus a minute) before it is stopped.
+    analysis_time_ratio: float = 2.0
     threads: int = 0                         # 0: let ffmpeg / ctranslate2 decide
     judge: JudgeSettings | None = None       # None: the engine ranks the moments alone
     debug_reframe: bool = False              # also write clip-NN.reframe.mp4: faces, tracks, scores, crop drawn
@@ -65,6 +69,8 @@ class MediaInfo:
     audio_codec: str | None = None
     audio_channels: int = 0
     audio_rate: int = 0
+    pix_fmt: str | None = None               # e.g. "yuv420p", "yuv420p10le"
+    color_transfer: str | None = None        # "smpte2084" (PQ) or "arib-std-b67" (HLG) for HDR
 
     @property
     def display_width(self) -> int:
@@ -324,6 +330,36 @@ class BrokenMedia(EngineError):
 
 class ModelUnavailable(EngineError):
     """The speech model named by WHISPER_MODEL cannot be loaded from this machine (no download is tried)."""
+
+
+class StageTimedOut(EngineError):
+    """A stage of the work (decode, transcribe, scenes) ran past its time limit; its process was ended."""
+
+    def __init__(self, stage: str, limit_s: float):
+        self.stage, self.limit_s = stage, limit_s
+        super().__init__(f"The {stage} step took longer than its {limit_s:.0f}-second limit, so I stopped it. "
+                         "Try again later, or send a shorter video.")
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a stage of the work must be done by (time.monotonic()), and how it is named if it is not."""
+
+    stage: str
+    limit_s: float
+    at: float
+
+    @classmethod
+    def after(cls, stage: str, limit_s: float) -> "Deadline":
+        return cls(stage, limit_s, time.monotonic() + limit_s)
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() > self.at
+
+    def check(self) -> None:
+        if self.passed:
+            raise StageTimedOut(self.stage, self.limit_s)
 
 
 class Cancelled(Exception):

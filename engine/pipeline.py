@@ -1,6 +1,6 @@
 """The engine end to end: a file and a sentence in, chosen moments (and, with engine.render, MP4s) out.
 
-    analysis = analyse(path, config)           probe, one audio decode, transcript (cached), signals
+    analysis = analyse(path, config)           probe, one streamed audio decode, transcript (cached), signals
     moments  = choose(analysis, request)       the highlight stage
     clip_set = clip(path, "60-second vertical shorts", out_dir, config)   all of it, plus clips.json
 
@@ -16,6 +16,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from engine.judge import Judge
 from engine.models import (
     Cancelled,
     ClipRequest,
+    Deadline,
     ClipSet,
     EngineConfig,
     JudgeSettings,
@@ -40,9 +42,10 @@ from engine.models import (
 )
 from engine.probe import content_hash, probe
 from engine.sentences import split_sentences
-from engine.signals import compute_signals, detect_scene_cuts
+from engine import soundtrack
+from engine.signals import detect_scene_cuts, signals_from_sound, sound_features
+from engine.transcribe import Transcriber, load_cached, store_cached, time_limit
 from engine.spec import render_spec  # noqa: F401 - part of the pipeline's interface
-from engine.transcribe import decode_audio, transcribe
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,9 @@ def _check(cancel: threading.Event | None) -> None:
 
 def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None, language: str | None = None) -> Analysis:
-    """Probe, decode the sound once, transcribe (or read the cached transcript) and measure the signals.
+    """Probe, decode the sound once (in pieces: memory stays bounded on a 3-hour talk), transcribe
+    (or read the cached transcript) and measure the signals. Each step has a time limit
+    (EngineConfig.analysis_time_ratio) and `cancel` stops any of them, ffmpeg included.
     `language`: the spoken language when the user named it; otherwise it is detected."""
     path = Path(path)
     timings: dict[str, float] = {}
@@ -91,29 +96,25 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
     _check(cancel)
 
     stop_scenes = threading.Event()          # set when this analysis ends early, so ffmpeg is not left running
+    limit_s = time_limit(config, media.duration)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse") as pool:
         digest_future = pool.submit(content_hash, path)
-        scenes_future = pool.submit(_scene_cuts, media, config, digest_future, stop_scenes)
+        scenes_future = pool.submit(_scene_cuts, media, config, digest_future, stop_scenes,
+                                    Deadline.after("scene detection", limit_s))
         try:
             t = time.perf_counter()
-            report(0.03, "decoding the sound")
-            audio = (decode_audio(path, expected_seconds=media.duration) if media.has_audio
-                     else np.zeros(0, dtype=np.float32))
-            timings["decode"] = time.perf_counter() - t
-            _check(cancel)
-
-            t = time.perf_counter()
+            report(0.03, "listening")
             digest = digest_future.result()
-            stage = _stage(progress, 0.1, 0.9)
-
-            def on_progress(fraction: float, label: str) -> None:
-                _check(cancel)
-                if stage:
-                    stage(fraction, label)
-
-            transcript = transcribe(media, config, audio=audio, progress=on_progress, digest=digest,
-                                    language=language)
-            timings["transcribe"] = time.perf_counter() - t
+            transcript = load_cached(config, digest, language)
+            transcriber = None
+            if transcript is None:
+                transcriber = Transcriber(config, media.duration, _stage(progress, 0.05, 0.9), cancel, limit_s,
+                                          language=language)
+            loudness, noisy, timings["decode"] = _listen(media, transcriber, cancel, report)
+            if transcriber is not None:
+                transcript = transcriber.result()
+                store_cached(config, digest, transcript, language)
+            timings["transcribe"] = time.perf_counter() - t - timings["decode"]
 
             report(0.9, "finding scene cuts")
             scene_cuts, timings["scenes"] = scenes_future.result()
@@ -122,15 +123,43 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
             raise
         t = time.perf_counter()
         sentences = split_sentences(transcript.words)
-        signals = compute_signals(audio, transcript.words, scene_cuts)
+        signals = signals_from_sound(loudness, noisy, transcript.words, scene_cuts)
         timings["signals"] = timings["scenes"] + (time.perf_counter() - t)
     timings["analysis"] = time.perf_counter() - started
     report(1.0, "analysed")
     return Analysis(media=media, transcript=transcript, sentences=sentences, signals=signals, timings=timings)
 
 
-def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: threading.Event
-                ) -> tuple[tuple[float, ...], float]:
+def _listen(media: MediaInfo, transcriber: Transcriber | None, cancel: threading.Event | None,
+            report: ProgressCallback) -> tuple[np.ndarray, np.ndarray, float]:
+    """One pass over the soundtrack, a piece at a time: each piece is measured (loudness,
+    noisiness) and, unless the transcript was cached, transcribed; then it is let go.
+    Returns the per-hop loudness and noisiness of the whole, and the seconds spent waiting for
+    ffmpeg's samples (the decode)."""
+    loudness, noisy = [np.zeros(0, dtype=np.float32)], [np.zeros(0, dtype=np.float32)]
+    waited = 0.0
+    if not media.has_audio:
+        return loudness[0], noisy[0], waited
+    with closing(soundtrack.pieces(media.path, cancel)) as pieces:
+        while True:
+            t = time.perf_counter()
+            piece = next(pieces, None)
+            waited += time.perf_counter() - t
+            if piece is None:
+                break
+            _check(cancel)
+            if transcriber is not None:
+                transcriber.add(piece)
+            elif media.duration:
+                report(0.05 + 0.85 * min(1.0, piece.start / media.duration), "listening")
+            piece_loudness, piece_noisy = sound_features(piece.samples)
+            loudness.append(piece_loudness)
+            noisy.append(piece_noisy)
+    return np.concatenate(loudness), np.concatenate(noisy), waited
+
+
+def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: threading.Event,
+                deadline: Deadline | None = None) -> tuple[tuple[float, ...], float]:
     """(cuts, seconds spent): from the cache, or from ffmpeg's scene score; () for sound files."""
     started = time.perf_counter()
     if not media.has_video:
@@ -140,7 +169,7 @@ def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: thr
         return tuple(json.loads(cache_file.read_text())["cuts"]), time.perf_counter() - started
     except (OSError, ValueError, KeyError):
         pass
-    cuts = detect_scene_cuts(media.path, duration=media.duration, cancel=stop)
+    cuts = detect_scene_cuts(media.path, duration=media.duration, cancel=stop, deadline=deadline)
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         partial = cache_file.with_suffix(f".{os.getpid()}.part")
@@ -160,10 +189,30 @@ def choose(analysis: Analysis, request: ClipRequest, config: EngineConfig | None
         judge = make_judge(analysis, request, config.judge)
     moments = select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
                              language=analysis.transcript.language, rerank=judge)
-    if judge is not None:
+    if not moments and analysis.transcript.distrusted:
+        moments = untrusted_speech_moments(analysis, request)
+    elif judge is not None:
         moments = judge.dress(moments)
     for moment in moments:
         moment.captions_withheld = withheld_reason(analysis.transcript, moment)
+    return moments
+
+
+def untrusted_speech_moments(analysis: Analysis, request: ClipRequest) -> list[Moment]:
+    """People speak but none of the text was believed (a language the model hears badly): the
+    moments are still cut on the edges of what was heard, with no words, so no captions and no
+    title from invented text; each is named by when it happens."""
+    from engine.highlights.titles import SOUND_TITLES
+    from engine.highlights.sound import clock
+
+    heard = [w for s in analysis.transcript.distrusted for w in s.words]
+    wordless = [Sentence(s.start, s.end, "", ()) for s in split_sentences(heard)]
+    moments = select_moments(wordless, analysis.signals, request, analysis.media.duration,
+                             language=analysis.transcript.language)
+    named = SOUND_TITLES["zh" if analysis.transcript.language in ("zh", "yue") else "en"][2]
+    for moment in moments:
+        moment.title = named.format(at=clock(moment.start))
+        moment.text = ""
     return moments
 
 

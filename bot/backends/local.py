@@ -46,6 +46,7 @@ from bot.backends.base import (
     State,
     TokenInvalid,
     UnsupportedFile,
+    VideoTooLong,
 )
 from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
 from bot.backends.local_renders import Renders, _Render, _remove_files, clip_of
@@ -75,7 +76,7 @@ class LocalBackend(Analyses, Renders):
         self.settings = settings
         self.repos = repos
         self.config = settings.engine_config()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background-analysis")
+        self._pool = ThreadPoolExecutor(max_workers=settings.analyses_at_once, thread_name_prefix="background-analysis")
         self._analyses: OrderedDict[str, _AnalysisRun] = OrderedDict()
         self._cancels: dict[str, set[threading.Event]] = {}
         self._renders: dict[str, _Render] = {}
@@ -135,14 +136,14 @@ class LocalBackend(Analyses, Renders):
         await self.repos.media.attach(record.id, media.id, display_name=path.name)
         analysing = info.kind == "video" or (info.kind == "audio" and not any(m.kind == "video" for m in earlier))
         if analysing:
-            self._analysis_run(media)
+            self._analysis_run(media, session.session_id)
         return Media(media_id=digest, filename=path.name, kind=info.kind, duration=info.duration,
                      width=info.display_width, height=info.display_height, fps=info.fps, analysing=analysing)
 
     def _probe(self, path: Path) -> MediaInfo:
         limit = self.settings.max_upload_mb
         try:
-            return probe(path, limit)
+            info = probe(path, limit)
         except MediaTooLarge as exc:
             size_mb = path.stat().st_size / 1024 / 1024
             raise FileTooLarge(str(exc), limit_mb=limit, size_mb=round(size_mb, 1)) from None
@@ -151,6 +152,10 @@ class LocalBackend(Analyses, Renders):
         except BrokenMedia as exc:
             raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc), broken=True, engine_key=exc.key,
                                   facts=exc.facts) from None
+        minutes = self.settings.max_duration_minutes
+        if info.duration > minutes * 60:             # the platform did not tell the length before the download
+            raise VideoTooLong("too long", limit_minutes=minutes, minutes=info.duration / 60)
+        return info
 
     # ------------------------------------------------------------ chat
 
@@ -194,7 +199,7 @@ class LocalBackend(Analyses, Renders):
         settle_here = job is None           # a job's hold is settled by the job queue
         try:
             analysis = None
-            async for item in self._analysis(source, cancel, request.language):
+            async for item in self._analysis(source, cancel, record.remote_session_id, request.language):
                 if isinstance(item, _Outcome):
                     analysis = item.value
                 else:
@@ -277,7 +282,7 @@ class LocalBackend(Analyses, Renders):
     async def _edit(self, account: Account, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
                     clips: list[ClipRecord], edits: list[Edit], cancel: threading.Event) -> AsyncIterator[ChatEvent]:
         analysis = None
-        async for item in self._analysis(source, cancel):
+        async for item in self._analysis(source, cancel, record.remote_session_id):
             if isinstance(item, _Outcome):
                 analysis = item.value
         audio = _latest_audio(media)
@@ -401,10 +406,13 @@ class LocalBackend(Analyses, Renders):
                 del self._cancels[session_id]
 
     async def cancel(self, account: Account, session: SessionRef) -> bool:
+        """Stops the session's renders and its analyses that no other session waits for."""
         events = self._cancels.get(session.session_id, set())
         for event in events:
             event.set()
-        return bool(events)
+        stopped = [run.unwanted_by(session.session_id) for run in list(self._analyses.values())
+                   if session.session_id in run.sessions]
+        return bool(events) or any(stopped)
 
     async def close(self) -> None:
         for run in self._analyses.values():

@@ -33,6 +33,15 @@ class _AnalysisRun:
     cancel: threading.Event = field(default_factory=threading.Event)
     listeners: list[Callable[[float, str], None]] = field(default_factory=list)
     last: float = 0.0
+    sessions: set[str] = field(default_factory=set)     # who wants it; when the last one cancels, it stops
+
+    def unwanted_by(self, session_id: str) -> bool:
+        """Drops one session's interest; stops the run when nobody else wants it. True when it stopped."""
+        self.sessions.discard(session_id)
+        if self.sessions or self.future.done():
+            return False
+        self.cancel.set()
+        return True
 
     def report(self, fraction: float, label: str) -> None:
         self.last = fraction
@@ -43,7 +52,7 @@ class _AnalysisRun:
 class Analyses:
     """LocalBackend's analyses (a mixin: it owns config, _pool and _analyses)."""
 
-    def _analysis_run(self, media: MediaRecord, language: str | None = None) -> _AnalysisRun:
+    def _analysis_run(self, media: MediaRecord, session_id: str, language: str | None = None) -> _AnalysisRun:
         """The analysis started at upload, or (when the user named the spoken language) one with it."""
         key = media.sha256 if language is None else f"{media.sha256}:{language}"
         heard = self._analyses.get(media.sha256)
@@ -51,11 +60,13 @@ class Analyses:
                 and heard.future.exception() is None and heard.future.result().transcript.language == language):
             key = media.sha256                  # detection heard what the user says: no second pass
         run = self._analyses.get(key)
-        failed = run is not None and run.future.done() and (run.future.cancelled() or run.future.exception() is not None)
+        failed = run is not None and (run.cancel.is_set() or run.future.done() and (
+            run.future.cancelled() or run.future.exception() is not None))
         if run is not None and not failed:
             self._analyses.move_to_end(key)
+            run.sessions.add(session_id)
             return run
-        run = _AnalysisRun()
+        run = _AnalysisRun(sessions={session_id})
         run.future = self._pool.submit(analyse, Path(media.path), self.config, run.report, run.cancel, language)
         self._analyses[key] = run
         while len(self._analyses) > ANALYSES_KEPT:
@@ -66,9 +77,9 @@ class Analyses:
         return run
 
     async def _analysis(self, media: MediaRecord, cancel: threading.Event,
-                        language: str | None = None) -> AsyncIterator[ChatEvent | _Outcome]:
+                        session_id: str, language: str | None = None) -> AsyncIterator[ChatEvent | _Outcome]:
         """Progress events while the media's analysis finishes (it may have started at upload), then the Analysis."""
-        run = self._analysis_run(media, language)
+        run = self._analysis_run(media, session_id, language)
         loop = asyncio.get_running_loop()
         updates: asyncio.Queue[float] = asyncio.Queue()
 
@@ -87,6 +98,7 @@ class Analyses:
                 else:
                     getter.cancel()
                 if cancel.is_set():
+                    run.unwanted_by(session_id)
                     raise Cancelled("cancelled")
             yield _Outcome(done.result())
         finally:

@@ -136,7 +136,7 @@ class Renders:
             if source is None:
                 raise Cancelled("the source video of this clip is gone")
             analysis = None
-            async for item in self._analysis(source, cancel):
+            async for item in self._analysis(source, cancel, record.remote_session_id):
                 if isinstance(item, _Outcome):
                     analysis = item.value
 
@@ -145,10 +145,11 @@ class Renders:
 
             clip = await self._render_file(record, clip, analysis, progress, cancel)
             state.status, state.progress, state.path = "completed", 100.0, Path(clip.output_path)
-        except BaseException as exc:  # noqa: BLE001 - reported through render_status
+        except asyncio.CancelledError:
+            state.status, state.error = "failed", "cancelled"
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported through render_status (Ctrl-C is not a failed render)
             state.status, state.error = "failed", ("cancelled" if isinstance(exc, Cancelled) else str(exc))
-            if isinstance(exc, asyncio.CancelledError):
-                raise
         finally:
             state.finished_at = time.monotonic()
             self._unwatch_cancel(record.remote_session_id, cancel)

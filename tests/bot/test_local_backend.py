@@ -258,6 +258,7 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
 UNPLACED_CUT = "cut the funniest bits into 15-second vertical shorts, 1 clip, 360p"
 
 
+@pytest.mark.slow
 async def test_without_a_model_the_bot_says_which_words_it_could_not_use(local, warm_talk):
     backend, repos = local
     account, session = await person(backend, repos)
@@ -272,6 +273,7 @@ async def test_without_a_model_the_bot_says_which_words_it_could_not_use(local, 
     assert say("en", "unplaced", reason="the funniest bits") == note.text
 
 
+@pytest.mark.slow
 async def test_with_a_model_the_words_go_to_it_and_nothing_is_said_about_them(tmp_path, warm_talk):
     from tests.fake_llm import FakeLLM, verdicts
 
