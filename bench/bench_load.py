@@ -5,8 +5,9 @@
 The bot is the real `shortsbot run` (local engine, real SQLite, ffmpeg, Whisper) in its own
 process. Fifteen people write to it in private chats and five in one group; each sends a short
 talk (three different ones go round) with "cut 1 short of 10 seconds in 480p", then, every few
-seconds while the renders run, "status" and "credits?". Person 3 sends /cancel. With --crash
-the bot is also SIGKILLed once the first job is done, and started again.
+"status" and "credits?" twice while the renders run (once everyone's video is in, and again once
+the first job is done). Person 3 sends /cancel. With --crash the bot is also SIGKILLed a few
+seconds after the first round of questions, and started again.
 
 Reported: messages answered, time to answer a text message while renders run (p50, p99, max;
 target p99 < 300 ms), queue positions said against the database's record, shorts per person
@@ -74,34 +75,46 @@ async def run(people_count: int, in_group: int, crash: bool, render_concurrency:
         bot.start()
         await talk.ready()
         await talk.send_videos()
-        rounds = 0
-        while True:
-            await asyncio.sleep(ROUND_SECONDS)
-            if crash and killed_at is None and any_job_done(bot.database):
+        # Questions start once everyone's video is in (before that a person's question waits, by
+        # design, for their own upload to be handled: their messages are handled in order).
+        unanswered = await talk.wait_answered(HANG)
+        assert not unanswered, unanswered
+        uploaded_at = time.monotonic() - started
+        # Everyone asks "status" and "credits?" twice while the renders run: at once, and again
+        # once the first job is done; person 3 also sends /cancel.
+        for round_ in range(2):
+            if round_:
+                while not any_job_done(bot.database):
+                    await asyncio.sleep(0.5)
+            for person in people:
+                if round_ == 0 and person.cancels:
+                    await talk.ask(person, "/cancel")
+                await talk.ask(person, "status")
+                await talk.ask(person, "credits?")
+                await asyncio.sleep(0.1)
+            if crash and killed_at is None:
+                await asyncio.sleep(ROUND_SECONDS)
                 bot.kill()
                 killed_at = time.monotonic() - started
                 bot.start()
                 await talk.ready()
-            if bot.database.exists() and jobs_left(bot.database) == 0 and rounds > 0:
-                break
-            rounds += 1
-            for person in people:
-                if rounds == 2 and person.cancels:
-                    await talk.ask(person, "/cancel")
-                await talk.ask(person, "status")
-                await talk.ask(person, "credits?")
         assert await wait_jobs_done(bot.database, HANG)
         unanswered = await talk.wait_answered(60)
         wall = time.monotonic() - started
     finally:
         bot.stop()
         await fake.stop()
-    return report(talk, bot, people, unanswered, wall, killed_at)
+    result = report(talk, bot, people, unanswered, wall, killed_at, render_concurrency)
+    result["all_uploads_answered_s"] = round(uploaded_at, 1)
+    return result
 
 
-def report(talk: Crowd, bot: BotProcess, people, unanswered, wall: float, killed_at: float | None) -> dict:
+def report(talk: Crowd, bot: BotProcess, people, unanswered, wall: float, killed_at: float | None,
+           workers: int) -> dict:
     text_times = talk.answer_times(("status", "credits?", "/cancel"))
-    positions = expected_positions(bot.database)
+    private = talk.answer_times(("status", "credits?", "/cancel"), group=False)
+    group = talk.answer_times(("status", "credits?", "/cancel"), group=True)
+    positions = expected_positions(bot.database, workers)
     wrong_positions, shorts, charges, holds = [], {}, {}, 0
     for person in people:
         ledger = ledger_of(bot.database, person.user["id"])
@@ -121,6 +134,8 @@ def report(talk: Crowd, bot: BotProcess, people, unanswered, wall: float, killed
         "text_answers": len(text_times),
         "text_answer_ms": {"p50": round(percentile(text_times, 50) * 1000), "p99": round(percentile(text_times, 99) * 1000),
                            "max": round(max(text_times) * 1000) if text_times else None},
+        "text_answer_ms_private_p99": round(percentile(private, 99) * 1000),
+        "text_answer_ms_group_p99": round(percentile(group, 99) * 1000),
         "queue_positions_wrong": wrong_positions,
         "shorts_per_person": shorts, "charges_per_person": charges, "open_holds": holds,
         "cancelled_person": None if cancelled is None else cancelled.number,

@@ -52,7 +52,9 @@ def event_text(event: ChatEvent, lang: str) -> str:
         count = len(event.clips)
         lines = [say(lang, "moment_found") if count == 1 else say(lang, "moments_found", count=count)]
         lines += [say(lang, "moment_line", rank=c.number, start=clock(c.start or 0), end=clock(c.end or 0),
-                      title=c.title, score=round(c.score or 0)) for c in event.clips]
+                      title=c.title, score=round(c.score or 0)) + (say(lang, "moment_weak") if c.weak else "")
+                  for c in event.clips]
+        lines += [texts.note(lang, fact) for fact in event.notes]
         heard = next((c.language for c in event.clips if c.language), "")
         if heard:
             lines.append(say(lang, "language_heard", language=texts.language_name(lang, heard)))

@@ -143,6 +143,8 @@ class Signals:
     # How noise-like (broadband, unpitched: applause, laughter, a crowd) each hop sounds, 0-1;
     # a voice or music is near 0. Empty when not measured.
     noisiness: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    # Loudness in dBFS per 10 ms, for placing cuts in the pauses (engine.edges). Empty when not measured.
+    envelope_db: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
 
 @dataclass
@@ -195,6 +197,7 @@ class Moment:
     hashtags: list[str] = field(default_factory=list)
     text: str = ""
     segments: list[tuple[float, float]] = field(default_factory=list)  # a reel's pieces; empty for a single clip
+    weak: bool = False                       # under the quality bar: given because that many were asked for
     # Why the clip goes without captions although people speak in it ("" when it has them or nobody speaks).
     captions_withheld: str = ""
 
@@ -203,6 +206,35 @@ class Moment:
         if self.segments:
             return sum(e - s for s, e in self.segments)
         return self.end - self.start
+
+
+@dataclass(frozen=True)
+class SelectionNote:
+    """A fact about how the moments were chosen, for the bot to put into words (bot/texts.py).
+
+    kind "length_not_found": no span of whole sentences is within ±10 % of `asked` seconds;
+         clip `rank` is `got` seconds, the nearest there is.
+    kind "only_strong": no count was asked; `kept` moments scored over `bar`, the next best `got`.
+    kind "weak": a count was asked; the clips `ranks` scored under `bar`.
+    kind "nothing_stands_out": no moment stands out by sound or speech; `kept` evenly spaced ones instead.
+    """
+
+    kind: str
+    asked: float = 0.0
+    got: float = 0.0
+    rank: int = 0
+    ranks: tuple[int, ...] = ()
+    kept: int = 0
+    bar: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "ranks": list(self.ranks)}
+
+
+@dataclass
+class Selection:
+    moments: list["Moment"]
+    notes: list[SelectionNote] = field(default_factory=list)
 
 
 @dataclass
@@ -221,6 +253,9 @@ class RenderSpec:
     music_volume: float = 0.3
     scene_cuts: list[float] = field(default_factory=list)
     language: str = "en"
+    # For sound-only input (an audiogram): the picture behind the waveform, e.g. the last photo
+    # the person sent; None: a generated gradient.
+    background: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -262,6 +297,7 @@ class ClipSet:
     moments: list[Moment]
     files: dict[int, RenderedClip] = field(default_factory=dict)   # rank -> rendered file
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[SelectionNote] = field(default_factory=list)
     language: str = ""                       # the language heard (or named by the user)
     speech_model: str = ""
 
@@ -281,6 +317,7 @@ class ClipSet:
                 "hashtags": m.hashtags,
                 "text": m.text,
                 "segments": [[round(s, 3), round(e, 3)] for s, e in m.segments] or None,
+                "weak": m.weak,
                 "file": rendered.path.name if rendered else None,
                 "thumbnail": rendered.thumbnail.name if rendered else None,
                 "captions_withheld": m.captions_withheld or None,
@@ -294,6 +331,7 @@ class ClipSet:
             "request": self.request.to_dict(),
             "clips": clips,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "notes": [n.to_dict() for n in self.notes],
         }
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.highlights import select_moments
+from engine.highlights.selection import choose_moments
 from engine.instructions import parse_instruction
 from engine.judge import Judge
 from engine.models import (
@@ -35,6 +35,7 @@ from engine.models import (
     MediaInfo,
     Moment,
     ProgressCallback,
+    Selection,
     Sentence,
     Signals,
     Transcript,
@@ -110,7 +111,7 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
             if transcript is None:
                 transcriber = Transcriber(config, media.duration, _stage(progress, 0.05, 0.9), cancel, limit_s,
                                           language=language)
-            loudness, noisy, timings["decode"] = _listen(media, transcriber, cancel, report)
+            loudness, noisy, envelope, timings["decode"] = _listen(media, transcriber, cancel, report)
             if transcriber is not None:
                 transcript = transcriber.result()
                 store_cached(config, digest, transcript, language)
@@ -123,7 +124,7 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
             raise
         t = time.perf_counter()
         sentences = split_sentences(transcript.words)
-        signals = signals_from_sound(loudness, noisy, transcript.words, scene_cuts)
+        signals = signals_from_sound(loudness, noisy, transcript.words, scene_cuts, envelope=envelope)
         timings["signals"] = timings["scenes"] + (time.perf_counter() - t)
     timings["analysis"] = time.perf_counter() - started
     report(1.0, "analysed")
@@ -131,15 +132,16 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
 
 
 def _listen(media: MediaInfo, transcriber: Transcriber | None, cancel: threading.Event | None,
-            report: ProgressCallback) -> tuple[np.ndarray, np.ndarray, float]:
+            report: ProgressCallback) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """One pass over the soundtrack, a piece at a time: each piece is measured (loudness,
-    noisiness) and, unless the transcript was cached, transcribed; then it is let go.
-    Returns the per-hop loudness and noisiness of the whole, and the seconds spent waiting for
-    ffmpeg's samples (the decode)."""
+    noisiness, the 10 ms envelope) and, unless the transcript was cached, transcribed; then it is
+    let go. Returns the per-hop loudness and noisiness of the whole, its envelope, and the seconds
+    spent waiting for ffmpeg's samples (the decode)."""
     loudness, noisy = [np.zeros(0, dtype=np.float32)], [np.zeros(0, dtype=np.float32)]
+    envelope = [np.zeros(0, dtype=np.float32)]
     waited = 0.0
     if not media.has_audio:
-        return loudness[0], noisy[0], waited
+        return loudness[0], noisy[0], envelope[0], waited
     with closing(soundtrack.pieces(media.path, cancel)) as pieces:
         while True:
             t = time.perf_counter()
@@ -152,10 +154,11 @@ def _listen(media: MediaInfo, transcriber: Transcriber | None, cancel: threading
                 transcriber.add(piece)
             elif media.duration:
                 report(0.05 + 0.85 * min(1.0, piece.start / media.duration), "listening")
-            piece_loudness, piece_noisy = sound_features(piece.samples)
+            piece_loudness, piece_noisy, piece_envelope = sound_features(piece.samples)
             loudness.append(piece_loudness)
             noisy.append(piece_noisy)
-    return np.concatenate(loudness), np.concatenate(noisy), waited
+            envelope.append(piece_envelope)
+    return np.concatenate(loudness), np.concatenate(noisy), np.concatenate(envelope), waited
 
 
 def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: threading.Event,
@@ -185,17 +188,24 @@ def choose(analysis: Analysis, request: ClipRequest, config: EngineConfig | None
     """The moments for this request, best first; a moment whose speech the engine did not believe
     says so (it goes without captions). With a language model configured (config.judge), it
     judges the engine's candidates too (engine.judge); pass `judge` to read its report afterwards."""
+    return choose_explained(analysis, request, config, judge).moments
+
+
+def choose_explained(analysis: Analysis, request: ClipRequest, config: EngineConfig | None = None,
+                     judge: Judge | None = None, avoid: list[tuple[float, float]] | None = None) -> Selection:
+    """choose(), with what a person should hear about the moments (an asked length no span fits,
+    only the strong moments kept, weak ones, nothing standing out). No moment overlaps a span in
+    `avoid` (clips the person has already)."""
     if judge is None and config is not None and config.judge is not None:
         judge = make_judge(analysis, request, config.judge)
-    moments = select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
-                             language=analysis.transcript.language, rerank=judge)
-    if not moments and analysis.transcript.distrusted:
-        moments = untrusted_speech_moments(analysis, request)
-    elif judge is not None:
-        moments = judge.dress(moments)
-    for moment in moments:
+    selection = choose_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
+                               language=analysis.transcript.language, rerank=judge, avoid=avoid,
+                               dress=judge.dress if judge is not None else None)
+    if not selection.moments and analysis.transcript.distrusted:
+        selection = Selection(untrusted_speech_moments(analysis, request))
+    for moment in selection.moments:
         moment.captions_withheld = withheld_reason(analysis.transcript, moment)
-    return moments
+    return selection
 
 
 def untrusted_speech_moments(analysis: Analysis, request: ClipRequest) -> list[Moment]:
@@ -207,8 +217,8 @@ def untrusted_speech_moments(analysis: Analysis, request: ClipRequest) -> list[M
 
     heard = [w for s in analysis.transcript.distrusted for w in s.words]
     wordless = [Sentence(s.start, s.end, "", ()) for s in split_sentences(heard)]
-    moments = select_moments(wordless, analysis.signals, request, analysis.media.duration,
-                             language=analysis.transcript.language)
+    moments = choose_moments(wordless, analysis.signals, request, analysis.media.duration,
+                             language=analysis.transcript.language).moments
     named = SOUND_TITLES["zh" if analysis.transcript.language in ("zh", "yue") else "en"][2]
     for moment in moments:
         moment.title = named.format(at=clock(moment.start))
@@ -246,7 +256,8 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
                        language=request.language)
 
     t = time.perf_counter()
-    moments = choose(analysis, request, config)
+    selection = choose_explained(analysis, request, config)
+    moments = selection.moments
     select_seconds = time.perf_counter() - t
     _check(cancel)
 
@@ -270,7 +281,7 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
         "total": time.perf_counter() - started,
     }
     clip_set = ClipSet(source=path, duration=analysis.media.duration, request=request, moments=moments,
-                       files=files, timings=timings, language=analysis.transcript.language,
+                       files=files, timings=timings, notes=selection.notes, language=analysis.transcript.language,
                        speech_model=analysis.transcript.model)
     write_clips_json(clip_set, out_dir)
     if progress:

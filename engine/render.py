@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import captions, picture, reframe
+from engine.edges import edge_fades
 from engine.framing import framing_filters
 from engine.spec import render_spec
 from engine.models import (
@@ -196,8 +197,9 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: float, ass_pa
                       f"{framing_filters(framing, source.width, source.height, w, h, f'f{i}')},"
                       f"setsar=1{tail}[v{i}]")
         if media.has_audio:
+            length = spec.segments[i][1] - spec.segments[i][0]
             chains.append(f"[{i}:a:0]asetpts=PTS-STARTPTS,aresample={AUDIO_RATE},"
-                          f"aformat=sample_fmts=fltp:channel_layouts=stereo[a{i}]")
+                          f"aformat=sample_fmts=fltp:channel_layouts=stereo,{edge_fades(length)}[a{i}]")
         else:
             length = spec.segments[i][1] - spec.segments[i][0]
             chains.append(f"anullsrc=r={AUDIO_RATE}:cl=stereo,atrim=duration={length:.3f}[a{i}]")
@@ -353,7 +355,12 @@ def probe_output(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict:
 
 def render_clip(spec: RenderSpec, out_path: Path, config: EngineConfig,
                 progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> RenderedClip:
-    """Render one spec to `out_path` (an MP4) and the thumbnail beside it (same name, .jpg)."""
+    """Render one spec to `out_path` (an MP4) and the thumbnail beside it (same name, .jpg).
+    A source without a picture becomes an audiogram (engine.audiogram)."""
+    if not spec.media.has_video:
+        from engine.audiogram import render_audiogram
+
+        return render_audiogram(spec, out_path, config, progress, cancel)
     if progress:
         progress(0.0, "finding faces")
     prepared = prepare(spec, config, cancel)
@@ -404,6 +411,11 @@ def render_specs(specs: list[RenderSpec], out_dir: Path, config: EngineConfig,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     total = len(specs)
+    if not all(spec.media.has_video for spec in specs):      # audiograms: nothing to find ahead
+        return [render_clip(spec, out_dir / names[i], config,
+                            (lambda f, label, i=i: progress((i + f) / total, f"clip {i + 1} of {total}: {label}"))
+                            if progress else None, cancel)
+                for i, spec in enumerate(specs)]
     done: list[RenderedClip] = []
     detector = reframe.FaceDetector()
     stop = _Stop(cancel)

@@ -28,6 +28,7 @@ SILENCE_DB = -100.0
 # A hop counts as "active" (sound, not room silence) above this level.
 ACTIVE_DB = -55.0
 BURST_RISE_DB = 6.0                 # how far above the local level a burst must rise
+CROWD_RISE_DB = 3.5                 # ... where a crowd roars all along (its swells stay within about 2 dB)
 BASELINE_SECONDS = 20.0             # the window of "surroundings" a burst is compared with
 MIN_BURST_SECONDS = 1.0
 # Spectral flatness (geometric over arithmetic mean of the power spectrum) is ~0.56 for white
@@ -46,6 +47,7 @@ CANDIDATE_THRESHOLD = 0.2           # keyframes this different get a frame-by-fr
 DENSE_FRAME_SECONDS = 0.5           # first-pass frames this close together are already every frame
 SCENE_WIDTH = 160
 MIN_SHOT_SECONDS = 1.0
+ENVELOPE_HOP = 0.01                 # the fine loudness that cuts are placed by (engine.edges)
 
 
 # --- sound -----------------------------------------------------------------
@@ -232,6 +234,13 @@ def find_reactions(loudness: np.ndarray, noisy: np.ndarray, hop: float = HOP,
                  if (end - start) * hop >= min_seconds)
 
 
+def crowd_all_along(loudness: np.ndarray, noisy: np.ndarray) -> bool:
+    """Is a crowd heard most of the time (a match broadcast: the roar never stops)? Then a
+    smaller rise against the local level is already a moment: a goal, a wicket, a big play."""
+    heard = loudness > ACTIVE_DB
+    return len(noisy) == len(loudness) and bool(heard.any()) and float(np.median(noisy[heard])) >= NOISY
+
+
 def merge_spans(*groups: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
     """All spans of all groups, in time order, with overlapping or touching ones joined."""
     merged: list[list[float]] = []
@@ -408,24 +417,29 @@ def detect_scene_cuts(path: Path | str, duration: float | None = None, threshold
 
 def compute_signals(audio: np.ndarray, words: list[Word] | tuple[Word, ...] = (),
                     scene_cuts: tuple[float, ...] = (), sample_rate: int = 16000, hop: float = HOP) -> Signals:
-    loudness, noisy = sound_features(audio, sample_rate, hop)
-    return signals_from_sound(loudness, noisy, words, scene_cuts, hop)
+    loudness, noisy, envelope = sound_features(audio, sample_rate, hop)
+    return signals_from_sound(loudness, noisy, words, scene_cuts, hop, envelope)
 
 
-def sound_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP) -> tuple[np.ndarray, np.ndarray]:
-    """(loudness, noisiness) per hop. Both are per-hop measures, so a long soundtrack can be
+def sound_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(loudness, noisiness) per hop, and the loudness per 10 ms (the envelope). All are local measures, so a long soundtrack can be
     measured a piece at a time (pieces starting on a hop) and the results joined."""
     loudness = loudness_db(audio, sample_rate, hop)
-    return loudness, noisiness(spectral_flatness(audio, sample_rate, hop), zero_crossing_rate(audio, sample_rate, hop))
+    return (loudness, noisiness(spectral_flatness(audio, sample_rate, hop), zero_crossing_rate(audio, sample_rate, hop)),
+            loudness_db(audio, sample_rate, ENVELOPE_HOP))
 
 
 def signals_from_sound(loudness: np.ndarray, noisy: np.ndarray, words: list[Word] | tuple[Word, ...] = (),
-                       scene_cuts: tuple[float, ...] = (), hop: float = HOP) -> Signals:
+                       scene_cuts: tuple[float, ...] = (), hop: float = HOP,
+                       envelope: np.ndarray | None = None) -> Signals:
+    rises = find_bursts(loudness, hop, rise_db=CROWD_RISE_DB) if crowd_all_along(loudness, noisy) else ()
     return Signals(
         hop=hop,
         loudness_db=loudness,
-        bursts=merge_spans(find_bursts(loudness, hop), find_reactions(loudness, noisy, hop)),
+        bursts=merge_spans(find_bursts(loudness, hop), find_reactions(loudness, noisy, hop), rises),
         scene_cuts=tuple(scene_cuts),
         speech_rate=speech_rate(words, len(loudness), hop),
         noisiness=noisy,
+        envelope_db=envelope if envelope is not None else np.zeros(0, dtype=np.float32),
     )

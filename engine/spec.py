@@ -18,7 +18,9 @@ def render_spec(analysis: "Analysis", moment: Moment, request: ClipRequest) -> R
     segments = list(moment.segments) or [(moment.start, moment.end)]
 
     def inside(start: float, end: float) -> bool:
-        return any(start >= s - 0.05 and end <= e + 0.05 for s, e in segments)
+        # by the word's middle: a cut in the pause may sit a little inside Whisper's word times
+        middle = (start + end) / 2
+        return any(s <= middle <= e for s, e in segments)
 
     return RenderSpec(
         media=analysis.media,

@@ -201,6 +201,7 @@ class Transcriber:
         self.segments: list[Segment] = []
         self.distrusted: list[Segment] = []
         self.heard = 0.0                                # seconds of sound given so far
+        self.model = ""                                 # the model of the last piece (all of it may be distrusted)
 
     def check(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -218,6 +219,7 @@ class Transcriber:
         part = run_whisper(piece.samples, self.config, language=language, offset=piece.start, report=self._report)
         if self.first is None and part.segments:
             self.first = part
+        self.model = part.model or self.model
         self.segments += part.segments
         self.distrusted += part.distrusted
         self.heard = max(self.heard, piece.start + len(piece.samples) / SAMPLE_RATE)
@@ -229,7 +231,7 @@ class Transcriber:
         first = self.first
         return Transcript(language=first.language if first else (self.named or "en"),
                           duration=self.heard or self.duration, segments=tuple(self.segments),
-                          distrusted=tuple(self.distrusted), model=first.model if first else "",
+                          distrusted=tuple(self.distrusted), model=first.model if first else self.model,
                           language_probability=first.language_probability if first else 1.0)
 
 

@@ -74,6 +74,7 @@ class Clip:
     ready: bool = True                       # has something to export
     language: str = ""                       # the language heard in it, when the service says
     captions_withheld: str = ""              # why it goes without captions (speech the engine did not believe)
+    weak: bool = False                       # below the quality bar (given because a count was asked)
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class ChatEvent:
     data: dict[str, Any] = field(default_factory=dict)     # a sentence's key and values; the cloud's extras
     clip: Clip | None = None                 # kind "clip": a finished short
     clips: tuple[Clip, ...] = ()             # kind "text": the moments chosen, before they render
+    notes: tuple[dict[str, Any], ...] = ()   # with them: engine.models.SelectionNote facts, for texts.note
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ from bot.settings import Settings
 from bot.vocabulary import Edit, understand
 from engine.highlights import length_bounds
 from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia
-from engine.pipeline import Analysis, choose
+from engine.pipeline import Analysis, choose, choose_explained
 from engine.probe import ACCEPTED, content_hash, probe
 from storage.repos import ClipRecord, InsufficientCredits, MediaRecord, Repos, SessionRecord
 
@@ -205,10 +205,12 @@ class LocalBackend(Analyses, Renders):
                 else:
                     yield item
             mine = [c for c in clips if job is not None and c.job_id == job.job.id]
+            notes = []
             if mine:                        # a retry after a restart: the moments were chosen already
                 clips = mine
             else:
-                moments = await asyncio.to_thread(choose, analysis, request, self.config)
+                selection = await asyncio.to_thread(choose_explained, analysis, request, self.config)
+                moments, notes = selection.moments, [n.to_dict() for n in selection.notes]
                 if not moments:
                     yield ChatEvent("text", "I could not find any speech to cut clips from in this video.",
                                     data={"key": "no_moments"})
@@ -225,7 +227,8 @@ class LocalBackend(Analyses, Renders):
                 yield ChatEvent("text", f"I could not use \"{request.unplaced}\" from your request: that needs a "
                                 "language model, and none is set up here. These are the best moments instead.",
                                 data={"key": "unplaced", "reason": request.unplaced})
-            yield ChatEvent("text", _moments_text(clips), clips=tuple(clip_of(c) for c in clips))
+            yield ChatEvent("text", _moments_text(clips), clips=tuple(clip_of(c) for c in clips),
+                            notes=tuple(notes))
             for i, clip in enumerate(clips):
                 async for event in self._render(record, clip, analysis, i + 1, len(clips), cancel):
                     yield event
@@ -252,7 +255,7 @@ class LocalBackend(Analyses, Renders):
                            aspect=request.aspect, resolution=request.resolution, captions=request.captions,
                            caption_style=request.caption_style, title=moment.title or None, music=music,
                            meta={"rank": moment.rank, "score": moment.score, "hashtags": moment.hashtags,
-                                 "reasons": moment.reasons, "reel": bool(moment.segments),
+                                 "reasons": moment.reasons, "reel": bool(moment.segments), "weak": moment.weak,
                                  "language": language, "captions_withheld": moment.captions_withheld})
         return await self.repos.clips.add(
             record.id, moment.rank, moment.start, moment.end, job_id=job.job.id if job is not None else None,
@@ -335,7 +338,7 @@ class LocalBackend(Analyses, Renders):
         low, _, _ = length_bounds(request)
         relaxed = ClipRequest.from_dict({**request.to_dict(), "length": None, "min_length": max(3.0, low / 2)})
         for attempt in (request, relaxed):  # when the clips leave only short gaps, shorter moments will do
-            found = [m for m in choose(analysis, attempt, self.config) if not any(m.start < e and s < m.end for s, e in taken)]
+            found = choose_explained(analysis, attempt, self.config, avoid=taken).moments
             fresh += [m for m in found if not any(m.start < f.end and f.start < m.end for f in fresh)]
             if len(fresh) >= wanted:
                 break

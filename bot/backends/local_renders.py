@@ -68,6 +68,9 @@ class Renders:
             found = await self.repos.media.by_hash(music["src"])
             music_path = Path(found.path) if found else None
         spec = self._spec(analysis, draft, music_path)
+        if not spec.media.has_video:        # an audiogram: the last photo sent in this session is its cover
+            photos = [m for m in await self.repos.media.for_session(record.id) if m.kind == "image"]
+            spec.background = Path(photos[-1].path) if photos else None
         out = self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{key}.mp4"
         rendered = await asyncio.to_thread(render_clip, spec, out, self.config, progress, cancel)
         old = (clip.output_path, clip.thumbnail_path)
@@ -202,4 +205,5 @@ def clip_of(record: ClipRecord) -> Clip:
         thumbnail=Path(record.thumbnail_path) if current and record.thumbnail_path else None,
         width=record.width or meta.get("width", 0), height=record.height or meta.get("height", 0),
         duration=record.duration or record.draft.get("d", 0) / 1000, clip_id=record.id,
-        language=meta.get("language", ""), captions_withheld=meta.get("captions_withheld", ""))
+        language=meta.get("language", ""), captions_withheld=meta.get("captions_withheld", ""),
+        weak=bool(meta.get("weak")))

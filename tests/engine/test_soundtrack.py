@@ -94,10 +94,11 @@ def test_a_piece_ends_in_the_quietest_half_second_near_its_end():
 
 def test_sound_measured_piece_by_piece_matches_the_whole(varied_wav):
     whole = decode_audio(varied_wav)
-    loudness, noisy = sound_features(whole)
+    loudness, noisy, envelope = sound_features(whole)
     parts = [sound_features(p.samples) for p in soundtrack.pieces(varied_wav, piece_seconds=4.0)]
     assert np.allclose(np.concatenate([p[0] for p in parts]), loudness, atol=1e-4)
     assert np.allclose(np.concatenate([p[1] for p in parts]), noisy, atol=0.02)
+    assert np.allclose(np.concatenate([p[2] for p in parts]), envelope, atol=1e-3)
     assert len(loudness) == len(loudness_db(whole))
 
 

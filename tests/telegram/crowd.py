@@ -130,6 +130,16 @@ def _reap_orphans(data_dir: Path) -> None:
 class Crowd:
     def __init__(self, fake: FakeBotApi, people: list[Person]):
         self.fake, self.people = fake, people
+        self._indexed = 0
+        self._by_chat: dict[str, list[Call]] = {}
+
+    def _sent_to(self, chat_id: str) -> list[Call]:
+        """The messages the bot sent to a chat, indexed as the fake records them."""
+        for call in self.fake.calls[self._indexed:]:
+            if call.status == 200 and call.method in ("sendMessage", "sendVideo", "sendDocument"):
+                self._by_chat.setdefault(call.chat_id or "", []).append(call)
+        self._indexed = len(self.fake.calls)
+        return self._by_chat.get(chat_id, [])
 
     async def ready(self, timeout: float = 60) -> None:
         await self.fake.wait_for(lambda c: c.method == "getUpdates", timeout=timeout)
@@ -152,8 +162,7 @@ class Crowd:
     def answers_to(self, person: Person, message_id: int) -> list[Call]:
         """What the bot sent in answer to one message: in a group, what names that message as the
         one it replies to (as Telegram shows it); in a private chat, what it sent there after it."""
-        sent = [c for c in self.fake.calls if c.status == 200 and c.chat_id == person.chat_id
-                and c.method in ("sendMessage", "sendVideo", "sendDocument")]
+        sent = self._sent_to(person.chat_id)
         if person.in_group:
             return [c for c in sent if str((c.params.get("reply_parameters") or {}).get("message_id")) == str(message_id)]
         mine = [at for _, mid, at in person.asked if mid == message_id]
@@ -183,10 +192,13 @@ class Crowd:
                 return missing
             await asyncio.sleep(0.1)
 
-    def answer_times(self, kinds: tuple[str, ...]) -> list[float]:
-        """Seconds from sending each question of these kinds to the bot's first answer to it."""
+    def answer_times(self, kinds: tuple[str, ...], group: bool | None = None) -> list[float]:
+        """Seconds from sending each question of these kinds to the bot's first answer to it
+        (`group`: only the people in the group chat, or only the others)."""
         times = []
         for person in self.people:
+            if group is not None and person.in_group != group:
+                continue
             for what, message_id, sent in person.asked:
                 if what in kinds and (answer := self.answer_to(person, what, message_id)) is not None:
                     times.append(answer.at - sent)
@@ -261,16 +273,18 @@ def ledger_of(database: Path, telegram_user_id: int) -> Ledger:
                   [j[2] for j in jobs])
 
 
-def expected_positions(database: Path) -> dict[int, int]:
-    """For each chat job, how many jobs were ahead of it when it was queued (running then, or
-    queued earlier and not yet started), from the times the database kept."""
+def expected_positions(database: Path, workers: int) -> dict[int, int]:
+    """For each job, how many jobs had to finish before it could start, from the times the
+    database kept: the jobs unfinished when it was queued (running, or queued earlier) beyond the
+    free workers, and at least the same person's unfinished earlier ones."""
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as db:
-        rows = db.execute("SELECT id, created_at, started_at, finished_at FROM jobs ORDER BY id").fetchall()
+        rows = db.execute("SELECT id, user_id, created_at, finished_at FROM jobs ORDER BY id").fetchall()
     ahead = {}
-    for job_id, created, _, _ in rows:
-        ahead[job_id] = sum(1 for other, o_created, _, o_finished in rows
-                            if other != job_id and o_created <= created and (o_finished is None or o_finished > created)
-                            and (other < job_id))
+    for job_id, user_id, created, _ in rows:
+        before = [(other, who) for other, who, o_created, o_finished in rows
+                  if other < job_id and o_created <= created and (o_finished is None or o_finished > created)]
+        own = sum(1 for _, who in before if who == user_id)
+        ahead[job_id] = max(len(before) - (workers - 1), own, 0)
     return ahead
 
 
