@@ -119,9 +119,7 @@ class ConsoleAdapter:
         return 0
 
     async def wait_for_jobs(self) -> None:
-        user = await self.app.repos.users.find(PLATFORM, self.user_id)
-        if user is not None:
-            await self.app.jobs.wait_idle(user.id)
+        await self.app.conversation.wait_idle(PLATFORM, self.user_id)
 
 
 def _login_name() -> str:

@@ -24,10 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 import aiohttp
 import discord
@@ -41,52 +38,18 @@ from adapters.discord_events import (
     incoming_from_message,
     stream_to_file,
 )
-from adapters.discord_replies import (
-    REFUSED_UPLOAD,
-    ActionButton,
-    edit_delay,
-    fits_upload,
-    interaction_token_usable,
-    link_text,
-    no_link_text,
-    progress_text,
-    thread_name,
-    too_big,
-    video_text,
-    view_for,
-    clip_text,
-)
-from bot.app import AppError
-from bot.messages import ChatRef, ErrorReply, Incoming, LinkReply, ProgressReply, Reply, TextReply, VideoReply
+from adapters.discord_replies import ActionButton, interaction_token_usable
+from bot.platforms import AppError
+from bot.messages import ErrorReply, Incoming, TextReply
 from bot.texts import pick_language, say
+
+from adapters.discord_commands import add_slash_commands, sync_commands_if_changed
+from adapters.discord_sink import Answering, DiscordSink, Remembered, _now, _subject
+
+from adapters.discord_sink import SORRY, CANNOT_READ, DISCORD_HELP, RECONNECT_FIRST_PAUSE_S, RECONNECT_MAX_PAUSE_S
 
 log = logging.getLogger(__name__)
 
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
-NOT_ALLOWED = ("Discord did not let me post that here. A server admin can give me Send Messages, "
-               "Send Messages in Threads and Attach Files in this channel.")
-CANNOT_READ = ("I can't read that message: Discord only shows me messages that mention me. "
-               "Mention me (@{name}) in it, or use /clip.")
-DISCORD_HELP = {
-    "en": "On Discord: `/clip video:<file> instruction:<what you want>` anywhere, or in a DM just send the video. "
-          "In a server I answer messages that mention me, and each job gets its own thread.",
-    "zh": "在 Discord 上：随处可用 `/clip video:<文件> instruction:<你的要求>`，私信里直接发视频即可。"
-          "在服务器里我只回复提到我的消息，每个任务都有自己的子区。",
-}
-THREAD_ARCHIVE_MINUTES = 1440
-RECONNECT_FIRST_PAUSE_S = 1.0
-RECONNECT_MAX_PAUSE_S = 60.0
-REMEMBERED = 2000          # how many messages' interactions, thread names and threads are kept in memory
-
-# Discord error codes the adapter reacts to.
-THREAD_ALREADY_EXISTS = 160004
-WRONG_CHANNEL_TYPE = 50024
-INVALID_WEBHOOK_TOKEN = 50027
-UNKNOWN_WEBHOOK = 10015
-UNKNOWN_INTERACTION = 10062
-ENTITY_TOO_LARGE = 40005
-
-MessageKey = tuple[str, str]   # (chat id, id of the message replies answer)
 
 
 class ShortsClient(discord.Client):
@@ -109,105 +72,7 @@ class ShortsClient(discord.Client):
         log.exception("Discord event %s failed", event_method)
 
 
-# ---------------------------------------------------------------------------- slash commands
-
-def add_slash_commands(tree: app_commands.CommandTree, adapter: "DiscordAdapter") -> None:
-    @tree.command(name="clip", description="Cut a long video into short vertical clips")
-    @app_commands.describe(video="The long video", instruction="What you want, e.g. 3 vertical shorts of 60 seconds")
-    async def clip(interaction: discord.Interaction, video: discord.Attachment, instruction: str = "") -> None:
-        await adapter.on_command(interaction, text=instruction, video=video)
-
-    @tree.command(name="export", description="Render the clips of your current video")
-    async def export(interaction: discord.Interaction) -> None:
-        await adapter.on_command(interaction, command="export")
-
-    @tree.command(name="credits", description="How many credits you have")
-    async def credits(interaction: discord.Interaction) -> None:
-        await adapter.on_command(interaction, command="credits", private=True)
-
-    @tree.command(name="status", description="What your current session holds")
-    async def status(interaction: discord.Interaction) -> None:
-        await adapter.on_command(interaction, command="status", private=True)
-
-    @tree.command(name="cancel", description="Stop the job that is running")
-    async def cancel(interaction: discord.Interaction) -> None:
-        await adapter.on_command(interaction, command="cancel")
-
-    @tree.command(name="new", description="Start over with a new video")
-    async def new(interaction: discord.Interaction) -> None:
-        await adapter.on_command(interaction, command="new")
-
-    @tree.command(name="share", description="Post one of your clips to the share channel")
-    @app_commands.describe(clip="The clip's number")
-    async def share(interaction: discord.Interaction, clip: app_commands.Range[int, 1, 99]) -> None:
-        await adapter.on_command(interaction, command="share", args=str(clip))
-
-    @tree.command(name="help", description="What this bot does and how to use it")
-    async def help_(interaction: discord.Interaction) -> None:
-        await adapter.on_command(interaction, command="help", private=True)
-
-
-async def sync_commands_if_changed(client: discord.Client) -> bool:
-    """Overwrites the global commands only when they differ from Discord's, as discord.py advises
-    (syncing on every start spends a rate-limited call for nothing). True when it synced."""
-    tree: app_commands.CommandTree = client.tree  # type: ignore[attr-defined]
-    wanted = [command.to_dict(tree) for command in tree.get_commands()]
-    registered = await client.http.get_global_commands(client.application_id)
-    if command_shapes(wanted) == command_shapes(registered):
-        return False
-    await tree.sync()
-    log.info("synced %d Discord slash commands", len(wanted))
-    return True
-
-
-def command_shapes(commands: list[dict]) -> set[tuple]:
-    """What makes two command lists the same to a user: names, descriptions and options."""
-    def option(o: dict) -> tuple:
-        return (o["name"], o.get("description", ""), o["type"], bool(o.get("required", False)),
-                o.get("min_value"), o.get("max_value"))
-
-    return {(c["name"], c.get("description", ""), c.get("type", 1), tuple(option(o) for o in c.get("options") or []))
-            for c in commands}
-
-
-# ---------------------------------------------------------------------------- state kept per message
-
-@dataclass
-class Answering:
-    """A slash command whose token may still carry replies."""
-
-    key: MessageKey
-    interaction: discord.Interaction
-    private: bool
-    answered: bool = False
-
-
-@dataclass
-class ProgressMessage:
-    channel_id: int
-    message_id: int
-    sent_at: float
-    pending: ProgressReply | None = None
-    flush: asyncio.Task | None = None
-
-
-class Remembered(OrderedDict):
-    """A dict that forgets its oldest entries beyond a size."""
-
-    def __init__(self, size: int = REMEMBERED):
-        super().__init__()
-        self.size = size
-
-    def __setitem__(self, key, value) -> None:
-        super().__setitem__(key, value)
-        self.move_to_end(key)
-        while len(self) > self.size:
-            self.popitem(last=False)
-
-
-# ---------------------------------------------------------------------------- the adapter
-
-class DiscordAdapter:
+class DiscordAdapter(DiscordSink):
     def __init__(self, app, *, clock: Callable[[], float] = time.monotonic):
         self.app = app
         self.settings = app.settings
@@ -246,7 +111,10 @@ class DiscordAdapter:
             await self.stop()
             raise AppError(f"Could not reach Discord to log in ({exc}). Check the network and try again.") from None
         # Servers boosted to a higher limit are handled when sending; what fits everywhere is downloaded.
-        self.app.register_platform(PLATFORM, self.send, upload_limit=discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES)
+        share_to = self.settings.discord_share_channel_id
+        self.app.register_platform(PLATFORM, self.send, upload_limit=discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES,
+                                   share_target=str(share_to) if share_to else None,
+                                   share_setting="DISCORD_SHARE_CHANNEL_ID", label="Discord")
         self._connection = asyncio.create_task(self._stay_connected(), name="discord-gateway")
         log.info("Discord: logged in as %s", self.client.user)
 
@@ -367,281 +235,3 @@ class DiscordAdapter:
         place = interaction.guild_id or interaction.channel_id
         if place is not None and interaction.filesize_limit:
             self._upload_limits[place] = interaction.filesize_limit
-
-    # ------------------------------------------------------------------ conversation -> Discord (the sink)
-
-    async def send(self, ref: ChatRef, reply: Reply) -> None:
-        """The sink App calls for every reply to a Discord chat, now or later (after a restart too). A reply
-        that fails (after discord.py's own retries) is apologised for in its place. A video or link that
-        failed raises anyway: the job it came from must not count it as delivered (nor charge for it).
-        Any other reply raises only when the apology failed too."""
-        if self.client.is_closed():
-            log.warning("Discord is stopped; a %s reply to %s was not posted", reply.kind, ref.chat_key)
-            if isinstance(reply, (VideoReply, LinkReply)):
-                raise ConnectionError("the bot is not connected to Discord")
-            return
-        try:
-            await self._deliver(ref, reply)
-        except Exception as exc:
-            if isinstance(exc, discord.Forbidden):
-                log.warning("Discord refused a %s reply to %s: %s", reply.kind, ref.chat_key, exc.text)
-                apology = NOT_ALLOWED
-            else:
-                log.exception("could not post a %s reply to Discord chat %s", reply.kind, ref.chat_key)
-                apology = SORRY
-            if not isinstance(reply, (ErrorReply, ProgressReply)):
-                try:
-                    await self._deliver(ref, ErrorReply(apology))
-                except Exception:
-                    # Nobody there heard of it (e.g. a share channel the bot may not post in, or one that is
-                    # gone): the caller, who knows who asked, tells them.
-                    log.warning("could not tell the user either", exc_info=True)
-                    raise exc from None
-            if isinstance(reply, (VideoReply, LinkReply)):
-                raise exc
-
-    async def _deliver(self, ref: ChatRef, reply: Reply) -> None:
-        answering = self._answering_for(ref)
-        if answering is not None and not answering.answered and not isinstance(reply, ProgressReply):
-            # The first answer to a slash command replaces its "thinking" message, wherever the rest goes.
-            if await self._via_interaction(answering, reply):
-                return
-        target = await self._target(ref, reply)
-        if isinstance(reply, ProgressReply):
-            await self._progress_update(target, reply)
-            return
-        if answering is not None and answering.answered and answering.interaction.channel_id == target.id:
-            if await self._via_interaction(answering, reply):
-                return
-        await self._via_channel(target, ref, reply)
-        if answering is not None:
-            answering.answered = True      # the command has its answer, even if not through its token
-
-    def _answering_for(self, ref: ChatRef) -> Answering | None:
-        key = (ref.chat_id, ref.reply_to or "")
-        answering = self._answering.get(key)
-        if answering is None:
-            return None
-        if not interaction_token_usable(answering.interaction.created_at, _now()):
-            del self._answering[key]
-            return None
-        return answering
-
-    # where
-
-    async def _target(self, ref: ChatRef, reply: Reply) -> discord.abc.Messageable:
-        if ref.thread_id:
-            return await self._channel(int(ref.thread_id))
-        if ref.reply_to:
-            thread = await self._known_thread(ref)
-            if thread is not None:
-                return thread
-        channel = await self._channel(int(ref.chat_id))
-        opens_thread = isinstance(reply, (ProgressReply, VideoReply)) and ref.reply_to is not None
-        if opens_thread and isinstance(channel, discord.TextChannel) and ref.chat_id not in self._no_threads:
-            thread = await self._thread_for(channel, ref)
-            if thread is not None:
-                return thread
-        return channel
-
-    async def _known_thread(self, ref: ChatRef):
-        """The thread on the message a reply answers, when there is one: opened by this process, or
-        in discord.py's cache (a thread has the id of the message it was started from)."""
-        known = self._threads.get((ref.chat_id, ref.reply_to))
-        if known is not None:
-            return await self._channel(known)
-        cached = self.client.get_channel(int(ref.reply_to))
-        return cached if isinstance(cached, discord.Thread) else None
-
-    async def _channel(self, channel_id: int):
-        channel = self.client.get_channel(channel_id)
-        if channel is None:
-            channel = await self.client.fetch_channel(channel_id)
-        return channel
-
-    async def _thread_for(self, channel: discord.TextChannel, ref: ChatRef) -> discord.Thread | None:
-        key = (ref.chat_id, ref.reply_to or "")
-        lock = self._thread_locks.get(key)
-        if lock is None:
-            lock = self._thread_locks[key] = asyncio.Lock()
-        async with lock:
-            if key in self._threads:
-                return await self._channel(self._threads[key])
-            message = channel.get_partial_message(int(ref.reply_to))
-            try:
-                thread = await message.create_thread(name=thread_name(self._thread_subjects.get(key, "")),
-                                                     auto_archive_duration=THREAD_ARCHIVE_MINUTES)
-            except discord.HTTPException as exc:
-                if exc.code == THREAD_ALREADY_EXISTS:
-                    thread = await self._channel(message.id)   # a message's thread has the message's id
-                elif isinstance(exc, discord.Forbidden) or exc.code == WRONG_CHANNEL_TYPE:
-                    log.warning("no threads in Discord channel %s (%s); posting in the channel", channel.id, exc.text)
-                    self._no_threads.add(ref.chat_id)
-                    return None
-                else:
-                    raise
-            self._threads[key] = thread.id
-        await self.app.repos.chat_refs.set_thread_for_message(PLATFORM, ref.chat_id, ref.reply_to, str(thread.id))
-        return thread
-
-    def _upload_limit(self, target) -> int:
-        guild = getattr(target, "guild", None)
-        known = self._upload_limits.get(guild.id if guild is not None else target.id)
-        if known:
-            return known
-        if guild is not None:
-            return guild.filesize_limit
-        return discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
-
-    # how: through the interaction
-
-    async def _via_interaction(self, answering: Answering, reply: Reply) -> bool:
-        """Posts through the slash command's webhook; False when the token no longer works."""
-        interaction = answering.interaction
-        limit = interaction.filesize_limit or discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
-        if not answering.answered:
-            def post(content, file, view):
-                return interaction.edit_original_response(content=content, attachments=[file] if file else [],
-                                                          view=view)
-        else:
-            def post(content, file, view):
-                return interaction.followup.send(content, **_file_kw(file), **_view_kw(view),
-                                                 ephemeral=answering.private, wait=True)
-        try:
-            await self._with_link_fallback(reply, limit, post)
-            answering.answered = True
-        except discord.HTTPException as exc:
-            if exc.code in (INVALID_WEBHOOK_TOKEN, UNKNOWN_WEBHOOK, UNKNOWN_INTERACTION):
-                log.info("interaction token expired; posting in the channel instead")
-                self._answering.pop(answering.key, None)
-                return False
-            raise
-        return True
-
-    # how: as a channel message
-
-    async def _via_channel(self, target, ref: ChatRef, reply: Reply) -> None:
-        reference = None
-        if ref.reply_to and getattr(target, "id", None) == int(ref.chat_id) and not ref.thread_id:
-            reference = discord.MessageReference(message_id=int(ref.reply_to), channel_id=target.id,
-                                                 fail_if_not_exists=False)
-        limit = self._upload_limit(target)
-        await self._with_link_fallback(
-            reply, limit,
-            lambda content, file, view: target.send(content, **_file_kw(file), **_view_kw(view),
-                                                    reference=reference, mention_author=False))
-
-    async def _with_link_fallback(self, reply: Reply, limit: int, post: Callable[..., Awaitable]) -> None:
-        content, file, view = self._render(reply, limit)
-        try:
-            await post(content, file, view)
-        except discord.HTTPException as exc:
-            if file is None or not (exc.status == 413 or exc.code == ENTITY_TOO_LARGE):
-                raise
-            log.info("Discord refused a %s upload as too large; sending a link", reply.kind)
-            content, file, view = self._render(reply, limit, force_link=True)
-            await post(content, file, view)
-
-    def _render(self, reply: Reply, upload_limit: int,
-                      force_link: bool = False) -> tuple[str, discord.File | None, discord.ui.View | None]:
-        """(text, file, buttons) for a reply; a video over `upload_limit` becomes a link."""
-        if isinstance(reply, VideoReply):
-            size = reply.path.stat().st_size
-            view = view_for(reply.buttons)
-            if fits_upload(size, upload_limit) and not force_link:
-                return video_text(reply), discord.File(reply.path, filename=_upload_name(reply)), view
-            why = REFUSED_UPLOAD if force_link else too_big(size, upload_limit)
-            url = reply.link or self.app.link_for(reply)
-            if url:
-                return link_text(reply, url, why), None, view
-            return no_link_text(reply, why), None, view
-        if isinstance(reply, TextReply):
-            return clip_text(reply.text), None, view_for(reply.buttons)
-        if isinstance(reply, LinkReply):
-            return clip_text("\n".join(p for p in (reply.text, reply.url) if p)), None, None
-        if isinstance(reply, ErrorReply):
-            return clip_text(reply.text), None, None
-        if isinstance(reply, ProgressReply):
-            return progress_text(reply), None, view_for(reply.buttons)
-        raise TypeError(f"unknown reply {reply!r}")
-
-    # how: progress, one message per key edited at most every 3 s
-
-    async def _progress_update(self, target, reply: ProgressReply) -> None:
-        lock = self._progress_lock(reply.key)
-        async with lock:
-            progress = self._progress.get(reply.key)
-            if progress is None:
-                message = await target.send(progress_text(reply), **_view_kw(view_for(reply.buttons)))
-                if reply.done:
-                    self._progress_locks.pop(reply.key, None)
-                else:
-                    self._progress[reply.key] = ProgressMessage(target.id, message.id, self.clock())
-                return
-            progress.pending = reply
-            if progress.flush is not None:
-                return
-            delay = edit_delay(progress.sent_at, self.clock())
-            if delay > 0:
-                progress.flush = asyncio.create_task(self._flush_later(reply.key, delay))
-                return
-        await self._flush(reply.key)
-
-    def _progress_lock(self, key: str) -> asyncio.Lock:
-        lock = self._progress_locks.get(key)
-        if lock is None:
-            lock = self._progress_locks[key] = asyncio.Lock()
-        return lock
-
-    async def _flush_later(self, key: str, delay: float) -> None:
-        await asyncio.sleep(delay)
-        try:
-            await self._flush(key, scheduled=True)
-        except Exception:
-            log.exception("could not update Discord progress message %s", key)
-
-    async def _flush(self, key: str, scheduled: bool = False) -> None:
-        lock = self._progress_lock(key)
-        async with lock:
-            progress = self._progress.get(key)
-            if progress is None:
-                return
-            if scheduled:
-                progress.flush = None
-            reply, progress.pending = progress.pending, None
-            if reply is None:
-                return
-            channel = await self._channel(progress.channel_id)
-            await channel.get_partial_message(progress.message_id).edit(
-                content=progress_text(reply), view=view_for(reply.buttons))
-            progress.sent_at = self.clock()
-            if reply.done:
-                del self._progress[key]
-                self._progress_locks.pop(key, None)
-
-
-# ---------------------------------------------------------------------------- small helpers
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _subject(incoming: Incoming) -> str:
-    if incoming.text and not incoming.command:
-        return incoming.text
-    if incoming.attachments:
-        return incoming.attachments[0].name
-    return incoming.text
-
-
-def _upload_name(reply: VideoReply) -> str:
-    return f"clip-{reply.clip_id}.mp4" if reply.clip_id is not None else reply.path.name
-
-
-def _file_kw(file: discord.File | None) -> dict:
-    return {"file": file} if file is not None else {}
-
-
-def _view_kw(view: discord.ui.View | None) -> dict:
-    return {"view": view} if view is not None else {}
-

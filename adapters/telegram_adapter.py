@@ -20,35 +20,32 @@ import asyncio
 import logging
 import shutil
 import time
-import warnings
 from contextlib import ExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
+from typing import Any, AsyncIterator
 
 import httpx
-from aiolimiter import AsyncLimiter
 from telegram import BotCommand, InputFile, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import (AIORateLimiter, Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes,
-                          MessageHandler, filters)
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from adapters import telegram_format as fmt
 from adapters.telegram_updates import PLATFORM, BotIdentity, incoming_from_callback, incoming_from_message
-from bot.app import AppError
+from bot.platforms import AppError
 from bot.backends.base import FileTooLarge
 from bot.fetch import DownloadFailed, stream_to_file
 from bot.messages import (Attachment, ChatRef, ErrorReply, Fetcher, LinkReply, ProgressReply, Reply,
                           TextReply, VideoReply)
+
+from adapters.telegram_limits import PerChatRateLimiter, with_network_retries
 
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 PROGRESS_EDIT_INTERVAL = 3.0                 # seconds between edits of one progress message
 CHAT_ACTION_INTERVAL = 4.0                   # Telegram shows a chat action for 5 s
-NETWORK_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)  # then give up
 MAX_THUMBNAIL_BYTES = 200 * 1024             # Telegram ignores larger thumbnails
 APOLOGY = "Sorry, something went wrong with that message. Please try again in a moment."
 
@@ -63,62 +60,6 @@ COMMANDS = (
     BotCommand("new", "Start over with a new video"),
 )
 
-T = TypeVar("T")
-
-
-class PerChatRateLimiter(AIORateLimiter):
-    """AIORateLimiter (30 requests/s overall, 20/min per group, retries after RetryAfter)
-    plus Telegram's one message a second per chat, which AIORateLimiter leaves out."""
-
-    def __init__(self, per_chat_rate: float = 1.0, **kwargs: Any):
-        super().__init__(**kwargs)
-        self._per_chat_rate = per_chat_rate
-        self._chat_limiters: dict[str, AsyncLimiter] = {}
-
-    def _chat_limiter(self, chat_id: Any) -> AsyncLimiter:
-        key = str(chat_id)
-        if len(self._chat_limiters) > 1024:
-            for other, limiter in list(self._chat_limiters.items()):
-                if other != key and limiter.has_capacity(limiter.max_rate):
-                    del self._chat_limiters[other]
-        if key not in self._chat_limiters:
-            self._chat_limiters[key] = AsyncLimiter(max_rate=1, time_period=1 / self._per_chat_rate)
-        return self._chat_limiters[key]
-
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
-        chat_id = data.get("chat_id")
-        if chat_id is None or endpoint == "sendChatAction":
-            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-        async with self._chat_limiter(chat_id):
-            return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():          # PTB 22 warns while retry_after moves from int to timedelta
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-async def with_network_retries(call: Callable[[], Awaitable[T]], what: str,
-                               delays: tuple[float, ...] = NETWORK_RETRY_DELAYS) -> T:
-    """`call()`, again after each delay while the network fails (timeouts, 5xx, resets).
-
-    A BadRequest is an answer, not a network failure, and is raised at once. A RetryAfter that
-    the rate limiter already gave up on is waited out like a network failure.
-    """
-    for delay in (*delays, None):
-        try:
-            return await call()
-        except BadRequest:
-            raise
-        except (NetworkError, RetryAfter) as exc:
-            if delay is None:
-                raise
-            wait = max(delay, retry_after_seconds(exc)) if isinstance(exc, RetryAfter) else delay
-            log.warning("%s failed (%s); retrying in %.1f s", what, exc, wait)
-            await asyncio.sleep(wait)
-    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -131,7 +72,6 @@ class _ProgressMessage:
     writer: asyncio.Task | None = None
 
 
-@dataclass
 class TelegramAdapter:
     def __init__(self, app):
         self.app = app
@@ -187,7 +127,10 @@ class TelegramAdapter:
             log.warning("could not register the bot's commands with setMyCommands: %s", exc)
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
         self.application = application
-        self.app.register_platform(PLATFORM, self.send, upload_limit=self.upload_limit_mb * MB)
+        share_to = self.settings.telegram_share_chat_id
+        self.app.register_platform(PLATFORM, self.send, upload_limit=self.upload_limit_mb * MB,
+                                   share_target=str(share_to) if share_to else None,
+                                   share_setting="TELEGRAM_SHARE_CHAT_ID", label="Telegram")
         await application.start()
         await application.updater.start_polling(
             allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],

@@ -41,7 +41,7 @@ def shortsbot_command() -> list[str]:
     script = Path(sys.executable).with_name("shortsbot")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+    return [sys.executable, "-c", "import sys; from shortsbot.cli import main; sys.exit(main())"]
 
 
 def whole_run(video: Path, out_dir: Path, data_dir: Path, instruction: str = DEFAULT_INSTRUCTION,

@@ -349,6 +349,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "err_fetch": {"en": "{reason}", "zh": "无法下载这个链接：{reason}"},
     "unknown_error": {"en": "unknown error", "zh": "未知错误"},
     "size_unknown": {"en": "too big", "zh": "太大"},
+    "reason_unsupported_type": {"en": "That file type is not supported. ", "zh": "不支持这种文件格式。"},
+    "reason_broken_file": {"en": "That file cannot be read (it may be damaged or incomplete). ",
+                           "zh": "这个文件无法读取（可能已损坏或不完整）。"},
     "needed_more": {"en": "more", "zh": "更多"},
     "err_no_bytes": {
         "en": "I could not download {name} from the chat (it may be too large for this platform). "
@@ -409,6 +412,19 @@ REASONS: dict[str, dict[str, str]] = {
     "edit_already": {"zh": "片段已经是这样了"},
     "edit_reel_needs_two": {"zh": "合成集锦至少需要两个片段；请先要求更多片段"},
     "edit_no_more_moments": {"zh": "这个视频里没有找到与现有片段不重叠的其他精彩片段"},
+    # the engine's typed errors (engine/probe.py, pipeline.py, render.py), by the key they carry
+    "probe_missing": {"zh": "找不到文件 {name}。"},
+    "probe_too_large": {"zh": "{name} 有 {size} MB，超过了 {limit} MB 的上限。请剪短或压缩后重新发送。"},
+    "probe_empty": {"zh": "{name} 是空文件（0 字节）。"},
+    "probe_unsupported": {"zh": "{name}：不支持 {container} 格式。"},
+    "probe_nothing_inside": {"zh": "{name} 里既没有画面也没有声音。"},
+    "probe_no_length": {"zh": "{name} 没有时长：文件可能不完整，或者还在上传。"},
+    "probe_cut_short": {"zh": "{name} 不完整或已损坏，画面无法读取。请重新发送文件。"},
+    "pipeline_picture": {"zh": "{name} 是一张图片；请发送视频或音频文件来剪辑片段。"},
+    "render_no_segments": {"zh": "没有可渲染的内容：每一段的结束时间都必须晚于开始时间"},
+    "render_no_picture": {"zh": "{name} 没有可以做成短视频的画面"},
+    "render_no_output": {"zh": "ffmpeg 结束了，但没有写出片段"},
+    "render_timeout": {"zh": "渲染超过了 {seconds} 秒的上限，已被停止"},
 }
 
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}

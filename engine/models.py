@@ -340,8 +340,18 @@ def framing_reason(layout: tuple[LayoutStretch, ...]) -> str:
     return "framing: " + "; ".join(stretch.sentence() for stretch in layout)
 
 
-class EngineError(Exception):
-    """A problem with the input that a person can fix; str(e) is a sentence for them."""
+class _Facts(Exception):
+    """str(e) is the English sentence; `key` and `facts` let the bot say it in the person's language
+    (bot/texts.py words it by key), so the engine never decides what a person reads."""
+
+    def __init__(self, message: str = "", key: str | None = None, **facts):
+        super().__init__(message)
+        self.key = key
+        self.facts = facts
+
+
+class EngineError(_Facts):
+    """A problem with the input that a person can fix."""
 
 
 class UnsupportedMedia(EngineError):
@@ -394,5 +404,5 @@ class Cancelled(Exception):
     """Raised when a cancel event was set; partial outputs have been removed."""
 
 
-class RenderFailed(Exception):
+class RenderFailed(_Facts):
     pass

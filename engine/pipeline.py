@@ -35,7 +35,6 @@ from engine.models import (
     MediaInfo,
     Moment,
     ProgressCallback,
-    RenderSpec,
     Selection,
     Sentence,
     Signals,
@@ -47,6 +46,7 @@ from engine.sentences import split_sentences
 from engine import soundtrack
 from engine.signals import detect_scene_cuts, signals_from_sound, sound_features
 from engine.transcribe import Transcriber, load_cached, store_cached, time_limit
+from engine.spec import render_spec  # noqa: F401 - part of the pipeline's interface
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,8 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
     report(0.0, "reading the file")
     media = probe(path, config.max_upload_mb)
     if media.kind == "image":
-        raise UnsupportedMedia(f"{path.name} is a picture; send a video or a sound file to cut clips from.")
+        raise UnsupportedMedia(f"{path.name} is a picture; send a video or a sound file to cut clips from.",
+                               "pipeline_picture", name=path.name)
     timings["probe"] = time.perf_counter() - started
     _check(cancel)
 
@@ -241,29 +242,6 @@ def withheld_reason(transcript: Transcript, moment: Moment) -> str:
         return ""
     reasons = [s.distrust for s in transcript.distrusted if inside(s.start, s.end)]
     return reasons[0] if reasons else ""
-
-
-def render_spec(analysis: Analysis, moment: Moment, request: ClipRequest) -> RenderSpec:
-    """What the renderer needs for one moment: source ranges, the words spoken in them, cuts, look."""
-    segments = list(moment.segments) or [(moment.start, moment.end)]
-
-    def inside(start: float, end: float) -> bool:
-        # by the word's middle: a cut in the pause may sit a little inside Whisper's word times
-        middle = (start + end) / 2
-        return any(s <= middle <= e for s, e in segments)
-
-    return RenderSpec(
-        media=analysis.media,
-        segments=segments,
-        aspect=request.aspect,
-        resolution=request.resolution,
-        captions=request.captions,
-        caption_style=request.caption_style,
-        words=[w for w in analysis.transcript.words if inside(w.start, w.end)],
-        title=moment.title or None,
-        scene_cuts=[c for c in analysis.signals.scene_cuts if any(s < c < e for s, e in segments)],
-        language=analysis.transcript.language,
-    )
 
 
 def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, config: EngineConfig,

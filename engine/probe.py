@@ -131,13 +131,14 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
     path = Path(path)
     name = path.name
     if not path.is_file():
-        raise BrokenMedia(f"I could not find the file {name}.")
+        raise BrokenMedia(f"I could not find the file {name}.", "probe_missing", name=name)
     size = path.stat().st_size
     if size > max_upload_mb * 1024 * 1024:
         raise MediaTooLarge(f"{name} is {size / 1024 / 1024:.0f} MB, over the {max_upload_mb} MB limit. "
-                            "Please trim or compress it and send it again.")
+                            "Please trim or compress it and send it again.", "probe_too_large", name=name,
+                            size=round(size / 1024 / 1024), limit=max_upload_mb)
     if size == 0:
-        raise BrokenMedia(f"{name} is empty (0 bytes).")
+        raise BrokenMedia(f"{name} is empty (0 bytes).", "probe_empty", name=name)
 
     report = _ffprobe(path)
     fmt = report.get("format", {})
@@ -146,20 +147,22 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
     if media_type is None:
         container = str(fmt.get("format_name") or "unknown").split(",")[0]
         raise UnsupportedMedia(f"{name}: files in the {container} format are not supported. "
-                               f"I accept {accepted_types_sentence()}.")
+                               f"I accept {accepted_types_sentence()}.", "probe_unsupported", name=name,
+                               container=container, accepted=accepted_types_sentence())
     video = _first(streams, "video", skip_cover_art=media_type not in IMAGE_TYPES)
     audio = _first(streams, "audio")
     if video is None and audio is None:
-        raise BrokenMedia(f"{name} has neither a picture nor sound in it.")
+        raise BrokenMedia(f"{name} has neither a picture nor sound in it.", "probe_nothing_inside", name=name)
     # An mp4 or webm with only sound is a sound file; an mp3's cover art does not make it a video.
     kind = "image" if media_type in IMAGE_TYPES else "video" if video is not None else "audio"
 
     duration = _duration(fmt, streams)
     if kind != "image" and duration <= 0:
-        raise BrokenMedia(f"{name} has no length (zero duration): it may be cut short or still uploading.")
+        raise BrokenMedia(f"{name} has no length (zero duration): it may be cut short or still uploading.",
+                          "probe_no_length", name=name)
     if kind == "video" and not _video_reaches_its_end(path, _stream_duration(video) or duration):
         raise BrokenMedia(f"{name} is cut short or damaged: its pictures cannot be read. "
-                          "Please send the file again.")
+                          "Please send the file again.", "probe_cut_short", name=name)
 
     fps = _frame_rate(video) if video else 0.0
     return MediaInfo(

@@ -26,6 +26,7 @@ from pathlib import Path
 from engine import captions, picture, reframe
 from engine.edges import edge_fades
 from engine.framing import framing_filters
+from engine.spec import render_spec
 from engine.models import (
     Cancelled,
     EngineConfig,
@@ -99,10 +100,11 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
     """Everything decided before the encode. Holds no files, so a prepare that is never
     encoded (cancelled, or ahead of a failed clip) leaves nothing to clean up."""
     if not spec.segments or any(e <= s for s, e in spec.segments):
-        raise RenderFailed("nothing to render: every segment needs an end after its start")
+        raise RenderFailed("nothing to render: every segment needs an end after its start", "render_no_segments")
     media = spec.media
     if not media.has_video:
-        raise RenderFailed(f"{media.path.name} has no picture to make a short from")
+        raise RenderFailed(f"{media.path.name} has no picture to make a short from", "render_no_picture",
+                           name=media.path.name)
     width, height = output_size(spec.aspect, spec.resolution)
     crossfade = crossfade_for(spec.segments)
     placed, duration = placements(spec.segments, crossfade)
@@ -274,7 +276,7 @@ def encode(prepared: Prepared, out_path: Path, config: EngineConfig,
             cmd = ffmpeg_command(prepared, video_part, thumb_part, graph_file, config)
             run_ffmpeg(cmd, prepared.duration, progress, cancel, config.render_timeout_s)
         if not video_part.exists() or not thumb_part.exists():
-            raise RenderFailed("ffmpeg finished without writing the clip")
+            raise RenderFailed("ffmpeg finished without writing the clip", "render_no_output")
         video_part.replace(out_path)
         thumb_part.replace(thumb_path)
     finally:
@@ -300,7 +302,8 @@ def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | Non
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("rendering was cancelled")
                 if time.monotonic() > deadline:
-                    raise RenderFailed(f"rendering took longer than the {timeout_s:.0f} s limit and was stopped")
+                    raise RenderFailed(f"rendering took longer than the {timeout_s:.0f} s limit and was stopped",
+                                       "render_timeout", seconds=round(timeout_s))
                 try:
                     proc.wait(timeout=0.1)
                 except subprocess.TimeoutExpired:
@@ -447,10 +450,7 @@ def render_specs(specs: list[RenderSpec], out_dir: Path, config: EngineConfig,
 def render_moments(analysis, moments, request, out_dir: Path, config: EngineConfig,
                    progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> dict:
     """Chosen moments -> {rank: RenderedClip}, written as clip-01.mp4 / clip-01.jpg, ... in rank
-    order. The specs come from engine.pipeline.render_spec (imported here to keep the import
-    graph one-way: the pipeline calls the renderer, not the other way round at import time)."""
-    from engine.pipeline import render_spec
-
+    order. The specs come from engine.spec, which the pipeline uses too (no import cycle)."""
     ordered = sorted(moments, key=lambda m: m.rank)
     specs = [render_spec(analysis, m, request) for m in ordered]
     rendered = render_specs(specs, out_dir, config, progress, cancel, names=[clip_name(m.rank) for m in ordered])

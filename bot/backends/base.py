@@ -1,5 +1,16 @@
-"""The Backend protocol both backends implement, mirroring the NemoVideo cloud API,
-and the typed errors that carry the cloud's codes."""
+"""The clip service between the conversation and the engines, in the domain's own words.
+
+A clip service (the local engine, the NemoVideo cloud, or a third one) takes an upload and gives
+`Media`; takes words and streams `ChatEvent`s (progress, sentences, `Clip`s); edits, exports,
+reports credits and state. `Clip` and `Media` are the dataclasses that travel unchanged from the
+service to the replies the adapters send; what a service keeps for itself (the cloud's tokens,
+sessions, drafts and polling; the local clip rows) stays inside it. What differs between services
+and matters to the conversation is said by the service's attributes (`takes_links`,
+`export_deadline_s`, `poll_interval`) and its answers (`Media.analysing`,
+`Credits.cost_per_minute`, `OutOfCredits` details), never by asking its name.
+
+Errors carry the cloud's codes, which both services use; bot/sentences.py words them.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -25,7 +36,9 @@ class SessionRef:
 
 
 @dataclass(frozen=True)
-class UploadedMedia:
+class Media:
+    """An uploaded source, as the service knows it."""
+
     media_id: str                            # content hash locally, remote hash or filename on the cloud
     filename: str
     kind: str                                # "video" | "audio" | "image"
@@ -34,6 +47,34 @@ class UploadedMedia:
     height: int = 0
     fps: float = 0.0
     url: str | None = None
+    analysing: bool = False                  # its analysis started at upload: a request now is answered quickly
+
+
+UploadedMedia = Media
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One short, the same object from the service that made it to the reply that shows it."""
+
+    number: int                              # 1-based, its place among the session's clips
+    title: str = ""
+    start: float | None = None               # where it is in the source, seconds (when known)
+    end: float | None = None
+    score: float | None = None               # 0-100
+    hashtags: tuple[str, ...] = ()
+    segments: tuple[tuple[float, float], ...] = ()   # the source ranges, in order (a reel has several)
+    summary: str = ""                        # "Timeline (3 tracks): 1. Video: talk.mp4 0:16-0:33 ..."
+    path: Path | None = None                 # the rendered file, while it is current
+    thumbnail: Path | None = None
+    width: int = 0
+    height: int = 0
+    duration: float = 0.0
+    clip_id: int | None = None               # its stored row, for buttons and links; None for a cloud draft
+    ready: bool = True                       # has something to export
+    language: str = ""                       # the language heard in it, when the service says
+    captions_withheld: str = ""              # why it goes without captions (speech the engine did not believe)
+    weak: bool = False                       # below the quality bar (given because a count was asked)
 
 
 @dataclass(frozen=True)
@@ -41,15 +82,24 @@ class ChatEvent:
     kind: Literal["text", "progress", "tool", "heartbeat", "clip", "done"]
     text: str = ""
     fraction: float | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)     # a sentence's key and values; the cloud's extras
+    clip: Clip | None = None                 # kind "clip": a finished short
+    clips: tuple[Clip, ...] = ()             # kind "text": the moments chosen, before they render
+    notes: tuple[dict[str, Any], ...] = ()   # with them: engine.models.SelectionNote facts, for texts.note
 
 
 @dataclass(frozen=True)
 class State:
+    """What the status reply shows: the session's media and clips."""
+
     session_id: str
-    media: list[dict[str, Any]]
-    drafts: list[dict[str, Any]]             # the cloud's draft shape: {"t": [...], "d": ms, "m": {...}}
-    summary: list[str]                       # one "Timeline (n tracks): ..." line per draft
+    media: list[Media]
+    clips: list[Clip]
+    drafts: list[dict[str, Any]] = field(default_factory=list)   # the cloud's own timeline, for the cloud service
+
+    @property
+    def summary(self) -> list[str]:
+        return [clip.summary for clip in self.clips]
 
 
 @dataclass(frozen=True)
@@ -57,6 +107,7 @@ class Credits:
     available: int
     frozen: int
     total: int
+    cost_per_minute: int | None = None       # credits a cut holds per started minute of source, when the service says
 
 
 @dataclass(frozen=True)
@@ -77,7 +128,10 @@ class RenderStatus:
 
 
 class Backend(Protocol):
-    name: str
+    name: str                                # the key of its sessions and accounts in storage
+    takes_links: bool                        # fetches a link itself (no download here first)
+    export_deadline_s: float | None          # an export unfinished after this long is stopped; None: never
+    poll_interval: float                     # seconds between render_status polls
 
     async def open_account(self, user_id: int, client_id: str) -> Account: ...
     async def open_session(self, account: Account, chat_key: str, language: str = "en") -> SessionRef: ...
@@ -87,6 +141,7 @@ class Backend(Protocol):
     async def credits(self, account: Account) -> Credits: ...
     async def export(self, account: Account, session: SessionRef, draft_index: int | None = None) -> list[RenderRef]: ...
     async def render_status(self, account: Account, ref: RenderRef) -> RenderStatus: ...
+    async def fetch_result(self, url: str, dest: Path, max_bytes: int | None = None) -> Path | None: ...
     async def cancel(self, account: Account, session: SessionRef) -> bool: ...
     async def close(self) -> None: ...
 
@@ -110,7 +165,7 @@ class SessionMissing(BackendError):
 
 
 class OutOfCredits(BackendError):
-    code = 2001                              # details: available, needed, register_url
+    code = 2001                              # details: available, needed, register_url, ask_admin
 
 
 class UnsupportedFile(BackendError):

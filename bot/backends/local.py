@@ -25,135 +25,51 @@ import asyncio
 import logging
 import math
 import os
-import re
 import secrets
 import shutil
 import threading
-import time
 from collections import OrderedDict
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator
 
 from bot.backends.base import (
     Account,
     ChatEvent,
     Credits,
     FileTooLarge,
+    Media,
     NothingUploaded,
     OutOfCredits,
-    RenderRef,
-    RenderStatus,
     SessionMissing,
     SessionRef,
     State,
     TokenInvalid,
     UnsupportedFile,
-    UploadedMedia,
     VideoTooLong,
 )
-from bot.edits import (
-    ALREADY,
-    Edit,
-    EditContext,
-    apply_edit,
-    draft_key,
-    make_draft,
-    music_of,
-    parse_edits,
-    segments_of,
-    summary_line,
-    title_of,
-)
+from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
+from bot.backends.local_renders import Renders, _Render, _remove_files, clip_of
+from bot.edits import ALREADY, EditContext, apply_edit, make_draft, music_of, segments_of, summary_line, title_of
 from bot.jobs import current_job
 from bot.settings import Settings
+from bot.vocabulary import Edit, understand
 from engine.highlights import length_bounds
-from engine.instructions import parse_instruction
-from engine.models import (
-    BrokenMedia,
-    Cancelled,
-    ClipRequest,
-    MediaInfo,
-    MediaTooLarge,
-    Moment,
-    RenderSpec,
-    UnsupportedMedia,
-)
-from engine.pipeline import Analysis, analyse, choose, choose_explained, render_spec
+from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia
+from engine.pipeline import Analysis, choose, choose_explained
 from engine.probe import ACCEPTED, content_hash, probe
-from engine.render import render_clip
 from storage.repos import ClipRecord, InsufficientCredits, MediaRecord, Repos, SessionRecord
+
 
 log = logging.getLogger(__name__)
 
 BACKEND = "local"
-ANALYSES_KEPT = 8                # analyses kept in memory (the transcripts are also cached on disk)
 DEFAULT_MORE = 2                 # "more clips" without a number
-UNREAD_RENDER_KEPT_S = 600.0     # how long a finished export render waits to be asked about
-LENGTH_EDITS = {"longer", "shorter", "start_earlier", "start_later", "end_earlier", "end_later", "title"}
 
-# A message asks for a (new) cut when it says so; anything else with clips present is an edit or nothing.
-_CUT_WORDS = re.compile(
-    r"\b(?:cut|find|extract|pick|split|chop|clip\s+(?:it|this|the)|give\s+me|make\s+me|create|generate)\b"
-    r"|\bbest\s+(?:moments?|parts?|bits?)\b|\bhighlights?\b"
-    r"|剪成|剪辑|剪出|找出|切成|精彩|高光|生成")
-
-
-_CLIPS_WANTED = re.compile(r"\b(?:shorts|clips|highlights|moments|reels|tiktoks|videos)\b|短视频|片段")
-
-
-def looks_like_cut(text: str) -> bool:
-    """True when the message asks for clips to be cut (as opposed to changing the current ones):
-    a cutting verb, clips in the plural, or a count, topic, reel or time range."""
-    lowered = text.lower()
-    if _CUT_WORDS.search(lowered) or _CLIPS_WANTED.search(lowered):
-        return True
-    request = parse_instruction(text)
-    return bool(request.count or request.topic or request.reel
-                or request.range_start is not None or request.range_end is not None)
-
-
-class _Outcome:
-    """The value at the end of an event stream that reports progress on the way."""
-
-    def __init__(self, value: Any):
-        self.value = value
-
-
-@dataclass
-class _AnalysisRun:
-    future: Future | None = None
-    cancel: threading.Event = field(default_factory=threading.Event)
-    listeners: list[Callable[[float, str], None]] = field(default_factory=list)
-    last: float = 0.0
-    sessions: set[str] = field(default_factory=set)     # who wants it; when the last one cancels, it stops
-
-    def unwanted_by(self, session_id: str) -> bool:
-        """Drops one session's interest; stops the run when nobody else wants it. True when it stopped."""
-        self.sessions.discard(session_id)
-        if self.sessions or self.future.done():
-            return False
-        self.cancel.set()
-        return True
-
-    def report(self, fraction: float, label: str) -> None:
-        self.last = fraction
-        for listener in list(self.listeners):
-            listener(fraction, label)
-
-
-@dataclass
-class _Render:
-    status: str = "pending"
-    progress: float = 0.0
-    path: Path | None = None
-    error: str | None = None
-    finished_at: float | None = None        # time.monotonic() when it completed or failed
-
-
-class LocalBackend:
+class LocalBackend(Analyses, Renders):
     name = BACKEND
+    takes_links = False          # a link is downloaded here (bot.fetch) before the upload
+    export_deadline_s = None     # renders end by themselves (RENDER_TIMEOUT_S per clip)
     poll_interval = 0.2          # seconds between render_status polls of an export
 
     def __init__(self, settings: Settings, repos: Repos):
@@ -199,7 +115,7 @@ class LocalBackend:
 
     # ------------------------------------------------------------ upload
 
-    async def upload(self, account: Account, session: SessionRef, source: Path | str) -> UploadedMedia:
+    async def upload(self, account: Account, session: SessionRef, source: Path | str) -> Media:
         """Takes a copy of a local file (the caller keeps its own): probed, stored by content hash."""
         record = await self._session(account, session)
         if isinstance(source, str) and source.startswith(("http://", "https://")):
@@ -218,10 +134,11 @@ class LocalBackend:
         media = await self.repos.media.add(digest, str(stored), info.kind, info.size_bytes, info.duration, info.to_dict())
         earlier = await self.repos.media.for_session(record.id)
         await self.repos.media.attach(record.id, media.id, display_name=path.name)
-        if info.kind == "video" or (info.kind == "audio" and not any(m.kind == "video" for m in earlier)):
+        analysing = info.kind == "video" or (info.kind == "audio" and not any(m.kind == "video" for m in earlier))
+        if analysing:
             self._analysis_run(media, session.session_id)
-        return UploadedMedia(media_id=digest, filename=path.name, kind=info.kind, duration=info.duration,
-                             width=info.display_width, height=info.display_height, fps=info.fps)
+        return Media(media_id=digest, filename=path.name, kind=info.kind, duration=info.duration,
+                     width=info.display_width, height=info.display_height, fps=info.fps, analysing=analysing)
 
     def _probe(self, path: Path) -> MediaInfo:
         limit = self.settings.max_upload_mb
@@ -233,65 +150,12 @@ class LocalBackend:
         except UnsupportedMedia as exc:
             raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc)) from None
         except BrokenMedia as exc:
-            raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc), broken=True) from None
+            raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc), broken=True, engine_key=exc.key,
+                                  facts=exc.facts) from None
         minutes = self.settings.max_duration_minutes
         if info.duration > minutes * 60:             # the platform did not tell the length before the download
             raise VideoTooLong("too long", limit_minutes=minutes, minutes=info.duration / 60)
         return info
-
-    # ------------------------------------------------------------ analysis (in the background)
-
-    def _analysis_run(self, media: MediaRecord, session_id: str, language: str | None = None) -> _AnalysisRun:
-        """The analysis started at upload, or (when the user named the spoken language) one with it."""
-        key = media.sha256 if language is None else f"{media.sha256}:{language}"
-        heard = self._analyses.get(media.sha256)
-        if (language is not None and heard is not None and heard.future.done() and not heard.future.cancelled()
-                and heard.future.exception() is None and heard.future.result().transcript.language == language):
-            key = media.sha256                  # detection heard what the user says: no second pass
-        run = self._analyses.get(key)
-        failed = run is not None and (run.cancel.is_set() or run.future.done() and (
-            run.future.cancelled() or run.future.exception() is not None))
-        if run is not None and not failed:
-            self._analyses.move_to_end(key)
-            run.sessions.add(session_id)
-            return run
-        run = _AnalysisRun(sessions={session_id})
-        run.future = self._pool.submit(analyse, Path(media.path), self.config, run.report, run.cancel, language)
-        self._analyses[key] = run
-        while len(self._analyses) > ANALYSES_KEPT:
-            oldest = next(iter(self._analyses))
-            if not self._analyses[oldest].future.done():
-                break
-            self._analyses.pop(oldest)
-        return run
-
-    async def _analysis(self, media: MediaRecord, cancel: threading.Event,
-                        session_id: str, language: str | None = None) -> AsyncIterator[ChatEvent | _Outcome]:
-        """Progress events while the media's analysis finishes (it may have started at upload), then the Analysis."""
-        run = self._analysis_run(media, session_id, language)
-        loop = asyncio.get_running_loop()
-        updates: asyncio.Queue[float] = asyncio.Queue()
-
-        def listener(fraction: float, label: str) -> None:
-            loop.call_soon_threadsafe(updates.put_nowait, fraction)
-
-        run.listeners.append(listener)
-        try:
-            done = asyncio.wrap_future(run.future)
-            yield ChatEvent("progress", fraction=run.last, data={"stage": "analyse"})
-            while not done.done():
-                getter = asyncio.ensure_future(updates.get())
-                finished, _ = await asyncio.wait({done, getter}, timeout=0.25, return_when=asyncio.FIRST_COMPLETED)
-                if getter in finished:
-                    yield ChatEvent("progress", fraction=getter.result(), data={"stage": "analyse"})
-                else:
-                    getter.cancel()
-                if cancel.is_set():
-                    run.unwanted_by(session_id)
-                    raise Cancelled("cancelled")
-            yield _Outcome(done.result())
-        finally:
-            run.listeners.remove(listener)
 
     # ------------------------------------------------------------ chat
 
@@ -306,22 +170,21 @@ class LocalBackend:
             if source is None:
                 raise NothingUploaded("send a video first")
             clips = await self.repos.clips.for_session(record.id)
-            edits = parse_edits(text)
-            cut_asked = looks_like_cut(text)
-            if clips and edits and (any(e.structural for e in edits) or not cut_asked):
-                stream = self._edit(account, record, source, media, clips, edits, cancel)
-            elif clips and not cut_asked:
+            understood = understand(text, has_clips=bool(clips))
+            if understood.kind == "edit":
+                stream = self._edit(account, record, source, media, clips, list(understood.edits), cancel)
+            elif understood.kind == "not_understood":
                 reason = ("I could not tell which change you meant. Try \"make clip 1 shorter by 5 seconds\", "
                           "\"remove captions\" or \"more clips\"")
                 stream = _say(f"Nothing changed: {reason}.", key="not_understood")
-            elif not clips and edits and all(e.kind == "music" for e in edits):
-                stream = self._remember_music(record, media, edits[0])
-            elif not clips and any(e.kind in LENGTH_EDITS for e in edits) and not cut_asked:
+            elif understood.kind == "music":
+                stream = self._remember_music(record, media, understood.edits[0])
+            elif understood.kind == "no_clips_yet":
                 stream = _say("There are no clips yet to change: tell me what to cut first, e.g. "
                               "\"find the best moments and cut them into 30-second vertical shorts\".",
                               key="no_clips_yet")
             else:
-                stream = self._cut(account, record, source, media, clips, text, cancel, job)
+                stream = self._cut(account, record, source, media, clips, understood.request, cancel, job)
             async for event in stream:
                 yield event
             yield ChatEvent("done")
@@ -329,8 +192,7 @@ class LocalBackend:
             self._unwatch_cancel(session.session_id, cancel)
 
     async def _cut(self, account: Account, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
-                   clips: list[ClipRecord], text: str, cancel: threading.Event, job) -> AsyncIterator[ChatEvent]:
-        request = parse_instruction(text)
+                   clips: list[ClipRecord], request: ClipRequest, cancel: threading.Event, job) -> AsyncIterator[ChatEvent]:
         cost = max(1, math.ceil(source.duration / 60))
         hold_ref = job.hold_ref if job is not None else f"chat:{record.remote_session_id}:{secrets.token_hex(4)}"
         await self._hold(account.user_id, cost, hold_ref, note=f"cut of {source.sha256[:12]}")
@@ -365,8 +227,8 @@ class LocalBackend:
                 yield ChatEvent("text", f"I could not use \"{request.unplaced}\" from your request: that needs a "
                                 "language model, and none is set up here. These are the best moments instead.",
                                 data={"key": "unplaced", "reason": request.unplaced})
-            yield ChatEvent("text", _moments_text(clips), data={"moments": [_clip_data(c) for c in clips],
-                                                                "notes": notes})
+            yield ChatEvent("text", _moments_text(clips), clips=tuple(clip_of(c) for c in clips),
+                            notes=tuple(notes))
             for i, clip in enumerate(clips):
                 async for event in self._render(record, clip, analysis, i + 1, len(clips), cancel):
                     yield event
@@ -384,7 +246,7 @@ class LocalBackend:
             await self.repos.ledger.hold(user_id, amount, hold_ref, note=note)
         except InsufficientCredits as exc:
             raise OutOfCredits(f"{exc.needed} credits needed, {exc.available} available",
-                               available=exc.available, needed=exc.needed) from None
+                               available=exc.available, needed=exc.needed, ask_admin=True) from None
 
     async def _add_clip(self, record: SessionRecord, source: MediaRecord, moment: Moment, request: ClipRequest,
                         music: dict | None, job, language: str = "") -> ClipRecord:
@@ -518,75 +380,6 @@ class LocalBackend:
             stored.append(clip)
         return stored
 
-    # ------------------------------------------------------------ rendering
-
-    def _spec(self, analysis: Analysis, draft: dict, music_path: Path | None) -> RenderSpec:
-        meta = draft["m"]
-        segments = segments_of(draft)
-        request = ClipRequest(aspect=meta["aspect"], resolution=meta["resolution"], captions=meta["captions"],
-                              caption_style=meta.get("caption_style", "bold"))
-        moment = Moment(rank=meta.get("rank", 1), start=segments[0][0], end=segments[-1][1],
-                        score=float(meta.get("score", 0)), title=title_of(draft) or "",
-                        segments=segments if len(segments) > 1 else [])
-        spec = render_spec(analysis, moment, request)
-        spec.title = title_of(draft)
-        music = music_of(draft)
-        if music is not None and music_path is not None:
-            spec.music = music_path
-            spec.music_volume = float(music["volume"])
-        return spec
-
-    async def _render_file(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis,
-                           progress: Callable[[float, str], None], cancel: threading.Event) -> ClipRecord:
-        """Renders the clip's draft unless its file is current; returns the updated clip."""
-        draft = clip.draft
-        key = draft_key(draft)
-        if _is_current(clip):
-            return clip
-        music = music_of(draft)
-        music_path = None
-        if music is not None:
-            found = await self.repos.media.by_hash(music["src"])
-            music_path = Path(found.path) if found else None
-        spec = self._spec(analysis, draft, music_path)
-        if not spec.media.has_video:        # an audiogram: the last photo sent in this session is its cover
-            photos = [m for m in await self.repos.media.for_session(record.id) if m.kind == "image"]
-            spec.background = Path(photos[-1].path) if photos else None
-        out = self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{key}.mp4"
-        rendered = await asyncio.to_thread(render_clip, spec, out, self.config, progress, cancel)
-        old = (clip.output_path, clip.thumbnail_path)
-        draft = {**draft, "m": {**draft["m"], "rendered_key": key, "clip_id": clip.id, "file": str(rendered.path),
-                                "thumbnail": str(rendered.thumbnail)}}
-        clip = await self.repos.clips.update(clip.id, output_path=str(rendered.path),
-                                             thumbnail_path=str(rendered.thumbnail), width=rendered.width,
-                                             height=rendered.height, duration=rendered.duration, draft=draft)
-        _remove_files(*(p for p in old if p and p not in (clip.output_path, clip.thumbnail_path)))
-        return clip
-
-    async def _render(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis, number: int, total: int,
-                      cancel: threading.Event, which: int | None = None) -> AsyncIterator[ChatEvent]:
-        """Progress while one clip renders, then a `clip` event with the file."""
-        loop = asyncio.get_running_loop()
-        updates: asyncio.Queue[float] = asyncio.Queue()
-        stage = {"stage": "render", "clip": number, "of": total}
-        yield ChatEvent("progress", fraction=0.0, data=stage)
-        task = asyncio.ensure_future(self._render_file(
-            record, clip, analysis, lambda f, label: loop.call_soon_threadsafe(updates.put_nowait, f), cancel))
-        try:
-            while not task.done():
-                getter = asyncio.ensure_future(updates.get())
-                finished, _ = await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
-                if getter in finished:
-                    yield ChatEvent("progress", fraction=getter.result(), data=stage)
-                else:
-                    getter.cancel()
-        finally:
-            if not task.done():
-                cancel.set()
-                await asyncio.gather(task, return_exceptions=True)
-        clip = task.result()
-        yield ChatEvent("clip", text=clip.title, data=_clip_data(clip))
-
     # ------------------------------------------------------------ state, credits, export
 
     async def state(self, account: Account, session: SessionRef) -> State:
@@ -595,88 +388,15 @@ class LocalBackend:
         clips = await self.repos.clips.for_session(record.id)
         return State(
             session_id=session.session_id,
-            media=[{"media_id": m.sha256, "filename": m.display_name, "kind": m.kind, "duration": m.duration,
-                    "width": m.info.get("width", 0), "height": m.info.get("height", 0)} for m in media],
-            drafts=[_with_file(c) for c in clips],
-            summary=[summary_line(c.draft) for c in clips],
+            media=[Media(media_id=m.sha256, filename=m.display_name, kind=m.kind, duration=m.duration,
+                         width=m.info.get("width", 0), height=m.info.get("height", 0)) for m in media],
+            clips=[clip_of(c) for c in clips],
         )
 
     async def credits(self, account: Account) -> Credits:
         await self._check(account)
         balance = await self.repos.ledger.balance(account.user_id)
-        return Credits(available=balance.available, frozen=balance.frozen, total=balance.total)
-
-    async def export(self, account: Account, session: SessionRef, draft_index: int | None = None) -> list[RenderRef]:
-        """Starts rendering the drafts whose file is not current; already current ones are completed at once."""
-        record = await self._session(account, session)
-        clips = await self.repos.clips.for_session(record.id)
-        self._forget_unread_renders()
-        chosen = list(range(len(clips))) if draft_index is None else [draft_index]
-        refs = []
-        for index in chosen:
-            if not 0 <= index < len(clips):
-                continue
-            clip = clips[index]
-            render_id = f"render_{clip.id}_{draft_key(clip.draft)}"
-            if _is_current(clip):
-                pass                        # render_status finds it completed from the clip row
-            elif self._renders.get(render_id, _Render("failed")).status in ("failed", "completed"):
-                self._renders[render_id] = _Render()
-                task = asyncio.create_task(self._export_render(record, clip, render_id))
-                self._render_tasks.add(task)
-                task.add_done_callback(self._render_tasks.discard)
-            refs.append(RenderRef(render_id, index))
-        return refs
-
-    async def _export_render(self, record: SessionRecord, clip: ClipRecord, render_id: str) -> None:
-        state = self._renders[render_id]
-        job = current_job.get()
-        cancel = job.cancel if job is not None else threading.Event()
-        self._watch_cancel(record.remote_session_id, cancel)
-        try:
-            state.status = "processing"
-            source = await self.repos.media.get(clip.media_id) if clip.media_id else None
-            if source is None:
-                raise Cancelled("the source video of this clip is gone")
-            analysis = None
-            async for item in self._analysis(source, cancel, record.remote_session_id):
-                if isinstance(item, _Outcome):
-                    analysis = item.value
-
-            def progress(fraction: float, label: str) -> None:
-                state.progress = round(fraction * 100, 1)
-
-            clip = await self._render_file(record, clip, analysis, progress, cancel)
-            state.status, state.progress, state.path = "completed", 100.0, Path(clip.output_path)
-        except asyncio.CancelledError:
-            state.status, state.error = "failed", "cancelled"
-            raise
-        except Exception as exc:  # noqa: BLE001 - reported through render_status (Ctrl-C is not a failed render)
-            state.status, state.error = "failed", ("cancelled" if isinstance(exc, Cancelled) else str(exc))
-        finally:
-            state.finished_at = time.monotonic()
-            self._unwatch_cancel(record.remote_session_id, cancel)
-
-    async def render_status(self, account: Account, ref: RenderRef) -> RenderStatus:
-        """A render's state; a finished one is forgotten once it has been read."""
-        await self._check(account)
-        state = self._renders.get(ref.render_id)
-        if state is None:                   # a clip that was current already, or asked after a restart
-            parts = ref.render_id.split("_")
-            clip = await self.repos.clips.get(int(parts[1])) if len(parts) == 3 and parts[1].isdigit() else None
-            if clip is not None and _is_current(clip) and draft_key(clip.draft) == parts[2]:
-                return RenderStatus(ref.render_id, "completed", 100.0, path=Path(clip.output_path))
-            return RenderStatus(ref.render_id, "failed", 0.0, error="this render was lost in a restart; export again")
-        if state.status in ("completed", "failed"):
-            self._renders.pop(ref.render_id, None)
-        return RenderStatus(ref.render_id, state.status, state.progress, path=state.path, error=state.error)
-
-    def _forget_unread_renders(self) -> None:
-        """Finished renders nobody asked about (their export was cancelled or stopped) are dropped after a while."""
-        now = time.monotonic()
-        for render_id, state in list(self._renders.items()):
-            if state.finished_at is not None and now - state.finished_at > UNREAD_RENDER_KEPT_S:
-                del self._renders[render_id]
+        return Credits(available=balance.available, frozen=balance.frozen, total=balance.total, cost_per_minute=1)
 
     def _watch_cancel(self, session_id: str, cancel: threading.Event) -> None:
         self._cancels.setdefault(session_id, set()).add(cancel)
@@ -721,12 +441,6 @@ def _copy_in(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
-def _remove_files(*paths: str | None) -> None:
-    for path in paths:
-        if path:
-            Path(path).unlink(missing_ok=True)
-
-
 def _main_source(media: list[MediaRecord]) -> MediaRecord | None:
     """What clips are cut from: the latest video, else the latest sound file."""
     for kind in ("video", "audio"):
@@ -748,31 +462,6 @@ def _music_choice(state: dict, media: list[MediaRecord]) -> dict | None:
     if music and any(m.sha256 == music.get("src") for m in media):
         return music
     return None
-
-
-def _is_current(clip: ClipRecord) -> bool:
-    return bool(clip.output_path and Path(clip.output_path).is_file()
-                and clip.draft.get("m", {}).get("rendered_key") == draft_key(clip.draft))
-
-
-def _clip_data(clip: ClipRecord) -> dict:
-    meta = clip.draft.get("m", {})
-    return {
-        "clip_id": clip.id, "rank": clip.rank, "title": title_of(clip.draft) or clip.title, "start": clip.start,
-        "end": clip.end, "score": clip.score, "hashtags": clip.hashtags, "path": clip.output_path,
-        "thumbnail": clip.thumbnail_path, "width": clip.width or meta.get("width", 0),
-        "height": clip.height or meta.get("height", 0), "duration": clip.duration or clip.draft.get("d", 0) / 1000,
-        "segments": segments_of(clip.draft), "summary": summary_line(clip.draft), "weak": bool(meta.get("weak")),
-        "language": meta.get("language", ""), "captions_withheld": meta.get("captions_withheld", ""),
-    }
-
-
-def _with_file(clip: ClipRecord) -> dict:
-    draft = dict(clip.draft)
-    draft["m"] = {**draft.get("m", {}), "clip_id": clip.id, "file": clip.output_path if _is_current(clip) else None,
-                  "thumbnail": clip.thumbnail_path, "start": clip.start, "end": clip.end, "score": clip.score,
-                  "hashtags": clip.hashtags}
-    return draft
 
 
 def _moments_text(clips: list[ClipRecord]) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import App
+from shortsbot.app import App
 from bot.messages import ChatRef, Incoming, Reply, TextReply, VideoReply
 from bot.settings import Settings
 from tests.media import Piece, make_talk_video
@@ -106,7 +106,10 @@ async def started_app(settings: Settings, platform: str = "test", **kwargs) -> t
     app = App(settings, **{"progress_interval": 0.05, **kwargs})
     await app.start()
     recorder = Recorder(platform)
-    app.register_platform(platform, recorder)
+    # Registers as the Telegram adapter does: its share target comes from TELEGRAM_SHARE_CHAT_ID.
+    share_to = settings.telegram_share_chat_id if platform == "telegram" else None
+    app.register_platform(platform, recorder, share_target=share_to, share_setting="TELEGRAM_SHARE_CHAT_ID"
+                          if platform == "telegram" else None)
     return app, recorder
 
 

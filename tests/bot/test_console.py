@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from adapters.console import ConsoleAdapter, reply_lines
-from bot.app import App
+from shortsbot.app import App
 from bot.messages import Button, ProgressReply, VideoReply
 from tests.bot.chat_helpers import CUT_SMALL, ffprobe, make_settings
 from tests.bot.chat_helpers import warm_talk  # noqa: F401  (fixture)
@@ -24,7 +24,7 @@ VIDEO_LINE = re.compile(r'^video: (/\S+\.mp4) (\d+)x(\d+) ([\d.]+)s "(.*)"$')
 
 def shortsbot() -> list[str]:
     script = Path(sys.executable).with_name("shortsbot")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "shortsbot.cli"]
 
 
 def environment(data_dir: Path) -> dict[str, str]:

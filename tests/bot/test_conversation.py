@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import App
+from shortsbot.app import App
 from bot.conversation import safe_filename
 from bot.messages import Attachment, ErrorReply, TextReply
 from bot.texts import REASONS, say
@@ -227,8 +227,9 @@ async def test_help_is_the_help_and_an_unknown_command_one_short_answer(cloud):
 
 async def test_share_without_a_share_channel_says_which_setting_is_missing(cloud):
     c = await cloud()
-    for platform in ("telegram", "discord"):
-        c.app.register_platform(platform, c.recorder)
+    # as the adapters register: their share setting named, no share target set
+    c.app.register_platform("telegram", c.recorder, share_setting="TELEGRAM_SHARE_CHAT_ID", label="Telegram")
+    c.app.register_platform("discord", c.recorder, share_setting="DISCORD_SHARE_CHANNEL_ID", label="Discord")
     handle = c.app.conversation.handle
     await handle(message("/share 1", platform="telegram", command="share", command_args="1"))
     assert last_text(c.recorder) == ("No share channel is set up for Telegram: the bot's operator can set "
@@ -312,10 +313,11 @@ async def test_two_first_messages_at_once_make_one_session(cloud):
 
 def test_every_reason_key_our_code_gives_has_a_chinese_sentence():
     root = Path(__file__).resolve().parents[2]
-    sources = ["bot/fetch.py", "bot/edits.py", "bot/backends/local.py", "bot/backends/nemo.py",
-               "adapters/discord_events.py"]
+    sources = [root / "bot/fetch.py", root / "bot/edits.py", *(root / "bot/backends").rglob("*.py"),
+               root / "adapters/discord_events.py", *(root / "engine").rglob("*.py")]
     keys = {key for source in sources
-            for key in re.findall(r"[\"']((?:fetch|edit|backend)_[a-z_]+)[\"']", (root / source).read_text())}
+            for key in re.findall(r"[\"']((?:fetch|edit|backend|probe|pipeline|render)_[a-z_]+)[\"']",
+                                  source.read_text())}
     assert len(keys) >= 25
     assert sorted(k for k in keys if "zh" not in REASONS.get(k, {})) == []
 

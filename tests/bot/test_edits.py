@@ -4,18 +4,17 @@ from __future__ import annotations
 import pytest
 
 from bot.edits import (
-    Edit,
     EditContext,
     apply_edit,
     draft_key,
     make_draft,
     music_of,
-    parse_edits,
     ready_to_export,
     segments_of,
     summary_line,
     title_of,
 )
+from bot.vocabulary import Edit, parse_edits, understand
 
 PARSE_TABLE = [
     ("make clip 2 longer by 10 seconds", [Edit("longer", clip=2, seconds=10)]),
@@ -65,6 +64,12 @@ PARSE_TABLE = [
     ("把这个作为背景音乐，音量30%", [Edit("music", volume=0.3)]),
     ("合成一个2分钟的集锦", [Edit("reel", seconds=120)]),
     ("第1个片段提前开始", [Edit("start_earlier", clip=1)]),
+    # the words a request uses for a clip's look mean the same as an edit
+    ("skip captions", [Edit("captions", on=False)]),
+    ("make it an instagram post", [Edit("aspect", value="4:5")]),
+    ("don't add subtitles to clip 2", [Edit("captions", clip=2, on=False)]),
+    ("make it a tiktok", [Edit("aspect", value="9:16")]),
+    ("give me 2 more shorts", [Edit("more", count=2)]),
     # not edits
     ("find the best moments and cut them into 30-second vertical shorts", [Edit("aspect", value="9:16")]),
     ("hello there", []),
@@ -170,3 +175,17 @@ def test_compile_a_reel_in_source_order_within_the_length():
     assert reel.drafts[0]["m"]["reel"] is True
     assert "Video: talk.mp4 0:02-0:16, 0:17-0:33" in summary_line(reel.drafts[0])
     assert apply_edit([draft()], Edit("reel"), CTX).problem.startswith("a reel needs")
+
+
+@pytest.mark.parametrize("text,kind", [
+    ("skip captions", "edit"), ("make it an instagram post", "edit"), ("make clip 1 shorter", "edit"),
+    ("find 3 moments about pricing", "cut"), ("hello there", "not_understood"), ("去掉字幕", "edit"),
+])
+def test_with_clips_on_screen_the_look_words_are_edits(text, kind):
+    assert understand(text, has_clips=True).kind == kind
+
+
+def test_without_clips_the_same_words_shape_the_cut():
+    understood = understand("skip captions, make it an instagram post", has_clips=False)
+    assert understood.kind == "cut"
+    assert (understood.request.captions, understood.request.aspect) == (False, "4:5")

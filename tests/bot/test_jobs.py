@@ -429,7 +429,7 @@ async def test_a_failed_job_ends_its_progress_message(repos):
 
 async def test_local_jobs_run_one_at_a_time(tmp_path):
     """RENDER_CONCURRENCY=1 keeps the local engine's jobs (each uses the machine's cores) one at a time."""
-    from bot.app import App
+    from shortsbot.app import App
     from bot.settings import Settings
 
     app = App(Settings(_env_file=None, data_dir=tmp_path / "data", render_concurrency=1, nemo_concurrency=3))
@@ -516,6 +516,59 @@ async def test_cloud_exports_wait_on_the_network_side_by_side(tmp_path):
                                                      if r.kind == "video") == list(people)
         finally:
             await app.stop()
+
+
+async def _app_with_a_paid_delivery(tmp_path, wait_s: float):
+    """An App (real storage, jobs) whose 'cut' job holds 2 credits and delivers one clip to Telegram."""
+    from bot.messages import VideoReply
+    from bot.settings import Settings
+    from shortsbot.app import App
+
+    app = App(Settings(_env_file=None, data_dir=tmp_path / "data"), platform_wait_s=wait_s)
+    await app.start()
+
+    async def cut(ctx):
+        await app.repos.ledger.hold(ctx.job.user_id, 2, ctx.hold_ref)
+        await ctx.deliver(VideoReply(tmp_path / "clip.mp4", 360, 640, 10.0, clip_id=1), number=1)
+
+    app.jobs.register("cut", cut)
+    return app
+
+
+async def test_a_clip_nobody_received_is_not_charged(tmp_path):
+    """No adapter took the reply (its platform never registered): the job fails and the hold goes back."""
+    app = await _app_with_a_paid_delivery(tmp_path, wait_s=0.3)
+    try:
+        a = await user(app.repos, "a")
+        job = await app.jobs.submit(a, "cut", {}, ref=ChatRef("telegram", "chat-1"))
+        assert await app.jobs.wait_idle(timeout=10)
+        assert (await app.repos.jobs.get(job.id)).state == "failed"
+        assert await app.repos.ledger.entries(a) == [("grant", 10, None), ("hold", 2, job.hold_ref),
+                                                     ("release", 2, job.hold_ref)]
+    finally:
+        await app.stop()
+
+
+async def test_a_reply_waits_for_its_platform_and_is_charged_once_it_arrives(tmp_path):
+    app = await _app_with_a_paid_delivery(tmp_path, wait_s=30)
+    received = []
+    try:
+        a = await user(app.repos, "a")
+        job = await app.jobs.submit(a, "cut", {}, ref=ChatRef("telegram", "chat-1"))
+        while (await app.repos.ledger.open_hold(job.hold_ref)) is None:     # the job runs, its clip waits
+            await asyncio.sleep(0.02)
+        assert (await app.repos.jobs.get(job.id)).state == "running"
+
+        async def sink(ref, reply):
+            received.append(reply.kind)
+
+        app.register_platform("telegram", sink)
+        assert await app.jobs.wait_idle(timeout=10)
+        assert received == ["video"]
+        assert (await app.repos.jobs.get(job.id)).state == "done"
+        assert (await app.repos.ledger.entries(a))[-1] == ("charge", 2, job.hold_ref)
+    finally:
+        await app.stop()
 
 
 async def test_with_two_workers_the_second_person_starts_at_once_and_the_third_hears_one_ahead(repos):

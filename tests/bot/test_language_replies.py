@@ -2,27 +2,26 @@
 person's language (the sentences live in bot/texts.py)."""
 from __future__ import annotations
 
-from bot.backends.base import ChatEvent
-from bot.conversation import Conversation
+from bot.backends.base import ChatEvent, Clip
+from bot.replies import event_text
 from bot.texts import language_name, say
 
 
-def moments_event(**extra) -> ChatEvent:
-    moments = [
-        {"rank": 1, "start": 0.0, "end": 15.0, "title": "秋天的街道", "score": 60, "language": "zh",
-         "captions_withheld": ""},
-        {"rank": 2, "start": 20.0, "end": 35.0, "title": "Moment at 0:20", "score": 40, "language": "zh",
-         "captions_withheld": "repeats itself (compresses too well)"},
-    ]
-    return ChatEvent("text", "", data={"moments": moments, **extra})
+def moments_event() -> ChatEvent:
+    moments = (
+        Clip(1, "秋天的街道", start=0.0, end=15.0, score=60, language="zh"),
+        Clip(2, "Moment at 0:20", start=20.0, end=35.0, score=40, language="zh",
+             captions_withheld="repeats itself (compresses too well)"),
+    )
+    return ChatEvent("text", "", clips=moments)
 
 
 def test_the_reply_names_the_language_and_the_clip_without_captions():
-    english = Conversation._event_text(None, moments_event(), "en")
+    english = event_text(moments_event(), "en")
     assert say("en", "language_heard", language="Chinese") in english
     assert say("en", "captions_withheld", rank=2) in english
     assert say("en", "captions_withheld", rank=1) not in english
-    chinese = Conversation._event_text(None, moments_event(), "zh")
+    chinese = event_text(moments_event(), "zh")
     assert "识别到的语言：中文。" in chinese and say("zh", "captions_withheld", rank=2) in chinese
 
 

@@ -193,7 +193,7 @@ def _free_port() -> int:
 
 
 async def test_links_without_a_secret_are_announced_as_dying_with_a_restart(tmp_path, caplog):
-    from bot.app import App
+    from shortsbot.app import App
     from bot.settings import Settings
 
     for secret, warned in ((None, True), ("s3cret", False)):
@@ -201,7 +201,7 @@ async def test_links_without_a_secret_are_announced_as_dying_with_a_restart(tmp_
         app = App(Settings(_env_file=None, data_dir=tmp_path / f"data-{warned}", link_secret=secret,
                            public_base_url=f"http://127.0.0.1:{port}", http_port=port))
         caplog.clear()
-        with caplog.at_level("WARNING", logger="bot.app"):
+        with caplog.at_level("WARNING", logger="shortsbot.app"):
             await app.start()
             await app.stop()
         said = [r.getMessage() for r in caplog.records if "LINK_SECRET" in r.getMessage()]

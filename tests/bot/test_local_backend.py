@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.backends.base import (
+    Clip,
     FileTooLarge,
     NothingUploaded,
     OutOfCredits,
@@ -15,7 +16,8 @@ from bot.backends.base import (
     TokenInvalid,
     UnsupportedFile,
 )
-from bot.backends.local import LocalBackend, looks_like_cut
+from bot.backends.local import LocalBackend
+from bot.vocabulary import looks_like_cut
 from engine.probe import ACCEPTED
 from engine.transcribe import cache_path
 from storage.db import Database
@@ -42,8 +44,8 @@ async def run_chat(backend, account, session, text) -> list:
     return [event async for event in backend.chat(account, session, text)]
 
 
-def clip_events(events) -> list[dict]:
-    return [e.data for e in events if e.kind == "clip"]
+def clip_events(events) -> list[Clip]:
+    return [e.clip for e in events if e.kind == "clip"]
 
 
 def said(events) -> str:
@@ -85,7 +87,7 @@ async def test_upload_keeps_the_file_by_content_hash_and_starts_listening_at_onc
         assert again.media_id == media.media_id
         assert len(list(settings.media_dir.iterdir())) == 1
         state = await backend.state(account, session)
-        assert [m["filename"] for m in state.media] == ["My Talk (final).mp4"]
+        assert [m.filename for m in state.media] == ["My Talk (final).mp4"]
     finally:
         await backend.close()
         await db.close()
@@ -148,7 +150,7 @@ async def test_out_of_credits_holds_nothing(tmp_path, warm_talk):
         await backend.upload(account, session, warm_talk.path)
         with pytest.raises(OutOfCredits) as out:
             await run_chat(backend, account, session, CUT_SMALL)
-        assert out.value.code == 2001 and out.value.details == {"available": 0, "needed": 1}
+        assert out.value.code == 2001 and out.value.details == {"available": 0, "needed": 1, "ask_admin": True}
         assert await repos.ledger.entries(account.user_id) == [("grant", 0, None)]
     finally:
         await backend.close()
@@ -172,18 +174,18 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     events = await run_chat(backend, account, session, CUT_SMALL)
     assert said(events).startswith("Found 2 moments:")
     clips = clip_events(events)
-    assert [c["rank"] for c in clips] == [1, 2]
+    assert [c.number for c in clips] == [1, 2]
     for clip in clips:
-        info = ffprobe(Path(clip["path"]))
+        info = ffprobe(Path(clip.path))
         assert (info["width"], info["height"]) == (360, 640) and info["audio"]
-        assert abs(info["duration"] - (clip["end"] - clip["start"])) < 0.3
-        assert 12 <= info["duration"] <= 18 and clip["title"] and clip["hashtags"]
-        assert Path(clip["path"]).parent == backend.settings.output_dir / session.session_id
+        assert abs(info["duration"] - (clip.end - clip.start)) < 0.3
+        assert 12 <= info["duration"] <= 18 and clip.title and clip.hashtags
+        assert Path(clip.path).parent == backend.settings.output_dir / session.session_id
     assert events[-1].kind == "done"
     credits = await backend.credits(account)
     assert (credits.available, credits.frozen, credits.total) == (99, 0, 99)   # 40 s of video: 1 credit
     state = await backend.state(account, session)
-    assert len(state.drafts) == 2 and all(d["m"]["file"] for d in state.drafts)
+    assert len(state.clips) == 2 and all(c.path for c in state.clips)
     assert state.summary[0].startswith("Timeline (3 tracks): 1. Video: talk.mp4 ")
     assert "2. Captions: bold" in state.summary[0] and '3. Title: "' in state.summary[0]
 
@@ -191,16 +193,16 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     before = clips[0]
     events = await run_chat(backend, account, session, "make clip 1 shorter by 5 seconds")
     [changed] = clip_events(events)
-    assert changed["rank"] == 1 and changed["path"] != before["path"] and not Path(before["path"]).exists()
-    shorter = ffprobe(Path(changed["path"]))["duration"]
-    assert 2.0 <= (before["end"] - before["start"]) - shorter <= 8.0
+    assert changed.number == 1 and changed.path != before.path and not Path(before.path).exists()
+    shorter = ffprobe(Path(changed.path))["duration"]
+    assert 2.0 <= (before.end - before.start) - shorter <= 8.0
     assert "Changed:" in said(events)
 
     # several edits of one clip in one message
     events = await run_chat(backend, account, session, "make clip 1 square without captions and add a title 'Big News'")
     [square] = clip_events(events)
-    assert (ffprobe(Path(square["path"]))["width"], ffprobe(Path(square["path"]))["height"]) == (360, 360)
-    assert square["title"] == "Big News" and "Captions" not in square["summary"]
+    assert (ffprobe(Path(square.path))["width"], ffprobe(Path(square.path))["height"]) == (360, 360)
+    assert square.title == "Big News" and "Captions" not in square.summary
     state = await backend.state(account, session)
     assert "Captions: bold" in state.summary[1]                  # clip 2 was left alone
 
@@ -213,9 +215,9 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     # more clips: up to two more (as many as the gaps hold), overlapping neither
     events = await run_chat(backend, account, session, "more clips")
     new = clip_events(events)
-    assert [c["rank"] for c in new] in ([3], [3, 4])
-    taken = [(c["start"], c["end"]) for c in (changed, clips[1])]
-    assert not any(c["start"] < e and s < c["end"] for s, e in taken for c in new)
+    assert [c.number for c in new] in ([3], [3, 4])
+    taken = [(c.start, c.end) for c in (changed, clips[1])]
+    assert not any(c.start < e and s < c.end for s, e in taken for c in new)
 
     # background music, after a sound upload
     song = write_wav(tone(30.0, 330.0), tmp_path / "song.wav")
@@ -223,21 +225,21 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     assert music.kind == "audio"
     events = await run_chat(backend, account, session, "use this as background music for clip 3 at 30%")
     [with_music] = clip_events(events)
-    assert with_music["rank"] == 3 and "BGM: song.wav" in with_music["summary"] and "30%)" in with_music["summary"]
+    assert with_music.number == 3 and "BGM: song.wav" in with_music.summary and "30%)" in with_music.summary
 
     # export: current files are ready at once; a lost one is rendered again
     refs = await backend.export(account, session)
     statuses = [await backend.render_status(account, ref) for ref in refs]
     assert [st.status for st in statuses] == ["completed"] * (2 + len(new))
-    assert statuses[2].path == Path(with_music["path"])
-    Path(with_music["path"]).unlink()
+    assert statuses[2].path == Path(with_music.path)
+    Path(with_music.path).unlink()
     [ref] = await backend.export(account, session, draft_index=2)
     for _ in range(6000):                                         # a hang guard: 10 minutes
         status = await backend.render_status(account, ref)
         if status.status in ("completed", "failed"):
             break
         await asyncio.sleep(0.1)
-    assert status.status == "completed" and status.path.is_file() and status.path == Path(with_music["path"])
+    assert status.status == "completed" and status.path.is_file() and status.path == Path(with_music.path)
     # nothing about finished work is kept in memory: a render is forgotten once its end was read,
     # and no chat or export leaves its cancel event behind
     assert backend._renders == {} and backend._cancels == {}
@@ -246,10 +248,10 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     # the reel: the best clips joined in source order, within the length asked for
     events = await run_chat(backend, account, session, "compile them into a 30-second highlight reel")
     [reel] = clip_events(events)
-    assert len(reel["segments"]) >= 2 and reel["segments"] == sorted(reel["segments"])
+    assert len(reel.segments) >= 2 and list(reel.segments) == sorted(reel.segments)
     state = await backend.state(account, session)
-    assert len(state.drafts) == 1 and state.drafts[0]["d"] <= 33000
-    assert ffprobe(Path(reel["path"]))["duration"] == pytest.approx(state.drafts[0]["d"] / 1000, abs=0.3)
+    assert len(state.clips) == 1 and state.clips[0].duration <= 33
+    assert ffprobe(Path(reel.path))["duration"] == pytest.approx(state.clips[0].duration, abs=0.3)
     assert (await backend.credits(account)).available == 99    # edits and export are free
 
 
@@ -294,7 +296,7 @@ async def test_with_a_model_the_words_go_to_it_and_nothing_is_said_about_them(tm
     assert not [e for e in events if (e.data or {}).get("key") == "unplaced"]
     assert fake.prompts and all(p.request == "the funniest bits" for p in fake.prompts)
     [clip] = clip_events(events)
-    assert clip["title"] == "Funniest"
+    assert clip.title == "Funniest"
 
 
 @pytest.mark.slow
@@ -314,10 +316,10 @@ async def test_a_sound_file_is_cut_into_audiograms_over_the_last_photo(local, ta
     assert (await backend.upload(account, session, sound)).kind == "audio"
     events = await run_chat(backend, account, session, "one 15-second vertical short, 360p")
     [clip] = clip_events(events)
-    info = ffprobe(Path(clip["path"]))
+    info = ffprobe(clip.path)
     assert (info["width"], info["height"]) == (360, 640) and info["audio"] and info["codecs"] == ["aac", "h264"]
     assert 13.5 <= info["duration"] <= 16.5
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", "4", "-i", clip["path"], "-frames:v", "1", "-f", "rawvideo",
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", "4", "-i", str(clip.path), "-frames:v", "1", "-f", "rawvideo",
                           "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
     top = np.frombuffer(raw, dtype=np.uint8).reshape(640, 360, 3)[20:120].reshape(-1, 3).mean(axis=0)
     assert top[0] > 120 and top[0] > 2 * top[1] and top[0] > 2 * top[2]        # the red cover, a little darkened

@@ -12,7 +12,7 @@ def test_pull_without_a_network_says_so_in_one_line_and_leaves_nothing(tmp_path)
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "HF_HOME": str(tmp_path / "hf"),
            "DATA_DIR": str(tmp_path / "data"), "HF_HUB_OFFLINE": "1",
            "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "models", "pull", "small"], capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "shortsbot.cli", "models", "pull", "small"], capture_output=True,
                             text=True, env=env, cwd=ROOT, timeout=120)
     assert result.returncode == 1
     assert result.stderr.startswith("shortsbot: could not download the model 'small'")
@@ -22,6 +22,6 @@ def test_pull_without_a_network_says_so_in_one_line_and_leaves_nothing(tmp_path)
 
 
 def test_models_needs_a_subcommand():
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "models"], capture_output=True, text=True, cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "shortsbot.cli", "models"], capture_output=True, text=True, cwd=ROOT,
                             timeout=60)
     assert result.returncode == 2 and "pull" in result.stderr

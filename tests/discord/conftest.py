@@ -6,7 +6,7 @@ from discord import app_commands
 import pytest
 import yarl
 
-from adapters.discord_adapter import add_slash_commands
+from adapters.discord_commands import add_slash_commands
 from tests.discord.fake_discord import FakeDiscord
 
 

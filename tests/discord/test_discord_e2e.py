@@ -26,7 +26,7 @@ import pytest_asyncio
 import yarl
 
 from adapters.discord_adapter import CANNOT_READ, DiscordAdapter
-from bot.app import App
+from shortsbot.app import App
 from bot.messages import ChatRef, ProgressReply, TextReply, VideoReply
 from bot.settings import Settings
 from bot.texts import say

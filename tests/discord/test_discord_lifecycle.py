@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from adapters.discord_adapter import DiscordAdapter
-from bot.app import App, AppError
-from bot.commands.serve import serve
+from shortsbot.app import App, AppError
+from shortsbot.commands.serve import serve
 from bot.settings import Settings
 from tests.bot.chat_helpers import LAST_WORDS, run_a_job_that_speaks_when_stopped
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import discord
 
-from adapters.discord_adapter import command_shapes
+from adapters.discord_commands import command_shapes
 from adapters.discord_replies import (
     ActionButton,
     clip_text,

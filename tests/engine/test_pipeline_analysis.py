@@ -149,7 +149,7 @@ def test_progress_goes_from_zero_to_one(talk_video, engine_config, tmp_path):
 
 def shortsbot_clip(args: list[str], data_dir: Path, stderr=subprocess.PIPE, cwd: Path | None = None):
     env = {**os.environ, "DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "bot.cli", "clip", *args], cwd=cwd or data_dir, env=env,
+    return subprocess.run([sys.executable, "-m", "shortsbot.cli", "clip", *args], cwd=cwd or data_dir, env=env,
                           stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=240)
 
 

@@ -240,7 +240,7 @@ def test_one_detector_per_thread_built_once():
 
 
 def test_clip_command_takes_debug_reframe():
-    from bot.cli import build_parser
+    from shortsbot.cli import build_parser
 
     args = build_parser().parse_args(["clip", "talk.mp4", "--out", "out", "--debug-reframe"])
     assert args.debug_reframe is True

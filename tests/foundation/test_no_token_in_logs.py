@@ -13,8 +13,8 @@ import discord
 import pytest
 import yarl
 
-from bot.cli import configure_logging
-from bot.commands.serve import serve
+from shortsbot.cli import configure_logging
+from shortsbot.commands.serve import serve
 from bot.settings import Settings
 from tests.discord.fake_discord import FakeDiscord
 from tests.media import make_video

@@ -65,7 +65,7 @@ def test_secrets_are_never_in_repr_or_errors(tmp_path, monkeypatch):
 
 
 def test_the_cli_reports_a_bad_setting_in_one_line(tmp_path, monkeypatch, capsys):
-    from bot.cli import main
+    from shortsbot.cli import main
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("BACKEND", "cloud")

@@ -161,7 +161,7 @@ def test_sse_events_of_both_shapes_parse():
 def test_state_reads_the_draft_and_media():
     state = read_state("s1", {"session_id": "s1", "state": {"draft": DOC_DRAFT, "video_infos": [{"filename": "a.mp4"}],
                                                             "generated_media": [{"filename": "g.png"}]}})
-    assert state.drafts == [DOC_DRAFT] and [m["filename"] for m in state.media] == ["a.mp4", "g.png"]
+    assert state.drafts == [DOC_DRAFT] and [m.filename for m in state.media] == ["a.mp4", "g.png"]
     assert state.summary == [draft_summary(DOC_DRAFT)]
     assert read_state("s2", {"state": {"draft": {}}}).drafts == []
 
@@ -615,7 +615,8 @@ async def test_state_and_credits_in_either_envelope(fake, make_backend, user_id,
     state = await backend.state(account, session)
     assert state.summary == [draft_summary(DOC_DRAFT)] and state.session_id == session.session_id
     fake.credits[account.remote_user_id] = {"available": 25000, "frozen": 40}
-    assert (await backend.credits(account)).__dict__ == {"available": 25000, "frozen": 40, "total": 25040}
+    assert (await backend.credits(account)).__dict__ == {"available": 25000, "frozen": 40, "total": 25040,
+                                                          "cost_per_minute": None}
     fake.fail("state", 1002, message="session gone")
     with pytest.raises(SessionMissing) as caught:
         await backend.state(account, session)

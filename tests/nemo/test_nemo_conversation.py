@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console import ConsoleAdapter
-from bot.app import App
+from shortsbot.app import App
 from bot.backends.nemo import NemoBackend
 from bot.messages import ChatRef, Reply
 from bot.texts import say
@@ -115,7 +115,7 @@ async def test_shortsbot_chat_subprocess_holds_a_conversation(fake, tmp_path, me
     fake.script(fk.heartbeat(), fk.text("Cutting now."), fk.tool_call("edit_multitrack"), fk.apply(fk.cut_short(8)),
                 fk.tool_result("edit_multitrack"))
     shortsbot = Path(sys.executable).with_name("shortsbot")
-    command = [str(shortsbot), "chat"] if shortsbot.exists() else [sys.executable, "-m", "bot.cli", "chat"]
+    command = [str(shortsbot), "chat"] if shortsbot.exists() else [sys.executable, "-m", "shortsbot.cli", "chat"]
     env = {**os.environ, "BACKEND": "nemo", "NEMO_API_URL": fake.base_url, "DATA_DIR": str(tmp_path / "data"),
            "NEMO_POLL_INTERVAL_S": "0.05", "NEMO_RETRY_AFTER_S": "0.05", "NEMO_BACKOFF_S": "0.01",
            "LOG_LEVEL": "WARNING", "LANG": "en_US.UTF-8"}

@@ -7,9 +7,9 @@ import time
 import pytest
 
 from adapters.telegram_adapter import TelegramAdapter
-from bot.app import App, AppError
+from shortsbot.app import App, AppError
 from bot.messages import ChatRef, TextReply
-from bot.commands.serve import serve
+from shortsbot.commands.serve import serve
 from bot.settings import Settings
 from tests.bot.chat_helpers import LAST_WORDS, run_a_job_that_speaks_when_stopped
 from tests.telegram.fake_bot_api import FakeBotApi

@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 
 from adapters.telegram_adapter import APOLOGY, TelegramAdapter
-from bot.app import App
+from shortsbot.app import App
 from bot.messages import ChatRef, VideoReply
 from bot.settings import Settings
 from tests.media import DEFAULT_TALK, SAMPLE_RATE, Piece, build_talk_audio, make_video, tone, write_wav

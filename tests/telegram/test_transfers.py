@@ -10,7 +10,7 @@ import pytest
 from telegram.error import BadRequest
 
 from adapters.telegram_adapter import TelegramAdapter
-from bot.app import App
+from shortsbot.app import App
 from bot.fetch import TooLarge
 from bot.messages import ChatRef, VideoReply
 from bot.settings import Settings

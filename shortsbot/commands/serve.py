@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def run_bot(settings: Settings) -> int:
     if settings.telegram_bot_token is None and settings.discord_bot_token is None:
-        from bot.commands.chat import run_chat
+        from shortsbot.commands.chat import run_chat
 
         return run_chat(settings)
     try:
@@ -41,7 +41,7 @@ def _platform_adapters(app, settings: Settings) -> list:
 
 async def serve(settings: Settings, stop: asyncio.Event | None = None, app=None) -> int:
     """Runs until `stop` is set (or a signal sets it). `app`: an App not started yet (default: a new one)."""
-    from bot.app import App, AppError
+    from shortsbot.app import App, AppError
 
     app = app or App(settings)
     stop = stop or asyncio.Event()

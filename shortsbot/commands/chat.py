@@ -16,7 +16,7 @@ def run_chat(settings: Settings) -> int:
 
 async def chat(settings: Settings) -> int:
     from adapters.console import ConsoleAdapter
-    from bot.app import App, AppError
+    from shortsbot.app import App, AppError
 
     app = App(settings)
     try:

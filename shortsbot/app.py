@@ -8,8 +8,9 @@ hand every message to `app.conversation.handle`.
     await app.conversation.handle(incoming)
     await app.stop()
 
-Replies are routed by `ref.platform`. A reply for a platform whose adapter has not registered
-yet (a job finishing right after a restart) waits in memory until it does.
+Replies are routed by `ref.platform` (bot.platforms). A reply for a platform whose adapter has not
+registered yet (a job resumed right after a restart) waits for it a while, then counts as not
+delivered: the job fails and charges nothing.
 
 A download link names one rendered file, not just a clip: `/f/{clip id}-{file stem}/{file name}`,
 signed over both. The link server serves it only while the clip's current output is that very
@@ -17,8 +18,6 @@ file, so a clip that was re-cut or edited since (or an id that came back) is "no
 """
 from __future__ import annotations
 
-import asyncio
-import inspect
 import logging
 from pathlib import Path
 
@@ -27,18 +26,14 @@ from bot.conversation import Conversation
 from bot.jobs import JobQueue
 from bot.links import SAFE_ID, LinkServer, LinkSigner, is_safe_filename
 from bot.messages import ChatRef, Reply, VideoReply
+from bot.platforms import AppError, Platform, Platforms
 from bot.settings import Settings
 from storage.db import Database
 from storage.repos import Repos
 
 log = logging.getLogger(__name__)
 
-MAX_WAITING_REPLIES = 500
-
-
-class AppError(Exception):
-    """One line a person can act on, printed when the bot cannot start."""
-
+__all__ = ["App", "AppError", "make_backend"]
 
 def link_file_id(clip_id: int, filename: str) -> str | None:
     """"57-clip-01-3f9ab2c4d5e6" for clip 57's file clip-01-3f9ab2c4d5e6.mp4: the clip and its exact output."""
@@ -60,7 +55,8 @@ def make_backend(settings: Settings, repos: Repos) -> Backend:
 
 
 class App:
-    def __init__(self, settings: Settings, *, still_working_after: float | None = None, progress_interval: float = 3.0):
+    def __init__(self, settings: Settings, *, still_working_after: float | None = None, progress_interval: float = 3.0,
+                 platform_wait_s: float = 30.0):
         self.settings = settings
         # "⏳ Still working..." after this long without anything new on screen (bot.jobs says it, for both
         # backends; with the cloud, NEMO_STILL_WORKING_S).
@@ -75,9 +71,8 @@ class App:
         self.conversation: Conversation | None = None
         self.signer: LinkSigner | None = None
         self.links: LinkServer | None = None
-        self._sinks: dict[str, object] = {}
-        self._upload_limits: dict[str, int | None] = {}
-        self._waiting: dict[str, list[tuple[ChatRef, Reply]]] = {}
+        # How long a reply waits for its platform's adapter to register before it counts as not delivered.
+        self.platforms = Platforms(wait_s=platform_wait_s)
 
     async def start(self) -> None:
         settings = self.settings
@@ -97,8 +92,8 @@ class App:
                 self.signer = LinkSigner.from_settings(settings)
                 self.links = LinkServer(self.signer, self._resolve_link, port=settings.http_port)
                 await self.links.start()
-            self.conversation = Conversation(settings, self.repos, self.backend, self.jobs, self.post, self.link_for,
-                                             self.upload_limit)
+            self.conversation = Conversation(settings, self.repos, self.backend, self.jobs, self.platforms,
+                                             self.link_for)
             await self.jobs.start()
         except BaseException:
             await self.stop()
@@ -119,34 +114,19 @@ class App:
 
     # ------------------------------------------------------------ platforms
 
-    def register_platform(self, name: str, sink, upload_limit: int | None = None) -> None:
+    def register_platform(self, name: str, sink, upload_limit: int | None = None, *, share_target: str | None = None,
+                          share_setting: str | None = None, label: str = "") -> None:
         """`upload_limit`: the largest file, in bytes, the platform takes from the bot (None: no limit).
-        A cloud render is downloaded and sent as a file only when it fits; otherwise its URL is posted."""
-        self._sinks[name] = sink
-        self._upload_limits[name] = upload_limit
-        waiting = self._waiting.pop(name, [])
-        if waiting:
-            asyncio.get_running_loop().create_task(self._deliver(waiting))
+        A cloud render is downloaded and sent as a file only when it fits; otherwise its URL is posted.
+        `share_target`: the chat /share posts to; `share_setting`: the setting that names it."""
+        self.platforms.register(Platform(name, sink, upload_limit, share_target, share_setting, label))
 
     def upload_limit(self, platform: str) -> int | None:
-        return self._upload_limits.get(platform)
-
-    async def _deliver(self, waiting: list[tuple[ChatRef, Reply]]) -> None:
-        for ref, reply in waiting:
-            await self.post(ref, reply)
+        return self.platforms.upload_limit(platform)
 
     async def post(self, ref: ChatRef, reply: Reply) -> None:
-        sink = self._sinks.get(ref.platform)
-        if sink is None:
-            queue = self._waiting.setdefault(ref.platform, [])
-            if len(queue) < MAX_WAITING_REPLIES:
-                queue.append((ref, reply))
-            else:
-                log.warning("dropping a %s reply for %s: no adapter registered", reply.kind, ref.platform)
-            return
-        result = sink(ref, reply)
-        if inspect.isawaitable(result):
-            await result
+        """Hands the reply to its platform's sink; raises when nobody took it."""
+        await self.platforms.post(ref, reply)
 
     # ------------------------------------------------------------ links
 

@@ -82,18 +82,18 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings)
 
     if args.command == "clip":
-        from bot.commands.clip import run_clip
+        from shortsbot.commands.clip import run_clip
 
         return run_clip(settings, args)
     if args.command == "models":
-        from bot.commands.models import run_models
+        from shortsbot.commands.models import run_models
 
         return run_models(settings, args)
     if args.command == "chat":
-        from bot.commands.chat import run_chat
+        from shortsbot.commands.chat import run_chat
 
         return run_chat(settings)
-    from bot.commands.serve import run_bot
+    from shortsbot.commands.serve import run_bot
 
     return run_bot(settings)
 

@@ -1,0 +1,136 @@
+"""Replies made from what the clip service says: clips as videos with their buttons, the service's
+events as sentences, what an upload was. Every sentence comes from bot/texts.py.
+"""
+from __future__ import annotations
+
+import dataclasses
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator, Callable
+
+from bot import texts
+from bot.backends.base import ChatEvent, Clip, Media
+from bot.messages import Button, VideoReply
+from bot.texts import clock, say
+
+LinkMaker = Callable[[VideoReply], "str | None"]
+
+
+def clip_reply(clip: Clip, lang: str, link_for: LinkMaker,
+                buttons: tuple[str, ...] = ("button_export", "button_share", "button_more"),
+                session_row: int | None = None) -> VideoReply:
+    """A clip as a video reply whose buttons name this clip (its row, else its session row and number)."""
+    rank = clip.number or 1
+    target = clip_target(clip.clip_id, session_row, rank)
+    if target is not None:
+        by_key = {"button_export": f"/export {target}", "button_share": f"/share {target}",
+                  "button_more": f"/more {target}"}
+    else:                                   # nothing to name it by: the presser's own clip N
+        by_key = {"button_export": "/export", "button_share": f"/share {rank}",
+                  "button_more": f"more clips like clip {rank}"}
+    actions = tuple(Button(say(lang, key), by_key[key]) for key in
+                    ("button_export", "button_share", "button_more") if key in buttons)
+    reply = VideoReply(path=clip.path, width=clip.width, height=clip.height, duration=clip.duration,
+                       caption=clip_caption(clip, lang), thumbnail=clip.thumbnail, title=clip.title,
+                       clip_id=clip.clip_id, buttons=actions)
+    link = link_for(reply) if reply.clip_id is not None else None
+    return reply if link is None else dataclasses.replace(reply, link=link)
+
+
+def clip_target(clip_id: int | None, session_row: int | None, number: int) -> str | None:
+    """What a button under a clip names: "clip-57" (a clip row), else "draft-12-2" (draft 2 of session row 12)."""
+    if clip_id is not None:
+        return f"clip-{int(clip_id)}"
+    if session_row is not None:
+        return f"draft-{int(session_row)}-{number}"
+    return None
+
+
+def event_text(event: ChatEvent, lang: str) -> str:
+    data = event.data or {}
+    if event.clips:
+        count = len(event.clips)
+        lines = [say(lang, "moment_found") if count == 1 else say(lang, "moments_found", count=count)]
+        lines += [say(lang, "moment_line", rank=c.number, start=clock(c.start or 0), end=clock(c.end or 0),
+                      title=c.title, score=round(c.score or 0)) + (say(lang, "moment_weak") if c.weak else "")
+                  for c in event.clips]
+        lines += [texts.note(lang, fact) for fact in event.notes]
+        heard = next((c.language for c in event.clips if c.language), "")
+        if heard:
+            lines.append(say(lang, "language_heard", language=texts.language_name(lang, heard)))
+        lines += [say(lang, "captions_withheld", rank=c.number) for c in event.clips if c.captions_withheld]
+        return "\n".join(lines)
+    key = data.get("key")
+    if key == "changed":
+        return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=s) for n, s in data["lines"]])
+    if key == "nothing_changed" and data.get("reasons"):
+        separator = texts.REASON_SEPARATOR.get(lang, "; ")
+        reason = separator.join(texts.reason(lang, k, english, **values) for english, k, values in data["reasons"])
+        return say(lang, key, reason=reason)
+    if key in texts.TEXTS:
+        return say(lang, key, reason=data.get("reason", ""))
+    return event.text
+
+
+def progress_text(event: ChatEvent, lang: str) -> str:
+    data = event.data or {}
+    if data.get("stage") == "analyse":
+        return say(lang, "progress_analyse")
+    if data.get("stage") == "render":
+        return say(lang, "progress_render", clip=data.get("clip", 1), of=data.get("of", 1))
+    return event.text or say(lang, "working")
+
+
+def uploaded_text(media, lang: str, *, listening: bool, instruction: bool) -> str:
+    """What arrived (only what is known of it); then, unless the same message said what to make, the next
+    step. `listening`: the local engine starts transcribing at once, so the next step is quick."""
+    if media.kind == "image":
+        return say(lang, "uploaded_image", name=media.filename)
+    known = [clock(media.duration)] if media.duration else []
+    if media.kind == "video" and media.width and media.height:
+        known.append(f"{media.width}x{media.height}")
+    details = say(lang, "uploaded_details", details=("，" if lang == "zh" else ", ").join(known)) if known else ""
+    got = say(lang, "uploaded_video", name=media.filename, details=details)
+    if instruction:
+        return got
+    if media.kind == "audio":
+        return texts.sentences(lang, got, say(lang, "uploaded_audio_next"))
+    first = texts.sentences(lang, got, say(lang, "uploaded_listening") if listening else "")
+    return f"{first}\n{say(lang, 'uploaded_next')}"
+
+
+def clip_caption(clip: Clip, lang: str) -> str:
+    """"#1 Title", then what is known of the clip: where it is in the source, its score; its hashtags."""
+    facts = []
+    if clip.start is not None and clip.end is not None:
+        facts.append(say(lang, "clip_span", start=clock(clip.start), end=clock(clip.end)))
+    if clip.score is not None:
+        facts.append(say(lang, "clip_score", score=round(clip.score)))
+    lines = [f"#{clip.number or 1} {clip.title}".strip(), " · ".join(facts), " ".join(clip.hashtags)]
+    return "\n".join(line for line in lines if line)
+
+
+def media_line(media: Media) -> str:
+    name = media.filename or media.media_id or "file"
+    return f"{name} ({clock(media.duration)})" if media.duration else name
+
+
+@asynccontextmanager
+async def closing(stream) -> AsyncIterator:
+    """An event stream closed when the reader stops early (a refused clip, a cancel), so the backend's
+    own clean-up runs now rather than whenever the garbage collector gets to it."""
+    try:
+        yield stream
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def video_size(path: Path) -> dict:
+    from engine.render import probe_output
+
+    try:
+        return probe_output(path)
+    except Exception:  # noqa: BLE001 - a reply without its size is still a reply
+        return {}

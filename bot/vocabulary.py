@@ -1,0 +1,178 @@
+"""Words -> what to do: one vocabulary, English and Chinese, for new cuts and for edits.
+
+`understand(text, has_clips)` is the one place that decides what a chat message asks of the
+clips: a new cut (a `ClipRequest`, read by engine.instructions), edits of the clips on screen
+(`Edit`s), background music to remember, or nothing it can act on. The words for a clip's look
+(aspect: "square", "make it an instagram post"; captions off: "skip captions", "no subtitles")
+are read by the same readers for both, so a phrase means the same before and after a cut.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from engine.instructions import normalise, parse_instruction, read_aspect, read_captions, take_durations
+from engine.models import ClipRequest
+
+@dataclass(frozen=True)
+class Edit:
+    kind: str                      # longer shorter start_earlier start_later end_earlier end_later
+                                   # captions aspect more title music reel
+    clip: int | None = None        # 1-based; None: every clip
+    seconds: float | None = None   # a step, or a reel's length
+    value: str | None = None       # aspect "1:1"; title text
+    on: bool = True                # captions/title/music on or off
+    count: int | None = None       # how many more clips
+    volume: float | None = None    # music volume 0-1
+
+    @property
+    def structural(self) -> bool:
+        """Changes what is in the clips, not only how they look."""
+        return self.kind not in ("captions", "aspect")
+
+
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+             "eighth": 8, "ninth": 9, "tenth": 10}
+_CLIP_REF = re.compile(
+    r"(?:\b(?:clip|short|video|part|#)\s*#?\s*(\d{1,2})\b|#(\d{1,2})\b"
+    r"|\b(" + "|".join(_ORDINALS) + r")\s+(?:clip|short|video|one)\b"
+    r"|第\s*(\d{1,2})\s*(?:个|段|条)?)")
+_QUOTED = re.compile(r"[\"“”'‘’「『《]([^\"“”'‘’「」『』《》]{1,80})[\"“”'‘’」』》]")
+_PERCENT = re.compile(r"(\d{1,3})\s*(?:%|percent|per\s*cent)|百分之\s*(\d{1,3})")
+
+_LONGER = re.compile(r"\b(?:longer|lengthen|extend|expand)\b|加长|延长|长一点|长一些|更长|拉长")
+_SHORTER = re.compile(r"\b(?:shorter|shorten|trim|tighten|cut\s+down)\b|缩短|剪短|短一点|短一些|更短")
+_START = r"(?:start|begin|open|beginning)\w*"
+_END = r"(?:end|finish|stop|ending|close)\w*"
+_EARLIER = r"(?:earlier|sooner|before)"
+_LATER = r"(?:later|after)"
+_START_EARLIER = re.compile(rf"\b{_START}\b.*\b{_EARLIER}\b|提前开始|早点开始|早一点开始|开头提前|往前开始")
+_START_LATER = re.compile(rf"\b{_START}\b.*\b{_LATER}\b|晚点开始|晚一点开始|推迟开始|开头往后|开头推后")
+_END_EARLIER = re.compile(rf"\b{_END}\b.*\b{_EARLIER}\b|提前结束|早点结束|早一点结束|结尾提前")
+_END_LATER = re.compile(rf"\b{_END}\b.*\b{_LATER}\b|晚点结束|晚一点结束|推迟结束|结尾往后|结尾推后")
+_CAPTIONS = r"(?:captions?|subtitles?|subs)"
+_NEAR = r"(?:\s+[\w'-]+){0,3}?\s+"            # at most three words in between: "remove the burned-in captions"
+_CAPTIONS_OFF = re.compile(
+    rf"\b(?:remove|no|without|drop|delete|hide|disable|turn\s+off|get\s+rid\s+of|lose){_NEAR}{_CAPTIONS}\b"
+    rf"|\b{_CAPTIONS}\s+off\b|去掉字幕|删除字幕|删掉字幕|不要字幕|关闭字幕|去字幕|取消字幕|无字幕")
+_CAPTIONS_ON = re.compile(
+    rf"\b(?:add|with|show|enable|turn\s+on|put|burn|bring\s+back){_NEAR}{_CAPTIONS}\b|\b{_CAPTIONS}\s+on\b"
+    r"|加字幕|添加字幕|加上字幕|打开字幕|显示字幕|恢复字幕")
+_MORE = re.compile(r"\bmore\b(?:\s+\w+){0,2}\s+(?:clips?|shorts?|moments?|highlights?|ones?)\b|\bmore\s+like\s+(?:this|that|it|clip)"
+                   r"|\banother\s+(?:clip|short|one|moment)\b|\b(\d+)\s+more\b|再来|再多|多几个|更多片段|更多类似|再剪")
+_MORE_OF = re.compile(r"\b(?:shorts|reels|tiktoks|stories)\b")
+_TITLE = re.compile(r"\btitle\b|标题")
+_TITLE_OFF = re.compile(rf"\b(?:remove|no|without|drop|delete|hide){_NEAR}title\b|去掉标题|删除标题|不要标题")
+_MUSIC = re.compile(r"\b(?:background\s+music|bgm|music|soundtrack|song)\b|背景音乐|配乐|音乐|bgm")
+_MUSIC_OFF = re.compile(rf"\b(?:remove|no|without|drop|delete|mute|stop){_NEAR}(?:music|bgm|soundtrack|song)\b"
+                        r"|去掉(?:背景)?音乐|删除(?:背景)?音乐|不要(?:背景)?音乐|关闭(?:背景)?音乐")
+_REEL = re.compile(r"\b(?:compile|combine|merge|join|stitch)\b|\bhighlight\s+reel\b|\breel\b|\bmontage\b|\bsupercut\b"
+                   r"|合成|合并|拼接|集锦|混剪")
+
+
+def parse_edits(text: str) -> list[Edit]:
+    """The changes a message asks for; [] when it asks for none."""
+    if not text or not text.strip():
+        return []
+    quoted = _QUOTED.search(text)
+    text = normalise(_QUOTED.sub(" ", text))         # a title's words are not instructions
+    clip = _clip_number(text)
+    rest, durations = take_durations(text)
+    seconds = durations[0][1] if durations else None
+    edits: list[Edit] = []
+
+    if _REEL.search(rest) and not _MORE.search(rest):
+        return [Edit("reel", seconds=max((s for _, s in durations), default=None))]
+    if _MUSIC_OFF.search(rest):
+        edits.append(Edit("music", clip=clip, on=False))
+    elif _MUSIC.search(rest) and not _TITLE.search(rest):
+        edits.append(Edit("music", clip=clip, volume=_volume(rest)))
+    if _TITLE.search(rest) and quoted:
+        edits.append(Edit("title", clip=clip, value=quoted.group(1).strip()))
+    elif _TITLE_OFF.search(rest):
+        edits.append(Edit("title", clip=clip, on=False))
+    if _CAPTIONS_OFF.search(rest) or read_captions(rest) is False:
+        edits.append(Edit("captions", clip=clip, on=False))
+    elif _CAPTIONS_ON.search(rest):
+        edits.append(Edit("captions", clip=clip, on=True))
+    more = _MORE.search(rest)
+    # "3 more shorts" asks for clips, not for the 9:16 look the word "shorts" means in a request
+    aspect = read_aspect(_MORE_OF.sub(" ", rest) if more else rest)
+    if aspect is not None:
+        edits.append(Edit("aspect", clip=clip, value=aspect))
+    if more:
+        count = int(more.group(1)) if more.group(1) else None
+        edits.append(Edit("more", count=count))
+        return edits
+    for kind, pattern in (("start_earlier", _START_EARLIER), ("start_later", _START_LATER),
+                          ("end_earlier", _END_EARLIER), ("end_later", _END_LATER)):
+        if pattern.search(rest):
+            edits.append(Edit(kind, clip=clip, seconds=seconds))
+            return edits
+    if _LONGER.search(rest):
+        edits.append(Edit("longer", clip=clip, seconds=seconds))
+    elif _SHORTER.search(rest):
+        edits.append(Edit("shorter", clip=clip, seconds=seconds))
+    return edits
+
+
+def _clip_number(text: str) -> int | None:
+    m = _CLIP_REF.search(text)
+    if not m:
+        return None
+    if m.group(3):
+        return _ORDINALS[m.group(3)]
+    return int(next(g for g in (m.group(1), m.group(2), m.group(4)) if g))
+
+
+def _volume(text: str) -> float | None:
+    m = _PERCENT.search(text)
+    if not m:
+        return None
+    return max(0.0, min(1.0, int(m.group(1) or m.group(2)) / 100))
+
+
+# ---------------------------------------------------------------- cut or edit
+
+# A message asks for a (new) cut when it says so; anything else with clips present is an edit or nothing.
+_CUT_WORDS = re.compile(
+    r"\b(?:cut|find|extract|pick|split|chop|clip\s+(?:it|this|the)|give\s+me|make\s+me|create|generate)\b"
+    r"|\bbest\s+(?:moments?|parts?|bits?)\b|\bhighlights?\b"
+    r"|剪成|剪辑|剪出|找出|切成|精彩|高光|生成")
+_CLIPS_WANTED = re.compile(r"\b(?:shorts|clips|highlights|moments|reels|tiktoks|videos)\b|短视频|片段")
+LENGTH_EDITS = frozenset({"longer", "shorter", "start_earlier", "start_later", "end_earlier", "end_later", "title"})
+
+
+def looks_like_cut(text: str) -> bool:
+    """True when the message asks for clips to be cut (as opposed to changing the current ones):
+    a cutting verb, clips in the plural, or a count, topic, reel or time range."""
+    lowered = text.lower()
+    if _CUT_WORDS.search(lowered) or _CLIPS_WANTED.search(lowered):
+        return True
+    request = parse_instruction(text)
+    return bool(request.count or request.topic or request.reel
+                or request.range_start is not None or request.range_end is not None)
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What a chat message asks of a session's clips."""
+
+    kind: Literal["cut", "edit", "music", "no_clips_yet", "not_understood"]
+    request: ClipRequest | None = None            # kind "cut"
+    edits: tuple[Edit, ...] = field(default=())   # kind "edit"; kind "music": the one music edit
+
+
+def understand(text: str, has_clips: bool) -> Understood:
+    edits = tuple(parse_edits(text))
+    cut_asked = looks_like_cut(text)
+    if has_clips and edits and (any(e.structural for e in edits) or not cut_asked):
+        return Understood("edit", edits=edits)
+    if has_clips and not cut_asked:
+        return Understood("not_understood")
+    if not has_clips and edits and all(e.kind == "music" for e in edits):
+        return Understood("music", edits=edits[:1])
+    if not has_clips and any(e.kind in LENGTH_EDITS for e in edits) and not cut_asked:
+        return Understood("no_clips_yet")
+    return Understood("cut", request=parse_instruction(text))
