@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)  # comma-separated
     allow_private_urls: bool = False          # let links to loopback/private hosts through (tests only)
 
+    # Workers on other machines (docs/SCALING.md); no broker: everything in this process
+    broker_url: str | None = None              # redis://host:6379/0: analysis and renders run on `shortsbot worker`
+    broker_visibility_timeout_s: float = Field(3600.0, gt=0)  # an unacked task goes to another worker after this
+    worker_concurrency: int = Field(1, ge=1, le=64)           # tasks one `shortsbot worker` runs at once
+    media_store: str | None = None             # a directory (default DATA_DIR/media) or s3://bucket/prefix
+    s3_endpoint_url: str | None = None         # any S3-compatible server; empty: AWS
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+
     # Signed download links
     public_base_url: str | None = None
     http_port: int = Field(8080, ge=1, le=65535)
@@ -191,4 +201,4 @@ def load_settings(**overrides) -> Settings:
         raise SettingsError(f"A setting could not be read: {exc}.") from None
 
 
-_SECRET_FIELDS = {"telegram_bot_token", "discord_bot_token", "nemo_token", "link_secret", "llm_api_key"}
+_SECRET_FIELDS = {"telegram_bot_token", "discord_bot_token", "nemo_token", "link_secret", "llm_api_key", "s3_secret_key"}
