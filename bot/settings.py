@@ -15,6 +15,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as _SourceError
 
 
+REMOTE_JOB_CONCURRENCY = 8       # jobs at once with BROKER_URL set
+
+
 class SettingsError(Exception):
     """One line a person can act on: which setting is wrong and why."""
 
@@ -139,7 +142,10 @@ class Settings(BaseSettings):
     def job_concurrency(self) -> int:
         """Jobs that run at once: with the cloud they wait on the network (NEMO_CONCURRENCY); with the
         local engine each one uses the machine's cores (RENDER_CONCURRENCY)."""
-        return self.nemo_concurrency if self.backend == "nemo" else self.render_concurrency
+        if self.backend == "nemo":
+            return self.nemo_concurrency
+        # With workers a job mostly waits on them; the workers' own concurrency bounds the load.
+        return max(self.render_concurrency, REMOTE_JOB_CONCURRENCY) if self.broker_url else self.render_concurrency
 
     @property
     def database_path(self) -> Path:

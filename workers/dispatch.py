@@ -1,13 +1,15 @@
 """The bot's side of the workers: send a task, follow its progress, cancel it, read its result.
 
-`RemoteEngine.render` and `.analyse` have the shape of the in-process engine calls (a progress
-callback, a cancel event, the engine's dataclasses back), so the clip service can use either.
-The files come back as keys in the media store; `store.local_path` gives ffmpeg-ready paths.
+`RemoteEngine.render_clip` and `.analyse` have the shape of engine.render.render_clip and
+engine.pipeline.analyse (a progress callback, a cancel event, the engine's dataclasses back),
+so the clip service runs either in the same thread it would have used. They block while the
+task runs, polling its state in Redis; the files come back as keys in the media store.
 """
 from __future__ import annotations
 
-import asyncio
 import json
+import re
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -17,11 +19,12 @@ from celery import Celery
 
 from engine import models
 from engine.models import Cancelled, LayoutStretch, ProgressCallback, RenderedClip, RenderFailed, RenderSpec
+from storage.media_store import DirectoryStore
 from workers.app import CANCELLED_PREFIX
 from workers.codec import from_json, to_json
 from workers.tasks import analysis_key, task_id
 
-POLL_S = 0.2                    # how often the bot reads a running task's state from Redis
+POLL_S = 0.1                    # how often the bot reads a running task's state from Redis
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class TaskRun:
     id: str
     worker: str
     seconds: float              # from sending to the result, as the bot saw it
+    work_s: float               # the engine's own work inside the task (the rest is overhead)
 
 
 class RemoteEngine:
@@ -36,39 +40,73 @@ class RemoteEngine:
         self.app, self.store, self.poll_s = app, store, poll_s
         self.runs: list[TaskRun] = []
 
-    async def render(self, job_id: int, attempt: int, name: str, spec: RenderSpec, source_key: str,
-                     music_key: str | None = None, progress: ProgressCallback | None = None,
-                     cancel: threading.Event | None = None) -> RenderedClip:
+    # --- in the engine's own shapes ---------------------------------------------------------------
+
+    def render_clip(self, spec: RenderSpec, out_path: Path, config=None, progress: ProgressCallback | None = None,
+                    cancel: threading.Event | None = None, *, job_id: int = 0, attempt: int = 0) -> RenderedClip:
+        """Renders on a worker; the clip and thumbnail are then copied to `out_path` (and its .jpg),
+        where the in-process renderer would have written them."""
+        out_path = Path(out_path)
+        clip = self.render(job_id, attempt, out_path.name, spec, self.key_for(spec.media.path),
+                           self.key_for(spec.music) if spec.music else None, progress, cancel)
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        thumb = out_path.with_suffix(".jpg")
+        shutil.copyfile(clip.path, out_path)
+        shutil.copyfile(clip.thumbnail, thumb)
+        return RenderedClip(out_path, thumb, clip.width, clip.height, clip.duration, clip.size_bytes, clip.layout)
+
+    def analyse(self, path: Path | str, config=None, progress: ProgressCallback | None = None,
+                cancel: threading.Event | None = None, language: str | None = None):
+        return self.analyse_key(0, 0, self.key_for(Path(path)), language, progress, cancel)
+
+    def key_for(self, path: Path) -> str:
+        """The store key of a file the bot holds: its place in a directory store, or sources/NAME
+        (uploads are named by their content hash) put into the store once."""
+        path = Path(path)
+        if isinstance(self.store, DirectoryStore):
+            try:
+                return path.resolve().relative_to(self.store.root.resolve()).as_posix()
+            except ValueError:
+                pass
+        key = "sources/" + re.sub(r"[^A-Za-z0-9._-]", "_", path.name)
+        if not self.store.exists(key):
+            self.store.put_file(key, path)
+        return key
+
+    # --- by store key -------------------------------------------------------------------------
+
+    def render(self, job_id: int, attempt: int, name: str, spec: RenderSpec, source_key: str,
+               music_key: str | None = None, progress: ProgressCallback | None = None,
+               cancel: threading.Event | None = None) -> RenderedClip:
         tid = task_id("render", job_id, attempt, Path(name).stem)
         payload = to_json(spec)
         payload["media"]["path"] = source_key          # the worker's own path replaces it
         payload["music"] = None
-        result = await self._run("shortsbot.render", tid, [job_id, attempt, name, payload, source_key, music_key],
-                                 progress, cancel)
+        result = self._run("shortsbot.render", tid, [job_id, attempt, name, payload, source_key, music_key],
+                           progress, cancel)
         return RenderedClip(path=self.store.local_path(result["video_key"]),
                             thumbnail=self.store.local_path(result["thumbnail_key"]),
                             width=result["width"], height=result["height"], duration=result["duration"],
                             size_bytes=result["size_bytes"],
                             layout=from_json(tuple[LayoutStretch, ...], result.get("layout") or []))
 
-    async def analyse(self, job_id: int, attempt: int, source_key: str, language: str | None = None,
-                      progress: ProgressCallback | None = None, cancel: threading.Event | None = None):
+    def analyse_key(self, job_id: int, attempt: int, source_key: str, language: str | None = None,
+                    progress: ProgressCallback | None = None, cancel: threading.Event | None = None):
         from engine.pipeline import Analysis
 
         key = analysis_key(source_key, language)
         if not self.store.exists(key):
-            tid = task_id("analyse", job_id, attempt, language or "")
-            result = await self._run("shortsbot.analyse", tid, [job_id, attempt, source_key, language],
-                                     progress, cancel)
+            # One analysis per source and language, whichever job asks first.
+            tid = "shortsbot-" + key.replace("/", "-")
+            result = self._run("shortsbot.analyse", tid, [job_id, attempt, source_key, language], progress, cancel)
             key = result["analysis_key"]
-        data = json.loads(await asyncio.to_thread(self.store.get_bytes, key))
+        data = json.loads(self.store.get_bytes(key))
         analysis = from_json(Analysis, data)
-        analysis.media = from_json(models.MediaInfo, {**data["media"],
-                                                      "path": str(self.store.local_path(source_key))})
+        analysis.media = from_json(models.MediaInfo, {**data["media"], "path": str(self.store.local_path(source_key))})
         return analysis
 
-    async def _run(self, name: str, tid: str, args: list, progress: ProgressCallback | None,
-                   cancel: threading.Event | None) -> dict:
+    def _run(self, name: str, tid: str, args: list, progress: ProgressCallback | None,
+             cancel: threading.Event | None) -> dict:
         sent = time.monotonic()
         result = self.app.send_task(name, args=args, task_id=tid)
         shown = None
@@ -80,7 +118,7 @@ class RemoteEngine:
             if progress is not None and isinstance(info, dict) and info != shown:
                 shown = info
                 progress(float(info.get("fraction", 0.0)), str(info.get("label", "")))
-            await asyncio.sleep(self.poll_s)
+            time.sleep(self.poll_s)
         if result.failed():
             raise RenderFailed(f"the worker could not finish {name}: {result.result!r}")
         value = result.result
@@ -92,7 +130,7 @@ class RemoteEngine:
             if isinstance(kind, type) and issubclass(kind, Exception):
                 raise kind(value["message"])
             raise RenderFailed(value["message"])
-        self.runs.append(TaskRun(tid, value.get("worker", ""), time.monotonic() - sent))
+        self.runs.append(TaskRun(tid, value.get("worker", ""), time.monotonic() - sent, float(value.get("work_s", 0.0))))
         return value
 
     def cancel(self, tid: str) -> None:

@@ -132,8 +132,10 @@ def render(task, job_id: int, attempt: int, name: str, spec: dict, source_key: s
     render_spec = replace(render_spec, media=media, music=music)
     try:
         with tempfile.TemporaryDirectory(prefix="shortsbot-task-") as tmp:
+            began = time.monotonic()
             rendered = render_clip(render_spec, Path(tmp) / Path(name).with_suffix(".mp4").name, ctx.config,
                                    progress=_reporter(task))
+            render_s = time.monotonic() - began
             ctx.store.put_file(keys.video, rendered.path)
             ctx.store.put_file(keys.thumbnail, rendered.thumbnail)
     except (EngineError, RenderFailed) as exc:
@@ -141,7 +143,8 @@ def render(task, job_id: int, attempt: int, name: str, spec: dict, source_key: s
     result = {"video_key": keys.video, "thumbnail_key": keys.thumbnail, "width": rendered.width,
               "height": rendered.height, "duration": rendered.duration, "size_bytes": rendered.size_bytes,
               "layout": to_json(rendered.layout), "worker": f"{socket.gethostname()}:{os.getpid()}",
-              "seconds": round(time.monotonic() - started, 3), "started_at": started_at, "finished_at": time.time()}
+              "seconds": round(time.monotonic() - started, 3), "work_s": round(render_s, 3),
+              "started_at": started_at, "finished_at": time.time()}
     ctx.store.put_bytes(keys.result, json.dumps(result).encode())
     log.info("rendered job=%s attempt=%s clip=%s in %.2f s -> %s", job_id, attempt, name, result["seconds"], keys.video)
     return result
@@ -166,4 +169,6 @@ def analyse(task, job_id: int, attempt: int, source_key: str, language: str | No
         ctx.store.put_bytes(key, json.dumps(to_json(analysis)).encode())
         log.info("analysed job=%s attempt=%s source=%s in %.2f s -> %s", job_id, attempt, source_key,
                  time.monotonic() - started, key)
-    return {"analysis_key": key, "worker": f"{socket.gethostname()}:{os.getpid()}"}
+        return {"analysis_key": key, "worker": f"{socket.gethostname()}:{os.getpid()}",
+                "work_s": round(time.monotonic() - started, 3)}
+    return {"analysis_key": key, "worker": f"{socket.gethostname()}:{os.getpid()}", "work_s": 0.0}

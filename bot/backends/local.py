@@ -52,6 +52,7 @@ from bot.backends.base import (
     UnsupportedFile,
     UploadedMedia,
 )
+from bot.backends.local_engine import engine_for
 from bot.edits import (
     ALREADY,
     Edit,
@@ -79,9 +80,8 @@ from engine.models import (
     RenderSpec,
     UnsupportedMedia,
 )
-from engine.pipeline import Analysis, analyse, choose, render_spec
+from engine.pipeline import Analysis, choose, render_spec
 from engine.probe import ACCEPTED, content_hash, probe
-from engine.render import render_clip
 from storage.repos import ClipRecord, InsufficientCredits, MediaRecord, Repos, SessionRecord
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,10 @@ class LocalBackend:
         self.settings = settings
         self.repos = repos
         self.config = settings.engine_config()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="background-analysis")
+        self.engine = engine_for(settings, repos)      # this process, or workers (BROKER_URL)
+        # With workers, analyses of several uploads wait on them side by side.
+        self._pool = ThreadPoolExecutor(max_workers=4 if settings.broker_url else 1,
+                                        thread_name_prefix="background-analysis")
         self._analyses: OrderedDict[str, _AnalysisRun] = OrderedDict()
         self._cancels: dict[str, set[threading.Event]] = {}
         self._renders: dict[str, _Render] = {}
@@ -240,7 +243,8 @@ class LocalBackend:
             self._analyses.move_to_end(key)
             return run
         run = _AnalysisRun()
-        run.future = self._pool.submit(analyse, Path(media.path), self.config, run.report, run.cancel, language)
+        run.future = self._pool.submit(self.engine.analyse, Path(media.path), self.config, run.report, run.cancel,
+                                       language)
         self._analyses[key] = run
         while len(self._analyses) > ANALYSES_KEPT:
             oldest = next(iter(self._analyses))
@@ -530,7 +534,7 @@ class LocalBackend:
             music_path = Path(found.path) if found else None
         spec = self._spec(analysis, draft, music_path)
         out = self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{key}.mp4"
-        rendered = await asyncio.to_thread(render_clip, spec, out, self.config, progress, cancel)
+        rendered = await self.engine.render(spec, out, self.config, progress, cancel)
         old = (clip.output_path, clip.thumbnail_path)
         draft = {**draft, "m": {**draft["m"], "rendered_key": key, "clip_id": clip.id, "file": str(rendered.path),
                                 "thumbnail": str(rendered.thumbnail)}}
