@@ -1,5 +1,5 @@
-# Two commands: `make run` and `make test`. Each sets itself up on a fresh Debian
-# machine with Python 3.11: system tools via apt-get (when root), .venv, the package.
+# Two commands: `make run` and `make test` (`make test-fast` leaves out the slow tests). Each sets
+# itself up on a fresh Debian machine with Python 3.11: system tools via apt-get (when root), .venv, the package.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 APT_PACKAGES := ffmpeg espeak-ng fonts-noto-cjk fonts-dejavu-core redis-server
 PYTEST_ARGS ?=
 
-.PHONY: run test setup system venv clean bench
+.PHONY: run test test-fast setup system venv clean bench
 
 run: setup
 	$(BIN)/shortsbot run
@@ -15,8 +15,13 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The edit-test loop: everything but the tests marked slow (Whisper or rendering; see tests/conftest.py).
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
 bench: setup
 	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_judge.py
 
 setup: system $(STAMP)
 

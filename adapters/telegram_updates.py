@@ -11,10 +11,12 @@ looks at `Incoming.addressed_to_bot` before acting.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
 from telegram import CallbackQuery, Chat, Message, MessageEntity, User
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.intents import parse_command
 from bot.messages import Attachment, Fetcher, Incoming
@@ -39,6 +41,7 @@ class _TelegramFile:
     name: str
     mime: str | None
     kind: str
+    duration: float | None = None            # Telegram gives it for videos, animations, video notes, audio, voice
 
 
 def incoming_from_message(message: Message, bot: BotIdentity, fetcher_for: FetcherFactory,
@@ -168,7 +171,7 @@ def _files_of(message: Message) -> list[_TelegramFile]:
     if message.animation is not None:           # Telegram also fills `document` for an animation: skip that one
         a = message.animation
         found.append(_TelegramFile(a.file_id, a.file_size, a.file_name or f"animation-{a.file_unique_id}.mp4",
-                                   a.mime_type or "video/mp4", "video"))
+                                   a.mime_type or "video/mp4", "video", _seconds(a)))
     elif message.document is not None:
         d = message.document
         found.append(_TelegramFile(d.file_id, d.file_size, d.file_name or f"document-{d.file_unique_id}",
@@ -176,18 +179,19 @@ def _files_of(message: Message) -> list[_TelegramFile]:
     if message.video is not None:
         v = message.video
         found.append(_TelegramFile(v.file_id, v.file_size, v.file_name or f"video-{v.file_unique_id}.mp4",
-                                   v.mime_type or "video/mp4", "video"))
+                                   v.mime_type or "video/mp4", "video", _seconds(v)))
     if message.video_note is not None:
         n = message.video_note
-        found.append(_TelegramFile(n.file_id, n.file_size, f"video-note-{n.file_unique_id}.mp4", "video/mp4", "video"))
+        found.append(_TelegramFile(n.file_id, n.file_size, f"video-note-{n.file_unique_id}.mp4", "video/mp4", "video",
+                                   _seconds(n)))
     if message.audio is not None:
         a = message.audio
         found.append(_TelegramFile(a.file_id, a.file_size, a.file_name or f"audio-{a.file_unique_id}.mp3",
-                                   a.mime_type or "audio/mpeg", "audio"))
+                                   a.mime_type or "audio/mpeg", "audio", _seconds(a)))
     if message.voice is not None:
         v = message.voice
         found.append(_TelegramFile(v.file_id, v.file_size, f"voice-{v.file_unique_id}.ogg",
-                                   v.mime_type or "audio/ogg", "audio"))
+                                   v.mime_type or "audio/ogg", "audio", _seconds(v)))
     if message.photo:
         largest = max(message.photo, key=lambda p: p.width * p.height)
         found.append(_TelegramFile(largest.file_id, largest.file_size, f"photo-{largest.file_unique_id}.jpg",
@@ -209,4 +213,16 @@ def _attachment(file: _TelegramFile, fetcher_for: FetcherFactory, download_limit
         size=file.size,
         fetch=None if too_big else fetcher_for(file.file_id, file.size),
         kind=file.kind,  # type: ignore[arg-type]
+        duration=file.duration,
     )
+
+
+def _seconds(media) -> float | None:
+    """The duration Telegram gave, in seconds. python-telegram-bot 22 gives an int with a warning that it
+    will become a timedelta (or the timedelta at once, with PTB_TIMEDELTA set): both are taken."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        duration = media.duration
+    if duration is None:
+        return None
+    return float(duration.total_seconds()) if hasattr(duration, "total_seconds") else float(duration)

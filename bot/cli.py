@@ -5,6 +5,8 @@ import argparse
 import logging
 import sys
 
+from pydantic import SecretStr
+
 from bot.settings import SettingsError, load_settings
 
 
@@ -59,8 +61,7 @@ class RedactSecrets(logging.Filter):
 def configure_logging(settings, stream=None) -> None:
     """LOG_LEVEL for everything (to stderr, or `stream`), but never the lines that carry a token."""
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT, stream=stream)
-    secrets = [value.get_secret_value() for value in (settings.telegram_bot_token, settings.discord_bot_token,
-                                                      settings.nemo_token, settings.link_secret) if value]
+    secrets = [value.get_secret_value() for value in vars(settings).values() if isinstance(value, SecretStr)]
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactSecrets(secrets))
     # These libraries log what holds tokens: SQL parameters and headers at DEBUG, and httpx every

@@ -57,6 +57,7 @@ from bot.backends.base import (
     SessionRef,
     TokenInvalid,
     UnsupportedFile,
+    VideoTooLong,
 )
 from bot.fetch import FetchError, fetch_url
 from bot.intents import COMMANDS, Intent, IntentKind, parse_command, route
@@ -74,7 +75,7 @@ from bot.messages import (
 )
 from bot.settings import Settings
 from bot.texts import clock, say
-from engine.models import Cancelled, EngineError, RenderFailed
+from engine.models import Cancelled, EngineError, RenderFailed, StageTimedOut
 from storage.repos import Repos, SessionRecord, User
 
 log = logging.getLogger(__name__)
@@ -443,6 +444,7 @@ class Conversation:
                     continue
                 else:
                     _refuse_large(attachment, self.settings.max_upload_mb)
+                    _refuse_long(attachment, self.settings.max_duration_minutes)
                     folder.mkdir(parents=True, exist_ok=True)
                     source = await attachment.fetch(folder / safe_filename(attachment.name, attachment.mime))
                 media = await self._call(who, lambda account, session: self.backend.upload(account, session, source))
@@ -694,7 +696,9 @@ class Conversation:
             count = len(data["moments"])
             lines = [say(lang, "moment_found") if count == 1 else say(lang, "moments_found", count=count)]
             lines += [say(lang, "moment_line", rank=m["rank"], start=clock(m["start"]), end=clock(m["end"]),
-                          title=m["title"], score=round(float(m["score"]))) for m in data["moments"]]
+                          title=m["title"], score=round(float(m["score"])))
+                      + (say(lang, "moment_weak") if m.get("weak") else "") for m in data["moments"]]
+            lines += [texts.note(lang, fact) for fact in data.get("notes", [])]
             heard = next((m["language"] for m in data["moments"] if m.get("language")), "")
             if heard:
                 lines.append(say(lang, "language_heard", language=texts.language_name(lang, heard)))
@@ -735,6 +739,9 @@ class Conversation:
             text = say(lang, "err_too_large",
                        size=f"{size:.0f} MB" if isinstance(size, (int, float)) else say(lang, "size_unknown"),
                        limit=details.get("limit_mb") or self.settings.max_upload_mb)
+        elif isinstance(exc, VideoTooLong):
+            text = say(lang, "err_too_long", minutes=f"{details.get('minutes', 0):.0f}",
+                       limit=f"{details.get('limit_minutes') or self.settings.max_duration_minutes:g}")
         elif isinstance(exc, OutOfCredits):
             if details.get("register_url"):
                 how = say(lang, "how_register", url=details["register_url"])
@@ -766,6 +773,8 @@ class Conversation:
             what = (say(lang, "undelivered_clip", n=exc.number) if exc.number is not None
                     else say(lang, "undelivered_result"))
             text = say(lang, "err_undelivered", what=what, reason=exc.reason)
+        elif isinstance(exc, StageTimedOut):
+            text = say(lang, "err_too_slow", step=texts.step_name(lang, exc.stage), limit=texts.duration(lang, exc.limit_s))
         elif isinstance(exc, EngineError):
             text = str(exc)
         elif isinstance(exc, RenderFailed):
@@ -832,6 +841,12 @@ def safe_filename(name: str, mime: str | None = None) -> str:
 def _refuse_large(attachment: Attachment, limit_mb: int) -> None:
     if attachment.size is not None and attachment.size > limit_mb * 1024 * 1024:
         raise FileTooLarge("too large", limit_mb=limit_mb, size_mb=attachment.size / 1024 / 1024)
+
+
+def _refuse_long(attachment: Attachment, limit_minutes: float) -> None:
+    """Before the download, when the platform told the length."""
+    if attachment.duration is not None and attachment.duration > limit_minutes * 60:
+        raise VideoTooLong("too long", limit_minutes=limit_minutes, minutes=attachment.duration / 60)
 
 
 def _unknown_command(text: str) -> str | None:

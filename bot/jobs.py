@@ -261,10 +261,18 @@ class JobQueue:
         job = await self.repos.jobs.enqueue(user_id, kind, {**payload, "lang": lang}, session_id=session_id,
                                             chat_ref_id=ref_id, max_attempts=self.max_attempts)
         self._wake.set()
-        ahead = await self.repos.jobs.position(job.id)
+        ahead = await self._waits_for(job)
         if ahead and ref is not None:
             await self.post(ref, TextReply(texts.queued(lang, ahead)))
         return job
+
+    async def _waits_for(self, job: JobRecord) -> int:
+        """How many jobs must finish before this one starts: with `concurrency` workers, the
+        jobs ahead of it beyond the free workers, and at least the person's own earlier ones
+        (one person's jobs run one at a time)."""
+        ahead = await self.repos.jobs.position(job.id)
+        own = [j for j in await self.repos.jobs.for_user(job.user_id, "queued", "running") if j.id < job.id]
+        return max(ahead - (self.concurrency - 1), len(own), 0)
 
     async def cancel_user(self, user_id: int) -> int:
         """Cancels the user's queued jobs and stops the running one; how many were affected."""
@@ -343,7 +351,9 @@ class JobQueue:
             # Stop gave up waiting: the job stays for the next start, its credits held.
             await self._requeue(job)
             raise
-        except BaseException as exc:  # noqa: BLE001 - every failure of a job is reported, none kills a worker
+        except Exception as exc:  # noqa: BLE001 - every failure of a job is reported, none kills a worker
+            # (Ctrl-C and SystemExit are not failures of the job: they pass, and the job stays
+            # 'running' with its credits held, for the next start to pick up.)
             await self._ended_badly(ctx, exc)
         else:
             if await self._finish(job.id, "done", result=result or {}):

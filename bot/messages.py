@@ -20,6 +20,7 @@ class Attachment:
     fetch: Fetcher | None = None             # None when the platform cannot hand over the bytes (too large)
     kind: Literal["video", "audio", "image", "document"] = "document"
     url: str | None = None                   # a link the backend may pass on instead of the bytes
+    duration: float | None = None            # seconds, when the platform says (before any download)
 
 
 @dataclass(frozen=True)

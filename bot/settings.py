@@ -5,6 +5,8 @@ Secrets are SecretStr: their repr and str show `**********`.
 """
 from __future__ import annotations
 
+import os
+
 import secrets
 from functools import cached_property
 from pathlib import Path
@@ -86,6 +88,10 @@ class Settings(BaseSettings):
     # Limits and jobs
     max_upload_mb: int = Field(500, gt=0)
     render_concurrency: int = Field(1, ge=1, le=16)
+    # Analyses (decode + transcription + signals) running at once; unset: one per core.
+    analysis_concurrency: int | None = Field(None, ge=1, le=32)
+    # Longer videos are refused, before their download when the platform tells the length.
+    max_duration_minutes: float = Field(240, gt=0)
     job_max_attempts: int = Field(3, ge=1)
     starting_credits: int = Field(100, ge=0)
     admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)  # comma-separated
@@ -146,6 +152,10 @@ class Settings(BaseSettings):
             return self.nemo_concurrency
         # With workers a job mostly waits on them; the workers' own concurrency bounds the load.
         return max(self.render_concurrency, REMOTE_JOB_CONCURRENCY) if self.broker_url else self.render_concurrency
+
+    @property
+    def analyses_at_once(self) -> int:
+        return self.analysis_concurrency or max(1, os.cpu_count() or 1)
 
     @property
     def database_path(self) -> Path:

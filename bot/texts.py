@@ -170,6 +170,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{rank}. {start}-{end} \"{title}\" (score {score})",
         "zh": "{rank}. {start}-{end}「{title}」（评分 {score}）",
     },
+    "moment_weak": {"en": " (weak)", "zh": "（较弱）"},
+    # Facts about how the moments were chosen (engine.models.SelectionNote), one sentence each.
+    "note_length_not_found": {
+        "en": "Clip {rank} is {got} s: no stretch of whole sentences here is {asked} s long (±10%), so I took the "
+              "nearest one.",
+        "zh": "第 {rank} 个片段是 {got} 秒：这里没有由完整句子组成、长度在 {asked} 秒（±10%）以内的段落，所以选了最接近的。",
+    },
+    "note_only_strong": {
+        "en": "Only {kept} stood out (scored {bar} or more); the next best scored {got}, so I left it out. "
+              "Say how many clips you want to get more.",
+        "zh": "只有 {kept} 个片段足够精彩（评分 {bar} 以上）；下一个只有 {got} 分，所以没有剪。想要更多请说明要几个片段。",
+    },
+    "note_weak": {
+        "en": "Clip {ranks} scored under {bar}: weaker moments, given because you asked for that many.",
+        "zh": "第 {ranks} 个片段评分低于 {bar}：内容较弱，因为你要了这么多个才给出。",
+    },
+    "note_nothing_stands_out": {
+        "en": "Nothing in this recording stands out by its sound or its words, so here are {kept} evenly spaced "
+              "moments instead.",
+        "zh": "这段录音里没有声音或内容特别突出的地方，所以给你 {kept} 个均匀分布的片段。",
+    },
     # A clip's caption: "#1 Title", then what is known of it ("0:12-0:41 in the source · score 87/100").
     "clip_span": {"en": "{start}-{end} in the source", "zh": "原视频 {start}-{end}"},
     "clip_score": {"en": "score {score}/100", "zh": "评分 {score}/100"},
@@ -275,6 +296,16 @@ TEXTS: dict[str, dict[str, str]] = {
     "err_unsupported": {
         "en": "{reason}I accept {accepted}.",
         "zh": "{reason}我支持这些格式：{accepted}。",
+    },
+    "err_too_long": {
+        "en": "That video is {minutes} minutes long, over the {limit}-minute limit. Please send a shorter part of it "
+              "(for example the hour you want clipped).",
+        "zh": "这个视频有 {minutes} 分钟，超过了 {limit} 分钟的上限。请发送其中较短的一段（例如需要剪辑的那一小时）。",
+    },
+    "err_too_slow": {
+        "en": "The {step} took longer than its {limit} limit, so I stopped it and charged nothing. "
+              "Please try again later, or send a shorter video.",
+        "zh": "{step}超过了{limit}的时间上限，我已停止，没有扣除积分。请稍后再试，或发送更短的视频。",
     },
     "err_too_large": {
         "en": "That file is {size}, over the {limit} MB limit. Please trim or compress it (e.g. send only the part "
@@ -390,6 +421,17 @@ def reason(lang: str, key: str | None, english: str, /, **values) -> str:
     return template.format(**values) if template else english
 
 
+STEP_NAMES = {
+    "decode": {"en": "reading of the sound", "zh": "读取声音"},
+    "transcription": {"en": "speech recognition", "zh": "语音识别"},
+    "scene detection": {"en": "search for scene cuts", "zh": "镜头切换检测"},
+}
+
+
+def step_name(lang: str, stage: str) -> str:
+    return STEP_NAMES.get(stage, {}).get(lang) or stage
+
+
 def say(lang: str, key: str, **values) -> str:
     templates = TEXTS[key]
     template = templates.get(lang) or templates["en"]
@@ -398,6 +440,13 @@ def say(lang: str, key: str, **values) -> str:
     if "example" in template and "example" not in values:
         values["example"] = EXAMPLES.get(lang, EXAMPLES["en"])[0]
     return template.format(**values)
+
+
+def note(lang: str, fact: dict) -> str:
+    """The sentence for one engine.models.SelectionNote (as a dict)."""
+    values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in fact.items() if k != "kind"}
+    values["ranks"] = ("、" if lang == "zh" else ", ").join(str(r) for r in fact.get("ranks", ()))
+    return say(lang, f"note_{fact['kind']}", **values)
 
 
 def sentences(lang: str, *parts: str) -> str:

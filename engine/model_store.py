@@ -17,6 +17,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 from engine.models import ModelUnavailable
@@ -91,7 +92,7 @@ def joined_base_model(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".joining-", dir=root))
     try:
-        digest = join_files(parts, staging / "model.bin")
+        digest = link_verified(staging) or join_files(parts, staging / "model.bin")
         if digest != BASE_SHA256:
             raise ModelCorrupt(
                 "The multilingual speech model's files are damaged (their checksum is not the published "
@@ -107,7 +108,24 @@ def joined_base_model(root: Path) -> Path:
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    _verified.append(target)
     return target
+
+
+# Joined copies this process has checked: another cache folder on the same disk links to one of
+# them instead of joining and hashing 145 MB again (the test suite uses many cache folders).
+_verified: list[Path] = []
+
+
+def link_verified(staging: Path) -> str | None:
+    """Hard-link a model.bin this process already verified into `staging`; its digest, or None."""
+    for done in reversed(_verified):
+        try:
+            os.link(done / "model.bin", staging / "model.bin")
+            return BASE_SHA256
+        except OSError:
+            continue
+    return None
 
 
 def join_files(parts: list[Path], destination: Path) -> str:
@@ -133,7 +151,9 @@ def pull_model(name: str, cache_dir: Path | str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".pulling-", dir=target.parent))
     try:
-        download_model(name, output_dir=str(staging))
+        with warnings.catch_warnings():      # faster-whisper passes a hub argument the hub now warns about
+            warnings.simplefilter("ignore", UserWarning)
+            download_model(name, output_dir=str(staging))
         if target.exists():
             shutil.rmtree(target)
         os.rename(staging, target)

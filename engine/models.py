@@ -5,6 +5,8 @@ Times are seconds in the source video unless a name says otherwise.
 """
 from __future__ import annotations
 
+import time
+
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -41,6 +43,8 @@ class EngineConfig:
     x264_preset: str = "veryfast"
     x264_crf: int = 23
     render_timeout_s: float = 900.0
+    # Analysis may take this many seconds per second of source (plus a minute) before it is stopped.
+    analysis_time_ratio: float = 2.0
     threads: int = 0                         # 0: let ffmpeg / ctranslate2 decide
     judge: JudgeSettings | None = None       # None: the engine ranks the moments alone
     debug_reframe: bool = False              # also write clip-NN.reframe.mp4: faces, tracks, scores, crop drawn
@@ -65,6 +69,8 @@ class MediaInfo:
     audio_codec: str | None = None
     audio_channels: int = 0
     audio_rate: int = 0
+    pix_fmt: str | None = None               # e.g. "yuv420p", "yuv420p10le"
+    color_transfer: str | None = None        # "smpte2084" (PQ) or "arib-std-b67" (HLG) for HDR
 
     @property
     def display_width(self) -> int:
@@ -137,6 +143,8 @@ class Signals:
     # How noise-like (broadband, unpitched: applause, laughter, a crowd) each hop sounds, 0-1;
     # a voice or music is near 0. Empty when not measured.
     noisiness: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    # Loudness in dBFS per 10 ms, for placing cuts in the pauses (engine.edges). Empty when not measured.
+    envelope_db: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
 
 
 @dataclass
@@ -189,6 +197,7 @@ class Moment:
     hashtags: list[str] = field(default_factory=list)
     text: str = ""
     segments: list[tuple[float, float]] = field(default_factory=list)  # a reel's pieces; empty for a single clip
+    weak: bool = False                       # under the quality bar: given because that many were asked for
     # Why the clip goes without captions although people speak in it ("" when it has them or nobody speaks).
     captions_withheld: str = ""
 
@@ -197,6 +206,35 @@ class Moment:
         if self.segments:
             return sum(e - s for s, e in self.segments)
         return self.end - self.start
+
+
+@dataclass(frozen=True)
+class SelectionNote:
+    """A fact about how the moments were chosen, for the bot to put into words (bot/texts.py).
+
+    kind "length_not_found": no span of whole sentences is within ±10 % of `asked` seconds;
+         clip `rank` is `got` seconds, the nearest there is.
+    kind "only_strong": no count was asked; `kept` moments scored over `bar`, the next best `got`.
+    kind "weak": a count was asked; the clips `ranks` scored under `bar`.
+    kind "nothing_stands_out": no moment stands out by sound or speech; `kept` evenly spaced ones instead.
+    """
+
+    kind: str
+    asked: float = 0.0
+    got: float = 0.0
+    rank: int = 0
+    ranks: tuple[int, ...] = ()
+    kept: int = 0
+    bar: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "ranks": list(self.ranks)}
+
+
+@dataclass
+class Selection:
+    moments: list["Moment"]
+    notes: list[SelectionNote] = field(default_factory=list)
 
 
 @dataclass
@@ -215,6 +253,9 @@ class RenderSpec:
     music_volume: float = 0.3
     scene_cuts: list[float] = field(default_factory=list)
     language: str = "en"
+    # For sound-only input (an audiogram): the picture behind the waveform, e.g. the last photo
+    # the person sent; None: a generated gradient.
+    background: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +297,7 @@ class ClipSet:
     moments: list[Moment]
     files: dict[int, RenderedClip] = field(default_factory=dict)   # rank -> rendered file
     timings: dict[str, float] = field(default_factory=dict)
+    notes: list[SelectionNote] = field(default_factory=list)
     language: str = ""                       # the language heard (or named by the user)
     speech_model: str = ""
 
@@ -275,6 +317,7 @@ class ClipSet:
                 "hashtags": m.hashtags,
                 "text": m.text,
                 "segments": [[round(s, 3), round(e, 3)] for s, e in m.segments] or None,
+                "weak": m.weak,
                 "file": rendered.path.name if rendered else None,
                 "thumbnail": rendered.thumbnail.name if rendered else None,
                 "captions_withheld": m.captions_withheld or None,
@@ -288,6 +331,7 @@ class ClipSet:
             "request": self.request.to_dict(),
             "clips": clips,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "notes": [n.to_dict() for n in self.notes],
         }
 
 
@@ -314,6 +358,36 @@ class BrokenMedia(EngineError):
 
 class ModelUnavailable(EngineError):
     """The speech model named by WHISPER_MODEL cannot be loaded from this machine (no download is tried)."""
+
+
+class StageTimedOut(EngineError):
+    """A stage of the work (decode, transcribe, scenes) ran past its time limit; its process was ended."""
+
+    def __init__(self, stage: str, limit_s: float):
+        self.stage, self.limit_s = stage, limit_s
+        super().__init__(f"The {stage} step took longer than its {limit_s:.0f}-second limit, so I stopped it. "
+                         "Try again later, or send a shorter video.")
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a stage of the work must be done by (time.monotonic()), and how it is named if it is not."""
+
+    stage: str
+    limit_s: float
+    at: float
+
+    @classmethod
+    def after(cls, stage: str, limit_s: float) -> "Deadline":
+        return cls(stage, limit_s, time.monotonic() + limit_s)
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() > self.at
+
+    def check(self) -> None:
+        if self.passed:
+            raise StageTimedOut(self.stage, self.limit_s)
 
 
 class Cancelled(Exception):

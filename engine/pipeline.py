@@ -1,6 +1,6 @@
 """The engine end to end: a file and a sentence in, chosen moments (and, with engine.render, MP4s) out.
 
-    analysis = analyse(path, config)           probe, one audio decode, transcript (cached), signals
+    analysis = analyse(path, config)           probe, one streamed audio decode, transcript (cached), signals
     moments  = choose(analysis, request)       the highlight stage
     clip_set = clip(path, "60-second vertical shorts", out_dir, config)   all of it, plus clips.json
 
@@ -16,17 +16,19 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from engine.highlights import select_moments
+from engine.highlights.selection import choose_moments
 from engine.instructions import parse_instruction
 from engine.judge import Judge
 from engine.models import (
     Cancelled,
     ClipRequest,
+    Deadline,
     ClipSet,
     EngineConfig,
     JudgeSettings,
@@ -34,6 +36,7 @@ from engine.models import (
     Moment,
     ProgressCallback,
     RenderSpec,
+    Selection,
     Sentence,
     Signals,
     Transcript,
@@ -41,8 +44,9 @@ from engine.models import (
 )
 from engine.probe import content_hash, probe
 from engine.sentences import split_sentences
-from engine.signals import compute_signals, detect_scene_cuts
-from engine.transcribe import decode_audio, transcribe
+from engine import soundtrack
+from engine.signals import detect_scene_cuts, signals_from_sound, sound_features
+from engine.transcribe import Transcriber, load_cached, store_cached, time_limit
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +79,9 @@ def _check(cancel: threading.Event | None) -> None:
 
 def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback | None = None,
             cancel: threading.Event | None = None, language: str | None = None) -> Analysis:
-    """Probe, decode the sound once, transcribe (or read the cached transcript) and measure the signals.
+    """Probe, decode the sound once (in pieces: memory stays bounded on a 3-hour talk), transcribe
+    (or read the cached transcript) and measure the signals. Each step has a time limit
+    (EngineConfig.analysis_time_ratio) and `cancel` stops any of them, ffmpeg included.
     `language`: the spoken language when the user named it; otherwise it is detected."""
     path = Path(path)
     timings: dict[str, float] = {}
@@ -90,29 +96,25 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
     _check(cancel)
 
     stop_scenes = threading.Event()          # set when this analysis ends early, so ffmpeg is not left running
+    limit_s = time_limit(config, media.duration)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="analyse") as pool:
         digest_future = pool.submit(content_hash, path)
-        scenes_future = pool.submit(_scene_cuts, media, config, digest_future, stop_scenes)
+        scenes_future = pool.submit(_scene_cuts, media, config, digest_future, stop_scenes,
+                                    Deadline.after("scene detection", limit_s))
         try:
             t = time.perf_counter()
-            report(0.03, "decoding the sound")
-            audio = (decode_audio(path, expected_seconds=media.duration) if media.has_audio
-                     else np.zeros(0, dtype=np.float32))
-            timings["decode"] = time.perf_counter() - t
-            _check(cancel)
-
-            t = time.perf_counter()
+            report(0.03, "listening")
             digest = digest_future.result()
-            stage = _stage(progress, 0.1, 0.9)
-
-            def on_progress(fraction: float, label: str) -> None:
-                _check(cancel)
-                if stage:
-                    stage(fraction, label)
-
-            transcript = transcribe(media, config, audio=audio, progress=on_progress, digest=digest,
-                                    language=language)
-            timings["transcribe"] = time.perf_counter() - t
+            transcript = load_cached(config, digest, language)
+            transcriber = None
+            if transcript is None:
+                transcriber = Transcriber(config, media.duration, _stage(progress, 0.05, 0.9), cancel, limit_s,
+                                          language=language)
+            loudness, noisy, envelope, timings["decode"] = _listen(media, transcriber, cancel, report)
+            if transcriber is not None:
+                transcript = transcriber.result()
+                store_cached(config, digest, transcript, language)
+            timings["transcribe"] = time.perf_counter() - t - timings["decode"]
 
             report(0.9, "finding scene cuts")
             scene_cuts, timings["scenes"] = scenes_future.result()
@@ -121,15 +123,45 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
             raise
         t = time.perf_counter()
         sentences = split_sentences(transcript.words)
-        signals = compute_signals(audio, transcript.words, scene_cuts)
+        signals = signals_from_sound(loudness, noisy, transcript.words, scene_cuts, envelope=envelope)
         timings["signals"] = timings["scenes"] + (time.perf_counter() - t)
     timings["analysis"] = time.perf_counter() - started
     report(1.0, "analysed")
     return Analysis(media=media, transcript=transcript, sentences=sentences, signals=signals, timings=timings)
 
 
-def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: threading.Event
-                ) -> tuple[tuple[float, ...], float]:
+def _listen(media: MediaInfo, transcriber: Transcriber | None, cancel: threading.Event | None,
+            report: ProgressCallback) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """One pass over the soundtrack, a piece at a time: each piece is measured (loudness,
+    noisiness, the 10 ms envelope) and, unless the transcript was cached, transcribed; then it is
+    let go. Returns the per-hop loudness and noisiness of the whole, its envelope, and the seconds
+    spent waiting for ffmpeg's samples (the decode)."""
+    loudness, noisy = [np.zeros(0, dtype=np.float32)], [np.zeros(0, dtype=np.float32)]
+    envelope = [np.zeros(0, dtype=np.float32)]
+    waited = 0.0
+    if not media.has_audio:
+        return loudness[0], noisy[0], envelope[0], waited
+    with closing(soundtrack.pieces(media.path, cancel)) as pieces:
+        while True:
+            t = time.perf_counter()
+            piece = next(pieces, None)
+            waited += time.perf_counter() - t
+            if piece is None:
+                break
+            _check(cancel)
+            if transcriber is not None:
+                transcriber.add(piece)
+            elif media.duration:
+                report(0.05 + 0.85 * min(1.0, piece.start / media.duration), "listening")
+            piece_loudness, piece_noisy, piece_envelope = sound_features(piece.samples)
+            loudness.append(piece_loudness)
+            noisy.append(piece_noisy)
+            envelope.append(piece_envelope)
+    return np.concatenate(loudness), np.concatenate(noisy), np.concatenate(envelope), waited
+
+
+def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: threading.Event,
+                deadline: Deadline | None = None) -> tuple[tuple[float, ...], float]:
     """(cuts, seconds spent): from the cache, or from ffmpeg's scene score; () for sound files."""
     started = time.perf_counter()
     if not media.has_video:
@@ -139,7 +171,7 @@ def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: thr
         return tuple(json.loads(cache_file.read_text())["cuts"]), time.perf_counter() - started
     except (OSError, ValueError, KeyError):
         pass
-    cuts = detect_scene_cuts(media.path, duration=media.duration, cancel=stop)
+    cuts = detect_scene_cuts(media.path, duration=media.duration, cancel=stop, deadline=deadline)
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         partial = cache_file.with_suffix(f".{os.getpid()}.part")
@@ -155,14 +187,41 @@ def choose(analysis: Analysis, request: ClipRequest, config: EngineConfig | None
     """The moments for this request, best first; a moment whose speech the engine did not believe
     says so (it goes without captions). With a language model configured (config.judge), it
     judges the engine's candidates too (engine.judge); pass `judge` to read its report afterwards."""
+    return choose_explained(analysis, request, config, judge).moments
+
+
+def choose_explained(analysis: Analysis, request: ClipRequest, config: EngineConfig | None = None,
+                     judge: Judge | None = None, avoid: list[tuple[float, float]] | None = None) -> Selection:
+    """choose(), with what a person should hear about the moments (an asked length no span fits,
+    only the strong moments kept, weak ones, nothing standing out). No moment overlaps a span in
+    `avoid` (clips the person has already)."""
     if judge is None and config is not None and config.judge is not None:
         judge = make_judge(analysis, request, config.judge)
-    moments = select_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
-                             language=analysis.transcript.language, rerank=judge)
-    if judge is not None:
-        moments = judge.dress(moments)
-    for moment in moments:
+    selection = choose_moments(analysis.sentences, analysis.signals, request, analysis.media.duration,
+                               language=analysis.transcript.language, rerank=judge, avoid=avoid,
+                               dress=judge.dress if judge is not None else None)
+    if not selection.moments and analysis.transcript.distrusted:
+        selection = Selection(untrusted_speech_moments(analysis, request))
+    for moment in selection.moments:
         moment.captions_withheld = withheld_reason(analysis.transcript, moment)
+    return selection
+
+
+def untrusted_speech_moments(analysis: Analysis, request: ClipRequest) -> list[Moment]:
+    """People speak but none of the text was believed (a language the model hears badly): the
+    moments are still cut on the edges of what was heard, with no words, so no captions and no
+    title from invented text; each is named by when it happens."""
+    from engine.highlights.titles import SOUND_TITLES
+    from engine.highlights.sound import clock
+
+    heard = [w for s in analysis.transcript.distrusted for w in s.words]
+    wordless = [Sentence(s.start, s.end, "", ()) for s in split_sentences(heard)]
+    moments = select_moments(wordless, analysis.signals, request, analysis.media.duration,
+                             language=analysis.transcript.language)
+    named = SOUND_TITLES["zh" if analysis.transcript.language in ("zh", "yue") else "en"][2]
+    for moment in moments:
+        moment.title = named.format(at=clock(moment.start))
+        moment.text = ""
     return moments
 
 
@@ -189,7 +248,9 @@ def render_spec(analysis: Analysis, moment: Moment, request: ClipRequest) -> Ren
     segments = list(moment.segments) or [(moment.start, moment.end)]
 
     def inside(start: float, end: float) -> bool:
-        return any(start >= s - 0.05 and end <= e + 0.05 for s, e in segments)
+        # by the word's middle: a cut in the pause may sit a little inside Whisper's word times
+        middle = (start + end) / 2
+        return any(s <= middle <= e for s, e in segments)
 
     return RenderSpec(
         media=analysis.media,
@@ -217,7 +278,8 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
                        language=request.language)
 
     t = time.perf_counter()
-    moments = choose(analysis, request, config)
+    selection = choose_explained(analysis, request, config)
+    moments = selection.moments
     select_seconds = time.perf_counter() - t
     _check(cancel)
 
@@ -241,7 +303,7 @@ def clip(path: Path | str, instruction: str | ClipRequest, out_dir: Path | str, 
         "total": time.perf_counter() - started,
     }
     clip_set = ClipSet(source=path, duration=analysis.media.duration, request=request, moments=moments,
-                       files=files, timings=timings, language=analysis.transcript.language,
+                       files=files, timings=timings, notes=selection.notes, language=analysis.transcript.language,
                        speech_model=analysis.transcript.model)
     write_clips_json(clip_set, out_dir)
     if progress:

@@ -180,6 +180,8 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
         audio_codec=audio.get("codec_name") if audio else None,
         audio_channels=int(audio.get("channels", 0)) if audio else 0,
         audio_rate=int(audio.get("sample_rate", 0)) if audio else 0,
+        pix_fmt=video.get("pix_fmt") if video else None,
+        color_transfer=video.get("color_transfer") if video else None,
     )
 
 

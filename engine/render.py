@@ -23,7 +23,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine import captions, reframe
+from engine import captions, picture, reframe
+from engine.edges import edge_fades
+from engine.framing import framing_filters
 from engine.models import (
     Cancelled,
     EngineConfig,
@@ -153,71 +155,7 @@ def measure_loudness(path: Path, segments: list[tuple[float, float]], timeout_s:
     return None if value <= -69.0 else value
 
 
-# --- the filter graph ---------------------------------------------------------------------------
-
-def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
-
-
-def framing_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int, height: int,
-                    label: str = "f") -> str:
-    """The video filters after the segment's input that turn its picture into width x height.
-    `label` prefixes the graph's inner pad names, so several segments can share one graph."""
-    if framing.mode == "crop" or (framing.mode == "speakers" and all(s.layout == "crop" for s in framing.stretches)):
-        return crop_filters(framing, src_w, src_h, width, height)
-    if framing.mode == "speakers":
-        return stretch_filters(framing, src_w, src_h, width, height, label)
-    if framing.mode == "fit":
-        return fit_filters(src_w, src_h, width, height, label)
-    return f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height}"
-
-
-def crop_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int, height: int) -> str:
-    """The window of the output's shape sliding along the path (jumps at cuts), scaled."""
-    if framing.window.axis == "x":
-        crop_w, crop_h = min(src_w, _even(src_h * width / height)), src_h
-        x = reframe.crop_offset_expression(framing.pieces, src_w, crop_w)
-        crop = f"crop=w={crop_w}:h={crop_h}:x='{x}':y=0"
-    else:
-        crop_w, crop_h = src_w, min(src_h, _even(src_w * height / width))
-        y = reframe.crop_offset_expression(framing.pieces, src_h, crop_h)
-        crop = f"crop=w={crop_w}:h={crop_h}:x=0:y='{y}'"
-    return f"{crop},scale={width}:{height}"
-
-
-def stacked_filters(panels, src_w: int, src_h: int, width: int, height: int, label: str) -> str:
-    """Two people, each in a window around their face, one above the other."""
-    top_h = _even(height / 2)
-    chains = [f"split=2[{label}t][{label}b]"]
-    for name, (x, y, w, h), out_h in zip("tb", panels, (top_h, height - top_h)):
-        cw, ch = min(src_w, _even(w * src_w)), min(src_h, _even(h * src_h))
-        cx, cy = min(max(0, int(x * src_w)), src_w - cw), min(max(0, int(y * src_h)), src_h - ch)
-        chains.append(f"[{label}{name}]crop={cw}:{ch}:{cx}:{cy},scale={width}:{out_h}[{label}{name}s]")
-    return ";".join(chains) + f";[{label}ts][{label}bs]vstack=inputs=2"
-
-
-def stretch_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int, height: int, label: str) -> str:
-    """A layout per stretch of the segment: the picture is split, each copy keeps its stretch's
-    frames (trim), is laid out, and the stretches are joined again in order (concat)."""
-    n = len(framing.stretches)
-    chains = [f"split={n}" + "".join(f"[{label}s{i}]" for i in range(n))]
-    for i, stretch in enumerate(framing.stretches):
-        start = "" if i == 0 else f"start={stretch.start:.4f}"
-        end = "" if i == n - 1 else f"end={stretch.end:.4f}"
-        trim = f"trim={':'.join(p for p in (start, end) if p)}," if (start or end) else ""
-        inner = f"{label}{i}"
-        if stretch.layout == "stacked" and len(stretch.panels) == 2:
-            body = stacked_filters(stretch.panels, src_w, src_h, width, height, inner)
-        elif stretch.layout == "crop":
-            body = crop_filters(framing, src_w, src_h, width, height)
-        else:
-            body = fit_filters(src_w, src_h, width, height, inner)
-        # The layout runs on the stretch's own times (the crop path is in segment time), then
-        # each stretch is restarted at zero for concat.
-        chains.append(f"[{label}s{i}]{trim}{body},setsar=1,setpts=PTS-STARTPTS[{label}o{i}]")
-    joined = "".join(f"[{label}o{i}]" for i in range(n))
-    return ";".join(chains) + f";{joined}concat=n={n}:v=1:a=0"
-
+# --- the filter graph (the framing fragments are in engine.framing) ----------------------------
 
 def layout_of(prepared: Prepared) -> tuple[LayoutStretch, ...]:
     """The framing of each stretch of the output, in output time, for clips.json."""
@@ -229,43 +167,6 @@ def layout_of(prepared: Prepared) -> tuple[LayoutStretch, ...]:
         else:
             out.append(LayoutStretch(at, at + end - start, framing.mode, (), framing.reason))
     return tuple(out)
-
-
-def fit_filters(src_w: int, src_h: int, width: int, height: int, label: str = "f") -> str:
-    """The whole picture, scaled to fit, between two bands cut from a blurred, zoomed copy of
-    its middle (above and below it, or left and right for a tall source).
-
-    The copy is shrunk to a sixteenth, blurred there and enlarged only into the bands, and the
-    three pieces are stacked. Measured on 1080p: this costs about what a plain crop and scale
-    costs, where blurring a quarter-size copy and overlaying the picture on it full size added
-    about a tenth to the CPU time of the whole encode."""
-    wide = src_w * height > src_h * width
-    if wide:
-        fg_w, fg_h = width, min(height, _even(width * src_h / src_w))
-        cover = f"crop={min(src_w, _even(src_h * width / height))}:{src_h}"
-    else:
-        fg_w, fg_h = min(width, _even(height * src_w / src_h)), height
-        cover = f"crop={src_w}:{min(src_h, _even(src_w * height / width))}"
-    band = (height - fg_h if wide else width - fg_w) // 4 * 2        # the first band, even
-    rest = (height - fg_h if wide else width - fg_w) - band
-    if band < 2 or rest < 2:
-        return f"scale={fg_w}:{fg_h},pad={width}:{height}:(ow-iw)/2:(oh-ih)/2"
-    tw, th = max(16, _even(width / 16)), max(16, _even(height / 16))
-    if wide:
-        first, second = _even(band / height * th), _even(rest / height * th)
-        pieces = (f"[{label}b1]crop={tw}:{first}:0:0,scale={width}:{band}:flags=bilinear[{label}first];"
-                  f"[{label}b2]crop={tw}:{second}:0:{th - second},scale={width}:{rest}:flags=bilinear[{label}second];")
-        stack = "vstack=inputs=3"
-    else:
-        first, second = _even(band / width * tw), _even(rest / width * tw)
-        pieces = (f"[{label}b1]crop={first}:{th}:0:0,scale={band}:{height}:flags=bilinear[{label}first];"
-                  f"[{label}b2]crop={second}:{th}:{tw - second}:0,scale={rest}:{height}:flags=bilinear[{label}second];")
-        stack = "hstack=inputs=3"
-    return (f"split=2[{label}bg][{label}fg];"
-            f"[{label}bg]{cover},scale={tw}:{th}:flags=fast_bilinear,boxblur=luma_radius=3:luma_power=2,split=2[{label}b1][{label}b2];"
-            f"{pieces}"
-            f"[{label}fg]scale={fg_w}:{fg_h}[{label}fgs];"
-            f"[{label}first][{label}fgs][{label}second]{stack}")
 
 
 def _quote(path: Path) -> str:
@@ -288,12 +189,15 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: float, ass_pa
         # xfade needs one frame rate on both sides. (A single segment's variable rate is made
         # constant by ffmpeg itself: the mp4 muxer asks for constant frame rate.)
         tail = f",fps={fps:.3f},format=yuv420p" if n > 1 else ""
-        chains.append(f"[{i}:v:0]setpts=PTS-STARTPTS,"
-                      f"{framing_filters(framing, media.display_width, media.display_height, w, h, f'f{i}')},"
+        # 30 fps, SDR and (unless a face panel is enlarged from part of it) shrunk, before anything else
+        source = picture.source_picture(media, w, h, shrink=framing.mode != "speakers")
+        chains.append(f"[{i}:v:0]setpts=PTS-STARTPTS,{source.filters}"
+                      f"{framing_filters(framing, source.width, source.height, w, h, f'f{i}')},"
                       f"setsar=1{tail}[v{i}]")
         if media.has_audio:
+            length = spec.segments[i][1] - spec.segments[i][0]
             chains.append(f"[{i}:a:0]asetpts=PTS-STARTPTS,aresample={AUDIO_RATE},"
-                          f"aformat=sample_fmts=fltp:channel_layouts=stereo[a{i}]")
+                          f"aformat=sample_fmts=fltp:channel_layouts=stereo,{edge_fades(length)}[a{i}]")
         else:
             length = spec.segments[i][1] - spec.segments[i][0]
             chains.append(f"anullsrc=r={AUDIO_RATE}:cl=stereo,atrim=duration={length:.3f}[a{i}]")
@@ -344,9 +248,7 @@ def ffmpeg_command(prepared: Prepared, video_part: Path, thumb_part: Path, graph
 
 
 def _fps(media) -> float:
-    if media.fps and 1.0 <= media.fps <= 120.0:
-        return media.fps
-    return 30.0
+    return picture.output_fps(media)
 
 
 # --- encode -------------------------------------------------------------------------------------
@@ -407,7 +309,7 @@ def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | Non
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-            reader.join(timeout=5)
+            reader.join(timeout=5)       # the reader closes ffmpeg's stdout when it has read it all
         if proc.returncode != 0:
             errors.seek(0)
             tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-5:]
@@ -415,20 +317,31 @@ def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | Non
 
 
 def _read_progress(stream, duration: float, progress: ProgressCallback | None, label: str) -> None:
-    for line in stream:
-        if progress is None:
-            continue
-        key, _, value = line.strip().partition("=")
-        if key == "out_time_us" and value.lstrip("-").isdigit() and duration > 0:
-            progress(min(1.0, max(0.0, int(value) / 1e6 / duration)), label)
-        elif key == "progress" and value == "end":
-            progress(1.0, label)
+    with stream:
+        for line in stream:
+            if progress is None:
+                continue
+            key, _, value = line.strip().partition("=")
+            if key == "out_time_us" and value.lstrip("-").isdigit() and duration > 0:
+                progress(min(1.0, max(0.0, int(value) / 1e6 / duration)), label)
+            elif key == "progress" and value == "end":
+                progress(1.0, label)
 
 
-def probe_output(path: Path) -> dict:
-    result = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0",
-                             "-show_entries", "stream=width,height:format=duration", "-of", "json", str(path)],
-                            capture_output=True, text=True, check=True)
+PROBE_TIMEOUT_S = 60.0
+
+
+def probe_output(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict:
+    """Width, height and duration of a rendered file; RenderFailed when ffprobe fails or hangs
+    (subprocess.run kills it at the time limit)."""
+    try:
+        result = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0",
+                                 "-show_entries", "stream=width,height:format=duration", "-of", "json", str(path)],
+                                capture_output=True, text=True, check=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        raise RenderFailed(f"reading the rendered clip took longer than the {timeout_s:.0f} s limit") from None
+    except subprocess.CalledProcessError as exc:
+        raise RenderFailed(f"the rendered clip could not be read: {exc.stderr.strip()[-200:]}") from None
     data = json.loads(result.stdout)
     stream = data["streams"][0]
     return {"width": int(stream["width"]), "height": int(stream["height"]),
@@ -439,7 +352,12 @@ def probe_output(path: Path) -> dict:
 
 def render_clip(spec: RenderSpec, out_path: Path, config: EngineConfig,
                 progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> RenderedClip:
-    """Render one spec to `out_path` (an MP4) and the thumbnail beside it (same name, .jpg)."""
+    """Render one spec to `out_path` (an MP4) and the thumbnail beside it (same name, .jpg).
+    A source without a picture becomes an audiogram (engine.audiogram)."""
+    if not spec.media.has_video:
+        from engine.audiogram import render_audiogram
+
+        return render_audiogram(spec, out_path, config, progress, cancel)
     if progress:
         progress(0.0, "finding faces")
     prepared = prepare(spec, config, cancel)
@@ -490,6 +408,11 @@ def render_specs(specs: list[RenderSpec], out_dir: Path, config: EngineConfig,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     total = len(specs)
+    if not all(spec.media.has_video for spec in specs):      # audiograms: nothing to find ahead
+        return [render_clip(spec, out_dir / names[i], config,
+                            (lambda f, label, i=i: progress((i + f) / total, f"clip {i + 1} of {total}: {label}"))
+                            if progress else None, cancel)
+                for i, spec in enumerate(specs)]
     done: list[RenderedClip] = []
     detector = reframe.FaceDetector()
     stop = _Stop(cancel)

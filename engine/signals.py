@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.models import Cancelled, Signals, Word
+from engine.models import Cancelled, Deadline, Signals, Word
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ SILENCE_DB = -100.0
 # A hop counts as "active" (sound, not room silence) above this level.
 ACTIVE_DB = -55.0
 BURST_RISE_DB = 6.0                 # how far above the local level a burst must rise
+CROWD_RISE_DB = 3.5                 # ... where a crowd roars all along (its swells stay within about 2 dB)
 BASELINE_SECONDS = 20.0             # the window of "surroundings" a burst is compared with
 MIN_BURST_SECONDS = 1.0
 # Spectral flatness (geometric over arithmetic mean of the power spectrum) is ~0.56 for white
@@ -46,6 +47,7 @@ CANDIDATE_THRESHOLD = 0.2           # keyframes this different get a frame-by-fr
 DENSE_FRAME_SECONDS = 0.5           # first-pass frames this close together are already every frame
 SCENE_WIDTH = 160
 MIN_SHOT_SECONDS = 1.0
+ENVELOPE_HOP = 0.01                 # the fine loudness that cuts are placed by (engine.edges)
 
 
 # --- sound -----------------------------------------------------------------
@@ -232,6 +234,13 @@ def find_reactions(loudness: np.ndarray, noisy: np.ndarray, hop: float = HOP,
                  if (end - start) * hop >= min_seconds)
 
 
+def crowd_all_along(loudness: np.ndarray, noisy: np.ndarray) -> bool:
+    """Is a crowd heard most of the time (a match broadcast: the roar never stops)? Then a
+    smaller rise against the local level is already a moment: a goal, a wicket, a big play."""
+    heard = loudness > ACTIVE_DB
+    return len(noisy) == len(loudness) and bool(heard.any()) and float(np.median(noisy[heard])) >= NOISY
+
+
 def merge_spans(*groups: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
     """All spans of all groups, in time order, with overlapping or touching ones joined."""
     merged: list[list[float]] = []
@@ -269,7 +278,8 @@ def speech_rate(words: list[Word] | tuple[Word, ...], frames: int, hop: float = 
 
 def scene_scores(path: Path | str, width: int = SCENE_WIDTH, keyframes_only: bool = False,
                  start: float | None = None, duration: float | None = None,
-                 cancel: threading.Event | None = None) -> tuple[np.ndarray, np.ndarray]:
+                 cancel: threading.Event | None = None, deadline: Deadline | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """(times, scores): ffmpeg's scene-change score (0-1) between successive decoded frames,
     shrunk to `width` pixels. `keyframes_only` decodes only the keyframes (a few per
     second at most, and the expensive in-between frames never); `start`/`duration` limit the
@@ -294,6 +304,14 @@ def scene_scores(path: Path | str, width: int = SCENE_WIDTH, keyframes_only: boo
                 proc.kill()
                 proc.communicate()
                 raise Cancelled("cancelled")
+            if deadline is not None and deadline.passed:
+                proc.kill()
+                proc.communicate()
+                deadline.check()
+        except BaseException:               # never leave ffmpeg running behind an error
+            proc.kill()
+            proc.communicate()
+            raise
     if proc.returncode != 0:
         # No scene cuts is a loss, not a failure: clips are still cut on sentences.
         log.warning("scene detection failed for %s: %s", path, err.strip().splitlines()[-1:] or proc.returncode)
@@ -363,13 +381,13 @@ def placed_by_the_encoder(before: float, keyframe: float, usual: float) -> bool:
 
 
 def detect_scene_cuts(path: Path | str, duration: float | None = None, threshold: float = SCENE_THRESHOLD,
-                      cancel: threading.Event | None = None) -> tuple[float, ...]:
+                      cancel: threading.Event | None = None, deadline: Deadline | None = None) -> tuple[float, ...]:
     """Hard cuts, to the frame, without decoding the whole picture: first the keyframes alone
     (cheap). A differing keyframe the encoder placed early is the cut itself; between two
     regular keyframes that differ, and after the last keyframe (to `duration`), every frame
     is decoded to find where the cut is. When the decoder gives every frame anyway (no
     keyframe skipping), the first pass is final."""
-    times, scores = scene_scores(path, keyframes_only=True, cancel=cancel)
+    times, scores = scene_scores(path, keyframes_only=True, cancel=cancel, deadline=deadline)
     if len(times) == 0:
         return ()
     if len(times) > 2 and float(np.median(np.diff(times))) <= DENSE_FRAME_SECONDS:
@@ -388,7 +406,8 @@ def detect_scene_cuts(path: Path | str, duration: float | None = None, threshold
         if start == end:
             cuts.append(round(start, 3))
             continue
-        near_times, near_scores = scene_scores(path, start=start, duration=end - start + 0.02, cancel=cancel)
+        near_times, near_scores = scene_scores(path, start=start, duration=end - start + 0.02, cancel=cancel,
+                                               deadline=deadline)
         cuts += cuts_from_scores(near_times, near_scores, threshold)
     cuts = sorted(c for c in cuts if 0 < c < (duration if duration is not None else math.inf) - 0.05)
     return tuple(c for i, c in enumerate(cuts) if i == 0 or c - cuts[i - 1] >= MIN_SHOT_SECONDS)
@@ -398,13 +417,29 @@ def detect_scene_cuts(path: Path | str, duration: float | None = None, threshold
 
 def compute_signals(audio: np.ndarray, words: list[Word] | tuple[Word, ...] = (),
                     scene_cuts: tuple[float, ...] = (), sample_rate: int = 16000, hop: float = HOP) -> Signals:
+    loudness, noisy, envelope = sound_features(audio, sample_rate, hop)
+    return signals_from_sound(loudness, noisy, words, scene_cuts, hop, envelope)
+
+
+def sound_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(loudness, noisiness) per hop, and the loudness per 10 ms (the envelope). All are local measures, so a long soundtrack can be
+    measured a piece at a time (pieces starting on a hop) and the results joined."""
     loudness = loudness_db(audio, sample_rate, hop)
-    noisy = noisiness(spectral_flatness(audio, sample_rate, hop), zero_crossing_rate(audio, sample_rate, hop))
+    return (loudness, noisiness(spectral_flatness(audio, sample_rate, hop), zero_crossing_rate(audio, sample_rate, hop)),
+            loudness_db(audio, sample_rate, ENVELOPE_HOP))
+
+
+def signals_from_sound(loudness: np.ndarray, noisy: np.ndarray, words: list[Word] | tuple[Word, ...] = (),
+                       scene_cuts: tuple[float, ...] = (), hop: float = HOP,
+                       envelope: np.ndarray | None = None) -> Signals:
+    rises = find_bursts(loudness, hop, rise_db=CROWD_RISE_DB) if crowd_all_along(loudness, noisy) else ()
     return Signals(
         hop=hop,
         loudness_db=loudness,
-        bursts=merge_spans(find_bursts(loudness, hop), find_reactions(loudness, noisy, hop)),
+        bursts=merge_spans(find_bursts(loudness, hop), find_reactions(loudness, noisy, hop), rises),
         scene_cuts=tuple(scene_cuts),
         speech_rate=speech_rate(words, len(loudness), hop),
         noisiness=noisy,
+        envelope_db=envelope if envelope is not None else np.zeros(0, dtype=np.float32),
     )

@@ -1,4 +1,5 @@
-"""Speech to words with times: one ffmpeg decode to 16 kHz mono, the spoken language from a
+"""Speech to words with times: one ffmpeg decode to 16 kHz mono (streamed in pieces, see
+engine.soundtrack), the spoken language from a
 multilingual model over a few windows (engine.language), then faster-whisper's batched pipeline
 with word timestamps and its bundled Silero VAD: English on the fast English-only model, every
 other language on the multilingual one. Chinese comes out in simplified characters; text the
@@ -8,15 +9,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
-import tempfile
 import threading
+from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from engine import soundtrack
 from engine.models import (
-    BrokenMedia,
+    Cancelled,
+    Deadline,
     EngineConfig,
     MediaInfo,
     ModelUnavailable,
@@ -34,43 +37,28 @@ log = logging.getLogger(__name__)
 # faster-whisper logs every file's duration and VAD result at INFO; that is noise beside our own progress.
 logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 
-SAMPLE_RATE = 16000
+SAMPLE_RATE = soundtrack.SAMPLE_RATE
 BATCH_SIZE = 8
 # Bump when the transcript's shape or the decoding options change, so old cache files are not reused.
 CACHE_VERSION = 2
 BUNDLED_MODEL = ENGLISH_MODEL
 
 
-def decode_audio(path: Path | str, sample_rate: int = SAMPLE_RATE, expected_seconds: float | None = None) -> np.ndarray:
-    """The whole soundtrack as float32 mono at `sample_rate`, from one ffmpeg run (the picture is not decoded).
-
-    ffmpeg writes float samples straight into one growing buffer that becomes the array, so a
-    long file is held once, not twice; `expected_seconds` (the probed duration) sizes it up front.
-    """
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path),
-           "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(sample_rate),
-           "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
-    buffer = bytearray(int((expected_seconds or 60.0) * sample_rate * 4) + 65536)
+def decode_audio(path: Path | str, expected_seconds: float | None = None,
+                 cancel: threading.Event | None = None) -> np.ndarray:
+    """The whole soundtrack as float32 mono at 16 kHz (for short files and tests; the analysis
+    streams it in pieces instead). `expected_seconds` (the probed duration) sizes the array up
+    front; a cancel or a stalled decode ends ffmpeg (see engine.soundtrack)."""
+    samples = np.empty(int((expected_seconds or 60.0) * SAMPLE_RATE) + 65536, dtype=np.float32)
     filled = 0
-    with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
-        while True:
-            if filled == len(buffer):
-                buffer.extend(bytes(len(buffer) // 2))
-            with memoryview(buffer) as view:
-                read = proc.stdout.readinto(view[filled:])
-            if not read:
-                break
-            filled += read
-        proc.stdout.close()
-        returncode = proc.wait()
-        if returncode != 0:
-            errors.seek(0)
-            detail = errors.read().decode(errors="replace").strip().splitlines()
-            log.info("ffmpeg could not decode the audio of %s: %s", path, detail[-1:] or returncode)
-            raise BrokenMedia(f"I could not read the sound of {Path(path).name}: the file may be damaged.")
-    del buffer[filled - filled % 4:]
-    return np.frombuffer(buffer, dtype=np.float32)
+    for block in soundtrack.read_blocks(path, cancel):
+        if filled + len(block) > len(samples):
+            grown = np.empty(max(len(samples) * 3 // 2, filled + len(block)), dtype=np.float32)
+            grown[:filled] = samples[:filled]
+            samples = grown
+        samples[filled: filled + len(block)] = block
+        filled += len(block)
+    return samples[:filled]
 
 
 _models: dict[tuple, object] = {}
@@ -172,12 +160,13 @@ def store_cached(config: EngineConfig, digest: str, transcript: Transcript, lang
 
 def transcribe(media: MediaInfo, config: EngineConfig, audio: np.ndarray | None = None,
                progress: ProgressCallback | None = None, digest: str | None = None,
-               language: str | None = None) -> Transcript:
+               language: str | None = None, cancel: threading.Event | None = None) -> Transcript:
     """Words with times for the media's soundtrack; from the cache when this content was seen before.
 
-    `audio` is the 16 kHz mono soundtrack when the caller has decoded it already; `digest`
-    the content hash when it is known; `language` the spoken language when the user named it
-    (it wins over detection). No sound, or no speech, gives an empty transcript.
+    `audio` is the 16 kHz mono soundtrack when the caller has decoded it already; else it is
+    streamed from the file in pieces. `digest` is the content hash when it is known; `language`
+    the spoken language when the user named it (it wins over detection). No sound, or no
+    speech, gives an empty transcript.
     """
     digest = digest or content_hash(media.path)
     cached = load_cached(config, digest, language)
@@ -185,14 +174,70 @@ def transcribe(media: MediaInfo, config: EngineConfig, audio: np.ndarray | None 
         if progress:
             progress(1.0, "transcript from cache")
         return cached
-    if not media.has_audio:
-        transcript = Transcript(language=language or "en", duration=media.duration)
-    else:
-        if audio is None:
-            audio = decode_audio(media.path, expected_seconds=media.duration)
-        transcript = run_whisper(audio, config, progress, language)
+    transcriber = Transcriber(config, media.duration, progress, cancel, language=language)
+    if audio is not None:
+        transcriber.add(soundtrack.Piece(0.0, audio))
+    elif media.has_audio:
+        with closing(soundtrack.pieces(media.path, cancel)) as stream:
+            for piece in stream:
+                transcriber.add(piece)
+    transcript = transcriber.result()
     store_cached(config, digest, transcript, language)
     return transcript
+
+
+class Transcriber:
+    """The transcription driver: pieces of one soundtrack, in order, through Whisper. The language
+    named, or heard in the first piece with speech, is kept for the rest. Cancel and the time
+    limit are checked as each sentence comes out of the model (Whisper runs in this process:
+    there is nothing to kill)."""
+
+    def __init__(self, config: EngineConfig, duration: float, progress: ProgressCallback | None = None,
+                 cancel: threading.Event | None = None, limit_s: float | None = None, language: str | None = None):
+        self.config, self.duration, self.progress, self.cancel = config, duration, progress, cancel
+        self.deadline = Deadline.after("transcription", limit_s if limit_s is not None else time_limit(config, duration))
+        self.named = language
+        self.first: Transcript | None = None            # the first piece that heard speech sets the language
+        self.segments: list[Segment] = []
+        self.distrusted: list[Segment] = []
+        self.heard = 0.0                                # seconds of sound given so far
+        self.model = ""                                 # the model of the last piece (all of it may be distrusted)
+
+    def check(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("cancelled")
+        self.deadline.check()
+
+    def _report(self, seconds: float) -> None:
+        self.check()
+        if self.progress and self.duration:
+            self.progress(min(1.0, seconds / self.duration), "transcribing")
+
+    def add(self, piece: soundtrack.Piece) -> None:
+        self.check()
+        language = self.named or (self.first.language if self.first is not None else None)
+        part = run_whisper(piece.samples, self.config, language=language, offset=piece.start, report=self._report)
+        if self.first is None and part.segments:
+            self.first = part
+        self.model = part.model or self.model
+        self.segments += part.segments
+        self.distrusted += part.distrusted
+        self.heard = max(self.heard, piece.start + len(piece.samples) / SAMPLE_RATE)
+        self._report(self.heard)
+
+    def result(self) -> Transcript:
+        if self.progress:
+            self.progress(1.0, "transcribed")
+        first = self.first
+        return Transcript(language=first.language if first else (self.named or "en"),
+                          duration=self.heard or self.duration, segments=tuple(self.segments),
+                          distrusted=tuple(self.distrusted), model=first.model if first else self.model,
+                          language_probability=first.language_probability if first else 1.0)
+
+
+def time_limit(config: EngineConfig, duration: float) -> float:
+    """Seconds an analysis step may take for `duration` seconds of source."""
+    return 60.0 + config.analysis_time_ratio * max(0.0, duration)
 
 
 def spoken_language(audio: np.ndarray, config: EngineConfig, named: str | None = None) -> LanguageGuess:
@@ -208,17 +253,17 @@ def spoken_language(audio: np.ndarray, config: EngineConfig, named: str | None =
     return detect_language(audio, model) or LanguageGuess("en", 0.0)
 
 
-def run_whisper(audio: np.ndarray, config: EngineConfig, progress: ProgressCallback | None = None,
-                language: str | None = None) -> Transcript:
-    """Detect the language (unless named), then faster-whisper's BatchedInferencePipeline over the
-    whole soundtrack with the model for that language; the trust filter sorts what it wrote."""
+def run_whisper(audio: np.ndarray, config: EngineConfig, language: str | None = None, offset: float = 0.0,
+                report=None) -> Transcript:
+    """Detect the language (unless named), then faster-whisper's BatchedInferencePipeline over
+    `audio` with the model for that language; the trust filter sorts what it wrote. `audio`
+    starts `offset` seconds into the file (the times given are the file's); `report(seconds)`
+    is called as each sentence comes out."""
     from faster_whisper import BatchedInferencePipeline
 
     duration = len(audio) / SAMPLE_RATE
     if duration == 0:
-        return Transcript(language=language or "en", duration=0.0)
-    if progress:
-        progress(0.0, "listening for the language")
+        return Transcript(language=language or "en", duration=offset)
     guess = spoken_language(audio, config, language)
     which = "whisper_model" if guess.language == "en" and not guess.mixed else "multilingual_model"
     model = load_model(config, which)
@@ -245,16 +290,23 @@ def run_whisper(audio: np.ndarray, config: EngineConfig, progress: ProgressCallb
         )
         segments.append(Segment(clamp(s.start, duration), clamp(s.end, duration), write(s.text), words))
         scores.append((float(s.avg_logprob), float(s.no_speech_prob)))
-        if progress and duration:
-            progress(min(1.0, s.end / duration), "transcribing")
-    trusted, distrusted = split_trusted(segments, audio, SAMPLE_RATE, scores)
+        if report:
+            report(offset + s.end)
+    trusted, distrusted = (_shifted(part, offset) for part in split_trusted(segments, audio, SAMPLE_RATE, scores))
     for s in distrusted:
         log.info("not trusting %.1f-%.1f s (%s): %r", s.start, s.end, s.distrust, s.text[:80])
-    if progress:
-        progress(1.0, "transcribed")
-    return Transcript(language=guess.language, duration=duration, segments=tuple(trusted),
+    return Transcript(language=guess.language, duration=offset + duration, segments=tuple(trusted),
                       distrusted=tuple(distrusted), model=getattr(config, which),
                       language_probability=guess.probability)
+
+
+def _shifted(segments: list[Segment], offset: float) -> list[Segment]:
+    """Segments of a piece, with the times of the file the piece starts `offset` seconds into."""
+    if not offset:
+        return segments
+    return [replace(s, start=round(s.start + offset, 3), end=round(s.end + offset, 3),
+                    words=tuple(replace(w, start=round(w.start + offset, 3), end=round(w.end + offset, 3))
+                                for w in s.words)) for s in segments]
 
 
 _converters: dict[str, object] = {}

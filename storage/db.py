@@ -23,7 +23,10 @@ class Database:
         self.conn: aiosqlite.Connection | None = None
         # One connection is shared by every coroutine: a second BEGIN on it while a transaction is
         # open fails (and its ROLLBACK would undo the other's work), so transactions take turns.
+        # Reads take it too: on the shared connection a read between another coroutine's BEGIN and
+        # COMMIT would see that coroutine's uncommitted work (a credit hold half made, say).
         self._transaction_lock = asyncio.Lock()
+        self._holder: asyncio.Task | None = None
 
     @classmethod
     async def open(cls, path: Path) -> "Database":
@@ -49,21 +52,35 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         assert self.conn is not None, "database is closed"
         async with self._transaction_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+            self._holder = asyncio.current_task()
             try:
-                yield self.conn
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            else:
-                await self.conn.execute("COMMIT")
+                await self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.conn
+                except BaseException:
+                    await self.conn.execute("ROLLBACK")
+                    raise
+                else:
+                    await self.conn.execute("COMMIT")
+            finally:
+                self._holder = None
+
+    @asynccontextmanager
+    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection between transactions (or inside the caller's own transaction)."""
+        assert self.conn is not None, "database is closed"
+        if self._holder is not None and self._holder is asyncio.current_task():
+            yield self.conn
+            return
+        async with self._transaction_lock:
+            yield self.conn
 
     async def fetchone(self, sql: str, params: tuple = ()) -> aiosqlite.Row | None:
-        async with self.conn.execute(sql, params) as cursor:
+        async with self._reading() as conn, conn.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def fetchall(self, sql: str, params: tuple = ()) -> list[aiosqlite.Row]:
-        async with self.conn.execute(sql, params) as cursor:
+        async with self._reading() as conn, conn.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def execute(self, sql: str, params: tuple = ()) -> int:

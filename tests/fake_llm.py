@@ -97,7 +97,8 @@ class FakeLLM:
     _release: asyncio.Event | None = None
 
     def fail(self, how: str, value: Any = None) -> None:
-        """'status' (value: the code), 'hang' (never answer until the server stops), 'refuse'."""
+        """'status' (value: the code), 'hang' (never answer until the server stops), 'refuse',
+        'cut off' (half an answer, finish_reason "length")."""
         self._fault = (how, value)
 
     @property
@@ -133,13 +134,15 @@ class FakeLLM:
                 return web.json_response({"error": {"message": "gone"}}, status=503)
             if how == "refuse":
                 return web.json_response(_completion(body, None, refusal="I can't help with that."))
+            if how == "cut off":
+                return web.json_response(_completion(body, '{"candidates": [{"id": 1, "sco', finish_reason="length"))
         content = self.reply(read_prompt(body))
         if isinstance(content, dict):
             content = json.dumps(content)
         return web.json_response(_completion(body, content))
 
 
-def _completion(body: dict, content: str | None, refusal: str | None = None) -> dict:
+def _completion(body: dict, content: str | None, refusal: str | None = None, finish_reason: str = "stop") -> dict:
     prompt_tokens = sum(len(m["content"].encode()) // 4 for m in body["messages"])
     completion_tokens = len((content or "").encode()) // 4
     return {
@@ -147,7 +150,7 @@ def _completion(body: dict, content: str | None, refusal: str | None = None) -> 
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body["model"],
-        "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+        "choices": [{"index": 0, "finish_reason": finish_reason, "logprobs": None,
                      "message": {"role": "assistant", "content": content, "refusal": refusal}}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                   "total_tokens": prompt_tokens + completion_tokens},

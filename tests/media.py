@@ -170,6 +170,43 @@ def crowd_audio(seconds: float, bursts: list[tuple[float, float, float]], bed_rm
     return audio
 
 
+@dataclass(frozen=True)
+class SpokenWord:
+    text: str
+    start: float
+    end: float
+
+
+def build_word_talk(sentences: list[str], workdir: Path, word_gap: float = 0.08,
+                    pauses: list[float] | None = None, lead_in: float = 0.6, seed: int = 0
+                    ) -> tuple[np.ndarray, list[list[SpokenWord]]]:
+    """A talk spoken word by word with espeak-ng, so that each word's start and end are known to
+    the sample: words `word_gap` apart (a little random), sentences `pauses[i]` apart (0.6 s by
+    default). Returns the 22.05 kHz audio and the words of each sentence."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    parts: list[np.ndarray] = [np.zeros(int(lead_in * SAMPLE_RATE), np.float32)]
+    cursor = int(lead_in * SAMPLE_RATE)
+    spoken: list[list[SpokenWord]] = []
+    for i, sentence in enumerate(sentences):
+        words = []
+        texts = sentence.split()
+        for k, text in enumerate(texts):
+            audio = _trim_silence(read_wav(speak(text, workdir / f"w{i}-{k}.wav")))
+            words.append(SpokenWord(text, cursor / SAMPLE_RATE, (cursor + len(audio)) / SAMPLE_RATE))
+            parts.append(audio)
+            cursor += len(audio)
+            if k + 1 < len(texts):
+                gap = int(word_gap * rng.uniform(0.6, 1.4) * SAMPLE_RATE)
+                parts.append(np.zeros(gap, np.float32))
+                cursor += gap
+        spoken.append(words)
+        pause = int((pauses[i] if pauses and i < len(pauses) else 0.6) * SAMPLE_RATE)
+        parts.append(np.zeros(pause, np.float32))
+        cursor += pause
+    return np.concatenate(parts), spoken
+
+
 # --- two people on one screen, from real talking clips in ../shared/media ----------------------
 
 @dataclass(frozen=True)

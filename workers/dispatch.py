@@ -48,7 +48,8 @@ class RemoteEngine:
         where the in-process renderer would have written them."""
         out_path = Path(out_path)
         clip = self.render(job_id, attempt, out_path.name, spec, self.key_for(spec.media.path),
-                           self.key_for(spec.music) if spec.music else None, progress, cancel)
+                           self.key_for(spec.music) if spec.music else None, progress, cancel,
+                           background_key=self.key_for(spec.background) if spec.background else None)
         out_path.parent.mkdir(parents=True, exist_ok=True)
         thumb = out_path.with_suffix(".jpg")
         shutil.copyfile(clip.path, out_path)
@@ -77,13 +78,13 @@ class RemoteEngine:
 
     def render(self, job_id: int, attempt: int, name: str, spec: RenderSpec, source_key: str,
                music_key: str | None = None, progress: ProgressCallback | None = None,
-               cancel: threading.Event | None = None) -> RenderedClip:
+               cancel: threading.Event | None = None, background_key: str | None = None) -> RenderedClip:
         tid = task_id("render", job_id, attempt, Path(name).stem)
         payload = to_json(spec)
-        payload["media"]["path"] = source_key          # the worker's own path replaces it
-        payload["music"] = None
-        result = self._run("shortsbot.render", tid, [job_id, attempt, name, payload, source_key, music_key],
-                           progress, cancel)
+        payload["media"]["path"] = source_key          # the worker's own paths replace these
+        payload["music"] = payload["background"] = None
+        result = self._run("shortsbot.render", tid,
+                           [job_id, attempt, name, payload, source_key, music_key, background_key], progress, cancel)
         return RenderedClip(path=self.store.local_path(result["video_key"]),
                             thumbnail=self.store.local_path(result["thumbnail_key"]),
                             width=result["width"], height=result["height"], duration=result["duration"],

@@ -114,7 +114,7 @@ def _error(exc: Exception) -> dict:
 
 @shared_task(bind=True, name="shortsbot.render")
 def render(task, job_id: int, attempt: int, name: str, spec: dict, source_key: str,
-           music_key: str | None = None) -> dict:
+           music_key: str | None = None, background_key: str | None = None) -> dict:
     from engine.models import EngineError, RenderFailed, RenderSpec
     from engine.render import render_clip
 
@@ -129,7 +129,8 @@ def render(task, job_id: int, attempt: int, name: str, spec: dict, source_key: s
     render_spec = from_json(RenderSpec, spec)
     media = replace(render_spec.media, path=ctx.store.local_path(source_key))
     music = ctx.store.local_path(music_key) if music_key else None
-    render_spec = replace(render_spec, media=media, music=music)
+    background = ctx.store.local_path(background_key) if background_key else None
+    render_spec = replace(render_spec, media=media, music=music, background=background)
     try:
         with tempfile.TemporaryDirectory(prefix="shortsbot-task-") as tmp:
             began = time.monotonic()

@@ -121,6 +121,10 @@ class FileTooLarge(BackendError):
     code = 4002                              # details: limit_mb, size_mb
 
 
+class VideoTooLong(BackendError):
+    code = 4003                              # details: limit_minutes, minutes (MAX_DURATION_MINUTES)
+
+
 class MissingClientId(BackendError):
     code = 400
 

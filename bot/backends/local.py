@@ -51,6 +51,7 @@ from bot.backends.base import (
     TokenInvalid,
     UnsupportedFile,
     UploadedMedia,
+    VideoTooLong,
 )
 from bot.backends.local_engine import engine_for
 from bot.edits import (
@@ -80,7 +81,7 @@ from engine.models import (
     RenderSpec,
     UnsupportedMedia,
 )
-from engine.pipeline import Analysis, choose, render_spec
+from engine.pipeline import Analysis, choose, choose_explained, render_spec
 from engine.probe import ACCEPTED, content_hash, probe
 from storage.repos import ClipRecord, InsufficientCredits, MediaRecord, Repos, SessionRecord
 
@@ -126,6 +127,15 @@ class _AnalysisRun:
     cancel: threading.Event = field(default_factory=threading.Event)
     listeners: list[Callable[[float, str], None]] = field(default_factory=list)
     last: float = 0.0
+    sessions: set[str] = field(default_factory=set)     # who wants it; when the last one cancels, it stops
+
+    def unwanted_by(self, session_id: str) -> bool:
+        """Drops one session's interest; stops the run when nobody else wants it. True when it stopped."""
+        self.sessions.discard(session_id)
+        if self.sessions or self.future.done():
+            return False
+        self.cancel.set()
+        return True
 
     def report(self, fraction: float, label: str) -> None:
         self.last = fraction
@@ -151,9 +161,7 @@ class LocalBackend:
         self.repos = repos
         self.config = settings.engine_config()
         self.engine = engine_for(settings, repos)      # this process, or workers (BROKER_URL)
-        # With workers, analyses of several uploads wait on them side by side.
-        self._pool = ThreadPoolExecutor(max_workers=4 if settings.broker_url else 1,
-                                        thread_name_prefix="background-analysis")
+        self._pool = ThreadPoolExecutor(max_workers=settings.analyses_at_once, thread_name_prefix="background-analysis")
         self._analyses: OrderedDict[str, _AnalysisRun] = OrderedDict()
         self._cancels: dict[str, set[threading.Event]] = {}
         self._renders: dict[str, _Render] = {}
@@ -212,14 +220,14 @@ class LocalBackend:
         earlier = await self.repos.media.for_session(record.id)
         await self.repos.media.attach(record.id, media.id, display_name=path.name)
         if info.kind == "video" or (info.kind == "audio" and not any(m.kind == "video" for m in earlier)):
-            self._analysis_run(media)
+            self._analysis_run(media, session.session_id)
         return UploadedMedia(media_id=digest, filename=path.name, kind=info.kind, duration=info.duration,
                              width=info.display_width, height=info.display_height, fps=info.fps)
 
     def _probe(self, path: Path) -> MediaInfo:
         limit = self.settings.max_upload_mb
         try:
-            return probe(path, limit)
+            info = probe(path, limit)
         except MediaTooLarge as exc:
             size_mb = path.stat().st_size / 1024 / 1024
             raise FileTooLarge(str(exc), limit_mb=limit, size_mb=round(size_mb, 1)) from None
@@ -227,10 +235,14 @@ class LocalBackend:
             raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc)) from None
         except BrokenMedia as exc:
             raise UnsupportedFile(str(exc), accepted=ACCEPTED, reason=str(exc), broken=True) from None
+        minutes = self.settings.max_duration_minutes
+        if info.duration > minutes * 60:             # the platform did not tell the length before the download
+            raise VideoTooLong("too long", limit_minutes=minutes, minutes=info.duration / 60)
+        return info
 
     # ------------------------------------------------------------ analysis (in the background)
 
-    def _analysis_run(self, media: MediaRecord, language: str | None = None) -> _AnalysisRun:
+    def _analysis_run(self, media: MediaRecord, session_id: str, language: str | None = None) -> _AnalysisRun:
         """The analysis started at upload, or (when the user named the spoken language) one with it."""
         key = media.sha256 if language is None else f"{media.sha256}:{language}"
         heard = self._analyses.get(media.sha256)
@@ -238,11 +250,13 @@ class LocalBackend:
                 and heard.future.exception() is None and heard.future.result().transcript.language == language):
             key = media.sha256                  # detection heard what the user says: no second pass
         run = self._analyses.get(key)
-        failed = run is not None and run.future.done() and (run.future.cancelled() or run.future.exception() is not None)
+        failed = run is not None and (run.cancel.is_set() or run.future.done() and (
+            run.future.cancelled() or run.future.exception() is not None))
         if run is not None and not failed:
             self._analyses.move_to_end(key)
+            run.sessions.add(session_id)
             return run
-        run = _AnalysisRun()
+        run = _AnalysisRun(sessions={session_id})
         run.future = self._pool.submit(self.engine.analyse, Path(media.path), self.config, run.report, run.cancel,
                                        language)
         self._analyses[key] = run
@@ -254,9 +268,9 @@ class LocalBackend:
         return run
 
     async def _analysis(self, media: MediaRecord, cancel: threading.Event,
-                        language: str | None = None) -> AsyncIterator[ChatEvent | _Outcome]:
+                        session_id: str, language: str | None = None) -> AsyncIterator[ChatEvent | _Outcome]:
         """Progress events while the media's analysis finishes (it may have started at upload), then the Analysis."""
-        run = self._analysis_run(media, language)
+        run = self._analysis_run(media, session_id, language)
         loop = asyncio.get_running_loop()
         updates: asyncio.Queue[float] = asyncio.Queue()
 
@@ -275,6 +289,7 @@ class LocalBackend:
                 else:
                     getter.cancel()
                 if cancel.is_set():
+                    run.unwanted_by(session_id)
                     raise Cancelled("cancelled")
             yield _Outcome(done.result())
         finally:
@@ -324,16 +339,18 @@ class LocalBackend:
         settle_here = job is None           # a job's hold is settled by the job queue
         try:
             analysis = None
-            async for item in self._analysis(source, cancel, request.language):
+            async for item in self._analysis(source, cancel, record.remote_session_id, request.language):
                 if isinstance(item, _Outcome):
                     analysis = item.value
                 else:
                     yield item
             mine = [c for c in clips if job is not None and c.job_id == job.job.id]
+            notes = []
             if mine:                        # a retry after a restart: the moments were chosen already
                 clips = mine
             else:
-                moments = await asyncio.to_thread(choose, analysis, request, self.config)
+                selection = await asyncio.to_thread(choose_explained, analysis, request, self.config)
+                moments, notes = selection.moments, [n.to_dict() for n in selection.notes]
                 if not moments:
                     yield ChatEvent("text", "I could not find any speech to cut clips from in this video.",
                                     data={"key": "no_moments"})
@@ -350,7 +367,8 @@ class LocalBackend:
                 yield ChatEvent("text", f"I could not use \"{request.unplaced}\" from your request: that needs a "
                                 "language model, and none is set up here. These are the best moments instead.",
                                 data={"key": "unplaced", "reason": request.unplaced})
-            yield ChatEvent("text", _moments_text(clips), data={"moments": [_clip_data(c) for c in clips]})
+            yield ChatEvent("text", _moments_text(clips), data={"moments": [_clip_data(c) for c in clips],
+                                                                "notes": notes})
             for i, clip in enumerate(clips):
                 async for event in self._render(record, clip, analysis, i + 1, len(clips), cancel):
                     yield event
@@ -377,7 +395,7 @@ class LocalBackend:
                            aspect=request.aspect, resolution=request.resolution, captions=request.captions,
                            caption_style=request.caption_style, title=moment.title or None, music=music,
                            meta={"rank": moment.rank, "score": moment.score, "hashtags": moment.hashtags,
-                                 "reasons": moment.reasons, "reel": bool(moment.segments),
+                                 "reasons": moment.reasons, "reel": bool(moment.segments), "weak": moment.weak,
                                  "language": language, "captions_withheld": moment.captions_withheld})
         return await self.repos.clips.add(
             record.id, moment.rank, moment.start, moment.end, job_id=job.job.id if job is not None else None,
@@ -407,7 +425,7 @@ class LocalBackend:
     async def _edit(self, account: Account, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
                     clips: list[ClipRecord], edits: list[Edit], cancel: threading.Event) -> AsyncIterator[ChatEvent]:
         analysis = None
-        async for item in self._analysis(source, cancel):
+        async for item in self._analysis(source, cancel, record.remote_session_id):
             if isinstance(item, _Outcome):
                 analysis = item.value
         audio = _latest_audio(media)
@@ -460,7 +478,7 @@ class LocalBackend:
         low, _, _ = length_bounds(request)
         relaxed = ClipRequest.from_dict({**request.to_dict(), "length": None, "min_length": max(3.0, low / 2)})
         for attempt in (request, relaxed):  # when the clips leave only short gaps, shorter moments will do
-            found = [m for m in choose(analysis, attempt, self.config) if not any(m.start < e and s < m.end for s, e in taken)]
+            found = choose_explained(analysis, attempt, self.config, avoid=taken).moments
             fresh += [m for m in found if not any(m.start < f.end and f.start < m.end for f in fresh)]
             if len(fresh) >= wanted:
                 break
@@ -533,6 +551,9 @@ class LocalBackend:
             found = await self.repos.media.by_hash(music["src"])
             music_path = Path(found.path) if found else None
         spec = self._spec(analysis, draft, music_path)
+        if not spec.media.has_video:        # an audiogram: the last photo sent in this session is its cover
+            photos = [m for m in await self.repos.media.for_session(record.id) if m.kind == "image"]
+            spec.background = Path(photos[-1].path) if photos else None
         out = self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{key}.mp4"
         rendered = await self.engine.render(spec, out, self.config, progress, cancel)
         old = (clip.output_path, clip.thumbnail_path)
@@ -620,7 +641,7 @@ class LocalBackend:
             if source is None:
                 raise Cancelled("the source video of this clip is gone")
             analysis = None
-            async for item in self._analysis(source, cancel):
+            async for item in self._analysis(source, cancel, record.remote_session_id):
                 if isinstance(item, _Outcome):
                     analysis = item.value
 
@@ -629,10 +650,11 @@ class LocalBackend:
 
             clip = await self._render_file(record, clip, analysis, progress, cancel)
             state.status, state.progress, state.path = "completed", 100.0, Path(clip.output_path)
-        except BaseException as exc:  # noqa: BLE001 - reported through render_status
+        except asyncio.CancelledError:
+            state.status, state.error = "failed", "cancelled"
+            raise
+        except Exception as exc:  # noqa: BLE001 - reported through render_status (Ctrl-C is not a failed render)
             state.status, state.error = "failed", ("cancelled" if isinstance(exc, Cancelled) else str(exc))
-            if isinstance(exc, asyncio.CancelledError):
-                raise
         finally:
             state.finished_at = time.monotonic()
             self._unwatch_cancel(record.remote_session_id, cancel)
@@ -669,10 +691,13 @@ class LocalBackend:
                 del self._cancels[session_id]
 
     async def cancel(self, account: Account, session: SessionRef) -> bool:
+        """Stops the session's renders and its analyses that no other session waits for."""
         events = self._cancels.get(session.session_id, set())
         for event in events:
             event.set()
-        return bool(events)
+        stopped = [run.unwanted_by(session.session_id) for run in list(self._analyses.values())
+                   if session.session_id in run.sessions]
+        return bool(events) or any(stopped)
 
     async def close(self) -> None:
         for run in self._analyses.values():
@@ -739,7 +764,7 @@ def _clip_data(clip: ClipRecord) -> dict:
         "end": clip.end, "score": clip.score, "hashtags": clip.hashtags, "path": clip.output_path,
         "thumbnail": clip.thumbnail_path, "width": clip.width or meta.get("width", 0),
         "height": clip.height or meta.get("height", 0), "duration": clip.duration or clip.draft.get("d", 0) / 1000,
-        "segments": segments_of(clip.draft), "summary": summary_line(clip.draft),
+        "segments": segments_of(clip.draft), "summary": summary_line(clip.draft), "weak": bool(meta.get("weak")),
         "language": meta.get("language", ""), "captions_withheld": meta.get("captions_withheld", ""),
     }
 

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from engine.models import ClipRequest, Sentence
 
 END_SHORTFALL = 0.75                   # a window running into the end of the speech may be this share of the shortest
+LENGTH_TOLERANCE = 0.10                # an asked length is kept within ±10 %
+# What the cuts in the pause add to a span from a first word's start to a last word's end:
+# a lead-in and a tail of 0.15-0.3 s each (engine.edges).
+EDGE_PADDING = (0.3, 0.6)
 
 
 @dataclass
@@ -20,6 +24,7 @@ class Candidate:
     total: float = 0.0
     kind: str = "speech"              # "speech": on sentence edges; "sound": around bursts, where nobody speaks
     edges: tuple[str, str] = ("", "")  # for a sound moment, what its start and end sit on ("a scene cut", ...)
+    filler: bool = False              # evenly spaced, because nothing (or too little) stood out
 
     @property
     def duration(self) -> float:
@@ -27,11 +32,12 @@ class Candidate:
 
 
 def length_bounds(request: ClipRequest) -> tuple[float, float, float]:
-    """(shortest, longest, target) seconds for one clip."""
+    """(shortest, longest, target) seconds of speech, first word to last, for one clip. An asked
+    length is kept within ±10 % once the cuts in the pause have added their lead-in and tail."""
     if request.length:
-        low = min(request.min_length, request.length * 0.85)
-        high = max(request.max_length, request.length * 1.15)
-        return low, high, request.length
+        low = request.length * (1 - LENGTH_TOLERANCE) - EDGE_PADDING[0]
+        high = request.length * (1 + LENGTH_TOLERANCE) - EDGE_PADDING[1]
+        return low, max(low, high), request.length - sum(EDGE_PADDING) / 2
     return request.min_length, request.max_length, (request.min_length + request.max_length) / 2
 
 

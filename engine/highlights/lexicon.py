@@ -54,6 +54,20 @@ because every something anything nothing everyone everybody first second last li
 CN_QUESTION_ENDINGS = ("吗", "呢", "么", "吧")
 CN_QUESTION_WORDS = ("为什么", "怎么", "什么样", "哪", "谁", "多少", "是不是", "有没有")
 
+# Function words of a few more languages (four letters or more: shorter words never become hashtags).
+STOPWORDS |= set("""
+pues mucho mucha muchos muchas como cómo cuando donde dónde esta este esto estas estos está están estaba estar
+tiene tienen tener todo toda todos todas para pero porque sobre entre desde hasta también bueno bien aquí allí ahora
+entonces nada algo alguien siempre nunca solo sólo otro otra otros otras mismo misma muy más menos hacer hace hecho
+vamos vale sido eres somos son tengo tenemos cosa cosas creo dice decir puede pueden quiero
+avec dans pour mais donc alors aussi comme tout toute tous toutes cette ceux celle elle elles nous vous sont être
+avoir fait faire très bien plus moins encore même autre autres quand quoi voilà parce depuis chez leur leurs
+aber auch dass denn dies diese dieser dieses doch eine einen einem einer haben hatte wird werden wurde sein sind
+nicht noch oder schon sehr über unter wenn weil wieder alle alles etwas immer jetzt kann können muss mehr
+para com como mais muito muita isso isto esse essa este esta também quando onde porque ainda então você vocês
+sono della delle degli anche come questo questa quello quella perché quando molto tutto tutti sempre ancora
+""".split())
+
 
 def tokens(text: str) -> list[str]:
     """Lower-case words in any alphabet (accents and all: "qué", "größte"), and numbers."""

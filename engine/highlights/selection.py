@@ -8,13 +8,17 @@ from typing import Callable
 
 import numpy as np
 
-from engine.highlights.candidates import Candidate, candidate_windows, length_bounds, range_bounds, sentences_in_range
+from engine.edges import edge_spans
+from engine.highlights.candidates import (LENGTH_TOLERANCE, Candidate, candidate_windows, length_bounds, range_bounds,
+                                          sentences_in_range)
 from engine.highlights.scoring import SCORERS, Context, make_context, weights_for
-from engine.highlights.sound import SOUND_SCORERS, sound_candidates, speech_is_enough
+from engine.highlights.sound import SOUND_SCORERS, evenly_spaced, sound_candidates, speech_is_enough
 from engine.highlights.titles import hashtags_for, keyword_document_frequency, title_for
-from engine.models import ClipRequest, Moment, Sentence, Signals
+from engine.models import ClipRequest, Moment, Selection, SelectionNote, Sentence, Signals
 
-DEFAULT_COUNT = 3
+DEFAULT_COUNT = 3                      # evenly spaced moments offered when nothing stands out
+MOST_WITHOUT_COUNT = 5                 # without a count: the strong moments, at most as many as a creator would post
+QUALITY_BAR = 40.0                     # a moment scoring under this is weak: given only when a count asks for it
 DEFAULT_REEL_SECONDS = 60.0
 REEL_PIECE_SECONDS = (4.0, 20.0)
 NEIGHBOUR_PENALTY = 4.0                # points off for sitting right beside a chosen clip (spread them out)
@@ -24,6 +28,7 @@ PIECE_GAP = 1.0                        # seconds kept between two pieces of a re
 # A second opinion on the scored candidates before the best are chosen (engine.judge.Judge):
 # (candidates, context, (shortest, longest) seconds) -> the candidates to choose from, re-scored.
 Rerank = Callable[[list[Candidate], Context, tuple[float, float]], list[Candidate]]
+Dress = Callable[[list[Moment]], list[Moment]]
 
 
 def score_candidate(c: Candidate, ctx: Context) -> Candidate:
@@ -62,7 +67,8 @@ def choose_spread(candidates: list[Candidate], count: int, duration: float) -> l
 
 def scored_candidates(sentences: list[Sentence], signals: Signals, request: ClipRequest, duration: float,
                       low: float, high: float, target: float, sound_target: float | None = None,
-                      every_sentence: list[Sentence] | None = None) -> tuple[list[Candidate], Context]:
+                      every_sentence: list[Sentence] | None = None,
+                      sound_bounds: tuple[float, float] | None = None) -> tuple[list[Candidate], Context]:
     """Every candidate, scored: windows on sentence edges where people speak, windows around
     bursts (or, with no speech at all, lively stretches) where nobody does. `sentences` are
     those inside the asked range, `every_sentence` the whole video's; `sound_target` is the
@@ -70,7 +76,8 @@ def scored_candidates(sentences: list[Sentence], signals: Signals, request: Clip
     ctx = make_context(sentences, signals, request, target)
     start, end = range_bounds(request, duration)
     heard = sentences if every_sentence is None else every_sentence
-    sound = sound_candidates(heard, signals, start, end, low, high, sound_target or target, duration)
+    sound_low, sound_high = sound_bounds or (low, high)
+    sound = sound_candidates(heard, signals, start, end, sound_low, sound_high, sound_target or target, duration)
     speech = candidate_windows(sentences, low, high, target)
     if sound and not speech_is_enough(heard, low, start, end):
         speech = []                   # a few stray words are not a clip; the sound has moments
@@ -79,20 +86,125 @@ def scored_candidates(sentences: list[Sentence], signals: Signals, request: Clip
 
 def select_moments(sentences: list[Sentence], signals: Signals, request: ClipRequest, duration: float,
                    language: str = "en", rerank: Rerank | None = None) -> list[Moment]:
-    """The moments to clip, best first (rank 1), or one reel Moment made of several pieces.
-    `language` is the transcript's; Chinese and Japanese keywords are cut differently.
-    `rerank`, when given, re-scores the candidates before the best are chosen."""
+    """The moments to clip, best first (rank 1), or one reel Moment made of several pieces."""
+    return choose_moments(sentences, signals, request, duration, language, rerank).moments
+
+
+def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipRequest, duration: float,
+                   language: str = "en", rerank: Rerank | None = None,
+                   avoid: list[tuple[float, float]] | None = None, dress: Dress | None = None) -> Selection:
+    """The moments to clip, best first (rank 1), or one reel Moment made of several pieces, with
+    the facts a person should hear about them (SelectionNote). `language` is the transcript's;
+    Chinese and Japanese keywords are cut differently. `rerank`, when given, re-scores the
+    candidates before the best are chosen. Cuts on sentence edges are moved into the pauses
+    (engine.edges) after `dress` (the reranker's titles, found by the windows' own edges) has
+    seen them. No clip overlaps a span in `avoid` (clips already made)."""
     usable = sentences_in_range(sentences, request, duration)
+    words = [w for s in sentences for w in s.words]
     if request.reel:
         reel = select_reel(usable, signals, request, language, duration, every_sentence=sentences, rerank=rerank)
-        return [reel] if reel is not None else []
+        if reel is None:
+            return Selection([])
+        [reel] = dress([reel]) if dress is not None else [reel]
+        reel.segments = edge_spans(signals, words, reel.segments, duration, only_on_words=True)
+        reel.start, reel.end = reel.segments[0][0], reel.segments[-1][1]
+        return Selection([reel])
     low, high, target = length_bounds(request)
-    scored, ctx = scored_candidates(usable, signals, request, duration, low, high, target, every_sentence=sentences)
+    sound_bounds = asked_bounds(request)
+    sound_target = request.length if request.length else None
+    scored, ctx = scored_candidates(usable, signals, request, duration, low, high, target, sound_target,
+                                    every_sentence=sentences, sound_bounds=sound_bounds)
     if rerank is not None:
         scored = rerank(scored, ctx, (low, high))
-    chosen = choose_spread(scored, request.count or DEFAULT_COUNT, duration)
+    notes: list[SelectionNote] = []
+    if not scored:
+        start, end = range_bounds(request, duration)
+        low_high = sound_bounds or (low, high)
+        scored = [score_candidate(c, ctx) for c in evenly_spaced(sentences, signals, start, end, *low_high,
+                                                                 sound_target or target, request.count or DEFAULT_COUNT,
+                                                                 duration)]
+        if scored:
+            notes.append(SelectionNote("nothing_stands_out", kept=len(scored)))
+    speechless = not any(c.kind == "speech" for c in scored)
+    scored = [c for c in scored if not any(overlaps((c.start, c.end), span) for span in avoid or ())]
+    chosen = choose_by_length(scored, request, low, high, target, duration)
+    if request.count and len(chosen) < request.count and speechless:
+        chosen += evenly_spaced_extra(chosen, avoid or [], sentences, signals, ctx, request, low, high, target,
+                                      duration)
+    if request.count is None and not any(n.kind == "nothing_stands_out" for n in notes):
+        strong = [c for c in chosen if c.total >= QUALITY_BAR] or chosen[:1]
+        if len(strong) < len(chosen):
+            notes.append(SelectionNote("only_strong", kept=len(strong), bar=QUALITY_BAR,
+                                       got=round(max(c.total for c in chosen if c not in strong), 1)))
+        chosen = strong
     document = keyword_document_frequency(sentences, language)
-    return [to_moment(rank, c, ctx, document, request, language) for rank, c in enumerate(chosen, start=1)]
+    moments = [to_moment(rank, c, ctx, document, request, language) for rank, c in enumerate(chosen, start=1)]
+    if dress is not None:
+        moments = dress(moments)
+    for moment, c in zip(moments, chosen):
+        if c.kind == "speech":
+            [(moment.start, moment.end)] = edge_spans(signals, words, [(c.start, c.end)], duration)
+            for before, after in avoid or ():     # a lead-in or tail stops where a clip already made starts
+                if after <= c.start:
+                    moment.start = max(moment.start, after)
+                if before >= c.end:
+                    moment.end = min(moment.end, before)
+        moment.weak = c.total < QUALITY_BAR or c.filler
+    weak = tuple(m.rank for m in moments if m.weak)
+    if request.count is not None and weak and not notes:
+        notes.append(SelectionNote("weak", ranks=weak, bar=QUALITY_BAR))
+    if request.length:
+        notes += [SelectionNote("length_not_found", asked=request.length, got=round(m.duration, 1), rank=m.rank)
+                  for m in moments if abs(m.duration - request.length) > LENGTH_TOLERANCE * request.length + 0.05]
+    return Selection(moments, notes)
+
+
+def evenly_spaced_extra(chosen: list[Candidate], avoid: list[tuple[float, float]], sentences: list[Sentence],
+                        signals: Signals, ctx: Context,
+                        request: ClipRequest, low: float, high: float, target: float, duration: float
+                        ) -> list[Candidate]:
+    """Where nobody speaks and fewer moments stand out than were asked for: evenly spaced
+    windows that overlap none of them (nor a span in `avoid`) make up the number (they come out
+    marked weak)."""
+    start, end = range_bounds(request, duration)
+    shortest, longest = asked_bounds(request) or (low, high)
+    spaced = [score_candidate(c, ctx) for c in evenly_spaced(sentences, signals, start, end, shortest, longest,
+                                                             request.length or target, request.count * 2, duration)]
+    taken = [(k.start, k.end) for k in chosen] + list(avoid)
+    free = [c for c in spaced if not any(overlaps((c.start, c.end), span) for span in taken)]
+    return choose_spread(free, request.count - len(chosen), duration)
+
+
+def asked_bounds(request: ClipRequest) -> tuple[float, float] | None:
+    """The asked length ±10 %, for windows whose edges are final (moments chosen by their sound)."""
+    if not request.length:
+        return None
+    return request.length * (1 - LENGTH_TOLERANCE), request.length * (1 + LENGTH_TOLERANCE)
+
+
+def choose_by_length(scored: list[Candidate], request: ClipRequest, low: float, high: float, target: float,
+                     duration: float) -> list[Candidate]:
+    """The best windows of the asked length, spread over the video (as many as asked, else up to
+    MOST_WITHOUT_COUNT); when too few are that long, the windows nearest to it make up the number."""
+    wanted = request.count or MOST_WITHOUT_COUNT
+    if not request.length:
+        return choose_spread(scored, wanted, duration)
+    sound_low, sound_high = asked_bounds(request)
+
+    def fits(c: Candidate) -> bool:
+        shortest, longest = (sound_low, sound_high) if c.kind == "sound" else (low, high)
+        return shortest - 0.05 <= c.duration <= longest + 0.05
+
+    fitting = [c for c in scored if fits(c)]
+    chosen = choose_spread(fitting, wanted, duration)
+    enough = len(chosen) if chosen else (request.count or 1)
+    rest = sorted((c for c in scored if c not in fitting), key=lambda c: (round(abs(c.duration - target)), -c.total))
+    for c in rest:
+        if len(chosen) >= (request.count or enough):
+            break
+        if not any(overlaps((c.start, c.end), (k.start, k.end)) for k in chosen):
+            chosen.append(c)
+    return chosen
 
 
 def select_reel(sentences: list[Sentence], signals: Signals, request: ClipRequest, language: str = "en",

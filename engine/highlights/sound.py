@@ -156,6 +156,28 @@ def sound_candidates(sentences: list[Sentence], signals: Signals, start: float, 
     return list(found.values())
 
 
+def evenly_spaced(sentences: list[Sentence], signals: Signals, start: float, end: float, low: float, high: float,
+                  target: float, count: int, duration: float = math.inf) -> list[Candidate]:
+    """When nothing stands out: `count` windows spread evenly over [start, end], their edges on a
+    cut or a quiet point near by; none when there is nothing but silence."""
+    end = min(end, duration, len(signals.loudness_db) * signals.hop)
+    if end - start < min(low, 1.0) or active_level(signals.loudness_db) <= ACTIVE_DB:
+        return []
+    length = min(high, max(low, target), end - start)
+    count = max(1, min(count, int((end - start) // length)))
+    edges = make_edges(sentences, signals)
+    hard = span_edges((start, end), sentences, end)
+    found = []
+    for k in range(count):
+        middle = start + (k + 0.5) * (end - start) / count
+        first = min(max(start, middle - length / 2), end - length)
+        window = snapped(first, first + length, (start, end), min(low, length), max(high, length), edges, hard)
+        if window is not None and not any(w.start < window.end and window.start < w.end for w in found):
+            window.filler = True
+            found.append(window)
+    return found
+
+
 def span_edges(span: tuple[float, float], sentences: list[Sentence], video_end: float
                ) -> tuple[tuple[float, str], ...]:
     """A stretch's own two ends, named: they are edges as good as a cut."""

@@ -61,6 +61,9 @@ def complete(client: openai.OpenAI, settings: JudgeSettings, messages: list[dict
     refusal = getattr(choice.message, "refusal", None)
     if refusal or choice.finish_reason == "content_filter":
         raise JudgeUnavailable("the model refused")
+    if choice.finish_reason == "length":
+        raise JudgeUnavailable("the answer was cut off at the model's length limit (is LLM_CONTEXT_TOKENS "
+                               "larger than the server's context?)")
     usage = response.usage
     return Completion(text=choice.message.content or "",
                       prompt_tokens=usage.prompt_tokens if usage else None,

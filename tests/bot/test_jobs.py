@@ -444,6 +444,40 @@ async def test_local_jobs_run_one_at_a_time(tmp_path):
         await app.stop()
 
 
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit])
+async def test_ctrl_c_or_exit_in_a_job_is_not_a_failure_and_the_next_start_finishes_it(repos, stop):
+    recorder = Recorder()
+    jobs = queue(repos, recorder)
+    attempts = []
+
+    async def work(ctx):
+        attempts.append(ctx.job.attempts)
+        if await repos.ledger.open_hold(ctx.hold_ref) is None:
+            await repos.ledger.hold(ctx.job.user_id, 4, ctx.hold_ref)
+        if len(attempts) == 1:
+            raise stop()
+
+    jobs.register("work", work)
+    a = await user(repos, "a")
+    job = await jobs.submit(a, "work", {}, ref=REF)
+    claimed = await repos.jobs.claim_next()
+    with pytest.raises(stop):
+        await jobs._run(claimed)             # what a worker does; the process is going down with it
+    assert (await repos.jobs.get(job.id)).state == "running"
+    assert (await repos.ledger.balance(a)).frozen == 4           # not released as if the job had failed
+
+    jobs = queue(repos, recorder)
+    jobs.register("work", work)
+    await jobs.start()
+    try:
+        assert await jobs.wait_idle(timeout=10)
+    finally:
+        await jobs.stop()
+    assert attempts == [1, 2]
+    assert (await repos.jobs.get(job.id)).state == "done"
+    assert await repos.ledger.entries(a) == [("grant", 10, None), ("hold", 4, job.hold_ref), ("charge", 4, job.hold_ref)]
+
+
 async def test_cloud_exports_wait_on_the_network_side_by_side(tmp_path):
     """With the cloud, jobs mostly wait on the network: NEMO_CONCURRENCY exports run at once on the
     (fake) NemoVideo server, and one that has not finished holds up nobody beyond them."""
@@ -472,3 +506,29 @@ async def test_cloud_exports_wait_on_the_network_side_by_side(tmp_path):
                                                      if r.kind == "video") == list(people)
         finally:
             await app.stop()
+
+
+async def test_with_two_workers_the_second_person_starts_at_once_and_the_third_hears_one_ahead(repos):
+    recorder = Recorder()
+    jobs = queue(repos, recorder, concurrency=2)
+    gate = asyncio.Event()
+
+    async def work(ctx):
+        await gate.wait()
+
+    jobs.register("work", work)
+    a, b, c = await user(repos, "a"), await user(repos, "b"), await user(repos, "c")
+    await jobs.start()
+    try:
+        await jobs.submit(a, "work", {}, ref=ChatRef("test", "chat-a"))
+        await jobs.submit(b, "work", {}, ref=ChatRef("test", "chat-b"))
+        await jobs.submit(c, "work", {}, ref=ChatRef("test", "chat-c"))
+        await jobs.submit(a, "work", {}, ref=ChatRef("test", "chat-a"))      # a's second waits for a's first
+        assert recorder.texts("chat-b") == []                                # a worker was free
+        assert recorder.texts("chat-c") == ["1 job ahead of yours; I will start as soon as it is done."]
+        assert recorder.texts("chat-a") == ["2 jobs ahead of yours; I will start as soon as they are done."]
+        gate.set()
+        assert await jobs.wait_idle(timeout=10)
+    finally:
+        gate.set()
+        await jobs.stop()

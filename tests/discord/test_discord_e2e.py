@@ -12,7 +12,6 @@ The other tests need no rendering.
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import socket

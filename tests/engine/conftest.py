@@ -1,7 +1,7 @@
 """Fixtures shared by the engine's tests (probe, transcribe, signals, highlights, pipeline, render).
 
 Each fixture makes its media once per test run; anything that needs the Whisper model shares
-one transcript cache (`engine_config`), so the same file is transcribed only once.
+one transcript cache (`engine_config`, tests/conftest.py), so the same file is transcribed only once.
 """
 from __future__ import annotations
 
@@ -9,16 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.models import EngineConfig
 from tests.media import Piece, make_talk_video, noise_burst
-
-
-@pytest.fixture(scope="session")
-def engine_config(tmp_path_factory) -> EngineConfig:
-    """An EngineConfig with the bundled tiny.en model and one transcript cache for the whole run.
-    The cache sits at <data dir>/cache, where bot.settings puts it, so a `shortsbot clip` child
-    run with DATA_DIR=engine_config.cache_dir.parent shares it."""
-    return EngineConfig(cache_dir=tmp_path_factory.mktemp("engine-data") / "cache")
 
 
 QUIET = 0.35        # most of the talk is spoken at this gain; the "merely loud" passage at 1.0 (+9 dB)

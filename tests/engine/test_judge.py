@@ -218,6 +218,7 @@ FAILURES = {
     "a 500": ("status", 500, "the server answered 500"),
     "a timeout": ("hang", None, "no answer within 0.3 s"),
     "a refusal": ("refuse", None, "the model refused"),
+    "an answer cut off": ("cut off", None, "the answer was cut off"),
     "times outside the video": ("reply", lambda prompt: verdicts(prompt, lambda c: {
         "score": 99, "start": c.start, "end": c.end + 900.0}), "times outside the video"),
     "an unreachable URL": ("unreachable", None, "could not reach http://127.0.0.1:"),

@@ -40,6 +40,13 @@ def test_the_base_model_is_joined_once_and_checked(tmp_path):
     assert (folder / "model.bin").stat().st_mtime_ns == stamp                       # not joined again
 
 
+def test_another_cache_links_the_checked_copy(tmp_path):
+    first = joined_base_model(tmp_path / "one")
+    second = joined_base_model(tmp_path / "two")
+    assert (first / "model.bin").stat().st_ino == (second / "model.bin").stat().st_ino
+    assert all((second / name).is_file() for name in ("config.json", "tokenizer.json", "vocabulary.json"))
+
+
 def test_two_threads_joining_at_once_get_one_model(tmp_path):
     results, errors = [], []
 
@@ -68,6 +75,7 @@ def test_a_damaged_part_is_refused_with_a_sentence(tmp_path, monkeypatch):
     (fake_first / "model.bin.part1").write_bytes(bytes(damaged))
     monkeypatch.setattr(model_store, "package_data",
                         lambda package: fake_first if package.endswith("_1") else real(package))
+    monkeypatch.setattr(model_store, "_verified", [])           # no checked copy to link: join the parts
     with pytest.raises(ModelCorrupt, match="damaged") as err:
         joined_base_model(tmp_path / "models")
     assert isinstance(err.value, ModelUnavailable)

@@ -12,7 +12,8 @@ import pytest
 
 from engine.captions import join_words, split_lines, text_units
 from engine.models import EngineConfig
-from engine.pipeline import clip
+from engine.instructions import parse_instruction
+from engine.pipeline import analyse, choose, clip, render_spec
 from engine.probe import probe
 from engine.transcribe import transcribe
 from tests.media import make_video, write_wav
@@ -105,6 +106,23 @@ def test_a_mandarin_video_cut_with_a_chinese_instruction(zh_passage, engine_conf
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", "6", "-i", str(first.path), "-frames:v", "1", str(frame)],
                    check=True)
     assert frame.stat().st_size > 0
+
+
+def test_mandarin_heard_as_english_gets_no_invented_captions(zh_passage, engine_config, tmp_path):
+    """The reported bug: an English-only model on Mandarin loops ("I'm going to go to the hotel, and
+    ..."). Told it is English, the engine uses tiny.en, believes none of it, and still cuts the
+    clips, without captions and saying why."""
+    video = make_video(tmp_path / "mandarin.mp4", zh_passage, duration=53, size="160x90")
+    request = parse_instruction("this is in English, two 15 second clips")
+    analysis = analyse(video, engine_config, language=request.language)
+    assert analysis.transcript.model == "tiny.en" and analysis.transcript.distrusted
+    assert analysis.transcript.words == [] and analysis.sentences == []
+    moments = choose(analysis, request)
+    assert len(moments) == 2
+    for moment in moments:
+        assert moment.captions_withheld and moment.text == ""
+        assert re.fullmatch(r"Moment at \d+:\d\d", moment.title)
+        assert render_spec(analysis, moment, request).words == []
 
 
 def clip_set_words(clip_set, config, video):

@@ -267,3 +267,34 @@ async def test_grant_targets_are_found_on_one_platform_by_exact_id_or_name(repos
     assert await repos.users.matching("telegram", "@Ann") == [ann, other_ann]   # ambiguous: both, oldest first
     assert [u.platform_user_id for u in await repos.users.matching("discord", "@ann")] == ["222"]
     assert await repos.users.matching("telegram", "@") == []
+
+
+async def test_a_read_never_sees_another_coroutines_uncommitted_transaction(repos, db):
+    user, _ = await repos.users.get_or_create("telegram", "7")
+    await repos.ledger.grant_once(user.id, 10)
+    inside = asyncio.Event()
+    seen: list[int] = []
+
+    async def half_made_hold():
+        with pytest.raises(RuntimeError):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO credit_ledger (user_id, kind, amount, hold_ref) "
+                                   "VALUES (?, 'hold', 10, 'job:9')", (user.id,))
+                inside.set()
+                await asyncio.sleep(0.05)    # another coroutine runs while this one is open
+                raise RuntimeError("the hold fails before it commits")
+
+    async def reader():
+        await inside.wait()
+        seen.append((await repos.ledger.balance(user.id)).available)
+        seen.append(len(await db.fetchall("SELECT * FROM credit_ledger WHERE user_id = ?", (user.id,))))
+
+    await asyncio.gather(half_made_hold(), reader())
+    assert seen == [10, 1]                   # the rolled-back hold was never visible
+
+
+async def test_reads_inside_ones_own_transaction_do_not_wait_for_themselves(db):
+    async with db.transaction() as conn:
+        await conn.execute("INSERT INTO users (platform, platform_user_id) VALUES ('telegram', '8')")
+        row = await db.fetchone("SELECT COUNT(*) FROM users WHERE platform_user_id = '8'")
+    assert row[0] == 1

@@ -1,0 +1,155 @@
+"""Audiograms: a short from sound alone (a podcast, a voice note, a recorded call).
+
+The picture is made in the same single ffmpeg run as the sound:
+
+    background   the cover (the last photo the person sent), scaled to fill and a little darkened,
+                 or a clean two-colour gradient made once as a still;
+    waveform     ffmpeg's own showwaves of the speech, moving with it, in the lower part;
+    captions     the word-by-word captions of engine.captions, large, in the middle;
+    title        engine.captions' title at the top for the first seconds.
+
+The sound gets the same treatment as a video short's (two-step loudness, fades at the cuts,
+a limiter), so a person cannot tell an audiogram's sound from a video short's.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from engine import captions
+from engine.edges import edge_fades
+from engine.models import EngineConfig, ProgressCallback, RenderedClip, RenderFailed, RenderSpec
+from engine.render import (
+    AUDIO_RATE,
+    MAX_GAIN_DB,
+    PEAK_LIMIT,
+    TARGET_LUFS,
+    THUMBNAIL_AT,
+    _check,
+    _quote,
+    measure_loudness,
+    output_size,
+    placements,
+    probe_output,
+    run_ffmpeg,
+)
+
+FPS = 25
+GRADIENT = ("0x10243e", "0x4a1d5c")          # deep blue to plum: white text and waves read well on both
+WAVE_SHARE = (0.64, 0.17)                    # the waveform's top and height, as shares of the picture's height
+WAVE_COLOUR = "0xffffff"
+COVER_DARKEN = -0.12                         # brightness change of a photo, so white captions stay readable
+CAPTION_SCALE = 1.3                          # captions larger than on a video short: they are the picture
+
+
+def gradient_still(path: Path, width: int, height: int, timeout_s: float = 60.0) -> Path:
+    """A diagonal two-colour gradient, one PNG frame."""
+    source = (f"gradients=s={width}x{height}:c0={GRADIENT[0]}:c1={GRADIENT[1]}:nb_colors=2"
+              f":x0=0:y0=0:x1={width}:y1={height}:duration=0.04:rate=25")
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", source, "-frames:v", "1", str(path)],
+                   check=True, capture_output=True, timeout=timeout_s)
+    return path
+
+
+def centred_captions(script: str, height: int) -> str:
+    """The ASS script with its Caption style moved to the middle of the picture and enlarged."""
+    def restyle(match: re.Match) -> str:
+        fields = match.group(0).split(",")
+        fields[2] = str(round(int(fields[2]) * CAPTION_SCALE))      # Fontsize
+        fields[18] = "5"                                            # Alignment: middle centre
+        fields[21] = "0"                                            # MarginV
+        return ",".join(fields)
+
+    return re.sub(r"^Style: Caption,.*$", restyle, script, flags=re.MULTILINE)
+
+
+def background_filters(width: int, height: int, cover: bool) -> str:
+    if cover:
+        return (f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
+                f"eq=brightness={COVER_DARKEN},fps={FPS},format=yuv420p")
+    return f"fps={FPS},format=yuv420p"
+
+
+def audiogram_graph(spec: RenderSpec, width: int, height: int, gain_db: float, ass_path: Path | None,
+                    cover: bool) -> str:
+    """Inputs: 0..n-1 the segments' sound, n the background still."""
+    n = len(spec.segments)
+    chains = []
+    for i, (start, end) in enumerate(spec.segments):
+        chains.append(f"[{i}:a:0]asetpts=PTS-STARTPTS,aresample={AUDIO_RATE},"
+                      f"aformat=sample_fmts=fltp:channel_layouts=stereo,{edge_fades(end - start)}[a{i}]")
+    joined = "".join(f"[a{i}]" for i in range(n))
+    sound = f"{joined}concat=n={n}:v=0:a=1" if n > 1 else "[a0]anull"
+    chains.append(f"{sound},volume={gain_db:.2f}dB,alimiter=limit={PEAK_LIMIT}:level=false:latency=true,"
+                  f"asplit=2[aout][awave]")
+    wave_top, wave_height = (round(height * share / 2) * 2 for share in WAVE_SHARE)
+    chains.append(f"[awave]showwaves=s={width}x{wave_height}:mode=cline:rate={FPS}:scale=sqrt"
+                  f":colors={WAVE_COLOUR},format=yuva420p[wave]")
+    chains.append(f"[{n}:v:0]{background_filters(width, height, cover)}[bg]")
+    finish = f"overlay=x=0:y={wave_top}:shortest=1:format=yuv420"
+    if ass_path is not None:
+        font = captions.caption_font(spec.language)
+        fonts = f":fontsdir={_quote(font.directory)}" if font.directory else ""
+        finish += f",ass=filename={_quote(ass_path)}{fonts}"
+    chains.append(f"[bg][wave]{finish},format=yuv420p,split=2[vout][vthumb0]")
+    duration = sum(e - s for s, e in spec.segments)
+    chains.append(f"[vthumb0]trim=start={min(THUMBNAIL_AT, duration / 3):.3f}:duration=0.5,setpts=PTS-STARTPTS[vthumb]")
+    return ";\n".join(chains)
+
+
+def render_audiogram(spec: RenderSpec, out_path: Path, config: EngineConfig,
+                     progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> RenderedClip:
+    """One RenderSpec of a sound-only source -> an MP4 (H.264 + AAC) and its JPEG thumbnail."""
+    if not spec.segments or any(e <= s for s, e in spec.segments):
+        raise RenderFailed("nothing to render: every segment needs an end after its start")
+    if not spec.media.has_audio:
+        raise RenderFailed(f"{spec.media.path.name} has neither picture nor sound to make a short from")
+    width, height = output_size(spec.aspect, spec.resolution)
+    duration = sum(e - s for s, e in spec.segments)
+    loudness = measure_loudness(spec.media.path, spec.segments, timeout_s=config.render_timeout_s)
+    gain_db = 0.0 if loudness is None else max(-MAX_GAIN_DB, min(MAX_GAIN_DB, TARGET_LUFS - loudness))
+    _check(cancel)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    thumb_path = out_path.with_suffix(".jpg")
+    video_part = out_path.with_name(f".{out_path.name}.part")
+    thumb_part = thumb_path.with_name(f".{thumb_path.name}.part")
+    cover = spec.background is not None and Path(spec.background).is_file()
+    try:
+        with tempfile.TemporaryDirectory(prefix="shortsbot-audiogram-") as tmp:
+            work = Path(tmp)
+            still = Path(spec.background) if cover else gradient_still(work / "gradient.png", width, height)
+            ass_path = None
+            if (spec.captions and spec.words) or (spec.title and spec.title.strip()):
+                placed, _ = placements(spec.segments, 0.0)
+                script = captions.caption_script(spec.words, placed, width, height, style=spec.caption_style,
+                                                 title=spec.title, language=spec.language, captions=spec.captions)
+                ass_path = work / "captions.ass"
+                ass_path.write_text(centred_captions(script, height), encoding="utf-8")
+            graph_file = work / "graph.txt"
+            graph_file.write_text(audiogram_graph(spec, width, height, gain_db, ass_path, cover), encoding="utf-8")
+            cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-nostats", "-progress", "pipe:1", "-y"]
+            for start, end in spec.segments:
+                cmd += ["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(spec.media.path)]
+            cmd += ["-loop", "1", "-framerate", str(FPS), "-i", str(still),
+                    "-filter_complex_script", str(graph_file),
+                    "-map", "[vout]", "-map", "[aout]",
+                    "-c:v", "libx264", "-preset", config.x264_preset, "-crf", str(config.x264_crf),
+                    "-tune", "stillimage", "-profile:v", "high", "-pix_fmt", "yuv420p", "-threads", str(config.threads),
+                    "-c:a", "aac", "-b:a", "128k", "-ar", str(AUDIO_RATE), "-ac", "2",
+                    "-t", f"{duration:.3f}", "-movflags", "+faststart", "-f", "mp4", str(video_part),
+                    "-map", "[vthumb]", "-frames:v", "1", "-q:v", "3", "-f", "image2", "-update", "1", str(thumb_part)]
+            run_ffmpeg(cmd, duration, progress, cancel, config.render_timeout_s)
+        if not video_part.exists() or not thumb_part.exists():
+            raise RenderFailed("ffmpeg finished without writing the clip")
+        video_part.replace(out_path)
+        thumb_part.replace(thumb_path)
+    finally:
+        video_part.unlink(missing_ok=True)
+        thumb_part.unlink(missing_ok=True)
+    info = probe_output(out_path)
+    return RenderedClip(path=out_path, thumbnail=thumb_path, width=info["width"], height=info["height"],
+                        duration=info["duration"], size_bytes=out_path.stat().st_size)

@@ -1,0 +1,70 @@
+"""Audiograms (engine.audiogram): a sound file in, a 1080x1920 H.264/AAC short with a moving
+waveform and captions in the middle out."""
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.audiogram import WAVE_SHARE, centred_captions
+from engine.models import RenderSpec, Word
+from engine.probe import probe
+from engine.render import render_clip
+from tests.media import SHARED_MEDIA
+
+APOLLO = SHARED_MEDIA / "apollo11_89s.mp3"
+WORDS = [Word(0.3, 0.9, " Houston"), Word(0.95, 1.6, " tranquility"), Word(1.65, 2.2, " base")]
+
+
+def frame(path: Path, at: float, width: int = 1080, height: int = 1920) -> np.ndarray:
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", f"{at:.2f}", "-i", str(path), "-frames:v", "1",
+                          "-f", "rawvideo", "-pix_fmt", "gray", "-"], capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype=np.uint8).reshape(height, width).astype(np.int16)
+
+
+def streams(path: Path) -> dict:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,codec_name,width,height",
+                          "-of", "json", str(path)], capture_output=True, text=True, check=True).stdout
+    return {s["codec_type"]: s for s in json.loads(out)["streams"]}
+
+
+@pytest.fixture(scope="module")
+def apollo_spec() -> RenderSpec:
+    if not APOLLO.exists():
+        pytest.skip(f"{APOLLO} is missing (../shared/media)")
+    media = probe(APOLLO)
+    assert not media.has_video
+    return RenderSpec(media=media, segments=[(30.0, 34.0)], words=[replace(w, start=w.start + 30, end=w.end + 30)
+                                                                   for w in WORDS], title="Apollo 11")
+
+
+@pytest.mark.slow
+def test_an_mp3_becomes_a_vertical_short_with_a_moving_waveform_and_captions(apollo_spec, engine_config, tmp_path):
+    config = replace(engine_config, x264_preset="ultrafast")
+    clip = render_clip(apollo_spec, tmp_path / "clip-01.mp4", config)
+    found = streams(clip.path)
+    assert found["video"]["codec_name"] == "h264" and found["audio"]["codec_name"] == "aac"
+    assert (clip.width, clip.height) == (1080, 1920) and clip.duration == pytest.approx(4.0, abs=0.15)
+    assert clip.thumbnail.is_file()
+    early, later, after = frame(clip.path, 1.0), frame(clip.path, 1.5), frame(clip.path, 3.5)
+    top, height = (round(1920 * share) for share in WAVE_SHARE)
+    wave = slice(top, top + height)
+    # the waveform moves: two frames differ where it is drawn
+    assert np.mean(np.abs(early[wave] - later[wave]) > 40) > 0.005
+    # captions in the middle while words are spoken, gone after them
+    middle = slice(1920 // 2 - 120, 1920 // 2 + 120)
+    assert np.mean(early[middle] > 200) > 0.01
+    assert np.mean(after[middle] > 200) < 0.002
+    # the background is left alone above the captions (after the title has gone)
+    assert np.mean(np.abs(frame(clip.path, 3.2)[300:700] - after[300:700]) > 10) < 0.01
+
+
+def test_captions_move_to_the_middle_and_grow():
+    script = "\n".join(["[V4+ Styles]", "Style: Caption,DejaVu Sans,92,&H00FFFFFF,&H00FFFFFF,&H00000000,&H80000000,"
+                        "-1,0,0,0,100,100,0,0,1,6,2,2,86,86,480,1", "Style: Title,DejaVu Sans,65"])
+    moved = centred_captions(script, 1920).splitlines()[1].split(",")
+    assert moved[2] == str(round(92 * 1.3)) and moved[18] == "5" and moved[21] == "0"

@@ -1,0 +1,79 @@
+"""4K, 60 fps and HDR sources: shorts at 30 fps, the asked size, and SDR colours that look like
+the SDR original."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import picture, render
+from engine.models import EngineConfig, RenderSpec
+from engine.probe import probe
+from tests.engine.test_render import ffprobe, frame
+
+pytestmark = pytest.mark.slow
+
+# An SDR picture coded as HDR the way cameras grade it: SDR white at BT.2408's reference white (203 nits).
+def to_hdr(transfer: str) -> str:
+    return f"zscale=tin=bt709:min=bt709:pin=bt709:t={transfer}:m=bt2020nc:p=bt2020:npl=203,format=yuv420p10le"
+
+
+def make_source(path: Path, size: str, rate: int, seconds: float = 2.0, transfer: str | None = None) -> Path:
+    look = ["-vf", to_hdr(transfer), "-pix_fmt", "yuv420p10le", "-color_primaries", "bt2020", "-color_trc", transfer,
+            "-colorspace", "bt2020nc"] if transfer else ["-pix_fmt", "yuv420p"]
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
+                    "-f", "lavfi", "-i", f"sine=duration={seconds}", *look, "-c:v", "libx264", "-preset", "ultrafast",
+                    "-c:a", "aac", "-shortest", str(path)], check=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory) -> EngineConfig:
+    return EngineConfig(cache_dir=tmp_path_factory.mktemp("large-cache"), x264_preset="ultrafast")
+
+
+def spec(path: Path, resolution: int = 360) -> RenderSpec:
+    return RenderSpec(media=probe(path), segments=[(0.2, 1.8)], resolution=resolution, captions=False)
+
+
+def test_a_60_fps_source_larger_than_the_short_comes_out_at_30_fps_and_the_asked_size(config, tmp_path):
+    source = make_source(tmp_path / "big60.mp4", "1280x720", 60)
+    clip = render.render_clip(spec(source), tmp_path / "short.mp4", config)
+    video = next(s for s in ffprobe(clip.path)["streams"] if s["codec_type"] == "video")
+    assert (video["width"], video["height"]) == (360, 640)
+    assert video["r_frame_rate"] == "30/1" and video["avg_frame_rate"] == "30/1"
+
+
+def test_the_picture_is_thinned_and_shrunk_before_it_is_framed():
+    media = probe_like(width=3840, height=2160, fps=59.94)
+    source = picture.source_picture(media, 1080, 1920)
+    assert source.filters.startswith("fps=30,scale=")
+    assert (source.width, source.height) == (3414, 1920)     # covers 1080x1920: no pixel of the short is lost
+    assert picture.output_fps(media) == 30
+
+
+def probe_like(**fields):
+    from engine.models import MediaInfo
+
+    base = dict(path=Path("x.mp4"), kind="video", container="mp4", extension="mp4", duration=10.0, size_bytes=1,
+                has_video=True, has_audio=True)
+    return MediaInfo(**{**base, **fields})
+
+
+@pytest.mark.parametrize("transfer", ["smpte2084", "arib-std-b67"])       # PQ and HLG
+def test_an_hdr_source_is_tone_mapped_to_sdr_8_bit_and_looks_like_the_original(config, tmp_path, transfer):
+    sdr = make_source(tmp_path / "sdr.mp4", "640x360", 25)
+    hdr = make_source(tmp_path / "hdr.mp4", "640x360", 25, transfer=transfer)
+    assert picture.is_hdr(probe(hdr)) and not picture.is_hdr(probe(sdr))
+    reference = render.render_clip(spec(sdr), tmp_path / "from-sdr.mp4", config)
+    mapped = render.render_clip(spec(hdr), tmp_path / "from-hdr.mp4", config)
+    video = next(s for s in ffprobe(mapped.path)["streams"] if s["codec_type"] == "video")
+    assert video["pix_fmt"] == "yuv420p"
+    assert video.get("color_transfer") not in ("smpte2084", "arib-std-b67")
+    want, got = frame(reference.path, 0.8, 360, 640), frame(mapped.path, 0.8, 360, 640)
+    # The HDR-coded picture shown as if it were SDR is grey and dim (about 90 levels of 255 off on
+    # average); tone-mapped, it is off by about 20 (the saturated test colours lose a little in BT.2020).
+    assert np.abs(want - got).mean() < 30, np.abs(want - got).mean()
+    assert abs(want.mean() - got.mean()) < 15

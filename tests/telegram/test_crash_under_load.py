@@ -1,0 +1,54 @@
+"""The bot killed (SIGKILL) while several people's jobs run, then started again as a new process:
+every job finishes, every clip arrives once, every credit is charged once.
+
+The kill comes between deliveries, not inside one: a kill in the few milliseconds between Telegram
+taking a short and the bot writing down that it was taken sends that short again after the restart
+(delivery is at least once: the Bot API has no way to ask whether a message arrived).
+
+The bot is `shortsbot run` in a subprocess against the fake Bot API on loopback; the only waits
+with a limit are there so a hang fails the test instead of stalling the run."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.telegram.crowd import (
+    BOT_ID, BOT_NAME, TOKEN, BotProcess, Crowd, crowd, first_job_done, jobs_left, ledger_of, wait_jobs_done,
+)
+from tests.telegram.fake_bot_api import FakeBotApi
+
+pytestmark = [pytest.mark.slow]
+
+HANG = 600.0        # seconds after which a wait counts as a hang
+
+
+@pytest.mark.timeout(1800)
+async def test_a_bot_killed_mid_run_finishes_every_job_once_after_restart(tmp_path, talk_video):
+    fake = await FakeBotApi(token=TOKEN, bot_id=BOT_ID, bot_username=BOT_NAME, upload_dir=tmp_path / "uploads").start()
+    people = crowd([talk_video[0]], people=3, in_group=1, cancelling=None)
+    bot = BotProcess(fake, tmp_path / "data", render_concurrency=2)
+    try:
+        bot.start()
+        talk = Crowd(fake, people)
+        await talk.ready()
+        await talk.send_videos()
+        # Killed once the first job is done: the others are being analysed, rendered or wait their turn.
+        assert await first_job_done(bot.database)
+        assert jobs_left(bot.database) > 0, "everything finished before the kill; nothing was tested"
+        bot.kill()
+
+        bot.start()
+        assert await wait_jobs_done(bot.database, HANG)
+        assert await talk.wait_answered(HANG) == []
+        await asyncio.sleep(1.0)            # anything sent twice would be on its way by now
+    finally:
+        bot.stop()
+        await fake.stop()
+    for person in people:
+        ledger = ledger_of(bot.database, person.user["id"])
+        assert ledger.job_states == ["done"], (person.number, ledger, (bot.data_dir / "bot.log").read_text()[-3000:])
+        clips = talk.clips_sent(person)
+        assert len(clips) == 1, f"person {person.number} got {len(clips)} shorts"
+        assert len(ledger.charges) == 1 and ledger.open_holds == 0, ledger
+    assert max(ledger_of(bot.database, p.user["id"]).attempts[0] for p in people) == 2, "no job was interrupted"
