@@ -115,6 +115,8 @@ def cancel_latency(cluster: Cluster, engine: RemoteEngine, source_key: str) -> f
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-long", action="store_true", help="only the overhead and cancel (no 10-minute talk)")
+    parser.add_argument("--video", type=Path, default=None,
+                        help="the long video (default: bench_engine's 10-minute 1080p talk, made once)")
     args = parser.parse_args(argv)
     results: dict = {}
     with tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
@@ -128,15 +130,20 @@ def main(argv: list[str] | None = None) -> int:
                 cluster.start_worker("w2")
                 engine = RemoteEngine(make_app(url), store)      # the bot's own polling interval
                 results["overhead"] = bench_overhead(engine, "sources/tiny.mp4")
+                print(json.dumps({"overhead": results["overhead"]}), flush=True)
                 results["cancel_to_ffmpeg_gone_s"] = cancel_latency(cluster, engine, "sources/tiny.mp4")
+                print(json.dumps({"cancel_to_ffmpeg_gone_s": results["cancel_to_ffmpeg_gone_s"]}), flush=True)
                 if not args.skip_long:
-                    video = make_bench_video()
+                    video = args.video or make_bench_video()
                     store.put_file("sources/talk-10min.mp4", video)
                     results["two_workers"] = first_short_on_workers(engine, "sources/talk-10min.mp4")
+                    print(json.dumps({"two_workers": results["two_workers"]}), flush=True)
             finally:
                 cluster.stop()
         if not args.skip_long:
-            results["in_process"] = first_short_in_process(make_bench_video(), folder / "cache-local", folder / "out")
+            results["in_process"] = first_short_in_process(args.video or make_bench_video(), folder / "cache-local",
+                                                           folder / "out")
+            print(json.dumps({"in_process": results["in_process"]}), flush=True)
     print(json.dumps(results, indent=2))
     return 0
 
