@@ -310,13 +310,19 @@ async def test_progress_is_throttled_first_and_last_always_sent():
     async def send(reply):
         sent.append((now[0], reply))
 
-    async def settle() -> None:                  # the throttle's own waits are short real sleeps
+    async def settle() -> None:                  # a moment of the loop's own time: a chance to send
         for _ in range(20):
+            await asyncio.sleep(0.01)
+
+    async def until(count: int) -> None:         # the throttle's own waits are real sleeps: wait for the send
+        for _ in range(1000):
+            if len(sent) >= count:
+                return
             await asyncio.sleep(0.01)
 
     throttle = ProgressThrottle(send, interval=0.2, clock=lambda: now[0])
     throttle.offer(ProgressReply("job-1", "rendering", 0.0))
-    await settle()
+    await until(1)
     assert [r.fraction for _, r in sent] == [0.0]                  # the first goes out at once
     for i in range(1, 10):                                         # many updates within one interval
         now[0] += 0.01
@@ -324,7 +330,7 @@ async def test_progress_is_throttled_first_and_last_always_sent():
     await settle()
     assert len(sent) == 1                                          # held back: the interval has not passed
     now[0] = 100.2
-    await settle()
+    await until(2)
     assert [r.fraction for _, r in sent] == [0.0, 9 / 40]          # only the newest waiting one, once it has
     now[0] += 0.05
     throttle.offer(ProgressReply("job-1", "rendering", 0.5))
@@ -337,7 +343,7 @@ async def test_progress_is_throttled_first_and_last_always_sent():
     sent.clear()
     throttle.offer(ProgressReply("job-2", "same", 0.5))
     throttle.offer(ProgressReply("job-3", "other", 0.5))
-    await settle()
+    await until(2)
     now[0] += 1.0
     throttle.offer(ProgressReply("job-2", "same", 0.5))
     await settle()
@@ -367,7 +373,11 @@ async def test_progress_from_engine_threads_reaches_the_chat(repos):
     finally:
         await jobs.stop()
     progress = recorder.replies(kind="progress")
-    assert progress[0].fraction == 0.0 and progress[-1].text == "finished"
+    # the engine's own updates reached the chat before the last one (which of them, a busy loop decides:
+    # the throttle sends the newest waiting one)
+    fractions = [r.fraction for r in progress]
+    assert fractions[0] in (0.0, 0.25, 0.5, 0.75) and fractions == sorted(fractions)
+    assert progress[-1].text == "finished"
     assert {r.key for r in progress} == {f"job-{job.id}"}
     assert (await repos.jobs.get(job.id)).progress == 1.0
 

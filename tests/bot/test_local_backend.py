@@ -75,7 +75,7 @@ async def test_upload_keeps_the_file_by_content_hash_and_starts_listening_at_onc
         assert 35 < media.duration < 50
         # nobody asked for anything yet, and the transcript is being made
         transcript = cache_path(settings.engine_config(), media.media_id)
-        for _ in range(600):
+        for _ in range(6000):                                     # a hang guard: 10 minutes
             if transcript.exists():
                 break
             await asyncio.sleep(0.1)
@@ -232,7 +232,7 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     assert statuses[2].path == Path(with_music["path"])
     Path(with_music["path"]).unlink()
     [ref] = await backend.export(account, session, draft_index=2)
-    for _ in range(600):
+    for _ in range(6000):                                         # a hang guard: 10 minutes
         status = await backend.render_status(account, ref)
         if status.status in ("completed", "failed"):
             break

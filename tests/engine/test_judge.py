@@ -167,7 +167,7 @@ async def test_no_match_keeps_every_candidate_and_says_so(fake_llm):
     request = parse_instruction("where they sing opera")
     fake_llm.reply = lambda prompt: verdicts(prompt, lambda c: {"matches": False, "score": 50})
     judged = await asyncio.to_thread(choose, analysis, request, config_for(fake_llm))
-    assert len(judged) == 3
+    assert 3 <= len(judged) <= 5             # no count asked: the strong ones, at most five
     assert all(any("does not match the request" in r for r in m.reasons) for m in judged)
     assert all(m.title and m.hashtags and "title and hashtags from the engine" in m.reasons for m in judged)
 
@@ -335,7 +335,8 @@ async def test_clip_with_a_model_on_a_spoken_talk(fake_llm, highlight_talk, engi
     offered = max((c for p in fake_llm.prompts for c in p.candidates), key=lambda c: c.start)
     data = json.loads((tmp_path / "clips.json").read_text())
     [chosen] = data["clips"]
-    assert abs(chosen["start"] - offered.start) < 0.06 and abs(chosen["end"] - offered.end) < 0.06
+    # the offered window, its cuts moved into the pauses around it (engine.edges)
+    assert abs(chosen["start"] - offered.start) < 0.65 and abs(chosen["end"] - offered.end) < 0.65
     assert chosen["title"] == "Ending" and chosen["scores"]["model"] == 97
     assert any(r.startswith("model 97") for r in chosen["reasons"])
     assert clip_set.moments[0].title == "Ending"
