@@ -216,8 +216,8 @@ def untrusted_speech_moments(analysis: Analysis, request: ClipRequest) -> list[M
 
     heard = [w for s in analysis.transcript.distrusted for w in s.words]
     wordless = [Sentence(s.start, s.end, "", ()) for s in split_sentences(heard)]
-    moments = select_moments(wordless, analysis.signals, request, analysis.media.duration,
-                             language=analysis.transcript.language)
+    moments = choose_moments(wordless, analysis.signals, request, analysis.media.duration,
+                             language=analysis.transcript.language).moments
     named = SOUND_TITLES["zh" if analysis.transcript.language in ("zh", "yue") else "en"][2]
     for moment in moments:
         moment.title = named.format(at=clock(moment.start))
