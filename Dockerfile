@@ -11,6 +11,7 @@ COPY bot ./bot
 COPY adapters ./adapters
 COPY storage ./storage
 COPY engine ./engine
+COPY workers ./workers
 RUN pip install --no-cache-dir '.[links]'
 
 ENV DATA_DIR=/data

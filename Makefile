@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := ffmpeg espeak-ng fonts-noto-cjk fonts-dejavu-core
+APT_PACKAGES := ffmpeg espeak-ng fonts-noto-cjk fonts-dejavu-core redis-server
 PYTEST_ARGS ?=
 
 .PHONY: run test test-fast setup system venv clean bench

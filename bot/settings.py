@@ -17,6 +17,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as _SourceError
 
 
+REMOTE_JOB_CONCURRENCY = 8       # jobs at once with BROKER_URL set
+
+
 class SettingsError(Exception):
     """One line a person can act on: which setting is wrong and why."""
 
@@ -94,6 +97,16 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)  # comma-separated
     allow_private_urls: bool = False          # let links to loopback/private hosts through (tests only)
 
+    # Workers on other machines (docs/SCALING.md); no broker: everything in this process
+    broker_url: str | None = None              # redis://host:6379/0: analysis and renders run on `shortsbot worker`
+    broker_visibility_timeout_s: float = Field(3600.0, gt=0)  # an unacked task goes to another worker after this
+    worker_concurrency: int = Field(1, ge=1, le=64)           # tasks one `shortsbot worker` runs at once
+    media_store: str | None = None             # a directory (default DATA_DIR/media) or s3://bucket/prefix
+    s3_endpoint_url: str | None = None         # any S3-compatible server; empty: AWS
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+
     # Signed download links
     public_base_url: str | None = None
     http_port: int = Field(8080, ge=1, le=65535)
@@ -135,7 +148,10 @@ class Settings(BaseSettings):
     def job_concurrency(self) -> int:
         """Jobs that run at once: with the cloud they wait on the network (NEMO_CONCURRENCY); with the
         local engine each one uses the machine's cores (RENDER_CONCURRENCY)."""
-        return self.nemo_concurrency if self.backend == "nemo" else self.render_concurrency
+        if self.backend == "nemo":
+            return self.nemo_concurrency
+        # With workers a job mostly waits on them; the workers' own concurrency bounds the load.
+        return max(self.render_concurrency, REMOTE_JOB_CONCURRENCY) if self.broker_url else self.render_concurrency
 
     @property
     def analyses_at_once(self) -> int:
@@ -201,4 +217,4 @@ def load_settings(**overrides) -> Settings:
         raise SettingsError(f"A setting could not be read: {exc}.") from None
 
 
-_SECRET_FIELDS = {"telegram_bot_token", "discord_bot_token", "nemo_token", "link_secret", "llm_api_key"}
+_SECRET_FIELDS = {"telegram_bot_token", "discord_bot_token", "nemo_token", "link_secret", "llm_api_key", "s3_secret_key"}

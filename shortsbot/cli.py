@@ -1,4 +1,4 @@
-"""`shortsbot run | chat | clip | models pull NAME`: the console script."""
+"""`shortsbot run | chat | clip | worker | models pull NAME`: the console script."""
 from __future__ import annotations
 
 import argparse
@@ -15,7 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="shortsbot",
         description="Turn long videos into captioned vertical shorts, from Telegram, Discord or a terminal.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{run,chat,clip,models}")
+    sub = parser.add_subparsers(dest="command", metavar="{run,chat,clip,models,worker}")
 
     sub.add_parser("run", help="start the bot: Telegram and/or Discord when their tokens are set, else the terminal chat")
     sub.add_parser("chat", help="talk to the bot in this terminal (one local user; piped stdin works)")
@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     clip.add_argument("--no-render", action="store_true", help="choose the moments and write clips.json only")
     clip.add_argument("--debug-reframe", action="store_true",
                       help="also write clip-NN.reframe.mp4: the source with face tracks, speaking scores and the crop drawn")
+    worker = sub.add_parser("worker", help="run analysis and rendering tasks from BROKER_URL (a worker machine)")
+    worker.add_argument("--concurrency", type=int, default=None, help="tasks at once (default WORKER_CONCURRENCY)")
+    worker.add_argument("--name", default=None, help="the worker's name in logs (default shortsbot-PID@host)")
     models = sub.add_parser("models", help="speech models: `models pull NAME` downloads one (the only download)")
     models_sub = models.add_subparsers(dest="models_command", metavar="{pull}", required=True)
     pull = models_sub.add_parser("pull", help="download a faster-whisper model by name into the cache")
@@ -89,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         from shortsbot.commands.models import run_models
 
         return run_models(settings, args)
+    if args.command == "worker":
+        from workers.command import run_worker
+
+        return run_worker(settings, args.concurrency, args.name)
     if args.command == "chat":
         from shortsbot.commands.chat import run_chat
 

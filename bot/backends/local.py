@@ -49,6 +49,7 @@ from bot.backends.base import (
     VideoTooLong,
 )
 from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
+from bot.backends.local_engine import engine_for
 from bot.backends.local_renders import Renders, _Render, _remove_files, clip_of
 from bot.edits import ALREADY, EditContext, apply_edit, make_draft, music_of, segments_of, summary_line, title_of
 from bot.jobs import current_job
@@ -76,6 +77,7 @@ class LocalBackend(Analyses, Renders):
         self.settings = settings
         self.repos = repos
         self.config = settings.engine_config()
+        self.engine = engine_for(settings, repos)      # this process, or workers (BROKER_URL)
         self._pool = ThreadPoolExecutor(max_workers=settings.analyses_at_once, thread_name_prefix="background-analysis")
         self._analyses: OrderedDict[str, _AnalysisRun] = OrderedDict()
         self._cancels: dict[str, set[threading.Event]] = {}

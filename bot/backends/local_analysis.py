@@ -12,7 +12,6 @@ from typing import Any, AsyncIterator, Callable
 
 from bot.backends.base import ChatEvent
 from engine.models import Cancelled
-from engine.pipeline import analyse
 from storage.repos import MediaRecord
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,8 @@ class Analyses:
             run.sessions.add(session_id)
             return run
         run = _AnalysisRun(sessions={session_id})
-        run.future = self._pool.submit(analyse, Path(media.path), self.config, run.report, run.cancel, language)
+        run.future = self._pool.submit(self.engine.analyse, Path(media.path), self.config, run.report, run.cancel,
+                                       language)
         self._analyses[key] = run
         while len(self._analyses) > ANALYSES_KEPT:
             oldest = next(iter(self._analyses))

@@ -16,7 +16,6 @@ from bot.jobs import current_job
 from engine.models import Cancelled, ClipRequest, Moment, RenderSpec
 from engine.pipeline import Analysis
 from engine.spec import render_spec
-from engine.render import render_clip
 from storage.repos import ClipRecord, SessionRecord
 
 
@@ -72,7 +71,7 @@ class Renders:
             photos = [m for m in await self.repos.media.for_session(record.id) if m.kind == "image"]
             spec.background = Path(photos[-1].path) if photos else None
         out = self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{key}.mp4"
-        rendered = await asyncio.to_thread(render_clip, spec, out, self.config, progress, cancel)
+        rendered = await self.engine.render(spec, out, self.config, progress, cancel)
         old = (clip.output_path, clip.thumbnail_path)
         draft = {**draft, "m": {**draft["m"], "rendered_key": key, "clip_id": clip.id, "file": str(rendered.path),
                                 "thumbnail": str(rendered.thumbnail)}}

