@@ -12,6 +12,7 @@ COPY adapters ./adapters
 COPY storage ./storage
 COPY engine ./engine
 COPY workers ./workers
+COPY shortsbot ./shortsbot
 RUN pip install --no-cache-dir '.[links]'
 
 ENV DATA_DIR=/data
