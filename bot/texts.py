@@ -424,6 +424,7 @@ REASONS: dict[str, dict[str, str]] = {
     "render_no_segments": {"zh": "没有可渲染的内容：每一段的结束时间都必须晚于开始时间"},
     "render_no_picture": {"zh": "{name} 没有可以做成短视频的画面"},
     "render_no_output": {"zh": "ffmpeg 结束了，但没有写出片段"},
+    "render_nothing_inside": {"zh": "{name} 里既没有画面也没有声音，做不成短视频"},
     "render_timeout": {"zh": "渲染超过了 {seconds} 秒的上限，已被停止"},
 }
 

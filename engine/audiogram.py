@@ -104,9 +104,10 @@ def render_audiogram(spec: RenderSpec, out_path: Path, config: EngineConfig,
                      progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> RenderedClip:
     """One RenderSpec of a sound-only source -> an MP4 (H.264 + AAC) and its JPEG thumbnail."""
     if not spec.segments or any(e <= s for s, e in spec.segments):
-        raise RenderFailed("nothing to render: every segment needs an end after its start")
+        raise RenderFailed("nothing to render: every segment needs an end after its start", "render_no_segments")
     if not spec.media.has_audio:
-        raise RenderFailed(f"{spec.media.path.name} has neither picture nor sound to make a short from")
+        raise RenderFailed(f"{spec.media.path.name} has neither picture nor sound to make a short from",
+                           "render_nothing_inside", name=spec.media.path.name)
     width, height = output_size(spec.aspect, spec.resolution)
     duration = sum(e - s for s, e in spec.segments)
     loudness = measure_loudness(spec.media.path, spec.segments, timeout_s=config.render_timeout_s)
@@ -144,7 +145,7 @@ def render_audiogram(spec: RenderSpec, out_path: Path, config: EngineConfig,
                     "-map", "[vthumb]", "-frames:v", "1", "-q:v", "3", "-f", "image2", "-update", "1", str(thumb_part)]
             run_ffmpeg(cmd, duration, progress, cancel, config.render_timeout_s)
         if not video_part.exists() or not thumb_part.exists():
-            raise RenderFailed("ffmpeg finished without writing the clip")
+            raise RenderFailed("ffmpeg finished without writing the clip", "render_no_output")
         video_part.replace(out_path)
         thumb_part.replace(thumb_path)
     finally:
