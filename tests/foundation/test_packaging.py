@@ -79,3 +79,17 @@ def test_console_script_lists_the_subcommands():
     assert result.returncode == 0
     for command in ("run", "chat", "clip", "worker"):
         assert command in result.stdout
+
+
+def test_the_image_copies_every_package_the_distribution_installs():
+    """The Dockerfile copies package folders one by one; a package missing there installs nothing,
+    and `shortsbot run` fails to import in the image (it happened when shortsbot/ was added)."""
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = {p.rstrip("*") for p in patterns}
+    copied = {line.split()[1].rstrip("/") for line in (ROOT / "Dockerfile").read_text().splitlines()
+              if line.startswith("COPY ") and len(line.split()) == 3}
+    assert packages and packages <= copied, f"not copied into the image: {sorted(packages - copied)}"
+    for package in packages:
+        assert (ROOT / package / "__init__.py").is_file() or (ROOT / package).is_dir()
