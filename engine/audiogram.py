@@ -30,10 +30,11 @@ from engine.render import (
     THUMBNAIL_AT,
     _check,
     _quote,
+    keep_outputs,
     measure_loudness,
     output_size,
     placements,
-    probe_output,
+    rendered,
     run_ffmpeg,
 )
 
@@ -144,13 +145,8 @@ def render_audiogram(spec: RenderSpec, out_path: Path, config: EngineConfig,
                     "-t", f"{duration:.3f}", "-movflags", "+faststart", "-f", "mp4", str(video_part),
                     "-map", "[vthumb]", "-frames:v", "1", "-q:v", "3", "-f", "image2", "-update", "1", str(thumb_part)]
             run_ffmpeg(cmd, duration, progress, cancel, config.render_timeout_s)
-        if not video_part.exists() or not thumb_part.exists():
-            raise RenderFailed("ffmpeg finished without writing the clip", "render_no_output")
-        video_part.replace(out_path)
-        thumb_part.replace(thumb_path)
+        keep_outputs(video_part, thumb_part, out_path, thumb_path)
     finally:
         video_part.unlink(missing_ok=True)
         thumb_part.unlink(missing_ok=True)
-    info = probe_output(out_path)
-    return RenderedClip(path=out_path, thumbnail=thumb_path, width=info["width"], height=info["height"],
-                        duration=info["duration"], size_bytes=out_path.stat().st_size)
+    return rendered(out_path, thumb_path)

@@ -275,17 +275,11 @@ def encode(prepared: Prepared, out_path: Path, config: EngineConfig,
                                   encoding="utf-8")
             cmd = ffmpeg_command(prepared, video_part, thumb_part, graph_file, config)
             run_ffmpeg(cmd, prepared.duration, progress, cancel, config.render_timeout_s)
-        if not video_part.exists() or not thumb_part.exists():
-            raise RenderFailed("ffmpeg finished without writing the clip", "render_no_output")
-        video_part.replace(out_path)
-        thumb_part.replace(thumb_path)
+        keep_outputs(video_part, thumb_part, out_path, thumb_path)
     finally:
         video_part.unlink(missing_ok=True)
         thumb_part.unlink(missing_ok=True)
-    info = probe_output(out_path)
-    return RenderedClip(path=out_path, thumbnail=thumb_path, width=info["width"], height=info["height"],
-                        duration=info["duration"], size_bytes=out_path.stat().st_size,
-                        layout=layout_of(prepared))
+    return rendered(out_path, thumb_path, layout_of(prepared))
 
 
 def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | None,
@@ -317,6 +311,20 @@ def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | Non
             errors.seek(0)
             tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-5:]
             raise RenderFailed("ffmpeg could not render the clip: " + (" | ".join(tail) or f"exit code {proc.returncode}"))
+
+
+def keep_outputs(video_part: Path, thumb_part: Path, out_path: Path, thumb_path: Path) -> None:
+    """Move what ffmpeg wrote into place, both files or neither."""
+    if not video_part.exists() or not thumb_part.exists():
+        raise RenderFailed("ffmpeg finished without writing the clip", "render_no_output")
+    video_part.replace(out_path)
+    thumb_part.replace(thumb_path)
+
+
+def rendered(out_path: Path, thumb_path: Path, layout: tuple = ()) -> RenderedClip:
+    info = probe_output(out_path)
+    return RenderedClip(path=out_path, thumbnail=thumb_path, width=info["width"], height=info["height"],
+                        duration=info["duration"], size_bytes=out_path.stat().st_size, layout=layout)
 
 
 def _read_progress(stream, duration: float, progress: ProgressCallback | None, label: str) -> None:

@@ -184,11 +184,7 @@ def find_faces(path: Path, start: float, end: float, display_w: int, display_h: 
                 misses = 0 if found else misses + 1
                 faces.append(found)
         finally:
-            timer.cancel()
-            if proc.poll() is None:
-                proc.kill()
-            proc.stdout.close()
-            proc.wait()
+            _end(proc, timer)
         if keyframes_only:
             log.seek(0)
             stamps = re.findall(r"Parsed_showinfo.*? pts_time:\s*(-?[0-9.]+)", log.read().decode("utf-8", "replace"))
@@ -263,12 +259,17 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
                 det_faces.append(detector.detect(cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA)))
             index += 1
     finally:
-        timer.cancel()
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-        proc.wait()
+        _end(proc, timer)
     frames = np.stack(motion) if motion else np.zeros((0, h // MOTION_SHRINK, w // MOTION_SHRINK), np.uint8)
     samples = known if known is not None else FaceSamples(np.array(det_times, dtype=float), det_faces)
     return DenseLook(fps=fps, samples=samples,
                      motion=frames, times=np.arange(len(frames)) / fps)
+
+
+def _end(proc, timer) -> None:
+    """Stop the decode's time limit and ffmpeg itself (killed when it is still running), and reap it."""
+    timer.cancel()
+    if proc.poll() is None:
+        proc.kill()
+    proc.stdout.close()
+    proc.wait()
