@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from engine.instructions import normalise, parse_instruction, read_aspect, read_captions, take_durations
+from engine.instructions import parse_instruction, read_aspect, read_captions, take_durations
+from engine.numbers import normalise
 from engine.models import ClipRequest
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.instructions import chinese_number, parse_instruction
+from engine.instructions import parse_instruction
+from engine.numbers import chinese_number
 from engine.models import ClipRequest
 
 SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
