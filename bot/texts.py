@@ -376,7 +376,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "err_backend": {"en": "{reason}", "zh": "{reason}"},
 }
 
-# Sentences whose English lives with the code that says them (bot/fetch.py's errors, bot/edits.py's
+# Sentences whose English lives with the code that says them (bot/fetch's errors, bot/edits.py's
 # reasons why an edit changed nothing, the cloud backend's own errors): their other languages, by the
 # key that code gives them.
 REASONS: dict[str, dict[str, str]] = {
