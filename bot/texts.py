@@ -67,7 +67,7 @@ TEXTS: dict[str, dict[str, str]] = {
               "2. Tell me what you want, for example:\n{examples}\n"
               "3. I post each clip as soon as it is ready. Say /export for the final files.\n"
               "/help lists everything I understand.",
-        "zh": "你好 {name}！我能把长视频剪成带字幕的竖屏短视频。\n"
+        "zh": "你好，{name}！我能把长视频剪成带字幕的竖屏短视频。\n"
               "1. 发给我一个视频（文件或链接）。\n"
               "2. 告诉我你想要什么，例如：\n{examples}\n"
               "3. 每个片段做好就会发给你。说 /export 获取最终文件。\n"
@@ -312,6 +312,11 @@ TEXTS: dict[str, dict[str, str]] = {
               "you want clipped, or a 720p version) and send it again.",
         "zh": "这个文件有 {size}，超过了 {limit} MB 的上限。请先剪短或压缩（例如只发送需要剪辑的部分，或 720p 版本）后再发送。",
     },
+    "err_too_large_unknown": {
+        "en": "That file is too big, over the {limit} MB limit. Please trim or compress it (e.g. send only the "
+              "part you want clipped, or a 720p version) and send it again.",
+        "zh": "这个文件太大，超过了 {limit} MB 的上限。请先剪短或压缩（例如只发送需要剪辑的部分，或 720p 版本）后再发送。",
+    },
     "err_out_of_credits": {
         "en": "You are out of credits: {available} left, and this needs {needed}. {how}",
         "zh": "积分不足：剩余 {available}，本次需要 {needed}。{how}",
@@ -348,7 +353,6 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "err_fetch": {"en": "{reason}", "zh": "无法下载这个链接：{reason}"},
     "unknown_error": {"en": "unknown error", "zh": "未知错误"},
-    "size_unknown": {"en": "too big", "zh": "太大"},
     "reason_unsupported_type": {"en": "That file type is not supported. ", "zh": "不支持这种文件格式。"},
     "reason_broken_file": {"en": "That file cannot be read (it may be damaged or incomplete). ",
                            "zh": "这个文件无法读取（可能已损坏或不完整）。"},
@@ -459,7 +463,18 @@ def reason(lang: str, key: str | None, english: str, /, **values) -> str:
     """A sentence from our own code in the person's language; the English it came with when there is
     no translation (or no key: details from an outside engine stay as they are)."""
     template = REASONS.get(key or "", {}).get(lang)
-    return template.format(**values) if template else english
+    return _spaced(lang, template.format(**values)) if template else english
+
+
+# Chinese puts no space between two Chinese characters or marks; a space belongs only between Chinese
+# and Latin letters or digits. Templates space their placeholders for numbers and names ("剩余 {available}"),
+# so when the value is itself Chinese ("更多", a Chinese file name) that space goes.
+_CHINESE = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u201c\u201d\u2018\u2019"
+_SPACE_BETWEEN_CHINESE = re.compile(f"(?<=[{_CHINESE}]) +(?=[{_CHINESE}])")
+
+
+def _spaced(lang: str, text: str) -> str:
+    return _SPACE_BETWEEN_CHINESE.sub("", text) if lang == "zh" else text
 
 
 STEP_NAMES = {
@@ -480,7 +495,7 @@ def say(lang: str, key: str, **values) -> str:
         values["examples"] = "\n".join(f"  {e}" for e in EXAMPLES.get(lang, EXAMPLES["en"]))
     if "example" in template and "example" not in values:
         values["example"] = EXAMPLES.get(lang, EXAMPLES["en"])[0]
-    return template.format(**values)
+    return _spaced(lang, template.format(**values))
 
 
 def note(lang: str, fact: dict) -> str:

@@ -106,7 +106,7 @@ CLOUD_ERRORS = [
      "You are out of credits: 100 left, and this needs more. Register to get more: "
      "https://nemovideo.com/register?bind={anon}"),
     ("2001-credits-operator-zh", {"shared_tokens": (OPERATOR_TOKEN,)}, ("credits", 2001, 2), ["积分"], "zh", 2001,
-     "积分不足：剩余 0，本次需要 更多。请在 NemoVideo 账户中充值积分。"),
+     "积分不足：剩余 0，本次需要更多。请在 NemoVideo 账户中充值积分。"),
     ("402-export-en", {"export_blocked": True}, None, ["cut it", "/export"], "en", 402,
      "Exporting is not included in your current plan: register or upgrade your plan to export."),
     ("402-export-zh", {"export_blocked": True}, None, ["剪一下", "导出"], "zh", 402, "请注册或升级套餐后再导出"),
