@@ -33,6 +33,13 @@ _BALANCE_SQL = (
     " COALESCE(SUM(CASE kind WHEN 'hold' THEN amount WHEN 'release' THEN -amount WHEN 'charge' THEN -amount ELSE 0 END), 0)"
     " FROM credit_ledger WHERE user_id = ?"
 )
+# A hold is open until a release or a charge names its hold_ref.
+_OPEN_HOLDS_SQL = (
+    "SELECT h.hold_ref, h.user_id, h.amount FROM credit_ledger h WHERE h.kind = 'hold' AND NOT EXISTS"
+    " (SELECT 1 FROM credit_ledger s WHERE s.hold_ref = h.hold_ref AND s.kind IN ('release', 'charge'))"
+)
+_ANY_ENTRY_SQL = "SELECT 1 FROM credit_ledger WHERE user_id = ? LIMIT 1"
+_GRANT_SQL = "INSERT INTO credit_ledger (user_id, kind, amount, note) VALUES (?, 'grant', ?, ?)"
 
 
 class CreditLedger:
@@ -46,23 +53,21 @@ class CreditLedger:
         return Balance(int(row[0]), int(row[1]))
 
     async def has_entries(self, user_id: int) -> bool:
-        return await self.db.fetchone("SELECT 1 FROM credit_ledger WHERE user_id = ? LIMIT 1", (user_id,)) is not None
+        return await self.db.fetchone(_ANY_ENTRY_SQL, (user_id,)) is not None
 
     async def grant(self, user_id: int, amount: int, note: str = "") -> Balance:
         if amount < 0:
             raise LedgerError("a grant cannot be negative")
-        await self.db.execute("INSERT INTO credit_ledger (user_id, kind, amount, note) VALUES (?, 'grant', ?, ?)",
-                              (user_id, amount, note))
+        await self.db.execute(_GRANT_SQL, (user_id, amount, note))
         return await self.balance(user_id)
 
     async def grant_once(self, user_id: int, amount: int, note: str = "starting credits") -> bool:
         """The starting grant: given only to a user with no ledger entries yet. True when granted now."""
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT 1 FROM credit_ledger WHERE user_id = ? LIMIT 1", (user_id,)) as cur:
+            async with conn.execute(_ANY_ENTRY_SQL, (user_id,)) as cur:
                 if await cur.fetchone():
                     return False
-            await conn.execute("INSERT INTO credit_ledger (user_id, kind, amount, note) VALUES (?, 'grant', ?, ?)",
-                               (user_id, amount, note))
+            await conn.execute(_GRANT_SQL, (user_id, amount, note))
         return True
 
     async def hold(self, user_id: int, amount: int, hold_ref: str, note: str = "") -> Balance:
@@ -90,10 +95,7 @@ class CreditLedger:
 
     async def _settle(self, hold_ref: str, kind: str) -> bool:
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT h.user_id, h.amount FROM credit_ledger h WHERE h.hold_ref = ? AND h.kind = 'hold'"
-                " AND NOT EXISTS (SELECT 1 FROM credit_ledger s WHERE s.hold_ref = h.hold_ref"
-                " AND s.kind IN ('release', 'charge'))", (hold_ref,)) as cur:
+            async with conn.execute(_OPEN_HOLDS_SQL + " AND h.hold_ref = ?", (hold_ref,)) as cur:
                 row = await cur.fetchone()
             if row is None:
                 return False
@@ -103,18 +105,12 @@ class CreditLedger:
         return True
 
     async def open_hold(self, hold_ref: str) -> int | None:
-        row = await self.db.fetchone(
-            "SELECT amount FROM credit_ledger h WHERE hold_ref = ? AND kind = 'hold' AND NOT EXISTS"
-            " (SELECT 1 FROM credit_ledger s WHERE s.hold_ref = h.hold_ref AND s.kind IN ('release', 'charge'))",
-            (hold_ref,))
-        return int(row[0]) if row else None
+        row = await self.db.fetchone(_OPEN_HOLDS_SQL + " AND h.hold_ref = ?", (hold_ref,))
+        return int(row["amount"]) if row else None
 
     async def open_holds(self) -> list[tuple[str, int, int]]:
         """Every hold not yet settled, as (hold_ref, user_id, amount): what a crash may have left open."""
-        rows = await self.db.fetchall(
-            "SELECT hold_ref, user_id, amount FROM credit_ledger h WHERE kind = 'hold' AND NOT EXISTS"
-            " (SELECT 1 FROM credit_ledger s WHERE s.hold_ref = h.hold_ref AND s.kind IN ('release', 'charge'))"
-            " ORDER BY id")
+        rows = await self.db.fetchall(_OPEN_HOLDS_SQL + " ORDER BY h.id")
         return [(r["hold_ref"], r["user_id"], r["amount"]) for r in rows]
 
     async def entries(self, user_id: int) -> list[tuple[str, int, str | None]]:
