@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from engine.highlights.selection import choose_moments
 from engine.instructions import parse_instruction
@@ -56,8 +57,11 @@ REPLAY_CUTS = (40.0, 44.0, 49.0)
 
 
 def commentary(tmp_path, seconds: float, excited: bool) -> np.ndarray:
-    calm = read_wav(speak("He plays it short to the wing and they keep the ball, moving it across the field. "
-                          "Patient build up here from the visitors.", tmp_path / "calm.wav", speed=150, pitch=40))
+    lines = ("He plays it short to the wing and they keep the ball.",
+             "Patient build up here from the visitors, moving it across the field.",
+             "The full back steps forward, looks for the midfielder, and goes back again.",
+             "Both managers are standing on the touchline watching closely.")
+    calm_lines = [read_wav(speak(line, tmp_path / f"calm{k}.wav", speed=150, pitch=40)) for k, line in enumerate(lines)]
     shout = read_wav(speak("And he shoots and it's in! What a goal! Unbelievable!", tmp_path / "shout.wav",
                            speed=260, pitch=85))
     voice = np.zeros(int(seconds * SAMPLE_RATE), dtype=np.float32)
@@ -67,13 +71,13 @@ def commentary(tmp_path, seconds: float, excited: bool) -> np.ndarray:
         voice[int(at * SAMPLE_RATE): int(at * SAMPLE_RATE) + len(piece)] += piece
         return at + len(piece) / SAMPLE_RATE + 0.7
 
-    t, until = 1.0, (EXCITED - 0.4 if excited else seconds)
+    t, until, said = 1.0, (EXCITED - 0.4 if excited else seconds), 0
     while t < until - 1:
-        t = place(calm, t, until)           # the calm commentary breaks off for the shout
+        t, said = place(calm_lines[said % len(calm_lines)], t, until), said + 1   # breaks off for the shout
     if excited:
         t = place(shout, EXCITED, seconds)
         while t < seconds - 1:
-            t = place(calm, t, seconds)
+            t, said = place(calm_lines[said % len(calm_lines)], t, seconds), said + 1
     heard = voice[np.abs(voice) > 0.01]
     return voice * (0.15 / float(np.sqrt(np.mean(heard ** 2))))       # as loud as the crowd
 
@@ -119,3 +123,26 @@ def test_calm_commentary_over_a_constant_roar_gives_evenly_spaced_weak_moments_s
     selection = choose_moments([], signals, parse_instruction("cut two 15-second shorts"), 60.0)
     assert [n.kind for n in selection.notes] == ["nothing_stands_out"]
     assert len(selection.moments) == 2 and all(m.weak for m in selection.moments)
+
+
+@pytest.mark.slow
+def test_a_broadcast_file_through_the_pipeline_gives_the_excited_moment_cut_between_words(tmp_path, engine_config):
+    """The whole way, as a user's upload goes: one decode measures the commentator too, Whisper
+    hears the calm commentary, and the moment's edges fall between the words it heard."""
+    import subprocess
+
+    from engine.pipeline import analyse, choose_explained
+    from tests.media import write_wav
+
+    write_wav(broadcast(None) + commentary(tmp_path, 60.0, excited=True), tmp_path / "sound.wav")
+    cut_picture(tmp_path / "picture.mp4", 60.0, PLAY_CUTS + REPLAY_CUTS)
+    match = tmp_path / "match.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(tmp_path / "picture.mp4"), "-i", str(tmp_path / "sound.wav"),
+                    "-c:v", "copy", "-c:a", "aac", "-shortest", str(match)], check=True)
+    analysis = analyse(match, engine_config)
+    assert analysis.signals.excitement and analysis.signals.replays
+    best = choose_explained(analysis, parse_instruction("cut two 15-second shorts")).moments[0]
+    excited = analysis.signals.excitement[0]
+    assert best.start <= excited[0] - 3 and best.end >= excited[1] and not best.weak
+    assert not any(w.start < edge < w.end for w in analysis.transcript.words for edge in (best.start, best.end))
+    assert "commentator's voice rises" in " ".join(best.reasons)
