@@ -10,6 +10,7 @@ from engine.highlights.candidates import END_SHORTFALL, Candidate
 from engine.highlights.scoring import PAYOFF_BURST_SECONDS, Context, score_energy
 from engine.highlights.sport import (excitement_inside, excitement_reason, excitement_score, peaks, replay_ends,
                                      replay_payoff)
+from engine.edges import dip_in
 from engine.models import Sentence, Signals
 from engine.signals import ACTIVE_DB, active_level, crowd_all_along, hops_of
 
@@ -70,7 +71,9 @@ class Edges:
             return None, ""
         loudness = self.signals.loudness_db
         best = min(hops, key=lambda k: (round(float(loudness[k]), 1), abs((k + 0.5) * hop - t)))
-        return round((best + 0.5) * hop, 3), "a quiet point"
+        middle = (best + 0.5) * hop
+        settled = dip_in(self.signals.envelope_db, max(lo, middle - hop), min(hi, middle + hop), middle)
+        return round(settled if settled is not None and self.allowed(settled) else middle, 3), "a quiet point"
 
 
 def make_edges(sentences: list[Sentence], signals: Signals) -> Edges:
