@@ -427,11 +427,12 @@ def say(lang: str, key: str, **values) -> str:
     return _spaced(lang, template.format(**values))
 
 
-def note(lang: str, fact: dict) -> str:
-    """The sentence for one engine.models.SelectionNote (as a dict)."""
-    values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in fact.items() if k != "kind"}
-    values["ranks"] = ("、" if lang == "zh" else ", ").join(str(r) for r in fact.get("ranks", ()))
-    return say(lang, f"note_{fact['kind']}", **values)
+def note(lang: str, fact) -> str:
+    """The sentence for one engine.models.SelectionNote."""
+    facts = fact.to_dict()
+    values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in facts.items() if k != "kind"}
+    values["ranks"] = ("、" if lang == "zh" else ", ").join(str(r) for r in facts.get("ranks", ()))
+    return say(lang, f"note_{fact.kind}", **values)
 
 
 def sentences(lang: str, *parts: str) -> str:
