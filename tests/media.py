@@ -49,6 +49,17 @@ def write_wav(samples: np.ndarray, path: Path, rate: int = SAMPLE_RATE) -> Path:
     return path
 
 
+def write_undecodable_wav(path: Path, seconds: float = 1.0) -> Path:
+    """A WAV whose header names an audio format no decoder knows (tag 0x9999): ffprobe reads its
+    length, ffmpeg cannot decode a sample of it."""
+    write_wav(tone(seconds), path)
+    data = bytearray(path.read_bytes())
+    fmt = data.find(b"fmt ") + 8
+    data[fmt: fmt + 2] = (0x9999).to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
 def noise_burst(seconds: float, level: float = 0.5, seed: int = 0) -> np.ndarray:
     """Applause-like: dense random clicks over noise, with a soft attack and decay."""
     rng = np.random.default_rng(seed)

@@ -13,7 +13,7 @@ from engine.model_store import resolve_model
 from engine.models import BrokenMedia, Deadline, ModelUnavailable, RenderFailed, StageTimedOut
 from engine.render import probe_output
 from engine.transcribe import decode_audio
-from tests.media import tone, write_wav
+from tests.media import write_undecodable_wav
 from workers.codec import error_from_json, error_to_json
 
 
@@ -23,20 +23,11 @@ def raised(call) -> Exception:
     return caught.value
 
 
-def sound_no_decoder_reads(tmp_path):
-    path = write_wav(tone(1.0), tmp_path / "talk.wav")
-    data = bytearray(path.read_bytes())
-    fmt = data.find(b"fmt ") + 8
-    data[fmt: fmt + 2] = (0x9999).to_bytes(2, "little")      # an audio format no decoder knows
-    path.write_bytes(bytes(data))
-    return path
-
-
 def test_engine_errors_cross_to_the_bot_with_their_key_and_facts(tmp_path):
     garbage = tmp_path / "clip.mp4"
     garbage.write_bytes(b"\x00not a video" * 100)
     errors = [
-        raised(lambda: decode_audio(sound_no_decoder_reads(tmp_path))),
+        raised(lambda: decode_audio(write_undecodable_wav(tmp_path / "talk.wav"))),
         raised(lambda: probe_output(garbage)),
         raised(lambda: resolve_model("large-v3", tmp_path)),
         raised(lambda: Deadline("transcription", 90.0, 0.0).check()),
