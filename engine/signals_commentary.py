@@ -44,10 +44,24 @@ def voice_band(audio: np.ndarray, sample_rate: int = 16000, band: float = VOICE_
     drowns a voice's pitch far less there."""
     if len(audio) == 0:
         return np.zeros(0, dtype=np.float32)
-    spectrum = np.fft.rfft(np.asarray(audio, dtype=np.float32))
-    length = int(round(len(audio) * rate / sample_rate))
-    kept = spectrum[: int(band * len(audio) / sample_rate) + 1]
-    return (np.fft.irfft(kept, length) * (length / len(audio))).astype(np.float32)
+    size = fast_length(len(audio))
+    spectrum = np.fft.rfft(np.asarray(audio, dtype=np.float32), size)
+    length = int(round(size * rate / sample_rate))
+    kept = spectrum[: int(band * size / sample_rate) + 1]
+    resampled = np.fft.irfft(kept, length) * (length / size)
+    return resampled[: int(round(len(audio) * rate / sample_rate))].astype(np.float32)
+
+
+def fast_length(n: int) -> int:
+    """The smallest length >= n with no prime factor over 5, which the FFT does quickest."""
+    while True:
+        rest = n
+        for p in (2, 3, 5):
+            while rest % p == 0:
+                rest //= p
+        if rest == 1:
+            return n
+        n += 1
 
 
 def frame_pitch(audio: np.ndarray, sample_rate: int = 16000, step: float = PITCH_STEP,
@@ -66,7 +80,7 @@ def frame_pitch(audio: np.ndarray, sample_rate: int = 16000, step: float = PITCH
     longest = min(int(sample_rate / voice[0]), frame // 2)
     shortest = max(2, int(sample_rate / voice[1]))
     width = frame - longest                              # samples compared at every lag
-    fft_size = 1 << int(np.ceil(np.log2(frame + width)))
+    fft_size = fast_length(frame + width)
     frames = np.lib.stride_tricks.sliding_window_view(padded, frame)[::size][:count]
     lags = np.arange(longest + 1)
     for first in range(0, count, PITCH_CHUNK_FRAMES):
