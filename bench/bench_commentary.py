@@ -4,8 +4,8 @@
 
 Builds a broadcast at the engine's 16 kHz (a crowd roaring all along, an espeak-ng commentator
 over it), then times, in one run, engine.signals.sound_features (loudness, noisiness, the 10 ms
-envelope) and engine.signals_commentary.commentary_features (pitch and voiced runs, measured
-only where a crowd is heard all along), each over the whole soundtrack. Prints both, their
+envelope) and engine.signals_commentary.commentary_features (pitch, voiced runs and the crowd's own
+band, measured only where a crowd is heard all along), each over the whole soundtrack. Prints both, their
 ratio, and seconds of sound measured per second of work. The machine is shared: the ratio is
 what means much.
 """
