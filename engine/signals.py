@@ -417,8 +417,11 @@ def detect_scene_cuts(path: Path | str, duration: float | None = None, threshold
 
 def compute_signals(audio: np.ndarray, words: list[Word] | tuple[Word, ...] = (),
                     scene_cuts: tuple[float, ...] = (), sample_rate: int = 16000, hop: float = HOP) -> Signals:
+    from engine.signals_commentary import commentary_features
+
     loudness, noisy, envelope = sound_features(audio, sample_rate, hop)
-    return signals_from_sound(loudness, noisy, words, scene_cuts, hop, envelope)
+    pitch, onsets = commentary_features(audio, loudness, noisy, sample_rate, hop)
+    return signals_from_sound(loudness, noisy, words, scene_cuts, hop, envelope, pitch, onsets)
 
 
 def sound_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP
@@ -432,14 +435,28 @@ def sound_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP
 
 def signals_from_sound(loudness: np.ndarray, noisy: np.ndarray, words: list[Word] | tuple[Word, ...] = (),
                        scene_cuts: tuple[float, ...] = (), hop: float = HOP,
-                       envelope: np.ndarray | None = None) -> Signals:
-    rises = find_bursts(loudness, hop, rise_db=CROWD_RISE_DB) if crowd_all_along(loudness, noisy) else ()
+                       envelope: np.ndarray | None = None, pitch: np.ndarray | None = None,
+                       onsets: np.ndarray | None = None) -> Signals:
+    """All the signals, from the per-hop measures (engine.signals_commentary's `pitch` and
+    `onsets` only matter under a crowd heard all along: a match broadcast)."""
+    from engine.signals_commentary import find_excitement, find_replays
+
+    crowd = crowd_all_along(loudness, noisy)
+    rises = find_bursts(loudness, hop, rise_db=CROWD_RISE_DB) if crowd else ()
+    bursts = merge_spans(find_bursts(loudness, hop), find_reactions(loudness, noisy, hop), rises)
+    empty = np.zeros(0, dtype=np.float32)
+    measured = crowd and pitch is not None and onsets is not None and len(pitch) == len(loudness)
+    excitement = find_excitement(pitch, onsets, hop) if measured else ()
     return Signals(
         hop=hop,
         loudness_db=loudness,
-        bursts=merge_spans(find_bursts(loudness, hop), find_reactions(loudness, noisy, hop), rises),
+        bursts=bursts,
         scene_cuts=tuple(scene_cuts),
         speech_rate=speech_rate(words, len(loudness), hop),
         noisiness=noisy,
-        envelope_db=envelope if envelope is not None else np.zeros(0, dtype=np.float32),
+        envelope_db=envelope if envelope is not None else empty,
+        pitch_hz=pitch if measured else empty,
+        voice_onsets=onsets if measured else empty,
+        excitement=excitement,
+        replays=find_replays(tuple(scene_cuts), merge_spans(bursts, excitement)) if crowd else (),
     )
