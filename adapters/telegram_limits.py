@@ -111,6 +111,15 @@ class ChatPacer:
             self._newcomer.set()
         await waiter.turn            # cancelled: the granter skips it
 
+    async def close(self) -> None:
+        """Stops granting; whoever still waits is cancelled."""
+        for waiter in self._waiting:
+            waiter.turn.cancel()
+        self._waiting.clear()
+        if self._granter is not None:
+            self._granter.cancel()
+            await asyncio.gather(self._granter, return_exceptions=True)
+
     def _refill(self) -> None:
         now = self.clock()
         self.tokens = min(self.budget.burst, self.tokens + (now - self._at) * self.budget.per_second)
@@ -150,6 +159,11 @@ class PerChatRateLimiter(AIORateLimiter):
         super().__init__(group_max_rate=0, **kwargs)
         self.private, self.group, self.clock = private, group, clock
         self._pacers: dict[str, ChatPacer] = {}
+
+    async def shutdown(self) -> None:
+        for pacer in self._pacers.values():
+            await pacer.close()
+        await super().shutdown()
 
     def pacer(self, chat_id: Any) -> ChatPacer:
         key = str(chat_id)

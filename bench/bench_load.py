@@ -129,10 +129,12 @@ def report(talk: Crowd, bot: BotProcess, people, unanswered, wall: float, killed
     group = talk.answer_times(questions, group=True)
     timings = answer_timings(bot.log)
     own = {"private": [], "group": []}
+    by_question = {what: [] for what in questions}
     for person in people:
         for what, message_id, _ in person.asked:
             if what in questions and (timing := timings.get((person.chat_id, message_id))) is not None:
                 own["group" if person.in_group else "private"].append(timing)
+                by_question[what].append(timing.handled_s)
     positions = expected_positions(bot.database, workers)
     wrong_positions, shorts, charges, holds = [], {}, {}, 0
     for person in people:
@@ -160,6 +162,8 @@ def report(talk: Crowd, bot: BotProcess, people, unanswered, wall: float, killed
         "handle_ms_group": p50_p99([t.handled_s for t in own["group"]]),
         "turn_wait_ms_private": p50_p99([t.waited_s for t in own["private"]]),
         "turn_wait_ms_group": p50_p99([t.waited_s for t in own["group"]]),
+        # "credits?" comes right after "status": its handling starts with waiting for that one's (by design)
+        "handle_ms_by_question": {what: p50_p99(times) for what, times in by_question.items()},
         "bot_api_call_ms": p50_p99([t.sent_s for t in own["private"] + own["group"]]),
         "timed_answers": len(own["private"]) + len(own["group"]),
         "queue_positions_wrong": wrong_positions,

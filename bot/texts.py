@@ -123,6 +123,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I was restarted while working on your request; picking it up again.",
         "zh": "处理你的请求时我重启了，现在继续处理。",
     },
+    "clip_maybe_again": {"en": "(Sent again after a restart: you may have this short already.)",
+                         "zh": "（重启后再次发送：你可能已经收到过这个短视频。）"},
     "gave_up_restarts": {
         "en": "I was restarted {attempts} times while working on your request, so I stopped it. "
               "Your credits for it were given back; please ask again.",
