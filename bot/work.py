@@ -61,10 +61,16 @@ async def run_chat(conv: "Conversation", ctx: JobContext) -> dict:
                 mark = f"{clip.clip_id}:{clip.path}"
                 if mark in posted:
                     continue             # posted before a restart
+                # At least once (docs/ARCHITECTURE.md, "Delivery after a crash"): a clip whose send was
+                # begun before a crash but never recorded is sent again, saying it may be a repeat.
+                reply = clip_reply(clip, lang, conv.link_for)
+                if mark in ctx.job.payload.get("sending", []):
+                    reply = dataclasses.replace(reply, caption=f"{say(lang, 'clip_maybe_again')}\n{reply.caption}")
+                await ctx.save(sending=[mark])
                 # A clip the platform refused fails the job: its credits go back, nothing is marked posted.
-                await ctx.deliver(clip_reply(clip, lang, conv.link_for), number=clip.number or clips)
+                await ctx.deliver(reply, number=clip.number or clips)
                 posted.add(mark)
-                await ctx.save(posted=sorted(posted))
+                await ctx.save(posted=sorted(posted), sending=[])
             elif event.kind == "done":
                 break
     ctx.progress(1.0, say(lang, "progress_done"), done=True)
