@@ -54,14 +54,16 @@ def tiny_source(folder: Path) -> Path:
 
 def bench_overhead(engine: RemoteEngine, source_key: str, runs: int = 8) -> dict:
     media = probe(engine.store.local_path(source_key))
-    overheads = []
+    overheads, firsts = [], {}
     for n in range(runs):
         spec = RenderSpec(media=media, segments=[(1.0, 2.0)], resolution=180)
         engine.render(900 + n, 1, "clip-01.mp4", spec, source_key)
         run = engine.runs[-1]
         overheads.append((run.seconds - run.work_s) * 1000)
+        firsts.setdefault(run.worker, round(overheads[-1], 1))
     return {"overhead_ms_median": round(statistics.median(overheads), 1),
-            "overhead_ms_max": round(max(overheads), 1), "runs": runs}
+            "overhead_ms_max": round(max(overheads), 1), "runs": runs,
+            "first_task_per_worker_ms": sorted(firsts.values()), "all_ms": [round(o) for o in overheads]}
 
 
 def first_short_in_process(video: Path, cache_dir: Path, out: Path) -> dict:

@@ -16,6 +16,7 @@ from bot.jobs import current_job
 from engine.models import Cancelled, ClipRequest, Moment, RenderSpec
 from engine.pipeline import Analysis
 from engine.spec import render_spec
+from storage.media_store import find_render
 from storage.repos import ClipRecord, SessionRecord
 
 
@@ -188,7 +189,7 @@ def _remove_files(*paths: str | None) -> None:
 
 
 def _is_current(clip: ClipRecord) -> bool:
-    return bool(clip.output_path and Path(clip.output_path).is_file()
+    return bool(clip.output_path and find_render(clip.output_path) is not None
                 and clip.draft.get("m", {}).get("rendered_key") == draft_key(clip.draft))
 
 

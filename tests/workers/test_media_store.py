@@ -93,3 +93,42 @@ def test_s3_presigned_url_serves_the_object_and_bad_keys_are_refused(s3_endpoint
 def test_a_bucketless_s3_setting_is_a_sentence(tmp_path):
     with pytest.raises(ValueError, match="names no bucket"):
         open_store("s3://", tmp_path, tmp_path)
+
+
+async def test_a_render_in_s3_is_found_and_the_link_server_streams_it_from_there(s3_endpoint, tmp_path):
+    import aiohttp
+
+    from bot.links import LinkServer, LinkSigner
+    from storage.media_store import _render_stores, find_render, serve_renders_from
+
+    store = _s3(s3_endpoint, tmp_path)
+    body = bytes(range(256)) * 8000                                   # 2 MB: more than one piece
+    store.put_bytes("renders/job-3/attempt-1/clip-01-ab.mp4", body)
+    place = store.place_of("renders/job-3/attempt-1/clip-01-ab.mp4")
+    assert find_render(place) is None                                 # until the bot reads renders from this store
+    serve_renders_from(store)
+    try:
+        found = find_render(place)
+        assert (found.size, found.key, found.store) == (len(body), "renders/job-3/attempt-1/clip-01-ab.mp4", store)
+        assert not place.exists()                                     # nothing was downloaded to find it
+        with found.local_file() as copy:
+            assert copy.read_bytes() == body and copy.name == place.name
+        assert not copy.exists() and not place.exists()
+        assert find_render(store.place_of("renders/job-3/attempt-1/missing.mp4")) is None
+
+        signer = LinkSigner(b"k" * 32, "http://127.0.0.1", 1)
+        server = LinkServer(signer, lambda file_id: place, host="127.0.0.1", port=0)
+        await server.start()
+        try:
+            url = signer.sign("3-clip-01-ab", "clip-01-ab.mp4").replace("http://127.0.0.1", f"http://127.0.0.1:{server.port}")
+            async with aiohttp.ClientSession() as http:
+                async with http.get(url) as response:
+                    assert response.status == 200 and response.content_length == len(body)
+                    assert await response.read() == body
+                async with http.head(url) as response:
+                    assert response.status == 200 and int(response.headers["Content-Length"]) == len(body)
+        finally:
+            await server.stop()
+        assert not place.exists()                                     # streamed through, never kept
+    finally:
+        _render_stores.remove(store)
