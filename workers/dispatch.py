@@ -34,6 +34,15 @@ class TaskRun:
     work_s: float               # the engine's own work inside the task (the rest is overhead)
 
 
+def warm_up(app: Celery) -> None:
+    """Opens the bot's connections to the broker and the result backend (and imports what they
+    use), so the first task a user waits for does not pay for them (about half a second)."""
+    app.backend.client.ping()
+    with app.producer_or_acquire() as producer:
+        producer.connection.ensure_connection(max_retries=1)
+        app.amqp.queues[app.conf.task_default_queue].declare(channel=producer.channel)
+
+
 class RemoteEngine:
     def __init__(self, app: Celery, store, poll_s: float = POLL_S):
         self.app, self.store, self.poll_s = app, store, poll_s

@@ -14,6 +14,7 @@ attempt; a late or repeated delivery changes nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from functools import partial
 from pathlib import Path
@@ -22,6 +23,8 @@ from bot.jobs import current_job
 from engine.models import Cancelled, ProgressCallback, RenderedClip, RenderSpec
 from engine.pipeline import analyse as analyse_here
 from engine.render import render_clip
+
+log = logging.getLogger(__name__)
 
 
 class InProcessEngine:
@@ -41,6 +44,15 @@ class WorkerEngine:
         self.remote = RemoteEngine(app_from_settings(settings), store_from_settings(settings))
         self.repos = repos
         serve_renders_from(self.remote.store)       # clips are read where the workers wrote them
+        threading.Thread(target=self._warm_up, name="broker-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        from workers.dispatch import warm_up
+
+        try:
+            warm_up(self.remote.app)
+        except Exception as exc:  # noqa: BLE001 - the first task connects again and reports what is wrong
+            log.warning("could not reach the broker at start (%s); tasks will try again", exc)
 
     @property
     def analyse(self):
