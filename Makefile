@@ -1,11 +1,15 @@
 # Two commands: `make run` and `make test` (`make test-fast` leaves out the slow tests). Each sets
 # itself up on a fresh Debian machine with Python 3.11: system tools via apt-get (when root), .venv, the package.
+# The tests run in TEST_WORKERS processes (pytest-xdist; `auto`: one per core), a test file at a time
+# per process, so a file's module fixtures are built once; TEST_WORKERS=0 runs them in this process.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APT_PACKAGES := ffmpeg espeak-ng fonts-noto-cjk fonts-dejavu-core redis-server
 PYTEST_ARGS ?=
+TEST_WORKERS ?= auto
+SPREAD := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 .PHONY: run test test-fast setup system venv clean bench
 
@@ -13,11 +17,11 @@ run: setup
 	$(BIN)/shortsbot run
 
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(SPREAD) $(PYTEST_ARGS)
 
 # The edit-test loop: everything but the tests marked slow (Whisper or rendering; see tests/conftest.py).
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(SPREAD) $(PYTEST_ARGS)
 
 bench: setup
 	$(BIN)/python bench/bench_engine.py

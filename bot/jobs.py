@@ -301,7 +301,9 @@ class JobQueue:
                 busy = await self.repos.jobs.in_state("queued", "running")
             else:
                 busy = await self.repos.jobs.for_user(user_id, "queued", "running")
-            if not busy:
+            # A job that has left 'running' may still be posting its last words (an error, a clip).
+            finishing = [ctx for ctx in self._running.values() if user_id in (None, ctx.job.user_id)]
+            if not busy and not finishing:
                 return True
             if deadline is not None and time.monotonic() > deadline:
                 return False

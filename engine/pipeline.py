@@ -112,7 +112,8 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
             if transcript is None:
                 transcriber = Transcriber(config, media.duration, _stage(progress, 0.05, 0.9), cancel, limit_s,
                                           language=language)
-            (loudness, noisy, envelope, pitch, onsets), timings["decode"] = _listen(media, transcriber, cancel, report)
+            (loudness, noisy, envelope, pitch, onsets, crowd), timings["decode"] = _listen(media, transcriber, cancel,
+                                                                                           report)
             if transcriber is not None:
                 transcript = transcriber.result()
                 store_cached(config, digest, transcript, language)
@@ -126,7 +127,7 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
         t = time.perf_counter()
         sentences = split_sentences(transcript.words)
         signals = signals_from_sound(loudness, noisy, transcript.words, scene_cuts, envelope=envelope, pitch=pitch,
-                                     onsets=onsets)
+                                     onsets=onsets, crowd=crowd)
         timings["signals"] = timings["scenes"] + (time.perf_counter() - t)
     timings["analysis"] = time.perf_counter() - started
     report(1.0, "analysed")
@@ -136,11 +137,11 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
 def _listen(media: MediaInfo, transcriber: Transcriber | None, cancel: threading.Event | None,
             report: ProgressCallback) -> tuple[tuple[np.ndarray, ...], float]:
     """One pass over the soundtrack, a piece at a time: each piece is measured (loudness,
-    noisiness, the 10 ms envelope, and under a crowd the commentator's pitch and syllables) and,
-    unless the transcript was cached, transcribed; then it is let go. Returns those measures of
-    the whole (loudness, noisiness, envelope, pitch, onsets), and the seconds spent waiting for
-    ffmpeg's samples (the decode)."""
-    measures: list[list[np.ndarray]] = [[np.zeros(0, dtype=np.float32)] for _ in range(5)]
+    noisiness, the 10 ms envelope, and under a crowd the commentator's pitch and syllables and the
+    crowd's own level) and, unless the transcript was cached, transcribed; then it is let go.
+    Returns those measures of the whole (loudness, noisiness, envelope, pitch, onsets, crowd), and
+    the seconds spent waiting for ffmpeg's samples (the decode)."""
+    measures: list[list[np.ndarray]] = [[np.zeros(0, dtype=np.float32)] for _ in range(6)]
     waited = 0.0
     if not media.has_audio:
         return tuple(m[0] for m in measures), waited

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.signals import HOP, crowd_all_along, hops_of, rolling_median, runs_of
+from engine.signals import HOP, crowd_all_along, hops_of, loudness_db, rolling_median, runs_of
 
 PITCH_STEP = 0.02                  # seconds between pitch frames; a frame is two steps long
 VOICE_HZ = (75.0, 400.0)           # a commentator's fundamental, low men to raised voices
 VOICED_DIFFERENCE = 0.3            # YIN's threshold: a normalised difference under this is periodic
 VOICED_SHARE = 0.15                # a hop needs this share of voiced frames to have a pitch
 VOICE_BAND_HZ = 1000.0             # the fundamental and first harmonics; a crowd's hiss above it is left out
+CROWD_BAND_HZ = 3000.0             # above this a crowd's roar is heard and a voice (but for its hiss) little
 PITCH_RATE = 8000                  # samples per second the pitch is measured at (after the band is kept)
 PITCH_CHUNK_FRAMES = 4096          # frames analysed at a time, so memory stays small on long videos
 BASELINE_SECONDS = 30.0            # the commentator's own usual pitch and pace: a rolling median this long
@@ -44,10 +45,24 @@ def voice_band(audio: np.ndarray, sample_rate: int = 16000, band: float = VOICE_
     drowns a voice's pitch far less there."""
     if len(audio) == 0:
         return np.zeros(0, dtype=np.float32)
-    spectrum = np.fft.rfft(np.asarray(audio, dtype=np.float32))
-    length = int(round(len(audio) * rate / sample_rate))
-    kept = spectrum[: int(band * len(audio) / sample_rate) + 1]
-    return (np.fft.irfft(kept, length) * (length / len(audio))).astype(np.float32)
+    size = fast_length(len(audio))
+    spectrum = np.fft.rfft(np.asarray(audio, dtype=np.float32), size)
+    length = int(round(size * rate / sample_rate))
+    kept = spectrum[: int(band * size / sample_rate) + 1]
+    resampled = np.fft.irfft(kept, length) * (length / size)
+    return resampled[: int(round(len(audio) * rate / sample_rate))].astype(np.float32)
+
+
+def fast_length(n: int) -> int:
+    """The smallest length >= n with no prime factor over 5, which the FFT does quickest."""
+    while True:
+        rest = n
+        for p in (2, 3, 5):
+            while rest % p == 0:
+                rest //= p
+        if rest == 1:
+            return n
+        n += 1
 
 
 def frame_pitch(audio: np.ndarray, sample_rate: int = 16000, step: float = PITCH_STEP,
@@ -66,7 +81,7 @@ def frame_pitch(audio: np.ndarray, sample_rate: int = 16000, step: float = PITCH
     longest = min(int(sample_rate / voice[0]), frame // 2)
     shortest = max(2, int(sample_rate / voice[1]))
     width = frame - longest                              # samples compared at every lag
-    fft_size = 1 << int(np.ceil(np.log2(frame + width)))
+    fft_size = fast_length(frame + width)
     frames = np.lib.stride_tricks.sliding_window_view(padded, frame)[::size][:count]
     lags = np.arange(longest + 1)
     for first in range(0, count, PITCH_CHUNK_FRAMES):
@@ -114,14 +129,29 @@ def voice_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP
     return pitch, begins.reshape(hops, per_hop).sum(axis=1).astype(np.float32)
 
 
+def crowd_loudness(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP,
+                   band: float = CROWD_BAND_HZ) -> np.ndarray:
+    """Loudness per hop (dBFS) of the sound above `band` Hz: the crowd's own level, which a
+    commentator speaking over it hardly moves (his voice is mostly below it)."""
+    if len(audio) == 0:
+        return np.zeros(0, dtype=np.float32)
+    size = fast_length(len(audio))
+    spectrum = np.fft.rfft(np.asarray(audio, dtype=np.float32), size)
+    spectrum[: int(band * size / sample_rate)] = 0
+    return loudness_db(np.fft.irfft(spectrum, size)[: len(audio)].astype(np.float32), sample_rate, hop)
+
+
 def commentary_features(audio: np.ndarray, loudness: np.ndarray, noisy: np.ndarray, sample_rate: int = 16000,
-                        hop: float = HOP) -> tuple[np.ndarray, np.ndarray]:
-    """voice_features() of a stretch where a crowd is heard all along (a match broadcast);
-    elsewhere (a talk, music) NaN pitch and no onsets, without the cost of measuring them."""
+                        hop: float = HOP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pitch, onsets, crowd) per hop where a crowd is heard all along (a match broadcast):
+    voice_features() and crowd_loudness(). Elsewhere (a talk, music) NaN, no onsets and NaN,
+    without the cost of measuring them."""
     if not crowd_all_along(loudness, noisy):
-        return np.full(len(loudness), np.nan, dtype=np.float32), np.zeros(len(loudness), dtype=np.float32)
+        nothing = np.full(len(loudness), np.nan, dtype=np.float32)
+        return nothing, np.zeros(len(loudness), dtype=np.float32), nothing.copy()
     pitch, onsets = voice_features(audio, sample_rate, hop)
-    return pitch[: len(loudness)], onsets[: len(loudness)]
+    crowd = crowd_loudness(audio, sample_rate, hop)
+    return pitch[: len(loudness)], onsets[: len(loudness)], crowd[: len(loudness)]
 
 
 def hold(values: np.ndarray, hops: int) -> np.ndarray:

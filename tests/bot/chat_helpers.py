@@ -1,13 +1,14 @@
 """Helpers for the conversation-core tests (jobs, LocalBackend, Conversation, console).
 
 The made-up talk is analysed once per test run into the run's one engine cache (`engine_config`);
-each test copies that cache into its own DATA_DIR, so the transcript is not computed again (the
+each test links that cache into its own DATA_DIR, so the transcript is not computed again (the
 cache is keyed by content hash, and the talk's bytes are the same).
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -20,6 +21,7 @@ from shortsbot.app import App
 from bot.messages import ChatRef, Incoming, Reply, TextReply, VideoReply
 from bot.settings import Settings
 from tests.media import Piece, make_talk_video
+from tests.run_once import analysed_once, made_once
 
 # Small renders keep the suite fast; one test renders at the real 1080x1920.
 CUT_SMALL = "find the best moments and cut them into 15-second vertical shorts, 2 clips, 360p"
@@ -39,32 +41,44 @@ class WarmTalk:
     cache: Path
 
 
-def warm_cache(video: Path, config) -> Path:
+def warm_cache(tmp_path_factory, video: Path, config) -> Path:
     """The run's one engine cache (`engine_config`, tests/conftest.py) after analysing `video`:
     analysed once per run, since the cache is keyed by content."""
-    from engine.pipeline import analyse
-
-    analyse(video, config)
+    analysed_once(tmp_path_factory, video, config)
     return config.cache_dir
 
 
 @pytest.fixture(scope="session")
-def warm_talk(talk_video, engine_config) -> WarmTalk:
+def warm_talk(talk_video, engine_config, tmp_path_factory) -> WarmTalk:
     path, _ = talk_video
-    return WarmTalk(path, warm_cache(path, engine_config))
+    return WarmTalk(path, warm_cache(tmp_path_factory, path, engine_config))
 
 
 @pytest.fixture(scope="session")
 def other_talk(tmp_path_factory, engine_config) -> WarmTalk:
-    folder = tmp_path_factory.mktemp("other-talk")
-    path, _ = make_talk_video(folder / "rice.mp4", [Piece(text=t) for t in OTHER_TALK], size="320x180")
-    return WarmTalk(path, warm_cache(path, engine_config))
+    path, _ = made_once(tmp_path_factory, "other-talk", lambda folder: make_talk_video(
+        folder / "rice.mp4", [Piece(text=t) for t in OTHER_TALK], size="320x180"))
+    return WarmTalk(path, warm_cache(tmp_path_factory, path, engine_config))
+
+
+def link_cache(cache: Path, data_dir: Path) -> None:
+    """The run's engine cache (transcripts, scene cuts, the joined 145 MB multilingual model) into a
+    test's DATA_DIR as hard links, not copies. Safe: the engine never writes a cache file in place
+    (it writes a new file and renames it over the old), and files half-written by another worker
+    (*.part, .joining-*) are left out."""
+    shutil.copytree(cache, data_dir / "cache", dirs_exist_ok=True, copy_function=_link,
+                    ignore=shutil.ignore_patterns("*.part", ".joining-*"))
+
+
+def _link(source: str, destination: str) -> None:
+    if not os.path.exists(destination):
+        os.link(source, destination)
 
 
 def make_settings(data_dir: Path, *warm: WarmTalk, **overrides) -> Settings:
-    """Settings for a test: its own DATA_DIR with the warm caches copied in, fast retries."""
-    for talk in warm:
-        shutil.copytree(talk.cache, data_dir / "cache", dirs_exist_ok=True)
+    """Settings for a test: its own DATA_DIR with the warm caches linked in, fast retries."""
+    for cache in dict.fromkeys(talk.cache for talk in warm):
+        link_cache(cache, data_dir)
     values = dict(data_dir=data_dir, allow_private_urls=True, nemo_retry_after_s=0.0, x264_preset="ultrafast",
                   render_timeout_s=120.0)
     values.update(overrides)

@@ -14,7 +14,7 @@ from engine.model_store import BASE_PACKAGES, BASE_SIDE_FILES, ModelCorrupt, joi
 from engine.models import BrokenMedia, EngineConfig, ModelUnavailable
 from engine.transcribe import load_model
 from tests.bot.chat_helpers import file_attachment, make_settings, message, started_app
-from tests.media import tone, write_wav
+from tests.media import write_undecodable_wav
 
 
 def damaged_base_packages(folder: Path) -> tuple[Path, Path]:
@@ -30,17 +30,6 @@ def damaged_base_packages(folder: Path) -> tuple[Path, Path]:
     for name in ("model.bin.part2", *BASE_SIDE_FILES):
         (second / name).symlink_to(real_second / name)
     return first, second
-
-
-def sound_no_decoder_reads(path: Path) -> Path:
-    """A WAV whose header names an audio format no decoder knows (tag 0x9999): ffprobe reads its
-    length, ffmpeg cannot decode a sample of it."""
-    write_wav(tone(2.0), path)
-    data = bytearray(path.read_bytes())
-    fmt = data.find(b"fmt ") + 8
-    data[fmt: fmt + 2] = (0x9999).to_bytes(2, "little")
-    path.write_bytes(bytes(data))
-    return path
 
 
 def test_a_damaged_speech_model_is_refused_and_said_in_chinese(tmp_path):
@@ -80,7 +69,7 @@ def test_a_model_name_not_on_this_machine_is_said_in_chinese(tmp_path):
 
 
 async def test_a_sound_ffmpeg_cannot_decode_is_said_in_chinese_and_charges_nothing(tmp_path):
-    talk = sound_no_decoder_reads(tmp_path / "讲座.wav")
+    talk = write_undecodable_wav(tmp_path / "讲座.wav", 2.0)
     app, recorder = await started_app(make_settings(tmp_path / "data"))
     try:
         await app.conversation.handle(message("", attachments=(file_attachment(talk),), language="zh"))
@@ -99,7 +88,7 @@ def test_the_engine_raises_the_sound_failure_with_its_key(tmp_path):
     from engine.transcribe import decode_audio
 
     with pytest.raises(BrokenMedia) as broken:
-        decode_audio(sound_no_decoder_reads(tmp_path / "talk.wav"))
+        decode_audio(write_undecodable_wav(tmp_path / "talk.wav"))
     assert broken.value.key == "decode_unreadable" and broken.value.facts == {"name": "talk.wav"}
     assert error_reply(broken.value, "en", 100).text == "I could not read the sound of talk.wav: the file may be damaged."
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.media import Piece, make_talk_video, noise_burst
+from tests.run_once import analysed_once, made_once
 
 
 QUIET = 0.35        # most of the talk is spoken at this gain; the "merely loud" passage at 1.0 (+9 dB)
@@ -49,20 +50,16 @@ def highlight_talk_pieces() -> list[Piece]:
 @pytest.fixture(scope="session")
 def highlight_talk(tmp_path_factory) -> tuple[Path, list]:
     """(video, placed pieces) of the ~52 s bakery talk, 320x180."""
-    folder = tmp_path_factory.mktemp("highlight-talk")
-    return make_talk_video(folder / "bakery.mp4", highlight_talk_pieces(), size="320x180")
+    return made_once(tmp_path_factory, "highlight-talk",
+                     lambda folder: make_talk_video(folder / "bakery.mp4", highlight_talk_pieces(), size="320x180"))
 
 
 @pytest.fixture(scope="session")
-def highlight_analysis(highlight_talk, engine_config):
-    from engine.pipeline import analyse
-
-    return analyse(highlight_talk[0], engine_config)
+def highlight_analysis(highlight_talk, engine_config, tmp_path_factory):
+    return analysed_once(tmp_path_factory, highlight_talk[0], engine_config)
 
 
 @pytest.fixture(scope="session")
-def talk_analysis(talk_video, engine_config):
+def talk_analysis(talk_video, engine_config, tmp_path_factory):
     """engine.pipeline.analyse of the shared ~45 s talk (tests/conftest.py `talk_video`)."""
-    from engine.pipeline import analyse
-
-    return analyse(talk_video[0], engine_config)
+    return analysed_once(tmp_path_factory, talk_video[0], engine_config)

@@ -125,6 +125,18 @@ def test_calm_commentary_over_a_constant_roar_gives_evenly_spaced_weak_moments_s
     assert len(selection.moments) == 2 and all(m.weak for m in selection.moments)
 
 
+def test_a_commentator_mixed_loud_over_the_crowd_is_not_a_crowd_reaction_and_the_roar_still_is(tmp_path):
+    """Broadcasts mix the commentary ~10 dB over the crowd: each time he starts talking again the
+    whole level jumps, but the crowd's own (high) band does not; a roar under him still rises there."""
+    voice = 3.0 * commentary(tmp_path, 60.0, excited=False)
+    calm = compute_signals(broadcast(None) + voice, sample_rate=SAMPLE_RATE)
+    assert crowd_all_along(calm.loudness_db, calm.noisiness)
+    assert calm.bursts == () and calm.excitement == ()
+    roaring = compute_signals(broadcast(4.0) + voice, sample_rate=SAMPLE_RATE)
+    [(start, end)] = roaring.bursts
+    assert abs(start - ROAR[0]) <= 1.0 and abs(end - sum(ROAR)) <= 1.0
+
+
 @pytest.mark.slow
 def test_a_broadcast_file_through_the_pipeline_gives_the_excited_moment_cut_between_words(tmp_path, engine_config):
     """The whole way, as a user's upload goes: one decode measures the commentator too, Whisper
