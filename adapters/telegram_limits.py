@@ -187,7 +187,7 @@ class PerChatRateLimiter(AIORateLimiter):
         asking = answering.get()
         if urgency is None:
             urgency = Urgency.ANSWER if asking is not None else Urgency.JOB
-        timed = asking if urgency is Urgency.ANSWER and not asking.answered else None
+        timed = asking if urgency is Urgency.ANSWER and asking is not None and not asking.answered else None
         if timed is not None:
             timed.answered = True
             queued_at = self.clock()
