@@ -12,7 +12,8 @@ Where a reply goes (ChatRef -> Discord):
   it answers (the user's message, or the slash command's response) and everything for that
   message goes there from then on; storage learns the thread so jobs resumed after a restart
   post there too; where threads are not allowed the channel is used;
-- progress is one message per ProgressReply.key, edited at most every 3 s;
+- progress is one message per ProgressReply.key, edited when the job's throttle (bot/jobs.py) sends
+  a new state; while an edit is on its way only the newest state waits;
 - a video is uploaded when it fits the limit of where it goes (the interaction's
   attachment_size_limit, the guild's filesize_limit, 10 MiB), otherwise app.link_for(reply).
 
@@ -23,8 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 import discord
@@ -73,10 +73,9 @@ class ShortsClient(discord.Client):
 
 
 class DiscordAdapter(DiscordSink):
-    def __init__(self, app, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, app):
         self.app = app
         self.settings = app.settings
-        self.clock = clock
         intents = discord.Intents.default()
         intents.message_content = self.settings.discord_message_content
         self.client = ShortsClient(self, intents)
@@ -146,9 +145,10 @@ class DiscordAdapter(DiscordSink):
 
     async def stop(self) -> None:
         self.receiving = False
-        for progress in self._progress.values():
-            if progress.flush is not None:
-                progress.flush.cancel()
+        writers = [p.writer for p in self._progress.values() if p.writer is not None and not p.writer.done()]
+        for writer in writers:
+            writer.cancel()
+        await asyncio.gather(*writers, return_exceptions=True)
         if not self.client.is_closed():
             await self.client.close()
         if self._connection is not None:

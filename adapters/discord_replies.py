@@ -5,7 +5,7 @@ a thread, the channel) and calls Discord. These are the rules that do not depend
 - a message holds at most 2000 characters;
 - a video goes as a file when it fits the upload limit of the place it is posted to,
   otherwise as a signed download link;
-- progress is one message per job, edited at most every 3 seconds;
+- progress is one message per job, edited as often as the job's throttle sends (bot/jobs.py);
 - buttons carry their action in the custom id ("shortsbot:/share 2"), so a press still
   works after a restart: discord.py matches the id against ActionButton's template.
 """
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 MESSAGE_LIMIT = 2000
 THREAD_NAME_LIMIT = 100
-PROGRESS_EDIT_INTERVAL_S = 3.0
 # An interaction's token lives 15 minutes; stop using it a minute early so a slow upload still lands.
 INTERACTION_TOKEN_LIFETIME = timedelta(minutes=15)
 INTERACTION_TOKEN_MARGIN = timedelta(minutes=1)
@@ -87,11 +86,6 @@ def thread_name(subject: str) -> str:
 def interaction_token_usable(created_at: datetime, now: datetime) -> bool:
     """Whether an interaction's webhook token may still be used (15 minutes, less a margin)."""
     return now - created_at < INTERACTION_TOKEN_LIFETIME - INTERACTION_TOKEN_MARGIN
-
-
-def edit_delay(last_sent_at: float, now: float, interval: float = PROGRESS_EDIT_INTERVAL_S) -> float:
-    """Seconds to wait before the next edit of a progress message may go out."""
-    return max(0.0, last_sent_at + interval - now)
 
 
 # ---------------------------------------------------------------------------- buttons

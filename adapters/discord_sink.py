@@ -13,7 +13,6 @@ import discord
 
 from adapters.discord_replies import (
     REFUSED_UPLOAD,
-    edit_delay,
     fits_upload,
     interaction_token_usable,
     link_text,
@@ -70,9 +69,8 @@ class Answering:
 class ProgressMessage:
     channel_id: int
     message_id: int
-    sent_at: float
-    pending: ProgressReply | None = None
-    flush: asyncio.Task | None = None
+    pending: ProgressReply | None = None      # the newest state not yet shown; it replaces older ones
+    writer: asyncio.Task | None = None        # shows `pending` until there is none
 
 
 class Remembered(OrderedDict):
@@ -290,27 +288,27 @@ class DiscordSink:
             return progress_text(reply), None, view_for(reply.buttons)
         raise TypeError(f"unknown reply {reply!r}")
 
-    # how: progress, one message per key edited at most every 3 s
+    # how: progress, one message per key. How often it changes is the job's throttle's business
+    # (bot/jobs.py); discord.py waits out Discord's rate limits. While an edit is on its way, newer
+    # states replace each other and only the newest is shown next.
 
     async def _progress_update(self, target, reply: ProgressReply) -> None:
-        lock = self._progress_lock(reply.key)
-        async with lock:
+        """Returns at once, except for the first state (posted) and the final one (on screen when this returns)."""
+        async with self._progress_lock(reply.key):
             progress = self._progress.get(reply.key)
             if progress is None:
                 message = await target.send(progress_text(reply), **_view_kw(view_for(reply.buttons)))
                 if reply.done:
                     self._progress_locks.pop(reply.key, None)
                 else:
-                    self._progress[reply.key] = ProgressMessage(target.id, message.id, self.clock())
+                    self._progress[reply.key] = ProgressMessage(target.id, message.id)
                 return
-            progress.pending = reply
-            if progress.flush is not None:
-                return
-            delay = edit_delay(progress.sent_at, self.clock())
-            if delay > 0:
-                progress.flush = asyncio.create_task(self._flush_later(reply.key, delay))
-                return
-        await self._flush(reply.key)
+        progress.pending = reply
+        if progress.writer is None or progress.writer.done():
+            progress.writer = asyncio.create_task(self._write_progress(reply.key, progress),
+                                                  name=f"progress {reply.key}")
+        if reply.done:
+            await asyncio.shield(progress.writer)
 
     def _progress_lock(self, key: str) -> asyncio.Lock:
         lock = self._progress_locks.get(key)
@@ -318,30 +316,20 @@ class DiscordSink:
             lock = self._progress_locks[key] = asyncio.Lock()
         return lock
 
-    async def _flush_later(self, key: str, delay: float) -> None:
-        await asyncio.sleep(delay)
+    async def _write_progress(self, key: str, progress: ProgressMessage) -> None:
+        finished = False
         try:
-            await self._flush(key, scheduled=True)
+            while progress.pending is not None:
+                reply, progress.pending = progress.pending, None
+                finished = reply.done
+                channel = await self._channel(progress.channel_id)
+                await channel.get_partial_message(progress.message_id).edit(
+                    content=progress_text(reply), view=view_for(reply.buttons))
         except Exception:
             log.exception("could not update Discord progress message %s", key)
-
-    async def _flush(self, key: str, scheduled: bool = False) -> None:
-        lock = self._progress_lock(key)
-        async with lock:
-            progress = self._progress.get(key)
-            if progress is None:
-                return
-            if scheduled:
-                progress.flush = None
-            reply, progress.pending = progress.pending, None
-            if reply is None:
-                return
-            channel = await self._channel(progress.channel_id)
-            await channel.get_partial_message(progress.message_id).edit(
-                content=progress_text(reply), view=view_for(reply.buttons))
-            progress.sent_at = self.clock()
-            if reply.done:
-                del self._progress[key]
+        finally:
+            if finished and progress.pending is None:
+                self._progress.pop(key, None)
                 self._progress_locks.pop(key, None)
 
 

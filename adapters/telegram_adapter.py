@@ -9,10 +9,13 @@ with `run_polling`, and stopped in the reverse order.
 Incoming: updates become bot.messages.Incoming (adapters/telegram_updates.py); one chat's
 messages reach the conversation in the order they were sent, different chats in parallel.
 Outgoing: replies are sent as HTML (adapters/telegram_format.py); progress is one message per
-key, edited at most every 3 s; videos go up with sendVideo while "uploading video…" shows,
-and as a signed link when they are too big or the upload fails.
-Rate limits: PerChatRateLimiter (PTB's AIORateLimiter plus one message a second per chat)
-retries 429s after their retry_after; network errors are retried here with backoff.
+key, edited whenever the job's throttle (bot/jobs.py, PROGRESS_EDIT_INTERVAL_S) sends a new state
+and the chat's pacer gives progress a turn; while it waits only the newest state is kept. Videos
+go up with sendVideo while "uploading video…" shows, and as a signed link when they are too big
+or the upload fails.
+Rate limits: PerChatRateLimiter (adapters/telegram_limits.py: a token bucket per chat, answers
+before the jobs' messages before progress edits) retries 429s after their retry_after; network
+errors are retried here after TELEGRAM_RETRY_DELAYS_S.
 """
 from __future__ import annotations
 
@@ -39,12 +42,11 @@ from bot.fetch import DownloadFailed, stream_to_file
 from bot.messages import (Attachment, ChatRef, ErrorReply, Fetcher, LinkReply, ProgressReply, Reply,
                           TextReply, VideoReply)
 
-from adapters.telegram_limits import PerChatRateLimiter, with_network_retries
+from adapters.telegram_limits import Answering, PerChatRateLimiter, Urgency, answering, with_network_retries
 
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
-PROGRESS_EDIT_INTERVAL = 3.0                 # seconds between edits of one progress message
 CHAT_ACTION_INTERVAL = 4.0                   # Telegram shows a chat action for 5 s
 MAX_THUMBNAIL_BYTES = 200 * 1024             # Telegram ignores larger thumbnails
 APOLOGY = "Sorry, something went wrong with that message. Please try again in a moment."
@@ -67,7 +69,6 @@ class _ProgressMessage:
     """One progress message being kept up to date; `latest` is what it should say next."""
 
     message_id: int | None = None
-    edited_at: float = float("-inf")
     latest: ProgressReply | None = None
     writer: asyncio.Task | None = None
 
@@ -84,6 +85,7 @@ class TelegramAdapter:
         self.application: Application | None = None
         self.identity: BotIdentity | None = None
         self._progress: dict[tuple[str, str], _ProgressMessage] = {}
+        self.limiter = PerChatRateLimiter(max_retries=3)
         self._http: httpx.AsyncClient | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -95,7 +97,7 @@ class TelegramAdapter:
             .base_url(self.settings.telegram_api_url)
             .base_file_url(self.settings.telegram_file_url)
             .local_mode(self.local_mode)
-            .rate_limiter(PerChatRateLimiter(max_retries=3))
+            .rate_limiter(self.limiter)
             .concurrent_updates(True)            # updates in parallel; the conversation keeps each person's in order
             .connect_timeout(10)
             .read_timeout(30)
@@ -113,7 +115,7 @@ class TelegramAdapter:
         application.add_error_handler(self._on_error)
         try:
             # getMe: who we are, and whether the token works.
-            await with_network_retries(application.initialize, "connecting to Telegram")
+            await self._retrying(application.initialize, "connecting to Telegram")
         except InvalidToken:
             raise AppError("Telegram refused TELEGRAM_BOT_TOKEN: copy the token @BotFather gave you "
                            "(/mybots -> your bot -> API Token) into .env.") from None
@@ -122,7 +124,7 @@ class TelegramAdapter:
                            f"Check the network, or TELEGRAM_API_URL if you run a local Bot API server.") from None
         self.identity = BotIdentity(application.bot.id, application.bot.username)
         try:
-            await with_network_retries(lambda: application.bot.set_my_commands(COMMANDS), "setMyCommands")
+            await self._retrying(lambda: application.bot.set_my_commands(COMMANDS), "setMyCommands")
         except TelegramError as exc:             # the menu of commands is a nicety; the bot works without it
             log.warning("could not register the bot's commands with setMyCommands: %s", exc)
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
@@ -163,6 +165,13 @@ class TelegramAdapter:
         self.application = None
 
     @property
+    def retry_delays(self) -> tuple[float, ...]:
+        return tuple(self.settings.telegram_retry_delays_s)
+
+    def _retrying(self, call, what: str):
+        return with_network_retries(call, what, delays=self.retry_delays)
+
+    @property
     def bot(self):
         if self.application is None:
             raise RuntimeError("the Telegram adapter is not running")
@@ -171,6 +180,7 @@ class TelegramAdapter:
     # ------------------------------------------------------------------ incoming
 
     async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        _answering(update)
         incoming = incoming_from_message(update.message, self.identity, self._fetcher_for, self.download_limit_mb * MB)
         if incoming is None or not incoming.addressed_to_bot:
             return                               # in a group, talk not meant for the bot
@@ -182,17 +192,18 @@ class TelegramAdapter:
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        answering = asyncio.create_task(self._answer(query))   # promptly, while the conversation works
+        _answering(update)
+        spinner = asyncio.create_task(self._answer(query))     # promptly, while the conversation works
         try:
             incoming = incoming_from_callback(query)
             if incoming is not None:
                 await self.app.conversation.handle(incoming)
         finally:
-            await answering
+            await spinner
 
     async def _answer(self, query) -> None:
         try:
-            await with_network_retries(query.answer, "answerCallbackQuery", delays=(0.5,))
+            await with_network_retries(query.answer, "answerCallbackQuery", delays=self.retry_delays[:1])
         except TelegramError as exc:             # the button still works; only the spinner stays longer
             log.warning("could not answer callback query %s: %s", query.id, exc)
 
@@ -234,7 +245,7 @@ class TelegramAdapter:
         so remote files are streamed here with httpx in chunks instead, within MAX_UPLOAD_MB.
         """
         try:
-            file = await with_network_retries(lambda: self.bot.get_file(file_id), "getFile")
+            file = await self._retrying(lambda: self.bot.get_file(file_id), "getFile")
         except BadRequest as exc:
             if "too big" in str(exc).lower():     # Telegram knew better than the size it reported
                 raise FileTooLarge("Telegram will not hand over a file this big", limit_mb=self.download_limit_mb,
@@ -250,7 +261,7 @@ class TelegramAdapter:
             finally:
                 partial.unlink(missing_ok=True)
             return path
-        return await with_network_retries(lambda: self._stream(file.file_path, path), "file download")
+        return await self._retrying(lambda: self._stream(file.file_path, path), "file download")
 
     async def _stream(self, url: str, target: Path) -> Path:
         """One try at the download; a refusal is BadRequest (not retried), a 5xx or a broken
@@ -297,10 +308,11 @@ class TelegramAdapter:
             last = await self._send_html(ref, fmt.escape(piece), buttons if i == len(pieces) - 1 else ())
         return last
 
-    async def _send_html(self, ref: ChatRef, html: str, buttons=()) -> Message:
-        return await with_network_retries(
+    async def _send_html(self, ref: ChatRef, html: str, buttons=(), paced: bool = False) -> Message:
+        """`paced`: the caller already had its turn in the chat (progress)."""
+        return await self._retrying(
             lambda: self.bot.send_message(text=html, parse_mode=ParseMode.HTML, reply_markup=fmt.keyboard(buttons),
-                                          **self._target(ref)),
+                                          rate_limit_args=Urgency.PACED if paced else None, **self._target(ref)),
             f"sendMessage to {ref.chat_key}",
         )
 
@@ -320,22 +332,21 @@ class TelegramAdapter:
             await asyncio.shield(state.writer)
 
     async def _write_progress(self, ref: ChatRef, key: tuple[str, str], state: _ProgressMessage) -> None:
+        """Waits for progress's turn in the chat (after every answer waiting there), then shows the
+        newest state: states that came while it waited were superseded and are never sent."""
         finished = False
+        answering.set(None)                      # progress is never an answer, whoever asked for the job
         try:
             while state.latest is not None:
-                wait = state.edited_at + PROGRESS_EDIT_INTERVAL - time.monotonic()
-                if state.message_id is not None and wait > 0:
-                    await asyncio.sleep(wait)
-                    continue                     # whatever is latest after the wait is what gets shown
+                await self.limiter.pacer(self._target(ref)["chat_id"]).turn(Urgency.PROGRESS)
                 reply, state.latest = state.latest, None
                 finished = reply.done                # nothing follows a done state, even if showing it fails
                 html, markup = fmt.progress_html(reply), fmt.keyboard(reply.buttons)
                 if state.message_id is None:
-                    message = await self._send_html(ref, html, reply.buttons)
+                    message = await self._send_html(ref, html, reply.buttons, paced=True)
                     state.message_id = message.message_id
                 else:
                     await self._edit_progress(ref, state, html, markup)
-                state.edited_at = time.monotonic()
         except TelegramError as exc:
             log.warning("progress message %s in %s could not be updated: %s", key[1], ref.chat_key, exc)
         except Exception:
@@ -347,9 +358,10 @@ class TelegramAdapter:
     async def _edit_progress(self, ref: ChatRef, state: _ProgressMessage, html: str, markup) -> None:
         target = self._target(ref)
         try:
-            await with_network_retries(
+            await self._retrying(
                 lambda: self.bot.edit_message_text(html, chat_id=target["chat_id"], message_id=state.message_id,
-                                                   parse_mode=ParseMode.HTML, reply_markup=markup),
+                                                   parse_mode=ParseMode.HTML, reply_markup=markup,
+                                                   rate_limit_args=Urgency.PACED),
                 f"editMessageText in {ref.chat_key}",
             )
         except BadRequest as exc:
@@ -357,7 +369,7 @@ class TelegramAdapter:
             if "not modified" in text:
                 return
             if "not found" in text or "can't be edited" in text:
-                message = await self._send_html(ref, html)
+                message = await self._send_html(ref, html, paced=True)
                 state.message_id = message.message_id
                 return
             raise
@@ -372,7 +384,7 @@ class TelegramAdapter:
             return
         try:
             async with self._chat_action(ref, ChatAction.UPLOAD_VIDEO):
-                await with_network_retries(lambda: self._upload_video(ref, reply), f"sendVideo to {ref.chat_key}")
+                await self._retrying(lambda: self._upload_video(ref, reply), f"sendVideo to {ref.chat_key}")
         except Forbidden:
             raise
         except TelegramError as exc:
@@ -439,6 +451,14 @@ class TelegramAdapter:
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+
+
+def _answering(update: Update) -> None:
+    """Marks what this handler sends as answers to the update's message (first in the chat's queue)."""
+    message = update.effective_message
+    chat = update.effective_chat
+    answering.set(Answering(str(chat.id) if chat else "", str(message.message_id) if message else "",
+                            time.monotonic()))
 
 
 def _keep_the_token_out_of_logs() -> None:

@@ -1,6 +1,6 @@
 """Load benchmark: twenty people using one bot at once, through the fake Telegram Bot API.
 
-    .venv/bin/python bench/bench_load.py [--people 20] [--group 5] [--crash]
+    .venv/bin/python bench/bench_load.py [--people 20] [--group 5] [--crash] [--loop-debug]
 
 The bot is the real `shortsbot run` (local engine, real SQLite, ffmpeg, Whisper) in its own
 process. Fifteen people write to it in private chats and five in one group; each sends a short
@@ -10,15 +10,20 @@ the first job is done). Person 3 sends /cancel. With --crash the bot is also SIG
 seconds after the first round of questions, and started again.
 
 Reported: messages answered, time to answer a text message while renders run (p50, p99, max;
-target p99 < 300 ms), queue positions said against the database's record, shorts per person
-(exactly one each, none for the cancelled one), charges per person (one each, none for the
-cancelled one), open holds left (none).
+target p99 < 300 ms), in private chats and in the group; the bot's own account of each answer
+(its log, adapters/telegram_limits.py): how long handling the message took before the answer
+asked for its turn in the chat, and how long it then waited for that turn; queue positions said
+against the database's record, shorts per person (exactly one each, none for the cancelled one),
+charges per person (one each, none for the cancelled one), open holds left (none); the load
+average. --loop-debug runs the bot with asyncio's debug mode and counts the event-loop steps it
+reports as slow (over 100 ms): CPU work on the loop would show there.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -30,8 +35,8 @@ if str(ROOT) not in sys.path:
 
 from tests.media import Piece, make_talk_video  # noqa: E402
 from tests.telegram.crowd import (  # noqa: E402
-    BOT_ID, BOT_NAME, TOKEN, BotProcess, Crowd, any_job_done, crowd, expected_positions, jobs_left, ledger_of,
-    percentile, wait_jobs_done,
+    BOT_ID, BOT_NAME, TOKEN, BotProcess, Crowd, answer_timings, any_job_done, crowd, expected_positions, ledger_of,
+    percentile, slow_callbacks, wait_jobs_done,
 )
 from tests.telegram.fake_bot_api import FakeBotApi  # noqa: E402
 
@@ -63,13 +68,15 @@ def make_talks() -> list[Path]:
     return made
 
 
-async def run(people_count: int, in_group: int, crash: bool, render_concurrency: int) -> dict:
+async def run(people_count: int, in_group: int, crash: bool, render_concurrency: int, loop_debug: bool) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
     fake = await FakeBotApi(token=TOKEN, bot_id=BOT_ID, bot_username=BOT_NAME, upload_dir=work / "uploads").start()
     people = crowd(make_talks(), people_count, in_group, CANCELLING)
-    bot = BotProcess(fake, work / "data", render_concurrency=render_concurrency)
+    extra = {"pythonasynciodebug": "1"} if loop_debug else {}
+    bot = BotProcess(fake, work / "data", render_concurrency=render_concurrency, **extra)
     talk = Crowd(fake, people)
     killed_at = None
+    load_before = os.getloadavg()
     started = time.monotonic()
     try:
         bot.start()
@@ -106,14 +113,28 @@ async def run(people_count: int, in_group: int, crash: bool, render_concurrency:
         await fake.stop()
     result = report(talk, bot, people, unanswered, wall, killed_at, render_concurrency)
     result["all_uploads_answered_s"] = round(uploaded_at, 1)
+    result["load_average_1min"] = {"start": round(load_before[0], 1), "end": round(os.getloadavg()[0], 1)}
+    slow = slow_callbacks(bot.log)
+    if loop_debug:
+        result["slow_loop_steps"] = {"count": len(slow), "max_ms": round(max(slow) * 1000) if slow else 0,
+                                     "total_s": round(sum(slow), 1)}
     return result
 
 
 def report(talk: Crowd, bot: BotProcess, people, unanswered, wall: float, killed_at: float | None,
            workers: int) -> dict:
-    text_times = talk.answer_times(("status", "credits?", "/cancel"))
-    private = talk.answer_times(("status", "credits?", "/cancel"), group=False)
-    group = talk.answer_times(("status", "credits?", "/cancel"), group=True)
+    questions = ("status", "credits?", "/cancel")
+    text_times = talk.answer_times(questions)
+    private = talk.answer_times(questions, group=False)
+    group = talk.answer_times(questions, group=True)
+    timings = answer_timings(bot.log)
+    own = {"private": [], "group": []}
+    by_question = {what: [] for what in questions}
+    for person in people:
+        for what, message_id, _ in person.asked:
+            if what in questions and (timing := timings.get((person.chat_id, message_id))) is not None:
+                own["group" if person.in_group else "private"].append(timing)
+                by_question[what].append(timing.handled_s)
     positions = expected_positions(bot.database, workers)
     wrong_positions, shorts, charges, holds = [], {}, {}, 0
     for person in people:
@@ -134,8 +155,17 @@ def report(talk: Crowd, bot: BotProcess, people, unanswered, wall: float, killed
         "text_answers": len(text_times),
         "text_answer_ms": {"p50": round(percentile(text_times, 50) * 1000), "p99": round(percentile(text_times, 99) * 1000),
                            "max": round(max(text_times) * 1000) if text_times else None},
-        "text_answer_ms_private_p99": round(percentile(private, 99) * 1000),
-        "text_answer_ms_group_p99": round(percentile(group, 99) * 1000),
+        "text_answer_ms_private": p50_p99(private),
+        "text_answer_ms_group": p50_p99(group),
+        # the bot's own account: handling before the answer asked for its turn, then the wait for it
+        "handle_ms_private": p50_p99([t.handled_s for t in own["private"]]),
+        "handle_ms_group": p50_p99([t.handled_s for t in own["group"]]),
+        "turn_wait_ms_private": p50_p99([t.waited_s for t in own["private"]]),
+        "turn_wait_ms_group": p50_p99([t.waited_s for t in own["group"]]),
+        # "credits?" comes right after "status": its handling starts with waiting for that one's (by design)
+        "handle_ms_by_question": {what: p50_p99(times) for what, times in by_question.items()},
+        "bot_api_call_ms": p50_p99([t.sent_s for t in own["private"] + own["group"]]),
+        "timed_answers": len(own["private"]) + len(own["group"]),
         "queue_positions_wrong": wrong_positions,
         "shorts_per_person": shorts, "charges_per_person": charges, "open_holds": holds,
         "cancelled_person": None if cancelled is None else cancelled.number,
@@ -145,14 +175,21 @@ def report(talk: Crowd, bot: BotProcess, people, unanswered, wall: float, killed
     }
 
 
+def p50_p99(seconds: list[float]) -> dict:
+    if not seconds:
+        return {"n": 0}
+    return {"n": len(seconds), "p50": round(percentile(seconds, 50) * 1000), "p99": round(percentile(seconds, 99) * 1000)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=20)
     parser.add_argument("--group", type=int, default=5, help="how many of them write in one group chat")
     parser.add_argument("--crash", action="store_true", help="SIGKILL the bot once the first short is out, restart it")
     parser.add_argument("--render-concurrency", type=int, default=2)
+    parser.add_argument("--loop-debug", action="store_true", help="asyncio debug mode in the bot: count slow loop steps")
     args = parser.parse_args(argv)
-    result = asyncio.run(run(args.people, args.group, args.crash, args.render_concurrency))
+    result = asyncio.run(run(args.people, args.group, args.crash, args.render_concurrency, args.loop_debug))
     print(json.dumps(result, indent=2))
     return 0
 

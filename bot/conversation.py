@@ -5,13 +5,10 @@ intent (bot.handlers); a button under a clip goes to `handlers.press`. Quick thi
 credits, status, uploads) are answered at once; long work (a cut, an edit that renders again,
 an export, a share) becomes a durable job (bot.work on bot.jobs) whose results are posted to
 the chat later, even after a restart. The conversation talks to one clip service (bot.backends)
-and never asks which one it is.
-
-The service's recoverable errors are handled here, once each: TokenInvalid (1001) gets a new
-token, SessionMissing (1002) a new session, RateLimited (429) a wait of NEMO_RETRY_AFTER_S; then
-the call is tried again. Every other error becomes a sentence in the person's language
-(bot.sentences). Account and session rows are the service's: it reads, refreshes and stores
-them; the conversation only asks it for them.
+on behalf of a `Who` (the person, the chat, their language) and never asks which one it is;
+whatever the service needs besides (accounts, tokens, its sessions, recovering from its own
+errors) it finds itself. Every error that reaches the conversation becomes a sentence in the
+person's language (bot.sentences).
 
 One person's messages in one chat are handled one after another, in the order they came
 (an asyncio.Lock per (platform, user, chat), made when needed and dropped when idle), on every
@@ -20,30 +17,20 @@ messages make one session. /cancel does not wait its turn, so it can stop what i
 
 Buttons under a clip name that clip ("/share clip-57": clip row 57; "/share draft-12-2":
 draft 2 of session row 12, for services without clip rows), so a press acts on the clip it is
-under, and only its owner may export, share or ask for more of it. "/share 2" typed by a
-person still means their own clip 2.
+under (its job names that session to the service), and only its owner may export, share or ask
+for more of it. "/share 2" typed by a person still means their own clip 2.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Awaitable, Callable, TypeVar
+from typing import AsyncIterator, Awaitable, Callable
 
 from bot import texts, work
-from bot.backends.base import (
-    Account,
-    Backend,
-    BackendError,
-    ChatEvent,
-    RateLimited,
-    SessionMissing,
-    SessionRef,
-    TokenInvalid,
-)
-from bot.handlers import HANDLERS, Turn, Who, button_press, press, safe_filename  # noqa: F401 - safe_filename: tests
+from bot.backends.base import ClipService
+from bot.handlers import HANDLERS, Person, Turn, button_press, press, safe_filename  # noqa: F401 - safe_filename: tests
 from bot.intents import Intent, IntentKind, route
 from bot.jobs import JobContext, JobQueue
 from bot.messages import ChatRef, ErrorReply, Incoming, Reply, VideoReply
@@ -55,9 +42,7 @@ from storage.repos import Repos, SessionRecord
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 Poster = Callable[[ChatRef, Reply], Awaitable[None]]
-RECOVERABLE = (TokenInvalid, SessionMissing, RateLimited)
 
 
 @dataclass
@@ -69,7 +54,7 @@ class _Line:
 
 
 class Conversation:
-    def __init__(self, settings: Settings, repos: Repos, backend: Backend, jobs: JobQueue,
+    def __init__(self, settings: Settings, repos: Repos, backend: ClipService, jobs: JobQueue,
                  platforms: Platforms | Poster, link_for: Callable[[VideoReply], str | None] | None = None):
         self.settings = settings
         self.repos = repos
@@ -110,7 +95,7 @@ class Conversation:
         try:
             user, _ = await self.repos.users.get_or_create(incoming.platform, incoming.user_id, incoming.user_name,
                                                            incoming.language)
-            turn = Turn(incoming, intent, Who(user, ref.chat_key, lang), ref)
+            turn = Turn(incoming, intent, Person(user, ref.chat_key, lang), ref)
             if pressed is not None:
                 await press(self, *pressed, turn)
             else:
@@ -150,105 +135,19 @@ class Conversation:
         """An adapter moved the answers to `ref`'s message into a thread: jobs resumed later post there."""
         await self.repos.chat_refs.set_thread_for_message(ref.platform, ref.chat_id, ref.reply_to, thread_id)
 
-    # ------------------------------------------------------------ accounts and sessions
-
-    async def _account(self, who: Who) -> Account:
-        """The service's account for this person. The service alone reads and writes its account rows
-        (it keeps a stored client id; the one given here is for a person it has never seen)."""
-        return await self.backend.open_account(who.user.id, str(uuid.uuid4()))
-
-    async def _session(self, who: Who) -> SessionRef:
-        record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
-        if record is not None:
-            return SessionRef(record.remote_session_id, record.task_id, who.chat_key)
-        # A new session; the service stores its row (its sessions are its own).
-        return await self.backend.open_session(who.account, who.chat_key, who.lang)
-
-    async def new_session(self, who: Who) -> None:
-        record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
-        if record is not None:
-            await self.repos.sessions.end(record.id)
-        who.session = None
-        await self.call(who, nothing)
-
-    async def ready(self, who: Who, session: bool) -> None:
-        if who.account is None:
-            who.account = await self._account(who)
-        if session and who.session is None:
-            who.session = await self._session(who)
-
-    async def _recover(self, who: Who, exc: BackendError, tried: set[int]) -> None:
-        """Repairs what the error says is broken, once per kind; raises when it cannot."""
-        if exc.code in tried:
-            raise exc
-        tried.add(exc.code)
-        if isinstance(exc, TokenInvalid):
-            # The service has already put aside the token it refused; opening the account again gets a usable one.
-            log.info("token of user %s refused; getting a new one", who.user.id)
-            who.account = None
-        elif isinstance(exc, SessionMissing):
-            log.info("session of user %s in %s is gone; opening a new one", who.user.id, who.chat_key)
-            record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
-            if record is not None:
-                await self.repos.sessions.end(record.id)
-            who.session = None
-        elif isinstance(exc, RateLimited):
-            await asyncio.sleep(self.settings.nemo_retry_after_s)
-
-    async def call(self, who: Who, call: Callable[[Account, SessionRef | None], Awaitable[T]],
-                   session: bool = True) -> T:
-        """A service call with the one-time recovery from 1001, 1002 and 429."""
-        tried: set[int] = set()
-        while True:
-            try:
-                await self.ready(who, session)
-                return await call(who.account, who.session)
-            except RECOVERABLE as exc:
-                await self._recover(who, exc, tried)
-
-    async def chat_events(self, who: Who, text: str) -> AsyncIterator[ChatEvent]:
-        """The service's chat stream with the same recovery, as long as nothing has arrived yet."""
-        tried: set[int] = set()
-        while True:
-            started = False
-            try:
-                await self.ready(who, session=True)
-                async with closing(self.backend.chat(who.account, who.session, text)) as events:
-                    async for event in events:
-                        started = True
-                        yield event
-                return
-            except RECOVERABLE as exc:
-                if started:
-                    raise
-                await self._recover(who, exc, tried)
-
     # ------------------------------------------------------------ jobs
 
-    async def submit(self, who: Who, ref: ChatRef, kind: str, payload: dict,
+    async def submit(self, person: Person, ref: ChatRef, kind: str, payload: dict,
                      session: SessionRecord | None = None) -> None:
-        """A job on `session` (a button names it), else on the person's active session in this chat."""
-        record = session
-        if record is None:
-            record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
-        if record is None:
-            await self.call(who, nothing)          # opens the account and the session
-            record = await self.repos.sessions.active(who.user.id, who.chat_key, self.backend.name)
-        payload = {**payload, "chat_key": record.chat_key if record else who.chat_key,
-                   "session_id": record.remote_session_id if record else None,
-                   "task_id": record.task_id if record else None}
-        job = await self.jobs.submit(who.user.id, kind, payload, ref=ref, session_id=record.id if record else None,
-                                     lang=who.lang)
-        log.info("job %s (%s) for user %s", job.id, kind, who.user.id)
+        """A job on `session` (a button names it), else on the person's session in this chat (the service's
+        row in storage; when there is none yet, the service starts one when the job runs)."""
+        record = session or await self.repos.sessions.active(person.user.id, person.chat_key, self.backend.name)
+        row = record.id if record is not None else None
+        payload = {**payload, "chat_key": record.chat_key if record is not None else person.chat_key, "session": row}
+        job = await self.jobs.submit(person.user.id, kind, payload, ref=ref, session_id=row, lang=person.lang)
+        log.info("job %s (%s) for user %s", job.id, kind, person.user.id)
 
-    async def who_for(self, ctx: JobContext) -> Who:
+    async def person_for(self, ctx: JobContext) -> Person:
         user = await self.repos.users.get(ctx.job.user_id)
         payload = ctx.job.payload
-        who = Who(user, payload.get("chat_key", ""), ctx.lang)
-        if payload.get("session_id"):
-            who.session = SessionRef(payload["session_id"], payload.get("task_id"), who.chat_key)
-        return who
-
-
-async def nothing(account: Account, session: SessionRef | None) -> None:
-    """A call that only needs the account and session to exist (Conversation.call makes them)."""
+        return Person(user, payload.get("chat_key", ""), ctx.lang, session=payload.get("session"))

@@ -1,7 +1,7 @@
 """One small handler per intent, as python-telegram-bot's examples are written.
 
 Each takes the Conversation (storage, the clip service, jobs, where replies go) and the Turn
-(the message, what it asks, who asks, where to answer). `HANDLERS` maps an intent to its
+(the message, what it asks, person asks, where to answer). `HANDLERS` maps an intent to its
 handler; a button under a clip goes to `press`. Long work becomes a job (bot.work).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from bot import texts
-from bot.backends.base import Account, BackendError, FileTooLarge, SessionRef, VideoTooLong
+from bot.backends.base import BackendError, FileTooLarge, VideoTooLong, Who
 from bot.fetch import fetch_url
 from bot.intents import COMMANDS, Intent, IntentKind, parse_command
 from bot.messages import Attachment, ChatRef, ErrorReply, Incoming, TextReply
@@ -37,28 +37,33 @@ _UNSAFE = re.compile(r"[^\w.\-]+")
 
 
 @dataclass
-class Who:
-    """The person a message or job is for, in one chat, and their service account and session."""
+class Person:
+    """The person a message or job is for, in one chat, in their language; a job a button started
+    names the stored session of the clip it was under."""
 
     user: User
     chat_key: str
     lang: str
-    account: Account | None = None
-    session: SessionRef | None = None
+    session: int | None = None
+
+    @property
+    def who(self) -> Who:
+        """Whom the clip service works for."""
+        return Who(self.user.id, self.chat_key, self.lang, self.session)
 
 
 @dataclass
 class Turn:
-    """One message being answered: what it says and asks, who sent it, where the answer goes."""
+    """One message being answered: what it says and asks, person sent it, where the answer goes."""
 
     incoming: Incoming
     intent: Intent | None
-    who: Who
+    person: Person
     ref: ChatRef
 
     @property
     def lang(self) -> str:
-        return self.who.lang
+        return self.person.lang
 
 
 # ---------------------------------------------------------------- quick answers
@@ -76,113 +81,109 @@ async def help_(conv: "Conversation", turn: Turn) -> None:
 
 
 async def new(conv: "Conversation", turn: Turn) -> None:
-    await conv.new_session(turn.who)
+    await conv.backend.start_over(turn.person.who)
     await conv.post(turn.ref, TextReply(say(turn.lang, "new_session")))
 
 
 async def cancel(conv: "Conversation", turn: Turn) -> None:
-    who, ref = turn.who, turn.ref
-    stopped = await conv.jobs.cancel_user(who.user.id)
-    record = await conv.repos.sessions.active(who.user.id, who.chat_key, conv.backend.name)
-    if record is not None:
-        try:
-            await conv.ready(who, session=False)
-            session = SessionRef(record.remote_session_id, record.task_id, who.chat_key)
-            stopped += int(await conv.backend.cancel(who.account, session))
-        except BackendError as exc:
-            log.info("backend cancel failed: %s", exc)
-    await conv.post(ref, TextReply(say(who.lang, "cancelled" if stopped else "nothing_to_cancel")))
+    person, ref = turn.person, turn.ref
+    stopped = await conv.jobs.cancel_user(person.user.id)
+    try:
+        stopped += int(await conv.backend.cancel(person.who))
+    except BackendError as exc:
+        log.info("backend cancel failed: %s", exc)
+    await conv.post(ref, TextReply(say(person.lang, "cancelled" if stopped else "nothing_to_cancel")))
 
 
 async def credits(conv: "Conversation", turn: Turn) -> None:
-    who, ref = turn.who, turn.ref
-    credits = await conv.call(who, lambda account, _: conv.backend.credits(account), session=False)
-    text = say(who.lang, "credits", available=credits.available, frozen=credits.frozen, total=credits.total)
+    person, ref = turn.person, turn.ref
+    credits = await conv.backend.credits(person.who)
+    text = say(person.lang, "credits", available=credits.available, frozen=credits.frozen, total=credits.total)
     if credits.cost_per_minute:
-        text += "\n" + say(who.lang, "credits_cost")
+        text += "\n" + say(person.lang, "credits_cost")
     await conv.post(ref, TextReply(text))
 
 
 async def status(conv: "Conversation", turn: Turn) -> None:
-    who, ref = turn.who, turn.ref
-    state = await conv.call(who, lambda account, session: conv.backend.state(account, session))
+    person, ref = turn.person, turn.ref
+    state = await conv.backend.state(person.who)
     lines = []
     if state.media:
         names = ", ".join(media_line(m) for m in state.media)
-        lines.append(say(who.lang, "status_media", media=names))
+        lines.append(say(person.lang, "status_media", media=names))
     else:
-        lines.append(say(who.lang, "status_no_media"))
+        lines.append(say(person.lang, "status_no_media"))
     heard = next((clip.language for clip in state.clips if clip.language), "")
     if heard:
-        lines.append(say(who.lang, "language_heard", language=texts.language_name(who.lang, heard)))
+        lines.append(say(person.lang, "language_heard", language=texts.language_name(person.lang, heard)))
     if state.summary:
-        lines += [say(who.lang, "status_clip", n=i, summary=s) for i, s in enumerate(state.summary, start=1)]
+        lines += [say(person.lang, "status_clip", n=i, summary=s) for i, s in enumerate(state.summary, start=1)]
     elif state.media:
-        lines.append(say(who.lang, "status_no_drafts"))
-    jobs = await jobs_line(conv, who)
+        lines.append(say(person.lang, "status_no_drafts"))
+    jobs = await jobs_line(conv, person)
     if jobs:
         lines.append(jobs)
     await conv.post(ref, TextReply("\n".join(lines)))
 
 
-async def jobs_line(conv: "Conversation", who: Who) -> str:
+async def jobs_line(conv: "Conversation", person: Person) -> str:
     described = []
-    for job in await conv.repos.jobs.for_user(who.user.id, "running", "queued"):
-        what = (say(who.lang, "job_chat", text=shorten(job.payload.get("text", ""), 40)) if job.kind == "chat"
-                else say(who.lang, "job_export"))
+    for job in await conv.repos.jobs.for_user(person.user.id, "running", "queued"):
+        what = (say(person.lang, "job_chat", text=shorten(job.payload.get("text", ""), 40)) if job.kind == "chat"
+                else say(person.lang, "job_export"))
         if job.state == "running":
-            described.append(say(who.lang, "job_running", what=what, percent=round(job.progress * 100)))
+            described.append(say(person.lang, "job_running", what=what, percent=round(job.progress * 100)))
         else:
-            described.append(say(who.lang, "job_queued", what=what, ahead=await conv.repos.jobs.position(job.id)))
-    return say(who.lang, "status_jobs", jobs="; ".join(described)) if described else ""
+            described.append(say(person.lang, "job_queued", what=what, ahead=await conv.repos.jobs.position(job.id)))
+    return say(person.lang, "status_jobs", jobs="; ".join(described)) if described else ""
 
 
 async def grant(conv: "Conversation", turn: Turn) -> None:
-    intent, incoming, who, ref = turn.intent, turn.incoming, turn.who, turn.ref
+    intent, incoming, person, ref = turn.intent, turn.incoming, turn.person, turn.ref
     admins = set(conv.settings.admin_ids)
     if incoming.user_id not in admins and f"{incoming.platform}:{incoming.user_id}" not in admins:
-        await conv.post(ref, ErrorReply(say(who.lang, "grant_not_admin")))
+        await conv.post(ref, ErrorReply(say(person.lang, "grant_not_admin")))
         return
     parts = intent.args.split()
     if len(parts) < 2 or not parts[-1].isdigit():
-        await conv.post(ref, TextReply(say(who.lang, "grant_usage")))
+        await conv.post(ref, TextReply(say(person.lang, "grant_usage")))
         return
     amount, named = int(parts[-1]), " ".join(parts[:-1])        # "@Ann Lee 5": names may have spaces
     platform = incoming.platform
     found = await conv.repos.users.matching(platform, named)   # only the admin's own platform
     if not found:
-        await conv.post(ref, ErrorReply(say(who.lang, "grant_no_user", user=named, platform=platform.capitalize())))
+        await conv.post(ref, ErrorReply(say(person.lang, "grant_no_user", user=named, platform=platform.capitalize())))
         return
     if len(found) > 1:
         choices = ", ".join(f"{u.platform_user_id} ({u.name})" for u in found)
-        await conv.post(ref, ErrorReply(say(who.lang, "grant_ambiguous", user=named, platform=platform.capitalize(),
+        await conv.post(ref, ErrorReply(say(person.lang, "grant_ambiguous", user=named, platform=platform.capitalize(),
                                             choices=choices, example=found[0].platform_user_id, amount=amount)))
         return
     [target] = found
     balance = await conv.repos.ledger.grant(target.id, amount, note=f"granted by {platform}:{incoming.user_id}")
-    await conv.post(ref, TextReply(say(who.lang, "grant_done", amount=amount,
+    await conv.post(ref, TextReply(say(person.lang, "grant_done", amount=amount,
                                        user=target.name or target.platform_user_id, available=balance.available)))
 
 # ---------------------------------------------------------------- work that becomes a job
 
 async def export(conv: "Conversation", turn: Turn) -> None:
     number = re.search(r"(?<![\d.])(\d{1,2})(?![\dpk])", turn.intent.args)   # "/export 2"; not "1080p"
-    await conv.submit(turn.who, turn.ref, "export", {"draft_index": int(number.group(1)) - 1} if number else {})
+    await conv.submit(turn.person, turn.ref, "export", {"draft_index": int(number.group(1)) - 1} if number else {})
 
 
 async def chat(conv: "Conversation", turn: Turn) -> None:
-    await conv.submit(turn.who, turn.ref, "chat", {"text": turn.intent.text or turn.incoming.text})
+    await conv.submit(turn.person, turn.ref, "chat", {"text": turn.intent.text or turn.incoming.text})
 
 
 async def upload(conv: "Conversation", turn: Turn) -> None:
-    intent, incoming, who, ref = turn.intent, turn.incoming, turn.who, turn.ref
+    intent, incoming, person, ref = turn.intent, turn.incoming, turn.person, turn.ref
     sources: list[tuple[str, Attachment | None, str | None]] = []
     for attachment in incoming.attachments:
         sources.append((attachment.name, attachment, None))
     for url in intent.urls:
         sources.append((url, None, url))
     if not sources:
-        await conv.post(ref, TextReply(say(who.lang, "err_nothing_uploaded")))
+        await conv.post(ref, TextReply(say(person.lang, "err_nothing_uploaded")))
         return
     uploaded_any = False
     for name, attachment, url in sources:
@@ -192,48 +193,48 @@ async def upload(conv: "Conversation", turn: Turn) -> None:
                 url = attachment.url
             source: Path | str
             if url is not None and conv.backend.takes_links:
-                await conv.post(ref, TextReply(say(who.lang, "fetching_remote", url=url)))
+                await conv.post(ref, TextReply(say(person.lang, "fetching_remote", url=url)))
                 source = url
             elif url is not None:
-                await conv.post(ref, TextReply(say(who.lang, "fetching", url=url)))
+                await conv.post(ref, TextReply(say(person.lang, "fetching", url=url)))
                 source = await fetch_url(url, folder, max_bytes=conv.settings.max_upload_mb * 1024 * 1024,
                                          allow_private=conv.settings.allow_private_urls)
             elif attachment.fetch is None:
-                await conv.post(ref, ErrorReply(say(who.lang, "err_no_bytes", name=name)))
+                await conv.post(ref, ErrorReply(say(person.lang, "err_no_bytes", name=name)))
                 continue
             else:
                 refuse_large(attachment, conv.settings.max_upload_mb)
                 refuse_long(attachment, conv.settings.max_duration_minutes)
                 folder.mkdir(parents=True, exist_ok=True)
                 source = await attachment.fetch(folder / safe_filename(attachment.name, attachment.mime))
-            media = await conv.call(who, lambda account, session: conv.backend.upload(account, session, source))
-            await conv.post(ref, TextReply(uploaded_text(media, who.lang, listening=media.analysing,
+            media = await conv.backend.upload(person.who, source)
+            await conv.post(ref, TextReply(uploaded_text(media, person.lang, listening=media.analysing,
                                                           instruction=bool(intent.text))))
             uploaded_any = True
         except Exception as exc:  # noqa: BLE001 - one bad file does not stop the others
-            await conv.post(ref, conv.error_reply(exc, who.lang))
+            await conv.post(ref, conv.error_reply(exc, person.lang))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     if uploaded_any and intent.text:
-        await conv.submit(who, ref, "chat", {"text": intent.text})
+        await conv.submit(person, ref, "chat", {"text": intent.text})
 
 
 async def share(conv: "Conversation", turn: Turn) -> None:
-    intent, incoming, who, ref = turn.intent, turn.incoming, turn.who, turn.ref
+    intent, incoming, person, ref = turn.intent, turn.incoming, turn.person, turn.ref
     number = intent.args.strip().lstrip("#")
     if not number.isdigit() or int(number) < 1:
-        await conv.post(ref, TextReply(say(who.lang, "share_usage")))
+        await conv.post(ref, TextReply(say(person.lang, "share_usage")))
         return
     target = share_target(conv, incoming.platform)
     if target is None:
-        await conv.post(ref, ErrorReply(no_share_target(conv, who.lang, incoming.platform)))
+        await conv.post(ref, ErrorReply(no_share_target(conv, person.lang, incoming.platform)))
         return
-    state = await conv.call(who, lambda account, session: conv.backend.state(account, session))
+    state = await conv.backend.state(person.who)
     n = int(number)
     if n > len(state.clips):
-        await conv.post(ref, ErrorReply(say(who.lang, "share_no_clip", n=n, count=len(state.clips))))
+        await conv.post(ref, ErrorReply(say(person.lang, "share_no_clip", n=n, count=len(state.clips))))
         return
-    await conv.submit(who, ref, "export", {"draft_index": n - 1,
+    await conv.submit(person, ref, "export", {"draft_index": n - 1,
                                             "share": {"platform": incoming.platform, "chat_id": target}})
 
 HANDLERS: dict[IntentKind, Callable[["Conversation", Turn], Awaitable[None]]] = {
@@ -247,30 +248,30 @@ HANDLERS: dict[IntentKind, Callable[["Conversation", Turn], Awaitable[None]]] = 
 
 async def press(conv: "Conversation", verb: str, target: str, turn: Turn) -> None:
     """Export, Share or More under a clip: for the clip's owner only, on the clip's own session."""
-    incoming, who, ref = turn.incoming, turn.who, turn.ref
+    incoming, person, ref = turn.incoming, turn.person, turn.ref
     found = await button_target(conv, target)
     if found is None:
-        await conv.post(ref, TextReply(say(who.lang, "clip_gone")))
+        await conv.post(ref, TextReply(say(person.lang, "clip_gone")))
         return
     session, index = found
-    if session.user_id != who.user.id:
+    if session.user_id != person.user.id:
         owner = await conv.repos.users.get(session.user_id)
         name = (owner.name or owner.platform_user_id) if owner is not None else "its owner"
-        await conv.post(ref, TextReply(say(who.lang, "not_yours", owner=name,
-                                           action=say(who.lang, f"action_{verb}"))))
+        await conv.post(ref, TextReply(say(person.lang, "not_yours", owner=name,
+                                           action=say(person.lang, f"action_{verb}"))))
         return
     if verb == "export":
-        await conv.submit(who, ref, "export", {"draft_index": index}, session=session)
+        await conv.submit(person, ref, "export", {"draft_index": index}, session=session)
     elif verb == "share":
         share_to = share_target(conv, incoming.platform)
         if share_to is None:
-            await conv.post(ref, ErrorReply(no_share_target(conv, who.lang, incoming.platform)))
+            await conv.post(ref, ErrorReply(no_share_target(conv, person.lang, incoming.platform)))
             return
-        await conv.submit(who, ref, "export", {"draft_index": index,
+        await conv.submit(person, ref, "export", {"draft_index": index,
                                                 "share": {"platform": incoming.platform, "chat_id": share_to}},
                            session=session)
     else:
-        await conv.submit(who, ref, "chat", {"text": f"more clips like clip {index + 1}"}, session=session)
+        await conv.submit(person, ref, "chat", {"text": f"more clips like clip {index + 1}"}, session=session)
 
 
 async def button_target(conv: "Conversation", target: str) -> tuple[SessionRecord, int] | None:

@@ -11,8 +11,10 @@
   job_max_attempts times fails instead and its held credits are released. Holds a crash left
   open on finished jobs are settled. On stop, running jobs are asked to end (their ffmpeg is
   killed through the cancel event) and go back to 'queued' for the next start.
-- Progress is one message per job, edited at most once every `progress_interval` seconds; the
-  first and the last update always go out (the last at once). A job that shows nothing new for
+- Progress is one message per job, edited at most once every `progress_interval` seconds
+  (PROGRESS_EDIT_INTERVAL_S); the first and the last update always go out (the last at once).
+  This is the one throttle: the adapters only keep the newest state while an edit waits for
+  its turn (Telegram's pacing, Discord's rate limits). A job that shows nothing new for
   `still_working_after` seconds posts "⏳ Still working...".
 - `cancel_user` cancels a person's queued jobs and sets the cancel event of the running one,
   which the engine watches (it ends ffmpeg and removes partial files).
@@ -299,7 +301,9 @@ class JobQueue:
                 busy = await self.repos.jobs.in_state("queued", "running")
             else:
                 busy = await self.repos.jobs.for_user(user_id, "queued", "running")
-            if not busy:
+            # A job that has left 'running' may still be posting its last words (an error, a clip).
+            finishing = [ctx for ctx in self._running.values() if user_id in (None, ctx.job.user_id)]
+            if not busy and not finishing:
                 return True
             if deadline is not None and time.monotonic() > deadline:
                 return False

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import AsyncIterator, Callable
 
 from bot import texts
@@ -17,11 +16,10 @@ LinkMaker = Callable[[VideoReply], "str | None"]
 
 
 def clip_reply(clip: Clip, lang: str, link_for: LinkMaker,
-                buttons: tuple[str, ...] = ("button_export", "button_share", "button_more"),
-                session_row: int | None = None) -> VideoReply:
+                buttons: tuple[str, ...] = ("button_export", "button_share", "button_more")) -> VideoReply:
     """A clip as a video reply whose buttons name this clip (its row, else its session row and number)."""
     rank = clip.number or 1
-    target = clip_target(clip.clip_id, session_row, rank)
+    target = clip_target(clip.clip_id, clip.session, rank)
     if target is not None:
         by_key = {"button_export": f"/export {target}", "button_share": f"/share {target}",
                   "button_more": f"/more {target}"}
@@ -47,7 +45,6 @@ def clip_target(clip_id: int | None, session_row: int | None, number: int) -> st
 
 
 def event_text(event: ChatEvent, lang: str) -> str:
-    data = event.data or {}
     if event.clips:
         count = len(event.clips)
         lines = [say(lang, "moment_found") if count == 1 else say(lang, "moments_found", count=count)]
@@ -60,24 +57,28 @@ def event_text(event: ChatEvent, lang: str) -> str:
             lines.append(say(lang, "language_heard", language=texts.language_name(lang, heard)))
         lines += [say(lang, "captions_withheld", rank=c.number) for c in event.clips if c.captions_withheld]
         return "\n".join(lines)
-    key = data.get("key")
-    if key == "changed":
-        return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=s) for n, s in data["lines"]])
-    if key == "nothing_changed" and data.get("reasons"):
+    said = event.sentence
+    if said is None:
+        return event.text
+    if said.key == "changed":
+        return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=s) for n, s in said.changes])
+    if said.key == "nothing_changed" and said.reasons:
         separator = texts.REASON_SEPARATOR.get(lang, "; ")
-        reason = separator.join(texts.reason(lang, k, english, **values) for english, k, values in data["reasons"])
-        return say(lang, key, reason=reason)
-    if key in texts.TEXTS:
-        return say(lang, key, reason=data.get("reason", ""))
+        reason = separator.join(texts.reason(lang, r.key, r.english, **r.facts) for r in said.reasons)
+        return say(lang, said.key, reason=reason)
+    if said.key in texts.TEXTS:
+        return say(lang, said.key, reason=said.reason)
     return event.text
 
 
 def progress_text(event: ChatEvent, lang: str) -> str:
-    data = event.data or {}
-    if data.get("stage") == "analyse":
+    if event.stage == "analyse":
         return say(lang, "progress_analyse")
-    if data.get("stage") == "render":
-        return say(lang, "progress_render", clip=data.get("clip", 1), of=data.get("of", 1))
+    if event.stage == "render":
+        clip, of = event.rendering
+        return say(lang, "progress_render", clip=clip, of=of)
+    if event.stage == "export":
+        return say(lang, "progress_export")
     return event.text or say(lang, "working")
 
 
@@ -126,11 +127,3 @@ async def closing(stream) -> AsyncIterator:
         if close is not None:
             await close()
 
-
-def video_size(path: Path) -> dict:
-    from engine.render import probe_output
-
-    try:
-        return probe_output(path)
-    except Exception:  # noqa: BLE001 - a reply without its size is still a reply
-        return {}

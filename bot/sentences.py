@@ -55,10 +55,10 @@ def _unsupported(exc: UnsupportedFile, lang: str, limit_mb: int) -> str:
 
 def _too_large(exc: FileTooLarge, lang: str, limit_mb: int) -> str:
     details = _details(exc)
-    size = details.get("size_mb")
-    return say(lang, "err_too_large",
-               size=f"{size:.0f} MB" if isinstance(size, (int, float)) else say(lang, "size_unknown"),
-               limit=details.get("limit_mb") or limit_mb)
+    size, limit = details.get("size_mb"), details.get("limit_mb") or limit_mb
+    if not isinstance(size, (int, float)):
+        return say(lang, "err_too_large_unknown", limit=limit)
+    return say(lang, "err_too_large", size=f"{size:.0f} MB", limit=limit)
 
 
 def _too_long(exc: VideoTooLong, lang: str, limit_mb: int) -> str:

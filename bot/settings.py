@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     telegram_file_url: str = "https://api.telegram.org/file/bot"
     telegram_local_mode: bool = False
     telegram_share_chat_id: str | None = None
+    # Waits before each retry of a Telegram call after a network error (comma-separated seconds).
+    telegram_retry_delays_s: Annotated[list[float], NoDecode] = Field(default_factory=lambda: [0.5, 1.0, 2.0, 4.0])
 
     # Discord
     discord_bot_token: SecretStr | None = None
@@ -93,6 +95,8 @@ class Settings(BaseSettings):
     # Longer videos are refused, before their download when the platform tells the length.
     max_duration_minutes: float = Field(240, gt=0)
     job_max_attempts: int = Field(3, ge=1)
+    # A job's progress message is edited at most this often (on every platform; the one throttle).
+    progress_edit_interval_s: float = Field(3.0, gt=0)
     starting_credits: int = Field(100, ge=0)
     admin_ids: Annotated[list[str], NoDecode] = Field(default_factory=list)  # comma-separated
     allow_private_urls: bool = False          # let links to loopback/private hosts through (tests only)
@@ -120,6 +124,20 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
         if isinstance(value, int):
             return [str(value)]
+        return value
+
+    @field_validator("telegram_retry_delays_s", mode="before")
+    @classmethod
+    def _split_delays(cls, value):
+        if isinstance(value, str):
+            return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+        return value
+
+    @field_validator("telegram_retry_delays_s")
+    @classmethod
+    def _non_negative_delays(cls, value):
+        if any(delay < 0 for delay in value):
+            raise ValueError("delays must be 0 or more seconds")
         return value
 
     @field_validator("log_level", mode="before")

@@ -3,10 +3,15 @@
 `say(lang, key, **values)` picks the language's template (English when a key has no
 translation) and fills it in. `pick_language` decides the language of a reply: the
 script of what the person wrote, else the platform's language hint, else English.
+`reason(lang, key, english, **values)` says a sentence whose English comes with the code that
+raised it (an engine or download error) in the person's language, from bot/translations.py.
+Chinese comes out without a space between two Chinese characters.
 """
 from __future__ import annotations
 
 import re
+
+from bot.translations import REASONS  # the other languages of sentences whose English is in the code
 
 LANGUAGES = ("en", "zh")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -67,7 +72,7 @@ TEXTS: dict[str, dict[str, str]] = {
               "2. Tell me what you want, for example:\n{examples}\n"
               "3. I post each clip as soon as it is ready. Say /export for the final files.\n"
               "/help lists everything I understand.",
-        "zh": "你好 {name}！我能把长视频剪成带字幕的竖屏短视频。\n"
+        "zh": "你好，{name}！我能把长视频剪成带字幕的竖屏短视频。\n"
               "1. 发给我一个视频（文件或链接）。\n"
               "2. 告诉我你想要什么，例如：\n{examples}\n"
               "3. 每个片段做好就会发给你。说 /export 获取最终文件。\n"
@@ -118,6 +123,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "I was restarted while working on your request; picking it up again.",
         "zh": "处理你的请求时我重启了，现在继续处理。",
     },
+    "clip_maybe_again": {"en": "(Sent again after a restart: you may have this short already.)",
+                         "zh": "（重启后再次发送：你可能已经收到过这个短视频。）"},
     "gave_up_restarts": {
         "en": "I was restarted {attempts} times while working on your request, so I stopped it. "
               "Your credits for it were given back; please ask again.",
@@ -312,6 +319,11 @@ TEXTS: dict[str, dict[str, str]] = {
               "you want clipped, or a 720p version) and send it again.",
         "zh": "这个文件有 {size}，超过了 {limit} MB 的上限。请先剪短或压缩（例如只发送需要剪辑的部分，或 720p 版本）后再发送。",
     },
+    "err_too_large_unknown": {
+        "en": "That file is too big, over the {limit} MB limit. Please trim or compress it (e.g. send only the "
+              "part you want clipped, or a 720p version) and send it again.",
+        "zh": "这个文件太大，超过了 {limit} MB 的上限。请先剪短或压缩（例如只发送需要剪辑的部分，或 720p 版本）后再发送。",
+    },
     "err_out_of_credits": {
         "en": "You are out of credits: {available} left, and this needs {needed}. {how}",
         "zh": "积分不足：剩余 {available}，本次需要 {needed}。{how}",
@@ -348,7 +360,6 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "err_fetch": {"en": "{reason}", "zh": "无法下载这个链接：{reason}"},
     "unknown_error": {"en": "unknown error", "zh": "未知错误"},
-    "size_unknown": {"en": "too big", "zh": "太大"},
     "reason_unsupported_type": {"en": "That file type is not supported. ", "zh": "不支持这种文件格式。"},
     "reason_broken_file": {"en": "That file cannot be read (it may be damaged or incomplete). ",
                            "zh": "这个文件无法读取（可能已损坏或不完整）。"},
@@ -376,58 +387,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "err_backend": {"en": "{reason}", "zh": "{reason}"},
 }
 
-# Sentences whose English lives with the code that says them (bot/fetch.py's errors, bot/edits.py's
-# reasons why an edit changed nothing, the cloud backend's own errors): their other languages, by the
-# key that code gives them.
-REASONS: dict[str, dict[str, str]] = {
-    "fetch_no_server": {"zh": "找不到服务器 {host}。请检查链接后重新发送。"},
-    "fetch_blocked": {"zh": "这个链接指向私有或本地网络地址（{host}），我不能打开。"},
-    "fetch_not_address": {"zh": "这个链接不是我能打开的网址。"},
-    "fetch_scheme": {"zh": "只能发送以 http:// 或 https:// 开头的视频链接。"},
-    "fetch_http_status": {"zh": "{host} 对这个链接返回了 HTTP {status}；请确认它是公开的。"},
-    "fetch_redirects": {"zh": "这个链接重定向超过 {max} 次；请发送最终地址。"},
-    "fetch_timeout": {"zh": "{host} 超过 {seconds} 秒没有响应。"},
-    "fetch_failed": {"zh": "无法从 {host} 下载（{error}）。"},
-    "fetch_bad_redirect": {"zh": "{host} 把链接重定向到了我不能打开的地址。"},
-    "fetch_too_large": {"zh": "这个视频超过了 {size} 的上限。请剪短或压缩后重新发送。"},
-    "fetch_empty": {"zh": "这个链接返回了一个空文件。"},
-    "fetch_no_ytdlp": {
-        "zh": "这个链接是网页而不是视频文件，而这里没有安装视频网站下载功能（机器人的 `links` 扩展会安装 yt-dlp）。"
-              "请直接发送视频文件，或视频文件的直链。",
-    },
-    "fetch_site_nothing": {"zh": "视频网站没有发来可以保存的内容；请换一个链接。"},
-    "fetch_site_refused": {"zh": "视频网站拒绝了下载：{reason}。"},
-    "fetch_not_video": {"zh": "在这个链接里没有找到视频。请发送视频文件的直链，或视频网站上某个视频的链接。"},
-    "fetch_playlist": {"zh": "这个链接是一个播放列表，请发送其中一个视频的链接。"},
-    "fetch_live": {"zh": "这是一个直播；请在录像发布后重新发送链接。"},
-    "fetch_no_video_server": {"zh": "找不到存放视频的服务器 {host}。"},
-    "fetch_discord_refused": {"zh": "Discord 没有交出这个文件（HTTP {status}）。请重新发送。"},
-    "fetch_discord_broke": {"zh": "从 Discord 下载时中断了。请重新发送文件。"},
-    "backend_refused": {"zh": "视频服务拒绝了这个请求（{code}）。"},
-    "backend_no_file": {"zh": "视频服务接收了上传，但没有返回文件。"},
-    "backend_no_export": {"zh": "视频服务没能开始导出，请重试。"},
-    "backend_file_gone": {"zh": "这个文件已经不在了，请重新发送。"},
-    "edit_no_clip": {"zh": "没有第 {clip} 个片段（现在有 {count} 个）"},
-    "edit_no_music": {"zh": "请先发送一首歌或一个音频文件，再说音量"},
-    "edit_already": {"zh": "片段已经是这样了"},
-    "edit_reel_needs_two": {"zh": "合成集锦至少需要两个片段；请先要求更多片段"},
-    "edit_no_more_moments": {"zh": "这个视频里没有找到与现有片段不重叠的其他精彩片段"},
-    # the engine's typed errors (engine/probe.py, pipeline.py, render.py), by the key they carry
-    "probe_missing": {"zh": "找不到文件 {name}。"},
-    "probe_too_large": {"zh": "{name} 有 {size} MB，超过了 {limit} MB 的上限。请剪短或压缩后重新发送。"},
-    "probe_empty": {"zh": "{name} 是空文件（0 字节）。"},
-    "probe_unsupported": {"zh": "{name}：不支持 {container} 格式。"},
-    "probe_nothing_inside": {"zh": "{name} 里既没有画面也没有声音。"},
-    "probe_no_length": {"zh": "{name} 没有时长：文件可能不完整，或者还在上传。"},
-    "probe_cut_short": {"zh": "{name} 不完整或已损坏，画面无法读取。请重新发送文件。"},
-    "pipeline_picture": {"zh": "{name} 是一张图片；请发送视频或音频文件来剪辑片段。"},
-    "render_no_segments": {"zh": "没有可渲染的内容：每一段的结束时间都必须晚于开始时间"},
-    "render_no_picture": {"zh": "{name} 没有可以做成短视频的画面"},
-    "render_no_output": {"zh": "ffmpeg 结束了，但没有写出片段"},
-    "render_nothing_inside": {"zh": "{name} 里既没有画面也没有声音，做不成短视频"},
-    "render_timeout": {"zh": "渲染超过了 {seconds} 秒的上限，已被停止"},
-}
-
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}
 
 
@@ -435,7 +394,18 @@ def reason(lang: str, key: str | None, english: str, /, **values) -> str:
     """A sentence from our own code in the person's language; the English it came with when there is
     no translation (or no key: details from an outside engine stay as they are)."""
     template = REASONS.get(key or "", {}).get(lang)
-    return template.format(**values) if template else english
+    return _spaced(lang, template.format(**values)) if template else english
+
+
+# Chinese puts no space between two Chinese characters or marks; a space belongs only between Chinese
+# and Latin letters or digits. Templates space their placeholders for numbers and names ("剩余 {available}"),
+# so when the value is itself Chinese ("更多", a Chinese file name) that space goes.
+_CHINESE = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u201c\u201d\u2018\u2019"
+_SPACE_BETWEEN_CHINESE = re.compile(f"(?<=[{_CHINESE}]) +(?=[{_CHINESE}])")
+
+
+def _spaced(lang: str, text: str) -> str:
+    return _SPACE_BETWEEN_CHINESE.sub("", text) if lang == "zh" else text
 
 
 STEP_NAMES = {
@@ -456,14 +426,15 @@ def say(lang: str, key: str, **values) -> str:
         values["examples"] = "\n".join(f"  {e}" for e in EXAMPLES.get(lang, EXAMPLES["en"]))
     if "example" in template and "example" not in values:
         values["example"] = EXAMPLES.get(lang, EXAMPLES["en"])[0]
-    return template.format(**values)
+    return _spaced(lang, template.format(**values))
 
 
-def note(lang: str, fact: dict) -> str:
-    """The sentence for one engine.models.SelectionNote (as a dict)."""
-    values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in fact.items() if k != "kind"}
-    values["ranks"] = ("、" if lang == "zh" else ", ").join(str(r) for r in fact.get("ranks", ()))
-    return say(lang, f"note_{fact['kind']}", **values)
+def note(lang: str, fact) -> str:
+    """The sentence for one engine.models.SelectionNote."""
+    facts = fact.to_dict()
+    values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in facts.items() if k != "kind"}
+    values["ranks"] = ("、" if lang == "zh" else ", ").join(str(r) for r in facts.get("ranks", ()))
+    return say(lang, f"note_{fact.kind}", **values)
 
 
 def sentences(lang: str, *parts: str) -> str:

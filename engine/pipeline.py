@@ -45,6 +45,7 @@ from engine.probe import content_hash, probe
 from engine.sentences import split_sentences
 from engine import soundtrack
 from engine.signals import detect_scene_cuts, signals_from_sound, sound_features
+from engine.signals_commentary import commentary_features
 from engine.transcribe import Transcriber, load_cached, store_cached, time_limit
 from engine.spec import render_spec  # noqa: F401 - part of the pipeline's interface
 
@@ -111,7 +112,8 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
             if transcript is None:
                 transcriber = Transcriber(config, media.duration, _stage(progress, 0.05, 0.9), cancel, limit_s,
                                           language=language)
-            loudness, noisy, envelope, timings["decode"] = _listen(media, transcriber, cancel, report)
+            (loudness, noisy, envelope, pitch, onsets, crowd), timings["decode"] = _listen(media, transcriber, cancel,
+                                                                                           report)
             if transcriber is not None:
                 transcript = transcriber.result()
                 store_cached(config, digest, transcript, language)
@@ -124,7 +126,8 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
             raise
         t = time.perf_counter()
         sentences = split_sentences(transcript.words)
-        signals = signals_from_sound(loudness, noisy, transcript.words, scene_cuts, envelope=envelope)
+        signals = signals_from_sound(loudness, noisy, transcript.words, scene_cuts, envelope=envelope, pitch=pitch,
+                                     onsets=onsets, crowd=crowd)
         timings["signals"] = timings["scenes"] + (time.perf_counter() - t)
     timings["analysis"] = time.perf_counter() - started
     report(1.0, "analysed")
@@ -132,16 +135,16 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
 
 
 def _listen(media: MediaInfo, transcriber: Transcriber | None, cancel: threading.Event | None,
-            report: ProgressCallback) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+            report: ProgressCallback) -> tuple[tuple[np.ndarray, ...], float]:
     """One pass over the soundtrack, a piece at a time: each piece is measured (loudness,
-    noisiness, the 10 ms envelope) and, unless the transcript was cached, transcribed; then it is
-    let go. Returns the per-hop loudness and noisiness of the whole, its envelope, and the seconds
-    spent waiting for ffmpeg's samples (the decode)."""
-    loudness, noisy = [np.zeros(0, dtype=np.float32)], [np.zeros(0, dtype=np.float32)]
-    envelope = [np.zeros(0, dtype=np.float32)]
+    noisiness, the 10 ms envelope, and under a crowd the commentator's pitch and syllables and the
+    crowd's own level) and, unless the transcript was cached, transcribed; then it is let go.
+    Returns those measures of the whole (loudness, noisiness, envelope, pitch, onsets, crowd), and
+    the seconds spent waiting for ffmpeg's samples (the decode)."""
+    measures: list[list[np.ndarray]] = [[np.zeros(0, dtype=np.float32)] for _ in range(6)]
     waited = 0.0
     if not media.has_audio:
-        return loudness[0], noisy[0], envelope[0], waited
+        return tuple(m[0] for m in measures), waited
     with closing(soundtrack.pieces(media.path, cancel)) as pieces:
         while True:
             t = time.perf_counter()
@@ -155,10 +158,10 @@ def _listen(media: MediaInfo, transcriber: Transcriber | None, cancel: threading
             elif media.duration:
                 report(0.05 + 0.85 * min(1.0, piece.start / media.duration), "listening")
             piece_loudness, piece_noisy, piece_envelope = sound_features(piece.samples)
-            loudness.append(piece_loudness)
-            noisy.append(piece_noisy)
-            envelope.append(piece_envelope)
-    return np.concatenate(loudness), np.concatenate(noisy), np.concatenate(envelope), waited
+            piece_voice = commentary_features(piece.samples, piece_loudness, piece_noisy)
+            for into, values in zip(measures, (piece_loudness, piece_noisy, piece_envelope, *piece_voice)):
+                into.append(values)
+    return tuple(np.concatenate(m) for m in measures), waited
 
 
 def _scene_cuts(media: MediaInfo, config: EngineConfig, digest_future, stop: threading.Event,

@@ -310,7 +310,8 @@ def run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback | Non
         if proc.returncode != 0:
             errors.seek(0)
             tail = errors.read().decode("utf-8", "replace").strip().splitlines()[-5:]
-            raise RenderFailed("ffmpeg could not render the clip: " + (" | ".join(tail) or f"exit code {proc.returncode}"))
+            detail = " | ".join(tail) or f"exit code {proc.returncode}"
+            raise RenderFailed("ffmpeg could not render the clip: " + detail, "render_ffmpeg", detail=detail)
 
 
 def keep_outputs(video_part: Path, thumb_part: Path, out_path: Path, thumb_path: Path) -> None:
@@ -350,9 +351,12 @@ def probe_output(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict:
                                  "-show_entries", "stream=width,height:format=duration", "-of", "json", str(path)],
                                 capture_output=True, text=True, check=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        raise RenderFailed(f"reading the rendered clip took longer than the {timeout_s:.0f} s limit") from None
+        raise RenderFailed(f"reading the rendered clip took longer than the {timeout_s:.0f} s limit",
+                           "render_read_timeout", seconds=round(timeout_s)) from None
     except subprocess.CalledProcessError as exc:
-        raise RenderFailed(f"the rendered clip could not be read: {exc.stderr.strip()[-200:]}") from None
+        detail = exc.stderr.strip()[-200:]
+        raise RenderFailed(f"the rendered clip could not be read: {detail}", "render_unreadable",
+                           detail=detail) from None
     data = json.loads(result.stdout)
     stream = data["streams"][0]
     return {"width": int(stream["width"]), "height": int(stream["height"]),

@@ -417,8 +417,11 @@ def detect_scene_cuts(path: Path | str, duration: float | None = None, threshold
 
 def compute_signals(audio: np.ndarray, words: list[Word] | tuple[Word, ...] = (),
                     scene_cuts: tuple[float, ...] = (), sample_rate: int = 16000, hop: float = HOP) -> Signals:
+    from engine.signals_commentary import commentary_features
+
     loudness, noisy, envelope = sound_features(audio, sample_rate, hop)
-    return signals_from_sound(loudness, noisy, words, scene_cuts, hop, envelope)
+    pitch, onsets, crowd = commentary_features(audio, loudness, noisy, sample_rate, hop)
+    return signals_from_sound(loudness, noisy, words, scene_cuts, hop, envelope, pitch, onsets, crowd)
 
 
 def sound_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP
@@ -432,14 +435,33 @@ def sound_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP
 
 def signals_from_sound(loudness: np.ndarray, noisy: np.ndarray, words: list[Word] | tuple[Word, ...] = (),
                        scene_cuts: tuple[float, ...] = (), hop: float = HOP,
-                       envelope: np.ndarray | None = None) -> Signals:
-    rises = find_bursts(loudness, hop, rise_db=CROWD_RISE_DB) if crowd_all_along(loudness, noisy) else ()
+                       envelope: np.ndarray | None = None, pitch: np.ndarray | None = None,
+                       onsets: np.ndarray | None = None, crowd: np.ndarray | None = None) -> Signals:
+    """All the signals, from the per-hop measures. engine.signals_commentary's `pitch`, `onsets`
+    and `crowd` (the loudness of the crowd's own band) only matter under a crowd heard all
+    along, a match broadcast: there the bursts are the crowd's rises in its own band (a
+    commentator speaking up over it is not a crowd reaction) and his excitement is a peak too."""
+    from engine.signals_commentary import find_excitement, find_replays
+
+    empty = np.zeros(0, dtype=np.float32)
+    if not crowd_all_along(loudness, noisy):
+        bursts, measured = merge_spans(find_bursts(loudness, hop), find_reactions(loudness, noisy, hop)), False
+    else:
+        heard = crowd is not None and len(crowd) == len(loudness) and not np.all(np.isnan(crowd))
+        crowd_level = np.where(np.isnan(crowd), SILENCE_DB, crowd) if heard else loudness
+        bursts = find_bursts(crowd_level, hop, rise_db=CROWD_RISE_DB)
+        measured = pitch is not None and onsets is not None and len(pitch) == len(loudness)
+    excitement = find_excitement(pitch, onsets, hop) if measured else ()
     return Signals(
         hop=hop,
         loudness_db=loudness,
-        bursts=merge_spans(find_bursts(loudness, hop), find_reactions(loudness, noisy, hop), rises),
+        bursts=bursts,
         scene_cuts=tuple(scene_cuts),
         speech_rate=speech_rate(words, len(loudness), hop),
         noisiness=noisy,
-        envelope_db=envelope if envelope is not None else np.zeros(0, dtype=np.float32),
+        envelope_db=envelope if envelope is not None else empty,
+        pitch_hz=pitch if measured else empty,
+        voice_onsets=onsets if measured else empty,
+        excitement=excitement,
+        replays=find_replays(tuple(scene_cuts), merge_spans(bursts, excitement)) if measured or bursts else (),
     )

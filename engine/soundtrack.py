@@ -98,7 +98,8 @@ def read_blocks(path: Path | str, cancel: threading.Event | None = None,
             errors.seek(0)
             detail = errors.read().decode(errors="replace").strip().splitlines()
             log.info("ffmpeg could not decode the audio of %s: %s", path, detail[-1:] or returncode)
-            raise BrokenMedia(f"I could not read the sound of {Path(path).name}: the file may be damaged.")
+            raise BrokenMedia(f"I could not read the sound of {Path(path).name}: the file may be damaged.",
+                              "decode_unreadable", name=Path(path).name)
 
 
 def quietest_cut(samples: np.ndarray, look_back: int) -> int:

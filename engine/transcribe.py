@@ -40,7 +40,7 @@ logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 SAMPLE_RATE = soundtrack.SAMPLE_RATE
 BATCH_SIZE = 8
 # Bump when the transcript's shape or the decoding options change, so old cache files are not reused.
-CACHE_VERSION = 2
+CACHE_VERSION = 3                # 3: loops are cut out of a segment and the speech around them kept (engine.trust)
 BUNDLED_MODEL = ENGLISH_MODEL
 
 
@@ -78,7 +78,7 @@ def load_model(config: EngineConfig, which: str = "whisper_model"):
         from faster_whisper import WhisperModel
 
         try:
-            where = resolve_model(name, config.cache_dir)
+            where = resolve_model(name, config.cache_dir, SETTING_FOR[which])
             model = WhisperModel(
                 where,
                 device=config.whisper_device,
@@ -86,13 +86,15 @@ def load_model(config: EngineConfig, which: str = "whisper_model"):
                 cpu_threads=config.threads or (os.cpu_count() or 1),
                 local_files_only=True,
             )
-        except ModelUnavailable as exc:
-            raise ModelUnavailable(f"{exc} (setting {SETTING_FOR[which]})") from exc
+        except ModelUnavailable:
+            raise
         except Exception as exc:  # faster-whisper raises several kinds for a missing or bad model
             raise ModelUnavailable(
                 f"The speech model {name!r} is not available on this machine ({exc.__class__.__name__}). "
                 f"Set {SETTING_FOR[which]} to a directory holding a CTranslate2 Whisper model, or to "
-                f"{ENGLISH_MODEL!r} / {MULTILINGUAL_MODEL!r} for the models that ship with the package."
+                f"{ENGLISH_MODEL!r} / {MULTILINGUAL_MODEL!r} for the models that ship with the package.",
+                "model_unloadable", name=name, error=exc.__class__.__name__, setting=SETTING_FOR[which],
+                english=ENGLISH_MODEL, multilingual=MULTILINGUAL_MODEL,
             ) from exc
         _models[key] = model
         return model
@@ -270,7 +272,8 @@ def run_whisper(audio: np.ndarray, config: EngineConfig, language: str | None = 
     if guess.language != "en" and not model.model.is_multilingual:
         raise ModelUnavailable(f"The speech model {config.multilingual_model!r} (WHISPER_MULTILINGUAL_MODEL) "
                                "only knows English; point it at a multilingual model to transcribe "
-                               f"{guess.language!r} speech.")
+                               f"{guess.language!r} speech.", "model_english_only",
+                               name=config.multilingual_model, language=guess.language)
     segments_iter, _ = BatchedInferencePipeline(model=model).transcribe(
         audio,
         language=guess.language if model.model.is_multilingual and not guess.mixed else None,

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from engine.models import Segment
+from engine.models import Segment, Word
 
 COMPRESSION_LIMIT = 2.4            # Whisper's own threshold for a looping decode
 REPEATED_SHARE_LIMIT = 0.5         # half the n-grams of a segment being repeats of earlier ones
@@ -21,6 +21,8 @@ NO_SPEECH_PROBABILITY = 0.6
 LOW_LOGPROB = -1.0
 SILENCE_DB = -50.0                 # words over sound quieter than this are not speech
 RECENT_SEGMENTS = 3                # a segment equal to one of the last few is a loop
+LOOP_PHRASE_WORDS = 8              # a loop repeats a phrase of up to this many words ...
+LOOP_REPEATS = 4                   # ... this many times in a row (a single word: LOOP_REPEATS + 1)
 
 _WIDE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
@@ -105,18 +107,67 @@ def distrust_reason(segment: Segment, recent: list[str], audio: np.ndarray | Non
     return ""
 
 
+def word_key(word: Word) -> str:
+    return "".join(units(word.text))
+
+
+def loop_runs(words: tuple[Word, ...]) -> list[tuple[int, int]]:
+    """[start, end) word index ranges where a phrase repeats itself over and over, back to back:
+    Whisper's decoding loops ("We're still here. We're still here. ..." over noisy radio
+    speech), whose times often pile up on one instant. "No, no, no, no" and "we will, we
+    will, we will" are speech; five of one word or four of a phrase running are not."""
+    keys = [word_key(w) for w in words]
+    runs, i = [], 0
+    while i < len(keys):
+        found = None
+        for n in range(1, LOOP_PHRASE_WORDS + 1):
+            phrase, repeats = keys[i: i + n], 1
+            if len(phrase) < n or not any(phrase):
+                break
+            while keys[i + repeats * n: i + (repeats + 1) * n] == phrase:
+                repeats += 1
+            if repeats >= LOOP_REPEATS + (n == 1):
+                found = (i, i + repeats * n)
+                break
+        if found:
+            runs.append(found)
+            i = found[1]
+        else:
+            i += 1
+    return runs
+
+
+def without_loops(segment: Segment) -> list[tuple[Segment, bool]]:
+    """The segment cut into its looping stretches (True) and the speech between them (False),
+    each a segment of its own; the segment whole when it does not loop."""
+    words = segment.words
+    runs = loop_runs(words)
+    if not runs:
+        return [(segment, False)]
+    pieces, cursor = [], 0
+    for start, end in runs + [(len(words), len(words))]:
+        for first, last, looping in ((cursor, start, False), (start, end, True)):
+            if last > first:
+                part = words[first:last]
+                pieces.append((Segment(part[0].start, part[-1].end, "".join(w.text for w in part), part), looping))
+        cursor = end
+    return pieces
+
+
 def split_trusted(segments: list[Segment], audio: np.ndarray | None, rate: int = 16000,
                   scores: list[tuple[float, float]] | None = None) -> tuple[list[Segment], list[Segment]]:
     """(trusted, distrusted with their reason). `scores` are (avg_logprob, no_speech_prob) per segment."""
     trusted: list[Segment] = []
     distrusted: list[Segment] = []
     recent: list[str] = []
-    for i, segment in enumerate(segments):
+    for i, whole in enumerate(segments):
         avg_logprob, no_speech = scores[i] if scores else (0.0, 0.0)
-        reason = distrust_reason(segment, recent, audio, rate, avg_logprob, no_speech)
-        if reason:
-            distrusted.append(replace(segment, distrust=reason))
-        else:
-            trusted.append(segment)
-        recent = (recent + [normalised(segment.text)])[-RECENT_SEGMENTS:]
+        for segment, looping in without_loops(whole):
+            reason = ("a phrase repeated over and over (a loop)" if looping
+                      else distrust_reason(segment, recent, audio, rate, avg_logprob, no_speech))
+            if reason:
+                distrusted.append(replace(segment, distrust=reason))
+            else:
+                trusted.append(segment)
+            recent = (recent + [normalised(segment.text)])[-RECENT_SEGMENTS:]
     return trusted, distrusted

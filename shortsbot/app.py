@@ -55,7 +55,7 @@ def make_backend(settings: Settings, repos: Repos) -> Backend:
 
 
 class App:
-    def __init__(self, settings: Settings, *, still_working_after: float | None = None, progress_interval: float = 3.0,
+    def __init__(self, settings: Settings, *, still_working_after: float | None = None, progress_interval: float | None = None,
                  platform_wait_s: float = 30.0):
         self.settings = settings
         # "⏳ Still working..." after this long without anything new on screen (bot.jobs says it, for both
@@ -63,7 +63,7 @@ class App:
         if still_working_after is None:
             still_working_after = settings.nemo_still_working_s if settings.backend == "nemo" else 120.0
         self.still_working_after = still_working_after
-        self.progress_interval = progress_interval
+        self.progress_interval = settings.progress_edit_interval_s if progress_interval is None else progress_interval
         self.db: Database | None = None
         self.repos: Repos | None = None
         self.backend: Backend | None = None

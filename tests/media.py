@@ -49,6 +49,17 @@ def write_wav(samples: np.ndarray, path: Path, rate: int = SAMPLE_RATE) -> Path:
     return path
 
 
+def write_undecodable_wav(path: Path, seconds: float = 1.0) -> Path:
+    """A WAV whose header names an audio format no decoder knows (tag 0x9999): ffprobe reads its
+    length, ffmpeg cannot decode a sample of it."""
+    write_wav(tone(seconds), path)
+    data = bytearray(path.read_bytes())
+    fmt = data.find(b"fmt ") + 8
+    data[fmt: fmt + 2] = (0x9999).to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
 def noise_burst(seconds: float, level: float = 0.5, seed: int = 0) -> np.ndarray:
     """Applause-like: dense random clicks over noise, with a soft attack and decay."""
     rng = np.random.default_rng(seed)
@@ -231,15 +242,19 @@ RIGHT = Person("talking_tedlieu_60s.mp4", 1250, 320, 400, skip=2.0)
 
 def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration: float,
                     people: tuple[Person, ...] = (LEFT, RIGHT), media: Path = SHARED_MEDIA,
-                    size: str = "1920x1080", fps: int = 25) -> Path:
+                    size: str = "1920x1080", fps: int = 25, studio: bool = False) -> Path:
     """Two (or more) real faces side by side, all moving all the time (the clips are people talking),
     and one soundtrack in which only the person whose turn it is can be heard: `turns` are
     (start, end, index into people). A person's sound is their own recording, so their mouth
-    moves in step with it; the listener's mouth moves too, out of step with what is heard."""
+    moves in step with it; the listener's mouth moves too, out of step with what is heard.
+    `studio`: a slowly shifting coloured backdrop and camera grain over the whole picture instead
+    of a flat grey one, so that an encoder spends on it what it spends on a real recording."""
     inputs: list[str] = []
     for person in people:
         inputs += ["-stream_loop", "-1", "-ss", f"{person.skip:.2f}", "-i", str(media / person.clip)]
-    graph = [f"color=0x30343a:s={size}:r={fps}:d={duration}[bg]"]
+    backdrop = (f"gradients=s={size}:r={fps}:d={duration}:c0=0x3a3f4a:c1=0x6b5a48:c2=0x2c3a33:nb_colors=3:speed=0.002"
+                if studio else f"color=0x30343a:s={size}:r={fps}:d={duration}")
+    graph = [f"{backdrop}[bg]"]
     for i, person in enumerate(people):
         graph.append(f"[{i}:v]scale={person.size}:{person.size},setpts=PTS-STARTPTS[v{i}]")
         speaking = "+".join(f"between(t,{s:.3f},{e:.3f})" for s, e, who in turns if who == i) or "0"
@@ -248,10 +263,12 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
     below = "[bg]"
     for i, person in enumerate(people):
         last = i == len(people) - 1
-        graph.append(f"{below}[v{i}]overlay={person.x}:{person.y}:shortest=1" + (",format=yuv420p[v]" if last else f"[b{i}]"))
+        graph.append(f"{below}[v{i}]overlay={person.x}:{person.y}:shortest=1" + ((",noise=alls=7:allf=t" if studio else "") + ",format=yuv420p[v]" if last else f"[b{i}]"))
         below = f"[b{i}]"
     graph.append("".join(f"[a{i}]" for i in range(len(people))) + f"amix=inputs={len(people)}:normalize=0[a]")
     run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", ";".join(graph),
-         "-map", "[v]", "-map", "[a]", "-t", f"{duration}", "-c:v", "libx264", "-preset", "ultrafast",
+         "-map", "[v]", "-map", "[a]", "-t", f"{duration}", "-c:v", "libx264",
+         # studio: the bit rate and B-frames of a real 1080p upload, so decoding it costs what that costs
+         *(["-preset", "veryfast", "-maxrate", "6M", "-bufsize", "12M"] if studio else ["-preset", "ultrafast"]),
          "-g", "50", "-c:a", "aac", str(path)])
     return path

@@ -63,3 +63,33 @@ def from_json(kind: Any, data: Any) -> Any:
     if origin is dict:
         return {k: from_json(args[1], v) for k, v in data.items()} if args else dict(data)
     return data
+
+
+# ---------------------------------------------------------------------------
+# Engine errors: their kind, English and facts cross to the bot, which words them in the person's
+# language just as it would an error raised in its own process.
+
+
+def error_to_json(exc: Exception) -> dict:
+    from engine.models import StageTimedOut
+
+    value = {"error": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, StageTimedOut):
+        value.update(stage=exc.stage, limit_s=exc.limit_s)
+    else:
+        value.update(key=getattr(exc, "key", None), facts=to_json(getattr(exc, "facts", None) or {}))
+    return value
+
+
+def error_from_json(value: dict) -> Exception:
+    """The error error_to_json described; an unknown kind is RenderFailed with its English."""
+    from engine import model_store, models
+
+    kind = getattr(models, value["error"], None) or getattr(model_store, value["error"], None)
+    if kind is models.StageTimedOut:
+        return models.StageTimedOut(value["stage"], value["limit_s"])
+    if isinstance(kind, type) and issubclass(kind, (models.EngineError, models.RenderFailed)):
+        return kind(value["message"], value.get("key"), **(value.get("facts") or {}))
+    if isinstance(kind, type) and issubclass(kind, Exception):
+        return kind(value["message"])
+    return models.RenderFailed(value["message"])

@@ -21,7 +21,7 @@ from engine import models
 from engine.models import Cancelled, LayoutStretch, ProgressCallback, RenderedClip, RenderFailed, RenderSpec
 from storage.media_store import DirectoryStore
 from workers.app import CANCELLED_PREFIX
-from workers.codec import from_json, to_json
+from workers.codec import error_from_json, from_json, to_json
 from workers.tasks import analysis_key, task_id
 
 POLL_S = 0.1                    # how often the bot reads a running task's state from Redis
@@ -127,10 +127,7 @@ class RemoteEngine:
         if value.get("cancelled"):
             raise Cancelled("cancelled")
         if "error" in value:
-            kind = getattr(models, value["error"], None)
-            if isinstance(kind, type) and issubclass(kind, Exception):
-                raise kind(value["message"])
-            raise RenderFailed(value["message"])
+            raise error_from_json(value)
         self.runs.append(TaskRun(tid, value.get("worker", ""), time.monotonic() - sent, float(value.get("work_s", 0.0))))
         return value
 

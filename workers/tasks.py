@@ -28,7 +28,7 @@ from celery import shared_task
 from celery.signals import worker_process_init
 
 from workers.app import CANCELLED_PREFIX
-from workers.codec import from_json, to_json
+from workers.codec import error_to_json, from_json, to_json
 
 log = logging.getLogger("shortsbot.worker")
 PROGRESS_EVERY_S = 0.5          # at most this often a task's progress is written to Redis
@@ -106,10 +106,6 @@ def _cancelled(task) -> bool:
     return bool(client is not None and client.exists(CANCELLED_PREFIX + str(task.request.id)))
 
 
-def _error(exc: Exception) -> dict:
-    return {"error": type(exc).__name__, "message": str(exc)}
-
-
 # --- the tasks ---------------------------------------------------------------------------------
 
 @shared_task(bind=True, name="shortsbot.render")
@@ -140,7 +136,7 @@ def render(task, job_id: int, attempt: int, name: str, spec: dict, source_key: s
             ctx.store.put_file(keys.video, rendered.path)
             ctx.store.put_file(keys.thumbnail, rendered.thumbnail)
     except (EngineError, RenderFailed) as exc:
-        return _error(exc)
+        return error_to_json(exc)
     result = {"video_key": keys.video, "thumbnail_key": keys.thumbnail, "width": rendered.width,
               "height": rendered.height, "duration": rendered.duration, "size_bytes": rendered.size_bytes,
               "layout": to_json(rendered.layout), "worker": f"{socket.gethostname()}:{os.getpid()}",
@@ -166,7 +162,7 @@ def analyse(task, job_id: int, attempt: int, source_key: str, language: str | No
             analysis = analyse_source(ctx.store.local_path(source_key), ctx.config, progress=_reporter(task),
                                       language=language)
         except EngineError as exc:
-            return _error(exc)
+            return error_to_json(exc)
         ctx.store.put_bytes(key, json.dumps(to_json(analysis)).encode())
         log.info("analysed job=%s attempt=%s source=%s in %.2f s -> %s", job_id, attempt, source_key,
                  time.monotonic() - started, key)

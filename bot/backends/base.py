@@ -1,38 +1,36 @@
 """The clip service between the conversation and the engines, in the domain's own words.
 
-A clip service (the local engine, the NemoVideo cloud, or a third one) takes an upload and gives
-`Media`; takes words and streams `ChatEvent`s (progress, sentences, `Clip`s); edits, exports,
-reports credits and state. `Clip` and `Media` are the dataclasses that travel unchanged from the
-service to the replies the adapters send; what a service keeps for itself (the cloud's tokens,
-sessions, drafts and polling; the local clip rows) stays inside it. What differs between services
-and matters to the conversation is said by the service's attributes (`takes_links`,
-`export_deadline_s`, `poll_interval`) and its answers (`Media.analysing`,
-`Credits.cost_per_minute`, `OutOfCredits` details), never by asking its name.
+A clip service (the local engine, the NemoVideo cloud, or a third one) is asked on behalf of a
+`Who` (a person in one chat, in their language). It takes an upload and gives `Media`; cuts
+clips for a `ClipRequest` and edits them with `Edit`s, streaming `ChatEvent`s (progress,
+`Sentence`s, `Clip`s); exports finished clips (a file or a link; it waits for its own renders);
+reports `Credits` and `State`; cancels what runs for a person and starts them over. `Clip` and
+`Media` travel unchanged from the service to the replies the adapters send. What a service keeps
+for itself (the cloud's tokens, sessions, drafts, render polling and its recovery from refused
+tokens, lost sessions and rate limits; the local clip rows) stays inside it. What differs between
+services and matters to the conversation is said by attributes (`takes_links`) and by answers
+(`Media.analysing`, `Credits.cost_per_minute`, `OutOfCredits` details), never by a name.
 
 Errors carry the cloud's codes, which both services use; bot/sentences.py words them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, Literal, Protocol
+from typing import Any, AsyncIterator, Literal, Mapping, Protocol, Sequence
+
+from bot.vocabulary import Edit
+from engine.models import ClipRequest, SelectionNote
 
 
 @dataclass(frozen=True)
-class Account:
-    user_id: int                             # our storage user id
-    token: str = field(repr=False)           # never shown in logs or reprs
-    expires_at: datetime | None = None
-    remote_user_id: str | None = None        # e.g. "anon_…" on the cloud
-    anonymous: bool = True
+class Who:
+    """Whom a service call is for: a person (our storage user id) in one chat, in their language."""
 
-
-@dataclass(frozen=True)
-class SessionRef:
-    session_id: str
-    task_id: str | None = None
-    chat_key: str = ""
+    user_id: int
+    chat_key: str                            # "telegram:123": a person has one session per chat
+    language: str = "en"
+    session: int | None = None               # a stored session a button named; None: the person's current one here
 
 
 @dataclass(frozen=True)
@@ -50,9 +48,6 @@ class Media:
     analysing: bool = False                  # its analysis started at upload: a request now is answered quickly
 
 
-UploadedMedia = Media
-
-
 @dataclass(frozen=True)
 class Clip:
     """One short, the same object from the service that made it to the reply that shows it."""
@@ -66,11 +61,13 @@ class Clip:
     segments: tuple[tuple[float, float], ...] = ()   # the source ranges, in order (a reel has several)
     summary: str = ""                        # "Timeline (3 tracks): 1. Video: talk.mp4 0:16-0:33 ..."
     path: Path | None = None                 # the rendered file, while it is current
+    url: str | None = None                   # an exported file on the service's host (a link when too large)
     thumbnail: Path | None = None
     width: int = 0
     height: int = 0
     duration: float = 0.0
     clip_id: int | None = None               # its stored row, for buttons and links; None for a cloud draft
+    session: int | None = None               # its stored session, for buttons when it has no row of its own
     ready: bool = True                       # has something to export
     language: str = ""                       # the language heard in it, when the service says
     captions_withheld: str = ""              # why it goes without captions (speech the engine did not believe)
@@ -78,24 +75,54 @@ class Clip:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why something did not happen: bot.texts.reason words it from its key and facts (else the English)."""
+
+    english: str
+    key: str | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """Something a service says, as a key of bot/texts.py and the facts it is worded from."""
+
+    key: str                                 # "changed", "nothing_changed", "unplaced", "no_moments", ...
+    reason: str = ""                         # "unplaced": the words it could not use
+    reasons: tuple[Reason, ...] = ()         # "nothing_changed": why, each once, in order
+    changes: tuple[tuple[int, str], ...] = ()    # "changed": (clip number, its new summary)
+    seconds: float = 0.0                     # "export_too_slow": the deadline that passed
+
+
+Stage = Literal["", "analyse", "render", "export"]
+
+
+@dataclass(frozen=True)
 class ChatEvent:
-    kind: Literal["text", "progress", "tool", "heartbeat", "clip", "done"]
-    text: str = ""
-    fraction: float | None = None
-    data: dict[str, Any] = field(default_factory=dict)     # a sentence's key and values; the cloud's extras
-    clip: Clip | None = None                 # kind "clip": a finished short
+    """One thing a service's stream reports: words, progress, a finished clip, a failed one, the end."""
+
+    kind: Literal["text", "progress", "tool", "heartbeat", "clip", "failed", "done"]
+    text: str = ""                           # the service's own words (the cloud's), when there is no Sentence
+    sentence: Sentence | None = None
+    fraction: float | None = None            # kind "progress": 0-1, None when unknown
+    stage: Stage = ""                        # kind "progress": what it is doing
+    rendering: tuple[int, int] = (1, 1)      # stage "render": clip n of m
+    clip: Clip | None = None                 # kind "clip": a finished short; kind "failed": the one that failed
     clips: tuple[Clip, ...] = ()             # kind "text": the moments chosen, before they render
-    notes: tuple[dict[str, Any], ...] = ()   # with them: engine.models.SelectionNote facts, for texts.note
+    notes: tuple[SelectionNote, ...] = ()    # with them: how they were chosen
+    actions: tuple[str, ...] = ()            # the cloud's words: what the bot can do for the person ("export")
+    tool: str = ""                           # kind "tool": the cloud's tool and its phase ("call", "result")
+    phase: str = ""
+    silent: bool = False                     # the cloud said nothing: the text is what its timeline shows changed
+    cancelled: bool = False                  # kind "done": the stream was stopped
 
 
 @dataclass(frozen=True)
 class State:
     """What the status reply shows: the session's media and clips."""
 
-    session_id: str
     media: list[Media]
     clips: list[Clip]
-    drafts: list[dict[str, Any]] = field(default_factory=list)   # the cloud's own timeline, for the cloud service
 
     @property
     def summary(self) -> list[str]:
@@ -110,40 +137,24 @@ class Credits:
     cost_per_minute: int | None = None       # credits a cut holds per started minute of source, when the service says
 
 
-@dataclass(frozen=True)
-class RenderRef:
-    render_id: str
-    draft_index: int = 0
-
-
-@dataclass(frozen=True)
-class RenderStatus:
-    render_id: str
-    status: Literal["pending", "processing", "completed", "failed"]
-    progress: float = 0.0                    # 0-100
-    path: Path | None = None                 # a local file
-    url: str | None = None                   # or a remote URL
-    error: str | None = None
-    reported: str | None = None              # the backend's own status word, also one not known to `status`
-
-
-class Backend(Protocol):
-    name: str                                # the key of its sessions and accounts in storage
+class ClipService(Protocol):
+    name: str                                # the key of its sessions in storage (a button names a stored session)
     takes_links: bool                        # fetches a link itself (no download here first)
-    export_deadline_s: float | None          # an export unfinished after this long is stopped; None: never
-    poll_interval: float                     # seconds between render_status polls
 
-    async def open_account(self, user_id: int, client_id: str) -> Account: ...
-    async def open_session(self, account: Account, chat_key: str, language: str = "en") -> SessionRef: ...
-    async def upload(self, account: Account, session: SessionRef, source: Path | str) -> UploadedMedia: ...
-    def chat(self, account: Account, session: SessionRef, text: str) -> AsyncIterator[ChatEvent]: ...
-    async def state(self, account: Account, session: SessionRef) -> State: ...
-    async def credits(self, account: Account) -> Credits: ...
-    async def export(self, account: Account, session: SessionRef, draft_index: int | None = None) -> list[RenderRef]: ...
-    async def render_status(self, account: Account, ref: RenderRef) -> RenderStatus: ...
-    async def fetch_result(self, url: str, dest: Path, max_bytes: int | None = None) -> Path | None: ...
-    async def cancel(self, account: Account, session: SessionRef) -> bool: ...
+    async def upload(self, who: Who, source: Path | str) -> Media: ...
+    def cut(self, who: Who, words: str, request: ClipRequest) -> AsyncIterator[ChatEvent]: ...
+    # `edits`: what bot.vocabulary read in the person's `words` (none: no change it knows; a service with
+    # an agent of its own may still read the words)
+    def edit(self, who: Who, edits: Sequence[Edit], words: str = "") -> AsyncIterator[ChatEvent]: ...
+    def export(self, who: Who, number: int | None = None, max_bytes: int | None = None) -> AsyncIterator[ChatEvent]: ...
+    async def state(self, who: Who) -> State: ...
+    async def credits(self, who: Who) -> Credits: ...
+    async def start_over(self, who: Who) -> None: ...
+    async def cancel(self, who: Who) -> bool: ...
     async def close(self) -> None: ...
+
+
+Backend = ClipService
 
 
 class BackendError(Exception):

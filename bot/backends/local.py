@@ -1,7 +1,7 @@
-"""LocalBackend: the Backend protocol over the project's own engine, on this machine.
+"""LocalBackend: the clip service over the project's own engine, on this machine.
 
-- Accounts: a per-user token kept in storage (accounts); a call with another token is TokenInvalid.
-  STARTING_CREDITS are granted once, on first use.
+- A person's session in a chat is a row in storage (sessions), started on first use; a button
+  may name an older one. STARTING_CREDITS are granted once, on first use.
 - Credits come from the ledger. A cut costs 1 credit per started minute of source video: held
   while its job runs (hold ref "job:N", so a retry after a restart reuses it), charged when the
   job succeeds, released when it fails or is cancelled (bot/jobs.py settles it). Edits and
@@ -9,12 +9,12 @@
 - upload probes the file (a bad one is UnsupportedFile 4001 / FileTooLarge 4002 with a
   sentence), keeps it under DATA_DIR/media named by its content hash, and starts the analysis
   (transcription) at once in a background thread, so the slow part is done when the
-  instruction comes.
-- chat either cuts (new drafts, one per short, in the cloud's draft shape, then renders them)
-  or edits the current drafts (bot/edits.py) and renders the ones that changed; a message that
-  changes nothing says so.
-- state lists media, drafts and a one-line track summary per draft; export renders the drafts
-  whose file is not current (usually none: every cut and edit renders at once).
+  request comes.
+- cut chooses moments for a ClipRequest (new clip rows, one per short) and renders them; edit
+  applies Edits to the clips (bot/edits.py) and renders the ones that changed; an edit that
+  changes nothing says why.
+- state lists media and clips with a one-line track summary each; export gives the clips, rendering
+  first any whose file is not current (usually none: every cut and edit renders at once).
 
 Engine work runs in threads (asyncio.to_thread); renders get the job's cancel event, which
 ends ffmpeg.
@@ -31,33 +31,32 @@ import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import AsyncIterator, Sequence
 
 from bot.backends.base import (
-    Account,
     ChatEvent,
     Credits,
     FileTooLarge,
     Media,
     NothingUploaded,
     OutOfCredits,
-    SessionMissing,
-    SessionRef,
+    Reason,
+    Sentence,
     State,
-    TokenInvalid,
     UnsupportedFile,
     VideoTooLong,
+    Who,
 )
 from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
 from bot.backends.local_engine import engine_for
-from bot.backends.local_renders import Renders, _Render, _remove_files, clip_of
+from bot.backends.local_renders import Renders, _remove_files, clip_of
 from bot.edits import ALREADY, EditContext, apply_edit, make_draft, music_of, segments_of, summary_line, title_of
 from bot.jobs import current_job
 from bot.settings import Settings
-from bot.vocabulary import Edit, understand
+from bot.vocabulary import Edit
 from engine.highlights import length_bounds
 from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia
-from engine.pipeline import Analysis, choose, choose_explained
+from engine.pipeline import Analysis, choose_explained
 from engine.probe import ACCEPTED, content_hash, probe
 from storage.repos import ClipRecord, InsufficientCredits, MediaRecord, Repos, SessionRecord
 
@@ -70,8 +69,6 @@ DEFAULT_MORE = 2                 # "more clips" without a number
 class LocalBackend(Analyses, Renders):
     name = BACKEND
     takes_links = False          # a link is downloaded here (bot.fetch) before the upload
-    export_deadline_s = None     # renders end by themselves (RENDER_TIMEOUT_S per clip)
-    poll_interval = 0.2          # seconds between render_status polls of an export
 
     def __init__(self, settings: Settings, repos: Repos):
         self.settings = settings
@@ -81,45 +78,31 @@ class LocalBackend(Analyses, Renders):
         self._pool = ThreadPoolExecutor(max_workers=settings.analyses_at_once, thread_name_prefix="background-analysis")
         self._analyses: OrderedDict[str, _AnalysisRun] = OrderedDict()
         self._cancels: dict[str, set[threading.Event]] = {}
-        self._renders: dict[str, _Render] = {}
-        self._render_tasks: set[asyncio.Task] = set()
 
-    # ------------------------------------------------------------ accounts and sessions
+    # ------------------------------------------------------------ sessions
 
-    async def open_account(self, user_id: int, client_id: str = "") -> Account:
-        """The user's stored token, or a new one. The backend is the only writer of its account rows."""
-        record = await self.repos.accounts.get(user_id, BACKEND)
-        if record is None or record.token is None:
-            stable_id = record.client_id if record is not None else (client_id or secrets.token_hex(16))
-            record = await self.repos.accounts.save(user_id, BACKEND, stable_id, token="loc_" + secrets.token_urlsafe(24),
-                                                    remote_user_id=f"local_{user_id}", anonymous=False)
-        await self.repos.ledger.grant_once(user_id, self.settings.starting_credits)
-        return Account(user_id=user_id, token=record.token, expires_at=None, remote_user_id=record.remote_user_id,
-                       anonymous=False)
-
-    async def _check(self, account: Account) -> None:
-        record = await self.repos.accounts.get(account.user_id, BACKEND)
-        if record is None or record.token is None or not secrets.compare_digest(record.token, account.token):
-            raise TokenInvalid("token expired or invalid")
-
-    async def open_session(self, account: Account, chat_key: str, language: str = "en") -> SessionRef:
-        await self._check(account)
-        remote_id = "loc_" + secrets.token_hex(8)
-        await self.repos.sessions.start(account.user_id, chat_key, BACKEND, remote_id, language=language)
-        return SessionRef(session_id=remote_id, chat_key=chat_key)
-
-    async def _session(self, account: Account, session: SessionRef) -> SessionRecord:
-        await self._check(account)
-        record = await self.repos.sessions.by_remote_id(BACKEND, session.session_id)
-        if record is None or record.user_id != account.user_id:
-            raise SessionMissing("session not found")
+    async def _session(self, who: Who, start: bool = True) -> SessionRecord | None:
+        """The session a button named, else the person's active one in this chat, else (`start`) a new one."""
+        await self.repos.ledger.grant_once(who.user_id, self.settings.starting_credits)
+        record = await self.repos.sessions.get(who.session) if who.session is not None else None
+        if record is not None and record.user_id == who.user_id and record.backend == BACKEND:
+            return record
+        record = await self.repos.sessions.active(who.user_id, who.chat_key, BACKEND)
+        if record is None and start:
+            record = await self.repos.sessions.start(who.user_id, who.chat_key, BACKEND, "loc_" + secrets.token_hex(8),
+                                                     language=who.language)
         return record
+
+    async def start_over(self, who: Who) -> None:
+        record = await self._session(who, start=False)
+        if record is not None and record.active:
+            await self.repos.sessions.end(record.id)
 
     # ------------------------------------------------------------ upload
 
-    async def upload(self, account: Account, session: SessionRef, source: Path | str) -> Media:
+    async def upload(self, who: Who, source: Path | str) -> Media:
         """Takes a copy of a local file (the caller keeps its own): probed, stored by content hash."""
-        record = await self._session(account, session)
+        record = await self._session(who)
         if isinstance(source, str) and source.startswith(("http://", "https://")):
             from bot.fetch import fetch_url
 
@@ -138,7 +121,7 @@ class LocalBackend(Analyses, Renders):
         await self.repos.media.attach(record.id, media.id, display_name=path.name)
         analysing = info.kind == "video" or (info.kind == "audio" and not any(m.kind == "video" for m in earlier))
         if analysing:
-            self._analysis_run(media, session.session_id)
+            self._analysis_run(media, record.remote_session_id)
         return Media(media_id=digest, filename=path.name, kind=info.kind, duration=info.duration,
                      width=info.display_width, height=info.display_height, fps=info.fps, analysing=analysing)
 
@@ -159,45 +142,47 @@ class LocalBackend(Analyses, Renders):
             raise VideoTooLong("too long", limit_minutes=minutes, minutes=info.duration / 60)
         return info
 
-    # ------------------------------------------------------------ chat
+    # ------------------------------------------------------------ cut and edit
 
-    async def chat(self, account: Account, session: SessionRef, text: str) -> AsyncIterator[ChatEvent]:
-        record = await self._session(account, session)
+    def cut(self, who: Who, words: str, request: ClipRequest) -> AsyncIterator[ChatEvent]:
+        return self._working(who, lambda record, media, source, clips, cancel, job: self._cut(
+            record, source, media, clips, request, cancel, job))
+
+    def edit(self, who: Who, edits: Sequence[Edit], words: str = "") -> AsyncIterator[ChatEvent]:
+        """The Edits bot.vocabulary read; none (words it could not read) or no clips to change are said."""
+        def stream(record, media, source, clips, cancel, job):
+            if not clips and edits and all(e.kind == "music" for e in edits):
+                return self._remember_music(record, media, edits[0])
+            if not clips:
+                return _say(Sentence("no_clips_yet"), "There are no clips yet to change: tell me what to cut first.")
+            if not edits:
+                return _say(Sentence("not_understood"), "Nothing changed: I could not tell which change you meant.")
+            return self._edit(record, source, media, clips, list(edits), cancel)
+        return self._working(who, stream)
+
+    async def _working(self, who: Who, stream) -> AsyncIterator[ChatEvent]:
+        """The session's media and clips for a cut or an edit, its stream under the job's cancel event, then "done"."""
+        record = await self._session(who)
         job = current_job.get()
         cancel = job.cancel if job is not None else threading.Event()
-        self._watch_cancel(session.session_id, cancel)
+        self._watch_cancel(record.remote_session_id, cancel)
         try:
             media = await self.repos.media.for_session(record.id)
             source = _main_source(media)
             if source is None:
                 raise NothingUploaded("send a video first")
             clips = await self.repos.clips.for_session(record.id)
-            understood = understand(text, has_clips=bool(clips))
-            if understood.kind == "edit":
-                stream = self._edit(account, record, source, media, clips, list(understood.edits), cancel)
-            elif understood.kind == "not_understood":
-                reason = ("I could not tell which change you meant. Try \"make clip 1 shorter by 5 seconds\", "
-                          "\"remove captions\" or \"more clips\"")
-                stream = _say(f"Nothing changed: {reason}.", key="not_understood")
-            elif understood.kind == "music":
-                stream = self._remember_music(record, media, understood.edits[0])
-            elif understood.kind == "no_clips_yet":
-                stream = _say("There are no clips yet to change: tell me what to cut first, e.g. "
-                              "\"find the best moments and cut them into 30-second vertical shorts\".",
-                              key="no_clips_yet")
-            else:
-                stream = self._cut(account, record, source, media, clips, understood.request, cancel, job)
-            async for event in stream:
+            async for event in stream(record, media, source, clips, cancel, job):
                 yield event
             yield ChatEvent("done")
         finally:
-            self._unwatch_cancel(session.session_id, cancel)
+            self._unwatch_cancel(record.remote_session_id, cancel)
 
-    async def _cut(self, account: Account, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
+    async def _cut(self, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
                    clips: list[ClipRecord], request: ClipRequest, cancel: threading.Event, job) -> AsyncIterator[ChatEvent]:
         cost = max(1, math.ceil(source.duration / 60))
         hold_ref = job.hold_ref if job is not None else f"chat:{record.remote_session_id}:{secrets.token_hex(4)}"
-        await self._hold(account.user_id, cost, hold_ref, note=f"cut of {source.sha256[:12]}")
+        await self._hold(record.user_id, cost, hold_ref, note=f"cut of {source.sha256[:12]}")
         settle_here = job is None           # a job's hold is settled by the job queue
         try:
             analysis = None
@@ -212,10 +197,10 @@ class LocalBackend(Analyses, Renders):
                 clips = mine
             else:
                 selection = await asyncio.to_thread(choose_explained, analysis, request, self.config)
-                moments, notes = selection.moments, [n.to_dict() for n in selection.notes]
+                moments, notes = selection.moments, selection.notes
                 if not moments:
                     yield ChatEvent("text", "I could not find any speech to cut clips from in this video.",
-                                    data={"key": "no_moments"})
+                                    sentence=Sentence("no_moments"))
                     if settle_here:
                         await self.repos.ledger.charge(hold_ref)
                     return
@@ -228,7 +213,7 @@ class LocalBackend(Analyses, Renders):
             if request.unplaced and self.config.judge is None:
                 yield ChatEvent("text", f"I could not use \"{request.unplaced}\" from your request: that needs a "
                                 "language model, and none is set up here. These are the best moments instead.",
-                                data={"key": "unplaced", "reason": request.unplaced})
+                                sentence=Sentence("unplaced", reason=request.unplaced))
             yield ChatEvent("text", _moments_text(clips), clips=tuple(clip_of(c) for c in clips),
                             notes=tuple(notes))
             for i, clip in enumerate(clips):
@@ -275,16 +260,16 @@ class LocalBackend(Analyses, Renders):
         audio = _latest_audio(media)
         if edit.on and audio is None:
             yield ChatEvent("text", "Send me a song or a sound file first, then say which volume.",
-                            data={"key": "no_music"})
+                            sentence=Sentence("no_music"))
             return
         music = {"src": audio.sha256, "label": audio.display_name, "volume": edit.volume or 0.3} if edit.on else None
         await self.repos.sessions.save_state(record.id, {**record.state, "music": music})
         yield ChatEvent("text", "Got it: the clips I cut next will have that music under them."
-                        if music else "Got it: no background music.", data={"key": "music_noted" if music else "music_off"})
+                        if music else "Got it: no background music.", sentence=Sentence("music_noted" if music else "music_off"))
 
     # ------------------------------------------------------------ edits
 
-    async def _edit(self, account: Account, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
+    async def _edit(self, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
                     clips: list[ClipRecord], edits: list[Edit], cancel: threading.Event) -> AsyncIterator[ChatEvent]:
         analysis = None
         async for item in self._analysis(source, cancel, record.remote_session_id):
@@ -318,14 +303,14 @@ class LocalBackend(Analyses, Renders):
         if not changed:
             problems = problems or {ALREADY: ("edit_already", {})}
             reason = "; ".join(problems)
-            yield ChatEvent("text", f"Nothing changed: {reason}.", data={
-                "key": "nothing_changed", "reason": reason,
-                "reasons": [(english, key, values) for english, (key, values) in problems.items()]})
+            yield ChatEvent("text", f"Nothing changed: {reason}.", sentence=Sentence(
+                "nothing_changed", reason=reason,
+                reasons=tuple(Reason(english, key, values) for english, (key, values) in problems.items())))
             return
         clips = await self._store_drafts(record, source, clips, drafts, sorted(changed))
         lines = [(i + 1, summary_line(clips[i].draft)) for i in sorted(changed)]
         yield ChatEvent("text", "Changed:\n" + "\n".join(f"Clip {n}: {line}" for n, line in lines),
-                        data={"key": "changed", "lines": lines})
+                        sentence=Sentence("changed", changes=tuple(lines)))
         for i in sorted(changed):
             async for event in self._render(record, clips[i], analysis, i + 1, len(clips), cancel, which=len(changed)):
                 yield event
@@ -384,20 +369,19 @@ class LocalBackend(Analyses, Renders):
 
     # ------------------------------------------------------------ state, credits, export
 
-    async def state(self, account: Account, session: SessionRef) -> State:
-        record = await self._session(account, session)
+    async def state(self, who: Who) -> State:
+        record = await self._session(who)
         media = await self.repos.media.for_session(record.id)
         clips = await self.repos.clips.for_session(record.id)
         return State(
-            session_id=session.session_id,
             media=[Media(media_id=m.sha256, filename=m.display_name, kind=m.kind, duration=m.duration,
                          width=m.info.get("width", 0), height=m.info.get("height", 0)) for m in media],
             clips=[clip_of(c) for c in clips],
         )
 
-    async def credits(self, account: Account) -> Credits:
-        await self._check(account)
-        balance = await self.repos.ledger.balance(account.user_id)
+    async def credits(self, who: Who) -> Credits:
+        await self.repos.ledger.grant_once(who.user_id, self.settings.starting_credits)
+        balance = await self.repos.ledger.balance(who.user_id)
         return Credits(available=balance.available, frozen=balance.frozen, total=balance.total, cost_per_minute=1)
 
     def _watch_cancel(self, session_id: str, cancel: threading.Event) -> None:
@@ -410,13 +394,16 @@ class LocalBackend(Analyses, Renders):
             if not running:
                 del self._cancels[session_id]
 
-    async def cancel(self, account: Account, session: SessionRef) -> bool:
+    async def cancel(self, who: Who) -> bool:
         """Stops the session's renders and its analyses that no other session waits for."""
-        events = self._cancels.get(session.session_id, set())
+        record = await self._session(who, start=False)
+        if record is None:
+            return False
+        name = record.remote_session_id
+        events = self._cancels.get(name, set())
         for event in events:
             event.set()
-        stopped = [run.unwanted_by(session.session_id) for run in list(self._analyses.values())
-                   if session.session_id in run.sessions]
+        stopped = [run.unwanted_by(name) for run in list(self._analyses.values()) if name in run.sessions]
         return bool(events) or any(stopped)
 
     async def close(self) -> None:
@@ -425,8 +412,6 @@ class LocalBackend(Analyses, Renders):
         for events in self._cancels.values():
             for event in events:
                 event.set()
-        if self._render_tasks:
-            await asyncio.gather(*self._render_tasks, return_exceptions=True)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
@@ -474,5 +459,5 @@ def _moments_text(clips: list[ClipRecord]) -> str:
     return "\n".join(lines)
 
 
-async def _say(text: str, key: str, **data: Any) -> AsyncIterator[ChatEvent]:
-    yield ChatEvent("text", text, data={"key": key, **data})
+async def _say(sentence: Sentence, english: str) -> AsyncIterator[ChatEvent]:
+    yield ChatEvent("text", english, sentence=sentence)

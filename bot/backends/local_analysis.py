@@ -89,12 +89,12 @@ class Analyses:
         run.listeners.append(listener)
         try:
             done = asyncio.wrap_future(run.future)
-            yield ChatEvent("progress", fraction=run.last, data={"stage": "analyse"})
+            yield ChatEvent("progress", fraction=run.last, stage="analyse")
             while not done.done():
                 getter = asyncio.ensure_future(updates.get())
                 finished, _ = await asyncio.wait({done, getter}, timeout=0.25, return_when=asyncio.FIRST_COMPLETED)
                 if getter in finished:
-                    yield ChatEvent("progress", fraction=getter.result(), data={"stage": "analyse"})
+                    yield ChatEvent("progress", fraction=getter.result(), stage="analyse")
                 else:
                     getter.cancel()
                 if cancel.is_set():

@@ -1,16 +1,14 @@
-"""The local service's renders: a clip's draft -> RenderSpec -> one ffmpeg run, as a chat streams
-it or as an export polls it; a clip row as the Clip every layer above sees."""
+"""The local service's renders: a clip's draft -> RenderSpec -> one ffmpeg run, as a cut, an edit
+or an export streams it; a clip row as the Clip every layer above sees."""
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import AsyncIterator, Callable
 
-from bot.backends.base import Account, ChatEvent, Clip, RenderRef, RenderStatus, SessionRef
+from bot.backends.base import ChatEvent, Clip, NothingUploaded, Stage, Who
 from bot.edits import draft_key, music_of, segments_of, summary_line, title_of
 from bot.jobs import current_job
 from engine.models import Cancelled, ClipRequest, Moment, RenderSpec
@@ -23,20 +21,8 @@ from bot.backends.local_analysis import _Outcome
 
 log = logging.getLogger(__name__)
 
-UNREAD_RENDER_KEPT_S = 600.0     # how long a finished export render waits to be asked about
-
-
-@dataclass
-class _Render:
-    status: str = "pending"
-    progress: float = 0.0
-    path: Path | None = None
-    error: str | None = None
-    finished_at: float | None = None        # time.monotonic() when it completed or failed
-
-
 class Renders:
-    """LocalBackend's renders (a mixin: it owns settings, repos, config, _renders, _render_tasks)."""
+    """LocalBackend's renders (a mixin: it owns settings, repos, config, engine)."""
 
     def _spec(self, analysis: Analysis, draft: dict, music_path: Path | None) -> RenderSpec:
         meta = draft["m"]
@@ -82,12 +68,12 @@ class Renders:
         return clip
 
     async def _render(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis, number: int, total: int,
-                      cancel: threading.Event, which: int | None = None) -> AsyncIterator[ChatEvent]:
+                      cancel: threading.Event, which: int | None = None,
+                      stage: Stage = "render") -> AsyncIterator[ChatEvent]:
         """Progress while one clip renders, then a `clip` event with the file."""
         loop = asyncio.get_running_loop()
         updates: asyncio.Queue[float] = asyncio.Queue()
-        stage = {"stage": "render", "clip": number, "of": total}
-        yield ChatEvent("progress", fraction=0.0, data=stage)
+        yield ChatEvent("progress", fraction=0.0, stage=stage, rendering=(number, total))
         task = asyncio.ensure_future(self._render_file(
             record, clip, analysis, lambda f, label: loop.call_soon_threadsafe(updates.put_nowait, f), cancel))
         try:
@@ -95,7 +81,7 @@ class Renders:
                 getter = asyncio.ensure_future(updates.get())
                 finished, _ = await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
                 if getter in finished:
-                    yield ChatEvent("progress", fraction=getter.result(), data=stage)
+                    yield ChatEvent("progress", fraction=getter.result(), stage=stage, rendering=(number, total))
                 else:
                     getter.cancel()
         finally:
@@ -105,80 +91,45 @@ class Renders:
         clip = task.result()
         yield ChatEvent("clip", text=clip.title, clip=clip_of(clip))
 
-    async def export(self, account: Account, session: SessionRef, draft_index: int | None = None) -> list[RenderRef]:
-        """Starts rendering the drafts whose file is not current; already current ones are completed at once."""
-        record = await self._session(account, session)
+    async def export(self, who: Who, number: int | None = None,
+                     max_bytes: int | None = None) -> AsyncIterator[ChatEvent]:
+        """Each clip asked for (all: None) with its file, rendered first when it is not current (a
+        render that fails is said and the others still come). Files here have no size limit of their own."""
+        record = await self._session(who)
         clips = await self.repos.clips.for_session(record.id)
-        self._forget_unread_renders()
-        chosen = list(range(len(clips))) if draft_index is None else [draft_index]
-        refs = []
-        for index in chosen:
-            if not 0 <= index < len(clips):
-                continue
-            clip = clips[index]
-            render_id = f"render_{clip.id}_{draft_key(clip.draft)}"
-            if _is_current(clip):
-                pass                        # render_status finds it completed from the clip row
-            elif self._renders.get(render_id, _Render("failed")).status in ("failed", "completed"):
-                self._renders[render_id] = _Render()
-                task = asyncio.create_task(self._export_render(record, clip, render_id))
-                self._render_tasks.add(task)
-                task.add_done_callback(self._render_tasks.discard)
-            refs.append(RenderRef(render_id, index))
-        return refs
-
-    async def _export_render(self, record: SessionRecord, clip: ClipRecord, render_id: str) -> None:
-        state = self._renders[render_id]
+        chosen = [c for i, c in enumerate(clips, start=1) if number is None or i == number]
+        if not chosen:
+            raise NothingUploaded("nothing to export")
         job = current_job.get()
         cancel = job.cancel if job is not None else threading.Event()
         self._watch_cancel(record.remote_session_id, cancel)
         try:
-            state.status = "processing"
-            source = await self.repos.media.get(clip.media_id) if clip.media_id else None
-            if source is None:
-                raise Cancelled("the source video of this clip is gone")
-            analysis = None
-            async for item in self._analysis(source, cancel, record.remote_session_id):
-                if isinstance(item, _Outcome):
-                    analysis = item.value
-
-            def progress(fraction: float, label: str) -> None:
-                state.progress = round(fraction * 100, 1)
-
-            clip = await self._render_file(record, clip, analysis, progress, cancel)
-            state.status, state.progress, state.path = "completed", 100.0, Path(clip.output_path)
-        except asyncio.CancelledError:
-            state.status, state.error = "failed", "cancelled"
-            raise
-        except Exception as exc:  # noqa: BLE001 - reported through render_status (Ctrl-C is not a failed render)
-            state.status, state.error = "failed", ("cancelled" if isinstance(exc, Cancelled) else str(exc))
+            for clip in chosen:
+                if _is_current(clip):
+                    yield ChatEvent("clip", clip=clip_of(clip))
+                    continue
+                try:
+                    async for event in self._export_render(record, clip, cancel):
+                        yield event
+                except Cancelled:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - one failed render is said; the others still come
+                    log.warning("export render of clip %s failed: %s", clip.id, exc)
+                    yield ChatEvent("failed", text=str(exc), clip=clip_of(clip))
         finally:
-            state.finished_at = time.monotonic()
             self._unwatch_cancel(record.remote_session_id, cancel)
 
-    async def render_status(self, account: Account, ref: RenderRef) -> RenderStatus:
-        """A render's state; a finished one is forgotten once it has been read."""
-        await self._check(account)
-        state = self._renders.get(ref.render_id)
-        if state is None:                   # a clip that was current already, or asked after a restart
-            parts = ref.render_id.split("_")
-            clip = await self.repos.clips.get(int(parts[1])) if len(parts) == 3 and parts[1].isdigit() else None
-            if clip is not None and _is_current(clip) and draft_key(clip.draft) == parts[2]:
-                return RenderStatus(ref.render_id, "completed", 100.0, path=Path(clip.output_path))
-            return RenderStatus(ref.render_id, "failed", 0.0, error="this render was lost in a restart; export again")
-        if state.status in ("completed", "failed"):
-            self._renders.pop(ref.render_id, None)
-        return RenderStatus(ref.render_id, state.status, state.progress, path=state.path, error=state.error)
-
-    async def fetch_result(self, url: str, dest: Path, max_bytes: int | None = None) -> Path | None:
-        return None                         # renders are files on this machine already
-
-    def _forget_unread_renders(self) -> None:
-        """Finished renders nobody asked about (their export was cancelled or stopped) are dropped after a while."""
-        now = time.monotonic()
-        for render_id, state in list(self._renders.items()):
-            if state.finished_at is not None and now - state.finished_at > UNREAD_RENDER_KEPT_S:
-                del self._renders[render_id]
+    async def _export_render(self, record: SessionRecord, clip: ClipRecord,
+                             cancel: threading.Event) -> AsyncIterator[ChatEvent]:
+        source = await self.repos.media.get(clip.media_id) if clip.media_id else None
+        if source is None:
+            raise RuntimeError("the source video of this clip is gone")
+        analysis = None
+        async for item in self._analysis(source, cancel, record.remote_session_id):
+            if isinstance(item, _Outcome):
+                analysis = item.value
+        async for event in self._render(record, clip, analysis, clip.rank, clip.rank, cancel, stage="export"):
+            yield event
 
 
 def _remove_files(*paths: str | None) -> None:
@@ -203,6 +154,6 @@ def clip_of(record: ClipRecord) -> Clip:
         path=Path(record.output_path) if current else None,
         thumbnail=Path(record.thumbnail_path) if current and record.thumbnail_path else None,
         width=record.width or meta.get("width", 0), height=record.height or meta.get("height", 0),
-        duration=record.duration or record.draft.get("d", 0) / 1000, clip_id=record.id,
+        duration=record.duration or record.draft.get("d", 0) / 1000, clip_id=record.id, session=record.session_id,
         language=meta.get("language", ""), captions_withheld=meta.get("captions_withheld", ""),
         weak=bool(meta.get("weak")))

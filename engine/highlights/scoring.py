@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.highlights.candidates import Candidate
+from engine.highlights.sport import Excitement, excitements
 from engine.highlights.lexicon import (CN_DANGLING, DANGLING_CONJUNCTIONS, STOPWORDS, SentenceFeatures, has_cjk,
                                       sentence_features, stem, tokens)
 from engine.models import ClipRequest, Sentence, Signals
@@ -32,6 +33,7 @@ class Context:
     exact_length: bool
     burst_rises: list[float] = field(default_factory=list)     # dB each burst stands above its surroundings
     burst_noisy: list[bool] = field(default_factory=list)      # does it sound like a crowd (broadband noise)?
+    excitements: list[Excitement] = field(default_factory=list)  # the commentator's, how high and how quick
 
 
 def make_context(sentences: list[Sentence], signals: Signals, request: ClipRequest, target: float) -> Context:
@@ -45,6 +47,7 @@ def make_context(sentences: list[Sentence], signals: Signals, request: ClipReque
         exact_length=bool(request.length),
         burst_rises=[burst_rise(b, signals.loudness_db, signals.hop) for b in signals.bursts],
         burst_noisy=[is_noisy(b, signals.noisiness, signals.hop) for b in signals.bursts],
+        excitements=excitements(signals),
     )
 
 

@@ -8,8 +8,11 @@ import numpy as np
 
 from engine.highlights.candidates import END_SHORTFALL, Candidate
 from engine.highlights.scoring import PAYOFF_BURST_SECONDS, Context, score_energy
+from engine.highlights.sport import (excitement_inside, excitement_reason, excitement_score, peaks, replay_ends,
+                                     replay_payoff)
+from engine.edges import dip_in
 from engine.models import Sentence, Signals
-from engine.signals import ACTIVE_DB, active_level, hops_of
+from engine.signals import ACTIVE_DB, active_level, crowd_all_along, hops_of
 
 # Moments chosen by their sound alone.
 SOUND_SPAN_SECONDS = 12.0              # a stretch without speech this long may hold a moment chosen by its sound
@@ -42,10 +45,10 @@ def speechless_spans(sentences: list[Sentence], start: float, end: float, shorte
 @dataclass
 class Edges:
     """Where a moment chosen by its sound may start or end: on a scene cut, else at the
-    quietest point near by; never inside a burst or a sentence."""
+    quietest point near by; never inside a burst, the commentator's excitement or a sentence."""
 
     signals: Signals
-    forbidden: list[tuple[float, float]]        # bursts and sentences
+    forbidden: list[tuple[float, float]]        # bursts, excitement and sentences
     allowed_hops: np.ndarray                    # per hop: its middle is outside all of them
 
     def allowed(self, t: float) -> bool:
@@ -68,11 +71,13 @@ class Edges:
             return None, ""
         loudness = self.signals.loudness_db
         best = min(hops, key=lambda k: (round(float(loudness[k]), 1), abs((k + 0.5) * hop - t)))
-        return round((best + 0.5) * hop, 3), "a quiet point"
+        middle = (best + 0.5) * hop
+        settled = dip_in(self.signals.envelope_db, max(lo, middle - hop), min(hi, middle + hop), middle)
+        return round(settled if settled is not None and self.allowed(settled) else middle, 3), "a quiet point"
 
 
 def make_edges(sentences: list[Sentence], signals: Signals) -> Edges:
-    forbidden = list(signals.bursts) + [(s.start, s.end) for s in sentences]
+    forbidden = list(peaks(signals)) + [(s.start, s.end) for s in sentences]
     middles = (np.arange(len(signals.loudness_db)) + 0.5) * signals.hop
     allowed = np.ones(len(middles), dtype=bool)
     for a, b in forbidden:
@@ -92,6 +97,22 @@ def sound_window(anchor: tuple[float, float], span: tuple[float, float], low: fl
     start = max(span[0], end - length)
     end = min(span[1], start + length)
     return snapped(start, end, span, low, high, edges, hard, keep=anchor)
+
+
+def replay_windows(anchor: tuple[float, float], span: tuple[float, float], low: float, high: float, target: float,
+                   edges: Edges, hard: tuple[tuple[float, str], ...] = ()) -> list[Candidate]:
+    """Windows around a peak that end where the picture cuts away to its replay, or where it cuts
+    back (the replay held), and start far enough back for the build-up."""
+    found = []
+    for end in replay_ends(anchor, edges.signals):
+        length = min(high, max(low, target), end - span[0])
+        if not span[0] < end <= span[1] or end - anchor[0] > length:
+            continue
+        start = end - length
+        window = snapped(start, end, span, low, high, edges, hard + ((end, "a scene cut"),), keep=anchor)
+        if window is not None:
+            found.append(window)
+    return found
 
 
 def fill_windows(span: tuple[float, float], low: float, high: float, target: float, edges: Edges,
@@ -134,7 +155,9 @@ def sound_candidates(sentences: list[Sentence], signals: Signals, start: float, 
     end = min(end, video_end)
     if end - start < min(low, 1.0) or active_level(signals.loudness_db) <= ACTIVE_DB:
         return []
-    if speech_is_enough(sentences, low, start, end):
+    if crowd_all_along(signals.loudness_db, signals.noisiness):
+        spans, fill = [(start, end)], True          # a broadcast: the commentary goes on over the moments
+    elif speech_is_enough(sentences, low, start, end):
         spans, fill = speechless_spans(sentences, start, end, max(SOUND_SPAN_SECONDS, END_SHORTFALL * low)), False
     else:
         spans, fill = [(start, end)], True
@@ -145,8 +168,9 @@ def sound_candidates(sentences: list[Sentence], signals: Signals, start: float, 
     found: dict[tuple[float, float], Candidate] = {}
     for span in spans:
         hard = span_edges(span, sentences, video_end)
-        windows = [sound_window(b, span, low, high, target, edges, hard) for b in signals.bursts
-                   if span[0] <= b[0] and b[1] <= span[1]]
+        anchors = [b for b in peaks(signals) if span[0] <= b[0] and b[1] <= span[1]]
+        windows = [sound_window(b, span, low, high, target, edges, hard) for b in anchors]
+        windows += [w for b in anchors for w in replay_windows(b, span, low, high, target, edges, hard)]
         if fill:                  # lively stretches with no burst; a burst is better served by its own window
             windows += [w for w in fill_windows(span, low, high, target, edges, hard)
                         if not bursts_inside(w, signals) and mean_rise(w, signals, level) >= FILL_RISE_DB]
@@ -225,8 +249,21 @@ def heard_mean(signals: Signals, start: float, end: float) -> float | None:
     return float(np.mean(heard)) if len(heard) else None
 
 
+def main_peak(c: Candidate, ctx: Context) -> tuple[float, str] | None:
+    """(start, what) of the first of the moment's strongest burst and the commentator's
+    excitement: what its build-up leads to."""
+    found = []
+    strongest = strongest_burst(c, ctx)
+    if strongest is not None:
+        found.append((ctx.signals.bursts[strongest][0], burst_kind(strongest, ctx)))
+    excited = excitement_inside(c.start, c.end, ctx.excitements)
+    if excited is not None and excited.span[0] >= c.start:
+        found.append((excited.span[0], "the commentator's excitement"))
+    return min(found) if found else None
+
+
 def score_sound_hook(c: Candidate, ctx: Context) -> tuple[float, str]:
-    """How a sound moment opens: on a cut, not in a dead lull, with time before its burst for
+    """How a sound moment opens: on a cut, not in a dead lull, with time before its peak for
     the play that caused it, and better still with the sound building up toward it."""
     score, notes = 40.0, []
     if c.edges[0] == "a scene cut":
@@ -237,38 +274,46 @@ def score_sound_hook(c: Candidate, ctx: Context) -> tuple[float, str]:
     if rise < -6:
         score -= 15
         notes.append(f"opens quietly ({rise:+.0f} dB against the usual level)")
-    strongest = strongest_burst(c, ctx)
-    if strongest is None:
+    peak = main_peak(c, ctx)
+    if peak is None:
         notes.append("no burst to build up to")
     else:
-        burst_start = ctx.signals.bursts[strongest][0]
-        lead = burst_start - c.start
+        peak_start, what = peak
+        lead = peak_start - c.start
         if lead < OPENING_SECONDS:
             score -= 10
-            notes.append(f"{burst_kind(strongest, ctx)} {lead:.0f} s in: little of what led to it")
+            notes.append(f"{what} {lead:.0f} s in: little of what led to it")
         else:
             score += 15
-            lead_in = heard_mean(ctx.signals, max(c.start, burst_start - BUILD_UP_SECONDS), burst_start)
+            lead_in = heard_mean(ctx.signals, max(c.start, peak_start - BUILD_UP_SECONDS), peak_start)
             build = lead_in - opening if lead_in is not None and opening is not None else 0.0
             if build > 1:
                 score += float(np.clip(6 * build, 0, 30))
-                notes.append(f"the sound builds up {build:.1f} dB toward {burst_kind(strongest, ctx)} at {clock(burst_start)}")
+                notes.append(f"the sound builds up {build:.1f} dB toward {what} at {clock(peak_start)}")
             else:
-                notes.append(f"{lead:.0f} s lead-in to {burst_kind(strongest, ctx)} at {clock(burst_start)}")
+                notes.append(f"{lead:.0f} s lead-in to {what} at {clock(peak_start)}")
     score = float(np.clip(score, 0, 100))
     return score, f"hook {score:.0f}: " + ", ".join(notes)
 
 
 def score_sound_emotion(c: Candidate, ctx: Context) -> tuple[float, str]:
-    """How strongly the sound reacts: the strongest burst's rise over its surroundings."""
+    """How strongly the sound reacts: the strongest burst's rise over its surroundings, or the
+    commentator's voice rising against his own usual pitch and pace, whichever is stronger."""
+    found: list[tuple[float, str]] = []
     strongest = strongest_burst(c, ctx)
-    if strongest is None:
+    if strongest is not None:
+        rise = ctx.burst_rises[strongest]
+        others = len(bursts_inside(c, ctx.signals)) - 1
+        score = float(np.clip(5 * rise - 10 + (10 if ctx.burst_noisy[strongest] else 0), 0, 100))
+        more = f", and {others} more" if others else ""
+        found.append((score, f"{burst_kind(strongest, ctx)} {rise:.0f} dB above its surroundings{more}"))
+    excited = excitement_inside(c.start, c.end, ctx.excitements)
+    if excited is not None:
+        found.append((excitement_score(excited), excitement_reason(excited, clock)))
+    if not found:
         return 0.0, "emotion 0: no burst stands out"
-    rise = ctx.burst_rises[strongest]
-    others = len(bursts_inside(c, ctx.signals)) - 1
-    score = float(np.clip(5 * rise - 10 + (10 if ctx.burst_noisy[strongest] else 0), 0, 100))
-    more = f", and {others} more" if others else ""
-    return score, f"emotion {score:.0f}: {burst_kind(strongest, ctx)} {rise:.0f} dB above its surroundings{more}"
+    score = max(value for value, _ in found)
+    return score, f"emotion {score:.0f}: " + "; ".join(reason for _, reason in found)
 
 
 def score_sound_self_contained(c: Candidate, ctx: Context) -> tuple[float, str]:
@@ -295,6 +340,10 @@ def score_sound_payoff(c: Candidate, ctx: Context) -> tuple[float, str]:
         best = max(closing, key=lambda i: ctx.burst_rises[i])
         score += 35 + float(np.clip(2 * ctx.burst_rises[best], 0, 30))
         notes.append(f"ends just after {burst_kind(best, ctx)} ({ctx.burst_rises[best]:.0f} dB)")
+    replay_points, replay_note = replay_payoff(c.start, c.end, ctx.signals, clock)
+    if replay_note:
+        score += replay_points
+        notes.append(replay_note)
     if c.edges[1] in ("a scene cut", "a quiet point"):
         score += 10
         notes.append(f"then {'a cut' if c.edges[1] == 'a scene cut' else 'it settles'}")

@@ -11,6 +11,7 @@ from engine.highlights.candidates import Candidate
 from engine.highlights.lexicon import STOPWORDS, has_cjk, tokens
 from engine.highlights.scoring import Context
 from engine.highlights.sound import clock, strongest_burst
+from engine.highlights.sport import excitement_inside
 from engine.models import ClipRequest, Sentence
 
 TITLE_CHARS = 70
@@ -35,7 +36,8 @@ def title_for(c: Candidate, ctx: Context) -> str:
         crowd, loud, plain = SOUND_TITLES["zh" if any(has_cjk(s.text) for s in ctx.sentences) else "en"]
         strongest = strongest_burst(c, ctx)
         if strongest is None:
-            return plain.format(at=clock(c.start))
+            excited = excitement_inside(c.start, c.end, ctx.excitements)
+            return (loud if excited else plain).format(at=clock(excited.span[0] if excited else c.start))
         kind = crowd if ctx.burst_noisy[strongest] else loud
         return kind.format(at=clock(ctx.signals.bursts[strongest][0]))
     index = c.first

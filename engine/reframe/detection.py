@@ -18,7 +18,7 @@ import re
 import subprocess
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,8 @@ class Face:
     y: float
     w: float
     h: float
+    # colour histogram of the face and the torso below it (see colour_look); None: not measured
+    look: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def cx(self) -> float:
@@ -210,8 +212,9 @@ def shared_detector() -> FaceDetector:
 
 @dataclass(frozen=True)
 class DenseLook:
-    """A range decoded at `fps`: faces found on every `detect_every`-th frame, and how much each
-    part of the picture changed from one frame to the next (for the speaking score)."""
+    """A range decoded at `fps`: faces found on every `detect_every`-th frame (each with its
+    colour look), and how much each part of the picture changed from one frame to the next
+    (for the speaking score)."""
 
     fps: float
     samples: FaceSamples            # the detection frames only
@@ -222,15 +225,43 @@ class DenseLook:
 DENSE_FPS = 12.5            # frames a second for mouth motion: syllables come 3-6 times a second
 DENSE_LONG_SIDE = 512
 MOTION_SHRINK = 2           # motion kept at 1/2 the dense size: a 60 s clip at 12.5 fps in about 25 MB
+LOOK_BINS = (4, 8, 8)       # brightness, blue and red difference
+
+
+def colour_look(y: np.ndarray, u: np.ndarray, v: np.ndarray, face: Face) -> np.ndarray | None:
+    """A person's colours: a brightness x chroma histogram (summing to 1) of the face and the
+    torso under it, on the half-size planes of a yuv420p picture. Clothes and hair tell two
+    people apart when their positions cannot (crossing, or back after a gap). None when the
+    region is empty."""
+    rows, cols = u.shape
+    x0, x1 = int(max(0, (face.x - 0.3 * face.w) * cols)), int(min(cols, (face.x + 1.3 * face.w) * cols))
+    y0, y1 = int(max(0, (face.y + 0.2 * face.h) * rows)), int(min(rows, (face.y + 2.2 * face.h) * rows))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    by, bu, bv = LOOK_BINS
+    yy = y[0::2, 0::2][:rows, :cols][y0:y1, x0:x1].astype(np.int32) * by // 256
+    uu = u[y0:y1, x0:x1].astype(np.int32) * bu // 256
+    vv = v[y0:y1, x0:x1].astype(np.int32) * bv // 256
+    counts = np.bincount(((yy * bu + uu) * bv + vv).ravel(), minlength=by * bu * bv).astype(float)
+    return counts / counts.sum()
+
+
+def _planes(chunk: bytes, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A raw yuv420p frame -> its Y, U and V planes."""
+    frame = np.frombuffer(chunk, np.uint8)
+    quarter = (w // 2) * (h // 2)
+    return (frame[:w * h].reshape(h, w), frame[w * h:w * h + quarter].reshape(h // 2, w // 2),
+            frame[w * h + quarter:].reshape(h // 2, w // 2))
 
 
 def dense_look(path: Path, start: float, end: float, display_w: int, display_h: int,
                fps: float = DENSE_FPS, detect_every: int = 12, detector: FaceDetector | None = None,
                cancel: threading.Event | None = None, timeout_s: float = 600.0,
                known: FaceSamples | None = None) -> DenseLook:
-    """Decode [start, end) small and grey at `fps` (no frames skipped: motion needs them all), find
-    faces on every `detect_every`-th frame (about once a second: tracks bridge the rest), unless
-    `known` detections of the range are given, and keep the frame-to-frame change at half size."""
+    """Decode [start, end) small at `fps` (no frames skipped: motion needs them all), find faces
+    on every `detect_every`-th frame (about once a second: tracks bridge the rest), unless
+    `known` detections of the range are given (their colour looks are then taken from the
+    nearest decoded frame), and keep the frame-to-frame change of the brightness at half size."""
     import cv2
 
     detector = detector or shared_detector()
@@ -238,7 +269,10 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
     dw, dh = detection_size(display_w, display_h)
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-threads", "1", "-skip_loop_filter", "all",
            "-ss", f"{start:.3f}", "-t", f"{max(0.0, end - start):.3f}", "-i", str(path), "-map", "0:v:0", "-an", "-sn",
-           "-vf", f"fps={fps},scale={w}:{h}:flags=fast_bilinear,format=gray", "-f", "rawvideo", "pipe:1"]
+           "-vf", f"fps={fps},scale={w}:{h}:flags=fast_bilinear,format=yuv420p", "-f", "rawvideo", "pipe:1"]
+    frame_bytes = w * h + 2 * (w // 2) * (h // 2)
+    known_at = {} if known is None else {int(round(t * fps)): k for k, t in enumerate(known.times)}
+    known_faces = [] if known is None else list(known.faces)
     det_times, det_faces, motion = [], [], []
     previous = None
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -247,21 +281,26 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
     try:
         index = 0
         while not (cancel is not None and cancel.is_set()):
-            chunk = proc.stdout.read(w * h)
-            if len(chunk) < w * h:
+            chunk = proc.stdout.read(frame_bytes)
+            if len(chunk) < frame_bytes:
                 break
-            frame = np.frombuffer(chunk, np.uint8).reshape(h, w)
+            frame, u, v = _planes(chunk, w, h)
             small = cv2.resize(frame, (w // MOTION_SHRINK, h // MOTION_SHRINK), interpolation=cv2.INTER_AREA) if MOTION_SHRINK > 1 else frame
             motion.append(cv2.absdiff(small, previous) if previous is not None else np.zeros_like(small))
             previous = small
             if known is None and index % detect_every == 0:
+                found = detector.detect(cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA))
                 det_times.append(index / fps)
-                det_faces.append(detector.detect(cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA)))
+                det_faces.append([replace(f, look=colour_look(frame, u, v, f)) for f in found])
+            elif index in known_at:
+                k = known_at[index]
+                known_faces[k] = [replace(f, look=colour_look(frame, u, v, f)) for f in known_faces[k]]
             index += 1
     finally:
         _end(proc, timer)
     frames = np.stack(motion) if motion else np.zeros((0, h // MOTION_SHRINK, w // MOTION_SHRINK), np.uint8)
-    samples = known if known is not None else FaceSamples(np.array(det_times, dtype=float), det_faces)
+    samples = (FaceSamples(known.times, known_faces) if known is not None
+               else FaceSamples(np.array(det_times, dtype=float), det_faces))
     return DenseLook(fps=fps, samples=samples,
                      motion=frames, times=np.arange(len(frames)) / fps)
 

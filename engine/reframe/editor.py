@@ -8,6 +8,7 @@ show both (the stacked layout) rather than cut back and forth.
     labels  = active_speaker(scores)          who speaks at each frame (-1: nobody clearly)
     turns   = speaker_turns(labels, fps)      runs of one speaker, pauses held
     layouts = plan_stretches(turns, ...)      "crop" on one person, "stacked" for two, "fit"
+    cuts    = place_cuts(stretches, ...)      each cut moved back to where the new speaker starts
 """
 from __future__ import annotations
 
@@ -56,14 +57,19 @@ def active_speaker(scores: np.ndarray, track_ids: list[int], score_min: float = 
     Scores are averaged over `smooth` frames first, so one frame's noise does not name anyone."""
     if scores.size == 0:
         return np.full(scores.shape[1] if scores.ndim == 2 else 0, -1)
-    kernel = np.ones(smooth) / smooth
-    smoothed = np.stack([np.convolve(s, kernel, mode="same") for s in scores])
+    smoothed = smooth_scores(scores, smooth)
     order = np.argsort(smoothed, axis=0)
     columns = np.arange(smoothed.shape[1])
     top = smoothed[order[-1], columns]
     second = smoothed[order[-2], columns] if len(scores) > 1 else np.zeros_like(top)
     labels = np.where(top >= score_min, np.asarray(track_ids)[order[-1]], -1)
     return np.where((top >= score_min) & (second * close >= top), BOTH, labels)
+
+
+def smooth_scores(scores: np.ndarray, smooth: int = 9) -> np.ndarray:
+    """Each track's score averaged over `smooth` frames around each frame."""
+    kernel = np.ones(smooth) / smooth
+    return np.stack([np.convolve(s, kernel, mode="same") for s in scores]) if len(scores) else scores
 
 
 def runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
@@ -181,3 +187,42 @@ def absorb_short(stretches: list[Stretch], min_stretch_s: float = MIN_STRETCH_S)
             changed = True
             break
     return stretches
+
+
+SNAP_S = 0.3                # a cut moves to a word's start this close to where the voices cross
+
+
+def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np.ndarray],
+               onsets: np.ndarray, look_back_s: float = SWITCH_S, snap_s: float = SNAP_S,
+               min_stretch_s: float = MIN_STRETCH_S, fixed: tuple[float, ...] = ()) -> list[Stretch]:
+    """Each cut to one person, moved back to where their turn began. The labels that decided
+    the cut lag the turn (the scores are averaged over a window, and a turn is named only once
+    one score clearly leads), so an editor who has seen the whole take cuts earlier: at the last
+    moment before the cut where the new speaker's score was not above the previous stretch's
+    people's, then onto the nearest word start (`onsets`) within `snap_s` of it, so a cut never
+    lands mid-word. `scores`: smoothed per track id, over `times`. Cuts at `fixed` times (the
+    shot changes) stay where they are."""
+    out = list(stretches)
+    for k in range(1, len(out)):
+        before, after = out[k - 1], out[k]
+        if after.layout != "crop" or not after.tracks or after.tracks[0] not in scores:
+            continue
+        if any(abs(after.start - f) < 1e-6 for f in fixed):
+            continue
+        low = max(before.start + min_stretch_s, after.start - look_back_s)
+        if low >= after.start:
+            continue
+        span = (times >= low) & (times <= after.start)
+        if not span.any():
+            continue
+        others = [scores[i] for i in before.tracks if i in scores and i != after.tracks[0]]
+        rival = np.max(others, axis=0) if others else np.zeros(len(times))
+        lead = (scores[after.tracks[0]] - rival)[span]
+        behind = np.flatnonzero(lead <= 0)
+        crossing = float(times[span][behind[-1]]) if len(behind) else low
+        near = onsets[(onsets >= max(low, crossing - snap_s)) & (onsets <= min(after.start, crossing + snap_s))]
+        cut = float(near[np.argmin(np.abs(near - crossing))]) if len(near) else crossing
+        if cut < after.start:
+            out[k - 1] = Stretch(before.start, cut, before.layout, before.tracks, before.reason, before.panels)
+            out[k] = Stretch(cut, after.end, after.layout, after.tracks, after.reason, after.panels)
+    return out

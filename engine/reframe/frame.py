@@ -22,7 +22,16 @@ from engine.reframe.detection import (
     find_faces,
     shared_detector,
 )
-from engine.reframe.editor import BOTH, Stretch, active_speaker, merge_same, plan_stretches, speaker_turns
+from engine.reframe.editor import (
+    BOTH,
+    Stretch,
+    active_speaker,
+    merge_same,
+    place_cuts,
+    plan_stretches,
+    smooth_scores,
+    speaker_turns,
+)
 from engine.reframe.path import (
     ASPECTS,
     Framing,
@@ -36,7 +45,7 @@ from engine.reframe.path import (
     simplify,
     too_far_apart,
 )
-from engine.reframe.speaking import articulation, speaking_scores, speech_energy, speech_mask
+from engine.reframe.speaking import articulation, speaking_scores, speech_energy, speech_mask, speech_onsets
 from engine.reframe.tracks import Track, link_tracks, prominent_tracks
 
 STACK_FACE_SPAN = 2.6       # a stacked panel is this many face heights tall (or the whole height)
@@ -135,6 +144,9 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     # Stacked people keep their places, left one on top, so two stacked stretches in a row are one.
     stretches = merge_same([replace(s, tracks=tuple(sorted(s.tracks, key=lambda i: track_by_id[i].median_box[0])))
                             if s.layout == "stacked" else s for s in stretches])
+    smoothed = dict(zip(ids, smooth_scores(scores)))
+    stretches = place_cuts(stretches, times, smoothed, speech_onsets(times, words, energy),
+                           fixed=tuple(start for start, _ in edges))
     stretches = [_with_panels(s, track_by_id, display_w, display_h, aspect) for s in stretches]
     pieces = _crop_pieces(stretches, track_by_id, window, times, display_w)
     trace = SpeakerTrace(times, tuple(ids), boxes, scores, speaking,

@@ -100,6 +100,16 @@ def speech_mask(times: np.ndarray, words: list[tuple[float, float]] | None, ener
     return energy > np.percentile(energy, 95) - 25.0
 
 
+def speech_onsets(times: np.ndarray, words: list[tuple[float, float]] | None, energy: np.ndarray) -> np.ndarray:
+    """Where speech starts: each word's start (a cut there never lands mid-word), or without a
+    transcript, each frame where the energy mask turns on."""
+    if words:
+        return np.array(sorted(start for start, _ in words), dtype=float)
+    mask = speech_mask(times, None, energy)
+    rises = np.flatnonzero(mask[1:] & ~mask[:-1]) + 1
+    return times[rises].astype(float)
+
+
 def sliding_correlation(a: np.ndarray, b: np.ndarray, window: int) -> np.ndarray:
     """Pearson correlation of a and b over a centred window of `window` samples at each
     sample (0 where either is flat or NaN)."""

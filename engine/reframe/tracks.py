@@ -1,9 +1,11 @@
 """Face tracks: detections of one shot linked into people with stable ids.
 
 A detection joins the track whose last box is nearest (centre distance in face sizes, and a
-similar size); one that joins none starts a track. A track ends when it has not been seen for
-`max_gap_s`, and every shot starts afresh (a cut shows other people, or the same people
-elsewhere). Ids count up over the whole range, so an id names one person in one shot.
+similar size) and whose colours look alike (a histogram of the face and torso: two people who
+cross keep their own ids); one that joins none starts a track, unless it looks like a track of
+the shot that was lost (a face found again after a gap keeps its id). A track ends when it has
+not been seen for `max_gap_s`, and every shot starts afresh (a cut shows other people, or the
+same people elsewhere). Ids count up over the whole range, so an id names one person in one shot.
 """
 from __future__ import annotations
 
@@ -16,6 +18,10 @@ from engine.reframe.detection import Face, FaceSamples
 MAX_GAP_S = 2.0             # a track not seen for longer than this has ended
 MATCH_DISTANCE = 1.0        # in face widths: further than this from a track's last box is someone else
 MIN_HITS = 2                # fewer detections than this: a false detection, not a person
+LOOK_WEIGHT = 2.0           # face widths of distance that a wholly different look counts as
+LOOK_MIN = 0.5              # colours less alike than this (Bhattacharyya coefficient): someone else
+REFIND_MIN = 0.8            # a lost track is taken up again by a face at least this alike
+LOOK_KEEP = 0.8             # a track's look: this much of the old, the rest from the new detection
 
 
 @dataclass(frozen=True)
@@ -54,11 +60,49 @@ class Track:
 
 def _distance(box: np.ndarray, face: Face) -> float:
     """Centre distance in face widths, or inf when the sizes differ by more than half."""
-    ratio = (face.w * face.h) / max(box[2] * box[3], 1e-9)
-    if not 0.4 <= ratio <= 2.5:
+    if not _similar_size(box, face):
         return np.inf
     size = max(box[2], face.w)
     return float(np.hypot(box[0] + box[2] / 2 - face.cx, box[1] + box[3] / 2 - face.cy) / size)
+
+
+def _similar_size(box: np.ndarray, face: Face) -> bool:
+    return 0.4 <= (face.w * face.h) / max(box[2] * box[3], 1e-9) <= 2.5
+
+
+def look_similarity(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
+    """Bhattacharyya coefficient of two colour histograms, 0 (nothing alike) to 1; None when
+    either is unknown."""
+    if a is None or b is None:
+        return None
+    return float(np.sum(np.sqrt(a * b)))
+
+
+def _cost(track: dict, face: Face) -> float:
+    """Distance in face widths, plus a wholly different look counting as LOOK_WEIGHT widths;
+    inf when the sizes or the looks say it is someone else."""
+    distance = _distance(track["boxes"][-1], face)
+    alike = look_similarity(track["look"], face.look)
+    if alike is None:
+        return distance
+    return np.inf if alike < LOOK_MIN else distance + LOOK_WEIGHT * (1.0 - alike)
+
+
+def _join(track: dict, t: float, face: Face) -> None:
+    track["times"].append(t)
+    track["boxes"].append(np.array([face.x, face.y, face.w, face.h]))
+    if face.look is not None:
+        track["look"] = face.look if track["look"] is None else LOOK_KEEP * track["look"] + (1 - LOOK_KEEP) * face.look
+
+
+def _refound(closed: list[dict], face: Face) -> dict | None:
+    """The lost track of this shot that this face looks most like, if alike enough."""
+    best, best_alike = None, REFIND_MIN
+    for track in closed:
+        alike = look_similarity(track["look"], face.look)
+        if alike is not None and alike >= best_alike and _similar_size(track["boxes"][-1], face):
+            best, best_alike = track, alike
+    return best
 
 
 def link_tracks(samples: FaceSamples, shot_edges: list[tuple[float, float]], max_gap_s: float = MAX_GAP_S,
@@ -75,20 +119,26 @@ def link_tracks(samples: FaceSamples, shot_edges: list[tuple[float, float]], max
             for track in [tr for tr in open_tracks if t - tr["times"][-1] > max_gap_s]:
                 open_tracks.remove(track)
                 closed.append(track)
-            pairs = sorted(((_distance(tr["boxes"][-1], f), i, j) for i, tr in enumerate(open_tracks)
+            pairs = sorted(((_cost(tr, f), i, j) for i, tr in enumerate(open_tracks)
                             for j, f in enumerate(faces)), key=lambda p: p[0])
             used_tracks, used_faces = set(), set()
-            for distance, i, j in pairs:
-                if distance > match_distance or i in used_tracks or j in used_faces:
+            for cost, i, j in pairs:
+                if (not np.isfinite(cost) or i in used_tracks or j in used_faces
+                        or _distance(open_tracks[i]["boxes"][-1], faces[j]) > match_distance):
                     continue
                 used_tracks.add(i)
                 used_faces.add(j)
-                face = faces[j]
-                open_tracks[i]["times"].append(t)
-                open_tracks[i]["boxes"].append(np.array([face.x, face.y, face.w, face.h]))
+                _join(open_tracks[i], t, faces[j])
             for j, face in enumerate(faces):
-                if j not in used_faces:
-                    open_tracks.append({"times": [t], "boxes": [np.array([face.x, face.y, face.w, face.h])]})
+                if j in used_faces:
+                    continue
+                track = _refound(closed, face)
+                if track is not None:
+                    closed.remove(track)
+                else:
+                    track = {"times": [], "boxes": [], "look": None}
+                open_tracks.append(track)
+                _join(track, t, face)
         for track in sorted(closed + open_tracks, key=lambda tr: tr["times"][0]):
             if len(track["times"]) >= min_hits:
                 tracks.append(Track(next_id, shot, np.array(track["times"]), np.stack(track["boxes"])))

@@ -26,10 +26,10 @@ async def test_two_peoples_analyses_run_at_the_same_time(tmp_path, talk_video, o
     settings = make_settings(tmp_path / "data", analysis_concurrency=2)        # cold caches: real work
     backend, repos, db = await open_backend(settings)
     try:
-        ann, ann_session = await person(backend, repos, "ann")
-        bob, bob_session = await person(backend, repos, "bob")
-        first = await backend.upload(ann, ann_session, talk_video[0])
-        second = await backend.upload(bob, bob_session, other_talk.path)
+        ann = await person(backend, repos, "ann")
+        bob = await person(backend, repos, "bob")
+        first = await backend.upload(ann, talk_video[0])
+        second = await backend.upload(bob, other_talk.path)
         runs = [backend._analyses[first.media_id], backend._analyses[second.media_id]]
         both_running = False
         while not all(r.future.done() for r in runs):
@@ -46,19 +46,19 @@ async def test_cancel_stops_an_analysis_nobody_else_waits_for(tmp_path, talk_vid
     settings = make_settings(tmp_path / "data")
     backend, repos, db = await open_backend(settings)
     try:
-        ann, ann_session = await person(backend, repos, "ann")
-        bob, bob_session = await person(backend, repos, "bob")
+        ann = await person(backend, repos, "ann")
+        bob = await person(backend, repos, "bob")
         shared = tmp_path / "shared.mp4"
         shutil.copyfile(talk_video[0], shared)
-        media = await backend.upload(ann, ann_session, shared)
-        await backend.upload(bob, bob_session, shared)                          # the same file: one analysis
+        media = await backend.upload(ann, shared)
+        await backend.upload(bob, shared)                          # the same file: one analysis
         run = backend._analyses[media.media_id]
-        assert await backend.cancel(ann, ann_session) is False                  # bob still wants it
+        assert await backend.cancel(ann) is False                  # bob still wants it
         assert not run.cancel.is_set()
-        assert await backend.cancel(bob, bob_session) is True                  # now nobody does: it stops
+        assert await backend.cancel(bob) is True                  # now nobody does: it stops
         assert isinstance(await settle(run.future), Cancelled)
         assert ffmpeg_children() == []
-        again = await backend.upload(bob, bob_session, shared)                  # asked for again: a new run
+        again = await backend.upload(bob, shared)                  # asked for again: a new run
         assert backend._analyses[again.media_id] is not run
     finally:
         await backend.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import re
 import signal
@@ -129,6 +130,27 @@ def test_a_crash_in_the_middle_of_a_job_resumes_at_the_next_start_and_charges_on
     assert resumed[0][0].is_file() and videos(seen)[0][0].is_file()
     with sqlite3.connect(data / "shortsbot.sqlite3") as db:
         assert db.execute("SELECT state, attempts FROM jobs").fetchall() == [("done", 2)]
+    assert ledger(data) == [("grant", 100), ("hold", 1), ("charge", 1)]
+
+    # What a crash between the platform taking clip 2 and the bot recording it leaves: the job running,
+    # its hold open, clip 2 begun ("sending") but not posted. Delivery is at least once: clip 2 is
+    # sent again, saying it may be a repeat; clip 1 is not; the charge is still one.
+    with sqlite3.connect(data / "shortsbot.sqlite3") as db:
+        payload = json.loads(db.execute("SELECT payload_json FROM jobs").fetchone()[0])
+        first_mark, second_mark = payload["posted"]
+        assert payload["sending"] == []
+        if not first_mark.endswith(str(videos(seen)[0][0])):
+            first_mark, second_mark = second_mark, first_mark
+        payload.update(posted=[first_mark], sending=[second_mark])
+        db.execute("UPDATE jobs SET state = 'running', finished_at = NULL, payload_json = ?", (json.dumps(payload),))
+        db.execute("DELETE FROM credit_ledger WHERE kind = 'charge'")
+    third = subprocess.run(shortsbot() + ["chat"], input="", capture_output=True, text=True,
+                           env=environment(data), cwd=tmp_path, timeout=180)
+    assert third.returncode == 0, third.stderr[-3000:]
+    out = third.stdout.splitlines()
+    again = videos(out)
+    assert len(again) == 1 and again[0][4] == resumed[0][4], out     # clip 2 again, clip 1 not
+    assert "  (Sent again after a restart: you may have this short already.)" in out
     assert ledger(data) == [("grant", 100), ("hold", 1), ("charge", 1)]
 
 

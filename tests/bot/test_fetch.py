@@ -24,8 +24,8 @@ from bot.fetch import (
     FetchError,
     NotAVideoPage,
     TooLarge,
-    _fetch_page,
-    _ytdlp_download,
+    fetch_page,
+    ytdlp_download,
     fetch_url,
     find_urls,
     is_refused_address,
@@ -394,7 +394,7 @@ async def test_ytdlp_without_the_generic_extractor_refuses_an_ordinary_page(site
     pytest.importorskip("yt_dlp")
     base, _, _ = site
     with pytest.raises(NotAVideoPage):
-        await asyncio.to_thread(_ytdlp_download, f"{base}/video-page", tmp_path, LIMIT, True, 5, threading.Event())
+        await asyncio.to_thread(ytdlp_download, f"{base}/video-page", tmp_path, LIMIT, True, 5, threading.Event())
     assert list(tmp_path.iterdir()) == []
 
 
@@ -404,7 +404,7 @@ GENERIC = ("generic", "html5")            # the generic page reader and its <vid
 
 
 async def ytdlp(url: str, dest, max_bytes: int = LIMIT):
-    return await _fetch_page(url, dest, max_bytes, True, 5, extractors=GENERIC)
+    return await fetch_page(url, dest, max_bytes, True, 5, extractors=GENERIC)
 
 
 async def test_ytdlp_downloads_a_page_video(site, tmp_path):
@@ -449,7 +449,7 @@ async def test_the_content_type_does_not_decide_what_a_file_is(site, guard, tmp_
 async def test_a_video_site_without_ytdlp_installed_gets_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "yt_dlp", None)      # how Python marks a package as absent
     with pytest.raises(DownloadFailed, match="yt-dlp"):
-        await _fetch_page("https://www.youtube.com/watch?v=aqz-KE-bpKQ", tmp_path, LIMIT, False, 5)
+        await fetch_page("https://www.youtube.com/watch?v=aqz-KE-bpKQ", tmp_path, LIMIT, False, 5)
 
 
 # ---------------------------------------------------------------------------

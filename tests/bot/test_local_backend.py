@@ -12,12 +12,11 @@ from bot.backends.base import (
     FileTooLarge,
     NothingUploaded,
     OutOfCredits,
-    SessionMissing,
-    TokenInvalid,
     UnsupportedFile,
+    Who,
 )
 from bot.backends.local import LocalBackend
-from bot.vocabulary import looks_like_cut
+from bot.vocabulary import looks_like_cut, understand
 from engine.probe import ACCEPTED
 from engine.transcribe import cache_path
 from storage.db import Database
@@ -33,15 +32,17 @@ async def open_backend(settings):
     return LocalBackend(settings, repos), repos, db
 
 
-async def person(backend: LocalBackend, repos: Repos, name: str = "ann"):
+async def person(backend: LocalBackend, repos: Repos, name: str = "ann") -> Who:
     user, _ = await repos.users.get_or_create("test", name, name)
-    account = await backend.open_account(user.id, f"client-{name}")
-    session = await backend.open_session(account, f"test:{name}")
-    return account, session
+    return Who(user.id, f"test:{name}")
 
 
-async def run_chat(backend, account, session, text) -> list:
-    return [event async for event in backend.chat(account, session, text)]
+async def run_chat(backend, who, text) -> list:
+    """What a chat job does with the words: one reading (bot.vocabulary), then a cut or edits."""
+    understood = understand(text, has_clips=bool((await backend.state(who)).clips))
+    stream = (backend.cut(who, text, understood.request) if understood.kind == "cut"
+              else backend.edit(who, understood.edits, text))
+    return [event async for event in stream]
 
 
 def clip_events(events) -> list[Clip]:
@@ -65,11 +66,11 @@ async def test_upload_keeps_the_file_by_content_hash_and_starts_listening_at_onc
     settings = make_settings(tmp_path / "data")                 # a cold cache: the transcript must be made
     backend, repos, db = await open_backend(settings)
     try:
-        account, session = await person(backend, repos)
+        who = await person(backend, repos)
         sent = tmp_path / "sent" / "My Talk (final).mp4"
         sent.parent.mkdir()
         shutil.copyfile(talk_video[0], sent)
-        media = await backend.upload(account, session, sent)
+        media = await backend.upload(who, sent)
         stored = settings.media_dir / f"{media.media_id}.mp4"
         assert stored.is_file() and sent.is_file()               # a copy: the sender's file is left alone
         assert [p.name for p in settings.media_dir.iterdir()] == [stored.name]
@@ -83,10 +84,10 @@ async def test_upload_keeps_the_file_by_content_hash_and_starts_listening_at_onc
             await asyncio.sleep(0.1)
         assert transcript.exists(), "the upload should start transcription in the background"
         # the same bytes again: one stored file, one media row
-        again = await backend.upload(account, session, sent)
+        again = await backend.upload(who, sent)
         assert again.media_id == media.media_id
         assert len(list(settings.media_dir.iterdir())) == 1
-        state = await backend.state(account, session)
+        state = await backend.state(who)
         assert [m.filename for m in state.media] == ["My Talk (final).mp4"]
     finally:
         await backend.close()
@@ -97,21 +98,21 @@ async def test_bad_uploads_are_refused_with_their_code_and_nothing_is_kept(tmp_p
     settings = make_settings(tmp_path / "data", max_upload_mb=1)
     backend, repos, db = await open_backend(settings)
     try:
-        account, session = await person(backend, repos)
+        who = await person(backend, repos)
         notes = tmp_path / "notes.txt"
         notes.write_text("not a video")
         with pytest.raises(UnsupportedFile) as unsupported:
-            await backend.upload(account, session, notes)
+            await backend.upload(who, notes)
         assert unsupported.value.code == 4001 and unsupported.value.details["accepted"] == ACCEPTED
         renamed = tmp_path / "holiday.mp4"
         renamed.write_text("this is text, renamed to .mp4")
         with pytest.raises(UnsupportedFile) as broken:
-            await backend.upload(account, session, renamed)
+            await backend.upload(who, renamed)
         assert broken.value.details["broken"] and "holiday.mp4" in str(broken.value)
         big = tmp_path / "big.mp4"
         big.write_bytes(b"\0" * (2 * 1024 * 1024))
         with pytest.raises(FileTooLarge) as too_large:
-            await backend.upload(account, session, big)
+            await backend.upload(who, big)
         assert too_large.value.code == 4002 and too_large.value.details["limit_mb"] == 1
         assert too_large.value.details["size_mb"] == 2.0
         assert not settings.media_dir.exists() or not any(settings.media_dir.iterdir())
@@ -120,38 +121,36 @@ async def test_bad_uploads_are_refused_with_their_code_and_nothing_is_kept(tmp_p
         await db.close()
 
 
-async def test_tokens_sessions_and_starting_credits(local):
+async def test_sessions_and_starting_credits(local):
     backend, repos = local
-    account, session = await person(backend, repos, "ann")
-    other_account, other_session = await person(backend, repos, "bob")
-    assert account.token.startswith("loc_") and account.token != other_account.token
-    assert (await backend.open_account(account.user_id, "client-ann")).token == account.token
-    # a token put aside (a 1001) is replaced under the client id the account already has
-    await repos.accounts.invalidate_token(account.user_id, "local")
-    renewed = await backend.open_account(account.user_id, "some-other-id")
-    assert renewed.token != account.token and (await repos.accounts.get(account.user_id, "local")).client_id == "client-ann"
-    account = renewed
-    assert (await backend.credits(account)).available == 100   # granted once, not at every open
-    with pytest.raises(TokenInvalid):
-        await backend.credits(type(account)(account.user_id, "loc_forged"))
-    with pytest.raises(SessionMissing):
-        await backend.state(account, other_session)              # bob's session is not ann's
-    with pytest.raises(SessionMissing):
-        await backend.state(account, type(session)("loc_nope"))
+    ann = await person(backend, repos, "ann")
+    bob = await person(backend, repos, "bob")
+    assert (await backend.credits(ann)).available == 100
+    assert (await backend.credits(ann)).available == 100       # granted once, not at every call
+    await backend.state(bob)
+    bobs = await repos.sessions.active(bob.user_id, bob.chat_key, "local")
+    # a session row of someone else's is not ann's: she gets her own
+    await backend.state(Who(ann.user_id, ann.chat_key, session=bobs.id))
+    anns = await repos.sessions.active(ann.user_id, ann.chat_key, "local")
+    assert anns is not None and anns.id != bobs.id
+    await backend.start_over(ann)
+    assert await repos.sessions.active(ann.user_id, ann.chat_key, "local") is None
+    assert not await backend.cancel(ann)                      # nothing runs, and no session is made for it
     with pytest.raises(NothingUploaded):
-        await run_chat(backend, account, session, "cut it into shorts")
+        await run_chat(backend, ann, "cut it into shorts")
+    assert await repos.accounts.get(ann.user_id, "local") is None     # no tokens of its own to fake
 
 
 async def test_out_of_credits_holds_nothing(tmp_path, warm_talk):
     settings = make_settings(tmp_path / "data", warm_talk, starting_credits=0)
     backend, repos, db = await open_backend(settings)
     try:
-        account, session = await person(backend, repos)
-        await backend.upload(account, session, warm_talk.path)
+        who = await person(backend, repos)
+        await backend.upload(who, warm_talk.path)
         with pytest.raises(OutOfCredits) as out:
-            await run_chat(backend, account, session, CUT_SMALL)
+            await run_chat(backend, who, CUT_SMALL)
         assert out.value.code == 2001 and out.value.details == {"available": 0, "needed": 1, "ask_admin": True}
-        assert await repos.ledger.entries(account.user_id) == [("grant", 0, None)]
+        assert await repos.ledger.entries(who.user_id) == [("grant", 0, None)]
     finally:
         await backend.close()
         await db.close()
@@ -167,11 +166,12 @@ def test_what_counts_as_a_cut():
 
 async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     backend, repos = local
-    account, session = await person(backend, repos)
-    await backend.upload(account, session, warm_talk.path)
+    who = await person(backend, repos)
+    await backend.upload(who, warm_talk.path)
 
     # the cut: moments, then each clip as it is rendered
-    events = await run_chat(backend, account, session, CUT_SMALL)
+    events = await run_chat(backend, who, CUT_SMALL)
+    row = await repos.sessions.active(who.user_id, who.chat_key, "local")
     assert said(events).startswith("Found 2 moments:")
     clips = clip_events(events)
     assert [c.number for c in clips] == [1, 2]
@@ -180,18 +180,18 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
         assert (info["width"], info["height"]) == (360, 640) and info["audio"]
         assert abs(info["duration"] - (clip.end - clip.start)) < 0.3
         assert 12 <= info["duration"] <= 18 and clip.title and clip.hashtags
-        assert Path(clip.path).parent == backend.settings.output_dir / session.session_id
+        assert Path(clip.path).parent == backend.settings.output_dir / row.remote_session_id
     assert events[-1].kind == "done"
-    credits = await backend.credits(account)
+    credits = await backend.credits(who)
     assert (credits.available, credits.frozen, credits.total) == (99, 0, 99)   # 40 s of video: 1 credit
-    state = await backend.state(account, session)
+    state = await backend.state(who)
     assert len(state.clips) == 2 and all(c.path for c in state.clips)
     assert state.summary[0].startswith("Timeline (3 tracks): 1. Video: talk.mp4 ")
     assert "2. Captions: bold" in state.summary[0] and '3. Title: "' in state.summary[0]
 
     # shorter: only clip 1 renders again, about 5 s shorter, ending on a sentence
     before = clips[0]
-    events = await run_chat(backend, account, session, "make clip 1 shorter by 5 seconds")
+    events = await run_chat(backend, who, "make clip 1 shorter by 5 seconds")
     [changed] = clip_events(events)
     assert changed.number == 1 and changed.path != before.path and not Path(before.path).exists()
     shorter = ffprobe(Path(changed.path))["duration"]
@@ -199,21 +199,21 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     assert "Changed:" in said(events)
 
     # several edits of one clip in one message
-    events = await run_chat(backend, account, session, "make clip 1 square without captions and add a title 'Big News'")
+    events = await run_chat(backend, who, "make clip 1 square without captions and add a title 'Big News'")
     [square] = clip_events(events)
     assert (ffprobe(Path(square.path))["width"], ffprobe(Path(square.path))["height"]) == (360, 360)
     assert square.title == "Big News" and "Captions" not in square.summary
-    state = await backend.state(account, session)
+    state = await backend.state(who)
     assert "Captions: bold" in state.summary[1]                  # clip 2 was left alone
 
     # a message that changes nothing says so, and renders nothing
-    events = await run_chat(backend, account, session, "make clip 1 square")
+    events = await run_chat(backend, who, "make clip 1 square")
     assert not clip_events(events) and said(events).startswith("Nothing changed")
-    events = await run_chat(backend, account, session, "what a lovely day")
-    assert not clip_events(events) and said(events).startswith("Nothing changed")
+    events = await run_chat(backend, who, "what a lovely day")
+    assert not clip_events(events) and events[0].sentence.key == "not_understood"
 
     # more clips: up to two more (as many as the gaps hold), overlapping neither
-    events = await run_chat(backend, account, session, "more clips")
+    events = await run_chat(backend, who, "more clips")
     new = clip_events(events)
     assert [c.number for c in new] in ([3], [3, 4])
     taken = [(c.start, c.end) for c in (changed, clips[1])]
@@ -221,38 +221,31 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
 
     # background music, after a sound upload
     song = write_wav(tone(30.0, 330.0), tmp_path / "song.wav")
-    music = await backend.upload(account, session, song)
+    music = await backend.upload(who, song)
     assert music.kind == "audio"
-    events = await run_chat(backend, account, session, "use this as background music for clip 3 at 30%")
+    events = await run_chat(backend, who, "use this as background music for clip 3 at 30%")
     [with_music] = clip_events(events)
     assert with_music.number == 3 and "BGM: song.wav" in with_music.summary and "30%)" in with_music.summary
 
-    # export: current files are ready at once; a lost one is rendered again
-    refs = await backend.export(account, session)
-    statuses = [await backend.render_status(account, ref) for ref in refs]
-    assert [st.status for st in statuses] == ["completed"] * (2 + len(new))
-    assert statuses[2].path == Path(with_music.path)
+    # export: current files are given at once; a lost one is rendered again
+    finished = clip_events([e async for e in backend.export(who)])
+    assert len(finished) == 2 + len(new) and finished[2].path == Path(with_music.path)
     Path(with_music.path).unlink()
-    [ref] = await backend.export(account, session, draft_index=2)
-    for _ in range(6000):                                         # a hang guard: 10 minutes
-        status = await backend.render_status(account, ref)
-        if status.status in ("completed", "failed"):
-            break
-        await asyncio.sleep(0.1)
-    assert status.status == "completed" and status.path.is_file() and status.path == Path(with_music.path)
-    # nothing about finished work is kept in memory: a render is forgotten once its end was read,
-    # and no chat or export leaves its cancel event behind
-    assert backend._renders == {} and backend._cancels == {}
-    assert (await backend.render_status(account, ref)).status == "completed"      # the clip row still knows
+    exported = [e async for e in backend.export(who, 3)]
+    assert [e.stage for e in exported if e.kind == "progress"][:1] == ["export"]
+    [again] = clip_events(exported)
+    assert again.path.is_file() and again.path == Path(with_music.path)
+    # no cut, edit or export leaves its cancel event behind
+    assert backend._cancels == {}
 
     # the reel: the best clips joined in source order, within the length asked for
-    events = await run_chat(backend, account, session, "compile them into a 30-second highlight reel")
+    events = await run_chat(backend, who, "compile them into a 30-second highlight reel")
     [reel] = clip_events(events)
     assert len(reel.segments) >= 2 and list(reel.segments) == sorted(reel.segments)
-    state = await backend.state(account, session)
+    state = await backend.state(who)
     assert len(state.clips) == 1 and state.clips[0].duration <= 33
     assert ffprobe(Path(reel.path))["duration"] == pytest.approx(state.clips[0].duration, abs=0.3)
-    assert (await backend.credits(account)).available == 99    # edits and export are free
+    assert (await backend.credits(who)).available == 99    # edits and export are free
 
 
 UNPLACED_CUT = "cut the funniest bits into 15-second vertical shorts, 1 clip, 360p"
@@ -261,11 +254,11 @@ UNPLACED_CUT = "cut the funniest bits into 15-second vertical shorts, 1 clip, 36
 @pytest.mark.slow
 async def test_without_a_model_the_bot_says_which_words_it_could_not_use(local, warm_talk):
     backend, repos = local
-    account, session = await person(backend, repos)
-    await backend.upload(account, session, warm_talk.path)
-    events = await run_chat(backend, account, session, UNPLACED_CUT)
-    [note] = [e for e in events if (e.data or {}).get("key") == "unplaced"]
-    assert note.data["reason"] == "the funniest bits" and '"the funniest bits"' in note.text
+    who = await person(backend, repos)
+    await backend.upload(who, warm_talk.path)
+    events = await run_chat(backend, who, UNPLACED_CUT)
+    [note] = [e for e in events if e.sentence is not None and e.sentence.key == "unplaced"]
+    assert note.sentence.reason == "the funniest bits" and '"the funniest bits"' in note.text
     assert len(clip_events(events)) == 1                     # the clips still come, chosen by the engine
     from bot.texts import say
 
@@ -287,13 +280,13 @@ async def test_with_a_model_the_words_go_to_it_and_nothing_is_said_about_them(tm
         settings = make_settings(tmp_path / "data", warm_talk, llm_url=fake.base_url, llm_model="fake-judge")
         backend, repos, db = await open_backend(settings)
         try:
-            account, session = await person(backend, repos)
-            await backend.upload(account, session, warm_talk.path)
-            events = await run_chat(backend, account, session, UNPLACED_CUT)
+            who = await person(backend, repos)
+            await backend.upload(who, warm_talk.path)
+            events = await run_chat(backend, who, UNPLACED_CUT)
         finally:
             await backend.close()
             await db.close()
-    assert not [e for e in events if (e.data or {}).get("key") == "unplaced"]
+    assert not [e for e in events if e.sentence is not None and e.sentence.key == "unplaced"]
     assert fake.prompts and all(p.request == "the funniest bits" for p in fake.prompts)
     [clip] = clip_events(events)
     assert clip.title == "Funniest"
@@ -307,14 +300,14 @@ async def test_a_sound_file_is_cut_into_audiograms_over_the_last_photo(local, ta
     import numpy as np
 
     backend, repos = local
-    account, session = await person(backend, repos)
+    who = await person(backend, repos)
     photo = tmp_path / "cover.png"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=0xd02020:s=400x300", "-frames:v", "1",
                     str(photo)], check=True)
-    assert (await backend.upload(account, session, photo)).kind == "image"
+    assert (await backend.upload(who, photo)).kind == "image"
     sound = Path(talk_video[0]).with_suffix(".wav")           # tests.media writes the talk's sound beside it
-    assert (await backend.upload(account, session, sound)).kind == "audio"
-    events = await run_chat(backend, account, session, "one 15-second vertical short, 360p")
+    assert (await backend.upload(who, sound)).kind == "audio"
+    events = await run_chat(backend, who, "one 15-second vertical short, 360p")
     [clip] = clip_events(events)
     info = ffprobe(clip.path)
     assert (info["width"], info["height"]) == (360, 640) and info["audio"] and info["codecs"] == ["aac", "h264"]

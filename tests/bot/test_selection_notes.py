@@ -18,7 +18,7 @@ NOTES = [
 @pytest.mark.parametrize("note", NOTES, ids=[n.kind for n in NOTES])
 @pytest.mark.parametrize("lang", texts.LANGUAGES)
 def test_each_note_is_one_sentence_with_its_numbers(note, lang):
-    sentence = texts.note(lang, note.to_dict())
+    sentence = texts.note(lang, note)
     assert "{" not in sentence and "\n" not in sentence
     numbers = {"length_not_found": ("60", "23.4", "1"), "only_strong": ("2", "40", "38"),
                "weak": ("2", "3", "40"), "nothing_stands_out": ("3",)}[note.kind]

@@ -10,7 +10,6 @@ from adapters.discord_commands import command_shapes
 from adapters.discord_replies import (
     ActionButton,
     clip_text,
-    edit_delay,
     fits_upload,
     interaction_token_usable,
     link_text,
@@ -33,12 +32,6 @@ def test_progress_shows_a_bar_until_done():
     assert progress_text(ProgressReply("job-1", "Done: 3 clips", 1.0, done=True)) == "Done: 3 clips"
     assert progress_text(ProgressReply("job-1", "Transcribing")) == "Transcribing"
     assert progress_text(ProgressReply("job-1", "x", 7.0)).endswith("▰" * 10 + " 100%")
-
-
-def test_progress_edits_wait_three_seconds():
-    assert edit_delay(last_sent_at=100.0, now=100.5) == 2.5
-    assert edit_delay(last_sent_at=100.0, now=103.0) == 0.0
-    assert edit_delay(last_sent_at=100.0, now=250.0) == 0.0
 
 
 def test_interaction_tokens_are_not_used_near_their_15_minutes():

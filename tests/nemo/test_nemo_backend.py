@@ -1,4 +1,4 @@
-"""NemoBackend against the fake NemoVideo cloud: every endpoint, every error path, tokens and
+"""NemoCloud (the API NemoBackend calls) against the fake NemoVideo cloud: every endpoint, every error path, tokens and
 sessions in real SQLite, the attribution headers, and the SSE stream in both shapes."""
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from bot.backends.base import (
     NothingUploaded,
     OutOfCredits,
     RateLimited,
-    RenderRef,
     SessionMissing,
     TokenInvalid,
     UnsupportedFile,
@@ -31,7 +30,8 @@ from bot.backends.base import (
 from bot.backends.nemo import (
     STILL_WORKING,
     DuplicateRenderId,
-    NemoBackend,
+    NemoCloud,
+    RenderRef,
     describe_changes,
     draft_summary,
     parse_event,
@@ -257,7 +257,7 @@ async def test_a_token_that_ran_its_week_is_renewed_under_the_same_client_id(bac
 
 async def test_an_expired_token_is_refreshed_and_persisted_across_a_restart(fake, tmp_path, user_id, repos, db):
     settings = nemo_settings(fake.base_url, tmp_path / "data")
-    first = NemoBackend(settings, repos)
+    first = NemoCloud(settings, repos)
     account = await first.open_account(user_id, "")
     record = await repos.accounts.get(user_id, "nemo")
     past = datetime.now(timezone.utc) - timedelta(hours=1)
@@ -269,7 +269,7 @@ async def test_an_expired_token_is_refreshed_and_persisted_across_a_restart(fake
 
     reopened = await Database.open(tmp_path / "data" / "shortsbot.sqlite3")
     try:
-        second = NemoBackend(settings, Repos(reopened))
+        second = NemoCloud(settings, Repos(reopened))
         credits = await second.credits(account)           # the old Account handle still works
         assert credits.available == 100
         refreshed = await Repos(reopened).accounts.get(user_id, "nemo")
@@ -491,7 +491,7 @@ async def test_chat_documented_shape(backend, fake, user_id):
     assert texts == ["Got it, cutting your video now...",
                      'Done! I made a 10-second vertical short. Say "export" to download it, or say "status" to see '
                      'the tracks.']
-    assert [e.data["actions"] for e in events if e.kind == "text"][1] == ["export", "status"]
+    assert [list(e.actions) for e in events if e.kind == "text"][1] == ["export", "status"]
     assert kinds.count("tool") == 2 and all(e.text == "" for e in events if e.kind == "tool")
     assert kinds[-1] == "done" and STILL_WORKING not in [e.text for e in events]
     assert fake.chats == [(session.session_id, "find the best moments")]
@@ -507,7 +507,7 @@ async def test_chat_adk_shape_streams_partials_once(backend, fake, user_id):
                 fk.adk_text("Your short ", partial=True), fk.adk_text("is ready.", partial=True))
     events = [e async for e in backend.chat(account, session, "cut it")]
     assert [e.text for e in events if e.kind == "text"] == ["Cutting now.", "Your short is ready."]
-    assert [e.data.get("phase") for e in events if e.kind == "tool"] == ["call", "result"]
+    assert [e.phase for e in events if e.kind == "tool"] == ["call", "result"]
 
 
 async def test_heartbeats_drive_still_working_at_the_interval(make_backend, fake, user_id):
@@ -532,7 +532,7 @@ async def test_silent_completion_reads_the_state_and_says_what_changed(backend, 
                 fk.tool_result("edit_multitrack", ok=True))
     events = [e async for e in backend.chat(account, session, "add the title Urban Dreams")]
     summary = [e for e in events if e.kind == "text"]
-    assert len(summary) == 1 and summary[0].data["silent"]
+    assert len(summary) == 1 and summary[0].silent
     assert summary[0].text == ('✅ Done: added Title: "Urban Dreams" (0-3s).\n'
                                'Timeline (2 tracks): 1. Video: talk.mp4 (0-10s) 2. Title: "Urban Dreams" (0-3s)')
     assert [r.endpoint for r in fake.requests[-3:]] == ["state", "chat", "state"]
@@ -595,7 +595,7 @@ async def test_cancel_stops_a_running_chat(backend, fake, user_id):
     assert await backend.cancel(account, session)
     await asyncio.wait_for(task, 5)
     assert [e.text for e in events if e.kind == "text"] == ["Working on it."]
-    assert events[-1].kind == "done" and events[-1].data["cancelled"]
+    assert events[-1].kind == "done" and events[-1].cancelled
     for _ in range(100):
         if fake.disconnects:
             break

@@ -212,6 +212,36 @@ class Crowd:
                 if c.method == "sendMessage" and (m := QUEUED.match(c.params.get("text", "")))]
 
 
+# ---------------------------------------------------------------- what the bot's log says
+
+ANSWER_TIMING = re.compile(r"answer to message (\d+) in chat (-?\d+): handled in (\d+) ms, "
+                           r"waited (\d+) ms for its turn, sent in (\d+) ms")
+SLOW_CALLBACK = re.compile(r"Executing .* took (\d+\.\d+) seconds")
+
+
+@dataclass(frozen=True)
+class AnswerTiming:
+    """The bot's own account of its first answer to a message (adapters/telegram_limits.py)."""
+
+    handled_s: float       # from the update's handler starting to the answer asking for its turn
+    waited_s: float        # waiting for its turn in the chat's pacer
+    sent_s: float          # the Bot API call itself
+
+
+def answer_timings(log: Path) -> dict[tuple[str, int], AnswerTiming]:
+    """(chat id, message id) -> the timing the bot logged for its first answer to that message."""
+    found = {}
+    for match in ANSWER_TIMING.finditer(log.read_text(errors="replace") if log.exists() else ""):
+        message_id, chat_id, handled, waited, sent = match.groups()
+        found[(chat_id, int(message_id))] = AnswerTiming(int(handled) / 1000, int(waited) / 1000, int(sent) / 1000)
+    return found
+
+
+def slow_callbacks(log: Path) -> list[float]:
+    """Seconds of each event-loop step asyncio's debug mode reported as slow (PYTHONASYNCIODEBUG=1)."""
+    return [float(m.group(1)) for m in SLOW_CALLBACK.finditer(log.read_text(errors="replace") if log.exists() else "")]
+
+
 # ---------------------------------------------------------------- what the bot's database says
 
 def jobs_left(database: Path) -> int:

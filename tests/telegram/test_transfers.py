@@ -30,7 +30,8 @@ async def fake(tmp_path):
 @pytest.fixture
 async def adapter(fake, tmp_path):
     settings = Settings(_env_file=None, data_dir=tmp_path / "data", telegram_bot_token=fake.token,
-                        telegram_api_url=fake.base_url, telegram_file_url=fake.base_file_url, max_upload_mb=2)
+                        telegram_api_url=fake.base_url, telegram_file_url=fake.base_file_url, max_upload_mb=2,
+                        telegram_retry_delays_s=[0.05, 0.1])
     running = TelegramAdapter(App(settings))
     await running.start()
     yield running

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 
-from bot.backends.base import Account
+from bot.backends.nemo.client import Account
 
 log = logging.getLogger(__name__)
 

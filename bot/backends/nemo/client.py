@@ -4,7 +4,7 @@ Every request carries the attribution headers (X-Skill-Source / -Version / -Plat
 request but the anonymous-token one carries `Authorization: Bearer <token>`, and only to the
 API host. GETs are retried after a network error, with backoff; a refused call becomes the typed
 error with the cloud's code, with what the person needs added and storage repaired for the
-conversation's one retry (a refused token put aside, a missing session ended).
+service's one retry (a refused token put aside, a missing session ended; bot/backends/nemo/service.py).
 """
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ import asyncio
 import logging
 import re
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Literal
 
 import httpx
 
 from bot.backends.base import (
     ACCEPTED_TYPES,
-    Account,
     BackendError,
     BackendUnavailable,
     ERRORS_BY_CODE,
@@ -30,7 +30,6 @@ from bot.backends.base import (
     OutOfCredits,
     RateLimited,
     SessionMissing,
-    SessionRef,
     TokenInvalid,
     UnsupportedFile,
 )
@@ -61,6 +60,41 @@ TIMEOUT_UPLOAD = httpx.Timeout(connect=10.0, read=300.0, write=300.0, pool=30.0)
 UPLOAD_CHUNK_BYTES = 256 * 1024
 # Render ids end up in file names (exports/<render id>.mp4): only these characters are taken from the cloud.
 SAFE_RENDER_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+# ---------------------------------------------------------------- the cloud's own handles (never leave this package)
+
+@dataclass(frozen=True)
+class Account:
+    user_id: int                             # our storage user id
+    token: str = field(repr=False)           # never shown in logs or reprs
+    expires_at: datetime | None = None
+    remote_user_id: str | None = None        # "anon_…" on the cloud
+    anonymous: bool = True
+
+
+@dataclass(frozen=True)
+class SessionRef:
+    session_id: str
+    task_id: str | None = None
+    chat_key: str = ""
+
+
+@dataclass(frozen=True)
+class RenderRef:
+    render_id: str
+    draft_index: int = 0
+
+
+@dataclass(frozen=True)
+class RenderStatus:
+    render_id: str
+    status: Literal["pending", "processing", "completed", "failed"]
+    progress: float = 0.0                    # 0-100
+    url: str | None = None                   # the finished file on the cloud's CDN
+    error: str | None = None
+    reported: str | None = None              # the cloud's own status word, also one not known to `status`
+
 
 
 # ====================================================================== pure parts

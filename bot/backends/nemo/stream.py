@@ -138,5 +138,5 @@ def _text_event(text: str) -> ChatEvent | None:
     if not text or not text.strip():
         return None
     translated = translate_gui(text.strip())
-    return ChatEvent("text", translated.text, data={"actions": list(translated.actions)})
+    return ChatEvent("text", translated.text, actions=translated.actions)
 

@@ -3,22 +3,43 @@ what a silent edit changed, and render statuses in either documented shape.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 
-from bot.backends.base import Clip, Media, RenderStatus, State
+from bot.backends.base import Clip, Media, State
 from bot.edits import ready_to_export
-from bot.backends.nemo.client import error_message
+from bot.backends.nemo.client import RenderStatus, error_message
 
 log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- drafts (the timeline)
+
+@dataclass(frozen=True)
+class Timeline:
+    """A cloud session's state: its media, its drafts, and the drafts read as Clips."""
+
+    session_id: str
+    media: list[Media]
+    clips: list[Clip]
+    drafts: list[dict] = field(default_factory=list)
+
+    @property
+    def summary(self) -> list[str]:
+        return [clip.summary for clip in self.clips]
+
+    def state(self, session_row: int | None = None) -> State:
+        """What the status reply shows; each clip names its stored session, for the buttons under it."""
+        clips = [dataclasses.replace(clip, session=session_row) for clip in self.clips]
+        return State(media=list(self.media), clips=clips)
+
 
 TRACK_KINDS = {0: "Video", 1: "BGM", 7: "Title"}
 # The segment keys are not documented; these are the spellings accepted for each field.
@@ -112,8 +133,8 @@ def describe_changes(before: list[dict] | None, after: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def read_state(session_id: str, data: Any) -> State:
-    """A State from the state endpoint's `data` (`{"state": {"draft": ..., "video_infos": ...}}`)."""
+def read_state(session_id: str, data: Any) -> Timeline:
+    """A Timeline from the state endpoint's `data` (`{"state": {"draft": ..., "video_infos": ...}}`)."""
     data = data if isinstance(data, dict) else {}
     inner = data.get("state") if isinstance(data.get("state"), dict) else data
     drafts_value = inner.get("drafts")
@@ -123,7 +144,7 @@ def read_state(session_id: str, data: Any) -> State:
         draft = inner.get("draft")
         drafts = [draft] if isinstance(draft, dict) and draft else []
     media = [m for key in ("video_infos", "generated_media") for m in inner.get(key) or [] if isinstance(m, dict)]
-    return State(session_id=str(data.get("session_id") or session_id), media=[_media_of(m) for m in media],
+    return Timeline(session_id=str(data.get("session_id") or session_id), media=[_media_of(m) for m in media],
                  clips=[_clip_of(i, d) for i, d in enumerate(drafts, start=1)], drafts=drafts)
 
 

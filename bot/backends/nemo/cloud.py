@@ -1,4 +1,5 @@
-"""NemoBackend: the NemoVideo cloud API (see ../shared/nemo-api.md) behind the clip service interface.
+"""NemoCloud: the NemoVideo cloud API (see ../shared/nemo-api.md) in its own words: accounts,
+sessions, a chat stream, drafts and renders. Only NemoBackend (service.py) uses it.
 
 One httpx.AsyncClient per process. Every request carries the attribution headers
 (X-Skill-Source / -Version / -Platform); every request but the anonymous-token one
@@ -9,10 +10,10 @@ anonymous token per user, fetched with a stable X-Client-Id and kept in storage
 (AccountRepo). The stored token is the source of truth: an Account is a handle, so a
 token refreshed after expiry or a 1001 is used by the next call without a new Account.
 
-Recovery is split with the conversation: on 1001 this module forgets the stored token,
-on 1002 it retires the stored session, and raises the typed error; the conversation
-retries the user's action once (a fresh token / session is made on that retry). The
-one retry this module does by itself is for GETs after a network error, with backoff.
+Recovery is split with NemoBackend: on 1001 this module forgets the stored token, on 1002
+it retires the stored session, and raises the typed error; the service retries the person's
+action once (a fresh token / session is made on that retry). The one retry this module does
+by itself is for GETs after a network error, with backoff.
 """
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ import httpx
 from httpx_sse import aconnect_sse
 
 from bot.backends.base import (
-    Account,
     BackendError,
     BackendUnavailable,
     ChatEvent,
@@ -37,11 +37,7 @@ from bot.backends.base import (
     NothingUploaded,
     OutOfCredits,
     RateLimited,
-    RenderRef,
-    RenderStatus,
     SessionMissing,
-    SessionRef,
-    State,
     TokenInvalid,
 )
 from bot.edits import ready_to_export
@@ -54,6 +50,10 @@ from bot.backends.nemo.accounts import Accounts
 
 from bot.backends.nemo.client import (
     APP_NAME,
+    Account,
+    RenderRef,
+    RenderStatus,
+    SessionRef,
     BACKEND,
     PATH_CHAT,
     PATH_CREDITS,
@@ -75,7 +75,7 @@ from bot.backends.nemo.client import (
     multipart_file,
 )
 from bot.backends.nemo.stream import parse_event, _text_event
-from bot.backends.nemo.timeline import describe_changes, read_render_status, read_state
+from bot.backends.nemo.timeline import Timeline, describe_changes, read_render_status, read_state
 
 
 @dataclass
@@ -92,15 +92,11 @@ class _Inflight:
     streams: list[_Stream] = field(default_factory=list)
 
 
-class NemoBackend(Accounts, HttpClient):
-    name = BACKEND
-    takes_links = True           # the cloud fetches a link itself
+class NemoCloud(Accounts, HttpClient):
 
     def __init__(self, settings, repos, *, transport: httpx.AsyncBaseTransport | None = None):
         self.settings = settings
         self.repos = repos
-        self.export_deadline_s = settings.nemo_export_timeout_s
-        self.poll_interval = settings.nemo_poll_interval_s
         self._shared_token = settings.nemo_token.get_secret_value() if settings.nemo_token else None
         self._client = httpx.AsyncClient(
             base_url=settings.nemo_api_url.rstrip("/"),
@@ -118,7 +114,7 @@ class NemoBackend(Accounts, HttpClient):
         self._last_render_ms = 0
 
     def __repr__(self) -> str:
-        return f"NemoBackend(api={self.settings.nemo_api_url!r}, shared_token={self._shared_token is not None})"
+        return f"NemoCloud(api={self.settings.nemo_api_url!r}, shared_token={self._shared_token is not None})"
 
 
     # ---------------------------------------------------------------- sessions
@@ -226,7 +222,7 @@ class NemoBackend(Accounts, HttpClient):
                         if item.kind == "error":
                             raise await self._raised(account, session, error_for(item.code, 200, item.text), token)
                         if item.kind in ("tool_call", "tool_result"):
-                            yield ChatEvent("tool", data={"name": item.name, "phase": item.kind.split("_")[1]})
+                            yield ChatEvent("tool", tool=item.name, phase=item.kind.split("_")[1])
                         if item.kind in ("heartbeat", "tool_call", "tool_result"):
                             if time.monotonic() - last_notice >= interval:
                                 last_notice = time.monotonic()
@@ -241,7 +237,7 @@ class NemoBackend(Accounts, HttpClient):
             if not inflight.streams and not inflight.renders:
                 self._inflight.pop(session.session_id, None)
         if stream.cancelled:
-            yield ChatEvent("done", data={"cancelled": True, "texts": texts})
+            yield ChatEvent("done", cancelled=True)
             return
         if partial:
             event = _text_event("".join(partial))
@@ -250,8 +246,8 @@ class NemoBackend(Accounts, HttpClient):
                 yield event
         if texts == 0:
             after = await self.state(account, session)
-            yield ChatEvent("text", describe_changes(before, after.drafts), data={"silent": True, "actions": []})
-        yield ChatEvent("done", data={"texts": texts})
+            yield ChatEvent("text", describe_changes(before, after.drafts), silent=True)
+        yield ChatEvent("done")
 
     async def _drafts_before_chat(self, account: Account, session: SessionRef) -> list[dict] | None:
         """The timeline before an edit, to tell the user what a silent edit changed."""
@@ -277,7 +273,7 @@ class NemoBackend(Accounts, HttpClient):
 
     # ---------------------------------------------------------------- state, credits
 
-    async def state(self, account: Account, session: SessionRef) -> State:
+    async def state(self, account: Account, session: SessionRef) -> Timeline:
         data = await self._call(account, "GET", PATH_STATE.format(sid=session.session_id), session=session)
         return read_state(session.session_id, data)
 

