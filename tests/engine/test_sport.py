@@ -97,10 +97,17 @@ def cut_picture(path, seconds: float, cuts: tuple[float, ...]):
     return path
 
 
+def silent(voice: np.ndarray, t: float, reach: float = 0.05) -> bool:
+    """Is the commentator (his own track, before the crowd is mixed in) silent around t?"""
+    around = voice[max(0, int((t - reach) * SAMPLE_RATE)): int((t + reach) * SAMPLE_RATE)]
+    return float(np.max(np.abs(around), initial=0.0)) < 0.01
+
+
 def test_a_commentator_getting_excited_over_a_constant_roar_gives_a_moment_with_its_build_up(tmp_path):
     from engine.signals import detect_scene_cuts
 
-    audio = broadcast(None) + commentary(tmp_path, 60.0, excited=True)
+    voice = commentary(tmp_path, 60.0, excited=True)
+    audio = broadcast(None) + voice
     cuts = detect_scene_cuts(cut_picture(tmp_path / "match.mp4", 60.0, PLAY_CUTS + REPLAY_CUTS), duration=60.0)
     assert all(any(abs(c - known) < 0.2 for c in cuts) for known in PLAY_CUTS + REPLAY_CUTS), cuts
     signals = compute_signals(audio, scene_cuts=cuts, sample_rate=SAMPLE_RATE)
@@ -114,6 +121,9 @@ def test_a_commentator_getting_excited_over_a_constant_roar_gives_a_moment_with_
     assert 13.5 <= best.duration <= 16.5
     reasons = " ".join(best.reasons)
     assert "commentator's voice rises" in reasons and "replay" in reasons, reasons
+    # no clip cuts him off mid-phrase, although nobody transcribed him here
+    assert all(silent(voice, t) for m in selection.moments for t in (m.start, m.end) if 0 < t < 60), \
+        [(m.start, m.end) for m in selection.moments]
 
 
 def test_calm_commentary_over_a_constant_roar_gives_evenly_spaced_weak_moments_said_as_such(tmp_path):
