@@ -372,9 +372,12 @@ def score_sound_emotion(c: Candidate, ctx: Context) -> tuple[float, str]:
 
 
 def score_sound_self_contained(c: Candidate, ctx: Context) -> tuple[float, str]:
-    """Clean edges: a cut or a real lull, not the middle of a loud stretch."""
+    """Clean edges: a cut or a real lull, not the middle of a loud stretch. Where the commentator
+    is measured (a crowd all along, which never settles), a quiet point is one of his pauses."""
     score, notes = 100.0, []
     for which, kind, t in (("starts", c.edges[0], c.start), ("ends", c.edges[1], c.end)):
+        if kind == "a quiet point" and ctx.signals.talking:
+            kind = "a pause in the commentary"
         if kind == "a quiet point":
             loud = ctx.signals.loudness_db[min(len(ctx.signals.loudness_db) - 1, int(t / ctx.signals.hop))]
             if loud > ctx.level_db + 1:
