@@ -16,6 +16,7 @@ from bot.jobs import current_job
 from engine.models import Cancelled, ClipRequest, Moment, RenderSpec
 from engine.pipeline import Analysis
 from engine.spec import render_spec
+from storage.media_store import find_render
 from storage.repos import ClipRecord, SessionRecord
 
 
@@ -156,8 +157,8 @@ def _remove_files(*paths: str | None) -> None:
 
 
 def _is_current(clip: ClipRecord) -> bool:
-    """Its file exists and was rendered from the draft it has now (the file's name ends with the draft's key)."""
-    return bool(clip.output_path and Path(clip.output_path).is_file()
+    """Its file is in the store and was rendered from the draft it has now (the file's name ends with the draft's key)."""
+    return bool(clip.output_path and find_render(clip.output_path) is not None
                 and Path(clip.output_path).stem.endswith(draft_of(clip).key))
 
 

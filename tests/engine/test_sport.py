@@ -158,3 +158,13 @@ def test_a_broadcast_file_through_the_pipeline_gives_the_excited_moment_cut_betw
     assert best.start <= excited[0] - 3 and best.end >= excited[1] and not best.weak
     assert not any(w.start < edge < w.end for w in analysis.transcript.words for edge in (best.start, best.end))
     assert "commentator's voice rises" in " ".join(best.reasons)
+
+
+def test_the_picture_cutting_away_after_a_peak_is_its_replay():
+    from engine.signals_commentary import find_replays
+
+    cuts = (10.0, 22.0, 40.0, 44.0, 49.0, 70.0)
+    assert find_replays(cuts, ((34.0, 37.0),)) == ((40.0, 49.0),)         # away, a close-up, back
+    assert find_replays(cuts, ((60.0, 62.0),)) == ((70.0, 70.0),)         # away; the way back is not seen
+    assert find_replays(cuts, ((75.0, 77.0),)) == ()                      # no cut after it
+    assert find_replays((10.0, 60.0), ((34.0, 37.0),)) == ()              # the next cut is long after
