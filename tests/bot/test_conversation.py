@@ -4,7 +4,7 @@ admins, sharing, two people at once, a restart in the middle of a job, and /canc
 Everything runs through the App's public surface: a message goes in through
 `app.conversation.handle`, replies come out through the platform sink the test registered.
 The cloud's failures come from the real NemoBackend talking to the loopback fake NemoVideo
-server (tests/nemo/fake_nemo.py), which answers with each documented error on demand; the
+server (tests/nemo/fake_nemo/), which answers with each documented error on demand; the
 rest runs the real LocalBackend and engine.
 """
 from __future__ import annotations
