@@ -27,6 +27,7 @@ VOICED_SHARE = 0.15                # a hop needs this share of voiced frames to 
 VOICE_BAND_HZ = 1000.0             # the fundamental and first harmonics; a crowd's hiss above it is left out
 CROWD_BAND_HZ = 3000.0             # above this a crowd's roar is heard and a voice (but for its hiss) little
 PITCH_RATE = 8000                  # samples per second the pitch is measured at (after the band is kept)
+CHUNK_SECONDS = 30.0               # measured this much at a time: the band filters' FFTs stay small
 PITCH_CHUNK_FRAMES = 4096          # frames analysed at a time, so memory stays small on long videos
 BASELINE_SECONDS = 30.0            # the commentator's own usual pitch and pace: a rolling median this long
 PACE_SECONDS = 2.0                 # voiced runs are counted over this centred window
@@ -149,8 +150,10 @@ def commentary_features(audio: np.ndarray, loudness: np.ndarray, noisy: np.ndarr
     if not crowd_all_along(loudness, noisy):
         nothing = np.full(len(loudness), np.nan, dtype=np.float32)
         return nothing, np.zeros(len(loudness), dtype=np.float32), nothing.copy()
-    pitch, onsets = voice_features(audio, sample_rate, hop)
-    crowd = crowd_loudness(audio, sample_rate, hop)
+    chunk = int(round(CHUNK_SECONDS / hop)) * int(round(hop * sample_rate))     # whole hops
+    pieces = [audio[i: i + chunk] for i in range(0, len(audio), chunk)]
+    parts = [(*voice_features(piece, sample_rate, hop), crowd_loudness(piece, sample_rate, hop)) for piece in pieces]
+    pitch, onsets, crowd = (np.concatenate([part[k] for part in parts]) for k in range(3))
     return pitch[: len(loudness)], onsets[: len(loudness)], crowd[: len(loudness)]
 
 

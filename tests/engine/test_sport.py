@@ -149,8 +149,8 @@ def test_a_broadcast_file_through_the_pipeline_gives_the_excited_moment_cut_betw
     write_wav(broadcast(None) + commentary(tmp_path, 60.0, excited=True), tmp_path / "sound.wav")
     cut_picture(tmp_path / "picture.mp4", 60.0, PLAY_CUTS + REPLAY_CUTS)
     match = tmp_path / "match.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(tmp_path / "picture.mp4"), "-i", str(tmp_path / "sound.wav"),
-                    "-c:v", "copy", "-c:a", "aac", "-shortest", str(match)], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(tmp_path / "picture.mp4"), "-i",
+                    str(tmp_path / "sound.wav"), "-c:v", "copy", "-c:a", "aac", "-shortest", str(match)], check=True)
     analysis = analyse(match, engine_config)
     assert analysis.signals.excitement and analysis.signals.replays
     best = choose_explained(analysis, parse_instruction("cut two 15-second shorts")).moments[0]
