@@ -4,9 +4,10 @@ preset and CRF, AAC) for the same clips, one after the other in this one script.
 
     .venv/bin/python bench/bench_render.py            (or as a section of bench/bench_engine.py)
 
-Targets on a 2-core machine, at the same x264 preset: the render stage (face finding +
-captions + encode, clips.json's timings.render) within 1.25x of bare ffmpeg, and the whole run
-(analysis included, on a cold transcript cache) within 1.6x.
+Target on a 2-core machine, at the same x264 preset (issue 12): the whole run (analysis on a
+cold transcript cache, face finding, speaking scores, captions, encode) within 1.3x of bare
+ffmpeg, on the 10-minute talk (a real talking head, `make_talk_video`) and on two people
+(--two-people). The render stage (clips.json's timings.render) is reported beside it.
 
 Bare ffmpeg runs before and after the whole run and the mean is used, so that a change in
 the machine's load during the benchmark weighs on both sides. CPU seconds (user + system of
@@ -100,6 +101,36 @@ def speaking_cost(video: Path, seconds: float) -> dict:
             "speaking_cpu_s_per_minute": speaking_cpu * 60 / seconds, "layouts": [s.layout for s in framing.stretches]}
 
 
+TALK_VIDEO = ROOT / "bench" / "out" / "talk-10min-1080p-real-face.mp4"
+
+
+def make_talk_video(path: Path = TALK_VIDEO, minutes: int = 10) -> Path:
+    """The 10-minute 1080p talk, built in about a minute: one minute of a real talking head
+    (talking_tedlieu_60s, its own voice) on a studio backdrop with camera grain, at a real
+    upload's bit rate, encoded once and joined to itself `minutes` times without re-encoding.
+    Kept under bench/out/ once made."""
+    if path.exists():
+        return path
+    from tests.media import SHARED_MEDIA
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        minute, listing = Path(tmp) / "minute.mp4", Path(tmp) / "minutes.txt"
+        graph = ("gradients=s=1920x1080:r=30:d=60:c0=0x3a3f4a:c1=0x6b5a48:c2=0x2c3a33:nb_colors=3:speed=0.002[bg];"
+                 "[0:v]scale=760:760,setpts=PTS-STARTPTS[face];"
+                 "[bg][face]overlay=580:180:shortest=1,noise=alls=7:allf=t,format=yuv420p[v]")
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(SHARED_MEDIA / "talking_tedlieu_60s.mp4"),
+                        "-filter_complex", graph, "-map", "[v]", "-map", "0:a", "-t", "60",
+                        "-c:v", "libx264", "-preset", "veryfast", "-maxrate", "6M", "-bufsize", "12M", "-g", "60",
+                        "-c:a", "aac", "-b:a", "128k", str(minute)], check=True)
+        listing.write_text(f"file '{minute}'\n" * minutes)
+        partial = Path(tmp) / "talk.mp4"
+        subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing),
+                        "-c", "copy", "-movflags", "+faststart", str(partial)], check=True)
+        shutil.move(partial, path)
+    return path
+
+
 def pinned(video: Path, work: Path) -> Path:
     """A hard link to the video in our own folder, so that remaking bench/out midway (another
     section of the benchmark may) cannot pull the file from under a run. A copy if linking fails."""
@@ -160,9 +191,9 @@ def print_render(result: dict) -> None:
     analysis = result["analysis_only"]
     print(f"  --no-render run     {analysis['wall_s']:7.1f} s wall, {analysis['cpu_s']:7.1f} s CPU "
           f"(so the render stage took about {result['render_cpu_s']:.1f} s CPU)")
-    print(f"  render stage / bare ffmpeg  {result['render_ratio']:.2f}x   (target <= 1.25x; CPU "
+    print(f"  render stage / bare ffmpeg  {result['render_ratio']:.2f}x   (CPU "
           f"{result['render_cpu_ratio']:.2f}x)")
-    print(f"  whole run / bare ffmpeg     {result['whole_ratio']:.2f}x   (target <= 1.6x; CPU "
+    print(f"  whole run / bare ffmpeg     {result['whole_ratio']:.2f}x   (target <= 1.3x; CPU "
           f"{result['whole_cpu_ratio']:.2f}x)")
     if not result["same_clips_in_both_runs"]:
         print("  note: the planning run chose other clips than the whole run; the first bare run is not like for like")
@@ -170,22 +201,25 @@ def print_render(result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--video", type=Path, help="a video to use instead of the made-up 10-minute talk")
+    parser.add_argument("--video", type=Path, help="a video to use instead of the 10-minute talk "
+                        "(with --two-people: one made by an earlier run, for the speaking-score cost)")
     parser.add_argument("--instruction", default=DEFAULT_INSTRUCTION)
     parser.add_argument("--two-people", type=float, metavar="SECONDS",
-                        help="use two real talking faces side by side taking 6 s turns (tests.media.make_two_people)")
+                        help="use two real talking faces side by side taking 6 s turns, on a studio backdrop "
+                             "with camera grain (tests.media.make_two_people)")
     parser.add_argument("--once", action="store_true", help="run bare ffmpeg once (after), not before and after")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    if args.two_people:
+    if args.two_people and args.video is None:
         from tests.media import make_two_people
 
         turns = [(t, min(args.two_people, t + 6.0), int(t // 6) % 2) for t in range(0, int(args.two_people), 6)]
-        video = make_two_people(Path(tempfile.mkdtemp(prefix="bench-two-")) / "two-people.mp4", turns, args.two_people)
+        # studio: a coloured backdrop and camera grain at a real upload's bit rate; on the flat grey
+        # of the tests, bare ffmpeg's centre crop (nothing but grey) would cost x264 next to nothing
+        video = make_two_people(Path(tempfile.mkdtemp(prefix="bench-two-")) / "two-people.mp4", turns, args.two_people,
+                                studio=True)
     elif args.video is None:
-        from bench.bench_engine import make_bench_video
-
-        video = make_bench_video()
+        video = make_talk_video()
     else:
         video = args.video
     result = bench_render(video, args.instruction, sandwich=not args.once)

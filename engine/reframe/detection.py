@@ -247,7 +247,7 @@ def colour_look(y: np.ndarray, u: np.ndarray, v: np.ndarray, face: Face) -> np.n
 
 
 def _planes(chunk: bytes, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A raw yuv420p frame -> its Y, U and V planes."""
+    """A raw yuvj420p frame -> its brightness (the same grey as format=gray) and its U and V planes."""
     frame = np.frombuffer(chunk, np.uint8)
     quarter = (w // 2) * (h // 2)
     return (frame[:w * h].reshape(h, w), frame[w * h:w * h + quarter].reshape(h // 2, w // 2),
@@ -269,7 +269,7 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
     dw, dh = detection_size(display_w, display_h)
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-threads", "1", "-skip_loop_filter", "all",
            "-ss", f"{start:.3f}", "-t", f"{max(0.0, end - start):.3f}", "-i", str(path), "-map", "0:v:0", "-an", "-sn",
-           "-vf", f"fps={fps},scale={w}:{h}:flags=fast_bilinear,format=yuv420p", "-f", "rawvideo", "pipe:1"]
+           "-vf", f"fps={fps},scale={w}:{h}:flags=fast_bilinear,format=yuvj420p", "-f", "rawvideo", "pipe:1"]
     frame_bytes = w * h + 2 * (w // 2) * (h // 2)
     known_at = {} if known is None else {int(round(t * fps)): k for k, t in enumerate(known.times)}
     known_faces = [] if known is None else list(known.faces)
