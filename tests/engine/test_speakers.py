@@ -178,6 +178,10 @@ def test_the_speaker_is_in_view_when_two_people_take_turns(turns_framing):
     assert speaker_in_view(framing, TURNS, (LEFT, RIGHT)) >= 0.9
     crops = [s for s in framing.stretches if s.layout == "crop"]
     assert crops, "long turns are shown on one person, not stacked throughout"
+    changes = [start for start, _, _ in TURNS[1:]]
+    for before, after in zip(framing.stretches, framing.stretches[1:]):
+        if before.layout == after.layout == "crop":
+            assert min(abs(after.start - c) for c in changes) <= 0.35, "the cut lands where the new speaker starts"
     assert max_step_px(framing, 18.0) <= 8.0, "between cuts the window moves a few pixels a frame at most"
 
 
