@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Awaitable, Callable
 
@@ -25,6 +26,7 @@ from adapters.discord_replies import (
     clip_text,
 )
 from bot.messages import ChatRef, ErrorReply, Incoming, LinkReply, ProgressReply, Reply, TextReply, VideoReply
+from storage.media_store import find_render
 
 log = logging.getLogger(__name__)
 
@@ -255,21 +257,25 @@ class DiscordSink:
                                                     reference=reference, mention_author=False))
 
     async def _with_link_fallback(self, reply: Reply, limit: int, post: Callable[..., Awaitable]) -> None:
-        content, file, view = self._render(reply, limit)
-        try:
-            await post(content, file, view)
-        except discord.HTTPException as exc:
-            if file is None or not (exc.status == 413 or exc.code == ENTITY_TOO_LARGE):
-                raise
-            log.info("Discord refused a %s upload as too large; sending a link", reply.kind)
-            content, file, view = self._render(reply, limit, force_link=True)
-            await post(content, file, view)
+        with ExitStack() as files:
+            if isinstance(reply, VideoReply):
+                reply = await _as_local_file(reply, limit, files)
+            content, file, view = self._render(reply, limit)
+            try:
+                await post(content, file, view)
+            except discord.HTTPException as exc:
+                if file is None or not (exc.status == 413 or exc.code == ENTITY_TOO_LARGE):
+                    raise
+                log.info("Discord refused a %s upload as too large; sending a link", reply.kind)
+                content, file, view = self._render(reply, limit, force_link=True)
+                await post(content, file, view)
 
     def _render(self, reply: Reply, upload_limit: int,
                       force_link: bool = False) -> tuple[str, discord.File | None, discord.ui.View | None]:
         """(text, file, buttons) for a reply; a video over `upload_limit` becomes a link."""
         if isinstance(reply, VideoReply):
-            size = reply.path.stat().st_size
+            stored = find_render(reply.path)           # a file here, or in the S3 media store
+            size = stored.size if stored is not None else reply.path.stat().st_size
             view = view_for(reply.buttons)
             if fits_upload(size, upload_limit) and not force_link:
                 return video_text(reply), discord.File(reply.path, filename=_upload_name(reply)), view
@@ -350,6 +356,15 @@ def _subject(incoming: Incoming) -> str:
 
 def _upload_name(reply: VideoReply) -> str:
     return f"clip-{reply.clip_id}.mp4" if reply.clip_id is not None else reply.path.name
+
+
+async def _as_local_file(reply: VideoReply, limit: int, files: ExitStack) -> VideoReply:
+    """Discord takes uploads, not URLs: a short in the S3 media store that fits is streamed into a
+    temporary file (same name) for as long as `files` is open; anything else is left as it is."""
+    stored = await asyncio.to_thread(find_render, reply.path)
+    if stored is None or stored.store is None or not fits_upload(stored.size, limit):
+        return reply
+    return replace(reply, path=await asyncio.to_thread(files.enter_context, stored.local_file()))
 
 
 def _file_kw(file: discord.File | None) -> dict:

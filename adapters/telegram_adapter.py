@@ -39,6 +39,7 @@ from adapters.telegram_updates import PLATFORM, BotIdentity, incoming_from_callb
 from bot.platforms import AppError
 from bot.backends.base import FileTooLarge
 from bot.fetch import DownloadFailed, stream_to_file
+from storage.media_store import StoredFile, find_render
 from bot.messages import (Attachment, ChatRef, ErrorReply, Fetcher, LinkReply, ProgressReply, Reply,
                           TextReply, VideoReply)
 
@@ -47,6 +48,7 @@ from adapters.telegram_limits import Answering, PerChatRateLimiter, Urgency, ans
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
+URL_FETCH_LIMIT_MB = 20                      # the largest video Telegram fetches from a URL for a bot
 CHAT_ACTION_INTERVAL = 4.0                   # Telegram shows a chat action for 5 s
 MAX_THUMBNAIL_BYTES = 200 * 1024             # Telegram ignores larger thumbnails
 APOLOGY = "Sorry, something went wrong with that message. Please try again in a moment."
@@ -377,43 +379,59 @@ class TelegramAdapter:
     # videos ------------------------------------------------------------
 
     async def _send_video(self, ref: ChatRef, reply: VideoReply) -> None:
-        size = reply.path.stat().st_size
+        stored = await asyncio.to_thread(find_render, reply.path)    # a file here, or in the S3 media store
+        if stored is None:
+            raise FileNotFoundError(f"the short {reply.path} is in no store")
+        size = stored.size
         if size > self.upload_limit_mb * MB:
             await self._send_video_link(ref, reply, f"This short is {fmt.size_mb(size)}, over the "
                                                     f"{self.upload_limit_mb} MB Telegram lets bots send.")
             return
         try:
             async with self._chat_action(ref, ChatAction.UPLOAD_VIDEO):
-                await self._retrying(lambda: self._upload_video(ref, reply), f"sendVideo to {ref.chat_key}")
+                await self._retrying(lambda: self._upload_video(ref, reply, stored), f"sendVideo to {ref.chat_key}")
         except Forbidden:
             raise
         except TelegramError as exc:
             log.warning("sendVideo to %s failed (%s); sending a link instead", ref.chat_key, exc)
             await self._send_video_link(ref, reply, "Telegram did not take the video upload.")
 
-    async def _upload_video(self, ref: ChatRef, reply: VideoReply) -> Message:
-        """One sendVideo. The files are opened here, so each retry starts from fresh handles, and
-        handed to httpx as handles (`read_file_handle=False`), which streams them: PTB would
-        otherwise read the whole video into memory on the event loop first."""
+    async def _upload_video(self, ref: ChatRef, reply: VideoReply, stored: StoredFile) -> Message:
+        """One sendVideo. A short in the S3 media store goes as its presigned URL, which Telegram
+        fetches itself (up to 20 MB), else as a streamed download into a temporary file. The files
+        are opened here, so each retry starts from fresh handles, and handed to httpx as handles
+        (`read_file_handle=False`), which streams them: PTB would otherwise read the whole video
+        into memory on the event loop first."""
+        url = stored.url() if stored.size <= URL_FETCH_LIMIT_MB * MB and not self.local_mode else None
+        if url is not None:
+            try:
+                with ExitStack() as files:
+                    return await self._send_video_from(ref, reply, url, files)
+            except BadRequest as exc:       # the store is not reachable from Telegram's side
+                log.info("Telegram could not fetch %s from the media store (%s); uploading it", reply.path.name, exc)
         with ExitStack() as files:
-            video = InputFile(files.enter_context(reply.path.open("rb")), filename=reply.path.name,
-                              read_file_handle=False)
-            thumbnail = None
-            if _usable_thumbnail(reply.thumbnail):
-                thumbnail = InputFile(files.enter_context(reply.thumbnail.open("rb")), filename=reply.thumbnail.name,
-                                      attach=True, read_file_handle=False)
-            return await self.bot.send_video(
-                video=video,
-                width=reply.width or None,
-                height=reply.height or None,
-                duration=round(reply.duration) or None,
-                supports_streaming=True,
-                thumbnail=thumbnail,
-                caption=fmt.video_caption_html(reply) or None,
-                parse_mode=ParseMode.HTML,
-                reply_markup=fmt.keyboard(reply.buttons),
-                **self._target(ref),
-            )
+            path = await asyncio.to_thread(files.enter_context, stored.local_file())
+            video = InputFile(files.enter_context(path.open("rb")), filename=reply.path.name, read_file_handle=False)
+            return await self._send_video_from(ref, reply, video, files)
+
+    async def _send_video_from(self, ref: ChatRef, reply: VideoReply, video: InputFile | str,
+                               files: ExitStack) -> Message:
+        thumbnail = None
+        if _usable_thumbnail(reply.thumbnail):
+            thumbnail = InputFile(files.enter_context(reply.thumbnail.open("rb")), filename=reply.thumbnail.name,
+                                  attach=True, read_file_handle=False)
+        return await self.bot.send_video(
+            video=video,
+            width=reply.width or None,
+            height=reply.height or None,
+            duration=round(reply.duration) or None,
+            supports_streaming=True,
+            thumbnail=thumbnail,
+            caption=fmt.video_caption_html(reply) or None,
+            parse_mode=ParseMode.HTML,
+            reply_markup=fmt.keyboard(reply.buttons),
+            **self._target(ref),
+        )
 
     async def _send_video_link(self, ref: ChatRef, reply: VideoReply, reason: str) -> None:
         url = reply.link

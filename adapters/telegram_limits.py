@@ -9,8 +9,9 @@ second overall. python-telegram-bot's AIORateLimiter keeps the overall limit and
   group 20 a minute with bursts of 20 (the bucket AIORateLimiter uses);
 - whoever waits is served in order of `Urgency`: answers to a person's message first, then the
   jobs' own messages (clips, "done"), progress edits last;
-- progress edits leave part of each bucket for answers, so a question asked while ten progress
-  messages tick is answered from the reserve at once instead of behind them.
+- progress edits leave half of each bucket for answers and the jobs' messages a quarter, so a
+  question asked while ten progress messages tick and clips go out is answered from the reserve
+  at once instead of behind them.
 
 A send made while handling a person's message (`answering` is set) is an answer. The progress
 writer takes its turn first (`pacer(chat).turn(Urgency.PROGRESS)`), then picks the newest state
@@ -70,7 +71,7 @@ answering: contextvars.ContextVar[Answering | None] = contextvars.ContextVar("an
 class Budget:
     per_second: float
     burst: float
-    kept_for_answers: float      # tokens progress edits leave in the bucket
+    kept_for_answers: float      # tokens progress edits leave in the bucket (the jobs' messages: half as many)
 
 
 PRIVATE_CHAT = Budget(per_second=1.0, burst=PRIVATE_BURST, kept_for_answers=PRIVATE_BURST / 2)
@@ -127,7 +128,8 @@ class ChatPacer:
 
     def _wait_for(self, urgency: Urgency) -> float:
         """Seconds until a message of this urgency may take a token."""
-        needed = 1 + (self.budget.kept_for_answers if urgency is Urgency.PROGRESS else 0)
+        kept = {Urgency.PROGRESS: self.budget.kept_for_answers, Urgency.JOB: self.budget.kept_for_answers / 2}
+        needed = 1 + kept.get(urgency, 0)
         return max(0.0, (needed - self.tokens) / self.budget.per_second)
 
     async def _grant(self) -> None:
@@ -185,7 +187,7 @@ class PerChatRateLimiter(AIORateLimiter):
         asking = answering.get()
         if urgency is None:
             urgency = Urgency.ANSWER if asking is not None else Urgency.JOB
-        timed = asking if urgency is Urgency.ANSWER and not asking.answered else None
+        timed = asking if urgency is Urgency.ANSWER and asking is not None and not asking.answered else None
         if timed is not None:
             timed.answered = True
             queued_at = self.clock()

@@ -6,6 +6,8 @@ Starts a real redis-server and two `shortsbot worker` processes on this machine 
 a shared media directory), then measures:
 - overhead per task: the bot's wall time from sending a render to having its result, minus the
   render's own time inside the task (queue, JSON, store put and read, polling), over small renders;
+  and the worker's own share of it, with the first task of each fresh worker apart (the engine is
+  imported before the pool starts, so that first task should cost no more than the others);
 - time to the first short of the 10-minute 1080p talk (bench/bench_engine.py makes it once): the
   analysis, the choice and the first clip rendered, in this process and with two workers (who
   render the three clips two at a time), plus the time to all three shorts;
@@ -39,7 +41,8 @@ from storage.media_store import open_store  # noqa: E402
 from tests.workers.cluster import Cluster, wait_for  # noqa: E402
 from tests.workers.servers import redis_server  # noqa: E402
 from workers.app import make_app  # noqa: E402
-from workers.dispatch import RemoteEngine  # noqa: E402
+from workers.dispatch import RemoteEngine, warm_up  # noqa: E402
+from workers.tasks import render_keys  # noqa: E402
 
 REQUEST = ClipRequest(length=30.0, count=3)
 
@@ -54,14 +57,19 @@ def tiny_source(folder: Path) -> Path:
 
 def bench_overhead(engine: RemoteEngine, source_key: str, runs: int = 8) -> dict:
     media = probe(engine.store.local_path(source_key))
-    overheads = []
+    overheads, in_worker, firsts = [], [], {}
     for n in range(runs):
         spec = RenderSpec(media=media, segments=[(1.0, 2.0)], resolution=180)
         engine.render(900 + n, 1, "clip-01.mp4", spec, source_key)
         run = engine.runs[-1]
         overheads.append((run.seconds - run.work_s) * 1000)
+        # The worker's own share: its whole task (store reads and puts, progress) minus the render.
+        result = json.loads(engine.store.get_bytes(render_keys(900 + n, 1, "clip-01.mp4").result))
+        in_worker.append((result["seconds"] - result["work_s"]) * 1000)
+        firsts.setdefault(run.worker, round(in_worker[-1]))
     return {"overhead_ms_median": round(statistics.median(overheads), 1),
-            "overhead_ms_max": round(max(overheads), 1), "runs": runs}
+            "overhead_ms_max": round(max(overheads), 1), "runs": runs, "all_ms": [round(o) for o in overheads],
+            "in_worker_ms": [round(o) for o in in_worker], "first_task_in_worker_ms": sorted(firsts.values())}
 
 
 def first_short_in_process(video: Path, cache_dir: Path, out: Path) -> dict:
@@ -129,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                 cluster.start_worker("w1")
                 cluster.start_worker("w2")
                 engine = RemoteEngine(make_app(url), store)      # the bot's own polling interval
+                warm_up(engine.app)                              # as the bot does when it starts
                 results["overhead"] = bench_overhead(engine, "sources/tiny.mp4")
                 print(json.dumps({"overhead": results["overhead"]}), flush=True)
                 results["cancel_to_ffmpeg_gone_s"] = cancel_latency(cluster, engine, "sources/tiny.mp4")

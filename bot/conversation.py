@@ -35,7 +35,6 @@ from bot.intents import Intent, IntentKind, route
 from bot.jobs import JobContext, JobQueue
 from bot.messages import ChatRef, ErrorReply, Incoming, Reply, VideoReply
 from bot.platforms import Platforms
-from bot.replies import closing
 from bot.sentences import error_reply
 from bot.settings import Settings
 from storage.repos import Repos, SessionRecord
@@ -139,12 +138,13 @@ class Conversation:
 
     async def submit(self, person: Person, ref: ChatRef, kind: str, payload: dict,
                      session: SessionRecord | None = None) -> None:
-        """A job on `session` (a button names it), else on the person's session in this chat (the service's
-        row in storage; when there is none yet, the service starts one when the job runs)."""
+        """A job on `session` (a button names it), else on the person's session in this chat when it runs
+        (the service may have replaced a lost one by then). The job row notes the session it was asked in."""
         record = session or await self.repos.sessions.active(person.user.id, person.chat_key, self.backend.name)
-        row = record.id if record is not None else None
-        payload = {**payload, "chat_key": record.chat_key if record is not None else person.chat_key, "session": row}
-        job = await self.jobs.submit(person.user.id, kind, payload, ref=ref, session_id=row, lang=person.lang)
+        payload = {**payload, "chat_key": session.chat_key if session is not None else person.chat_key,
+                   "session": session.id if session is not None else None}
+        job = await self.jobs.submit(person.user.id, kind, payload, ref=ref,
+                                     session_id=record.id if record is not None else None, lang=person.lang)
         log.info("job %s (%s) for user %s", job.id, kind, person.user.id)
 
     async def person_for(self, ctx: JobContext) -> Person:

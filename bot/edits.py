@@ -1,33 +1,25 @@
-"""Drafts in the cloud's shape, their one-line summaries, and what an edit does to them.
+"""Drafts: one short as the local service keeps it, typed; its one-line summary; what an Edit does to it.
 
-A draft is one short as a timeline, the same shape the NemoVideo cloud uses (nemo-api.md):
+A `Draft` is which ranges of one source a short plays (in order: a reel has several), how it looks
+(aspect, resolution, captions and their style), its title and its background music. What the
+engine said of the moment (its name, score, hashtags, why) is kept beside it in the clip's row,
+once; the draft's `title` is the text shown on the video (a person may take it off and keep the name).
 
-    {"t": [                                  tracks
-        {"tt": 0, "n": "Video", "sg": [...]},    tt: 0 video, 1 audio, 7 text; sg: segments
-        {"tt": 7, "n": "Captions", "sg": [...]},
-        {"tt": 7, "n": "Title", "sg": [...]},
-        {"tt": 1, "n": "BGM", "sg": [...]}],
-     "d": 16260,                             duration in ms
-     "m": {"title": ..., "width": 1080, "height": 1920, "aspect": "9:16", ...}}
-
-A video segment names its source by content hash (`src`) and its range in the source
-(`in`/`out`, ms); every segment has its place on the timeline (`s`/`e`, ms).
-
-`parse_edits(text)` reads what a person asked to change ("make clip 2 shorter by 10
-seconds", "remove captions", "把第1个片段加长5秒"); `apply_edit` makes the change on
-a list of drafts and says which drafts changed. Both are pure: LocalBackend stores
-the drafts and renders the changed ones.
+`bot.vocabulary` reads what a person asked to change ("make clip 2 shorter by 10 seconds",
+"remove captions", "把第1个片段加长5秒"); `apply_edit` makes the change on a list of drafts and
+says which drafts changed. Both are pure: LocalBackend stores the drafts and renders the changed ones.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 from bot.vocabulary import Edit
 from engine.render import crossfade_for, output_size, placements
 
-VIDEO, AUDIO, TEXT = 0, 1, 7
 TITLE_SECONDS = 3.0
 DEFAULT_STEP_SECONDS = 5.0
 DEFAULT_MUSIC_VOLUME = 0.3
@@ -37,87 +29,82 @@ ALREADY = "that is already how the clips are"          # why an edit changed not
 
 # ---------------------------------------------------------------- drafts
 
-def make_draft(*, source: str, label: str, segments: list[tuple[float, float]], aspect: str = "9:16",
-               resolution: int = 1080, captions: bool = True, caption_style: str = "bold",
-               title: str | None = None, music: dict | None = None, meta: dict | None = None) -> dict:
-    """A draft for source ranges (seconds); `music` is {"src", "label", "volume"}."""
-    width, height = output_size(aspect, resolution)
-    draft = {"t": [], "d": 0, "m": {**(meta or {}), "title": title or (meta or {}).get("title", ""),
-                                    "aspect": aspect, "resolution": resolution, "width": width, "height": height,
-                                    "captions": captions, "caption_style": caption_style}}
-    draft["m"]["source"] = {"src": source, "label": label}
-    return _rebuild(draft, segments, title=title, music=music)
+@dataclass(frozen=True)
+class Music:
+    src: str                                 # the content hash of the sound upload
+    label: str = "music"
+    volume: float = DEFAULT_MUSIC_VOLUME     # 0-1
 
 
-def _rebuild(draft: dict, segments: list[tuple[float, float]], *, title: str | None, music: dict | None) -> dict:
-    """The tracks for the given source ranges, title and music, keeping the draft's look (`m`)."""
-    meta = dict(draft["m"])
-    fade = crossfade_for(segments)
-    placed, total = placements(segments, fade)
-    source = meta["source"]
-    tracks = [{"tt": VIDEO, "n": "Video", "sg": [
-        {"src": source["src"], "label": source["label"], "in": _ms(s), "out": _ms(e), "s": _ms(at), "e": _ms(at + e - s)}
-        for s, e, at in placed]}]
-    if meta.get("captions"):
-        tracks.append({"tt": TEXT, "n": "Captions", "sg": [{"style": meta.get("caption_style", "bold"),
-                                                           "s": 0, "e": _ms(total)}]})
-    if title:
-        tracks.append({"tt": TEXT, "n": "Title", "sg": [{"text": title, "s": 0, "e": _ms(min(TITLE_SECONDS, total))}]})
-    if music:
-        tracks.append({"tt": AUDIO, "n": "BGM", "sg": [{"src": music["src"], "label": music.get("label", "music"),
-                                                       "volume": float(music.get("volume", DEFAULT_MUSIC_VOLUME)),
-                                                       "s": 0, "e": _ms(total)}]})
-    meta["title"] = title or ""
-    return {"t": tracks, "d": _ms(total), "m": meta}
+@dataclass(frozen=True)
+class Draft:
+    source: str                              # the content hash of the source
+    label: str                               # its file name, for the summary
+    segments: tuple[tuple[float, float], ...]    # source ranges in seconds, in the order they play
+    aspect: str = "9:16"
+    resolution: int = 1080
+    captions: bool = True
+    caption_style: str = "bold"
+    title: str | None = None
+    music: Music | None = None
+
+    @property
+    def start(self) -> float:
+        return self.segments[0][0]
+
+    @property
+    def end(self) -> float:
+        return self.segments[-1][1]
+
+    @property
+    def duration(self) -> float:
+        """Its length on screen (the joins of a reel overlap)."""
+        return placements(list(self.segments), crossfade_for(list(self.segments)))[1]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return output_size(self.aspect, self.resolution)
+
+    @property
+    def key(self) -> str:
+        """Identifies what a render of this draft looks like: same key, same file."""
+        return hashlib.sha256(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+    def stored(self) -> dict[str, Any]:
+        """The draft for its clip row."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_stored(cls, values: dict[str, Any]) -> "Draft":
+        if "t" in values:                    # a row written before drafts were typed: the cloud's t/tt/sg shape
+            values = _from_cloud_shape(values)
+        music = values.get("music")
+        return cls(source=values["source"], label=values.get("label", "video"),
+                   segments=tuple((float(s), float(e)) for s, e in values["segments"]),
+                   aspect=values.get("aspect", "9:16"), resolution=int(values.get("resolution", 1080)),
+                   captions=bool(values.get("captions", True)), caption_style=values.get("caption_style", "bold"),
+                   title=values.get("title") or None, music=Music(**music) if music else None)
+
+
+def _from_cloud_shape(draft: dict) -> dict:
+    meta = draft.get("m", {})
+    tracks = draft.get("t", [])
+    video = next((t for t in tracks if t.get("tt") == 0), {"sg": []})
+    bgm = next((t for t in tracks if t.get("n") == "BGM" and t.get("sg")), None)
+    title = next((t["sg"][0].get("text") for t in tracks if t.get("n") == "Title" and t.get("sg")), None)
+    music = None
+    if bgm is not None:
+        sg = bgm["sg"][0]
+        music = {"src": sg["src"], "label": sg.get("label", "music"), "volume": sg.get("volume", DEFAULT_MUSIC_VOLUME)}
+    return {"source": meta.get("source", {}).get("src", ""), "label": meta.get("source", {}).get("label", "video"),
+            "segments": [(sg["in"] / 1000, sg["out"] / 1000) for sg in video["sg"]],
+            "aspect": meta.get("aspect", "9:16"), "resolution": meta.get("resolution", 1080),
+            "captions": meta.get("captions", True), "caption_style": meta.get("caption_style", "bold"), "music": music,
+            "title": title}
 
 
 def _ms(seconds: float) -> int:
     return int(round(seconds * 1000))
-
-
-def _track(draft: dict, name: str) -> dict | None:
-    return next((t for t in draft.get("t", []) if t.get("n") == name), None)
-
-
-def segments_of(draft: dict) -> list[tuple[float, float]]:
-    """The draft's source ranges in seconds, in timeline order."""
-    video = next((t for t in draft.get("t", []) if t.get("tt") == VIDEO), None)
-    return [(sg["in"] / 1000, sg["out"] / 1000) for sg in (video or {}).get("sg", [])]
-
-
-def title_of(draft: dict) -> str | None:
-    track = _track(draft, "Title")
-    return track["sg"][0]["text"] if track and track["sg"] else None
-
-
-def music_of(draft: dict) -> dict | None:
-    track = _track(draft, "BGM")
-    if not track or not track["sg"]:
-        return None
-    sg = track["sg"][0]
-    return {"src": sg["src"], "label": sg.get("label", "music"), "volume": sg.get("volume", DEFAULT_MUSIC_VOLUME)}
-
-
-def with_changes(draft: dict, *, segments: list[tuple[float, float]] | None = None, title: str | None | object = ...,
-                 music: dict | None | object = ..., **meta) -> dict:
-    """A copy with new ranges, title, music or look (aspect, captions, ...); `...` keeps what is there."""
-    new = {"t": draft["t"], "d": draft["d"], "m": {**draft["m"], **meta}}
-    if "aspect" in meta or "resolution" in meta:
-        new["m"]["width"], new["m"]["height"] = output_size(new["m"]["aspect"], new["m"]["resolution"])
-    return _rebuild(new, segments if segments is not None else segments_of(draft),
-                    title=title_of(draft) if title is ... else title,
-                    music=music_of(draft) if music is ... else music)
-
-
-def ready_to_export(draft: dict) -> bool:
-    """As the cloud says: a track with a non-empty segment list (a cloud draft may hold odd entries)."""
-    return any(isinstance(t, dict) and t.get("sg") for t in draft.get("t") or [])
-
-
-def draft_key(draft: dict) -> str:
-    """Identifies what a render of this draft looks like: same key, same file."""
-    look = {k: draft["m"].get(k) for k in ("aspect", "resolution", "captions", "caption_style")}
-    return hashlib.sha256(json.dumps([draft["t"], look], sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _seconds(ms: int) -> str:
@@ -125,32 +112,20 @@ def _seconds(ms: int) -> str:
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
 
 
-def _span(sg: dict) -> str:
-    return f"{_seconds(sg['s'])}-{_seconds(sg['e'])}s"
-
-
-def summary_line(draft: dict) -> str:
+def summary_line(draft: Draft) -> str:
     """`Timeline (3 tracks): 1. Video: talk.mp4 0:16-0:33 (0-16s) 2. BGM: song.mp3 (0-16s, 30%) 3. Title: "X" (0-3s)`"""
     from bot.texts import clock
 
-    parts = []
-    tracks = [t for t in draft.get("t", []) if t.get("sg")]
-    for i, track in enumerate(tracks, start=1):
-        sgs = track["sg"]
-        first, last = sgs[0], sgs[-1]
-        whole = f"{_seconds(first['s'])}-{_seconds(last['e'])}s"
-        if track["tt"] == VIDEO:
-            ranges = ", ".join(f"{clock(sg['in'] / 1000)}-{clock(sg['out'] / 1000)}" for sg in sgs)
-            parts.append(f"{i}. Video: {first.get('label', 'video')} {ranges} ({whole})")
-        elif track["tt"] == AUDIO:
-            parts.append(f"{i}. BGM: {first.get('label', 'music')} ({whole}, {round(first.get('volume', 1) * 100)}%)")
-        elif track.get("n") == "Title":
-            parts.append(f'{i}. Title: "{first.get("text", "")}" ({_span(first)})')
-        elif track.get("n") == "Captions":
-            parts.append(f"{i}. Captions: {first.get('style', 'bold')} ({whole})")
-        else:
-            parts.append(f"{i}. {track.get('n', 'Track')}: ({whole})")
-    return f"Timeline ({len(tracks)} tracks): " + " ".join(parts)
+    whole = f"0-{_seconds(_ms(draft.duration))}s"
+    ranges = ", ".join(f"{clock(s)}-{clock(e)}" for s, e in draft.segments)
+    tracks = [f"Video: {draft.label} {ranges} ({whole})"]
+    if draft.captions:
+        tracks.append(f"Captions: {draft.caption_style} ({whole})")
+    if draft.title:
+        tracks.append(f'Title: "{draft.title}" (0-{_seconds(_ms(min(TITLE_SECONDS, draft.duration)))}s)')
+    if draft.music is not None:
+        tracks.append(f"BGM: {draft.music.label} ({whole}, {round(draft.music.volume * 100)}%)")
+    return f"Timeline ({len(tracks)} tracks): " + " ".join(f"{i}. {t}" for i, t in enumerate(tracks, start=1))
 
 
 # ---------------------------------------------------------------- applying edits
@@ -160,33 +135,36 @@ class EditContext:
     duration: float                                      # of the source, seconds
     sentence_starts: tuple[float, ...] = ()              # clip edges snap to these (never mid-word)
     sentence_ends: tuple[float, ...] = ()
-    music: dict | None = None                            # the latest sound upload: {"src", "label"}
+    music: Music | None = None                           # the latest sound upload
+    scores: tuple[float, ...] = ()                       # each draft's score: a reel keeps the best first
 
 
 @dataclass
 class EditResult:
-    drafts: list[dict]
+    drafts: list[Draft]
     changed: list[int] = field(default_factory=list)     # 0-based indices of drafts to render again
     problem: str | None = None                           # why nothing changed, when it did not
     problem_key: str | None = None                       # the same, for bot.texts.reason in other languages
     problem_values: dict = field(default_factory=dict)
+    reel_of: tuple[int, ...] = ()                        # a reel: the 0-based drafts it joins
 
 
-def apply_edit(drafts: list[dict], edit: Edit, ctx: EditContext) -> EditResult:
+def apply_edit(drafts: Sequence[Draft], edit: Edit, ctx: EditContext) -> EditResult:
     """One edit on the drafts it names. `more` needs the engine and is not handled here."""
+    drafts = list(drafts)
     if edit.kind == "reel":
         return compile_reel(drafts, edit.seconds, ctx)
     if edit.clip is not None and not 1 <= edit.clip <= len(drafts):
         return EditResult(drafts, problem=f"there is no clip {edit.clip} (there are {len(drafts)})",
                           problem_key="edit_no_clip", problem_values={"clip": edit.clip, "count": len(drafts)})
     targets = [edit.clip - 1] if edit.clip is not None else list(range(len(drafts)))
-    if edit.kind == "music" and edit.on and ctx.music is None and not any(music_of(drafts[i]) for i in targets):
+    if edit.kind == "music" and edit.on and ctx.music is None and not any(drafts[i].music for i in targets):
         return EditResult(drafts, problem="send me a song or a sound file first, then say which volume",
                           problem_key="edit_no_music")
     result = EditResult(list(drafts))
     for i in targets:
         new = _edit_one(drafts[i], edit, ctx)
-        if new is not None and draft_key(new) != draft_key(drafts[i]):
+        if new is not None and new.key != drafts[i].key:
             result.drafts[i] = new
             result.changed.append(i)
     if not result.changed:
@@ -194,42 +172,46 @@ def apply_edit(drafts: list[dict], edit: Edit, ctx: EditContext) -> EditResult:
     return result
 
 
-def _edit_one(draft: dict, edit: Edit, ctx: EditContext) -> dict | None:
+def _edit_one(draft: Draft, edit: Edit, ctx: EditContext) -> Draft | None:
     kind = edit.kind
     if kind == "captions":
-        return with_changes(draft, captions=edit.on)
+        return dataclasses.replace(draft, captions=edit.on)
     if kind == "aspect":
-        return with_changes(draft, aspect=edit.value)
+        return dataclasses.replace(draft, aspect=edit.value)
     if kind == "title":
-        return with_changes(draft, title=edit.value if edit.on else None)
+        return dataclasses.replace(draft, title=edit.value if edit.on else None)
     if kind == "music":
         if not edit.on:
-            return with_changes(draft, music=None)
-        current = music_of(draft)
+            return dataclasses.replace(draft, music=None)
+        current = draft.music
         source = ctx.music or current
-        volume = edit.volume if edit.volume is not None else (current or {}).get("volume", DEFAULT_MUSIC_VOLUME)
-        return with_changes(draft, music={"src": source["src"], "label": source.get("label", "music"), "volume": volume})
-    segments = segments_of(draft)
+        volume = edit.volume if edit.volume is not None else (current.volume if current else DEFAULT_MUSIC_VOLUME)
+        return dataclasses.replace(draft, music=Music(source.src, source.label, volume))
+    segments = list(draft.segments)
     if not segments:
         return None
     step = edit.seconds or DEFAULT_STEP_SECONDS
     first_start, _ = segments[0]
     last_start, last_end = segments[-1]
+
+    def moved(new: list[tuple[float, float]]) -> Draft:
+        return dataclasses.replace(draft, segments=tuple(new))
+
     if kind in ("longer", "end_later"):
         new_end = _later_edge(last_end, step, ctx.sentence_ends, ctx.duration)
         if new_end is None and kind == "longer":
             new_start = _earlier_edge(first_start, step, ctx.sentence_starts)
-            return None if new_start is None else with_changes(draft, segments=[(new_start, segments[0][1])] + segments[1:])
-        return None if new_end is None else with_changes(draft, segments=segments[:-1] + [(last_start, new_end)])
+            return None if new_start is None else moved([(new_start, segments[0][1])] + segments[1:])
+        return None if new_end is None else moved(segments[:-1] + [(last_start, new_end)])
     if kind in ("shorter", "end_earlier"):
         new_end = _earlier_end(last_start, last_end, step, ctx.sentence_ends)
-        return None if new_end is None else with_changes(draft, segments=segments[:-1] + [(last_start, new_end)])
+        return None if new_end is None else moved(segments[:-1] + [(last_start, new_end)])
     if kind == "start_earlier":
         new_start = _earlier_edge(first_start, step, ctx.sentence_starts)
-        return None if new_start is None else with_changes(draft, segments=[(new_start, segments[0][1])] + segments[1:])
+        return None if new_start is None else moved([(new_start, segments[0][1])] + segments[1:])
     if kind == "start_later":
         new_start = _later_start(first_start, segments[0][1], step, ctx.sentence_starts)
-        return None if new_start is None else with_changes(draft, segments=[(new_start, segments[0][1])] + segments[1:])
+        return None if new_start is None else moved([(new_start, segments[0][1])] + segments[1:])
     return None
 
 
@@ -268,25 +250,20 @@ def _later_start(start: float, end: float, step: float, starts: tuple[float, ...
     return min(ceiling, start + step) if start + step <= ceiling else None
 
 
-def compile_reel(drafts: list[dict], seconds: float | None, ctx: EditContext) -> EditResult:
+def compile_reel(drafts: list[Draft], seconds: float | None, ctx: EditContext) -> EditResult:
     """The clips joined in source order into one reel of at most `seconds` (the best clips kept first)."""
     if len(drafts) < 2:
         return EditResult(drafts, problem="a reel needs at least two clips; ask for more clips first",
                           problem_key="edit_reel_needs_two")
-    by_score = sorted(range(len(drafts)), key=lambda i: -float(drafts[i]["m"].get("score", 0)))
+    scores = list(ctx.scores) + [0.0] * (len(drafts) - len(ctx.scores))
+    by_score = sorted(range(len(drafts)), key=lambda i: -scores[i])
     kept, total = [], 0.0
     for i in by_score:
-        length = sum(e - s for s, e in segments_of(drafts[i]))
+        length = sum(e - s for s, e in drafts[i].segments)
         if seconds is not None and kept and total + length > seconds * 1.1:
             continue
         kept.append(i)
         total += length
-    pieces = sorted((seg for i in kept for seg in segments_of(drafts[i])), key=lambda seg: seg[0])
-    best = drafts[by_score[0]]
-    scores = [float(drafts[i]["m"].get("score", 0)) for i in kept]
-    hashtags = list(dict.fromkeys(tag for i in kept for tag in drafts[i]["m"].get("hashtags", [])))[:5]
-    meta = {**best["m"], "rank": 1, "reel": True, "score": round(sum(scores) / len(scores), 1), "hashtags": hashtags,
-            "asked_seconds": seconds, "clips": [i + 1 for i in sorted(kept)]}
-    reel = with_changes(best, segments=pieces, **meta)
-    return EditResult([reel], changed=[0])
-
+    pieces = tuple(sorted((seg for i in kept for seg in drafts[i].segments), key=lambda seg: seg[0]))
+    reel = dataclasses.replace(drafts[by_score[0]], segments=pieces)
+    return EditResult([reel], changed=[0], reel_of=tuple(sorted(kept)))

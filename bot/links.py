@@ -4,10 +4,13 @@ A link is `{PUBLIC_BASE_URL}/f/{file_id}/{filename}?exp=<unix time>&sig=<HMAC-SH
 The signature covers the file id, the name and the expiry, so none of them can be
 changed. The server answers only after the signature checks, and finds the file by
 asking `resolve(file_id)` (backed by storage): nothing from the request path touches
-the file system, and there is nothing to list.
+the file system, and there is nothing to list. The file is read where the render is
+(storage.media_store.find_render): a file here, or an object of the S3 media store,
+streamed through.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -20,6 +23,8 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from aiohttp import web
+
+from storage.media_store import StoredFile, find_render
 
 log = logging.getLogger(__name__)
 
@@ -114,14 +119,33 @@ class LinkServer:
         path = self.resolve(file_id)
         if inspect.isawaitable(path):
             path = await path
-        if path is None or not Path(path).is_file():
+        stored = await asyncio.to_thread(find_render, path)
+        if stored is None:
             raise web.HTTPNotFound(text="This file is no longer available.")
-        return web.FileResponse(
-            path,
-            headers={
-                "Content-Type": mimetypes.guess_type(filename)[0] or "application/octet-stream",
-                "Content-Disposition": f'attachment; filename="{filename}"',
-                "Cache-Control": "private, no-transform",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        headers = {
+            "Content-Type": mimetypes.guess_type(filename)[0] or "application/octet-stream",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-transform",
+            "X-Content-Type-Options": "nosniff",
+        }
+        if stored.store is None:
+            return web.FileResponse(stored.path, headers=headers)
+        return await _stream(request, stored, headers)
+
+
+async def _stream(request: web.Request, stored: StoredFile, headers: dict[str, str]) -> web.StreamResponse:
+    """An object of the S3 media store, passed through a piece at a time as it arrives (never
+    whole in memory, never on this machine's disk)."""
+    response = web.StreamResponse(headers=headers)
+    response.content_length = stored.size
+    await response.prepare(request)
+    if request.method == "HEAD":
+        return response
+    pieces = stored.chunks()
+    try:
+        while (block := await asyncio.to_thread(next, pieces, None)) is not None:
+            await response.write(block)
+    finally:
+        await asyncio.to_thread(pieces.close)
+    await response.write_eof()
+    return response

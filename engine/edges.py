@@ -69,16 +69,6 @@ def quietest(envelope: np.ndarray, first: int, last: int, near: float) -> float:
     return float(times[np.argmin(np.abs(times - near))])
 
 
-def dip_in(envelope: np.ndarray, lo: float, hi: float, near: float) -> float | None:
-    """Where in [lo, hi] seconds the sound is at its lowest, by the 10 ms envelope: between two
-    beats of music or two swells of a crowd, the dip just before the next onset, never on one.
-    None when the envelope was not measured there."""
-    first, last = int(np.ceil(lo / ENVELOPE_HOP)), min(len(envelope), int(hi / ENVELOPE_HOP))
-    if last <= first:
-        return None
-    return quietest(envelope, first, last, near)
-
-
 def sentence_like(pauses: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
     """The pauses long enough to be between sentences (or reaching past the search)."""
     return [p for p in pauses if p[2] or (p[1] - p[0]) * ENVELOPE_HOP >= SENTENCE_PAUSE]

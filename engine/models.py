@@ -153,6 +153,7 @@ class Signals:
     voice_onsets: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     excitement: tuple[tuple[float, float], ...] = ()
     replays: tuple[tuple[float, float], ...] = ()
+    talking: tuple[tuple[float, float], ...] = ()     # where the commentator's voice is heard (no cut inside)
 
 
 @dataclass

@@ -112,8 +112,8 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
             if transcript is None:
                 transcriber = Transcriber(config, media.duration, _stage(progress, 0.05, 0.9), cancel, limit_s,
                                           language=language)
-            (loudness, noisy, envelope, pitch, onsets, crowd), timings["decode"] = _listen(media, transcriber, cancel,
-                                                                                           report)
+            measures, timings["decode"] = _listen(media, transcriber, cancel, report)
+            loudness, noisy, envelope, pitch, onsets, crowd, voiced = measures
             if transcriber is not None:
                 transcript = transcriber.result()
                 store_cached(config, digest, transcript, language)
@@ -127,7 +127,7 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
         t = time.perf_counter()
         sentences = split_sentences(transcript.words)
         signals = signals_from_sound(loudness, noisy, transcript.words, scene_cuts, envelope=envelope, pitch=pitch,
-                                     onsets=onsets, crowd=crowd)
+                                     onsets=onsets, crowd=crowd, voiced=voiced)
         timings["signals"] = timings["scenes"] + (time.perf_counter() - t)
     timings["analysis"] = time.perf_counter() - started
     report(1.0, "analysed")
@@ -138,10 +138,10 @@ def _listen(media: MediaInfo, transcriber: Transcriber | None, cancel: threading
             report: ProgressCallback) -> tuple[tuple[np.ndarray, ...], float]:
     """One pass over the soundtrack, a piece at a time: each piece is measured (loudness,
     noisiness, the 10 ms envelope, and under a crowd the commentator's pitch and syllables and the
-    crowd's own level) and, unless the transcript was cached, transcribed; then it is let go.
-    Returns those measures of the whole (loudness, noisiness, envelope, pitch, onsets, crowd), and
+    crowd's own level, his voiced frames) and, unless the transcript was cached, transcribed; then it is let go.
+    Returns those measures of the whole (loudness, noisiness, envelope, pitch, onsets, crowd, voiced), and
     the seconds spent waiting for ffmpeg's samples (the decode)."""
-    measures: list[list[np.ndarray]] = [[np.zeros(0, dtype=np.float32)] for _ in range(6)]
+    measures: list[list[np.ndarray]] = [[np.zeros(0, dtype=np.float32)] for _ in range(7)]
     waited = 0.0
     if not media.has_audio:
         return tuple(m[0] for m in measures), waited

@@ -5,6 +5,8 @@ so a clip cut on sentence edges never cuts a word.
 """
 from __future__ import annotations
 
+import re
+
 from engine.models import Sentence, Word
 
 SENTENCE_END = (".", "?", "!", "…", "。", "？", "！")
@@ -19,10 +21,16 @@ UNPUNCTUATED_PAUSE = 0.6
 LONGEST_SENTENCE_SECONDS = 20.0
 
 
-def ends_sentence(text: str) -> bool:
-    """Does this word close a sentence by its punctuation?"""
+INITIALISM = re.compile(r"\.?(?:[A-Za-z]\.)+")
+
+
+def ends_sentence(text: str, following: str | None = None) -> bool:
+    """Does this word close a sentence by its punctuation? Letters with full stops ("E.E.A.",
+    Whisper's ".A.") close one only when the `following` word starts with a capital."""
     bare = text.strip().rstrip(CLOSING)
     if not bare.endswith(SENTENCE_END):
+        return False
+    if INITIALISM.fullmatch(bare) and following is not None and following.strip()[:1].islower():
         return False
     return bare.lower() not in ABBREVIATIONS
 
@@ -42,7 +50,8 @@ def split_sentences(words: list[Word] | tuple[Word, ...],
         current.append(word)
         following = words[i + 1] if i + 1 < len(words) else None
         gap = (following.start - word.end) if following is not None else 0.0
-        if ends_sentence(word.text) or gap >= pause or (unpunctuated and phrase_break(word, following)):
+        closes = ends_sentence(word.text, following.text if following is not None else None)
+        if closes or gap >= pause or (unpunctuated and phrase_break(word, following)):
             groups.append(current)
             current = []
     if current:

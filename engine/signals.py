@@ -420,8 +420,8 @@ def compute_signals(audio: np.ndarray, words: list[Word] | tuple[Word, ...] = ()
     from engine.signals_commentary import commentary_features
 
     loudness, noisy, envelope = sound_features(audio, sample_rate, hop)
-    pitch, onsets, crowd = commentary_features(audio, loudness, noisy, sample_rate, hop)
-    return signals_from_sound(loudness, noisy, words, scene_cuts, hop, envelope, pitch, onsets, crowd)
+    pitch, onsets, crowd, voiced = commentary_features(audio, loudness, noisy, sample_rate, hop)
+    return signals_from_sound(loudness, noisy, words, scene_cuts, hop, envelope, pitch, onsets, crowd, voiced)
 
 
 def sound_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP
@@ -436,12 +436,14 @@ def sound_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP
 def signals_from_sound(loudness: np.ndarray, noisy: np.ndarray, words: list[Word] | tuple[Word, ...] = (),
                        scene_cuts: tuple[float, ...] = (), hop: float = HOP,
                        envelope: np.ndarray | None = None, pitch: np.ndarray | None = None,
-                       onsets: np.ndarray | None = None, crowd: np.ndarray | None = None) -> Signals:
+                       onsets: np.ndarray | None = None, crowd: np.ndarray | None = None,
+                       voiced: np.ndarray | None = None) -> Signals:
     """All the signals, from the per-hop measures. engine.signals_commentary's `pitch`, `onsets`
     and `crowd` (the loudness of the crowd's own band) only matter under a crowd heard all
     along, a match broadcast: there the bursts are the crowd's rises in its own band (a
-    commentator speaking up over it is not a crowd reaction) and his excitement is a peak too."""
-    from engine.signals_commentary import find_excitement, find_replays
+    commentator speaking up over it is not a crowd reaction), his excitement is a peak too, and
+    his pitch per frame (`voiced`) tells where he talks (no cut there)."""
+    from engine.signals_commentary import find_excitement, find_replays, voice_stretches
 
     empty = np.zeros(0, dtype=np.float32)
     if not crowd_all_along(loudness, noisy):
@@ -464,4 +466,5 @@ def signals_from_sound(loudness: np.ndarray, noisy: np.ndarray, words: list[Word
         voice_onsets=onsets if measured else empty,
         excitement=excitement,
         replays=find_replays(tuple(scene_cuts), merge_spans(bursts, excitement)) if measured or bursts else (),
+        talking=voice_stretches(voiced) if measured and voiced is not None else (),
     )

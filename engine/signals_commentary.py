@@ -27,6 +27,7 @@ VOICED_SHARE = 0.15                # a hop needs this share of voiced frames to 
 VOICE_BAND_HZ = 1000.0             # the fundamental and first harmonics; a crowd's hiss above it is left out
 CROWD_BAND_HZ = 3000.0             # above this a crowd's roar is heard and a voice (but for its hiss) little
 PITCH_RATE = 8000                  # samples per second the pitch is measured at (after the band is kept)
+CHUNK_SECONDS = 30.0               # measured this much at a time: the band filters' FFTs stay small
 PITCH_CHUNK_FRAMES = 4096          # frames analysed at a time, so memory stays small on long videos
 BASELINE_SECONDS = 30.0            # the commentator's own usual pitch and pace: a rolling median this long
 PACE_SECONDS = 2.0                 # voiced runs are counted over this centred window
@@ -35,6 +36,9 @@ EXCITED_SEMITONES = 2.0            # a rise this big, with a quicker pace, is ex
 EXCITED_PACE = 1.15                # ... quicker by this factor
 SHOUTED_SEMITONES = 4.0            # a rise this big is excitement at any pace
 MIN_EXCITED_SECONDS = 1.5
+STEADY_SEMITONES = 0.3             # a voiced run whose pitch stays within this is a note or a hum, not a syllable
+WORD_GAP_SECONDS = 0.35           # a commentator's silence shorter than this is inside his phrase
+UNVOICED_EDGES = (0.15, 0.25)      # unvoiced sounds before and after his voiced frames ("s", "t", "-ts")
 REPLAY_AFTER_SECONDS = 12.0        # the picture cuts away this soon after a peak ends, or it is not its replay
 REPLAY_SHOT_SECONDS = 8.0          # cuts this close together belong to one replay sequence (close-ups, replay, back)
 
@@ -109,10 +113,12 @@ def frame_pitch(audio: np.ndarray, sample_rate: int = 16000, step: float = PITCH
     return pitch
 
 
-def voice_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP) -> tuple[np.ndarray, np.ndarray]:
+def voice_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(pitch, onsets) per hop: the median pitch (Hz) of its voiced frames (NaN when too few are
-    voiced) and the number of voiced runs that begin in it. Local, so a long soundtrack can be
-    measured a piece at a time (pieces starting on a hop) and the results joined."""
+    voiced) and the number of voiced runs that begin in it; and the pitch of every PITCH_STEP
+    frame (NaN where not voiced). Local, so a long soundtrack can be measured a piece at a time (pieces starting on a
+    hop) and the results joined."""
     hops = int(np.ceil(len(audio) / round(hop * sample_rate))) if len(audio) else 0
     per_hop = int(round(hop / PITCH_STEP))
     frames = frame_pitch(audio, sample_rate)
@@ -126,7 +132,7 @@ def voice_features(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP
         pitch[enough] = np.nanmedian(grid[enough], axis=1)
     flat = voiced.reshape(-1)
     begins = flat & ~np.concatenate([[False], flat[:-1]])
-    return pitch, begins.reshape(hops, per_hop).sum(axis=1).astype(np.float32)
+    return pitch, begins.reshape(hops, per_hop).sum(axis=1).astype(np.float32), padded
 
 
 def crowd_loudness(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP,
@@ -142,16 +148,41 @@ def crowd_loudness(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP
 
 
 def commentary_features(audio: np.ndarray, loudness: np.ndarray, noisy: np.ndarray, sample_rate: int = 16000,
-                        hop: float = HOP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(pitch, onsets, crowd) per hop where a crowd is heard all along (a match broadcast):
-    voice_features() and crowd_loudness(). Elsewhere (a talk, music) NaN, no onsets and NaN,
-    without the cost of measuring them."""
+                        hop: float = HOP) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(pitch, onsets, crowd) per hop and the pitch per frame, where a crowd is heard all along (a
+    match broadcast): voice_features() and crowd_loudness(). Elsewhere (a talk, music) NaN, no
+    onsets, NaN and NaN, without the cost of measuring them."""
+    per_hop = int(round(hop / PITCH_STEP))
     if not crowd_all_along(loudness, noisy):
         nothing = np.full(len(loudness), np.nan, dtype=np.float32)
-        return nothing, np.zeros(len(loudness), dtype=np.float32), nothing.copy()
-    pitch, onsets = voice_features(audio, sample_rate, hop)
-    crowd = crowd_loudness(audio, sample_rate, hop)
-    return pitch[: len(loudness)], onsets[: len(loudness)], crowd[: len(loudness)]
+        return (nothing, np.zeros(len(loudness), dtype=np.float32), nothing.copy(),
+                np.full(len(loudness) * per_hop, np.nan, dtype=np.float32))
+    chunk = int(round(CHUNK_SECONDS / hop)) * int(round(hop * sample_rate))     # whole hops
+    pieces = [audio[i: i + chunk] for i in range(0, len(audio), chunk)]
+    parts = [(*voice_features(piece, sample_rate, hop), crowd_loudness(piece, sample_rate, hop)) for piece in pieces]
+    pitch, onsets, voiced, crowd = (np.concatenate([part[k] for part in parts]) for k in range(4))
+    return pitch[: len(loudness)], onsets[: len(loudness)], crowd[: len(loudness)], voiced[: len(loudness) * per_hop]
+
+
+def voice_stretches(frames: np.ndarray, step: float = PITCH_STEP, gap: float = WORD_GAP_SECONDS
+                    ) -> tuple[tuple[float, float], ...]:
+    """Where the commentator is talking, from the pitch per frame (NaN where not voiced): his
+    voiced runs, with gaps shorter than `gap` (between the syllables of a word, between words
+    said in one breath, unvoiced consonants) bridged, and widened by the unvoiced sounds a word may
+    begin or end on. A run whose pitch does not move at all is a held note or a hum
+    (a voice's pitch glides within every syllable). A cut outside these does not cut him off
+    mid-word."""
+    spans: list[list[int]] = []
+    for a, b in runs_of(~np.isnan(frames)):
+        pitch = frames[a:b]
+        if b - a >= 4 and 12 * np.log2(np.percentile(pitch, 90) / np.percentile(pitch, 10)) < STEADY_SEMITONES:
+            continue
+        if spans and (a - spans[-1][1]) * step < gap:
+            spans[-1][1] = b
+        else:
+            spans.append([a, b])
+    return tuple((round(max(0.0, a * step - UNVOICED_EDGES[0]), 3), round((b + 1) * step + UNVOICED_EDGES[1], 3))
+                 for a, b in spans)
 
 
 def hold(values: np.ndarray, hops: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from bot.backends.base import Backend
+from bot.backends.base import ClipService
 from bot.conversation import Conversation
 from bot.jobs import JobQueue
 from bot.links import SAFE_ID, LinkServer, LinkSigner, is_safe_filename
@@ -41,12 +41,12 @@ def link_file_id(clip_id: int, filename: str) -> str | None:
     return file_id if SAFE_ID.fullmatch(file_id) and is_safe_filename(filename) else None
 
 
-def make_backend(settings: Settings, repos: Repos) -> Backend:
+def make_backend(settings: Settings, repos: Repos) -> ClipService:
     if settings.backend == "nemo":
         try:
             from bot.backends.nemo import NemoBackend
         except ImportError as exc:
-            raise AppError(f"BACKEND=nemo needs the NemoVideo backend (bot/backends/nemo.py), which cannot be "
+            raise AppError(f"BACKEND=nemo needs the NemoVideo service (bot/backends/nemo/), which cannot be "
                            f"loaded: {exc}. Set BACKEND=local to use the built-in engine.") from None
         return NemoBackend(settings, repos)
     from bot.backends.local import LocalBackend
@@ -66,7 +66,7 @@ class App:
         self.progress_interval = settings.progress_edit_interval_s if progress_interval is None else progress_interval
         self.db: Database | None = None
         self.repos: Repos | None = None
-        self.backend: Backend | None = None
+        self.backend: ClipService | None = None
         self.jobs: JobQueue | None = None
         self.conversation: Conversation | None = None
         self.signer: LinkSigner | None = None

@@ -16,9 +16,10 @@ import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Iterator, Protocol
 from urllib.parse import urlparse
 
 _KEY = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
@@ -44,6 +45,9 @@ class MediaStore(Protocol):
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def url(self, key: str, expires_s: int = 3600) -> str | None: ...
+    def place_of(self, key: str) -> Path: ...
+    def key_of(self, path: Path) -> str | None: ...
+    def size(self, key: str) -> int | None: ...
 
 
 @dataclass
@@ -99,6 +103,19 @@ class DirectoryStore:
     def url(self, key: str, expires_s: int = 3600) -> str | None:
         return None             # the bot's own link server streams the file
 
+    def place_of(self, key: str) -> Path:
+        return self._path(key)
+
+    def key_of(self, path: Path) -> str | None:
+        try:
+            return Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return None
+
+    def size(self, key: str) -> int | None:
+        path = self._path(key)
+        return path.stat().st_size if path.is_file() else None
+
 
 class S3Store:
     """Objects under s3://bucket/prefix. `local_path` downloads once into `cache_dir` (keys never
@@ -114,6 +131,7 @@ class S3Store:
                                    aws_secret_access_key=secret_key, region_name=region,
                                    config=Config(retries={"max_attempts": 5, "mode": "standard"},
                                                  s3={"addressing_style": "path"}))
+        self._sizes: dict[str, int] = {}    # keys never change meaning: a size once seen stays true
 
     def _name(self, key: str) -> str:
         check_key(key)
@@ -168,11 +186,96 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))
+        self._sizes.pop(key, None)
         (self.cache_dir / "s3" / key).unlink(missing_ok=True)
+
+    def place_of(self, key: str) -> Path:
+        """Where `local_path` keeps its copy: the name the bot gives an object it may never download."""
+        return self.cache_dir / "s3" / check_key(key)
+
+    def key_of(self, path: Path) -> str | None:
+        try:
+            key = Path(path).relative_to(self.cache_dir / "s3").as_posix()
+        except ValueError:
+            return None
+        return key if _KEY.match(key) else None
+
+    def size(self, key: str) -> int | None:
+        from botocore.exceptions import ClientError
+
+        if key not in self._sizes:
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=self._name(key))
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                    return None
+                raise
+            self._sizes[key] = int(head["ContentLength"])
+        return self._sizes[key]
 
     def url(self, key: str, expires_s: int = 3600) -> str | None:
         return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": self._name(key)},
                                                   ExpiresIn=int(expires_s))
+
+
+# --- renders as the readers see them (the link server, the Telegram and Discord uploads) ----------
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A render wherever it is: a file on this machine (`store` None: the in-process engine's
+    output, or a directory store, which is a file too), or an object in an S3 store."""
+
+    path: Path
+    size: int
+    store: S3Store | None = None
+    key: str | None = None
+
+    def url(self, expires_s: int = 3600) -> str | None:
+        """A presigned URL for an object in S3; None for a file here (the bot's link server serves it)."""
+        return self.store.url(self.key, expires_s) if self.store is not None else None
+
+    def chunks(self, size: int = CHUNK):
+        """The bytes, a piece at a time, straight from where they are."""
+        with (self.path.open("rb") if self.store is None else self.store.open(self.key)) as f:
+            while block := f.read(size):
+                yield block
+
+    @contextmanager
+    def local_file(self) -> Iterator[Path]:
+        """A file to hand to a library that wants one: the file itself, or (S3) a streamed download
+        into a temporary file that is gone when the block ends."""
+        if self.store is None:
+            yield self.path
+            return
+        with tempfile.TemporaryDirectory(prefix="shortsbot-send-") as folder:
+            target = Path(folder) / self.path.name
+            self.store.client.download_file(self.store.bucket, self.store._name(self.key), str(target))
+            yield target
+
+
+_render_stores: list[S3Store] = []
+
+
+def serve_renders_from(store: MediaStore) -> None:
+    """Renders at `store.place_of(key)` are read from `store` by `find_render`: the bot calls this
+    once it sends its renders to workers. A directory store needs nothing: its renders are files."""
+    if isinstance(store, S3Store) and all(s is not store for s in _render_stores):
+        _render_stores.append(store)
+
+
+def find_render(path: Path | str | None) -> StoredFile | None:
+    """The render at `path` (a clip's output), or None when it is in none of the places it could be."""
+    if not path:
+        return None
+    path = Path(path)
+    if path.is_file():
+        return StoredFile(path, path.stat().st_size)
+    for store in _render_stores:
+        key = store.key_of(path)
+        size = store.size(key) if key is not None else None
+        if size is not None:
+            return StoredFile(path, size, store, key)
+    return None
 
 
 def open_store(setting: str | None, data_dir: Path, cache_dir: Path, endpoint_url: str | None = None,

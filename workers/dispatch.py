@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from engine.models import Cancelled, LayoutStretch, ProgressCallback, RenderedCl
 from storage.media_store import DirectoryStore
 from workers.app import CANCELLED_PREFIX
 from workers.codec import error_from_json, from_json, to_json
-from workers.tasks import analysis_key, task_id
+from workers.tasks import analysis_key, task_id, upload_analysis_task_id
 
 POLL_S = 0.1                    # how often the bot reads a running task's state from Redis
 
@@ -35,6 +34,15 @@ class TaskRun:
     work_s: float               # the engine's own work inside the task (the rest is overhead)
 
 
+def warm_up(app: Celery) -> None:
+    """Opens the bot's connections to the broker and the result backend (and imports what they
+    use), so the first task a user waits for does not pay for them (about half a second)."""
+    app.backend.client.ping()
+    with app.producer_or_acquire() as producer:
+        producer.connection.ensure_connection(max_retries=1)
+        app.amqp.queues[app.conf.task_default_queue].declare(channel=producer.channel)
+
+
 class RemoteEngine:
     def __init__(self, app: Celery, store, poll_s: float = POLL_S):
         self.app, self.store, self.poll_s = app, store, poll_s
@@ -44,21 +52,20 @@ class RemoteEngine:
 
     def render_clip(self, spec: RenderSpec, out_path: Path, config=None, progress: ProgressCallback | None = None,
                     cancel: threading.Event | None = None, *, job_id: int = 0, attempt: int = 0) -> RenderedClip:
-        """Renders on a worker; the clip and thumbnail are then copied to `out_path` (and its .jpg),
-        where the in-process renderer would have written them."""
+        """Renders on a worker. The clip stays where the worker put it, in the media store: with a
+        directory store its path is the file itself; with S3 its path is where `local_path` would
+        keep a copy, which nobody makes unless a reader must have a file (storage.media_store.StoredFile).
+        `out_path` gives only the file's name (and, outside a job, its session's folder)."""
         out_path = Path(out_path)
-        clip = self.render(job_id, attempt, out_path.name, spec, self.key_for(spec.media.path),
+        name = out_path.name if job_id else f"{out_path.parent.name}/{out_path.name}"
+        return self.render(job_id, attempt, name, spec, self.key_for(spec.media.path),
                            self.key_for(spec.music) if spec.music else None, progress, cancel,
                            background_key=self.key_for(spec.background) if spec.background else None)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        thumb = out_path.with_suffix(".jpg")
-        shutil.copyfile(clip.path, out_path)
-        shutil.copyfile(clip.thumbnail, thumb)
-        return RenderedClip(out_path, thumb, clip.width, clip.height, clip.duration, clip.size_bytes, clip.layout)
 
     def analyse(self, path: Path | str, config=None, progress: ProgressCallback | None = None,
-                cancel: threading.Event | None = None, language: str | None = None):
-        return self.analyse_key(0, 0, self.key_for(Path(path)), language, progress, cancel)
+                cancel: threading.Event | None = None, language: str | None = None, *,
+                job_id: int = 0, attempt: int = 0):
+        return self.analyse_key(job_id, attempt, self.key_for(Path(path)), language, progress, cancel)
 
     def key_for(self, path: Path) -> str:
         """The store key of a file the bot holds: its place in a directory store, or sources/NAME
@@ -79,26 +86,31 @@ class RemoteEngine:
     def render(self, job_id: int, attempt: int, name: str, spec: RenderSpec, source_key: str,
                music_key: str | None = None, progress: ProgressCallback | None = None,
                cancel: threading.Event | None = None, background_key: str | None = None) -> RenderedClip:
-        tid = task_id("render", job_id, attempt, Path(name).stem)
+        tid = task_id("render", job_id, attempt, str(Path(name).with_suffix("")))
         payload = to_json(spec)
         payload["media"]["path"] = source_key          # the worker's own paths replace these
         payload["music"] = payload["background"] = None
         result = self._run("shortsbot.render", tid,
                            [job_id, attempt, name, payload, source_key, music_key, background_key], progress, cancel)
-        return RenderedClip(path=self.store.local_path(result["video_key"]),
-                            thumbnail=self.store.local_path(result["thumbnail_key"]),
+        return RenderedClip(path=self.store.place_of(result["video_key"]),
+                            thumbnail=self.store.local_path(result["thumbnail_key"]),   # small; sent as a file
                             width=result["width"], height=result["height"], duration=result["duration"],
                             size_bytes=result["size_bytes"],
                             layout=from_json(tuple[LayoutStretch, ...], result.get("layout") or []))
 
     def analyse_key(self, job_id: int, attempt: int, source_key: str, language: str | None = None,
                     progress: ProgressCallback | None = None, cancel: threading.Event | None = None):
+        """The analysis started at upload (no job) is keyed by the upload. A job's analysis is that
+        same one whenever it is stored (the job asked after it finished, or the bot restarted since);
+        otherwise the job's own, keyed by its id and attempt."""
         from engine.pipeline import Analysis
 
         key = analysis_key(source_key, language)
+        if job_id and not self.store.exists(key):
+            key = analysis_key(source_key, language, job_id, attempt)
         if not self.store.exists(key):
-            # One analysis per source and language, whichever job asks first.
-            tid = "shortsbot-" + key.replace("/", "-")
+            tid = (task_id("analyse", job_id, attempt, language or "auto") if job_id
+                   else upload_analysis_task_id(source_key, language))
             result = self._run("shortsbot.analyse", tid, [job_id, attempt, source_key, language], progress, cancel)
             key = result["analysis_key"]
         data = json.loads(self.store.get_bytes(key))

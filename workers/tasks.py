@@ -25,8 +25,9 @@ from functools import cache
 from pathlib import Path
 
 from celery import shared_task
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 
+from workers import preload
 from workers.app import CANCELLED_PREFIX
 from workers.codec import error_to_json, from_json, to_json
 
@@ -43,21 +44,37 @@ class RenderKeys:
 
 
 def render_keys(job_id: int, attempt: int, name: str) -> RenderKeys:
-    stem = Path(name).stem
+    """`name` is the clip's file name; a render outside any job (job 0) names its session's folder
+    too ("loc_ab12/clip-01-….mp4"), so two sessions' renders never share a key."""
+    stem = str(Path(name).with_suffix(""))
     folder = f"renders/job-{int(job_id)}/attempt-{int(attempt)}"
     return RenderKeys(f"{folder}/{stem}.mp4", f"{folder}/{stem}.jpg", f"{folder}/{stem}.json")
 
 
-def analysis_key(source_key: str, language: str | None) -> str:
-    return f"analyses/{source_key.replace('/', '--')}--{language or 'auto'}.json"
+def analysis_key(source_key: str, language: str | None, job_id: int = 0, attempt: int = 0) -> str:
+    """A job's analysis is keyed by the job and attempt; the one started at upload (no job yet)
+    by the upload, which is its content-hashed source key."""
+    heard = language or "auto"
+    if job_id:
+        return f"analyses/job-{int(job_id)}/attempt-{int(attempt)}/{heard}.json"
+    return f"analyses/upload-{source_key.replace('/', '--')}/{heard}.json"
 
 
 def task_id(kind: str, job_id: int, attempt: int, name: str = "") -> str:
     """One id per piece of work: the same job, attempt and clip always name the same task."""
-    return f"shortsbot-{kind}-{int(job_id)}-{int(attempt)}" + (f"-{name}" if name else "")
+    return f"shortsbot-{kind}-{int(job_id)}-{int(attempt)}" + (f"-{name.replace('/', '-')}" if name else "")
+
+
+def upload_analysis_task_id(source_key: str, language: str | None) -> str:
+    return f"shortsbot-analyse-upload-{source_key.replace('/', '-')}-{language or 'auto'}"
 
 
 # --- the worker process ------------------------------------------------------------------------
+
+@worker_init.connect
+def _import_engine(**_) -> None:
+    log.info("engine imported in %.2f s, before the pool starts", preload.import_engine())
+
 
 @worker_process_init.connect
 def _own_process_group(**_) -> None:
@@ -67,6 +84,7 @@ def _own_process_group(**_) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):
         pass                    # not Linux: a dead worker's ffmpeg finishes its clip and exits
+    preload.load_in_pool_process()
 
 
 def _kill_own_group(signum, frame) -> None:
@@ -153,7 +171,7 @@ def analyse(task, job_id: int, attempt: int, source_key: str, language: str | No
     from engine.pipeline import analyse as analyse_source
 
     ctx = context()
-    key = analysis_key(source_key, language)
+    key = analysis_key(source_key, language, job_id, attempt)
     if _cancelled(task):
         return {"cancelled": True}
     if not ctx.store.exists(key):
@@ -168,4 +186,5 @@ def analyse(task, job_id: int, attempt: int, source_key: str, language: str | No
                  time.monotonic() - started, key)
         return {"analysis_key": key, "worker": f"{socket.gethostname()}:{os.getpid()}",
                 "work_s": round(time.monotonic() - started, 3)}
+    log.info("analysis job=%s attempt=%s source=%s already done", job_id, attempt, source_key)
     return {"analysis_key": key, "worker": f"{socket.gethostname()}:{os.getpid()}", "work_s": 0.0}

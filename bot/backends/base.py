@@ -154,9 +154,6 @@ class ClipService(Protocol):
     async def close(self) -> None: ...
 
 
-Backend = ClipService
-
-
 class BackendError(Exception):
     """A failure with the cloud's code; the conversation turns it into a sentence."""
 

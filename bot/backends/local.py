@@ -22,6 +22,7 @@ ends ffmpeg.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import os
@@ -49,8 +50,8 @@ from bot.backends.base import (
 )
 from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
 from bot.backends.local_engine import engine_for
-from bot.backends.local_renders import Renders, _remove_files, clip_of
-from bot.edits import ALREADY, EditContext, apply_edit, make_draft, music_of, segments_of, summary_line, title_of
+from bot.backends.local_renders import Heard, Renders, _remove_files, clip_of, draft_of, stored
+from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, summary_line
 from bot.jobs import current_job
 from bot.settings import Settings
 from bot.vocabulary import Edit
@@ -209,7 +210,8 @@ class LocalBackend(Analyses, Renders):
                 await self.repos.sessions.save_state(record.id, state)
                 music = _music_choice(state, media)
                 clips = [await self._add_clip(record, source, m, request, music, job,
-                                              language=analysis.transcript.language) for m in moments]
+                                              Heard(m.weak, analysis.transcript.language, m.captions_withheld))
+                         for m in moments]
             if request.unplaced and self.config.judge is None:
                 yield ChatEvent("text", f"I could not use \"{request.unplaced}\" from your request: that needs a "
                                 "language model, and none is set up here. These are the best moments instead.",
@@ -235,19 +237,17 @@ class LocalBackend(Analyses, Renders):
             raise OutOfCredits(f"{exc.needed} credits needed, {exc.available} available",
                                available=exc.available, needed=exc.needed, ask_admin=True) from None
 
-    async def _add_clip(self, record: SessionRecord, source: MediaRecord, moment: Moment, request: ClipRequest,
-                        music: dict | None, job, language: str = "") -> ClipRecord:
-        segments = list(moment.segments) or [(moment.start, moment.end)]
-        draft = make_draft(source=source.sha256, label=source.display_name or "video", segments=segments,
-                           aspect=request.aspect, resolution=request.resolution, captions=request.captions,
-                           caption_style=request.caption_style, title=moment.title or None, music=music,
-                           meta={"rank": moment.rank, "score": moment.score, "hashtags": moment.hashtags,
-                                 "reasons": moment.reasons, "reel": bool(moment.segments), "weak": moment.weak,
-                                 "language": language, "captions_withheld": moment.captions_withheld})
+    async def _add_clip(self, record: SessionRecord, source: MediaRecord, moment: Moment, look: ClipRequest | Draft,
+                        music: Music | None, job, heard: Heard = Heard(), rank: int | None = None) -> ClipRecord:
+        """A moment as a clip row: the engine's facts in their columns, the draft (what is rendered) beside them."""
+        draft = Draft(source=source.sha256, label=source.display_name or "video",
+                      segments=tuple(moment.segments) or ((moment.start, moment.end),), aspect=look.aspect,
+                      resolution=look.resolution, captions=look.captions, caption_style=look.caption_style,
+                      title=moment.title or None, music=music)
         return await self.repos.clips.add(
-            record.id, moment.rank, moment.start, moment.end, job_id=job.job.id if job is not None else None,
+            record.id, rank or moment.rank, moment.start, moment.end, job_id=job.job.id if job is not None else None,
             media_id=source.id, score=moment.score, scores=moment.scores, reasons=moment.reasons, title=moment.title,
-            hashtags=moment.hashtags, text=moment.text, draft=draft)
+            hashtags=moment.hashtags, text=moment.text, draft=stored(draft, heard))
 
     async def _forget_clips(self, clips: list[ClipRecord]) -> None:
         if not clips:
@@ -262,8 +262,8 @@ class LocalBackend(Analyses, Renders):
             yield ChatEvent("text", "Send me a song or a sound file first, then say which volume.",
                             sentence=Sentence("no_music"))
             return
-        music = {"src": audio.sha256, "label": audio.display_name, "volume": edit.volume or 0.3} if edit.on else None
-        await self.repos.sessions.save_state(record.id, {**record.state, "music": music})
+        music = Music(audio.sha256, audio.display_name, edit.volume or 0.3) if edit.on else None
+        await self.repos.sessions.save_state(record.id, {**record.state, "music": dataclasses.asdict(music) if music else None})
         yield ChatEvent("text", "Got it: the clips I cut next will have that music under them."
                         if music else "Got it: no background music.", sentence=Sentence("music_noted" if music else "music_off"))
 
@@ -279,24 +279,31 @@ class LocalBackend(Analyses, Renders):
         ctx = EditContext(duration=source.duration,
                           sentence_starts=tuple(s.start for s in analysis.sentences),
                           sentence_ends=tuple(s.end for s in analysis.sentences),
-                          music={"src": audio.sha256, "label": audio.display_name} if audio else None)
-        drafts = [c.draft for c in clips]
+                          music=Music(audio.sha256, audio.display_name) if audio else None,
+                          scores=tuple(c.score for c in clips))
+        drafts = [draft_of(c) for c in clips]
+        reel_of: tuple[int, ...] = ()
         changed: set[int] = set()
         problems: dict[str, tuple[str, dict]] = {}       # English -> (key, values), in order, once each
         for edit in edits:
             if edit.kind == "more":
-                added = await asyncio.to_thread(self._more, analysis, record, drafts, edit)
-                if not added:
+                fresh = await asyncio.to_thread(self._more, analysis, record, drafts, edit)
+                if not fresh:
                     problems["I found no other moments in this video that do not overlap the clips you have"] = (
                         "edit_no_more_moments", {})
-                changed |= set(range(len(drafts), len(drafts) + len(added)))
-                drafts = drafts + added
+                look, music = (drafts[0], drafts[0].music) if drafts else (ClipRequest(), None)
+                for moment in fresh:
+                    clips.append(await self._add_clip(record, source, moment, look, music, None,
+                                                      Heard(language=analysis.transcript.language),
+                                                      rank=len(drafts) + 1))
+                    drafts.append(draft_of(clips[-1]))
+                    changed.add(len(drafts) - 1)
                 continue
             result = apply_edit(drafts, edit, ctx)
             if result.problem and not result.changed:
                 problems[result.problem] = (result.problem_key, result.problem_values)
             if edit.kind == "reel" and result.changed:
-                changed = {0}
+                changed, reel_of = {0}, result.reel_of
             else:
                 changed |= set(result.changed)
             drafts = result.drafts
@@ -307,20 +314,21 @@ class LocalBackend(Analyses, Renders):
                 "nothing_changed", reason=reason,
                 reasons=tuple(Reason(english, key, values) for english, (key, values) in problems.items())))
             return
-        clips = await self._store_drafts(record, source, clips, drafts, sorted(changed))
-        lines = [(i + 1, summary_line(clips[i].draft)) for i in sorted(changed)]
+        clips = await self._store_drafts(record, source, clips, drafts, sorted(changed), reel_of)
+        lines = [(i + 1, summary_line(draft_of(clips[i]))) for i in sorted(changed)]
         yield ChatEvent("text", "Changed:\n" + "\n".join(f"Clip {n}: {line}" for n, line in lines),
                         sentence=Sentence("changed", changes=tuple(lines)))
         for i in sorted(changed):
             async for event in self._render(record, clips[i], analysis, i + 1, len(clips), cancel, which=len(changed)):
                 yield event
 
-    def _more(self, analysis: Analysis, record: SessionRecord, drafts: list[dict], edit: Edit) -> list[dict]:
+    def _more(self, analysis: Analysis, record: SessionRecord, drafts: list[Draft], edit: Edit) -> list[Moment]:
+        """New moments that overlap none of the drafts, best first."""
         wanted = edit.count or DEFAULT_MORE
         request = ClipRequest.from_dict(record.state.get("request", {}))
         request.reel = False
         request.count = len(drafts) + wanted + 2
-        taken = [seg for d in drafts for seg in segments_of(d)]
+        taken = [seg for d in drafts for seg in d.segments]
         fresh: list[Moment] = []
         low, _, _ = length_bounds(request)
         relaxed = ClipRequest.from_dict({**request.to_dict(), "length": None, "min_length": max(3.0, low / 2)})
@@ -329,43 +337,31 @@ class LocalBackend(Analyses, Renders):
             fresh += [m for m in found if not any(m.start < f.end and f.start < m.end for f in fresh)]
             if len(fresh) >= wanted:
                 break
-        fresh = sorted(fresh, key=lambda m: -m.score)[:wanted]
-        look = drafts[0]["m"] if drafts else {}
-        source = look.get("source", {})
-        added = []
-        for offset, moment in enumerate(fresh, start=len(drafts) + 1):
-            added.append(make_draft(
-                source=source.get("src", ""), label=source.get("label", "video"), segments=[(moment.start, moment.end)],
-                aspect=look.get("aspect", request.aspect), resolution=look.get("resolution", request.resolution),
-                captions=look.get("captions", request.captions), caption_style=look.get("caption_style", request.caption_style),
-                title=moment.title or None, music=music_of(drafts[0]) if drafts else None,
-                meta={"rank": offset, "score": moment.score, "hashtags": moment.hashtags, "reasons": moment.reasons,
-                      "text": moment.text, "scores": moment.scores}))
-        return added
+        return sorted(fresh, key=lambda m: -m.score)[:wanted]
 
     async def _store_drafts(self, record: SessionRecord, source: MediaRecord, clips: list[ClipRecord],
-                            drafts: list[dict], changed: list[int]) -> list[ClipRecord]:
-        """Writes the edited drafts back as clip rows (a reel replaces them all)."""
-        if len(drafts) < len(clips):        # compiled into a reel
+                            drafts: list[Draft], changed: list[int], reel_of: tuple[int, ...]) -> list[ClipRecord]:
+        """Writes the edited drafts back to their clip rows; a reel replaces them all with one row whose
+        score is the mean of the clips it joins and whose hashtags are theirs."""
+        if reel_of:
+            joined = [clips[i] for i in reel_of]
+            [reel] = drafts
             await self._forget_clips(clips)
-            clips = []
-        stored = []
-        for i, draft in enumerate(drafts):
-            segments = segments_of(draft)
-            start, end = segments[0][0], segments[-1][1]
-            if i < len(clips):
-                clip = clips[i]
-                if i in changed:
-                    clip = await self.repos.clips.update(clip.id, start=start, end=end, draft=draft,
-                                                         title=title_of(draft) or clip.title)
-            else:
-                meta = draft["m"]
-                clip = await self.repos.clips.add(
-                    record.id, i + 1, start, end, media_id=source.id, score=float(meta.get("score", 0)),
-                    scores=meta.get("scores", {}), reasons=meta.get("reasons", []), title=title_of(draft) or "",
-                    hashtags=meta.get("hashtags", []), text=meta.get("text", ""), draft=draft)
-            stored.append(clip)
-        return stored
+            best = max(joined, key=lambda c: c.score)
+            hashtags = list(dict.fromkeys(tag for c in joined for tag in c.hashtags))[:5]
+            row = await self.repos.clips.add(
+                record.id, 1, reel.start, reel.end, media_id=source.id,
+                score=round(sum(c.score for c in joined) / len(joined), 1), scores=best.scores, reasons=best.reasons,
+                title=best.title, hashtags=hashtags, text=best.text, draft=stored(reel, Heard.of(best)))
+            return [row]
+        stored_rows = []
+        for i, (clip, draft) in enumerate(zip(clips, drafts)):
+            if i in changed and draft.key != draft_of(clip).key:
+                clip = await self.repos.clips.update(clip.id, start=draft.start, end=draft.end,
+                                                     draft=stored(draft, Heard.of(clip)),
+                                                     title=draft.title or clip.title)
+            stored_rows.append(clip)
+        return stored_rows
 
     # ------------------------------------------------------------ state, credits, export
 
@@ -444,10 +440,10 @@ def _latest_audio(media: list[MediaRecord]) -> MediaRecord | None:
     return found[-1] if found else None
 
 
-def _music_choice(state: dict, media: list[MediaRecord]) -> dict | None:
+def _music_choice(state: dict, media: list[MediaRecord]) -> Music | None:
     music = state.get("music")
     if music and any(m.sha256 == music.get("src") for m in media):
-        return music
+        return Music(**music)
     return None
 
 

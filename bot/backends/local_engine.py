@@ -3,7 +3,9 @@ or as Celery tasks on `shortsbot worker` processes (BROKER_URL set; see workers/
 
 Both offer the same two calls, so the service does not ask which it has:
 - `analyse(path, config, progress, cancel, language)`: blocking, for the service's analysis pool;
-- `await render(spec, out, config, progress, cancel)`: the clip and its thumbnail at `out`.
+- `await render(spec, out, config, progress, cancel)`: the clip and its thumbnail, at `out` in this
+  process; with workers, where the worker put them in the media store (storage.media_store.find_render
+  reads them there: a file in a directory store, an object in S3).
 
 With workers, the bot stays the system of record: a render is keyed by the running job's id and
 attempt, and its result is applied only while the job table says that job is still running that
@@ -12,13 +14,17 @@ attempt; a late or repeated delivery changes nothing.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+from functools import partial
 from pathlib import Path
 
 from bot.jobs import current_job
 from engine.models import Cancelled, ProgressCallback, RenderedClip, RenderSpec
 from engine.pipeline import analyse as analyse_here
 from engine.render import render_clip
+
+log = logging.getLogger(__name__)
 
 
 class InProcessEngine:
@@ -31,13 +37,31 @@ class InProcessEngine:
 
 class WorkerEngine:
     def __init__(self, settings, repos):
-        from storage.media_store import store_from_settings
+        from storage.media_store import serve_renders_from, store_from_settings
         from workers.app import app_from_settings
         from workers.dispatch import RemoteEngine
 
         self.remote = RemoteEngine(app_from_settings(settings), store_from_settings(settings))
         self.repos = repos
-        self.analyse = self.remote.analyse
+        serve_renders_from(self.remote.store)       # clips are read where the workers wrote them
+        threading.Thread(target=self._warm_up, name="broker-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        from workers.dispatch import warm_up
+
+        try:
+            warm_up(self.remote.app)
+        except Exception as exc:  # noqa: BLE001 - the first task connects again and reports what is wrong
+            log.warning("could not reach the broker at start (%s); tasks will try again", exc)
+
+    @property
+    def analyse(self):
+        """The analysis call, keyed by the job asking for it. Read where the service hands the call
+        to its thread pool, so in the job's own context (a pool thread does not inherit it); the
+        analysis started at upload has no job and is keyed by the upload."""
+        ctx = current_job.get()
+        job_id, attempt = (ctx.job.id, ctx.job.attempts) if ctx is not None else (0, 0)
+        return partial(self.remote.analyse, job_id=job_id, attempt=attempt)
 
     async def render(self, spec: RenderSpec, out: Path, config, progress: ProgressCallback | None,
                      cancel: threading.Event | None) -> RenderedClip:

@@ -1,19 +1,22 @@
-"""The local service's renders: a clip's draft -> RenderSpec -> one ffmpeg run, as a cut, an edit
-or an export streams it; a clip row as the Clip every layer above sees."""
+"""The local service's renders: a clip's Draft -> RenderSpec -> one ffmpeg run, as a cut, an edit
+or an export streams it; a clip row (the engine's facts in columns, the Draft and what was heard
+beside them) as the Clip every layer above sees."""
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import AsyncIterator, Callable
 
 from bot.backends.base import ChatEvent, Clip, NothingUploaded, Stage, Who
-from bot.edits import draft_key, music_of, segments_of, summary_line, title_of
+from bot.edits import Draft, summary_line
 from bot.jobs import current_job
 from engine.models import Cancelled, ClipRequest, Moment, RenderSpec
 from engine.pipeline import Analysis
 from engine.spec import render_spec
+from storage.media_store import find_render
 from storage.repos import ClipRecord, SessionRecord
 
 
@@ -21,49 +24,64 @@ from bot.backends.local_analysis import _Outcome
 
 log = logging.getLogger(__name__)
 
+@dataclass(frozen=True)
+class Heard:
+    """What the engine heard in a moment that has no column of its own in the clip row."""
+
+    weak: bool = False                       # under the quality bar (given because a count was asked)
+    language: str = ""                       # the language heard in the source
+    captions_withheld: str = ""              # why it goes without captions
+
+    @classmethod
+    def of(cls, record: ClipRecord) -> "Heard":
+        heard = record.draft.get("heard") or record.draft.get("m", {})   # "m": a row from before drafts were typed
+        return cls(bool(heard.get("weak")), heard.get("language") or "", heard.get("captions_withheld") or "")
+
+
+def stored(draft: Draft, heard: Heard) -> dict:
+    """A clip row's draft column: the Draft, and what was heard."""
+    return {**draft.stored(), "heard": asdict(heard)}
+
+
+def draft_of(record: ClipRecord) -> Draft:
+    return Draft.from_stored(record.draft)
+
+
 class Renders:
     """LocalBackend's renders (a mixin: it owns settings, repos, config, engine)."""
 
-    def _spec(self, analysis: Analysis, draft: dict, music_path: Path | None) -> RenderSpec:
-        meta = draft["m"]
-        segments = segments_of(draft)
-        request = ClipRequest(aspect=meta["aspect"], resolution=meta["resolution"], captions=meta["captions"],
-                              caption_style=meta.get("caption_style", "bold"))
-        moment = Moment(rank=meta.get("rank", 1), start=segments[0][0], end=segments[-1][1],
-                        score=float(meta.get("score", 0)), title=title_of(draft) or "",
+    def _spec(self, analysis: Analysis, clip: ClipRecord, draft: Draft, music_path: Path | None) -> RenderSpec:
+        look = ClipRequest(aspect=draft.aspect, resolution=draft.resolution, captions=draft.captions,
+                           caption_style=draft.caption_style)
+        segments = list(draft.segments)
+        moment = Moment(rank=clip.rank, start=draft.start, end=draft.end, score=clip.score, title=draft.title or "",
                         segments=segments if len(segments) > 1 else [])
-        spec = render_spec(analysis, moment, request)
-        spec.title = title_of(draft)
-        music = music_of(draft)
-        if music is not None and music_path is not None:
+        spec = render_spec(analysis, moment, look)
+        if draft.music is not None and music_path is not None:
             spec.music = music_path
-            spec.music_volume = float(music["volume"])
+            spec.music_volume = float(draft.music.volume)
         return spec
 
     async def _render_file(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis,
                            progress: Callable[[float, str], None], cancel: threading.Event) -> ClipRecord:
         """Renders the clip's draft unless its file is current; returns the updated clip."""
-        draft = clip.draft
-        key = draft_key(draft)
         if _is_current(clip):
             return clip
-        music = music_of(draft)
+        draft = draft_of(clip)
         music_path = None
-        if music is not None:
-            found = await self.repos.media.by_hash(music["src"])
+        if draft.music is not None:
+            found = await self.repos.media.by_hash(draft.music.src)
             music_path = Path(found.path) if found else None
-        spec = self._spec(analysis, draft, music_path)
+        spec = self._spec(analysis, clip, draft, music_path)
         if not spec.media.has_video:        # an audiogram: the last photo sent in this session is its cover
             photos = [m for m in await self.repos.media.for_session(record.id) if m.kind == "image"]
             spec.background = Path(photos[-1].path) if photos else None
-        out = self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{key}.mp4"
+        out = self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{draft.key}.mp4"
         rendered = await self.engine.render(spec, out, self.config, progress, cancel)
         old = (clip.output_path, clip.thumbnail_path)
-        draft = {**draft, "m": {**draft["m"], "rendered_key": key, "clip_id": clip.id, "file": str(rendered.path),
-                                "thumbnail": str(rendered.thumbnail)}}
         clip = await self.repos.clips.update(clip.id, output_path=str(rendered.path),
                                              thumbnail_path=str(rendered.thumbnail), width=rendered.width,
-                                             height=rendered.height, duration=rendered.duration, draft=draft)
+                                             height=rendered.height, duration=rendered.duration)
         _remove_files(*(p for p in old if p and p not in (clip.output_path, clip.thumbnail_path)))
         return clip
 
@@ -139,21 +157,21 @@ def _remove_files(*paths: str | None) -> None:
 
 
 def _is_current(clip: ClipRecord) -> bool:
-    return bool(clip.output_path and Path(clip.output_path).is_file()
-                and clip.draft.get("m", {}).get("rendered_key") == draft_key(clip.draft))
+    """Its file is in the store and was rendered from the draft it has now (the file's name ends with the draft's key)."""
+    return bool(clip.output_path and find_render(clip.output_path) is not None
+                and Path(clip.output_path).stem.endswith(draft_of(clip).key))
 
 
 def clip_of(record: ClipRecord) -> Clip:
     """A stored clip as the Clip every layer above sees; its file only while it is current."""
-    meta = record.draft.get("m", {})
+    draft, heard = draft_of(record), Heard.of(record)
     current = _is_current(record)
+    width, height = draft.size
     return Clip(
-        number=record.rank, title=title_of(record.draft) or record.title, start=record.start, end=record.end,
-        score=record.score, hashtags=tuple(record.hashtags), segments=tuple(segments_of(record.draft)),
-        summary=summary_line(record.draft),
+        number=record.rank, title=draft.title or record.title, start=record.start, end=record.end,
+        score=record.score, hashtags=tuple(record.hashtags), segments=draft.segments, summary=summary_line(draft),
         path=Path(record.output_path) if current else None,
         thumbnail=Path(record.thumbnail_path) if current and record.thumbnail_path else None,
-        width=record.width or meta.get("width", 0), height=record.height or meta.get("height", 0),
-        duration=record.duration or record.draft.get("d", 0) / 1000, clip_id=record.id, session=record.session_id,
-        language=meta.get("language", ""), captions_withheld=meta.get("captions_withheld", ""),
-        weak=bool(meta.get("weak")))
+        width=record.width or width, height=record.height or height,
+        duration=record.duration or draft.duration, clip_id=record.id, session=record.session_id,
+        language=heard.language, captions_withheld=heard.captions_withheld, weak=heard.weak)

@@ -10,9 +10,8 @@ from engine.highlights.candidates import END_SHORTFALL, Candidate
 from engine.highlights.scoring import PAYOFF_BURST_SECONDS, Context, score_energy
 from engine.highlights.sport import (excitement_inside, excitement_reason, excitement_score, peaks, replay_ends,
                                      replay_payoff)
-from engine.edges import dip_in
 from engine.models import Sentence, Signals
-from engine.signals import ACTIVE_DB, active_level, crowd_all_along, hops_of
+from engine.signals import ACTIVE_DB, ENVELOPE_HOP, active_level, crowd_all_along, hops_of
 
 # Moments chosen by their sound alone.
 SOUND_SPAN_SECONDS = 12.0              # a stretch without speech this long may hold a moment chosen by its sound
@@ -45,11 +44,13 @@ def speechless_spans(sentences: list[Sentence], start: float, end: float, shorte
 @dataclass
 class Edges:
     """Where a moment chosen by its sound may start or end: on a scene cut, else at the
-    quietest point near by; never inside a burst, the commentator's excitement or a sentence."""
+    quietest point near by; never inside a burst, the commentator's excitement or his talking, or a
+    sentence."""
 
     signals: Signals
-    forbidden: list[tuple[float, float]]        # bursts, excitement and sentences
+    forbidden: list[tuple[float, float]]        # bursts, excitement, the commentator talking and sentences
     allowed_hops: np.ndarray                    # per hop: its middle is outside all of them
+    allowed_frames: np.ndarray                  # the same per 10 ms of the envelope (empty when not measured)
 
     def allowed(self, t: float) -> bool:
         return not any(a < t < b for a, b in self.forbidden)
@@ -64,6 +65,8 @@ class Edges:
         cuts = [(c, name) for c, name in cuts if lo <= c <= hi and self.allowed(c)]
         if cuts:
             return min(cuts, key=lambda cut: abs(cut[0] - t))
+        if len(self.allowed_frames):
+            return self.quiet_frame(t, lo, hi)
         hop = self.signals.hop
         first, last = int(math.ceil(lo / hop - 0.5)), int(math.floor(hi / hop - 0.5))
         hops = [k for k in range(max(0, first), min(len(self.allowed_hops) - 1, last) + 1) if self.allowed_hops[k]]
@@ -71,18 +74,50 @@ class Edges:
             return None, ""
         loudness = self.signals.loudness_db
         best = min(hops, key=lambda k: (round(float(loudness[k]), 1), abs((k + 0.5) * hop - t)))
+        return round((best + 0.5) * hop, 3), "a quiet point"
+
+    def free_point(self, lo: float, hi: float, latest: bool = False) -> float | None:
+        """The first (or last) point of [lo, hi] an edge may sit on, by the 10 ms frames."""
+        first = max(0, int(math.ceil(lo / ENVELOPE_HOP - 0.5)))
+        frames = np.arange(first, min(len(self.allowed_frames) - 1, int(math.floor(hi / ENVELOPE_HOP - 0.5))) + 1)
+        frames = frames[self.allowed_frames[frames]] if len(frames) else frames
+        if len(frames) == 0:
+            return None
+        return round((float(frames[-1] if latest else frames[0]) + 0.5) * ENVELOPE_HOP, 3)
+
+    def quiet_frame(self, t: float, lo: float, hi: float) -> tuple[float | None, str]:
+        """The quietest allowed point in [lo, hi] by the 10 ms envelope: in the quietest hop
+        (nearest `t` among equals), the dip of the envelope within a hop of its middle (between
+        two beats, just before the next onset; in a gap between the commentator's phrases)."""
+        first = max(0, int(math.ceil(lo / ENVELOPE_HOP - 0.5)))
+        frames = np.arange(first, min(len(self.allowed_frames) - 1, int(math.floor(hi / ENVELOPE_HOP - 0.5))) + 1)
+        frames = frames[self.allowed_frames[frames]] if len(frames) else frames
+        if len(frames) == 0:
+            return None, ""
+        hop, loudness = self.signals.hop, self.signals.loudness_db
+        hops = np.minimum(((frames + 0.5) * ENVELOPE_HOP / hop).astype(int), len(loudness) - 1)
+        best = min(set(hops.tolist()), key=lambda k: (round(float(loudness[k]), 1), abs((k + 0.5) * hop - t)))
         middle = (best + 0.5) * hop
-        settled = dip_in(self.signals.envelope_db, max(lo, middle - hop), min(hi, middle + hop), middle)
-        return round(settled if settled is not None and self.allowed(settled) else middle, 3), "a quiet point"
+        near = frames[np.abs((frames + 0.5) * ENVELOPE_HOP - middle) <= hop]
+        levels = self.signals.envelope_db[near]
+        lowest = near[levels <= float(np.min(levels)) + 0.1]
+        chosen = lowest[np.argmin(np.abs((lowest + 0.5) * ENVELOPE_HOP - middle))]
+        return round((chosen + 0.5) * ENVELOPE_HOP, 3), "a quiet point"
 
 
 def make_edges(sentences: list[Sentence], signals: Signals) -> Edges:
-    forbidden = list(peaks(signals)) + [(s.start, s.end) for s in sentences]
-    middles = (np.arange(len(signals.loudness_db)) + 0.5) * signals.hop
-    allowed = np.ones(len(middles), dtype=bool)
-    for a, b in forbidden:
+    forbidden = list(peaks(signals)) + list(signals.talking) + [(s.start, s.end) for s in sentences]
+    return Edges(signals, forbidden, outside(forbidden, len(signals.loudness_db), signals.hop),
+                 outside(forbidden, len(signals.envelope_db), ENVELOPE_HOP))
+
+
+def outside(spans: list[tuple[float, float]], count: int, step: float) -> np.ndarray:
+    """Per step of `step` seconds: is its middle outside all the spans?"""
+    middles = (np.arange(count) + 0.5) * step
+    allowed = np.ones(count, dtype=bool)
+    for a, b in spans:
         allowed[(middles > a) & (middles < b)] = False
-    return Edges(signals, forbidden, allowed)
+    return allowed
 
 
 def sound_window(anchor: tuple[float, float], span: tuple[float, float], low: float, high: float, target: float,
@@ -94,9 +129,23 @@ def sound_window(anchor: tuple[float, float], span: tuple[float, float], low: fl
     length = max(length, min(burst_seconds + 2.0, span[1] - span[0]))
     tail = min(float(np.clip(0.15 * length, *SOUND_TAIL_SECONDS)), max(0.0, length - burst_seconds))
     end = min(span[1], anchor[1] + tail)
+    if len(edges.allowed_frames) and not edges.allowed(end):      # mid-phrase: the commentator's next pause
+        end = edges.free_point(anchor[1], min(span[1], anchor[1] + SOUND_TAIL_SECONDS[1])) or end
     start = max(span[0], end - length)
     end = min(span[1], start + length)
-    return snapped(start, end, span, low, high, edges, hard, keep=anchor)
+    return (snapped(start, end, span, low, high, edges, hard, keep=anchor)
+            or ending_at(end, "a quiet point", anchor, span, low, high, length, edges, hard))
+
+
+def ending_at(end: float, kind: str, anchor: tuple[float, float], span: tuple[float, float], low: float, high: float,
+              length: float, edges: Edges, hard: tuple[tuple[float, str], ...] = ()) -> Candidate | None:
+    """A window ending exactly at `end` (an allowed point) whose start is searched over the whole
+    low..high range before it: where a commentator talks on, the pauses are few, and both edges
+    moving only a little (snapped) rarely find one each."""
+    if not edges.allowed(end) or end - anchor[0] > high:
+        return None
+    start, start_kind = edges.snap(end - length, max(span[0], end - high), min(anchor[0], end - low), hard)
+    return None if start is None else Candidate(-1, -1, start, end, kind="sound", edges=(start_kind, kind))
 
 
 def replay_windows(anchor: tuple[float, float], span: tuple[float, float], low: float, high: float, target: float,
@@ -108,8 +157,14 @@ def replay_windows(anchor: tuple[float, float], span: tuple[float, float], low: 
         length = min(high, max(low, target), end - span[0])
         if not span[0] < end <= span[1] or end - anchor[0] > length:
             continue
+        kind = "a scene cut"
+        if not edges.allowed(end):         # he is still talking on the cut: end in his last pause before it
+            end, kind = edges.free_point(anchor[1], end, latest=True), "a quiet point"
+            if end is None:
+                continue
         start = end - length
-        window = snapped(start, end, span, low, high, edges, hard + ((end, "a scene cut"),), keep=anchor)
+        window = (snapped(start, end, (span[0], end), low, high, edges, hard + ((end, kind),), keep=anchor)
+                  or ending_at(end, kind, anchor, span, low, high, length, edges, hard))
         if window is not None:
             found.append(window)
     return found
@@ -317,9 +372,12 @@ def score_sound_emotion(c: Candidate, ctx: Context) -> tuple[float, str]:
 
 
 def score_sound_self_contained(c: Candidate, ctx: Context) -> tuple[float, str]:
-    """Clean edges: a cut or a real lull, not the middle of a loud stretch."""
+    """Clean edges: a cut or a real lull, not the middle of a loud stretch. Where the commentator
+    is measured (a crowd all along, which never settles), a quiet point is one of his pauses."""
     score, notes = 100.0, []
     for which, kind, t in (("starts", c.edges[0], c.start), ("ends", c.edges[1], c.end)):
+        if kind == "a quiet point" and ctx.signals.talking:
+            kind = "a pause in the commentary"
         if kind == "a quiet point":
             loud = ctx.signals.loudness_db[min(len(ctx.signals.loudness_db) - 1, int(t / ctx.signals.hop))]
             if loud > ctx.level_db + 1:

@@ -12,6 +12,7 @@ from engine.signals import merge_spans
 from engine.signals_commentary import excitement_of
 
 REPLAY_EDGE_SECONDS = 0.3              # an end this close to a replay's cut ends on it
+REPLAY_LEAD_SECONDS = 4.0              # an end this little before it stops for the replay (he talks over the cut)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def excitement_reason(e: Excitement, clock) -> str:
 
 def replay_payoff(start: float, end: float, signals: Signals, clock) -> tuple[float, str]:
     """Points and a note for how a window meets the replay after its peak: ending on the cut to
-    it (the play whole, the replay left out on purpose) or holding it to the cut back."""
+    it (the play whole, the replay left out on purpose), or in the commentator's pause just before
+    it when he talks over the cut, or holding it to the cut back."""
     for first, last in signals.replays:
         if abs(end - first) <= REPLAY_EDGE_SECONDS:
             return 25.0, f"ends as the picture cuts away to the replay at {clock(first)}"
@@ -71,4 +73,6 @@ def replay_payoff(start: float, end: float, signals: Signals, clock) -> tuple[fl
             return 20.0, f"holds the replay ({clock(first)}-{clock(last)}) to the cut back"
         if start < first < end - REPLAY_EDGE_SECONDS:
             return 5.0, f"cuts away to the replay at {clock(first)}"
+        if 0 < first - end <= REPLAY_LEAD_SECONDS:
+            return 15.0, f"stops just before the replay at {clock(first)}, where the commentator pauses"
     return 0.0, ""

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from shortsbot.app import App
-from bot.messages import ChatRef, Incoming, Reply, TextReply, VideoReply
+from bot.messages import ChatRef, ErrorReply, Incoming, Reply, TextReply, VideoReply
 from bot.settings import Settings
 from tests.media import Piece, make_talk_video
 from tests.run_once import analysed_once, made_once
@@ -171,3 +171,8 @@ async def run_a_job_that_speaks_when_stopped(app: App, platform: str, chat_id: s
     user, _ = await app.repos.users.get_or_create(platform, "worker-test-user", "Ada", "en")
     await app.jobs.submit(user.id, "until_stopped", {}, ref=ChatRef(platform, chat_id))
     await asyncio.wait_for(running.wait(), 10)
+
+
+def last_text(recorder: Recorder) -> str:
+    """The last sentence a test's sink was given."""
+    return [r for _, r in recorder.posted if isinstance(r, (TextReply, ErrorReply))][-1].text

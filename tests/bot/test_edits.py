@@ -1,19 +1,11 @@
-"""Edits: what people say to change their clips, and what each change does to a draft."""
+"""Edits: what people say to change their clips, and what each change does to a (typed) draft."""
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 
-from bot.edits import (
-    EditContext,
-    apply_edit,
-    draft_key,
-    make_draft,
-    music_of,
-    ready_to_export,
-    segments_of,
-    summary_line,
-    title_of,
-)
+from bot.edits import Draft, EditContext, Music, apply_edit, summary_line
 from bot.vocabulary import Edit, parse_edits, understand
 
 PARSE_TABLE = [
@@ -89,62 +81,71 @@ def test_a_cut_request_is_not_a_structural_edit():
 SENTENCES = [(0.1, 1.8), (2.2, 5.4), (5.9, 8.5), (9.3, 12.8), (13.5, 16.0), (16.6, 18.4), (19.0, 20.4),
              (21.2, 22.0), (22.4, 25.5), (25.8, 28.5), (28.9, 32.9), (33.4, 36.8), (37.5, 38.3), (38.9, 39.8)]
 CTX = EditContext(duration=40.4, sentence_starts=tuple(s for s, _ in SENTENCES),
-                  sentence_ends=tuple(e for _, e in SENTENCES), music={"src": "abc", "label": "song.mp3"})
+                  sentence_ends=tuple(e for _, e in SENTENCES), music=Music("abc", "song.mp3"))
 
 
-def draft(start=16.6, end=32.9, **kwargs) -> dict:
-    values = dict(source="f00d", label="talk.mp4", segments=[(start, end)], aspect="9:16", resolution=360,
-                  title="Do you know what happened next?", meta={"rank": 1, "score": 52.0, "hashtags": ["#a"]})
+def draft(start=16.6, end=32.9, **kwargs) -> Draft:
+    values = dict(source="f00d", label="talk.mp4", segments=((start, end),), aspect="9:16", resolution=360,
+                  title="Do you know what happened next?")
     values.update(kwargs)
-    return make_draft(**values)
+    return Draft(**values)
 
 
-def test_a_draft_has_the_clouds_shape_and_summary():
-    d = make_draft(source="f00d", label="city timelapse", segments=[(0.0, 10.0)], title="Urban Dreams",
-                   captions=False, music={"src": "beef", "label": "Lo-fi", "volume": 0.35})
-    assert set(d) == {"t", "d", "m"} and d["d"] == 10000
-    assert [t["tt"] for t in d["t"]] == [0, 7, 1]
-    assert d["m"]["width"] == 1080 and d["m"]["height"] == 1920
-    assert ready_to_export(d)
+def test_a_draft_is_typed_stored_once_and_summarised():
+    d = Draft(source="f00d", label="city timelapse", segments=((0.0, 10.0),), title="Urban Dreams",
+              captions=False, music=Music("beef", "Lo-fi", 0.35))
+    assert d.duration == 10.0 and d.size == (1080, 1920)
     assert summary_line(d) == ('Timeline (3 tracks): 1. Video: city timelapse 0:00-0:10 (0-10s) '
                                '2. Title: "Urban Dreams" (0-3s) 3. BGM: Lo-fi (0-10s, 35%)')
-    assert not ready_to_export({"t": [{"tt": 0, "sg": []}], "d": 0, "m": {}})
+    assert Draft.from_stored(d.stored()) == d and Draft.from_stored(d.stored()).key == d.key
+    assert not {"score", "hashtags", "rank"} & set(d.stored())          # the engine's facts live in the clip row
+
+
+def test_a_draft_stored_in_the_clouds_shape_is_still_read():
+    old = {"t": [{"tt": 0, "n": "Video", "sg": [{"src": "f00d", "label": "talk.mp4", "in": 16600, "out": 32900,
+                                                "s": 0, "e": 16300}]},
+                 {"tt": 7, "n": "Title", "sg": [{"text": "Hi", "s": 0, "e": 3000}]},
+                 {"tt": 1, "n": "BGM", "sg": [{"src": "beef", "label": "song.mp3", "volume": 0.3, "s": 0, "e": 16300}]}],
+           "d": 16300, "m": {"aspect": "1:1", "resolution": 360, "captions": False, "source": {"src": "f00d",
+                                                                                          "label": "talk.mp4"}}}
+    assert Draft.from_stored(old) == Draft("f00d", "talk.mp4", ((16.6, 32.9),), "1:1", 360, False, "bold", "Hi",
+                                           Music("beef", "song.mp3", 0.3))
 
 
 def test_shorter_snaps_to_a_sentence_end():
     result = apply_edit([draft(), draft(2.2, 16.0)], Edit("shorter", clip=1, seconds=5), CTX)
     assert result.changed == [0] and result.problem is None
-    assert segments_of(result.drafts[0]) == [(16.6, 28.5)]        # 32.9 - 5 = 27.9 -> the sentence end at 28.5
-    assert result.drafts[1] is not None and segments_of(result.drafts[1]) == [(2.2, 16.0)]
-    assert result.drafts[0]["d"] == 11900
+    assert result.drafts[0].segments == ((16.6, 28.5),)          # 32.9 - 5 = 27.9 -> the sentence end at 28.5
+    assert result.drafts[1].segments == ((2.2, 16.0),)
+    assert round(result.drafts[0].duration, 3) == 11.9
 
 
 def test_longer_start_earlier_and_later():
-    assert segments_of(apply_edit([draft()], Edit("longer", seconds=10), CTX).drafts[0]) == [(16.6, 39.8)]
-    assert segments_of(apply_edit([draft()], Edit("start_earlier", clip=1), CTX).drafts[0]) == [(13.5, 32.9)]
-    assert segments_of(apply_edit([draft()], Edit("start_later", clip=1, seconds=3), CTX).drafts[0]) == [(19.0, 32.9)]
+    assert apply_edit([draft()], Edit("longer", seconds=10), CTX).drafts[0].segments == ((16.6, 39.8),)
+    assert apply_edit([draft()], Edit("start_earlier", clip=1), CTX).drafts[0].segments == ((13.5, 32.9),)
+    assert apply_edit([draft()], Edit("start_later", clip=1, seconds=3), CTX).drafts[0].segments == ((19.0, 32.9),)
     at_the_end = draft(33.4, 39.8)
     # nothing after the last sentence: "longer" moves the start instead
-    assert segments_of(apply_edit([at_the_end], Edit("longer", seconds=4), CTX).drafts[0]) == [(28.9, 39.8)]
+    assert apply_edit([at_the_end], Edit("longer", seconds=4), CTX).drafts[0].segments == ((28.9, 39.8),)
 
 
 def test_without_sentences_edits_are_exact():
     ctx = EditContext(duration=60.0)
-    assert segments_of(apply_edit([draft(10, 30)], Edit("shorter", seconds=5), ctx).drafts[0]) == [(10, 25)]
-    assert segments_of(apply_edit([draft(10, 30)], Edit("longer", seconds=45), ctx).drafts[0]) == [(10, 60)]
+    assert apply_edit([draft(10, 30)], Edit("shorter", seconds=5), ctx).drafts[0].segments == ((10, 25),)
+    assert apply_edit([draft(10, 30)], Edit("longer", seconds=45), ctx).drafts[0].segments == ((10, 60),)
 
 
 def test_look_edits():
     d = draft()
     no_captions = apply_edit([d], Edit("captions", on=False), CTX).drafts[0]
-    assert "Captions" not in summary_line(no_captions) and no_captions["m"]["captions"] is False
+    assert "Captions" not in summary_line(no_captions) and no_captions.captions is False
     square = apply_edit([d], Edit("aspect", value="1:1"), CTX).drafts[0]
-    assert (square["m"]["width"], square["m"]["height"]) == (360, 360)
+    assert square.size == (360, 360)
     titled = apply_edit([d], Edit("title", value="Big News"), CTX).drafts[0]
-    assert title_of(titled) == "Big News" and 'Title: "Big News" (0-3s)' in summary_line(titled)
+    assert titled.title == "Big News" and 'Title: "Big News" (0-3s)' in summary_line(titled)
     untitled = apply_edit([d], Edit("title", on=False), CTX).drafts[0]
-    assert title_of(untitled) is None
-    assert len({draft_key(x) for x in (d, no_captions, square, titled, untitled)}) == 5
+    assert untitled.title is None
+    assert len({x.key for x in (d, no_captions, square, titled, untitled)}) == 5
 
 
 def test_music_needs_a_sound_and_keeps_its_volume():
@@ -152,11 +153,11 @@ def test_music_needs_a_sound_and_keeps_its_volume():
     result = apply_edit([draft()], Edit("music", volume=0.3), ctx)
     assert not result.changed and "send me a song" in result.problem
     with_music = apply_edit([draft()], Edit("music", volume=0.3), CTX).drafts[0]
-    assert music_of(with_music) == {"src": "abc", "label": "song.mp3", "volume": 0.3}
+    assert with_music.music == Music("abc", "song.mp3", 0.3)
     assert "BGM: song.mp3 (0-16.3s, 30%)" in summary_line(with_music)
     louder = apply_edit([with_music], Edit("music", volume=0.5), ctx).drafts[0]
-    assert music_of(louder)["volume"] == 0.5
-    assert music_of(apply_edit([louder], Edit("music", on=False), ctx).drafts[0]) is None
+    assert louder.music.volume == 0.5
+    assert apply_edit([louder], Edit("music", on=False), ctx).drafts[0].music is None
 
 
 def test_an_edit_that_changes_nothing_says_why():
@@ -167,12 +168,11 @@ def test_an_edit_that_changes_nothing_says_why():
 
 
 def test_compile_a_reel_in_source_order_within_the_length():
-    clips = [draft(16.6, 32.9, meta={"rank": 1, "score": 60}), draft(2.2, 16.0, meta={"rank": 2, "score": 50}),
-             draft(33.4, 39.8, meta={"rank": 3, "score": 10})]
-    reel = apply_edit(clips, Edit("reel", seconds=30), CTX)
-    assert reel.changed == [0] and len(reel.drafts) == 1
-    assert segments_of(reel.drafts[0]) == [(2.2, 16.0), (16.6, 32.9)]   # the weakest clip did not fit in 30 s
-    assert reel.drafts[0]["m"]["reel"] is True
+    clips = [draft(16.6, 32.9), draft(2.2, 16.0), draft(33.4, 39.8)]
+    ctx = dataclasses.replace(CTX, scores=(60.0, 50.0, 10.0))
+    reel = apply_edit(clips, Edit("reel", seconds=30), ctx)
+    assert reel.changed == [0] and len(reel.drafts) == 1 and reel.reel_of == (0, 1)
+    assert reel.drafts[0].segments == ((2.2, 16.0), (16.6, 32.9))   # the weakest clip did not fit in 30 s
     assert "Video: talk.mp4 0:02-0:16, 0:17-0:33" in summary_line(reel.drafts[0])
     assert apply_edit([draft()], Edit("reel"), CTX).problem.startswith("a reel needs")
 

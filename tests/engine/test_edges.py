@@ -86,21 +86,26 @@ def envelope_at(signals, t: float) -> float:
     return float(np.max(signals.envelope_db[max(0, k - 2): k + 3]))
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["talking_tedlieu_60s.mp4", "talking_obama_20s.mp4", "jfk_11s.flac"])
-def test_edges_on_real_talks_sit_in_quiet(name, engine_config):
-    """On real speech, every sentence's edges are in the quiet: at least 12 dB under the talk's
-    usual speech level, where a word would be loud (except where the recording itself begins
-    or ends in the middle of a word)."""
+def real_talk(name: str, engine_config):
+    """(analysis, the talk's usual speech level in dB) of a real recording in ../shared/media."""
     path = SHARED_MEDIA / name
     if not path.exists():
         pytest.skip(f"{path} is missing (../shared/media)")
     from engine.pipeline import analyse
 
     analysis = analyse(path, engine_config)
-    words = analysis.transcript.words
     envelope = analysis.signals.envelope_db
-    speech_level = float(np.percentile(envelope[envelope > -60], 80))
+    return analysis, float(np.percentile(envelope[envelope > -60], 80))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["talking_tedlieu_60s.mp4", "talking_obama_20s.mp4", "jfk_11s.flac"])
+def test_edges_on_real_talks_sit_in_quiet(name, engine_config):
+    """On real speech, every sentence's edges are in the quiet: at least 12 dB under the talk's
+    usual speech level, where a word would be loud (except where the recording itself begins
+    or ends in the middle of a word)."""
+    analysis, speech_level = real_talk(name, engine_config)
+    words = analysis.transcript.words
     checked = 0
     for sentence in analysis.sentences:
         start, end = clip_edges(analysis.signals, words, sentence.start, sentence.end, analysis.media.duration)
@@ -127,15 +132,8 @@ def test_neighbouring_sentences_share_no_sound_and_no_edge_cuts_a_word(name, eng
     one sentence may hold sound of the next (its end comes before the next one's start), and a
     cut inside a word's time (as this run's transcript gives it) is only allowed where that time
     is silence Whisper stretched the word over."""
-    path = SHARED_MEDIA / name
-    if not path.exists():
-        pytest.skip(f"{path} is missing (../shared/media)")
-    from engine.pipeline import analyse
-
-    analysis = analyse(path, engine_config)
-    words = analysis.transcript.words
-    envelope = analysis.signals.envelope_db
-    quiet = float(np.percentile(envelope[envelope > -60], 80)) - 12
+    analysis, speech_level = real_talk(name, engine_config)
+    words, envelope, quiet = analysis.transcript.words, analysis.signals.envelope_db, speech_level - 12
     edges = [clip_edges(analysis.signals, words, s.start, s.end, analysis.media.duration) for s in analysis.sentences]
     for (_, end), (start, _) in zip(edges, edges[1:]):
         assert end.time <= start.time + 0.01, (end, start)

@@ -40,6 +40,12 @@ def test_abbreviations_and_numbers_do_not_end_sentences():
     assert [s.text for s in split_sentences(words)] == ["Dr. Smith paid 3.5 dollars, e.g. for bread.", "Done."]
 
 
+def test_letters_with_full_stops_end_a_sentence_only_before_a_capital():
+    words = words_from("on your toy to see a lamb E .E .A. zone. Okay, we are in the U.K. Then home.")
+    assert [s.text for s in split_sentences(words)] == ["on your toy to see a lamb E .E .A. zone.",
+                                                         "Okay, we are in the U.K.", "Then home."]
+
+
 def test_closing_quotes_and_brackets_after_the_mark():
     assert ends_sentence(' "Stop."')
     assert ends_sentence(" it!)")

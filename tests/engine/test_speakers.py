@@ -165,9 +165,15 @@ def two_people(shared_media, tmp_path_factory):
     }
 
 
+@pytest.fixture(scope="module")
+def turns_framing(two_people):
+    """The reframer's plan for the 6 s turns (two tests read it: the checks and the debug preview)."""
+    return reframe.frame_range(two_people["turns"], 0.0, 18.0, SRC_W, SRC_H, "9:16")
+
+
 @pytest.mark.slow
-def test_the_speaker_is_in_view_when_two_people_take_turns(two_people):
-    framing = reframe.frame_range(two_people["turns"], 0.0, 18.0, SRC_W, SRC_H, "9:16")
+def test_the_speaker_is_in_view_when_two_people_take_turns(turns_framing):
+    framing = turns_framing
     assert framing.mode == "speakers" and len(framing.trace.track_ids) == 2
     assert speaker_in_view(framing, TURNS, (LEFT, RIGHT)) >= 0.9
     crops = [s for s in framing.stretches if s.layout == "crop"]
@@ -251,10 +257,10 @@ def test_clip_command_takes_debug_reframe():
 
 
 @pytest.mark.slow
-def test_debug_preview_draws_the_tracks_and_the_shown_window(two_people, tmp_path):
+def test_debug_preview_draws_the_tracks_and_the_shown_window(two_people, turns_framing, tmp_path):
     from engine.reframe.debug import write_preview
 
-    framing = reframe.frame_range(two_people["turns"], 0.0, 18.0, SRC_W, SRC_H, "9:16")
+    framing = turns_framing
     out = write_preview(two_people["turns"], 0.0, 18.0, SRC_W, SRC_H, framing, tmp_path / "clip-01.reframe.mp4")
     w, h = 640, 360
     raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", "3", "-i", str(out), "-frames:v", "1", "-f", "rawvideo",

@@ -97,10 +97,17 @@ def cut_picture(path, seconds: float, cuts: tuple[float, ...]):
     return path
 
 
+def silent(voice: np.ndarray, t: float, reach: float = 0.05) -> bool:
+    """Is the commentator (his own track, before the crowd is mixed in) silent around t?"""
+    around = voice[max(0, int((t - reach) * SAMPLE_RATE)): int((t + reach) * SAMPLE_RATE)]
+    return float(np.max(np.abs(around), initial=0.0)) < 0.01
+
+
 def test_a_commentator_getting_excited_over_a_constant_roar_gives_a_moment_with_its_build_up(tmp_path):
     from engine.signals import detect_scene_cuts
 
-    audio = broadcast(None) + commentary(tmp_path, 60.0, excited=True)
+    voice = commentary(tmp_path, 60.0, excited=True)
+    audio = broadcast(None) + voice
     cuts = detect_scene_cuts(cut_picture(tmp_path / "match.mp4", 60.0, PLAY_CUTS + REPLAY_CUTS), duration=60.0)
     assert all(any(abs(c - known) < 0.2 for c in cuts) for known in PLAY_CUTS + REPLAY_CUTS), cuts
     signals = compute_signals(audio, scene_cuts=cuts, sample_rate=SAMPLE_RATE)
@@ -114,6 +121,9 @@ def test_a_commentator_getting_excited_over_a_constant_roar_gives_a_moment_with_
     assert 13.5 <= best.duration <= 16.5
     reasons = " ".join(best.reasons)
     assert "commentator's voice rises" in reasons and "replay" in reasons, reasons
+    # no clip cuts him off mid-phrase, although nobody transcribed him here
+    assert all(silent(voice, t) for m in selection.moments for t in (m.start, m.end) if 0 < t < 60), \
+        [(m.start, m.end) for m in selection.moments]
 
 
 def test_calm_commentary_over_a_constant_roar_gives_evenly_spaced_weak_moments_said_as_such(tmp_path):
@@ -149,8 +159,8 @@ def test_a_broadcast_file_through_the_pipeline_gives_the_excited_moment_cut_betw
     write_wav(broadcast(None) + commentary(tmp_path, 60.0, excited=True), tmp_path / "sound.wav")
     cut_picture(tmp_path / "picture.mp4", 60.0, PLAY_CUTS + REPLAY_CUTS)
     match = tmp_path / "match.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(tmp_path / "picture.mp4"), "-i", str(tmp_path / "sound.wav"),
-                    "-c:v", "copy", "-c:a", "aac", "-shortest", str(match)], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(tmp_path / "picture.mp4"), "-i",
+                    str(tmp_path / "sound.wav"), "-c:v", "copy", "-c:a", "aac", "-shortest", str(match)], check=True)
     analysis = analyse(match, engine_config)
     assert analysis.signals.excitement and analysis.signals.replays
     best = choose_explained(analysis, parse_instruction("cut two 15-second shorts")).moments[0]
@@ -158,3 +168,13 @@ def test_a_broadcast_file_through_the_pipeline_gives_the_excited_moment_cut_betw
     assert best.start <= excited[0] - 3 and best.end >= excited[1] and not best.weak
     assert not any(w.start < edge < w.end for w in analysis.transcript.words for edge in (best.start, best.end))
     assert "commentator's voice rises" in " ".join(best.reasons)
+
+
+def test_the_picture_cutting_away_after_a_peak_is_its_replay():
+    from engine.signals_commentary import find_replays
+
+    cuts = (10.0, 22.0, 40.0, 44.0, 49.0, 70.0)
+    assert find_replays(cuts, ((34.0, 37.0),)) == ((40.0, 49.0),)         # away, a close-up, back
+    assert find_replays(cuts, ((60.0, 62.0),)) == ((70.0, 70.0),)         # away; the way back is not seen
+    assert find_replays(cuts, ((75.0, 77.0),)) == ()                      # no cut after it
+    assert find_replays((10.0, 60.0), ((34.0, 37.0),)) == ()              # the next cut is long after

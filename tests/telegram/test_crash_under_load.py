@@ -13,6 +13,8 @@ import asyncio
 
 import pytest
 
+from tests.bot.chat_helpers import link_cache
+from tests.bot.chat_helpers import warm_talk  # noqa: F401  (fixture)
 from tests.telegram.crowd import (
     BOT_ID, BOT_NAME, TOKEN, BotProcess, Crowd, crowd, first_job_done, jobs_left, ledger_of, wait_jobs_done,
 )
@@ -24,9 +26,10 @@ HANG = 600.0        # seconds after which a wait counts as a hang
 
 
 @pytest.mark.timeout(1800)
-async def test_a_bot_killed_mid_run_finishes_every_job_once_after_restart(tmp_path, talk_video):
+async def test_a_bot_killed_mid_run_finishes_every_job_once_after_restart(tmp_path, warm_talk):
     fake = await FakeBotApi(token=TOKEN, bot_id=BOT_ID, bot_username=BOT_NAME, upload_dir=tmp_path / "uploads").start()
-    people = crowd([talk_video[0]], people=3, in_group=1, cancelling=None)
+    people = crowd([warm_talk.path], people=3, in_group=1, cancelling=None)
+    link_cache(warm_talk.cache, tmp_path / "data")      # the talk's transcript: what is tested is delivery, not Whisper
     bot = BotProcess(fake, tmp_path / "data", render_concurrency=2)
     try:
         bot.start()

@@ -77,6 +77,24 @@ async def test_progress_leaves_part_of_the_bucket_for_answers():
     await asyncio.gather(*waiting, return_exceptions=True)
 
 
+async def test_job_messages_leave_a_quarter_of_the_bucket_for_answers():
+    """A bucket of 4 that hardly refills: the jobs' messages take 3 and then wait; an answer still finds one."""
+    pacer = ChatPacer(Budget(per_second=0.001, burst=4, kept_for_answers=2))
+    sent = []
+
+    async def job_message() -> None:
+        await pacer.turn(Urgency.JOB)
+        sent.append(True)
+
+    waiting = [asyncio.create_task(job_message()) for _ in range(4)]
+    await settle()
+    assert len(sent) == 3
+    await asyncio.wait_for(pacer.turn(Urgency.ANSWER), 5)
+    for task in waiting:
+        task.cancel()
+    await asyncio.gather(*waiting, return_exceptions=True)
+
+
 async def test_a_cancelled_waiter_gives_its_place_to_the_next():
     pacer = ChatPacer(Budget(per_second=20, burst=1, kept_for_answers=0))
     await pacer.turn(Urgency.ANSWER)

@@ -41,7 +41,10 @@ def test_a_conversation_gets_its_shorts_from_the_worker(tmp_path, warm_talk):
     assert len(rendered) == len(posted)                           # every short the bot posted, the worker made
     assert {name for _, _, name in rendered} == {path.name for path, *_ in posted}
     assert "analysed job=0" in log
+    renders = cluster.data_dir / "media" / "renders"
     for job, attempt, name in rendered:
-        stem = name.rsplit(".", 1)[0]
-        assert (cluster.data_dir / "media" / "renders" / f"job-{job}" / f"attempt-{attempt}" / f"{stem}.mp4").exists()
+        assert (renders / f"job-{job}" / f"attempt-{attempt}" / name).with_suffix(".json").exists()
+    # The bot posts the worker's file where the worker put it, in the media store; it keeps no copy.
+    assert posted[-1][0].resolve().is_relative_to(renders.resolve()) and posted[-1][0].is_file()
+    assert not list((cluster.data_dir / "out").rglob("*.mp4"))
     assert ledger(cluster.data_dir) == [("grant", 100), ("hold", 1), ("charge", 1)]

@@ -18,7 +18,7 @@ from tests.workers.cluster import Cluster, wait_for
 from tests.workers.servers import S3_KEY, S3_SECRET, redis_server, seaweedfs, weed_binary
 from workers.app import make_app
 from workers.dispatch import RemoteEngine
-from workers.tasks import render_keys, task_id
+from workers.tasks import analysis_key, render_keys, task_id
 
 pytestmark = pytest.mark.slow
 SOURCE_KEY = "sources/testsrc.mp4"
@@ -177,3 +177,29 @@ def _try_put(store, key: str, path: Path) -> bool:
         return True
     except Exception:
         return False
+
+
+def test_analyses_are_keyed_by_upload_or_by_job_and_a_repeat_does_not_run_again(cluster, source):
+    worker = cluster.start_worker("w1")
+    engine = _engine(cluster)
+    upload = engine.analyse(engine.store.local_path(SOURCE_KEY))            # at upload: no job yet
+    assert engine.store.exists(analysis_key(SOURCE_KEY, None))
+    assert upload.media.duration == pytest.approx(30.0, abs=0.2)
+    # The job asking later reuses the upload's analysis: no second task runs.
+    again = engine.analyse(engine.store.local_path(SOURCE_KEY), job_id=61, attempt=1)
+    assert again.transcript == upload.transcript and again.sentences == upload.sentences
+    assert not engine.store.exists(analysis_key(SOURCE_KEY, None, 61, 1))
+    # A source nobody analysed at upload: the job's own analysis, keyed by job and attempt.
+    short = cluster.data_dir / "short.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(source), "-t", "4", "-c", "copy", str(short)], check=True)
+    engine.store.put_file("sources/short.mp4", short)
+    engine.analyse_key(62, 2, "sources/short.mp4")
+    assert engine.store.exists(analysis_key("sources/short.mp4", None, 62, 2))
+    assert not engine.store.exists(analysis_key("sources/short.mp4", None))
+    # The same task delivered again finds its result: nothing is analysed twice.
+    repeat = make_app(cluster.broker_url).send_task("shortsbot.analyse", task_id=task_id("analyse", 62, 2, "auto"),
+                                                    args=[62, 2, "sources/short.mp4", None])
+    assert repeat.get(timeout=120)["analysis_key"] == analysis_key("sources/short.mp4", None, 62, 2)
+    log = worker.log_text()
+    assert log.count("analysed job=") == 2 and "analysed job=62 attempt=2" in log
+    assert "analysis job=62 attempt=2 source=sources/short.mp4 already done" in log

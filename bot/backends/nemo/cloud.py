@@ -40,7 +40,6 @@ from bot.backends.base import (
     SessionMissing,
     TokenInvalid,
 )
-from bot.edits import ready_to_export
 from bot.fetch import DownloadFailed, TooLarge, stream_to_file
 from engine.probe import mime_type_for
 
@@ -75,7 +74,7 @@ from bot.backends.nemo.client import (
     multipart_file,
 )
 from bot.backends.nemo.stream import parse_event, _text_event
-from bot.backends.nemo.timeline import Timeline, describe_changes, read_render_status, read_state
+from bot.backends.nemo.timeline import Timeline, describe_changes, read_render_status, read_state, ready_to_export
 
 
 @dataclass

@@ -197,7 +197,8 @@ class NemoBackend:
 
     async def _recover(self, who: Who, exc: BackendError, tried: set[int]) -> None:
         """Repairs what the error says is broken, once per kind; raises when it cannot. The cloud has
-        already put aside a refused token and ended a lost session's row (client.HttpClient._raised)."""
+        already put aside a refused token and ended the lost session's row (client.HttpClient._raised),
+        so the retry gets a new token, or the person's active session, or a new one."""
         if exc.code in tried:
             raise exc
         tried.add(exc.code)
@@ -205,9 +206,6 @@ class NemoBackend:
             log.info("token of user %s refused; getting a new one", who.user_id)
         elif isinstance(exc, SessionMissing):
             log.info("session of user %s in %s is gone; opening a new one", who.user_id, who.chat_key)
-            record = await self.repos.sessions.active(who.user_id, who.chat_key, BACKEND)
-            if record is not None:
-                await self.repos.sessions.end(record.id)
         elif isinstance(exc, RateLimited):
             await asyncio.sleep(self.settings.nemo_retry_after_s)
 

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 
 from bot.backends.base import Clip, Media, State
-from bot.edits import ready_to_export
 from bot.backends.nemo.client import RenderStatus, error_message
 
 log = logging.getLogger(__name__)
@@ -48,6 +47,11 @@ _SOURCE_KEYS = ("src", "url", "source", "file")
 _START_KEYS = ("s", "st", "start", "ts")
 _END_KEYS = ("e", "et", "end", "te")
 _VOLUME_KEYS = ("v", "vol", "volume")
+
+
+def ready_to_export(draft: dict) -> bool:
+    """As the cloud says: a track with a non-empty segment list (a cloud draft may hold odd entries)."""
+    return any(isinstance(t, dict) and t.get("sg") for t in draft.get("t") or [])
 
 
 def _first(mapping: dict, keys: tuple[str, ...]) -> Any:

@@ -1,14 +1,5 @@
-"""A fake NemoVideo cloud on loopback (aiohttp, port 0), speaking the contract in
-../shared/nemo-api.md so that the real httpx / httpx-sse client code is exercised.
-
-It keeps tokens, sessions, uploads (with the bytes received), drafts, credits and
-renders in memory; records every request with its headers; and can be told to fail:
-`fake.fail("state", 1002)` answers the next state call with code 1002, once.
-
-Chat replies follow a script (`fake.script(...)` for the next chat); without one the
-agent answers with text, a tool call that cuts the first upload into a 10 s short, and
-a sentence that talks as if there were a GUI.
-"""
+"""The fake NemoVideo server: what a test controls (faults, dropped connections, scripts, expired
+tokens), its lifecycle, and each endpoint of ../shared/nemo-api.md."""
 from __future__ import annotations
 
 import asyncio
@@ -18,167 +9,17 @@ import re
 import secrets
 import uuid
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
-ATTRIBUTION = ("X-Skill-Source", "X-Skill-Version", "X-Skill-Platform")
-FAULT = web.RequestKey("fault", object)
-ENDPOINTS = ("token", "session", "chat", "upload", "credits", "state", "export", "render_status", "cancel")
-# How each cloud code travels: the HTTP status it comes with.
-HTTP_STATUS_FOR_CODE = {1001: 401, 1002: 200, 2001: 200, 4001: 200, 4002: 200, 400: 400, 402: 402, 429: 429}
-
-
-# ---------------------------------------------------------------- chat script steps
-
-Step = dict[str, Any]
-
-
-def text(content: str) -> Step:
-    return {"data": {"type": "text", "content": content}}
-
-
-def heartbeat() -> Step:
-    return {"data": {"type": "heartbeat"}}
-
-
-def empty_data() -> Step:
-    return {"raw": "data: \n\n"}
-
-
-def tool_call(name: str, **args: Any) -> Step:
-    return {"data": {"type": "tool_call", "name": name, "args": args}}
-
-
-def tool_result(name: str, **result: Any) -> Step:
-    return {"data": {"type": "tool_result", "name": name, "result": result}}
-
-
-def adk_text(content: str, partial: bool = False, author: str = "nemo_agent") -> Step:
-    return {"data": {"content": {"role": "model", "parts": [{"text": content}]}, "author": author,
-                     "partial": partial, "invocationId": "e-1"}}
-
-
-def adk_call(name: str, **args: Any) -> Step:
-    return {"data": {"content": {"role": "model", "parts": [{"functionCall": {"name": name, "args": args}}]},
-                     "author": "nemo_agent"}}
-
-
-def adk_result(name: str, **response: Any) -> Step:
-    return {"data": {"content": {"role": "user", "parts": [{"functionResponse": {"name": name, "response": response}}]},
-                     "author": "nemo_agent"}}
-
-
-def error_event(code: int, message: str) -> Step:
-    return {"data": {"type": "error", "code": code, "message": message}}
-
-
-def sleep(seconds: float) -> Step:
-    return {"sleep": seconds}
-
-
-def apply(edit: Callable[["FakeSession"], None]) -> Step:
-    return {"apply": edit}
-
-
-# ---------------------------------------------------------------- timeline edits
-
-def cut_short(seconds: float = 10.0) -> Callable[["FakeSession"], None]:
-    def edit(session: "FakeSession") -> None:
-        name = session.video_infos[0]["filename"] if session.video_infos else "clip"
-        session.draft = {"t": [{"tt": 0, "sg": [{"n": name, "s": 0, "e": int(seconds * 1000)}]}],
-                         "d": int(seconds * 1000), "m": {"title": "Short", "width": 1080, "height": 1920}}
-    return edit
-
-
-def add_title(title: str, seconds: float = 3.0) -> Callable[["FakeSession"], None]:
-    def edit(session: "FakeSession") -> None:
-        session.draft.setdefault("t", []).append({"tt": 7, "sg": [{"text": title, "s": 0, "e": int(seconds * 1000)}]})
-    return edit
-
-
-def set_bgm(name: str, volume: float, seconds: float = 10.0) -> Callable[["FakeSession"], None]:
-    def edit(session: "FakeSession") -> None:
-        tracks = [t for t in session.draft.setdefault("t", []) if t.get("tt") != 1]
-        tracks.insert(1, {"tt": 1, "sg": [{"n": name, "s": 0, "e": int(seconds * 1000), "v": volume}]})
-        session.draft["t"] = tracks
-    return edit
-
-
-def default_script() -> list[Step]:
-    return [heartbeat(), text("Got it, cutting your video now..."), tool_call("edit_multitrack", op="cut"),
-            apply(cut_short()), tool_result("edit_multitrack", ok=True),
-            text("Done! I made a 10-second vertical short. Click the Export button to download it, "
-                 "or preview in timeline.")]
-
-
-# ---------------------------------------------------------------- state
-
-@dataclass
-class Fault:
-    code: int                      # a cloud code (1001, 2001...) or an HTTP status (402, 429, 503)
-    http_status: int
-    message: str
-    kind: str = "code"             # "code" | "drop" (close the connection) | "duplicate"
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    endpoint: str
-
-    @property
-    def token(self) -> str | None:
-        value = self.headers.get("authorization", "")
-        return value[len("Bearer "):] if value.startswith("Bearer ") else None
-
-    def missing_attribution(self) -> list[str]:
-        return [h for h in ATTRIBUTION if not self.headers.get(h.lower())]
-
-
-@dataclass
-class TokenInfo:
-    token: str
-    user_id: str
-    client_id: str
-    expires_at: datetime
-
-
-@dataclass
-class FakeSession:
-    session_id: str
-    task_id: str
-    user_id: str
-    language: str
-    video_infos: list[dict] = field(default_factory=list)
-    draft: dict = field(default_factory=dict)
-    generated_media: list[dict] = field(default_factory=list)
-
-
-@dataclass
-class Upload:
-    session_id: str
-    filename: str
-    size: int
-    sha256: str
-    content_type: str
-    chunks: int
-
-
-@dataclass
-class Render:
-    render_id: str
-    session_id: str
-    user_id: str
-    draft: dict
-    polls: int = 0
-    cancelled: bool = False
+from tests.nemo.fake_nemo.records import (
+    ATTRIBUTION, ENDPOINTS, FAULT, HTTP_STATUS_FOR_CODE, FakeSession, Fault, Recorded, Render, TokenInfo, Upload,
+)
+from tests.nemo.fake_nemo.script import Step, default_script
 
 
 class FakeNemo:
@@ -544,8 +385,7 @@ class FakeNemo:
         return response
 
 
-
-async def _serve_forever(port: int) -> None:
+async def serve_forever(port: int) -> None:
     fake = FakeNemo()
     await fake.start(port)
     print(fake.base_url, flush=True)
@@ -553,12 +393,3 @@ async def _serve_forever(port: int) -> None:
         await asyncio.Event().wait()
     finally:
         await fake.stop()
-
-
-if __name__ == "__main__":
-    import sys
-
-    try:
-        asyncio.run(_serve_forever(int(sys.argv[1]) if len(sys.argv) > 1 else 0))
-    except KeyboardInterrupt:
-        pass
