@@ -10,7 +10,8 @@ Incoming: updates become bot.messages.Incoming (adapters/telegram_updates.py); o
 messages reach the conversation in the order they were sent, different chats in parallel.
 Outgoing: replies are sent as HTML (adapters/telegram_format.py); progress is one message per
 key, edited whenever the job's throttle (bot/jobs.py, PROGRESS_EDIT_INTERVAL_S) sends a new state
-and the chat's pacer gives progress a turn; while it waits only the newest state is kept. Videos
+and the chat's pacer gives progress a turn (in a group at most every GROUP_PROGRESS_EVERY_S); while
+it waits only the newest state is kept. Videos
 go up with sendVideo while "uploading video…" shows, and as a signed link when they are too big
 or the upload fails.
 Rate limits: PerChatRateLimiter (adapters/telegram_limits.py: a token bucket per chat, answers
@@ -24,7 +25,6 @@ import logging
 import shutil
 import time
 from contextlib import ExitStack, asynccontextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -43,12 +43,14 @@ from storage.media_store import StoredFile, find_render
 from bot.messages import (Attachment, ChatRef, ErrorReply, Fetcher, LinkReply, ProgressReply, Reply,
                           TextReply, VideoReply)
 
-from adapters.telegram_limits import Answering, PerChatRateLimiter, Urgency, answering, with_network_retries
+from adapters.telegram_limits import (Answering, PerChatRateLimiter, ProgressMessage, Urgency, answering,
+                                      is_group_chat, with_network_retries)
 
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 URL_FETCH_LIMIT_MB = 20                      # the largest video Telegram fetches from a URL for a bot
+GROUP_PROGRESS_EVERY_S = 30.0               # a progress message in a group: at most two edits a minute
 CHAT_ACTION_INTERVAL = 4.0                   # Telegram shows a chat action for 5 s
 MAX_THUMBNAIL_BYTES = 200 * 1024             # Telegram ignores larger thumbnails
 APOLOGY = "Sorry, something went wrong with that message. Please try again in a moment."
@@ -66,15 +68,6 @@ COMMANDS = (
 
 
 
-@dataclass
-class _ProgressMessage:
-    """One progress message being kept up to date; `latest` is what it should say next."""
-
-    message_id: int | None = None
-    latest: ProgressReply | None = None
-    writer: asyncio.Task | None = None
-
-
 class TelegramAdapter:
     def __init__(self, app):
         self.app = app
@@ -86,8 +79,9 @@ class TelegramAdapter:
         self.upload_limit_mb = fmt.LOCAL_SERVER_LIMIT_MB if self.local_mode else fmt.CLOUD_UPLOAD_LIMIT_MB
         self.application: Application | None = None
         self.identity: BotIdentity | None = None
-        self._progress: dict[tuple[str, str], _ProgressMessage] = {}
+        self._progress: dict[tuple[str, str], ProgressMessage] = {}
         self.limiter = PerChatRateLimiter(max_retries=3)
+        self.group_progress_every_s = GROUP_PROGRESS_EVERY_S
         self._http: httpx.AsyncClient | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -326,24 +320,29 @@ class TelegramAdapter:
         Returns at once, except for the final (done) state, which is on screen when this returns.
         """
         key = (ref.chat_key, reply.key)
-        state = self._progress.setdefault(key, _ProgressMessage())
-        state.latest = reply
+        state = self._progress.setdefault(key, ProgressMessage())
+        state.offer(reply)
         if state.writer is None or state.writer.done():
             state.writer = asyncio.create_task(self._write_progress(ref, key, state), name=f"progress {reply.key}")
         if reply.done:
             await asyncio.shield(state.writer)
 
-    async def _write_progress(self, ref: ChatRef, key: tuple[str, str], state: _ProgressMessage) -> None:
+    async def _write_progress(self, ref: ChatRef, key: tuple[str, str], state: ProgressMessage) -> None:
         """Waits for progress's turn in the chat (after every answer waiting there), then shows the
         newest state: states that came while it waited were superseded and are never sent."""
         finished = False
         answering.set(None)                      # progress is never an answer, whoever asked for the job
         try:
+            in_group = is_group_chat(ref.chat_id)
             while state.latest is not None:
-                await self.limiter.pacer(self._target(ref)["chat_id"]).turn(Urgency.PROGRESS)
+                await state.next_edit_due(self.group_progress_every_s if in_group else 0.0)
+                if not await state.turn(self.limiter.pacer(self._target(ref)["chat_id"]), in_group):
+                    finished, state.latest = True, None    # nothing on screen to end: the clip or error says it
+                    break
                 reply, state.latest = state.latest, None
                 finished = reply.done                # nothing follows a done state, even if showing it fails
                 html, markup = fmt.progress_html(reply), fmt.keyboard(reply.buttons)
+                state.shown_at = time.monotonic()
                 if state.message_id is None:
                     message = await self._send_html(ref, html, reply.buttons, paced=True)
                     state.message_id = message.message_id
@@ -357,7 +356,7 @@ class TelegramAdapter:
             if finished and state.latest is None:
                 self._progress.pop(key, None)
 
-    async def _edit_progress(self, ref: ChatRef, state: _ProgressMessage, html: str, markup) -> None:
+    async def _edit_progress(self, ref: ChatRef, state: ProgressMessage, html: str, markup) -> None:
         target = self._target(ref)
         try:
             await self._retrying(

@@ -9,9 +9,11 @@ second overall. python-telegram-bot's AIORateLimiter keeps the overall limit and
   group 20 a minute with bursts of 20 (the bucket AIORateLimiter uses);
 - whoever waits is served in order of `Urgency`: answers to a person's message first, then the
   jobs' own messages (clips, "done"), progress edits last;
-- progress edits leave half of each bucket for answers and the jobs' messages a quarter, so a
-  question asked while ten progress messages tick and clips go out is answered from the reserve
-  at once instead of behind them.
+- progress edits leave half of a private chat's bucket for answers and the jobs' messages a
+  quarter; in a group, where one bucket of 20 a minute is shared by everyone there, progress
+  leaves three quarters and the jobs' messages half, so a round of questions from five people
+  cutting at once is answered from the reserve at once instead of behind their clips. Telegram
+  counts edits against the same limit as sends (tdlib/td#2592, #3034), so edits take tokens too.
 
 A send made while handling a person's message (`answering` is set) is an answer. The progress
 writer takes its turn first (`pacer(chat).turn(Urgency.PROGRESS)`), then picks the newest state
@@ -71,11 +73,18 @@ answering: contextvars.ContextVar[Answering | None] = contextvars.ContextVar("an
 class Budget:
     per_second: float
     burst: float
-    kept_for_answers: float      # tokens progress edits leave in the bucket (the jobs' messages: half as many)
+    kept_for_answers: float      # tokens progress edits leave in the bucket
+    kept_from_jobs: float | None = None     # tokens the jobs' own messages leave (None: half of the above)
+
+    def kept_from(self, urgency: "Urgency") -> float:
+        jobs = self.kept_for_answers / 2 if self.kept_from_jobs is None else self.kept_from_jobs
+        return {Urgency.PROGRESS: self.kept_for_answers, Urgency.JOB: jobs}.get(urgency, 0.0)
 
 
-PRIVATE_CHAT = Budget(per_second=1.0, burst=PRIVATE_BURST, kept_for_answers=PRIVATE_BURST / 2)
-GROUP_CHAT = Budget(per_second=GROUP_PER_MINUTE / 60, burst=GROUP_PER_MINUTE, kept_for_answers=GROUP_PER_MINUTE / 2)
+PRIVATE_CHAT = Budget(per_second=1.0, burst=PRIVATE_BURST, kept_for_answers=PRIVATE_BURST / 2,
+                      kept_from_jobs=PRIVATE_BURST / 4)
+GROUP_CHAT = Budget(per_second=GROUP_PER_MINUTE / 60, burst=GROUP_PER_MINUTE, kept_for_answers=GROUP_PER_MINUTE * 3 / 4,
+                    kept_from_jobs=GROUP_PER_MINUTE / 2)
 
 
 @dataclass(order=True)
@@ -128,8 +137,7 @@ class ChatPacer:
 
     def _wait_for(self, urgency: Urgency) -> float:
         """Seconds until a message of this urgency may take a token."""
-        kept = {Urgency.PROGRESS: self.budget.kept_for_answers, Urgency.JOB: self.budget.kept_for_answers / 2}
-        needed = 1 + kept.get(urgency, 0)
+        needed = 1 + self.budget.kept_from(urgency)
         return max(0.0, (needed - self.tokens) / self.budget.per_second)
 
     async def _grant(self) -> None:
@@ -150,6 +158,48 @@ class ChatPacer:
                 await asyncio.wait_for(self._newcomer.wait(), wait)
             except asyncio.TimeoutError:
                 pass
+
+
+@dataclass
+class ProgressMessage:
+    """One progress message being kept up to date; `latest` is what it should say next."""
+
+    message_id: int | None = None
+    latest: Any = None                   # a bot.messages.ProgressReply
+    writer: asyncio.Task | None = None
+    shown_at: float | None = None
+    finishing: asyncio.Event = field(default_factory=asyncio.Event)    # a done state came: show it now
+
+    def offer(self, reply: Any) -> None:
+        self.latest = reply
+        if reply.done:
+            self.finishing.set()
+
+    async def next_edit_due(self, every: float) -> None:
+        """Waits until `every` seconds after the last state shown; a done state goes out at once.
+        In a group, where everyone shares 20 messages a minute, progress is edited sparingly."""
+        wait = 0.0 if self.shown_at is None else self.shown_at + every - time.monotonic()
+        if wait > 0 and not self.finishing.is_set():
+            try:
+                await asyncio.wait_for(self.finishing.wait(), wait)
+            except asyncio.TimeoutError:
+                pass
+
+    async def turn(self, pacer: ChatPacer, in_group: bool) -> bool:
+        """Progress's turn in the chat; False when, in a group, the message was never shown and
+        its final state came meanwhile: a message posted only to say "Done" would spend the group's
+        shared minute on nothing the person needs."""
+        if not in_group or self.message_id is not None:
+            await pacer.turn(Urgency.PROGRESS)
+            return True
+        turn = asyncio.ensure_future(pacer.turn(Urgency.PROGRESS))
+        ended = asyncio.ensure_future(self.finishing.wait())
+        await asyncio.wait({turn, ended}, return_when=asyncio.FIRST_COMPLETED)
+        ended.cancel()
+        if not turn.done():
+            turn.cancel()                # the pacer skips a cancelled waiter
+            return False
+        return not (self.latest is not None and self.latest.done)
 
 
 class PerChatRateLimiter(AIORateLimiter):
@@ -174,8 +224,7 @@ class PerChatRateLimiter(AIORateLimiter):
                 if other != key and pacer.idle:
                     del self._pacers[other]
         if key not in self._pacers:
-            in_group = not key.lstrip("-").isdigit() or int(key) < 0
-            self._pacers[key] = ChatPacer(self.group if in_group else self.private, self.clock)
+            self._pacers[key] = ChatPacer(self.group if is_group_chat(key) else self.private, self.clock)
         return self._pacers[key]
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
@@ -201,6 +250,12 @@ class PerChatRateLimiter(AIORateLimiter):
             log.info("answer to message %s in chat %s: handled in %.0f ms, waited %.0f ms for its turn, "
                      "sent in %.0f ms", timed.message_id, timed.chat_id, (queued_at - timed.received_at) * 1000,
                      (granted_at - queued_at) * 1000, (self.clock() - granted_at) * 1000)
+
+
+def is_group_chat(chat_id: Any) -> bool:
+    """Groups and channels have negative ids (or an @username); people's private chats positive ones."""
+    key = str(chat_id)
+    return not key.lstrip("-").isdigit() or int(key) < 0
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

@@ -27,6 +27,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +39,7 @@ from tests.telegram.crowd import (  # noqa: E402
     BOT_ID, BOT_NAME, TOKEN, BotProcess, Crowd, answer_timings, any_job_done, crowd, expected_positions, ledger_of,
     percentile, slow_callbacks, wait_jobs_done,
 )
+from adapters.telegram_limits import UNPACED  # noqa: E402
 from tests.telegram.fake_bot_api import FakeBotApi  # noqa: E402
 
 OUT = ROOT / "bench" / "out" / "load"
@@ -113,6 +115,7 @@ async def run(people_count: int, in_group: int, crash: bool, render_concurrency:
         await fake.stop()
     result = report(talk, bot, people, unanswered, wall, killed_at, render_concurrency)
     result["all_uploads_answered_s"] = round(uploaded_at, 1)
+    result["group_sends"] = group_sends(fake, people)
     result["load_average_1min"] = {"start": round(load_before[0], 1), "end": round(os.getloadavg()[0], 1)}
     slow = slow_callbacks(bot.log)
     if loop_debug:
@@ -173,6 +176,21 @@ def report(talk: Crowd, bot: BotProcess, people, unanswered, wall: float, killed
         "all_others_charged_once": all(n == 1 for k, n in charges.items() if k != CANCELLING),
         "cancelled_charged": None if cancelled is None else charges[cancelled.number],
     }
+
+
+def group_sends(fake: FakeBotApi, people) -> dict:
+    """What the bot sent into the group chat, per Bot API method and, for texts, per how they begin."""
+    group = {p.chat_id for p in people if p.in_group}
+    by_method, by_text = Counter(), Counter()
+    for call in fake.calls:
+        if call.status != 200 or call.chat_id not in group or call.method in UNPACED:
+            continue
+        by_method[call.method] += 1
+        if call.method in ("sendMessage", "editMessageText"):
+            words = " ".join(str(call.params.get("text", "")).split()[:2])
+            by_text[f"{call.method}: {words}"] += 1
+    return {"total": sum(by_method.values()), "by_method": dict(by_method.most_common()),
+            "by_text": dict(by_text.most_common())}
 
 
 def p50_p99(seconds: list[float]) -> dict:

@@ -137,14 +137,15 @@ class Conversation:
     # ------------------------------------------------------------ jobs
 
     async def submit(self, person: Person, ref: ChatRef, kind: str, payload: dict,
-                     session: SessionRecord | None = None) -> None:
+                     session: SessionRecord | None = None, preface: str = "") -> None:
         """A job on `session` (a button names it), else on the person's session in this chat when it runs
         (the service may have replaced a lost one by then). The job row notes the session it was asked in."""
         record = session or await self.repos.sessions.active(person.user.id, person.chat_key, self.backend.name)
         payload = {**payload, "chat_key": session.chat_key if session is not None else person.chat_key,
                    "session": session.id if session is not None else None}
         job = await self.jobs.submit(person.user.id, kind, payload, ref=ref,
-                                     session_id=record.id if record is not None else None, lang=person.lang)
+                                     session_id=record.id if record is not None else None, lang=person.lang,
+                                     preface=preface)
         log.info("job %s (%s) for user %s", job.id, kind, person.user.id)
 
     async def person_for(self, ctx: JobContext) -> Person:

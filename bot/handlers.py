@@ -172,7 +172,8 @@ async def export(conv: "Conversation", turn: Turn) -> None:
 
 
 async def chat(conv: "Conversation", turn: Turn) -> None:
-    await conv.submit(turn.person, turn.ref, "chat", {"text": turn.intent.text or turn.incoming.text})
+    await conv.submit(turn.person, turn.ref, "chat", {"text": turn.intent.text or turn.incoming.text,
+                                                      "in_group": turn.incoming.is_group})
 
 
 async def upload(conv: "Conversation", turn: Turn) -> None:
@@ -186,6 +187,10 @@ async def upload(conv: "Conversation", turn: Turn) -> None:
         await conv.post(ref, TextReply(say(person.lang, "err_nothing_uploaded")))
         return
     uploaded_any = False
+    # In a group (20 messages a minute shared by everyone), "got it" and the queue position of the
+    # job the same message asks for go out as one message.
+    in_one_message = incoming.is_group and bool(intent.text)
+    acknowledged: list[str] = []
     for name, attachment, url in sources:
         folder = conv.settings.data_dir / "incoming" / secrets.token_hex(8)
         try:
@@ -208,15 +213,19 @@ async def upload(conv: "Conversation", turn: Turn) -> None:
                 folder.mkdir(parents=True, exist_ok=True)
                 source = await attachment.fetch(folder / safe_filename(attachment.name, attachment.mime))
             media = await conv.backend.upload(person.who, source)
-            await conv.post(ref, TextReply(uploaded_text(media, person.lang, listening=media.analysing,
-                                                          instruction=bool(intent.text))))
+            got = uploaded_text(media, person.lang, listening=media.analysing, instruction=bool(intent.text))
+            if in_one_message:           # said with the queue position, in one message
+                acknowledged.append(got)
+            else:
+                await conv.post(ref, TextReply(got))
             uploaded_any = True
         except Exception as exc:  # noqa: BLE001 - one bad file does not stop the others
             await conv.post(ref, conv.error_reply(exc, person.lang))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     if uploaded_any and intent.text:
-        await conv.submit(person, ref, "chat", {"text": intent.text})
+        await conv.submit(person, ref, "chat", {"text": intent.text, "in_group": incoming.is_group},
+                          preface="\n".join(acknowledged))
 
 
 async def share(conv: "Conversation", turn: Turn) -> None:

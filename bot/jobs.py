@@ -1,7 +1,7 @@
 """Durable jobs: long work (cuts, re-renders, exports) kept as rows in SQLite and run by asyncio workers.
 
 - `submit` stores the job and where its results go (a ChatRef in chat_refs), and tells the
-  person how many jobs are ahead of theirs.
+  person how many jobs are ahead of theirs (in the same message as a `preface`, e.g. "got it").
 - `concurrency` workers (RENDER_CONCURRENCY; NEMO_CONCURRENCY with the cloud, whose jobs mostly
   wait on the network) claim jobs oldest first, one job per user at a time (so one person's
   requests run in the order they were made), and await the handler registered for the job's kind. Handlers run engine work in threads (asyncio.to_thread): the loop stays free.
@@ -255,7 +255,8 @@ class JobQueue:
     # ------------------------------------------------------------ what the conversation calls
 
     async def submit(self, user_id: int, kind: str, payload: dict, ref: ChatRef | None = None,
-                     session_id: int | None = None, lang: str = "en") -> JobRecord:
+                     session_id: int | None = None, lang: str = "en", preface: str = "") -> JobRecord:
+        """`preface`: words said in the same message as the queue position (or alone, when none)."""
         ref_id = None
         if ref is not None:
             ref_id = (await self.repos.chat_refs.add(ref.platform, ref.chat_id, ref.thread_id, ref.reply_to,
@@ -264,8 +265,9 @@ class JobQueue:
                                             chat_ref_id=ref_id, max_attempts=self.max_attempts)
         self._wake.set()
         ahead = await self._waits_for(job)
-        if ahead and ref is not None:
-            await self.post(ref, TextReply(texts.queued(lang, ahead)))
+        said = "\n".join(words for words in (preface, texts.queued(lang, ahead) if ahead else "") if words)
+        if said and ref is not None:
+            await self.post(ref, TextReply(said))
         return job
 
     async def _waits_for(self, job: JobRecord) -> int:

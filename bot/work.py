@@ -42,12 +42,18 @@ async def run_chat(conv: "Conversation", ctx: JobContext) -> dict:
         stream = conv.backend.edit(who, understood.edits, words)
     said_something = False
     clips = 0
+    # In a group (20 messages a minute shared by everyone) what the service says before a clip
+    # ("Found 1 short...") goes in that clip's caption instead of a message of its own.
+    in_group, unsaid = bool(ctx.job.payload.get("in_group")), []
     async with closing(stream) as events:
         async for event in events:
             ctx.check()
             if event.kind == "text":
                 text = event_text(event, lang)
-                if text:
+                if text and in_group:
+                    unsaid.append(text)
+                    said_something = True
+                elif text:
                     await ctx.post(TextReply(text))
                     said_something = True
             elif event.kind == "progress":
@@ -66,6 +72,9 @@ async def run_chat(conv: "Conversation", ctx: JobContext) -> dict:
                 reply = clip_reply(clip, lang, conv.link_for)
                 if mark in ctx.job.payload.get("sending", []):
                     reply = dataclasses.replace(reply, caption=f"{say(lang, 'clip_maybe_again')}\n{reply.caption}")
+                if unsaid:
+                    reply = dataclasses.replace(reply, caption="\n".join([*unsaid, reply.caption]))
+                    unsaid.clear()
                 await ctx.save(sending=[mark])
                 # A clip the platform refused fails the job: its credits go back, nothing is marked posted.
                 await ctx.deliver(reply, number=clip.number or clips)
@@ -73,6 +82,8 @@ async def run_chat(conv: "Conversation", ctx: JobContext) -> dict:
                 await ctx.save(posted=sorted(posted), sending=[])
             elif event.kind == "done":
                 break
+    if unsaid:                   # said with no clip after it
+        await ctx.post(TextReply("\n".join(unsaid)))
     ctx.progress(1.0, say(lang, "progress_done"), done=True)
     if not said_something:
         state = await conv.backend.state(who)

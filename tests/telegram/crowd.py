@@ -28,7 +28,7 @@ BOT_NAME = "CrowdBot"
 TOKEN = f"{BOT_ID}:AAE-crowd-token-for-tests"
 GROUP = tg.group_chat(-1001555000111, "Crowd editors")
 INSTRUCTION = "cut 1 short of 10 seconds in 480p"
-QUEUED = re.compile(r"^(\d+) jobs? ahead of yours")
+QUEUED = re.compile(r"^(\d+) jobs? ahead of yours", re.MULTILINE)   # in a group, after "Got ..."
 # What an answer to each question starts with (a job's own messages may come in between).
 ANSWERS = {"status": re.compile(r"^(Media: |No video yet)"), "credits?": re.compile(r"^Credits: "),
            "/cancel": re.compile(r"^(Stopped\.|Nothing is running)")}
@@ -209,7 +209,7 @@ class Crowd:
 
     def queue_answers(self, person: Person) -> list[int]:
         return [int(m.group(1)) for c in self.answers_to(person, person.video_message_id)
-                if c.method == "sendMessage" and (m := QUEUED.match(c.params.get("text", "")))]
+                if c.method == "sendMessage" and (m := QUEUED.search(c.params.get("text", "")))]
 
 
 # ---------------------------------------------------------------- what the bot's log says
