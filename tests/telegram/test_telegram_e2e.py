@@ -6,6 +6,8 @@ users would, and reads what the bot sent from the fake server's record of Bot AP
 """
 from __future__ import annotations
 
+import asyncio
+
 import json
 import logging
 import re
@@ -432,3 +434,31 @@ async def test_local_bot_api_server_files_are_copied_from_disk_and_may_be_large(
         [get_file] = [c for c in local.fake.calls[mark:] if c.method == "getFile"]
         assert Path(get_file.result["file_path"]).is_absolute()
         assert not [c for c in local.fake.calls if c.method == "download"], "nothing fetched over HTTP"
+
+
+async def test_a_cut_in_a_group_sends_few_messages_there(world, two_minute_talk):
+    """In a group (20 messages a minute shared by everyone) one cut says "got it" and its queue
+    place in one message, the service's words go in the clip's caption, and its progress message
+    is edited at most at its end (the spacing is set wider than the job here)."""
+    world.adapter.group_progress_every_s = 3600.0
+    try:
+        file = world.fake.add_file(two_minute_talk)
+        mark = world.send(tg.message_update(GROUP, GRACE, caption=f"@{BOT_NAME} {CAPTION}",
+                                            media=tg.video_fields(file, duration=121)))
+        await world.fake.wait_for(lambda c: c.method == "sendVideo" and c.status == 200
+                                  and c.chat_id == str(GROUP["id"]), after=mark, timeout=240)
+        assert await world.app.jobs.wait_idle(timeout=60)
+        for _ in range(300):                     # the progress message's last state, if any, is out
+            if not world.adapter._progress:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        world.adapter.group_progress_every_s = 30.0
+    sent = world.sent_to(GROUP["id"], mark)
+    texts = [c.params["text"] for c in sent if c.method == "sendMessage"]
+    [video] = [c for c in sent if c.method == "sendVideo"]
+    edits = [c.params["text"] for c in sent if c.method == "editMessageText"]
+    assert texts[0].startswith("Got talk.mp4") and len(texts) <= 2, texts     # "got it" (+ a progress message)
+    assert all(t.startswith("Got") or not re.search(r"short|clip", t, re.I) for t in texts), texts
+    assert len(edits) <= 1 and all(e == "Done" for e in edits), edits
+    assert "#1" in video.params["caption"] and len(sent) <= 4
