@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.workers.servers import stop
+from tests.workers.servers import stop, stopper
 from workers.app import QUEUE, make_app
 
 WORKER_READY = "ready."
@@ -122,19 +122,23 @@ class Cluster:
         replies = make_app(self.broker_url).control.add_consumer(QUEUE, destination=[worker.hostname], reply=True)
         assert replies, f"{worker.hostname} did not answer add_consumer"
 
-    def stop(self, workers: list[Worker] | None = None) -> None:
-        """Stops these workers (default: all) at once: a warm shutdown takes a second or two each."""
-        workers = self.workers if workers is None else workers
+    def stop(self) -> None:
+        """Asks every worker to stop now, all at once; their warm shutdowns (2-3 s each) finish
+        in the background (servers.stopper), before the redis-server they use is stopped."""
+        workers = list(self.workers)
         for worker in workers:
             if worker.proc.poll() is None:
                 try:
                     os.killpg(worker.proc.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
-        for worker in workers:
-            stop(worker.proc)
-            for pid in worker.ffmpeg_pids():
-                os.kill(pid, signal.SIGKILL)
+
+        def finish() -> None:
+            for worker in workers:
+                stop(worker.proc)
+                for pid in worker.ffmpeg_pids():
+                    os.kill(pid, signal.SIGKILL)
+        stopper.later(finish)
 
 
 def wait_for(condition, timeout_s: float = 180.0, every_s: float = 0.05):

@@ -3,11 +3,13 @@ Each is started on free ports, waited for, and stopped when the test ends."""
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +50,36 @@ def stop(proc: subprocess.Popen, graceful: bool = True) -> None:
             proc.wait()
 
 
+class _Stopper:
+    """Stops processes on a thread of its own, one job after another in the order given, so a test's
+    teardown does not wait for a Celery worker's warm shutdown (2-3 s, most of it billiard's own
+    sleeps). `wait()` runs at the end of each test module (tests/workers/conftest.py): nothing
+    started by a module outlives it."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.Queue = queue.Queue()
+        self.thread: threading.Thread | None = None
+
+    def later(self, job) -> None:
+        self.jobs.put(job)
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="stop-servers", daemon=True)
+            self.thread.start()
+
+    def _run(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            job()
+
+    def wait(self) -> None:
+        if self.thread is not None:
+            self.jobs.put(None)
+            self.thread.join()
+            self.thread = None
+
+
+stopper = _Stopper()
+
+
 @contextmanager
 def redis_server(folder: Path):
     binary = shutil.which("redis-server")
@@ -62,7 +94,7 @@ def redis_server(folder: Path):
         _wait_port(port, proc, "redis-server")
         yield f"redis://127.0.0.1:{port}/0"
     finally:
-        stop(proc)
+        stopper.later(lambda: stop(proc))   # after the workers using it (queued before it) have stopped
 
 
 def weed_binary() -> str | None:
