@@ -87,11 +87,11 @@ async def test_cancel_by_a_person_kills_the_workers_ffmpeg_and_releases_the_hold
 
 
 async def test_a_worker_killed_mid_render_the_person_gets_the_short_once_charged_once(cluster, warm_talk):
-    settings = {"BROKER_VISIBILITY_TIMEOUT_S": "3", **NO_MODEL}
+    settings = {"BROKER_VISIBILITY_TIMEOUT_S": "2", **NO_MODEL}
     # Both start at once; the second, quick one takes no task until the first (slow enough to kill) is killed.
     first, second = cluster.launch("w1", {**settings, "X264_PRESET": "veryslow"}), \
         cluster.launch("w2", {**settings, "X264_PRESET": "ultrafast"})
-    app, recorder = await started_app(_settings(cluster, warm_talk, broker_visibility_timeout_s=3))
+    app, recorder = await started_app(_settings(cluster, warm_talk, broker_visibility_timeout_s=2))
     try:
         await asyncio.to_thread(cluster.wait_ready, [first, second])
         await asyncio.to_thread(cluster.pause, second)

@@ -159,11 +159,11 @@ def test_cancel_kills_the_workers_ffmpeg_and_the_worker_goes_on(cluster):
 def test_a_worker_killed_mid_render_hands_the_task_to_the_other(tmp_path, source):
     # A short visibility timeout (and so a sweep every second) on a cluster of its own: the
     # shared workers' renders must never be taken for a dead worker's.
-    settings = {"BROKER_VISIBILITY_TIMEOUT_S": "3", "WORKER_PRELOAD_MODEL": "false"}
+    settings = {"BROKER_VISIBILITY_TIMEOUT_S": "2", "WORKER_PRELOAD_MODEL": "false"}
     with _cluster(tmp_path, source, {"w1": {**settings, "X264_PRESET": "veryslow"},
                                      "w2": {**settings, "X264_PRESET": "ultrafast"}}) as cluster:
         first, second = cluster.workers
-        engine = _engine(cluster, visibility_timeout_s=3)
+        engine = _engine(cluster, visibility_timeout_s=2)
         cluster.pause(second)                       # the task goes to the first, slow enough to kill
         with ThreadPoolExecutor(1) as pool:
             job = pool.submit(engine.render, 41, 1, "clip-01.mp4", _spec(engine, 0.0, 8.0, 240), SOURCE_KEY)
