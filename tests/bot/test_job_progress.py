@@ -116,6 +116,17 @@ async def test_progress_is_throttled_first_and_last_always_sent():
     assert [r.fraction for _, r in sent] == [0.0, 9 / 40, 1.0]     # the last replaces the waiting one, at once
     assert sent[-1][1].done and sent[-1][0] == 100.25
 
+    # a done offered while an update waits out a long interval does not wait for it
+    slow = ProgressThrottle(send, interval=3600.0, clock=lambda: now[0])
+    sent.clear()
+    slow.offer(ProgressReply("job-9", "rendering", 0.1))
+    await until(1)
+    slow.offer(ProgressReply("job-9", "rendering", 0.2))
+    await settle()                                                 # waiting its turn, an hour away
+    slow.offer(ProgressReply("job-9", "done", 1.0, done=True))
+    await until(2)
+    assert [r.fraction for _, r in sent] == [0.1, 1.0] and sent[-1][1].done
+
     # identical updates are not sent twice; keys are independent
     sent.clear()
     throttle.offer(ProgressReply("job-2", "same", 0.5))
