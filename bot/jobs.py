@@ -73,7 +73,7 @@ class ProgressThrottle:
         last_sent_at: float | None = None
         last_shown: tuple | None = None
         task: asyncio.Task | None = None
-        done_offered: asyncio.Event = field(default_factory=asyncio.Event)   # cuts a wait short
+        finishing: asyncio.Event = field(default_factory=asyncio.Event)    # a done state came: no more waiting
 
     def __init__(self, send: Callable[[ProgressReply], Awaitable[None]], interval: float = 3.0,
                  clock: Callable[[], float] = time.monotonic):
@@ -87,7 +87,7 @@ class ProgressThrottle:
         state = self._keys.setdefault(reply.key, self._Key())
         state.latest = reply
         if reply.done:
-            state.done_offered.set()
+            state.finishing.set()
         if state.task is None or state.task.done():
             state.task = asyncio.get_running_loop().create_task(self._drain(reply.key, state))
 
@@ -103,7 +103,7 @@ class ProgressThrottle:
                 wait = state.last_sent_at + self.interval - self.clock()
                 if wait > 0:
                     try:
-                        await asyncio.wait_for(state.done_offered.wait(), wait)
+                        await asyncio.wait_for(state.finishing.wait(), wait)
                     except asyncio.TimeoutError:
                         pass
                     continue

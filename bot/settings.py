@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     telegram_share_chat_id: str | None = None
     # Waits before each retry of a Telegram call after a network error (comma-separated seconds).
     telegram_retry_delays_s: Annotated[list[float], NoDecode] = Field(default_factory=lambda: [0.5, 1.0, 2.0, 4.0])
+    # How fast the bot may send into one chat (Telegram's FAQ: about 1 a second in a private chat, 20 a minute in a group).
+    telegram_private_chat_per_s: float = Field(1.0, gt=0)
+    telegram_group_per_minute: float = Field(20.0, gt=0)
 
     # Discord
     discord_bot_token: SecretStr | None = None
