@@ -249,7 +249,7 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     assert (await backend.credits(who)).available == 99    # edits and export are free
 
 
-UNPLACED_CUT = "cut the funniest bits into 15-second vertical shorts, 1 clip, 360p"
+UNPLACED_CUT = "cut the funniest bits into 10-second vertical shorts, 1 clip, 360p"
 
 
 @pytest.mark.slow
