@@ -42,8 +42,8 @@ def endpoint(url: str) -> str:
 
 
 def make_client(settings: JudgeSettings) -> openai.OpenAI:
-    # Imported here, not at the top: the library takes about a second of CPU to import, and every
-    # process start (the bot, each worker, `shortsbot clip`) paid it though most never set LLM_URL.
+    # Imported here, not above: the library takes about a second of CPU to import, and every bot
+    # and worker process imports the engine while few of them ever have a judge configured.
     import openai
 
     return openai.OpenAI(base_url=settings.url, api_key=settings.api_key or "none",
