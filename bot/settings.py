@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     broker_url: str | None = None              # redis://host:6379/0: analysis and renders run on `shortsbot worker`
     broker_visibility_timeout_s: float = Field(3600.0, gt=0)  # an unacked task goes to another worker after this
     worker_concurrency: int = Field(1, ge=1, le=64)           # tasks one `shortsbot worker` runs at once
+    worker_preload_model: bool = True          # load the speech model as a worker starts; off for render-only workers
     media_store: str | None = None             # a directory (default DATA_DIR/media) or s3://bucket/prefix
     s3_endpoint_url: str | None = None         # any S3-compatible server; empty: AWS
     s3_access_key: str | None = None
