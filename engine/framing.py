@@ -4,10 +4,13 @@ different one of these per stretch of the segment (the reframer's editor decides
 
 Each function returns a filter-graph fragment that takes the segment's picture and gives
 width x height; labels inside a fragment carry a prefix so several fragments share one graph.
+`captions_at_the_seam` moves the captions of stacked stretches off the faces.
 """
 from __future__ import annotations
 
-from engine import reframe
+import re
+
+from engine import captions, reframe
 
 
 def _even(value: float) -> int:
@@ -109,3 +112,39 @@ def fit_filters(src_w: int, src_h: int, width: int, height: int, label: str = "f
             f"{pieces}"
             f"[{label}fg]scale={fg_w}:{fg_h}[{label}fgs];"
             f"[{label}first][{label}fgs][{label}second]{stack}")
+
+
+def stacked_spans(placed: list[tuple[float, float, float]], framings: list[reframe.Framing]) -> list[tuple[float, float]]:
+    """Where the output shows two people stacked, in output time."""
+    return [(at + s.start, at + s.end) for (_, _, at), framing in zip(placed, framings)
+            if framing.mode == "speakers" for s in framing.stretches if s.layout == "stacked"]
+
+
+_DIALOGUE = re.compile(r"^Dialogue: (\d+),(\d+):(\d\d):(\d\d)\.(\d\d),(\d+):(\d\d):(\d\d)\.(\d\d),Caption,(.*)$")
+
+
+def captions_at_the_seam(script: str | None, spans: list[tuple[float, float]]) -> str | None:
+    """The caption lines of stacked stretches moved from the lower third (where the bottom
+    person's face is) to the seam between the two halves, where neither face is, as podcast
+    clip tools place them. A line that crosses a stretch's edge is split there."""
+    if script is None or not spans:
+        return script
+    out = []
+    for line in script.split("\n"):
+        match = _DIALOGUE.match(line)
+        if match is None:
+            out.append(line)
+            continue
+        g = match.groups()
+        start = int(g[1]) * 3600 + int(g[2]) * 60 + int(g[3]) + int(g[4]) / 100
+        end = int(g[5]) * 3600 + int(g[6]) * 60 + int(g[7]) + int(g[8]) / 100
+        *fields, text = g[9].split(",", 5)       # name, margins left right vertical, effect; the text
+        cuts = sorted({start, end, *(t for a, b in spans for t in (a, b) if start < t < end)})
+        for a, b in zip(cuts, cuts[1:]):
+            if round(b * 100) <= round(a * 100):
+                continue
+            stacked = any(s <= (a + b) / 2 < e for s, e in spans)
+            shown = "{\\an5}" + text if stacked else text
+            out.append(f"Dialogue: {g[0]},{captions.ass_time(a)},{captions.ass_time(b)},Caption,"
+                       f"{','.join(fields)},{shown}")
+    return "\n".join(out)

@@ -42,8 +42,8 @@ def endpoint(url: str) -> str:
 
 
 def make_client(settings: JudgeSettings) -> openai.OpenAI:
-    # Imported here, not with the module: loading `openai` costs most of a second of CPU, which every
-    # `shortsbot` process and analysis would pay although only a configured judge uses it.
+    # Imported here, not above: the library takes about a second of CPU to import, and every bot
+    # and worker process imports the engine while few of them ever have a judge configured.
     import openai
 
     return openai.OpenAI(base_url=settings.url, api_key=settings.api_key or "none",

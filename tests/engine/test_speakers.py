@@ -200,25 +200,61 @@ def test_a_listener_who_moves_a_lot_is_not_chosen(two_people):
     assert max_step_px(framing, 12.0) <= 8.0
 
 
-@pytest.mark.slow
-def test_stacked_layout_renders_one_face_in_each_half(two_people, tmp_path):
-    """The short itself: a frame from the stacked stretch has a face in the top half and one in
-    the bottom half (found by the same cascades on the rendered picture)."""
-    from engine.models import EngineConfig, RenderSpec
-    from engine.probe import probe
-    from engine.render import render_clip
+def gray_frame(path, at: float, width: int, height: int, before: list[str] = ()) -> np.ndarray:
+    raw = subprocess.run(["ffmpeg", "-v", "error", *before, "-ss", f"{at:.2f}", "-i", str(path), "-frames:v", "1",
+                          "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"], capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(height, width)
 
-    spec = RenderSpec(media=probe(two_people["quick"]), segments=[(0.0, 12.0)], resolution=360, captions=False)
-    clip = render_clip(spec, tmp_path / "quick.mp4", EngineConfig(cache_dir=tmp_path / "cache"))
+
+@pytest.mark.slow
+def test_stacked_layout_renders_one_face_in_each_half_and_captions_on_neither(two_people, tmp_path):
+    """The short itself: a frame from the stacked stretch has a face in the top half and one in
+    the bottom half (found by the same cascades on the rendered picture, captions drawn), and
+    the captions' box (the renderer's own caption script drawn alone on black) overlaps
+    neither face and stays inside the safe area (below the top tenth, above the bottom fifth)."""
+    from engine.models import EngineConfig, RenderSpec, Word
+    from engine.probe import probe
+    from engine.render import _quote, encode, prepare
+
+    words = [Word(0.2 + 0.5 * i, 0.6 + 0.5 * i, f" word{i}") for i in range(22)]
+    spec = RenderSpec(media=probe(two_people["quick"]), segments=[(0.0, 12.0)], resolution=360, words=words)
+    config = EngineConfig(cache_dir=tmp_path / "cache")
+    prepared = prepare(spec, config)
+    clip = encode(prepared, tmp_path / "quick.mp4", config)
     assert any(s.layout == "stacked" for s in clip.layout)
     at = next(s for s in clip.layout if s.layout == "stacked")
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", f"{(at.start + at.end) / 2:.2f}", "-i", str(clip.path),
-                          "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"],
-                         capture_output=True, check=True).stdout
-    frame = np.frombuffer(raw, np.uint8).reshape(clip.height, clip.width)
+    middle = (at.start + at.end) / 2
+    frame = gray_frame(clip.path, middle, clip.width, clip.height)
     detector = reframe.FaceDetector()
     half = clip.height // 2
-    assert detector.detect(frame[:half].copy()) and detector.detect(frame[half:].copy())
+    faces = [(top + f.y * half, top + (f.y + f.h) * half)
+             for top, part in ((0, frame[:half]), (half, frame[half:]))
+             for f in reframe.prominent(detector.detect(part.copy()))]
+    assert any(y1 <= half for _, y1 in faces) and any(y0 >= half for y0, _ in faces), "a face in each half"
+
+    script = tmp_path / "captions.ass"
+    script.write_text(prepared.ass_script, encoding="utf-8")
+    fonts = f":fontsdir={_quote(prepared.font.directory)}" if prepared.font and prepared.font.directory else ""
+    alone = gray_frame(f"color=black:s={clip.width}x{clip.height}:r=25:d={middle + 1:.2f},ass=filename={_quote(script)}{fonts}",
+                       middle, clip.width, clip.height, before=["-f", "lavfi"])
+    rows = np.flatnonzero((alone > 40).any(axis=1))
+    assert len(rows), "a caption is on screen at that moment"
+    top, bottom = int(rows.min()), int(rows.max())
+    assert 0.1 * clip.height <= top and bottom <= 0.8 * clip.height
+    for y0, y1 in faces:
+        assert bottom < y0 or top > y1, f"the caption (rows {top}-{bottom}) covers a face (rows {y0:.0f}-{y1:.0f})"
+
+
+def test_captions_of_stacked_stretches_move_to_the_seam_and_split_at_their_edges():
+    from engine.framing import captions_at_the_seam
+
+    script = "[Events]\nDialogue: 0,0:00:01.00,0:00:03.00,Caption,,0,0,0,,{\\kf50}one two\nDialogue: 1,0:00:00.00,0:00:03.00,Title,,0,0,0,,A title"
+    moved = captions_at_the_seam(script, [(2.0, 5.0)]).splitlines()
+    assert moved == ["[Events]",
+                     "Dialogue: 0,0:00:01.00,0:00:02.00,Caption,,0,0,0,,{\\kf50}one two",
+                     "Dialogue: 0,0:00:02.00,0:00:03.00,Caption,,0,0,0,,{\\an5}{\\kf50}one two",
+                     "Dialogue: 1,0:00:00.00,0:00:03.00,Title,,0,0,0,,A title"]
+    assert captions_at_the_seam(script, []) == script
 
 
 THREE = (Person("talking_obama_20s.mp4", 40, 230, 300), Person("talking_tedlieu_60s.mp4", 490, 240, 290, skip=2.0),
