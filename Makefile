@@ -1,6 +1,6 @@
 # Two commands: `make run` and `make test` (`make test-fast` leaves out the slow tests). Each sets
 # itself up on a fresh Debian machine with Python 3.11: system tools via apt-get (when root), .venv, the package.
-# The tests run in TEST_WORKERS processes (pytest-xdist; `auto`: one per core), a test file at a time
+# The tests run in TEST_WORKERS processes (pytest-xdist; `auto`: one more than the cores), a test file at a time
 # per process, so a file's module fixtures are built once; TEST_WORKERS=0 runs them in this process.
 PYTHON ?= python3
 VENV   := .venv

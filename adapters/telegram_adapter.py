@@ -25,6 +25,7 @@ import logging
 import shutil
 import time
 from contextlib import ExitStack, asynccontextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -43,8 +44,8 @@ from storage.media_store import StoredFile, find_render
 from bot.messages import (Attachment, ChatRef, ErrorReply, Fetcher, LinkReply, ProgressReply, Reply,
                           TextReply, VideoReply)
 
-from adapters.telegram_limits import (Answering, PerChatRateLimiter, ProgressMessage, Urgency, answering,
-                                      is_group_chat, with_network_retries)
+from adapters.telegram_limits import (GROUP_CHAT, PRIVATE_CHAT, Answering, PerChatRateLimiter, ProgressMessage,
+                                      Urgency, answering, is_group_chat, with_network_retries)
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,11 @@ class TelegramAdapter:
         self.application: Application | None = None
         self.identity: BotIdentity | None = None
         self._progress: dict[tuple[str, str], ProgressMessage] = {}
-        self.limiter = PerChatRateLimiter(max_retries=3)
+        self.limiter = PerChatRateLimiter(
+            private=replace(PRIVATE_CHAT, per_second=self.settings.telegram_private_chat_per_s),
+            group=replace(GROUP_CHAT, per_second=self.settings.telegram_group_per_minute / 60), max_retries=3)
         self.group_progress_every_s = GROUP_PROGRESS_EVERY_S
+        self.chat_action_every_s = CHAT_ACTION_INTERVAL
         self._http: httpx.AsyncClient | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -457,7 +461,7 @@ class TelegramAdapter:
 
         async def keep_showing() -> None:
             while True:
-                await asyncio.sleep(CHAT_ACTION_INTERVAL)
+                await asyncio.sleep(self.chat_action_every_s)
                 await show()
 
         await show()

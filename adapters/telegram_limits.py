@@ -6,7 +6,8 @@ second overall. python-telegram-bot's AIORateLimiter keeps the overall limit and
 429; its group limit (a leaky bucket of 20) is replaced here by `ChatPacer`, one per chat:
 
 - a token bucket per chat: in a private chat one a second with bursts of PRIVATE_BURST, in a
-  group 20 a minute with bursts of 20 (the bucket AIORateLimiter uses);
+  group 20 a minute with bursts of 20 (the bucket AIORateLimiter uses); the rates are settings
+  (TELEGRAM_PRIVATE_CHAT_PER_S, TELEGRAM_GROUP_PER_MINUTE), the bursts and reserves are not;
 - whoever waits is served in order of `Urgency`: answers to a person's message first, then the
   jobs' own messages (clips, "done"), progress edits last;
 - progress edits leave half of a private chat's bucket for answers and the jobs' messages a

@@ -111,7 +111,7 @@ async def run(people_count: int, in_group: int, crash: bool, render_concurrency:
         unanswered = await talk.wait_answered(60)
         wall = time.monotonic() - started
     finally:
-        bot.stop()
+        await bot.stopped()
         await fake.stop()
     result = report(talk, bot, people, unanswered, wall, killed_at, render_concurrency)
     result["all_uploads_answered_s"] = round(uploaded_at, 1)

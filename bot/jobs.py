@@ -73,6 +73,7 @@ class ProgressThrottle:
         last_sent_at: float | None = None
         last_shown: tuple | None = None
         task: asyncio.Task | None = None
+        finishing: asyncio.Event = field(default_factory=asyncio.Event)    # a done state came: no more waiting
 
     def __init__(self, send: Callable[[ProgressReply], Awaitable[None]], interval: float = 3.0,
                  clock: Callable[[], float] = time.monotonic):
@@ -85,6 +86,8 @@ class ProgressThrottle:
         """Call on the event loop's thread."""
         state = self._keys.setdefault(reply.key, self._Key())
         state.latest = reply
+        if reply.done:
+            state.finishing.set()
         if state.task is None or state.task.done():
             state.task = asyncio.get_running_loop().create_task(self._drain(reply.key, state))
 
@@ -99,7 +102,10 @@ class ProgressThrottle:
             if state.last_sent_at is not None and not state.latest.done:
                 wait = state.last_sent_at + self.interval - self.clock()
                 if wait > 0:
-                    await asyncio.sleep(wait)
+                    try:
+                        await asyncio.wait_for(state.finishing.wait(), wait)
+                    except asyncio.TimeoutError:
+                        pass
                     continue
             reply, state.latest = state.latest, None
             shown = (reply.text, None if reply.fraction is None else round(reply.fraction * 100), reply.done)

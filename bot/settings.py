@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     telegram_share_chat_id: str | None = None
     # Waits before each retry of a Telegram call after a network error (comma-separated seconds).
     telegram_retry_delays_s: Annotated[list[float], NoDecode] = Field(default_factory=lambda: [0.5, 1.0, 2.0, 4.0])
+    # How fast the bot may send into one chat (Telegram's FAQ: about 1 a second in a private chat, 20 a minute in a group).
+    telegram_private_chat_per_s: float = Field(1.0, gt=0)
+    telegram_group_per_minute: float = Field(20.0, gt=0)
 
     # Discord
     discord_bot_token: SecretStr | None = None
@@ -105,6 +108,7 @@ class Settings(BaseSettings):
     broker_url: str | None = None              # redis://host:6379/0: analysis and renders run on `shortsbot worker`
     broker_visibility_timeout_s: float = Field(3600.0, gt=0)  # an unacked task goes to another worker after this
     worker_concurrency: int = Field(1, ge=1, le=64)           # tasks one `shortsbot worker` runs at once
+    worker_preload_model: bool = True          # load the speech model as a worker starts; off for render-only workers
     media_store: str | None = None             # a directory (default DATA_DIR/media) or s3://bucket/prefix
     s3_endpoint_url: str | None = None         # any S3-compatible server; empty: AWS
     s3_access_key: str | None = None

@@ -35,6 +35,13 @@ HEAVY_FIRST = (
 )
 
 
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto`: one test process more than the machine has cores. Many tests spend part of their
+    time waiting on processes they started (a bot, Celery workers, fake servers); the extra process
+    keeps both cores busy meanwhile (measured on 2 cores: 5 min 40 s with 3 processes, 6 min 52 s with 2)."""
+    return len(os.sched_getaffinity(0)) + 1
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):

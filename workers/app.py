@@ -6,6 +6,9 @@ Celery delivers a task at least once. What makes that safe here:
 - the Redis transport's `visibility_timeout`: an unacknowledged message goes back on the queue
   after that long, so it must be longer than the longest task (BROKER_VISIBILITY_TIMEOUT_S);
 - `task_reject_on_worker_lost`: a pool process that dies hands its task back at once;
+- the sweep that puts such messages back runs every tenth of the visibility timeout (1 to 10 s),
+  scanning each time: kombu's default scans every 100 s, which would keep a dead worker's task
+  waiting well past a short timeout;
 - prefetch 1: a worker holds only the task it runs, so a busy worker does not sit on others' work;
 - tasks write to keys made from the job id and attempt, and the bot applies a result only while
   that job is still running that attempt (workers are stateless compute; the bot decides).
@@ -20,7 +23,8 @@ CANCELLED_PREFIX = "shortsbot:cancelled:"
 
 def make_app(broker_url: str, visibility_timeout_s: float = 3600.0) -> Celery:
     app = Celery("shortsbot", broker=broker_url, backend=broker_url, include=["workers.tasks"])
-    transport = {"visibility_timeout": int(visibility_timeout_s)}
+    transport = {"visibility_timeout": int(visibility_timeout_s),
+                 "unacked_restore_interval": restore_interval_s(visibility_timeout_s), "unacked_restore_throttle": 1}
     app.conf.update(
         task_serializer="json",
         result_serializer="json",
@@ -38,6 +42,11 @@ def make_app(broker_url: str, visibility_timeout_s: float = 3600.0) -> Celery:
         worker_send_task_events=False,
     )
     return app
+
+
+def restore_interval_s(visibility_timeout_s: float) -> int:
+    """How often a worker looks for messages whose visibility timeout has passed (kombu takes whole seconds)."""
+    return int(min(10, max(1, visibility_timeout_s // 10)))
 
 
 def app_from_settings(settings) -> Celery:

@@ -14,8 +14,10 @@ def run_worker(settings, concurrency: int | None = None, name: str | None = None
         print("shortsbot worker: set BROKER_URL (e.g. redis://localhost:6379/0) to the bot's broker.", file=sys.stderr)
         return 2
     app = app_from_settings(settings)
+    # No mingle: at start it waits a second for the other workers' revoked lists, and a task
+    # revoked before this worker started is stopped by its cancel mark in Redis (workers.tasks).
     hostname = name or f"shortsbot-{os.getpid()}@{socket.gethostname()}"
     app.worker_main(["worker", f"--loglevel={settings.log_level}", f"--concurrency={concurrency or settings.worker_concurrency}",
                      "--pool=prefork", f"--hostname={hostname}", f"--queues={QUEUE}", "-O", "fair",
-                     "--without-gossip"])
+                     "--without-gossip", "--without-mingle"])
     return 0

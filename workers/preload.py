@@ -10,6 +10,8 @@ Two of Celery's worker signals, in the order a worker starts:
   so a model loaded in the parent would hang in the child. Not on the signal's own thread either:
   Celery kills a pool process whose start takes longer than `worker_proc_alive_timeout` (4 s).
   A task that needs the model meanwhile waits for it on the engine's model lock.
+  WORKER_PRELOAD_MODEL=false leaves the model to the first analysis (a worker that only renders
+  then never spends the CPU and memory on it).
 """
 from __future__ import annotations
 
@@ -45,7 +47,10 @@ def load_in_pool_process() -> threading.Thread:
             from engine.transcribe import load_model
             from workers.tasks import context
 
-            load_model(context().config)
+            ctx = context()
+            if not ctx.preload_model:
+                return
+            load_model(ctx.config)
         except Exception as exc:  # noqa: BLE001 - the first analysis reports a missing model in its own words
             log.warning("could not load the speech model ahead of the first task: %s", exc)
             return

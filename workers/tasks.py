@@ -95,6 +95,7 @@ def _kill_own_group(signum, frame) -> None:
 class WorkerContext:
     store: object
     config: object
+    preload_model: bool = True
 
 
 @cache
@@ -103,7 +104,7 @@ def context() -> WorkerContext:
     from storage.media_store import store_from_settings
 
     settings = load_settings()
-    return WorkerContext(store_from_settings(settings), settings.engine_config())
+    return WorkerContext(store_from_settings(settings), settings.engine_config(), settings.worker_preload_model)
 
 
 def _reporter(task):

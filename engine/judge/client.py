@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import openai
-
 from engine.models import JudgeSettings
+
+if TYPE_CHECKING:
+    import openai
 
 logging.getLogger("openai").setLevel(logging.WARNING)     # older versions logged whole requests at DEBUG
 
@@ -40,11 +42,17 @@ def endpoint(url: str) -> str:
 
 
 def make_client(settings: JudgeSettings) -> openai.OpenAI:
+    # Imported here, not above: the library takes about a second of CPU to import, and every bot
+    # and worker process imports the engine while few of them ever have a judge configured.
+    import openai
+
     return openai.OpenAI(base_url=settings.url, api_key=settings.api_key or "none",
                          timeout=settings.timeout_s, max_retries=0)
 
 
 def complete(client: openai.OpenAI, settings: JudgeSettings, messages: list[dict]) -> Completion:
+    import openai
+
     try:
         response = client.chat.completions.create(model=settings.model, messages=messages, temperature=0)
     except openai.APITimeoutError:

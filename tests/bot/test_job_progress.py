@@ -202,3 +202,26 @@ async def test_a_failed_job_ends_its_progress_message(repos):
     assert [(r.text, r.fraction, r.done) for r in progress] == [("Rendering", 0.4, False), ("失败", None, True)]
     assert {r.key for r in progress} == {f"job-{job.id}"}
     assert "sorry: ffmpeg died" in recorder.texts("chat-1")
+
+
+async def test_the_last_progress_state_does_not_wait_for_the_interval_an_earlier_one_waits_for():
+    """A job that ends while a progress state waits its turn: "done" goes out at once, not when the
+    interval (an hour here) is over."""
+    sent: list[ProgressReply] = []
+
+    async def send(reply):
+        sent.append(reply)
+
+    throttle = ProgressThrottle(send, interval=3600.0)
+    throttle.offer(ProgressReply("job-1", "rendering", 0.0))
+    await throttle.flush("job-1")
+    throttle.offer(ProgressReply("job-1", "rendering", 0.5))          # waits for the hour to pass
+    for _ in range(5):
+        await asyncio.sleep(0)
+    throttle.offer(ProgressReply("job-1", "done", 1.0, done=True))
+    for _ in range(100):                                               # a few turns of the loop, no clock
+        if len(sent) == 2:
+            break
+        await asyncio.sleep(0)
+    assert [(r.fraction, r.done) for r in sent] == [(0.0, False), (1.0, True)]
+    await throttle.flush("job-1")

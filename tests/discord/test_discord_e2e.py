@@ -5,10 +5,11 @@ The bot starts as in production (`DiscordAdapter.start`: login, slash command sy
 connection) and the test plays Discord: it dispatches INTERACTION_CREATE and MESSAGE_CREATE
 events through the gateway and reads what the bot sent to the REST API.
 
-One made-up talk (espeak-ng over testsrc2, 640x360, ~26 s) is cut twice: once from a slash
-command in a server (thread, progress, link because the interaction's upload limit is tiny,
-then Share to the share channel as a file upload), once from a DM (file upload, no thread).
-The other tests need no rendering.
+The run's made-up talk (espeak-ng over testsrc2, 640x360, ~40 s; its transcript is in the run's
+engine cache, tests/bot/chat_helpers.py), sent as keynote.mp4, is cut twice into a small (360p)
+short: once from a slash command in a server (thread, progress, link because the interaction's
+upload limit is tiny, then Share to the share channel as a file upload), once from a DM (file
+upload, no thread). The other tests need no rendering.
 """
 from __future__ import annotations
 
@@ -30,12 +31,13 @@ from shortsbot.app import App
 from bot.messages import ChatRef, ProgressReply, TextReply, VideoReply
 from bot.settings import Settings
 from bot.texts import say
+from tests.bot.chat_helpers import link_cache
+from tests.bot.chat_helpers import warm_talk  # noqa: F401  (fixture)
 from tests.discord.fake_discord import LOADING_FLAG, FakeDiscord
-from tests.media import DEFAULT_TALK, Piece, make_talk_video
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
-INSTRUCTION = "1 vertical short of 10 seconds"
+INSTRUCTION = "1 vertical short of 10 seconds, 360p"   # small: size is not the point here
 TINY_LIMIT = 256 * 1024
 
 
@@ -46,15 +48,17 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def talk(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("discord-talk")
-    path, _ = make_talk_video(folder / "keynote.mp4", [Piece(text=t) for t in DEFAULT_TALK[:6]])
+def talk(warm_talk, tmp_path_factory) -> Path:
+    """The run's talk under the name a person gave it (a hard link: the same bytes, so the same transcript)."""
+    path = tmp_path_factory.mktemp("discord-talk") / "keynote.mp4"
+    path.hardlink_to(warm_talk.path)
     return path
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def bot(tmp_path_factory):
+async def bot(tmp_path_factory, warm_talk):
     folder = tmp_path_factory.mktemp("discord-e2e")
+    link_cache(warm_talk.cache, folder / "data")
     fake = await FakeDiscord(folder / "fake").start()
     makers = fake.add_guild("Makers")
     general = fake.add_text_channel(makers, "general")

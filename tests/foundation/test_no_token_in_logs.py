@@ -68,7 +68,8 @@ async def test_no_token_reaches_any_log_line_at_debug(tmp_path, monkeypatch, cli
     monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)       # restored afterwards
     settings = Settings(
         _env_file=None, log_level="DEBUG", data_dir=tmp_path / "data", backend="nemo", nemo_api_url=nemo.base_url,
-        nemo_poll_interval_s=0.05, telegram_bot_token=TELEGRAM_TOKEN, telegram_api_url=telegram.base_url,
+        nemo_poll_interval_s=0.05, telegram_private_chat_per_s=50.0,        # this fake Telegram's pace
+        telegram_bot_token=TELEGRAM_TOKEN, telegram_api_url=telegram.base_url,
         telegram_file_url=telegram.base_file_url, discord_bot_token=DISCORD_TOKEN,
         discord_api_url=discord_fake.api_url, link_secret=LINK_SECRET,
         public_base_url=f"http://127.0.0.1:{port}", http_port=port)

@@ -94,6 +94,11 @@ class BotProcess:
             self.proc.wait()
         _reap_orphans(self.data_dir)
 
+    async def stopped(self) -> int | None:
+        """stop(), waited for outside the event loop: the fake Bot API in this loop answers the
+        bot's last calls while it stops (a blocked loop would leave its last getUpdates to time out)."""
+        return await asyncio.to_thread(self.stop)
+
     def stop(self) -> int | None:
         if self.proc is None:
             return None
@@ -153,9 +158,9 @@ class Crowd:
         self.fake.queue_update(update)
         return update["message"]["message_id"]
 
-    async def send_videos(self) -> None:
+    async def send_videos(self, instruction: str = INSTRUCTION) -> None:
         for person in self.people:
-            person.video_message_id = self.send(person, INSTRUCTION, with_video=True)
+            person.video_message_id = self.send(person, instruction, with_video=True)
             person.asked.append(("video", person.video_message_id, time.monotonic()))
             await asyncio.sleep(0.05)
 
@@ -271,7 +276,7 @@ async def wait_jobs_done(database: Path, timeout: float) -> bool:
     while time.monotonic() < deadline:
         if database.exists() and jobs_left(database) == 0:
             return True
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.1)
     return False
 
 

@@ -100,7 +100,7 @@ class FakeBotApi:
         self._files: dict[str, _StoredFile] = {}
         self._sent: dict[tuple[str, int], dict] = {}
         self._injected: dict[str, list[_Injected]] = {}
-        self._delays: dict[str, float] = {}
+        self._holds: dict[str, Callable[[Call], bool]] = {}
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -166,9 +166,10 @@ class FakeBotApi:
         """The next `times` calls of `method` get this error instead of an answer."""
         self._injected.setdefault(method, []).append(_Injected(status, description, retry_after, times))
 
-    def delay_next(self, method: str, seconds: float) -> None:
-        """The next call of `method` is answered only after `seconds` (a slow upload, a slow network)."""
-        self._delays[method] = seconds
+    def hold_next(self, method: str, until: Callable[[Call], bool]) -> None:
+        """The next call of `method` is answered only once a call satisfying `until` has arrived after
+        it (a slow upload, over for the test when the bot has done what it does meanwhile)."""
+        self._holds[method] = until
 
     def message(self, chat_id: int | str, message_id: int) -> dict | None:
         """A message the bot sent, as it stands after edits."""
@@ -212,8 +213,8 @@ class FakeBotApi:
             self._record(Call(method, params, files, arrived, 401))
             return _error(401, "Unauthorized")
 
-        if method in self._delays:
-            await asyncio.sleep(self._delays.pop(method))
+        if method in self._holds:
+            await self.wait_for(self._holds.pop(method), after=len(self.calls), timeout=60)
         result = None
         injected = self._take_injected(method)
         if injected is not None:

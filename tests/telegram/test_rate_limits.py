@@ -12,8 +12,8 @@ from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
 from adapters.telegram_adapter import TelegramAdapter
-from adapters.telegram_limits import (Answering, Budget, ChatPacer, PerChatRateLimiter, Urgency, answering,
-                                      with_network_retries)
+from adapters.telegram_limits import (GROUP_CHAT, PRIVATE_CHAT, Answering, Budget, ChatPacer, PerChatRateLimiter,
+                                      Urgency, answering, with_network_retries)
 from bot.messages import ChatRef, ProgressReply
 from bot.settings import Settings
 from shortsbot.app import App
@@ -128,6 +128,17 @@ async def test_each_chat_is_paced_alone_and_groups_have_their_own_budget(fake):
     assert len(first_chat) == 3 and first_chat[-1] - started >= 2 * 0.25    # the pacer held two of them back
     [other] = fake.calls_to("sendMessage", chat_id=1002)
     assert other.at < first_chat[1], "another chat does not wait for this one"
+
+
+def test_the_rates_are_settings_and_the_bursts_and_reserves_are_telegrams(tmp_path):
+    settings = Settings(_env_file=None, data_dir=tmp_path / "data", telegram_bot_token="1:x",
+                        telegram_private_chat_per_s=2.5, telegram_group_per_minute=30)
+    limiter = TelegramAdapter(App(settings)).limiter
+    assert (limiter.private.per_second, limiter.group.per_second) == (2.5, 0.5)
+    assert (limiter.private.burst, limiter.group.burst) == (PRIVATE_CHAT.burst, GROUP_CHAT.burst)
+    assert limiter.group.kept_from(Urgency.PROGRESS) == GROUP_CHAT.kept_from(Urgency.PROGRESS)
+    default = TelegramAdapter(App(Settings(_env_file=None, data_dir=tmp_path / "data", telegram_bot_token="1:x"))).limiter
+    assert (default.private, default.group) == (PRIVATE_CHAT, GROUP_CHAT)
 
 
 async def test_an_answer_overtakes_progress_waiting_in_the_same_chat(fake):

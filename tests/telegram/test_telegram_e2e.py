@@ -1,8 +1,13 @@
 """The real Telegram adapter, the real App and the local engine, against a fake Bot API on loopback.
 
-One bot runs for the whole module (starting it and cutting a 2-minute talk is the expensive
-part); each test talks to it as a different person or in a different chat, the way Telegram
-users would, and reads what the bot sent from the fake server's record of Bot API calls.
+One bot runs for the whole module (starting it and cutting a talk is the expensive part); each
+test talks to it as a different person or in a different chat, the way Telegram users would, and
+reads what the bot sent from the fake server's record of Bot API calls. The talk is the run's
+made-up one, whose transcript the run's engine cache already holds (tests/bot/chat_helpers.py).
+
+This fake Telegram takes 50 messages a second in a private chat (the real one about one): the
+chat's pacer still decides what goes out first; how it spaces messages at Telegram's own rates is
+tested with a frozen clock in test_rate_limits.py and test_group_budget.py.
 """
 from __future__ import annotations
 
@@ -25,7 +30,9 @@ from adapters.telegram_adapter import APOLOGY, TelegramAdapter
 from shortsbot.app import App
 from bot.messages import ChatRef, VideoReply
 from bot.settings import Settings
-from tests.media import DEFAULT_TALK, SAMPLE_RATE, Piece, build_talk_audio, make_video, tone, write_wav
+from tests.bot.chat_helpers import WarmTalk, link_cache
+from tests.bot.chat_helpers import warm_talk  # noqa: F401  (fixture)
+from tests.media import make_video, tone, write_wav
 from tests.telegram import bot_api_objects as tg
 from tests.telegram.fake_bot_api import Call, FakeBotApi
 
@@ -35,32 +42,12 @@ BOT_ID = 7000000001
 BOT_NAME = "ClipperBot"
 TOKEN = f"{BOT_ID}:AAE-fake-token-for-tests"
 SHARE_CHANNEL = "@shorts_channel"
-CAPTION = "cut this into a 30-second short for TikTok with captions, 360p"   # small: size is not the point here
+CAPTION = "cut this into a 15-second short for TikTok with captions, 360p"   # small: size is not the point here
+GROUP_CUT = "cut this into a 10-second short, 360p"
 MB = 1024 * 1024
 RETRY_DELAYS = [0.1, 0.2, 0.4, 0.8]                  # TELEGRAM_RETRY_DELAYS_S, shortened
-
-MORE_TALK = [
-    "Let me tell you about the worst day of the first year.",
-    "A customer called at midnight because the shop was down.",
-    "We fixed it together on the phone, and she became our biggest fan.",
-    "Here is the second lesson. Your first customers are your best teachers.",
-    "Write down every question they ask you, because each one is a missing feature.",
-    "By the end of the second year, we had ten people and real profits.",
-    "The last thing I want to say is about rest.",
-    "Nobody builds anything good when they are exhausted every single day.",
-    "So take a walk, close the laptop, and come back tomorrow.",
-]
-
-
-@pytest.fixture(scope="module")
-def two_minute_talk(tmp_path_factory) -> Path:
-    """A made-up 2-minute talk (espeak-ng over testsrc2, 640x360, ~4 MB: under the 20 MB cloud limit)."""
-    folder = tmp_path_factory.mktemp("talk2")
-    pieces = [Piece(text=sentence, pause_after=2.9) for sentence in DEFAULT_TALK + MORE_TALK]
-    audio, _ = build_talk_audio(pieces, folder / "pieces")
-    wav = write_wav(audio, folder / "talk.wav")
-    return make_video(folder / "talk.mp4", wav, duration=len(audio) / SAMPLE_RATE, fps=15,
-                      extra=["-crf", "33", "-preset", "veryfast"])
+PRIVATE_CHAT_PER_S = 50.0                            # TELEGRAM_PRIVATE_CHAT_PER_S: this fake Telegram's pace
+CHAT_ACTION_EVERY_S = 0.2                            # "uploading video…" shown again (Telegram: every 4 s)
 
 
 def probe(path: Path) -> dict:
@@ -70,6 +57,10 @@ def probe(path: Path) -> dict:
     data = json.loads(out)
     return {"width": data["streams"][0]["width"], "height": data["streams"][0]["height"],
             "duration": float(data["format"]["duration"])}
+
+
+def talk_seconds(talk: WarmTalk) -> int:
+    return round(probe(talk.path)["duration"])
 
 
 def free_port() -> int:
@@ -104,18 +95,23 @@ class World:
 
 
 @asynccontextmanager
-async def running_bot(folder: Path, *, local_mode: bool = False, **settings_args):
-    """A fake Bot API, the App with the local engine, and the Telegram adapter polling the fake."""
+async def running_bot(folder: Path, *, warm: WarmTalk | None = None, local_mode: bool = False, **settings_args):
+    """A fake Bot API, the App with the local engine, and the Telegram adapter polling the fake;
+    `warm`: a talk whose analysis the bot finds in its cache."""
+    if warm is not None:
+        link_cache(warm.cache, folder / "data")
     fake = await FakeBotApi(token=TOKEN, bot_id=BOT_ID, bot_username=BOT_NAME, upload_dir=folder / "uploads",
                             local_mode=local_mode).start()
     settings = Settings(
         _env_file=None, backend="local", data_dir=folder / "data", x264_preset="ultrafast",
         telegram_bot_token=TOKEN, telegram_api_url=fake.base_url, telegram_file_url=fake.base_file_url,
-        telegram_local_mode=local_mode, **{"telegram_retry_delays_s": RETRY_DELAYS, **settings_args},
+        telegram_local_mode=local_mode, telegram_private_chat_per_s=PRIVATE_CHAT_PER_S,
+        **{"telegram_retry_delays_s": RETRY_DELAYS, **settings_args},
     )
     app = App(settings, progress_interval=0.2)      # the jobs report often; the chat's pacer takes its turns
     await app.start()
     adapter = TelegramAdapter(app)
+    adapter.chat_action_every_s = CHAT_ACTION_EVERY_S
     try:
         await adapter.start()
         yield World(fake, app, adapter, settings)
@@ -126,9 +122,9 @@ async def running_bot(folder: Path, *, local_mode: bool = False, **settings_args
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(tmp_path_factory):
+async def world(tmp_path_factory, warm_talk):
     port = free_port()
-    async with running_bot(tmp_path_factory.mktemp("telegram-e2e"), telegram_share_chat_id=SHARE_CHANNEL,
+    async with running_bot(tmp_path_factory.mktemp("telegram-e2e"), warm=warm_talk, telegram_share_chat_id=SHARE_CHANNEL,
                            public_base_url=f"http://127.0.0.1:{port}", http_port=port,
                            link_secret="telegram-e2e-secret") as world:
         yield world
@@ -154,13 +150,14 @@ class Cut:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def private_cut(world, two_minute_talk) -> Cut:
-    """Ada sends the 2-minute talk with the caption, in one message, and gets her short back.
+async def private_cut(world, warm_talk) -> Cut:
+    """Ada sends the talk with the caption, in one message, and gets her short back.
 
     The first progress edit is answered with 429 (retry after 1 s), as Telegram does under flood."""
-    file = world.fake.add_file(two_minute_talk)
+    file = world.fake.add_file(warm_talk.path)
     world.fake.fail_next("editMessageText", status=429, description="Too Many Requests: retry after 1", retry_after=1)
-    mark = world.send(tg.message_update(ADA_CHAT, ADA, caption=CAPTION, media=tg.video_fields(file, duration=121)))
+    mark = world.send(tg.message_update(ADA_CHAT, ADA, caption=CAPTION,
+                                        media=tg.video_fields(file, duration=talk_seconds(warm_talk))))
     video = await world.fake.wait_for(
         lambda c: c.method == "sendVideo" and c.status == 200 and c.chat_id == "1001", after=mark, timeout=240)
     # The job ends by editing its progress message to "Done".
@@ -175,14 +172,15 @@ async def test_bot_registers_its_commands_at_start(world):
     assert {"start", "help", "export", "status", "credits", "share", "cancel"} <= set(names)
 
 
-async def test_video_with_caption_comes_back_as_a_vertical_short(world, private_cut):
+async def test_video_with_caption_comes_back_as_a_vertical_short(world, private_cut, warm_talk):
     fake, mark = world.fake, private_cut.mark
     # The file was fetched through getFile and the file path, once.
     assert [c.status for c in fake.calls[mark:] if c.method in ("getFile", "download")] == [200, 200]
     [got] = [c.params["text"] for c in world.sent_to(1001, mark, "sendMessage")
              if c.params.get("text", "").startswith("Got talk.mp4")]
     # The caption said what to make: no "tell me what you want", straight to the cut.
-    assert re.fullmatch(r"Got talk\.mp4 \(2:0\d, 640x360\)\.", got), got
+    seconds = probe(warm_talk.path)["duration"]
+    assert got in {f"Got talk.mp4 ({s // 60}:{s % 60:02d}, 640x360)." for s in (int(seconds), int(seconds) + 1)}, got
 
     video = private_cut.video
     assert (video.params["width"], video.params["height"]) == ("360", "640")
@@ -191,7 +189,7 @@ async def test_video_with_caption_comes_back_as_a_vertical_short(world, private_
     assert uploaded is not None and uploaded.size > 50_000
     shown = probe(uploaded.path)
     assert (shown["width"], shown["height"]) == (360, 640)
-    assert 20 <= int(video.params["duration"]) <= 40, "a 30-second short, cut on sentence edges"
+    assert 10 <= int(video.params["duration"]) <= 20, "a 15-second short, cut on sentence edges"
     assert abs(shown["duration"] - int(video.params["duration"])) <= 1.0
     thumbnail = video.file("thumbnail")
     assert thumbnail is not None and 0 < thumbnail.size <= 200 * 1024
@@ -304,7 +302,8 @@ async def test_without_a_link_server_a_refused_upload_is_explained(world, privat
 
 async def test_a_slow_upload_keeps_showing_uploading_video(world, private_cut):
     short = private_cut.video.file("video").path
-    world.fake.delay_next("sendVideo", 5.0)
+    # The upload is answered only once the bot has shown the action again (every CHAT_ACTION_EVERY_S).
+    world.fake.hold_next("sendVideo", until=lambda c: c.method == "sendChatAction" and c.chat_id == "1001")
     mark = len(world.fake.calls)
     await world.adapter.send(ChatRef("telegram", "1001"), VideoReply(short, 1080, 1920, 30.0, caption="#slow"))
     [video] = [c for c in world.fake.calls[mark:] if c.method == "sendVideo"]
@@ -385,14 +384,14 @@ async def test_a_voice_message_is_taken_as_sound_for_background_music(world, tmp
     assert not [c for c in world.sent_to(1007, mark) if "not supported" in c.params.get("text", "")]
 
 
-async def test_a_clip_telegram_refuses_is_not_marked_sent_nor_charged(world, two_minute_talk):
+async def test_a_clip_telegram_refuses_is_not_marked_sent_nor_charged(world, warm_talk):
     """Telegram answers the short's upload with 403 (the person blocked the bot meanwhile): the job
     fails, its held credits go back and the person hears why; once Telegram takes videos again,
     the same request is delivered and charged once."""
     gil = tg.user(1008, "Gil", "gil")
     chat = tg.private_chat(gil)
-    file = world.fake.add_file(two_minute_talk)              # analysed already: the engine's cache has it
-    mark = world.send(tg.message_update(chat, gil, media=tg.video_fields(file, duration=121)))
+    file = world.fake.add_file(warm_talk.path)               # analysed already: the engine's cache has it
+    mark = world.send(tg.message_update(chat, gil, media=tg.video_fields(file, duration=talk_seconds(warm_talk))))
     await world.reply_text(1008, mark, r"Got talk\.mp4")
     user = await world.app.repos.users.find("telegram", "1008")
     one_clip = "cut one 10-second vertical short, 1 clip, 360p"
@@ -436,15 +435,15 @@ async def test_local_bot_api_server_files_are_copied_from_disk_and_may_be_large(
         assert not [c for c in local.fake.calls if c.method == "download"], "nothing fetched over HTTP"
 
 
-async def test_a_cut_in_a_group_sends_few_messages_there(world, two_minute_talk):
+async def test_a_cut_in_a_group_sends_few_messages_there(world, warm_talk):
     """In a group (20 messages a minute shared by everyone) one cut says "got it" and its queue
     place in one message, the service's words go in the clip's caption, and its progress message
     is edited at most at its end (the spacing is set wider than the job here)."""
     world.adapter.group_progress_every_s = 3600.0
     try:
-        file = world.fake.add_file(two_minute_talk)
-        mark = world.send(tg.message_update(GROUP, GRACE, caption=f"@{BOT_NAME} {CAPTION}",
-                                            media=tg.video_fields(file, duration=121)))
+        file = world.fake.add_file(warm_talk.path)
+        mark = world.send(tg.message_update(GROUP, GRACE, caption=f"@{BOT_NAME} {GROUP_CUT}",
+                                            media=tg.video_fields(file, duration=talk_seconds(warm_talk))))
         await world.fake.wait_for(lambda c: c.method == "sendVideo" and c.status == 200
                                   and c.chat_id == str(GROUP["id"]), after=mark, timeout=240)
         assert await world.app.jobs.wait_idle(timeout=60)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.workers.servers import stop
+from workers.app import QUEUE, make_app
 
 WORKER_READY = "ready."
 
@@ -22,6 +23,10 @@ class Worker:
     proc: subprocess.Popen
     log: Path
     tmp: Path
+
+    @property
+    def hostname(self) -> str:
+        return f"{self.name}@test"
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -72,10 +77,31 @@ class Cluster:
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_", "NEMO_"))}
         env.update(BROKER_URL=self.broker_url, DATA_DIR=str(self.data_dir), LOG_LEVEL="INFO",
-                   PYTHONUNBUFFERED="1", **extra)
+                   PYTHONUNBUFFERED="1")
+        env.update(extra)
         return env
 
     def start_worker(self, name: str, **settings: str) -> Worker:
+        [worker] = self.start_workers({name: settings})
+        return worker
+
+    def start_workers(self, workers: dict[str, dict[str, str]]) -> list[Worker]:
+        """Starts every worker at once ({name: its settings}), then waits until each is ready."""
+        started = [self.launch(name, settings) for name, settings in workers.items()]
+        self.wait_ready(started)
+        return started
+
+    def wait_ready(self, workers: list[Worker]) -> None:
+        for worker in workers:
+            deadline = time.monotonic() + 180
+            while WORKER_READY not in worker.log_text():
+                if worker.proc.poll() is not None:
+                    raise RuntimeError(f"worker {worker.name} exited: {worker.log_text()[-2000:]}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"worker {worker.name} did not get ready: {worker.log_text()[-2000:]}")
+                time.sleep(0.05)
+
+    def launch(self, name: str, settings: dict[str, str]) -> Worker:
         tmp = self.folder / f"tmp-{name}"
         tmp.mkdir(parents=True, exist_ok=True)
         log = self.folder / f"{name}.log"
@@ -85,17 +111,27 @@ class Cluster:
                                 stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
         worker = Worker(name, proc, log, tmp)
         self.workers.append(worker)
-        deadline = time.monotonic() + 180
-        while WORKER_READY not in worker.log_text():
-            if proc.poll() is not None:
-                raise RuntimeError(f"worker {name} exited: {worker.log_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"worker {name} did not get ready: {worker.log_text()[-2000:]}")
-            time.sleep(0.2)
         return worker
 
-    def stop(self) -> None:
-        for worker in self.workers:
+    def pause(self, worker: Worker) -> None:
+        """The worker stops taking tasks from the queue (Celery's cancel_consumer), until resume."""
+        replies = make_app(self.broker_url).control.cancel_consumer(QUEUE, destination=[worker.hostname], reply=True)
+        assert replies, f"{worker.hostname} did not answer cancel_consumer"
+
+    def resume(self, worker: Worker) -> None:
+        replies = make_app(self.broker_url).control.add_consumer(QUEUE, destination=[worker.hostname], reply=True)
+        assert replies, f"{worker.hostname} did not answer add_consumer"
+
+    def stop(self, workers: list[Worker] | None = None) -> None:
+        """Stops these workers (default: all) at once: a warm shutdown takes a second or two each."""
+        workers = self.workers if workers is None else workers
+        for worker in workers:
+            if worker.proc.poll() is None:
+                try:
+                    os.killpg(worker.proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for worker in workers:
             stop(worker.proc)
             for pid in worker.ffmpeg_pids():
                 os.kill(pid, signal.SIGKILL)

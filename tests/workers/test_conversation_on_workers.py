@@ -7,13 +7,14 @@ import subprocess
 
 import pytest
 
-from tests.bot.chat_helpers import CUT_SMALL, ffprobe, make_settings
+from tests.bot.chat_helpers import ffprobe, make_settings
 from tests.bot.chat_helpers import warm_talk  # noqa: F401  (fixture)
 from tests.bot.test_console import environment, ledger, shortsbot, videos
 from tests.workers.cluster import Cluster
 from tests.workers.servers import redis_server
 
 pytestmark = pytest.mark.slow
+CUT_ONE = "cut the best moment into a 10-second vertical short, 1 clip, 360p"     # short and at the smallest size the bot renders
 
 
 def test_a_conversation_gets_its_shorts_from_the_worker(tmp_path, warm_talk):
@@ -21,8 +22,10 @@ def test_a_conversation_gets_its_shorts_from_the_worker(tmp_path, warm_talk):
         cluster = Cluster(url, tmp_path)
         make_settings(cluster.data_dir, warm_talk)                 # the warm transcript cache, shared with the worker
         try:
-            worker = cluster.start_worker("w1", X264_PRESET="ultrafast")
-            lines = [str(warm_talk.path), CUT_SMALL, "credits?", "make clip 1 shorter by 5 seconds"]
+            # The chat starts while the worker does: its first task waits in the queue for it. The
+            # talk's transcript is in the warm cache, so the worker needs no speech model.
+            worker = cluster.launch("w1", {"X264_PRESET": "ultrafast", "WORKER_PRELOAD_MODEL": "false"})
+            lines = [str(warm_talk.path), CUT_ONE, "credits?", "make clip 1 shorter by 5 seconds"]
             run = subprocess.run(shortsbot() + ["chat"], input="\n".join(lines) + "\n", capture_output=True,
                                  text=True, env={**environment(cluster.data_dir), "BROKER_URL": url},
                                  cwd=tmp_path, timeout=600)

@@ -20,7 +20,9 @@ from tests.workers.servers import redis_server
 from workers.app import QUEUE, make_app
 
 pytestmark = pytest.mark.slow
-ONE_SHORT = "cut the best moment into a 15-second vertical short, 1 clip, 360p"
+ONE_SHORT = "cut the best moment into a 10-second vertical short, 1 clip, 360p"      # short and at the smallest size the bot renders
+# The talk's transcript is in the warm cache the workers read: none of them needs the speech model.
+NO_MODEL = {"WORKER_PRELOAD_MODEL": "false"}
 
 
 @pytest.fixture
@@ -61,8 +63,8 @@ def _rendered(worker: Worker) -> list[str]:
 
 
 async def test_cancel_by_a_person_kills_the_workers_ffmpeg_and_releases_the_hold(cluster, warm_talk):
-    worker = cluster.start_worker("w1", X264_PRESET="veryslow")       # slow enough to cancel mid-render
-    app, recorder = await started_app(_settings(cluster, warm_talk))
+    worker = cluster.launch("w1", {"X264_PRESET": "veryslow", **NO_MODEL})   # slow enough to cancel mid-render
+    app, recorder = await started_app(_settings(cluster, warm_talk))          # while the worker starts
     try:
         await app.conversation.handle(message(ONE_SHORT, attachments=(file_attachment(warm_talk.path),)))
         ffmpeg = await _until(worker.ffmpeg_pids)
@@ -85,16 +87,19 @@ async def test_cancel_by_a_person_kills_the_workers_ffmpeg_and_releases_the_hold
 
 
 async def test_a_worker_killed_mid_render_the_person_gets_the_short_once_charged_once(cluster, warm_talk):
-    settings = {"X264_PRESET": "veryslow", "BROKER_VISIBILITY_TIMEOUT_S": "5"}
-    first = cluster.start_worker("w1", **settings)
-    app, recorder = await started_app(_settings(cluster, warm_talk, broker_visibility_timeout_s=5))
+    settings = {"BROKER_VISIBILITY_TIMEOUT_S": "3", **NO_MODEL}
+    # Both start at once; the second, quick one takes no task until the first (slow enough to kill) is killed.
+    first, second = cluster.launch("w1", {**settings, "X264_PRESET": "veryslow"}), \
+        cluster.launch("w2", {**settings, "X264_PRESET": "ultrafast"})
+    app, recorder = await started_app(_settings(cluster, warm_talk, broker_visibility_timeout_s=3))
     try:
+        await asyncio.to_thread(cluster.wait_ready, [first, second])
+        await asyncio.to_thread(cluster.pause, second)
         await app.conversation.handle(message(ONE_SHORT, attachments=(file_attachment(warm_talk.path),)))
         assert await _until(first.ffmpeg_pids), first.log_text()[-2000:]
-        # The second worker, started while the first renders, is quick: only the first must be slow enough to kill.
-        second = await asyncio.to_thread(cluster.start_worker, "w2", **{**settings, "X264_PRESET": "ultrafast"})
         assert first.ffmpeg_pids(), "the first worker finished before it could be killed"
         first.kill_9()
+        await asyncio.to_thread(cluster.resume, second)
         user = await app.repos.users.find("test", "u1")
         assert await app.jobs.wait_idle(user.id, timeout=600)
         [job] = await app.repos.jobs.for_user(user.id)
@@ -110,8 +115,8 @@ async def test_a_worker_killed_mid_render_the_person_gets_the_short_once_charged
 
 
 async def test_two_people_at_once_render_in_parallel_on_two_workers(cluster, warm_talk):
-    workers = [cluster.start_worker(name, X264_PRESET="fast") for name in ("w1", "w2")]
-    app, recorder = await started_app(_settings(cluster, warm_talk))
+    workers = [cluster.launch(name, NO_MODEL) for name in ("w1", "w2")]
+    app, recorder = await started_app(_settings(cluster, warm_talk))          # while the workers start
     control, queue = make_app(cluster.broker_url).control, redis.Redis.from_url(cluster.broker_url)
     try:
         for user in ("u1", "u2"):
@@ -119,6 +124,7 @@ async def test_two_people_at_once_render_in_parallel_on_two_workers(cluster, war
                                                   chat=f"c-{user}"))
         # The analysis started at upload is one (same video) and runs on a worker; let it finish.
         assert await _until(lambda: any("analysed" in w.log_text() for w in workers)), workers[0].log_text()[-2000:]
+        await asyncio.to_thread(cluster.wait_ready, workers)
         await asyncio.to_thread(control.cancel_consumer, QUEUE, reply=True)
         for user in ("u1", "u2"):
             await app.conversation.handle(message(ONE_SHORT, user=user, chat=f"c-{user}"))
