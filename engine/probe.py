@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import subprocess
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -160,7 +160,8 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
     if kind != "image" and duration <= 0:
         raise BrokenMedia(f"{name} has no length (zero duration): it may be cut short or still uploading.",
                           "probe_no_length", name=name)
-    if kind == "video" and not _video_reaches_its_end(path, _stream_duration(video) or duration):
+    packets = VideoPackets.read(path, _stream_duration(video) or duration) if kind == "video" else None
+    if packets is not None and not packets.reach_the_end():
         raise BrokenMedia(f"{name} is cut short or damaged: its pictures cannot be read. "
                           "Please send the file again.", "probe_cut_short", name=name)
 
@@ -178,7 +179,7 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
         width=int(video.get("width", 0)) if video else 0,
         height=int(video.get("height", 0)) if video else 0,
         fps=fps,
-        variable_fps=kind == "video" and is_variable_frame_rate(packet_times(path)),
+        variable_fps=packets is not None and is_variable_frame_rate(packets.first),
         rotation=rotation_of(video) if video else 0,
         audio_codec=audio.get("codec_name") if audio else None,
         audio_channels=int(audio.get("channels", 0)) if audio else 0,
@@ -265,18 +266,42 @@ def rotation_of(stream: dict) -> int:
     return int(round(degrees / 90.0)) * 90 % 360
 
 
-def packet_times(path: Path, limit: int = VFR_SAMPLE_PACKETS) -> np.ndarray:
-    """Presentation times of the first video packets (no decoding), sorted."""
-    cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-read_intervals", f"%+#{limit}",
-           "-show_entries", "packet=pts_time", "-of", "csv=p=0", str(path)]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+@dataclass(frozen=True)
+class VideoPackets:
+    """Presentation times of video packets, read without decoding by one ffprobe run over two
+    stretches: the first `VFR_SAMPLE_PACKETS` (is the frame rate steady?) and the last keyframe
+    interval (do the pictures run to the end the header promises? A file cut short keeps its
+    header, with `+faststart` its index is at the front, but loses its last pictures)."""
+
+    first: np.ndarray                   # the first packets' times, sorted
+    latest: float                       # the latest time read in either stretch; -1 when none was
+    duration: float                     # the video's length as its header gives it
+
+    @classmethod
+    def read(cls, path: Path, duration: float, limit: int = VFR_SAMPLE_PACKETS) -> "VideoPackets":
+        seek = max(0.0, duration - 1.0)
+        cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-read_intervals", f"%+#{limit},{seek:.3f}%",
+               "-show_entries", "packet=pts_time", "-of", "csv=p=0", str(path)]
+        lines = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout.splitlines()
+        # The stretches come in order. A file with fewer packets than `limit` is all in the first
+        # one, and the second repeats its end: the repeats are dropped.
+        first, rest = _times(lines[:limit]), _times(lines[limit:])
+        latest = max((float(t.max()) for t in (first, rest) if len(t)), default=-1.0)
+        return cls(first=np.unique(first), latest=latest, duration=duration)
+
+    def reach_the_end(self) -> bool:
+        slack = min(2.0, max(0.5, 0.1 * self.duration))
+        return self.latest >= self.duration - slack
+
+
+def _times(lines: list[str]) -> np.ndarray:
     times = []
-    for line in result.stdout.splitlines():
+    for line in lines:
         try:
             times.append(float(line.strip().strip(",")))
-        except ValueError:
+        except ValueError:              # N/A
             continue
-    return np.sort(np.array(times, dtype=np.float64))
+    return np.array(times, dtype=np.float64)
 
 
 def is_variable_frame_rate(times: np.ndarray, tolerance: float = VFR_TOLERANCE) -> bool:
@@ -297,16 +322,3 @@ def _stream_duration(stream: dict) -> float:
         return float(stream.get("duration"))
     except (TypeError, ValueError):
         return 0.0
-
-
-def _video_reaches_its_end(path: Path, duration: float) -> bool:
-    """Do the video packets run to the end the header promises? A file cut short keeps its header
-    (with `+faststart` the index is at the front) but loses its last pictures. Only the last
-    keyframe interval is read, not the whole file."""
-    seek = max(0.0, duration - 1.0)
-    cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-read_intervals", f"{seek:.3f}%",
-           "-show_entries", "packet=pts_time", "-of", "csv=p=0", str(path)]
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    times = [float(t) for t in re.findall(r"^\s*(-?[0-9.]+)", result.stdout, flags=re.M)]
-    slack = min(2.0, max(0.5, 0.1 * duration))
-    return bool(times) and max(times) >= duration - slack

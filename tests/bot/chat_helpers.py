@@ -25,6 +25,8 @@ from tests.run_once import analysed_once, made_once
 
 # Small renders keep the suite fast; one test renders at the real 1080x1920.
 CUT_SMALL = "find the best moments and cut them into 15-second vertical shorts, 2 clips, 360p"
+# Where the length of a clip is not the property, 10 s clips: a render costs about its length.
+CUT_TEN = "find the best moments and cut them into 10-second vertical shorts, 2 clips, 360p"
 
 OTHER_TALK = [
     "Good morning everyone. This is a short lesson about cooking rice.",

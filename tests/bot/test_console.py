@@ -1,5 +1,6 @@
 """`shortsbot chat` as a real subprocess with piped stdin, DATA_DIR in a temporary folder: a whole
-conversation at the real 1080x1920, and a crash (SIGKILL) in the middle of a job."""
+conversation at the real 1080x1920 (one 10 s short and its edit: the size, not the length, is the
+property), and a crash (SIGKILL) in the middle of a job (at 360p)."""
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,7 @@ from pathlib import Path
 from adapters.console import ConsoleAdapter, reply_lines
 from shortsbot.app import App
 from bot.messages import Button, ProgressReply, VideoReply
-from tests.bot.chat_helpers import CUT_SMALL, ffprobe, make_settings
+from tests.bot.chat_helpers import CUT_TEN, ffprobe, make_settings
 from tests.bot.chat_helpers import warm_talk  # noqa: F401  (fixture)
 
 VIDEO_LINE = re.compile(r'^video: (/\S+\.mp4) (\d+)x(\d+) ([\d.]+)s "(.*)"$')
@@ -50,7 +51,7 @@ def videos(lines: list[str]) -> list[tuple[Path, int, int, float, str]]:
 def test_a_whole_conversation_piped_into_shortsbot_chat(tmp_path, warm_talk):
     data = tmp_path / "data"
     make_settings(data, warm_talk)                                 # copies the warm transcript cache in
-    lines = [str(warm_talk.path), "find the best moments and cut them into 30-second vertical shorts",
+    lines = [str(warm_talk.path), "find the best moments and cut them into 10-second vertical shorts, 1 clip",
              "credits?", "status", "make clip 1 shorter by 5 seconds", "/export"]
     run = subprocess.run(shortsbot() + ["chat"], input="\n".join(lines) + "\n", capture_output=True, text=True,
                          env=environment(data), cwd=tmp_path, timeout=300)
@@ -81,7 +82,7 @@ def test_a_whole_conversation_piped_into_shortsbot_chat(tmp_path, warm_talk):
         assert (width, height) == (info["width"], info["height"]) == (1080, 1920)
         assert info["codecs"] == ["aac", "h264"]
         assert abs(info["duration"] - duration) < 0.1
-    assert 20 <= first[3] <= 35                  # about 30 s: the engine ends clips on the nearest sentence edge
+    assert 8 <= first[3] <= 12                   # about 10 s: the engine ends clips on the nearest sentence edge
     assert 2 <= first[3] - edit_videos[0][3] <= 8                  # about 5 s shorter
     assert exported[0][0] == edit_videos[0][0] != first[0]
     assert not first[0].exists()                                   # the replaced file is gone
@@ -94,7 +95,7 @@ def test_a_crash_in_the_middle_of_a_job_resumes_at_the_next_start_and_charges_on
     first = subprocess.Popen(shortsbot() + ["chat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True, env=environment(data), cwd=tmp_path)
     try:
-        first.stdin.write(f"{warm_talk.path}\n{CUT_SMALL}\n")
+        first.stdin.write(f"{warm_talk.path}\n{CUT_TEN}\n")
         first.stdin.flush()
         seen = []
         deadline = time.monotonic() + 120

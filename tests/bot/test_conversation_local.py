@@ -10,7 +10,7 @@ import socket
 import httpx
 
 from bot.texts import say
-from tests.bot.chat_helpers import CUT_SMALL, ffprobe, file_attachment, last_text, make_settings, message, started_app
+from tests.bot.chat_helpers import CUT_SMALL, CUT_TEN, ffprobe, file_attachment, last_text, make_settings, message, started_app
 from tests.bot.chat_helpers import other_talk, warm_talk  # noqa: F401  (fixtures)
 
 
@@ -86,7 +86,7 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
     settings = make_settings(tmp_path / "data", warm_talk, other_talk, public_base_url=f"http://127.0.0.1:{port}",
                              http_port=port, link_secret="s3cret", telegram_share_chat_id="-100share")
     app, recorder = await started_app(settings, platform="telegram")
-    one_clip = "cut them into 15-second vertical shorts, 1 clip, 360p"
+    one_clip = "cut them into 10-second vertical shorts, 1 clip, 360p"
     try:
         def said(user, chat, text="", **fields):
             return message(text, user=user, chat=chat, platform="telegram", **fields)
@@ -182,7 +182,7 @@ async def test_a_restart_in_the_middle_of_a_cut_loses_nothing_and_charges_once(t
     app, recorder = await started_app(settings)
     try:
         await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),)))
-        await app.conversation.handle(message(CUT_SMALL))
+        await app.conversation.handle(message(CUT_TEN))
         await recorder.wait_for(lambda: len(recorder.videos()) == 1, 90)   # clip 1 is out, clip 2 is rendering
     finally:
         await app.stop()                                         # the database and the workers close

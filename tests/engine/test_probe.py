@@ -70,9 +70,23 @@ def media_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("probe")
 
 
+@pytest.fixture(scope="module")
+def made(tmp_path_factory) -> dict[str, Path]:
+    """One file of each accepted type, made the first time a test asks for it and then shared
+    (read-only: a test that changes a file works on a copy)."""
+    folder = tmp_path_factory.mktemp("probe-made")
+
+    class Made(dict):
+        def __missing__(self, extension: str) -> Path:
+            self[extension] = MAKERS[extension](folder)
+            return self[extension]
+
+    return Made()
+
+
 @pytest.mark.parametrize("extension", sorted(MAKERS))
-def test_each_accepted_type_is_read(media_dir, extension):
-    path = MAKERS[extension](media_dir)
+def test_each_accepted_type_is_read(made, extension):
+    path = made[extension]
     info = probe(path)
     assert info.kind == EXPECTED_KIND[extension]
     assert info.extension == extension
@@ -98,9 +112,9 @@ def test_every_accepted_extension_has_a_maker_and_a_mime_type():
 
 
 @pytest.mark.parametrize("extension", sorted(MAKERS))
-def test_the_content_decides_not_the_name(media_dir, extension):
+def test_the_content_decides_not_the_name(made, media_dir, extension):
     """A link saved without a suffix (`fetch-<hex>`) is read for what it is, and gets its type back."""
-    named = MAKERS[extension](media_dir)
+    named = made[extension]
     nameless = media_dir / f"fetch-{extension}-3fa9c1"
     nameless.write_bytes(named.read_bytes())
     info = probe(nameless)
@@ -109,14 +123,14 @@ def test_the_content_decides_not_the_name(media_dir, extension):
     assert info.extension == expected
 
 
-def test_a_misnamed_file_is_read_for_what_it_is(media_dir):
-    webm = MAKERS["webm"](media_dir)
+def test_a_misnamed_file_is_read_for_what_it_is(made, media_dir):
+    webm = made["webm"]
     misnamed = media_dir / "holiday.mp4"
     misnamed.write_bytes(webm.read_bytes())
     info = probe(misnamed)
     assert (info.kind, info.extension) == ("video", "webm")
     voice = media_dir / "voice-AgADBQAD.ogg"
-    voice.write_bytes(MAKERS["opus"](media_dir).read_bytes())
+    voice.write_bytes(made["opus"].read_bytes())
     info = probe(voice)
     assert (info.kind, info.extension, info.audio_codec) == ("audio", "ogg", "opus")
 
@@ -133,8 +147,8 @@ def test_the_kind_a_name_or_mime_type_suggests():
     assert media_kind_for_name("", None) is None and media_kind_for_name(None) is None
 
 
-def test_media_info_round_trips_through_a_dict(media_dir):
-    info = probe(MAKERS["mp4"](media_dir))
+def test_media_info_round_trips_through_a_dict(made):
+    info = probe(made["mp4"])
     assert type(info).from_dict(info.to_dict()) == info
 
 
@@ -150,9 +164,9 @@ def test_audio_only_and_video_only(media_dir):
     assert info.audio_channels == 0
 
 
-def test_rotated_phone_video(media_dir):
+def test_rotated_phone_video(made, media_dir):
     """A phone stores portrait video as landscape frames plus a display matrix saying 'turn 90° clockwise'."""
-    plain = picture_and_sound(media_dir / "landscape.mp4", H264, AAC)
+    plain = made["mp4"]                                             # landscape, 160x90
     phone = media_dir / "phone.mp4"
     # ffmpeg's legacy `rotate` tag is counter-clockwise: 270 here is 90 clockwise for the player.
     ffmpeg("-i", str(plain), "-c", "copy", "-metadata:s:v:0", "rotate=270", str(phone))
@@ -170,13 +184,13 @@ def test_rotation_from_side_data_and_tags():
     assert rotation_of({}) == 0
 
 
-def test_variable_frame_rate(media_dir):
+def test_variable_frame_rate(made, media_dir):
     vfr = media_dir / "vfr.mp4"
     # 30 fps for two seconds, then every third frame only: the frame intervals change mid-file.
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=30:duration=4",
            "-vf", "select='if(lt(t,2),1,not(mod(n,3)))'", "-fps_mode", "vfr", *H264, "-pix_fmt", "yuv420p", str(vfr))
     assert probe(vfr).variable_fps
-    assert not probe(MAKERS["mp4"](media_dir)).variable_fps
+    assert not probe(made["mp4"]).variable_fps
 
 
 def test_variable_frame_rate_rule():
@@ -188,8 +202,8 @@ def test_variable_frame_rate_rule():
     assert is_variable_frame_rate(changing)
 
 
-def test_truncated_files_are_broken(media_dir):
-    whole = picture_and_sound(media_dir / "whole.mp4", H264, AAC)                   # index at the end
+def test_truncated_files_are_broken(made, media_dir):
+    whole = made["mp4"]                                                             # index at the end
     faststart = picture_and_sound(media_dir / "fast.mp4", H264, AAC, ["-movflags", "+faststart"])
     for source in (whole, faststart):
         cut = media_dir / f"cut-{source.name}"
@@ -272,8 +286,8 @@ def test_zero_duration(media_dir):
         probe(hollow)
 
 
-def test_content_hash_is_sha256_of_the_bytes(media_dir):
-    path = MAKERS["mp4"](media_dir)
+def test_content_hash_is_sha256_of_the_bytes(made, media_dir):
+    path = made["mp4"]
     expected = hashlib.sha256(path.read_bytes()).hexdigest()
     assert content_hash(path) == expected
     assert content_hash(path, chunk_size=1000) == expected          # streamed in small pieces: same answer

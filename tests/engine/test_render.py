@@ -1,10 +1,14 @@
 """Rendering with real ffmpeg, checked with ffprobe and by looking at decoded frames and sound.
 
-Most renders are small (360x640) and a few seconds long; one checks the real 1080x1920 output.
+Most renders are small (360x640), a few seconds long and use x264's fastest preset (what they
+check is the picture and the sound, not the encoder's quality); one checks the real 1080x1920
+output with the product's own settings. The plain, captioned, titled and music renders of the
+same three seconds are made once and compared with each other by several tests.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import struct
@@ -16,7 +20,7 @@ import numpy as np
 import pytest
 
 from engine import render
-from engine.models import Cancelled, EngineConfig, RenderFailed, RenderSpec, Word
+from engine.models import Cancelled, EngineConfig, MediaInfo, RenderFailed, RenderSpec, Word
 from engine.probe import probe
 
 pytestmark = pytest.mark.slow
@@ -64,24 +68,52 @@ def spoken(text: str, start: float, step: float = 0.45) -> list[Word]:
 
 
 @pytest.fixture(scope="module")
-def config(tmp_path_factory) -> EngineConfig:
+def product_config(tmp_path_factory) -> EngineConfig:
+    """The engine's own render settings (x264's preset as the product ships it)."""
     return EngineConfig(cache_dir=tmp_path_factory.mktemp("render-cache"))
 
 
 @pytest.fixture(scope="module")
+def config(product_config) -> EngineConfig:
+    return dataclasses.replace(product_config, x264_preset="ultrafast")
+
+
+@pytest.fixture(scope="module")
 def source(tmp_path_factory) -> Path:
-    """12 s of testsrc2 at 640x360 with a quiet 440 Hz tone (about -29 LUFS)."""
+    """12 s of testsrc2 at 320x180 with a quiet 440 Hz tone (about -29 LUFS)."""
     path = tmp_path_factory.mktemp("render-src") / "source.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25:duration=12",
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=12",
            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=12",
            "-af", "volume=0.4", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
            "-c:a", "aac", "-b:a", "96k", "-shortest", str(path))
     return path
 
 
+@functools.cache
+def probed(path: Path) -> MediaInfo:
+    """probe() once per file: many renders here start from the same source."""
+    return probe(path)
+
+
 def spec_for(path: Path, segments, **kwargs) -> RenderSpec:
     defaults = dict(resolution=360, words=spoken("charge for the value you create", 1.0))
-    return RenderSpec(media=probe(path), segments=list(segments), **{**defaults, **kwargs})
+    return RenderSpec(media=probed(path), segments=list(segments), **{**defaults, **kwargs})
+
+
+SHARED_SPAN = (2.0, 5.0)            # the three seconds of `source` the shared renders below show
+
+
+@pytest.fixture(scope="module")
+def plain(source, config, tmp_path_factory):
+    """SHARED_SPAN with nothing drawn on it: no captions, no title, no music."""
+    return render.render_clip(spec_for(source, [SHARED_SPAN], captions=False),
+                              tmp_path_factory.mktemp("plain") / "plain.mp4", config)
+
+
+@pytest.fixture(scope="module")
+def captioned(source, config, tmp_path_factory):
+    return render.render_clip(spec_for(source, [SHARED_SPAN]), tmp_path_factory.mktemp("captioned") / "with.mp4",
+                              config)
 
 
 def test_output_sizes_by_aspect():
@@ -93,10 +125,11 @@ def test_output_sizes_by_aspect():
     assert render.output_size("9:16", 4000) == (1080, 1920), "never above 1080 on the short side"
 
 
-def test_a_1080x1920_short_is_ready_to_post(source, config, tmp_path):
+def test_a_1080x1920_short_is_ready_to_post(source, product_config, tmp_path):
     spec = spec_for(source, [(1.0, 3.5)], resolution=1080, title="Pricing, explained")
     seen = []
-    clip = render.render_clip(spec, tmp_path / "clip-01.mp4", config, progress=lambda f, label: seen.append(f))
+    clip = render.render_clip(spec, tmp_path / "clip-01.mp4", product_config,
+                              progress=lambda f, label: seen.append(f))
 
     info = ffprobe(clip.path)
     video = next(s for s in info["streams"] if s["codec_type"] == "video")
@@ -119,25 +152,19 @@ def test_a_1080x1920_short_is_ready_to_post(source, config, tmp_path):
     assert len(seen) >= 3
 
 
-def test_captions_are_burned_in(source, config, tmp_path):
-    spec = spec_for(source, [(2.0, 5.0)])
-    with_captions = render.render_clip(spec, tmp_path / "with.mp4", config)
-    spec.captions = False
-    without = render.render_clip(spec, tmp_path / "without.mp4", config)
+def test_captions_are_burned_in(captioned, plain):
     at = 0.5                                            # "value" is being said: source 2.35-2.75 s
-    a = frame(with_captions.path, at, 360, 640, gray=True)
-    b = frame(without.path, at, 360, 640, gray=True)
+    a = frame(captioned.path, at, 360, 640, gray=True)
+    b = frame(plain.path, at, 360, 640, gray=True)
     changed = np.abs(a - b) > 60
     assert changed[int(0.55 * 640):int(0.8 * 640)].sum() > 1500, "the caption line is drawn in its band"
     assert changed[int(0.8 * 640):].sum() < 20, "nothing is drawn in the bottom fifth"
     assert changed[: int(0.4 * 640)].sum() < 20, "nothing else changes"
 
 
-def test_title_overlay_shows_at_the_top(source, config, tmp_path):
-    spec = spec_for(source, [(2.0, 4.0)], captions=False, title="Our pricing lesson")
+def test_title_overlay_shows_at_the_top(source, config, plain, tmp_path):
+    spec = spec_for(source, [SHARED_SPAN], captions=False, title="Our pricing lesson")
     titled = render.render_clip(spec, tmp_path / "titled.mp4", config)
-    spec.title = None
-    plain = render.render_clip(spec, tmp_path / "plain.mp4", config)
     changed = np.abs(frame(titled.path, 1.0, 360, 640, gray=True) - frame(plain.path, 1.0, 360, 640, gray=True)) > 60
     assert changed[: int(0.25 * 640)].sum() > 1000 and changed[int(0.3 * 640):].sum() < 20
 
@@ -191,14 +218,13 @@ def test_variable_frame_rate_phone_video_comes_out_at_a_constant_rate(config, tm
     assert abs(clip.duration - 2.5) <= 0.1
 
 
-def test_music_is_mixed_under_the_speech(source, config, tmp_path):
+def test_music_is_mixed_under_the_speech(source, config, plain, tmp_path):
     music = tmp_path / "music.wav"
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=1500:sample_rate=48000:duration=1.3", "-af", "volume=0.5", str(music))
-    spec = spec_for(source, [(3.0, 6.0)], captions=False, music=music, music_volume=0.2)
+    spec = spec_for(source, [SHARED_SPAN], captions=False, music=music, music_volume=0.2)
     with_music = render.render_clip(spec, tmp_path / "music.mp4", config)
     assert abs(with_music.duration - 3.0) <= 0.1, "the music loops; the clip keeps its length"
-    spec.music = None
-    without = render.render_clip(spec, tmp_path / "dry.mp4", config)
+    without = plain                                     # the same span without the music
 
     def levels(path):
         samples = audio(path)[48000: 48000 * 2 + 48000 // 2]            # 1.0-2.5 s: past the loop point
@@ -213,11 +239,10 @@ def test_music_is_mixed_under_the_speech(source, config, tmp_path):
     assert dry_tune < 0.01 * dry_speech
 
 
-def test_loudness_is_normalised(source, config, tmp_path):
-    quiet = render.measure_loudness(source, [(2.0, 8.0)])
+def test_loudness_is_normalised(source, plain):
+    quiet = render.measure_loudness(source, [SHARED_SPAN])
     assert quiet < -24
-    clip = render.render_clip(spec_for(source, [(2.0, 8.0)], captions=False), tmp_path / "loud.mp4", config)
-    assert abs(render.measure_loudness(clip.path, [(0.0, clip.duration)]) - render.TARGET_LUFS) <= 1.5
+    assert abs(render.measure_loudness(plain.path, [(0.0, plain.duration)]) - render.TARGET_LUFS) <= 1.5
 
 
 def test_silent_source_gets_a_silent_track(config, tmp_path):
@@ -230,7 +255,8 @@ def test_silent_source_gets_a_silent_track(config, tmp_path):
     assert abs(clip.duration - 2.0) <= 0.1
 
 
-def test_cancel_mid_render_stops_ffmpeg_and_leaves_no_file(source, config, tmp_path):
+def test_cancel_mid_render_stops_ffmpeg_and_leaves_no_file(source, product_config, tmp_path):
+    config = product_config       # the product's preset: the render must last long enough to be stopped
     cancel = threading.Event()
     seen = []
 
@@ -255,7 +281,8 @@ def test_cancel_before_start_renders_nothing(source, config, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cancel_during_the_second_clip_keeps_the_first_and_nothing_else(source, config, tmp_path):
+def test_cancel_during_the_second_clip_keeps_the_first_and_nothing_else(source, product_config, tmp_path):
+    config = product_config       # the product's preset: the render must last long enough to be stopped
     cancel = threading.Event()
 
     def progress(fraction, label):
@@ -300,6 +327,7 @@ def test_crop_keeps_a_real_face_in_the_picture(shared_media, config, tmp_path):
 
 
 def test_render_moments_names_files_by_rank(talk_analysis, engine_config, tmp_path):
+    engine_config = dataclasses.replace(engine_config, x264_preset="ultrafast")
     from engine.models import ClipRequest, Moment
 
     sentences = talk_analysis.sentences
@@ -320,7 +348,7 @@ def test_clip_command_renders_and_fills_clips_json(talk_video, engine_config, tm
     from engine.pipeline import clip
 
     request = ClipRequest(length=10.0, min_length=8.0, max_length=12.0, count=1, resolution=240)
-    clip_set = clip(talk_video[0], request, tmp_path, engine_config)
+    clip_set = clip(talk_video[0], request, tmp_path, dataclasses.replace(engine_config, x264_preset="ultrafast"))
     written = json.loads((tmp_path / "clips.json").read_text())
     assert written["clips"][0]["file"] == "clip-01.mp4" and (tmp_path / "clip-01.mp4").exists()
     assert written["clips"][0]["thumbnail"] == "clip-01.jpg" and (tmp_path / "clip-01.jpg").exists()

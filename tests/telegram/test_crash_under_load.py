@@ -30,7 +30,10 @@ async def test_a_bot_killed_mid_run_finishes_every_job_once_after_restart(tmp_pa
     fake = await FakeBotApi(token=TOKEN, bot_id=BOT_ID, bot_username=BOT_NAME, upload_dir=tmp_path / "uploads").start()
     people = crowd([warm_talk.path], people=3, in_group=1, cancelling=None)
     link_cache(warm_talk.cache, tmp_path / "data")      # the talk's transcript: what is tested is delivery, not Whisper
-    bot = BotProcess(fake, tmp_path / "data", render_concurrency=2)
+    # Telegram's pacing is tested elsewhere (test_rate_limits, test_group_budget, bench/bench_load.py):
+    # this fake takes what the bot sends at once, so no job waits for its turn to speak.
+    bot = BotProcess(fake, tmp_path / "data", render_concurrency=2, telegram_private_chat_per_s=50,
+                     telegram_group_per_minute=3000)
     try:
         bot.start()
         talk = Crowd(fake, people)

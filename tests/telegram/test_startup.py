@@ -15,9 +15,12 @@ from tests.bot.chat_helpers import LAST_WORDS, run_a_job_that_speaks_when_stoppe
 from tests.telegram.fake_bot_api import FakeBotApi
 
 
+LONG_POLL_S = 0.1      # the longest the fake holds a getUpdates: a running poller asks again at least this often
+
+
 @pytest.fixture
 async def fake():
-    server = await FakeBotApi().start()
+    server = await FakeBotApi(long_poll_cap=LONG_POLL_S).start()
     yield server
     await server.stop()
 
@@ -51,7 +54,7 @@ async def test_start_registers_the_sink_and_polls_and_stop_ends_polling(fake, tm
         await adapter.stop()
     stopped_at = time.monotonic()
     assert adapter.application is None
-    await asyncio.sleep(1.2)                     # a poller still running would have asked again by now
+    await asyncio.sleep(5 * LONG_POLL_S)         # a poller still running would have asked again by now
     assert not [c for c in fake.calls_to("getUpdates") if c.at > stopped_at]
 
 
