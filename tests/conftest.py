@@ -35,6 +35,7 @@ HEAVY_FIRST = (
 )
 
 
+@pytest.hookimpl(optionalhook=True)     # known only when pytest-xdist is loaded
 def pytest_xdist_auto_num_workers(config) -> int:
     """`-n auto`: one test process more than the machine has cores. Many tests spend part of their
     time waiting on processes they started (a bot, Celery workers, fake servers); the extra process

@@ -83,7 +83,7 @@ async def bot(tmp_path_factory, warm_talk):
             await adapter.start()
             await fake.wait_connected()
             await fake.wait_for(lambda: adapter.client.get_guild(int(makers["id"])) is not None
-                                and adapter.client.get_guild(int(showcase["id"])) is not None, 10, "GUILD_CREATE")
+                                and adapter.client.get_guild(int(showcase["id"])) is not None, what="GUILD_CREATE")
             yield SimpleNamespace(fake=fake, app=app, adapter=adapter, general=general, shorts=shorts,
                                   alice=alice, bob=bob, makers=makers, base_url=settings.public_base_url)
         finally:
@@ -146,11 +146,11 @@ async def test_clip_in_a_server_thread_progress_link_then_share(bot, talk):
     response_id = interaction.original_message_id
 
     # The attachment was streamed from its URL, and the upload is answered in the deferred response.
-    await fake.wait_for(lambda: "keynote.mp4" in fake.messages[response_id]["content"], 30, "the upload answer")
+    await fake.wait_for(lambda: "keynote.mp4" in fake.messages[response_id]["content"], what="the upload answer")
     assert len(fake.downloads) == 1
 
     # The job opens a thread on the response; progress and results go there.
-    thread = await fake.wait_for(lambda: fake.channels.get(response_id), 30, "a thread on the response")
+    thread = await fake.wait_for(lambda: fake.channels.get(response_id), what="a thread on the response")
     assert thread["type"] == 11 and thread["parent_id"] == bot.general["id"]
     assert thread["name"] == f"Shorts: {INSTRUCTION}"
     link_pattern = re.compile(re.escape(bot.base_url) + r"/f/\S+")
@@ -166,7 +166,7 @@ async def test_clip_in_a_server_thread_progress_link_then_share(bot, talk):
 
     # One progress message, edited in place, ending "Done" (how often: the job's throttle, bot/jobs.py).
     progress = fake.sent_by_bot(thread["id"])[0]
-    await fake.wait_for(lambda: progress["content"] == say("en", "progress_done"), 15, "the last progress edit")
+    await fake.wait_for(lambda: progress["content"] == say("en", "progress_done"), what="the last progress edit")
     edits = fake.edits[int(progress["id"])]
     assert edits, "the progress message was never edited"
     thread_calls = fake.calls_to("POST /channels/{channel_id}/messages/{message_id}/threads")
@@ -203,16 +203,16 @@ async def test_clip_in_a_server_thread_progress_link_then_share(bot, talk):
     press = fake.button_interaction(result, share_button, bot.alice)
     await fake.dispatch("INTERACTION_CREATE", press)
     pressed = fake.interactions[press["token"]]
-    await fake.wait_for(lambda: pressed.acknowledged_at is not None, 5, "the button to be acknowledged")
+    await fake.wait_for(lambda: pressed.acknowledged_at is not None, what="the button to be acknowledged")
     assert pressed.callback_type == 6 and answered_first(fake, pressed)
-    [shared] = await fake.wait_for(lambda: fake.sent_by_bot(bot.shorts["id"]), 60, "the shared clip")
+    [shared] = await fake.wait_for(lambda: fake.sent_by_bot(bot.shorts["id"]), what="the shared clip")
     [upload] = next(c for c in fake.calls if c.route == "POST /channels/{channel_id}/messages"
                     and c.path.split("/")[2] == bot.shorts["id"]).files
     assert upload.filename == f"clip-{clip.id}.mp4" and upload.size == Path(clip.output_path).stat().st_size
     assert video_size(upload.path) == f"{clip.width}x{clip.height}"
     assert shared["components"] == []                        # no buttons on the public post
     await fake.wait_for(lambda: any(m["content"] == say("en", "share_done", n=1)
-                                    for m in fake.sent_by_bot(thread["id"])), 15, "the share confirmation")
+                                    for m in fake.sent_by_bot(thread["id"])), what="the share confirmation")
 
 
 # ---------------------------------------------------------------------------- DMs
@@ -243,14 +243,14 @@ async def test_dm_with_a_video_gets_progress_and_the_clip_as_a_file(bot, talk):
     before = len(fake.sent_by_bot(bot.shorts["id"]))
     press = fake.button_interaction(video, custom_ids(video)[1], bot.bob)
     await fake.dispatch("INTERACTION_CREATE", press)
-    shared = await fake.wait_for(lambda: fake.sent_by_bot(bot.shorts["id"])[before:], 60, "the shared link")
+    shared = await fake.wait_for(lambda: fake.sent_by_bot(bot.shorts["id"])[before:], what="the shared link")
     assert bot.base_url + f"/f/{clip.id}-" in shared[0]["content"] and shared[0]["attachments"] == []
     assert "Discord would not take the file here" in shared[0]["content"]
 
     def shared_notes() -> list[dict]:
         return [m for m in fake.sent_by_bot(dm["id"]) if m["content"] == say("en", "share_done", n=1)]
 
-    await fake.wait_for(shared_notes, 15, "the share confirmation")
+    await fake.wait_for(shared_notes, what="the share confirmation")
 
     # A share channel the bot may not post in: the person who shared hears why and what to ask for.
     for _ in range(2):                                       # the clip, then the adapter's apology there
@@ -258,7 +258,7 @@ async def test_dm_with_a_video_gets_progress_and_the_clip_as_a_file(bot, talk):
     said_before = len(fake.sent_by_bot(dm["id"]))
     await fake.dispatch("INTERACTION_CREATE", fake.button_interaction(video, custom_ids(video)[1], bot.bob))
     [told] = await fake.wait_for(lambda: [m for m in fake.sent_by_bot(dm["id"])[said_before:]
-                                          if "share channel" in m["content"]], 60, "the share failure")
+                                          if "share channel" in m["content"]], what="the share failure")
     assert "Missing Permissions" in told["content"] and "DISCORD_SHARE_CHANNEL_ID" in told["content"]
     assert len(shared_notes()) == 1, "not \"Shared\" when it was not"
 
@@ -283,7 +283,7 @@ async def test_a_rate_limited_post_is_retried_by_discord_py(bot):
     fake.fail_next("POST", f"/channels/{dm['id']}/messages", 429, 20028, "You are being rate limited.",
                    retry_after=0.3)
     await fake.dispatch("MESSAGE_CREATE", fake.user_message(dm, bot.alice, "/credits"))
-    [answer] = await fake.wait_for(lambda: fake.sent_by_bot(dm["id"]), 15, "the credits answer")
+    [answer] = await fake.wait_for(lambda: fake.sent_by_bot(dm["id"]), what="the credits answer")
     assert "credit" in answer["content"].lower()
     posts = [c for c in fake.calls if c.path == f"/channels/{dm['id']}/messages"]
     assert [c.status for c in posts] == [429, 200]
@@ -306,14 +306,14 @@ async def test_credits_status_and_help_answer_privately(bot):
                             f"the /{name} answer")
         assert all(m["flags"] & 64 for m in answers()), f"every answer to /{name} should be ephemeral"
     # /help adds how Discord differs.
-    await fake.wait_for(lambda: any("/clip video:" in m["content"] for m in answers()), 15, "the Discord tip")
+    await fake.wait_for(lambda: any("/clip video:" in m["content"] for m in answers()), what="the Discord tip")
 
 
 async def test_export_opens_a_thread_and_falls_back_to_the_channel_where_threads_are_forbidden(bot):
     fake = bot.fake
     channel = fake.add_text_channel(bot.makers, "no-threads")
     await fake.dispatch("CHANNEL_CREATE", {**channel})
-    await fake.wait_for(lambda: bot.adapter.client.get_channel(int(channel["id"])) is not None, 5, "CHANNEL_CREATE")
+    await fake.wait_for(lambda: bot.adapter.client.get_channel(int(channel["id"])) is not None, what="CHANNEL_CREATE")
     fake.fail_next("POST", "/channels/{channel_id}/messages/{message_id}/threads", 403, 50013, "Missing Permissions")
 
     interaction = await command(bot, channel, bot.bob, "export")
@@ -335,7 +335,7 @@ async def test_share_and_cancel_commands_reach_the_conversation(bot):
     share = await command(bot, bot.general, bot.bob, "share", {"clip": 4})
     cancel = await command(bot, bot.general, bot.bob, "cancel")
     no_clip = say("en", "share_no_clip", n=4, count=0)
-    await fake.wait_for(lambda: fake.messages[share.original_message_id]["content"] == no_clip, 15, "the /share answer")
+    await fake.wait_for(lambda: fake.messages[share.original_message_id]["content"] == no_clip, what="the /share answer")
     await fake.wait_for(lambda: fake.messages[cancel.original_message_id]["content"] == say("en", "nothing_to_cancel"),
                         15, "the /cancel answer")
 
@@ -370,7 +370,7 @@ async def test_server_messages_not_meant_for_the_bot_are_ignored_and_unreadable_
     bots_message = fake.sent_by_bot(channel["id"])[-1]
     await fake.dispatch("MESSAGE_CREATE", fake.user_message(channel, bot.bob, "", reply_to=bots_message))
 
-    [hint] = await fake.wait_for(lambda: fake.sent_by_bot(channel["id"])[sent_before:], 10, "the hint")
+    [hint] = await fake.wait_for(lambda: fake.sent_by_bot(channel["id"])[sent_before:], what="the hint")
     assert hint["content"] == CANNOT_READ.format(name="shortsbot")
     assert len(fake.sent_by_bot(channel["id"])) == sent_before + 1     # nothing for the unaddressed message
     assert len(fake.downloads) == downloads
@@ -388,10 +388,10 @@ async def test_progress_states_that_came_while_an_edit_was_on_its_way_are_supers
     channel = await bot.adapter._channel(int(dm["id"]))
     for step in range(1, 12):
         await bot.adapter._progress_update(channel, ProgressReply("coalesce-test", f"step {step}", step / 12))
-    [message] = await fake.wait_for(lambda: fake.sent_by_bot(dm["id"]), 10, "the progress message")
+    [message] = await fake.wait_for(lambda: fake.sent_by_bot(dm["id"]), what="the progress message")
     [posted] = [c.body["content"] for c in fake.calls if c.path == f"/channels/{dm['id']}/messages"]
     assert posted.startswith("step 0\n")
     await bot.adapter.send(ref, ProgressReply("coalesce-test", "finished", 1.0, done=True))
-    await fake.wait_for(lambda: message["content"] == "finished", 10, "the final edit")
+    await fake.wait_for(lambda: message["content"] == "finished", what="the final edit")
     edits = [c.body["content"] for c in fake.calls if c.path == f"/channels/{dm['id']}/messages/{message['id']}"]
     assert [e.split("\n")[0] for e in edits] == ["step 11", "finished"]

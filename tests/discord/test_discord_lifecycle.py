@@ -46,7 +46,7 @@ async def test_start_connects_and_stop_closes_everything(fake, app):
 
     assert adapter.client.is_closed()
     assert adapter._connection.done() and adapter._connection.exception() is None
-    await fake.wait_for(lambda: not fake._sockets, 5, "the gateway socket to close")
+    await fake.wait_for(lambda: not fake._sockets, what="the gateway socket to close")
 
 
 async def test_commands_are_synced_only_when_they_changed(fake, app):
@@ -70,7 +70,7 @@ async def test_message_content_not_enabled_in_the_portal_is_explained(fake, app,
     adapter = DiscordAdapter(await app(discord_message_content=True))
     with caplog.at_level(logging.ERROR, logger="adapters.discord_adapter"):
         await adapter.start()
-        await fake.wait_for(lambda: adapter._connection.done(), 10, "the refused connection to end")
+        await fake.wait_for(lambda: adapter._connection.done(), what="the refused connection to end")
     assert fake.identify[0]["intents"] & (1 << 15)
     assert any("enable it on the Bot page" in r.getMessage() for r in caplog.records)
     await adapter.stop()
@@ -89,4 +89,4 @@ async def test_shortsbot_run_lets_jobs_finish_speaking_before_discord_closes(fak
     stop.set()                                   # what SIGTERM does
     assert await asyncio.wait_for(running, 30) == 0
     assert [m["content"] for m in fake.sent_by_bot(channel["id"])] == [LAST_WORDS]
-    await fake.wait_for(lambda: not fake._sockets, 5, "the gateway socket to close")
+    await fake.wait_for(lambda: not fake._sockets, what="the gateway socket to close")

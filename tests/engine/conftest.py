@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.media import Piece, make_talk_video, noise_burst
+from tests.media import (QUIET_APPLAUSE_GAIN, Piece, build_talk_audio, default_talk_pieces, make_talk_video,
+                         noise_burst, write_wav)
 from tests.run_once import analysed_once, made_once
 
 
@@ -60,6 +61,47 @@ def highlight_analysis(highlight_talk, engine_config, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def short_talk(tmp_path_factory) -> tuple[Path, list]:
+    """(video, placed pieces) of the shared talk's first four sentences (~16 s, 160x90), made once per
+    run: for the tests that transcribe with a cache of their own, where 45 s of talk would only cost more."""
+    return made_once(tmp_path_factory, "short-talk",
+                     lambda folder: make_talk_video(folder / "short-talk.mp4", default_talk_pieces()[:4], size="160x90"))
+
+
+@pytest.fixture(scope="session")
 def talk_analysis(talk_video, engine_config, tmp_path_factory):
     """engine.pipeline.analyse of the shared ~45 s talk (tests/conftest.py `talk_video`)."""
     return analysed_once(tmp_path_factory, talk_video[0], engine_config)
+
+
+PLAIN_PASSAGE = ("Our bakery sits on a quiet corner near the market.",
+                 "The walls are painted yellow and the floor is made of wood.",
+                 "Customers often sit by the window and read the paper.")
+APPLAUDED_PASSAGE = ("My grandmother taught me how to bake bread at home.",
+                     "She kept her recipes in a small notebook in the kitchen.",
+                     "Today those recipes are used in our shop every morning.")
+
+
+def quiet_applause_pieces() -> list[Piece]:
+    """A ~35 s talk spoken at one level, where the second of two equally plain passages is followed
+    by applause about 8 dB quieter than the voice."""
+    return [Piece("Good evening and welcome to this small talk about our town."),
+            *[Piece(text) for text in PLAIN_PASSAGE],
+            *[Piece(text) for text in APPLAUDED_PASSAGE[:-1]],
+            Piece(APPLAUDED_PASSAGE[-1], pause_after=0.3),
+            Piece(sound=noise_burst(3.0, level=0.9, seed=5), gain=QUIET_APPLAUSE_GAIN),
+            Piece("Next month the market will move to the main square."),
+            Piece("The shop will stay where it is.")]
+
+
+def _make_quiet_applause(folder: Path) -> tuple[Path, list]:
+    audio, placed = build_talk_audio(quiet_applause_pieces(), folder / "pieces")
+    return write_wav(audio, folder / "quiet-applause.wav"), placed
+
+
+@pytest.fixture(scope="session")
+def quiet_applause_talk(tmp_path_factory, engine_config):
+    """(analysis, placed pieces) of the quiet-applause talk as a sound file (a WAV, no picture),
+    made and transcribed once per test run."""
+    wav, placed = made_once(tmp_path_factory, "quiet-applause", _make_quiet_applause)
+    return analysed_once(tmp_path_factory, wav, engine_config), placed

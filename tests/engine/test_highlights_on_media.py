@@ -2,14 +2,11 @@
 beats a merely loud passage, no clip edge inside a sentence, applause quieter than the speaker."""
 from __future__ import annotations
 
-import pytest
-
 from engine.highlights import Candidate, make_context, score_candidate, select_moments
 from engine.instructions import parse_instruction
 from engine.models import Sentence
 from engine.signals import find_bursts
-from tests.engine.conftest import HOOK_SENTENCES, LOUD_SENTENCES
-from tests.media import QUIET_APPLAUSE_GAIN, Piece, make_talk_video, noise_burst
+from tests.engine.conftest import APPLAUDED_PASSAGE, HOOK_SENTENCES, LOUD_SENTENCES, PLAIN_PASSAGE
 
 
 # --- the issue's test on real media ------------------------------------------------------------
@@ -69,35 +66,7 @@ def test_no_clip_edge_inside_a_sentence(highlight_talk, highlight_analysis):
                             assert not (p.start + tolerance < edge < p.end - tolerance), (instruction, edge, p.text)
 
 
-# --- applause quieter than the speaker --------------------------------------------------------------
-
-PLAIN_PASSAGE = ("Our bakery sits on a quiet corner near the market.",
-                 "The walls are painted yellow and the floor is made of wood.",
-                 "Customers often sit by the window and read the paper.")
-
-
-APPLAUDED_PASSAGE = ("My grandmother taught me how to bake bread at home.",
-                     "She kept her recipes in a small notebook in the kitchen.",
-                     "Today those recipes are used in our shop every morning.")
-
-
-@pytest.fixture(scope="module")
-def quiet_applause_talk(tmp_path_factory, engine_config):
-    """(analysis, placed) of a ~45 s talk spoken at one level, where the second of two equally plain
-    passages is followed by applause about 8 dB quieter than the voice."""
-    from engine.pipeline import analyse
-
-    pieces = [Piece("Good evening and welcome to this small talk about our town."),
-              *[Piece(text) for text in PLAIN_PASSAGE],
-              *[Piece(text) for text in APPLAUDED_PASSAGE[:-1]],
-              Piece(APPLAUDED_PASSAGE[-1], pause_after=0.3),
-              Piece(sound=noise_burst(3.0, level=0.9, seed=5), gain=QUIET_APPLAUSE_GAIN),
-              Piece("Next month the market will move to the main square."),
-              Piece("The shop will stay where it is.")]
-    folder = tmp_path_factory.mktemp("quiet-applause")
-    video, placed = make_talk_video(folder / "quiet-applause.mp4", pieces, size="160x90")
-    return analyse(video.with_suffix(".wav"), engine_config), placed
-
+# --- applause quieter than the speaker (tests/engine/conftest.py `quiet_applause_talk`) -----------
 
 def heard(sentences: list[Sentence], at: float, edge: str) -> int:
     """The index of the transcript's sentence whose start (or end) is nearest `at`."""

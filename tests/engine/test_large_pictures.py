@@ -62,12 +62,20 @@ def probe_like(**fields):
     return MediaInfo(**{**base, **fields})
 
 
+@pytest.fixture(scope="module")
+def sdr_reference(config, tmp_path_factory):
+    """(the SDR original, its short): what both HDR codings below should look like."""
+    folder = tmp_path_factory.mktemp("sdr")
+    sdr = make_source(folder / "sdr.mp4", "640x360", 25)
+    return sdr, render.render_clip(spec(sdr), folder / "from-sdr.mp4", config)
+
+
 @pytest.mark.parametrize("transfer", ["smpte2084", "arib-std-b67"])       # PQ and HLG
-def test_an_hdr_source_is_tone_mapped_to_sdr_8_bit_and_looks_like_the_original(config, tmp_path, transfer):
-    sdr = make_source(tmp_path / "sdr.mp4", "640x360", 25)
+def test_an_hdr_source_is_tone_mapped_to_sdr_8_bit_and_looks_like_the_original(config, sdr_reference, tmp_path,
+                                                                               transfer):
+    sdr, reference = sdr_reference
     hdr = make_source(tmp_path / "hdr.mp4", "640x360", 25, transfer=transfer)
     assert picture.is_hdr(probe(hdr)) and not picture.is_hdr(probe(sdr))
-    reference = render.render_clip(spec(sdr), tmp_path / "from-sdr.mp4", config)
     mapped = render.render_clip(spec(hdr), tmp_path / "from-hdr.mp4", config)
     video = next(s for s in ffprobe(mapped.path)["streams"] if s["codec_type"] == "video")
     assert video["pix_fmt"] == "yuv420p"

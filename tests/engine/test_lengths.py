@@ -7,7 +7,7 @@ import pytest
 
 from engine.instructions import parse_instruction
 from engine.pipeline import analyse, choose_explained
-from tests.media import Piece, make_talk_video
+from tests.media import Piece, build_talk_audio, write_wav
 
 SUBJECTS = ("the river", "our bakery", "the new library", "the night train", "the school garden", "the old harbour",
             "the market square")
@@ -29,9 +29,10 @@ def three_minute_talk() -> list[Piece]:
 
 @pytest.fixture(scope="module")
 def long_talk(tmp_path_factory, engine_config):
+    """(analysis, placed pieces) of the talk as a sound file: what is cut does not depend on a picture."""
     folder = tmp_path_factory.mktemp("long-talk")
-    video, placed = make_talk_video(folder / "long-talk.mp4", three_minute_talk(), size="160x90")
-    return analyse(video, engine_config), placed
+    audio, placed = build_talk_audio(three_minute_talk(), folder / "pieces")
+    return analyse(write_wav(audio, folder / "long-talk.wav"), engine_config), placed
 
 
 def speech_level(analysis) -> float:

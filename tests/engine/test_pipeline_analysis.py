@@ -106,10 +106,9 @@ def test_render_spec_for_a_reel_keeps_each_piece(talk_analysis):
         assert any(s <= (w.start + w.end) / 2 <= e for s, e in reel.segments)
 
 
-def test_a_sound_file_is_analysed_without_a_picture(talk_video, engine_config):
-    wav = Path(talk_video[0]).with_suffix(".wav")            # tests.media writes the talk's sound beside it
-    a = analyse(wav, engine_config)
-    assert a.media.kind == "audio" and a.signals.scene_cuts == ()
+def test_a_sound_file_is_analysed_without_a_picture(quiet_applause_talk):
+    a, _ = quiet_applause_talk                              # a WAV, analysed once for the run (tests/engine/conftest.py)
+    assert a.media.kind == "audio" and not a.media.has_video and a.signals.scene_cuts == ()
     assert len(a.transcript.words) > 20
 
 

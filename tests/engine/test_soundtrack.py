@@ -153,17 +153,22 @@ def test_the_time_limit_grows_with_the_length_of_the_video(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_talk_transcribed_in_pieces_keeps_every_word_once_and_in_order(talk_video, tmp_path):
-    from engine.transcribe import Transcriber
-    from tests.engine.test_transcribe import EXPECTED_WORDS, spoken_words
+def test_a_talk_transcribed_in_pieces_keeps_every_word_once_and_in_order(short_talk, engine_config, tmp_path):
+    """Against the same talk transcribed in one piece on this machine (the run's cache), not
+    against the script: which words tiny.en hears varies from one CPU to the next."""
+    from engine.probe import probe
+    from engine.transcribe import Transcriber, transcribe
+    from tests.engine.test_transcribe import spoken_words
 
-    video, _ = talk_video
-    config = EngineConfig(cache_dir=tmp_path)
-    transcriber = Transcriber(config, duration=45.0)
-    for piece in soundtrack.pieces(video, piece_seconds=12.0):
+    video, _ = short_talk
+    whole = spoken_words(transcribe(probe(video), engine_config))
+    transcriber = Transcriber(EngineConfig(cache_dir=tmp_path), duration=probe(video).duration)
+    parts = list(soundtrack.pieces(video, piece_seconds=5.0))
+    assert len(parts) >= 3
+    for piece in parts:
         transcriber.add(piece)
     transcript = transcriber.result()
-    assert len(EXPECTED_WORDS & spoken_words(transcript)) >= 0.8 * len(EXPECTED_WORDS)
+    assert len(whole) >= 10 and len(whole & spoken_words(transcript)) >= 0.8 * len(whole)
     starts = [w.start for w in transcript.words]
     assert starts == sorted(starts) and transcript.words[-1].end <= transcript.duration
     texts = [w.text.strip().lower() for w in transcript.words]
@@ -172,17 +177,17 @@ def test_a_talk_transcribed_in_pieces_keeps_every_word_once_and_in_order(talk_vi
 
 
 @pytest.mark.slow
-def test_transcription_stops_at_its_time_limit(talk_video, tmp_path):
+def test_transcription_stops_at_its_time_limit(short_talk, tmp_path):
     from engine.transcribe import Transcriber
 
-    transcriber = Transcriber(EngineConfig(cache_dir=tmp_path), duration=45.0, limit_s=0.0)
+    transcriber = Transcriber(EngineConfig(cache_dir=tmp_path), duration=16.0, limit_s=0.0)
     with pytest.raises(StageTimedOut) as caught:
-        transcriber.add(next(soundtrack.pieces(talk_video[0])))
+        transcriber.add(next(soundtrack.pieces(short_talk[0])))
     assert caught.value.stage == "transcription"
 
 
 @pytest.mark.slow
-def test_cancel_while_transcribing_stops_the_analysis_and_its_ffmpeg(talk_video, tmp_path):
+def test_cancel_while_transcribing_stops_the_analysis_and_its_ffmpeg(short_talk, tmp_path):
     from engine.pipeline import analyse
 
     cancel = threading.Event()
@@ -194,6 +199,6 @@ def test_cancel_while_transcribing_stops_the_analysis_and_its_ffmpeg(talk_video,
             cancel.set()
 
     with pytest.raises(Cancelled):
-        analyse(talk_video[0], EngineConfig(cache_dir=tmp_path / "fresh-cache"), progress=progress, cancel=cancel)
+        analyse(short_talk[0], EngineConfig(cache_dir=tmp_path / "fresh-cache"), progress=progress, cancel=cancel)
     assert seen and max(seen) < 0.9                           # stopped before the scene cuts were awaited
     assert ffmpeg_children() == []

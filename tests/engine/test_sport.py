@@ -1,6 +1,8 @@
 """Sport: moments chosen by sound on a broadcast where the crowd roars all along."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -97,18 +99,35 @@ def cut_picture(path, seconds: float, cuts: tuple[float, ...]):
     return path
 
 
+@pytest.fixture(scope="module")
+def excited_voice(tmp_path_factory) -> np.ndarray:
+    """The commentator's own track, a minute, shouting at EXCITED (arrays are never changed in place)."""
+    return commentary(tmp_path_factory.mktemp("excited"), 60.0, excited=True)
+
+
+@pytest.fixture(scope="module")
+def calm_voice(tmp_path_factory) -> np.ndarray:
+    return commentary(tmp_path_factory.mktemp("calm"), 60.0, excited=False)
+
+
+@pytest.fixture(scope="module")
+def match_picture(tmp_path_factory) -> Path:
+    return cut_picture(tmp_path_factory.mktemp("match") / "picture.mp4", 60.0, PLAY_CUTS + REPLAY_CUTS)
+
+
 def silent(voice: np.ndarray, t: float, reach: float = 0.05) -> bool:
     """Is the commentator (his own track, before the crowd is mixed in) silent around t?"""
     around = voice[max(0, int((t - reach) * SAMPLE_RATE)): int((t + reach) * SAMPLE_RATE)]
     return float(np.max(np.abs(around), initial=0.0)) < 0.01
 
 
-def test_a_commentator_getting_excited_over_a_constant_roar_gives_a_moment_with_its_build_up(tmp_path):
+def test_a_commentator_getting_excited_over_a_constant_roar_gives_a_moment_with_its_build_up(excited_voice,
+                                                                                              match_picture):
     from engine.signals import detect_scene_cuts
 
-    voice = commentary(tmp_path, 60.0, excited=True)
+    voice = excited_voice
     audio = broadcast(None) + voice
-    cuts = detect_scene_cuts(cut_picture(tmp_path / "match.mp4", 60.0, PLAY_CUTS + REPLAY_CUTS), duration=60.0)
+    cuts = detect_scene_cuts(match_picture, duration=60.0)
     assert all(any(abs(c - known) < 0.2 for c in cuts) for known in PLAY_CUTS + REPLAY_CUTS), cuts
     signals = compute_signals(audio, scene_cuts=cuts, sample_rate=SAMPLE_RATE)
     assert crowd_all_along(signals.loudness_db, signals.noisiness) and not signals.bursts
@@ -126,8 +145,8 @@ def test_a_commentator_getting_excited_over_a_constant_roar_gives_a_moment_with_
         [(m.start, m.end) for m in selection.moments]
 
 
-def test_calm_commentary_over_a_constant_roar_gives_evenly_spaced_weak_moments_said_as_such(tmp_path):
-    audio = broadcast(None) + commentary(tmp_path, 60.0, excited=False)
+def test_calm_commentary_over_a_constant_roar_gives_evenly_spaced_weak_moments_said_as_such(calm_voice):
+    audio = broadcast(None) + calm_voice
     signals = compute_signals(audio, scene_cuts=PLAY_CUTS, sample_rate=SAMPLE_RATE)
     assert not signals.excitement and not signals.bursts and not signals.replays
     selection = choose_moments([], signals, parse_instruction("cut two 15-second shorts"), 60.0)
@@ -135,10 +154,10 @@ def test_calm_commentary_over_a_constant_roar_gives_evenly_spaced_weak_moments_s
     assert len(selection.moments) == 2 and all(m.weak for m in selection.moments)
 
 
-def test_a_commentator_mixed_loud_over_the_crowd_is_not_a_crowd_reaction_and_the_roar_still_is(tmp_path):
+def test_a_commentator_mixed_loud_over_the_crowd_is_not_a_crowd_reaction_and_the_roar_still_is(calm_voice):
     """Broadcasts mix the commentary ~10 dB over the crowd: each time he starts talking again the
     whole level jumps, but the crowd's own (high) band does not; a roar under him still rises there."""
-    voice = 3.0 * commentary(tmp_path, 60.0, excited=False)
+    voice = 3.0 * calm_voice
     calm = compute_signals(broadcast(None) + voice, sample_rate=SAMPLE_RATE)
     assert crowd_all_along(calm.loudness_db, calm.noisiness)
     assert calm.bursts == () and calm.excitement == ()
@@ -148,7 +167,8 @@ def test_a_commentator_mixed_loud_over_the_crowd_is_not_a_crowd_reaction_and_the
 
 
 @pytest.mark.slow
-def test_a_broadcast_file_through_the_pipeline_gives_the_excited_moment_cut_between_words(tmp_path, engine_config):
+def test_a_broadcast_file_through_the_pipeline_gives_the_excited_moment_cut_between_words(excited_voice, match_picture,
+                                                                                          tmp_path, engine_config):
     """The whole way, as a user's upload goes: one decode measures the commentator too, Whisper
     hears the calm commentary, and the moment's edges fall between the words it heard."""
     import subprocess
@@ -156,10 +176,9 @@ def test_a_broadcast_file_through_the_pipeline_gives_the_excited_moment_cut_betw
     from engine.pipeline import analyse, choose_explained
     from tests.media import write_wav
 
-    write_wav(broadcast(None) + commentary(tmp_path, 60.0, excited=True), tmp_path / "sound.wav")
-    cut_picture(tmp_path / "picture.mp4", 60.0, PLAY_CUTS + REPLAY_CUTS)
+    write_wav(broadcast(None) + excited_voice, tmp_path / "sound.wav")
     match = tmp_path / "match.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(tmp_path / "picture.mp4"), "-i",
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(match_picture), "-i",
                     str(tmp_path / "sound.wav"), "-c:v", "copy", "-c:a", "aac", "-shortest", str(match)], check=True)
     analysis = analyse(match, engine_config)
     assert analysis.signals.excitement and analysis.signals.replays

@@ -83,9 +83,9 @@ def test_words_land_in_their_sentences(talk_transcript, talk_video):
     assert checked >= 3
 
 
-def test_second_run_reads_the_cache(talk_video, tmp_path):
+def test_second_run_reads_the_cache(short_talk, tmp_path):
     config = EngineConfig(cache_dir=tmp_path / "cache")
-    media = probe(talk_video[0])
+    media = probe(short_talk[0])
     seen = []
     first = transcribe(media, config, progress=lambda fraction, label: seen.append(fraction))
     assert seen and seen[-1] == 1.0 and seen == sorted(seen)          # progress while transcribing
@@ -127,10 +127,10 @@ def test_a_video_without_sound_gives_an_empty_transcript(tmp_path, engine_config
     assert transcript.words == [] and transcript.duration == pytest.approx(2.0, abs=0.1)
 
 
-def test_audio_given_by_the_caller_is_used(talk_video, tmp_path):
+def test_audio_given_by_the_caller_is_used(short_talk, tmp_path):
     """The pipeline decodes once and hands the samples over; the result is the same speech."""
     config = EngineConfig(cache_dir=tmp_path / "cache")
-    media = probe(talk_video[0])
+    media = probe(short_talk[0])
     audio = decode_audio(media.path)
     half = audio[: len(audio) // 2]
     transcript = transcribe(media, config, audio=half)

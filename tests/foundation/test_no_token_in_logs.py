@@ -78,7 +78,7 @@ async def test_no_token_reaches_any_log_line_at_debug(tmp_path, monkeypatch, cli
     running = asyncio.create_task(serve(settings, stop))
     try:
         await discord_fake.wait_connected()
-        await discord_fake.wait_for(lambda: discord_fake.commands, 30, "the slash commands")
+        await discord_fake.wait_for(lambda: discord_fake.commands, what="the slash commands")
 
         # Telegram: a video with what to make of it, then /export
         ada = tg.user(1001, "Ada", "ada")

@@ -99,7 +99,9 @@ class FakeDiscord(WorldBuilding, Gateway, MessageRoutes, InteractionRoutes):
     def threads(self) -> list[dict]:
         return [c for c in self.channels.values() if c["type"] == PUBLIC_THREAD]
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "a condition") -> Any:
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 180.0, what: str = "a condition") -> Any:
+        """Returns as soon as `predicate()` is truthy. The timeout only keeps a broken test from hanging:
+        it is long enough for the busiest machine, never a measure of speed."""
         deadline = time.monotonic() + timeout
         while True:
             result = predicate()
