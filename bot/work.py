@@ -113,7 +113,8 @@ async def run_export(conv: "Conversation", ctx: JobContext) -> dict:
                     await ctx.post(ErrorReply(say(lang, "export_failed", n=event.clip.number,
                                                   reason=failure(event, lang))))
                 elif event.kind == "clip" and target is not None:
-                    sent += await send(conv, ctx, person, event, target, share)
+                    outcome = await send(conv, ctx, person, event, target, share)
+                    sent, failed = sent + (outcome is True), failed + (outcome is False)
     except NothingUploaded:
         pass
     if not sent and not failed:
@@ -132,15 +133,18 @@ def failure(event: ChatEvent, lang: str) -> str:
     return event.text or say(lang, "unknown_error")
 
 
-async def send(conv: "Conversation", ctx: JobContext, person, event: ChatEvent, target: ChatRef, share) -> int:
-    """One exported clip to the chat (delivered: a refusal fails the job) or to the share target; 1 when sent."""
+async def send(conv: "Conversation", ctx: JobContext, person, event: ChatEvent, target: ChatRef,
+               share) -> bool | None:
+    """One exported clip to the chat (delivered: a refusal fails the job) or to the share target: True
+    when sent, False when the share target refused it (the person is told why), None when there is
+    nothing to send."""
     lang, clip = person.lang, event.clip
     reply = export_reply(conv, clip, lang, share)
     if reply is None:
-        return 0
+        return None
     if not share:
         await ctx.deliver(reply, number=clip.number)
-        return 1
+        return True
     by = say(lang, "shared_by", name=person.user.name or person.user.platform_user_id)
     if isinstance(reply, VideoReply):
         reply = dataclasses.replace(reply, caption=f"{by}\n{reply.caption}")
@@ -151,8 +155,8 @@ async def send(conv: "Conversation", ctx: JobContext, person, event: ChatEvent, 
     except Exception as exc:  # noqa: BLE001 - the platform's refusal, said to the person who shared
         log.warning("could not post to the %s share target %s: %r", target.platform, target.chat_id, exc)
         await ctx.post(ErrorReply(share_failed(conv, lang, target.platform, clip.number, exc)))
-        return 0
-    return 1
+        return False
+    return True
 
 
 def export_reply(conv: "Conversation", clip, lang: str, share) -> Reply | None:
