@@ -126,7 +126,8 @@ _DIALOGUE = re.compile(r"^Dialogue: (\d+),(\d+):(\d\d):(\d\d)\.(\d\d),(\d+):(\d\
 def captions_at_the_seam(script: str | None, spans: list[tuple[float, float]]) -> str | None:
     """The caption lines of stacked stretches moved from the lower third (where the bottom
     person's face is) to the seam between the two halves, where neither face is, as podcast
-    clip tools place them. A line that crosses a stretch's edge is split there."""
+    clip tools place them. A line that crosses a stretch's edge is split there (a karaoke sweep
+    goes on where it was)."""
     if script is None or not spans:
         return script
     out = []
@@ -144,7 +145,28 @@ def captions_at_the_seam(script: str | None, spans: list[tuple[float, float]]) -
             if round(b * 100) <= round(a * 100):
                 continue
             stacked = any(s <= (a + b) / 2 < e for s, e in spans)
-            shown = "{\\an5}" + text if stacked else text
+            rest = _karaoke_from(text, a - start)
+            shown = "{\\an5}" + rest if stacked else rest
             out.append(f"Dialogue: {g[0]},{captions.ass_time(a)},{captions.ass_time(b)},Caption,"
                        f"{','.join(fields)},{shown}")
     return "\n".join(out)
+
+
+_SWEEP = re.compile(r"\\kf(\d+)")
+
+
+def _karaoke_from(text: str, elapsed: float) -> str:
+    """A karaoke line's text as it goes on `elapsed` seconds into it: the words already sung
+    are filled at once (\\kf0) and the word being sung sweeps only its remaining time."""
+    left = round(elapsed * 100)
+    if left <= 0:
+        return text
+
+    def shorten(match: re.Match) -> str:
+        nonlocal left
+        centis = int(match.group(1))
+        used = min(left, centis)
+        left -= used
+        return f"\\kf{centis - used}"
+
+    return _SWEEP.sub(shorten, text)

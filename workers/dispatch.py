@@ -126,6 +126,7 @@ class RemoteEngine:
         while not result.ready():
             if cancel is not None and cancel.is_set():
                 self.cancel(tid)
+                result.forget()         # ends its subscription to the result now, not whenever it is collected
                 raise Cancelled("cancelled")
             info = result.info if result.state == "PROGRESS" else None
             if progress is not None and isinstance(info, dict) and info != shown:

@@ -9,8 +9,9 @@ Files are fetched from `{base_file_url}{token}/{file_path}` after getFile.
 The server records every call (method, decoded parameters, uploaded files saved to disk with
 their sizes, the time it arrived), queues updates for getUpdates (long polling that returns
 as soon as an update is queued), keeps the messages the bot sent so that editMessageText
-behaves as Telegram does ("message is not modified", "message to edit not found"), and can
-answer the next calls of a method with an error: 429 with retry_after, 400, 5xx.
+behaves as Telegram does ("message is not modified", "message to edit not found"), can
+answer the next calls of a method with an error (429 with retry_after, 400, 5xx), and can hold
+the next call of a method until another call has arrived (an upload still on its way).
 """
 from __future__ import annotations
 

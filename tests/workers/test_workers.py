@@ -246,3 +246,7 @@ def test_analyses_are_keyed_by_upload_or_by_job_and_a_repeat_does_not_run_again(
     log = _logs(cluster)                                                # whichever worker ran each
     assert log.count("analysed job=") == 2 and "analysed job=62 attempt=2" in log
     assert "analysis job=62 attempt=2 source=sources/short.mp4 already done" in log
+    # WORKER_PRELOAD_MODEL: w1 (the default) loaded the speech model as it started, w2 did not.
+    preloaded, not_preloaded = cluster.workers
+    assert wait_for(lambda: "speech model loaded" in preloaded.log_text(), 120)
+    assert "speech model loaded" not in not_preloaded.log_text()
