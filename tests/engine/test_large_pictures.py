@@ -25,6 +25,7 @@ def make_source(path: Path, size: str, rate: int, seconds: float = 2.0, transfer
             "-colorspace", "bt2020nc"] if transfer else ["-pix_fmt", "yuv420p"]
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}:duration={seconds}",
                     "-f", "lavfi", "-i", f"sine=duration={seconds}", *look, "-c:v", "libx264", "-preset", "ultrafast",
+                    "-g", str(rate),
                     "-c:a", "aac", "-shortest", str(path)], check=True)
     return path
 

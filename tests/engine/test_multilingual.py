@@ -47,7 +47,8 @@ def zh_video(zh_passage, tmp_path_factory):
     """The passage as a small video with its sound in AAC, as an upload has it; made once, so the
     tests below share one transcription of it by the multilingual model (the run-wide cache)."""
     return made_once(tmp_path_factory, "mandarin-video",
-                     lambda folder: make_video(folder / "mandarin.mp4", zh_passage, duration=53, size="160x90"))
+                     lambda folder: make_video(folder / "mandarin.mp4", zh_passage, duration=53, size="160x90",
+                                               extra=["-g", "25"]))      # a keyframe a second, as phones record
 
 
 @pytest.fixture(scope="module")

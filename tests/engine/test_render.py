@@ -80,11 +80,12 @@ def config(product_config) -> EngineConfig:
 
 @pytest.fixture(scope="module")
 def source(tmp_path_factory) -> Path:
-    """12 s of testsrc2 at 320x180 with a quiet 440 Hz tone (about -29 LUFS)."""
+    """12 s of testsrc2 at 320x180 with a quiet 440 Hz tone (about -29 LUFS), a keyframe every second
+    as phones record."""
     path = tmp_path_factory.mktemp("render-src") / "source.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=12",
            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=12",
-           "-af", "volume=0.4", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+           "-af", "volume=0.4", "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
            "-c:a", "aac", "-b:a", "96k", "-shortest", str(path))
     return path
 
