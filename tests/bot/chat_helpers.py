@@ -110,7 +110,7 @@ class Recorder:
     def videos(self, chat_id: str | None = None) -> list[VideoReply]:
         return self.replies(chat_id, "video")
 
-    async def wait_for(self, predicate, timeout: float = 60.0) -> None:
+    async def wait_for(self, predicate, timeout: float = 180.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         while not predicate():
             if asyncio.get_running_loop().time() > deadline:

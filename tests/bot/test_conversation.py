@@ -41,7 +41,7 @@ class Cloud:
         """Each message in turn, then whatever jobs they started, to the end."""
         for one in incoming:
             await self.app.conversation.handle(one)
-        assert await self.app.jobs.wait_idle(timeout=30)
+        assert await self.app.jobs.wait_idle(timeout=180)
 
 
 @pytest.fixture
@@ -236,7 +236,7 @@ async def test_our_own_reasons_are_said_in_chinese(tmp_path):
         await app.conversation.handle(message("http://127.0.0.1:9/talk.mp4 cut it"))
         assert last_text(recorder) == ("That link points to a private or local network address (127.0.0.1), "
                                        "which I am not allowed to open.")
-        assert await app.jobs.wait_idle(timeout=10)
+        assert await app.jobs.wait_idle(timeout=180)
         assert not list((tmp_path / "data").rglob("*.mp4")) and await app.repos.jobs.for_user(
             (await app.repos.users.find("test", "u1")).id) == []
     finally:

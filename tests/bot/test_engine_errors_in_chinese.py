@@ -74,7 +74,7 @@ async def test_a_sound_ffmpeg_cannot_decode_is_said_in_chinese_and_charges_nothi
     try:
         await app.conversation.handle(message("", attachments=(file_attachment(talk),), language="zh"))
         await app.conversation.handle(message("剪成两个15秒的竖屏短视频", language="zh"))
-        await app.jobs.wait_idle(timeout=60)
+        await app.jobs.wait_idle(timeout=180)
         # (the engine names the stored copy, not the name it was sent under)
         assert any(re.fullmatch(r"无法读取 \S+\.wav 的声音：文件可能已损坏。", text) for text in recorder.texts())
         assert not any("Traceback" in text or "could not read" in text for text in recorder.texts())

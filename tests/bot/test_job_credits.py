@@ -31,10 +31,10 @@ async def test_success_charges_the_hold_and_failure_releases_it_with_a_sentence(
     await jobs.start()
     try:
         good = await jobs.submit(a, "work", {}, ref=REF)
-        assert await jobs.wait_idle(timeout=10)
+        assert await jobs.wait_idle(timeout=180)
         assert (await repos.ledger.balance(a)).available == 7
         bad = await jobs.submit(a, "work", {"fail": True}, ref=REF)
-        assert await jobs.wait_idle(timeout=10)
+        assert await jobs.wait_idle(timeout=180)
     finally:
         await jobs.stop()
     assert (await repos.ledger.balance(a)).available == 7 and (await repos.ledger.balance(a)).frozen == 0
@@ -71,7 +71,7 @@ async def test_a_crash_mid_job_loses_nothing_and_charges_once(tmp_path):
     jobs.register("work", work)
     await jobs.start()
     try:
-        assert await jobs.wait_idle(timeout=10)
+        assert await jobs.wait_idle(timeout=180)
     finally:
         await jobs.stop()
     assert runs == [2]
@@ -135,7 +135,7 @@ async def test_stop_puts_a_running_job_back_and_the_next_start_finishes_it(repos
     jobs.register("work", work)
     await jobs.start()
     try:
-        assert await jobs.wait_idle(timeout=10)
+        assert await jobs.wait_idle(timeout=180)
     finally:
         await jobs.stop()
     assert attempts == [1, 2]
@@ -168,7 +168,7 @@ async def test_ctrl_c_or_exit_in_a_job_is_not_a_failure_and_the_next_start_finis
     jobs.register("work", work)
     await jobs.start()
     try:
-        assert await jobs.wait_idle(timeout=10)
+        assert await jobs.wait_idle(timeout=180)
     finally:
         await jobs.stop()
     assert attempts == [1, 2]
@@ -199,7 +199,7 @@ async def test_a_clip_nobody_received_is_not_charged(tmp_path):
     try:
         a = await user(app.repos, "a")
         job = await app.jobs.submit(a, "cut", {}, ref=ChatRef("telegram", "chat-1"))
-        assert await app.jobs.wait_idle(timeout=10)
+        assert await app.jobs.wait_idle(timeout=180)
         assert (await app.repos.jobs.get(job.id)).state == "failed"
         assert await app.repos.ledger.entries(a) == [("grant", 10, None), ("hold", 2, job.hold_ref),
                                                      ("release", 2, job.hold_ref)]
@@ -221,7 +221,7 @@ async def test_a_reply_waits_for_its_platform_and_is_charged_once_it_arrives(tmp
             received.append(reply.kind)
 
         app.register_platform("telegram", sink)
-        assert await app.jobs.wait_idle(timeout=10)
+        assert await app.jobs.wait_idle(timeout=180)
         assert received == ["video"]
         assert (await app.repos.jobs.get(job.id)).state == "done"
         assert (await app.repos.ledger.entries(a))[-1] == ("charge", 2, job.hold_ref)

@@ -36,7 +36,7 @@ async def test_cancel_ends_ffmpeg_and_releases_the_hold(repos, tmp_path):
         ffmpegs_before = _ffmpeg_writing(output)
         assert ffmpegs_before, "ffmpeg should be running"
         assert await jobs.cancel_user(a) == 1
-        assert await jobs.wait_idle(timeout=10)
+        assert await jobs.wait_idle(timeout=180)
     finally:
         await jobs.stop()
     assert (await repos.jobs.get(job.id)).state == "cancelled"
@@ -66,7 +66,7 @@ async def test_a_quiet_job_says_it_is_still_working(repos):
     try:
         await jobs.submit(a, "slow", {}, ref=REF, lang="zh")
         await jobs.submit(a, "slow", {}, ref=ChatRef("test", "chat-en"))
-        assert await jobs.wait_idle(timeout=20)
+        assert await jobs.wait_idle(timeout=180)
     finally:
         await jobs.stop()
     for chat, notice in notices.items():
@@ -145,7 +145,7 @@ async def test_progress_from_engine_threads_reaches_the_chat(repos):
     await jobs.start()
     try:
         job = await jobs.submit(a, "threaded", {}, ref=REF)
-        assert await jobs.wait_idle(timeout=10)
+        assert await jobs.wait_idle(timeout=180)
         await recorder.wait_for(lambda: any(getattr(r, "done", False) for r in recorder.replies()), 5)
     finally:
         await jobs.stop()
@@ -194,7 +194,7 @@ async def test_a_failed_job_ends_its_progress_message(repos):
     await jobs.start()
     try:
         job = await jobs.submit(a, "breaks", {}, ref=REF, lang="zh")
-        assert await jobs.wait_idle(timeout=10)
+        assert await jobs.wait_idle(timeout=180)
         await recorder.wait_for(lambda: any(getattr(r, "done", False) for r in recorder.replies()), 5)
     finally:
         await jobs.stop()

@@ -38,7 +38,7 @@ async def test_jobs_run_in_order_and_people_hear_how_many_are_ahead(repos):
                                             "前面还有 2 个任务，轮到你时我会马上开始。"]
         assert recorder.texts("chat-1") == []             # nobody was ahead of the first
         gate.set()
-        assert await jobs.wait_idle(timeout=10)
+        assert await jobs.wait_idle(timeout=180)
     finally:
         await jobs.stop()
     assert order == [("a", first.id), ("b", second.id), ("b", third.id)]
@@ -68,7 +68,7 @@ async def test_one_person_runs_one_job_at_a_time_while_others_go_ahead(repos):
     await jobs.submit(b, "work", {"who": "b", "n": 0})
     await jobs.start()
     try:
-        assert await jobs.wait_idle(timeout=10)
+        assert await jobs.wait_idle(timeout=180)
     finally:
         await jobs.stop()
     assert most == {"a": 1, "b": 1}
@@ -107,7 +107,7 @@ async def test_local_jobs_run_one_at_a_time(tmp_path):
             await asyncio.sleep(0.02)
         assert await states() == ["queued", "queued", "queued", "running"]      # the one worker is busy
         release.set()
-        assert await app.jobs.wait_idle(timeout=10)
+        assert await app.jobs.wait_idle(timeout=180)
     finally:
         release.set()
         await app.stop()
@@ -127,7 +127,7 @@ async def test_cloud_exports_wait_on_the_network_side_by_side(tmp_path):
             people = "abcd"
             for name in people:
                 await app.conversation.handle(message("cut it", user=name, chat=name))
-            assert await app.jobs.wait_idle(timeout=30)
+            assert await app.jobs.wait_idle(timeout=180)
             for name in people:
                 await app.conversation.handle(message("/export", user=name, chat=name))
             await recorder.wait_for(lambda: len(fake.renders) == 3 and all(r.polls for r in fake.renders.values()), 30)
@@ -136,7 +136,7 @@ async def test_cloud_exports_wait_on_the_network_side_by_side(tmp_path):
             assert sorted(j.state for j in exports) == ["queued", "running", "running", "running"]
 
             fake.render_steps = ("completed",)                                   # the cloud finishes them
-            assert await app.jobs.wait_idle(timeout=30)
+            assert await app.jobs.wait_idle(timeout=180)
             assert len(fake.renders) == 4 and sorted(ref.chat_id for ref, r in recorder.posted
                                                      if r.kind == "video") == list(people)
         finally:
@@ -163,7 +163,7 @@ async def test_with_two_workers_the_second_person_starts_at_once_and_the_third_h
         assert recorder.texts("chat-c") == ["1 job ahead of yours; I will start as soon as it is done."]
         assert recorder.texts("chat-a") == ["2 jobs ahead of yours; I will start as soon as they are done."]
         gate.set()
-        assert await jobs.wait_idle(timeout=10)
+        assert await jobs.wait_idle(timeout=180)
     finally:
         gate.set()
         await jobs.stop()

@@ -165,7 +165,7 @@ async def cloud_app(settings, upload_limit: int | None = None, **app_args):
 
 async def said(app: App, text: str = "", *attachments) -> None:
     await app.conversation.handle(message(text, attachments=attachments))
-    await app.jobs.wait_idle(timeout=30)
+    await app.jobs.wait_idle(timeout=180)
 
 
 async def test_still_working_is_said_once_per_quiet_spell_not_by_both_the_jobs_and_the_cloud(fake, tmp_path, media):

@@ -186,7 +186,7 @@ class FakeBotApi:
             and (not ok_only or c.status == 200)
         ]
 
-    async def wait_for(self, predicate: Callable[[Call], bool], *, timeout: float = 30.0,
+    async def wait_for(self, predicate: Callable[[Call], bool], *, timeout: float = 180.0,
                        after: int = 0) -> Call:
         """The first call at index >= `after` that satisfies `predicate`, waiting for it if needed."""
         deadline = time.monotonic() + timeout

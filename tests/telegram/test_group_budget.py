@@ -68,7 +68,7 @@ async def test_a_progress_message_in_a_group_is_edited_sparingly_and_its_end_sho
     ref = ChatRef("telegram", GROUP, reply_to="5")
     try:
         await adapter.send(ref, ProgressReply("job-1", "step 0", 0.0))
-        await fake.wait_for(lambda c: c.method == "sendMessage" and c.status == 200, timeout=10)
+        await fake.wait_for(lambda c: c.method == "sendMessage" and c.status == 200)
         for step in range(1, 10):
             await adapter.send(ref, ProgressReply("job-1", f"step {step}", step / 10))
             await asyncio.sleep(0.01)

@@ -117,7 +117,7 @@ async def test_each_chat_is_paced_alone_and_groups_have_their_own_budget(fake):
                 await bot.send_message(1001, text)
 
         first_chat_task = asyncio.create_task(three_to_one_chat())
-        await fake.wait_for(lambda c: c.chat_id == "1001", timeout=10)
+        await fake.wait_for(lambda c: c.chat_id == "1001")
         await bot.send_message(1002, "elsewhere")
         await first_chat_task
         limiter = bot.rate_limiter
@@ -172,7 +172,7 @@ async def test_progress_states_superseded_while_waiting_for_a_turn_are_never_sen
     ref = ChatRef("telegram", "1001")
     try:
         await adapter.send(ref, ProgressReply("job-1", "step 0", 0.0))
-        await fake.wait_for(lambda c: c.method == "sendMessage" and c.status == 200, timeout=10)
+        await fake.wait_for(lambda c: c.method == "sendMessage" and c.status == 200)
         for step in range(1, 10):                    # all while the writer waits for its turn
             await adapter.send(ref, ProgressReply("job-1", f"step {step}", step / 10))
         await adapter.send(ref, ProgressReply("job-1", "Done", 1.0, done=True))

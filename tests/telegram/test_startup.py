@@ -46,7 +46,7 @@ async def test_start_registers_the_sink_and_polls_and_stop_ends_polling(fake, tm
     try:
         assert adapter.identity.username == fake.bot_username
         assert app.upload_limit("telegram") == 50 * 1024 * 1024     # what the cloud Bot API takes from bots
-        await fake.wait_for(lambda c: c.method == "getUpdates", timeout=5)
+        await fake.wait_for(lambda c: c.method == "getUpdates")
         await app.post(ChatRef("telegram", "1001"), TextReply("Your short is ready <3"))   # routed to our sink
         [sent] = fake.calls_to("sendMessage", chat_id=1001)
         assert sent.params["text"] == "Your short is ready &lt;3" and sent.params["parse_mode"] == "HTML"
@@ -62,7 +62,7 @@ async def test_shortsbot_run_stops_polling_then_lets_jobs_finish_speaking_then_d
     app = App(settings_for(fake, fake.token, tmp_path))
     stop = asyncio.Event()
     running = asyncio.create_task(serve(app.settings, stop, app=app))
-    await fake.wait_for(lambda c: c.method == "getUpdates", timeout=10)
+    await fake.wait_for(lambda c: c.method == "getUpdates")
     await run_a_job_that_speaks_when_stopped(app, "telegram", "1001")
 
     stop.set()                                   # what SIGTERM does

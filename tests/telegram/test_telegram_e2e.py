@@ -87,7 +87,7 @@ class World:
                 if c.chat_id == str(chat_id) and c.status == 200
                 and (method is None or c.method == method) and c.method != "sendChatAction"]
 
-    async def reply_text(self, chat_id, after: int, pattern: str, timeout: float = 30) -> Call:
+    async def reply_text(self, chat_id, after: int, pattern: str, timeout: float = 180) -> Call:
         return await self.fake.wait_for(
             lambda c: c.method == "sendMessage" and c.status == 200 and c.chat_id == str(chat_id)
             and re.search(pattern, c.params.get("text", "")) is not None,
@@ -253,7 +253,7 @@ async def test_status_lists_the_video_and_the_clip(world, private_cut):
 async def test_share_button_answers_the_callback_and_posts_to_the_share_channel(world, private_cut):
     message = world.fake.message(1001, private_cut.video.result["message_id"])
     mark = world.send(tg.callback_update(ADA, "/share 1", message))
-    answered = await world.fake.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark, timeout=10)
+    answered = await world.fake.wait_for(lambda c: c.method == "answerCallbackQuery", after=mark)
     shared = await world.fake.wait_for(lambda c: c.method == "sendVideo" and c.status == 200
                                        and c.chat_id == SHARE_CHANNEL, after=mark, timeout=60)
     assert answered.at <= shared.at
@@ -402,7 +402,7 @@ async def test_a_clip_telegram_refuses_is_not_marked_sent_nor_charged(world, war
     world.fake.fail_next("sendVideo", status=403, description="Forbidden: bot was blocked by the user")
     mark = world.send(tg.message_update(chat, gil, one_clip))
     await world.reply_text(1008, mark, r"could not send clip 1", timeout=120)
-    assert await world.app.jobs.wait_idle(user.id, timeout=30)
+    assert await world.app.jobs.wait_idle(user.id, timeout=180)
     [refused] = await world.app.repos.jobs.for_user(user.id, "failed")
     assert "posted" not in refused.payload
     entries = await world.app.repos.ledger.entries(user.id)
@@ -418,7 +418,7 @@ async def test_a_clip_telegram_refuses_is_not_marked_sent_nor_charged(world, war
     mark = world.send(tg.message_update(chat, gil, one_clip))       # Telegram takes videos again
     video = await world.fake.wait_for(lambda c: c.method == "sendVideo" and c.status == 200 and c.chat_id == "1008",
                                       after=mark, timeout=120)
-    assert await world.app.jobs.wait_idle(user.id, timeout=30)
+    assert await world.app.jobs.wait_idle(user.id, timeout=180)
     [done] = await world.app.repos.jobs.for_user(user.id, "done")
     clip = max(await world.app.repos.clips.for_session(done.session_id), key=lambda c: c.id)
     assert done.payload["posted"] == [f"{clip.id}:{clip.output_path}"]
@@ -449,7 +449,7 @@ async def test_a_cut_in_a_group_sends_few_messages_there(world, warm_talk):
                                             media=tg.video_fields(file, duration=talk_seconds(warm_talk))))
         await world.fake.wait_for(lambda c: c.method == "sendVideo" and c.status == 200
                                   and c.chat_id == str(GROUP["id"]), after=mark, timeout=240)
-        assert await world.app.jobs.wait_idle(timeout=60)
+        assert await world.app.jobs.wait_idle(timeout=180)
         for _ in range(300):                     # the progress message's last state, if any, is out
             if not world.adapter._progress:
                 break

@@ -74,7 +74,7 @@ async def test_cancel_by_a_person_kills_the_workers_ffmpeg_and_releases_the_hold
         await app.conversation.handle(message("/cancel", command="cancel"))
         assert "Stopped. Held credits were given back." in recorder.texts()
         assert await _until(lambda: not any(_alive(pid) for pid in ffmpeg), 60, 0.01), "ffmpeg still runs"
-        assert await app.jobs.wait_idle(user.id, timeout=60)
+        assert await app.jobs.wait_idle(user.id, timeout=180)
         [job] = await app.repos.jobs.for_user(user.id)
         assert job.state == "cancelled"
         assert await app.repos.ledger.entries(user.id) == [("grant", 100, None), ("hold", 1, job.hold_ref),

@@ -23,7 +23,7 @@ class Gateway:
         for ws in self._sockets:
             await ws.send_json({"op": 0, "t": event, "s": next(self._seq), "d": data})
 
-    async def wait_connected(self, timeout: float = 10.0) -> None:
+    async def wait_connected(self, timeout: float = 180.0) -> None:
         await self.wait_for(lambda: bool(self._sockets) and bool(self.identify), timeout, "a gateway IDENTIFY")
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
