@@ -128,7 +128,9 @@ class RemoteEngine:
                 self.cancel(tid)
                 result.forget()         # ends its subscription to the result now, not whenever it is collected
                 raise Cancelled("cancelled")
-            info = result.info if result.state == "PROGRESS" else None
+            # One read of the task's state and its info: two reads could pair PROGRESS with the final result.
+            meta = self.app.backend.get_task_meta(tid, cache=False)
+            info = meta.get("result") if meta.get("status") == "PROGRESS" else None
             if progress is not None and isinstance(info, dict) and info != shown:
                 shown = info
                 progress(float(info.get("fraction", 0.0)), str(info.get("label", "")))
