@@ -30,6 +30,7 @@ from adapters.telegram_adapter import APOLOGY, TelegramAdapter
 from shortsbot.app import App
 from bot.messages import ChatRef, VideoReply
 from bot.settings import Settings
+from bot.texts import say
 from tests.bot.chat_helpers import WarmTalk, link_cache
 from tests.bot.chat_helpers import warm_talk  # noqa: F401  (fixture)
 from tests.media import make_video, tone, write_wav
@@ -86,6 +87,12 @@ class World:
         return [c for c in self.fake.calls[after:]
                 if c.chat_id == str(chat_id) and c.status == 200
                 and (method is None or c.method == method) and c.method != "sendChatAction"]
+
+    async def job_ended(self, chat_id, after: int, how: str = "progress_done") -> Call:
+        """The job's last progress word ("Done"), posted or edited in: nothing of that job comes later."""
+        return await self.fake.wait_for(
+            lambda c: c.method in ("sendMessage", "editMessageText") and c.status == 200
+            and c.chat_id == str(chat_id) and c.params.get("text") == say("en", how), after=after)
 
     async def reply_text(self, chat_id, after: int, pattern: str, timeout: float = 180) -> Call:
         return await self.fake.wait_for(
@@ -260,6 +267,7 @@ async def test_share_button_answers_the_callback_and_posts_to_the_share_channel(
     assert (shared.params["width"], shared.params["height"]) == ("360", "640")
     assert "reply_markup" not in shared.params, "a shared short has no buttons"
     await world.reply_text(1001, mark, r"Shared clip 1\.")
+    await world.job_ended(1001, mark)
 
 
 async def test_a_share_channel_that_refuses_the_bot_is_explained_to_the_person_who_shared(world, private_cut):
@@ -272,8 +280,7 @@ async def test_a_share_channel_that_refuses_the_bot_is_explained_to_the_person_w
     [refused] = [c for c in world.fake.calls[mark:] if c.method == "sendVideo"]
     assert refused.chat_id == SHARE_CHANNEL and refused.status == 403
     # The share job ends as failed (its progress says so); nothing else is said about it.
-    await world.fake.wait_for(lambda c: c.method in ("sendMessage", "editMessageText") and c.status == 200
-                              and c.chat_id == "1001" and c.params.get("text") == "Failed", after=mark)
+    await world.job_ended(1001, mark, "progress_failed")
     said = [c.params.get("text", "") for c in world.sent_to(1001, mark, "sendMessage")]
     assert not [t for t in said if re.search("Shared clip|Something went wrong|nothing to export", t)], said
 
@@ -288,6 +295,7 @@ async def test_upload_refused_by_telegram_becomes_a_working_download_link(world,
         response = await client.get(url)
     assert response.status_code == 200
     assert len(response.content) == private_cut.video.file("video").size
+    await world.job_ended(1001, mark)        # the next test counts this chat's messages
 
 
 async def test_without_a_link_server_a_refused_upload_is_explained(world, private_cut):
