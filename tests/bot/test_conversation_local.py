@@ -130,7 +130,7 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         # bob shares his clip 1 to the share channel: his file, not ann's
         await app.conversation.handle(said("bob", "chat-bob", "/share 1", command="share", command_args="1"))
         await app.jobs.wait_idle(timeout=180)
-        await recorder.wait_for(lambda: recorder.videos("-100share"), 10)
+        await recorder.wait_for(lambda: recorder.videos("-100share"))
         [shared] = recorder.videos("-100share")
         assert shared.path == bob_video.path and not shared.buttons and shared.caption.startswith("Shared by name-bob")
         assert "Shared clip 1." in recorder.texts("chat-bob")
@@ -159,7 +159,7 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         # ann's own Share button under her clip shares that clip, wherever she presses it
         await app.conversation.handle(said("ann", "group", actions["Share"], is_group=True, reply_to_bot=True))
         await app.jobs.wait_idle(timeout=180)
-        await recorder.wait_for(lambda: len(recorder.videos("-100share")) == 2, 10)
+        await recorder.wait_for(lambda: len(recorder.videos("-100share")) == 2)
         assert recorder.videos("-100share")[-1].path == edited.path
 
         # bob cuts again: the clips of his first cut go, and a link to one serves nothing (not his
@@ -183,7 +183,7 @@ async def test_a_restart_in_the_middle_of_a_cut_loses_nothing_and_charges_once(t
     try:
         await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),)))
         await app.conversation.handle(message(CUT_TEN))
-        await recorder.wait_for(lambda: len(recorder.videos()) == 1, 90)   # clip 1 is out, clip 2 is rendering
+        await recorder.wait_for(lambda: len(recorder.videos()) == 1)   # clip 1 is out, clip 2 is rendering
     finally:
         await app.stop()                                         # the database and the workers close
     first = recorder.videos()[0]
@@ -193,7 +193,7 @@ async def test_a_restart_in_the_middle_of_a_cut_loses_nothing_and_charges_once(t
     try:
         user = await app.repos.users.find("test", "u1")
         await app.jobs.wait_idle(user.id, timeout=180)
-        await recorder.wait_for(lambda: recorder.replies(kind="video"), 10)
+        await recorder.wait_for(lambda: recorder.replies(kind="video"))
         [second] = recorder.videos()                             # clip 1 is not posted again
         assert second.title != first.title and second.path.is_file() and first.path.is_file()
         assert "I was restarted while working on your request; picking it up again." in recorder.texts()

@@ -130,7 +130,7 @@ async def test_cloud_exports_wait_on_the_network_side_by_side(tmp_path):
             assert await app.jobs.wait_idle(timeout=180)
             for name in people:
                 await app.conversation.handle(message("/export", user=name, chat=name))
-            await recorder.wait_for(lambda: len(fake.renders) == 3 and all(r.polls for r in fake.renders.values()), 30)
+            await recorder.wait_for(lambda: len(fake.renders) == 3 and all(r.polls for r in fake.renders.values()))
             users = [await app.repos.users.find("test", name) for name in people]
             exports = [j for u in users for j in await app.repos.jobs.for_user(u.id) if j.kind == "export"]
             assert sorted(j.state for j in exports) == ["queued", "running", "running", "running"]
