@@ -14,8 +14,8 @@ are the face ids. The range is framed without words; --clip also runs `shortsbot
 The engine measured is the current directory's: `cd OTHER_TREE && .venv/bin/python THIS ...`.
 
 MSDWild sample 00001 (24 s, three people): `git clone https://github.com/X-LANCE/MSDWILD`, then
-visualization/RELEASED_dark_labels/00001.mp4 and .csv, and the RTTM from rttms/. Research-only
-licence, no redistribution: the media and labels never go into this repository.
+visualization/RELEASED_dark_labels/00001.mp4 and .csv, visualization/rttm_per_file/00001.rttm.
+Research-only licence, no redistribution: the media and labels never go into this repository.
 """
 from __future__ import annotations
 
