@@ -194,7 +194,8 @@ def describe(framing: reframe.Framing, people: dict[str, FaceLabels], start: flo
 def run_cli(video: Path, work: Path) -> dict:
     """`shortsbot clip VIDEO "one 20-second vertical short"` in a fresh DATA_DIR; its first clip."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DISCORD_", "NEMO_"))}
-    env.update(DATA_DIR=str(work / "data"), BACKEND="local")
+    env.update(DATA_DIR=str(work / "data"), BACKEND="local",      # and this directory's code, as in-process
+               PYTHONPATH=os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH")])))
     run = subprocess.run([str(Path(sys.executable).with_name("shortsbot")), "clip", str(video), CLIP_INSTRUCTION,
                           "--out", str(work / "out")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          text=True)
