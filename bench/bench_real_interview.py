@@ -1,21 +1,16 @@
 """Speaker in view on real footage (issue 12): of the frames where someone speaks (10 a second,
-from an RTTM), the share in which the speaker's labelled face centre is in the short's picture:
-inside the crop window (reframe.centre_at) or either stacked panel; the fit layout counts as not
-in view. Beside it: a fixed centre crop, each speaker, the layout of each stretch with the people
-its tracks follow, and the face-detection rate per labelled person (find_faces samples in the box).
+from an RTTM), the share in which the speaker's labelled face centre is in the short's picture
+(the crop window, either stacked panel; the fit layout counts as not in view), beside a fixed
+centre crop; per speaker; the layout of each stretch and whom its tracks follow; the face-detection
+rate per labelled person. docs/REAL_FOOTAGE.md has the label formats and the numbers.
 
-    .venv/bin/python bench/bench_real_interview.py --video V.mp4 --rttm V.rttm --faces V.csv \
-        [--start S] [--end E] [--clip]
+    .venv/bin/python bench/bench_real_interview.py --video V.mp4 --rttm V.rttm \
+        --faces V.csv|V.json [--start S] [--end E] [--clip]
 
---faces: a DarkLabel CSV (frame,label,id,x1,y1,x2,y2,... pixels; MSDWild's) or a JSON {"units":
-"px" | "fraction", "people": {"id": [[t, x, y] or [t, x1, y1, x2, y2], ...]}}; RTTM speaker names
-are the face ids. The range is framed without words; --clip also runs `shortsbot clip VIDEO "one
-20-second vertical short"` and scores its pick, framed with the words and cuts the renderer uses.
-The engine measured is the current directory's: `cd OTHER_TREE && .venv/bin/python THIS ...`.
-
-MSDWild sample 00001 (24 s, three people): `git clone https://github.com/X-LANCE/MSDWILD`, then
-visualization/RELEASED_dark_labels/00001.mp4 and .csv, visualization/rttm_per_file/00001.rttm.
-Research-only licence, no redistribution: the media and labels never go into this repository.
+--clip also scores the range `shortsbot clip VIDEO "one 20-second vertical short"` picks. The code
+measured is the current directory's: `cd OTHER_TREE && .venv/bin/python THIS_FILE ...`.
+MSDWild sample 00001: `git clone https://github.com/X-LANCE/MSDWILD` (visualization/); its licence
+is research-only with no redistribution, so the media and labels never go into this repository.
 """
 from __future__ import annotations
 
