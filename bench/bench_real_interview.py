@@ -180,6 +180,13 @@ def describe(framing: reframe.Framing, people: dict[str, FaceLabels], start: flo
     lines = [f"mode {framing.mode} ({framing.sampling or '-'}): {framing.reason}; in view all along: "
              + ", ".join(f"{who} {np.mean(seen):.0%}" for who, seen in shown if seen)]
     names = track_people(framing, people, start)
+    if framing.trace is not None:             # what the reframer found, after its own passes and tracking
+        trace, tracked = framing.trace, Counter()
+        for i, t in enumerate(trace.times):
+            tracked.update({person_at(people, start + t, x + w / 2, y + h / 2)
+                            for x, y, w, h in trace.boxes[:, i] if not np.isnan(x)})
+        lines.append("tracked by the reframer: " + ", ".join(
+            f"{who} {tracked[who] / len(trace.times):.0%}" for who in sorted(people)) + f" of {len(trace.times)} frames")
     for s in framing.stretches:
         followed = ", ".join(f"track {tid} = person {names.get(tid, '?')}" for tid in s.tracks)
         lines.append(f"  {start + s.start:6.2f}-{start + s.end:6.2f} s  {s.layout:8s} {followed}  ({s.reason})")
