@@ -185,8 +185,8 @@ def describe(framing: reframe.Framing, people: dict[str, FaceLabels], start: flo
         for i, t in enumerate(trace.times):
             tracked.update({person_at(people, start + t, x + w / 2, y + h / 2)
                             for x, y, w, h in trace.boxes[:, i] if not np.isnan(x)})
-        lines.append("tracked by the reframer: " + ", ".join(
-            f"{who} {tracked[who] / len(trace.times):.0%}" for who in sorted(people)) + f" of {len(trace.times)} frames")
+        shares = ", ".join(f"{who} {tracked[who] / len(trace.times):.0%}" for who in sorted(people))
+        lines.append(f"tracked by the reframer: {shares} of {len(trace.times)} frames")
     for s in framing.stretches:
         followed = ", ".join(f"track {tid} = person {names.get(tid, '?')}" for tid in s.tracks)
         lines.append(f"  {start + s.start:6.2f}-{start + s.end:6.2f} s  {s.layout:8s} {followed}  ({s.reason})")
