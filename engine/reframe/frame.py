@@ -18,6 +18,7 @@ from engine.reframe.detection import (
     DETECT_FPS,
     DenseLook,
     FaceDetector,
+    LookingFor,
     dense_look,
     find_faces,
     shared_detector,
@@ -41,6 +42,7 @@ from engine.reframe.path import (
     follow,
     keyframes_suffice,
     plan_framing,
+    prominent,
     shots,
     simplify,
     too_far_apart,
@@ -49,6 +51,8 @@ from engine.reframe.speaking import articulation, speaking_scores, speech_energy
 from engine.reframe.tracks import Track, link_tracks, prominent_tracks
 
 STACK_FACE_SPAN = 2.6       # a stacked panel is this many face heights tall (or the whole height)
+GLANCE_PEOPLE = 3           # the keyframe glance runs the costly passes until it finds this many faces
+LOOK_FURTHER_EVERY = 2      # with several people, every this-many-th sample looks for the missing ones
 
 
 @dataclass(frozen=True)
@@ -74,9 +78,16 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     if not window.slides:
         return Framing(mode="scale", window=window, reason="the source already has the target shape")
     detector = detector or shared_detector()
+    # Every pass on the keyframes (there are few): whoever is in the shot, turned or not.
     glance = find_faces(path, start, end, display_w, display_h, keyframes_only=True,
-                        detector=detector, cancel=cancel, timeout_s=timeout_s)
-    several = has_audio and window.axis == "x" and any(too_far_apart(s, window) for s in drop_flickers(glance.faces))
+                        detector=LookingFor(detector, GLANCE_PEOPLE), cancel=cancel, timeout_s=timeout_s)
+    steady = drop_flickers(glance.faces)
+    several = has_audio and window.axis == "x" and any(too_far_apart(s, window) for s in steady)
+    people = max((len(prominent(s)) for s in steady), default=1)
+    if people > 1:
+        # The denser looks search further only where someone the glance saw is missing, and on
+        # every other picture: the tracks bridge the gaps.
+        detector = LookingFor(detector, people, every=LOOK_FURTHER_EVERY)
     samples = None
     if not several:
         if keyframes_suffice(glance, window, duration, cuts):
