@@ -30,6 +30,7 @@ from engine.reframe.editor import (
     merge_same,
     place_cuts,
     plan_stretches,
+    settle_doubts,
     smooth_scores,
     speaker_turns,
 )
@@ -147,7 +148,11 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
         turns = speaker_turns(np.where(allowed, labels[inside], -1), fps)
         ranked = sorted(group, key=lambda t: -float(scores[ids.index(t.id), inside].sum()))
         pair = (ranked[0].id, ranked[1].id)
-        for s in plan_stretches(turns, len(group), pair=pair):
+        planned = plan_stretches(turns, len(group), pair=pair)
+        # The crop commits to one person only on clear evidence over its whole stretch.
+        planned = settle_doubts(planned, times[inside] - shot_start,
+                                {t.id: scores[ids.index(t.id), inside] for t in group})
+        for s in planned:
             stretches.append(replace(s, start=shot_start + s.start, end=min(shot_end, shot_start + s.end)))
     if stretches:
         stretches[-1] = replace(stretches[-1], end=duration)
