@@ -52,6 +52,11 @@ class Line:
     start: float
     end: float
     words: tuple[Word, ...]
+    at_seam: bool = False       # shown between the two halves of a stacked layout (see at_the_seam)
+
+    @property
+    def style(self) -> str:
+        return "Seam" if self.at_seam else "Caption"
 
 
 def base_language(language: str | None) -> str:
@@ -200,6 +205,23 @@ def timed_lines(groups: list[list[Word]], hold: float = HOLD) -> list[Line]:
     return lines
 
 
+def at_the_seam(lines: list[Line], spans: list[tuple[float, float]]) -> list[Line]:
+    """Lines shown while two people are stacked (`spans`, output time) move from the lower
+    third, where the bottom person's face is, to the seam between the two halves, where neither
+    face is, as podcast clip tools place them. A line that crosses a span's edge is split there;
+    its second part goes on with the same words (a karaoke sweep where it was)."""
+    if not spans:
+        return lines
+    out = []
+    for line in lines:
+        edges = sorted({line.start, line.end, *(t for a, b in spans for t in (a, b) if line.start < t < line.end)})
+        for a, b in zip(edges, edges[1:]):
+            if round(b * 100) > round(a * 100):
+                middle = (a + b) / 2
+                out.append(Line(a, b, line.words, at_seam=any(s <= middle < e for s, e in spans)))
+    return out
+
+
 # --- ASS --------------------------------------------------------------------------------------
 
 def escape(text: str) -> str:
@@ -310,6 +332,10 @@ def ass_document(lines: list[Line], width: int, height: int, style: str = "bold"
         f"Style: Title,{font.name},{layout.title_size},{_colour(WHITE)},{_colour(WHITE)},{_colour(BLACK)},"
         f"{_colour(BLACK, 0x40)},-1,0,0,0,100,100,0,0,4,0,{round(layout.title_size * 0.3)},"
         f"8,{layout.side_margin},{layout.side_margin},{layout.top_margin},1",
+        # the Caption style, centred on the seam of a stacked layout (alignment 5: the middle)
+        f"Style: Seam,{font.name},{layout.font_size},{lk.primary},{lk.secondary},{lk.outline},{lk.back},"
+        f"-1,0,0,0,100,100,0,0,{lk.border_style},{lk.outline_px},{lk.shadow_px},"
+        f"5,{layout.side_margin},{layout.side_margin},0,1",
         "",
         "[Events]",
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
@@ -319,7 +345,7 @@ def ass_document(lines: list[Line], width: int, height: int, style: str = "bold"
         events.append(_event(0.0, title_seconds, "Title", "{\\fad(200,300)}" + escape(title.strip()), layer=1))
     for line in lines:
         if whole_lines:
-            events.append(_event(line.start, line.end, "Caption", _line_text(line.words, None, lk.highlight)))
+            events.append(_event(line.start, line.end, line.style, _line_text(line.words, None, lk.highlight)))
         else:
             events += karaoke_events(line) if style == "karaoke" else highlight_events(line, lk.highlight)
     return "\n".join(header + events) + "\n"
@@ -351,30 +377,33 @@ def highlight_events(line: Line, highlight: str) -> list[str]:
     events = []
     words = line.words
     for i, w in enumerate(words):
-        start = line.start if i == 0 else w.start
-        end = words[i + 1].start if i + 1 < len(words) else line.end
+        # clipped to the line: a line split at a layout change holds only part of its words' times
+        start = line.start if i == 0 else max(w.start, line.start)
+        end = min(words[i + 1].start, line.end) if i + 1 < len(words) else line.end
         if round(end * 100) > round(start * 100):
-            events.append(_event(start, end, "Caption", _line_text(words, i, highlight)))
+            events.append(_event(start, end, line.style, _line_text(words, i, highlight)))
     return events
 
 
 def karaoke_events(line: Line) -> list[str]:
-    """One event per line with libass's \\kf sweep: each word fills in over its own time."""
+    """One event per line with libass's \\kf sweep: each word fills in over its own time (the
+    words sung before the line starts, when it is the second part of a split line, at once)."""
     parts = []
     previous = ""
     for i, w in enumerate(line.words):
         token = w.text.strip()
-        until = line.words[i + 1].start if i + 1 < len(line.words) else line.end
-        centis = max(1, round((until - max(w.start, line.start)) * 100))
+        until = line.words[i + 1].start if i + 1 < len(line.words) else max(line.end, w.end)
+        centis = 0 if until <= line.start else max(1, round((until - max(w.start, line.start)) * 100))
         parts.append(f"{space_between(previous, token)}{{\\kf{centis}}}{escape(token)}")
         previous = token
-    return [_event(line.start, line.end, "Caption", "".join(parts))]
+    return [_event(line.start, line.end, line.style, "".join(parts))]
 
 
 def caption_script(words: list[Word], placements: list[tuple[float, float, float]], width: int, height: int,
                    style: str = "bold", title: str | None = None, language: str = "en",
-                   captions: bool = True) -> str:
-    """Everything above in one call: source-time words -> the ASS text for one output."""
-    lines = timed_lines(split_lines(place_words(words, placements))) if captions else []
+                   captions: bool = True, stacked: list[tuple[float, float]] = ()) -> str:
+    """Everything above in one call: source-time words -> the ASS text for one output.
+    `stacked`: where the output shows two people one above the other (output time)."""
+    lines = at_the_seam(timed_lines(split_lines(place_words(words, placements))), list(stacked)) if captions else []
     return ass_document(lines, width, height, style=style, title=title, font=caption_font(language),
                         whole_lines=is_rtl(language))

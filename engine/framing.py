@@ -4,13 +4,11 @@ different one of these per stretch of the segment (the reframer's editor decides
 
 Each function returns a filter-graph fragment that takes the segment's picture and gives
 width x height; labels inside a fragment carry a prefix so several fragments share one graph.
-`captions_at_the_seam` moves the captions of stacked stretches off the faces.
+`stacked_spans` says where the captions must move off the faces (engine.captions.at_the_seam).
 """
 from __future__ import annotations
 
-import re
-
-from engine import captions, reframe
+from engine import reframe
 
 
 def _even(value: float) -> int:
@@ -118,55 +116,3 @@ def stacked_spans(placed: list[tuple[float, float, float]], framings: list[refra
     """Where the output shows two people stacked, in output time."""
     return [(at + s.start, at + s.end) for (_, _, at), framing in zip(placed, framings)
             if framing.mode == "speakers" for s in framing.stretches if s.layout == "stacked"]
-
-
-_DIALOGUE = re.compile(r"^Dialogue: (\d+),(\d+):(\d\d):(\d\d)\.(\d\d),(\d+):(\d\d):(\d\d)\.(\d\d),Caption,(.*)$")
-
-
-def captions_at_the_seam(script: str | None, spans: list[tuple[float, float]]) -> str | None:
-    """The caption lines of stacked stretches moved from the lower third (where the bottom
-    person's face is) to the seam between the two halves, where neither face is, as podcast
-    clip tools place them. A line that crosses a stretch's edge is split there (a karaoke sweep
-    goes on where it was)."""
-    if script is None or not spans:
-        return script
-    out = []
-    for line in script.split("\n"):
-        match = _DIALOGUE.match(line)
-        if match is None:
-            out.append(line)
-            continue
-        g = match.groups()
-        start = int(g[1]) * 3600 + int(g[2]) * 60 + int(g[3]) + int(g[4]) / 100
-        end = int(g[5]) * 3600 + int(g[6]) * 60 + int(g[7]) + int(g[8]) / 100
-        *fields, text = g[9].split(",", 5)       # name, margins left right vertical, effect; the text
-        cuts = sorted({start, end, *(t for a, b in spans for t in (a, b) if start < t < end)})
-        for a, b in zip(cuts, cuts[1:]):
-            if round(b * 100) <= round(a * 100):
-                continue
-            stacked = any(s <= (a + b) / 2 < e for s, e in spans)
-            rest = _karaoke_from(text, a - start)
-            shown = "{\\an5}" + rest if stacked else rest
-            out.append(f"Dialogue: {g[0]},{captions.ass_time(a)},{captions.ass_time(b)},Caption,"
-                       f"{','.join(fields)},{shown}")
-    return "\n".join(out)
-
-
-_SWEEP = re.compile(r"\\kf(\d+)")
-
-
-def _karaoke_from(text: str, elapsed: float) -> str:
-    """A karaoke line's text as it goes on `elapsed` seconds into it: the words already sung
-    are filled at once (\\kf0) and the word being sung sweeps only its remaining time."""
-    left = round(elapsed * 100)
-    if left <= 0:
-        return text
-
-    def shorten(match: re.Match) -> str:
-        nonlocal left
-        centis = int(match.group(1))
-        used = min(left, centis)
-        left -= used
-        return f"\\kf{centis - used}"
-
-    return _SWEEP.sub(shorten, text)

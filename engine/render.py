@@ -25,7 +25,7 @@ from pathlib import Path
 
 from engine import captions, picture, reframe
 from engine.edges import edge_fades
-from engine.framing import captions_at_the_seam, framing_filters, stacked_spans
+from engine.framing import framing_filters, stacked_spans
 from engine.spec import render_spec
 from engine.models import (
     Cancelled,
@@ -126,8 +126,8 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
     if (spec.captions and spec.words) or (spec.title and spec.title.strip()):
         font = captions.caption_font(spec.language)
         script = captions.caption_script(spec.words, placed, width, height, style=spec.caption_style,
-                                         title=spec.title, language=spec.language, captions=spec.captions)
-        script = captions_at_the_seam(script, stacked_spans(placed, framings))
+                                         title=spec.title, language=spec.language, captions=spec.captions,
+                                         stacked=stacked_spans(placed, framings))
     timings = {"faces": faces_s, "prepare": time.monotonic() - started}
     return Prepared(spec, width, height, framings, gain_db, crossfade, duration, script, font, timings)
 

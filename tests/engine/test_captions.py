@@ -142,6 +142,24 @@ def test_captions_sit_above_the_bottom_fifth():
     assert style["Alignment"] == "2" and int(style["MarginV"]) >= 0.2 * 1920 + int(style["Outline"])
 
 
+def test_lines_of_stacked_stretches_move_to_the_seam_and_split_at_their_edges():
+    line = Line(1.0, 3.0, (Word(1.0, 1.5, " one"), Word(1.5, 3.0, " two")))
+    moved = captions.at_the_seam([line], [(2.0, 5.0)])
+    assert [(m.start, m.end, m.at_seam, m.words) for m in moved] == [(1.0, 2.0, False, line.words),
+                                                                     (2.0, 3.0, True, line.words)]
+    assert captions.at_the_seam([line], []) == [line]
+    karaoke = [r for r in ass_document(moved, 1080, 1920, "karaoke").splitlines() if r.startswith("Dialogue:")]
+    # the sweep goes on where it was: 'one' already sung, the second half of 'two' to come
+    assert karaoke == ["Dialogue: 0,0:00:01.00,0:00:02.00,Caption,,0,0,0,,{\\kf50}one {\\kf150}two",
+                       "Dialogue: 0,0:00:02.00,0:00:03.00,Seam,,0,0,0,,{\\kf0}one {\\kf100}two"]
+    bold = [r.split(",")[1:4] for r in ass_document(moved, 1080, 1920, "bold").splitlines() if r.startswith("Dialogue:")]
+    assert bold == [["0:00:01.00", "0:00:01.50", "Caption"], ["0:00:01.50", "0:00:02.00", "Caption"],
+                    ["0:00:02.00", "0:00:03.00", "Seam"]], "each word's highlight is cut at the layout change"
+    seam, caption = _style(ass_document([], 1080, 1920), "Seam"), _style(ass_document([], 1080, 1920), "Caption")
+    assert seam["Alignment"] == "5" and {k: v for k, v in seam.items() if k not in ("Name", "Alignment", "MarginV")} \
+        == {k: v for k, v in caption.items() if k not in ("Name", "Alignment", "MarginV")}
+
+
 # --- as libass draws them ------------------------------------------------------------------------
 
 def render_frame(tmp_path, doc: str, width: int = 360, height: int = 640, at: float = 0.5) -> np.ndarray:

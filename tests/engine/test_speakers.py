@@ -278,20 +278,6 @@ def test_quick_back_and_forth_is_stacked_one_face_a_half_and_captions_on_neither
         assert bottom < y0 or top > y1, f"the caption (rows {top}-{bottom}) covers a face (rows {y0:.0f}-{y1:.0f})"
 
 
-def test_captions_of_stacked_stretches_move_to_the_seam_and_split_at_their_edges():
-    from engine.framing import captions_at_the_seam
-
-    script = ("[Events]\nDialogue: 0,0:00:01.00,0:00:03.00,Caption,,0,0,0,,{\\kf50}one {\\kf150}two\n"
-              "Dialogue: 1,0:00:00.00,0:00:03.00,Title,,0,0,0,,A title")
-    moved = captions_at_the_seam(script, [(2.0, 5.0)]).splitlines()
-    assert moved == ["[Events]",
-                     "Dialogue: 0,0:00:01.00,0:00:02.00,Caption,,0,0,0,,{\\kf50}one {\\kf150}two",
-                     # a karaoke sweep goes on where it was: 'one' sung, half of 'two' to come
-                     "Dialogue: 0,0:00:02.00,0:00:03.00,Caption,,0,0,0,,{\\an5}{\\kf0}one {\\kf100}two",
-                     "Dialogue: 1,0:00:00.00,0:00:03.00,Title,,0,0,0,,A title"]
-    assert captions_at_the_seam(script, []) == script
-
-
 THREE = (Person("talking_obama_20s.mp4", 40, 230, 300), Person("talking_tedlieu_60s.mp4", 490, 240, 290, skip=2.0),
          Person("face_moving_liveportrait_d9.mp4", 930, 220, 300))
 THREE_TURNS = [(0.0, 5.0, 0), (5.0, 10.0, 1), (10.0, 12.0, 0), (12.0, 18.0, 1), (18.0, 20.0, 0)]
