@@ -142,15 +142,16 @@ class FaceDetector:
 
 class LookingFor:
     """A detector that looks further (the costlier passes) until it has found `people` faces,
-    on every `every`-th picture only: the others get the usual first pass that finds anything,
-    and the tracks bridge the gaps. Given to find_faces or dense_look in place of a detector."""
+    on the `first` pictures and then on every `every`-th only: the others get the usual first
+    pass that finds anything, and the tracks bridge the gaps. Given to find_faces or
+    dense_look in place of a detector."""
 
-    def __init__(self, detector: FaceDetector, people: int, every: int = 1) -> None:
-        self.detector, self.people, self.every = detector, people, every
+    def __init__(self, detector: FaceDetector, people: int, every: int = 1, first: int = 0) -> None:
+        self.detector, self.people, self.every, self.first = detector, people, every, first
         self._count = 0
 
     def detect(self, gray: np.ndarray, thorough: bool = True) -> list[Face]:
-        further = self._count % self.every == 0
+        further = self._count < self.first or self._count % self.every == 0
         self._count += 1
         return self.detector.detect(gray, thorough, wanted=self.people if further else 1)
 

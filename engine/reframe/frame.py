@@ -53,7 +53,9 @@ from engine.reframe.speaking import articulation, speaking_scores, speech_energy
 from engine.reframe.tracks import Track, link_tracks, prominent_tracks
 
 STACK_FACE_SPAN = 2.6       # a stacked panel is this many face heights tall (or the whole height)
-GLANCE_PEOPLE = 3           # the keyframe glance runs the costly passes until it finds this many faces
+GLANCE_PEOPLE = 2           # the keyframe glance runs the costly passes until it finds this many faces
+GLANCE_FIRST = 4            # on this many keyframes first,
+GLANCE_EVERY = 4            # then on every this-many-th
 LOOK_FURTHER_EVERY = 2      # with several people, every this-many-th sample looks for the missing ones
 
 
@@ -80,9 +82,11 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     if not window.slides:
         return Framing(mode="scale", window=window, reason="the source already has the target shape")
     detector = detector or shared_detector()
-    # Every pass on the keyframes (there are few): whoever is in the shot, turned or not.
+    # One person or several? The first keyframes look with every pass (whoever is in the shot,
+    # turned or not), then every fourth: a long range has many keyframes.
     glance = find_faces(path, start, end, display_w, display_h, keyframes_only=True,
-                        detector=LookingFor(detector, GLANCE_PEOPLE), cancel=cancel, timeout_s=timeout_s)
+                        detector=LookingFor(detector, GLANCE_PEOPLE, every=GLANCE_EVERY, first=GLANCE_FIRST),
+                        cancel=cancel, timeout_s=timeout_s)
     steady = drop_flickers(glance.faces)
     several = has_audio and window.axis == "x" and any(too_far_apart(s, window) for s in steady)
     people = max((len(prominent(s)) for s in steady), default=1)
