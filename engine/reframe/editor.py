@@ -22,6 +22,7 @@ SWITCH_S = 1.5              # another person must speak this long before the cam
 QUICK_TURN_S = 3.5          # turns shorter than this, traded back and forth, give the stacked layout
 MIN_STRETCH_S = 1.5         # no layout is shown for less than this
 CONFIDENT = 1.5             # a crop on one person: their score over the stretch this many times the next one's
+LIPS_CLEAR = 2.0            # ... or, where the voice cannot tell, their lips moving this many times as much
 
 
 @dataclass(frozen=True)
@@ -179,11 +180,15 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
 
 
 def settle_doubts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np.ndarray],
-                  confident: float = CONFIDENT) -> list[Stretch]:
+                  lips: dict[int, np.ndarray] | None = None, confident: float = CONFIDENT,
+                  lips_clear: float = LIPS_CLEAR) -> list[Stretch]:
     """A crop on one person only where the evidence over the whole stretch is clear: their
     score, pooled over the stretch, at least `confident` times that of the next person
-    (`scores`: per track id, over `times`). Otherwise the two are shown stacked: the crop
-    cannot hold both, and a wrong guess hides the speaker for the whole stretch."""
+    (`scores`: per track id, over `times`). Where the voice cannot tell them apart, the lips
+    may (`lips`: each face's mouth motion against its usual, see usual_lip_motion): when one
+    of the two moves their lips `lips_clear` times as much as the other over the stretch, the
+    crop is theirs. Otherwise both are shown stacked: the crop cannot hold both, and a wrong
+    guess hides the speaker for the whole stretch."""
     out = []
     for s in stretches:
         span = (times >= s.start) & (times < s.end)
@@ -192,7 +197,10 @@ def settle_doubts(stretches: list[Stretch], times: np.ndarray, scores: dict[int,
             pooled = {i: float(np.mean(v[span])) for i, v in scores.items()}
             rival = max((i for i in pooled if i != chosen), key=pooled.get)
             if pooled[chosen] < confident * pooled[rival]:
-                s = Stretch(s.start, s.end, "stacked", (chosen, rival), "two people, too close to tell who speaks")
+                moving = _clearly_moving_lips(lips, (chosen, rival), span, lips_clear) if lips else None
+                s = (Stretch(s.start, s.end, "crop", (moving,), "the person whose lips move (the voice could not tell)")
+                     if moving is not None else
+                     Stretch(s.start, s.end, "stacked", (chosen, rival), "two people, too close to tell who speaks"))
         out.append(s)
     return merge_same(out)
 
@@ -251,3 +259,17 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
             out[k - 1] = Stretch(before.start, cut, before.layout, before.tracks, before.reason, before.panels)
             out[k] = Stretch(cut, after.end, after.layout, after.tracks, after.reason, after.panels)
     return out
+
+
+def _clearly_moving_lips(lips: dict[int, np.ndarray], pair: tuple[int, int], span: np.ndarray,
+                         clear: float) -> int | None:
+    """Of two people, the one whose lips move `clear` times as much as the other's over the
+    span (each against their usual), or None."""
+    if any(i not in lips or np.all(np.isnan(lips[i][span])) for i in pair):
+        return None
+    a, b = (float(np.nanmean(lips[i][span])) for i in pair)
+    if a >= clear * b and a > 0:
+        return pair[0]
+    if b >= clear * a and b > 0:
+        return pair[1]
+    return None

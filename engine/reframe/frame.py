@@ -49,7 +49,14 @@ from engine.reframe.path import (
     simplify,
     too_far_apart,
 )
-from engine.reframe.speaking import articulation, speaking_scores, speech_energy, speech_mask, speech_onsets
+from engine.reframe.speaking import (
+    articulation,
+    speaking_scores,
+    speech_energy,
+    speech_mask,
+    speech_onsets,
+    usual_lip_motion,
+)
 from engine.reframe.tracks import Track, link_tracks, prominent_tracks
 
 STACK_FACE_SPAN = 2.6       # a stacked panel is this many face heights tall (or the whole height)
@@ -136,6 +143,7 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     mouths = np.stack([articulation(look.motion, b) for b in boxes]) if tracks else np.zeros((0, len(times)))
     speaking = speech_mask(times, words, energy)
     scores = speaking_scores(mouths, energy, speaking, fps)
+    lips = usual_lip_motion(mouths) if tracks else mouths
     ids = [t.id for t in tracks]
     labels = active_speaker(scores, ids) if tracks else np.full(len(times), -1)
 
@@ -156,7 +164,8 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
         planned = plan_stretches(turns, len(group), pair=pair)
         # The crop commits to one person only on clear evidence over its whole stretch.
         planned = settle_doubts(planned, times[inside] - shot_start,
-                                {t.id: scores[ids.index(t.id), inside] for t in group})
+                                {t.id: scores[ids.index(t.id), inside] for t in group},
+                                lips={t.id: lips[ids.index(t.id), inside] for t in group})
         for s in planned:
             stretches.append(replace(s, start=shot_start + s.start, end=min(shot_end, shot_start + s.end)))
     if stretches:

@@ -123,6 +123,21 @@ def test_a_crop_on_weak_evidence_becomes_both_stacked():
     assert [(s.start, s.end, s.layout, s.tracks) for s in settled] == [
         (0, 5, "crop", (1,)), (5, 10, "stacked", (1, 2))], "a clear lead keeps the crop; a slight one shows both"
 
+    # Where the voice cannot tell, lips that clearly move more than usual can; a small difference cannot.
+    lips = {1: np.full(len(times), 0.4), 2: np.where(first, 1.0, 2.5), 3: np.full(len(times), 1.0)}
+    settled = editor.settle_doubts(stretches, times, scores, lips=lips)
+    assert [(s.layout, s.tracks) for s in settled] == [("crop", (1,)), ("crop", (2,))]
+    lips[2] = np.full(len(times), 0.7)
+    assert editor.settle_doubts(stretches, times, scores, lips=lips)[1].layout == "stacked"
+
+
+def test_lip_motion_is_measured_against_each_face_s_usual():
+    articulations = np.array([[1.0, 1.0, 3.0, 3.0], [10.0, 10.0, 10.0, 10.0], [np.nan, 2.0, 2.0, np.nan]])
+    usual = speaking.usual_lip_motion(articulations)
+    assert np.allclose(usual[0], [0.5, 0.5, 1.5, 1.5]), "a quiet face that starts moving stands out"
+    assert np.allclose(usual[1], 1.0), "a face that always moves is no more a speaker for it"
+    assert np.isnan(usual[2, 0]) and np.allclose(usual[2, 1:3], 1.0)
+
 
 def test_short_stretches_take_their_neighbours_layout():
     stretches = [Stretch(0, 4, "crop", (1,)), Stretch(4, 4.5, "fit"), Stretch(4.5, 9, "crop", (2,))]
