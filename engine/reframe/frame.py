@@ -1,6 +1,6 @@
 """The reframer's one entry point, `frame_range`, and the plan for several people.
 
-    keyframes (every detector pass) -> how many people, one subject settled?
+    keyframes (costly passes on some) -> how many people, one subject settled?
                                                  plan_framing on the keyframes (almost free)
     two people too far apart for one window?     dense look + tracks + speaking scores:
                                                  plan_speakers (crop / stacked / fit by stretch)
