@@ -22,7 +22,7 @@ SWITCH_S = 1.5              # another person must speak this long before the cam
 QUICK_TURN_S = 3.5          # turns shorter than this, traded back and forth, give the stacked layout
 MIN_STRETCH_S = 1.5         # no layout is shown for less than this
 CONFIDENT = 1.5             # a crop on one person: their score over the stretch this many times the next one's
-LIPS_CLEAR = 2.0            # ... or, where the voice cannot tell, their lips moving this many times as much
+LIPS_CLEAR = 1.5            # ... unless the other's lips move this many times as much (each against their usual)
 
 
 @dataclass(frozen=True)
@@ -182,13 +182,12 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
 def settle_doubts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np.ndarray],
                   lips: dict[int, np.ndarray] | None = None, confident: float = CONFIDENT,
                   lips_clear: float = LIPS_CLEAR) -> list[Stretch]:
-    """A crop on one person only where the evidence over the whole stretch is clear: their
-    score, pooled over the stretch, at least `confident` times that of the next person
-    (`scores`: per track id, over `times`). Where the voice cannot tell them apart, the lips
-    may (`lips`: each face's mouth motion against its usual, see usual_lip_motion): when one
-    of the two moves their lips `lips_clear` times as much as the other over the stretch, the
-    crop is theirs. Otherwise both are shown stacked: the crop cannot hold both, and a wrong
-    guess hides the speaker for the whole stretch."""
+    """A crop on one person only where the evidence over the whole stretch is clear and does
+    not contradict itself: their score, pooled over the stretch, at least `confident` times
+    that of the next person (`scores`: per track id, over `times`), and the next person's
+    lips not moving `lips_clear` times as much as theirs (`lips`: each face's mouth motion
+    against its usual, see usual_lip_motion). Otherwise both are shown stacked: the crop
+    cannot hold both, and a wrong guess hides the speaker for the whole stretch."""
     out = []
     for s in stretches:
         span = (times >= s.start) & (times < s.end)
@@ -196,11 +195,11 @@ def settle_doubts(stretches: list[Stretch], times: np.ndarray, scores: dict[int,
             chosen = s.tracks[0]
             pooled = {i: float(np.mean(v[span])) for i, v in scores.items()}
             rival = max((i for i in pooled if i != chosen), key=pooled.get)
-            if pooled[chosen] < confident * pooled[rival]:
-                moving = _clearly_moving_lips(lips, (chosen, rival), span, lips_clear) if lips else None
-                s = (Stretch(s.start, s.end, "crop", (moving,), "the person whose lips move (the voice could not tell)")
-                     if moving is not None else
-                     Stretch(s.start, s.end, "stacked", (chosen, rival), "two people, too close to tell who speaks"))
+            contradicted = lips is not None and _clearly_moving_lips(lips, (chosen, rival), span, lips_clear) == rival
+            if pooled[chosen] < confident * pooled[rival] or contradicted:
+                reason = ("two people: the voice says one, the lips the other" if contradicted
+                          else "two people, too close to tell who speaks")
+                s = Stretch(s.start, s.end, "stacked", (chosen, rival), reason)
         out.append(s)
     return merge_same(out)
 
@@ -242,6 +241,8 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
             continue
         if any(abs(after.start - f) < 1e-6 for f in fixed):
             continue
+        if before.layout == "stacked" and after.tracks[0] in before.tracks:
+            continue                    # already in view: an earlier cut would only hide the other
         low = max(before.start + min_stretch_s, after.start - look_back_s)
         if low >= after.start:
             continue
