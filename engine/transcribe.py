@@ -40,7 +40,7 @@ logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 SAMPLE_RATE = soundtrack.SAMPLE_RATE
 BATCH_SIZE = 8
 # Bump when the transcript's shape or the decoding options change, so old cache files are not reused.
-CACHE_VERSION = 3                # 3: loops are cut out of a segment and the speech around them kept (engine.trust)
+CACHE_VERSION = 4                # 4: numbers are no stuck sound ("10,000" was distrusted; engine.trust)
 BUNDLED_MODEL = ENGLISH_MODEL
 
 

@@ -23,6 +23,8 @@ SILENCE_DB = -50.0                 # words over sound quieter than this are not 
 RECENT_SEGMENTS = 3                # a segment equal to one of the last few is a loop
 LOOP_PHRASE_WORDS = 8              # a loop repeats a phrase of up to this many words ...
 LOOP_REPEATS = 4                   # ... this many times in a row (a single word: LOOP_REPEATS + 1)
+HELD_LETTER = re.compile(r"([^\W\d_])\1{3,}")      # one letter four times running: "Zzzz", "哈哈哈哈"
+DIGIT_LOOP = re.compile(r"(\d)\1{12,}")           # one digit more times running than a trillion has zeros
 
 _WIDE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
@@ -74,6 +76,14 @@ def over_silence(segment: Segment, audio: np.ndarray, rate: int) -> bool:
     return quiet > len(words) / 2
 
 
+def stuck_sound(items: list[str], wide: bool) -> bool:
+    """A sound held on ("Zzzzz", "哈哈哈哈哈") or a digit looping ("8,41957777777777777..."). A number
+    is no stuck sound: Whisper writes "10,000" as 10000. Spaced scripts are looked at word by word
+    ("Well, Lloyd" is two words, not four l's); scripts without spaces as one run of characters."""
+    runs = ["".join(items)] if wide else items
+    return any(HELD_LETTER.search(run) or DIGIT_LOOP.search(run) for run in runs)
+
+
 def normalised(text: str) -> str:
     return "".join(units(text))
 
@@ -94,7 +104,7 @@ def distrust_reason(segment: Segment, recent: list[str], audio: np.ndarray | Non
             continue                       # single words repeat in any normal sentence
         if repeated_share(items, n) > limit:
             return f"a phrase repeated over and over ({n}-grams)"
-    if re.search(r"(.)\1{3,}", "".join(items)):
+    if stuck_sound(items, wide):
         return "one sound repeated"
     if normalised(text) and normalised(text) in recent:
         return "the same line again"

@@ -40,6 +40,28 @@ def test_ordinary_repetition_is_speech(text):
     assert len(trusted) == 1 and not distrusted
 
 
+@pytest.mark.parametrize("text", ["America has 10,000 cases and Korea has like a thousand.",
+                                  "The budget went from 100,000 to 1,000,000 dollars, a trillion is 1,000,000,000,000.",
+                                  "Well, Lloyd, that is not what I said."])
+def test_numbers_and_letters_across_words_are_no_stuck_sound(text):
+    """Whisper writes "10,000" as 10000: four zeros are a number, not a sound held; and the l of
+    "Well" followed by the ll of "Lloyd" are two words, not one stuck sound."""
+    loud = (np.sin(np.linspace(0, 4000, RATE * 10)) * 0.3).astype(np.float32)
+    words = words_of(text, 0.5)
+    trusted, distrusted = split_trusted([Segment(0.5, words[-1].end, text, words)], loud, RATE)
+    assert [s.text for s in trusted] == [text] and not distrusted
+
+
+@pytest.mark.parametrize("text", ["Zzzzz", "哈哈哈哈哈", "The total is 8,41957777777777777777777777 and that is it."])
+def test_a_stuck_sound_or_a_digit_loop_is_distrusted(text):
+    """A letter or character held on ("Zzzzz", "哈哈哈哈哈") and a digit repeated more times than any
+    number has zeros (Whisper's "8,41957777777...", whisperX issue 336) are not speech."""
+    loud = (np.sin(np.linspace(0, 4000, RATE * 10)) * 0.3).astype(np.float32)
+    words = words_of(text, 0.5)
+    trusted, distrusted = split_trusted([Segment(0.5, words[-1].end, text, words)], loud, RATE)
+    assert not trusted and [s.distrust for s in distrusted] == ["one sound repeated"]
+
+
 def looping(text: str) -> bool:
     """A phrase of one to eight words said four times back to back (a word alone: five)."""
     words = re.findall(r"\w+", text.lower())
