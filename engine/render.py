@@ -14,6 +14,7 @@ finds the faces of the next clip during the current clip's encode.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -231,14 +232,41 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: float, ass_pa
     return ";\n".join(chains)
 
 
+SERIAL_UP_TO_CORES = 2          # see serial_front
+SERIAL_UP_TO_PIXELS = 1920 * 1088
+
+
+def usable_cores(config: EngineConfig) -> int:
+    """config.threads when set, else the cores this process may run on."""
+    if config.threads > 0:
+        return config.threads
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                     # not on Linux
+        return os.cpu_count() or 1
+
+
+def serial_front(media, config: EngineConfig) -> bool:
+    """True: decoder and filter graph on one thread each, x264 alone on several. On two cores
+    x264 keeps both busy, so frame and slice threads only add upkeep (one thread each: 13 % less
+    CPU decoding 1080p, 8 % less decoding and filtering) and one thread stays ahead of x264.
+    With more cores, or a 4K or HDR source, one thread would hold x264 back."""
+    small = media.display_width * media.display_height <= SERIAL_UP_TO_PIXELS and not picture.is_hdr(media)
+    return small and usable_cores(config) <= SERIAL_UP_TO_CORES
+
+
 def ffmpeg_command(prepared: Prepared, video_part: Path, thumb_part: Path, graph_file: Path,
                    config: EngineConfig) -> list[str]:
     spec = prepared.spec
+    serial = serial_front(spec.media, config)
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-nostats", "-progress", "pipe:1", "-y"]
     for start, end in spec.segments:
-        cmd += ["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(spec.media.path)]
+        cmd += [*(["-threads", "1"] if serial else []),
+                "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(spec.media.path)]
     if spec.music is not None:
         cmd += ["-stream_loop", "-1", "-i", str(spec.music)]
+    if serial:
+        cmd += ["-filter_complex_threads", "1"]
     cmd += ["-filter_complex_script", str(graph_file),
             "-map", "[vout]", "-map", "[aout]",
             "-c:v", "libx264", "-preset", config.x264_preset, "-crf", str(config.x264_crf),

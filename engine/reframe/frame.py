@@ -1,6 +1,7 @@
 """The reframer's one entry point, `frame_range`, and the plan for several people.
 
-    keyframes -> one subject settled?            plan_framing on the keyframes (almost free)
+    keyframes (costly passes on some) -> how many people, one subject settled?
+                                                 plan_framing on the keyframes (almost free)
     two people too far apart for one window?     dense look + tracks + speaking scores:
                                                  plan_speakers (crop / stacked / fit by stretch)
     otherwise                                    plan_framing on 2 samples a second
@@ -18,6 +19,7 @@ from engine.reframe.detection import (
     DETECT_FPS,
     DenseLook,
     FaceDetector,
+    LookingFor,
     dense_look,
     find_faces,
     shared_detector,
@@ -29,6 +31,7 @@ from engine.reframe.editor import (
     merge_same,
     place_cuts,
     plan_stretches,
+    settle_doubts,
     smooth_scores,
     speaker_turns,
 )
@@ -41,14 +44,26 @@ from engine.reframe.path import (
     follow,
     keyframes_suffice,
     plan_framing,
+    prominent,
     shots,
     simplify,
     too_far_apart,
 )
-from engine.reframe.speaking import articulation, speaking_scores, speech_energy, speech_mask, speech_onsets
+from engine.reframe.speaking import (
+    articulation,
+    speaking_scores,
+    speech_energy,
+    speech_mask,
+    speech_onsets,
+    usual_lip_motion,
+)
 from engine.reframe.tracks import Track, link_tracks, prominent_tracks
 
 STACK_FACE_SPAN = 2.6       # a stacked panel is this many face heights tall (or the whole height)
+GLANCE_PEOPLE = 2           # the keyframe glance runs the costly passes until it finds this many faces
+GLANCE_FIRST = 4            # on this many keyframes first,
+GLANCE_EVERY = 4            # then on every this-many-th
+LOOK_FURTHER_EVERY = 2      # with several people, every this-many-th sample looks for the missing ones
 
 
 @dataclass(frozen=True)
@@ -74,9 +89,18 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     if not window.slides:
         return Framing(mode="scale", window=window, reason="the source already has the target shape")
     detector = detector or shared_detector()
+    # One person or several? The first keyframes look with every pass (whoever is in the shot,
+    # turned or not), then every fourth: a long range has many keyframes.
     glance = find_faces(path, start, end, display_w, display_h, keyframes_only=True,
-                        detector=detector, cancel=cancel, timeout_s=timeout_s)
-    several = has_audio and window.axis == "x" and any(too_far_apart(s, window) for s in drop_flickers(glance.faces))
+                        detector=LookingFor(detector, GLANCE_PEOPLE, every=GLANCE_EVERY, first=GLANCE_FIRST),
+                        cancel=cancel, timeout_s=timeout_s)
+    steady = drop_flickers(glance.faces)
+    several = has_audio and window.axis == "x" and any(too_far_apart(s, window) for s in steady)
+    people = max((len(prominent(s)) for s in steady), default=1)
+    if people > 1:
+        # The denser looks search further only where someone the glance saw is missing, and on
+        # every other picture: the tracks bridge the gaps.
+        detector = LookingFor(detector, people, every=LOOK_FURTHER_EVERY)
     samples = None
     if not several:
         if keyframes_suffice(glance, window, duration, cuts):
@@ -119,6 +143,7 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     mouths = np.stack([articulation(look.motion, b) for b in boxes]) if tracks else np.zeros((0, len(times)))
     speaking = speech_mask(times, words, energy)
     scores = speaking_scores(mouths, energy, speaking, fps)
+    lips = usual_lip_motion(mouths) if tracks else mouths
     ids = [t.id for t in tracks]
     labels = active_speaker(scores, ids) if tracks else np.full(len(times), -1)
 
@@ -136,7 +161,12 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
         turns = speaker_turns(np.where(allowed, labels[inside], -1), fps)
         ranked = sorted(group, key=lambda t: -float(scores[ids.index(t.id), inside].sum()))
         pair = (ranked[0].id, ranked[1].id)
-        for s in plan_stretches(turns, len(group), pair=pair):
+        planned = plan_stretches(turns, len(group), pair=pair)
+        # The crop commits to one person only on clear evidence over its whole stretch.
+        planned = settle_doubts(planned, times[inside] - shot_start,
+                                {t.id: scores[ids.index(t.id), inside] for t in group},
+                                lips={t.id: lips[ids.index(t.id), inside] for t in group})
+        for s in planned:
             stretches.append(replace(s, start=shot_start + s.start, end=min(shot_end, shot_start + s.end)))
     if stretches:
         stretches[-1] = replace(stretches[-1], end=duration)

@@ -171,3 +171,16 @@ def speaking_scores(articulations: np.ndarray, energy: np.ndarray, speaking: np.
         r = sliding_correlation(shifted(mouth, lag), energy, window)
         scores[k] = np.where(speaking & ~np.isnan(mouth), np.clip(r, 0.0, 1.0), 0.0)
     return scores
+
+
+def usual_lip_motion(articulations: np.ndarray) -> np.ndarray:
+    """(tracks, frames) articulation -> each face's articulation as a multiple of its own
+    average over the range (NaN where the face is not there). A listener's lips rest, a
+    speaker's move more than usual; a face that moves all the time (a fidget, a bigger face)
+    is no more a speaker for it."""
+    out = np.full(articulations.shape, np.nan)
+    for k, values in enumerate(articulations):
+        usual = np.nanmean(values) if np.any(~np.isnan(values)) else np.nan
+        if usual > 1e-9:
+            out[k] = values / usual
+    return out

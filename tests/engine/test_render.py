@@ -126,6 +126,27 @@ def test_output_sizes_by_aspect():
     assert render.output_size("9:16", 4000) == (1080, 1920), "never above 1080 on the short side"
 
 
+def test_few_cores_decode_and_filter_on_one_thread_each(source, product_config, tmp_path):
+    spec = spec_for(source, [(1.0, 3.0), (5.0, 7.0)])
+    prepared = render.Prepared(spec, 360, 640, [], 0.0, 0.3, 3.7)
+
+    def command(threads: int) -> list[str]:
+        return render.ffmpeg_command(prepared, tmp_path / "v.part", tmp_path / "t.part", tmp_path / "graph.txt",
+                                     dataclasses.replace(product_config, threads=threads))
+
+    def option(cmd: list[str], name: str) -> list[str]:
+        return [cmd[i + 1] for i, arg in enumerate(cmd) if arg == name]
+
+    two, eight = command(2), command(8)
+    # two cores: each input's decoder and the filter graph on one thread, x264 on both cores
+    assert [two[i - 1] for i, arg in enumerate(two) if arg == "-ss"] == ["1", "1"]
+    assert option(two, "-filter_complex_threads") == ["1"] and option(two, "-threads")[-1] == "2"
+    # eight: ffmpeg picks the decoder's and the filters' threads, x264 gets the eight
+    assert option(eight, "-threads") == ["8"] and not option(eight, "-filter_complex_threads")
+    four_k = dataclasses.replace(spec.media, width=3840, height=2160)
+    assert not render.serial_front(four_k, dataclasses.replace(product_config, threads=2)), "a 4K decode needs threads"
+
+
 def test_a_1080x1920_short_is_ready_to_post(source, product_config, tmp_path):
     spec = spec_for(source, [(1.0, 3.5)], resolution=1080, title="Pricing, explained")
     seen = []

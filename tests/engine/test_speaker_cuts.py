@@ -71,6 +71,9 @@ def test_the_cut_moves_back_to_where_the_new_speakers_score_overtakes():
     assert placed[1].start == pytest.approx(6.0, abs=0.11)
     kept = editor.place_cuts(stretches, times, {1: first, 2: second}, onsets=np.array([]), fixed=(6.6,))
     assert kept[1].start == 6.6, "a cut at a shot change stays"
+    from_both = [Stretch(0.0, 6.6, "stacked", (1, 2)), Stretch(6.6, 12.0, "crop", (2,))]
+    placed = editor.place_cuts(from_both, times, {1: first, 2: second}, onsets=np.array([5.9]))
+    assert placed[1].start == 6.6, "from both stacked to one of them: already in view, so no earlier cut"
 
 
 def make_crossing(path, media, seconds: float = 8.0):

@@ -109,6 +109,38 @@ def test_nobody_identified_among_three_faces_is_the_whole_picture():
     assert [s.layout for s in stretches] == ["fit"]
 
 
+def test_nobody_identified_between_two_main_people_shows_both_not_two_small_faces():
+    stretches = editor.plan_stretches(editor.speaker_turns(np.full(50, -1), FPS), faces_on_screen=3, pair=(4, 7))
+    assert [(s.layout, s.tracks) for s in stretches] == [("stacked", (4, 7))]
+
+
+def test_a_crop_on_weak_evidence_becomes_both_stacked():
+    times = np.arange(0, 10, 1 / FPS)
+    first = times < 5
+    scores = {1: np.where(first, 0.6, 0.22), 2: np.where(first, 0.1, 0.18), 3: np.full(len(times), 0.05)}
+    stretches = [Stretch(0, 5, "crop", (1,)), Stretch(5, 10, "crop", (1,))]
+    settled = editor.settle_doubts(stretches, times, scores)
+    assert [(s.start, s.end, s.layout, s.tracks) for s in settled] == [
+        (0, 5, "crop", (1,)), (5, 10, "stacked", (1, 2))], "a clear lead keeps the crop; a slight one shows both"
+
+    # Lips that contradict the voice (the other's moving clearly more than usual) show both too;
+    # lips alone never choose (on a real interview they chose the nodding listener).
+    lips = {1: np.full(len(times), 0.5), 2: np.full(len(times), 1.0), 3: np.full(len(times), 1.0)}
+    assert [(s.layout, s.tracks) for s in editor.settle_doubts(stretches, times, scores, lips=lips)] == [
+        ("stacked", (1, 2))]
+    lips[2] = np.full(len(times), 0.6)
+    assert [(s.layout, s.tracks) for s in editor.settle_doubts(stretches, times, scores, lips=lips)] == [
+        ("crop", (1,)), ("stacked", (1, 2))]
+
+
+def test_lip_motion_is_measured_against_each_face_s_usual():
+    articulations = np.array([[1.0, 1.0, 3.0, 3.0], [10.0, 10.0, 10.0, 10.0], [np.nan, 2.0, 2.0, np.nan]])
+    usual = speaking.usual_lip_motion(articulations)
+    assert np.allclose(usual[0], [0.5, 0.5, 1.5, 1.5]), "a quiet face that starts moving stands out"
+    assert np.allclose(usual[1], 1.0), "a face that always moves is no more a speaker for it"
+    assert np.isnan(usual[2, 0]) and np.allclose(usual[2, 1:3], 1.0)
+
+
 def test_short_stretches_take_their_neighbours_layout():
     stretches = [Stretch(0, 4, "crop", (1,)), Stretch(4, 4.5, "fit"), Stretch(4.5, 9, "crop", (2,))]
     assert [(s.start, s.end, s.tracks) for s in editor.absorb_short(stretches)] == [(0, 4.5, (1,)), (4.5, 9, (2,))]
