@@ -32,6 +32,7 @@ import numpy as np
 sys.path.insert(0, os.getcwd())            # the engine of the directory the bench is run from
 
 from engine import reframe  # noqa: E402
+from engine.models import EngineError  # noqa: E402
 from engine.probe import probe  # noqa: E402
 
 SAMPLE_FPS = 10.0
@@ -243,6 +244,29 @@ def cpu_seconds() -> float:
                                                                           resource.RUSAGE_CHILDREN)))
 
 
+def read_inputs(video: Path, rttm: Path, faces: Path) -> tuple:
+    """The video's facts, its turns and its people; a ValueError saying what is wrong with them."""
+    media = probe(video)
+    try:
+        turns = parse_rttm(rttm.read_text())
+    except (ValueError, IndexError) as exc:
+        raise ValueError(f"{rttm} is not RTTM ({exc})") from exc
+    text = faces.read_text()
+    try:
+        people = (parse_faces_json(text, media.display_width, media.display_height) if faces.suffix == ".json"
+                  else parse_darklabel(text, media.display_width, media.display_height, media.fps))
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ValueError(f"{faces} is not a face-label file this reads ({exc!r})") from exc
+    if not turns:
+        raise ValueError(f"{rttm} has no SPEAKER lines: nobody speaks in it")
+    if not people:
+        raise ValueError(f"{faces} has no face labels (a DarkLabel CSV, or a JSON with \"people\")")
+    speakers = {t.who for t in turns}
+    if not speakers & set(people):       # one off-screen speaker is fine; none on screen is a naming mismatch
+        raise ValueError(f"no speaker of {rttm} ({sorted(speakers)}) has a face in {faces} ({sorted(people)})")
+    return media, turns, people
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--video", type=Path, required=True)
@@ -253,11 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clip", action="store_true", help=f'also score `shortsbot clip VIDEO "{CLIP_INSTRUCTION}"`')
     args = parser.parse_args(argv)
 
-    media = probe(args.video)
+    try:
+        media, turns, people = read_inputs(args.video, args.rttm, args.faces)
+    except (OSError, ValueError, EngineError) as exc:
+        parser.error(str(exc))
     width, height = media.display_width, media.display_height
-    turns, text = parse_rttm(args.rttm.read_text()), args.faces.read_text()
-    people = (parse_faces_json(text, width, height) if args.faces.suffix == ".json"
-              else parse_darklabel(text, width, height, media.fps))
     print(f"engine: {Path(reframe.__file__).parents[2]}; {args.video.name} {width}x{height} {media.duration:.1f} s, "
           f"{len(turns)} turns, people {sorted(people)}")
 
