@@ -195,7 +195,7 @@ def settle_doubts(stretches: list[Stretch], times: np.ndarray, scores: dict[int,
             chosen = s.tracks[0]
             pooled = {i: float(np.mean(v[span])) for i, v in scores.items()}
             rival = max((i for i in pooled if i != chosen), key=pooled.get)
-            contradicted = lips is not None and _clearly_moving_lips(lips, (chosen, rival), span, lips_clear) == rival
+            contradicted = lips is not None and _lips_say_other(lips, chosen, rival, span, lips_clear)
             if pooled[chosen] < confident * pooled[rival] or contradicted:
                 reason = ("two people: the voice says one, the lips the other" if contradicted
                           else "two people, too close to tell who speaks")
@@ -262,15 +262,10 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
     return out
 
 
-def _clearly_moving_lips(lips: dict[int, np.ndarray], pair: tuple[int, int], span: np.ndarray,
-                         clear: float) -> int | None:
-    """Of two people, the one whose lips move `clear` times as much as the other's over the
-    span (each against their usual), or None."""
-    if any(i not in lips or np.all(np.isnan(lips[i][span])) for i in pair):
-        return None
-    a, b = (float(np.nanmean(lips[i][span])) for i in pair)
-    if a >= clear * b and a > 0:
-        return pair[0]
-    if b >= clear * a and b > 0:
-        return pair[1]
-    return None
+def _lips_say_other(lips: dict[int, np.ndarray], chosen: int, other: int, span: np.ndarray, clear: float) -> bool:
+    """Over the span, `other`'s lips move `clear` times as much as `chosen`'s (each against
+    their usual)."""
+    if any(i not in lips or np.all(np.isnan(lips[i][span])) for i in (chosen, other)):
+        return False
+    mine, theirs = (float(np.nanmean(lips[i][span])) for i in (chosen, other))
+    return theirs > 0 and theirs >= clear * mine
