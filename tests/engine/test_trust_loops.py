@@ -31,12 +31,17 @@ def test_a_loop_inside_a_segment_is_cut_out_and_the_speech_around_it_kept():
     assert len(distrusted) == 1 and distrusted[0].words == loop and "loop" in distrusted[0].distrust
 
 
+def judged(text: str):
+    """(trusted, distrusted) for one segment of `text` said over a loud tone."""
+    loud = (np.sin(np.linspace(0, 4000, RATE * 10)) * 0.3).astype(np.float32)
+    words = words_of(text, 0.5)
+    return split_trusted([Segment(0.5, words[-1].end, text, words)], loud, RATE)
+
+
 @pytest.mark.parametrize("text", ["No, no, no, no, that is not what I said.", "We will, we will, we will win this.",
                                   "Very very good indeed, thank you."])
 def test_ordinary_repetition_is_speech(text):
-    loud = (np.sin(np.linspace(0, 4000, RATE * 10)) * 0.3).astype(np.float32)
-    words = words_of(text, 0.5)
-    trusted, distrusted = split_trusted([Segment(0.5, words[-1].end, text, words)], loud, RATE)
+    trusted, distrusted = judged(text)
     assert len(trusted) == 1 and not distrusted
 
 
@@ -46,9 +51,7 @@ def test_ordinary_repetition_is_speech(text):
 def test_numbers_and_letters_across_words_are_no_stuck_sound(text):
     """Whisper writes "10,000" as 10000: four zeros are a number, not a sound held; and the l of
     "Well" followed by the ll of "Lloyd" are two words, not one stuck sound."""
-    loud = (np.sin(np.linspace(0, 4000, RATE * 10)) * 0.3).astype(np.float32)
-    words = words_of(text, 0.5)
-    trusted, distrusted = split_trusted([Segment(0.5, words[-1].end, text, words)], loud, RATE)
+    trusted, distrusted = judged(text)
     assert [s.text for s in trusted] == [text] and not distrusted
 
 
@@ -56,9 +59,7 @@ def test_numbers_and_letters_across_words_are_no_stuck_sound(text):
 def test_a_stuck_sound_or_a_digit_loop_is_distrusted(text):
     """A letter or character held on ("Zzzzz", "哈哈哈哈哈") and a digit repeated more times than any
     number has zeros (Whisper's "8,41957777777...", whisperX issue 336) are not speech."""
-    loud = (np.sin(np.linspace(0, 4000, RATE * 10)) * 0.3).astype(np.float32)
-    words = words_of(text, 0.5)
-    trusted, distrusted = split_trusted([Segment(0.5, words[-1].end, text, words)], loud, RATE)
+    trusted, distrusted = judged(text)
     assert not trusted and [s.distrust for s in distrusted] == ["one sound repeated"]
 
 
