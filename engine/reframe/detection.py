@@ -24,6 +24,7 @@ import re
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -191,10 +192,12 @@ def detection_size(display_w: int, display_h: int, long_side: int | None = None)
 
 def find_faces(path: Path, start: float, end: float, display_w: int, display_h: int,
                fps: float = DETECT_FPS, keyframes_only: bool = False, detector: FaceDetector | None = None,
-               cancel: threading.Event | None = None, timeout_s: float = 600.0) -> FaceSamples:
+               cancel: threading.Event | None = None, timeout_s: float = 600.0,
+               enough: Callable[[list[list[Face]]], bool] | None = None) -> FaceSamples:
     """Faces in [start, end) of the video from a small grey decode: `fps` samples a second, or
     with `keyframes_only` one per keyframe (the decoder then skips every other frame, which
-    costs a few percent of a full decode).
+    costs a few percent of a full decode). The decode stops early, with the samples so far, once
+    `enough` says they settle what the caller wants to know.
 
     The decoder also skips the loop filter and, between keyframes, the frames nothing refers
     to: the cascades do not need them. ffmpeg rotates the picture as a player would.
@@ -231,6 +234,8 @@ def find_faces(path: Path, start: float, end: float, display_w: int, display_h: 
                 found = detector.detect(np.frombuffer(chunk, np.uint8).reshape(h, w), thorough=thorough)
                 misses = 0 if found else misses + 1
                 faces.append(found)
+                if enough is not None and enough(faces):
+                    break
         finally:
             _end(proc, timer)
         if keyframes_only:

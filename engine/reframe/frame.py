@@ -18,6 +18,7 @@ import numpy as np
 from engine.reframe.detection import (
     DETECT_FPS,
     DenseLook,
+    Face,
     FaceDetector,
     LookingFor,
     dense_look,
@@ -63,6 +64,7 @@ STACK_FACE_SPAN = 2.6       # a stacked panel is this many face heights tall (or
 GLANCE_PEOPLE = 2           # the keyframe glance runs the costly passes until it finds this many faces
 GLANCE_FIRST = 4            # on this many keyframes first,
 GLANCE_EVERY = 4            # then on every this-many-th
+GLANCE_SETTLED = 4          # the glance stops when this many first keyframes all show two people apart
 LOOK_FURTHER_EVERY = 2      # with several people, every this-many-th sample looks for the missing ones
 
 
@@ -91,9 +93,12 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     detector = detector or shared_detector()
     # One person or several? The first keyframes look with every pass (whoever is in the shot,
     # turned or not), then every fourth: a long range has many keyframes.
+    # Two people apart from the first keyframes on: the dense look will find them again about
+    # once a second, so the rest of the glance would be wasted.
+    settled = (lambda faces: apart_from_the_start(faces, window)) if has_audio and window.axis == "x" else None
     glance = find_faces(path, start, end, display_w, display_h, keyframes_only=True,
                         detector=LookingFor(detector, GLANCE_PEOPLE, every=GLANCE_EVERY, first=GLANCE_FIRST),
-                        cancel=cancel, timeout_s=timeout_s)
+                        cancel=cancel, timeout_s=timeout_s, enough=settled)
     steady = drop_flickers(glance.faces)
     several = has_audio and window.axis == "x" and any(too_far_apart(s, window) for s in steady)
     people = max((len(prominent(s)) for s in steady), default=1)
@@ -117,6 +122,12 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     energy = speech_energy(path, start, end, look.fps, len(look.times), timeout_s=timeout_s)
     return plan_speakers(look, energy, words, display_w, display_h, aspect, duration, cuts,
                          started=started)
+
+
+def apart_from_the_start(faces: list[list[Face]], window: Window, keyframes: int = GLANCE_SETTLED) -> bool:
+    """Whether the first `keyframes` samples all show two people too far apart for one window,
+    each face seen again on a neighbouring sample (asked once, when exactly that many are in)."""
+    return len(faces) == keyframes and all(too_far_apart(s, window) for s in drop_flickers(faces))
 
 
 def _fits_in_window(tracks: list[Track], window: Window) -> bool:

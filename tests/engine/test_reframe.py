@@ -190,6 +190,21 @@ def test_keyframes_settle_an_empty_picture_despite_a_one_off_false_face():
     assert reframe.keyframes_suffice(at_times(times, [[], [], [face_at(0.4)], [], []]), WINDOW, 10.0)
 
 
+def test_the_glance_is_settled_by_two_people_apart_on_all_its_first_keyframes():
+    from engine.reframe.frame import GLANCE_SETTLED, apart_from_the_start
+
+    pair = [face_at(0.2), face_at(0.8)]
+    assert apart_from_the_start([pair] * GLANCE_SETTLED, WINDOW)
+    assert not apart_from_the_start([pair] * (GLANCE_SETTLED - 1), WINDOW)
+    assert not apart_from_the_start([pair] * (GLANCE_SETTLED + 1), WINDOW)   # asked once only
+    one_alone = [pair] * (GLANCE_SETTLED - 1) + [[face_at(0.2)]]
+    assert not apart_from_the_start(one_alone, WINDOW)
+    flicker = [[face_at(0.2)]] * (GLANCE_SETTLED - 1) + [pair]                 # the second face seen once
+    assert not apart_from_the_start(flicker, WINDOW)
+    close = [[face_at(0.45), face_at(0.55)]] * GLANCE_SETTLED
+    assert not apart_from_the_start(close, WINDOW)
+
+
 def test_keyframes_are_judged_shot_by_shot():
     times = [0.0, 2.0, 4.0, 5.0, 7.0, 9.0]
     faces = [[face_at(0.3)]] * 3 + [[face_at(0.7)]] * 3
@@ -369,6 +384,12 @@ def test_two_people_far_apart_get_the_blurred_fit(two_speakers):
     assert sum(1 for s in found.faces if len(s) >= 2) >= 2
     framing = reframe.plan_framing(found, 960, 540, "9:16", 4.0)
     assert framing.mode == "fit" and "apart" in framing.reason
+
+
+def test_find_faces_stops_once_its_samples_are_enough(two_speakers):
+    found = reframe.find_faces(two_speakers, 0.0, 4.0, 960, 540, enough=lambda faces: len(faces) == 3)
+    assert len(found.faces) == len(found.times) == 3
+    assert list(found.times) == [0.0, 0.5, 1.0]
 
 
 def test_crop_path_moves_a_few_pixels_a_frame_at_most_between_cuts():
