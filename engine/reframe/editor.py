@@ -12,7 +12,7 @@ show both (the stacked layout) rather than cut back and forth.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -107,10 +107,17 @@ def merge_same(stretches: list[Stretch]) -> list[Stretch]:
     merged: list[Stretch] = []
     for s in stretches:
         if merged and merged[-1].layout == s.layout and merged[-1].tracks == s.tracks:
-            merged[-1] = Stretch(merged[-1].start, s.end, s.layout, s.tracks, merged[-1].reason)
+            merged[-1] = Stretch(merged[-1].start, s.end, s.layout, s.tracks, joined(merged[-1].reason, s.reason))
         else:
             merged.append(s)
     return merged
+
+
+def joined(first: str, then: str) -> str:
+    """The reasons of two stretches made one: each said once, in order."""
+    if not then or then in first.split("; then "):
+        return first
+    return f"{first}; then {then}" if first else then
 
 
 def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float = QUICK_TURN_S,
@@ -150,13 +157,14 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
             first = turns[i].speaker
             pair = (first, next(p for p in people if p != first))
             stretches.append(Stretch(turns[i].start, turns[j - 1].end, "stacked", pair,
-                                     "two people trading short turns"))
+                                     f"#{pair[0]} and #{pair[1]} trade short turns, {spoken} under {quick_turn_s:g} s"))
             i = j
             continue
         turn = turns[i]
         held = stretches[-1] if stretches else None
         if turn.speaker == BOTH and pair is not None and turn.length >= switch_s:
-            stretches.append(Stretch(turn.start, turn.end, "stacked", pair, "two people, both speaking"))
+            stretches.append(Stretch(turn.start, turn.end, "stacked", pair,
+                                     f"#{pair[0]} and #{pair[1]} both speaking, their voices too close to tell apart"))
         elif turn.speaker < 0:
             if held is not None:
                 stretches.append(Stretch(turn.start, turn.end, held.layout, held.tracks, held.reason))
@@ -165,7 +173,8 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
         elif turn.length < switch_s and held is not None and held.layout != "fit":
             stretches.append(Stretch(turn.start, turn.end, held.layout, held.tracks, held.reason))
         else:
-            stretches.append(Stretch(turn.start, turn.end, "crop", (turn.speaker,), "the person speaking"))
+            stretches.append(Stretch(turn.start, turn.end, "crop", (turn.speaker,),
+                                     f"#{turn.speaker} speaks for {turn.length:.1f} s"))
         i += 1
     stretches = merge_same(stretches)
     # A first stretch of nobody, followed by a speaker, shows that speaker from the start.
@@ -174,7 +183,8 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
                                     stretches[1].reason)] + stretches[1:])
     # Two people in a wide shot shown whole are two small faces: show them both, larger.
     if pair is not None:
-        stretches = merge_same([Stretch(s.start, s.end, "stacked", pair, "two people, nobody clearly speaking")
+        quiet = f"nobody clearly speaking, no voice score reaches {SCORE_MIN:g}"
+        stretches = merge_same([Stretch(s.start, s.end, "stacked", pair, quiet)
                                 if s.layout == "fit" else s for s in stretches])
     return absorb_short(stretches, min_stretch_s)
 
@@ -187,21 +197,63 @@ def settle_doubts(stretches: list[Stretch], times: np.ndarray, scores: dict[int,
     that of the next person (`scores`: per track id, over `times`), and the next person's
     lips not moving `lips_clear` times as much as theirs (`lips`: each face's mouth motion
     against its usual, see usual_lip_motion). Otherwise both are shown stacked: the crop
-    cannot hold both, and a wrong guess hides the speaker for the whole stretch."""
+    cannot hold both, and a wrong guess hides the speaker for the whole stretch.
+    Each stretch's reason says the pooled evidence in words (see crop_reason)."""
     out = []
     for s in stretches:
         span = (times >= s.start) & (times < s.end)
-        if s.layout == "crop" and len(s.tracks) == 1 and s.tracks[0] in scores and len(scores) > 1 and span.any():
+        if len(scores) < 2 or not span.any() or not all(i in scores for i in s.tracks):
+            out.append(s)
+            continue
+        voice = {i: float(np.mean(v[span])) for i, v in scores.items()}
+        if s.layout == "crop" and len(s.tracks) == 1:
             chosen = s.tracks[0]
-            pooled = {i: float(np.mean(v[span])) for i, v in scores.items()}
-            rival = max((i for i in pooled if i != chosen), key=pooled.get)
-            contradicted = lips is not None and _lips_say_other(lips, chosen, rival, span, lips_clear)
-            if pooled[chosen] < confident * pooled[rival] or contradicted:
-                reason = ("two people: the voice says one, the lips the other" if contradicted
-                          else "two people, too close to tell who speaks")
-                s = Stretch(s.start, s.end, "stacked", (chosen, rival), reason)
+            rival = max((i for i in voice if i != chosen), key=voice.get)
+            lips_ratio = lip_ratio(lips, chosen, rival, span) if lips is not None else None
+            contradicted = lips_ratio is not None and lips_ratio >= lips_clear
+            clear = voice[chosen] >= confident * voice[rival]
+            layout, tracks = ("crop", s.tracks) if clear and not contradicted else ("stacked", (chosen, rival))
+            s = Stretch(s.start, s.end, layout, tracks,
+                        crop_reason(chosen, rival, voice[chosen], voice[rival], lips_ratio, clear, contradicted))
+        elif s.layout == "stacked":
+            s = replace(s, reason=f"{s.reason} (voice " + ", ".join(f"#{i} {voice[i]:.2f}" for i in s.tracks) + ")")
         out.append(s)
     return merge_same(out)
+
+
+def times_said(value: float) -> str:
+    """A ratio in words, rounded down (so that 1.49 never reads as the 1.5 a rule asks for)."""
+    return f"{np.floor(value * 10 + 1e-9) / 10:.1f}x"
+
+
+def crop_reason(chosen: int, rival: int, mine: float, theirs: float, lips_ratio: float | None,
+                clear: bool, contradicted: bool) -> str:
+    """What settle_doubts decided about a crop on `chosen`, in words with the pooled numbers:
+    `mine`, `theirs` = the two voices over the stretch, `lips_ratio` = the rival's lips over
+    chosen's (None: not seen); `clear`: the voice clear enough for a crop, `contradicted`: the
+    rival's lips said otherwise."""
+    lips_said = "" if lips_ratio is None else (
+        f"#{rival}'s lips moved {times_said(lips_ratio)} as much" if lips_ratio >= 1
+        else f"#{rival}'s lips moved less ({times_said(lips_ratio)})")
+    if contradicted and clear:
+        return f"the voice says #{chosen} ({voice_ratio(mine, theirs)} as much as #{rival}), but {lips_said}"
+    if mine <= 0 and theirs <= 0:
+        voice = f"neither #{chosen} nor #{rival} spoke"
+    elif clear and theirs <= 0:
+        voice = f"#{chosen} spoke, #{rival} not at all"
+    elif clear:
+        voice = f"#{chosen} spoke {voice_ratio(mine, theirs)} as much as #{rival}"
+    elif theirs > mine * CONFIDENT:
+        voice = f"over the whole stretch #{rival} spoke {voice_ratio(theirs, mine)} as much as #{chosen}"
+    elif mine >= theirs:
+        voice = f"#{chosen} and #{rival} too close to tell apart ({voice_ratio(mine, theirs)})"
+    else:
+        voice = f"#{rival} and #{chosen} too close to tell apart ({voice_ratio(theirs, mine)})"
+    return voice + (f", and {lips_said}" if lips_said else "")
+
+
+def voice_ratio(mine: float, theirs: float) -> str:
+    return times_said(mine / theirs) if theirs > 0 else "infinitely"
 
 
 def absorb_short(stretches: list[Stretch], min_stretch_s: float = MIN_STRETCH_S) -> list[Stretch]:
@@ -262,10 +314,12 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
     return out
 
 
-def _lips_say_other(lips: dict[int, np.ndarray], chosen: int, other: int, span: np.ndarray, clear: float) -> bool:
-    """Over the span, `other`'s lips move `clear` times as much as `chosen`'s (each against
-    their usual)."""
+def lip_ratio(lips: dict[int, np.ndarray], chosen: int, other: int, span: np.ndarray) -> float | None:
+    """Over the span, how many times as much `other`'s lips move as `chosen`'s (each against
+    their usual); None when either face is not seen there."""
     if any(i not in lips or np.all(np.isnan(lips[i][span])) for i in (chosen, other)):
-        return False
+        return None
     mine, theirs = (float(np.nanmean(lips[i][span])) for i in (chosen, other))
-    return theirs > 0 and theirs >= clear * mine
+    if mine > 0:
+        return theirs / mine
+    return np.inf if theirs > 0 else 1.0

@@ -133,6 +133,29 @@ def test_a_crop_on_weak_evidence_becomes_both_stacked():
         ("crop", (1,)), ("stacked", (1, 2))]
 
 
+def test_each_stretch_s_reason_gives_the_evidence_behind_it_with_the_pooled_numbers():
+    times = np.arange(0, 20, 1 / FPS)
+    parts = np.digitize(times, [5, 10, 15])                  # four stretches of 5 s
+    voice_1, voice_2 = np.array([0.6, 0.3, 0.6, 0.298])[parts], np.array([0.25, 0.25, 0.2, 0.2])[parts]
+    lips = {1: np.full(len(times), 1.0), 2: np.array([0.5, 1.0, 1.8, 1.2])[parts]}
+    lips[2][:10] = np.nan                                    # #2's lips unseen in the first half second
+    stretches = [Stretch(5 * k, 5 * (k + 1), "crop", (1,), "#1 speaks for 5.0 s") for k in range(4)]
+    settled = editor.settle_doubts(stretches, times, {1: voice_1, 2: voice_2}, lips=lips)
+    assert [(s.start, s.end, s.layout) for s in settled] == [(0, 5, "crop"), (5, 20, "stacked")]
+    assert settled[0].reason == "#1 spoke 2.4x as much as #2, and #2's lips moved less (0.5x)"
+    assert settled[1].reason == ("#1 and #2 too close to tell apart (1.2x), and #2's lips moved 1.0x as much; "
+                                 "then the voice says #1 (3.0x as much as #2), but #2's lips moved 1.8x as much; "
+                                 "then #1 and #2 too close to tell apart (1.4x), and #2's lips moved 1.2x as much"), \
+        "which measure decided, with the numbers; 1.49x is never rounded up to the 1.5x a crop needs"
+
+    assert editor.crop_reason(1, 2, 0.5, 0.0, None, True, False) == "#1 spoke, #2 not at all"
+    assert editor.crop_reason(1, 2, 0.1, 0.3, None, False, False) == "over the whole stretch #2 spoke 3.0x as much as #1"
+    trading = editor.plan_stretches(editor.speaker_turns(labels_of([(2.0, 1), (2.0, 2)] * 2), FPS), 2)
+    assert trading[0].reason == "#1 and #2 trade short turns, 4 under 3.5 s"
+    assert editor.settle_doubts(trading, np.arange(0, 8, 1 / FPS), {1: np.full(80, 0.3), 2: np.full(80, 0.25)},
+                                )[0].reason == "#1 and #2 trade short turns, 4 under 3.5 s (voice #1 0.30, #2 0.25)"
+
+
 def test_lip_motion_is_measured_against_each_face_s_usual():
     articulations = np.array([[1.0, 1.0, 3.0, 3.0], [10.0, 10.0, 10.0, 10.0], [np.nan, 2.0, 2.0, np.nan]])
     usual = speaking.usual_lip_motion(articulations)
@@ -152,8 +175,9 @@ def test_layout_is_recorded_in_clips_json(tmp_path):
     clip_set = ClipSet(tmp_path / "in.mp4", 20.0, ClipRequest(), [Moment(1, 0.0, 13.2, 50.0, reasons=["a hook"])],
                        files={1: rendered})
     clip = clip_set.to_json_dict()["clips"][0]
-    assert clip["layout"][0] == {"start": 0.0, "end": 6.5, "layout": "stacked", "tracks": [2, 1], "reason": "two people"}
-    assert clip["reasons"] == ["a hook", "framing: 0.0-6.5 s tracks 2 and 1 stacked; 6.5-13.2 s on track 2"]
+    assert clip["layout"][0] == {"start": 0.0, "end": 6.5, "layout": "stacked", "tracks": [2, 1],
+                                 "reason": "stacked #2 over #1: two people"}
+    assert clip["reasons"] == ["a hook", "framing: 0.0-6.5 s stacked #2 over #1: two people | 6.5-13.2 s crop on #2: speaker"]
 
 
 # --- real faces, real voices --------------------------------------------------------------------
