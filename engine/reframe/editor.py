@@ -246,9 +246,9 @@ def crop_reason(chosen: int, rival: int, mine: float, theirs: float, lips_ratio:
     elif theirs > mine * CONFIDENT:
         voice = f"over the whole stretch #{rival} spoke {voice_ratio(theirs, mine)} as much as #{chosen}"
     elif mine >= theirs:
-        voice = f"#{chosen} and #{rival} too close to tell apart ({voice_ratio(mine, theirs)})"
+        voice = f"#{chosen} spoke only {voice_ratio(mine, theirs)} as much as #{rival}, too close to tell apart"
     else:
-        voice = f"#{rival} and #{chosen} too close to tell apart ({voice_ratio(theirs, mine)})"
+        voice = f"#{rival} spoke only {voice_ratio(theirs, mine)} as much as #{chosen}, too close to tell apart"
     return voice + (f", and {lips_said}" if lips_said else "")
 
 
