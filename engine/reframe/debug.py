@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.reframe.editor import BOTH
 from engine.reframe.expression import centre_at
 from engine.reframe.path import Framing
 
@@ -61,6 +62,13 @@ def header_lines(t: float, layout: str, stretch, reason: str) -> list[str]:
     if len(lines) > REASON_LINES:
         lines = lines[:REASON_LINES - 1] + [textwrap.shorten(" ".join(lines[REASON_LINES - 1:]), WRAP, placeholder=" ...")]
     return [f"{t:5.1f}s  {layout}: {on_camera(stretch, layout)}"] + lines
+
+
+def moment_line(speaking: bool, named: int) -> str:
+    """The bottom line: is someone speaking, and whom the voice names at this moment (the
+    editor's turns are runs of these)."""
+    who = {BOTH: "two too close to call", -1: "nobody"}.get(named, f"#{named}")
+    return ("speech" if speaking else "no speech") + f" | voice now: {who}"
 
 
 def track_label(track_id: int, voice: float, lips: float) -> str:
@@ -112,8 +120,7 @@ def draw_frame(image: np.ndarray, t: float, framing: Framing, lips_shown: np.nda
             at = (x, y + bh + LINE_H if below else y - 6)
             # The person the camera is on: their label filled with their colour.
             _text(image, label, at, (0, 0, 0) if shown else colour, colour if shown else (0, 0, 0))
-        if trace.speaking[i]:
-            _text(image, "speech", (8, h - 10), (255, 255, 255))
+        _text(image, moment_line(bool(trace.speaking[i]), int(trace.named[i])), (8, h - 10), (255, 255, 255))
     return image
 
 

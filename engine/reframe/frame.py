@@ -78,6 +78,7 @@ class SpeakerTrace:
     speaking: np.ndarray              # (frames,) someone speaks
     smoothed: np.ndarray              # (tracks, frames) scores over 9 frames (who speaks when; place_cuts)
     lips: np.ndarray                  # (tracks, frames) lip motion against the face's usual, NaN where absent
+    named: np.ndarray                 # (frames,) whom the voice names (active_speaker): an id, BOTH or -1
     seconds: float = 0.0              # spent on the dense look and the scores
 
 
@@ -149,9 +150,9 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     ids = [t.id for t in tracks]
     # The decisions below read these arrays from the trace, so the preview draws what they used.
     trace = SpeakerTrace(times, tuple(ids), boxes, scores, speaking, smoothed=smooth_scores(scores),
-                         lips=usual_lip_motion(mouths) if tracks else mouths)
-    lips = trace.lips
-    labels = active_speaker(scores, ids) if tracks else np.full(len(times), -1)
+                         lips=usual_lip_motion(mouths) if tracks else mouths,
+                         named=active_speaker(scores, ids) if tracks else np.full(len(times), -1))
+    lips, labels = trace.lips, trace.named
 
     stretches: list[Stretch] = []
     for shot, (shot_start, shot_end) in enumerate(edges):

@@ -8,7 +8,8 @@ from dataclasses import replace
 import numpy as np
 
 from engine.reframe import SpeakerTrace, Stretch, crop_window
-from engine.reframe.debug import COLOURS, WINDOW_COLOUR, draw_frame, header_lines, track_label
+from engine.reframe.debug import COLOURS, WINDOW_COLOUR, draw_frame, header_lines, moment_line, track_label
+from engine.reframe.editor import BOTH
 from engine.reframe.path import Framing
 
 W, H = 640, 360
@@ -25,7 +26,8 @@ def made_up_framing() -> Framing:
     boxes[1, TIMES >= 8] = np.nan                           # #2 leaves the picture at 8 s
     trace = SpeakerTrace(TIMES, (1, 2), boxes, scores=np.full((2, n), 0.9), speaking=TIMES < 9,
                          smoothed=np.stack([np.full(n, 0.61), np.full(n, 0.2)]),
-                         lips=np.stack([np.full(n, 1.5), np.full(n, 0.5)]))
+                         lips=np.stack([np.full(n, 1.5), np.full(n, 0.5)]),
+                         named=np.where(TIMES < 5, 1, np.where(TIMES < 9, BOTH, -1)))
     window = crop_window(W, H, "9:16")
     stretches = (Stretch(0.0, 5.0, "crop", (1,), CROP_REASON),
                  Stretch(5.0, 10.0, "stacked", (1, 2), "#1 and #2 too close to tell apart (1.2x)",
@@ -74,6 +76,12 @@ def test_each_face_shows_its_voice_and_lips_and_the_one_on_camera_stands_out():
     assert not np.array_equal(drawn(replace(framing, trace=voice_changed), 2.0)[region], image[region])
     assert not np.array_equal(drawn(replace(framing, trace=lips_changed), 2.0)[region], image[region])
 
+    assert moment_line(True, 1) == "speech | voice now: #1"
+    assert moment_line(True, BOTH) == "speech | voice now: two too close to call"
+    assert moment_line(False, -1) == "no speech | voice now: nobody"
+    bottom = (slice(H - 25, H), slice(0, W // 2))
+    assert not np.array_equal(drawn(replace(framing, trace=replace(trace, named=np.full(len(TIMES), 2))), 2.0)[bottom],
+                              image[bottom]), "whom the voice names now, from the trace"
     # A face that has left is not drawn.
     gone = drawn(framing, 9.0)
     assert not has(gone, COLOURS[1]).any()
