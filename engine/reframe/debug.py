@@ -26,7 +26,7 @@ WINDOW_COLOUR = (0, 0, 255)
 FONT_SCALE = 0.42
 LINE_H = 15                 # pixels a text line takes at FONT_SCALE
 WRAP = 78                   # characters a header line holds at 640 px
-REASON_LINES = 3
+REASON_LINES = 4
 LIPS_SMOOTH = 9             # the lips shown averaged over the frames the voice score is smoothed over
 
 

@@ -309,8 +309,13 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
         near = onsets[(onsets >= max(low, crossing - snap_s)) & (onsets <= min(after.start, crossing + snap_s))]
         cut = float(near[np.argmin(np.abs(near - crossing))]) if len(near) else crossing
         if cut < after.start:
+            rivals = [i for i in before.tracks if i in scores and i != after.tracks[0]]
+            where = (f"where #{after.tracks[0]}'s voice rose above " + " and ".join(f"#{i}'s" for i in rivals)
+                     if len(behind) and rivals else f"as far back as {after.start - low:.1f} s")
+            moved = f"cut {after.start - cut:.1f} s earlier, {where}" + (" (at a word's start)" if len(near) else "")
             out[k - 1] = Stretch(before.start, cut, before.layout, before.tracks, before.reason, before.panels)
-            out[k] = Stretch(cut, after.end, after.layout, after.tracks, after.reason, after.panels)
+            out[k] = Stretch(cut, after.end, after.layout, after.tracks, "; ".join(filter(None, [after.reason, moved])),
+                             after.panels)
     return out
 
 
