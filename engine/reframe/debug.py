@@ -56,6 +56,16 @@ def on_camera(stretch, layout: str) -> str:
     return {"fit": "whole picture, blurred behind", "scale": "whole picture"}.get(layout, layout)
 
 
+def reason_now(stretch, t: float) -> str:
+    """The stretch's reason that holds at `t`; of a stretch made of several decisions, with
+    where it starts and how many there are ("2 of 3, from 7.3 s: ...")."""
+    parts = stretch.reasons()
+    if len(parts) == 1:
+        return stretch.reason
+    k = max(n for n, (start, _) in enumerate(parts) if start <= t or n == 0)
+    return f"{k + 1} of {len(parts)}, from {parts[k][0]:.1f} s: {parts[k][1]}"
+
+
 def header_lines(t: float, layout: str, stretch, reason: str) -> list[str]:
     """The header's text: the time, layout and who is shown; then the reason, wrapped."""
     lines = textwrap.wrap(reason, WRAP) or [""]
@@ -96,7 +106,7 @@ def draw_frame(image: np.ndarray, t: float, framing: Framing, lips_shown: np.nda
     stretch = _stretch_at(framing, t)
     layout = stretch.layout if stretch is not None else framing.mode
     _draw_window(image, t, framing, stretch, layout)
-    lines = header_lines(t, layout, stretch, stretch.reason if stretch is not None else framing.reason)
+    lines = header_lines(t, layout, stretch, reason_now(stretch, t) if stretch is not None else framing.reason)
     top = LINE_H * len(lines) + 6
     shade = image[:top].astype(np.float32) * 0.35
     image[:top] = shade.astype(np.uint8)

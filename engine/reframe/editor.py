@@ -47,6 +47,16 @@ class Stretch:
     reason: str = ""
     # stacked: the two windows shown, top then bottom, as (x, y, w, h) fractions of the source
     panels: tuple[tuple[float, float, float, float], ...] = ()
+    # stretches merged into one: where each one's reason starts, in order (empty: one reason throughout)
+    parts: tuple[tuple[float, str], ...] = ()
+
+    def reasons(self) -> tuple[tuple[float, str], ...]:
+        """(start, reason) of each decision this stretch is made of."""
+        return self.parts or ((self.start, self.reason),)
+
+    def reason_at(self, t: float) -> str:
+        """The reason that holds at `t`."""
+        return next((r for start, r in reversed(self.reasons()) if start <= t), self.reasons()[0][1])
 
 
 BOTH = -2                   # a label: two people's scores too close to tell apart
@@ -107,17 +117,20 @@ def merge_same(stretches: list[Stretch]) -> list[Stretch]:
     merged: list[Stretch] = []
     for s in stretches:
         if merged and merged[-1].layout == s.layout and merged[-1].tracks == s.tracks:
-            merged[-1] = Stretch(merged[-1].start, s.end, s.layout, s.tracks, joined(merged[-1].reason, s.reason))
+            merged[-1] = told(Stretch(merged[-1].start, s.end, s.layout, s.tracks), merged[-1].reasons() + s.reasons())
         else:
             merged.append(s)
     return merged
 
 
-def joined(first: str, then: str) -> str:
-    """The reasons of two stretches made one: each said once, in order."""
-    if not then or then in first.split("; then "):
-        return first
-    return f"{first}; then {then}" if first else then
+def told(stretch: Stretch, parts) -> Stretch:
+    """`stretch` with these (start, reason) parts, a reason said again straight after itself
+    once: its reason is theirs in order ("...; then ...")."""
+    kept: list[tuple[float, str]] = []
+    for start, reason in parts:
+        if reason and not (kept and kept[-1][1] == reason):
+            kept.append((start, reason))
+    return replace(stretch, reason="; then ".join(r for _, r in kept), parts=tuple(kept) if len(kept) > 1 else ())
 
 
 def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float = QUICK_TURN_S,
@@ -180,7 +193,7 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
     # A first stretch of nobody, followed by a speaker, shows that speaker from the start.
     if len(stretches) > 1 and stretches[0].layout == "fit" and faces_on_screen < 3 and faces_on_screen > 0:
         stretches = merge_same([Stretch(0.0, stretches[0].end, stretches[1].layout, stretches[1].tracks,
-                                    stretches[1].reason)] + stretches[1:])
+                                        stretches[1].reasons()[0][1])] + stretches[1:])
     # Two people in a wide shot shown whole are two small faces: show them both, larger.
     if pair is not None:
         quiet = f"nobody clearly speaking, no voice score reaches {SCORE_MIN:g}"
@@ -216,9 +229,19 @@ def settle_doubts(stretches: list[Stretch], times: np.ndarray, scores: dict[int,
             s = Stretch(s.start, s.end, layout, tracks,
                         crop_reason(chosen, rival, voice[chosen], voice[rival], lips_ratio, clear, contradicted))
         elif s.layout == "stacked":
-            s = replace(s, reason=f"{s.reason} (voice " + ", ".join(f"#{i} {voice[i]:.2f}" for i in s.tracks) + ")")
+            s = told(s, [(start, f"{reason} (voice " + ", ".join(f"#{i} {heard[i]:.2f}" for i in s.tracks) + ")")
+                         for start, reason, heard in _pooled_by_part(s, times, scores)])
         out.append(s)
     return merge_same(out)
+
+
+def _pooled_by_part(stretch: Stretch, times: np.ndarray, scores: dict[int, np.ndarray]):
+    """(start, reason, voice per track pooled over that part) of each part of a stretch."""
+    parts = stretch.reasons()
+    for (start, reason), end in zip(parts, [p[0] for p in parts[1:]] + [stretch.end]):
+        span = (times >= start) & (times < end)
+        span = span if span.any() else (times >= stretch.start) & (times < stretch.end)
+        yield start, reason, {i: float(np.mean(v[span])) for i, v in scores.items()}
 
 
 def times_said(value: float) -> str:
@@ -266,7 +289,8 @@ def absorb_short(stretches: list[Stretch], min_stretch_s: float = MIN_STRETCH_S)
             if s.end - s.start >= min_stretch_s:
                 continue
             other = stretches[k - 1] if k > 0 else stretches[k + 1]
-            stretches[k] = Stretch(s.start, s.end, other.layout, other.tracks, other.reason)
+            nearest = other.reasons()[-1 if k > 0 else 0][1]
+            stretches[k] = Stretch(s.start, s.end, other.layout, other.tracks, nearest)
             stretches = merge_same(stretches)
             changed = True
             break
@@ -313,9 +337,9 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
             where = (f"where #{after.tracks[0]}'s voice rose above " + " and ".join(f"#{i}'s" for i in rivals)
                      if len(behind) and rivals else f"as far back as {after.start - low:.1f} s")
             moved = f"cut {after.start - cut:.1f} s earlier, {where}" + (" (at a word's start)" if len(near) else "")
-            out[k - 1] = Stretch(before.start, cut, before.layout, before.tracks, before.reason, before.panels)
-            out[k] = Stretch(cut, after.end, after.layout, after.tracks, "; ".join(filter(None, [after.reason, moved])),
-                             after.panels)
+            out[k - 1] = told(replace(before, end=cut), [p for p in before.reasons() if p[0] < cut])
+            (_, first), *rest = after.reasons()
+            out[k] = told(replace(after, start=cut), [(cut, "; ".join(filter(None, [first, moved])))] + rest)
     return out
 
 

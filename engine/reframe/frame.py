@@ -176,7 +176,8 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
                                 {t.id: scores[ids.index(t.id), inside] for t in group},
                                 lips={t.id: lips[ids.index(t.id), inside] for t in group})
         for s in planned:
-            stretches.append(replace(s, start=shot_start + s.start, end=min(shot_end, shot_start + s.end)))
+            stretches.append(replace(s, start=shot_start + s.start, end=min(shot_end, shot_start + s.end),
+                                     parts=tuple((shot_start + at, reason) for at, reason in s.parts)))
     if stretches:
         stretches[-1] = replace(stretches[-1], end=duration)
     track_by_id = {t.id: t for t in tracks}

@@ -8,7 +8,15 @@ from dataclasses import replace
 import numpy as np
 
 from engine.reframe import SpeakerTrace, Stretch, crop_window
-from engine.reframe.debug import COLOURS, WINDOW_COLOUR, draw_frame, header_lines, moment_line, track_label
+from engine.reframe.debug import (
+    COLOURS,
+    WINDOW_COLOUR,
+    draw_frame,
+    header_lines,
+    moment_line,
+    reason_now,
+    track_label,
+)
 from engine.reframe.editor import BOTH
 from engine.reframe.path import Framing
 
@@ -106,6 +114,16 @@ def test_the_shown_window_and_the_stretch_s_layout_and_reason():
         assert red[int((y + h / 2) * H), int(x * W) - 1:int(x * W) + 2].any(), "each stacked panel drawn"
     assert header_lines(6.0, "stacked", framing.stretches[1], "")[0] == "  6.0s  stacked: camera on #1 (top) and #2 (bottom)"
     assert has(stacked, COLOURS[1], (label_rows(RIGHT_BOX), slice(None))).mean() > 0.05, "both shown: both filled"
+
+
+def test_a_stretch_of_several_decisions_shows_the_one_that_holds_then():
+    stretch = Stretch(0.0, 10.0, "stacked", (1, 2), "close; then lips", parts=((0.0, "close"), (6.0, "lips")))
+    assert reason_now(stretch, 2.0) == "1 of 2, from 0.0 s: close"
+    assert reason_now(stretch, 7.5) == "2 of 2, from 6.0 s: lips"
+    assert reason_now(Stretch(0.0, 5.0, "crop", (1,), CROP_REASON), 2.0) == CROP_REASON
+    framing = replace(made_up_framing(), stretches=(stretch,))
+    early, late = drawn(framing, 2.0)[:40], drawn(framing, 7.5)[:40]
+    assert not np.array_equal(early[16:], late[16:]), "the header's reason line changes with the decision"
 
 
 def test_a_long_reason_is_wrapped_and_cut_to_four_lines():

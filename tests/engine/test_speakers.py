@@ -149,6 +149,8 @@ def test_each_stretch_s_reason_gives_the_evidence_behind_it_with_the_pooled_numb
                                  "then #1 spoke only 1.4x as much as #2, too close to tell apart, and #2's lips moved "
                                  "1.2x as much"), \
         "which measure decided, with the numbers; 1.49x is never rounded up to the 1.5x a crop needs"
+    assert [start for start, _ in settled[1].parts] == [5, 10, 15], "where each decision's reason starts"
+    assert settled[1].reason_at(12.0).startswith("the voice says #1") and settled[0].reason_at(2.0) == settled[0].reason
 
     assert editor.crop_reason(1, 2, 0.5, 0.0, None, True, False) == "#1 spoke, #2 not at all"
     assert editor.crop_reason(1, 2, 0.1, 0.3, None, False, False) == "over the whole stretch #2 spoke 3.0x as much as #1"
@@ -156,6 +158,11 @@ def test_each_stretch_s_reason_gives_the_evidence_behind_it_with_the_pooled_numb
     assert trading[0].reason == "#1 and #2 trade short turns, 4 under 3.5 s"
     assert editor.settle_doubts(trading, np.arange(0, 8, 1 / FPS), {1: np.full(80, 0.3), 2: np.full(80, 0.25)},
                                 )[0].reason == "#1 and #2 trade short turns, 4 under 3.5 s (voice #1 0.30, #2 0.25)"
+    # Two stacked decisions merged: each part's voice pooled over its own time.
+    both = editor.merge_same([Stretch(0, 4, "stacked", (1, 2), "one"), Stretch(4, 8, "stacked", (1, 2), "two")])
+    voices = {1: np.where(np.arange(0, 8, 1 / FPS) < 4, 0.4, 0.1), 2: np.full(80, 0.2)}
+    assert editor.settle_doubts(both, np.arange(0, 8, 1 / FPS), voices)[0].parts == (
+        (0, "one (voice #1 0.40, #2 0.20)"), (4, "two (voice #1 0.10, #2 0.20)"))
 
 
 def test_lip_motion_is_measured_against_each_face_s_usual():
