@@ -279,12 +279,22 @@ class LayoutStretch:
 
     def to_dict(self) -> dict:
         return {"start": round(self.start, 2), "end": round(self.end, 2), "layout": self.layout,
-                "tracks": list(self.tracks), "reason": self.reason}
+                "tracks": list(self.tracks), "reason": self.said()}
+
+    def shown(self) -> str:
+        """"crop on #2", "stacked #1 over #2", "fit"."""
+        if self.layout == "crop" and self.tracks:
+            return "crop on " + " and ".join(f"#{t}" for t in self.tracks)
+        if self.layout == "stacked" and self.tracks:
+            return "stacked " + " over ".join(f"#{t}" for t in self.tracks)
+        return self.layout
+
+    def said(self) -> str:
+        """What is shown and why: "crop on #2: #2 spoke 2.1x as much as #1"."""
+        return f"{self.shown()}: {self.reason}" if self.reason else self.shown()
 
     def sentence(self) -> str:
-        shown = {"crop": "on track {}", "stacked": "tracks {} stacked"}.get(self.layout, self.layout)
-        who = " and ".join(str(t) for t in self.tracks)
-        return f"{self.start:.1f}-{self.end:.1f} s " + (shown.format(who) if "{}" in shown else shown)
+        return f"{self.start:.1f}-{self.end:.1f} s {self.said()}"
 
 
 @dataclass(frozen=True)
@@ -345,8 +355,9 @@ class ClipSet:
 
 
 def framing_reason(layout: tuple[LayoutStretch, ...]) -> str:
-    """One line for a clip's reasons: "framing: 0.0-6.3 s tracks 2 and 1 stacked; 6.3-18.0 s on track 2"."""
-    return "framing: " + "; ".join(stretch.sentence() for stretch in layout)
+    """One line for a clip's reasons: "framing: 0.0-6.3 s stacked #1 over #2: #1 and #2 trade short turns (...)
+    | 6.3-18.0 s crop on #2: #2 spoke 2.1x as much as #1; #1's lips moved less (0.8x)"."""
+    return "framing: " + " | ".join(stretch.sentence() for stretch in layout)
 
 
 class _Facts(Exception):

@@ -1,22 +1,33 @@
 """`shortsbot clip --debug-reframe`: a small preview of why the camera went where it did.
 
-The source range, small, with each face track's box, id and speaking score, who the camera
-is on, and the part of the picture the short shows (the crop window, the two stacked panels,
-or the whole picture for the blurred fit), so a person can check a choice frame by frame.
+The source range, small, with each face track's box and a label with its two measures at that
+moment ("#2 voice 0.61 lips 0.8": the speaking score, smoothed as the editor read it, and the
+lips' motion against that face's usual), the part of the picture the short shows (the crop
+window, the two stacked panels, or the whole picture for the blurred fit), and on top the
+layout, who the camera is on and the stretch's reason with its pooled numbers, so a person can
+check a choice frame by frame. The numbers are the trace's: the arrays the decisions used.
 """
 from __future__ import annotations
 
 import subprocess
+import textwrap
 from pathlib import Path
 
 import numpy as np
 
+from engine.reframe.editor import BOTH
 from engine.reframe.expression import centre_at
 from engine.reframe.path import Framing
 
 PREVIEW_LONG_SIDE = 640
 PREVIEW_FPS = 12.5
-COLOURS = [(0, 200, 255), (255, 160, 0), (120, 255, 120), (255, 80, 200), (200, 200, 200)]
+COLOURS = [(0, 200, 255), (255, 160, 0), (120, 255, 120), (255, 80, 200), (200, 200, 200)]   # BGR, one a track
+WINDOW_COLOUR = (0, 0, 255)
+FONT_SCALE = 0.42
+LINE_H = 15                 # pixels a text line takes at FONT_SCALE
+WRAP = 78                   # characters a header line holds at 640 px
+REASON_LINES = 4
+LIPS_SMOOTH = 9             # the lips shown averaged over the frames the voice score is smoothed over
 
 
 def _stretch_at(framing: Framing, t: float):
@@ -26,14 +37,85 @@ def _stretch_at(framing: Framing, t: float):
     return framing.stretches[-1] if framing.stretches else None
 
 
-def draw_frame(image: np.ndarray, t: float, framing: Framing) -> np.ndarray:
-    """One preview frame (BGR, drawn on in place and returned)."""
+def moving_mean(values: np.ndarray, frames: int = LIPS_SMOOTH) -> np.ndarray:
+    """Each value averaged with its neighbours over `frames`, NaN left out (NaN where all are)."""
+    known = ~np.isnan(values)
+    kernel = np.ones(frames)
+    total = np.convolve(np.where(known, values, 0.0), kernel, mode="same")
+    count = np.convolve(known.astype(float), kernel, mode="same")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
+def on_camera(stretch, layout: str) -> str:
+    """Who the short shows: "camera on #2", "camera on #1 (top) and #2 (bottom)", "whole picture"."""
+    if stretch is not None and stretch.tracks and layout == "crop":
+        return "camera on " + " and ".join(f"#{t}" for t in stretch.tracks)
+    if stretch is not None and len(stretch.tracks) == 2 and layout == "stacked":
+        return f"camera on #{stretch.tracks[0]} (top) and #{stretch.tracks[1]} (bottom)"
+    return {"fit": "whole picture, blurred behind", "scale": "whole picture"}.get(layout, layout)
+
+
+def reason_now(stretch, t: float) -> str:
+    """The stretch's reason that holds at `t`; of a stretch made of several decisions, with
+    where it starts and how many there are ("2 of 3, from 7.3 s: ...")."""
+    parts = stretch.reasons()
+    if len(parts) == 1:
+        return stretch.reason
+    k = max(n for n, (start, _) in enumerate(parts) if start <= t or n == 0)
+    return f"{k + 1} of {len(parts)}, from {parts[k][0]:.1f} s: {parts[k][1]}"
+
+
+def header_lines(t: float, layout: str, stretch, reason: str) -> list[str]:
+    """The header's text: the time, layout and who is shown; then the reason, wrapped."""
+    lines = textwrap.wrap(reason, WRAP) or [""]
+    if len(lines) > REASON_LINES:
+        lines = lines[:REASON_LINES - 1] + [textwrap.shorten(" ".join(lines[REASON_LINES - 1:]), WRAP, placeholder=" ...")]
+    return [f"{t:5.1f}s  {layout}: {on_camera(stretch, layout)}"] + lines
+
+
+def moment_line(speaking: bool, named: int) -> str:
+    """The bottom line: is someone speaking, and whom the voice names at this moment (the
+    editor's turns are runs of these)."""
+    who = {BOTH: "two too close to call", -1: "nobody"}.get(named, f"#{named}")
+    return ("speech" if speaking else "no speech") + f" | voice now: {who}"
+
+
+def track_label(track_id: int, voice: float, lips: float) -> str:
+    """"#2 voice 0.61 lips 0.8" ("lips -" where the face's lips are not seen)."""
+    return f"#{track_id} voice {voice:.2f} lips " + ("-" if np.isnan(lips) else f"{lips:.1f}")
+
+
+def _text(image: np.ndarray, text: str, at: tuple[int, int], colour, back=(0, 0, 0)) -> None:
+    """Text on a filled box (readable over any picture); `at` is the baseline's left end."""
+    import cv2
+
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, FONT_SCALE, 1)
+    x, y = max(2, min(at[0], image.shape[1] - tw - 3)), at[1]
+    cv2.rectangle(image, (x - 2, y - th - 3), (x + tw + 2, y + base), back, -1)
+    cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, FONT_SCALE, colour, 1, cv2.LINE_AA)
+
+
+def draw_frame(image: np.ndarray, t: float, framing: Framing, lips_shown: np.ndarray | None = None) -> np.ndarray:
+    """One preview frame (BGR, drawn on in place and returned). `lips_shown`: the trace's lips
+    through moving_mean, when the caller has it already."""
     import cv2
 
     h, w = image.shape[:2]
     trace = framing.trace
     stretch = _stretch_at(framing, t)
+    layout = stretch.layout if stretch is not None else framing.mode
+    _draw_window(image, t, framing, stretch, layout)
+    lines = header_lines(t, layout, stretch, reason_now(stretch, t) if stretch is not None else framing.reason)
+    top = LINE_H * len(lines) + 6
+    shade = image[:top].astype(np.float32) * 0.35
+    image[:top] = shade.astype(np.uint8)
+    for n, line in enumerate(lines):
+        cv2.putText(image, line, (6, LINE_H * (n + 1)), cv2.FONT_HERSHEY_SIMPLEX, FONT_SCALE,
+                    (255, 255, 255), 1, cv2.LINE_AA)
     if trace is not None and len(trace.times):
+        if lips_shown is None:
+            lips_shown = np.array([moving_mean(values) for values in trace.lips])
         i = int(np.clip(np.searchsorted(trace.times, t), 0, len(trace.times) - 1))
         for k, track_id in enumerate(trace.track_ids):
             box = trace.boxes[k, i]
@@ -43,30 +125,36 @@ def draw_frame(image: np.ndarray, t: float, framing: Framing) -> np.ndarray:
             shown = stretch is not None and track_id in stretch.tracks
             colour = COLOURS[k % len(COLOURS)]
             cv2.rectangle(image, (x, y), (x + bw, y + bh), colour, 3 if shown else 1)
-            cv2.putText(image, f"#{track_id} speak {trace.scores[k, i]:.2f}", (x, max(12, y - 6)),
-                        cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
-        if trace.speaking[i]:
-            cv2.putText(image, "speech", (8, h - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
-    layout = stretch.layout if stretch is not None else framing.mode
+            label = track_label(track_id, trace.smoothed[k, i], lips_shown[k, i])
+            below = y - 6 < top + LINE_H
+            at = (x, y + bh + LINE_H if below else y - 6)
+            # The person the camera is on: their label filled with their colour.
+            _text(image, label, at, (0, 0, 0) if shown else colour, colour if shown else (0, 0, 0))
+        _text(image, moment_line(bool(trace.speaking[i]), int(trace.named[i])), (8, h - 10), (255, 255, 255))
+    return image
+
+
+def _draw_window(image: np.ndarray, t: float, framing: Framing, stretch, layout: str) -> None:
+    """The part of the source the short shows, in red."""
+    import cv2
+
+    h, w = image.shape[:2]
     if layout == "stacked" and stretch is not None:
-        for (px, py, pw, ph), label in zip(stretch.panels, ("top", "bottom")):
+        for (px, py, pw, ph), label, track in zip(stretch.panels, ("top", "bottom"), stretch.tracks):
             x0, y0 = int(px * w), int(py * h)
-            cv2.rectangle(image, (x0, y0), (int((px + pw) * w), int((py + ph) * h)), (0, 0, 255), 2)
-            cv2.putText(image, label, (x0 + 4, y0 + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 255), 1, cv2.LINE_AA)
-    elif layout in ("crop",) and framing.window.slides:
+            cv2.rectangle(image, (x0, y0), (int((px + pw) * w), int((py + ph) * h)), WINDOW_COLOUR, 2)
+            _text(image, f"{label} #{track}", (x0 + 4, int((py + ph) * h) - 6), (255, 255, 255), WINDOW_COLOUR)
+    elif layout == "crop" and framing.window.slides:
         centre = centre_at(framing.pieces, t)
         length = framing.window.length
         if framing.window.axis == "x":
             x0, x1 = int((centre - length / 2) * w), int((centre + length / 2) * w)
-            cv2.rectangle(image, (x0, 1), (x1, h - 2), (0, 0, 255), 2)
+            cv2.rectangle(image, (x0, 1), (x1, h - 2), WINDOW_COLOUR, 2)
         else:
             y0, y1 = int((centre - length / 2) * h), int((centre + length / 2) * h)
-            cv2.rectangle(image, (1, y0), (w - 2, y1), (0, 0, 255), 2)
+            cv2.rectangle(image, (1, y0), (w - 2, y1), WINDOW_COLOUR, 2)
     else:
-        cv2.rectangle(image, (1, 1), (w - 2, h - 2), (0, 0, 255), 2)
-    cv2.putText(image, f"{t:5.1f}s  {layout}  {stretch.reason if stretch is not None else framing.reason}",
-                (8, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
-    return image
+        cv2.rectangle(image, (1, 1), (w - 2, h - 2), WINDOW_COLOUR, 2)
 
 
 def write_preview(source: Path, start: float, end: float, display_w: int, display_h: int,
@@ -82,6 +170,8 @@ def write_preview(source: Path, start: float, end: float, display_w: int, displa
         ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",
          "-r", f"{PREVIEW_FPS}", "-i", "pipe:0", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
          "-movflags", "+faststart", str(out_path)], stdin=subprocess.PIPE)
+    trace = framing.trace
+    lips_shown = np.array([moving_mean(values) for values in trace.lips]) if trace is not None else None
     try:
         index = 0
         while True:
@@ -89,7 +179,7 @@ def write_preview(source: Path, start: float, end: float, display_w: int, displa
             if len(chunk) < w * h * 3:
                 break
             frame = np.frombuffer(chunk, np.uint8).reshape(h, w, 3).copy()
-            writer.stdin.write(draw_frame(frame, index / PREVIEW_FPS, framing).tobytes())
+            writer.stdin.write(draw_frame(frame, index / PREVIEW_FPS, framing, lips_shown).tobytes())
             index += 1
     finally:
         reader.stdout.close()

@@ -12,7 +12,7 @@ show both (the stacked layout) rather than cut back and forth.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -47,6 +47,16 @@ class Stretch:
     reason: str = ""
     # stacked: the two windows shown, top then bottom, as (x, y, w, h) fractions of the source
     panels: tuple[tuple[float, float, float, float], ...] = ()
+    # stretches merged into one: where each one's reason starts, in order (empty: one reason throughout)
+    parts: tuple[tuple[float, str], ...] = ()
+
+    def reasons(self) -> tuple[tuple[float, str], ...]:
+        """(start, reason) of each decision this stretch is made of."""
+        return self.parts or ((self.start, self.reason),)
+
+    def reason_at(self, t: float) -> str:
+        """The reason that holds at `t`."""
+        return next((r for start, r in reversed(self.reasons()) if start <= t), self.reasons()[0][1])
 
 
 BOTH = -2                   # a label: two people's scores too close to tell apart
@@ -107,10 +117,20 @@ def merge_same(stretches: list[Stretch]) -> list[Stretch]:
     merged: list[Stretch] = []
     for s in stretches:
         if merged and merged[-1].layout == s.layout and merged[-1].tracks == s.tracks:
-            merged[-1] = Stretch(merged[-1].start, s.end, s.layout, s.tracks, merged[-1].reason)
+            merged[-1] = told(Stretch(merged[-1].start, s.end, s.layout, s.tracks), merged[-1].reasons() + s.reasons())
         else:
             merged.append(s)
     return merged
+
+
+def told(stretch: Stretch, parts) -> Stretch:
+    """`stretch` with these (start, reason) parts, a reason said again straight after itself
+    once: its reason is theirs in order ("...; then ...")."""
+    kept: list[tuple[float, str]] = []
+    for start, reason in parts:
+        if reason and not (kept and kept[-1][1] == reason):
+            kept.append((start, reason))
+    return replace(stretch, reason="; then ".join(r for _, r in kept), parts=tuple(kept) if len(kept) > 1 else ())
 
 
 def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float = QUICK_TURN_S,
@@ -150,13 +170,14 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
             first = turns[i].speaker
             pair = (first, next(p for p in people if p != first))
             stretches.append(Stretch(turns[i].start, turns[j - 1].end, "stacked", pair,
-                                     "two people trading short turns"))
+                                     f"#{pair[0]} and #{pair[1]} trade short turns, {spoken} under {quick_turn_s:g} s"))
             i = j
             continue
         turn = turns[i]
         held = stretches[-1] if stretches else None
         if turn.speaker == BOTH and pair is not None and turn.length >= switch_s:
-            stretches.append(Stretch(turn.start, turn.end, "stacked", pair, "two people, both speaking"))
+            stretches.append(Stretch(turn.start, turn.end, "stacked", pair,
+                                     f"#{pair[0]} and #{pair[1]} both speaking, their voices too close to tell apart"))
         elif turn.speaker < 0:
             if held is not None:
                 stretches.append(Stretch(turn.start, turn.end, held.layout, held.tracks, held.reason))
@@ -165,16 +186,18 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
         elif turn.length < switch_s and held is not None and held.layout != "fit":
             stretches.append(Stretch(turn.start, turn.end, held.layout, held.tracks, held.reason))
         else:
-            stretches.append(Stretch(turn.start, turn.end, "crop", (turn.speaker,), "the person speaking"))
+            stretches.append(Stretch(turn.start, turn.end, "crop", (turn.speaker,),
+                                     f"#{turn.speaker} speaks for {turn.length:.1f} s"))
         i += 1
     stretches = merge_same(stretches)
     # A first stretch of nobody, followed by a speaker, shows that speaker from the start.
     if len(stretches) > 1 and stretches[0].layout == "fit" and faces_on_screen < 3 and faces_on_screen > 0:
         stretches = merge_same([Stretch(0.0, stretches[0].end, stretches[1].layout, stretches[1].tracks,
-                                    stretches[1].reason)] + stretches[1:])
+                                        stretches[1].reasons()[0][1])] + stretches[1:])
     # Two people in a wide shot shown whole are two small faces: show them both, larger.
     if pair is not None:
-        stretches = merge_same([Stretch(s.start, s.end, "stacked", pair, "two people, nobody clearly speaking")
+        quiet = f"nobody clearly speaking, no voice score reaches {SCORE_MIN:g}"
+        stretches = merge_same([Stretch(s.start, s.end, "stacked", pair, quiet)
                                 if s.layout == "fit" else s for s in stretches])
     return absorb_short(stretches, min_stretch_s)
 
@@ -187,21 +210,73 @@ def settle_doubts(stretches: list[Stretch], times: np.ndarray, scores: dict[int,
     that of the next person (`scores`: per track id, over `times`), and the next person's
     lips not moving `lips_clear` times as much as theirs (`lips`: each face's mouth motion
     against its usual, see usual_lip_motion). Otherwise both are shown stacked: the crop
-    cannot hold both, and a wrong guess hides the speaker for the whole stretch."""
+    cannot hold both, and a wrong guess hides the speaker for the whole stretch.
+    Each stretch's reason says the pooled evidence in words (see crop_reason)."""
     out = []
     for s in stretches:
         span = (times >= s.start) & (times < s.end)
-        if s.layout == "crop" and len(s.tracks) == 1 and s.tracks[0] in scores and len(scores) > 1 and span.any():
+        if len(scores) < 2 or not span.any() or not all(i in scores for i in s.tracks):
+            out.append(s)
+            continue
+        voice = {i: float(np.mean(v[span])) for i, v in scores.items()}
+        if s.layout == "crop" and len(s.tracks) == 1:
             chosen = s.tracks[0]
-            pooled = {i: float(np.mean(v[span])) for i, v in scores.items()}
-            rival = max((i for i in pooled if i != chosen), key=pooled.get)
-            contradicted = lips is not None and _lips_say_other(lips, chosen, rival, span, lips_clear)
-            if pooled[chosen] < confident * pooled[rival] or contradicted:
-                reason = ("two people: the voice says one, the lips the other" if contradicted
-                          else "two people, too close to tell who speaks")
-                s = Stretch(s.start, s.end, "stacked", (chosen, rival), reason)
+            rival = max((i for i in voice if i != chosen), key=voice.get)
+            lips_ratio = lip_ratio(lips, chosen, rival, span) if lips is not None else None
+            contradicted = lips_ratio is not None and lips_ratio >= lips_clear
+            clear = voice[chosen] >= confident * voice[rival]
+            layout, tracks = ("crop", s.tracks) if clear and not contradicted else ("stacked", (chosen, rival))
+            s = Stretch(s.start, s.end, layout, tracks,
+                        crop_reason(chosen, rival, voice[chosen], voice[rival], lips_ratio, clear, contradicted))
+        elif s.layout == "stacked":
+            s = told(s, [(start, f"{reason} (voice " + ", ".join(f"#{i} {heard[i]:.2f}" for i in s.tracks) + ")")
+                         for start, reason, heard in _pooled_by_part(s, times, scores)])
         out.append(s)
     return merge_same(out)
+
+
+def _pooled_by_part(stretch: Stretch, times: np.ndarray, scores: dict[int, np.ndarray]):
+    """(start, reason, voice per track pooled over that part) of each part of a stretch."""
+    parts = stretch.reasons()
+    for (start, reason), end in zip(parts, [p[0] for p in parts[1:]] + [stretch.end]):
+        span = (times >= start) & (times < end)
+        span = span if span.any() else (times >= stretch.start) & (times < stretch.end)
+        yield start, reason, {i: float(np.mean(v[span])) for i, v in scores.items()}
+
+
+def times_said(value: float) -> str:
+    """A ratio in words, rounded down (so that 1.49 never reads as the 1.5 a rule asks for)."""
+    return f"{np.floor(value * 10 + 1e-9) / 10:.1f}x"
+
+
+def crop_reason(chosen: int, rival: int, mine: float, theirs: float, lips_ratio: float | None,
+                clear: bool, contradicted: bool) -> str:
+    """What settle_doubts decided about a crop on `chosen`, in words with the pooled numbers:
+    `mine`, `theirs` = the two voices over the stretch, `lips_ratio` = the rival's lips over
+    chosen's (None: not seen); `clear`: the voice clear enough for a crop, `contradicted`: the
+    rival's lips said otherwise."""
+    lips_said = "" if lips_ratio is None else (
+        f"#{rival}'s lips moved {times_said(lips_ratio)} as much" if lips_ratio >= 1
+        else f"#{rival}'s lips moved less ({times_said(lips_ratio)})")
+    if contradicted and clear:
+        return f"the voice says #{chosen} ({voice_ratio(mine, theirs)} as much as #{rival}), but {lips_said}"
+    if mine <= 0 and theirs <= 0:
+        voice = f"neither #{chosen} nor #{rival} spoke"
+    elif clear and theirs <= 0:
+        voice = f"#{chosen} spoke, #{rival} not at all"
+    elif clear:
+        voice = f"#{chosen} spoke {voice_ratio(mine, theirs)} as much as #{rival}"
+    elif theirs > mine * CONFIDENT:
+        voice = f"over the whole stretch #{rival} spoke {voice_ratio(theirs, mine)} as much as #{chosen}"
+    elif mine >= theirs:
+        voice = f"#{chosen} spoke only {voice_ratio(mine, theirs)} as much as #{rival}, too close to tell apart"
+    else:
+        voice = f"#{rival} spoke only {voice_ratio(theirs, mine)} as much as #{chosen}, too close to tell apart"
+    return voice + (f", and {lips_said}" if lips_said else "")
+
+
+def voice_ratio(mine: float, theirs: float) -> str:
+    return times_said(mine / theirs) if theirs > 0 else "infinitely"
 
 
 def absorb_short(stretches: list[Stretch], min_stretch_s: float = MIN_STRETCH_S) -> list[Stretch]:
@@ -214,7 +289,8 @@ def absorb_short(stretches: list[Stretch], min_stretch_s: float = MIN_STRETCH_S)
             if s.end - s.start >= min_stretch_s:
                 continue
             other = stretches[k - 1] if k > 0 else stretches[k + 1]
-            stretches[k] = Stretch(s.start, s.end, other.layout, other.tracks, other.reason)
+            nearest = other.reasons()[-1 if k > 0 else 0][1]
+            stretches[k] = Stretch(s.start, s.end, other.layout, other.tracks, nearest)
             stretches = merge_same(stretches)
             changed = True
             break
@@ -257,15 +333,22 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
         near = onsets[(onsets >= max(low, crossing - snap_s)) & (onsets <= min(after.start, crossing + snap_s))]
         cut = float(near[np.argmin(np.abs(near - crossing))]) if len(near) else crossing
         if cut < after.start:
-            out[k - 1] = Stretch(before.start, cut, before.layout, before.tracks, before.reason, before.panels)
-            out[k] = Stretch(cut, after.end, after.layout, after.tracks, after.reason, after.panels)
+            rivals = [i for i in before.tracks if i in scores and i != after.tracks[0]]
+            where = (f"where #{after.tracks[0]}'s voice rose above " + " and ".join(f"#{i}'s" for i in rivals)
+                     if len(behind) and rivals else f"as far back as {after.start - low:.1f} s")
+            moved = f"cut {after.start - cut:.1f} s earlier, {where}" + (" (at a word's start)" if len(near) else "")
+            out[k - 1] = told(replace(before, end=cut), [p for p in before.reasons() if p[0] < cut])
+            (_, first), *rest = after.reasons()
+            out[k] = told(replace(after, start=cut), [(cut, "; ".join(filter(None, [first, moved])))] + rest)
     return out
 
 
-def _lips_say_other(lips: dict[int, np.ndarray], chosen: int, other: int, span: np.ndarray, clear: float) -> bool:
-    """Over the span, `other`'s lips move `clear` times as much as `chosen`'s (each against
-    their usual)."""
+def lip_ratio(lips: dict[int, np.ndarray], chosen: int, other: int, span: np.ndarray) -> float | None:
+    """Over the span, how many times as much `other`'s lips move as `chosen`'s (each against
+    their usual); None when either face is not seen there."""
     if any(i not in lips or np.all(np.isnan(lips[i][span])) for i in (chosen, other)):
-        return False
+        return None
     mine, theirs = (float(np.nanmean(lips[i][span])) for i in (chosen, other))
-    return theirs > 0 and theirs >= clear * mine
+    if mine > 0:
+        return theirs / mine
+    return np.inf if theirs > 0 else 1.0

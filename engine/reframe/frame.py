@@ -70,13 +70,17 @@ LOOK_FURTHER_EVERY = 2      # with several people, every this-many-th sample loo
 
 @dataclass(frozen=True)
 class SpeakerTrace:
-    """What plan_speakers saw, frame by frame: for --debug-reframe and the cost report."""
+    """What plan_speakers saw, frame by frame, and the very arrays its decisions used: for
+    --debug-reframe and the cost report."""
 
     times: np.ndarray                 # (frames,) seconds from the start of the range
     track_ids: tuple[int, ...]
     boxes: np.ndarray                 # (tracks, frames, 4) x, y, w, h fractions; NaN where absent
-    scores: np.ndarray                # (tracks, frames) speaking score 0-1
+    scores: np.ndarray                # (tracks, frames) speaking score 0-1 (settle_doubts pools it)
     speaking: np.ndarray              # (frames,) someone speaks
+    smoothed: np.ndarray              # (tracks, frames) scores over 9 frames (who speaks when; place_cuts)
+    lips: np.ndarray                  # (tracks, frames) lip motion against the face's usual, NaN where absent
+    named: np.ndarray                 # (frames,) whom the voice names (active_speaker): an id, BOTH or -1
     seconds: float = 0.0              # spent on the dense look and the scores
 
 
@@ -154,9 +158,12 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     mouths = np.stack([articulation(look.motion, b) for b in boxes]) if tracks else np.zeros((0, len(times)))
     speaking = speech_mask(times, words, energy)
     scores = speaking_scores(mouths, energy, speaking, fps)
-    lips = usual_lip_motion(mouths) if tracks else mouths
     ids = [t.id for t in tracks]
-    labels = active_speaker(scores, ids) if tracks else np.full(len(times), -1)
+    # The decisions below read these arrays from the trace, so the preview draws what they used.
+    trace = SpeakerTrace(times, tuple(ids), boxes, scores, speaking, smoothed=smooth_scores(scores),
+                         lips=usual_lip_motion(mouths) if tracks else mouths,
+                         named=active_speaker(scores, ids) if tracks else np.full(len(times), -1))
+    lips, labels = trace.lips, trace.named
 
     stretches: list[Stretch] = []
     for shot, (shot_start, shot_end) in enumerate(edges):
@@ -166,7 +173,9 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
             stretches.append(Stretch(shot_start, shot_end, "fit", (), "no face in this shot"))
             continue
         if len(group) == 1 or _fits_in_window(group, window):
-            stretches.append(Stretch(shot_start, shot_end, "crop", tuple(t.id for t in group), "everyone fits in the window"))
+            shown = tuple(t.id for t in group)
+            stretches.append(Stretch(shot_start, shot_end, "crop", shown, f"only #{shown[0]} in this shot" if len(shown) == 1
+                                     else "everyone fits in the window"))
             continue
         allowed = np.isin(labels[inside], [t.id for t in group] + [BOTH])
         turns = speaker_turns(np.where(allowed, labels[inside], -1), fps)
@@ -178,20 +187,20 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
                                 {t.id: scores[ids.index(t.id), inside] for t in group},
                                 lips={t.id: lips[ids.index(t.id), inside] for t in group})
         for s in planned:
-            stretches.append(replace(s, start=shot_start + s.start, end=min(shot_end, shot_start + s.end)))
+            stretches.append(replace(s, start=shot_start + s.start, end=min(shot_end, shot_start + s.end),
+                                     parts=tuple((shot_start + at, reason) for at, reason in s.parts)))
     if stretches:
         stretches[-1] = replace(stretches[-1], end=duration)
     track_by_id = {t.id: t for t in tracks}
     # Stacked people keep their places, left one on top, so two stacked stretches in a row are one.
     stretches = merge_same([replace(s, tracks=tuple(sorted(s.tracks, key=lambda i: track_by_id[i].median_box[0])))
                             if s.layout == "stacked" else s for s in stretches])
-    smoothed = dict(zip(ids, smooth_scores(scores)))
+    smoothed = dict(zip(ids, trace.smoothed))
     stretches = place_cuts(stretches, times, smoothed, speech_onsets(times, words, energy),
                            fixed=tuple(start for start, _ in edges))
     stretches = [_with_panels(s, track_by_id, display_w, display_h, aspect) for s in stretches]
     pieces = _crop_pieces(stretches, track_by_id, window, times, display_w)
-    trace = SpeakerTrace(times, tuple(ids), boxes, scores, speaking,
-                         seconds=time.perf_counter() - started if started is not None else 0.0)
+    trace = replace(trace, seconds=time.perf_counter() - started if started is not None else 0.0)
     layouts = sorted({s.layout for s in stretches})
     return Framing(mode="speakers", window=window, pieces=tuple(pieces), stretches=tuple(stretches),
                    reason="following whoever speaks (" + ", ".join(layouts) + ")",

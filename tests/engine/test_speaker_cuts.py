@@ -64,9 +64,15 @@ def test_the_cut_moves_back_to_where_the_new_speakers_score_overtakes():
     # scores that cross at 6.0 s; the labels named the new turn only at 6.6 s
     first = np.clip(1.0 - (times - 5.0) / 2.0, 0.0, 1.0)
     second = np.clip((times - 5.0) / 2.0, 0.0, 1.0)
-    stretches = [Stretch(0.0, 6.6, "crop", (1,)), Stretch(6.6, 12.0, "crop", (2,))]
+    stretches = [Stretch(0.0, 6.6, "crop", (1,)), Stretch(6.6, 12.0, "crop", (2,), "#2 spoke 3.0x as much as #1")]
     placed = editor.place_cuts(stretches, times, {1: first, 2: second}, onsets=np.array([2.0, 5.9, 8.0]))
     assert placed[0].end == placed[1].start == pytest.approx(5.9), "onto the word that starts the turn"
+    assert placed[1].reason == ("#2 spoke 3.0x as much as #1; cut 0.7 s earlier, where #2's voice rose above "
+                                "#1's (at a word's start)"), "the reason says why the cut is where it is"
+    merged = [Stretch(0.0, 6.6, "crop", (1,)), Stretch(6.6, 12.0, "crop", (2,), "a; then b", parts=((6.6, "a"), (9.0, "b")))]
+    placed = editor.place_cuts(merged, times, {1: first, 2: second}, onsets=np.array([5.9]))
+    assert placed[1].parts == ((5.9, "a; cut 0.7 s earlier, where #2's voice rose above #1's (at a word's start)"),
+                               (9.0, "b"))
     placed = editor.place_cuts(stretches, times, {1: first, 2: second}, onsets=np.array([]))
     assert placed[1].start == pytest.approx(6.0, abs=0.11)
     kept = editor.place_cuts(stretches, times, {1: first, 2: second}, onsets=np.array([]), fixed=(6.6,))

@@ -2,6 +2,7 @@
 reframer on two real talking faces side by side (../shared/media), taking turns to speak."""
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import replace
 
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 
 from engine import reframe
-from engine.models import ClipRequest, ClipSet, LayoutStretch, Moment, RenderedClip
+from engine.models import ClipRequest, ClipSet, LayoutStretch, Moment, RenderedClip, framing_reason
 from engine.reframe import Face, FaceSamples, Stretch, Turn
 from engine.reframe import editor, speaking
 from tests.media import LEFT, RIGHT, Person, make_two_people
@@ -133,6 +134,37 @@ def test_a_crop_on_weak_evidence_becomes_both_stacked():
         ("crop", (1,)), ("stacked", (1, 2))]
 
 
+def test_each_stretch_s_reason_gives_the_evidence_behind_it_with_the_pooled_numbers():
+    times = np.arange(0, 20, 1 / FPS)
+    parts = np.digitize(times, [5, 10, 15])                  # four stretches of 5 s
+    voice_1, voice_2 = np.array([0.6, 0.3, 0.6, 0.298])[parts], np.array([0.25, 0.25, 0.2, 0.2])[parts]
+    lips = {1: np.full(len(times), 1.0), 2: np.array([0.5, 1.0, 1.8, 1.2])[parts]}
+    lips[2][:10] = np.nan                                    # #2's lips unseen in the first half second
+    stretches = [Stretch(5 * k, 5 * (k + 1), "crop", (1,), "#1 speaks for 5.0 s") for k in range(4)]
+    settled = editor.settle_doubts(stretches, times, {1: voice_1, 2: voice_2}, lips=lips)
+    assert [(s.start, s.end, s.layout) for s in settled] == [(0, 5, "crop"), (5, 20, "stacked")]
+    assert settled[0].reason == "#1 spoke 2.4x as much as #2, and #2's lips moved less (0.5x)"
+    assert settled[1].reason == ("#1 spoke only 1.2x as much as #2, too close to tell apart, and #2's lips moved 1.0x "
+                                 "as much; then the voice says #1 (3.0x as much as #2), but #2's lips moved 1.8x as much; "
+                                 "then #1 spoke only 1.4x as much as #2, too close to tell apart, and #2's lips moved "
+                                 "1.2x as much"), \
+        "which measure decided, with the numbers; 1.49x is never rounded up to the 1.5x a crop needs"
+    assert [start for start, _ in settled[1].parts] == [5, 10, 15], "where each decision's reason starts"
+    assert settled[1].reason_at(12.0).startswith("the voice says #1") and settled[0].reason_at(2.0) == settled[0].reason
+
+    assert editor.crop_reason(1, 2, 0.5, 0.0, None, True, False) == "#1 spoke, #2 not at all"
+    assert editor.crop_reason(1, 2, 0.1, 0.3, None, False, False) == "over the whole stretch #2 spoke 3.0x as much as #1"
+    trading = editor.plan_stretches(editor.speaker_turns(labels_of([(2.0, 1), (2.0, 2)] * 2), FPS), 2)
+    assert trading[0].reason == "#1 and #2 trade short turns, 4 under 3.5 s"
+    assert editor.settle_doubts(trading, np.arange(0, 8, 1 / FPS), {1: np.full(80, 0.3), 2: np.full(80, 0.25)},
+                                )[0].reason == "#1 and #2 trade short turns, 4 under 3.5 s (voice #1 0.30, #2 0.25)"
+    # Two stacked decisions merged: each part's voice pooled over its own time.
+    both = editor.merge_same([Stretch(0, 4, "stacked", (1, 2), "one"), Stretch(4, 8, "stacked", (1, 2), "two")])
+    voices = {1: np.where(np.arange(0, 8, 1 / FPS) < 4, 0.4, 0.1), 2: np.full(80, 0.2)}
+    assert editor.settle_doubts(both, np.arange(0, 8, 1 / FPS), voices)[0].parts == (
+        (0, "one (voice #1 0.40, #2 0.20)"), (4, "two (voice #1 0.10, #2 0.20)"))
+
+
 def test_lip_motion_is_measured_against_each_face_s_usual():
     articulations = np.array([[1.0, 1.0, 3.0, 3.0], [10.0, 10.0, 10.0, 10.0], [np.nan, 2.0, 2.0, np.nan]])
     usual = speaking.usual_lip_motion(articulations)
@@ -152,8 +184,9 @@ def test_layout_is_recorded_in_clips_json(tmp_path):
     clip_set = ClipSet(tmp_path / "in.mp4", 20.0, ClipRequest(), [Moment(1, 0.0, 13.2, 50.0, reasons=["a hook"])],
                        files={1: rendered})
     clip = clip_set.to_json_dict()["clips"][0]
-    assert clip["layout"][0] == {"start": 0.0, "end": 6.5, "layout": "stacked", "tracks": [2, 1], "reason": "two people"}
-    assert clip["reasons"] == ["a hook", "framing: 0.0-6.5 s tracks 2 and 1 stacked; 6.5-13.2 s on track 2"]
+    assert clip["layout"][0] == {"start": 0.0, "end": 6.5, "layout": "stacked", "tracks": [2, 1],
+                                 "reason": "stacked #2 over #1: two people"}
+    assert clip["reasons"] == ["a hook", "framing: 0.0-6.5 s stacked #2 over #1: two people | 6.5-13.2 s crop on #2: speaker"]
 
 
 # --- real faces, real voices --------------------------------------------------------------------
@@ -237,6 +270,29 @@ def test_the_speaker_is_in_view_when_two_people_take_turns(turns_framing):
 
 
 @pytest.mark.slow
+def test_the_trace_holds_what_the_decisions_used_and_each_crop_says_why(turns_framing):
+    framing = turns_framing
+    trace = framing.trace
+    assert trace.smoothed.shape == trace.lips.shape == trace.scores.shape == (2, len(trace.times))
+    assert np.array_equal(trace.smoothed, editor.smooth_scores(trace.scores)), "the voice the cuts were placed on"
+    assert np.allclose(np.nanmean(trace.lips, axis=1), 1.0), "lips: each face against its own usual"
+    crops = [s for s in framing.stretches if s.layout == "crop"]
+    assert crops
+    for stretch in crops:
+        said = re.match(r"#(\d+) spoke (\d+\.\d)x as much as #(\d+)(, and #\d+'s lips moved (less \()?\d+\.\dx)?",
+                        stretch.reason)
+        assert said, stretch.reason
+        chosen, lead, rival = int(said[1]), float(said[2]), int(said[3])
+        assert chosen == stretch.tracks[0] and rival != chosen and lead >= editor.CONFIDENT
+        # The number is the voice pooled over the stretch as it was decided (its cut has moved a little since).
+        span = (trace.times >= stretch.start) & (trace.times < stretch.end)
+        mine, theirs = (trace.scores[trace.track_ids.index(i), span].mean() for i in (chosen, rival))
+        assert lead == pytest.approx(mine / theirs, rel=0.25)
+    layout = tuple(LayoutStretch(s.start, s.end, s.layout, s.tracks, s.reason) for s in framing.stretches)
+    assert f"crop on #{crops[0].tracks[0]}: {crops[0].reason}" in framing_reason(layout)
+
+
+@pytest.mark.slow
 def test_a_listener_who_moves_a_lot_is_not_chosen(two_people):
     framing = reframe.frame_range(two_people["mover"], 0.0, 12.0, SRC_W, SRC_H, "9:16")
     assert speaker_in_view(framing, [(0.0, 12.0, 0)], (PAIR[0], MOVER)) >= 0.9
@@ -273,6 +329,7 @@ def test_quick_back_and_forth_is_stacked_one_face_a_half_and_captions_on_neither
     clip = encode(prepared, tmp_path / "quick.mp4", config)
     assert any(s.layout == "stacked" for s in clip.layout)
     at = next(s for s in clip.layout if s.layout == "stacked")
+    assert re.search(r"\d\.\dx|voice #\d+ \d\.\d\d", at.reason), f"the evidence, with its numbers: {at.reason}"
     middle = (at.start + at.end) / 2
     frame = gray_frame(clip.path, middle, clip.width, clip.height)
     detector = reframe.FaceDetector()
