@@ -62,15 +62,13 @@ def reason_now(stretch, t: float) -> str:
     parts = stretch.reasons()
     if len(parts) == 1:
         return stretch.reason
-    k = max(n for n, (start, _) in enumerate(parts) if start <= t or n == 0)
+    k = stretch.part_at(t)
     return f"{k + 1} of {len(parts)}, from {parts[k][0]:.1f} s: {parts[k][1]}"
 
 
 def header_lines(t: float, layout: str, stretch, reason: str) -> list[str]:
     """The header's text: the time, layout and who is shown; then the reason, wrapped."""
-    lines = textwrap.wrap(reason, WRAP) or [""]
-    if len(lines) > REASON_LINES:
-        lines = lines[:REASON_LINES - 1] + [textwrap.shorten(" ".join(lines[REASON_LINES - 1:]), WRAP, placeholder=" ...")]
+    lines = textwrap.wrap(reason, WRAP, max_lines=REASON_LINES, placeholder=" ...") or [""]
     return [f"{t:5.1f}s  {layout}: {on_camera(stretch, layout)}"] + lines
 
 

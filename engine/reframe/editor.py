@@ -54,9 +54,13 @@ class Stretch:
         """(start, reason) of each decision this stretch is made of."""
         return self.parts or ((self.start, self.reason),)
 
+    def part_at(self, t: float) -> int:
+        """Which of reasons() holds at `t` (the first one before it starts)."""
+        return max((k for k, (start, _) in enumerate(self.reasons()) if start <= t), default=0)
+
     def reason_at(self, t: float) -> str:
         """The reason that holds at `t`."""
-        return next((r for start, r in reversed(self.reasons()) if start <= t), self.reasons()[0][1])
+        return self.reasons()[self.part_at(t)][1]
 
 
 BOTH = -2                   # a label: two people's scores too close to tell apart
