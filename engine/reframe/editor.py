@@ -307,9 +307,10 @@ SNAP_S = 0.3                # a cut moves to a word's start this close to where 
 def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np.ndarray],
                onsets: np.ndarray, look_back_s: float = SWITCH_S, snap_s: float = SNAP_S,
                min_stretch_s: float = MIN_STRETCH_S, fixed: tuple[float, ...] = ()) -> list[Stretch]:
-    """Each cut to one person, moved back to where their turn began. The labels that decided
-    the cut lag the turn (the scores are averaged over a window, and a turn is named only once
-    one score clearly leads), so an editor who has seen the whole take cuts earlier: at the last
+    """Each cut that brings someone into view (a crop on them, or them stacked beside who was
+    shown), moved back to where their turn began. The labels that decided the cut lag the turn
+    (the scores are averaged over a window, and a turn is named only once one score clearly
+    leads), so an editor who has seen the whole take cuts earlier: at the last
     moment before the cut where the new speaker's score was not above the previous stretch's
     people's, then onto the nearest word start (`onsets`) within `snap_s` of it, so a cut never
     lands mid-word. `scores`: smoothed per track id, over `times`. Cuts at `fixed` times (the
@@ -317,34 +318,45 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
     out = list(stretches)
     for k in range(1, len(out)):
         before, after = out[k - 1], out[k]
-        if after.layout != "crop" or not after.tracks or after.tracks[0] not in scores:
+        newcomer = _newcomer(before, after)
+        if newcomer is None or newcomer not in scores:
             continue
         if any(abs(after.start - f) < 1e-6 for f in fixed):
             continue
-        if before.layout == "stacked" and after.tracks[0] in before.tracks:
-            continue                    # already in view: an earlier cut would only hide the other
         low = max(before.start + min_stretch_s, after.start - look_back_s)
         if low >= after.start:
             continue
         span = (times >= low) & (times <= after.start)
         if not span.any():
             continue
-        others = [scores[i] for i in before.tracks if i in scores and i != after.tracks[0]]
+        others = [scores[i] for i in before.tracks if i in scores and i != newcomer]
         rival = np.max(others, axis=0) if others else np.zeros(len(times))
-        lead = (scores[after.tracks[0]] - rival)[span]
+        lead = (scores[newcomer] - rival)[span]
         behind = np.flatnonzero(lead <= 0)
         crossing = float(times[span][behind[-1]]) if len(behind) else low
         near = onsets[(onsets >= max(low, crossing - snap_s)) & (onsets <= min(after.start, crossing + snap_s))]
         cut = float(near[np.argmin(np.abs(near - crossing))]) if len(near) else crossing
         if cut < after.start:
-            rivals = [i for i in before.tracks if i in scores and i != after.tracks[0]]
-            where = (f"where #{after.tracks[0]}'s voice rose above " + " and ".join(f"#{i}'s" for i in rivals)
+            rivals = [i for i in before.tracks if i in scores and i != newcomer]
+            where = (f"where #{newcomer}'s voice rose above " + " and ".join(f"#{i}'s" for i in rivals)
                      if len(behind) and rivals else f"as far back as {after.start - low:.1f} s")
             moved = f"cut {after.start - cut:.1f} s earlier, {where}" + (" (at a word's start)" if len(near) else "")
             out[k - 1] = told(replace(before, end=cut), [p for p in before.reasons() if p[0] < cut])
             (_, first), *rest = after.reasons()
             out[k] = told(replace(after, start=cut), [(cut, "; ".join(filter(None, [first, moved])))] + rest)
     return out
+
+
+def _newcomer(before: Stretch, after: Stretch) -> int | None:
+    """The one person a cut brings into view, whose turn it was: the cropped person, or the one
+    of two stacked people who was not on screen before. None when nobody new is shown (an
+    earlier cut would only hide someone)."""
+    if after.layout not in ("crop", "stacked") or not after.tracks:
+        return None
+    new = [i for i in after.tracks if not (before.layout in ("crop", "stacked") and i in before.tracks)]
+    if after.layout == "crop":
+        return after.tracks[0] if before.layout != "stacked" or new else None
+    return new[0] if len(new) == 1 else None
 
 
 def lip_ratio(lips: dict[int, np.ndarray], chosen: int, other: int, span: np.ndarray) -> float | None:

@@ -80,6 +80,12 @@ def test_the_cut_moves_back_to_where_the_new_speakers_score_overtakes():
     from_both = [Stretch(0.0, 6.6, "stacked", (1, 2)), Stretch(6.6, 12.0, "crop", (2,))]
     placed = editor.place_cuts(from_both, times, {1: first, 2: second}, onsets=np.array([5.9]))
     assert placed[1].start == 6.6, "from both stacked to one of them: already in view, so no earlier cut"
+    to_both = [Stretch(0.0, 6.6, "crop", (1,)), Stretch(6.6, 12.0, "stacked", (1, 2))]
+    placed = editor.place_cuts(to_both, times, {1: first, 2: second}, onsets=np.array([5.9]))
+    assert placed[1].start == pytest.approx(5.9), "from one to both stacked: the newcomer's turn is shown from its start"
+    assert "where #2's voice rose above #1's" in placed[1].reason
+    both_from_nobody = [Stretch(0.0, 6.6, "fit", ()), Stretch(6.6, 12.0, "stacked", (1, 2))]
+    assert editor.place_cuts(both_from_nobody, times, {1: first, 2: second}, onsets=np.array([5.9]))[1].start == 6.6
 
 
 def make_crossing(path, media, seconds: float = 8.0):

@@ -292,6 +292,12 @@ def test_the_speaker_is_in_view_when_two_people_take_turns(turns_framing):
     assert max_step_px(framing, 18.0) <= 8.0, "between cuts the window moves a few pixels a frame at most"
 
 
+def moved_earlier(stretch) -> float:
+    """How much earlier the stretch's own cut was placed than decided, from its reason."""
+    moved = re.search(r"cut (\d+\.\d) s earlier", stretch.reason)
+    return float(moved[1]) if moved and stretch.start > 0 else 0.0
+
+
 @pytest.mark.slow
 def test_the_trace_holds_what_the_decisions_used_and_each_crop_says_why(turns_framing):
     framing = turns_framing
@@ -301,14 +307,18 @@ def test_the_trace_holds_what_the_decisions_used_and_each_crop_says_why(turns_fr
     assert np.allclose(np.nanmean(trace.lips, axis=1), 1.0), "lips: each face against its own usual"
     crops = [s for s in framing.stretches if s.layout == "crop"]
     assert crops
+    following = dict(zip(framing.stretches, framing.stretches[1:]))
     for stretch in crops:
         said = re.match(r"#(\d+) spoke (\d+\.\d)x as much as #(\d+)(, and #\d+'s lips moved (less \()?\d+\.\dx)?",
                         stretch.reason)
         assert said, stretch.reason
         chosen, lead, rival = int(said[1]), float(said[2]), int(said[3])
         assert chosen == stretch.tracks[0] and rival != chosen and lead >= editor.CONFIDENT
-        # The number is the voice pooled over the stretch as it was decided (its cut has moved a little since).
-        span = (trace.times >= stretch.start) & (trace.times < stretch.end)
+        # The number is the voice pooled over the stretch as it was decided: its cuts have moved
+        # earlier since, by what the reasons say.
+        start = stretch.start + moved_earlier(stretch)
+        end = stretch.end + (moved_earlier(following[stretch]) if stretch in following else 0.0)
+        span = (trace.times >= start) & (trace.times < end)
         mine, theirs = (trace.scores[trace.track_ids.index(i), span].mean() for i in (chosen, rival))
         assert lead == pytest.approx(mine / theirs, rel=0.25)
     layout = tuple(LayoutStretch(s.start, s.end, s.layout, s.tracks, s.reason) for s in framing.stretches)
