@@ -61,7 +61,8 @@ def event_text(event: ChatEvent, lang: str) -> str:
     if said is None:
         return event.text
     if said.key == "changed":
-        return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=s) for n, s in said.changes])
+        return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=texts.timeline(lang, s))
+                                                for n, s in said.changes])
     if said.key == "nothing_changed" and said.reasons:
         separator = texts.REASON_SEPARATOR.get(lang, "; ")
         reason = separator.join(texts.reason(lang, r.key, r.english, **r.facts) for r in said.reasons)

@@ -87,7 +87,7 @@ async def run_chat(conv: "Conversation", ctx: JobContext) -> dict:
     ctx.progress(1.0, say(lang, "progress_done"), done=True)
     if not said_something:
         state = await conv.backend.state(who)
-        lines = [say(lang, "summary_after_chat")] + [say(lang, "status_clip", n=i, summary=s)
+        lines = [say(lang, "summary_after_chat")] + [say(lang, "status_clip", n=i, summary=texts.timeline(lang, s))
                                                      for i, s in enumerate(state.summary, start=1)]
         await ctx.post(TextReply("\n".join(lines)))
     return {"clips": clips}

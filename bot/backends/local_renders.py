@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import AsyncIterator, Callable
 
 from bot.backends.base import ChatEvent, Clip, NothingUploaded, Stage, Who
-from bot.edits import Draft, summary_line
+from bot.edits import Draft, timeline_of
 from bot.jobs import current_job
 from engine.models import Cancelled, ClipRequest, Moment, RenderSpec
 from engine.pipeline import Analysis
@@ -169,7 +169,7 @@ def clip_of(record: ClipRecord) -> Clip:
     width, height = draft.size
     return Clip(
         number=record.rank, title=draft.title or record.title, start=record.start, end=record.end,
-        score=record.score, hashtags=tuple(record.hashtags), segments=draft.segments, summary=summary_line(draft),
+        score=record.score, hashtags=tuple(record.hashtags), segments=draft.segments, summary=timeline_of(draft),
         path=Path(record.output_path) if current else None,
         thumbnail=Path(record.thumbnail_path) if current and record.thumbnail_path else None,
         width=record.width or width, height=record.height or height,
