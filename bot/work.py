@@ -128,8 +128,12 @@ async def run_export(conv: "Conversation", ctx: JobContext) -> dict:
 
 
 def failure(event: ChatEvent, lang: str) -> str:
-    if event.sentence is not None and event.sentence.key == "export_too_slow":
-        return say(lang, "export_too_slow", duration=texts.duration(lang, event.sentence.seconds))
+    said = event.sentence
+    if said is not None and said.key == "export_too_slow":
+        return say(lang, "export_too_slow", duration=texts.duration(lang, said.seconds))
+    if said is not None and said.reasons:
+        return texts.REASON_SEPARATOR.get(lang, "; ").join(texts.reason(lang, r.key, r.english, **r.facts)
+                                                           for r in said.reasons)
     return event.text or say(lang, "unknown_error")
 
 

@@ -18,6 +18,7 @@ from bot.backends.base import (
 from bot.backends.local import LocalBackend
 from bot.replies import event_text
 from bot.texts import timeline
+from bot.work import failure
 from bot.vocabulary import looks_like_cut, understand
 from engine.probe import ACCEPTED
 from engine.transcribe import cache_path
@@ -248,6 +249,15 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     assert again.path.is_file() and again.path == Path(square.path)
     # no cut, edit or export leaves its cancel event behind
     assert backend._cancels == {}
+
+    # a render that fails in an export is said with its reason in the person's language; the others still come
+    await repos.db.execute("UPDATE clips SET media_id = NULL WHERE id = ?", (again.clip_id,))
+    Path(again.path).unlink()
+    events = [e async for e in backend.export(who)]
+    [failed] = [e for e in events if e.kind == "failed"]
+    assert failed.clip.number == 1 and len(clip_events(events)) == 2 + len(new) - 1
+    assert failure(failed, "en") == "the source video of this clip is gone; send it again"
+    assert failure(failed, "zh") == "这个片段的原视频已经不在了，请重新发送"
 
     # the reel: the best clips joined in source order, within the length asked for
     events = await run_chat(backend, who, "compile them into a 20-second highlight reel")
