@@ -30,7 +30,7 @@ def clip_reply(clip: Clip, lang: str, link_for: LinkMaker,
                     ("button_export", "button_share", "button_more") if key in buttons)
     reply = VideoReply(path=clip.path, width=clip.width, height=clip.height, duration=clip.duration,
                        caption=clip_caption(clip, lang), thumbnail=clip.thumbnail, title=clip.title,
-                       clip_id=clip.clip_id, buttons=actions)
+                       clip_id=clip.clip_id, buttons=actions, language=lang)
     link = link_for(reply) if reply.clip_id is not None else None
     return reply if link is None else dataclasses.replace(reply, link=link)
 
