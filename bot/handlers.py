@@ -109,7 +109,7 @@ async def status(conv: "Conversation", turn: Turn) -> None:
     state = await conv.backend.state(person.who)
     lines = []
     if state.media:
-        names = ", ".join(media_line(m) for m in state.media)
+        names = ("、" if person.lang == "zh" else ", ").join(media_line(m, person.lang) for m in state.media)
         lines.append(say(person.lang, "status_media", media=names))
     else:
         lines.append(say(person.lang, "status_no_media"))

@@ -112,9 +112,10 @@ def clip_caption(clip: Clip, lang: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def media_line(media: Media) -> str:
+def media_line(media: Media, lang: str = "en") -> str:
+    """"talk.mp4 (0:40)" / "talk.mp4（0:40）"."""
     name = media.filename or media.media_id or "file"
-    return f"{name} ({clock(media.duration)})" if media.duration else name
+    return name + say(lang, "uploaded_details", details=clock(media.duration)) if media.duration else name
 
 
 @asynccontextmanager

@@ -154,6 +154,7 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         assert changed.startswith("已修改：\n片段 1：时间线（3 条轨道）：1. 视频：talk.mp4 ") and "2. 字幕：粗体（" in changed
         assert "Timeline" not in changed and "Video" not in changed
         await app.conversation.handle(said("ann", "chat-ann", "状态"))
+        assert recorder.texts("chat-ann")[-1].startswith("素材：talk.mp4（0:40）\n")
         assert "\n片段 1：时间线（3 条轨道）：1. 视频：talk.mp4 " in recorder.texts("chat-ann")[-1]
         edited = recorder.videos("chat-ann")[-1]
         assert edited.clip_id == ann_video.clip_id and edited.path != ann_video.path
