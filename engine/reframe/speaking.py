@@ -149,14 +149,28 @@ def shifted(values: np.ndarray, lag: int) -> np.ndarray:
     return out
 
 
-def sync_lag(mouth: np.ndarray, energy: np.ndarray, window: int, max_lag: int) -> int:
-    """The one delay (0..max_lag samples) of the sound behind this mouth that fits best over the
-    whole range: lips move a little before the sound they make, and files add their own offset.
-    One delay per face for the whole range, not one per window, so that a listener cannot find
-    a delay that fits by chance here and there."""
-    fits = [float(np.mean(np.clip(sliding_correlation(shifted(mouth, lag), energy, window), 0, 1)))
-            for lag in range(0, max_lag + 1)]
-    return int(np.argmax(fits))
+def lag_fits(mouth: np.ndarray, energy: np.ndarray, window: int, max_lag: int) -> np.ndarray:
+    """(lags, frames): the positive correlation of the mouth with the sound delayed by each
+    delay 0..max_lag samples, window by window."""
+    return np.array([np.clip(sliding_correlation(shifted(mouth, lag), energy, window), 0, 1)
+                     for lag in range(max_lag + 1)])
+
+
+def sync_lags(fits: np.ndarray) -> np.ndarray:
+    """(faces, lags, frames) lag_fits -> the one delay of the sound behind each mouth that fits
+    best over the whole range: lips move a little before the sound they make, and files add
+    their own offset. One delay per face for the whole range, not one per window, so that a
+    listener cannot find a delay that fits by chance here and there. A delay counts only where
+    it fits this mouth better than any other face fits at its own best delay: talk has a
+    rhythm, so a second delay a syllable away can fit as well over the range by matching the
+    other speakers' voices, which their own mouths already explain."""
+    own = fits.mean(axis=2).argmax(axis=1)
+    lags = own.copy()
+    for k in range(len(fits)):
+        others = [fits[j, own[j]] for j in range(len(fits)) if j != k]
+        best_other = np.max(others, axis=0) if others else np.zeros(fits.shape[2])
+        lags[k] = int(np.argmax(np.maximum(fits[k] - best_other, 0.0).mean(axis=1)))
+    return lags
 
 
 def speaking_scores(articulations: np.ndarray, energy: np.ndarray, speaking: np.ndarray, fps: float,
@@ -165,11 +179,10 @@ def speaking_scores(articulations: np.ndarray, energy: np.ndarray, speaking: np.
     correlation of each mouth with the speech energy, zero where nobody speaks or the face
     is not there."""
     window = max(5, int(round(window_s * fps)))
+    fits = np.array([lag_fits(mouth, energy, window, int(round(max_lag_s * fps))) for mouth in articulations])
     scores = np.zeros(articulations.shape)
-    for k, mouth in enumerate(articulations):
-        lag = sync_lag(mouth, energy, window, int(round(max_lag_s * fps)))
-        r = sliding_correlation(shifted(mouth, lag), energy, window)
-        scores[k] = np.where(speaking & ~np.isnan(mouth), np.clip(r, 0.0, 1.0), 0.0)
+    for k, lag in enumerate(sync_lags(fits) if len(fits) else []):
+        scores[k] = np.where(speaking & ~np.isnan(articulations[k]), fits[k, lag], 0.0)
     return scores
 
 

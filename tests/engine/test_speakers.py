@@ -68,6 +68,29 @@ def test_a_mouth_in_step_with_the_voice_scores_high_and_one_moving_as_much_out_o
     assert not silent.any(), "no score where nobody speaks"
 
 
+def test_a_listener_is_not_given_the_other_voice_at_a_second_delay():
+    """Talk has a rhythm, so a listener's mouth can follow the other speaker's voice at some
+    delay by chance (seen under camera grain on the three-person composite: the centre speaker's
+    mouth fitted as well a syllable later, where it matched the left person's voice). The voice
+    is the speaker's whose mouth follows it best; each face's delay is the one that fits where
+    it beats everyone else."""
+    rng = np.random.default_rng(0)
+    fps, n, turn = 12.5, 250, 150                   # A speaks the first 12 s, B the last 8 s
+
+    def syllables(count):
+        return np.clip(np.convolve(rng.normal(0, 1, count + 4), np.ones(3) / 3, "same")[:count], 0, None)
+
+    voice = syllables(n + 3)
+    energy = 20 * np.log10(voice[:n] + 0.05)
+    a_turn, b_turn = np.arange(n) < turn, np.arange(n) >= turn
+    lips_of_a = np.where(a_turn, voice[2:n + 2] * 8, syllables(n) * 8)            # the sound trails A's lips by 2 frames
+    chance = voice[3:n + 3] * 8 + rng.normal(0, 1.0, n)                           # B listening: the voice 3 frames later
+    lips_of_b = np.where(b_turn, voice[1:n + 1] * 8 + rng.normal(0, 2.0, n), chance)  # B speaking: 1 frame
+    scores = speaking.speaking_scores(np.stack([lips_of_a, lips_of_b]), energy, np.ones(n, bool), fps)
+    assert scores[1, b_turn].mean() > 0.5 > scores[0, b_turn].mean()
+    assert scores[0, a_turn].mean() > 0.5 > scores[1, a_turn].mean()
+
+
 def test_sliding_correlation_matches_numpy_in_the_middle():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=50), rng.normal(size=50)
