@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot import texts
 from bot.messages import Button, ProgressReply, VideoReply
 
 if TYPE_CHECKING:
@@ -52,20 +53,25 @@ def video_text(reply: VideoReply) -> str:
     return clip_text(reply.caption or (f"**{reply.title}**" if reply.title else ""))
 
 
-def too_big(size_bytes: int, limit_bytes: int) -> str:
-    return f"The clip is {megabytes(size_bytes)}, more than the {megabytes(limit_bytes)} Discord takes here."
+def too_big(size_bytes: int, limit_bytes: int, lang: str = "en") -> str:
+    size, limit = megabytes(size_bytes), megabytes(limit_bytes)
+    return texts.reason(lang, "link_discord_too_big", f"The clip is {size}, more than the {limit} Discord takes here.",
+                        size=size, limit=limit)
 
 
-REFUSED_UPLOAD = "Discord would not take the file here."
+def refused_upload(lang: str = "en") -> str:
+    return texts.reason(lang, "link_discord_refused", "Discord would not take the file here.")
 
 
 def link_text(reply: VideoReply, url: str, why: str) -> str:
-    return clip_text("\n".join(p for p in (video_text(reply), f"{why} Here is a download link:", url) if p))
+    here = texts.reason(reply.language, "link_discord_here", "Here is a download link:")
+    return clip_text("\n".join(p for p in (video_text(reply), texts.sentences(reply.language, why, here), url) if p))
 
 
 def no_link_text(reply: VideoReply, why: str) -> str:
-    note = f"{why} Download links are not set up on this bot (PUBLIC_BASE_URL), so try a shorter clip."
-    return clip_text("\n".join(p for p in (video_text(reply), note) if p))
+    none = texts.reason(reply.language, "link_discord_none",
+                        "Download links are not set up on this bot (PUBLIC_BASE_URL), so try a shorter clip.")
+    return clip_text("\n".join(p for p in (video_text(reply), texts.sentences(reply.language, why, none)) if p))
 
 
 def megabytes(size: int) -> str:

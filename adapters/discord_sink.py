@@ -13,12 +13,12 @@ from typing import Awaitable, Callable
 import discord
 
 from adapters.discord_replies import (
-    REFUSED_UPLOAD,
     fits_upload,
     interaction_token_usable,
     link_text,
     no_link_text,
     progress_text,
+    refused_upload,
     thread_name,
     too_big,
     video_text,
@@ -279,7 +279,7 @@ class DiscordSink:
             view = view_for(reply.buttons)
             if fits_upload(size, upload_limit) and not force_link:
                 return video_text(reply), discord.File(reply.path, filename=_upload_name(reply)), view
-            why = REFUSED_UPLOAD if force_link else too_big(size, upload_limit)
+            why = refused_upload(reply.language) if force_link else too_big(size, upload_limit, reply.language)
             url = reply.link or self.app.link_for(reply)
             if url:
                 return link_text(reply, url, why), None, view

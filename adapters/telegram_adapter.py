@@ -387,8 +387,7 @@ class TelegramAdapter:
             raise FileNotFoundError(f"the short {reply.path} is in no store")
         size = stored.size
         if size > self.upload_limit_mb * MB:
-            await self._send_video_link(ref, reply, f"This short is {fmt.size_mb(size)}, over the "
-                                                    f"{self.upload_limit_mb} MB Telegram lets bots send.")
+            await self._send_video_link(ref, reply, fmt.too_big_to_send(reply, size, self.upload_limit_mb))
             return
         try:
             async with self._chat_action(ref, ChatAction.UPLOAD_VIDEO):
@@ -397,7 +396,7 @@ class TelegramAdapter:
             raise
         except TelegramError as exc:
             log.warning("sendVideo to %s failed (%s); sending a link instead", ref.chat_key, exc)
-            await self._send_video_link(ref, reply, "Telegram did not take the video upload.")
+            await self._send_video_link(ref, reply, fmt.upload_refused(reply))
 
     async def _upload_video(self, ref: ChatRef, reply: VideoReply, stored: StoredFile) -> Message:
         """One sendVideo. A short in the S3 media store goes as its presigned URL, which Telegram

@@ -12,6 +12,7 @@ import logging
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import texts
 from bot.messages import Button, ProgressReply, VideoReply
 
 log = logging.getLogger(__name__)
@@ -140,13 +141,25 @@ def too_big_for_this_bot(name: str, size: int, limit_mb: int) -> str:
             f"Please send a shorter or smaller video, or a link to it.")
 
 
+def too_big_to_send(reply: VideoReply, size: int, limit_mb: int) -> str:
+    return texts.reason(reply.language, "link_telegram_too_big", f"This short is {size_mb(size)}, over the "
+                        f"{limit_mb} MB Telegram lets bots send.", size=size_mb(size), limit=limit_mb)
+
+
+def upload_refused(reply: VideoReply) -> str:
+    return texts.reason(reply.language, "link_telegram_refused", "Telegram did not take the video upload.")
+
+
 def sent_as_link(reply: VideoReply, url: str, reason: str) -> str:
-    """HTML for a short that goes out as a download link instead of a video."""
+    """HTML for a short that goes out as a download link instead of a video, in the person's language."""
     heading = f"<b>{escape(reply.title.strip())}</b>\n" if reply.title.strip() else ""
-    return f"{heading}{escape(reason)} Download it here (the link expires):\n{link_html(url)}"
+    here = texts.reason(reply.language, "link_telegram_here", "Download it here (the link expires):")
+    return f"{heading}{escape(texts.sentences(reply.language, reason, here))}\n{link_html(url)}"
 
 
 def no_link_possible(reply: VideoReply, reason: str) -> str:
-    return (f"{reason} This bot has no download link server set up, so the short cannot reach you this way; "
-            f"whoever runs the bot can set PUBLIC_BASE_URL, or run the local Bot API server from docker-compose "
-            f"to send files up to {LOCAL_SERVER_LIMIT_MB} MB.")
+    none = texts.reason(reply.language, "link_telegram_none",
+                        "This bot has no download link server set up, so the short cannot reach you this way; "
+                        "whoever runs the bot can set PUBLIC_BASE_URL, or run the local Bot API server from "
+                        f"docker-compose to send files up to {LOCAL_SERVER_LIMIT_MB} MB.", limit=LOCAL_SERVER_LIMIT_MB)
+    return texts.sentences(reply.language, reason, none)

@@ -1,4 +1,4 @@
-"""Drafts: one short as the local service keeps it, typed; its one-line summary; what an Edit does to it.
+"""Drafts: one short as the local service keeps it, typed; its tracks (a ClipTimeline); what an Edit does to it.
 
 A `Draft` is which ranges of one source a short plays (in order: a reel has several), how it looks
 (aspect, resolution, captions and their style), its title and its background music. What the
@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from bot.backends.base import ClipTimeline, Track
 from bot.vocabulary import Edit
 from engine.render import crossfade_for, output_size, placements
 
@@ -39,7 +40,7 @@ class Music:
 @dataclass(frozen=True)
 class Draft:
     source: str                              # the content hash of the source
-    label: str                               # its file name, for the summary
+    label: str                               # its file name, for its timeline
     segments: tuple[tuple[float, float], ...]    # source ranges in seconds, in the order they play
     aspect: str = "9:16"
     resolution: int = 1080
@@ -103,29 +104,18 @@ def _from_cloud_shape(draft: dict) -> dict:
             "title": title}
 
 
-def _ms(seconds: float) -> int:
-    return int(round(seconds * 1000))
-
-
-def _seconds(ms: int) -> str:
-    value = ms / 1000
-    return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
-
-
-def summary_line(draft: Draft) -> str:
-    """`Timeline (3 tracks): 1. Video: talk.mp4 0:16-0:33 (0-16s) 2. BGM: song.mp3 (0-16s, 30%) 3. Title: "X" (0-3s)`"""
-    from bot.texts import clock
-
-    whole = f"0-{_seconds(_ms(draft.duration))}s"
-    ranges = ", ".join(f"{clock(s)}-{clock(e)}" for s, e in draft.segments)
-    tracks = [f"Video: {draft.label} {ranges} ({whole})"]
+def timeline_of(draft: Draft) -> ClipTimeline:
+    """The draft's tracks as facts (video, captions, title, music); bot.texts.timeline words them
+    (`Timeline (3 tracks): 1. Video: talk.mp4 0:16-0:33 (0-16s) 2. Captions: bold (0-16s) 3. Title: "X" (0-3s)`)."""
+    whole = draft.duration
+    tracks = [Track("video", draft.label, whole, ranges=draft.segments)]
     if draft.captions:
-        tracks.append(f"Captions: {draft.caption_style} ({whole})")
+        tracks.append(Track("captions", draft.caption_style, whole))
     if draft.title:
-        tracks.append(f'Title: "{draft.title}" (0-{_seconds(_ms(min(TITLE_SECONDS, draft.duration)))}s)')
+        tracks.append(Track("title", draft.title, min(TITLE_SECONDS, whole)))
     if draft.music is not None:
-        tracks.append(f"BGM: {draft.music.label} ({whole}, {round(draft.music.volume * 100)}%)")
-    return f"Timeline ({len(tracks)} tracks): " + " ".join(f"{i}. {t}" for i, t in enumerate(tracks, start=1))
+        tracks.append(Track("music", draft.music.label, whole, volume=draft.music.volume))
+    return ClipTimeline(tuple(tracks))
 
 
 # ---------------------------------------------------------------- applying edits

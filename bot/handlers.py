@@ -109,7 +109,7 @@ async def status(conv: "Conversation", turn: Turn) -> None:
     state = await conv.backend.state(person.who)
     lines = []
     if state.media:
-        names = ", ".join(media_line(m) for m in state.media)
+        names = ("、" if person.lang == "zh" else ", ").join(media_line(m, person.lang) for m in state.media)
         lines.append(say(person.lang, "status_media", media=names))
     else:
         lines.append(say(person.lang, "status_no_media"))
@@ -117,7 +117,7 @@ async def status(conv: "Conversation", turn: Turn) -> None:
     if heard:
         lines.append(say(person.lang, "language_heard", language=texts.language_name(person.lang, heard)))
     if state.summary:
-        lines += [say(person.lang, "status_clip", n=i, summary=s) for i, s in enumerate(state.summary, start=1)]
+        lines += [say(person.lang, "status_clip", n=i, summary=texts.timeline(person.lang, s)) for i, s in enumerate(state.summary, start=1)]
     elif state.media:
         lines.append(say(person.lang, "status_no_drafts"))
     jobs = await jobs_line(conv, person)

@@ -103,6 +103,7 @@ class VideoReply:
     clip_id: int | None = None
     link: str | None = None                  # a signed link, for when the file is too large for the platform
     buttons: tuple[Button, ...] = ()
+    language: str = "en"                     # the person's: what an adapter adds (a link instead of the file) is said in it
     kind: Literal["video"] = "video"
 
 

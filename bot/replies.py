@@ -30,7 +30,7 @@ def clip_reply(clip: Clip, lang: str, link_for: LinkMaker,
                     ("button_export", "button_share", "button_more") if key in buttons)
     reply = VideoReply(path=clip.path, width=clip.width, height=clip.height, duration=clip.duration,
                        caption=clip_caption(clip, lang), thumbnail=clip.thumbnail, title=clip.title,
-                       clip_id=clip.clip_id, buttons=actions)
+                       clip_id=clip.clip_id, buttons=actions, language=lang)
     link = link_for(reply) if reply.clip_id is not None else None
     return reply if link is None else dataclasses.replace(reply, link=link)
 
@@ -61,7 +61,8 @@ def event_text(event: ChatEvent, lang: str) -> str:
     if said is None:
         return event.text
     if said.key == "changed":
-        return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=s) for n, s in said.changes])
+        return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=texts.timeline(lang, s))
+                                                for n, s in said.changes])
     if said.key == "nothing_changed" and said.reasons:
         separator = texts.REASON_SEPARATOR.get(lang, "; ")
         reason = separator.join(texts.reason(lang, r.key, r.english, **r.facts) for r in said.reasons)
@@ -111,9 +112,10 @@ def clip_caption(clip: Clip, lang: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def media_line(media: Media) -> str:
+def media_line(media: Media, lang: str = "en") -> str:
+    """"talk.mp4 (0:40)" / "talk.mp4（0:40）"."""
     name = media.filename or media.media_id or "file"
-    return f"{name} ({clock(media.duration)})" if media.duration else name
+    return name + say(lang, "uploaded_details", details=clock(media.duration)) if media.duration else name
 
 
 @asynccontextmanager

@@ -145,6 +145,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "还没有片段：告诉我要剪什么。",
     },
     "status_clip": {"en": "Clip {n}: {summary}", "zh": "片段 {n}：{summary}"},
+    # A short's tracks (bot.backends.base.ClipTimeline), as the cloud's documented summary words them in English.
+    "timeline": {"en": "Timeline ({count} tracks): {tracks}", "zh": "时间线（{count} 条轨道）：{tracks}"},
+    "timeline_one": {"en": "Timeline (1 track): {tracks}", "zh": "时间线（1 条轨道）：{tracks}"},
+    "track_video": {"en": "Video: {name} {ranges} ({span})", "zh": "视频：{name} {ranges}（{span}）"},
+    "track_captions": {"en": "Captions: {name} ({span})", "zh": "字幕：{name}（{span}）"},
+    "track_title": {"en": "Title: \"{name}\" ({span})", "zh": "标题：“{name}”（{span}）"},
+    "track_music": {"en": "BGM: {name} ({span}, {volume}%)", "zh": "背景音乐：{name}（{span}，音量 {volume}%）"},
+    "track_span": {"en": "0-{end}s", "zh": "0-{end} 秒"},
     "status_jobs": {
         "en": "Working on: {jobs}.",
         "zh": "正在处理：{jobs}。",
@@ -413,6 +421,31 @@ STEP_NAMES = {
     "transcription": {"en": "speech recognition", "zh": "语音识别"},
     "scene detection": {"en": "search for scene cuts", "zh": "镜头切换检测"},
 }
+
+
+CAPTION_STYLE_NAMES = {"bold": {"zh": "粗体"}, "boxed": {"zh": "底框"}, "karaoke": {"zh": "逐字高亮"}}
+
+
+def timeline(lang: str, summary) -> str:
+    """A clip's summary (bot.backends.base.Summary) in the person's language: its tracks, numbered; the
+    cloud's own line (a str) as it is."""
+    if isinstance(summary, str):
+        return summary
+    lines = []
+    for track in summary.tracks:
+        name = CAPTION_STYLE_NAMES.get(track.name, {}).get(lang, track.name) if track.kind == "captions" else track.name
+        span = say(lang, "track_span", end=_short_seconds(track.end))
+        ranges = ", ".join(f"{clock(s)}-{clock(e)}" for s, e in track.ranges)
+        volume = round((track.volume or 0) * 100)
+        lines.append(say(lang, f"track_{track.kind}", name=name, span=span, ranges=ranges, volume=volume))
+    numbered = " ".join(f"{i}. {line}" for i, line in enumerate(lines, start=1))
+    return say(lang, "timeline_one" if len(lines) == 1 else "timeline", count=len(lines), tracks=numbered)
+
+
+def _short_seconds(seconds: float) -> str:
+    """16.0 -> '16', 16.25 -> '16.2': whole seconds when the value is within 0.05 s of one."""
+    value = round(seconds * 1000) / 1000
+    return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
 
 
 def step_name(lang: str, stage: str) -> str:

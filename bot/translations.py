@@ -1,7 +1,8 @@
 """The other languages of the sentences whose English lives with the code that says them, by the key
 that code gives them: bot.fetch's errors, bot/edits.py's reasons why an edit changed nothing, the
-cloud backend's own errors, and the engine's typed errors (probe, pipeline, render, audiogram, the
-speech models, the sound). bot.texts.reason words them; the rest of what the bot says is in bot/texts.py."""
+cloud backend's own errors, the engine's typed errors (probe, pipeline, render, audiogram, the
+speech models, the sound), and the adapters' notes when a short goes as a link. bot.texts.reason
+words them; the rest of what the bot says is in bot/texts.py."""
 from __future__ import annotations
 
 REASONS: dict[str, dict[str, str]] = {
@@ -54,6 +55,7 @@ REASONS: dict[str, dict[str, str]] = {
     "render_ffmpeg": {"zh": "ffmpeg 无法渲染这个片段：{detail}"},
     "render_read_timeout": {"zh": "读取渲染好的片段超过了 {seconds} 秒的上限"},
     "render_unreadable": {"zh": "渲染好的片段无法读取：{detail}"},
+    "export_source_gone": {"zh": "这个片段的原视频已经不在了，请重新发送"},
     # the speech models and the sound (engine/model_store.py, transcribe.py, soundtrack.py)
     "model_not_here": {
         "zh": "这台机器上没有语音模型“{name}”。请把 {setting} 设为存放 faster-whisper 模型的目录，"
@@ -75,4 +77,16 @@ REASONS: dict[str, dict[str, str]] = {
         "zh": "语音模型“{name}”（WHISPER_MULTILINGUAL_MODEL）只懂英语；要转写“{language}”语音，请把它设为多语言模型。",
     },
     "decode_unreadable": {"zh": "无法读取 {name} 的声音：文件可能已损坏。"},
+    # a short sent as a link instead of a file (adapters/telegram_*, adapters/discord_replies.py)
+    "link_telegram_too_big": {"zh": "这个短视频有 {size}，超过了 Telegram 允许机器人发送的 {limit} MB。"},
+    "link_telegram_refused": {"zh": "Telegram 没有接收这个视频上传。"},
+    "link_telegram_here": {"zh": "请在这里下载（链接会过期）："},
+    "link_telegram_none": {
+        "zh": "这个机器人没有设置下载链接服务器，所以这个短视频无法这样发给你；机器人的管理员可以设置 PUBLIC_BASE_URL，"
+              "或运行 docker-compose 里的本地 Bot API 服务器来发送最大 {limit} MB 的文件。",
+    },
+    "link_discord_too_big": {"zh": "这个片段有 {size}，超过了 Discord 在这里允许的 {limit}。"},
+    "link_discord_refused": {"zh": "Discord 在这里不接收这个文件。"},
+    "link_discord_here": {"zh": "下载链接："},
+    "link_discord_none": {"zh": "这个机器人没有设置下载链接（PUBLIC_BASE_URL），请试试更短的片段。"},
 }

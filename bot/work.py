@@ -87,7 +87,7 @@ async def run_chat(conv: "Conversation", ctx: JobContext) -> dict:
     ctx.progress(1.0, say(lang, "progress_done"), done=True)
     if not said_something:
         state = await conv.backend.state(who)
-        lines = [say(lang, "summary_after_chat")] + [say(lang, "status_clip", n=i, summary=s)
+        lines = [say(lang, "summary_after_chat")] + [say(lang, "status_clip", n=i, summary=texts.timeline(lang, s))
                                                      for i, s in enumerate(state.summary, start=1)]
         await ctx.post(TextReply("\n".join(lines)))
     return {"clips": clips}
@@ -128,8 +128,12 @@ async def run_export(conv: "Conversation", ctx: JobContext) -> dict:
 
 
 def failure(event: ChatEvent, lang: str) -> str:
-    if event.sentence is not None and event.sentence.key == "export_too_slow":
-        return say(lang, "export_too_slow", duration=texts.duration(lang, event.sentence.seconds))
+    said = event.sentence
+    if said is not None and said.key == "export_too_slow":
+        return say(lang, "export_too_slow", duration=texts.duration(lang, said.seconds))
+    if said is not None and said.reasons:
+        return texts.REASON_SEPARATOR.get(lang, "; ").join(texts.reason(lang, r.key, r.english, **r.facts)
+                                                           for r in said.reasons)
     return event.text or say(lang, "unknown_error")
 
 

@@ -49,6 +49,30 @@ class Media:
 
 
 @dataclass(frozen=True)
+class Track:
+    """One track of a short, as facts: bot.texts.timeline words it in the person's language."""
+
+    kind: Literal["video", "captions", "title", "music"]
+    name: str                                # the source's file name, the caption style, the title's text, the song's name
+    end: float                               # it plays on the short from 0 s to here
+    ranges: tuple[tuple[float, float], ...] = ()     # video: the source ranges it plays, in order
+    volume: float | None = None              # music: 0-1
+
+
+@dataclass(frozen=True)
+class ClipTimeline:
+    """A short's tracks in order: what the status and an edit's reply show of it
+    ("Timeline (3 tracks): 1. Video: talk.mp4 0:16-0:33 (0-16s) ..." / "时间线（3 条轨道）：1. 视频：...")."""
+
+    tracks: tuple[Track, ...]
+
+
+# A clip's summary: the tracks the local service knows, or the cloud's one English line (its draft read
+# as nemo-api.md documents it), shown as it is.
+Summary = ClipTimeline | str
+
+
+@dataclass(frozen=True)
 class Clip:
     """One short, the same object from the service that made it to the reply that shows it."""
 
@@ -59,7 +83,7 @@ class Clip:
     score: float | None = None               # 0-100
     hashtags: tuple[str, ...] = ()
     segments: tuple[tuple[float, float], ...] = ()   # the source ranges, in order (a reel has several)
-    summary: str = ""                        # "Timeline (3 tracks): 1. Video: talk.mp4 0:16-0:33 ..."
+    summary: Summary = ""                    # its tracks; bot.texts.timeline words them
     path: Path | None = None                 # the rendered file, while it is current
     url: str | None = None                   # an exported file on the service's host (a link when too large)
     thumbnail: Path | None = None
@@ -90,7 +114,7 @@ class Sentence:
     key: str                                 # "changed", "nothing_changed", "unplaced", "no_moments", ...
     reason: str = ""                         # "unplaced": the words it could not use
     reasons: tuple[Reason, ...] = ()         # "nothing_changed": why, each once, in order
-    changes: tuple[tuple[int, str], ...] = ()    # "changed": (clip number, its new summary)
+    changes: tuple[tuple[int, Summary], ...] = ()    # "changed": (clip number, its new summary)
     seconds: float = 0.0                     # "export_too_slow": the deadline that passed
 
 
@@ -125,7 +149,7 @@ class State:
     clips: list[Clip]
 
     @property
-    def summary(self) -> list[str]:
+    def summary(self) -> list[Summary]:
         return [clip.summary for clip in self.clips]
 
 

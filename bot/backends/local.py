@@ -51,8 +51,9 @@ from bot.backends.base import (
 from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
 from bot.backends.local_engine import engine_for
 from bot.backends.local_renders import Heard, Renders, _remove_files, clip_of, draft_of, stored
-from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, summary_line
+from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, timeline_of
 from bot.jobs import current_job
+from bot.texts import say, timeline
 from bot.settings import Settings
 from bot.vocabulary import Edit
 from engine.highlights import length_bounds
@@ -315,9 +316,9 @@ class LocalBackend(Analyses, Renders):
                 reasons=tuple(Reason(english, key, values) for english, (key, values) in problems.items())))
             return
         clips = await self._store_drafts(record, source, clips, drafts, sorted(changed), reel_of)
-        lines = [(i + 1, summary_line(draft_of(clips[i]))) for i in sorted(changed)]
-        yield ChatEvent("text", "Changed:\n" + "\n".join(f"Clip {n}: {line}" for n, line in lines),
-                        sentence=Sentence("changed", changes=tuple(lines)))
+        changes = tuple((i + 1, timeline_of(draft_of(clips[i]))) for i in sorted(changed))
+        english = "\n".join(say("en", "status_clip", n=n, summary=timeline("en", tracks)) for n, tracks in changes)
+        yield ChatEvent("text", f"Changed:\n{english}", sentence=Sentence("changed", changes=changes))
         for i in sorted(changed):
             async for event in self._render(record, clips[i], analysis, i + 1, len(clips), cancel, which=len(changed)):
                 yield event

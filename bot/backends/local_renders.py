@@ -10,10 +10,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import AsyncIterator, Callable
 
-from bot.backends.base import ChatEvent, Clip, NothingUploaded, Stage, Who
-from bot.edits import Draft, summary_line
+from bot.backends.base import ChatEvent, Clip, NothingUploaded, Reason, Sentence, Stage, Who
+from bot.edits import Draft, timeline_of
 from bot.jobs import current_job
-from engine.models import Cancelled, ClipRequest, Moment, RenderSpec
+from engine.models import Cancelled, ClipRequest, Moment, RenderFailed, RenderSpec
 from engine.pipeline import Analysis
 from engine.spec import render_spec
 from storage.media_store import find_render
@@ -133,7 +133,9 @@ class Renders:
                     raise
                 except Exception as exc:  # noqa: BLE001 - one failed render is said; the others still come
                     log.warning("export render of clip %s failed: %s", clip.id, exc)
-                    yield ChatEvent("failed", text=str(exc), clip=clip_of(clip))
+                    why = Reason(str(exc), getattr(exc, "key", None), getattr(exc, "facts", {}))
+                    yield ChatEvent("failed", text=str(exc), clip=clip_of(clip),
+                                    sentence=Sentence("export_failed", reasons=(why,)))
         finally:
             self._unwatch_cancel(record.remote_session_id, cancel)
 
@@ -141,7 +143,7 @@ class Renders:
                              cancel: threading.Event) -> AsyncIterator[ChatEvent]:
         source = await self.repos.media.get(clip.media_id) if clip.media_id else None
         if source is None:
-            raise RuntimeError("the source video of this clip is gone")
+            raise RenderFailed("the source video of this clip is gone; send it again", key="export_source_gone")
         analysis = None
         async for item in self._analysis(source, cancel, record.remote_session_id):
             if isinstance(item, _Outcome):
@@ -169,7 +171,7 @@ def clip_of(record: ClipRecord) -> Clip:
     width, height = draft.size
     return Clip(
         number=record.rank, title=draft.title or record.title, start=record.start, end=record.end,
-        score=record.score, hashtags=tuple(record.hashtags), segments=draft.segments, summary=summary_line(draft),
+        score=record.score, hashtags=tuple(record.hashtags), segments=draft.segments, summary=timeline_of(draft),
         path=Path(record.output_path) if current else None,
         thumbnail=Path(record.thumbnail_path) if current and record.thumbnail_path else None,
         width=record.width or width, height=record.height or height,

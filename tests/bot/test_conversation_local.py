@@ -146,9 +146,16 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
             assert recorder.texts("group")[-1] == f"Only name-ann can {verb} this — send your own video to make yours."
         assert await app.jobs.wait_idle(timeout=180) and len(recorder.videos("-100share")) == 1
 
-        # ann's edit renders her clip to a new file: its old link serves nothing, the new one the new file
-        await app.conversation.handle(said("ann", "chat-ann", "make clip 1 shorter by 5 seconds"))
+        # ann's edit (in Chinese: the reply names the tracks in Chinese) renders her clip to a new file: its
+        # old link serves nothing, the new one the new file
+        await app.conversation.handle(said("ann", "chat-ann", "把第1个片段缩短5秒"))
         await app.jobs.wait_idle(timeout=180)
+        [changed] = [t for t in recorder.texts("chat-ann") if t.startswith("已修改：")]
+        assert changed.startswith("已修改：\n片段 1：时间线（3 条轨道）：1. 视频：talk.mp4 ") and "2. 字幕：粗体（" in changed
+        assert "Timeline" not in changed and "Video" not in changed
+        await app.conversation.handle(said("ann", "chat-ann", "状态"))
+        assert recorder.texts("chat-ann")[-1].startswith("素材：talk.mp4（0:40）\n")
+        assert "\n片段 1：时间线（3 条轨道）：1. 视频：talk.mp4 " in recorder.texts("chat-ann")[-1]
         edited = recorder.videos("chat-ann")[-1]
         assert edited.clip_id == ann_video.clip_id and edited.path != ann_video.path
         async with httpx.AsyncClient() as http:

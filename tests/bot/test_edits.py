@@ -5,8 +5,14 @@ import dataclasses
 
 import pytest
 
-from bot.edits import Draft, EditContext, Music, apply_edit, summary_line
+from bot.backends.base import ClipTimeline, Track
+from bot.edits import Draft, EditContext, Music, apply_edit, timeline_of
+from bot.texts import timeline
 from bot.vocabulary import Edit, parse_edits, understand
+
+
+def summary_line(d: Draft, lang: str = "en") -> str:
+    return timeline(lang, timeline_of(d))
 
 PARSE_TABLE = [
     ("make clip 2 longer by 10 seconds", [Edit("longer", clip=2, seconds=10)]),
@@ -99,6 +105,22 @@ def test_a_draft_is_typed_stored_once_and_summarised():
                                '2. Title: "Urban Dreams" (0-3s) 3. BGM: Lo-fi (0-10s, 35%)')
     assert Draft.from_stored(d.stored()) == d and Draft.from_stored(d.stored()).key == d.key
     assert not {"score", "hashtags", "rank"} & set(d.stored())          # the engine's facts live in the clip row
+
+
+def test_a_drafts_tracks_are_facts_worded_in_the_persons_language():
+    d = Draft(source="f00d", label="talk.mp4", segments=((16.6, 32.9),), caption_style="karaoke", title="Big News",
+              music=Music("beef", "song.mp3", 0.3))
+    assert timeline_of(d) == ClipTimeline((Track("video", "talk.mp4", d.duration, ranges=((16.6, 32.9),)),
+                                           Track("captions", "karaoke", d.duration), Track("title", "Big News", 3.0),
+                                           Track("music", "song.mp3", d.duration, volume=0.3)))
+    assert summary_line(d) == ('Timeline (4 tracks): 1. Video: talk.mp4 0:17-0:33 (0-16.3s) 2. Captions: karaoke '
+                               '(0-16.3s) 3. Title: "Big News" (0-3s) 4. BGM: song.mp3 (0-16.3s, 30%)')
+    assert summary_line(d, "zh") == ("时间线（4 条轨道）：1. 视频：talk.mp4 0:17-0:33（0-16.3 秒） 2. 字幕：逐字高亮（0-16.3 秒） "
+                                     "3. 标题：“Big News”（0-3 秒） 4. 背景音乐：song.mp3（0-16.3 秒，音量 30%）")
+    bare = dataclasses.replace(d, captions=False, title=None, music=None, segments=((2.0, 3.5),))
+    assert summary_line(bare) == "Timeline (1 track): 1. Video: talk.mp4 0:02-0:04 (0-1.5s)"
+    assert summary_line(bare, "zh") == "时间线（1 条轨道）：1. 视频：talk.mp4 0:02-0:04（0-1.5 秒）"
+    assert timeline("zh", "Timeline (1 track): 1. Video: clip (0-10s)") == "Timeline (1 track): 1. Video: clip (0-10s)"
 
 
 def test_a_draft_stored_in_the_clouds_shape_is_still_read():

@@ -2,8 +2,8 @@
 person's language (the sentences live in bot/texts.py)."""
 from __future__ import annotations
 
-from bot.backends.base import ChatEvent, Clip
-from bot.replies import event_text
+from bot.backends.base import ChatEvent, Clip, Media
+from bot.replies import clip_reply, event_text, media_line
 from bot.texts import language_name, say
 
 
@@ -28,3 +28,14 @@ def test_the_reply_names_the_language_and_the_clip_without_captions():
 def test_language_names_in_both_languages():
     assert language_name("en", "es") == "Spanish" and language_name("zh", "es") == "西班牙语"
     assert language_name("en", "xx") == "xx"                       # a code without a name is shown as it is
+
+
+def test_a_clip_reply_carries_the_persons_language_for_what_the_adapter_adds():
+    clip = Clip(1, "秋天的街道", start=0.0, end=15.0, score=60, clip_id=7)
+    assert clip_reply(clip, "zh", lambda reply: None).language == "zh"
+    assert clip_reply(clip, "en", lambda reply: None).language == "en"
+
+
+def test_a_media_line_in_both_languages():
+    talk = Media("f00d", "talk.mp4", "video", duration=40.2)
+    assert media_line(talk) == "talk.mp4 (0:40)" and media_line(talk, "zh") == "talk.mp4（0:40）"

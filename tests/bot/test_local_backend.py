@@ -16,6 +16,9 @@ from bot.backends.base import (
     Who,
 )
 from bot.backends.local import LocalBackend
+from bot.replies import event_text
+from bot.texts import timeline
+from bot.work import failure
 from bot.vocabulary import looks_like_cut, understand
 from engine.probe import ACCEPTED
 from engine.transcribe import cache_path
@@ -186,8 +189,10 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     assert (credits.available, credits.frozen, credits.total) == (99, 0, 99)   # 40 s of video: 1 credit
     state = await backend.state(who)
     assert len(state.clips) == 2 and all(c.path for c in state.clips)
-    assert state.summary[0].startswith("Timeline (3 tracks): 1. Video: talk.mp4 ")
-    assert "2. Captions: bold" in state.summary[0] and '3. Title: "' in state.summary[0]
+    summary = timeline("en", state.summary[0])
+    assert summary.startswith("Timeline (3 tracks): 1. Video: talk.mp4 ")
+    assert "2. Captions: bold" in summary and '3. Title: "' in summary
+    assert timeline("zh", state.summary[0]).startswith("时间线（3 条轨道）：1. 视频：talk.mp4 ")
 
     # shorter: only clip 1 renders again, about 5 s shorter, ending on a sentence
     before = clips[0]
@@ -197,14 +202,18 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     shorter = ffprobe(Path(changed.path))["duration"]
     assert 2.0 <= (before.end - before.start) - shorter <= 8.0
     assert "Changed:" in said(events)
+    [change] = [e for e in events if e.sentence is not None and e.sentence.key == "changed"]
+    assert event_text(change, "en").startswith("Changed:\nClip 1: Timeline (3 tracks): 1. Video: talk.mp4 ")
+    assert event_text(change, "zh").startswith("已修改：\n片段 1：时间线（3 条轨道）：1. 视频：talk.mp4 ")
 
     # several edits of one clip in one message
     events = await run_chat(backend, who, "make clip 1 square without captions and add a title 'Big News'")
     [square] = clip_events(events)
     assert (ffprobe(Path(square.path))["width"], ffprobe(Path(square.path))["height"]) == (360, 360)
-    assert square.title == "Big News" and "Captions" not in square.summary
+    assert square.title == "Big News" and "Captions" not in timeline("en", square.summary)
+    assert '2. 标题：“Big News”（0-3 秒）' in timeline("zh", square.summary) and "字幕" not in timeline("zh", square.summary)
     state = await backend.state(who)
-    assert "Captions: bold" in state.summary[1]                  # clip 2 was left alone
+    assert "Captions: bold" in timeline("en", state.summary[1])  # clip 2 was left alone
 
     # a message that changes nothing says so, and renders nothing
     events = await run_chat(backend, who, "make clip 1 square")
@@ -225,7 +234,9 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     assert music.kind == "audio"
     events = await run_chat(backend, who, "use this as background music for clip 3 at 30%")
     [with_music] = clip_events(events)
-    assert with_music.number == 3 and "BGM: song.wav" in with_music.summary and "30%)" in with_music.summary
+    music_line = timeline("en", with_music.summary)
+    assert with_music.number == 3 and "BGM: song.wav" in music_line and "30%)" in music_line
+    assert "背景音乐：song.wav（" in timeline("zh", with_music.summary) and "音量 30%）" in timeline("zh", with_music.summary)
 
     # export: current files are given at once; a lost one (the shortest) is rendered again
     finished = clip_events([e async for e in backend.export(who)])
@@ -238,6 +249,15 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     assert again.path.is_file() and again.path == Path(square.path)
     # no cut, edit or export leaves its cancel event behind
     assert backend._cancels == {}
+
+    # a render that fails in an export is said with its reason in the person's language; the others still come
+    await repos.db.execute("UPDATE clips SET media_id = NULL WHERE id = ?", (again.clip_id,))
+    Path(again.path).unlink()
+    events = [e async for e in backend.export(who)]
+    [failed] = [e for e in events if e.kind == "failed"]
+    assert failed.clip.number == 1 and len(clip_events(events)) == 2 + len(new) - 1
+    assert failure(failed, "en") == "the source video of this clip is gone; send it again"
+    assert failure(failed, "zh") == "这个片段的原视频已经不在了，请重新发送"
 
     # the reel: the best clips joined in source order, within the length asked for
     events = await run_chat(backend, who, "compile them into a 20-second highlight reel")

@@ -1,6 +1,7 @@
 """The outgoing rules that do not depend on where a reply goes: text, limits, buttons, timing."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from adapters.discord_replies import (
     fits_upload,
     interaction_token_usable,
     link_text,
+    no_link_text,
     progress_text,
+    refused_upload,
     thread_name,
     too_big,
     view_for,
@@ -49,6 +52,15 @@ def test_upload_or_link():
     assert text.splitlines() == ["The pricing bit",
                                  "The clip is 26.0 MB, more than the 25.0 MB Discord takes here. Here is a download link:",
                                  "https://example.org/f/1/clip-1.mp4?sig=x"]
+    # to a Chinese speaker, in Chinese
+    chinese = dataclasses.replace(reply, language="zh")
+    text = link_text(chinese, "https://example.org/f/1/clip-1.mp4?sig=x", too_big(26 * 1024 * 1024, 25 * 1024 * 1024, "zh"))
+    assert text.splitlines()[1] == "这个片段有 26.0 MB，超过了 Discord 在这里允许的 25.0 MB。下载链接："
+    assert no_link_text(chinese, refused_upload("zh")).splitlines()[1] == (
+        "Discord 在这里不接收这个文件。这个机器人没有设置下载链接（PUBLIC_BASE_URL），请试试更短的片段。")
+    assert no_link_text(reply, refused_upload()).splitlines()[1] == (
+        "Discord would not take the file here. Download links are not set up on this bot (PUBLIC_BASE_URL), "
+        "so try a shorter clip.")
 
 
 def test_thread_names_fit_discords_100_characters():

@@ -19,6 +19,7 @@ import re
 import socket
 import subprocess
 from contextlib import asynccontextmanager
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -308,6 +309,13 @@ async def test_without_a_link_server_a_refused_upload_is_explained(world, privat
     [answer] = world.sent_to(1001, mark, "sendMessage")
     assert refused.status == 400
     assert "Telegram did not take the video upload" in answer.params["text"]
+    assert "PUBLIC_BASE_URL" in answer.params["text"]
+    # to a Chinese speaker, in Chinese
+    world.fake.fail_next("sendVideo", status=400, description="Bad Request: file is too big")
+    mark = len(world.fake.calls)
+    await world.adapter.send(ChatRef("telegram", "1001"), dataclasses.replace(reply, language="zh"))
+    [answer] = world.sent_to(1001, mark, "sendMessage")
+    assert answer.params["text"].startswith("Telegram 没有接收这个视频上传。这个机器人没有设置下载链接服务器")
     assert "PUBLIC_BASE_URL" in answer.params["text"]
 
 
