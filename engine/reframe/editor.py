@@ -143,7 +143,9 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
     """Turns -> stretches with a layout each.
 
     - Two people trading turns shorter than `quick_turn_s` (at least three such turns in a
-      row): both of them, stacked.
+      row, each by the other person): both of them, stacked. Nobody named for a while in between
+      (a doubt shorter than a quick turn) does not end the exchange: under noise a whole quick
+      turn can go unnamed, and the crop after it would come early and hide who speaks.
     - Otherwise the camera stays on the speaker; someone who speaks for less than `switch_s`
       does not take it (an interjection), and nobody speaking keeps the last speaker.
     - Two people whose scores are too close to tell apart for `switch_s` or more: `pair`, stacked.
@@ -155,18 +157,20 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
     stretches: list[Stretch] = []
     i = 0
     while i < len(turns):
-        j, spoken = i, 0
+        j, spoken, last = i, 0, None
         people: set[int] = set()
         while j < len(turns) and turns[j].length < quick_turn_s:
             if turns[j].speaker < 0:
-                if turns[j].length >= HOLD_GAP_S or j == i:
+                if j == i:
                     break
-                j += 1                      # a moment of doubt between two turns does not end the exchange
+                j += 1                      # a doubt no longer than a quick turn does not end the exchange
                 continue
             if len(people | {turns[j].speaker}) > 2:
                 break
             people.add(turns[j].speaker)
-            spoken += 1
+            if turns[j].speaker != last:    # the same person again after a doubt: still their turn
+                spoken += 1
+            last = turns[j].speaker
             j += 1
         while j > i and turns[j - 1].speaker < 0:
             j -= 1
@@ -318,7 +322,7 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
     out = list(stretches)
     for k in range(1, len(out)):
         before, after = out[k - 1], out[k]
-        newcomer = _newcomer(before, after)
+        newcomer = _newcomer(before, after, scores, times)
         if newcomer is None or newcomer not in scores:
             continue
         if any(abs(after.start - f) < 1e-6 for f in fixed):
@@ -347,15 +351,18 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
     return out
 
 
-def _newcomer(before: Stretch, after: Stretch) -> int | None:
+def _newcomer(before: Stretch, after: Stretch, scores: dict[int, np.ndarray], times: np.ndarray) -> int | None:
     """The one person a cut brings into view, whose turn it was: the cropped person, or the one
-    of two stacked people who was not on screen before. None when nobody new is shown (an
-    earlier cut would only hide someone)."""
+    of two stacked people who was not on screen before (both new: the one heard more at the
+    cut). None when nobody new is shown (an earlier cut would only hide someone)."""
     if after.layout not in ("crop", "stacked") or not after.tracks:
         return None
     new = [i for i in after.tracks if not (before.layout in ("crop", "stacked") and i in before.tracks)]
     if after.layout == "crop":
         return after.tracks[0] if before.layout != "stacked" or new else None
+    if len(new) == 2 and before.layout in ("crop", "stacked") and all(i in scores for i in new) and len(times):
+        at = min(int(np.searchsorted(times, after.start)), len(times) - 1)
+        return max(new, key=lambda i: scores[i][at])
     return new[0] if len(new) == 1 else None
 
 

@@ -128,6 +128,19 @@ def test_quick_back_and_forth_is_stacked_and_only_there():
     assert set(stretches[1].tracks) == {1, 2}
 
 
+def test_a_quick_exchange_goes_on_through_a_turn_nobody_was_named_in():
+    """The labels of the 2 s back-and-forth re-encoded (robust.py quick1080): #2's third turn went
+    unnamed (2.1 s of doubt); the two turns after it are still the exchange, not two crops that
+    come 0.4-0.7 s early and hide who speaks."""
+    labels = labels_of([(2.5, 1), (0.2, -2), (2.3, 2), (0.5, 1), (2.1, -1), (1.7, 1), (0.2, -2), (2.4, 2), (0.2, -2)])
+    stretches = editor.plan_stretches(editor.speaker_turns(labels, FPS), faces_on_screen=2, pair=(1, 2))
+    assert [(s.layout, set(s.tracks)) for s in stretches] == [("stacked", {1, 2})]
+    # One person's turn resumed after a doubt is one turn, not a back-and-forth.
+    labels = labels_of([(3, 1), (1.5, -1), (1, 1), (2, 2), (6, 1)])
+    stretches = editor.plan_stretches(editor.speaker_turns(labels, FPS), faces_on_screen=2, pair=(1, 2))
+    assert [(s.layout, s.tracks) for s in stretches] == [("crop", (1,)), ("crop", (2,)), ("crop", (1,))]
+
+
 def test_nobody_identified_among_three_faces_is_the_whole_picture():
     stretches = editor.plan_stretches(editor.speaker_turns(np.full(50, -1), FPS), faces_on_screen=3)
     assert [s.layout for s in stretches] == ["fit"]
