@@ -7,6 +7,7 @@ show both (the stacked layout) rather than cut back and forth.
 
     labels  = active_speaker(scores)          who speaks at each frame (-1: nobody clearly)
     turns   = speaker_turns(labels, fps)      runs of one speaker, pauses held
+    turns   = who_is_close(turns, ...)        for voices too close to tell apart: between whom
     layouts = plan_stretches(turns, ...)      "crop" on one person, "stacked" for two, "fit"
     cuts    = place_cuts(stretches, ...)      each cut moved back to where the new speaker starts
 """
@@ -30,6 +31,7 @@ class Turn:
     start: float
     end: float
     speaker: int                 # a track id, or -1 for nobody
+    close: tuple[int, ...] = ()  # BOTH: the two whose voices were too close to tell apart (see who_is_close)
 
     @property
     def length(self) -> float:
@@ -116,6 +118,22 @@ def speaker_turns(labels: np.ndarray, fps: float, hold_gap_s: float = HOLD_GAP_S
     return turns
 
 
+def who_is_close(turns: list[Turn], times: np.ndarray, smoothed: dict[int, np.ndarray]) -> list[Turn]:
+    """Each BOTH turn with the two it is between: whoever spoke last before it, and the other
+    person heard most over it (`smoothed`: per track id, over `times`). With three people the
+    two too close to tell apart need not be the last pair stacked."""
+    out: list[Turn] = []
+    for turn in turns:
+        span = (times >= turn.start) & (times < turn.end)
+        last = next((t.speaker for t in reversed(out) if t.speaker in smoothed), None)
+        if turn.speaker == BOTH and len(smoothed) >= 2 and span.any():
+            heard = sorted(smoothed, key=lambda i: -float(np.mean(smoothed[i][span])))
+            first = last if last is not None else heard[0]
+            turn = replace(turn, close=(first, next(i for i in heard if i != first)))
+        out.append(turn)
+    return out
+
+
 def merge_same(stretches: list[Stretch]) -> list[Stretch]:
     """Neighbouring stretches with the same layout and people become one."""
     merged: list[Stretch] = []
@@ -183,9 +201,10 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
             continue
         turn = turns[i]
         held = stretches[-1] if stretches else None
-        if turn.speaker == BOTH and pair is not None and turn.length >= switch_s:
-            stretches.append(Stretch(turn.start, turn.end, "stacked", pair,
-                                     f"#{pair[0]} and #{pair[1]} both speaking, their voices too close to tell apart"))
+        close = turn.close or pair
+        if turn.speaker == BOTH and close is not None and turn.length >= switch_s:
+            stretches.append(Stretch(turn.start, turn.end, "stacked", close,
+                                     f"#{close[0]} and #{close[1]} both speaking, their voices too close to tell apart"))
         elif turn.speaker < 0:
             if held is not None:
                 stretches.append(Stretch(turn.start, turn.end, held.layout, held.tracks, held.reason))

@@ -141,6 +141,20 @@ def test_a_quick_exchange_goes_on_through_a_turn_nobody_was_named_in():
     assert [(s.layout, s.tracks) for s in stretches] == [("crop", (1,)), ("crop", (2,)), ("crop", (1,))]
 
 
+def test_voices_too_close_to_tell_apart_stack_who_spoke_last_and_who_is_heard_most():
+    """Three people (robust.py three720, a fresh grain): after #3's turn, #1 and the silent #2
+    score too close to name either; the stacked pair is #3 (who spoke until then) and #1 (heard
+    most over it), not the pair stacked last."""
+    times = np.arange(0, 8, 1 / FPS)
+    later = times >= 4
+    smoothed = {1: np.where(later, 0.5, 0.1), 2: np.where(later, 0.4, 0.1), 3: np.where(later, 0.1, 0.6)}
+    turns = editor.who_is_close([Turn(0, 4, 3), Turn(4, 8, editor.BOTH)], times, smoothed)
+    assert turns[1].close == (3, 1) and turns[0].close == ()
+    stretches = editor.plan_stretches(turns, faces_on_screen=3, pair=(3, 2))
+    assert [(s.layout, s.tracks) for s in stretches] == [("crop", (3,)), ("stacked", (3, 1))]
+    assert stretches[1].reason == "#3 and #1 both speaking, their voices too close to tell apart"
+
+
 def test_nobody_identified_among_three_faces_is_the_whole_picture():
     stretches = editor.plan_stretches(editor.speaker_turns(np.full(50, -1), FPS), faces_on_screen=3)
     assert [s.layout for s in stretches] == ["fit"]
