@@ -7,6 +7,7 @@ show both (the stacked layout) rather than cut back and forth.
 
     labels  = active_speaker(scores)          who speaks at each frame (-1: nobody clearly)
     turns   = speaker_turns(labels, fps)      runs of one speaker, pauses held
+    turns   = who_is_close(turns, ...)        for voices too close to tell apart: between whom
     layouts = plan_stretches(turns, ...)      "crop" on one person, "stacked" for two, "fit"
     cuts    = place_cuts(stretches, ...)      each cut moved back to where the new speaker starts
 """
@@ -30,6 +31,7 @@ class Turn:
     start: float
     end: float
     speaker: int                 # a track id, or -1 for nobody
+    close: tuple[int, ...] = ()  # BOTH: the two whose voices were too close to tell apart (see who_is_close)
 
     @property
     def length(self) -> float:
@@ -116,6 +118,22 @@ def speaker_turns(labels: np.ndarray, fps: float, hold_gap_s: float = HOLD_GAP_S
     return turns
 
 
+def who_is_close(turns: list[Turn], times: np.ndarray, smoothed: dict[int, np.ndarray]) -> list[Turn]:
+    """Each BOTH turn with the two it is between: whoever spoke last before it, and the other
+    person heard most over it (`smoothed`: per track id, over `times`). With three people the
+    two too close to tell apart need not be the last pair stacked."""
+    out: list[Turn] = []
+    for turn in turns:
+        span = (times >= turn.start) & (times < turn.end)
+        last = next((t.speaker for t in reversed(out) if t.speaker in smoothed), None)
+        if turn.speaker == BOTH and len(smoothed) >= 2 and span.any():
+            heard = sorted(smoothed, key=lambda i: -float(np.mean(smoothed[i][span])))
+            first = last if last is not None else heard[0]
+            turn = replace(turn, close=(first, next(i for i in heard if i != first)))
+        out.append(turn)
+    return out
+
+
 def merge_same(stretches: list[Stretch]) -> list[Stretch]:
     """Neighbouring stretches with the same layout and people become one."""
     merged: list[Stretch] = []
@@ -143,7 +161,9 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
     """Turns -> stretches with a layout each.
 
     - Two people trading turns shorter than `quick_turn_s` (at least three such turns in a
-      row): both of them, stacked.
+      row, each by the other person): both of them, stacked. Nobody named for a while in between
+      (a doubt shorter than a quick turn) does not end the exchange: under noise a whole quick
+      turn can go unnamed, and the crop after it would come early and hide who speaks.
     - Otherwise the camera stays on the speaker; someone who speaks for less than `switch_s`
       does not take it (an interjection), and nobody speaking keeps the last speaker.
     - Two people whose scores are too close to tell apart for `switch_s` or more: `pair`, stacked.
@@ -155,18 +175,20 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
     stretches: list[Stretch] = []
     i = 0
     while i < len(turns):
-        j, spoken = i, 0
+        j, spoken, last = i, 0, None
         people: set[int] = set()
         while j < len(turns) and turns[j].length < quick_turn_s:
             if turns[j].speaker < 0:
-                if turns[j].length >= HOLD_GAP_S or j == i:
+                if j == i:
                     break
-                j += 1                      # a moment of doubt between two turns does not end the exchange
+                j += 1                      # a doubt no longer than a quick turn does not end the exchange
                 continue
             if len(people | {turns[j].speaker}) > 2:
                 break
             people.add(turns[j].speaker)
-            spoken += 1
+            if turns[j].speaker != last:    # the same person again after a doubt: still their turn
+                spoken += 1
+            last = turns[j].speaker
             j += 1
         while j > i and turns[j - 1].speaker < 0:
             j -= 1
@@ -179,9 +201,10 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
             continue
         turn = turns[i]
         held = stretches[-1] if stretches else None
-        if turn.speaker == BOTH and pair is not None and turn.length >= switch_s:
-            stretches.append(Stretch(turn.start, turn.end, "stacked", pair,
-                                     f"#{pair[0]} and #{pair[1]} both speaking, their voices too close to tell apart"))
+        close = turn.close or pair
+        if turn.speaker == BOTH and close is not None and turn.length >= switch_s:
+            stretches.append(Stretch(turn.start, turn.end, "stacked", close,
+                                     f"#{close[0]} and #{close[1]} both speaking, their voices too close to tell apart"))
         elif turn.speaker < 0:
             if held is not None:
                 stretches.append(Stretch(turn.start, turn.end, held.layout, held.tracks, held.reason))
@@ -318,7 +341,7 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
     out = list(stretches)
     for k in range(1, len(out)):
         before, after = out[k - 1], out[k]
-        newcomer = _newcomer(before, after)
+        newcomer = _newcomer(before, after, scores, times)
         if newcomer is None or newcomer not in scores:
             continue
         if any(abs(after.start - f) < 1e-6 for f in fixed):
@@ -347,15 +370,18 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
     return out
 
 
-def _newcomer(before: Stretch, after: Stretch) -> int | None:
+def _newcomer(before: Stretch, after: Stretch, scores: dict[int, np.ndarray], times: np.ndarray) -> int | None:
     """The one person a cut brings into view, whose turn it was: the cropped person, or the one
-    of two stacked people who was not on screen before. None when nobody new is shown (an
-    earlier cut would only hide someone)."""
+    of two stacked people who was not on screen before (both new: the one heard more at the
+    cut). None when nobody new is shown (an earlier cut would only hide someone)."""
     if after.layout not in ("crop", "stacked") or not after.tracks:
         return None
     new = [i for i in after.tracks if not (before.layout in ("crop", "stacked") and i in before.tracks)]
     if after.layout == "crop":
         return after.tracks[0] if before.layout != "stacked" or new else None
+    if len(new) == 2 and before.layout in ("crop", "stacked") and all(i in scores for i in new) and len(times):
+        at = min(int(np.searchsorted(times, after.start)), len(times) - 1)
+        return max(new, key=lambda i: scores[i][at])
     return new[0] if len(new) == 1 else None
 
 

@@ -35,6 +35,7 @@ from engine.reframe.editor import (
     settle_doubts,
     smooth_scores,
     speaker_turns,
+    who_is_close,
 )
 from engine.reframe.path import (
     ASPECTS,
@@ -178,7 +179,8 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
                                      else "everyone fits in the window"))
             continue
         allowed = np.isin(labels[inside], [t.id for t in group] + [BOTH])
-        turns = speaker_turns(np.where(allowed, labels[inside], -1), fps)
+        turns = who_is_close(speaker_turns(np.where(allowed, labels[inside], -1), fps), times[inside] - shot_start,
+                             {t.id: trace.smoothed[ids.index(t.id), inside] for t in group})
         ranked = sorted(group, key=lambda t: -float(scores[ids.index(t.id), inside].sum()))
         pair = (ranked[0].id, ranked[1].id)
         planned = plan_stretches(turns, len(group), pair=pair)

@@ -86,6 +86,11 @@ def test_the_cut_moves_back_to_where_the_new_speakers_score_overtakes():
     assert "where #2's voice rose above #1's" in placed[1].reason
     both_from_nobody = [Stretch(0.0, 6.6, "fit", ()), Stretch(6.6, 12.0, "stacked", (1, 2))]
     assert editor.place_cuts(both_from_nobody, times, {1: first, 2: second}, onsets=np.array([5.9]))[1].start == 6.6
+    # From one person to two others stacked (three people): the cut follows the one heard at it.
+    quiet = np.full(len(times), 0.05)
+    two_new = [Stretch(0.0, 6.6, "crop", (1,)), Stretch(6.6, 12.0, "stacked", (3, 2))]
+    placed = editor.place_cuts(two_new, times, {1: first, 2: second, 3: quiet}, onsets=np.array([5.9]))
+    assert placed[1].start == pytest.approx(5.9) and "where #2's voice rose above #1's" in placed[1].reason
 
 
 def make_crossing(path, media, seconds: float = 8.0):

@@ -128,6 +128,33 @@ def test_quick_back_and_forth_is_stacked_and_only_there():
     assert set(stretches[1].tracks) == {1, 2}
 
 
+def test_a_quick_exchange_goes_on_through_a_turn_nobody_was_named_in():
+    """The labels of the 2 s back-and-forth re-encoded (robust.py quick1080): #2's third turn went
+    unnamed (2.1 s of doubt); the two turns after it are still the exchange, not two crops that
+    come 0.4-0.7 s early and hide who speaks."""
+    labels = labels_of([(2.5, 1), (0.2, -2), (2.3, 2), (0.5, 1), (2.1, -1), (1.7, 1), (0.2, -2), (2.4, 2), (0.2, -2)])
+    stretches = editor.plan_stretches(editor.speaker_turns(labels, FPS), faces_on_screen=2, pair=(1, 2))
+    assert [(s.layout, set(s.tracks)) for s in stretches] == [("stacked", {1, 2})]
+    # One person's turn resumed after a doubt is one turn, not a back-and-forth.
+    labels = labels_of([(3, 1), (1.5, -1), (1, 1), (2, 2), (6, 1)])
+    stretches = editor.plan_stretches(editor.speaker_turns(labels, FPS), faces_on_screen=2, pair=(1, 2))
+    assert [(s.layout, s.tracks) for s in stretches] == [("crop", (1,)), ("crop", (2,)), ("crop", (1,))]
+
+
+def test_voices_too_close_to_tell_apart_stack_who_spoke_last_and_who_is_heard_most():
+    """Three people (robust.py three720, a fresh grain): after #3's turn, #1 and the silent #2
+    score too close to name either; the stacked pair is #3 (who spoke until then) and #1 (heard
+    most over it), not the pair stacked last."""
+    times = np.arange(0, 8, 1 / FPS)
+    later = times >= 4
+    smoothed = {1: np.where(later, 0.5, 0.1), 2: np.where(later, 0.4, 0.1), 3: np.where(later, 0.1, 0.6)}
+    turns = editor.who_is_close([Turn(0, 4, 3), Turn(4, 8, editor.BOTH)], times, smoothed)
+    assert turns[1].close == (3, 1) and turns[0].close == ()
+    stretches = editor.plan_stretches(turns, faces_on_screen=3, pair=(3, 2))
+    assert [(s.layout, s.tracks) for s in stretches] == [("crop", (3,)), ("stacked", (3, 1))]
+    assert stretches[1].reason == "#3 and #1 both speaking, their voices too close to tell apart"
+
+
 def test_nobody_identified_among_three_faces_is_the_whole_picture():
     stretches = editor.plan_stretches(editor.speaker_turns(np.full(50, -1), FPS), faces_on_screen=3)
     assert [s.layout for s in stretches] == ["fit"]
