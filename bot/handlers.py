@@ -280,7 +280,7 @@ async def press(conv: "Conversation", verb: str, target: str, turn: Turn) -> Non
                                                 "share": {"platform": incoming.platform, "chat_id": share_to}},
                            session=session)
     else:
-        await conv.submit(person, ref, "chat", {"text": f"more clips like clip {index + 1}"}, session=session)
+        await conv.submit(person, ref, "chat", {"text": say(person.lang, "more_like_clip", n=index + 1)}, session=session)
 
 
 async def button_target(conv: "Conversation", target: str) -> tuple[SessionRecord, int] | None:

@@ -212,6 +212,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "button_export": {"en": "Export", "zh": "导出"},
     "button_share": {"en": "Share", "zh": "分享"},
     "button_more": {"en": "More like this", "zh": "更多类似"},
+    # What "More like this" says for the presser when the clip has nothing else to name it by (and the chat
+    # job's words): in the person's language, so the press keeps their replies in it.
+    "more_like_clip": {"en": "more clips like clip {n}", "zh": "再来几个像第 {n} 个片段这样的片段"},
     "nothing_to_export": {
         "en": "There is nothing to export yet: tell me what to cut first.",
         "zh": "还没有可导出的内容：请先告诉我要剪什么。",

@@ -18,7 +18,10 @@ from pathlib import Path
 import pytest
 
 from shortsbot.app import App
+from bot.backends.base import Clip
 from bot.conversation import safe_filename
+from bot.replies import clip_reply
+from bot.vocabulary import understand
 from bot.messages import Attachment, ErrorReply
 from bot.texts import REASONS, say
 from tests.bot.chat_helpers import Recorder, file_attachment, last_text, make_settings, message, started_app
@@ -172,6 +175,17 @@ async def test_a_silent_chat_gets_the_timeline_and_an_export_link(cloud):
     assert len(c.fake.renders) == 2 and len(c.recorder.replies(kind="link")) == 2
     await c.say(message("/export 2"))                 # there is one clip: nothing to render
     assert len(c.fake.renders) == 2 and last_text(c.recorder) == say("en", "nothing_to_export")
+
+
+async def test_a_more_button_without_a_clip_to_name_keeps_a_chinese_speakers_replies_in_chinese(cloud):
+    c = await cloud()
+    [more] = [b for b in clip_reply(Clip(2, "片段"), "zh", lambda reply: None).buttons if b.label == say("zh", "button_more")]
+    assert understand(more.action, has_clips=True).edits[0].kind == "more"
+    await c.say(message(more.action))                 # the press: its words, no language hint from the platform
+    progress = c.recorder.replies(kind="progress")
+    assert progress[0].text == say("zh", "working") and progress[-1].text == say("zh", "progress_done")
+    english = [b.action for b in clip_reply(Clip(2, "Talk"), "en", lambda reply: None).buttons]
+    assert english == ["/export", "/share 2", "more clips like clip 2"]
 
 
 async def test_groups_answer_only_when_addressed_and_languages_follow_the_person(cloud):
