@@ -60,6 +60,8 @@ def event_text(event: ChatEvent, lang: str) -> str:
     said = event.sentence
     if said is None:
         return event.text
+    if said.key == "timeline_edited":
+        return texts.timeline_edits(lang, said.edited)
     if said.key == "changed":
         return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=texts.timeline(lang, s))
                                                 for n, s in said.changes])

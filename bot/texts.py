@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from bot.error_texts import ERROR_TEXTS
+from bot.timeline_texts import CAPTION_STYLE_NAMES, CHANGES_SEPARATOR, DETAILS_SEPARATOR, TIMELINE_TEXTS
 from bot.translations import REASONS  # the other languages of sentences whose English is in the code
 
 LANGUAGES = ("en", "zh")
@@ -147,14 +148,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "还没有片段：告诉我要剪什么。",
     },
     "status_clip": {"en": "Clip {n}: {summary}", "zh": "片段 {n}：{summary}"},
-    # A short's tracks (bot.backends.base.ClipTimeline), as the cloud's documented summary words them in English.
-    "timeline": {"en": "Timeline ({count} tracks): {tracks}", "zh": "时间线（{count} 条轨道）：{tracks}"},
-    "timeline_one": {"en": "Timeline (1 track): {tracks}", "zh": "时间线（1 条轨道）：{tracks}"},
-    "track_video": {"en": "Video: {name} {ranges} ({span})", "zh": "视频：{name} {ranges}（{span}）"},
-    "track_captions": {"en": "Captions: {name} ({span})", "zh": "字幕：{name}（{span}）"},
-    "track_title": {"en": "Title: \"{name}\" ({span})", "zh": "标题：“{name}”（{span}）"},
-    "track_music": {"en": "BGM: {name} ({span}, {volume}%)", "zh": "背景音乐：{name}（{span}，音量 {volume}%）"},
-    "track_span": {"en": "0-{end}s", "zh": "0-{end} 秒"},
     "status_jobs": {
         "en": "Working on: {jobs}.",
         "zh": "正在处理：{jobs}。",
@@ -359,6 +352,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "discord_thread": {"en": "Shorts: {subject}", "zh": "短视频：{subject}"},
     "discord_thread_untitled": {"en": "Shorts", "zh": "短视频"},
     **ERROR_TEXTS,            # errors: each says what happened and what to do next (bot/error_texts.py)
+    **TIMELINE_TEXTS,         # a short's tracks, and what an edit changed on them (bot/timeline_texts.py)
 }
 
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}
@@ -389,23 +383,51 @@ STEP_NAMES = {
 }
 
 
-CAPTION_STYLE_NAMES = {"bold": {"zh": "粗体"}, "boxed": {"zh": "底框"}, "karaoke": {"zh": "逐字高亮"}}
-
-
 def timeline(lang: str, summary) -> str:
-    """A clip's summary (bot.backends.base.Summary) in the person's language: its tracks, numbered; the
-    cloud's own line (a str) as it is."""
+    """A clip's summary (bot.backends.base.Summary) in the person's language: its tracks, numbered; a
+    service's own line (a str) as it is."""
     if isinstance(summary, str):
         return summary
-    lines = []
-    for track in summary.tracks:
-        name = CAPTION_STYLE_NAMES.get(track.name, {}).get(lang, track.name) if track.kind == "captions" else track.name
-        span = say(lang, "track_span", end=_short_seconds(track.end))
-        ranges = ", ".join(f"{clock(s)}-{clock(e)}" for s, e in track.ranges)
-        volume = round((track.volume or 0) * 100)
-        lines.append(say(lang, f"track_{track.kind}", name=name, span=span, ranges=ranges, volume=volume))
-    numbered = " ".join(f"{i}. {line}" for i, line in enumerate(lines, start=1))
+    lines = [track_line(lang, track) for track in summary.tracks]
+    numbered = " ".join(f"{i}. {line}" for i, line in enumerate(lines, start=1)) or say(lang, "timeline_empty")
     return say(lang, "timeline_one" if len(lines) == 1 else "timeline", count=len(lines), tracks=numbered)
+
+
+def track_line(lang: str, track) -> str:
+    """"Video: talk.mp4 0:16-0:33 (0-16s)"; a cloud track's pieces one after another, or "empty"."""
+    return say(lang, "track_line", kind=say(lang, f"track_{track.kind}"), body=_track_body(lang, track))
+
+
+def _track_body(lang: str, track) -> str:
+    if track.pieces is not None:
+        return DETAILS_SEPARATOR[lang].join(_track_body(lang, p) for p in track.pieces) or say(lang, "timeline_empty")
+    name = CAPTION_STYLE_NAMES.get(track.name, {}).get(lang, track.name) if track.kind == "captions" else track.name
+    name = name or say(lang, "track_unnamed")
+    name = say(lang, "track_title_name", name=name) if track.kind == "title" else name
+    if track.ranges:
+        name += " " + ", ".join(f"{clock(s)}-{clock(e)}" for s, e in track.ranges)
+    details = []
+    if track.start is not None and track.end is not None:
+        details.append(say(lang, "track_span", start=_short_seconds(track.start), end=_short_seconds(track.end)))
+    if track.volume is not None:
+        details.append(say(lang, "track_volume", volume=round(track.volume * 100)))
+    return say(lang, "track_details", name=name, details=DETAILS_SEPARATOR[lang].join(details)) if details else name
+
+
+def timeline_edits(lang: str, edits) -> str:
+    """What an edit changed on each clip's tracks (bot.backends.base.TimelineEdit), then its tracks now."""
+    if not edits:
+        return say(lang, "timeline_nothing_yet")
+    lines = []
+    for edit in edits:
+        changes = [say(lang, "timeline_added", track=track_line(lang, c.after)) if c.before is None
+                   else say(lang, "timeline_removed", track=track_line(lang, c.before)) if c.after is None
+                   else say(lang, "timeline_changed", before=track_line(lang, c.before),
+                            after=_track_body(lang, c.after)) for c in edit.changes]
+        lines.append(say(lang, "timeline_done", changes=CHANGES_SEPARATOR[lang].join(changes)) if changes
+                     else say(lang, "timeline_unchanged"))
+        lines.append(timeline(lang, edit.timeline))
+    return "\n".join(lines)
 
 
 def _short_seconds(seconds: float) -> str:
