@@ -81,6 +81,7 @@ TEXTS: dict[str, dict[str, str]] = {
               "3. 每个片段做好就会发给你。说 /export 获取最终文件。\n"
               "/help 查看所有命令。",
     },
+    "start_no_name": {"en": "there", "zh": "朋友"},
     "help": {
         "en": "Send a video or a link, then say what you want, e.g.\n{examples}\n"
               "Edits: \"make clip 2 longer by 10 seconds\", \"start clip 1 earlier\", \"remove captions\", "
@@ -226,6 +227,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Only {owner} can {action} this — send your own video to make yours.",
         "zh": "只有 {owner} 可以{action}这个片段——发送你自己的视频来制作你的片段吧。",
     },
+    "owner_unknown": {"en": "its owner", "zh": "它的主人"},
     "action_export": {"en": "export", "zh": "导出"},
     "action_share": {"en": "share", "zh": "分享"},
     "action_more": {"en": "ask for more like", "zh": "要求更多类似"},

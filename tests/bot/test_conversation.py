@@ -188,6 +188,20 @@ async def test_a_more_button_without_a_clip_to_name_keeps_a_chinese_speakers_rep
     assert english == ["/export", "/share 2", "more clips like clip 2"]
 
 
+async def test_a_cloud_render_that_fails_without_words_of_its_own_is_said_in_the_persons_language(cloud):
+    c = await cloud()
+    for words, lang, said in (("剪一下", "zh", "第 1 个片段导出失败：渲染被取消了"),
+                              ("cut it", "en", "Export of clip 1 failed: cancelled")):
+        c.fake.render_word = None
+        c.fake.script(fk.tool_call("edit_multitrack"), fk.apply(fk.cut_short(10)), fk.tool_result("edit_multitrack"))
+        await c.say(message(words, user=f"u-{lang}"))
+        c.fake.render_word = "cancelled"                  # the cloud says only its word, no error of its own
+        await c.say(message("导出" if lang == "zh" else "export", user=f"u-{lang}"))
+        assert last_text(c.recorder) == said
+    await c.say(message("/start", user="u-zh", user_name="", language="zh"))
+    assert last_text(c.recorder).startswith("你好，朋友！")
+
+
 async def test_groups_answer_only_when_addressed_and_languages_follow_the_person(cloud):
     c = await cloud()
     handle = c.app.conversation.handle

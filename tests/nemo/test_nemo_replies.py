@@ -138,6 +138,12 @@ def test_render_status_reads_both_result_locations():
     assert (failed.status, failed.error) == ("failed", "node crashed")
     assert read_render_status("r", {"success": True, "data": {"status": "cancelled"}}).status == "failed"
     assert read_render_status("r", {"success": True, "data": {"status": "completed"}}).status == "failed"
+    # our own words for a failure the cloud did not explain carry their key (bot/translations.py), its words none
+    assert [(s.error, s.error_key) for s in (read_render_status("r", {"data": {"status": s}}) for s in
+                                             ("cancelled", "error", "completed"))] == [
+        ("cancelled", "backend_render_cancelled"), ("failed", "backend_render_failed"),
+        ("The render finished without a download link.", "backend_render_no_link")]
+    assert failed.error_key is None
 
 
 def test_sse_events_of_both_shapes_parse():

@@ -210,12 +210,15 @@ def read_render_status(render_id: str, payload: Any) -> RenderStatus:
         url = url or holder.get("outputUrl") or holder.get("output_url") or output.get("url")
     progress = data.get("progress", payload.get("progress"))
     progress = float(progress) if isinstance(progress, (int, float)) else (100.0 if status == "completed" else 0.0)
-    error = None
+    error = key = None
     if status == "failed":
-        error = error_message(data) or error_message(payload) or ("cancelled" if word.startswith("cancel") else "failed")
+        error = error_message(data) or error_message(payload)
+        if not error:
+            error, key = ("cancelled", "backend_render_cancelled") if word.startswith("cancel") \
+                else ("failed", "backend_render_failed")
     elif status == "completed" and not url:
-        status, error = "failed", "The render finished without a download link."
+        status, error, key = "failed", "The render finished without a download link.", "backend_render_no_link"
     return RenderStatus(render_id=render_id, status=status, progress=progress, url=url, error=error,
-                        reported=word)
+                        reported=word, error_key=key)
 
 
