@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import httpx
-from telegram import BotCommand, InputFile, Message, ReplyParameters, Update
+from telegram import InputFile, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
@@ -40,7 +40,7 @@ from adapters.telegram_updates import PLATFORM, BotIdentity, incoming_from_callb
 from bot.platforms import AppError
 from bot.backends.base import FileTooLarge
 from bot.fetch import DownloadFailed, stream_to_file
-from bot.texts import pick_language, say
+from bot.texts import LANGUAGES, pick_language, say
 from storage.media_store import StoredFile, find_render
 from bot.messages import (Attachment, ChatRef, ErrorReply, Fetcher, LinkReply, ProgressReply, Reply,
                           TextReply, VideoReply)
@@ -55,17 +55,6 @@ URL_FETCH_LIMIT_MB = 20                      # the largest video Telegram fetche
 GROUP_PROGRESS_EVERY_S = 30.0               # a progress message in a group: at most two edits a minute
 CHAT_ACTION_INTERVAL = 4.0                   # Telegram shows a chat action for 5 s
 MAX_THUMBNAIL_BYTES = 200 * 1024             # Telegram ignores larger thumbnails
-
-COMMANDS = (
-    BotCommand("start", "What this bot does"),
-    BotCommand("help", "How to get shorts from a long video"),
-    BotCommand("status", "What is uploaded and which shorts are ready"),
-    BotCommand("export", "Render and send the shorts"),
-    BotCommand("credits", "How many credits are left"),
-    BotCommand("share", "Post short N to the shared channel: /share 2"),
-    BotCommand("cancel", "Stop the current job"),
-    BotCommand("new", "Start over with a new video"),
-)
 
 
 
@@ -124,7 +113,9 @@ class TelegramAdapter:
                            f"Check the network, or TELEGRAM_API_URL if you run a local Bot API server.") from None
         self.identity = BotIdentity(application.bot.id, application.bot.username)
         try:
-            await self._retrying(lambda: application.bot.set_my_commands(COMMANDS), "setMyCommands")
+            for lang in LANGUAGES:               # the menu in each language; English for everyone else
+                await self._retrying(lambda: application.bot.set_my_commands(
+                    fmt.bot_commands(lang), language_code=None if lang == "en" else lang), "setMyCommands")
         except TelegramError as exc:             # the menu of commands is a nicety; the bot works without it
             log.warning("could not register the bot's commands with setMyCommands: %s", exc)
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
 from bot.messages import Button, ProgressReply, VideoReply
@@ -26,6 +26,14 @@ MB = 1024 * 1024
 CLOUD_DOWNLOAD_LIMIT_MB = 20
 CLOUD_UPLOAD_LIMIT_MB = 50
 LOCAL_SERVER_LIMIT_MB = 2000
+
+
+MENU = ("start", "help", "status", "export", "credits", "share", "cancel", "new")
+
+
+def bot_commands(lang: str) -> tuple[BotCommand, ...]:
+    """The command menu (setMyCommands), described in `lang`."""
+    return tuple(BotCommand(name, texts.say(lang, f"menu_{name}")) for name in MENU)
 
 
 def utf16_len(text: str) -> int:

@@ -175,9 +175,13 @@ async def private_cut(world, warm_talk) -> Cut:
 
 
 async def test_bot_registers_its_commands_at_start(world):
-    [call] = world.fake.calls_to("setMyCommands")
-    names = [command["command"] for command in call.params["commands"]]
+    english, chinese = world.fake.calls_to("setMyCommands")
+    names = [command["command"] for command in english.params["commands"]]
     assert {"start", "help", "export", "status", "credits", "share", "cancel"} <= set(names)
+    assert "language_code" not in english.params and english.params["commands"][0]["description"] == "What this bot does"
+    assert chinese.params["language_code"] == "zh"            # the menu a Chinese-speaking user sees
+    assert [c["command"] for c in chinese.params["commands"]] == names
+    assert chinese.params["commands"][0]["description"] == "这个机器人能做什么"
 
 
 async def test_video_with_caption_comes_back_as_a_vertical_short(world, private_cut, warm_talk):
