@@ -45,7 +45,7 @@ from bot.platforms import AppError
 from bot.messages import ErrorReply, Incoming, TextReply
 from bot.texts import pick_language, say
 
-from adapters.discord_commands import add_slash_commands, sync_commands_if_changed
+from adapters.discord_commands import Descriptions, add_slash_commands, sync_commands_if_changed
 from adapters.discord_sink import Answering, DiscordSink, Remembered, _now, _subject
 
 from adapters.discord_sink import RECONNECT_FIRST_PAUSE_S, RECONNECT_MAX_PAUSE_S
@@ -64,6 +64,7 @@ class ShortsClient(discord.Client):
 
     async def setup_hook(self) -> None:
         add_slash_commands(self.tree, self.adapter)
+        await self.tree.set_translator(Descriptions())
         self.add_dynamic_items(ActionButton)
         await sync_commands_if_changed(self)
 

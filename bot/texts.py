@@ -6,12 +6,14 @@ script of what the person wrote, else the platform's language hint, else English
 `reason(lang, key, english, **values)` says a sentence whose English comes with the code that
 raised it (an engine or download error) in the person's language, from bot/translations.py.
 Chinese comes out without a space between two Chinese characters. The sentences about what went
-wrong (err_*) are kept in bot/error_texts.py, part of TEXTS.
+wrong (err_*) are kept in bot/error_texts.py, the tracks' words in bot/timeline_texts.py and the
+adapters' own sentences in bot/adapter_texts.py, all part of TEXTS.
 """
 from __future__ import annotations
 
 import re
 
+from bot.adapter_texts import ADAPTER_TEXTS
 from bot.error_texts import ERROR_TEXTS
 from bot.timeline_texts import CAPTION_STYLE_NAMES, CHANGES_SEPARATOR, DETAILS_SEPARATOR, TIMELINE_TEXTS
 from bot.translations import REASONS  # the other languages of sentences whose English is in the code
@@ -307,61 +309,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Granted {amount} credits to {user}; they now have {available} available.",
         "zh": "已给 {user} 发放 {amount} 积分；现在可用 {available}。",
     },
-    # The adapters' own sentences (adapters/telegram_*, adapters/discord_*): said before or after the conversation.
-    "telegram_too_big_to_download": {
-        "en": "“{name}” is {size}, but Telegram lets bots download files only up to {limit} MB. Two ways around it: "
-              "send a link to the video instead (a direct link, or a page on a video site), or ask whoever runs this "
-              "bot to start the local Bot API server from docker-compose (then files up to {local_limit} MB work).",
-        "zh": "“{name}”有 {size}，但 Telegram 只允许机器人下载不超过 {limit} MB 的文件。有两个办法：改为发送视频的链接"
-              "（直链或视频网站上的页面），或者请机器人的管理员启动 docker-compose 里的本地 Bot API 服务器"
-              "（之后不超过 {local_limit} MB 的文件都可以）。",
-    },
-    "telegram_too_big_for_local_server": {
-        "en": "“{name}” is {size}, and even the local Bot API server hands over files only up to {limit} MB. "
-              "Please send a link to the video instead (a direct link, or a page on a video site).",
-        "zh": "“{name}”有 {size}，即使是本地 Bot API 服务器也只交出不超过 {limit} MB 的文件。"
-              "请改为发送视频的链接（直链或视频网站上的页面）。",
-    },
-    "telegram_too_big_for_this_bot": {
-        "en": "“{name}” is {size}; this bot takes files up to {limit} MB. Please send a shorter or smaller video, "
-              "or a link to it.",
-        "zh": "“{name}”有 {size}；这个机器人只接收不超过 {limit} MB 的文件。请发送更短或更小的视频，或者它的链接。",
-    },
-    "menu_start": {"en": "What this bot does", "zh": "这个机器人能做什么"},
-    "menu_help": {"en": "How to get shorts from a long video", "zh": "怎样把长视频剪成短视频"},
-    "menu_status": {"en": "What is uploaded and which shorts are ready", "zh": "已上传的视频和做好的短视频"},
-    "menu_export": {"en": "Render and send the shorts", "zh": "渲染并发送短视频"},
-    "menu_credits": {"en": "How many credits are left", "zh": "还剩多少积分"},
-    "menu_share": {"en": "Post short N to the shared channel: /share 2", "zh": "把第 N 个短视频发到分享频道：/share 2"},
-    "menu_cancel": {"en": "Stop the current job", "zh": "停止当前任务"},
-    "menu_new": {"en": "Start over with a new video", "zh": "用新视频重新开始"},
-    "telegram_apology": {
-        "en": "Sorry, something went wrong with that message. Please try again in a moment.",
-        "zh": "抱歉，处理这条消息时出了问题。请稍后再试。",
-    },
-    "discord_sorry": {
-        "en": "Sorry, something went wrong on my side. Please try again in a moment.",
-        "zh": "抱歉，我这边出了点问题。请稍后再试。",
-    },
-    "discord_not_allowed": {
-        "en": "Discord did not let me post that here. A server admin can give me Send Messages, "
-              "Send Messages in Threads and Attach Files in this channel.",
-        "zh": "Discord 不让我在这里发这条消息。服务器管理员可以在这个频道给我“发送消息”、“在子区中发送消息”和“附加文件”的权限。",
-    },
-    "discord_cannot_read": {
-        "en": "I can't read that message: Discord only shows me messages that mention me. "
-              "Mention me (@{name}) in it, or use /clip.",
-        "zh": "我读不到那条消息：Discord 只给我看提到我的消息。请在消息里提到我（@{name}），或者使用 /clip。",
-    },
-    "discord_help": {
-        "en": "On Discord: `/clip video:<file> instruction:<what you want>` anywhere, or in a DM just send the video. "
-              "In a server I answer messages that mention me, and each job gets its own thread.",
-        "zh": "在 Discord 上：随处可用 `/clip video:<文件> instruction:<你的要求>`，私信里直接发视频即可。"
-              "在服务器里我只回复提到我的消息，每个任务都有自己的子区。",
-    },
-    "discord_thread": {"en": "Shorts: {subject}", "zh": "短视频：{subject}"},
-    "discord_thread_untitled": {"en": "Shorts", "zh": "短视频"},
     **ERROR_TEXTS,            # errors: each says what happened and what to do next (bot/error_texts.py)
+    **ADAPTER_TEXTS,          # what the adapters say of their own (bot/adapter_texts.py)
     **TIMELINE_TEXTS,         # a short's tracks, and what an edit changed on them (bot/timeline_texts.py)
 }
 

@@ -126,6 +126,11 @@ async def test_start_logs_in_syncs_commands_and_identifies_without_privileged_in
     clip = next(c for c in put.body if c["name"] == "clip")
     assert [(o["name"], o["type"], o["required"]) for o in clip["options"]] == [("video", 11, True),
                                                                                 ("instruction", 3, False)]
+    # described in Chinese for Chinese-speaking users (Discord's zh-CN and zh-TW locales), in English for the rest
+    assert clip["description"] == "Cut a long video into short vertical clips"
+    assert clip["description_localizations"] == {"zh-CN": "把长视频剪成竖屏短视频", "zh-TW": "把长视频剪成竖屏短视频"}
+    assert clip["options"][1]["description_localizations"]["zh-CN"] == "你的要求，例如：三个60秒的竖屏短视频"
+    assert all(c["description_localizations"]["zh-CN"] for c in put.body)
     intents = discord.Intents._from_value(bot.fake.identify[0]["intents"])
     assert intents.guild_messages and intents.dm_messages and intents.guilds
     assert not (intents.message_content or intents.members or intents.presences)
