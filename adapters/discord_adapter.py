@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -36,6 +37,7 @@ from adapters.discord_events import (
     incoming_from_button,
     incoming_from_command,
     incoming_from_message,
+    locale_language,
     stream_to_file,
 )
 from adapters.discord_replies import ActionButton, interaction_token_usable
@@ -43,10 +45,10 @@ from bot.platforms import AppError
 from bot.messages import ErrorReply, Incoming, TextReply
 from bot.texts import pick_language, say
 
-from adapters.discord_commands import add_slash_commands, sync_commands_if_changed
+from adapters.discord_commands import Descriptions, add_slash_commands, sync_commands_if_changed
 from adapters.discord_sink import Answering, DiscordSink, Remembered, _now, _subject
 
-from adapters.discord_sink import SORRY, CANNOT_READ, DISCORD_HELP, RECONNECT_FIRST_PAUSE_S, RECONNECT_MAX_PAUSE_S
+from adapters.discord_sink import RECONNECT_FIRST_PAUSE_S, RECONNECT_MAX_PAUSE_S
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ class ShortsClient(discord.Client):
 
     async def setup_hook(self) -> None:
         add_slash_commands(self.tree, self.adapter)
+        await self.tree.set_translator(Descriptions())
         self.add_dynamic_items(ActionButton)
         await sync_commands_if_changed(self)
 
@@ -171,7 +174,9 @@ class DiscordAdapter(DiscordSink):
         unreadable = not incoming.text and not incoming.attachments and not incoming.mentions_bot
         if unreadable and incoming.is_group and not self.client.intents.message_content:
             # A reply to the bot without the @mention: Discord withheld its text and files.
-            await self.send(incoming.chat_ref, TextReply(CANNOT_READ.format(name=me.name)))
+            lang = pick_language(incoming.text, incoming.language)
+            await self.send(replace(incoming.chat_ref, language=lang), TextReply(say(lang, "discord_cannot_read",
+                                                                                      name=me.name)))
             return
         self._thread_subjects[(incoming.chat_id, incoming.message_id)] = _subject(incoming)
         await self._handle(incoming)
@@ -193,11 +198,12 @@ class DiscordAdapter(DiscordSink):
         self._thread_subjects[key] = _subject(incoming)
         await self._handle(incoming)
         lang = pick_language(incoming.text, incoming.language)
+        ref = replace(incoming.chat_ref, language=lang)
         if command == "help":
-            await self.send(incoming.chat_ref, TextReply(DISCORD_HELP.get(lang, DISCORD_HELP["en"])))
+            await self.send(ref, TextReply(say(lang, "discord_help")))
         if not answering.answered and interaction_token_usable(interaction.created_at, _now()):
             # The conversation said nothing yet (a job will speak later): end the "thinking" state.
-            await self.send(incoming.chat_ref, TextReply(say(lang, "working")))
+            await self.send(ref, TextReply(say(lang, "working")))
 
     async def on_button(self, interaction: discord.Interaction, action: str) -> None:
         if not self.receiving:
@@ -209,11 +215,12 @@ class DiscordAdapter(DiscordSink):
     async def on_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         log.error("Discord command %s failed", interaction.command.name if interaction.command else "?",
                   exc_info=error)
+        sorry = say(pick_language("", locale_language(interaction.locale)), "discord_sorry")
         try:
             if interaction.response.is_done():
-                await interaction.followup.send(SORRY, ephemeral=True)
+                await interaction.followup.send(sorry, ephemeral=True)
             else:
-                await interaction.response.send_message(SORRY, ephemeral=True)
+                await interaction.response.send_message(sorry, ephemeral=True)
         except discord.HTTPException:
             log.warning("could not tell the user that the command failed", exc_info=True)
 
@@ -222,7 +229,8 @@ class DiscordAdapter(DiscordSink):
             await self.app.conversation.handle(incoming)
         except Exception:
             log.exception("the conversation failed on a Discord %s", "command" if incoming.command else "message")
-            await self.send(incoming.chat_ref, ErrorReply(SORRY))
+            lang = pick_language(incoming.text, incoming.language)
+            await self.send(replace(incoming.chat_ref, language=lang), ErrorReply(say(lang, "discord_sorry")))
 
     def _fetcher_for(self, attachment: discord.Attachment):
         async def fetch(path):

@@ -10,6 +10,7 @@ Three things reach the conversation from Discord:
 Without the privileged Message Content intent Discord still delivers the text and attachments
 of DMs and of messages that mention the bot (a reply that pings the bot mentions it), and
 leaves them empty for everything else; slash commands and buttons need no intent at all.
+A message's language hint is its server's preferred locale (an interaction's is the person's own).
 
 A thread continues the conversation of the channel it hangs from. Discord gives a thread
 started from a message the id of that message, so something said inside thread T of channel
@@ -68,6 +69,7 @@ def incoming_from_message(message: discord.Message, bot_id: int, fetcher_for: Fe
         mentions_bot=mentions_bot,
         reply_to_bot=reply_to_bot,
         reply_to=str(message.reference.message_id) if message.reference and message.reference.message_id else None,
+        language=locale_language(message.guild.preferred_locale) if message.guild is not None else None,
         command=command,
         command_args=args if command else "",
     )

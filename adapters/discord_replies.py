@@ -82,10 +82,10 @@ def fits_upload(size_bytes: int, limit_bytes: int) -> bool:
     return size_bytes <= limit_bytes
 
 
-def thread_name(subject: str) -> str:
-    """A thread title from what the user asked: "Shorts: 3 vertical clips about pricing"."""
+def thread_name(subject: str, lang: str = "en") -> str:
+    """A thread title from what the user asked: "Shorts: 3 vertical clips about pricing" / "短视频：剪成三个短视频"."""
     subject = re.sub(r"\s+", " ", subject).strip()
-    name = f"Shorts: {subject}" if subject else "Shorts"
+    name = texts.say(lang, "discord_thread", subject=subject) if subject else texts.say(lang, "discord_thread_untitled")
     return name if len(name) <= THREAD_NAME_LIMIT else name[: THREAD_NAME_LIMIT - 1].rstrip() + "…"
 
 

@@ -26,21 +26,11 @@ from adapters.discord_replies import (
     clip_text,
 )
 from bot.messages import ChatRef, ErrorReply, Incoming, LinkReply, ProgressReply, Reply, TextReply, VideoReply
+from bot.texts import say
 from storage.media_store import find_render
 
 log = logging.getLogger(__name__)
 
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
-NOT_ALLOWED = ("Discord did not let me post that here. A server admin can give me Send Messages, "
-               "Send Messages in Threads and Attach Files in this channel.")
-CANNOT_READ = ("I can't read that message: Discord only shows me messages that mention me. "
-               "Mention me (@{name}) in it, or use /clip.")
-DISCORD_HELP = {
-    "en": "On Discord: `/clip video:<file> instruction:<what you want>` anywhere, or in a DM just send the video. "
-          "In a server I answer messages that mention me, and each job gets its own thread.",
-    "zh": "在 Discord 上：随处可用 `/clip video:<文件> instruction:<你的要求>`，私信里直接发视频即可。"
-          "在服务器里我只回复提到我的消息，每个任务都有自己的子区。",
-}
 THREAD_ARCHIVE_MINUTES = 1440
 RECONNECT_FIRST_PAUSE_S = 1.0
 RECONNECT_MAX_PAUSE_S = 60.0
@@ -110,10 +100,10 @@ class DiscordSink:
         except Exception as exc:
             if isinstance(exc, discord.Forbidden):
                 log.warning("Discord refused a %s reply to %s: %s", reply.kind, ref.chat_key, exc.text)
-                apology = NOT_ALLOWED
+                apology = say(ref.language, "discord_not_allowed")
             else:
                 log.exception("could not post a %s reply to Discord chat %s", reply.kind, ref.chat_key)
-                apology = SORRY
+                apology = say(ref.language, "discord_sorry")
             if not isinstance(reply, (ErrorReply, ProgressReply)):
                 try:
                     await self._deliver(ref, ErrorReply(apology))
@@ -194,7 +184,7 @@ class DiscordSink:
                 return await self._channel(self._threads[key])
             message = channel.get_partial_message(int(ref.reply_to))
             try:
-                thread = await message.create_thread(name=thread_name(self._thread_subjects.get(key, "")),
+                thread = await message.create_thread(name=thread_name(self._thread_subjects.get(key, ""), ref.language),
                                                      auto_archive_duration=THREAD_ARCHIVE_MINUTES)
             except discord.HTTPException as exc:
                 if exc.code == THREAD_ALREADY_EXISTS:

@@ -30,16 +30,17 @@ from pathlib import Path
 from typing import Any, AsyncIterator
 
 import httpx
-from telegram import BotCommand, InputFile, Message, ReplyParameters, Update
+from telegram import InputFile, Message, ReplyParameters, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from adapters import telegram_format as fmt
-from adapters.telegram_updates import PLATFORM, BotIdentity, incoming_from_callback, incoming_from_message
+from adapters.telegram_updates import PLATFORM, BotIdentity, incoming_from_callback, incoming_from_message, language_of
 from bot.platforms import AppError
 from bot.backends.base import FileTooLarge
 from bot.fetch import DownloadFailed, stream_to_file
+from bot.texts import LANGUAGES, pick_language, say
 from storage.media_store import StoredFile, find_render
 from bot.messages import (Attachment, ChatRef, ErrorReply, Fetcher, LinkReply, ProgressReply, Reply,
                           TextReply, VideoReply)
@@ -54,18 +55,6 @@ URL_FETCH_LIMIT_MB = 20                      # the largest video Telegram fetche
 GROUP_PROGRESS_EVERY_S = 30.0               # a progress message in a group: at most two edits a minute
 CHAT_ACTION_INTERVAL = 4.0                   # Telegram shows a chat action for 5 s
 MAX_THUMBNAIL_BYTES = 200 * 1024             # Telegram ignores larger thumbnails
-APOLOGY = "Sorry, something went wrong with that message. Please try again in a moment."
-
-COMMANDS = (
-    BotCommand("start", "What this bot does"),
-    BotCommand("help", "How to get shorts from a long video"),
-    BotCommand("status", "What is uploaded and which shorts are ready"),
-    BotCommand("export", "Render and send the shorts"),
-    BotCommand("credits", "How many credits are left"),
-    BotCommand("share", "Post short N to the shared channel: /share 2"),
-    BotCommand("cancel", "Stop the current job"),
-    BotCommand("new", "Start over with a new video"),
-)
 
 
 
@@ -124,7 +113,9 @@ class TelegramAdapter:
                            f"Check the network, or TELEGRAM_API_URL if you run a local Bot API server.") from None
         self.identity = BotIdentity(application.bot.id, application.bot.username)
         try:
-            await self._retrying(lambda: application.bot.set_my_commands(COMMANDS), "setMyCommands")
+            for lang in LANGUAGES:               # the menu in each language; English for everyone else
+                await self._retrying(lambda: application.bot.set_my_commands(
+                    fmt.bot_commands(lang), language_code=None if lang == "en" else lang), "setMyCommands")
         except TelegramError as exc:             # the menu of commands is a nicety; the bot works without it
             log.warning("could not register the bot's commands with setMyCommands: %s", exc)
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
@@ -184,7 +175,7 @@ class TelegramAdapter:
         incoming = incoming_from_message(update.message, self.identity, self._fetcher_for, self.download_limit_mb * MB)
         if incoming is None or not incoming.addressed_to_bot:
             return                               # in a group, talk not meant for the bot
-        refusal = self._refusal(incoming.attachments)
+        refusal = self._refusal(incoming.attachments, pick_language(incoming.text, incoming.language))
         if refusal is not None:
             await self.send(incoming.chat_ref, ErrorReply(refusal))
             return
@@ -219,18 +210,18 @@ class TelegramAdapter:
         ref = ChatRef(PLATFORM, str(chat.id), str(message.message_thread_id) if in_topic else None,
                       str(message.message_id) if message is not None else None)
         try:
-            await self.send(ref, ErrorReply(APOLOGY))
+            await self.send(ref, ErrorReply(say(language_of(update), "telegram_apology")))
         except Exception:
             log.exception("could not apologise in chat %s for update %s", chat.id, update.update_id)
 
-    def _refusal(self, attachments: tuple[Attachment, ...]) -> str | None:
+    def _refusal(self, attachments: tuple[Attachment, ...], lang: str) -> str | None:
         """The sentence for a file that cannot or should not be downloaded, said before any download."""
         for attachment in attachments:
             if attachment.fetch is None and attachment.size is not None:
-                return fmt.too_big_to_download(attachment.name, attachment.size, self.download_limit_mb,
+                return fmt.too_big_to_download(lang, attachment.name, attachment.size, self.download_limit_mb,
                                                self.local_mode)
             if attachment.size is not None and attachment.size > self.settings.max_upload_mb * MB:
-                return fmt.too_big_for_this_bot(attachment.name, attachment.size, self.settings.max_upload_mb)
+                return fmt.too_big_for_this_bot(lang, attachment.name, attachment.size, self.settings.max_upload_mb)
         return None
 
     def _fetcher_for(self, file_id: str, size: int | None) -> Fetcher:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import texts
 from bot.messages import Button, ProgressReply, VideoReply
@@ -26,6 +26,14 @@ MB = 1024 * 1024
 CLOUD_DOWNLOAD_LIMIT_MB = 20
 CLOUD_UPLOAD_LIMIT_MB = 50
 LOCAL_SERVER_LIMIT_MB = 2000
+
+
+MENU = ("start", "help", "status", "export", "credits", "share", "cancel", "new")
+
+
+def bot_commands(lang: str) -> tuple[BotCommand, ...]:
+    """The command menu (setMyCommands), described in `lang`."""
+    return tuple(BotCommand(name, texts.say(lang, f"menu_{name}")) for name in MENU)
 
 
 def utf16_len(text: str) -> int:
@@ -125,20 +133,16 @@ def size_mb(size: int) -> str:
     return f"{size / MB:.0f} MB" if size >= 10 * MB else f"{size / MB:.1f} MB"
 
 
-def too_big_to_download(name: str, size: int, limit_mb: int, local_mode: bool) -> str:
-    """The sentence for a file Telegram will not hand over, with the two ways around it."""
+def too_big_to_download(lang: str, name: str, size: int, limit_mb: int, local_mode: bool) -> str:
+    """The sentence for a file Telegram will not hand over, with the ways around it."""
     if local_mode:
-        return (f"“{name}” is {size_mb(size)}, and even the local Bot API server hands over files only up to "
-                f"{limit_mb} MB. Please send a link to the video instead (a direct link, or a page on a video site).")
-    return (f"“{name}” is {size_mb(size)}, but Telegram lets bots download files only up to {limit_mb} MB. "
-            f"Two ways around it: send a link to the video instead (a direct link, or a page on a video site), "
-            f"or ask whoever runs this bot to start the local Bot API server from docker-compose "
-            f"(then files up to {LOCAL_SERVER_LIMIT_MB} MB work).")
+        return texts.say(lang, "telegram_too_big_for_local_server", name=name, size=size_mb(size), limit=limit_mb)
+    return texts.say(lang, "telegram_too_big_to_download", name=name, size=size_mb(size), limit=limit_mb,
+                     local_limit=LOCAL_SERVER_LIMIT_MB)
 
 
-def too_big_for_this_bot(name: str, size: int, limit_mb: int) -> str:
-    return (f"“{name}” is {size_mb(size)}; this bot takes files up to {limit_mb} MB. "
-            f"Please send a shorter or smaller video, or a link to it.")
+def too_big_for_this_bot(lang: str, name: str, size: int, limit_mb: int) -> str:
+    return texts.say(lang, "telegram_too_big_for_this_bot", name=name, size=size_mb(size), limit=limit_mb)
 
 
 def too_big_to_send(reply: VideoReply, size: int, limit_mb: int) -> str:

@@ -15,11 +15,12 @@ import warnings
 from dataclasses import dataclass
 from typing import Callable
 
-from telegram import CallbackQuery, Chat, Message, MessageEntity, User
+from telegram import CallbackQuery, Chat, Message, MessageEntity, Update, User
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.intents import parse_command
 from bot.messages import Attachment, Fetcher, Incoming
+from bot.texts import pick_language
 from engine.probe import media_kind_for_name
 
 PLATFORM = "telegram"
@@ -156,6 +157,17 @@ def _with_hidden_links(text: str, entities: dict[MessageEntity, str]) -> str:
 
 def _display_name(user: User) -> str:
     return user.full_name or (user.username or "")
+
+
+def language_of(update: Update) -> str:
+    """The language of an answer to `update`, as the conversation picks it: the words the person sent (a
+    message, or a button's action), else their Telegram language."""
+    query = update.callback_query
+    words = (query.data or "") if query is not None else ""
+    if update.message is not None:
+        words = update.message.text or update.message.caption or ""
+    user = update.effective_user
+    return pick_language(words, _language(user) if user is not None else None)
 
 
 def _language(user: User) -> str | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import AsyncIterator, Awaitable, Callable
 
 from bot import texts, work
@@ -73,7 +73,7 @@ class Conversation:
         if not incoming.addressed_to_bot:
             return
         lang = texts.pick_language(incoming.text, incoming.language)
-        ref = incoming.chat_ref
+        ref = replace(incoming.chat_ref, language=lang)
         # No await before the turn is taken: messages queue in the order handle() was called.
         pressed = button_press(incoming)
         intent = None

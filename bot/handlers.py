@@ -69,7 +69,8 @@ class Turn:
 # ---------------------------------------------------------------- quick answers
 
 async def start(conv: "Conversation", turn: Turn) -> None:
-    await conv.post(turn.ref, TextReply(say(turn.lang, "start", name=turn.incoming.user_name or "there")))
+    name = turn.incoming.user_name or say(turn.lang, "start_no_name")
+    await conv.post(turn.ref, TextReply(say(turn.lang, "start", name=name)))
 
 
 async def help_(conv: "Conversation", turn: Turn) -> None:
@@ -265,7 +266,7 @@ async def press(conv: "Conversation", verb: str, target: str, turn: Turn) -> Non
     session, index = found
     if session.user_id != person.user.id:
         owner = await conv.repos.users.get(session.user_id)
-        name = (owner.name or owner.platform_user_id) if owner is not None else "its owner"
+        name = (owner.name or owner.platform_user_id) if owner is not None else say(person.lang, "owner_unknown")
         await conv.post(ref, TextReply(say(person.lang, "not_yours", owner=name,
                                            action=say(person.lang, f"action_{verb}"))))
         return
@@ -280,7 +281,7 @@ async def press(conv: "Conversation", verb: str, target: str, turn: Turn) -> Non
                                                 "share": {"platform": incoming.platform, "chat_id": share_to}},
                            session=session)
     else:
-        await conv.submit(person, ref, "chat", {"text": f"more clips like clip {index + 1}"}, session=session)
+        await conv.submit(person, ref, "chat", {"text": say(person.lang, "more_like_clip", n=index + 1)}, session=session)
 
 
 async def button_target(conv: "Conversation", target: str) -> tuple[SessionRecord, int] | None:

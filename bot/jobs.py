@@ -445,7 +445,8 @@ class JobQueue:
         record = await self.repos.chat_refs.get(job.chat_ref_id)
         if record is None:
             return None
-        return ChatRef(record.platform, record.chat_id, record.thread_id, record.reply_to, record.user_id)
+        return ChatRef(record.platform, record.chat_id, record.thread_id, record.reply_to, record.user_id,
+                       language=job.payload.get("lang", "en"))
 
 
 def _is_expected(exc: BaseException) -> bool:

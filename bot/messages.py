@@ -32,6 +32,8 @@ class ChatRef:
     thread_id: str | None = None
     reply_to: str | None = None              # the message the results answer
     user_id: str | None = None
+    language: str = "en"                     # the person's (as ConversationReference.locale): what an adapter says
+                                             # of its own there (an apology, a thread's name) is said in it
 
     @property
     def chat_key(self) -> str:

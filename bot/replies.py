@@ -25,7 +25,7 @@ def clip_reply(clip: Clip, lang: str, link_for: LinkMaker,
                   "button_more": f"/more {target}"}
     else:                                   # nothing to name it by: the presser's own clip N
         by_key = {"button_export": "/export", "button_share": f"/share {rank}",
-                  "button_more": f"more clips like clip {rank}"}
+                  "button_more": say(lang, "more_like_clip", n=rank)}
     actions = tuple(Button(say(lang, key), by_key[key]) for key in
                     ("button_export", "button_share", "button_more") if key in buttons)
     reply = VideoReply(path=clip.path, width=clip.width, height=clip.height, duration=clip.duration,
@@ -60,6 +60,8 @@ def event_text(event: ChatEvent, lang: str) -> str:
     said = event.sentence
     if said is None:
         return event.text
+    if said.key == "timeline_edited":
+        return texts.timeline_edits(lang, said.edited)
     if said.key == "changed":
         return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=texts.timeline(lang, s))
                                                 for n, s in said.changes])

@@ -5,12 +5,17 @@ translation) and fills it in. `pick_language` decides the language of a reply: t
 script of what the person wrote, else the platform's language hint, else English.
 `reason(lang, key, english, **values)` says a sentence whose English comes with the code that
 raised it (an engine or download error) in the person's language, from bot/translations.py.
-Chinese comes out without a space between two Chinese characters.
+Chinese comes out without a space between two Chinese characters. The sentences about what went
+wrong (err_*) are kept in bot/error_texts.py, the tracks' words in bot/timeline_texts.py and the
+adapters' own sentences in bot/adapter_texts.py, all part of TEXTS.
 """
 from __future__ import annotations
 
 import re
 
+from bot.adapter_texts import ADAPTER_TEXTS
+from bot.error_texts import ERROR_TEXTS
+from bot.timeline_texts import CAPTION_STYLE_NAMES, CHANGES_SEPARATOR, DETAILS_SEPARATOR, TIMELINE_TEXTS
 from bot.translations import REASONS  # the other languages of sentences whose English is in the code
 
 LANGUAGES = ("en", "zh")
@@ -78,6 +83,7 @@ TEXTS: dict[str, dict[str, str]] = {
               "3. 每个片段做好就会发给你。说 /export 获取最终文件。\n"
               "/help 查看所有命令。",
     },
+    "start_no_name": {"en": "there", "zh": "朋友"},
     "help": {
         "en": "Send a video or a link, then say what you want, e.g.\n{examples}\n"
               "Edits: \"make clip 2 longer by 10 seconds\", \"start clip 1 earlier\", \"remove captions\", "
@@ -145,14 +151,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "还没有片段：告诉我要剪什么。",
     },
     "status_clip": {"en": "Clip {n}: {summary}", "zh": "片段 {n}：{summary}"},
-    # A short's tracks (bot.backends.base.ClipTimeline), as the cloud's documented summary words them in English.
-    "timeline": {"en": "Timeline ({count} tracks): {tracks}", "zh": "时间线（{count} 条轨道）：{tracks}"},
-    "timeline_one": {"en": "Timeline (1 track): {tracks}", "zh": "时间线（1 条轨道）：{tracks}"},
-    "track_video": {"en": "Video: {name} {ranges} ({span})", "zh": "视频：{name} {ranges}（{span}）"},
-    "track_captions": {"en": "Captions: {name} ({span})", "zh": "字幕：{name}（{span}）"},
-    "track_title": {"en": "Title: \"{name}\" ({span})", "zh": "标题：“{name}”（{span}）"},
-    "track_music": {"en": "BGM: {name} ({span}, {volume}%)", "zh": "背景音乐：{name}（{span}，音量 {volume}%）"},
-    "track_span": {"en": "0-{end}s", "zh": "0-{end} 秒"},
     "status_jobs": {
         "en": "Working on: {jobs}.",
         "zh": "正在处理：{jobs}。",
@@ -212,6 +210,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "button_export": {"en": "Export", "zh": "导出"},
     "button_share": {"en": "Share", "zh": "分享"},
     "button_more": {"en": "More like this", "zh": "更多类似"},
+    # What "More like this" says for the presser when the clip has nothing else to name it by (and the chat
+    # job's words): in the person's language, so the press keeps their replies in it.
+    "more_like_clip": {"en": "more clips like clip {n}", "zh": "再来几个像第 {n} 个片段这样的片段"},
     "nothing_to_export": {
         "en": "There is nothing to export yet: tell me what to cut first.",
         "zh": "还没有可导出的内容：请先告诉我要剪什么。",
@@ -228,6 +229,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Only {owner} can {action} this — send your own video to make yours.",
         "zh": "只有 {owner} 可以{action}这个片段——发送你自己的视频来制作你的片段吧。",
     },
+    "owner_unknown": {"en": "its owner", "zh": "它的主人"},
     "action_export": {"en": "export", "zh": "导出"},
     "action_share": {"en": "share", "zh": "分享"},
     "action_more": {"en": "ask for more like", "zh": "要求更多类似"},
@@ -307,92 +309,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Granted {amount} credits to {user}; they now have {available} available.",
         "zh": "已给 {user} 发放 {amount} 积分；现在可用 {available}。",
     },
-    # Errors. Each says what happened and what to do next.
-    "err_unsupported": {
-        "en": "{reason}I accept {accepted}.",
-        "zh": "{reason}我支持这些格式：{accepted}。",
-    },
-    "err_too_long": {
-        "en": "That video is {minutes} minutes long, over the {limit}-minute limit. Please send a shorter part of it "
-              "(for example the hour you want clipped).",
-        "zh": "这个视频有 {minutes} 分钟，超过了 {limit} 分钟的上限。请发送其中较短的一段（例如需要剪辑的那一小时）。",
-    },
-    "err_too_slow": {
-        "en": "The {step} took longer than its {limit} limit, so I stopped it and charged nothing. "
-              "Please try again later, or send a shorter video.",
-        "zh": "{step}超过了{limit}的时间上限，我已停止，没有扣除积分。请稍后再试，或发送更短的视频。",
-    },
-    "err_too_large": {
-        "en": "That file is {size}, over the {limit} MB limit. Please trim or compress it (e.g. send only the part "
-              "you want clipped, or a 720p version) and send it again.",
-        "zh": "这个文件有 {size}，超过了 {limit} MB 的上限。请先剪短或压缩（例如只发送需要剪辑的部分，或 720p 版本）后再发送。",
-    },
-    "err_too_large_unknown": {
-        "en": "That file is too big, over the {limit} MB limit. Please trim or compress it (e.g. send only the "
-              "part you want clipped, or a 720p version) and send it again.",
-        "zh": "这个文件太大，超过了 {limit} MB 的上限。请先剪短或压缩（例如只发送需要剪辑的部分，或 720p 版本）后再发送。",
-    },
-    "err_out_of_credits": {
-        "en": "You are out of credits: {available} left, and this needs {needed}. {how}",
-        "zh": "积分不足：剩余 {available}，本次需要 {needed}。{how}",
-    },
-    "how_register": {
-        "en": "Register to get more: {url}",
-        "zh": "注册即可获得更多积分：{url}",
-    },
-    "how_top_up": {"en": "Top up your credits in your NemoVideo account.", "zh": "请在 NemoVideo 账户中充值积分。"},
-    "how_admin": {"en": "Ask an admin of this bot for more (/grant).", "zh": "请联系本机器人的管理员发放积分（/grant）。"},
-    "err_nothing_uploaded": {
-        "en": "Send me a video first (a file or a link), then tell me what to cut.",
-        "zh": "请先发送一个视频（文件或链接），然后告诉我要剪什么。",
-    },
-    "err_export_blocked": {
-        "en": "Exporting is not included in your current plan: register or upgrade your plan to export.",
-        "zh": "当前套餐不支持导出：请注册或升级套餐后再导出。",
-    },
-    "err_rate_limited": {
-        "en": "The video service is busy right now. Please try again in a minute.",
-        "zh": "视频服务现在很忙，请一分钟后再试。",
-    },
-    "err_token": {
-        "en": "I could not sign in to the video service. Please try again in a minute.",
-        "zh": "无法登录视频服务，请一分钟后再试。",
-    },
-    "err_session": {
-        "en": "Your editing session was lost. Send the video again to start over.",
-        "zh": "编辑会话已丢失，请重新发送视频。",
-    },
-    "err_unavailable": {
-        "en": "The video service is not answering right now. Please try again later.",
-        "zh": "视频服务暂时无法访问，请稍后再试。",
-    },
-    "err_fetch": {"en": "{reason}", "zh": "无法下载这个链接：{reason}"},
-    "unknown_error": {"en": "unknown error", "zh": "未知错误"},
-    "reason_unsupported_type": {"en": "That file type is not supported. ", "zh": "不支持这种文件格式。"},
-    "reason_broken_file": {"en": "That file cannot be read (it may be damaged or incomplete). ",
-                           "zh": "这个文件无法读取（可能已损坏或不完整）。"},
-    "needed_more": {"en": "more", "zh": "更多"},
-    "err_no_bytes": {
-        "en": "I could not download {name} from the chat (it may be too large for this platform). "
-              "Send a link to it instead.",
-        "zh": "无法从聊天中下载 {name}（可能超过了平台的大小限制），请改为发送链接。",
-    },
-    "err_render": {
-        "en": "Rendering failed: {reason}. Nothing was charged; please try again.",
-        "zh": "渲染失败：{reason}。未扣除积分，请重试。",
-    },
-    "err_undelivered": {
-        "en": "I could not send {what} to this chat ({reason}), so nothing was charged for it. "
-              "Say /export to get your clips once the chat works again.",
-        "zh": "无法把{what}发到这个聊天（{reason}），所以没有扣除积分。聊天恢复后说 /export 获取你的片段。",
-    },
-    "undelivered_clip": {"en": "clip {n}", "zh": "第 {n} 个片段"},
-    "undelivered_result": {"en": "the result", "zh": "结果"},
-    "err_internal": {
-        "en": "Something went wrong on my side. Any held credits were given back; please try again.",
-        "zh": "我这边出了点问题。冻结的积分已退回，请重试。",
-    },
-    "err_backend": {"en": "{reason}", "zh": "{reason}"},
+    **ERROR_TEXTS,            # errors: each says what happened and what to do next (bot/error_texts.py)
+    **ADAPTER_TEXTS,          # what the adapters say of their own (bot/adapter_texts.py)
+    **TIMELINE_TEXTS,         # a short's tracks, and what an edit changed on them (bot/timeline_texts.py)
 }
 
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}
@@ -423,23 +342,51 @@ STEP_NAMES = {
 }
 
 
-CAPTION_STYLE_NAMES = {"bold": {"zh": "粗体"}, "boxed": {"zh": "底框"}, "karaoke": {"zh": "逐字高亮"}}
-
-
 def timeline(lang: str, summary) -> str:
-    """A clip's summary (bot.backends.base.Summary) in the person's language: its tracks, numbered; the
-    cloud's own line (a str) as it is."""
+    """A clip's summary (bot.backends.base.Summary) in the person's language: its tracks, numbered; a
+    service's own line (a str) as it is."""
     if isinstance(summary, str):
         return summary
-    lines = []
-    for track in summary.tracks:
-        name = CAPTION_STYLE_NAMES.get(track.name, {}).get(lang, track.name) if track.kind == "captions" else track.name
-        span = say(lang, "track_span", end=_short_seconds(track.end))
-        ranges = ", ".join(f"{clock(s)}-{clock(e)}" for s, e in track.ranges)
-        volume = round((track.volume or 0) * 100)
-        lines.append(say(lang, f"track_{track.kind}", name=name, span=span, ranges=ranges, volume=volume))
-    numbered = " ".join(f"{i}. {line}" for i, line in enumerate(lines, start=1))
+    lines = [track_line(lang, track) for track in summary.tracks]
+    numbered = " ".join(f"{i}. {line}" for i, line in enumerate(lines, start=1)) or say(lang, "timeline_empty")
     return say(lang, "timeline_one" if len(lines) == 1 else "timeline", count=len(lines), tracks=numbered)
+
+
+def track_line(lang: str, track) -> str:
+    """"Video: talk.mp4 0:16-0:33 (0-16s)"; a cloud track's pieces one after another, or "empty"."""
+    return say(lang, "track_line", kind=say(lang, f"track_{track.kind}"), body=_track_body(lang, track))
+
+
+def _track_body(lang: str, track) -> str:
+    if track.pieces is not None:
+        return DETAILS_SEPARATOR[lang].join(_track_body(lang, p) for p in track.pieces) or say(lang, "timeline_empty")
+    name = CAPTION_STYLE_NAMES.get(track.name, {}).get(lang, track.name) if track.kind == "captions" else track.name
+    name = name or say(lang, "track_unnamed")
+    name = say(lang, "track_title_name", name=name) if track.kind == "title" else name
+    if track.ranges:
+        name += " " + ", ".join(f"{clock(s)}-{clock(e)}" for s, e in track.ranges)
+    details = []
+    if track.start is not None and track.end is not None:
+        details.append(say(lang, "track_span", start=_short_seconds(track.start), end=_short_seconds(track.end)))
+    if track.volume is not None:
+        details.append(say(lang, "track_volume", volume=round(track.volume * 100)))
+    return say(lang, "track_details", name=name, details=DETAILS_SEPARATOR[lang].join(details)) if details else name
+
+
+def timeline_edits(lang: str, edits) -> str:
+    """What an edit changed on each clip's tracks (bot.backends.base.TimelineEdit), then its tracks now."""
+    if not edits:
+        return say(lang, "timeline_nothing_yet")
+    lines = []
+    for edit in edits:
+        changes = [say(lang, "timeline_added", track=track_line(lang, c.after)) if c.before is None
+                   else say(lang, "timeline_removed", track=track_line(lang, c.before)) if c.after is None
+                   else say(lang, "timeline_changed", before=track_line(lang, c.before),
+                            after=_track_body(lang, c.after)) for c in edit.changes]
+        lines.append(say(lang, "timeline_done", changes=CHANGES_SEPARATOR[lang].join(changes)) if changes
+                     else say(lang, "timeline_unchanged"))
+        lines.append(timeline(lang, edit.timeline))
+    return "\n".join(lines)
 
 
 def _short_seconds(seconds: float) -> str:

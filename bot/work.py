@@ -98,7 +98,7 @@ async def run_export(conv: "Conversation", ctx: JobContext) -> dict:
     who, lang = person.who, person.lang
     index = ctx.job.payload.get("draft_index")
     share = ctx.job.payload.get("share")
-    target = ChatRef(share["platform"], share["chat_id"]) if share else ctx.ref
+    target = ChatRef(share["platform"], share["chat_id"], language=lang) if share else ctx.ref
     upload_limit = conv.platforms.upload_limit(target.platform) if target is not None else None
     ctx.progress(0.0, say(lang, "progress_export"))
     sent = failed = 0

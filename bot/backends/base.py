@@ -50,13 +50,17 @@ class Media:
 
 @dataclass(frozen=True)
 class Track:
-    """One track of a short, as facts: bot.texts.timeline words it in the person's language."""
+    """One track of a short, as facts: bot.texts.timeline words it in the person's language. A local
+    track is one thing; a track of a cloud draft holds its segments (`pieces`, each a Track of its kind)."""
 
-    kind: Literal["video", "captions", "title", "music"]
-    name: str                                # the source's file name, the caption style, the title's text, the song's name
-    end: float                               # it plays on the short from 0 s to here
+    kind: Literal["video", "captions", "title", "music", "other"]
+    name: str = ""                           # the source's file name, the caption style, the title's text, the
+                                             # song's name; "" when the service named nothing
+    end: float | None = None                 # it plays on the short from `start` s to here (None: not said)
     ranges: tuple[tuple[float, float], ...] = ()     # video: the source ranges it plays, in order
-    volume: float | None = None              # music: 0-1
+    volume: float | None = None              # 0-1 (music; on the cloud, any segment may have one)
+    start: float | None = 0.0
+    pieces: tuple["Track", ...] | None = None    # a cloud draft's track: its segments in order (() when empty)
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,23 @@ class ClipTimeline:
     tracks: tuple[Track, ...]
 
 
-# A clip's summary: the tracks the local service knows, or the cloud's one English line (its draft read
-# as nemo-api.md documents it), shown as it is.
+@dataclass(frozen=True)
+class TrackChange:
+    """One track an edit added (`before` is None), removed (`after` is None) or changed."""
+
+    before: Track | None = None
+    after: Track | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEdit:
+    """What an edit did to one clip's tracks, as the cloud's timeline shows it: the changes, then the tracks now."""
+
+    changes: tuple[TrackChange, ...]
+    timeline: ClipTimeline
+
+
+# A clip's summary: its tracks (both services), or a service's own line, shown as it is.
 Summary = ClipTimeline | str
 
 
@@ -116,6 +135,7 @@ class Sentence:
     reasons: tuple[Reason, ...] = ()         # "nothing_changed": why, each once, in order
     changes: tuple[tuple[int, Summary], ...] = ()    # "changed": (clip number, its new summary)
     seconds: float = 0.0                     # "export_too_slow": the deadline that passed
+    edited: tuple[TimelineEdit, ...] = ()    # "timeline_edited": each clip's (none: the timeline is empty)
 
 
 Stage = Literal["", "analyse", "render", "export"]

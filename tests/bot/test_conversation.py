@@ -18,7 +18,10 @@ from pathlib import Path
 import pytest
 
 from shortsbot.app import App
+from bot.backends.base import Clip
 from bot.conversation import safe_filename
+from bot.replies import clip_reply
+from bot.vocabulary import understand
 from bot.messages import Attachment, ErrorReply
 from bot.texts import REASONS, say
 from tests.bot.chat_helpers import Recorder, file_attachment, last_text, make_settings, message, started_app
@@ -172,6 +175,31 @@ async def test_a_silent_chat_gets_the_timeline_and_an_export_link(cloud):
     assert len(c.fake.renders) == 2 and len(c.recorder.replies(kind="link")) == 2
     await c.say(message("/export 2"))                 # there is one clip: nothing to render
     assert len(c.fake.renders) == 2 and last_text(c.recorder) == say("en", "nothing_to_export")
+
+
+async def test_a_more_button_without_a_clip_to_name_keeps_a_chinese_speakers_replies_in_chinese(cloud):
+    c = await cloud()
+    [more] = [b for b in clip_reply(Clip(2, "片段"), "zh", lambda reply: None).buttons if b.label == say("zh", "button_more")]
+    assert understand(more.action, has_clips=True).edits[0].kind == "more"
+    await c.say(message(more.action))                 # the press: its words, no language hint from the platform
+    progress = c.recorder.replies(kind="progress")
+    assert progress[0].text == say("zh", "working") and progress[-1].text == say("zh", "progress_done")
+    english = [b.action for b in clip_reply(Clip(2, "Talk"), "en", lambda reply: None).buttons]
+    assert english == ["/export", "/share 2", "more clips like clip 2"]
+
+
+async def test_a_cloud_render_that_fails_without_words_of_its_own_is_said_in_the_persons_language(cloud):
+    c = await cloud()
+    for words, lang, said in (("剪一下", "zh", "第 1 个片段导出失败：渲染被取消了"),
+                              ("cut it", "en", "Export of clip 1 failed: cancelled")):
+        c.fake.render_word = None
+        c.fake.script(fk.tool_call("edit_multitrack"), fk.apply(fk.cut_short(10)), fk.tool_result("edit_multitrack"))
+        await c.say(message(words, user=f"u-{lang}"))
+        c.fake.render_word = "cancelled"                  # the cloud says only its word, no error of its own
+        await c.say(message("导出" if lang == "zh" else "export", user=f"u-{lang}"))
+        assert last_text(c.recorder) == said
+    await c.say(message("/start", user="u-zh", user_name="", language="zh"))
+    assert last_text(c.recorder).startswith("你好，朋友！")
 
 
 async def test_groups_answer_only_when_addressed_and_languages_follow_the_person(cloud):

@@ -26,7 +26,7 @@ import pytest
 import pytest_asyncio
 import yarl
 
-from adapters.discord_adapter import CANNOT_READ, DiscordAdapter
+from adapters.discord_adapter import DiscordAdapter
 from shortsbot.app import App
 from bot.messages import ChatRef, ProgressReply, TextReply, VideoReply
 from bot.settings import Settings
@@ -126,6 +126,11 @@ async def test_start_logs_in_syncs_commands_and_identifies_without_privileged_in
     clip = next(c for c in put.body if c["name"] == "clip")
     assert [(o["name"], o["type"], o["required"]) for o in clip["options"]] == [("video", 11, True),
                                                                                 ("instruction", 3, False)]
+    # described in Chinese for Chinese-speaking users (Discord's zh-CN and zh-TW locales), in English for the rest
+    assert clip["description"] == "Cut a long video into short vertical clips"
+    assert clip["description_localizations"] == {"zh-CN": "把长视频剪成竖屏短视频", "zh-TW": "把长视频剪成竖屏短视频"}
+    assert clip["options"][1]["description_localizations"]["zh-CN"] == "你的要求，例如：三个60秒的竖屏短视频"
+    assert all(c["description_localizations"]["zh-CN"] for c in put.body)
     intents = discord.Intents._from_value(bot.fake.identify[0]["intents"])
     assert intents.guild_messages and intents.dm_messages and intents.guilds
     assert not (intents.message_content or intents.members or intents.presences)
@@ -371,9 +376,43 @@ async def test_server_messages_not_meant_for_the_bot_are_ignored_and_unreadable_
     await fake.dispatch("MESSAGE_CREATE", fake.user_message(channel, bot.bob, "", reply_to=bots_message))
 
     [hint] = await fake.wait_for(lambda: fake.sent_by_bot(channel["id"])[sent_before:], what="the hint")
-    assert hint["content"] == CANNOT_READ.format(name="shortsbot")
+    assert hint["content"] == ("I can't read that message: Discord only shows me messages that mention me. "
+                               "Mention me (@shortsbot) in it, or use /clip.")
     assert len(fake.sent_by_bot(channel["id"])) == sent_before + 1     # nothing for the unaddressed message
     assert len(fake.downloads) == downloads
+
+
+async def test_in_a_chinese_server_the_hint_its_threads_and_the_apologies_are_chinese(bot):
+    """A server whose preferred locale is Chinese: a reply the bot cannot read gets the hint in Chinese, a
+    Chinese request's job opens a thread named in Chinese, and what Discord refuses is apologised for in
+    the person's language."""
+    fake = bot.fake
+    guild = fake.add_guild("剪辑群")
+    guild["preferred_locale"] = "zh-CN"
+    channel = fake.add_text_channel(guild, "闲聊")
+    await fake.dispatch("GUILD_CREATE", guild)
+    await fake.wait_for(lambda: bot.adapter.client.get_channel(int(channel["id"])) is not None, what="GUILD_CREATE")
+    bots_message = fake.user_message(channel, fake.bot, "你好")
+    await fake.dispatch("MESSAGE_CREATE", fake.user_message(channel, bot.bob, "", reply_to=bots_message))
+    [hint] = await fake.wait_for(lambda: fake.sent_by_bot(channel["id"])[1:], what="the hint")
+    assert hint["content"] == "我读不到那条消息：Discord 只给我看提到我的消息。请在消息里提到我（@shortsbot），或者使用 /clip。"
+
+    asked = fake.user_message(channel, bot.bob, f"<@{fake.bot['id']}> 导出", mentions=(fake.bot,))
+    await fake.dispatch("MESSAGE_CREATE", asked)
+    thread = await fake.wait_for(lambda: fake.channels.get(int(asked["id"])), 30, "a thread on the request")
+    assert thread["name"] == "短视频：导出"
+    nothing = say("zh", "nothing_to_export")
+    await fake.wait_for(lambda: any(nothing in m["content"] for m in fake.sent_by_bot(thread["id"])), 30,
+                        "the export answer in the thread")
+
+    dm = fake.add_dm(bot.bob)
+    fake.fail_next("POST", f"/channels/{dm['id']}/messages", 403, 50013, "Missing Permissions")
+    await bot.adapter.send(ChatRef("discord", dm["id"], language="zh"), TextReply(say("zh", "status_no_media")))
+    fake.fail_next("POST", f"/channels/{dm['id']}/messages", 400, 50035, "Invalid Form Body")
+    await bot.adapter.send(ChatRef("discord", dm["id"], language="zh"), TextReply(say("zh", "status_no_media")))
+    assert [m["content"] for m in fake.sent_by_bot(dm["id"])] == [
+        "Discord 不让我在这里发这条消息。服务器管理员可以在这个频道给我“发送消息”、“在子区中发送消息”和“附加文件”的权限。",
+        "抱歉，我这边出了点问题。请稍后再试。"]
 
 
 async def test_progress_states_that_came_while_an_edit_was_on_its_way_are_superseded(bot):

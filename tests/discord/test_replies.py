@@ -66,6 +66,7 @@ def test_upload_or_link():
 def test_thread_names_fit_discords_100_characters():
     assert thread_name("  3 vertical\nshorts ") == "Shorts: 3 vertical shorts"
     assert thread_name("") == "Shorts"
+    assert thread_name("  剪成三个短视频\n", "zh") == "短视频：剪成三个短视频" and thread_name("", "zh") == "短视频"
     assert len(thread_name("x" * 300)) == 100
 
 

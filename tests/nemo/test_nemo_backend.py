@@ -25,6 +25,7 @@ from bot.backends.nemo import (
     STILL_WORKING,
     draft_summary,
 )
+from bot.texts import timeline
 from tests.nemo import fake_nemo as fk
 from tests.nemo.cloud_helpers import DOC_DRAFT, account_and_session
 
@@ -256,7 +257,8 @@ async def test_state_and_credits_in_either_envelope(fake, make_backend, user_id,
     account, session = await account_and_session(backend, user_id)
     fake.sessions[session.session_id].draft = DOC_DRAFT
     state = await backend.state(account, session)
-    assert state.summary == [draft_summary(DOC_DRAFT)] and state.session_id == session.session_id
+    assert [timeline("en", s) for s in state.summary] == [draft_summary(DOC_DRAFT)]
+    assert state.session_id == session.session_id
     fake.credits[account.remote_user_id] = {"available": 25000, "frozen": 40}
     assert (await backend.credits(account)).__dict__ == {"available": 25000, "frozen": 40, "total": 25040,
                                                           "cost_per_minute": None}

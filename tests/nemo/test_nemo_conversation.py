@@ -249,3 +249,26 @@ async def test_the_cloud_backends_own_sentences_are_said_in_chinese(fake, tmp_pa
         await said(app, "还有多少积分")
         await said(app, "credits")
     assert sink.texts() == ["视频服务拒绝了这个请求（7777）。", "Credits: 100 available, 0 frozen (held for running jobs), 100 total."]
+
+
+async def test_a_silent_cloud_edit_and_the_status_are_worded_in_chinese_for_a_chinese_speaker(fake, tmp_path, media):
+    """The cloud's draft read as typed tracks: a silent edit's changes and the status's timeline in the person's
+    language, from the same facts as the documented English line."""
+    settings = nemo_settings(fake.base_url, tmp_path / "data")
+    async with cloud_app(settings) as (app, sink):
+        await said(app, "", file_attachment(media["upload"]))
+        fake.script(fk.tool_call("edit_multitrack"), fk.apply(fk.cut_short(10)), fk.tool_result("edit_multitrack"))
+        await said(app, "剪一个十秒的短视频")
+        fake.script(fk.tool_call("edit_multitrack"), fk.apply(fk.add_title("城市之梦")), fk.tool_result("edit_multitrack"))
+        await said(app, "加一个标题“城市之梦”")
+        await said(app, "状态")
+        fake.script(fk.tool_call("edit_multitrack"), fk.apply(fk.add_title("Urban Dreams")),
+                    fk.tool_result("edit_multitrack"))
+        await said(app, "add the title Urban Dreams")
+    assert "✅ 完成：添加了视频：talk.mp4（0-10 秒）。\n时间线（1 条轨道）：1. 视频：talk.mp4（0-10 秒）" in sink.texts()
+    assert ("✅ 完成：添加了标题：“城市之梦”（0-3 秒）。\n"
+            "时间线（2 条轨道）：1. 视频：talk.mp4（0-10 秒） 2. 标题：“城市之梦”（0-3 秒）") in sink.texts()
+    [status] = [t for t in sink.texts() if t.startswith("素材：")]
+    assert "片段 1：时间线（2 条轨道）：1. 视频：talk.mp4（0-10 秒） 2. 标题：“城市之梦”（0-3 秒）" in status
+    assert sink.texts()[-1] == ('✅ Done: added Title: "Urban Dreams" (0-3s).\nTimeline (3 tracks): '
+                                '1. Video: talk.mp4 (0-10s) 2. Title: "城市之梦" (0-3s) 3. Title: "Urban Dreams" (0-3s)')

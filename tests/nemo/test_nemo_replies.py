@@ -25,6 +25,7 @@ from bot.backends.nemo import (
     translate_gui,
     unwrap,
 )
+from bot.texts import timeline
 from tests.nemo.cloud_helpers import DOC_DRAFT
 
 
@@ -64,6 +65,26 @@ def test_draft_summary_is_the_documented_line():
     # other spellings of the undocumented segment keys
     assert draft_summary({"t": [{"tt": 0, "sg": [{"src": "https://cdn/x/talk.mp4", "start": 1500, "d": 2000}]}]}) \
         == "Timeline (1 track): 1. Video: talk.mp4 (1.5-3.5s)"
+
+
+def test_the_summary_and_the_changes_in_chinese_from_the_same_tracks():
+    assert draft_summary(DOC_DRAFT, "zh") == ("时间线（3 条轨道）：1. 视频：city timelapse（0-10 秒） "
+                                              "2. 背景音乐：Lo-fi（0-10 秒，音量 35%） 3. 标题：“Urban Dreams”（0-3 秒）")
+    assert draft_summary({"t": []}, "zh") == "时间线（0 条轨道）：空"
+    two = {"t": [{"tt": 0, "sg": [{"src": "https://cdn/x/talk.mp4", "start": 1500, "d": 2000}, {"s": 3500}]}, {"tt": 3}]}
+    assert draft_summary(two) == "Timeline (2 tracks): 1. Video: talk.mp4 (1.5-3.5s), clip 2. Track: empty"
+    assert draft_summary(two, "zh") == "时间线（2 条轨道）：1. 视频：talk.mp4（1.5-3.5 秒），片段 2. 轨道：空"
+    before = {"t": DOC_DRAFT["t"][:2]}
+    assert describe_changes([before], [DOC_DRAFT], "zh").splitlines() == [
+        "✅ 完成：添加了标题：“Urban Dreams”（0-3 秒）。", draft_summary(DOC_DRAFT, "zh")]
+    louder = {"t": [DOC_DRAFT["t"][0], {"tt": 1, "sg": [{"n": "Lo-fi", "s": 0, "e": 10000, "v": 0.5}]}]}
+    assert describe_changes([before], [louder], "zh").splitlines()[0] == \
+        "✅ 完成：把背景音乐：Lo-fi（0-10 秒，音量 35%）改为 Lo-fi（0-10 秒，音量 50%）。"
+    assert describe_changes([louder], [before], "zh").splitlines()[0] == \
+        "✅ 完成：把背景音乐：Lo-fi（0-10 秒，音量 50%）改为 Lo-fi（0-10 秒，音量 35%）。"
+    assert describe_changes([DOC_DRAFT], [before], "zh").splitlines()[0] == "✅ 完成：删除了标题：“Urban Dreams”（0-3 秒）。"
+    assert describe_changes([before], [before], "zh").startswith("编辑完成了，时间线没有变化。\n时间线（2 条轨道）")
+    assert describe_changes([before], [], "zh") == "完成。时间线目前还是空的。"
 
 
 def test_changes_are_described_from_the_track_lines():
@@ -117,6 +138,12 @@ def test_render_status_reads_both_result_locations():
     assert (failed.status, failed.error) == ("failed", "node crashed")
     assert read_render_status("r", {"success": True, "data": {"status": "cancelled"}}).status == "failed"
     assert read_render_status("r", {"success": True, "data": {"status": "completed"}}).status == "failed"
+    # our own words for a failure the cloud did not explain carry their key (bot/translations.py), its words none
+    assert [(s.error, s.error_key) for s in (read_render_status("r", {"data": {"status": s}}) for s in
+                                             ("cancelled", "error", "completed"))] == [
+        ("cancelled", "backend_render_cancelled"), ("failed", "backend_render_failed"),
+        ("The render finished without a download link.", "backend_render_no_link")]
+    assert failed.error_key is None
 
 
 def test_sse_events_of_both_shapes_parse():
@@ -139,5 +166,5 @@ def test_state_reads_the_draft_and_media():
     state = read_state("s1", {"session_id": "s1", "state": {"draft": DOC_DRAFT, "video_infos": [{"filename": "a.mp4"}],
                                                             "generated_media": [{"filename": "g.png"}]}})
     assert state.drafts == [DOC_DRAFT] and [m.filename for m in state.media] == ["a.mp4", "g.png"]
-    assert state.summary == [draft_summary(DOC_DRAFT)]
+    assert [timeline("en", s) for s in state.summary] == [draft_summary(DOC_DRAFT)]
     assert read_state("s2", {"state": {"draft": {}}}).drafts == []

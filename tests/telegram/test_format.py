@@ -54,8 +54,19 @@ def test_progress_shows_a_bar_until_done():
 
 
 def test_too_big_to_download_names_the_limit_and_both_ways_around_it():
-    text = fmt.too_big_to_download("conference.mp4", 734_003_200, 20, local_mode=False)
+    text = fmt.too_big_to_download("en", "conference.mp4", 734_003_200, 20, local_mode=False)
     assert "700 MB" in text and "20 MB" in text
     assert "send a link" in text and "local Bot API server from docker-compose" in text
-    local = fmt.too_big_to_download("all-day.mp4", 2500 * fmt.MB, 2000, local_mode=True)
+    local = fmt.too_big_to_download("en", "all-day.mp4", 2500 * fmt.MB, 2000, local_mode=True)
     assert "2000 MB" in local and "docker-compose" not in local
+    chinese = fmt.too_big_to_download("zh", "会议.mp4", 734_003_200, 20, local_mode=False)
+    assert chinese.startswith("“会议.mp4”有 700 MB，但 Telegram 只允许机器人下载不超过 20 MB 的文件。")
+    assert "发送视频的链接" in chinese and "docker-compose 里的本地 Bot API 服务器" in chinese and "2000 MB" in chinese
+    local = fmt.too_big_to_download("zh", "全天.mp4", 2500 * fmt.MB, 2000, local_mode=True)
+    assert "即使是本地 Bot API 服务器也只交出不超过 2000 MB 的文件" in local and "docker-compose" not in local
+    assert fmt.too_big_for_this_bot("zh", "会议.mp4", 734_003_200, 500) == \
+        "“会议.mp4”有 700 MB；这个机器人只接收不超过 500 MB 的文件。请发送更短或更小的视频，或者它的链接。"
+    assert fmt.too_big_for_this_bot("en", "talk.mp4", 734_003_200, 500) == \
+        "“talk.mp4” is 700 MB; this bot takes files up to 500 MB. Please send a shorter or smaller video, or a link to it."
+
+

@@ -27,7 +27,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
-from adapters.telegram_adapter import APOLOGY, TelegramAdapter
+from adapters.telegram_adapter import TelegramAdapter
 from shortsbot.app import App
 from bot.messages import ChatRef, VideoReply
 from bot.settings import Settings
@@ -175,9 +175,13 @@ async def private_cut(world, warm_talk) -> Cut:
 
 
 async def test_bot_registers_its_commands_at_start(world):
-    [call] = world.fake.calls_to("setMyCommands")
-    names = [command["command"] for command in call.params["commands"]]
+    english, chinese = world.fake.calls_to("setMyCommands")
+    names = [command["command"] for command in english.params["commands"]]
     assert {"start", "help", "export", "status", "credits", "share", "cancel"} <= set(names)
+    assert "language_code" not in english.params and english.params["commands"][0]["description"] == "What this bot does"
+    assert chinese.params["language_code"] == "zh"            # the menu a Chinese-speaking user sees
+    assert [c["command"] for c in chinese.params["commands"]] == names
+    assert chinese.params["commands"][0]["description"] == "这个机器人能做什么"
 
 
 async def test_video_with_caption_comes_back_as_a_vertical_short(world, private_cut, warm_talk):
@@ -363,6 +367,26 @@ async def test_oversized_file_gets_a_clear_answer_and_no_download(world):
     assert world.sent_to(1003, mark) == [answer], "one clear answer, nothing else"
 
 
+async def test_a_chinese_speakers_oversized_files_are_refused_in_chinese(world):
+    """Telegram will not hand over 25 MB; this bot takes 500 MB: both said before any download, in Chinese."""
+    mei = tg.user(1010, "美", "mei", language_code="zh-hans")
+    chat = tg.private_chat(mei)
+    huge = world.fake.add_file(None, size=25 * MB)
+    mark = world.send(tg.message_update(chat, mei, media=tg.video_fields(huge, file_name="会议.mp4", duration=3600)))
+    answer = await world.reply_text(1010, mark, r"^“会议\.mp4”有 25 MB，但 Telegram 只允许机器人下载不超过 20 MB 的文件")
+    assert "docker-compose 里的本地 Bot API 服务器" in answer.params["text"]
+    assert not [c for c in world.fake.calls[mark:] if c.method in ("getFile", "download")]
+    world.adapter.download_limit_mb = 2000               # as with the local Bot API server, which hands over 2000 MB
+    try:
+        enormous = world.fake.add_file(None, size=600 * MB)
+        mark = world.send(tg.message_update(chat, mei, caption="剪成三个短视频",
+                                            media=tg.video_fields(enormous, file_name="全天.mp4", duration=3600)))
+        await world.reply_text(1010, mark, r"^“全天\.mp4”有 600 MB；这个机器人只接收不超过 500 MB 的文件。")
+    finally:
+        world.adapter.download_limit_mb = 20
+    assert not [c for c in world.fake.calls[mark:] if c.method in ("getFile", "download")]
+
+
 async def test_a_failing_update_is_logged_with_its_id_and_the_user_gets_an_apology(world, caplog):
     carol = tg.user(1004, "Carol", "carol")
     # The welcome and then the conversation's own error message are both refused by "Telegram":
@@ -372,11 +396,18 @@ async def test_a_failing_update_is_logged_with_its_id_and_the_user_gets_an_apolo
     with caplog.at_level(logging.ERROR, logger="adapters.telegram_adapter"):
         mark = len(world.fake.calls)
         update_id = world.fake.queue_update(update)
-        apology = await world.reply_text(1004, mark, re.escape(APOLOGY))
+        apology = await world.reply_text(1004, mark, re.escape(say("en", "telegram_apology")))
     assert any(r.getMessage() == f"Telegram update {update_id} failed" and r.exc_info for r in caplog.records)
-    assert apology.params["text"] == APOLOGY
+    assert apology.params["text"] == "Sorry, something went wrong with that message. Please try again in a moment."
     refused = [c for c in world.fake.calls[mark:] if c.method == "sendMessage" and c.status == 400]
     assert len(refused) == 2, "a 400 is an answer, not retried"
+
+    lin = tg.user(1011, "林", "lin", language_code="zh-hans")
+    world.fake.fail_next("sendMessage", status=400, description="Bad Request: can't parse entities", times=2)
+    mark = len(world.fake.calls)
+    world.fake.queue_update(tg.message_update(tg.private_chat(lin), lin, "/start"))
+    apology = await world.reply_text(1011, mark, re.escape(say("zh", "telegram_apology")))
+    assert apology.params["text"] == "抱歉，处理这条消息时出了问题。请稍后再试。"
 
 
 

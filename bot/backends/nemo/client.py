@@ -94,6 +94,7 @@ class RenderStatus:
     url: str | None = None                   # the finished file on the cloud's CDN
     error: str | None = None
     reported: str | None = None              # the cloud's own status word, also one not known to `status`
+    error_key: str | None = None             # the error's key in bot/translations.py when the words are ours
 
 
 

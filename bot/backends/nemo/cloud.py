@@ -37,6 +37,7 @@ from bot.backends.base import (
     NothingUploaded,
     OutOfCredits,
     RateLimited,
+    Sentence,
     SessionMissing,
     TokenInvalid,
 )
@@ -74,7 +75,8 @@ from bot.backends.nemo.client import (
     multipart_file,
 )
 from bot.backends.nemo.stream import parse_event, _text_event
-from bot.backends.nemo.timeline import Timeline, describe_changes, read_render_status, read_state, ready_to_export
+from bot.backends.nemo.timeline import (Timeline, describe_changes, read_render_status, read_state, ready_to_export,
+                                        timeline_edits)
 
 
 @dataclass
@@ -245,7 +247,9 @@ class NemoCloud(Accounts, HttpClient):
                 yield event
         if texts == 0:
             after = await self.state(account, session)
-            yield ChatEvent("text", describe_changes(before, after.drafts), silent=True)
+            # the typed changes, worded in the person's language by bot.replies; the text: the documented English
+            yield ChatEvent("text", describe_changes(before, after.drafts), silent=True,
+                            sentence=Sentence("timeline_edited", edited=timeline_edits(before, after.drafts)))
         yield ChatEvent("done")
 
     async def _drafts_before_chat(self, account: Account, session: SessionRef) -> list[dict] | None:

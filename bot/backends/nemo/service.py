@@ -29,6 +29,7 @@ from bot.backends.base import (
     Credits,
     Media,
     RateLimited,
+    Reason,
     Sentence,
     SessionMissing,
     State,
@@ -117,9 +118,11 @@ class NemoBackend:
             clip = state.clips[ref.draft_index] if ref.draft_index < len(state.clips) else Clip(ref.draft_index + 1)
             if status.status != "completed":
                 too_slow = status.reported == "too_slow"
+                ours = Sentence("export_failed", reasons=(Reason(status.error or "", status.error_key),)) \
+                    if status.error_key else None      # the cloud's own words go as they are
                 yield ChatEvent("failed", text="" if too_slow else (status.error or ""), clip=clip,
                                 sentence=Sentence("export_too_slow", seconds=self.settings.nemo_export_timeout_s)
-                                if too_slow else None)
+                                if too_slow else ours)
                 continue
             yield ChatEvent("clip", clip=await self._downloaded(clip, status, max_bytes))
 

@@ -1,5 +1,6 @@
-"""The cloud's timeline: drafts in its t/tt/sg shape read as one-line summaries, Clips and Media,
-what a silent edit changed, and render statuses in either documented shape.
+"""The cloud's timeline: drafts in its t/tt/sg shape read as typed tracks (a ClipTimeline, which
+bot.texts words in the person's language: in English the documented one-line summary), Clips and Media,
+what a silent edit changed (TimelineEdits), and render statuses in either documented shape.
 """
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 
-from bot.backends.base import Clip, Media, State
+from bot import texts
+from bot.backends.base import Clip, ClipTimeline, Media, State, TimelineEdit, Track, TrackChange
 from bot.backends.nemo.client import RenderStatus, error_message
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ class Timeline:
     drafts: list[dict] = field(default_factory=list)
 
     @property
-    def summary(self) -> list[str]:
+    def summary(self) -> list[ClipTimeline]:
         return [clip.summary for clip in self.clips]
 
     def state(self, session_row: int | None = None) -> State:
@@ -40,7 +42,7 @@ class Timeline:
         return State(media=list(self.media), clips=clips)
 
 
-TRACK_KINDS = {0: "Video", 1: "BGM", 7: "Title"}
+TRACK_KINDS = {0: "video", 1: "music", 7: "title"}
 # The segment keys are not documented; these are the spellings accepted for each field.
 _LABEL_KEYS = ("n", "name", "title", "text", "tx", "content")
 _SOURCE_KEYS = ("src", "url", "source", "file")
@@ -62,79 +64,76 @@ def _first(mapping: dict, keys: tuple[str, ...]) -> Any:
     return None
 
 
-def _seconds(ms: Any) -> str:
-    seconds = round(float(ms) / 1000.0, 1)
-    return f"{seconds:g}"
+def _seconds(ms: Any) -> float:
+    """The cloud's milliseconds as seconds, to the tenth the summary shows."""
+    return round(float(ms) / 1000.0, 1)
 
 
-def segment_text(segment: dict, track: dict, kind: str) -> str:
+def segment_of(segment: dict, track: dict, kind: str) -> Track:
+    """One segment of a cloud track as a Track: its label (else its source's file name, else the track's),
+    where it plays on the draft, its volume."""
     label = _first(segment, _LABEL_KEYS)
     if label is None and (source := _first(segment, _SOURCE_KEYS)):
         label = Path(urlsplit(str(source)).path).name or str(source)
     if label is None:
-        label = _first(track, _LABEL_KEYS) or "clip"
-    label = f'"{label}"' if kind == "Title" else str(label)
+        label = _first(track, _LABEL_KEYS) or ""
     start = _first(segment, _START_KEYS)
     end = _first(segment, _END_KEYS)
     if end is None and start is not None and isinstance(segment.get("d"), (int, float)):
         end = float(start) + segment["d"]
-    details = []
-    if start is not None and end is not None:
-        details.append(f"{_seconds(start)}-{_seconds(end)}s")
+    timed = start is not None and end is not None
     volume = _first(segment, _VOLUME_KEYS)
     if volume is None:
         volume = _first(track, _VOLUME_KEYS)
-    if isinstance(volume, (int, float)):
-        details.append(f"{round(volume * 100 if volume <= 1 else volume)}%")
-    return f"{label} ({', '.join(details)})" if details else label
+    percent = round(volume * 100 if volume <= 1 else volume) if isinstance(volume, (int, float)) else None
+    return Track(kind, str(label), end=_seconds(end) if timed else None, start=_seconds(start) if timed else None,
+                 volume=None if percent is None else percent / 100)
 
 
-def track_texts(draft: dict) -> list[str]:
-    """One "Kind: label (range)" per track, without numbers."""
-    texts = []
+def timeline_of(draft: dict) -> ClipTimeline:
+    """A cloud draft's tracks (`t`, each with its kind `tt` and segments `sg`) as typed facts."""
+    tracks = []
     for track in draft.get("t") or []:
         if not isinstance(track, dict):
             continue
-        kind = TRACK_KINDS.get(track.get("tt"), "Track")
+        kind = TRACK_KINDS.get(track.get("tt"), "other")
         segments = [s for s in track.get("sg") or [] if isinstance(s, dict)]
-        body = ", ".join(segment_text(s, track, kind) for s in segments) or "empty"
-        texts.append(f"{kind}: {body}")
-    return texts
+        tracks.append(Track(kind, pieces=tuple(segment_of(s, track, kind) for s in segments)))
+    return ClipTimeline(tuple(tracks))
 
 
-def draft_summary(draft: dict) -> str:
+def draft_summary(draft: dict, lang: str = "en") -> str:
     """`Timeline (3 tracks): 1. Video: city timelapse (0-10s) 2. BGM: Lo-fi (0-10s, 35%) ...`"""
-    texts = track_texts(draft)
-    noun = "track" if len(texts) == 1 else "tracks"
-    numbered = " ".join(f"{i}. {text}" for i, text in enumerate(texts, 1))
-    return f"Timeline ({len(texts)} {noun}): {numbered or 'empty'}"
+    return texts.timeline(lang, timeline_of(draft))
 
 
-def describe_changes(before: list[dict] | None, after: list[dict]) -> str:
-    """What an edit changed, for a stream that closed without a word: a diff of the track lines."""
-    if not after:
-        return "Done. The timeline is empty so far."
-    lines: list[str] = []
+def timeline_edits(before: list[dict] | None, after: list[dict]) -> tuple[TimelineEdit, ...]:
+    """What an edit changed, for a stream that closed without a word: per draft, a diff of its tracks as
+    they read in English (the line the cloud's documented summary shows), then its tracks now."""
+    edits = []
     for index, draft in enumerate(after):
-        old = track_texts(before[index]) if before and index < len(before) else []
-        new = track_texts(draft)
-        changes = []
-        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        old = timeline_of(before[index]).tracks if before and index < len(before) else ()
+        new = timeline_of(draft).tracks
+        lines = difflib.SequenceMatcher(a=[texts.track_line("en", t) for t in old],
+                                        b=[texts.track_line("en", t) for t in new], autojunk=False)
+        changes: list[TrackChange] = []
+        for op, i1, i2, j1, j2 in lines.get_opcodes():
             if op == "replace":
                 pairs = list(zip(old[i1:i2], new[j1:j2]))
-                changes += [f"changed {a} → {b.split(': ', 1)[-1]}" for a, b in pairs]
-                changes += [f"added {b}" for b in new[j1 + len(pairs):j2]]
-                changes += [f"removed {a}" for a in old[i1 + len(pairs):i2]]
+                changes += [TrackChange(a, b) for a, b in pairs]
+                changes += [TrackChange(after=b) for b in new[j1 + len(pairs):j2]]
+                changes += [TrackChange(before=a) for a in old[i1 + len(pairs):i2]]
             elif op == "insert":
-                changes += [f"added {b}" for b in new[j1:j2]]
+                changes += [TrackChange(after=b) for b in new[j1:j2]]
             elif op == "delete":
-                changes += [f"removed {a}" for a in old[i1:i2]]
-        if changes:
-            lines.append("✅ Done: " + "; ".join(changes) + ".")
-        else:
-            lines.append("The edit finished and the timeline is unchanged.")
-        lines.append(draft_summary(draft))
-    return "\n".join(lines)
+                changes += [TrackChange(before=a) for a in old[i1:i2]]
+        edits.append(TimelineEdit(tuple(changes), ClipTimeline(new)))
+    return tuple(edits)
+
+
+def describe_changes(before: list[dict] | None, after: list[dict], lang: str = "en") -> str:
+    """`✅ Done: added Title: "Urban Dreams" (0-3s).` and the summary after it, per draft."""
+    return texts.timeline_edits(lang, timeline_edits(before, after))
 
 
 def read_state(session_id: str, data: Any) -> Timeline:
@@ -166,7 +165,7 @@ def _clip_of(number: int, draft: dict) -> Clip:
     hashtags = meta.get("hashtags") if isinstance(meta.get("hashtags"), list) else []
     return Clip(number=number, title=str(meta.get("title") or ""), start=_optional_number(meta.get("start")),
                 end=_optional_number(meta.get("end")), score=_optional_number(meta.get("score")),
-                hashtags=tuple(str(h) for h in hashtags), summary=draft_summary(draft),
+                hashtags=tuple(str(h) for h in hashtags), summary=timeline_of(draft),
                 duration=_number(draft.get("d")) / 1000, ready=ready_to_export(draft))
 
 
@@ -211,12 +210,15 @@ def read_render_status(render_id: str, payload: Any) -> RenderStatus:
         url = url or holder.get("outputUrl") or holder.get("output_url") or output.get("url")
     progress = data.get("progress", payload.get("progress"))
     progress = float(progress) if isinstance(progress, (int, float)) else (100.0 if status == "completed" else 0.0)
-    error = None
+    error = key = None
     if status == "failed":
-        error = error_message(data) or error_message(payload) or ("cancelled" if word.startswith("cancel") else "failed")
+        error = error_message(data) or error_message(payload)
+        if not error:
+            error, key = ("cancelled", "backend_render_cancelled") if word.startswith("cancel") \
+                else ("failed", "backend_render_failed")
     elif status == "completed" and not url:
-        status, error = "failed", "The render finished without a download link."
+        status, error, key = "failed", "The render finished without a download link.", "backend_render_no_link"
     return RenderStatus(render_id=render_id, status=status, progress=progress, url=url, error=error,
-                        reported=word)
+                        reported=word, error_key=key)
 
 
