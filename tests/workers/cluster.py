@@ -115,12 +115,19 @@ class Cluster:
 
     def pause(self, worker: Worker) -> None:
         """The worker stops taking tasks from the queue (Celery's cancel_consumer), until resume."""
-        replies = make_app(self.broker_url).control.cancel_consumer(QUEUE, destination=[worker.hostname], reply=True)
-        assert replies, f"{worker.hostname} did not answer cancel_consumer"
+        self._tell(worker, "cancel_consumer")
 
     def resume(self, worker: Worker) -> None:
-        replies = make_app(self.broker_url).control.add_consumer(QUEUE, destination=[worker.hostname], reply=True)
-        assert replies, f"{worker.hostname} did not answer add_consumer"
+        self._tell(worker, "add_consumer")
+
+    def _tell(self, worker: Worker, command: str, patience_s: float = 120.0) -> None:
+        """A remote-control command the worker must answer. Celery waits 1 s for replies by
+        default, which a worker on a busy machine can miss; both commands are idempotent, so it
+        is asked again until it answers."""
+        control = make_app(self.broker_url).control
+        deadline = time.monotonic() + patience_s
+        while not getattr(control, command)(QUEUE, destination=[worker.hostname], reply=True, timeout=5.0):
+            assert time.monotonic() < deadline, f"{worker.hostname} did not answer {command}"
 
     def stop(self) -> None:
         """Asks every worker to stop now, all at once; their warm shutdowns (2-3 s each) finish
