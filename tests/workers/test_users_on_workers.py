@@ -17,7 +17,7 @@ from tests.bot.chat_helpers import warm_talk  # noqa: F401  (fixture)
 from tests.bot.test_console import ledger
 from tests.workers.cluster import Cluster, Worker
 from tests.workers.servers import redis_server
-from workers.app import QUEUE, make_app
+from workers.app import QUEUE
 
 pytestmark = pytest.mark.slow
 ONE_SHORT = "cut the best moment into a 10-second vertical short, 1 clip, 360p"      # short and at the smallest size the bot renders
@@ -117,7 +117,7 @@ async def test_a_worker_killed_mid_render_the_person_gets_the_short_once_charged
 async def test_two_people_at_once_render_in_parallel_on_two_workers(cluster, warm_talk):
     workers = [cluster.launch(name, NO_MODEL) for name in ("w1", "w2")]
     app, recorder = await started_app(_settings(cluster, warm_talk))          # while the workers start
-    control, queue = make_app(cluster.broker_url).control, redis.Redis.from_url(cluster.broker_url)
+    queue = redis.Redis.from_url(cluster.broker_url)
     try:
         for user in ("u1", "u2"):
             await app.conversation.handle(message(attachments=(file_attachment(warm_talk.path),), user=user,
@@ -125,12 +125,14 @@ async def test_two_people_at_once_render_in_parallel_on_two_workers(cluster, war
         # The analysis started at upload is one (same video) and runs on a worker; let it finish.
         assert await _until(lambda: any("analysed" in w.log_text() for w in workers)), workers[0].log_text()[-2000:]
         await asyncio.to_thread(cluster.wait_ready, workers)
-        await asyncio.to_thread(control.cancel_consumer, QUEUE, reply=True)
+        for worker in workers:
+            await asyncio.to_thread(cluster.pause, worker)
         for user in ("u1", "u2"):
             await app.conversation.handle(message(ONE_SHORT, user=user, chat=f"c-{user}"))
         # Both people's renders wait in the queue together: the bot sent both without waiting for either.
         assert await _until(lambda: queue.llen(QUEUE) == 2, 120), queue.llen(QUEUE)
-        await asyncio.to_thread(control.add_consumer, QUEUE, reply=True)
+        for worker in workers:
+            await asyncio.to_thread(cluster.resume, worker)
         for user in ("u1", "u2"):
             found = await app.repos.users.find("test", user)
             assert await app.jobs.wait_idle(found.id, timeout=600)
