@@ -352,15 +352,14 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
         span = (times >= low) & (times <= after.start)
         if not span.any():
             continue
-        others = [scores[i] for i in before.tracks if i in scores and i != newcomer]
-        rival = np.max(others, axis=0) if others else np.zeros(len(times))
+        rivals = [i for i in before.tracks if i in scores and i != newcomer]
+        rival = np.max([scores[i] for i in rivals], axis=0) if rivals else np.zeros(len(times))
         lead = (scores[newcomer] - rival)[span]
         behind = np.flatnonzero(lead <= 0)
         crossing = float(times[span][behind[-1]]) if len(behind) else low
         near = onsets[(onsets >= max(low, crossing - snap_s)) & (onsets <= min(after.start, crossing + snap_s))]
         cut = float(near[np.argmin(np.abs(near - crossing))]) if len(near) else crossing
         if cut < after.start:
-            rivals = [i for i in before.tracks if i in scores and i != newcomer]
             where = (f"where #{newcomer}'s voice rose above " + " and ".join(f"#{i}'s" for i in rivals)
                      if len(behind) and rivals else f"as far back as {after.start - low:.1f} s")
             moved = f"cut {after.start - cut:.1f} s earlier, {where}" + (" (at a word's start)" if len(near) else "")
@@ -376,7 +375,7 @@ def _newcomer(before: Stretch, after: Stretch, scores: dict[int, np.ndarray], ti
     cut). None when nobody new is shown (an earlier cut would only hide someone)."""
     if after.layout not in ("crop", "stacked") or not after.tracks:
         return None
-    new = [i for i in after.tracks if not (before.layout in ("crop", "stacked") and i in before.tracks)]
+    new = [i for i in after.tracks if i not in before.tracks]     # a "fit" stretch shows no one in particular
     if after.layout == "crop":
         return after.tracks[0] if before.layout != "stacked" or new else None
     if len(new) == 2 and before.layout in ("crop", "stacked") and all(i in scores for i in new) and len(times):
