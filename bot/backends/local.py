@@ -220,7 +220,7 @@ class LocalBackend(Analyses, Renders):
             yield ChatEvent("text", _moments_text(clips), clips=tuple(clip_of(c) for c in clips),
                             notes=tuple(notes))
             for i, clip in enumerate(clips):
-                async for event in self._render(record, clip, analysis, i + 1, (i + 1, len(clips)), cancel):
+                async for event in self._render(record, clip, analysis, i + 1, len(clips), cancel):
                     yield event
             if settle_here:
                 await self.repos.ledger.charge(hold_ref)
@@ -320,7 +320,7 @@ class LocalBackend(Analyses, Renders):
         english = "\n".join(say("en", "status_clip", n=n, summary=timeline("en", tracks)) for n, tracks in changes)
         yield ChatEvent("text", f"Changed:\n{english}", sentence=Sentence("changed", changes=changes))
         for n, i in enumerate(sorted(changed), start=1):        # only the changed clips render again
-            async for event in self._render(record, clips[i], analysis, i + 1, (n, len(changed)), cancel):
+            async for event in self._render(record, clips[i], analysis, i + 1, len(changed), cancel, nth=n):
                 yield event
 
     def _more(self, analysis: Analysis, record: SessionRecord, drafts: list[Draft], edit: Edit) -> list[Moment]:
