@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -104,11 +105,11 @@ def joined_base_model(root: Path, sources: tuple[Path, Path] | None = None) -> P
                                    "from its package. Reinstall shortsbot to get it again.",
                                    "model_incomplete", part=part.name)
     root.mkdir(parents=True, exist_ok=True)
-    with joining_lock(root):
+    with joining_lock(root) as alone:
         if is_complete(target):                 # joined by whoever held the lock before
             return target
-        for leftover in root.glob(".joining-*"):  # a joiner that died: the lock is free only once it is gone
-            shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in root.glob(".joining-*") if alone else ():   # a joiner that died (the lock
+            shutil.rmtree(leftover, ignore_errors=True)             # is free only once it is gone)
         staging = Path(tempfile.mkdtemp(prefix=".joining-", dir=root))
         try:
             digest = link_verified(staging, (first, second)) or join_files(parts, staging / "model.bin")
@@ -138,14 +139,19 @@ def is_complete(folder: Path) -> bool:
 
 
 @contextmanager
-def joining_lock(root: Path):
-    """An exclusive flock on the models folder itself, held while joining. Each call opens the folder
-    anew, so threads of one process wait for each other as processes do; the kernel lets go when a
-    holder dies."""
+def joining_lock(root: Path) -> Iterator[bool]:
+    """An exclusive flock on the models folder itself, held while joining; yields whether it is held.
+    Each call opens the folder anew, so threads of one process wait for each other as processes do;
+    the kernel lets go when a holder dies. A file system without flock on folders (some network
+    mounts) yields False: the rename still keeps a half-joined model out of sight."""
     fd = os.open(root, os.O_RDONLY)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held = True
+        except OSError:
+            held = False
+        yield held
     finally:
         os.close(fd)
 
