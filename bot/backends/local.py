@@ -319,8 +319,8 @@ class LocalBackend(Analyses, Renders):
         changes = tuple((i + 1, timeline_of(draft_of(clips[i]))) for i in sorted(changed))
         english = "\n".join(say("en", "status_clip", n=n, summary=timeline("en", tracks)) for n, tracks in changes)
         yield ChatEvent("text", f"Changed:\n{english}", sentence=Sentence("changed", changes=changes))
-        for i in sorted(changed):
-            async for event in self._render(record, clips[i], analysis, i + 1, len(clips), cancel, which=len(changed)):
+        for n, i in enumerate(sorted(changed), start=1):        # only the changed clips render again
+            async for event in self._render(record, clips[i], analysis, i + 1, len(changed), cancel, nth=n):
                 yield event
 
     def _more(self, analysis: Analysis, record: SessionRecord, drafts: list[Draft], edit: Edit) -> list[Moment]:

@@ -86,12 +86,15 @@ class Renders:
         return clip
 
     async def _render(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis, number: int, total: int,
-                      cancel: threading.Event, which: int | None = None,
+                      cancel: threading.Event, nth: int | None = None,
                       stage: Stage = "render") -> AsyncIterator[ChatEvent]:
-        """Progress while one clip renders, then a `clip` event with the file."""
+        """Progress while one clip renders, then a `clip` event with the file. `number`: the clip's number
+        as the person knows it; `total`: how many clips this job renders; `nth`: which of them this
+        is (the clip's number unless given)."""
+        rendering = (number, number if nth is None else nth, total)
         loop = asyncio.get_running_loop()
         updates: asyncio.Queue[float] = asyncio.Queue()
-        yield ChatEvent("progress", fraction=0.0, stage=stage, rendering=(number, total))
+        yield ChatEvent("progress", fraction=0.0, stage=stage, rendering=rendering)
         task = asyncio.ensure_future(self._render_file(
             record, clip, analysis, lambda f, label: loop.call_soon_threadsafe(updates.put_nowait, f), cancel))
         try:
@@ -99,7 +102,7 @@ class Renders:
                 getter = asyncio.ensure_future(updates.get())
                 finished, _ = await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
                 if getter in finished:
-                    yield ChatEvent("progress", fraction=getter.result(), stage=stage, rendering=(number, total))
+                    yield ChatEvent("progress", fraction=getter.result(), stage=stage, rendering=rendering)
                 else:
                     getter.cancel()
         finally:
@@ -148,7 +151,7 @@ class Renders:
         async for item in self._analysis(source, cancel, record.remote_session_id):
             if isinstance(item, _Outcome):
                 analysis = item.value
-        async for event in self._render(record, clip, analysis, clip.rank, clip.rank, cancel, stage="export"):
+        async for event in self._render(record, clip, analysis, clip.rank, 1, cancel, nth=1, stage="export"):
             yield event
 
 

@@ -16,7 +16,7 @@ from bot.backends.base import (
     Who,
 )
 from bot.backends.local import LocalBackend
-from bot.replies import event_text
+from bot.replies import event_text, progress_text
 from bot.texts import timeline
 from bot.work import failure
 from bot.vocabulary import looks_like_cut, understand
@@ -54,6 +54,11 @@ def clip_events(events) -> list[Clip]:
 
 def said(events) -> str:
     return "\n".join(e.text for e in events if e.kind == "text")
+
+
+def rendering_said(events, lang: str = "en") -> list[str]:
+    """The progress sentences a person sees while clips render, each once, in order."""
+    return list(dict.fromkeys(progress_text(e, lang) for e in events if e.kind == "progress" and e.stage == "render"))
 
 
 @pytest.fixture
@@ -185,6 +190,8 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
         assert 8 <= info["duration"] <= 12 and clip.title and clip.hashtags
         assert Path(clip.path).parent == backend.settings.output_dir / row.remote_session_id
     assert events[-1].kind == "done"
+    assert rendering_said(events) == ["Rendering clip 1 of 2", "Rendering clip 2 of 2"]
+    assert rendering_said(events, "zh") == ["正在渲染第 1 个片段（共 2 个）", "正在渲染第 2 个片段（共 2 个）"]
     credits = await backend.credits(who)
     assert (credits.available, credits.frozen, credits.total) == (99, 0, 99)   # 40 s of video: 1 credit
     state = await backend.state(who)
@@ -202,6 +209,8 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     shorter = ffprobe(Path(changed.path))["duration"]
     assert 2.0 <= (before.end - before.start) - shorter <= 8.0
     assert "Changed:" in said(events)
+    assert rendering_said(events) == ["Rendering clip 1"]             # one clip renders, not "1 of 2"
+    assert rendering_said(events, "zh") == ["正在渲染第 1 个片段"]
     [change] = [e for e in events if e.sentence is not None and e.sentence.key == "changed"]
     assert event_text(change, "en").startswith("Changed:\nClip 1: Timeline (3 tracks): 1. Video: talk.mp4 ")
     assert event_text(change, "zh").startswith("已修改：\n片段 1：时间线（3 条轨道）：1. 视频：talk.mp4 ")
@@ -225,6 +234,8 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     events = await run_chat(backend, who, "more clips")
     new = clip_events(events)
     assert [c.number for c in new] in ([3], [3, 4])
+    assert rendering_said(events) == (["Rendering clip 3"] if len(new) == 1 else
+                                      ["Rendering clip 3 (1 of 2)", "Rendering clip 4 (2 of 2)"])
     taken = [(c.start, c.end) for c in (changed, clips[1])]
     assert not any(c.start < e and s < c.end for s, e in taken for c in new)
 
@@ -236,6 +247,7 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     [with_music] = clip_events(events)
     music_line = timeline("en", with_music.summary)
     assert with_music.number == 3 and "BGM: song.wav" in music_line and "30%)" in music_line
+    assert rendering_said(events) == ["Rendering clip 3"]             # its own number, not "1 of 1" or "3 of 4"
     assert "背景音乐：song.wav（" in timeline("zh", with_music.summary) and "音量 30%）" in timeline("zh", with_music.summary)
 
     # export: current files are given at once; a lost one (the shortest) is rendered again
