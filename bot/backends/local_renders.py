@@ -62,11 +62,8 @@ class Renders:
             spec.music_volume = float(draft.music.volume)
         return spec
 
-    async def _render_file(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis,
-                           progress: Callable[[float, str], None], cancel: threading.Event) -> ClipRecord:
-        """Renders the clip's draft unless its file is current; returns the updated clip."""
-        if _is_current(clip):
-            return clip
+    async def _planned(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis) -> tuple[RenderSpec, Path]:
+        """The clip draft's RenderSpec and the file it renders to."""
         draft = draft_of(clip)
         music_path = None
         if draft.music is not None:
@@ -76,7 +73,21 @@ class Renders:
         if not spec.media.has_video:        # an audiogram: the last photo sent in this session is its cover
             photos = [m for m in await self.repos.media.for_session(record.id) if m.kind == "image"]
             spec.background = Path(photos[-1].path) if photos else None
-        out = self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{draft.key}.mp4"
+        return spec, self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{draft.key}.mp4"
+
+    async def _look_ahead(self, record: SessionRecord, clips: list[ClipRecord], analysis: Analysis,
+                          cancel: threading.Event) -> None:
+        """Start finding the faces of clips that render next (not those whose file is current)."""
+        for clip in clips:
+            if not _is_current(clip):
+                self.engine.ahead(*await self._planned(record, clip, analysis), self.config, cancel)
+
+    async def _render_file(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis,
+                           progress: Callable[[float, str], None], cancel: threading.Event) -> ClipRecord:
+        """Renders the clip's draft unless its file is current; returns the updated clip."""
+        if _is_current(clip):
+            return clip
+        spec, out = await self._planned(record, clip, analysis)
         rendered = await self.engine.render(spec, out, self.config, progress, cancel)
         old = (clip.output_path, clip.thumbnail_path)
         clip = await self.repos.clips.update(clip.id, output_path=str(rendered.path),

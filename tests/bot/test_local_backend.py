@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 from pathlib import Path
 
@@ -46,6 +47,30 @@ async def run_chat(backend, who, text) -> list:
     stream = (backend.cut(who, text, understood.request) if understood.kind == "cut"
               else backend.edit(who, understood.edits, text))
     return [event async for event in stream]
+
+
+async def watching_ahead(stream) -> tuple[list, list[str]]:
+    """A chat's events, and in what order clips came and their faces began to be found (engine.ahead)."""
+    order: list[str] = []
+
+    class Started(logging.Handler):
+        def emit(self, record):
+            order.append("faces of " + "-".join(Path(str(record.args[0])).name.split("-")[:2]))
+
+    log, handler = logging.getLogger("engine.ahead"), Started(level=logging.DEBUG)
+    level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    events = []
+    try:
+        async for event in stream:
+            events.append(event)
+            if event.kind == "clip":
+                order.append(f"clip {event.clip.number}")
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+    return events, order
 
 
 def clip_events(events) -> list[Clip]:
@@ -177,12 +202,13 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     who = await person(backend, repos)
     await backend.upload(who, warm_talk.path)
 
-    # the cut: moments, then each clip as it is rendered
-    events = await run_chat(backend, who, CUT_TEN)
+    # the cut: moments, then each clip as it is rendered; clip 2's faces are found while clip 1 renders
+    events, order = await watching_ahead(backend.cut(who, CUT_TEN, understand(CUT_TEN, has_clips=False).request))
     row = await repos.sessions.active(who.user_id, who.chat_key, "local")
     assert said(events).startswith("Found 2 moments:")
     clips = clip_events(events)
     assert [c.number for c in clips] == [1, 2]
+    assert order == ["faces of clip-01", "faces of clip-02", "clip 1", "clip 2"]
     for clip in clips:
         info = ffprobe(Path(clip.path))
         assert (info["width"], info["height"]) == (360, 640) and info["audio"]
