@@ -135,10 +135,7 @@ class FaceDetector:
         )
         boxes: list[tuple[int, int, int, int]] = []
         for find in passes if thorough else passes[:1]:
-            # one face found twice, by two passes or as two nested boxes of one pass, counts once
-            for box in find():
-                if not any(_same_box(box, other) for other in boxes):
-                    boxes.append(box)
+            boxes = with_new_faces(boxes, find())
             if len(boxes) >= wanted:
                 break
         return [Face(x / w, y / h, bw / w, bh / h) for x, y, bw, bh in boxes]
@@ -158,6 +155,17 @@ class LookingFor:
         further = self._count < self.first or self._count % self.every == 0
         self._count += 1
         return self.detector.detect(gray, thorough, wanted=self.people if further else 1)
+
+
+def with_new_faces(boxes: list[tuple[int, int, int, int]], found: list[tuple[int, int, int, int]]
+                   ) -> list[tuple[int, int, int, int]]:
+    """`boxes` and those of `found` that are not one of them again: one face found twice, by two
+    passes or as two nested boxes of one pass (a second track of one person), counts once."""
+    boxes = list(boxes)
+    for box in found:
+        if not any(_same_box(box, other) for other in boxes):
+            boxes.append(box)
+    return boxes
 
 
 def _same_box(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:

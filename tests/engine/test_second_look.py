@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 
 from engine import reframe
-from engine.reframe.detection import FaceDetector
+from engine.reframe.detection import Face, FaceDetector, with_new_faces
 from engine.reframe.others import SPREAD_LOOKS, elsewhere, spread
-from engine.reframe.path import Face, crop_window
+from engine.reframe.path import crop_window
 from tests.engine.test_speakers import SRC_H, SRC_W, half, speaker_in_view
 from tests.media import LEFT, RIGHT, make_two_people
 
@@ -33,6 +33,13 @@ def test_a_second_person_is_searched_for_only_where_one_window_could_not_hold_bo
     big = Face(0.2, 0.1, 0.6, 0.6)
     assert elsewhere([big], square) == [], "no room beside the face for another one"
     assert elsewhere([], wide) == []
+
+
+def test_one_face_found_twice_by_one_pass_counts_once():
+    head, nested, other = (100, 40, 60, 60), (96, 20, 80, 80), (300, 40, 60, 60)
+    assert with_new_faces([], [head, nested, other]) == [head, other], "a nested box of the same head"
+    assert with_new_faces([head], [nested, other]) == [head, other], "found again by a later pass"
+    assert with_new_faces([head], [(170, 40, 60, 60)]) == [head, (170, 40, 60, 60)], "a neighbour is someone else"
 
 
 class RecordingDetector(FaceDetector):
