@@ -2,8 +2,11 @@
 engine.soundtrack), the spoken language from a
 multilingual model over a few windows (engine.language), then faster-whisper's batched pipeline
 with word timestamps and its bundled Silero VAD: English on the fast English-only model, every
-other language on the multilingual one. Chinese comes out in simplified characters; text the
-engine does not believe (engine.trust) is kept aside. A JSON cache by content hash."""
+other language on the multilingual one. The batched pipeline reads each VAD chunk (up to 30 s)
+in one decode: when the decoder ends its text early, the rest of the chunk is read by nobody,
+so speech the VAD hears where no word is gets read again, in order. Chinese comes out in
+simplified characters; text the engine does not believe (engine.trust) is kept aside. A JSON
+cache by content hash."""
 from __future__ import annotations
 
 import json
@@ -40,7 +43,9 @@ logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 SAMPLE_RATE = soundtrack.SAMPLE_RATE
 BATCH_SIZE = 8
 # Bump when the transcript's shape or the decoding options change, so old cache files are not reused.
-CACHE_VERSION = 4                # 4: numbers are no stuck sound ("10,000" was distrusted; engine.trust)
+CACHE_VERSION = 5                # 5: speech the batched decode left without words is read again
+MISSED_S = 1.5                   # a stretch without words this long is listened to again ...
+MISSED_SPEECH_S = 1.0            # ... and read again when the VAD hears this much speech in it
 BUNDLED_MODEL = ENGLISH_MODEL
 
 
@@ -295,12 +300,53 @@ def run_whisper(audio: np.ndarray, config: EngineConfig, language: str | None = 
         scores.append((float(s.avg_logprob), float(s.no_speech_prob)))
         if report:
             report(offset + s.end)
+    for start, end in missed_speech(audio, segments):
+        log.info("reading %.1f-%.1f s again: speech without words", offset + start, offset + end)
+        again, _ = model.transcribe(audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)],
+                                    language=guess.language if model.model.is_multilingual and not guess.mixed else None,
+                                    multilingual=guess.mixed, word_timestamps=True, vad_filter=True, beam_size=1,
+                                    condition_on_previous_text=False, temperature=0.0)
+        for s in again:
+            words = tuple(Word(clamp(start + w.start, duration), clamp(start + w.end, duration), write(w.word),
+                               round(float(w.probability), 4)) for w in (s.words or []))
+            segments.append(Segment(clamp(start + s.start, duration), clamp(start + s.end, duration), write(s.text), words))
+            scores.append((float(s.avg_logprob), float(s.no_speech_prob)))
+    order = sorted(range(len(segments)), key=lambda i: segments[i].start)
+    segments, scores = [segments[i] for i in order], [scores[i] for i in order]
     trusted, distrusted = (_shifted(part, offset) for part in split_trusted(segments, audio, SAMPLE_RATE, scores))
     for s in distrusted:
         log.info("not trusting %.1f-%.1f s (%s): %r", s.start, s.end, s.distrust, s.text[:80])
     return Transcript(language=guess.language, duration=offset + duration, segments=tuple(trusted),
                       distrusted=tuple(distrusted), model=getattr(config, which),
                       language_probability=guess.probability)
+
+
+def silent_stretches(spans: list[tuple[float, float]], duration: float,
+                     longer_than: float = MISSED_S) -> list[tuple[float, float]]:
+    """The stretches of [0, duration) that no span covers, longer than `longer_than`."""
+    stretches, reached = [], 0.0
+    for start, end in sorted(spans) + [(duration, duration)]:
+        if start - reached > longer_than:
+            stretches.append((reached, start))
+        reached = max(reached, end)
+    return stretches
+
+
+def missed_speech(audio: np.ndarray, segments: list[Segment]) -> list[tuple[float, float]]:
+    """(start, end) seconds of `audio` where Silero VAD (faster-whisper's) hears at least
+    MISSED_SPEECH_S of speech and no word was written: from the first speech heard in a silent
+    stretch of the transcript to the last. Words kept aside later count as written (reading
+    them again would write the same)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    spans = [(w.start, w.end) for s in segments for w in s.words] + [(s.start, s.end) for s in segments if not s.words]
+    missed = []
+    for start, end in silent_stretches(spans, len(audio) / SAMPLE_RATE):
+        first = int(start * SAMPLE_RATE)
+        speech = get_speech_timestamps(audio[first: int(end * SAMPLE_RATE)], VadOptions(min_silence_duration_ms=160))
+        if sum(t["end"] - t["start"] for t in speech) >= MISSED_SPEECH_S * SAMPLE_RATE:
+            missed.append(((first + speech[0]["start"]) / SAMPLE_RATE, (first + speech[-1]["end"]) / SAMPLE_RATE))
+    return missed
 
 
 def _shifted(segments: list[Segment], offset: float) -> list[Segment]:
