@@ -78,8 +78,12 @@ def progress_text(event: ChatEvent, lang: str) -> str:
     if event.stage == "analyse":
         return say(lang, "progress_analyse")
     if event.stage == "render":
-        clip, of = event.rendering
-        return say(lang, "progress_render", clip=clip, of=of)
+        clip, n, of = event.rendering
+        if of == 1:
+            return say(lang, "progress_render_one", clip=clip)
+        if clip == n:                       # the clips in order: "clip 2 of 3" is true both ways
+            return say(lang, "progress_render", clip=clip, of=of)
+        return say(lang, "progress_render_some", clip=clip, n=n, of=of)
     if event.stage == "export":
         return say(lang, "progress_export")
     return event.text or say(lang, "working")

@@ -169,6 +169,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "working": {"en": "Working on it...", "zh": "正在处理..."},
     "progress_analyse": {"en": "Listening to the video", "zh": "正在听写视频"},
     "progress_render": {"en": "Rendering clip {clip} of {of}", "zh": "正在渲染第 {clip} 个片段（共 {of} 个）"},
+    # A job that renders one clip, or (an edit) some of the clips: the clip's own number, then the count.
+    "progress_render_one": {"en": "Rendering clip {clip}", "zh": "正在渲染第 {clip} 个片段"},
+    "progress_render_some": {"en": "Rendering clip {clip} ({n} of {of})",
+                             "zh": "正在渲染第 {clip} 个片段（第 {n} 个，共 {of} 个）"},
     "progress_export": {"en": "Exporting", "zh": "正在导出"},
     "progress_done": {"en": "Done", "zh": "完成"},
     "progress_failed": {"en": "Failed", "zh": "失败"},

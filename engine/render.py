@@ -20,11 +20,11 @@ import subprocess
 import tempfile
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine import captions, picture, reframe
+from engine.ahead import AHEAD, Ahead
 from engine.edges import edge_fades
 from engine.framing import framing_filters, stacked_spans
 from engine.spec import render_spec
@@ -395,20 +395,25 @@ def probe_output(path: Path, timeout_s: float = PROBE_TIMEOUT_S) -> dict:
 # --- public entry points ----------------------------------------------------------------------------
 
 def render_clip(spec: RenderSpec, out_path: Path, config: EngineConfig,
-                progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> RenderedClip:
-    """Render one spec to `out_path` (an MP4) and the thumbnail beside it (same name, .jpg).
-    A source without a picture becomes an audiogram (engine.audiogram)."""
+                progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
+                ahead: Ahead | None = None) -> RenderedClip:
+    """Render one spec to `out_path` (an MP4) and the thumbnail beside it (same name, .jpg),
+    with the prepare `ahead` started for that path if any. A source without a picture becomes an
+    audiogram (engine.audiogram)."""
     if not spec.media.has_video:
         from engine.audiogram import render_audiogram
 
         return render_audiogram(spec, out_path, config, progress, cancel)
     if progress:
         progress(0.0, "finding faces")
-    prepared = prepare(spec, config, cancel)
+    prepared = ahead.take(str(out_path), spec, config, cancel) if ahead else prepare(spec, config, cancel)
     if progress:
         progress(PREPARE_SHARE, "rendering")
     scaled = (lambda f, label: progress(PREPARE_SHARE + (1 - PREPARE_SHARE) * f, label)) if progress else None
-    return encode(prepared, out_path, config, scaled, cancel)
+    rendered = encode(prepared, out_path, config, scaled, cancel)
+    if config.debug_reframe:
+        write_reframe_previews(prepared, Path(out_path))
+    return rendered
 
 
 def write_reframe_previews(prepared: Prepared, out_path: Path) -> list[Path]:
@@ -428,64 +433,33 @@ def clip_name(index: int) -> str:
     return f"clip-{index:02d}.mp4"
 
 
-class _Stop:
-    """Set when the caller's cancel event is, or when the renderer gives up by itself (so a
-    prepare running ahead stops early). Offers the is_set() the stages poll."""
-
-    def __init__(self, outer: threading.Event | None) -> None:
-        self.outer, self.inner = outer, threading.Event()
-
-    def is_set(self) -> bool:
-        return self.inner.is_set() or (self.outer is not None and self.outer.is_set())
-
-    def set(self) -> None:
-        self.inner.set()
-
-
 def render_specs(specs: list[RenderSpec], out_dir: Path, config: EngineConfig,
                  progress: ProgressCallback | None = None, cancel: threading.Event | None = None,
                  overlap: bool = True, names: list[str] | None = None) -> list[RenderedClip]:
     """Render specs in order to `names` (default clip-01.mp4, clip-02.mp4, ...). With `overlap`,
-    the next clip's faces and loudness are found on a second thread while the current clip
-    encodes: the finding is light and single-threaded, and x264 rarely keeps both cores full."""
+    the faces and loudness of the clips ahead are found while the current clip encodes (engine.ahead)."""
     names = names or [clip_name(i + 1) for i in range(len(specs))]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     total = len(specs)
-    if not all(spec.media.has_video for spec in specs):      # audiograms: nothing to find ahead
-        return [render_clip(spec, out_dir / names[i], config,
-                            (lambda f, label, i=i: progress((i + f) / total, f"clip {i + 1} of {total}: {label}"))
-                            if progress else None, cancel)
-                for i, spec in enumerate(specs)]
     done: list[RenderedClip] = []
-    detector = reframe.FaceDetector()
-    stop = _Stop(cancel)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare") as pool:
-        def start(i: int) -> Future:
-            return pool.submit(prepare, specs[i], config, stop, detector)
-
-        pending: Future | None = start(0) if specs else None
-        try:
-            for i in range(total):
-                if progress:
-                    progress(i / total, f"clip {i + 1} of {total}: finding faces")
-                prepared = pending.result()
-                pending = start(i + 1) if overlap and i + 1 < total else None
-                scaled = ((lambda f, label, i=i: progress((i + f) / total, f"clip {i + 1} of {total}: {label}"))
-                          if progress else None)
-                done.append(encode(prepared, out_dir / names[i], config, scaled, cancel))
-                if config.debug_reframe:
-                    write_reframe_previews(prepared, out_dir / names[i])
-                if pending is None and i + 1 < total:
-                    pending = start(i + 1)
-        except BaseException:
-            stop.set()                      # a prepare running ahead stops at its next check
-            if pending is not None:
-                pending.cancel()
-            raise
+    ahead = Ahead()
+    try:
+        for i, spec in enumerate(specs):
+            for later in range(i, min(total, i + AHEAD)) if overlap else ():
+                ahead.start(str(out_dir / names[later]), specs[later], config, cancel)
+            done.append(render_clip(spec, out_dir / names[i], config, _clip_progress(progress, i, total), cancel,
+                                    ahead=ahead))
+    finally:
+        ahead.close()                       # a prepare running ahead of a failed clip stops
     if progress:
         progress(1.0, "done")
     return done
+
+
+def _clip_progress(progress: ProgressCallback | None, i: int, total: int) -> ProgressCallback | None:
+    """Clip i's own progress (0-1) as a share of the whole run's."""
+    return (lambda f, label: progress((i + f) / total, f"clip {i + 1} of {total}: {label}")) if progress else None
 
 
 def render_moments(analysis, moments, request, out_dir: Path, config: EngineConfig,

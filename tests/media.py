@@ -6,6 +6,7 @@ sentence is synthesised alone, its start and end in the result are known exactly
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import wave
 from dataclasses import dataclass
@@ -242,19 +243,28 @@ LEFT = Person("talking_obama_20s.mp4", 260, 300, 440)
 RIGHT = Person("talking_tedlieu_60s.mp4", 1250, 320, 400, skip=2.0)
 
 
+STUDIO_SEED = 1           # make_two_people's studio backdrop and grain: the same file on every call
+
+
 def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration: float,
                     people: tuple[Person, ...] = (LEFT, RIGHT), media: Path = SHARED_MEDIA,
-                    size: str = "1920x1080", fps: int = 25, studio: bool = False) -> Path:
+                    size: str = "1920x1080", fps: int = 25, studio: bool = False,
+                    seed: int | None = STUDIO_SEED) -> Path:
     """Two (or more) real faces side by side, all moving all the time (the clips are people talking),
     and one soundtrack in which only the person whose turn it is can be heard: `turns` are
     (start, end, index into people). A person's sound is their own recording, so their mouth
     moves in step with it; the listener's mouth moves too, out of step with what is heard.
     `studio`: a slowly shifting coloured backdrop and camera grain over the whole picture instead
-    of a flat grey one, so that an encoder spends on it what it spends on a real recording."""
+    of a flat grey one, so that an encoder spends on it what it spends on a real recording.
+    `seed` fixes the backdrop's colour points and the grain, so a file made twice is the same file;
+    None draws a new realisation each call (robustness runs over many backdrops)."""
+    if seed is None:
+        seed = secrets.randbelow(2**31)
     inputs: list[str] = []
     for person in people:
         inputs += ["-stream_loop", "-1", "-ss", f"{person.skip:.2f}", "-i", str(media / person.clip)]
     backdrop = (f"gradients=s={size}:r={fps}:d={duration}:c0=0x3a3f4a:c1=0x6b5a48:c2=0x2c3a33:nb_colors=3:speed=0.002"
+                f":seed={seed}"
                 if studio else f"color=0x30343a:s={size}:r={fps}:d={duration}")
     graph = [f"{backdrop}[bg]"]
     for i, person in enumerate(people):
@@ -265,7 +275,7 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
     below = "[bg]"
     for i, person in enumerate(people):
         last = i == len(people) - 1
-        graph.append(f"{below}[v{i}]overlay={person.x}:{person.y}:shortest=1" + ((",noise=alls=7:allf=t" if studio else "") + ",format=yuv420p[v]" if last else f"[b{i}]"))
+        graph.append(f"{below}[v{i}]overlay={person.x}:{person.y}:shortest=1" + ((f",noise=alls=7:allf=t:all_seed={seed}" if studio else "") + ",format=yuv420p[v]" if last else f"[b{i}]"))
         below = f"[b{i}]"
     graph.append("".join(f"[a{i}]" for i in range(len(people))) + f"amix=inputs={len(people)}:normalize=0[a]")
     run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", ";".join(graph),

@@ -150,7 +150,7 @@ class ChatEvent:
     sentence: Sentence | None = None
     fraction: float | None = None            # kind "progress": 0-1, None when unknown
     stage: Stage = ""                        # kind "progress": what it is doing
-    rendering: tuple[int, int] = (1, 1)      # stage "render": clip n of m
+    rendering: tuple[int, int, int] = (1, 1, 1)  # stage "render": (clip number, n, m): this job's nth render of m
     clip: Clip | None = None                 # kind "clip": a finished short; kind "failed": the one that failed
     clips: tuple[Clip, ...] = ()             # kind "text": the moments chosen, before they render
     notes: tuple[SelectionNote, ...] = ()    # with them: how they were chosen

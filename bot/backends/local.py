@@ -56,6 +56,7 @@ from bot.jobs import current_job
 from bot.texts import say, timeline
 from bot.settings import Settings
 from bot.vocabulary import Edit
+from engine.ahead import AHEAD
 from engine.highlights import length_bounds
 from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia
 from engine.pipeline import Analysis, choose_explained
@@ -220,6 +221,7 @@ class LocalBackend(Analyses, Renders):
             yield ChatEvent("text", _moments_text(clips), clips=tuple(clip_of(c) for c in clips),
                             notes=tuple(notes))
             for i, clip in enumerate(clips):
+                await self._look_ahead(record, clips[i:i + AHEAD], analysis, cancel)
                 async for event in self._render(record, clip, analysis, i + 1, len(clips), cancel):
                     yield event
             if settle_here:
@@ -319,8 +321,8 @@ class LocalBackend(Analyses, Renders):
         changes = tuple((i + 1, timeline_of(draft_of(clips[i]))) for i in sorted(changed))
         english = "\n".join(say("en", "status_clip", n=n, summary=timeline("en", tracks)) for n, tracks in changes)
         yield ChatEvent("text", f"Changed:\n{english}", sentence=Sentence("changed", changes=changes))
-        for i in sorted(changed):
-            async for event in self._render(record, clips[i], analysis, i + 1, len(clips), cancel, which=len(changed)):
+        for n, i in enumerate(sorted(changed), start=1):        # only the changed clips render again
+            async for event in self._render(record, clips[i], analysis, i + 1, len(changed), cancel, nth=n):
                 yield event
 
     def _more(self, analysis: Analysis, record: SessionRecord, drafts: list[Draft], edit: Edit) -> list[Moment]:
@@ -410,6 +412,7 @@ class LocalBackend(Analyses, Renders):
             for event in events:
                 event.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.engine.close()
 
 
 # ---------------------------------------------------------------- small helpers

@@ -1,11 +1,13 @@
 """Where the local clip service's engine work runs: in this process (no BROKER_URL, the default),
 or as Celery tasks on `shortsbot worker` processes (BROKER_URL set; see workers/).
 
-Both offer the same two calls, so the service does not ask which it has:
+Both offer the same three calls, so the service does not ask which it has:
 - `analyse(path, config, progress, cancel, language)`: blocking, for the service's analysis pool;
 - `await render(spec, out, config, progress, cancel)`: the clip and its thumbnail, at `out` in this
   process; with workers, where the worker put them in the media store (storage.media_store.find_render
-  reads them there: a file in a directory store, an object in S3).
+  reads them there: a file in a directory store, an object in S3);
+- `ahead(spec, out, config, cancel)`: a clip that renders soon (in this process its faces are found
+  meanwhile, engine.ahead; workers take each render as it comes).
 
 With workers, the bot stays the system of record: a render is keyed by the running job's id and
 attempt, and its result is applied only while the job table says that job is still running that
@@ -20,6 +22,7 @@ from functools import partial
 from pathlib import Path
 
 from bot.jobs import current_job
+from engine.ahead import Ahead
 from engine.models import Cancelled, ProgressCallback, RenderedClip, RenderSpec
 from engine.pipeline import analyse as analyse_here
 from engine.render import render_clip
@@ -30,9 +33,19 @@ log = logging.getLogger(__name__)
 class InProcessEngine:
     analyse = staticmethod(analyse_here)
 
+    def __init__(self) -> None:
+        self._ahead = Ahead()               # one for every chat: two prepares at once at most
+
+    def ahead(self, spec: RenderSpec, out: Path, config, cancel: threading.Event | None) -> None:
+        """Start finding the faces of a clip that renders soon (engine.ahead)."""
+        self._ahead.start(str(out), spec, config, cancel)
+
     async def render(self, spec: RenderSpec, out: Path, config, progress: ProgressCallback | None,
                      cancel: threading.Event | None) -> RenderedClip:
-        return await asyncio.to_thread(render_clip, spec, out, config, progress, cancel)
+        return await asyncio.to_thread(render_clip, spec, out, config, progress, cancel, self._ahead)
+
+    def close(self) -> None:
+        self._ahead.close()
 
 
 class WorkerEngine:
@@ -62,6 +75,12 @@ class WorkerEngine:
         ctx = current_job.get()
         job_id, attempt = (ctx.job.id, ctx.job.attempts) if ctx is not None else (0, 0)
         return partial(self.remote.analyse, job_id=job_id, attempt=attempt)
+
+    def ahead(self, spec: RenderSpec, out: Path, config, cancel: threading.Event | None) -> None:
+        """Nothing: each render is a task of its own, and the workers take them as they come."""
+
+    def close(self) -> None:
+        """Nothing: the workers' connections close with the process."""
 
     async def render(self, spec: RenderSpec, out: Path, config, progress: ProgressCallback | None,
                      cancel: threading.Event | None) -> RenderedClip:

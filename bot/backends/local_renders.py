@@ -62,11 +62,8 @@ class Renders:
             spec.music_volume = float(draft.music.volume)
         return spec
 
-    async def _render_file(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis,
-                           progress: Callable[[float, str], None], cancel: threading.Event) -> ClipRecord:
-        """Renders the clip's draft unless its file is current; returns the updated clip."""
-        if _is_current(clip):
-            return clip
+    async def _planned(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis) -> tuple[RenderSpec, Path]:
+        """The clip draft's RenderSpec and the file it renders to."""
         draft = draft_of(clip)
         music_path = None
         if draft.music is not None:
@@ -76,7 +73,21 @@ class Renders:
         if not spec.media.has_video:        # an audiogram: the last photo sent in this session is its cover
             photos = [m for m in await self.repos.media.for_session(record.id) if m.kind == "image"]
             spec.background = Path(photos[-1].path) if photos else None
-        out = self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{draft.key}.mp4"
+        return spec, self.settings.output_dir / record.remote_session_id / f"clip-{clip.rank:02d}-{draft.key}.mp4"
+
+    async def _look_ahead(self, record: SessionRecord, clips: list[ClipRecord], analysis: Analysis,
+                          cancel: threading.Event) -> None:
+        """Start finding the faces of clips that render next (not those whose file is current)."""
+        for clip in clips:
+            if not _is_current(clip):
+                self.engine.ahead(*await self._planned(record, clip, analysis), self.config, cancel)
+
+    async def _render_file(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis,
+                           progress: Callable[[float, str], None], cancel: threading.Event) -> ClipRecord:
+        """Renders the clip's draft unless its file is current; returns the updated clip."""
+        if _is_current(clip):
+            return clip
+        spec, out = await self._planned(record, clip, analysis)
         rendered = await self.engine.render(spec, out, self.config, progress, cancel)
         old = (clip.output_path, clip.thumbnail_path)
         clip = await self.repos.clips.update(clip.id, output_path=str(rendered.path),
@@ -86,12 +97,15 @@ class Renders:
         return clip
 
     async def _render(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis, number: int, total: int,
-                      cancel: threading.Event, which: int | None = None,
+                      cancel: threading.Event, nth: int | None = None,
                       stage: Stage = "render") -> AsyncIterator[ChatEvent]:
-        """Progress while one clip renders, then a `clip` event with the file."""
+        """Progress while one clip renders, then a `clip` event with the file. `number`: the clip's number
+        as the person knows it; `total`: how many clips this job renders; `nth`: which of them this
+        is (the clip's number unless given)."""
+        rendering = (number, number if nth is None else nth, total)
         loop = asyncio.get_running_loop()
         updates: asyncio.Queue[float] = asyncio.Queue()
-        yield ChatEvent("progress", fraction=0.0, stage=stage, rendering=(number, total))
+        yield ChatEvent("progress", fraction=0.0, stage=stage, rendering=rendering)
         task = asyncio.ensure_future(self._render_file(
             record, clip, analysis, lambda f, label: loop.call_soon_threadsafe(updates.put_nowait, f), cancel))
         try:
@@ -99,7 +113,7 @@ class Renders:
                 getter = asyncio.ensure_future(updates.get())
                 finished, _ = await asyncio.wait({task, getter}, return_when=asyncio.FIRST_COMPLETED)
                 if getter in finished:
-                    yield ChatEvent("progress", fraction=getter.result(), stage=stage, rendering=(number, total))
+                    yield ChatEvent("progress", fraction=getter.result(), stage=stage, rendering=rendering)
                 else:
                     getter.cancel()
         finally:
@@ -148,7 +162,7 @@ class Renders:
         async for item in self._analysis(source, cancel, record.remote_session_id):
             if isinstance(item, _Outcome):
                 analysis = item.value
-        async for event in self._render(record, clip, analysis, clip.rank, clip.rank, cancel, stage="export"):
+        async for event in self._render(record, clip, analysis, clip.rank, 1, cancel, nth=1, stage="export"):
             yield event
 
 

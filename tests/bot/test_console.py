@@ -62,7 +62,9 @@ def test_a_whole_conversation_piped_into_shortsbot_chat(tmp_path, warm_talk):
     assert "Got talk.mp4 (0:40, 640x360)." in text
     assert re.search(r"^Found \d moments?:$", text, re.M)
     assert re.search(r'^1\. 0:\d\d-0:\d\d ".+" \(score \d+\)$', text, re.M)
-    assert any(line.startswith("progress: Rendering clip 1 of") for line in out)
+    rendering = [line for line in out if line.startswith("progress: Rendering")]
+    assert rendering and all(re.fullmatch(r"progress: Rendering clip 1( \d+%)?", line) for line in rendering), \
+        rendering                                                  # one clip (made, then edited): never "of 1", "of 2"
     assert "Credits: 99 available, 0 frozen (held for running jobs), 99 total." in out
     summary = [line for line in out if line.startswith("Clip 1: Timeline (3 tracks): 1. Video: talk.mp4 ")]
     assert summary and "2. Captions: bold" in summary[0] and "3. Title:" in summary[0]

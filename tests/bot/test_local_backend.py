@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from bot.backends.base import (
     Who,
 )
 from bot.backends.local import LocalBackend
-from bot.replies import event_text
+from bot.replies import event_text, progress_text
 from bot.texts import timeline
 from bot.work import failure
 from bot.vocabulary import looks_like_cut, understand
@@ -48,12 +49,41 @@ async def run_chat(backend, who, text) -> list:
     return [event async for event in stream]
 
 
+async def watching_ahead(stream) -> tuple[list, list[str]]:
+    """A chat's events, and in what order clips came and their faces began to be found (engine.ahead)."""
+    order: list[str] = []
+
+    class Started(logging.Handler):
+        def emit(self, record):
+            order.append("faces of " + "-".join(Path(str(record.args[0])).name.split("-")[:2]))
+
+    log, handler = logging.getLogger("engine.ahead"), Started(level=logging.DEBUG)
+    level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    events = []
+    try:
+        async for event in stream:
+            events.append(event)
+            if event.kind == "clip":
+                order.append(f"clip {event.clip.number}")
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+    return events, order
+
+
 def clip_events(events) -> list[Clip]:
     return [e.clip for e in events if e.kind == "clip"]
 
 
 def said(events) -> str:
     return "\n".join(e.text for e in events if e.kind == "text")
+
+
+def rendering_said(events, lang: str = "en") -> list[str]:
+    """The progress sentences a person sees while clips render, each once, in order."""
+    return list(dict.fromkeys(progress_text(e, lang) for e in events if e.kind == "progress" and e.stage == "render"))
 
 
 @pytest.fixture
@@ -172,12 +202,13 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     who = await person(backend, repos)
     await backend.upload(who, warm_talk.path)
 
-    # the cut: moments, then each clip as it is rendered
-    events = await run_chat(backend, who, CUT_TEN)
+    # the cut: moments, then each clip as it is rendered; clip 2's faces are found while clip 1 renders
+    events, order = await watching_ahead(backend.cut(who, CUT_TEN, understand(CUT_TEN, has_clips=False).request))
     row = await repos.sessions.active(who.user_id, who.chat_key, "local")
     assert said(events).startswith("Found 2 moments:")
     clips = clip_events(events)
     assert [c.number for c in clips] == [1, 2]
+    assert order == ["faces of clip-01", "faces of clip-02", "clip 1", "clip 2"]
     for clip in clips:
         info = ffprobe(Path(clip.path))
         assert (info["width"], info["height"]) == (360, 640) and info["audio"]
@@ -185,6 +216,8 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
         assert 8 <= info["duration"] <= 12 and clip.title and clip.hashtags
         assert Path(clip.path).parent == backend.settings.output_dir / row.remote_session_id
     assert events[-1].kind == "done"
+    assert rendering_said(events) == ["Rendering clip 1 of 2", "Rendering clip 2 of 2"]
+    assert rendering_said(events, "zh") == ["正在渲染第 1 个片段（共 2 个）", "正在渲染第 2 个片段（共 2 个）"]
     credits = await backend.credits(who)
     assert (credits.available, credits.frozen, credits.total) == (99, 0, 99)   # 40 s of video: 1 credit
     state = await backend.state(who)
@@ -202,6 +235,8 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     shorter = ffprobe(Path(changed.path))["duration"]
     assert 2.0 <= (before.end - before.start) - shorter <= 8.0
     assert "Changed:" in said(events)
+    assert rendering_said(events) == ["Rendering clip 1"]             # one clip renders, not "1 of 2"
+    assert rendering_said(events, "zh") == ["正在渲染第 1 个片段"]
     [change] = [e for e in events if e.sentence is not None and e.sentence.key == "changed"]
     assert event_text(change, "en").startswith("Changed:\nClip 1: Timeline (3 tracks): 1. Video: talk.mp4 ")
     assert event_text(change, "zh").startswith("已修改：\n片段 1：时间线（3 条轨道）：1. 视频：talk.mp4 ")
@@ -225,6 +260,8 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     events = await run_chat(backend, who, "more clips")
     new = clip_events(events)
     assert [c.number for c in new] in ([3], [3, 4])
+    assert rendering_said(events) == (["Rendering clip 3"] if len(new) == 1 else
+                                      ["Rendering clip 3 (1 of 2)", "Rendering clip 4 (2 of 2)"])
     taken = [(c.start, c.end) for c in (changed, clips[1])]
     assert not any(c.start < e and s < c.end for s, e in taken for c in new)
 
@@ -236,6 +273,7 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     [with_music] = clip_events(events)
     music_line = timeline("en", with_music.summary)
     assert with_music.number == 3 and "BGM: song.wav" in music_line and "30%)" in music_line
+    assert rendering_said(events) == ["Rendering clip 3"]             # its own number, not "1 of 1" or "3 of 4"
     assert "背景音乐：song.wav（" in timeline("zh", with_music.summary) and "音量 30%）" in timeline("zh", with_music.summary)
 
     # export: current files are given at once; a lost one (the shortest) is rendered again

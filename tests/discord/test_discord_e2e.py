@@ -366,13 +366,16 @@ async def test_replies_after_the_interaction_token_expired_go_to_the_channel(bot
 
 async def test_server_messages_not_meant_for_the_bot_are_ignored_and_unreadable_replies_get_a_hint(bot, talk):
     fake = bot.fake
-    channel = bot.general
+    channel = fake.add_text_channel(bot.makers, "show-and-tell")      # its own channel: no other test's messages
+    await fake.dispatch("CHANNEL_CREATE", {**channel})
+    await fake.wait_for(lambda: bot.adapter.client.get_channel(int(channel["id"])) is not None, what="CHANNEL_CREATE")
+    await bot.adapter.send(ChatRef("discord", channel["id"]), TextReply(say("en", "status_no_media")))
+    [bots_message] = fake.sent_by_bot(channel["id"])                  # something the bot said there, to reply to
     downloads = len(fake.downloads)
     sent_before = len(fake.sent_by_bot(channel["id"]))
     await fake.dispatch("MESSAGE_CREATE", fake.user_message(channel, bot.bob, "look at my video",
                                                             attachments=(fake.host_file(talk),)))
     # A reply to the bot without the @mention: without Message Content Discord sends it empty.
-    bots_message = fake.sent_by_bot(channel["id"])[-1]
     await fake.dispatch("MESSAGE_CREATE", fake.user_message(channel, bot.bob, "", reply_to=bots_message))
 
     [hint] = await fake.wait_for(lambda: fake.sent_by_bot(channel["id"])[sent_before:], what="the hint")
