@@ -46,6 +46,8 @@ BATCH_SIZE = 8
 CACHE_VERSION = 5                # 5: speech the batched decode left without words is read again
 MISSED_S = 1.5                   # a stretch without words this long is listened to again ...
 MISSED_SPEECH_S = 1.0            # ... and read again when the VAD hears this much speech in it
+LEAD_IN_S = 1.0                  # silence before a stretch read again: a voice from its first frame reads as
+PROMPT_CHARS = 200               # a sentence's middle (lowercase, no punctuation), as does no text before it
 BUNDLED_MODEL = ENGLISH_MODEL
 
 
@@ -302,15 +304,9 @@ def run_whisper(audio: np.ndarray, config: EngineConfig, language: str | None = 
             report(offset + s.end)
     for start, end in missed_speech(audio, segments):
         log.info("reading %.1f-%.1f s again: speech without words", offset + start, offset + end)
-        again, _ = model.transcribe(audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)],
-                                    language=guess.language if model.model.is_multilingual and not guess.mixed else None,
-                                    multilingual=guess.mixed, word_timestamps=True, vad_filter=True, beam_size=1,
-                                    condition_on_previous_text=False, temperature=0.0)
-        for s in again:
-            words = tuple(Word(clamp(start + w.start, duration), clamp(start + w.end, duration), write(w.word),
-                               round(float(w.probability), 4)) for w in (s.words or []))
-            segments.append(Segment(clamp(start + s.start, duration), clamp(start + s.end, duration), write(s.text), words))
-            scores.append((float(s.avg_logprob), float(s.no_speech_prob)))
+        for segment, score in read_again(model, audio, start, end, segments, guess, write):
+            segments.append(segment)
+            scores.append(score)
     order = sorted(range(len(segments)), key=lambda i: segments[i].start)
     segments, scores = [segments[i] for i in order], [scores[i] for i in order]
     trusted, distrusted = (_shifted(part, offset) for part in split_trusted(segments, audio, SAMPLE_RATE, scores))
@@ -347,6 +343,29 @@ def missed_speech(audio: np.ndarray, segments: list[Segment]) -> list[tuple[floa
         if sum(t["end"] - t["start"] for t in speech) >= MISSED_SPEECH_S * SAMPLE_RATE:
             missed.append(((first + speech[0]["start"]) / SAMPLE_RATE, (first + speech[-1]["end"]) / SAMPLE_RATE))
     return missed
+
+
+def read_again(model, audio: np.ndarray, start: float, end: float, written: list[Segment], guess: LanguageGuess,
+               write) -> list[tuple[Segment, tuple[float, float]]]:
+    """(segment, (avg_logprob, no_speech_prob)) of [start, end) of `audio` read by the sequential
+    decoder (it seeks on through its window where a batched decode stops), after a second of
+    silence and with the text written before it as the prompt, as Whisper conditions a window
+    on the one before; times in `audio`'s seconds."""
+    duration = len(audio) / SAMPLE_RATE
+    lead_in = np.zeros(int(LEAD_IN_S * SAMPLE_RATE), dtype=np.float32)
+    before = "".join(s.text for s in sorted(written, key=lambda s: s.start) if s.end <= start + 0.05)[-PROMPT_CHARS:].strip()
+    found, _ = model.transcribe(np.concatenate([lead_in, audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]]),
+                                language=guess.language if model.model.is_multilingual and not guess.mixed else None,
+                                multilingual=guess.mixed, word_timestamps=True, vad_filter=True, beam_size=1,
+                                condition_on_previous_text=False, temperature=0.0, initial_prompt=before or None)
+
+    def at(seconds: float) -> float:
+        return clamp(max(start, start - LEAD_IN_S + seconds), duration)
+
+    return [(Segment(at(s.start), at(s.end), write(s.text),
+                     tuple(Word(at(w.start), at(w.end), write(w.word), round(float(w.probability), 4))
+                           for w in (s.words or []))),
+             (float(s.avg_logprob), float(s.no_speech_prob))) for s in found]
 
 
 def _shifted(segments: list[Segment], offset: float) -> list[Segment]:
