@@ -302,7 +302,8 @@ def run_whisper(audio: np.ndarray, config: EngineConfig, language: str | None = 
         scores.append((float(s.avg_logprob), float(s.no_speech_prob)))
         if report:
             report(offset + s.end)
-    for start, end in missed_speech(audio, segments):
+    believed, _ = split_trusted(segments, audio, SAMPLE_RATE, scores)
+    for start, end in missed_speech(audio, segments, believed):
         log.info("reading %.1f-%.1f s again: speech without words", offset + start, offset + end)
         for segment, score in read_again(model, audio, start, end, segments, guess, write):
             segments.append(segment)
@@ -328,16 +329,21 @@ def silent_stretches(spans: list[tuple[float, float]], duration: float,
     return stretches
 
 
-def missed_speech(audio: np.ndarray, segments: list[Segment]) -> list[tuple[float, float]]:
+def missed_speech(audio: np.ndarray, segments: list[Segment], believed: list[Segment]) -> list[tuple[float, float]]:
     """(start, end) seconds of `audio` where Silero VAD (faster-whisper's) hears at least
-    MISSED_SPEECH_S of speech and no word was written: from the first speech heard in a silent
-    stretch of the transcript to the last. Words kept aside later count as written (reading
-    them again would write the same)."""
+    MISSED_SPEECH_S of speech and no segment was written: from the first speech heard in a silent
+    stretch of the transcript to the last. Only a stretch next to a `believed` segment: the model
+    reads this voice and stopped early. Beside text it could not read (a loop, a language the
+    model does not know), or with nothing written at all, reading again invents text."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    spans = [(w.start, w.end) for s in segments for w in s.words] + [(s.start, s.end) for s in segments if not s.words]
+    def beside_belief(start: float, end: float) -> bool:
+        return any(abs(s.end - start) < 0.05 or abs(s.start - end) < 0.05 for s in believed)
+
     missed = []
-    for start, end in silent_stretches(spans, len(audio) / SAMPLE_RATE):
+    for start, end in silent_stretches([(s.start, s.end) for s in segments], len(audio) / SAMPLE_RATE):
+        if not beside_belief(start, end):
+            continue
         first = int(start * SAMPLE_RATE)
         speech = get_speech_timestamps(audio[first: int(end * SAMPLE_RATE)], VadOptions(min_silence_duration_ms=160))
         if sum(t["end"] - t["start"] for t in speech) >= MISSED_SPEECH_S * SAMPLE_RATE:
