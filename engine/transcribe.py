@@ -43,7 +43,7 @@ logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 SAMPLE_RATE = soundtrack.SAMPLE_RATE
 BATCH_SIZE = 8
 # Bump when the transcript's shape or the decoding options change, so old cache files are not reused.
-CACHE_VERSION = 6                # 6: speech the batched decode left without words is read again (prompted)
+CACHE_VERSION = 7                # 7: speech the batched decode left without words is read again, beside trusted text
 MISSED_S = 1.5                   # a stretch without words this long is listened to again ...
 MISSED_SPEECH_S = 1.0            # ... and read again when the VAD hears this much speech in it
 LEAD_IN_S = 1.0                  # silence before a stretch read again: a voice from its first frame reads as
