@@ -43,11 +43,11 @@ logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 SAMPLE_RATE = soundtrack.SAMPLE_RATE
 BATCH_SIZE = 8
 # Bump when the transcript's shape or the decoding options change, so old cache files are not reused.
-CACHE_VERSION = 7                # 7: speech the batched decode left without words is read again, beside trusted text
-MISSED_S = 1.5                   # a stretch without words this long is listened to again ...
-MISSED_SPEECH_S = 1.0            # ... and read again when the VAD hears this much speech in it
-LEAD_IN_S = 1.0                  # silence before a stretch read again: a voice from its first frame reads as
-PROMPT_CHARS = 200               # a sentence's middle (lowercase, no punctuation), as does no text before it
+CACHE_VERSION = 8                # 8: speech the batched decode left without text is read again, beside trusted text
+MISSED_S = 1.5                   # a stretch without text this long is listened to again ...
+MISSED_SPEECH_S = 1.0            # ... and read again when the VAD hears this much speech in it,
+LEAD_IN_S = 1.0                  # after this much silence, prompted with up to PROMPT_CHARS of the text
+PROMPT_CHARS = 200               # before it (without them tiny.en wrote it lowercase, unpunctuated)
 BUNDLED_MODEL = ENGLISH_MODEL
 
 
@@ -305,7 +305,7 @@ def run_whisper(audio: np.ndarray, config: EngineConfig, language: str | None = 
     believed, _ = split_trusted(segments, audio, SAMPLE_RATE, scores)
     for start, end in missed_speech(audio, segments, believed):
         log.info("reading %.1f-%.1f s again: speech without words", offset + start, offset + end)
-        for segment, score in read_again(model, audio, start, end, segments, guess, write):
+        for segment, score in read_again(model, audio, start, end, believed, guess, write):
             segments.append(segment)
             scores.append(score)
     order = sorted(range(len(segments)), key=lambda i: segments[i].start)
@@ -351,15 +351,15 @@ def missed_speech(audio: np.ndarray, segments: list[Segment], believed: list[Seg
     return missed
 
 
-def read_again(model, audio: np.ndarray, start: float, end: float, written: list[Segment], guess: LanguageGuess,
+def read_again(model, audio: np.ndarray, start: float, end: float, believed: list[Segment], guess: LanguageGuess,
                write) -> list[tuple[Segment, tuple[float, float]]]:
     """(segment, (avg_logprob, no_speech_prob)) of [start, end) of `audio` read by the sequential
     decoder (it seeks on through its window where a batched decode stops), after a second of
-    silence and with the text written before it as the prompt, as Whisper conditions a window
-    on the one before; times in `audio`'s seconds."""
+    silence and with the believed text before it as the prompt, as Whisper conditions a window
+    on the one before (a loop in the prompt would invite another); times in `audio`'s seconds."""
     duration = len(audio) / SAMPLE_RATE
     lead_in = np.zeros(int(LEAD_IN_S * SAMPLE_RATE), dtype=np.float32)
-    before = "".join(s.text for s in sorted(written, key=lambda s: s.start) if s.end <= start + 0.05)[-PROMPT_CHARS:].strip()
+    before = "".join(s.text for s in sorted(believed, key=lambda s: s.start) if s.end <= start + 0.05)[-PROMPT_CHARS:].strip()
     found, _ = model.transcribe(np.concatenate([lead_in, audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]]),
                                 language=guess.language if model.model.is_multilingual and not guess.mixed else None,
                                 multilingual=guess.mixed, word_timestamps=True, vad_filter=True, beam_size=1,
