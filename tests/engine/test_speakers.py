@@ -102,15 +102,7 @@ def test_speech_mask_from_words_or_energy():
     times = np.arange(0, 4, 0.5)
     energy = np.array([-60, -60, -20, -22, -60, -21, -60, -60.0])
     assert speaking.speech_mask(times, None, energy).tolist() == [0, 0, 1, 1, 0, 1, 0, 0]
-    # Within the words' reach the words decide: sound before the first word and in a short pause
-    # is no speech; where the transcript is silent for longer than WORD_GAP_S, loud sound is.
-    times = np.arange(0, 6, 0.25)
-    energy = np.full(len(times), -60.0)
-    energy[[0, 5, 12, 13, 14]] = -20.0          # at 0 s, in the pause at 1.25 s, and 3.0-3.5 s
-    words = [(0.5, 1.0), (1.6, 2.0)]
-    assert np.flatnonzero(speaking.speech_mask(times, words, energy)).tolist() == [2, 3, 4, 6, 7, 8, 12, 13, 14]
-    assert speaking.speech_onsets(times, words, energy).tolist() == [0.5, 1.6, 3.0]
-    assert speaking.speech_onsets(times, None, energy).tolist() == [1.25, 3.0]
+    # with words: tests/engine/test_speaker_cuts.py test_words_decide_within_their_reach_and_energy_in_a_gap
 
 
 # --- the editor -------------------------------------------------------------------------------
