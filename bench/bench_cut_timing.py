@@ -16,7 +16,8 @@ a folder beside --folder); without it, as the robustness check does, with none.
 
 The summary line gives mean and max |cut - change| over the crop-to-crop cuts (where the
 timing is what a viewer sees: the wrong face for that long), and over every edge found; a
-change with no edge within 1.5 s (shown stacked, or missed) is counted apart.
+change with no edge within 1.5 s (shown stacked, or missed) is counted apart. Stacking both
+raises the share in view by itself, so the share of time shown on one person is given beside it.
 """
 from __future__ import annotations
 
@@ -118,7 +119,7 @@ def main() -> None:
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True)
     print(f"engine: {ROOT}; composites in {args.folder}; words: {'the transcript' if args.words else 'none'}")
-    crop_errors, all_errors, missing, in_view = [], [], 0, []
+    crop_errors, all_errors, missing, in_view, crop_share = [], [], 0, [], []
     started = time.process_time()
     for path, people, turns, duration, width, height in composites(args.folder, args.varied):
         words = transcript_words(path, args.folder.with_name(args.folder.name + "-transcripts")) if args.words else None
@@ -126,12 +127,14 @@ def main() -> None:
         seen = speaker_in_view(framing, turns, people, width=width) if framing.trace is not None else float("nan")
         errors = cut_errors(framing, turns)
         in_view.append(seen)
+        crop_share.append(sum(s.end - s.start for s in framing.stretches if s.layout == "crop") / duration)
         missing += sum(e is None for e in errors)
         all_errors += [abs(e[0]) for e in errors if e]
         crop_errors += [e[0] for e in errors if e and e[1] == e[2] == "crop"]
         said = ", ".join("none" if e is None else f"{e[0]:+.2f} ({e[1]} > {e[2]})" for e in errors)
-        print(f"{path.stem:24s} in view {seen:.3f}  cuts vs changes at {changes(turns)}: {said}", flush=True)
-    print(f"\nspeaker in view: worst {min(in_view):.3f}, mean {np.mean(in_view):.4f} over {len(in_view)} composites")
+        print(f"{path.stem:24s} in view {seen:.3f}  one person {crop_share[-1]:.2f}  cuts vs changes at {changes(turns)}: {said}", flush=True)
+    print(f"\nspeaker in view: worst {min(in_view):.3f}, mean {np.mean(in_view):.4f} over {len(in_view)} composites; "
+          f"one person cropped {np.mean(crop_share):.2f} of the time (the rest stacked or fit)")
     if crop_errors:
         print(f"crop-to-crop cuts: |cut - change| mean {np.mean(np.abs(crop_errors)):.3f} s, "
               f"max {np.max(np.abs(crop_errors)):.3f} s, signed mean {np.mean(crop_errors):+.3f} s, n={len(crop_errors)}")
