@@ -2,8 +2,11 @@
 engine.soundtrack), the spoken language from a
 multilingual model over a few windows (engine.language), then faster-whisper's batched pipeline
 with word timestamps and its bundled Silero VAD: English on the fast English-only model, every
-other language on the multilingual one. Chinese comes out in simplified characters; text the
-engine does not believe (engine.trust) is kept aside. A JSON cache by content hash."""
+other language on the multilingual one. The batched pipeline reads each VAD chunk (up to 30 s)
+in one decode: when the decoder ends its text early, the rest of the chunk is read by nobody,
+so speech the VAD hears where no word is gets read again, in order. Chinese comes out in
+simplified characters; text the engine does not believe (engine.trust) is kept aside. A JSON
+cache by content hash."""
 from __future__ import annotations
 
 import json
@@ -40,7 +43,11 @@ logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 SAMPLE_RATE = soundtrack.SAMPLE_RATE
 BATCH_SIZE = 8
 # Bump when the transcript's shape or the decoding options change, so old cache files are not reused.
-CACHE_VERSION = 4                # 4: numbers are no stuck sound ("10,000" was distrusted; engine.trust)
+CACHE_VERSION = 8                # 8: speech the batched decode left without text is read again, beside trusted text
+MISSED_S = 1.5                   # a stretch without text this long is listened to again ...
+MISSED_SPEECH_S = 1.0            # ... and read again when the VAD hears this much speech in it,
+LEAD_IN_S = 1.0                  # after this much silence, prompted with up to PROMPT_CHARS of the text
+PROMPT_CHARS = 200               # before it (without them tiny.en wrote it lowercase, unpunctuated)
 BUNDLED_MODEL = ENGLISH_MODEL
 
 
@@ -295,12 +302,76 @@ def run_whisper(audio: np.ndarray, config: EngineConfig, language: str | None = 
         scores.append((float(s.avg_logprob), float(s.no_speech_prob)))
         if report:
             report(offset + s.end)
+    believed, _ = split_trusted(segments, audio, SAMPLE_RATE, scores)
+    for start, end in missed_speech(audio, segments, believed):
+        log.info("reading %.1f-%.1f s again: speech without words", offset + start, offset + end)
+        for segment, score in read_again(model, audio, start, end, believed, guess, write):
+            segments.append(segment)
+            scores.append(score)
+    order = sorted(range(len(segments)), key=lambda i: segments[i].start)
+    segments, scores = [segments[i] for i in order], [scores[i] for i in order]
     trusted, distrusted = (_shifted(part, offset) for part in split_trusted(segments, audio, SAMPLE_RATE, scores))
     for s in distrusted:
         log.info("not trusting %.1f-%.1f s (%s): %r", s.start, s.end, s.distrust, s.text[:80])
     return Transcript(language=guess.language, duration=offset + duration, segments=tuple(trusted),
                       distrusted=tuple(distrusted), model=getattr(config, which),
                       language_probability=guess.probability)
+
+
+def silent_stretches(spans: list[tuple[float, float]], duration: float,
+                     longer_than: float = MISSED_S) -> list[tuple[float, float]]:
+    """The stretches of [0, duration) that no span covers, longer than `longer_than`."""
+    stretches, reached = [], 0.0
+    for start, end in sorted(spans) + [(duration, duration)]:
+        if start - reached > longer_than:
+            stretches.append((reached, start))
+        reached = max(reached, end)
+    return stretches
+
+
+def missed_speech(audio: np.ndarray, segments: list[Segment], believed: list[Segment]) -> list[tuple[float, float]]:
+    """(start, end) seconds of `audio` where Silero VAD (faster-whisper's) hears at least
+    MISSED_SPEECH_S of speech and no segment was written: from the first speech heard in a silent
+    stretch of the transcript to the last. Only a stretch next to a `believed` segment: the model
+    reads this voice and stopped early. Beside text it could not read (a loop, a language the
+    model does not know), or with nothing written at all, reading again invents text."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    def beside_belief(start: float, end: float) -> bool:
+        return any(abs(s.end - start) < 0.05 or abs(s.start - end) < 0.05 for s in believed)
+
+    missed = []
+    for start, end in silent_stretches([(s.start, s.end) for s in segments], len(audio) / SAMPLE_RATE):
+        if not beside_belief(start, end):
+            continue
+        first = int(start * SAMPLE_RATE)
+        speech = get_speech_timestamps(audio[first: int(end * SAMPLE_RATE)], VadOptions(min_silence_duration_ms=160))
+        if sum(t["end"] - t["start"] for t in speech) >= MISSED_SPEECH_S * SAMPLE_RATE:
+            missed.append(((first + speech[0]["start"]) / SAMPLE_RATE, (first + speech[-1]["end"]) / SAMPLE_RATE))
+    return missed
+
+
+def read_again(model, audio: np.ndarray, start: float, end: float, believed: list[Segment], guess: LanguageGuess,
+               write) -> list[tuple[Segment, tuple[float, float]]]:
+    """(segment, (avg_logprob, no_speech_prob)) of [start, end) of `audio` read by the sequential
+    decoder (it seeks on through its window where a batched decode stops), after a second of
+    silence and with the believed text before it as the prompt, as Whisper conditions a window
+    on the one before (a loop in the prompt would invite another); times in `audio`'s seconds."""
+    duration = len(audio) / SAMPLE_RATE
+    lead_in = np.zeros(int(LEAD_IN_S * SAMPLE_RATE), dtype=np.float32)
+    before = "".join(s.text for s in sorted(believed, key=lambda s: s.start) if s.end <= start + 0.05)[-PROMPT_CHARS:].strip()
+    found, _ = model.transcribe(np.concatenate([lead_in, audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]]),
+                                language=guess.language if model.model.is_multilingual and not guess.mixed else None,
+                                multilingual=guess.mixed, word_timestamps=True, vad_filter=True, beam_size=1,
+                                condition_on_previous_text=False, temperature=0.0, initial_prompt=before or None)
+
+    def at(seconds: float) -> float:
+        return clamp(max(start, start - LEAD_IN_S + seconds), duration)
+
+    return [(Segment(at(s.start), at(s.end), write(s.text),
+                     tuple(Word(at(w.start), at(w.end), write(w.word), round(float(w.probability), 4))
+                           for w in (s.words or []))),
+             (float(s.avg_logprob), float(s.no_speech_prob))) for s in found]
 
 
 def _shifted(segments: list[Segment], offset: float) -> list[Segment]:

