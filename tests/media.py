@@ -233,6 +233,8 @@ class Person:
     y: int
     size: int
     skip: float = 0.0
+    turn: float = 0.0           # degrees the picture is turned (a head leaning: only the costlier passes find it)
+    enter: float = 0.0          # seconds into the video when the person appears
 
     def centre_x(self, width: int = 1920) -> float:
         """Where the face is across the picture (the clips are framed on the face), 0-1."""
@@ -249,7 +251,7 @@ STUDIO_SEED = 1           # make_two_people's studio backdrop and grain: the sam
 def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration: float,
                     people: tuple[Person, ...] = (LEFT, RIGHT), media: Path = SHARED_MEDIA,
                     size: str = "1920x1080", fps: int = 25, studio: bool = False,
-                    seed: int | None = STUDIO_SEED) -> Path:
+                    seed: int | None = STUDIO_SEED, keyframe_every: int = 50) -> Path:
     """Two (or more) real faces side by side, all moving all the time (the clips are people talking),
     and one soundtrack in which only the person whose turn it is can be heard: `turns` are
     (start, end, index into people). A person's sound is their own recording, so their mouth
@@ -257,7 +259,8 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
     `studio`: a slowly shifting coloured backdrop and camera grain over the whole picture instead
     of a flat grey one, so that an encoder spends on it what it spends on a real recording.
     `seed` fixes the backdrop's colour points and the grain, so a file made twice is the same file;
-    None draws a new realisation each call (robustness runs over many backdrops)."""
+    None draws a new realisation each call (robustness runs over many backdrops).
+    `keyframe_every`: frames between keyframes (a large number: the one keyframe at the start)."""
     if seed is None:
         seed = secrets.randbelow(2**31)
     inputs: list[str] = []
@@ -268,19 +271,21 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
                 if studio else f"color=0x30343a:s={size}:r={fps}:d={duration}")
     graph = [f"{backdrop}[bg]"]
     for i, person in enumerate(people):
-        graph.append(f"[{i}:v]scale={person.size}:{person.size},setpts=PTS-STARTPTS[v{i}]")
+        turned = f",rotate={person.turn}*PI/180:c=0x30343a" if person.turn else ""
+        graph.append(f"[{i}:v]scale={person.size}:{person.size}{turned},setpts=PTS-STARTPTS[v{i}]")
         speaking = "+".join(f"between(t,{s:.3f},{e:.3f})" for s, e, who in turns if who == i) or "0"
         graph.append(f"[{i}:a]aresample=48000,aformat=channel_layouts=stereo,asetpts=PTS-STARTPTS,"
                      f"volume='if({speaking},1,0)':eval=frame[a{i}]")
     below = "[bg]"
     for i, person in enumerate(people):
         last = i == len(people) - 1
-        graph.append(f"{below}[v{i}]overlay={person.x}:{person.y}:shortest=1" + ((f",noise=alls=7:allf=t:all_seed={seed}" if studio else "") + ",format=yuv420p[v]" if last else f"[b{i}]"))
+        enters = f":enable='gte(t,{person.enter})'" if person.enter else ""
+        graph.append(f"{below}[v{i}]overlay={person.x}:{person.y}:shortest=1{enters}" + ((f",noise=alls=7:allf=t:all_seed={seed}" if studio else "") + ",format=yuv420p[v]" if last else f"[b{i}]"))
         below = f"[b{i}]"
     graph.append("".join(f"[a{i}]" for i in range(len(people))) + f"amix=inputs={len(people)}:normalize=0[a]")
     run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", ";".join(graph),
          "-map", "[v]", "-map", "[a]", "-t", f"{duration}", "-c:v", "libx264",
          # studio: the bit rate and B-frames of a real 1080p upload, so decoding it costs what that costs
          *(["-preset", "veryfast", "-maxrate", "6M", "-bufsize", "12M"] if studio else ["-preset", "ultrafast"]),
-         "-g", "50", "-c:a", "aac", str(path)])
+         "-g", str(keyframe_every), "-c:a", "aac", str(path)])
     return path

@@ -103,9 +103,10 @@ class FaceDetector:
         if self.frontal.empty() or self.profile.empty():
             raise RuntimeError(f"OpenCV's Haar cascades are missing from {root}")
 
-    def detect(self, gray: np.ndarray, thorough: bool = True, wanted: int = 1) -> list[Face]:
+    def detect(self, gray: np.ndarray, thorough: bool = True, wanted: int = 1, smallest: int = 0) -> list[Face]:
         """Faces in a grey picture: the passes run in turn until `wanted` faces are found, each
         adding the faces the ones before it missed. Without `thorough`, only the frontal pass.
+        `smallest`: no face narrower than this many pixels (besides a ninth of the picture).
 
         One face is enough for one person; with several people in the picture, one person
         facing the camera must not hide the others: people who talk to each other turn to each
@@ -115,7 +116,7 @@ class FaceDetector:
         # Local (CLAHE) rather than global equalisation: with one dark and one bright face in
         # a picture, a global stretch washes the bright one out of the cascade's reach.
         image = self._clahe.apply(gray)
-        side = max(16, min(w, h) // 9)
+        side = max(16, min(w, h) // 9, smallest)
 
         def run(cascade, img):
             found = cascade.detectMultiScale(img, scaleFactor=1.15, minNeighbors=4, minSize=(side, side))
@@ -134,8 +135,7 @@ class FaceDetector:
         )
         boxes: list[tuple[int, int, int, int]] = []
         for find in passes if thorough else passes[:1]:
-            earlier = list(boxes)
-            boxes += [box for box in find() if not any(_same_box(box, other) for other in earlier)]
+            boxes = with_new_faces(boxes, find())
             if len(boxes) >= wanted:
                 break
         return [Face(x / w, y / h, bw / w, bh / h) for x, y, bw, bh in boxes]
@@ -155,6 +155,17 @@ class LookingFor:
         further = self._count < self.first or self._count % self.every == 0
         self._count += 1
         return self.detector.detect(gray, thorough, wanted=self.people if further else 1)
+
+
+def with_new_faces(boxes: list[tuple[int, int, int, int]], found: list[tuple[int, int, int, int]]
+                   ) -> list[tuple[int, int, int, int]]:
+    """`boxes` and those of `found` that are not one of them again: one face found twice, by two
+    passes or as two nested boxes of one pass (a second track of one person), counts once."""
+    boxes = list(boxes)
+    for box in found:
+        if not any(_same_box(box, other) for other in boxes):
+            boxes.append(box)
+    return boxes
 
 
 def _same_box(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:

@@ -37,6 +37,7 @@ from engine.reframe.editor import (
     speaker_turns,
     who_is_close,
 )
+from engine.reframe.others import LookingElsewhere
 from engine.reframe.path import (
     ASPECTS,
     Framing,
@@ -107,20 +108,31 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     steady = drop_flickers(glance.faces)
     several = has_audio and window.axis == "x" and any(too_far_apart(s, window) for s in steady)
     people = max((len(prominent(s)) for s in steady), default=1)
+    single = detector
     if people > 1:
         # The denser looks search further only where someone the glance saw is missing, and on
         # every other picture: the tracks bridge the gaps.
-        detector = LookingFor(detector, people, every=LOOK_FURTHER_EVERY)
+        detector = LookingFor(single, people, every=LOOK_FURTHER_EVERY)
     samples = None
     if not several:
         if keyframes_suffice(glance, window, duration, cuts):
             return replace(plan_framing(glance, display_w, display_h, aspect, duration, cuts), sampling="keyframes")
-        samples = find_faces(path, start, end, display_w, display_h, detector=detector, cancel=cancel,
+        # One person on the keyframes: a few samples spread over the range search the rest of
+        # the picture for a second one (few keyframes may all have caught him turned away).
+        looking = (LookingElsewhere(single, window, int(np.ceil(duration * DETECT_FPS)), every=LOOK_FURTHER_EVERY)
+                   if people <= 1 and has_audio and window.axis == "x" else detector)
+        samples = find_faces(path, start, end, display_w, display_h, detector=looking, cancel=cancel,
                              timeout_s=timeout_s)
-        framing = replace(plan_framing(samples, display_w, display_h, aspect, duration, cuts),
-                          sampling=f"{DETECT_FPS:g} fps")
-        if not (has_audio and window.axis == "x" and framing.mode == "fit" and "apart" in framing.reason):
-            return framing
+        if isinstance(looking, LookingElsewhere) and looking.people > 1:
+            # Two people apart after all: the speakers' plan, from these samples (the second
+            # person is seen on every other one, which plan_framing would take for flicker).
+            people = looking.people
+            detector = LookingFor(single, people, every=LOOK_FURTHER_EVERY)
+        else:
+            framing = replace(plan_framing(samples, display_w, display_h, aspect, duration, cuts),
+                              sampling=f"{DETECT_FPS:g} fps")
+            if not (has_audio and window.axis == "x" and framing.mode == "fit" and "apart" in framing.reason):
+                return framing
     started = time.perf_counter()
     look = dense_look(path, start, end, display_w, display_h, detector=detector, cancel=cancel, timeout_s=timeout_s,
                       known=samples)
