@@ -302,15 +302,18 @@ def run_whisper(audio: np.ndarray, config: EngineConfig, language: str | None = 
         scores.append((float(s.avg_logprob), float(s.no_speech_prob)))
         if report:
             report(offset + s.end)
-    believed, _ = split_trusted(segments, audio, SAMPLE_RATE, scores)
-    for start, end in missed_speech(audio, segments, believed):
+    believed, doubted = split_trusted(segments, audio, SAMPLE_RATE, scores)
+    missed = missed_speech(audio, segments, believed)
+    for start, end in missed:
         log.info("reading %.1f-%.1f s again: speech without words", offset + start, offset + end)
         for segment, score in read_again(model, audio, start, end, believed, guess, write):
             segments.append(segment)
             scores.append(score)
-    order = sorted(range(len(segments)), key=lambda i: segments[i].start)
-    segments, scores = [segments[i] for i in order], [scores[i] for i in order]
-    trusted, distrusted = (_shifted(part, offset) for part in split_trusted(segments, audio, SAMPLE_RATE, scores))
+    if missed:                              # judged again in time order, the second readings among them
+        order = sorted(range(len(segments)), key=lambda i: segments[i].start)
+        segments, scores = [segments[i] for i in order], [scores[i] for i in order]
+        believed, doubted = split_trusted(segments, audio, SAMPLE_RATE, scores)
+    trusted, distrusted = _shifted(believed, offset), _shifted(doubted, offset)
     for s in distrusted:
         log.info("not trusting %.1f-%.1f s (%s): %r", s.start, s.end, s.distrust, s.text[:80])
     return Transcript(language=guess.language, duration=offset + duration, segments=tuple(trusted),
