@@ -24,7 +24,8 @@ QUICK_TURN_S = 3.5          # turns shorter than this, traded back and forth, gi
 MIN_STRETCH_S = 1.5         # no layout is shown for less than this
 CONFIDENT = 2.0             # a crop on one person: their score over the stretch this many times the next one's
 LIPS_CLEAR = 1.5            # ... unless the other's lips move this many times as much (each against their usual)
-LIPS_REST = 0.6             # lips moving less than this much of their usual are at rest
+LIPS_REST = 0.6             # lips moving less than this much of their usual are at rest ...
+LIPS_SPEECH = 0.8           # ... and say nobody speaks through them when speech fills this much of the time
 
 
 @dataclass(frozen=True)
@@ -286,11 +287,12 @@ def _settled_crop(s: Stretch, times: np.ndarray, scores: dict[int, np.ndarray], 
 def _split_where_lips_object(s: Stretch, times: np.ndarray, scores: dict[int, np.ndarray],
                              lips: dict[int, np.ndarray] | None, lips_clear: float, window_s: float,
                              min_stretch_s: float, speaking: np.ndarray | None = None) -> list[Stretch]:
-    """A crop stretch -> the same crop, with the parts where the other person's lips clearly
-    move more than the chosen one's (lips_against, against the next voice over the stretch)
-    shown stacked; a crop left shorter than `min_stretch_s` between them is stacked too.
-    Pooled over a long stretch, a turn the speaker took at its end drowns in the listener's
-    own turn before it."""
+    """A crop stretch -> the same crop, with the parts where the chosen one's lips rest through
+    speech and the other's move (lips_against; the other: the next voice over the stretch)
+    shown stacked; a crop left shorter than `min_stretch_s` beside them is stacked too. Pooled
+    over a long stretch, a turn the other took at its end drowns in the chosen one's turn before
+    it, and the voice alone may name a still mouth there: on a remote link the speaker's lips
+    need not match the sound at any delay, and a listener's twitch can."""
     span = (times >= s.start) & (times < s.end)
     if lips is None or len(times) < 2 or s.layout != "crop":
         return [s]
@@ -299,8 +301,8 @@ def _split_where_lips_object(s: Stretch, times: np.ndarray, scores: dict[int, np
     if chosen not in lips or rival not in lips:
         return [s]
     step = float(np.median(np.diff(times)))
-    spoken = span if speaking is None else span & speaking
-    against, peak = lips_against(lips[chosen], lips[rival], spoken, max(2, int(round(window_s / step))), lips_clear)
+    against, peak = lips_against(lips[chosen], lips[rival], span, max(2, int(round(window_s / step))), lips_clear,
+                                 speaking)
     if not against.any():
         return [s]
     edges = np.flatnonzero(np.diff(np.concatenate([[False], against, [False]]).astype(int)))
@@ -311,31 +313,36 @@ def _split_where_lips_object(s: Stretch, times: np.ndarray, scores: dict[int, np
         if begin > at:
             pieces.append(replace(s, start=at, end=begin, parts=()))
         pieces.append(Stretch(begin, end, "stacked", (chosen, rival),
-                              f"the voice says #{chosen} ({voice[chosen]:.2f} against #{rival}'s {voice[rival]:.2f}), "
-                              f"but #{rival}'s lips moved {voice_ratio(peak[first:last].max(), 1.0)} as much "
-                              f"over {window_s:g} s"))
+                              f"#{chosen}'s lips rested through speech while #{rival}'s moved "
+                              f"{voice_ratio(peak[first:last].max(), 1.0)} as much, over {window_s:g} s "
+                              f"(voice #{chosen} {voice[chosen]:.2f}, #{rival} {voice[rival]:.2f})"))
         at = end
     if at < s.end:
         pieces.append(replace(s, start=at, parts=()))
-    return merge_same([replace(p, layout="stacked", tracks=(chosen, rival))
-                       if p.layout == "crop" and p.end - p.start < min_stretch_s else p for p in pieces])
+    for k, piece in enumerate(pieces):
+        if piece.layout == "crop" and piece.end - piece.start < min_stretch_s:
+            pieces[k] = replace(pieces[k - 1] if k > 0 else pieces[k + 1], start=piece.start, end=piece.end)
+    return merge_same(pieces)
 
 
 def lips_against(mine: np.ndarray, theirs: np.ndarray, span: np.ndarray, window: int,
-                 lips_clear: float = LIPS_CLEAR) -> tuple[np.ndarray, np.ndarray]:
+                 lips_clear: float = LIPS_CLEAR, speaking: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Two faces' lips (each against its usual, NaN where unseen) -> (frames,) the frames of
-    every `window` frames inside `span` over which `theirs` moved at least `lips_clear` times as
-    much as `mine` (both seen on at least half of it), and per frame the most that ratio
-    reached over such a window. A listener's mouth at rest, beside one that articulates."""
+    every `window` frames inside `span` over which `mine` rested (LIPS_REST) while someone spoke
+    (`speaking` on LIPS_SPEECH of them) and `theirs` moved at least `lips_clear` times as much
+    (both seen on at least half of it), and per frame the most that ratio reached over such a
+    window. A mouth at rest while the voice goes on is not the one speaking."""
+    def window_sums(values: np.ndarray) -> np.ndarray:
+        total = np.concatenate([[0.0], np.cumsum(values)])
+        return total[window:] - total[:-window]
+
     def window_means(values: np.ndarray) -> np.ndarray:
         seen = ~np.isnan(values) & span
-        total = np.concatenate([[0.0], np.cumsum(np.where(seen, values, 0.0))])
-        count = np.concatenate([[0], np.cumsum(seen)])
-        return np.where(count[window:] - count[:-window] >= window / 2,
-                        (total[window:] - total[:-window]) / np.maximum(count[window:] - count[:-window], 1), np.nan)
+        count = window_sums(seen.astype(float))
+        return np.where(count >= window / 2, window_sums(np.where(seen, values, 0.0)) / np.maximum(count, 1), np.nan)
 
-    inside = np.concatenate([[0], np.cumsum(span)])
-    whole = inside[window:] - inside[:-window] == window
+    heard = np.ones(len(span), bool) if speaking is None else speaking
+    whole = (window_sums(span.astype(float)) == window) & (window_sums(heard.astype(float)) >= LIPS_SPEECH * window)
     mine_w, theirs_w = window_means(mine), window_means(theirs)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(mine_w > 0, theirs_w / mine_w, np.where(theirs_w > 0, np.inf, np.nan))
