@@ -244,16 +244,20 @@ def settle_doubts(stretches: list[Stretch], times: np.ndarray, scores: dict[int,
     crop cannot hold both, and a wrong guess hides the speaker for the whole stretch.
     Each stretch's reason says the pooled evidence in words (see crop_reason)."""
     out = []
-    for s in stretches:
+    for s, following in zip(stretches, stretches[1:] + [None]):
         span = (times >= s.start) & (times < s.end)
         if len(scores) < 2 or not span.any() or not all(i in scores for i in s.tracks):
             out.append(s)
             continue
         if s.layout == "crop" and len(s.tracks) == 1:
+            # A cut to another person's crop moves back to where their voice rose (place_cuts):
+            # the lips are not asked about the time it may move over.
+            handed_over = following is not None and following.layout == "crop" and following.tracks != s.tracks
             s = _settled_crop(s, times, scores, lips, confident, lips_clear)
             out += [_settled_crop(piece, times, scores, lips, confident, lips_clear)
                     for piece in _split_where_lips_object(s, times, scores, lips, lips_clear, lips_window_s,
-                                                          min_stretch_s, speaking)]
+                                                          min_stretch_s, speaking,
+                                                          s.end - SWITCH_S if handed_over else s.end)]
             continue
         if s.layout == "stacked":
             s = told(s, [(start, f"{reason} (voice " + ", ".join(f"#{i} {heard[i]:.2f}" for i in s.tracks) + ")")
@@ -286,13 +290,13 @@ def _settled_crop(s: Stretch, times: np.ndarray, scores: dict[int, np.ndarray], 
 
 def _split_where_lips_object(s: Stretch, times: np.ndarray, scores: dict[int, np.ndarray],
                              lips: dict[int, np.ndarray] | None, lips_clear: float, window_s: float,
-                             min_stretch_s: float, speaking: np.ndarray | None = None) -> list[Stretch]:
-    """A crop stretch -> the same crop, with the parts where the chosen one's lips rest through
-    speech and the other's move (lips_against; the other: the next voice over the stretch)
-    shown stacked; a crop left shorter than `min_stretch_s` beside them is stacked too. Pooled
-    over a long stretch, a turn the other took at its end drowns in the chosen one's turn before
-    it, and the voice alone may name a still mouth there: on a remote link the speaker's lips
-    need not match the sound at any delay, and a listener's twitch can."""
+                             min_stretch_s: float, speaking: np.ndarray | None, judged_to: float) -> list[Stretch]:
+    """A crop stretch -> the same crop, with the parts up to `judged_to` where the chosen one's
+    lips rest through speech and the other's move (lips_against; the other: the next voice over
+    the stretch) shown stacked; a crop left shorter than `min_stretch_s` beside them is stacked
+    too. Pooled over a long stretch, a turn the other took at its end drowns in the chosen one's
+    turn before it, and the voice alone may name a still mouth there: on a remote link the
+    speaker's lips need not match the sound at any delay, and a listener's twitch can."""
     span = (times >= s.start) & (times < s.end)
     if lips is None or len(times) < 2 or s.layout != "crop":
         return [s]
@@ -301,8 +305,8 @@ def _split_where_lips_object(s: Stretch, times: np.ndarray, scores: dict[int, np
     if chosen not in lips or rival not in lips:
         return [s]
     step = float(np.median(np.diff(times)))
-    against, peak = lips_against(lips[chosen], lips[rival], span, max(2, int(round(window_s / step))), lips_clear,
-                                 speaking)
+    against, peak = lips_against(lips[chosen], lips[rival], span & (times < judged_to),
+                                 max(2, int(round(window_s / step))), lips_clear, speaking)
     if not against.any():
         return [s]
     edges = np.flatnonzero(np.diff(np.concatenate([[False], against, [False]]).astype(int)))

@@ -43,7 +43,7 @@ def test_where_the_chosen_lips_rest_through_speech_and_the_others_move_both_are_
 def test_lips_at_rest_in_a_pause_or_beside_lips_at_their_usual_keep_the_crop():
     times, scores, lips = voice_and_lips(10.0, rest_from=6.0)
     stretches = [Stretch(0, 10, "crop", (1,), "#1 speaks for 10.0 s")]
-    pauses = np.arange(len(times)) % 10 >= 6                       # a pause of 0.4 s in every second: nobody speaks through them
+    pauses = np.arange(len(times)) % 10 >= 6              # 0.4 s of every second: nobody speaks through them
     assert [s.layout for s in editor.settle_doubts(stretches, times, scores, lips=lips, speaking=~pauses)] == ["crop"]
     lips[1] = np.where(times >= 6.0, 0.65, 1.5)           # moving less than the other, but not at rest
     assert [s.layout for s in editor.settle_doubts(stretches, times, scores, lips=lips,
