@@ -16,6 +16,7 @@ import numpy as np
 
 from engine.reframe.detection import Face, FaceSamples
 from engine.reframe.editor import Stretch
+from engine.reframe.seams import NO_SPLIT, Split, keep_inside
 
 ASPECTS = {"9:16": 9 / 16, "1:1": 1.0, "4:5": 4 / 5, "16:9": 16 / 9}
 KEYFRAME_GAP = 2.5          # keyframes at most this far apart can stand in for DETECT_FPS sampling
@@ -57,6 +58,7 @@ class Framing:
     # mode "speakers": the layout of each stretch of the range (crop stretches follow `pieces`).
     stretches: tuple[Stretch, ...] = ()
     trace: object = field(default=None, repr=False, compare=False)   # a SpeakerTrace, for --debug-reframe
+    split: Split = NO_SPLIT                   # the seams of a split screen (windows keep inside one picture)
 
 
 def crop_window(display_w: int, display_h: int, aspect: str) -> Window:
@@ -272,8 +274,10 @@ def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: s
     window = crop_window(display_w, display_h, aspect)
     faces = drop_flickers(samples.faces)
     mode, reason = choose_framing_mode(faces, window)
+    reason = with_split(reason, samples.split, window)
+    split = samples.split if window.axis == "x" else NO_SPLIT
     if mode != "crop":
-        return Framing(mode=mode, window=window, reason=reason)
+        return Framing(mode=mode, window=window, reason=reason, split=split)
     targets = subject_positions(faces, window)
     pixels = display_w if window.axis == "x" else display_h
     pieces: list[tuple[float, float, float, float]] = []
@@ -283,9 +287,10 @@ def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: s
         times = samples.times[inside]
         if len(times) == 0:
             centre = _nearest_known(samples.times, targets, (shot_start + shot_end) / 2, window.length)
+            centre = float(keep_inside(np.array([centre]), np.array([centre]), window.length, split)[0])
             pieces.append((shot_start, shot_end, centre, centre))
             continue
-        centres = follow(times, targets[inside], window.length)
+        centres = keep_inside(follow(times, targets[inside], window.length), targets[inside], window.length, split)
         all_centres[inside] = centres
         knots = simplify(times, centres, tolerance=0.5 / pixels)
         kt, kc = times[knots], centres[knots]
@@ -294,7 +299,14 @@ def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: s
         pieces += [(float(kt[i]), float(kt[i + 1]), float(kc[i]), float(kc[i + 1])) for i in range(len(kt) - 1)]
         pieces.append((float(kt[-1]), shot_end, float(kc[-1]), float(kc[-1])))
     pieces = [p for p in pieces if p[1] > p[0]]
-    return Framing(mode="crop", window=window, pieces=tuple(pieces), reason=reason, centres=all_centres)
+    return Framing(mode="crop", window=window, pieces=tuple(pieces), reason=reason, centres=all_centres, split=split)
+
+
+def with_split(reason: str, split: Split, window: Window) -> str:
+    """The reason, saying so when the source is a split screen (the window then keeps inside one picture)."""
+    if not split.found or window.axis != "x":
+        return reason
+    return f"{reason}; {split.said()}, each window inside one picture"
 
 
 def _nearest_known(times: np.ndarray, targets: np.ndarray, at: float, window_length: float) -> float:
