@@ -166,7 +166,8 @@ def _draw_window(image: np.ndarray, t: float, framing: Framing, stretch, layout:
         length = framing.window.length
         if framing.window.axis == "x":
             x0, x1 = int((centre - length / 2) * w), int((centre + length / 2) * w)
-            cv2.rectangle(image, (x0, 1), (x1, h - 2), WINDOW_COLOUR, 2)
+            top, span = framing.window.top, framing.window.span
+            cv2.rectangle(image, (x0, max(1, int(top * h))), (x1, min(h - 2, int((top + span) * h))), WINDOW_COLOUR, 2)
         else:
             y0, y1 = int((centre - length / 2) * h), int((centre + length / 2) * h)
             cv2.rectangle(image, (1, y0), (w - 2, y1), WINDOW_COLOUR, 2)

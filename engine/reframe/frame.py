@@ -51,6 +51,7 @@ from engine.reframe.path import (
     shots,
     simplify,
     too_far_apart,
+    window_inside,
     with_split,
 )
 from engine.reframe.seams import NO_SPLIT, Split, keep_inside, panel_inside
@@ -166,6 +167,8 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     split = look.samples.split if window.axis == "x" else NO_SPLIT
     edges = shots(list(cuts), duration)
     tracks = prominent_tracks(link_tracks(look.samples, edges), edges, look.samples.times)
+    window = window_inside(window, split, targets=np.array([t.median_box[0] + t.median_box[2] / 2 for t in tracks]),
+                           heights=np.array([t.median_box[1] + t.median_box[3] / 2 for t in tracks]))
     by_shot = {shot: [t for t in tracks if t.shot == shot] for shot in range(len(edges))}
     if not any(len(group) >= 2 and not _fits_in_window(group, window, split) for group in by_shot.values()):
         return replace(plan_framing(look.samples, display_w, display_h, aspect, duration, cuts),

@@ -38,6 +38,10 @@ class Window:
 
     axis: str                 # "x" or "y": the direction the window slides
     length: float             # along the axis, as a fraction of the picture (1.0: no room to move)
+    # across the axis: the share of the picture the window covers, from `top` (a window shrunk
+    # inside one picture of a split screen, or above a bar burnt in across the bottom)
+    span: float = 1.0
+    top: float = 0.0
 
     @property
     def slides(self) -> bool:
@@ -278,6 +282,8 @@ def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: s
     split = samples.split if window.axis == "x" else NO_SPLIT
     if mode != "crop":
         return Framing(mode=mode, window=window, reason=reason, split=split)
+    window = window_inside(window, split, targets=subject_positions(faces, window),
+                           heights=np.array([f.cy for sample in faces for f in prominent(sample)]))
     targets = subject_positions(faces, window)
     pixels = display_w if window.axis == "x" else display_h
     pieces: list[tuple[float, float, float, float]] = []
@@ -300,6 +306,23 @@ def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: s
         pieces.append((float(kt[-1]), shot_end, float(kc[-1]), float(kc[-1])))
     pieces = [p for p in pieces if p[1] > p[0]]
     return Framing(mode="crop", window=window, pieces=tuple(pieces), reason=reason, centres=all_centres, split=split)
+
+
+def window_inside(window: Window, split: Split, targets: np.ndarray, heights: np.ndarray) -> Window:
+    """The crop window of a split screen, shrunk (its shape kept) to fit above a bar burnt in
+    across the bottom and inside the narrowest picture that holds one of its `targets`
+    (centres across), placed around the faces' `heights` (centres down) when it need not touch
+    the top."""
+    if not split.found or window.axis != "x":
+        return window
+    widths = [right - left for left, right in {split.picture_at(x) for x in targets[~np.isnan(targets)]}]
+    span = min([split.floor] + [width / window.length for width in widths])
+    if span >= 1.0:
+        return window
+    middle = float(np.median(heights)) if len(heights) else span / 2
+    # The face a little above the middle, as in a stacked panel.
+    top = float(np.clip(middle - 0.42 * span, 0.0, split.floor - span))
+    return Window("x", window.length * span, span, top)
 
 
 def with_split(reason: str, split: Split, window: Window) -> str:

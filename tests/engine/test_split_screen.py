@@ -4,12 +4,16 @@ keeps inside one picture, and a detection astride a seam is no face. A single pi
 frame near its side included, has no seam."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 import pytest
 
 from engine import reframe
+from engine.framing import framing_filters
 from engine.reframe.detection import Face, find_faces
+from engine.reframe.path import window_inside
 from engine.reframe.seams import (
     NO_SPLIT,
     Seam,
@@ -185,3 +189,22 @@ def test_a_single_picture_finds_no_seam(shared_media, tmp_path):
                          (shared_media / "faces_street_facenet_1080p.mp4", (1920, 1080))):
         samples = find_faces(path, 0.0, 8.0, w, h)
         assert samples.split == NO_SPLIT, (path.name, samples.split)
+
+
+def test_a_crop_window_shrinks_into_a_narrow_picture_and_above_a_bar():
+    wide = reframe.crop_window(1920, 1080, "1:1")             # 0.5625 of the width: more than half
+    window = window_inside(wide, SPLIT, targets=np.array([0.25, 0.26]), heights=np.array([0.3]))
+    assert window.length == pytest.approx(0.49) and window.span == pytest.approx(0.49 / 0.5625)
+    assert window.top == 0.0, "faces high in the picture: the window from the top"
+    low = window_inside(wide, SPLIT, targets=np.array([0.25]), heights=np.array([0.7]))
+    assert low.top == pytest.approx(1.0 - low.span), "faces low: down to the bottom"
+    split = Split((Seam(0.49, 0.51),), floor=0.85)
+    under_bar = window_inside(reframe.crop_window(1920, 1080, "9:16"), split, np.array([0.25]), np.array([0.3]))
+    assert under_bar.span == pytest.approx(0.85) and under_bar.top == 0.0, "the bar is left out below"
+    assert window_inside(wide, NO_SPLIT, np.array([0.25]), np.array([0.3])) is wide
+    framing = reframe.Framing(mode="crop", window=window, pieces=((0.0, 1.0, 0.25, 0.25),))
+    crop = framing_filters(framing, 1920, 1080, 720, 720)
+    height = int(crop.split("h=")[1].split(":")[0])
+    assert height == pytest.approx(0.49 / 0.5625 * 1080, abs=2) and f"y={int(window.top * 1080)}" in crop
+    whole = framing_filters(replace(framing, window=wide), 1920, 1080, 720, 720)
+    assert "h=1080:" in whole and "y=0" in whole, "a window of one picture is cropped as before"
