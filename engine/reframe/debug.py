@@ -108,7 +108,7 @@ def draw_frame(image: np.ndarray, t: float, framing: Framing, lips_shown: np.nda
     _draw_window(image, t, framing, stretch, layout)
     lines = header_lines(t, layout, stretch, reason_now(stretch, t) if stretch is not None else framing.reason)
     if framing.split.found:
-        lines[0] += f"  | {framing.split.said()}"
+        lines[0] += f"  | split screen, {len(framing.split.seams)} seam{'s' if len(framing.split.seams) > 1 else ''}"
     top = LINE_H * len(lines) + 6
     shade = image[:top].astype(np.float32) * 0.35
     image[:top] = shade.astype(np.uint8)
