@@ -7,14 +7,14 @@ not a face. Pure functions over the grey frames the reframer already decodes:
 
     steps  = column_steps(gray)              per frame: the share of rows that change abruptly
                                              between each column and the next
-    seams  = find_seams(steps)               columns where that holds over the whole height in
-                                             (nearly) every frame: nothing in a real scene does
+    seams  = find_seams(steps)               columns where that holds over most of the height in
+                                             (nearly) every frame (split_of: one in the middle)
     inside = keep_inside(centres, ...)       a crop window's centre kept inside one picture
     panel  = panel_inside(panel, ...)        a stacked panel kept (or shrunk) inside one picture
     faces  = off_the_seams(faces, seams)     detections astride a seam dropped
 
 A bar burnt in across the bottom of the source (subtitles) is found the same way on rows
-(`row_steps`, `find_floor`): stacked panels end above it.
+(`row_steps`, `find_floor`): stacked panels and crop windows end above it.
 
 Positions are fractions (0-1) of the picture's width (rows: of its height).
 """
