@@ -278,7 +278,7 @@ def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: s
     window = crop_window(display_w, display_h, aspect)
     faces = drop_flickers(samples.faces)
     mode, reason = choose_framing_mode(faces, window)
-    reason = with_split(reason, samples.split, window)
+    reason = with_split(reason, samples.split, window, inside=mode == "crop")
     split = samples.split if window.axis == "x" else NO_SPLIT
     if mode != "crop":
         return Framing(mode=mode, window=window, reason=reason, split=split)
@@ -325,11 +325,12 @@ def window_inside(window: Window, split: Split, targets: np.ndarray, heights: np
     return Window("x", window.length * span, span, top)
 
 
-def with_split(reason: str, split: Split, window: Window) -> str:
-    """The reason, saying so when the source is a split screen (the window then keeps inside one picture)."""
+def with_split(reason: str, split: Split, window: Window, inside: bool = True) -> str:
+    """The reason, saying so when the source is a split screen (and, `inside`, that the windows
+    shown keep inside one picture)."""
     if not split.found or window.axis != "x":
         return reason
-    return f"{reason}; {split.said()}, each window inside one picture"
+    return f"{reason}; {split.said()}" + (", each window inside one picture" if inside else "")
 
 
 def _nearest_known(times: np.ndarray, targets: np.ndarray, at: float, window_length: float) -> float:
