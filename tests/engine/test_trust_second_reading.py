@@ -1,15 +1,11 @@
 """A stretch the batched decode left without text is read a second time (engine/transcribe.py);
 that reading is believed only when it is sure of itself (engine.trust.second_reading_reason):
-the first reading heard the stretch and wrote nothing, and the second follows a prompt."""
+the first reading heard the stretch and wrote nothing, and the second follows a prompt. On real
+radio: tests/engine/test_trust_loops.py."""
 from __future__ import annotations
 
-import pytest
-
 from engine.models import Segment, Word
-from engine.probe import probe
-from engine.transcribe import transcribe
 from engine.trust import LOW_PROBABILITY, SECOND_READING_PROBABILITY, second_reading_reason
-from tests.media import SHARED_MEDIA
 
 
 def reading(*probabilities: list[float]) -> list[Segment]:
@@ -37,18 +33,3 @@ def test_a_second_reading_is_judged_over_all_its_words():
     assert second_reading_reason(reading([0.4] * 10, [0.99, 0.99])) != ""
     assert 0.5 < SECOND_READING_PROBABILITY < 0.76
 
-
-@pytest.mark.slow
-def test_radio_the_first_reading_left_empty_is_not_captioned_from_a_second_guess(engine_config):
-    """Apollo 11 radio: tiny.en's batched decode ends its text at 72.6 s and the voice detector
-    hears speech after it; the second reading of it guesses (mean word probability about 0.5), so
-    it is kept aside, not captioned."""
-    path = SHARED_MEDIA / "apollo11_89s.mp3"
-    if not path.exists():
-        pytest.skip(f"{path} is missing (../shared/media)")
-    transcript = transcribe(probe(path), engine_config)
-    second = [s for s in transcript.distrusted if s.distrust.startswith("read a second time")]
-    assert second, "what was read again is kept aside with its reason"
-    start, end = min(s.start for s in second), max(s.end for s in second)
-    assert not any(start < w.end and w.start < end for w in transcript.words), "no trusted word in that stretch"
-    assert sum(len(s.words) for s in transcript.segments) >= 15, "the first reading's captions stay"
