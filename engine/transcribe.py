@@ -4,7 +4,8 @@ multilingual model over a few windows (engine.language), then faster-whisper's b
 with word timestamps and its bundled Silero VAD: English on the fast English-only model, every
 other language on the multilingual one. The batched pipeline reads each VAD chunk (up to 30 s)
 in one decode: when the decoder ends its text early, the rest of the chunk is read by nobody,
-so speech the VAD hears where no word is gets read again, in order. Chinese comes out in
+so speech the VAD hears where no word is gets read again, in order (and believed only when that
+second reading is sure of itself: engine.trust). Chinese comes out in
 simplified characters; text the engine does not believe (engine.trust) is kept aside. A JSON
 cache by content hash."""
 from __future__ import annotations
@@ -34,7 +35,7 @@ from engine.models import (
 from engine.language import LanguageGuess, detect_language
 from engine.model_store import ENGLISH_MODEL, MULTILINGUAL_MODEL, resolve_model
 from engine.probe import content_hash
-from engine.trust import split_trusted
+from engine.trust import second_reading_reason, split_trusted
 
 log = logging.getLogger(__name__)
 # faster-whisper logs every file's duration and VAD result at INFO; that is noise beside our own progress.
@@ -43,7 +44,9 @@ logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 SAMPLE_RATE = soundtrack.SAMPLE_RATE
 BATCH_SIZE = 8
 # Bump when the transcript's shape or the decoding options change, so old cache files are not reused.
-CACHE_VERSION = 8                # 8: speech the batched decode left without text is read again, beside trusted text
+# 8: speech the batched decode left without text is read again, beside trusted text; 9: that second
+# reading is believed only when it is sure of itself (engine.trust.second_reading_reason)
+CACHE_VERSION = 9
 MISSED_S = 1.5                   # a stretch without text this long is listened to again ...
 MISSED_SPEECH_S = 1.0            # ... and read again when the VAD hears this much speech in it,
 LEAD_IN_S = 1.0                  # after this much silence, prompted with up to PROMPT_CHARS of the text
@@ -303,16 +306,23 @@ def run_whisper(audio: np.ndarray, config: EngineConfig, language: str | None = 
         if report:
             report(offset + s.end)
     believed, doubted = split_trusted(segments, audio, SAMPLE_RATE, scores)
-    missed = missed_speech(audio, segments, believed)
-    for start, end in missed:
+    first_count, unsure = len(segments), []
+    for start, end in missed_speech(audio, segments, believed):
         log.info("reading %.1f-%.1f s again: speech without words", offset + start, offset + end)
-        for segment, score in read_again(model, audio, start, end, believed, guess, write):
+        reading = read_again(model, audio, start, end, believed, guess, write)
+        reason = second_reading_reason([segment for segment, _ in reading])
+        if reason:
+            unsure += [replace(segment, distrust=reason) for segment, _ in reading]
+            continue
+        for segment, score in reading:
             segments.append(segment)
             scores.append(score)
-    if missed:                              # judged again in time order, the second readings among them
+    if len(segments) > first_count:         # judged again in time order, the second readings among them
         order = sorted(range(len(segments)), key=lambda i: segments[i].start)
         segments, scores = [segments[i] for i in order], [scores[i] for i in order]
         believed, doubted = split_trusted(segments, audio, SAMPLE_RATE, scores)
+    if unsure:
+        doubted = sorted(doubted + unsure, key=lambda s: s.start)
     trusted, distrusted = _shifted(believed, offset), _shifted(doubted, offset)
     for s in distrusted:
         log.info("not trusting %.1f-%.1f s (%s): %r", s.start, s.end, s.distrust, s.text[:80])

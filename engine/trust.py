@@ -17,6 +17,7 @@ COMPRESSION_LIMIT = 2.4            # Whisper's own threshold for a looping decod
 REPEATED_SHARE_LIMIT = 0.5         # half the n-grams of a segment being repeats of earlier ones
 MIN_NGRAMS = 6
 LOW_PROBABILITY = 0.4              # mean word probability under this: the model was guessing
+SECOND_READING_PROBABILITY = 0.65  # a second reading of a stretch the first left empty: over all its words
 NO_SPEECH_PROBABILITY = 0.6
 LOW_LOGPROB = -1.0
 SILENCE_DB = -50.0                 # words over sound quieter than this are not speech
@@ -114,6 +115,23 @@ def distrust_reason(segment: Segment, recent: list[str], audio: np.ndarray | Non
         return f"the model was unsure (mean word probability {mean_probability(segment):.2f})"
     if audio is not None and over_silence(segment, audio, rate):
         return "text over silence"
+    return ""
+
+
+def second_reading_reason(reading: list[Segment]) -> str:
+    """Why a second reading of a stretch is not believed, or "" when it may be judged as any text
+    is. The first reading heard that stretch and wrote nothing, and the second is prompted with
+    the text before it, which a decoder can follow rather than the sound: the words of the whole
+    reading must be surer than a first reading's (LOW_PROBABILITY is for one segment). Speech
+    the first decode dropped after a change of voice reads with 0.76-0.91 of mean probability;
+    radio the model hears through noise (apollo11) 0.53, at the level it guesses its first
+    readings of that noise."""
+    words = [w for segment in reading for w in segment.words]
+    if not words:
+        return ""
+    mean = float(np.mean([w.probability for w in words]))
+    if mean < SECOND_READING_PROBABILITY:
+        return f"read a second time, and unsure (mean word probability {mean:.2f})"
     return ""
 
 

@@ -81,6 +81,36 @@ def tone(seconds: float, freq: float = 220.0, level: float = 0.3) -> np.ndarray:
     return (np.sin(2 * np.pi * freq * t) * level).astype(np.float32)
 
 
+def music(seconds: float, seed: int = 0, rate: int = SAMPLE_RATE) -> np.ndarray:
+    """A band at 120 bpm: a chord a bar (I-V-vi-IV, each note with its harmonics, struck on the
+    beat), a kick on beats 1 and 3, a snare on 2 and 4, hi-hats on the eighths. Loud, rhythmic
+    and tonal as a podcast's intro is, with no voice in it."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(int(seconds * rate))
+    beat = 0.5
+
+    def struck(freq: float, length: float, decay: float) -> np.ndarray:
+        t = np.arange(int(length * rate)) / rate
+        return sum(np.sin(2 * np.pi * freq * k * t) / k for k in range(1, 7)) * np.exp(-decay * t)
+
+    def add(at: int, sound: np.ndarray) -> None:
+        end = min(len(out), at + len(sound))
+        out[at:end] += sound[:max(0, end - at)]
+
+    t_kick, t_snare, t_hat = (np.arange(int(s * rate)) / rate for s in (0.25, 0.15, 0.04))
+    for i in range(int(seconds / beat) + 1):
+        at = int(i * beat * rate)
+        root = (261.63, 392.0, 440.0, 349.23)[i // 4 % 4]
+        add(at, 0.15 * sum(struck(root * r, beat, 2.0) for r in (1.0, 1.26, 1.5)))
+        if i % 2 == 0:
+            add(at, 0.8 * np.sin(2 * np.pi * (50 + 100 * np.exp(-20 * t_kick)) * t_kick) * np.exp(-12 * t_kick))
+        else:
+            add(at, rng.normal(0, 0.3, len(t_snare)) * np.exp(-25 * t_snare))
+        for eighth in (0, 1):
+            add(at + int(eighth * beat / 2 * rate), np.diff(rng.normal(0, 0.1, len(t_hat) + 1)) * np.exp(-80 * t_hat))
+    return (out / (np.abs(out).max() + 1e-9) * 0.5).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Piece:
     """One element of a made-up talk: a sentence to speak, or a sound."""

@@ -58,9 +58,9 @@ from engine.reframe.seams import NO_SPLIT, Split, keep_inside, panel_inside
 from engine.reframe.speaking import (
     articulation,
     speaking_scores,
-    speech_energy,
     speech_mask,
     speech_onsets,
+    speech_sound,
     usual_lip_motion,
 )
 from engine.reframe.tracks import Track, link_tracks, prominent_tracks
@@ -139,9 +139,9 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     started = time.perf_counter()
     look = dense_look(path, start, end, display_w, display_h, detector=detector, cancel=cancel, timeout_s=timeout_s,
                       known=samples)
-    energy = speech_energy(path, start, end, look.fps, len(look.times), timeout_s=timeout_s)
-    return plan_speakers(look, energy, words, display_w, display_h, aspect, duration, cuts,
-                         started=started)
+    sound = speech_sound(path, start, end, look.times, look.fps, words, timeout_s=timeout_s)
+    return plan_speakers(look, sound.energy, words, display_w, display_h, aspect, duration, cuts,
+                         started=started, voiced=sound.voiced)
 
 
 def apart_from_the_start(faces: list[list[Face]], window: Window, keyframes: int = GLANCE_SETTLED) -> bool:
@@ -159,10 +159,11 @@ def _fits_in_window(tracks: list[Track], window: Window, split: Split = NO_SPLIT
 
 def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, float]] | None,
                   display_w: int, display_h: int, aspect: str, duration: float, cuts: list[float] = (),
-                  started: float | None = None) -> Framing:
+                  started: float | None = None, voiced: np.ndarray | None = None) -> Framing:
     """A dense look at a range with several people -> a Framing whose layout changes by stretch:
     the crop on whoever speaks, both of two people stacked when they trade short turns, the
-    whole picture when nobody can be told apart."""
+    whole picture when nobody can be told apart. `voiced`: the frames a voice is heard in
+    (speaking.speech_sound), where the sound decides whether someone speaks."""
     window = crop_window(display_w, display_h, aspect)
     split = look.samples.split if window.axis == "x" else NO_SPLIT
     edges = shots(list(cuts), duration)
@@ -176,7 +177,7 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     times, fps = look.times, look.fps
     boxes = np.stack([t.boxes_at(times) for t in tracks]) if tracks else np.zeros((0, len(times), 4))
     mouths = np.stack([articulation(look.motion, b) for b in boxes]) if tracks else np.zeros((0, len(times)))
-    speaking = speech_mask(times, words, energy)
+    speaking = speech_mask(times, words, energy, voiced)
     scores = speaking_scores(mouths, energy, speaking, fps)
     ids = [t.id for t in tracks]
     # The decisions below read these arrays from the trace, so the preview draws what they used.
@@ -219,7 +220,7 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     stretches = merge_same([replace(s, tracks=tuple(sorted(s.tracks, key=lambda i: track_by_id[i].median_box[0])))
                             if s.layout == "stacked" else s for s in stretches])
     smoothed = dict(zip(ids, trace.smoothed))
-    stretches = place_cuts(stretches, times, smoothed, speech_onsets(times, words, energy),
+    stretches = place_cuts(stretches, times, smoothed, speech_onsets(times, words, energy, voiced),
                            fixed=tuple(start for start, _ in edges))
     stretches = [_with_panels(s, track_by_id, display_w, display_h, aspect, split) for s in stretches]
     if split.found and stretches:

@@ -5,13 +5,15 @@ lower part of their face rises and falls with the speech energy. A listener who 
 or turns moves too, but not in step with the voice: the score is the correlation of the two
 over a sliding window, not the amount of motion. It counts only where someone speaks: inside
 the transcript's words, and where the transcript is silent for a while (a recogniser drops
-stretches: crosstalk, accents, a cut between voices) or missing, where the energy is loud.
+stretches: crosstalk, accents, a cut between voices) or missing, where the sound is loud and
+a voice-activity detector hears a voice in it (music, a jingle, applause are loud too).
 
-Each step is a small function over arrays; `speech_energy` is the only one that reads a file.
+Each step is a small function over arrays; `range_audio` is the only one that reads a file.
 """
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,6 +23,7 @@ AUDIO_RATE = 16000
 WORD_PAD_S = 0.15           # speech starts a little before the first word's timestamp and ends after
 WORD_GAP_S = 1.0            # a silence of the transcript longer than this may hide speech it missed
 LOUD_DB = 25.0              # speech by energy: within this of the loud end of the range
+VOICE_PAUSE_S = 0.3         # a voice that stops for less than this is still speaking (between words)
 
 
 def mouth_regions(boxes: np.ndarray) -> np.ndarray:
@@ -70,16 +73,56 @@ def frame_energy(audio: np.ndarray, rate: int, fps: float, frames: int) -> np.nd
     return out
 
 
-def speech_energy(path, start: float, end: float, fps: float, frames: int, timeout_s: float = 120.0) -> np.ndarray:
-    """frame_energy of [start, end) of a file's first audio stream, decoded at 16 kHz mono."""
+def range_audio(path, start: float, end: float, timeout_s: float = 120.0) -> np.ndarray:
+    """[start, end) of a file's first audio stream, float32 mono at 16 kHz (empty without one)."""
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(path),
            "-map", "0:a:0", "-ac", "1", "-ar", str(AUDIO_RATE), "-f", "s16le", "pipe:1"]
     try:
         raw = subprocess.run(cmd, capture_output=True, timeout=timeout_s).stdout
     except subprocess.TimeoutExpired:
         raw = b""
-    audio = np.frombuffer(raw, np.int16).astype(np.float32) / 32768.0
-    return floored(frame_energy(audio, AUDIO_RATE, fps, frames))
+    return np.frombuffer(raw, np.int16).astype(np.float32) / 32768.0
+
+
+def speech_energy(path, start: float, end: float, fps: float, frames: int, timeout_s: float = 120.0) -> np.ndarray:
+    """frame_energy of [start, end) of a file's first audio stream, decoded at 16 kHz mono."""
+    return floored(frame_energy(range_audio(path, start, end, timeout_s), AUDIO_RATE, fps, frames))
+
+
+@dataclass(frozen=True)
+class SpeechSound:
+    """The sound of a range, frame by frame: `energy` (floored dB) and `voiced`, where a voice is
+    heard (None when nothing needed it: the transcript's words cover the whole range)."""
+
+    energy: np.ndarray
+    voiced: np.ndarray | None = None
+
+
+def speech_sound(path, start: float, end: float, times: np.ndarray, fps: float,
+                 words: list[tuple[float, float]] | None, timeout_s: float = 120.0) -> SpeechSound:
+    """The energy of [start, end) at each frame, and where a voice is heard wherever the
+    transcript leaves the decision to the sound (`words` and `times` in range time)."""
+    audio = range_audio(path, start, end, timeout_s)
+    energy = floored(frame_energy(audio, AUDIO_RATE, fps, len(times)))
+    needed = not words or transcript_gaps(times, words).any()
+    return SpeechSound(energy, voiced_frames(audio, times) if needed else None)
+
+
+def voiced_frames(audio: np.ndarray, times: np.ndarray, rate: int = AUDIO_RATE) -> np.ndarray:
+    """Frames (at `times`, seconds into `audio`) in which Silero VAD, the voice-activity detector
+    faster-whisper ships and the transcriber listens with, hears a voice: speech, not music,
+    drums or noise, however loud. Padded as words are, and bridging pauses shorter than
+    VOICE_PAUSE_S."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    mask = np.zeros(len(times), bool)
+    if not len(audio):
+        return mask
+    spans = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=int(VOICE_PAUSE_S * 1000),
+                                                    speech_pad_ms=int(WORD_PAD_S * 1000)), sampling_rate=rate)
+    for span in spans:
+        mask |= (times >= span["start"] / rate) & (times <= span["end"] / rate)
+    return mask
 
 
 def floored(energy: np.ndarray, depth_db: float = 45.0) -> np.ndarray:
@@ -121,22 +164,32 @@ def transcript_gaps(times: np.ndarray, words: list[tuple[float, float]], gap_s: 
     return gaps
 
 
-def speech_mask(times: np.ndarray, words: list[tuple[float, float]] | None, energy: np.ndarray) -> np.ndarray:
+def heard_speech(energy: np.ndarray, voiced: np.ndarray | None) -> np.ndarray:
+    """Speech by sound alone: loud, and a voice in it when `voiced` is known (music and noise
+    are loud without one)."""
+    speech = loud(energy)
+    return speech & voiced if voiced is not None and len(voiced) == len(speech) else speech
+
+
+def speech_mask(times: np.ndarray, words: list[tuple[float, float]] | None, energy: np.ndarray,
+                voiced: np.ndarray | None = None) -> np.ndarray:
     """Where someone speaks: inside a transcript word (padded a little), and inside a gap of the
-    transcript (or without one) where the energy is loud. Within the words' reach the words
-    decide, so music and noise between sentences do not count as speech."""
+    transcript (or without one) where the sound is loud and voiced. Within the words' reach the
+    words decide, so music and noise between sentences do not count as speech; in a gap, the
+    voice detector tells a music intro or a jingle from speech the transcript missed."""
     if not words:
-        return loud(energy) if len(energy) else np.zeros(len(times), bool)
+        return heard_speech(energy, voiced) if len(energy) else np.zeros(len(times), bool)
     mask = word_mask(times, words)
     if len(energy) == len(times):
-        mask |= transcript_gaps(times, words) & loud(energy)
+        mask |= transcript_gaps(times, words) & heard_speech(energy, voiced)
     return mask
 
 
-def speech_onsets(times: np.ndarray, words: list[tuple[float, float]] | None, energy: np.ndarray) -> np.ndarray:
+def speech_onsets(times: np.ndarray, words: list[tuple[float, float]] | None, energy: np.ndarray,
+                  voiced: np.ndarray | None = None) -> np.ndarray:
     """Where speech starts: each word's start (a cut there never lands mid-word), and where the
-    energy mask turns on inside a gap of the transcript (or without one)."""
-    mask = speech_mask(times, words, energy)
+    sound's mask turns on inside a gap of the transcript (or without one)."""
+    mask = speech_mask(times, words, energy, voiced)
     rising = mask[1:] & ~mask[:-1]
     if words:
         rising &= transcript_gaps(times, words)[1:]
