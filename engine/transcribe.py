@@ -4,10 +4,10 @@ multilingual model over a few windows (engine.language), then faster-whisper's b
 with word timestamps and its bundled Silero VAD: English on the fast English-only model, every
 other language on the multilingual one. The batched pipeline reads each VAD chunk (up to 30 s)
 in one decode: when the decoder ends its text early, the rest of the chunk is read by nobody,
-so speech the VAD hears where no word is gets read again, in order (and believed only when that
-second reading is sure of itself: engine.trust). Chinese comes out in
-simplified characters; text the engine does not believe (engine.trust) is kept aside. A JSON
-cache by content hash."""
+so speech the VAD hears where no word is gets read again, in order (believed only when that
+second reading is sure of itself, or readings without its prompt agree: engine.trust). Chinese
+comes out in simplified characters; text the engine does not believe (engine.trust) is kept
+aside. A JSON cache by content hash."""
 from __future__ import annotations
 
 import json
@@ -35,7 +35,7 @@ from engine.models import (
 from engine.language import LanguageGuess, detect_language
 from engine.model_store import ENGLISH_MODEL, MULTILINGUAL_MODEL, resolve_model
 from engine.probe import content_hash
-from engine.trust import second_reading_reason, split_trusted
+from engine.trust import second_reading_reason, split_trusted, sure_of_itself
 
 log = logging.getLogger(__name__)
 # faster-whisper logs every file's duration and VAD result at INFO; that is noise beside our own progress.
@@ -44,13 +44,14 @@ logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 SAMPLE_RATE = soundtrack.SAMPLE_RATE
 BATCH_SIZE = 8
 # Bump when the transcript's shape or the decoding options change, so old cache files are not reused.
-# 8: speech the batched decode left without text is read again, beside trusted text; 9: that second
-# reading is believed only when it is sure of itself (engine.trust.second_reading_reason)
+# 8: speech the batched decode left without text is read again, beside trusted text; 9: a second reading
+# unsure of its words is believed only when readings without its prompt agree (engine.trust.second_reading_reason)
 CACHE_VERSION = 9
 MISSED_S = 1.5                   # a stretch without text this long is listened to again ...
 MISSED_SPEECH_S = 1.0            # ... and read again when the VAD hears this much speech in it,
 LEAD_IN_S = 1.0                  # after this much silence, prompted with up to PROMPT_CHARS of the text
 PROMPT_CHARS = 200               # before it (without them tiny.en wrote it lowercase, unpunctuated)
+CHECK_LEAD_INS_S = (0.5, 0.25)   # an unsure second reading is checked by readings without the prompt, after these silences
 BUNDLED_MODEL = ENGLISH_MODEL
 
 
@@ -306,23 +307,13 @@ def run_whisper(audio: np.ndarray, config: EngineConfig, language: str | None = 
         if report:
             report(offset + s.end)
     believed, doubted = split_trusted(segments, audio, SAMPLE_RATE, scores)
-    first_count, unsure = len(segments), []
-    for start, end in missed_speech(audio, segments, believed):
-        log.info("reading %.1f-%.1f s again: speech without words", offset + start, offset + end)
-        reading = read_again(model, audio, start, end, believed, guess, write)
-        reason = second_reading_reason([segment for segment, _ in reading])
-        if reason:
-            unsure += [replace(segment, distrust=reason) for segment, _ in reading]
-            continue
-        for segment, score in reading:
-            segments.append(segment)
-            scores.append(score)
-    if len(segments) > first_count:         # judged again in time order, the second readings among them
+    read, unsure = second_readings(model, audio, segments, believed, guess, write, offset)
+    if read:                                # judged again in time order, the second readings among them
+        segments, scores = segments + [s for s, _ in read], scores + [score for _, score in read]
         order = sorted(range(len(segments)), key=lambda i: segments[i].start)
         segments, scores = [segments[i] for i in order], [scores[i] for i in order]
         believed, doubted = split_trusted(segments, audio, SAMPLE_RATE, scores)
-    if unsure:
-        doubted = sorted(doubted + unsure, key=lambda s: s.start)
+    doubted = sorted(doubted + unsure, key=lambda s: s.start)
     trusted, distrusted = _shifted(believed, offset), _shifted(doubted, offset)
     for s in distrusted:
         log.info("not trusting %.1f-%.1f s (%s): %r", s.start, s.end, s.distrust, s.text[:80])
@@ -364,14 +355,36 @@ def missed_speech(audio: np.ndarray, segments: list[Segment], believed: list[Seg
     return missed
 
 
+def second_readings(model, audio: np.ndarray, segments: list[Segment], believed: list[Segment],
+                    guess: LanguageGuess, write, offset: float = 0.0
+                    ) -> tuple[list[tuple[Segment, tuple[float, float]]], list[Segment]]:
+    """The speech the first reading left without text (missed_speech), read again: ((segment,
+    score) to be judged with the rest, segments distrusted with their reason). A reading unsure of
+    its words is checked against readings of the same sound without its prompt."""
+    read, unsure = [], []
+    for start, end in missed_speech(audio, segments, believed):
+        log.info("reading %.1f-%.1f s again: speech without words", offset + start, offset + end)
+        reading = read_again(model, audio, start, end, believed, guess, write)
+        text = [segment for segment, _ in reading]
+        checks = [] if sure_of_itself(text) else [
+            [segment for segment, _ in read_again(model, audio, start, end, [], guess, write, lead_in_s=lead_in)]
+            for lead_in in CHECK_LEAD_INS_S]
+        reason = second_reading_reason(text, checks)
+        if reason:
+            unsure += [replace(segment, distrust=reason) for segment in text]
+        else:
+            read += reading
+    return read, unsure
+
+
 def read_again(model, audio: np.ndarray, start: float, end: float, believed: list[Segment], guess: LanguageGuess,
-               write) -> list[tuple[Segment, tuple[float, float]]]:
+               write, lead_in_s: float = LEAD_IN_S) -> list[tuple[Segment, tuple[float, float]]]:
     """(segment, (avg_logprob, no_speech_prob)) of [start, end) of `audio` read by the sequential
-    decoder (it seeks on through its window where a batched decode stops), after a second of
+    decoder (it seeks on through its window where a batched decode stops), after `lead_in_s` of
     silence and with the believed text before it as the prompt, as Whisper conditions a window
     on the one before (a loop in the prompt would invite another); times in `audio`'s seconds."""
     duration = len(audio) / SAMPLE_RATE
-    lead_in = np.zeros(int(LEAD_IN_S * SAMPLE_RATE), dtype=np.float32)
+    lead_in = np.zeros(int(lead_in_s * SAMPLE_RATE), dtype=np.float32)
     before = "".join(s.text for s in sorted(believed, key=lambda s: s.start) if s.end <= start + 0.05)[-PROMPT_CHARS:].strip()
     found, _ = model.transcribe(np.concatenate([lead_in, audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]]),
                                 language=guess.language if model.model.is_multilingual and not guess.mixed else None,
@@ -379,7 +392,7 @@ def read_again(model, audio: np.ndarray, start: float, end: float, believed: lis
                                 condition_on_previous_text=False, temperature=0.0, initial_prompt=before or None)
 
     def at(seconds: float) -> float:
-        return clamp(max(start, start - LEAD_IN_S + seconds), duration)
+        return clamp(max(start, start - lead_in_s + seconds), duration)
 
     return [(Segment(at(s.start), at(s.end), write(s.text),
                      tuple(Word(at(w.start), at(w.end), write(w.word), round(float(w.probability), 4))

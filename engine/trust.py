@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import replace
+from difflib import SequenceMatcher
 
 import numpy as np
 
@@ -17,7 +18,8 @@ COMPRESSION_LIMIT = 2.4            # Whisper's own threshold for a looping decod
 REPEATED_SHARE_LIMIT = 0.5         # half the n-grams of a segment being repeats of earlier ones
 MIN_NGRAMS = 6
 LOW_PROBABILITY = 0.4              # mean word probability under this: the model was guessing
-SECOND_READING_PROBABILITY = 0.65  # a second reading of a stretch the first left empty: over all its words
+SURE_READING = 0.75                # a second reading whose words average this is judged as a first one is ...
+READINGS_AGREE = 0.55              # ... else readings without its prompt must repeat this share of it
 NO_SPEECH_PROBABILITY = 0.6
 LOW_LOGPROB = -1.0
 SILENCE_DB = -50.0                 # words over sound quieter than this are not speech
@@ -118,20 +120,43 @@ def distrust_reason(segment: Segment, recent: list[str], audio: np.ndarray | Non
     return ""
 
 
-def second_reading_reason(reading: list[Segment]) -> str:
+def mean_word_probability(reading: list[Segment]) -> float:
+    """Over all the words of several segments (1.0 without words)."""
+    chances = [w.probability for segment in reading for w in segment.words]
+    return float(np.mean(chances)) if chances else 1.0
+
+
+def sure_of_itself(reading: list[Segment]) -> bool:
+    """A second reading of a stretch the first left empty, sure enough to be judged as a first one
+    is; one less sure is checked against readings of the same sound without its prompt."""
+    return mean_word_probability(reading) >= SURE_READING
+
+
+def agreement(first: list[Segment], second: list[Segment]) -> float:
+    """How alike two readings of the same sound are, 0-1: the share of their words (characters
+    for scripts without spaces) that match in order (difflib's ratio)."""
+    a, b = (units("".join(s.text for s in reading)) for reading in (first, second))
+    if not a and not b:
+        return 1.0
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def second_reading_reason(reading: list[Segment], checks: list[list[Segment]] | None = None) -> str:
     """Why a second reading of a stretch is not believed, or "" when it may be judged as any text
     is. The first reading heard that stretch and wrote nothing, and the second is prompted with
-    the text before it, which a decoder can follow rather than the sound: the words of the whole
-    reading must be surer than a first reading's (LOW_PROBABILITY is for one segment). Speech
-    the first decode dropped after a change of voice reads with 0.76-0.91 of mean probability;
-    radio the model hears through noise (apollo11) 0.53, at the level it guesses its first
-    readings of that noise."""
-    words = [w for segment in reading for w in segment.words]
-    if not words:
+    the text before it, which a decoder can follow rather than the sound. So a second reading
+    unsure of its words (not sure_of_itself) is believed only when `checks`, the same sound read
+    without the prompt (after other silences), say much the same: the sound decides what a voice
+    the model can read says, and readings of it agree (0.70-1.0 of the words, measured on speech
+    the batched decode dropped after a change of voice); a guess changes with what it was given
+    (0.35 on apollo11's radio, whose prompted reading averaged 0.53 of word probability, as the
+    first readings of that radio do)."""
+    if sure_of_itself(reading) or not checks:
         return ""
-    mean = float(np.mean([w.probability for w in words]))
-    if mean < SECOND_READING_PROBABILITY:
-        return f"read a second time, and unsure (mean word probability {mean:.2f})"
+    alike = float(np.mean([agreement(reading, check) for check in checks]))
+    if alike < READINGS_AGREE:
+        return (f"read a second time unsure (mean word probability {mean_word_probability(reading):.2f}), "
+                f"and read differently without the text before it ({alike:.2f} alike)")
     return ""
 
 

@@ -99,8 +99,9 @@ def test_noisy_radio_speech_keeps_captions_where_it_is_heard(radio):
 @pytest.mark.slow
 def test_radio_the_first_reading_left_empty_is_not_captioned_from_a_second_guess(radio):
     """tiny.en's batched decode ends its text at 72.6 s and the voice detector hears speech after
-    it; the second reading of that stretch guesses (mean word probability about 0.5), so it is
-    kept aside with its reason (engine.trust.second_reading_reason), not captioned."""
+    it; the second reading of that stretch is unsure of its words (as the first readings of this
+    radio are) and readings without its prompt say something else: a guess, kept aside with its
+    reason (engine.trust.second_reading_reason), not captioned."""
     second = [s for s in radio.distrusted if s.distrust.startswith("read a second time")]
     assert second, "what was read again is kept aside with its reason"
     start, end = min(s.start for s in second), max(s.end for s in second)

@@ -1,35 +1,40 @@
-"""A stretch the batched decode left without text is read a second time (engine/transcribe.py);
-that reading is believed only when it is sure of itself (engine.trust.second_reading_reason):
-the first reading heard the stretch and wrote nothing, and the second follows a prompt. On real
-radio: tests/engine/test_trust_loops.py."""
+"""A stretch the batched decode left without text is read a second time (engine/transcribe.py),
+prompted with the text before it; a second reading unsure of its words is believed only when
+readings of the same sound without the prompt say much the same
+(engine.trust.second_reading_reason). On real radio: tests/engine/test_trust_loops.py."""
 from __future__ import annotations
 
 from engine.models import Segment, Word
-from engine.trust import LOW_PROBABILITY, SECOND_READING_PROBABILITY, second_reading_reason
+from engine.trust import LOW_PROBABILITY, SURE_READING, agreement, second_reading_reason, sure_of_itself
 
 
-def reading(*probabilities: list[float]) -> list[Segment]:
-    """Segments, one per list, of words with these probabilities."""
-    segments, at = [], 0.0
-    for chances in probabilities:
-        words = tuple(Word(at + 0.3 * i, at + 0.3 * i + 0.25, f" w{i}", p) for i, p in enumerate(chances))
-        segments.append(Segment(words[0].start, words[-1].end, "".join(w.text for w in words), words))
-        at = words[-1].end + 0.5
-    return segments
+def reading(text: str, probability: float = 0.5) -> list[Segment]:
+    """One segment of `text`, each word said with this probability."""
+    words = tuple(Word(0.3 * i, 0.3 * i + 0.25, " " + w, probability) for i, w in enumerate(text.split()))
+    return [Segment(0.0, words[-1].end, text, words)] if words else []
 
 
-def test_a_second_reading_must_be_surer_of_its_words_than_a_first():
-    guessed = [0.18, 0.65, 0.29, 0.82, 0.59, 0.2, 0.15, 0.45, 0.96, 0.66, 0.45, 0.38, 0.7, 0.91]
-    assert sum(guessed) / len(guessed) > LOW_PROBABILITY, "a first reading this sure is believed"
-    assert "second" in second_reading_reason(reading(guessed))
-    assert second_reading_reason(reading([0.9, 0.95, 0.99, 0.7, 0.85, 0.92])) == ""
-    assert second_reading_reason([]) == "", "nothing read"
+def test_readings_agree_by_the_words_they_share_in_order():
+    said = reading("We'll let you know where to end up.")
+    assert agreement(said, reading("We'll let you know where to end up")) == 1.0, "punctuation and case aside"
+    assert 0.8 < agreement(said, reading("We will let you know where to end up.")) < 1.0
+    assert agreement(said, reading("I'm proud of my life, no way in a life.")) < 0.2
+    assert agreement([], []) == 1.0 and agreement(said, []) == 0.0
+    assert agreement(reading("秋天总是那么富有诗意"), reading("秋天总是那么富有失意")) == 0.9, "by characters, for Chinese"
 
 
-def test_a_second_reading_is_judged_over_all_its_words():
-    """A short unsure phrase in a sure reading (a name, a cut-off word) does not sink it; a sure
-    word or two in an unsure reading does not carry it."""
-    assert second_reading_reason(reading([0.95] * 10, [0.5, 0.6], [0.9] * 10)) == ""
-    assert second_reading_reason(reading([0.4] * 10, [0.99, 0.99])) != ""
-    assert 0.5 < SECOND_READING_PROBABILITY < 0.76
+def test_an_unsure_second_reading_is_believed_when_readings_without_its_prompt_agree():
+    guess = reading("Okay, I'm not proud. I'm not letting you know where they're going to be.", 0.53)
+    assert 0.53 > LOW_PROBABILITY, "as sure as a first reading that is believed"
+    assert not sure_of_itself(guess)
+    others = [reading("I'm proud of my life, no way in a life."), reading("Okay, I'm no problem, I know where they're in.")]
+    assert "read differently" in second_reading_reason(guess, others)
+    alike = [reading("Okay, I'm not proud. I'm not going to let you know where they're going to be.")] * 2
+    assert second_reading_reason(guess, alike) == ""
 
+
+def test_a_sure_second_reading_needs_no_check():
+    sure = reading("Active duty in our military because I believe America is an exceptional country.", SURE_READING)
+    assert sure_of_itself(sure)
+    assert second_reading_reason(sure, [reading("something else entirely")]) == ""
+    assert second_reading_reason(sure) == ""
