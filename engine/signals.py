@@ -5,7 +5,9 @@ hop sounds (applause and laughter are broadband hiss, a voice is harmonic), burs
 stand out from their surroundings (applause, laughter, shouting; applause is found even
 when it is quieter than the speaker), speech rate from the words, and hard cuts from
 ffmpeg's scene score on a 160-pixel decode of the keyframes only, looked at frame by frame
-only where two keyframes differ.
+only where two keyframes differ (and before the first keyframe when it comes late: a clip cut
+out of a longer video without re-encoding starts in the middle of a group of pictures), and
+from a spike of the frame-to-frame change in a decode the reframer already made.
 """
 from __future__ import annotations
 
@@ -47,6 +49,10 @@ CANDIDATE_THRESHOLD = 0.2           # keyframes this different get a frame-by-fr
 DENSE_FRAME_SECONDS = 0.5           # first-pass frames this close together are already every frame
 SCENE_WIDTH = 160
 MIN_SHOT_SECONDS = 1.0
+KEYFRAME_SLACK = 0.25               # s: a skip-frame decode may stamp a keyframe a few frames early
+CUT_CHANGE = 27.0                   # mean |frame - previous| (0-255) from which a frame is a cut ...
+CUT_SPIKE = 3.0                     # ... when it is this many times the change of the frames around it
+CUT_AROUND = 6                      # frames either side whose change is the usual one
 ENVELOPE_HOP = 0.01                 # the fine loudness that cuts are placed by (engine.edges)
 
 
@@ -359,6 +365,24 @@ def cuts_from_scores(times: np.ndarray, scores: np.ndarray, threshold: float = S
     return tuple(cuts)
 
 
+def cuts_from_change(times: np.ndarray, change: np.ndarray, level: float = CUT_CHANGE, spike: float = CUT_SPIKE,
+                     around: int = CUT_AROUND, min_shot: float = MIN_SHOT_SECONDS) -> tuple[float, ...]:
+    """Hard cuts from the mean frame-to-frame change of a decode (`change[i]`: frame i against
+    frame i-1, 0-255): a frame that changes by at least `level` and `spike` times the usual
+    change of the `around` frames either side. A pan or a crowd moving changes every frame
+    alike; a cut changes one frame, and the picture is still again on the next."""
+    change = np.asarray(change, dtype=float)
+    found: list[tuple[float, float]] = []
+    for i in np.flatnonzero(change >= level):
+        if i == 0:
+            continue
+        neighbours = np.concatenate([change[max(1, i - around):i], change[i + 1:i + 1 + around]])
+        usual = float(np.median(neighbours)) if len(neighbours) else 0.0
+        if change[i] >= spike * max(usual, 1.0):
+            found.append((float(times[i]), float(change[i])))
+    return cuts_from_scores(np.array([t for t, _ in found]), np.array([c for _, c in found]), level, min_shot)
+
+
 def keyframe_gaps_to_check(times: np.ndarray, scores: np.ndarray, threshold: float = CANDIDATE_THRESHOLD
                            ) -> list[tuple[float, float]]:
     """(previous keyframe, keyframe) pairs whose pictures differ enough that a cut may lie between."""
@@ -401,13 +425,17 @@ def detect_scene_cuts(path: Path | str, duration: float | None = None, threshold
             stretches.append((before, keyframe))
     if duration is not None and duration - times[-1] > MIN_SHOT_SECONDS:
         stretches.append((float(times[-1]), duration))
+    if times[0] > MIN_SHOT_SECONDS:
+        # The first keyframe was compared with nothing: the pictures before it come from a group
+        # of pictures whose keyframe lies before the start of the file.
+        stretches.insert(0, (0.0, float(times[0])))
     cuts: list[float] = []
     for start, end in stretches:
         if start == end:
             cuts.append(round(start, 3))
             continue
-        near_times, near_scores = scene_scores(path, start=start, duration=end - start + 0.02, cancel=cancel,
-                                               deadline=deadline)
+        near_times, near_scores = scene_scores(path, start=start, duration=end - start + KEYFRAME_SLACK,
+                                               cancel=cancel, deadline=deadline)
         cuts += cuts_from_scores(near_times, near_scores, threshold)
     cuts = sorted(c for c in cuts if 0 < c < (duration if duration is not None else math.inf) - 0.05)
     return tuple(c for i, c in enumerate(cuts) if i == 0 or c - cuts[i - 1] >= MIN_SHOT_SECONDS)

@@ -280,10 +280,32 @@ RIGHT = Person("talking_tedlieu_60s.mp4", 1250, 320, 400, skip=2.0)
 STUDIO_SEED = 1           # make_two_people's studio backdrop and grain: the same file on every call
 
 
+def window_with_blinds(path: Path, width: int, height: int, seed: int = 0) -> Path:
+    """A grey wall (with some grain) and a bright window with horizontal blinds in the middle of
+    it, as a PNG of `width` x `height`: drawn at the face detector's 448x252 and scaled up. Its
+    slats, the rail across them and the darker left frame are what OpenCV's frontal cascade
+    takes for a face (a box about 128 pixels wide there), as on the window behind a real seated
+    interview (issue 12)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    picture = 83 + rng.normal(0, 9, (252, 448))
+    x, y, w, h, pitch = 179, 29, 84, 146, 12
+    window = np.full((h, w), 198.0) - 32.0 * ((np.arange(h) % pitch) < pitch // 4)[:, None]
+    window -= 6.0 * np.linspace(-1, 1, h)[:, None]
+    window[34:39] -= 26.0                               # the rail
+    picture[y:y + h, x:x + w] = window
+    picture[y:y + h, x - 4:x] = 24.0                    # the frame, darker on the left
+    picture[y:y + h, x + w:x + w + 4] = 42.0
+    grey = cv2.GaussianBlur(np.clip(picture, 0, 255).astype(np.uint8), (0, 0), 1.04)
+    cv2.imwrite(str(path), cv2.resize(grey, (width, height), interpolation=cv2.INTER_LINEAR))
+    return path
+
+
 def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration: float,
                     people: tuple[Person, ...] = (LEFT, RIGHT), media: Path = SHARED_MEDIA,
                     size: str = "1920x1080", fps: int = 25, studio: bool = False,
-                    seed: int | None = STUDIO_SEED, keyframe_every: int = 50) -> Path:
+                    seed: int | None = STUDIO_SEED, keyframe_every: int = 50, backdrop: Path | None = None) -> Path:
     """Two (or more) real faces side by side, all moving all the time (the clips are people talking),
     and one soundtrack in which only the person whose turn it is can be heard: `turns` are
     (start, end, index into people). A person's sound is their own recording, so their mouth
@@ -292,7 +314,8 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
     of a flat grey one, so that an encoder spends on it what it spends on a real recording.
     `seed` fixes the backdrop's colour points and the grain, so a file made twice is the same file;
     None draws a new realisation each call (robustness runs over many backdrops).
-    `keyframe_every`: frames between keyframes (a large number: the one keyframe at the start)."""
+    `keyframe_every`: frames between keyframes (a large number: the one keyframe at the start).
+    `backdrop`: a picture of the video's size behind the people (in place of the grey)."""
     if seed is None:
         seed = secrets.randbelow(2**31)
     inputs: list[str] = []
@@ -304,10 +327,13 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
             sounds[i] = max(sounds) + 1
             inputs += ["-stream_loop", "-1", "-ss", f"{person.skip + person.sound_ahead:.2f}", "-i",
                        str(media / person.clip)]
-    backdrop = (f"gradients=s={size}:r={fps}:d={duration}:c0=0x3a3f4a:c1=0x6b5a48:c2=0x2c3a33:nb_colors=3:speed=0.002"
-                f":seed={seed}"
-                if studio else f"color=0x30343a:s={size}:r={fps}:d={duration}")
-    graph = [f"{backdrop}[bg]"]
+    if backdrop is not None:
+        picture = f"[{inputs.count('-i')}:v]scale={size.replace('x', ':')},format=yuv420p"
+        inputs += ["-loop", "1", "-framerate", str(fps), "-i", str(backdrop)]
+    else:
+        picture = (f"gradients=s={size}:r={fps}:d={duration}:c0=0x3a3f4a:c1=0x6b5a48:c2=0x2c3a33:nb_colors=3"
+                   f":speed=0.002:seed={seed}" if studio else f"color=0x30343a:s={size}:r={fps}:d={duration}")
+    graph = [f"{picture}[bg]"]
     for i, person in enumerate(people):
         turned = f",rotate={person.turn}*PI/180:c=0x30343a" if person.turn else ""
         still = (f",trim=end={person.still_from:.3f},tpad=stop_mode=clone:stop_duration={duration:.3f}"

@@ -35,6 +35,9 @@ from engine.reframe.seams import NO_SPLIT, Split, column_steps, off_the_seams, r
 DETECT_FPS = 2.0            # face samples per second of video
 DETECT_LONG_SIDE = 448      # pixels on the long side of the decoded picture the cascades see
 TILT = 20                   # degrees the picture is turned for heads that lean
+CONFIRM_SIDE = 64           # pixels: the width a found face is scaled to for the second look
+CONFIRM_MARGIN = 0.3        # of the box's width, around it, for the second look
+CONFIRM_NEIGHBOURS = 1      # one hit of another cascade is enough: leaning heads are found by few
 THOROUGH_MISSES = 4         # samples in a row without a face before the costly passes thin out
 
 
@@ -103,8 +106,10 @@ class FaceDetector:
         root = Path(cv2.data.haarcascades)
         self.frontal = cv2.CascadeClassifier(str(root / "haarcascade_frontalface_default.xml"))
         self.profile = cv2.CascadeClassifier(str(root / "haarcascade_profileface.xml"))
+        # A second opinion on each box (see `confirmed`): another frontal cascade, trained apart.
+        self.frontal_alt = cv2.CascadeClassifier(str(root / "haarcascade_frontalface_alt2.xml"))
         self._clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
-        if self.frontal.empty() or self.profile.empty():
+        if self.frontal.empty() or self.profile.empty() or self.frontal_alt.empty():
             raise RuntimeError(f"OpenCV's Haar cascades are missing from {root}")
 
     def detect(self, gray: np.ndarray, thorough: bool = True, wanted: int = 1, smallest: int = 0) -> list[Face]:
@@ -139,10 +144,47 @@ class FaceDetector:
         )
         boxes: list[tuple[int, int, int, int]] = []
         for find in passes if thorough else passes[:1]:
-            boxes = with_new_faces(boxes, find())
+            # Each new box is confirmed before it counts towards `wanted`: a false one must not
+            # stop the search for the people it would stand in for.
+            new = with_new_faces(boxes, find())[len(boxes):]
+            boxes += [box for box in new if self.confirmed(gray, box)]
             if len(boxes) >= wanted:
                 break
         return [Face(x / w, y / h, bw / w, bh / h) for x, y, bw, bh in boxes]
+
+    def confirmed(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+        """Whether a second look finds a face where a pass found one: the box and a margin
+        around it, scaled so the face is CONFIRM_SIDE pixels wide, searched by the other frontal
+        cascade (alt2) and by the profile cascade both ways, for a face of about that size,
+        upright or leaning.
+
+        One cascade at one scale is fooled by a patterned surface (window blinds behind a
+        seated interview: a frontal "face" twice the size of the real ones, seen for seconds);
+        a real face, frontal or turned, is found again by one of the others."""
+        cv2 = self._cv2
+        x, y, bw, bh = box
+        h, w = gray.shape
+        margin = CONFIRM_MARGIN * bw
+        x0, y0 = int(max(0, x - margin)), int(max(0, y - margin))
+        x1, y1 = int(min(w, x + bw + margin)), int(min(h, y + bh + margin))
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            return False
+        scale = CONFIRM_SIDE / bw
+        patch = cv2.resize(gray[y0:y1, x0:x1], None, fx=scale, fy=scale,
+                           interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        patch = self._clahe.apply(patch)
+        low, high = int(CONFIRM_SIDE * 0.6), int(CONFIRM_SIDE * 1.6)
+
+        def finds(cascade, img) -> bool:
+            return len(cascade.detectMultiScale(img, scaleFactor=1.1, minNeighbors=CONFIRM_NEIGHBOURS, minSize=(low, low),
+                                                maxSize=(high, high))) > 0
+
+        mirrored = patch[:, ::-1].copy()
+        if finds(self.frontal_alt, patch) or finds(self.profile, patch) or finds(self.profile, mirrored):
+            return True
+        # A head that leans: the same on the patch turned either way.
+        return any(finds(self.frontal_alt, _rotate(cv2, patch, angle)) or finds(self.profile, _rotate(cv2, patch, angle))
+                   or finds(self.profile, _rotate(cv2, mirrored, angle)) for angle in (TILT, -TILT))
 
 
 class LookingFor:

@@ -63,7 +63,7 @@ from engine.reframe.speaking import (
     speech_sound,
     usual_lip_motion,
 )
-from engine.reframe.tracks import Track, link_tracks, prominent_tracks
+from engine.reframe.tracks import Track, cuts_seen, link_tracks, prominent_tracks
 
 STACK_FACE_SPAN = 2.6       # a stacked panel is this many face heights tall (or the whole height)
 GLANCE_PEOPLE = 2           # the keyframe glance runs the costly passes until it finds this many faces
@@ -166,7 +166,8 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     (speaking.speech_sound), where the sound decides whether someone speaks."""
     window = crop_window(display_w, display_h, aspect)
     split = look.samples.split if window.axis == "x" else NO_SPLIT
-    edges = shots(list(cuts), duration)
+    cuts = cuts_seen(list(cuts), look)
+    edges = shots(cuts, duration)
     tracks = prominent_tracks(link_tracks(look.samples, edges), edges, look.samples.times)
     window = window_inside(window, split, targets=np.array([t.median_box[0] + t.median_box[2] / 2 for t in tracks]),
                            heights=np.array([t.median_box[1] + t.median_box[3] / 2 for t in tracks]))

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.reframe.detection import Face, FaceSamples
+from engine.reframe.detection import DenseLook, Face, FaceSamples
+from engine.signals import cuts_from_change
 
+SAME_CUT_S = 0.3            # a cut seen in the picture this near a given one is that one
 MAX_GAP_S = 2.0             # a track not seen for longer than this has ended
 MATCH_DISTANCE = 1.0        # in face widths: further than this from a track's last box is someone else
 MIN_HITS = 2                # fewer detections than this: a false detection, not a person
@@ -56,6 +58,18 @@ class Track:
         for k in range(4):
             out[inside, k] = np.interp(times[inside], self.times, self.boxes[:, k])
         return out
+
+
+def cuts_seen(cuts: list[float], look: DenseLook) -> list[float]:
+    """`cuts` (range time) and the hard cuts the dense look's frame-to-frame change shows that
+    none of them is near: the scene detector looks at keyframes first and can miss a cut that
+    the encoder did not mark (a clip cut out without re-encoding), and a track must not carry
+    one person's box over a cut onto the picture of another."""
+    if len(look.motion) == 0:
+        return sorted(cuts)
+    change = look.motion.reshape(len(look.motion), -1).mean(axis=1)
+    seen = [c for c in cuts_from_change(look.times, change) if all(abs(c - k) > SAME_CUT_S for k in cuts)]
+    return sorted([*cuts, *seen])
 
 
 def _distance(box: np.ndarray, face: Face) -> float:
