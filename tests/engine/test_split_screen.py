@@ -29,7 +29,7 @@ from engine.reframe.seams import (
     split_of,
 )
 from tests.engine.test_speakers import half
-from tests.media import LEFT, RIGHT, Camera, make_split_screen, make_two_people
+from tests.media import LEFT, RIGHT, Camera, make_split_screen, make_two_people, run
 
 W, H = 960, 540
 
@@ -208,3 +208,19 @@ def test_a_crop_window_shrinks_into_a_narrow_picture_and_above_a_bar():
     assert height == pytest.approx(0.49 / 0.5625 * 1080, abs=2) and f"y={int(window.top * 1080)}" in crop
     whole = framing_filters(replace(framing, window=wide), 1920, 1080, 720, 720)
     assert "h=1080:" in whole and "y=0" in whole, "a window of one picture is cropped as before"
+
+
+@pytest.mark.slow
+def test_a_face_found_astride_the_seam_is_dropped(shared_media, tmp_path):
+    split_screen = make_split_screen(tmp_path / "split.mp4", (Camera("talking_obama_20s.mp4"), Camera("gradients")),
+                                     [(0.0, 4.0, 0)], 4.0, media=shared_media, size=f"{W}x{H}")
+    # A small face laid over the divider, a third of the height: the seam still runs through the rest.
+    path = tmp_path / "astride.mp4"
+    run(["ffmpeg", "-v", "error", "-y", "-i", str(split_screen), "-i", str(shared_media / "talking_obama_20s.mp4"),
+         "-filter_complex", f"[1:v]scale=180:180[f];[0:v][f]overlay={W // 2 - 90}:{H - 200}:shortest=1",
+         "-c:v", "libx264", "-preset", "ultrafast", "-an", str(path)])
+    everything = find_faces(path, 0.0, 4.0, W, H)
+    assert everything.split.found and len(everything.split.seams) == 1, everything.split
+    # Found on every sample without the seams (measured); dropped with them.
+    assert not any(abs(f.cx - 0.5) < 0.1 for sample in everything.faces for f in sample), "the face on the seam"
+    assert sum(1 for sample in everything.faces if sample) >= 6, "the face of the left picture is kept"
