@@ -153,8 +153,11 @@ def link_tracks(samples: FaceSamples, shot_edges: list[tuple[float, float]], max
                     track = {"times": [], "boxes": [], "look": None}
                 open_tracks.append(track)
                 _join(track, t, face)
+        # A shot shorter than the samples' spacing times min_hits (a second-long shot at the end
+        # of a range) has fewer samples than that: each of its faces is seen on all there are.
+        samples_in_shot = int(np.sum((samples.times >= shot_start) & (samples.times < shot_end)))
         for track in sorted(closed + open_tracks, key=lambda tr: tr["times"][0]):
-            if len(track["times"]) >= min_hits:
+            if len(track["times"]) >= min(min_hits, samples_in_shot):
                 tracks.append(Track(next_id, shot, np.array(track["times"]), np.stack(track["boxes"])))
                 next_id += 1
     return tracks

@@ -49,6 +49,18 @@ def test_a_cut_is_a_frame_that_changes_alone():
     assert signals.cuts_from_change(times, np.full(100, 2.0)) == ()
 
 
+def test_a_shot_with_one_sample_keeps_its_face():
+    """The interview's last shot is 0.6 s long, one detection sample: its face is the person there
+    (a track needs two hits only where the shot has two samples)."""
+    from engine.reframe.detection import Face, FaceSamples
+
+    times = np.arange(10) * 1.0
+    faces = [[Face(0.1, 0.3, 0.1, 0.2), Face(0.7, 0.3, 0.1, 0.2)] for _ in range(9)] + [[Face(0.4, 0.2, 0.2, 0.4)]]
+    faces[3].append(Face(0.45, 0.3, 0.1, 0.2))      # a one-off in a long shot is still no track
+    tracks = reframe.link_tracks(FaceSamples(times, faces), [(0.0, 8.5), (8.5, 10.0)])
+    assert [(t.shot, len(t.times)) for t in tracks] == [(0, 9), (0, 9), (1, 1)]
+
+
 @pytest.mark.slow
 def test_a_cut_before_the_first_keyframe_of_a_copied_clip_is_found(tmp_path):
     """A clip cut out of a longer video without re-encoding starts inside a group of pictures: its
