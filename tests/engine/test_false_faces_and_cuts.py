@@ -61,6 +61,17 @@ def test_a_shot_with_one_sample_keeps_its_face():
     assert [(t.shot, len(t.times)) for t in tracks] == [(0, 9), (0, 9), (1, 1)]
 
 
+def test_a_face_that_moved_further_than_a_track_follows_is_still_one_person():
+    """The debate's right-hand speaker moved 1.1 face widths between two samples a second apart:
+    her track ended and a second began, and the editor weighed her against herself."""
+    from engine.reframe.detection import Face, FaceSamples
+
+    times = np.arange(10) * 1.0
+    faces = [[Face(0.15 if i < 5 else 0.28, 0.3, 0.1, 0.2), Face(0.75, 0.3, 0.1, 0.2)] for i in range(10)]
+    tracks = reframe.link_tracks(FaceSamples(times, faces), [(0.0, 10.0)])
+    assert sorted(len(t.times) for t in tracks) == [10, 10]
+
+
 @pytest.mark.slow
 def test_a_cut_before_the_first_keyframe_of_a_copied_clip_is_found(tmp_path):
     """A clip cut out of a longer video without re-encoding starts inside a group of pictures: its
