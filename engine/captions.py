@@ -116,16 +116,20 @@ def text_units(text: str) -> int:
     return sum(2 if is_wide(ch) else 1 for ch in text)
 
 
-def space_between(previous: str, token: str) -> str:
-    """A space between two words, none where either side is CJK (written without spaces)."""
-    return " " if previous and token and not (is_wide(previous[-1]) or is_wide(token[0])) else ""
+def space_before(previous: str, word: Word) -> str:
+    """A space between the text so far and `word`: none where either side is CJK (written
+    without spaces), and none before a piece Whisper wrote as part of the word before it
+    (",000" after " 10", "'s", "%": no leading space and not starting with a letter or digit)."""
+    token = word.text.strip()
+    if not previous or not token or is_wide(previous[-1]) or is_wide(token[0]):
+        return ""
+    return "" if not word.text[:1].isspace() and not token[0].isalnum() else " "
 
 
 def join_words(words: list[Word] | tuple[Word, ...]) -> str:
     out = ""
     for w in words:
-        token = w.text.strip()
-        out += space_between(out, token) + token
+        out += space_before(out, w) + w.text.strip()
     return out
 
 
@@ -361,7 +365,7 @@ def _line_text(words: tuple[Word, ...], active: int | None, highlight: str) -> s
     previous = ""
     for i, w in enumerate(words):
         token = w.text.strip()
-        gap = space_between(previous, token)
+        gap = space_before(previous, w)
         shown = escape(token)
         if i == active:
             shown = "{\\c" + _tag_colour(highlight) + "}" + shown + "{\\r}"
@@ -394,7 +398,7 @@ def karaoke_events(line: Line) -> list[str]:
         token = w.text.strip()
         until = line.words[i + 1].start if i + 1 < len(line.words) else max(line.end, w.end)
         centis = 0 if until <= line.start else max(1, round((until - max(w.start, line.start)) * 100))
-        parts.append(f"{space_between(previous, token)}{{\\kf{centis}}}{escape(token)}")
+        parts.append(f"{space_before(previous, w)}{{\\kf{centis}}}{escape(token)}")
         previous = token
     return [_event(line.start, line.end, line.style, "".join(parts))]
 

@@ -29,11 +29,14 @@ def framing_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int
 
 
 def crop_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int, height: int) -> str:
-    """The window of the output's shape sliding along the path (jumps at cuts), scaled."""
-    if framing.window.axis == "x":
-        crop_w, crop_h = min(src_w, _even(src_h * width / height)), src_h
+    """The window of the output's shape sliding along the path (jumps at cuts), scaled. Across
+    the axis it covers the whole picture, or the part `window.span` says (a split screen's)."""
+    window = framing.window
+    if window.axis == "x":
+        crop_h = src_h if window.span >= 1.0 else min(src_h, _even(src_h * window.span))
+        crop_w = min(src_w, _even(crop_h * width / height))
         x = reframe.crop_offset_expression(framing.pieces, src_w, crop_w)
-        crop = f"crop=w={crop_w}:h={crop_h}:x='{x}':y=0"
+        crop = f"crop=w={crop_w}:h={crop_h}:x='{x}':y={min(int(window.top * src_h), src_h - crop_h)}"
     else:
         crop_w, crop_h = src_w, min(src_h, _even(src_w * height / width))
         y = reframe.crop_offset_expression(framing.pieces, src_h, crop_h)

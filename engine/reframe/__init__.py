@@ -6,6 +6,7 @@ layout each stretch of a clip gets when several people are on screen.
     speaking.py    audio-visual sync: mouth motion against speech energy
     editor.py      speaking scores -> turns -> stretches (crop / stacked / fit)
     path.py        one subject followed: dead zone, ease, pan speed limit, reset at cuts
+    seams.py       split screens: the seams between camera pictures; windows kept inside one
     expression.py  the path as an ffmpeg expression of t
     frame.py       frame_range: the entry point that composes them
     debug.py       the --debug-reframe preview

@@ -23,6 +23,7 @@ PREVIEW_LONG_SIDE = 640
 PREVIEW_FPS = 12.5
 COLOURS = [(0, 200, 255), (255, 160, 0), (120, 255, 120), (255, 80, 200), (200, 200, 200)]   # BGR, one a track
 WINDOW_COLOUR = (0, 0, 255)
+SEAM_COLOUR = (0, 255, 255)        # yellow (BGR): the seams of a split screen
 FONT_SCALE = 0.42
 LINE_H = 15                 # pixels a text line takes at FONT_SCALE
 WRAP = 78                   # characters a header line holds at 640 px
@@ -103,8 +104,11 @@ def draw_frame(image: np.ndarray, t: float, framing: Framing, lips_shown: np.nda
     trace = framing.trace
     stretch = _stretch_at(framing, t)
     layout = stretch.layout if stretch is not None else framing.mode
+    _draw_seams(image, framing.split)
     _draw_window(image, t, framing, stretch, layout)
     lines = header_lines(t, layout, stretch, reason_now(stretch, t) if stretch is not None else framing.reason)
+    if framing.split.found:
+        lines[0] += f"  | split screen, {len(framing.split.seams)} seam{'s' if len(framing.split.seams) > 1 else ''}"
     top = LINE_H * len(lines) + 6
     shade = image[:top].astype(np.float32) * 0.35
     image[:top] = shade.astype(np.uint8)
@@ -132,6 +136,21 @@ def draw_frame(image: np.ndarray, t: float, framing: Framing, lips_shown: np.nda
     return image
 
 
+def _draw_seams(image: np.ndarray, split) -> None:
+    """The seams of a split screen (and the top of a bar burnt in across the bottom), dashed."""
+    import cv2
+
+    h, w = image.shape[:2]
+    for seam in split.seams:
+        x = int(seam.centre * w)
+        for y in range(0, h, 16):
+            cv2.line(image, (x, y), (x, min(h - 1, y + 8)), SEAM_COLOUR, 2)
+    if split.found and split.floor < 1.0:
+        y = int(split.floor * h)
+        for x in range(0, w, 16):
+            cv2.line(image, (x, y), (min(w - 1, x + 8), y), SEAM_COLOUR, 2)
+
+
 def _draw_window(image: np.ndarray, t: float, framing: Framing, stretch, layout: str) -> None:
     """The part of the source the short shows, in red."""
     import cv2
@@ -147,7 +166,8 @@ def _draw_window(image: np.ndarray, t: float, framing: Framing, stretch, layout:
         length = framing.window.length
         if framing.window.axis == "x":
             x0, x1 = int((centre - length / 2) * w), int((centre + length / 2) * w)
-            cv2.rectangle(image, (x0, 1), (x1, h - 2), WINDOW_COLOUR, 2)
+            top, span = framing.window.top, framing.window.span
+            cv2.rectangle(image, (x0, max(1, int(top * h))), (x1, min(h - 2, int((top + span) * h))), WINDOW_COLOUR, 2)
         else:
             y0, y1 = int((centre - length / 2) * h), int((centre + length / 2) * h)
             cv2.rectangle(image, (1, y0), (w - 2, y1), WINDOW_COLOUR, 2)

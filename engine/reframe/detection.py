@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.reframe.seams import NO_SPLIT, Split, column_steps, off_the_seams, row_steps, split_of
+
 DETECT_FPS = 2.0            # face samples per second of video
 DETECT_LONG_SIDE = 448      # pixels on the long side of the decoded picture the cascades see
 TILT = 20                   # degrees the picture is turned for heads that lean
@@ -68,10 +70,12 @@ class Face:
 
 @dataclass(frozen=True)
 class FaceSamples:
-    """Faces found at `times` (seconds from the start of the range)."""
+    """Faces found at `times` (seconds from the start of the range), and the seams of a split
+    screen found on the same frames (the faces astride them are dropped)."""
 
     times: np.ndarray
     faces: list[list[Face]]
+    split: Split = NO_SPLIT
 
     @property
     def share_with_face(self) -> float:
@@ -227,6 +231,7 @@ def find_faces(path: Path, start: float, end: float, display_w: int, display_h: 
     cmd += ["-f", "rawvideo", "pipe:1"]
     frame_bytes = w * h
     faces: list[list[Face]] = []
+    columns, rows = [], []
     misses = 0
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log)
@@ -242,7 +247,10 @@ def find_faces(path: Path, start: float, end: float, display_w: int, display_h: 
                 # After a few samples in a row with no face at all, the costly passes run on every
                 # fourth sample only: a picture with no one in it costs little more than one pass.
                 thorough = misses < THOROUGH_MISSES or len(faces) % 4 == 0
-                found = detector.detect(np.frombuffer(chunk, np.uint8).reshape(h, w), thorough=thorough)
+                gray = np.frombuffer(chunk, np.uint8).reshape(h, w)
+                columns.append(column_steps(gray))
+                rows.append(row_steps(gray))
+                found = detector.detect(gray, thorough=thorough)
                 misses = 0 if found else misses + 1
                 faces.append(found)
                 if enough is not None and enough(faces):
@@ -255,8 +263,11 @@ def find_faces(path: Path, start: float, end: float, display_w: int, display_h: 
             times = np.array([float(t) for t in stamps[:len(faces)]])
             faces = faces[:len(times)]
             inside = (times >= 0) & (times < duration)
-            return FaceSamples(times=times[inside], faces=[f for f, keep in zip(faces, inside) if keep])
-    return FaceSamples(times=np.arange(len(faces)) / fps, faces=faces)
+            split = split_of(columns[:len(times)], rows[:len(times)])
+            return FaceSamples(times=times[inside], split=split,
+                               faces=off_the_seams([f for f, keep in zip(faces, inside) if keep], split))
+    split = split_of(columns, rows)
+    return FaceSamples(times=np.arange(len(faces)) / fps, faces=off_the_seams(faces, split), split=split)
 
 
 
@@ -286,6 +297,7 @@ class DenseLook:
 
 DENSE_FPS = 12.5            # frames a second for mouth motion: syllables come 3-6 times a second
 DENSE_LONG_SIDE = 512
+SEAM_EVERY = 6              # the dense look measures seams on every this-many-th frame (2 a second)
 MOTION_SHRINK = 2           # motion kept at 1/2 the dense size: a 60 s clip at 12.5 fps in about 25 MB
 LOOK_BINS = (4, 8, 8)       # brightness, blue and red difference
 
@@ -336,6 +348,7 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
     known_at = {} if known is None else {int(round(t * fps)): k for k, t in enumerate(known.times)}
     known_faces = [] if known is None else list(known.faces)
     det_times, det_faces, motion = [], [], []
+    columns, rows = [], []
     previous = None
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     timer = threading.Timer(timeout_s, proc.kill)
@@ -350,6 +363,9 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
             small = cv2.resize(frame, (w // MOTION_SHRINK, h // MOTION_SHRINK), interpolation=cv2.INTER_AREA) if MOTION_SHRINK > 1 else frame
             motion.append(cv2.absdiff(small, previous) if previous is not None else np.zeros_like(small))
             previous = small
+            if known is None and index % SEAM_EVERY == 0:
+                columns.append(column_steps(frame))
+                rows.append(row_steps(frame))
             if known is None and index % detect_every == 0:
                 found = detector.detect(cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA))
                 det_times.append(index / fps)
@@ -361,8 +377,9 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
     finally:
         _end(proc, timer)
     frames = np.stack(motion) if motion else np.zeros((0, h // MOTION_SHRINK, w // MOTION_SHRINK), np.uint8)
-    samples = (FaceSamples(known.times, known_faces) if known is not None
-               else FaceSamples(np.array(det_times, dtype=float), det_faces))
+    split = known.split if known is not None else split_of(columns, rows)
+    samples = (FaceSamples(known.times, known_faces, split) if known is not None
+               else FaceSamples(np.array(det_times, dtype=float), off_the_seams(det_faces, split), split))
     return DenseLook(fps=fps, samples=samples,
                      motion=frames, times=np.arange(len(frames)) / fps)
 

@@ -51,7 +51,10 @@ from engine.reframe.path import (
     shots,
     simplify,
     too_far_apart,
+    window_inside,
+    with_split,
 )
+from engine.reframe.seams import NO_SPLIT, Split, keep_inside, panel_inside
 from engine.reframe.speaking import (
     articulation,
     speaking_scores,
@@ -147,10 +150,11 @@ def apart_from_the_start(faces: list[list[Face]], window: Window, keyframes: int
     return len(faces) == keyframes and all(too_far_apart(s, window) for s in drop_flickers(faces))
 
 
-def _fits_in_window(tracks: list[Track], window: Window) -> bool:
+def _fits_in_window(tracks: list[Track], window: Window, split: Split = NO_SPLIT) -> bool:
     low = min(t.median_box[0] for t in tracks)
     high = max(t.median_box[0] + t.median_box[2] for t in tracks)
-    return high - low <= 0.9 * window.length
+    pictures = {split.picture_at(t.median_box[0] + t.median_box[2] / 2) for t in tracks}
+    return high - low <= 0.9 * window.length and len(pictures) == 1
 
 
 def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, float]] | None,
@@ -161,10 +165,13 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     whole picture when nobody can be told apart. `voiced`: the frames a voice is heard in
     (speaking.speech_sound), where the sound decides whether someone speaks."""
     window = crop_window(display_w, display_h, aspect)
+    split = look.samples.split if window.axis == "x" else NO_SPLIT
     edges = shots(list(cuts), duration)
     tracks = prominent_tracks(link_tracks(look.samples, edges), edges, look.samples.times)
+    window = window_inside(window, split, targets=np.array([t.median_box[0] + t.median_box[2] / 2 for t in tracks]),
+                           heights=np.array([t.median_box[1] + t.median_box[3] / 2 for t in tracks]))
     by_shot = {shot: [t for t in tracks if t.shot == shot] for shot in range(len(edges))}
-    if not any(len(group) >= 2 and not _fits_in_window(group, window) for group in by_shot.values()):
+    if not any(len(group) >= 2 and not _fits_in_window(group, window, split) for group in by_shot.values()):
         return replace(plan_framing(look.samples, display_w, display_h, aspect, duration, cuts),
                        sampling=f"{len(look.samples.times) / max(duration, 1e-6):.2g} fps")
     times, fps = look.times, look.fps
@@ -186,7 +193,7 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
         if not group:
             stretches.append(Stretch(shot_start, shot_end, "fit", (), "no face in this shot"))
             continue
-        if len(group) == 1 or _fits_in_window(group, window):
+        if len(group) == 1 or _fits_in_window(group, window, split):
             shown = tuple(t.id for t in group)
             stretches.append(Stretch(shot_start, shot_end, "crop", shown, f"only #{shown[0]} in this shot" if len(shown) == 1
                                      else "everyone fits in the window"))
@@ -213,13 +220,15 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     smoothed = dict(zip(ids, trace.smoothed))
     stretches = place_cuts(stretches, times, smoothed, speech_onsets(times, words, energy, voiced),
                            fixed=tuple(start for start, _ in edges))
-    stretches = [_with_panels(s, track_by_id, display_w, display_h, aspect) for s in stretches]
-    pieces = _crop_pieces(stretches, track_by_id, window, times, display_w)
+    stretches = [_with_panels(s, track_by_id, display_w, display_h, aspect, split) for s in stretches]
+    if split.found and stretches:
+        stretches[0] = replace(stretches[0], reason=with_split(stretches[0].reason, split, window))
+    pieces = _crop_pieces(stretches, track_by_id, window, times, display_w, split)
     trace = replace(trace, seconds=time.perf_counter() - started if started is not None else 0.0)
     layouts = sorted({s.layout for s in stretches})
     return Framing(mode="speakers", window=window, pieces=tuple(pieces), stretches=tuple(stretches),
-                   reason="following whoever speaks (" + ", ".join(layouts) + ")",
-                   sampling=f"{fps:g} fps with speaking scores", trace=trace)
+                   reason=with_split("following whoever speaks (" + ", ".join(layouts) + ")", split, window),
+                   sampling=f"{fps:g} fps with speaking scores", trace=trace, split=split)
 
 
 def _centre_x(track: Track, times: np.ndarray) -> np.ndarray:
@@ -228,9 +237,10 @@ def _centre_x(track: Track, times: np.ndarray) -> np.ndarray:
 
 
 def _crop_pieces(stretches: list[Stretch], tracks: dict[int, Track], window: Window, times: np.ndarray,
-                 display_w: int) -> list[tuple[float, float, float, float]]:
+                 display_w: int, split: Split = NO_SPLIT) -> list[tuple[float, float, float, float]]:
     """The crop window's path: within each crop stretch the followed person, smoothed (dead
-    zone, speed limit); between stretches a cut. Other stretches hold the last position."""
+    zone, speed limit), inside that person's picture of a split screen; between stretches a
+    cut. Other stretches hold the last position."""
     pieces: list[tuple[float, float, float, float]] = []
     held = 0.5
     half = window.length / 2
@@ -240,7 +250,7 @@ def _crop_pieces(stretches: list[Stretch], tracks: dict[int, Track], window: Win
         if s.layout == "crop" and s.tracks:
             group = [tracks[i] for i in s.tracks if i in tracks]
             targets = np.mean([_centre_x(t, sample_times) for t in group], axis=0)
-            centres = follow(sample_times, targets, window.length)
+            centres = keep_inside(follow(sample_times, targets, window.length), targets, window.length, split)
             knots = simplify(sample_times, centres, tolerance=0.5 / display_w)
             kt, kc = sample_times[knots], centres[knots]
             pieces.append((s.start, float(kt[0]), float(kc[0]), float(kc[0])))
@@ -268,9 +278,12 @@ def stacked_panel(box: np.ndarray, display_w: int, display_h: int, panel_aspect:
     return x / display_w, y / display_h, width / display_w, height / display_h
 
 
-def _with_panels(stretch: Stretch, tracks: dict[int, Track], display_w: int, display_h: int, aspect: str) -> Stretch:
+def _with_panels(stretch: Stretch, tracks: dict[int, Track], display_w: int, display_h: int, aspect: str,
+                 split: Split = NO_SPLIT) -> Stretch:
     if stretch.layout != "stacked":
         return stretch
     panel_aspect = ASPECTS[aspect] * 2
-    panels = tuple(stacked_panel(tracks[i].median_box, display_w, display_h, panel_aspect) for i in stretch.tracks)
+    boxes = [tracks[i].median_box for i in stretch.tracks]
+    panels = tuple(panel_inside(stacked_panel(box, display_w, display_h, panel_aspect),
+                                (box[0] + box[2] / 2, box[1] + box[3] / 2), split) for box in boxes)
     return replace(stretch, panels=panels)

@@ -16,6 +16,7 @@ import numpy as np
 
 from engine.reframe.detection import Face, FaceSamples
 from engine.reframe.editor import Stretch
+from engine.reframe.seams import NO_SPLIT, Split, keep_inside
 
 ASPECTS = {"9:16": 9 / 16, "1:1": 1.0, "4:5": 4 / 5, "16:9": 16 / 9}
 KEYFRAME_GAP = 2.5          # keyframes at most this far apart can stand in for DETECT_FPS sampling
@@ -37,6 +38,10 @@ class Window:
 
     axis: str                 # "x" or "y": the direction the window slides
     length: float             # along the axis, as a fraction of the picture (1.0: no room to move)
+    # across the axis: the share of the picture the window covers, from `top` (a window shrunk
+    # inside one picture of a split screen, or above a bar burnt in across the bottom)
+    span: float = 1.0
+    top: float = 0.0
 
     @property
     def slides(self) -> bool:
@@ -57,6 +62,7 @@ class Framing:
     # mode "speakers": the layout of each stretch of the range (crop stretches follow `pieces`).
     stretches: tuple[Stretch, ...] = ()
     trace: object = field(default=None, repr=False, compare=False)   # a SpeakerTrace, for --debug-reframe
+    split: Split = NO_SPLIT                   # the seams of a split screen (windows keep inside one picture)
 
 
 def crop_window(display_w: int, display_h: int, aspect: str) -> Window:
@@ -272,8 +278,12 @@ def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: s
     window = crop_window(display_w, display_h, aspect)
     faces = drop_flickers(samples.faces)
     mode, reason = choose_framing_mode(faces, window)
+    reason = with_split(reason, samples.split, window, inside=mode == "crop")
+    split = samples.split if window.axis == "x" else NO_SPLIT
     if mode != "crop":
-        return Framing(mode=mode, window=window, reason=reason)
+        return Framing(mode=mode, window=window, reason=reason, split=split)
+    window = window_inside(window, split, targets=subject_positions(faces, window),
+                           heights=np.array([f.cy for sample in faces for f in prominent(sample)]))
     targets = subject_positions(faces, window)
     pixels = display_w if window.axis == "x" else display_h
     pieces: list[tuple[float, float, float, float]] = []
@@ -283,9 +293,10 @@ def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: s
         times = samples.times[inside]
         if len(times) == 0:
             centre = _nearest_known(samples.times, targets, (shot_start + shot_end) / 2, window.length)
+            centre = float(keep_inside(np.array([centre]), np.array([centre]), window.length, split)[0])
             pieces.append((shot_start, shot_end, centre, centre))
             continue
-        centres = follow(times, targets[inside], window.length)
+        centres = keep_inside(follow(times, targets[inside], window.length), targets[inside], window.length, split)
         all_centres[inside] = centres
         knots = simplify(times, centres, tolerance=0.5 / pixels)
         kt, kc = times[knots], centres[knots]
@@ -294,7 +305,32 @@ def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: s
         pieces += [(float(kt[i]), float(kt[i + 1]), float(kc[i]), float(kc[i + 1])) for i in range(len(kt) - 1)]
         pieces.append((float(kt[-1]), shot_end, float(kc[-1]), float(kc[-1])))
     pieces = [p for p in pieces if p[1] > p[0]]
-    return Framing(mode="crop", window=window, pieces=tuple(pieces), reason=reason, centres=all_centres)
+    return Framing(mode="crop", window=window, pieces=tuple(pieces), reason=reason, centres=all_centres, split=split)
+
+
+def window_inside(window: Window, split: Split, targets: np.ndarray, heights: np.ndarray) -> Window:
+    """The crop window of a split screen, shrunk (its shape kept) to fit above a bar burnt in
+    across the bottom and inside the narrowest picture that holds one of its `targets`
+    (centres across), placed around the faces' `heights` (centres down) when it need not touch
+    the top."""
+    if not split.found or window.axis != "x":
+        return window
+    widths = [right - left for left, right in {split.picture_at(x) for x in targets[~np.isnan(targets)]}]
+    span = min([split.floor] + [width / window.length for width in widths])
+    if span >= 1.0:
+        return window
+    middle = float(np.median(heights)) if len(heights) else span / 2
+    # The face a little above the middle, as in a stacked panel.
+    top = float(np.clip(middle - 0.42 * span, 0.0, split.floor - span))
+    return Window("x", window.length * span, span, top)
+
+
+def with_split(reason: str, split: Split, window: Window, inside: bool = True) -> str:
+    """The reason, saying so when the source is a split screen (and, `inside`, that the windows
+    shown keep inside one picture)."""
+    if not split.found or window.axis != "x":
+        return reason
+    return f"{reason}; {split.said()}" + (", each window inside one picture" if inside else "")
 
 
 def _nearest_known(times: np.ndarray, targets: np.ndarray, at: float, window_length: float) -> float:

@@ -88,6 +88,19 @@ def test_chinese_words_join_without_spaces_and_lines_stay_narrow():
     assert captions.join_words([Word(0, 1, " 价格"), Word(1, 2, " OK")]) == "价格OK"
 
 
+
+def test_pieces_whisper_wrote_onto_the_word_before_keep_no_space():
+    """Whisper starts a new word at a space or a punctuation mark: ",000" after " 10" and "'s"
+    carry no leading space and belong to the word before; a word with its space does not."""
+    pieces = [" It", " cost", " 10", ",000", " and", " it", "'s", " 50", "%", " -", " really", "."]
+    words = [Word(i * 0.3, i * 0.3 + 0.25, t) for i, t in enumerate(pieces)]
+    assert captions.join_words(words) == "It cost 10,000 and it's 50% - really."
+    line = Line(0.0, 4.5, tuple(words[:4]))
+    for style in ("bold", "karaoke"):
+        script = ass_document([line], 1080, 1920, style=style)
+        shown = re.sub(r"\{[^}]*\}", "", script.rsplit("Dialogue:", 1)[-1].split(",", 9)[-1])
+        assert shown.strip() == "It cost 10,000"
+
 # --- escaping ---------------------------------------------------------------------------------
 
 def test_escape_makes_ass_control_text_literal():

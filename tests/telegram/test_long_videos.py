@@ -8,7 +8,7 @@ import pytest
 
 from tests.media import make_video, tone, write_wav
 from tests.telegram import bot_api_objects as tg
-from tests.telegram.test_telegram_e2e import running_bot
+from tests.telegram.world import running_bot
 
 pytestmark = [pytest.mark.slow]
 
