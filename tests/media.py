@@ -265,6 +265,8 @@ class Person:
     skip: float = 0.0
     turn: float = 0.0           # degrees the picture is turned (a head leaning: only the costlier passes find it)
     enter: float = 0.0          # seconds into the video when the person appears
+    sound_ahead: float = 0.0    # seconds their sound runs ahead of their picture (a remote link's late video)
+    still_from: float | None = None     # from then on their picture holds still (a listener's mouth at rest)
 
     def centre_x(self, width: int = 1920) -> float:
         """Where the face is across the picture (the clips are framed on the face), 0-1."""
@@ -296,15 +298,23 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
     inputs: list[str] = []
     for person in people:
         inputs += ["-stream_loop", "-1", "-ss", f"{person.skip:.2f}", "-i", str(media / person.clip)]
+    sounds = list(range(len(people)))             # the input each person's sound is taken from
+    for i, person in enumerate(people):
+        if person.sound_ahead:
+            sounds[i] = max(sounds) + 1
+            inputs += ["-stream_loop", "-1", "-ss", f"{person.skip + person.sound_ahead:.2f}", "-i",
+                       str(media / person.clip)]
     backdrop = (f"gradients=s={size}:r={fps}:d={duration}:c0=0x3a3f4a:c1=0x6b5a48:c2=0x2c3a33:nb_colors=3:speed=0.002"
                 f":seed={seed}"
                 if studio else f"color=0x30343a:s={size}:r={fps}:d={duration}")
     graph = [f"{backdrop}[bg]"]
     for i, person in enumerate(people):
         turned = f",rotate={person.turn}*PI/180:c=0x30343a" if person.turn else ""
-        graph.append(f"[{i}:v]scale={person.size}:{person.size}{turned},setpts=PTS-STARTPTS[v{i}]")
+        still = (f",trim=end={person.still_from:.3f},tpad=stop_mode=clone:stop_duration={duration:.3f}"
+                 if person.still_from is not None else "")
+        graph.append(f"[{i}:v]scale={person.size}:{person.size}{turned},setpts=PTS-STARTPTS{still}[v{i}]")
         speaking = "+".join(f"between(t,{s:.3f},{e:.3f})" for s, e, who in turns if who == i) or "0"
-        graph.append(f"[{i}:a]aresample=48000,aformat=channel_layouts=stereo,asetpts=PTS-STARTPTS,"
+        graph.append(f"[{sounds[i]}:a]aresample=48000,aformat=channel_layouts=stereo,asetpts=PTS-STARTPTS,"
                      f"volume='if({speaking},1,0)':eval=frame[a{i}]")
     below = "[bg]"
     for i, person in enumerate(people):

@@ -24,6 +24,8 @@ QUICK_TURN_S = 3.5          # turns shorter than this, traded back and forth, gi
 MIN_STRETCH_S = 1.5         # no layout is shown for less than this
 CONFIDENT = 2.0             # a crop on one person: their score over the stretch this many times the next one's
 LIPS_CLEAR = 1.5            # ... unless the other's lips move this many times as much (each against their usual)
+LIPS_REST = 0.6             # lips moving less than this much of their usual are at rest ...
+LIPS_SPEECH = 0.8           # ... and say nobody speaks through them when speech fills this much of the time
 
 
 @dataclass(frozen=True)
@@ -231,35 +233,129 @@ def plan_stretches(turns: list[Turn], faces_on_screen: int, quick_turn_s: float 
 
 def settle_doubts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np.ndarray],
                   lips: dict[int, np.ndarray] | None = None, confident: float = CONFIDENT,
-                  lips_clear: float = LIPS_CLEAR) -> list[Stretch]:
+                  lips_clear: float = LIPS_CLEAR, lips_window_s: float = SWITCH_S,
+                  min_stretch_s: float = MIN_STRETCH_S, speaking: np.ndarray | None = None) -> list[Stretch]:
     """A crop on one person only where the evidence over the whole stretch is clear and does
     not contradict itself: their score, pooled over the stretch, at least `confident` times
     that of the next person (`scores`: per track id, over `times`), and the next person's
     lips not moving `lips_clear` times as much as theirs (`lips`: each face's mouth motion
-    against its usual, see usual_lip_motion). Otherwise both are shown stacked: the crop
-    cannot hold both, and a wrong guess hides the speaker for the whole stretch.
+    against its usual, see usual_lip_motion), neither over the whole stretch nor over any
+    `lips_window_s` of it (see lips_against). Otherwise both are shown stacked, there: the
+    crop cannot hold both, and a wrong guess hides the speaker for the whole stretch.
     Each stretch's reason says the pooled evidence in words (see crop_reason)."""
     out = []
-    for s in stretches:
+    for s, following in zip(stretches, stretches[1:] + [None]):
         span = (times >= s.start) & (times < s.end)
         if len(scores) < 2 or not span.any() or not all(i in scores for i in s.tracks):
             out.append(s)
             continue
-        voice = {i: float(np.mean(v[span])) for i, v in scores.items()}
         if s.layout == "crop" and len(s.tracks) == 1:
-            chosen = s.tracks[0]
-            rival = max((i for i in voice if i != chosen), key=voice.get)
-            lips_ratio = lip_ratio(lips, chosen, rival, span) if lips is not None else None
-            contradicted = lips_ratio is not None and lips_ratio >= lips_clear
-            clear = voice[chosen] >= confident * voice[rival]
-            layout, tracks = ("crop", s.tracks) if clear and not contradicted else ("stacked", (chosen, rival))
-            s = Stretch(s.start, s.end, layout, tracks,
-                        crop_reason(chosen, rival, voice[chosen], voice[rival], lips_ratio, clear, contradicted))
-        elif s.layout == "stacked":
+            # A cut to another person's crop moves back to where their voice rose (place_cuts):
+            # the lips are not asked about the time it may move over.
+            handed_over = following is not None and following.layout == "crop" and following.tracks != s.tracks
+            s = _settled_crop(s, times, scores, lips, confident, lips_clear)
+            out += [_settled_crop(piece, times, scores, lips, confident, lips_clear)
+                    for piece in _split_where_lips_object(s, times, scores, lips, lips_clear, lips_window_s,
+                                                          min_stretch_s, speaking,
+                                                          s.end - SWITCH_S if handed_over else s.end)]
+            continue
+        if s.layout == "stacked":
             s = told(s, [(start, f"{reason} (voice " + ", ".join(f"#{i} {heard[i]:.2f}" for i in s.tracks) + ")")
                          for start, reason, heard in _pooled_by_part(s, times, scores)])
         out.append(s)
     return merge_same(out)
+
+
+def _rival(chosen: int, voice: dict[int, float]) -> int:
+    return max((i for i in voice if i != chosen), key=voice.get)
+
+
+def _settled_crop(s: Stretch, times: np.ndarray, scores: dict[int, np.ndarray], lips: dict[int, np.ndarray] | None,
+                  confident: float, lips_clear: float) -> Stretch:
+    """A crop stretch kept, or both stacked, on the evidence pooled over it (a stacked one is
+    already decided: see _split_where_lips_object)."""
+    if s.layout != "crop":
+        return s
+    span = (times >= s.start) & (times < s.end)
+    voice = {i: float(np.mean(v[span])) for i, v in scores.items()}
+    chosen = s.tracks[0]
+    rival = _rival(chosen, voice)
+    lips_ratio = lip_ratio(lips, chosen, rival, span) if lips is not None else None
+    contradicted = lips_ratio is not None and lips_ratio >= lips_clear
+    clear = voice[chosen] >= confident * voice[rival]
+    layout, tracks = ("crop", s.tracks) if clear and not contradicted else ("stacked", (chosen, rival))
+    return Stretch(s.start, s.end, layout, tracks,
+                   crop_reason(chosen, rival, voice[chosen], voice[rival], lips_ratio, clear, contradicted))
+
+
+def _split_where_lips_object(s: Stretch, times: np.ndarray, scores: dict[int, np.ndarray],
+                             lips: dict[int, np.ndarray] | None, lips_clear: float, window_s: float,
+                             min_stretch_s: float, speaking: np.ndarray | None, judged_to: float) -> list[Stretch]:
+    """A crop stretch -> the same crop, with the parts up to `judged_to` where the chosen one's
+    lips rest through speech and the other's move (lips_against; the other: the next voice over
+    the stretch) shown stacked; a crop left shorter than `min_stretch_s` beside them is stacked
+    too. Pooled over a long stretch, a turn the other took at its end drowns in the chosen one's
+    turn before it, and the voice alone may name a still mouth there: on a remote link the
+    speaker's lips need not match the sound at any delay, and a listener's twitch can."""
+    span = (times >= s.start) & (times < s.end)
+    if lips is None or len(times) < 2 or s.layout != "crop":
+        return [s]
+    chosen = s.tracks[0]
+    rival = _rival(chosen, {i: float(np.mean(v[span])) for i, v in scores.items()})
+    if chosen not in lips or rival not in lips:
+        return [s]
+    step = float(np.median(np.diff(times)))
+    against, peak = lips_against(lips[chosen], lips[rival], span & (times < judged_to),
+                                 max(2, int(round(window_s / step))), lips_clear, speaking)
+    if not against.any():
+        return [s]
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], against, [False]]).astype(int)))
+    pieces, at = [], s.start
+    for first, last in zip(edges[::2], edges[1::2]):
+        begin, end = float(times[first]), min(s.end, float(times[last - 1]) + step)
+        voice = {i: float(np.mean(scores[i][first:last])) for i in (chosen, rival)}
+        if begin > at:
+            pieces.append(replace(s, start=at, end=begin, parts=()))
+        pieces.append(Stretch(begin, end, "stacked", (chosen, rival),
+                              f"#{chosen}'s lips rested through speech while #{rival}'s moved "
+                              f"{voice_ratio(peak[first:last].max(), 1.0)} as much, over {window_s:g} s "
+                              f"(voice #{chosen} {voice[chosen]:.2f}, #{rival} {voice[rival]:.2f})"))
+        at = end
+    if at < s.end:
+        pieces.append(replace(s, start=at, parts=()))
+    for k, piece in enumerate(pieces):
+        if piece.layout == "crop" and piece.end - piece.start < min_stretch_s:
+            pieces[k] = replace(pieces[k - 1] if k > 0 else pieces[k + 1], start=piece.start, end=piece.end)
+    return merge_same(pieces)
+
+
+def lips_against(mine: np.ndarray, theirs: np.ndarray, span: np.ndarray, window: int,
+                 lips_clear: float = LIPS_CLEAR, speaking: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Two faces' lips (each against its usual, NaN where unseen) -> (frames,) the frames of
+    every `window` frames inside `span` over which `mine` rested (LIPS_REST) while someone spoke
+    (`speaking` on LIPS_SPEECH of them) and `theirs` moved at least `lips_clear` times as much
+    (both seen on at least half of it), and per frame the most that ratio reached over such a
+    window. A mouth at rest while the voice goes on is not the one speaking."""
+    def window_sums(values: np.ndarray) -> np.ndarray:
+        total = np.concatenate([[0.0], np.cumsum(values)])
+        return total[window:] - total[:-window]
+
+    def window_means(values: np.ndarray) -> np.ndarray:
+        seen = ~np.isnan(values) & span
+        count = window_sums(seen.astype(float))
+        return np.where(count >= window / 2, window_sums(np.where(seen, values, 0.0)) / np.maximum(count, 1), np.nan)
+
+    heard = np.ones(len(span), bool) if speaking is None else speaking
+    whole = (window_sums(span.astype(float)) == window) & (window_sums(heard.astype(float)) >= LIPS_SPEECH * window)
+    mine_w, theirs_w = window_means(mine), window_means(theirs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(mine_w > 0, theirs_w / mine_w, np.where(theirs_w > 0, np.inf, np.nan))
+    fired = np.flatnonzero(whole & (ratio >= lips_clear) & (mine_w <= LIPS_REST))
+    against, peak = np.zeros(len(span), bool), np.zeros(len(span))
+    for i in fired:
+        against[i:i + window] = True
+        peak[i:i + window] = np.maximum(peak[i:i + window], ratio[i])
+    return against, peak
 
 
 def _pooled_by_part(stretch: Stretch, times: np.ndarray, scores: dict[int, np.ndarray]):
@@ -303,7 +399,7 @@ def crop_reason(chosen: int, rival: int, mine: float, theirs: float, lips_ratio:
 
 
 def voice_ratio(mine: float, theirs: float) -> str:
-    return times_said(mine / theirs) if theirs > 0 else "infinitely"
+    return times_said(mine / theirs) if theirs > 0 and np.isfinite(mine) else "infinitely"
 
 
 def absorb_short(stretches: list[Stretch], min_stretch_s: float = MIN_STRETCH_S) -> list[Stretch]:

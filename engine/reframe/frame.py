@@ -204,10 +204,12 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
         ranked = sorted(group, key=lambda t: -float(scores[ids.index(t.id), inside].sum()))
         pair = (ranked[0].id, ranked[1].id)
         planned = plan_stretches(turns, len(group), pair=pair)
-        # The crop commits to one person only on clear evidence over its whole stretch.
+        # The crop commits to one person only on clear evidence over its whole stretch, and not
+        # where their lips rest through speech.
         planned = settle_doubts(planned, times[inside] - shot_start,
                                 {t.id: scores[ids.index(t.id), inside] for t in group},
-                                lips={t.id: lips[ids.index(t.id), inside] for t in group})
+                                lips={t.id: lips[ids.index(t.id), inside] for t in group},
+                                speaking=speaking[inside])
         for s in planned:
             stretches.append(replace(s, start=shot_start + s.start, end=min(shot_end, shot_start + s.end),
                                      parts=tuple((shot_start + at, reason) for at, reason in s.parts)))
