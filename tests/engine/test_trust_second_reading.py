@@ -15,26 +15,26 @@ def reading(text: str, probability: float = 0.5) -> list[Segment]:
 
 
 def test_readings_agree_by_the_words_they_share_in_order():
-    said = reading("We'll let you know where to end up.")
-    assert agreement(said, reading("We'll let you know where to end up")) == 1.0, "punctuation and case aside"
-    assert 0.8 < agreement(said, reading("We will let you know where to end up.")) < 1.0
-    assert agreement(said, reading("I'm proud of my life, no way in a life.")) < 0.2
-    assert agreement([], []) == 1.0 and agreement(said, []) == 0.0
-    assert agreement(reading("秋天总是那么富有诗意"), reading("秋天总是那么富有失意")) == 0.9, "by characters, for Chinese"
+    said = "We'll let you know where to end up."
+    assert agreement(said, " we'll let you know where to end up") == 1.0, "punctuation and case aside"
+    assert 0.8 < agreement(said, "We will let you know where to end up.") < 1.0
+    assert agreement(said, "I'm proud of my life, no way in a life.") < 0.2
+    assert agreement("", "") == 1.0 and agreement(said, "") == 0.0
+    assert agreement("秋天总是那么富有诗意", "秋天总是那么富有失意") == 0.9, "by characters, for Chinese"
 
 
 def test_an_unsure_second_reading_is_believed_when_readings_without_its_prompt_agree():
     guess = reading("Okay, I'm not proud. I'm not letting you know where they're going to be.", 0.53)
     assert 0.53 > LOW_PROBABILITY, "as sure as a first reading that is believed"
     assert not sure_of_itself(guess)
-    others = [reading("I'm proud of my life, no way in a life."), reading("Okay, I'm no problem, I know where they're in.")]
+    others = ["I'm proud of my life, no way in a life.", "Okay, I'm no problem, I know where they're in."]
     assert "read differently" in second_reading_reason(guess, others)
-    alike = [reading("Okay, I'm not proud. I'm not going to let you know where they're going to be.")] * 2
+    alike = ["Okay, I'm not proud. I'm not going to let you know where they're going to be."] * 2
     assert second_reading_reason(guess, alike) == ""
 
 
 def test_a_sure_second_reading_needs_no_check():
     sure = reading("Active duty in our military because I believe America is an exceptional country.", SURE_READING)
     assert sure_of_itself(sure)
-    assert second_reading_reason(sure, [reading("something else entirely")]) == ""
+    assert second_reading_reason(sure, ["something else entirely"]) == ""
     assert second_reading_reason(sure) == ""
