@@ -371,12 +371,11 @@ def _planes(chunk: bytes, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def dense_look(path: Path, start: float, end: float, display_w: int, display_h: int,
-               fps: float = DENSE_FPS, detect_every: int = 8, detector: FaceDetector | None = None,
+               fps: float = DENSE_FPS, detect_every: int = 12, detector: FaceDetector | None = None,
                cancel: threading.Event | None = None, timeout_s: float = 600.0,
                known: FaceSamples | None = None) -> DenseLook:
     """Decode [start, end) small at `fps` (no frames skipped: motion needs them all), find faces
-    on every `detect_every`-th frame (1.6 a second: tracks bridge the rest; at
-    one a second a debater who moves a face width a second was lost between two samples), unless
+    on every `detect_every`-th frame (about once a second: tracks bridge the rest), unless
     `known` detections of the range are given (their colour looks are then taken from the
     nearest decoded frame), and keep the frame-to-frame change of the brightness at half size."""
     import cv2

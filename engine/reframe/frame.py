@@ -102,8 +102,8 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     detector = detector or shared_detector()
     # One person or several? The first keyframes look with every pass (whoever is in the shot,
     # turned or not), then every fourth: a long range has many keyframes.
-    # Two people apart from the first keyframes on: the dense look will find them again 1.6
-    # times a second, so the rest of the glance would be wasted.
+    # Two people apart from the first keyframes on: the dense look will find them again about
+    # once a second, so the rest of the glance would be wasted.
     settled = (lambda faces: apart_from_the_start(faces, window)) if has_audio and window.axis == "x" else None
     glance = find_faces(path, start, end, display_w, display_h, keyframes_only=True,
                         detector=LookingFor(detector, GLANCE_PEOPLE, every=GLANCE_EVERY, first=GLANCE_FIRST),
