@@ -377,21 +377,17 @@ def second_readings(model, audio: np.ndarray, segments: list[Segment], believed:
 
 
 def read_again(model, audio: np.ndarray, start: float, end: float, believed: list[Segment], guess: LanguageGuess,
-               write, lead_in_s: float = LEAD_IN_S) -> list[tuple[Segment, tuple[float, float]]]:
+               write) -> list[tuple[Segment, tuple[float, float]]]:
     """(segment, (avg_logprob, no_speech_prob)) of [start, end) of `audio` read by the sequential
-    decoder (it seeks on through its window where a batched decode stops), after `lead_in_s` of
+    decoder (it seeks on through its window where a batched decode stops), after a second of
     silence and with the believed text before it as the prompt, as Whisper conditions a window
     on the one before (a loop in the prompt would invite another); times in `audio`'s seconds."""
     duration = len(audio) / SAMPLE_RATE
-    lead_in = np.zeros(int(lead_in_s * SAMPLE_RATE), dtype=np.float32)
     before = "".join(s.text for s in sorted(believed, key=lambda s: s.start) if s.end <= start + 0.05)[-PROMPT_CHARS:].strip()
-    found, _ = model.transcribe(np.concatenate([lead_in, audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]]),
-                                language=guess.language if model.model.is_multilingual and not guess.mixed else None,
-                                multilingual=guess.mixed, word_timestamps=True, vad_filter=True, beam_size=1,
-                                condition_on_previous_text=False, temperature=0.0, initial_prompt=before or None)
+    found = _read_alone(model, audio, start, end, guess, LEAD_IN_S, prompt=before or None, word_times=True)
 
     def at(seconds: float) -> float:
-        return clamp(max(start, start - lead_in_s + seconds), duration)
+        return clamp(max(start, start - LEAD_IN_S + seconds), duration)
 
     return [(Segment(at(s.start), at(s.end), write(s.text),
                      tuple(Word(at(w.start), at(w.end), write(w.word), round(float(w.probability), 4))
@@ -401,15 +397,22 @@ def read_again(model, audio: np.ndarray, start: float, end: float, believed: lis
 
 def read_text(model, audio: np.ndarray, start: float, end: float, guess: LanguageGuess, write,
               lead_in_s: float) -> str:
-    """The text of [start, end) of `audio` read alone by the sequential decoder after `lead_in_s`
-    of silence, with no prompt (a check on another reading, not captions: no word times, which
-    are found after the text and do not change it)."""
+    """The text of [start, end) of `audio` read alone after `lead_in_s` of silence, with no prompt
+    (a check on another reading, not captions: no word times, which are found after the text and
+    do not change it)."""
+    return write("".join(s.text for s in _read_alone(model, audio, start, end, guess, lead_in_s)))
+
+
+def _read_alone(model, audio: np.ndarray, start: float, end: float, guess: LanguageGuess, lead_in_s: float,
+                prompt: str | None = None, word_times: bool = False) -> list:
+    """faster-whisper's segments of [start, end) of `audio` read by the sequential decoder after
+    `lead_in_s` of silence (times from the start of that silence)."""
     lead_in = np.zeros(int(lead_in_s * SAMPLE_RATE), dtype=np.float32)
     found, _ = model.transcribe(np.concatenate([lead_in, audio[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]]),
                                 language=guess.language if model.model.is_multilingual and not guess.mixed else None,
-                                multilingual=guess.mixed, vad_filter=True, beam_size=1,
-                                condition_on_previous_text=False, temperature=0.0)
-    return write("".join(s.text for s in found))
+                                multilingual=guess.mixed, word_timestamps=word_times, vad_filter=True, beam_size=1,
+                                condition_on_previous_text=False, temperature=0.0, initial_prompt=prompt)
+    return list(found)
 
 
 def _shifted(segments: list[Segment], offset: float) -> list[Segment]:

@@ -179,12 +179,13 @@ class FaceDetector:
             return len(cascade.detectMultiScale(img, scaleFactor=1.1, minNeighbors=CONFIRM_NEIGHBOURS, minSize=(low, low),
                                                 maxSize=(high, high))) > 0
 
-        mirrored = patch[:, ::-1].copy()
-        if finds(self.frontal_alt, patch) or finds(self.profile, patch) or finds(self.profile, mirrored):
-            return True
-        # A head that leans: the same on the patch turned either way.
-        return any(finds(self.frontal_alt, _rotate(cv2, patch, angle)) or finds(self.profile, _rotate(cv2, patch, angle))
-                   or finds(self.profile, _rotate(cv2, mirrored, angle)) for angle in (TILT, -TILT))
+        def face_in(turned: Callable[[np.ndarray], np.ndarray]) -> bool:
+            upright = turned(patch)
+            return (finds(self.frontal_alt, upright) or finds(self.profile, upright)
+                    or finds(self.profile, turned(patch[:, ::-1].copy())))
+
+        # Upright, then a head that leans: the patch turned either way.
+        return face_in(lambda img: img) or any(face_in(lambda img, a=angle: _rotate(cv2, img, a)) for angle in (TILT, -TILT))
 
 
 class LookingFor:
