@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.reframe.chance import beyond_chance, chance_of
 from engine.reframe.detection import (
     DETECT_FPS,
     DenseLook,
@@ -180,6 +181,7 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     mouths = np.stack([articulation(look.motion, b) for b in boxes]) if tracks else np.zeros((0, len(times)))
     speaking = speech_mask(times, words, energy, voiced)
     scores = speaking_scores(mouths, energy, speaking, fps)
+    chance = chance_of(mouths, energy, speaking, fps)
     ids = [t.id for t in tracks]
     # The decisions below read these arrays from the trace, so the preview draws what they used.
     trace = SpeakerTrace(times, tuple(ids), boxes, scores, speaking, smoothed=smooth_scores(scores),
@@ -211,6 +213,8 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
                                 {t.id: scores[ids.index(t.id), inside] for t in group},
                                 lips={t.id: lips[ids.index(t.id), inside] for t in group},
                                 speaking=speaking[inside])
+        planned = beyond_chance(planned, times[inside] - shot_start, {t.id: scores[ids.index(t.id), inside] for t in group},
+                                chance)
         for s in planned:
             stretches.append(replace(s, start=shot_start + s.start, end=min(shot_end, shot_start + s.end),
                                      parts=tuple((shot_start + at, reason) for at, reason in s.parts)))
