@@ -11,14 +11,19 @@ nothing heard, or one in step with the voice) and the sound is a real speech rec
 editor's own plan_speakers decides."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
+from engine import reframe
 from engine.reframe import Face, FaceSamples, Stretch
 from engine.reframe.chance import Chance, beyond_chance, chance_of
 from engine.reframe.detection import DenseLook
 from engine.reframe.frame import plan_speakers
 from engine.reframe.speaking import AUDIO_RATE, floored, frame_energy, range_audio
+from tests.engine.test_speakers import PAIR, SRC_H, SRC_W
+from tests.media import make_two_people, run
 
 FPS = 12.5
 SECONDS = 11.0
@@ -113,3 +118,21 @@ def test_a_crop_within_chance_is_stacked_with_the_next_voice():
     scores[1][:] = 0.18
     assert [s.layout for s in beyond_chance(stretches, times, scores, Chance())] == ["stacked", "crop"], \
         "without a measure of chance no crop is doubted"
+
+
+@pytest.mark.slow
+def test_two_real_faces_and_a_voice_neither_makes_get_no_crop(shared_media, tmp_path):
+    # Obama and Ted Lieu side by side, their mouths moving as they talk, under JFK's voice: no
+    # mouth makes what is heard. Before, the last 2.8 s were a crop on Obama ("#1 spoke, #2 not
+    # at all"); a voice at chance now names nobody.
+    people = (replace(PAIR[0], skip=12.0), replace(PAIR[1], skip=14.0))
+    faces = make_two_people(tmp_path / "faces.mp4", [(0.0, SECONDS, 0)], SECONDS, people=people, media=shared_media,
+                            size=f"{SRC_W}x{SRC_H}")
+    path = tmp_path / "voice_over.mp4"
+    run(["ffmpeg", "-v", "error", "-y", "-i", str(faces), "-i", str(shared_media / "jfk_11s.flac"), "-map", "0:v",
+         "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-t", f"{SECONDS}", str(path)])
+    framing = reframe.frame_range(path, 0.0, SECONDS, SRC_W, SRC_H, "9:16")
+    assert framing.mode == "speakers" and len(framing.trace.track_ids) == 2
+    cropped = sum(s.end - s.start for s in framing.stretches if s.layout == "crop")
+    assert cropped <= 0.1 * SECONDS, [(s.start, s.end, s.layout, s.reason) for s in framing.stretches]
+    assert all(s.layout == "stacked" for s in framing.stretches), "both faces shown, neither cut away"
