@@ -73,8 +73,10 @@ def beyond_chance(stretches: list[Stretch], times: np.ndarray, scores: dict[int,
     out = []
     for s in stretches:
         span = (times >= s.start) & (times < s.end)
+        # A crop shorter than one correlation window (a shot's last half second after a cut) holds
+        # one window's evidence, pooled over nothing: it is left as the shot made it.
         if (s.layout != "crop" or len(s.tracks) != 1 or len(scores) < 2 or not span.any()
-                or s.tracks[0] not in scores or chance.spread <= 0):
+                or s.end - s.start < WINDOW_S or s.tracks[0] not in scores or chance.spread <= 0):
             out.append(s)
             continue
         chosen = s.tracks[0]

@@ -118,6 +118,9 @@ def test_a_crop_within_chance_is_stacked_with_the_next_voice():
     scores[1][:] = 0.18
     assert [s.layout for s in beyond_chance(stretches, times, scores, Chance())] == ["stacked", "crop"], \
         "without a measure of chance no crop is doubted"
+    short = [Stretch(0.0, 4.8, "stacked", (1, 2), "trade turns"), Stretch(4.8, 6.0, "crop", (1,), "a shot's last 1.2 s")]
+    assert [s.layout for s in beyond_chance(short, times, scores, chance)] == ["stacked", "crop"], \
+        "a crop shorter than one correlation window is left as the shot made it"
 
 
 @pytest.mark.slow
