@@ -337,10 +337,9 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
     graph = [f"{picture}[bg]"]
     for i, person in enumerate(people):
         turned = f",rotate={person.turn}*PI/180:c=0x30343a" if person.turn else ""
-        # A nod turns the picture about a point below the chin: the brow moves more than the mouth.
-        nodding = "" if not person.nods else (
-            f",pad=iw:2*ih:0:0:color=0x30343a,sendcmd=f='{nod_commands(path.with_name(f'{path.stem}-nods{i}.cmd'), media / person.clip, person, [(s, e) for s, e, who in turns if who == i], duration, fps, f'rotate@n{i}')}'"
-            f",rotate@n{i}=a=0:c=0x30343a,crop=iw:ih/2:0:0")
+        nodding = "" if not person.nods else nod_filters(
+            path.with_name(f"{path.stem}-nods{i}.cmd"), media / person.clip, person,
+            [(s, e) for s, e, who in turns if who == i], duration, fps, f"rotate@nod{i}")
         still = (f",trim=end={person.still_from:.3f},tpad=stop_mode=clone:stop_duration={duration:.3f}"
                  if person.still_from is not None else "")
         graph.append(f"[{i}:v]scale={person.size}:{person.size}{turned},setpts=PTS-STARTPTS{still}{nodding}[v{i}]")
@@ -362,11 +361,12 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
     return path
 
 
-def nod_commands(path: Path, clip: Path, person: Person, spans: list[tuple[float, float]], duration: float,
-                 fps: int, target: str) -> Path:
-    """An ffmpeg sendcmd file that turns `target` (a rotate filter) to and fro by up to
-    person.nods degrees inside `spans`, at a speed that follows the loudness of their own sound
-    (frame by frame, against its loud end): a head that moves with the words."""
+def nod_filters(commands: Path, clip: Path, person: Person, spans: list[tuple[float, float]], duration: float,
+                fps: int, name: str) -> str:
+    """The filters that nod a person's picture: it turns to and fro by up to person.nods degrees
+    about a point below the chin (so the brow moves more than the mouth) inside `spans`, as fast
+    as their own sound is loud, frame by frame against its loud end: a head that moves with the
+    words. The angles go to the rotate filter `name` from an ffmpeg sendcmd file, `commands`."""
     rate = 8000
     raw = subprocess.run(["ffmpeg", "-v", "error", "-stream_loop", "-1", "-ss", f"{person.skip:.2f}", "-i", str(clip),
                           "-t", f"{duration:.3f}", "-vn", "-ac", "1", "-ar", str(rate), "-f", "s16le", "pipe:1"],
@@ -380,10 +380,12 @@ def nod_commands(path: Path, clip: Path, person: Person, spans: list[tuple[float
     for start, end in spans:
         inside |= (times >= start) & (times < end)
     speed = np.where(inside, np.clip(loudness / max(np.percentile(loudness, 95), 1e-9), 0, 1), 0.0)
-    travelled = np.cumsum(speed) * person.nods / 3            # a full swing in three loud frames
+    travelled = np.cumsum(speed) * person.nods / 3            # a whole swing in three loud frames
     angle = person.nods - np.abs(travelled % (2 * person.nods) - person.nods)   # to and fro between 0 and nods
-    path.write_text("\n".join(f"{t:.3f} {target} a {np.radians(a):.5f};" for t, a in zip(times, angle)) + "\n")
-    return path
+    commands.write_text("\n".join(f"{t:.3f} {name} a {np.radians(a):.5f};" for t, a in zip(times, angle)) + "\n")
+    # The picture on top of its own height of backdrop turns about its bottom edge, then is cut out again.
+    return (f",pad=iw:2*ih:0:0:color=0x30343a,sendcmd=f='{commands}',{name}=a=0:c=0x30343a,"
+            f"crop=iw:ih/2:0:0")
 
 
 # --- a split screen: two camera pictures side by side with a divider ---------------------------

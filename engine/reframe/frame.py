@@ -87,6 +87,7 @@ class SpeakerTrace:
     smoothed: np.ndarray              # (tracks, frames) scores over 9 frames (who speaks when; place_cuts)
     lips: np.ndarray                  # (tracks, frames) lip motion against the face's usual, NaN where absent
     named: np.ndarray                 # (frames,) whom the voice names (active_speaker): an id, BOTH or -1
+    face: np.ndarray | None = None    # (tracks, frames) the whole lower face's score, head included, smoothed (whole_face)
     seconds: float = 0.0              # spent on the dense look and the scores
 
 
@@ -188,7 +189,8 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     # The decisions below read these arrays from the trace, so the preview draws what they used.
     trace = SpeakerTrace(times, tuple(ids), boxes, scores, speaking, smoothed=smooth_scores(scores),
                          lips=usual_lip_motion(mouths) if tracks else mouths,
-                         named=active_speaker(scores, ids) if tracks else np.full(len(times), -1))
+                         named=active_speaker(scores, ids) if tracks else np.full(len(times), -1),
+                         face=smooth_scores(face_scores))
     lips, labels = trace.lips, trace.named
 
     stretches: list[Stretch] = []
