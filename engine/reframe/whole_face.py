@@ -11,8 +11,12 @@ two-shot was stacked; the lower face with the head in it followed his voice 0.35
 
 So where the voice could not tell two people apart (a stretch the editor stacked), the motion
 of the whole lower face is asked: it names one of them only when it is clear (CONFIDENT times
-the other, and at least SCORE_MIN where someone speaks), when the mouth beyond the head does
-not clearly name the other, and when the lips do not object (the other's lips moving
+the other, and at least SCORE_MIN where someone speaks), when the other's never leads it for
+SWITCH_S (the time another person must speak before the camera goes to them: two people who
+really trade turns stay stacked, however unequal their shares), when the other is not shown
+alone right beside it (a stack next to their own crop is where one hands over to the other, and
+the cut between two crops would be placed by the voice that could not tell them apart there),
+when the mouth beyond the head does not clearly name the other, and when the lips do not object (the other's lips moving
 LIPS_CLEAR times as much over the stretch, or the chosen one's whole face resting through
 speech while the other's lips move, over any SWITCH_S of it). A listener who moves a lot, out
 of step with the voice, gets no such lead; it only turns a stack into a crop, never moves a
@@ -33,6 +37,8 @@ from engine.reframe.editor import (
     lip_ratio,
     lips_against,
     merge_same,
+    runs,
+    smooth_scores,
     told,
     voice_ratio,
 )
@@ -56,7 +62,7 @@ def crops_the_face_settles(stretches: list[Stretch], times: np.ndarray, voice: d
     face's usual (speaking.usual_lip_motion); all over `times`, with `speaking` where someone
     speaks."""
     crops = []
-    for s in stretches:
+    for k, s in enumerate(stretches):
         span = (times >= s.start) & (times < s.end)
         if s.layout != "stacked" or len(s.tracks) != 2 or not span.any():
             continue
@@ -70,10 +76,14 @@ def crops_the_face_settles(stretches: list[Stretch], times: np.ndarray, voice: d
             continue
         if face[chosen] < confident * face[other] or mouth[other] >= confident * mouth[chosen]:
             continue
+        if any(n.layout == "crop" and n.tracks == (other,) for n in stretches[max(0, k - 1):k] + stretches[k + 1:k + 2]):
+            continue
+        step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+        if longest_lead(face_voice[other][span], face_voice[chosen][span]) * step >= window_s:
+            continue
         ratio = lip_ratio(lips, chosen, other, span)
         if ratio is not None and ratio >= lips_clear:
             continue
-        step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
         rested, _ = lips_against(face_moves[chosen], lips[other], span, max(2, int(round(window_s / step))),
                                  lips_clear, speaking)
         if rested.any():
@@ -83,6 +93,14 @@ def crops_the_face_settles(stretches: list[Stretch], times: np.ndarray, voice: d
                              f"#{chosen}'s face moved with the voice {voice_ratio(face[chosen], face[other])} as "
                              f"much as #{other}'s, head and all (the mouth alone: {mouth_said})"))
     return crops
+
+
+def longest_lead(mine: np.ndarray, theirs: np.ndarray) -> int:
+    """The most frames in a row over which `mine` leads `theirs`, both smoothed as the editor
+    reads a voice (smooth_scores)."""
+    smoothed = smooth_scores(np.stack([mine, theirs]))
+    leads = smoothed[0] > smoothed[1]
+    return max((end - start for start, end, label in runs(leads.astype(int)) if label == 1), default=0)
 
 
 def overlaid(stretches: list[Stretch], crops: list[Stretch]) -> list[Stretch]:

@@ -13,7 +13,7 @@ import pytest
 from engine import reframe
 from engine.reframe import Stretch
 from engine.reframe.whole_face import crops_the_face_settles, overlaid
-from tests.engine.test_speakers import PAIR, SRC_H, SRC_W, max_step_px, speaker_in_view
+from tests.engine.test_speakers import MOVER, PAIR, SRC_H, SRC_W, max_step_px, speaker_in_view
 from tests.media import make_two_people
 
 FPS = 10.0
@@ -59,6 +59,14 @@ def test_the_whole_face_only_settles_clear_cases_and_never_moves_a_crop():
     # The chosen one's whole face rests through 2 s of speech while the other's lips move.
     resting = np.where((times >= 4) & (times < 6), 0.3, 1.2)
     assert layouts(face_moves={1: resting, 2: face_moves[2]}) == ["stacked"]
+    # #2 leads for 2 s (a turn of their own, however short against #1's share): a real exchange.
+    assert layouts(face_voice={1: face_voice[1], 2: np.where((times >= 4) & (times < 6), 0.6, 0.0)}) == ["stacked"]
+    assert layouts(face_voice={1: face_voice[1], 2: np.where((times >= 4) & (times < 5), 0.6, 0.0)}) == ["crop"], \
+        "an interjection under 1.5 s does not take the camera"
+    # Beside #2's own crop the stack is where one hands over to the other: both stay in view.
+    handed = [Stretch(0, 4, "crop", (2,), "#2 speaks for 4.0 s"), Stretch(4, 10, "stacked", (1, 2), "")]
+    assert [s.layout for s in settle(handed, times, voice, face_voice, lips, face_moves, speaking)] == [
+        "crop", "stacked"]
     crop = [Stretch(0, 10, "crop", (2,), "#2 speaks for 10.0 s")]
     assert settle(crop, times, voice, face_voice, lips, face_moves, speaking) == crop, "a crop is the voice's"
 
@@ -78,13 +86,13 @@ def test_a_settled_stack_leaves_the_stretches_around_it_as_they_were():
 
 
 # The speaker talks throughout, nodding as fast as his voice is loud about a point below his
-# chin (his brow moves more than his mouth); the listener beside him talks without a sound.
-NODDING = (replace(PAIR[0], nods=5.0), PAIR[1])
+# chin (his brow moves more than his mouth); the silent listener beside him turns and moves a lot.
+NODDING = (replace(PAIR[0], nods=5.0), MOVER)
 ALONE = [(0.0, 12.0, 0)]
 
 
 @pytest.mark.slow
-def test_a_speaker_who_nods_with_his_words_beside_a_listener_is_shown_alone(shared_media, tmp_path):
+def test_a_speaker_who_nods_with_his_words_beside_a_listener_who_moves_is_shown_alone(shared_media, tmp_path):
     path = make_two_people(tmp_path / "nodding.mp4", ALONE, 12.0, people=NODDING, media=shared_media,
                            size=f"{SRC_W}x{SRC_H}")
     framing = reframe.frame_range(path, 0.0, 12.0, SRC_W, SRC_H, "9:16")
