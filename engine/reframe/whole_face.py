@@ -14,13 +14,11 @@ of the whole lower face is asked: it names one of them only when it is clear (CO
 the other, and at least SCORE_MIN where someone speaks), when the other's never leads it for
 SWITCH_S (the time another person must speak before the camera goes to them: two people who
 really trade turns stay stacked, however unequal their shares), when the other is not shown
-alone right beside it (a stack next to their own crop is where one hands over to the other, and
-the cut between two crops would be placed by the voice that could not tell them apart there),
-when the mouth beyond the head does not clearly name the other, and when the lips do not object (the other's lips moving
-LIPS_CLEAR times as much over the stretch, or the chosen one's whole face resting through
-speech while the other's lips move, over any SWITCH_S of it). A listener who moves a lot, out
-of step with the voice, gets no such lead; it only turns a stack into a crop, never moves a
-crop to someone else.
+alone right beside it, when the mouth beyond the head does not clearly name the other, and when
+the lips do not object (the other's lips moving LIPS_CLEAR times as much over the stretch, or
+the chosen one's whole face resting through speech while the other's lips move, over any
+SWITCH_S of it). A listener who moves a lot, out of step with the voice, gets no such lead. It
+only turns a stack into a crop, never moves a crop to someone else.
 """
 from __future__ import annotations
 
@@ -61,7 +59,7 @@ def crops_the_face_settles(stretches: list[Stretch], times: np.ndarray, voice: d
     the same score of the lower face with the head in it; `lips`, `face_moves`: each against its
     face's usual (speaking.usual_lip_motion); all over `times`, with `speaking` where someone
     speaks."""
-    crops = []
+    crops = {}
     for k, s in enumerate(stretches):
         span = (times >= s.start) & (times < s.end)
         if s.layout != "stacked" or len(s.tracks) != 2 or not span.any():
@@ -76,8 +74,6 @@ def crops_the_face_settles(stretches: list[Stretch], times: np.ndarray, voice: d
             continue
         if face[chosen] < confident * face[other] or mouth[other] >= confident * mouth[chosen]:
             continue
-        if any(n.layout == "crop" and n.tracks == (other,) for n in stretches[max(0, k - 1):k] + stretches[k + 1:k + 2]):
-            continue
         step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
         if longest_lead(face_voice[other][span], face_voice[chosen][span]) * step >= window_s:
             continue
@@ -89,10 +85,16 @@ def crops_the_face_settles(stretches: list[Stretch], times: np.ndarray, voice: d
         if rested.any():
             continue
         mouth_said = f"#{chosen} {mouth[chosen]:.2f}, #{other} {mouth[other]:.2f}"
-        crops.append(Stretch(s.start, s.end, "crop", (chosen,),
-                             f"#{chosen}'s face moved with the voice {voice_ratio(face[chosen], face[other])} as "
-                             f"much as #{other}'s, head and all (the mouth alone: {mouth_said})"))
-    return crops
+        crops[k] = Stretch(s.start, s.end, "crop", (chosen,),
+                           f"#{chosen}'s face moved with the voice {voice_ratio(face[chosen], face[other])} as "
+                           f"much as #{other}'s, head and all (the mouth alone: {mouth_said})")
+    # Not right beside a crop on the other one of the pair, the editor's or one of these: a stack
+    # next to their own crop is where one hands over to the other, and the cut between two crops
+    # would be placed by the voice that could not tell them apart there.
+    shown = [crops.get(k, s) for k, s in enumerate(stretches)]
+    return [crop for k, crop in crops.items()
+            if not any(n.layout == "crop" and n.tracks != crop.tracks and n.tracks[0] in stretches[k].tracks
+                       for n in shown[max(0, k - 1):k] + shown[k + 1:k + 2])]
 
 
 def longest_lead(mine: np.ndarray, theirs: np.ndarray) -> int:
