@@ -67,6 +67,13 @@ def test_the_whole_face_only_settles_clear_cases_and_never_moves_a_crop():
     handed = [Stretch(0, 4, "crop", (2,), "#2 speaks for 4.0 s"), Stretch(4, 10, "stacked", (1, 2), "")]
     assert [s.layout for s in settle(handed, times, voice, face_voice, lips, face_moves, speaking)] == [
         "crop", "stacked"]
+    # ... and beside a crop on #2 that the whole face itself makes.
+    voice[3], lips[3], face_moves[3] = voice[2] * 0.2, lips[2], face_moves[2]
+    face_voice[3] = np.where(times < 5, 0.01, 0.35)
+    two = [Stretch(0, 5, "stacked", (2, 3), ""), Stretch(5, 10, "stacked", (1, 2), "")]
+    face_voice_2 = np.where(times < 5, 0.4, 0.13)
+    assert [(s.layout, s.tracks) for s in settle(two, times, voice, {**face_voice, 2: face_voice_2}, lips, face_moves,
+                                                 speaking)] == [("crop", (2,)), ("stacked", (1, 2))]
     crop = [Stretch(0, 10, "crop", (2,), "#2 speaks for 10.0 s")]
     assert settle(crop, times, voice, face_voice, lips, face_moves, speaking) == crop, "a crop is the voice's"
 
