@@ -11,13 +11,13 @@ two-shot was stacked; the lower face with the head in it followed his voice 0.35
 
 So where the voice could not tell two people apart (a stretch the editor stacked), the motion
 of the whole lower face is asked: it names one of them only when it is clear (CONFIDENT times
-the other, and at least SCORE_MIN where someone speaks), when the other's never leads it for
-SWITCH_S (the time another person must speak before the camera goes to them: two people who
-really trade turns stay stacked, however unequal their shares), when the other is not shown
-alone right beside it, when the mouth beyond the head does not clearly name the other, and when
-the lips do not object (the other's lips moving LIPS_CLEAR times as much over the stretch, or
-the chosen one's whole face resting through speech while the other's lips move, over any
-SWITCH_S of it). A listener who moves a lot, out of step with the voice, gets no such lead. It
+the other, and at least SCORE_MIN where someone speaks), when the other's is ahead of it for
+less than SWITCH_S in all (the time another person must speak before the camera goes to them:
+two people who really trade turns stay stacked, however unequal their shares), when the other
+is not shown alone right beside it, when the mouth beyond the head does not clearly name the
+other, and when the lips do not object (the other's lips moving LIPS_CLEAR times as much over
+the stretch, or the chosen one's whole face resting through speech while the other's lips move,
+over any SWITCH_S of it). A listener who moves a lot, out of step with the voice, gets no such lead. It
 only turns a stack into a crop, never moves a crop to someone else.
 """
 from __future__ import annotations
@@ -35,7 +35,6 @@ from engine.reframe.editor import (
     lip_ratio,
     lips_against,
     merge_same,
-    runs,
     smooth_scores,
     told,
     voice_ratio,
@@ -75,7 +74,7 @@ def crops_the_face_settles(stretches: list[Stretch], times: np.ndarray, voice: d
         if face[chosen] < confident * face[other] or mouth[other] >= confident * mouth[chosen]:
             continue
         step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
-        if longest_lead(face_voice[other][span], face_voice[chosen][span]) * step >= window_s:
+        if time_ahead(face_voice[other][span], face_voice[chosen][span]) * step >= window_s:
             continue
         ratio = lip_ratio(lips, chosen, other, span)
         if ratio is not None and ratio >= lips_clear:
@@ -97,12 +96,11 @@ def crops_the_face_settles(stretches: list[Stretch], times: np.ndarray, voice: d
                        for n in shown[max(0, k - 1):k] + shown[k + 1:k + 2])]
 
 
-def longest_lead(mine: np.ndarray, theirs: np.ndarray) -> int:
-    """The most frames in a row over which `mine` leads `theirs`, both smoothed as the editor
+def time_ahead(mine: np.ndarray, theirs: np.ndarray) -> int:
+    """The frames over which `mine` is ahead of `theirs`, in all, both smoothed as the editor
     reads a voice (smooth_scores)."""
     smoothed = smooth_scores(np.stack([mine, theirs]))
-    leads = smoothed[0] > smoothed[1]
-    return max((end - start for start, end, label in runs(leads.astype(int)) if label == 1), default=0)
+    return int(np.count_nonzero(smoothed[0] > smoothed[1]))
 
 
 def overlaid(stretches: list[Stretch], crops: list[Stretch]) -> list[Stretch]:

@@ -59,10 +59,13 @@ def test_the_whole_face_only_settles_clear_cases_and_never_moves_a_crop():
     # The chosen one's whole face rests through 2 s of speech while the other's lips move.
     resting = np.where((times >= 4) & (times < 6), 0.3, 1.2)
     assert layouts(face_moves={1: resting, 2: face_moves[2]}) == ["stacked"]
-    # #2 leads for 2 s (a turn of their own, however short against #1's share): a real exchange.
-    assert layouts(face_voice={1: face_voice[1], 2: np.where((times >= 4) & (times < 6), 0.6, 0.0)}) == ["stacked"]
-    assert layouts(face_voice={1: face_voice[1], 2: np.where((times >= 4) & (times < 5), 0.6, 0.0)}) == ["crop"], \
-        "an interjection under 1.5 s does not take the camera"
+    # #2 ahead for 2 s (a turn of their own, however short against #1's share): a real exchange;
+    # so too twice 1 s apart. An interjection under 1.5 s in all does not take the camera.
+    ahead = lambda *spans: {1: face_voice[1], 2: np.where(  # noqa: E731
+        np.any([(times >= a) & (times < b) for a, b in spans], axis=0), 0.6, 0.0)}
+    assert layouts(face_voice=ahead((4, 6))) == ["stacked"]
+    assert layouts(face_voice=ahead((2, 3), (6, 7))) == ["stacked"]
+    assert layouts(face_voice=ahead((4, 5))) == ["crop"]
     # Beside #2's own crop the stack is where one hands over to the other: both stay in view.
     handed = [Stretch(0, 4, "crop", (2,), "#2 speaks for 4.0 s"), Stretch(4, 10, "stacked", (1, 2), "")]
     assert [s.layout for s in settle(handed, times, voice, face_voice, lips, face_moves, speaking)] == [
