@@ -95,11 +95,12 @@ def self_and_children_cpu() -> float:
 def speaking_cost(video: Path, seconds: float) -> dict:
     """CPU seconds of the speaker plan over the first `seconds` of a two-person video, as the
     clip command runs it: the dense look (a 12.5 fps small decode, the frame-to-frame motion,
-    faces and their colours about once a second), then the sound's energy, tracks, scores,
-    stretches and cuts; and both per minute of output."""
+    faces and their colours about once a second), then the sound's energy and where a voice is
+    heard (with no transcript, everywhere), tracks, scores, stretches and cuts; and both per
+    minute of output."""
     from engine.probe import probe
     from engine.reframe import dense_look, plan_speakers
-    from engine.reframe.speaking import speech_energy
+    from engine.reframe.speaking import speech_sound
 
     info = probe(video)
     w, h = info.display_width, info.display_height
@@ -107,8 +108,8 @@ def speaking_cost(video: Path, seconds: float) -> dict:
     look = dense_look(video, 0.0, seconds, w, h)
     look_cpu = self_and_children_cpu() - cpu
     cpu = self_and_children_cpu()
-    energy = speech_energy(video, 0.0, seconds, look.fps, len(look.times))
-    framing = plan_speakers(look, energy, None, w, h, "9:16", seconds)
+    sound = speech_sound(video, 0.0, seconds, look.times, look.fps, None)
+    framing = plan_speakers(look, sound.energy, None, w, h, "9:16", seconds, voiced=sound.voiced)
     scores_cpu = self_and_children_cpu() - cpu
     per_minute = 60 / seconds
     return {"seconds": seconds, "dense_look_cpu_s": look_cpu, "scores_cpu_s": scores_cpu,

@@ -267,6 +267,7 @@ class Person:
     enter: float = 0.0          # seconds into the video when the person appears
     sound_ahead: float = 0.0    # seconds their sound runs ahead of their picture (a remote link's late video)
     still_from: float | None = None     # from then on their picture holds still (a listener's mouth at rest)
+    nods: float = 0.0           # degrees their head tips to and fro in their turns, as fast as their voice is loud
 
     def centre_x(self, width: int = 1920) -> float:
         """Where the face is across the picture (the clips are framed on the face), 0-1."""
@@ -336,9 +337,12 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
     graph = [f"{picture}[bg]"]
     for i, person in enumerate(people):
         turned = f",rotate={person.turn}*PI/180:c=0x30343a" if person.turn else ""
+        nodding = "" if not person.nods else nod_filters(
+            path.with_name(f"{path.stem}-nods{i}.cmd"), media / person.clip, person,
+            [(s, e) for s, e, who in turns if who == i], duration, fps, f"rotate@nod{i}")
         still = (f",trim=end={person.still_from:.3f},tpad=stop_mode=clone:stop_duration={duration:.3f}"
                  if person.still_from is not None else "")
-        graph.append(f"[{i}:v]scale={person.size}:{person.size}{turned},setpts=PTS-STARTPTS{still}[v{i}]")
+        graph.append(f"[{i}:v]scale={person.size}:{person.size}{turned},setpts=PTS-STARTPTS{still}{nodding}[v{i}]")
         speaking = "+".join(f"between(t,{s:.3f},{e:.3f})" for s, e, who in turns if who == i) or "0"
         graph.append(f"[{sounds[i]}:a]aresample=48000,aformat=channel_layouts=stereo,asetpts=PTS-STARTPTS,"
                      f"volume='if({speaking},1,0)':eval=frame[a{i}]")
@@ -355,6 +359,33 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
          *(["-preset", "veryfast", "-maxrate", "6M", "-bufsize", "12M"] if studio else ["-preset", "ultrafast"]),
          "-g", str(keyframe_every), "-c:a", "aac", str(path)])
     return path
+
+
+def nod_filters(commands: Path, clip: Path, person: Person, spans: list[tuple[float, float]], duration: float,
+                fps: int, name: str) -> str:
+    """The filters that nod a person's picture: it turns to and fro by up to person.nods degrees
+    about a point below the chin (so the brow moves more than the mouth) inside `spans`, as fast
+    as their own sound is loud, frame by frame against its loud end: a head that moves with the
+    words. The angles go to the rotate filter `name` from an ffmpeg sendcmd file, `commands`."""
+    rate = 8000
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-stream_loop", "-1", "-ss", f"{person.skip:.2f}", "-i", str(clip),
+                          "-t", f"{duration:.3f}", "-vn", "-ac", "1", "-ar", str(rate), "-f", "s16le", "pipe:1"],
+                         capture_output=True, check=True).stdout
+    audio = np.frombuffer(raw, np.int16).astype(float)
+    hop, frames = rate // fps, int(duration * fps)
+    loudness = np.array([np.sqrt(np.mean(audio[k * hop:(k + 1) * hop] ** 2)) if k * hop < len(audio) else 0.0
+                         for k in range(frames)])
+    times = np.arange(frames) / fps
+    inside = np.zeros(frames, bool)
+    for start, end in spans:
+        inside |= (times >= start) & (times < end)
+    speed = np.where(inside, np.clip(loudness / max(np.percentile(loudness, 95), 1e-9), 0, 1), 0.0)
+    travelled = np.cumsum(speed) * person.nods / 3            # a whole swing in three loud frames
+    angle = person.nods - np.abs(travelled % (2 * person.nods) - person.nods)   # to and fro between 0 and nods
+    commands.write_text("\n".join(f"{t:.3f} {name} a {np.radians(a):.5f};" for t, a in zip(times, angle)) + "\n")
+    # The picture on top of its own height of backdrop turns about its bottom edge, then is cut out again.
+    return (f",pad=iw:2*ih:0:0:color=0x30343a,sendcmd=f='{commands}',{name}=a=0:c=0x30343a,"
+            f"crop=iw:ih/2:0:0")
 
 
 # --- a split screen: two camera pictures side by side with a divider ---------------------------

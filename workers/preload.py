@@ -22,7 +22,8 @@ import time
 
 log = logging.getLogger("shortsbot.worker")
 
-ENGINE_MODULES = ("numpy", "faster_whisper", "ctranslate2", "av", "boto3", "engine.pipeline", "engine.render",
+# engine first: it sets how the speech model's threads wait before CTranslate2 loads (engine/__init__.py)
+ENGINE_MODULES = ("engine", "numpy", "faster_whisper", "ctranslate2", "av", "boto3", "engine.pipeline", "engine.render",
                   "engine.reframe.detection")
 
 

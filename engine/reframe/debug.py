@@ -1,11 +1,12 @@
 """`shortsbot clip --debug-reframe`: a small preview of why the camera went where it did.
 
-The source range, small, with each face track's box and a label with its two measures at that
-moment ("#2 voice 0.61 lips 0.8": the speaking score, smoothed as the editor read it, and the
-lips' motion against that face's usual), the part of the picture the short shows (the crop
-window, the two stacked panels, or the whole picture for the blurred fit), and on top the
-layout, who the camera is on and the stretch's reason with its pooled numbers, so a person can
-check a choice frame by frame. The numbers are the trace's: the arrays the decisions used.
+The source range, small, with each face track's box and a label with its measures at that
+moment ("#2 voice 0.61 face 0.35 lips 0.8": the speaking score, smoothed as the editor read it,
+the same score of the whole lower face with the head in it, and the lips' motion against that
+face's usual), the part of the picture the short shows (the crop window, the two stacked
+panels, or the whole picture for the blurred fit), and on top the layout, who the camera is on
+and the stretch's reason with its pooled numbers, so a person can check a choice frame by frame.
+The numbers are the trace's: the arrays the decisions used.
 """
 from __future__ import annotations
 
@@ -80,9 +81,11 @@ def moment_line(speaking: bool, named: int) -> str:
     return ("speech" if speaking else "no speech") + f" | voice now: {who}"
 
 
-def track_label(track_id: int, voice: float, lips: float) -> str:
-    """"#2 voice 0.61 lips 0.8" ("lips -" where the face's lips are not seen)."""
-    return f"#{track_id} voice {voice:.2f} lips " + ("-" if np.isnan(lips) else f"{lips:.1f}")
+def track_label(track_id: int, voice: float, lips: float, face: float | None = None) -> str:
+    """"#2 voice 0.61 lips 0.8" ("lips -" where the face's lips are not seen), with "face 0.35"
+    after the voice when the whole face's score (head included, see whole_face) is known."""
+    face_said = "" if face is None else f" face {face:.2f}"
+    return f"#{track_id} voice {voice:.2f}{face_said} lips " + ("-" if np.isnan(lips) else f"{lips:.1f}")
 
 
 def _text(image: np.ndarray, text: str, at: tuple[int, int], colour, back=(0, 0, 0)) -> None:
@@ -127,7 +130,8 @@ def draw_frame(image: np.ndarray, t: float, framing: Framing, lips_shown: np.nda
             shown = stretch is not None and track_id in stretch.tracks
             colour = COLOURS[k % len(COLOURS)]
             cv2.rectangle(image, (x, y), (x + bw, y + bh), colour, 3 if shown else 1)
-            label = track_label(track_id, trace.smoothed[k, i], lips_shown[k, i])
+            label = track_label(track_id, trace.smoothed[k, i], lips_shown[k, i],
+                                None if trace.face is None else trace.face[k, i])
             below = y - 6 < top + LINE_H
             at = (x, y + bh + LINE_H if below else y - 6)
             # The person the camera is on: their label filled with their colour.

@@ -458,7 +458,9 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
         if cut < after.start:
             where = (f"where #{newcomer}'s voice rose above " + " and ".join(f"#{i}'s" for i in rivals)
                      if len(behind) and rivals else f"as far back as {after.start - low:.1f} s")
-            moved = f"cut {after.start - cut:.1f} s earlier, {where}" + (" (at a word's start)" if len(near) else "")
+            early = after.start - cut
+            moved = (f"cut {early:.1f} s earlier" if early >= 0.1 else f"cut {early:.2f} s earlier") + f", {where}" + (
+                " (at a word's start)" if len(near) else "")
             out[k - 1] = told(replace(before, end=cut), [p for p in before.reasons() if p[0] < cut])
             (_, first), *rest = after.reasons()
             out[k] = told(replace(after, start=cut), [(cut, "; ".join(filter(None, [first, moved])))] + rest)

@@ -65,6 +65,7 @@ from engine.reframe.speaking import (
     usual_lip_motion,
 )
 from engine.reframe.tracks import Track, cuts_seen, link_tracks, prominent_tracks
+from engine.reframe.whole_face import crops_the_face_settles, lower_face_motion, overlaid
 
 STACK_FACE_SPAN = 2.6       # a stacked panel is this many face heights tall (or the whole height)
 GLANCE_PEOPLE = 2           # the keyframe glance runs the costly passes until it finds this many faces
@@ -87,6 +88,7 @@ class SpeakerTrace:
     smoothed: np.ndarray              # (tracks, frames) scores over 9 frames (who speaks when; place_cuts)
     lips: np.ndarray                  # (tracks, frames) lip motion against the face's usual, NaN where absent
     named: np.ndarray                 # (frames,) whom the voice names (active_speaker): an id, BOTH or -1
+    face: np.ndarray | None = None    # (tracks, frames) the whole lower face's score, head included, smoothed (whole_face)
     seconds: float = 0.0              # spent on the dense look and the scores
 
 
@@ -182,11 +184,15 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     speaking = speech_mask(times, words, energy, voiced)
     scores = speaking_scores(mouths, energy, speaking, fps)
     chance = chance_of(mouths, energy, speaking, fps)
+    faces = np.stack([lower_face_motion(look.motion, b) for b in boxes]) if tracks else mouths
+    face_scores = speaking_scores(faces, energy, speaking, fps)
+    face_moves = usual_lip_motion(faces) if tracks else faces
     ids = [t.id for t in tracks]
     # The decisions below read these arrays from the trace, so the preview draws what they used.
     trace = SpeakerTrace(times, tuple(ids), boxes, scores, speaking, smoothed=smooth_scores(scores),
                          lips=usual_lip_motion(mouths) if tracks else mouths,
-                         named=active_speaker(scores, ids) if tracks else np.full(len(times), -1))
+                         named=active_speaker(scores, ids) if tracks else np.full(len(times), -1),
+                         face=smooth_scores(face_scores))
     lips, labels = trace.lips, trace.named
 
     stretches: list[Stretch] = []
@@ -207,14 +213,20 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
         ranked = sorted(group, key=lambda t: -float(scores[ids.index(t.id), inside].sum()))
         pair = (ranked[0].id, ranked[1].id)
         planned = plan_stretches(turns, len(group), pair=pair)
+        of_group = {t.id: ids.index(t.id) for t in group}
+        voice = {i: scores[k, inside] for i, k in of_group.items()}
+        group_lips = {i: lips[k, inside] for i, k in of_group.items()}
+        # Where the voice stacked two people, the whole face may still name one (whole_face.py).
+        settled_by_face = crops_the_face_settles(planned, times[inside] - shot_start, voice,
+                                                 {i: face_scores[k, inside] for i, k in of_group.items()},
+                                                 group_lips, {i: face_moves[k, inside] for i, k in of_group.items()},
+                                                 speaking[inside])
         # The crop commits to one person only on clear evidence over its whole stretch, and not
         # where their lips rest through speech.
-        planned = settle_doubts(planned, times[inside] - shot_start,
-                                {t.id: scores[ids.index(t.id), inside] for t in group},
-                                lips={t.id: lips[ids.index(t.id), inside] for t in group},
-                                speaking=speaking[inside])
-        planned = beyond_chance(planned, times[inside] - shot_start, {t.id: scores[ids.index(t.id), inside] for t in group},
-                                chance)
+        planned = settle_doubts(planned, times[inside] - shot_start, voice, lips=group_lips, speaking=speaking[inside])
+        # ... and a voice beyond what a mouth gets by chance over the stretch (chance.py).
+        planned = beyond_chance(planned, times[inside] - shot_start, voice, chance)
+        planned = overlaid(planned, settled_by_face)
         for s in planned:
             stretches.append(replace(s, start=shot_start + s.start, end=min(shot_end, shot_start + s.end),
                                      parts=tuple((shot_start + at, reason) for at, reason in s.parts)))

@@ -84,11 +84,6 @@ def range_audio(path, start: float, end: float, timeout_s: float = 120.0) -> np.
     return np.frombuffer(raw, np.int16).astype(np.float32) / 32768.0
 
 
-def speech_energy(path, start: float, end: float, fps: float, frames: int, timeout_s: float = 120.0) -> np.ndarray:
-    """frame_energy of [start, end) of a file's first audio stream, decoded at 16 kHz mono."""
-    return floored(frame_energy(range_audio(path, start, end, timeout_s), AUDIO_RATE, fps, frames))
-
-
 @dataclass(frozen=True)
 class SpeechSound:
     """The sound of a range, frame by frame: `energy` (floored dB) and `voiced`, where a voice is

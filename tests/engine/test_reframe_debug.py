@@ -74,6 +74,7 @@ def test_each_face_shows_its_voice_and_lips_and_the_one_on_camera_stands_out():
 
     assert track_label(2, 0.6149, 0.8) == "#2 voice 0.61 lips 0.8"
     assert track_label(2, 0.2, np.nan) == "#2 voice 0.20 lips -"
+    assert track_label(2, 0.2, 0.8, face=0.3549) == "#2 voice 0.20 face 0.35 lips 0.8"
     # The label reads the trace's smoothed voice (what the editor used) and its lips, not the raw score.
     region = (label_rows(LEFT_BOX), left_columns)
     trace = framing.trace

@@ -58,6 +58,17 @@ def test_someone_else_at_a_lost_persons_place_is_a_new_track():
     assert len(reframe.link_tracks(FaceSamples(times, faces), [(0.0, 12.0)])) == 2
 
 
+def test_a_cut_moved_back_a_few_hundredths_says_by_how_much():
+    fps = 25.0
+    times = np.arange(0, 12, 1 / fps)
+    first = np.clip(1.0 - (times - 5.0) / 2.0, 0.0, 1.0)
+    second = np.clip((times - 5.0) / 2.0, 0.0, 1.0)          # they cross at 6.0 s
+    stretches = [Stretch(0.0, 6.04, "crop", (1,)), Stretch(6.04, 12.0, "crop", (2,), "#2 spoke 3.0x as much as #1")]
+    placed = editor.place_cuts(stretches, times, {1: first, 2: second}, onsets=np.array([]))
+    assert placed[1].start == pytest.approx(6.0, abs=0.02)
+    assert "cut 0.04 s earlier" in placed[1].reason, placed[1].reason
+
+
 def test_the_cut_moves_back_to_where_the_new_speakers_score_overtakes():
     fps = 10.0
     times = np.arange(0, 12, 1 / fps)

@@ -338,7 +338,7 @@ def test_the_speaker_is_followed_where_the_transcript_is_silent(two_people):
 
 def moved_earlier(stretch) -> float:
     """How much earlier the stretch's own cut was placed than decided, from its reason."""
-    moved = re.search(r"cut (\d+\.\d) s earlier", stretch.reason)
+    moved = re.search(r"cut (\d+\.\d+) s earlier", stretch.reason)
     return float(moved[1]) if moved and stretch.start > 0 else 0.0
 
 
