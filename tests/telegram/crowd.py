@@ -10,6 +10,7 @@ people) and bench/bench_load.py (twenty).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -269,6 +270,13 @@ async def first_job_done(database: Path, timeout: float = 1800.0) -> bool:
             return False
         await asyncio.sleep(0.2)
     return True
+
+
+def sends_in_flight(database: Path) -> int:
+    """Jobs that began sending a short and have not written down that it was taken."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10) as db:
+        payloads = [json.loads(p or "{}") for (p,) in db.execute("SELECT payload_json FROM jobs")]
+    return sum(1 for p in payloads if p.get("sending"))
 
 
 async def wait_jobs_done(database: Path, timeout: float) -> bool:

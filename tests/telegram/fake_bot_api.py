@@ -102,6 +102,10 @@ class FakeBotApi:
         self._sent: dict[tuple[str, int], dict] = {}
         self._injected: dict[str, list[_Injected]] = {}
         self._holds: dict[str, Callable[[Call], bool]] = {}
+        self._gate: set[str] = set()            # methods whose calls wait at the gate (close_gate)
+        self._gate_opened = asyncio.Event()
+        self._gate_generation = 0
+        self.waiting_at_gate = 0
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -172,6 +176,20 @@ class FakeBotApi:
         it (a slow upload, over for the test when the bot has done what it does meanwhile)."""
         self._holds[method] = until
 
+    def close_gate(self, methods: set[str]) -> None:
+        """Calls of `methods` from now on wait, unanswered and unrecorded, until open_gate (a
+        platform that has not yet taken what is being sent)."""
+        self._gate = set(methods)
+        self._gate_opened = asyncio.Event()
+
+    def open_gate(self, drop_waiting: bool) -> None:
+        """Lets calls through again; with `drop_waiting` the calls that waited are never taken:
+        their sender is gone (a killed bot), they are answered with an error and not recorded."""
+        if drop_waiting:
+            self._gate_generation += 1
+        self._gate = set()
+        self._gate_opened.set()
+
     def message(self, chat_id: int | str, message_id: int) -> dict | None:
         """A message the bot sent, as it stands after edits."""
         return self._sent.get((str(chat_id), int(message_id)))
@@ -214,6 +232,14 @@ class FakeBotApi:
             self._record(Call(method, params, files, arrived, 401))
             return _error(401, "Unauthorized")
 
+        if method in self._gate:
+            generation, self.waiting_at_gate = self._gate_generation, self.waiting_at_gate + 1
+            try:
+                await self._gate_opened.wait()
+            finally:
+                self.waiting_at_gate -= 1
+            if generation != self._gate_generation:
+                return _error(400, "Bad Request: the sender was gone")
         if method in self._holds:
             await self.wait_for(self._holds.pop(method), after=len(self.calls), timeout=60)
         result = None
