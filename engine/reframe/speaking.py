@@ -225,6 +225,8 @@ def sliding_correlation(a: np.ndarray, b: np.ndarray, window: int) -> np.ndarray
 def shifted(values: np.ndarray, lag: int) -> np.ndarray:
     """values delayed by `lag` samples (NaN where nothing is known)."""
     out = np.full(len(values), np.nan)
+    if abs(lag) >= len(values):
+        return out
     if lag >= 0:
         out[lag:] = values[:len(values) - lag]
     else:

@@ -68,6 +68,14 @@ def test_a_mouth_in_step_with_the_voice_scores_high_and_one_moving_as_much_out_o
     assert not silent.any(), "no score where nobody speaks"
 
 
+def test_a_delay_as_long_as_the_range_leaves_nothing_known():
+    values = np.arange(5.0)
+    assert np.array_equal(speaking.shifted(values, 2), [np.nan, np.nan, 0, 1, 2], equal_nan=True)
+    assert np.array_equal(speaking.shifted(values, -2), [2, 3, 4, np.nan, np.nan], equal_nan=True)
+    for lag in (5, 7, 8, 12, -5, -7, -8, -12):
+        assert np.isnan(speaking.shifted(values, lag)).all(), lag
+
+
 def test_a_listener_is_not_given_the_other_voice_at_a_second_delay():
     """Talk has a rhythm, so a listener's mouth can follow the other speaker's voice at some
     delay by chance (seen under camera grain on the three-person composite: the centre speaker's
