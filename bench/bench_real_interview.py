@@ -1,8 +1,9 @@
 """Speaker in view on real footage (issue 12): of the frames where someone speaks (10 a second,
 from an RTTM), the share in which the speaker's labelled face centre is in the short's picture
 (the crop window, either stacked panel; the fit layout counts as not in view), beside a fixed
-centre crop; per speaker; the layout of each stretch and whom its tracks follow; the face-detection
-rate per labelled person. docs/REAL_FOOTAGE.md has the label formats and the numbers.
+centre crop; per speaker; the share where the speaker is shown alone (a one-person crop, not two
+stacked); the layout of each stretch and whom its tracks follow; the face-detection rate per
+labelled person. docs/REAL_FOOTAGE.md has the label formats and the numbers.
 
     .venv/bin/python bench/bench_real_interview.py --video V.mp4 --rttm V.rttm \
         --faces V.csv|V.json [--start S] [--end E] [--clip]
@@ -69,6 +70,7 @@ class FaceLabels:
 class Score:
     speaking: int = 0                         # samples where someone speaks ...
     any_in: int = 0                           # ... and a speaker is in view
+    alone: int = 0                            # ... shown alone (a one-person crop on a speaker)
     per_person: Counter = field(default_factory=Counter)
     per_person_in: Counter = field(default_factory=Counter)
 
@@ -78,7 +80,9 @@ class Score:
 
     def line(self) -> str:
         people = ", ".join(f"{p} {self.per_person_in[p]}/{self.per_person[p]}" for p in sorted(self.per_person))
-        return f"{self.share:6.1%} of {self.speaking} speaking samples (per speaker: {people})"
+        alone = self.alone / self.speaking if self.speaking else 0.0
+        return (f"{self.share:6.1%} of {self.speaking} speaking samples (per speaker: {people}); "
+                f"the speaker alone in the picture {alone:.0%}")
 
 
 def parse_rttm(text: str) -> list[Turn]:
@@ -123,6 +127,14 @@ def in_view(framing: reframe.Framing, t: float, face_x: float) -> bool:
     return layout == "scale"                  # the whole picture at its size; fit: small over a blur
 
 
+def cropped_alone(framing: reframe.Framing, t: float) -> bool:
+    """Does the short show one person's crop at t (range time), not two stacked or the whole picture?"""
+    if framing.mode != "speakers":
+        return framing.mode == "crop"
+    stretch = next((s for s in framing.stretches if s.start <= t < s.end), None)
+    return stretch is not None and stretch.layout == "crop"
+
+
 def centre_crop(window: reframe.Window) -> reframe.Framing:
     return reframe.Framing(mode="crop", window=window, pieces=((0.0, 1.0, 0.5, 0.5),))
 
@@ -142,6 +154,7 @@ def score(framing: reframe.Framing, turns: list[Turn], people: dict[str, FaceLab
                 result.per_person_in[who] += hits[-1]
         result.speaking += bool(speakers)
         result.any_in += any(hits)
+        result.alone += any(hits) and cropped_alone(framing, t - start)
     return result
 
 
