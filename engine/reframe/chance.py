@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from engine.reframe.editor import Stretch, merge_same
-from engine.reframe.speaking import MAX_LAG_S, WINDOW_S, shifted, sliding_correlation, sync_lags
+from engine.reframe.speaking import MAX_LAG_S, WINDOW_S, shifted, speaking_scores
 
 FAR_LAGS_S = (-2.5, -2.0, -1.5, -1.0, 1.0, 1.5, 2.0, 2.5)    # the sound this far off the lips says nothing
 CHANCE_Z = 1.5              # a crop's voice must be this many standard deviations beyond chance
@@ -45,22 +45,18 @@ def chance_of(articulations: np.ndarray, energy: np.ndarray, speaking: np.ndarra
               window_s: float = WINDOW_S, max_lag_s: float = MAX_LAG_S,
               far_lags_s: tuple[float, ...] = FAR_LAGS_S) -> Chance:
     """(tracks, frames) articulation -> the mean and spread of the voice score these mouths get
-    from the speech energy shifted by each of `far_lags_s`, scored as speaking_scores scores
-    them (each mouth's delay chosen among the `max_lag_s` after the shift by sync_lags: the
-    choice of the best delay lifts a score by chance too), over the frames where the face is
-    there and the shifted mouth reaches; no Chance (0, 0) when too few."""
-    window = max(5, int(round(window_s * fps)))
-    lags = range(int(round(max_lag_s * fps)) + 1)
+    from the speech energy shifted by each of `far_lags_s`, scored by speaking_scores (each
+    mouth's delay chosen among the `max_lag_s` after the shift: the choice of the best delay
+    lifts a score by chance too), over the frames where the face is there before and after the
+    shift; no Chance (0, 0) when too few."""
     values = []
     frames = articulations.shape[-1]
-    for far in far_lags_s:
-        if abs(int(round(far * fps))) + len(lags) >= frames:
+    for far in (int(round(s * fps)) for s in far_lags_s):
+        if abs(far) + int(round(max_lag_s * fps)) + 1 >= frames:
             continue                    # a shift beyond the range leaves nothing to correlate
-        moved = [[shifted(mouth, int(round(far * fps)) + lag) for lag in lags] for mouth in articulations]
-        fits = np.array([[np.clip(sliding_correlation(m, energy, window), 0, 1) for m in per_lag] for per_lag in moved])
-        for k, lag in enumerate(sync_lags(fits) if len(fits) else []):
-            there = ~np.isnan(articulations[k]) & ~np.isnan(moved[k][lag])
-            values.append(np.where(speaking, fits[k, lag], 0.0)[there])
+        moved = np.array([shifted(mouth, far) for mouth in articulations])
+        there = ~np.isnan(articulations) & ~np.isnan(moved)
+        values.append(speaking_scores(moved, energy, speaking, fps, window_s, max_lag_s)[there])
     values = np.concatenate(values) if values else np.zeros(0)
     return Chance(float(np.mean(values)), float(np.std(values))) if len(values) >= MIN_CHANCE_FRAMES else Chance()
 

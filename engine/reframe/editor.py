@@ -459,8 +459,8 @@ def place_cuts(stretches: list[Stretch], times: np.ndarray, scores: dict[int, np
             where = (f"where #{newcomer}'s voice rose above " + " and ".join(f"#{i}'s" for i in rivals)
                      if len(behind) and rivals else f"as far back as {after.start - low:.1f} s")
             early = after.start - cut
-            moved = (f"cut {early:.1f} s earlier" if early >= 0.1 else f"cut {early:.2f} s earlier") + f", {where}" + (
-                " (at a word's start)" if len(near) else "")
+            digits = 1 if early >= 0.1 else 2
+            moved = f"cut {early:.{digits}f} s earlier, {where}" + (" (at a word's start)" if len(near) else "")
             out[k - 1] = told(replace(before, end=cut), [p for p in before.reasons() if p[0] < cut])
             (_, first), *rest = after.reasons()
             out[k] = told(replace(after, start=cut), [(cut, "; ".join(filter(None, [first, moved])))] + rest)
