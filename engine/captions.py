@@ -53,6 +53,7 @@ class Line:
     end: float
     words: tuple[Word, ...]
     at_seam: bool = False       # shown between the two halves of a stacked layout (see at_the_seam)
+    centre: float = 0.5         # ... centred on this share of the height (seam_centre)
 
     @property
     def style(self) -> str:
@@ -209,21 +210,54 @@ def timed_lines(groups: list[list[Word]], hold: float = HOLD) -> list[Line]:
     return lines
 
 
-def at_the_seam(lines: list[Line], spans: list[tuple[float, float]]) -> list[Line]:
-    """Lines shown while two people are stacked (`spans`, output time) move from the lower
-    third, where the bottom person's face is, to the seam between the two halves, where neither
-    face is, as podcast clip tools place them. A line that crosses a span's edge is split there;
+def at_the_seam(lines: list[Line], spans: list[tuple[float, ...]]) -> list[Line]:
+    """Lines shown while two people are stacked (`spans`, output time: (start, end) or
+    (start, end, centre), centre from seam_centre) move from the lower third, where the bottom
+    person's face is, to the seam between the two halves, or as near it as the faces leave
+    room, as podcast clip tools place them. A line that crosses a span's edge is split there;
     its second part goes on with the same words (a karaoke sweep where it was)."""
     if not spans:
         return lines
     out = []
     for line in lines:
-        edges = sorted({line.start, line.end, *(t for a, b in spans for t in (a, b) if line.start < t < line.end)})
+        edges = sorted({line.start, line.end, *(t for a, b, *_ in spans for t in (a, b) if line.start < t < line.end)})
         for a, b in zip(edges, edges[1:]):
             if round(b * 100) > round(a * 100):
                 middle = (a + b) / 2
-                out.append(Line(a, b, line.words, at_seam=any(s <= middle < e for s, e in spans)))
+                span = next((sp for sp in spans if sp[0] <= middle < sp[1]), None)
+                centre = float(span[2]) if span is not None and len(span) > 2 else 0.5
+                out.append(Line(a, b, line.words, at_seam=span is not None, centre=centre))
     return out
+
+
+SEAM_LINES = 2              # a caption band is planned this many lines tall (a line of 4 words can wrap)
+LOWEST = 0.8                # the band ends above the bottom fifth, where the apps put their buttons
+
+
+def _outside(lo: float, hi: float, zones: list[tuple[float, float]], pad: float) -> list[tuple[float, float]]:
+    """The parts of [lo, hi] outside every zone widened by `pad` on both sides."""
+    free = [(lo, hi)]
+    for top, bottom in zones:
+        free = [p for a, b in free for p in ((a, min(b, top - pad)), (max(a, bottom + pad), b)) if p[1] > p[0]]
+    return free
+
+
+def seam_centre(faces: list[tuple[float, float, float, float]], width: int, height: int, seam: float = 0.5) -> float:
+    """Where a caption band is centred (a share of the height) over a stacked layout whose faces
+    are `faces`: (head, brows, mouth, chin) rows as shares of the output's height. The seam,
+    when the band there touches no face; else the nearest place that touches none from the top
+    of the hair to the chin; else the nearest that leaves the brows to the mouth clear; else
+    the middle of the widest room between the brows and mouths."""
+    layout = Layout(width, height)
+    band = SEAM_LINES * 1.1 * layout.font_size / height
+    top, bottom = layout.top_margin / height, LOWEST
+    for zones in ([(f[0], f[3]) for f in faces], [(f[1], f[2]) for f in faces]):
+        allowed = _outside(top + band / 2, bottom - band / 2, zones, band / 2)
+        if allowed:
+            return min((min(max(seam, lo), hi) for lo, hi in allowed), key=lambda c: abs(c - seam))
+    rooms = _outside(top, bottom, [(f[1], f[2]) for f in faces], 0.0) or [(seam, seam)]
+    lo, hi = max(rooms, key=lambda r: r[1] - r[0])
+    return (lo + hi) / 2
 
 
 # --- ASS --------------------------------------------------------------------------------------
@@ -349,10 +383,20 @@ def ass_document(lines: list[Line], width: int, height: int, style: str = "bold"
         events.append(_event(0.0, title_seconds, "Title", "{\\fad(200,300)}" + escape(title.strip()), layer=1))
     for line in lines:
         if whole_lines:
-            events.append(_event(line.start, line.end, line.style, _line_text(line.words, None, lk.highlight)))
+            shown = [_event(line.start, line.end, line.style, _line_text(line.words, None, lk.highlight))]
         else:
-            events += karaoke_events(line) if style == "karaoke" else highlight_events(line, lk.highlight)
+            shown = karaoke_events(line) if style == "karaoke" else highlight_events(line, lk.highlight)
+        events += [_placed(e, line, width, height) for e in shown]
     return "\n".join(header + events) + "\n"
+
+
+def _placed(event: str, line: Line, width: int, height: int) -> str:
+    """A seam line's event moved off the middle (libass still wraps it within the margins)."""
+    y = round(line.centre * height)
+    if not line.at_seam or y == round(height / 2):
+        return event
+    head, text = event.split(",,0,0,0,,", 1)
+    return f"{head},,0,0,0,,{{\\pos({round(width / 2)},{y})}}{text}"
 
 
 def _event(start: float, end: float, style: str, text: str, layer: int = 0) -> str:
@@ -405,9 +449,10 @@ def karaoke_events(line: Line) -> list[str]:
 
 def caption_script(words: list[Word], placements: list[tuple[float, float, float]], width: int, height: int,
                    style: str = "bold", title: str | None = None, language: str = "en",
-                   captions: bool = True, stacked: list[tuple[float, float]] = ()) -> str:
+                   captions: bool = True, stacked: list[tuple[float, ...]] = ()) -> str:
     """Everything above in one call: source-time words -> the ASS text for one output.
-    `stacked`: where the output shows two people one above the other (output time)."""
+    `stacked`: where the output shows two people one above the other (output time), and where
+    the captions are centred there ((start, end, centre), see at_the_seam)."""
     lines = at_the_seam(timed_lines(split_lines(place_words(words, placements))), list(stacked)) if captions else []
     return ass_document(lines, width, height, style=style, title=title, font=caption_font(language),
                         whole_lines=is_rtl(language))

@@ -4,11 +4,13 @@ different one of these per stretch of the segment (the reframer's editor decides
 
 Each function returns a filter-graph fragment that takes the segment's picture and gives
 width x height; labels inside a fragment carry a prefix so several fragments share one graph.
-`stacked_spans` says where the captions must move off the faces (engine.captions.at_the_seam).
+`stacked_spans` says where the captions must move off the faces (engine.captions.at_the_seam,
+seam_centre).
 """
 from __future__ import annotations
 
 from engine import reframe
+from engine.captions import seam_centre
 
 
 def _even(value: float) -> int:
@@ -44,13 +46,16 @@ def crop_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int, h
     return f"{crop},scale={width}:{height}"
 
 
-def stacked_filters(panels, src_w: int, src_h: int, width: int, height: int, label: str) -> str:
-    """Two people, each in a window around their face, one above the other."""
+def stacked_filters(panels, src_w: int, src_h: int, width: int, height: int, label: str, paths=()) -> str:
+    """Two people, each in a window around their face, one above the other; a window with a
+    path (panels.panel_path, segment time) slides across with its face."""
     top_h = _even(height / 2)
     chains = [f"split=2[{label}t][{label}b]"]
-    for name, (x, y, w, h), out_h in zip("tb", panels, (top_h, height - top_h)):
+    for k, (name, (x, y, w, h), out_h) in enumerate(zip("tb", panels, (top_h, height - top_h))):
         cw, ch = min(src_w, _even(w * src_w)), min(src_h, _even(h * src_h))
         cx, cy = min(max(0, int(x * src_w)), src_w - cw), min(max(0, int(y * src_h)), src_h - ch)
+        if k < len(paths) and paths[k]:
+            cx = f"'{reframe.crop_offset_expression(paths[k], src_w, cw)}'"
         chains.append(f"[{label}{name}]crop={cw}:{ch}:{cx}:{cy},scale={width}:{out_h}[{label}{name}s]")
     return ";".join(chains) + f";[{label}ts][{label}bs]vstack=inputs=2"
 
@@ -66,7 +71,7 @@ def stretch_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int
         trim = f"trim={':'.join(p for p in (start, end) if p)}," if (start or end) else ""
         inner = f"{label}{i}"
         if stretch.layout == "stacked" and len(stretch.panels) == 2:
-            body = stacked_filters(stretch.panels, src_w, src_h, width, height, inner)
+            body = stacked_filters(stretch.panels, src_w, src_h, width, height, inner, stretch.panel_paths)
         elif stretch.layout == "crop":
             body = crop_filters(framing, src_w, src_h, width, height)
         else:
@@ -115,7 +120,22 @@ def fit_filters(src_w: int, src_h: int, width: int, height: int, label: str = "f
             f"[{label}first][{label}fgs][{label}second]{stack}")
 
 
-def stacked_spans(placed: list[tuple[float, float, float]], framings: list[reframe.Framing]) -> list[tuple[float, float]]:
-    """Where the output shows two people stacked, in output time."""
-    return [(at + s.start, at + s.end) for (_, _, at), framing in zip(placed, framings)
+def stacked_spans(placed: list[tuple[float, float, float]], framings: list[reframe.Framing],
+                  width: int = 1080, height: int = 1920) -> list[tuple[float, float, float]]:
+    """Where the output shows two people stacked, in output time, and where the captions are
+    centred there (a share of the height: the seam, or as near it as the faces leave room)."""
+    return [(at + s.start, at + s.end, seam_centre(panel_faces(s, height), width, height, _even(height / 2) / height))
+            for (_, _, at), framing in zip(placed, framings)
             if framing.mode == "speakers" for s in framing.stretches if s.layout == "stacked"]
+
+
+def panel_faces(stretch: reframe.Stretch, height: int) -> list[tuple[float, float, float, float]]:
+    """(head, brows, mouth, chin) of each stacked face, as shares of the output's height (each
+    kept inside its own half)."""
+    top_h = _even(height / 2) / height
+    out = []
+    for k, (box, panel) in enumerate(zip(stretch.faces, stretch.panels)):
+        start, span = (0.0, top_h) if k == 0 else (top_h, 1.0 - top_h)
+        rows = reframe.face_rows(box, panel)
+        out.append(tuple(start + span * min(max(r, 0.0), 1.0) for r in (rows.head, rows.brows, rows.mouth, rows.chin)))
+    return out

@@ -7,6 +7,7 @@ layout each stretch of a clip gets when several people are on screen.
     editor.py      speaking scores -> turns -> stretches (crop / stacked / fit)
     path.py        one subject followed: dead zone, ease, pan speed limit, reset at cuts
     seams.py       split screens: the seams between camera pictures; windows kept inside one
+    panels.py      the two windows of a stacked layout: headroom, centring, following across
     expression.py  the path as an ffmpeg expression of t
     frame.py       frame_range: the entry point that composes them
     debug.py       the --debug-reframe preview
@@ -25,7 +26,8 @@ from engine.reframe.detection import (
 )
 from engine.reframe.editor import Stretch, Turn, active_speaker, plan_stretches, speaker_turns
 from engine.reframe.expression import centre_at, crop_offset_expression
-from engine.reframe.frame import SpeakerTrace, frame_range, plan_speakers, stacked_panel
+from engine.reframe.frame import SpeakerTrace, frame_range, plan_speakers
+from engine.reframe.panels import FaceRows, face_rows, stacked_panel
 from engine.reframe.path import (
     ASPECTS,
     DEAD_ZONE,

@@ -51,6 +51,10 @@ class Stretch:
     reason: str = ""
     # stacked: the two windows shown, top then bottom, as (x, y, w, h) fractions of the source
     panels: tuple[tuple[float, float, float, float], ...] = ()
+    # stacked: each panel's centre across over time, (t0, t1, c0, c1) pieces (panels.panel_path),
+    # and the face box each panel was framed on (the captions keep off its rows)
+    panel_paths: tuple[tuple[tuple[float, float, float, float], ...], ...] = ()
+    faces: tuple[tuple[float, float, float, float], ...] = ()
     # stretches merged into one: where each one's reason starts, in order (empty: one reason throughout)
     parts: tuple[tuple[float, str], ...] = ()
 

@@ -55,7 +55,8 @@ from engine.reframe.path import (
     window_inside,
     with_split,
 )
-from engine.reframe.seams import NO_SPLIT, Split, keep_inside, panel_inside
+from engine.reframe.panels import REACH, panel_path, stacked_panel
+from engine.reframe.seams import NO_SPLIT, Split, keep_inside
 from engine.reframe.speaking import (
     articulation,
     speaking_scores,
@@ -67,7 +68,6 @@ from engine.reframe.speaking import (
 from engine.reframe.tracks import Track, cuts_seen, link_tracks, prominent_tracks
 from engine.reframe.whole_face import crops_the_face_settles, lower_face_motion, overlaid
 
-STACK_FACE_SPAN = 2.6       # a stacked panel is this many face heights tall (or the whole height)
 GLANCE_PEOPLE = 2           # the keyframe glance runs the costly passes until it finds this many faces
 GLANCE_FIRST = 4            # on this many keyframes first,
 GLANCE_EVERY = 4            # then on every this-many-th
@@ -239,7 +239,7 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     smoothed = dict(zip(ids, trace.smoothed))
     stretches = place_cuts(stretches, times, smoothed, speech_onsets(times, words, energy, voiced),
                            fixed=tuple(start for start, _ in edges))
-    stretches = [_with_panels(s, track_by_id, display_w, display_h, aspect, split) for s in stretches]
+    stretches = [_with_panels(s, track_by_id, display_w, display_h, aspect, times, split) for s in stretches]
     if split.found and stretches:
         stretches[0] = replace(stretches[0], reason=with_split(stretches[0].reason, split, window))
     pieces = _crop_pieces(stretches, track_by_id, window, times, display_w, split)
@@ -282,27 +282,24 @@ def _crop_pieces(stretches: list[Stretch], tracks: dict[int, Track], window: Win
     return [p for p in pieces if p[1] > p[0]]
 
 
-def stacked_panel(box: np.ndarray, display_w: int, display_h: int, panel_aspect: float) -> tuple[float, float, float, float]:
-    """A window of `panel_aspect` (width / height) around one face box, as fractions: a few
-    face heights tall, the face a little above the middle, inside the picture."""
-    face_h = box[3] * display_h
-    height = min(display_h, max(face_h * STACK_FACE_SPAN, display_h * 0.35))
-    width = height * panel_aspect
-    if width > display_w:
-        width, height = display_w, display_w / panel_aspect
-    cx = (box[0] + box[2] / 2) * display_w
-    cy = (box[1] + box[3] / 2) * display_h + 0.08 * height
-    x = min(max(cx - width / 2, 0.0), display_w - width)
-    y = min(max(cy - height / 2, 0.0), display_h - height)
-    return x / display_w, y / display_h, width / display_w, height / display_h
-
-
 def _with_panels(stretch: Stretch, tracks: dict[int, Track], display_w: int, display_h: int, aspect: str,
-                 split: Split = NO_SPLIT) -> Stretch:
+                 times: np.ndarray, split: Split = NO_SPLIT) -> Stretch:
+    """A stacked stretch with its two panels, each framed on where its face is during the
+    stretch (not over the whole range) and following it across."""
     if stretch.layout != "stacked":
         return stretch
     panel_aspect = ASPECTS[aspect] * 2
-    boxes = [tracks[i].median_box for i in stretch.tracks]
-    panels = tuple(panel_inside(stacked_panel(box, display_w, display_h, panel_aspect),
-                                (box[0] + box[2] / 2, box[1] + box[3] / 2), split) for box in boxes)
-    return replace(stretch, panels=panels)
+    inside = times[(times >= stretch.start) & (times < stretch.end)]
+    inside = inside if len(inside) else np.array([stretch.start])
+    panels, paths, faces = [], [], []
+    for i in stretch.tracks:
+        boxes = tracks[i].boxes_at(inside, reach_s=np.inf)
+        seen = ~np.isnan(boxes[:, 0])
+        box = np.median(boxes[seen], axis=0) if seen.any() else tracks[i].median_box
+        centres = boxes[:, 0] + boxes[:, 2] / 2
+        reach = tuple(np.percentile(centres[seen], [REACH, 100 - REACH])) if seen.any() else None
+        x, y, w, h = stacked_panel(box, display_w, display_h, panel_aspect, split, reach)
+        panels.append((x, y, w, h))
+        paths.append(panel_path(inside, centres, w, split))
+        faces.append(tuple(float(v) for v in box))
+    return replace(stretch, panels=tuple(panels), panel_paths=tuple(paths), faces=tuple(faces))

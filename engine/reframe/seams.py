@@ -10,7 +10,6 @@ not a face. Pure functions over the grey frames the reframer already decodes:
     seams  = find_seams(steps)               columns where that holds over most of the height in
                                              (nearly) every frame (split_of: one in the middle)
     inside = keep_inside(centres, ...)       a crop window's centre kept inside one picture
-    panel  = panel_inside(panel, ...)        a stacked panel kept (or shrunk) inside one picture
     faces  = off_the_seams(faces, seams)     detections astride a seam dropped
 
 A bar burnt in across the bottom of the source (subtitles) is found the same way on rows
@@ -173,21 +172,3 @@ def keep_inside(centres: np.ndarray, subjects: np.ndarray, window_length: float,
         left, right = split.picture_at(centre if np.isnan(subject) else subject)
         out[i] = (left + right) / 2 if right - left < window_length else np.clip(centre, left + half, right - half)
     return out
-
-
-def panel_inside(panel: tuple[float, float, float, float], face: tuple[float, float], split: Split
-                 ) -> tuple[float, float, float, float]:
-    """A stacked panel (x, y, w, h fractions) moved inside the picture that holds its face
-    (`face`: the face's centre x, y) and above a bar across the bottom; shrunk about the face,
-    keeping its shape and the face's place in it, when it cannot fit."""
-    if not split.found:
-        return panel
-    x, y, w, h = panel
-    left, right = split.picture_at(face[0])
-    scale = min(1.0, (right - left) / w, split.floor / h)
-    if scale < 1.0:
-        x, y = face[0] - (face[0] - x) * scale, face[1] - (face[1] - y) * scale
-        w, h = w * scale, h * scale
-    x = float(np.clip(x, left, right - w))
-    y = float(np.clip(y, 0.0, split.floor - h))
-    return x, y, float(w), float(h)

@@ -24,7 +24,6 @@ from engine.reframe.seams import (
     find_seams,
     keep_inside,
     off_the_seams,
-    panel_inside,
     row_steps,
     split_of,
 )
@@ -113,21 +112,6 @@ def test_a_window_keeps_inside_the_picture_of_its_subject():
     narrow = keep_inside(np.array([0.3]), np.array([0.3]), 0.6, SPLIT)
     assert narrow[0] == pytest.approx(0.245), "a picture narrower than the window: centred on it"
     assert keep_inside(centres, subjects, length, NO_SPLIT) is centres
-
-
-def test_a_panel_moves_or_shrinks_into_its_picture_and_above_a_bar():
-    split = Split((Seam(0.49, 0.51),), floor=0.8)
-    x, y, w, h = panel_inside((0.3, 0.1, 0.3, 0.5), (0.45, 0.3), split)
-    assert (x, y, w, h) == pytest.approx((0.19, 0.1, 0.3, 0.5)), "moved left of the seam, size kept"
-    face = (0.245, 0.4)                                 # a panel wider than the picture, centred on the face
-    x, y, w, h = panel_inside((-0.055, 0.0, 0.6, 0.9), face, Split((Seam(0.49, 0.51),), floor=0.9))
-    assert x >= 0.0 and x + w <= 0.49 + 1e-9 and y >= 0.0 and y + h <= 0.9 + 1e-9
-    assert w / h == pytest.approx(0.6 / 0.9), "shrunk, its shape kept"
-    assert (face[0] - x) / w == pytest.approx(0.5) and (face[1] - y) / h == pytest.approx(0.4 / 0.9), \
-        "the face keeps its place in the panel (its headroom)"
-    x, y, w, h = panel_inside((0.1, 0.1, 0.3, 0.85), (0.25, 0.3), split)
-    assert y + h <= 0.8 + 1e-9 and w / h == pytest.approx(0.3 / 0.85), "shrunk above the bar"
-    assert panel_inside((0.3, 0.1, 0.3, 0.5), (0.45, 0.3), NO_SPLIT) == (0.3, 0.1, 0.3, 0.5)
 
 
 def _inside_one_picture(left: float, right: float, split: Split) -> bool:

@@ -1,0 +1,178 @@
+"""Stacked layouts as an editor frames them (engine/reframe/panels.py, engine/captions.seam_centre):
+each panel has the eyes about a third down with room above the head, keeps its face near its
+middle even when the face sits near its picture's side or moves about, and the caption band
+between the panels leaves both faces clear. The face boxes below were measured on the real
+split screens the last pass looked at (a TV interview on a remote link, the 2016 debate)."""
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+
+import numpy as np
+import pytest
+
+from engine import captions, render
+from engine.captions import Line, ass_document, at_the_seam, seam_centre
+from engine.models import EngineConfig, RenderSpec, Word
+from engine.probe import probe
+from engine.reframe import FaceDetector
+from engine.reframe.expression import centre_at
+from engine.reframe.panels import (
+    EYES,
+    EYES_LOWEST,
+    HEAD_ABOVE,
+    HEADROOM,
+    OFF_CENTRE,
+    TIGHTEST_SPAN,
+    face_rows,
+    panel_path,
+    stacked_panel,
+)
+from engine.reframe.seams import NO_SPLIT, Seam, Split
+from tests.engine.test_captions import render_frame
+from tests.media import Person, make_two_people
+
+STACKED = 9 / 16 * 2                    # a panel's width / height in a 9:16 short
+
+
+def _eyes(box, panel) -> float:
+    return (box[1] + EYES * box[3] - panel[1]) / panel[3]
+
+
+def _off_centre(cx: float, panel) -> float:
+    return abs((cx - panel[0]) / panel[2] - 0.5)
+
+
+def test_a_tight_panel_keeps_the_whole_head_and_the_eyes_near_a_third():
+    # The interview's guest: a big face in a narrow picture (1280x720, pictures between three seams).
+    split = Split((Seam(0.129, 0.134), Seam(0.489, 0.504), Seam(0.866, 0.877)))
+    box = np.array([0.61, 0.136, 0.168, 0.301])
+    panel = stacked_panel(box, 1280, 720, STACKED, split)
+    x, y, w, h = panel
+    assert 0.504 - 1e-9 <= x and x + w <= 0.866 + 1e-9, "inside his picture"
+    assert box[3] / h > 0.5, "the picture allows no wider panel: tight"
+    assert face_rows(box, panel).head >= HEADROOM - 1e-9, "the top of his head is in, with room above"
+    assert _eyes(box, panel) <= EYES_LOWEST + 1e-9
+    assert _off_centre(box[0] + box[2] / 2, panel) <= OFF_CENTRE
+
+
+def test_a_roomy_panel_puts_the_eyes_a_third_down_and_the_face_in_the_middle():
+    box = np.array([0.45, 0.4, 0.08, 0.14])
+    panel = stacked_panel(box, 1920, 1080, STACKED)
+    assert _eyes(box, panel) == pytest.approx(1 / 3, abs=0.005)
+    assert _off_centre(0.49, panel) == pytest.approx(0.0, abs=1e-6)
+    assert panel[3] == pytest.approx(2.6 * 0.14), "a few face heights tall"
+    near_the_top = np.array([0.45, 0.03, 0.08, 0.14])
+    assert stacked_panel(near_the_top, 1920, 1080, STACKED)[1] == 0.0, "no higher than the picture"
+
+
+def test_a_face_near_its_pictures_side_gets_a_narrower_panel_centred_on_it():
+    # The debate: Clinton near the right side of her picture, a subtitle bar across the bottom.
+    split = Split((Seam(0.494, 0.502),), floor=0.816)
+    box = np.array([0.76, 0.16, 0.14, 0.25])
+    x, y, w, h = panel = stacked_panel(box, 1920, 1080, STACKED, split)
+    assert 0.502 - 1e-9 <= x and x + w <= 1.0 + 1e-9 and y + h <= 0.816 + 1e-9
+    assert _off_centre(0.83, panel) <= OFF_CENTRE, "centred, not at the panel's edge"
+    assert h >= TIGHTEST_SPAN * box[3] - 1e-9, "no tighter than a head and shoulders"
+    at_the_side = np.array([0.88, 0.16, 0.14, 0.25])
+    x, y, w, h = stacked_panel(at_the_side, 1920, 1080, STACKED, split)
+    assert h == pytest.approx(TIGHTEST_SPAN * 0.25) and x + w == pytest.approx(1.0), \
+        "closer to the side than that: as tight as allowed, against the side"
+
+
+def test_a_panel_follows_its_face_as_it_moves_about_its_picture():
+    split = Split((Seam(0.494, 0.502),), floor=0.816)
+    times = np.arange(0.0, 8.0, 0.1)
+    centres = 0.73 + 0.11 * np.sin(2 * np.pi * times / 8.0)          # from the middle of her picture to its side
+    box = np.array([0.66, 0.16, 0.14, 0.25])
+    x, y, w, h = stacked_panel(box, 1920, 1080, STACKED, split, reach=tuple(np.percentile(centres, [10, 90])))
+    path = panel_path(times, centres, w, split)
+    shown = np.array([centre_at(path, t) for t in times])
+    assert (shown - w / 2 >= 0.502 - 1e-6).all() and (shown + w / 2 <= 1.0 + 1e-6).all(), "inside her picture"
+    followed = np.abs(centres - shown) / w
+    still = np.abs(centres - np.clip(np.median(centres), 0.502 + w / 2, 1.0 - w / 2)) / w
+    assert np.percentile(followed, 90) < 0.2 and np.percentile(followed, 90) < 0.6 * np.percentile(still, 90)
+    assert panel_path(times, np.full(len(times), np.nan), w, split) == (), "no face seen: no path"
+    assert panel_path(times, np.full(len(times), 0.7), w, NO_SPLIT)[0][2] == pytest.approx(0.7)
+
+
+# --- the caption band ---------------------------------------------------------------------------
+
+BAND = captions.SEAM_LINES * 1.1 * captions.Layout(1080, 1920).font_size / 1920
+
+
+def test_the_caption_stays_on_the_seam_when_both_faces_leave_room():
+    faces = [(0.05, 0.12, 0.3, 0.35), (0.6, 0.67, 0.85, 0.9)]
+    assert seam_centre(faces, 1080, 1920) == 0.5
+
+
+def test_the_caption_moves_off_a_head_just_below_the_seam():
+    faces = [(0.02, 0.1, 0.28, 0.36), (0.52, 0.6, 0.75, 0.8)]
+    centre = seam_centre(faces, 1080, 1920)
+    assert centre + BAND / 2 <= 0.52 + 1e-9 and centre - BAND / 2 >= 0.36 - 1e-9
+    assert centre == pytest.approx(0.52 - BAND / 2), "as near the seam as the head allows"
+
+
+def test_without_room_between_the_heads_the_caption_leaves_the_eyes_and_mouths_clear():
+    tight = [(0.0, 0.2, 0.38, 0.45), (0.5, 0.6, 0.9, 0.95)]
+    centre = seam_centre(tight, 1080, 1920)
+    assert centre - BAND / 2 >= 0.38 - 1e-9 and centre + BAND / 2 <= 0.6 + 1e-9
+    no_room = [(0.0, 0.2, 0.47, 0.5), (0.5, 0.52, 0.7, 0.75)]
+    centre = seam_centre(no_room, 1080, 1920)
+    assert not any(brows < centre < mouth for _, brows, mouth, _ in no_room), "at least the middle of the band"
+
+
+def test_a_seam_line_is_drawn_where_seam_centre_put_it(tmp_path):
+    line = Line(0.0, 1.0, (Word(0.0, 1.0, " charge"),))
+    moved = at_the_seam([line], [(0.0, 1.0, 0.4)])
+    assert [(m.at_seam, m.centre) for m in moved] == [(True, 0.4)]
+    assert at_the_seam([line], [(0.0, 1.0)])[0].centre == 0.5, "(start, end) spans: the seam itself"
+    for doc_lines, expected in (([moved[0]], 0.4), ([dataclasses.replace(moved[0], centre=0.5)], 0.5)):
+        doc = ass_document(doc_lines, 360, 640, font=captions.caption_font("zh"))
+        ink = np.flatnonzero((render_frame(tmp_path, doc) > 128).any(axis=1))
+        assert len(ink) and (ink.min() + ink.max()) / 2 / 640 == pytest.approx(expected, abs=0.02)
+
+
+# --- as rendered ----------------------------------------------------------------------------------
+
+def _gray(path, at: float) -> np.ndarray:
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", f"{at}", "-i", str(path), "-frames:v", "1",
+                          "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"], capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(640, 360)
+
+
+@pytest.mark.slow
+def test_the_caption_over_a_stacked_short_leaves_both_faces_clear(shared_media, tmp_path):
+    """Two people trading short turns; the one on the right stands with the top of his head near the
+    top of the picture, so his panel cannot move higher. Rendered with real ffmpeg and libass,
+    with and without captions: the rows the captions change miss every face the detector finds in
+    either panel, from the top of the hair to the chin (the seam's middle crossed his hair)."""
+    turns = [(0.0, 2.0, 0), (2.0, 4.0, 1), (4.0, 6.0, 0), (6.0, 8.0, 1), (8.0, 10.0, 0), (10.0, 12.0, 1)]
+    people = (Person("talking_tedlieu_60s.mp4", 260, 320, 400, skip=2.0), Person("talking_obama_20s.mp4", 1250, 0, 440))
+    source = make_two_people(tmp_path / "two.mp4", turns, 12.0, people=people, media=shared_media)
+    words = [Word(0.2 + i * 0.45, 0.6 + i * 0.45, " " + w)
+             for i, w in enumerate(("we charge for the value you create " * 5).split())]
+    config = EngineConfig(cache_dir=tmp_path / "cache", x264_preset="ultrafast")
+    prepared = render.prepare(RenderSpec(media=probe(source), segments=[(0.0, 12.0)], resolution=360, words=words),
+                              config)
+    stacked = [s for s in prepared.framings[0].stretches if s.layout == "stacked"]
+    assert stacked, prepared.framings[0].stretches
+    captioned = render.encode(prepared, tmp_path / "with.mp4", config).path
+    plain = render.encode(dataclasses.replace(prepared, ass_script=None), tmp_path / "plain.mp4", config).path
+    detector = FaceDetector()
+    checked = 0
+    for stretch in stacked:
+        for at in np.linspace(stretch.start + 0.3, stretch.end - 0.3, 3):
+            shown, bare = _gray(captioned, at).astype(int), _gray(plain, at)
+            ink = np.flatnonzero((np.abs(shown - bare) > 60).sum(axis=1) > 3)
+            assert len(ink), f"a caption is shown at {at:.2f} s"
+            for top, bottom in ((0, 320), (320, 640)):
+                faces = detector.detect(np.ascontiguousarray(bare[top:bottom]))
+                assert faces, f"a face in the panel at rows {top}-{bottom}, {at:.2f} s"
+                face = max(faces, key=lambda f: f.area)
+                head = max(top, top + (face.y - HEAD_ABOVE * face.h) * 320)
+                chin = min(bottom, top + (face.y + 1.1 * face.h) * 320)
+                assert ink.max() < head or ink.min() > chin, \
+                    f"{at:.2f} s: caption rows {ink.min()}-{ink.max()} over a face at rows {head:.0f}-{chin:.0f}"
+                checked += 1
+    assert checked >= 6
