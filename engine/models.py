@@ -65,6 +65,7 @@ class MediaInfo:
     height: int = 0
     fps: float = 0.0
     variable_fps: bool = False
+    steady_fps: float = 0.0                  # 1 / the usual frame interval: the rate a variable-rate source was shot at
     rotation: int = 0                        # degrees clockwise the player turns the picture: 0/90/180/270
     audio_codec: str | None = None
     audio_channels: int = 0

@@ -2,9 +2,16 @@
 than the short needs, and SDR 8-bit colour.
 
 The filters go first in each segment's chain, so a 4K 60 fps source is thinned to 30 fps and
-shrunk before anything else (framing, captions, the encoder) touches a frame. The shrink keeps
-every pixel the short can show: the source is scaled to just cover the output size, so any crop
-of it still fills the output at full sharpness.
+shrunk before anything else (framing, captions, the encoder) touches a frame.
+
+A fast source is thinned by a whole step (every 2nd frame of 50 or 59.94 fps: 25, 29.97; every
+4th of 120), so the frames kept are evenly spaced: thinning 50 fps to 30 would keep frames
+alternately 2 and 1 apart, and motion judders. A variable-rate source (a phone's) is made
+constant at the rate it was shot at (its usual frame interval, not its average), which shows
+each of its frames once and holds one only where the phone dropped the next.
+
+The shrink keeps every pixel the short can show: the source is scaled to just cover the output
+size, so any crop of it still fills the output at full sharpness.
 
 HDR (PQ or HLG, usually 10-bit BT.2020) is tone-mapped to SDR BT.709 with zscale and tonemap,
 in linear light. The curve is Möbius: it keeps everything up to the usual brightness of a
@@ -16,12 +23,15 @@ are right but highlights are flat.
 from __future__ import annotations
 
 import functools
+import math
 import subprocess
 from dataclasses import dataclass
+from fractions import Fraction
 
 from engine.models import MediaInfo
 
 MAX_FPS = 30.0
+MIN_EVEN_FPS = 23.0         # a source thinned by a whole step keeps at least this rate, else it gets MAX_FPS
 HDR_TRANSFERS = {"smpte2084": "smpte2084", "arib-std-b67": "arib-std-b67"}    # ffprobe name -> zscale name
 NOMINAL_PEAK_NITS = 100
 
@@ -33,10 +43,40 @@ class SourcePicture:
     height: int
 
 
-def output_fps(media: MediaInfo) -> float:
-    if media.fps and 1.0 <= media.fps <= 120.0:
-        return min(media.fps, MAX_FPS)
-    return MAX_FPS
+def source_fps(media: MediaInfo) -> Fraction | None:
+    """The source's frame rate as an exact fraction (29.97 -> 30000/1001); None when unknown. A
+    variable rate's usual interval is a median of jittery ones: it is read to the nearest 1 %."""
+    steady = media.variable_fps and media.steady_fps > 0
+    value = media.steady_fps if steady else media.fps
+    if not value or not 1.0 <= value <= 1000.0:
+        return None
+    whole = round(value)
+    nearest = min((Fraction(whole), Fraction(whole * 1000, 1001)), key=lambda rate: abs(value - rate))
+    if abs(value - nearest) <= (0.01 if steady else 0.002) * value:
+        return nearest
+    return Fraction(value).limit_denominator(1000)
+
+
+def output_fps(media: MediaInfo) -> Fraction:
+    """The short's frame rate: the source's, or at most MAX_FPS by keeping every 2nd, 3rd... frame."""
+    rate = source_fps(media)
+    if rate is None:
+        return Fraction(MAX_FPS)
+    step = max(1, math.ceil(rate / Fraction(MAX_FPS + 0.5)))
+    return rate / step if rate / step >= MIN_EVEN_FPS or step == 1 else Fraction(MAX_FPS)
+
+
+def changes_rate(media: MediaInfo) -> bool:
+    """True when the source's frames must be thinned, or their variable rate made constant."""
+    rate = source_fps(media)
+    if rate is None:
+        return media.fps > MAX_FPS + 0.5
+    return media.variable_fps or rate != output_fps(media)
+
+
+def rate_option(rate: Fraction) -> str:
+    """A frame rate as ffmpeg reads it exactly: "25", "30000/1001"."""
+    return str(rate.numerator) if rate.denominator == 1 else f"{rate.numerator}/{rate.denominator}"
 
 
 def is_hdr(media: MediaInfo) -> bool:
@@ -71,8 +111,8 @@ def source_picture(media: MediaInfo, out_w: int, out_h: int, shrink: bool = True
     """`shrink` False keeps the source's size (a framing that enlarges part of it needs them all)."""
     src_w, src_h = media.display_width, media.display_height
     chain = []
-    if media.fps > MAX_FPS + 0.5:
-        chain.append(f"fps={MAX_FPS:g}")
+    if changes_rate(media):
+        chain.append(f"fps={rate_option(output_fps(media))}")
     width, height = covering_size(src_w, src_h, out_w, out_h) if shrink else (src_w, src_h)
     if is_hdr(media):
         chain.append(tone_map(media, width, height))

@@ -180,6 +180,7 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
         height=int(video.get("height", 0)) if video else 0,
         fps=fps,
         variable_fps=packets is not None and is_variable_frame_rate(packets.first),
+        steady_fps=steady_frame_rate(packets.first) if packets is not None else 0.0,
         rotation=rotation_of(video) if video else 0,
         audio_codec=audio.get("codec_name") if audio else None,
         audio_channels=int(audio.get("channels", 0)) if audio else 0,
@@ -315,6 +316,19 @@ def is_variable_frame_rate(times: np.ndarray, tolerance: float = VFR_TOLERANCE) 
     typical = float(np.median(intervals))
     strays = np.abs(intervals - typical) > tolerance * typical
     return bool(np.mean(strays) > 0.05)
+
+
+def steady_frame_rate(times: np.ndarray) -> float:
+    """The rate of the usual frame interval: the mean of the intervals near the median one, so a
+    jittery phone's timestamps average out and its dropped frames (double intervals) do not count.
+    0.0 with fewer than two intervals."""
+    intervals = np.diff(times)
+    intervals = intervals[intervals > 0]
+    if len(intervals) < 2:
+        return 0.0
+    typical = float(np.median(intervals))
+    usual = intervals[np.abs(intervals - typical) < 0.5 * typical]
+    return float(1.0 / np.mean(usual))
 
 
 def _stream_duration(stream: dict) -> float:

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 from engine import captions, picture, reframe
@@ -184,15 +185,15 @@ def _quote(path: Path) -> str:
     return value
 
 
-def filter_graph(prepared: Prepared, music_input: int | None, fps: float, ass_path: Path | None = None) -> str:
+def filter_graph(prepared: Prepared, music_input: int | None, fps: Fraction, ass_path: Path | None = None) -> str:
     spec, w, h = prepared.spec, prepared.width, prepared.height
     media = spec.media
     n = len(spec.segments)
     chains = []
     for i, framing in enumerate(prepared.framings):
-        # xfade needs one frame rate on both sides. (A single segment's variable rate is made
-        # constant by ffmpeg itself: the mp4 muxer asks for constant frame rate.)
-        tail = f",fps={fps:.3f},format=yuv420p" if n > 1 else ""
+        # xfade needs one frame rate on both sides, exactly the rate the source's frames come at
+        # (or a whole step of it): any other rate repeats or drops frames (see engine.picture).
+        tail = f",fps={picture.rate_option(fps)},format=yuv420p" if n > 1 else ""
         # 30 fps, SDR and (unless a face panel is enlarged from part of it) shrunk, before anything else
         source = picture.source_picture(media, w, h, shrink=framing.mode != "speakers")
         chains.append(f"[{i}:v:0]setpts=PTS-STARTPTS,{source.filters}"
@@ -278,7 +279,7 @@ def ffmpeg_command(prepared: Prepared, video_part: Path, thumb_part: Path, graph
     return cmd
 
 
-def _fps(media) -> float:
+def _fps(media) -> Fraction:
     return picture.output_fps(media)
 
 

@@ -3,6 +3,7 @@ the SDR original."""
 from __future__ import annotations
 
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -50,9 +51,22 @@ def test_a_60_fps_source_larger_than_the_short_comes_out_at_30_fps_and_the_asked
 def test_the_picture_is_thinned_and_shrunk_before_it_is_framed():
     media = probe_like(width=3840, height=2160, fps=59.94)
     source = picture.source_picture(media, 1080, 1920)
-    assert source.filters.startswith("fps=30,scale=")
+    assert source.filters.startswith("fps=30000/1001,scale=")    # every other frame: 29.97 fps
     assert (source.width, source.height) == (3414, 1920)     # covers 1080x1920: no pixel of the short is lost
-    assert picture.output_fps(media) == 30
+    assert picture.output_fps(media) == Fraction(30000, 1001)
+
+
+@pytest.mark.parametrize("fps, out", [(25, 25), (29.97, Fraction(30000, 1001)), (23.976, Fraction(24000, 1001)),
+                                      (50, 25), (60, 30), (120, 30), (240, 30), (35, 30), (0, 30)])
+def test_a_fast_source_is_thinned_by_a_whole_step_to_at_most_30_fps(fps, out):
+    """50 -> 25 keeps every other frame; 50 -> 30 would keep them 2, 2, 1 apart (motion judders).
+    35 fps has no whole step to 23-30 fps: it gets 30, the nearest a short can show."""
+    assert picture.output_fps(probe_like(fps=fps)) == out
+
+
+def test_a_variable_rate_is_made_constant_at_the_rate_it_was_shot_at():
+    phone = probe_like(width=640, height=360, fps=27.0, variable_fps=True, steady_fps=30.02)   # one frame in 10 dropped
+    assert picture.output_fps(phone) == 30 and picture.source_picture(phone, 360, 640).filters.startswith("fps=30,")
 
 
 def probe_like(**fields):

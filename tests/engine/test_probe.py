@@ -11,7 +11,8 @@ import pytest
 
 from engine.models import BrokenMedia, MediaTooLarge, UnsupportedMedia
 from engine.probe import (ACCEPTED, AUDIO_TYPES, IMAGE_TYPES, MIME_TYPES, VIDEO_TYPES, content_hash,
-                          is_variable_frame_rate, media_kind_for_name, probe, rotation_of)
+                          is_variable_frame_rate, media_kind_for_name, probe, rotation_of,
+                          steady_frame_rate)
 
 LAVFI_PICTURE = "testsrc2=size=160x90:rate=25:duration=2"
 LAVFI_SOUND = "sine=frequency=440:duration=2"
@@ -200,6 +201,17 @@ def test_variable_frame_rate_rule():
     assert not is_variable_frame_rate(np.sort(jitter_free_reordered))
     changing = np.concatenate([np.arange(50) / 30.0, 50 / 30.0 + np.arange(50) / 10.0])
     assert is_variable_frame_rate(changing)
+
+
+def test_steady_frame_rate_is_the_usual_interval_not_the_average():
+    """A phone at 30 fps that drops one frame in 10 and stamps the rest up to 4 ms early or late:
+    27 frames a second on average, shot at 30."""
+    n = np.array([i for i in range(300) if i % 10 != 5])
+    times = n / 30.0 + 0.004 * np.sin(np.arange(len(n)) * 1.7)
+    assert len(n) / 10.0 == 27.0
+    assert steady_frame_rate(np.sort(times)) == pytest.approx(30.0, abs=0.05)
+    assert steady_frame_rate(np.arange(50) / 25.0) == pytest.approx(25.0)
+    assert steady_frame_rate(np.array([0.0])) == 0.0
 
 
 def test_truncated_files_are_broken(made, media_dir):
