@@ -96,6 +96,27 @@ def test_a_panel_follows_its_face_as_it_moves_about_its_picture():
     assert panel_path(times, np.full(len(times), 0.7), w, NO_SPLIT)[0][2] == pytest.approx(0.7)
 
 
+def test_a_panel_does_not_jitter_with_its_face_boxes():
+    """Face boxes wobble by a few pixels from one detection to the next; the panel must not: it
+    holds still on a seated face and, following a moving one, moves a few output pixels a frame."""
+    rng = np.random.default_rng(7)
+    times = np.arange(0.0, 8.0, 1 / 12.5)
+    wobble = rng.normal(0.0, 0.004, len(times))                       # about 8 source pixels at 1920
+    box = np.array([0.30, 0.25, 0.10, 0.18])
+    _, _, w, _ = stacked_panel(box, 1920, 1080, STACKED)
+    frames = np.arange(0.0, 8.0, 1 / 25)
+
+    def steps_px(path) -> np.ndarray:
+        shown = np.array([centre_at(path, t) for t in frames])
+        return np.abs(np.diff(shown)) / w * 1080                      # output pixels across a 1080-wide panel
+
+    seated = panel_path(times, 0.35 + wobble, w)
+    assert steps_px(seated).max() < 0.5, "a seated face's wobbling boxes leave the panel still"
+    moving = panel_path(times, 0.35 + 0.06 * np.sin(2 * np.pi * times / 8.0) + wobble, w)
+    assert steps_px(moving).max() <= 8.0, "following a face, a few pixels a frame at most"
+    assert np.ptp([centre_at(moving, t) for t in frames]) > 0.05, "and it does follow"
+
+
 # --- the caption band ---------------------------------------------------------------------------
 
 BAND = captions.SEAM_LINES * 1.1 * captions.Layout(1080, 1920).font_size / 1920
