@@ -12,6 +12,8 @@ labelled person. docs/REAL_FOOTAGE.md has the label formats and the numbers.
 measured is the current directory's: `cd OTHER_TREE && .venv/bin/python THIS_FILE ...`.
 MSDWild sample 00001: `git clone https://github.com/X-LANCE/MSDWILD` (visualization/); its licence
 is research-only with no redistribution, so the media and labels never go into this repository.
+Our own labels of two public split-screen recordings (the videos fetched, never copied here) are in
+bench/labels/ (its README says where each video comes from).
 """
 from __future__ import annotations
 

@@ -71,3 +71,25 @@ def test_stacked_panels_show_both_and_fit_shows_nobody():
 def test_the_centre_crop_misses_people_at_the_sides():
     centre = bench.centre_crop(reframe.crop_window(1920, 1080, "9:16"))
     assert bench.score(centre, bench.parse_rttm(RTTM), people(), 0.0, 5.0).share == 0.0
+
+
+LABELS = Path(__file__).resolve().parents[2] / "bench" / "labels"
+
+
+@pytest.mark.parametrize("name", ["iianet_debate", "visualvoice_interview"])
+def test_the_kept_labels_read_and_cover_every_turn(name):
+    """bench/labels: each RTTM's speakers have faces, labelled every 0.2 s inside the picture, and
+    every speaking sample of the turns has a face box within the reader's reach."""
+    meta = json.loads((LABELS / f"{name}.faces.json").read_text())
+    width, height = meta["size_px"]
+    turns = bench.parse_rttm((LABELS / f"{name}.rttm").read_text())
+    people = bench.parse_faces_json((LABELS / f"{name}.faces.json").read_text(), width, height)
+    assert turns and {t.who for t in turns} == set(people)
+    assert all(0 <= t.start < t.end <= meta["duration_s"] + 0.1 for t in turns)
+    for who, face in people.items():
+        assert (face.boxes[:, :2] >= 0).all() and (face.boxes[:, 2:] <= 1).all(), who
+        assert (face.boxes[:, 2] > face.boxes[:, 0]).all() and (face.boxes[:, 3] > face.boxes[:, 1]).all(), who
+        assert max(abs(d - 0.2) for d in face.times[1:] - face.times[:-1]) < 0.01, who
+    for turn in turns:
+        for t in (turn.start, (turn.start + turn.end) / 2, turn.end - 0.01):
+            assert people[turn.who].box_at(t) is not None, (turn, t)
