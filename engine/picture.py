@@ -46,12 +46,12 @@ class SourcePicture:
 
 def _rate_read(media: MediaInfo) -> tuple[float, bool]:
     """(the rate to go by, whether it was measured from the frames' intervals): the header's,
-    unless the frames disagree with it (a variable rate, a header with no rate, or one that
-    states its time base: 1000 fps). A variable rate never measured (MediaInfo stored before
-    steady_fps was) is unknown: its average is not a rate any of its frames came at."""
+    unless the rate is variable or the header gives none (or its time base: 1000 fps). A
+    variable rate never measured (MediaInfo stored before steady_fps was) is unknown: its
+    average is not a rate any of its frames came at."""
     header = media.fps if 1.0 <= media.fps <= MAX_SOURCE_FPS else 0.0
     measured = media.steady_fps if 1.0 <= media.steady_fps <= MAX_SOURCE_FPS else 0.0
-    if measured and (media.variable_fps or not header or abs(header - measured) > 0.01 * measured):
+    if measured and (media.variable_fps or not header):
         return measured, True
     return (0.0 if media.variable_fps else header), False
 
