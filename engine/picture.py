@@ -31,7 +31,8 @@ from fractions import Fraction
 from engine.models import MediaInfo
 
 MAX_FPS = 30.0
-MIN_EVEN_FPS = 23.0         # a source thinned by a whole step keeps at least this rate, else it gets MAX_FPS
+MIN_EVEN_FPS = 23.0         # a source thinned by a whole step keeps at least this rate, else it gets MAX_FPS;
+                            # a slower one has each frame shown 2, 3... times
 MAX_SOURCE_FPS = 240.0      # a header rate above this is a time base (1000: "1k tbr"), not a frame rate
 HDR_TRANSFERS = {"smpte2084": "smpte2084", "arib-std-b67": "arib-std-b67"}    # ffprobe name -> zscale name
 NOMINAL_PEAK_NITS = 100
@@ -49,8 +50,8 @@ def _rate_read(media: MediaInfo) -> tuple[float, bool]:
     unless the rate is variable or the header gives none (or its time base: 1000 fps). A
     variable rate never measured (MediaInfo stored before steady_fps was) is unknown: its
     average is not a rate any of its frames came at."""
-    header = media.fps if 1.0 <= media.fps <= MAX_SOURCE_FPS else 0.0
-    measured = media.steady_fps if 1.0 <= media.steady_fps <= MAX_SOURCE_FPS else 0.0
+    header = media.fps if 0.0 < media.fps <= MAX_SOURCE_FPS else 0.0
+    measured = media.steady_fps if 0.0 < media.steady_fps <= MAX_SOURCE_FPS else 0.0
     if measured and (media.variable_fps or not header):
         return measured, True
     return (0.0 if media.variable_fps else header), False
@@ -71,21 +72,18 @@ def source_fps(media: MediaInfo) -> Fraction | None:
 
 def output_fps(media: MediaInfo) -> Fraction:
     """The short's frame rate: the source's, or at most MAX_FPS by keeping every 2nd, 3rd... frame.
-    A variable rate slower than MIN_EVEN_FPS (a screen recording's frames come only when the
-    screen changes; its usual interval says little about its busy parts) has each frame held
-    a whole number of times, else it gets MAX_FPS; a constant slow rate (12 fps) is kept."""
+    A source slower than MIN_EVEN_FPS has each frame shown a whole number of times, as near
+    MAX_FPS as that goes (1 -> 30, 12 -> 24): captions, fades and the crossfade would otherwise
+    move at its pace (a podcast's still picture at 1 fps skips most word highlights), and a
+    screen recording's usual interval (frames come when the screen changes) says little of its
+    busy parts."""
     rate = source_fps(media)
     if rate is None:
         return Fraction(MAX_FPS)
-    step = max(1, math.ceil(rate / Fraction(MAX_FPS + 0.5)))
-    if rate / step >= MIN_EVEN_FPS:
-        return rate / step
-    if step > 1:
-        return Fraction(MAX_FPS)
-    if not media.variable_fps:
-        return rate
-    held = rate * math.floor(Fraction(MAX_FPS + 0.5) / rate)
-    return held if held >= MIN_EVEN_FPS else Fraction(MAX_FPS)
+    if rate < MIN_EVEN_FPS:
+        return rate * max(1, math.floor(Fraction(MAX_FPS) / rate))
+    step = math.ceil(rate / Fraction(MAX_FPS + 0.5))
+    return rate / step if rate / step >= MIN_EVEN_FPS else Fraction(MAX_FPS)
 
 
 def changes_rate(media: MediaInfo) -> bool:

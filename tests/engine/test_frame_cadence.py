@@ -134,3 +134,16 @@ def test_a_screen_recording_with_still_gaps_keeps_its_busy_frames(config, tmp_pa
     distinct = [int(v) for i, v in enumerate(numbers) if i == 0 or v != numbers[i - 1]]
     scrolled = sum(1 for a, b in zip(distinct, distinct[1:]) if (b - a) % COUNT == 1)
     assert scrolled >= 2 * 3, f"the scroll's frames were dropped: {distinct}"       # two scrolls, 3 steps each
+
+
+def test_a_slow_source_shows_each_frame_twice_at_24_fps(config, tmp_path):
+    """12 fps (an animation, a time-lapse): each frame twice, so captions and fades move at 24
+    fps while the motion keeps its own even pace."""
+    source = numbered(tmp_path / "numbered.mp4", "12")
+    spec = RenderSpec(media=probe(source), segments=[(0.5, 2.1)], resolution=360, captions=False)
+    clip = render.render_clip(spec, tmp_path / "short.mp4", config)
+    assert video_rate(clip.path) == 24
+    moved = steps(clip.path)
+    start = 0 if moved[0] == 0 else 1              # the first pair may begin at either frame of it
+    assert len(moved) >= 30 and moved[start:] == [0, 1] * (len(moved[start:]) // 2) + [0] * (len(moved[start:]) % 2), \
+        f"frames not shown twice each: {moved}"

@@ -76,8 +76,15 @@ def test_a_variable_rate_slower_than_a_short_is_held_not_shown_at_its_own_rate()
     screen = probe_like(width=640, height=360, fps=9.0, variable_fps=True, steady_fps=2.0)
     assert picture.output_fps(screen) == 30 and picture.source_picture(screen, 360, 640).filters.startswith("fps=30,")
     assert picture.output_fps(probe_like(fps=13.0, variable_fps=True, steady_fps=12.0)) == 24
-    assert picture.output_fps(probe_like(fps=19.0, variable_fps=True, steady_fps=20.0)) == 30
-    assert picture.output_fps(probe_like(fps=12.0)) == 12            # a constant slow rate shows each frame once
+
+
+@pytest.mark.parametrize("fps, out", [(1, 30), (0.5, 30), (12, 24), (12.5, 25), (15, 30), (7, 28), (20, 20)])
+def test_a_slow_source_shows_each_frame_a_whole_number_of_times(fps, out):
+    """A podcast's still picture at 1 fps made a short at 1 fps: its captions changed once a
+    second, skipping most word highlights, and its crossfade and title fade did not show."""
+    slow = probe_like(width=640, height=360, fps=fps)
+    assert picture.output_fps(slow) == out
+    assert picture.source_picture(slow, 360, 640).filters.startswith(f"fps={out},") == (out != fps)
 
 
 def test_a_header_rate_that_is_a_time_base_gives_way_to_the_measured_one():
