@@ -31,7 +31,9 @@ from fractions import Fraction
 from engine.models import MediaInfo
 
 MAX_FPS = 30.0
-MIN_EVEN_FPS = 23.0         # a source thinned by a whole step keeps at least this rate, else it gets MAX_FPS
+MIN_EVEN_FPS = 23.0         # a source thinned by a whole step keeps at least this rate, else it gets MAX_FPS;
+                            # a slower one has each frame shown 2, 3... times
+MAX_SOURCE_FPS = 240.0      # a header rate above this is a time base (1000: "1k tbr"), not a frame rate
 HDR_TRANSFERS = {"smpte2084": "smpte2084", "arib-std-b67": "arib-std-b67"}    # ffprobe name -> zscale name
 NOMINAL_PEAK_NITS = 100
 
@@ -43,35 +45,54 @@ class SourcePicture:
     height: int
 
 
+def _rate_read(media: MediaInfo) -> tuple[float, bool]:
+    """(the rate to go by, whether it was measured from the frames' intervals): the header's,
+    unless the rate is variable or the header gives none (or its time base: 1000 fps). A
+    variable rate never measured (MediaInfo stored before steady_fps was) is unknown: its
+    average is not a rate any of its frames came at."""
+    header = media.fps if 0.0 < media.fps <= MAX_SOURCE_FPS else 0.0
+    measured = media.steady_fps if 0.0 < media.steady_fps <= MAX_SOURCE_FPS else 0.0
+    if measured and (media.variable_fps or not header):
+        return measured, True
+    return (0.0 if media.variable_fps else header), False
+
+
 def source_fps(media: MediaInfo) -> Fraction | None:
     """The source's frame rate as an exact fraction (29.97 -> 30000/1001); None when unknown. A
-    variable rate's usual interval is a median of jittery ones: it is read to the nearest 1 %."""
-    steady = media.variable_fps and media.steady_fps > 0
-    value = media.steady_fps if steady else media.fps
-    if not value or not 1.0 <= value <= 1000.0:
+    measured rate is a mean of jittery intervals: it is read to the nearest 1 %."""
+    value, measured = _rate_read(media)
+    if not value:
         return None
     whole = round(value)
     nearest = min((Fraction(whole), Fraction(whole * 1000, 1001)), key=lambda rate: abs(value - rate))
-    if abs(value - nearest) <= (0.01 if steady else 0.002) * value:
+    if abs(value - nearest) <= (0.01 if measured else 0.002) * value:
         return nearest
     return Fraction(value).limit_denominator(1000)
 
 
 def output_fps(media: MediaInfo) -> Fraction:
-    """The short's frame rate: the source's, or at most MAX_FPS by keeping every 2nd, 3rd... frame."""
+    """The short's frame rate: the source's, or at most MAX_FPS by keeping every 2nd, 3rd... frame.
+    A source slower than MIN_EVEN_FPS has each frame shown a whole number of times, as near
+    MAX_FPS as that goes (1 -> 30, 12 -> 24): captions, fades and the crossfade would otherwise
+    move at its pace (a podcast's still picture at 1 fps skips most word highlights), and a
+    screen recording's usual interval (frames come when the screen changes) says little of its
+    busy parts."""
     rate = source_fps(media)
     if rate is None:
         return Fraction(MAX_FPS)
-    step = max(1, math.ceil(rate / Fraction(MAX_FPS + 0.5)))
-    return rate / step if rate / step >= MIN_EVEN_FPS or step == 1 else Fraction(MAX_FPS)
+    if rate < MIN_EVEN_FPS:
+        return rate * max(1, math.floor(Fraction(MAX_FPS) / rate))
+    step = math.ceil(rate / Fraction(MAX_FPS + 0.5))
+    return rate / step if rate / step >= MIN_EVEN_FPS else Fraction(MAX_FPS)
 
 
 def changes_rate(media: MediaInfo) -> bool:
-    """True when the source's frames must be thinned, or their variable rate made constant."""
+    """True when the source's frames must be thinned, their variable rate made constant, or
+    their rate stated (ffmpeg would go by a header that does not give it)."""
     rate = source_fps(media)
     if rate is None:
         return media.fps > MAX_FPS + 0.5
-    return media.variable_fps or rate != output_fps(media)
+    return media.variable_fps or _rate_read(media)[1] or rate != output_fps(media)
 
 
 def rate_option(rate: Fraction) -> str:

@@ -54,7 +54,8 @@ def panel_size(box: np.ndarray, display_w: int, display_h: int, panel_aspect: fl
                reach: tuple[float, float] | None = None) -> tuple[float, float]:
     """(w, h) of the panel around a face box (x, y, w, h): a few face heights tall, no wider
     than the picture the face is in and no taller than the part above a bar across the bottom.
-    A face near its picture's side gets a narrower panel (down to TIGHTEST_SPAN face heights)
+    A face near its picture's side gets a narrower panel (down to TIGHTEST_SPAN face heights,
+    or that share of the smallest panel for a small face)
     so that it can sit in the middle; `reach`: how far left and right the face's centre goes
     over the stretch (the panel follows it there)."""
     face_h = box[3] * display_h
@@ -65,7 +66,10 @@ def panel_size(box: np.ndarray, display_w: int, display_h: int, panel_aspect: fl
     width = min(height * panel_aspect, right - left)
     room = 2 * min(most_left * display_w - left, right - most_right * display_w)   # the widest panel centred on it
     if width - room > 2 * OFF_CENTRE * width:
-        width = max(room, min(width, TIGHTEST_SPAN * face_h * panel_aspect))
+        # no more zoom than a big face gets (2.6 -> 2.2 face heights): a small face's panel is
+        # PANEL_MIN_SHARE tall, and 2.2 of its face heights would be a few dozen pixels
+        tightest = max(TIGHTEST_SPAN * face_h, TIGHTEST_SPAN / STACK_FACE_SPAN * PANEL_MIN_SHARE * display_h)
+        width = max(room, min(width, tightest * panel_aspect))
     return width / display_w, width / panel_aspect / display_h
 
 

@@ -111,3 +111,39 @@ def test_a_variable_rate_phone_video_in_a_reel_keeps_every_frame_it_has(config, 
                 assert (2 if moved[i] == 0 else 0) in (moved[i - 1], moved[i + 1]), f"frame {i + 1}: {moved}"
         assert moved.count(2) <= len(moved) // MISSING_EVERY + 1
     assert video_rate(clip.path) == 30, "the rate it was shot at, not its average (27 fps)"
+
+
+def test_a_screen_recording_with_still_gaps_keeps_its_busy_frames(config, tmp_path):
+    """A screen recorder writes a frame only when the screen changes: here every 0.3 s (a blinking
+    cursor) and, every 3 s, four at 30 fps (a scroll). Its usual interval is 0.3 s; the short
+    holds the still frames at 30 fps rather than showing 3.3 frames a second, which would drop
+    the scroll's frames."""
+    source = tmp_path / "screen.mp4"
+    kept = "bitor(not(mod(n,9)),between(mod(n,90),45,48))"
+    picture = (f"color=s=16x16:r=30:d=7,geq=lum='24+8*mod(N,{COUNT})':cb=128:cr=128,scale=320:180,"
+               f"select='{kept}',settb=1/90000")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", picture, "-f", "lavfi", "-i", "sine=duration=7",
+                    "-fps_mode", "passthrough", "-enc_time_base", "1/90000", "-video_track_timescale", "90000",
+                    "-c:v", "libx264", "-qp", "0", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    "-shortest", str(source)], check=True)
+    spec = RenderSpec(media=probe(source), segments=[(0.2, 6.0)], resolution=360, captions=False)
+    assert spec.media.variable_fps and spec.media.steady_fps < 5          # the gaps are the usual interval
+    clip = render.render_clip(spec, tmp_path / "short.mp4", config)
+    assert video_rate(clip.path) >= 23
+    numbers = shown(clip.path)
+    distinct = [int(v) for i, v in enumerate(numbers) if i == 0 or v != numbers[i - 1]]
+    scrolled = sum(1 for a, b in zip(distinct, distinct[1:]) if (b - a) % COUNT == 1)
+    assert scrolled >= 2 * 3, f"the scroll's frames were dropped: {distinct}"       # two scrolls, 3 steps each
+
+
+def test_a_slow_source_shows_each_frame_twice_at_24_fps(config, tmp_path):
+    """12 fps (an animation, a time-lapse): each frame twice, so captions and fades move at 24
+    fps while the motion keeps its own even pace."""
+    source = numbered(tmp_path / "numbered.mp4", "12")
+    spec = RenderSpec(media=probe(source), segments=[(0.5, 2.1)], resolution=360, captions=False)
+    clip = render.render_clip(spec, tmp_path / "short.mp4", config)
+    assert video_rate(clip.path) == 24
+    moved = steps(clip.path)
+    start = 0 if moved[0] == 0 else 1              # the first pair may begin at either frame of it
+    assert len(moved) >= 30 and moved[start:] == [0, 1] * (len(moved[start:]) // 2) + [0] * (len(moved[start:]) % 2), \
+        f"frames not shown twice each: {moved}"

@@ -69,6 +69,45 @@ def test_a_variable_rate_is_made_constant_at_the_rate_it_was_shot_at():
     assert picture.output_fps(phone) == 30 and picture.source_picture(phone, 360, 640).filters.startswith("fps=30,")
 
 
+def test_a_variable_rate_slower_than_a_short_is_held_not_shown_at_its_own_rate():
+    """A screen recording writes a frame only when the screen changes: its usual interval can be
+    half a second while the cursor blinks. Its frames are held at 30 (each 15 times), not shown
+    at 2 fps; a phone that starts in low light at 12 fps gets each frame twice (24)."""
+    screen = probe_like(width=640, height=360, fps=9.0, variable_fps=True, steady_fps=2.0)
+    assert picture.output_fps(screen) == 30 and picture.source_picture(screen, 360, 640).filters.startswith("fps=30,")
+    assert picture.output_fps(probe_like(fps=13.0, variable_fps=True, steady_fps=12.0)) == 24
+
+
+@pytest.mark.parametrize("fps, out", [(1, 30), (0.5, 30), (12, 24), (12.5, 25), (15, 30), (7, 28), (20, 20)])
+def test_a_slow_source_shows_each_frame_a_whole_number_of_times(fps, out):
+    """A podcast's still picture at 1 fps made a short at 1 fps: its captions changed once a
+    second, skipping most word highlights, and its crossfade and title fade did not show."""
+    slow = probe_like(width=640, height=360, fps=fps)
+    assert picture.output_fps(slow) == out
+    assert picture.source_picture(slow, 360, 640).filters.startswith(f"fps={out},") == (out != fps)
+
+
+def test_a_header_rate_that_is_a_time_base_gives_way_to_the_measured_one():
+    """A file whose header states no rate but its 1 ms time base (r_frame_rate 1000/1: "1k tbr")
+    is read at the rate its frames come (30), not thinned by 33 to 30.3 fps; with nothing
+    measured it gets 30, as any unknown rate does."""
+    timed = probe_like(width=640, height=360, fps=1000.0, steady_fps=30.0)
+    assert picture.output_fps(timed) == 30 and picture.source_picture(timed, 360, 640).filters.startswith("fps=30,")
+    assert picture.output_fps(probe_like(fps=1000.0)) == 30
+    unstated = probe_like(width=640, height=360, fps=0.0, steady_fps=25.0)
+    assert picture.output_fps(unstated) == 25 and picture.source_picture(unstated, 360, 640).filters.startswith("fps=25,")
+
+
+def test_a_variable_rate_known_only_from_an_older_record_is_not_shown_at_its_average():
+    """MediaInfo stored before the usual interval was measured (a worker's analysis, a cached
+    record) has no steady_fps: a phone's 27 fps average would drop every 10th frame it has."""
+    from engine.models import MediaInfo
+
+    stored = {k: v for k, v in probe_like(width=640, height=360, fps=27.0, variable_fps=True).to_dict().items() if k != "steady_fps"}
+    old = MediaInfo.from_dict(stored)
+    assert picture.output_fps(old) == 30 and "fps=27" not in picture.source_picture(old, 360, 640).filters
+
+
 def probe_like(**fields):
     from engine.models import MediaInfo
 

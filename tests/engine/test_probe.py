@@ -214,6 +214,15 @@ def test_steady_frame_rate_is_the_usual_interval_not_the_average():
     assert steady_frame_rate(np.array([0.0])) == 0.0
 
 
+def test_steady_frame_rate_is_a_rate_when_the_middle_interval_is_not_one_the_frames_have():
+    """Two intervals, or as many of one length as of another (a short animation with uneven
+    delays): their median lies between them and near neither. The rate is still a number (not
+    NaN, which stored MediaInfo would carry into its JSON) and one the frames come at."""
+    assert steady_frame_rate(np.array([0.0, 0.1, 0.4])) == pytest.approx(10.0)
+    bimodal = np.cumsum([0.0] + [1 / 60] * 300 + [1 / 15] * 300)
+    assert steady_frame_rate(bimodal) in (pytest.approx(60.0), pytest.approx(15.0))
+
+
 def test_truncated_files_are_broken(made, media_dir):
     whole = made["mp4"]                                                             # index at the end
     faststart = picture_and_sound(media_dir / "fast.mp4", H264, AAC, ["-movflags", "+faststart"])

@@ -23,6 +23,8 @@ from engine.reframe.panels import (
     HEAD_ABOVE,
     HEADROOM,
     OFF_CENTRE,
+    PANEL_MIN_SHARE,
+    STACK_FACE_SPAN,
     TIGHTEST_SPAN,
     face_rows,
     panel_path,
@@ -78,6 +80,20 @@ def test_a_face_near_its_pictures_side_gets_a_narrower_panel_centred_on_it():
     x, y, w, h = stacked_panel(at_the_side, 1920, 1080, STACKED, split)
     assert h == pytest.approx(TIGHTEST_SPAN * 0.25) and x + w == pytest.approx(1.0), \
         "closer to the side than that: as tight as allowed, against the side"
+
+
+def test_a_small_face_near_its_pictures_side_is_not_blown_up_to_centre_it():
+    """Centring zooms in by at most what it does on a big face (2.6 -> 2.2 face heights): a
+    small face (20 px of 720) beside a seam got a panel of 2.2 face heights, 45 px of the
+    source enlarged twentyfold into half the short."""
+    split = Split((Seam(0.49, 0.51),))
+    small = np.array([0.45, 0.33, 0.015, 0.027])
+    x, y, w, h = stacked_panel(small, 1280, 720, STACKED, split)
+    assert h >= TIGHTEST_SPAN / STACK_FACE_SPAN * PANEL_MIN_SHARE - 1e-9
+    assert x + w <= 0.49 + 1e-9, "still inside its picture"
+    big = np.array([0.88, 0.16, 0.14, 0.25])                         # the debate's: unchanged
+    assert stacked_panel(big, 1920, 1080, STACKED, Split((Seam(0.494, 0.502),), floor=0.816))[3] == \
+        pytest.approx(TIGHTEST_SPAN * 0.25)
 
 
 def test_a_panel_follows_its_face_as_it_moves_about_its_picture():
