@@ -76,7 +76,7 @@ def test_the_centre_crop_misses_people_at_the_sides():
 LABELS = Path(__file__).resolve().parents[2] / "bench" / "labels"
 
 
-@pytest.mark.parametrize("name", ["iianet_debate", "visualvoice_interview"])
+@pytest.mark.parametrize("name", ["iianet_debate", "visualvoice_interview", "looking_to_listen_standup"])
 def test_the_kept_labels_read_and_cover_every_turn(name):
     """bench/labels: each RTTM's speakers have faces, labelled every 0.2 s inside the picture, and
     every speaking sample of the turns has a face box within the reader's reach."""
