@@ -48,7 +48,7 @@ sys.path.insert(0, os.getcwd())            # the engine of the directory the ben
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_real_interview import (FaceLabels, Score, Turn, cpu_seconds, cropped_alone, in_view,  # noqa: E402
-                                  read_inputs, score)
+                                  read_inputs, score, speaker_in_view, speakers_at)
 from engine import reframe  # noqa: E402
 from engine.probe import probe  # noqa: E402
 from engine.reframe import frame as frame_module  # noqa: E402
@@ -166,23 +166,18 @@ def stitched(plans: list, duration: float, turns: list[Turn], people: dict[str, 
     result, states, agree, total = Score(), [], 0, 0
     for t in np.arange(0.0, duration, 0.1):
         framing = plans[min(int(t / STEP + 1e-9), len(plans) - 1)]
-        speakers = sorted({turn.who for turn in turns if turn.start <= t < turn.end})
-        hits = [x is not None and in_view(framing, t, x) for who in speakers
-                for x in [people[who].centre_at(t) if who in people else None]]
+        speakers = speakers_at(turns, t)
+        hits = [bool(speaker_in_view(framing, people, who, t)) for who in speakers]
         alone = any(hits) and cropped_alone(framing, t)
-        result.speaking += bool(speakers)
-        result.any_in += any(hits)
-        result.alone += alone
-        if framing is not whole:
-            early.speaking += bool(speakers)
-            early.any_in += any(hits)
-            early.alone += alone
+        for tally in (result, early) if framing is not whole else (result,):
+            tally.speaking += bool(speakers)
+            tally.any_in += any(hits)
+            tally.alone += alone
         state, reference = shown(framing, t, people), shown(whole, t, people)
         states.append(state)
         total += 1
         agree += state[:2] == reference[:2]
-        whole_hit = any(x is not None and in_view(whole, t, x) for who in speakers
-                        for x in [people[who].centre_at(t) if who in people else None])
+        whole_hit = any(speaker_in_view(whole, people, who, t) for who in speakers)
         if speakers and ((whole_hit and not any(hits)) or (whole_hit and cropped_alone(whole, t) and not alone)):
             s = stretch_at(framing, t)
             what = "missed" if whole_hit and not any(hits) else "not alone"

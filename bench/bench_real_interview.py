@@ -141,19 +141,31 @@ def centre_crop(window: reframe.Window) -> reframe.Framing:
     return reframe.Framing(mode="crop", window=window, pieces=((0.0, 1.0, 0.5, 0.5),))
 
 
+def speakers_at(turns: list[Turn], t: float) -> list[str]:
+    return sorted({turn.who for turn in turns if turn.start <= t < turn.end})
+
+
+def speaker_in_view(framing: reframe.Framing, people: dict[str, FaceLabels], who: str, t: float,
+                    start: float = 0.0) -> bool | None:
+    """Whether `who`'s labelled face is in the framing's picture at source time t (the framing's
+    times start at `start`); None where the labels have no face for them."""
+    x = people[who].centre_at(t) if who in people else None
+    return None if x is None else in_view(framing, t - start, x)
+
+
 def score(framing: reframe.Framing, turns: list[Turn], people: dict[str, FaceLabels],
           start: float, end: float, adding_to: Score | None = None) -> Score:
     """Speaker in view over [start, end) of the source (the framing's times start at `start`)."""
     result = adding_to or Score()
     for t in np.arange(start, end, 1 / SAMPLE_FPS):
-        speakers = sorted({turn.who for turn in turns if turn.start <= t < turn.end})
+        speakers = speakers_at(turns, t)
         hits = []
         for who in speakers:
-            x = people[who].centre_at(t) if who in people else None
-            hits.append(x is not None and in_view(framing, t - start, x))
-            if x is not None:
+            hit = speaker_in_view(framing, people, who, t, start)
+            hits.append(bool(hit))
+            if hit is not None:
                 result.per_person[who] += 1
-                result.per_person_in[who] += hits[-1]
+                result.per_person_in[who] += hit
         result.speaking += bool(speakers)
         result.any_in += any(hits)
         result.alone += any(hits) and cropped_alone(framing, t - start)
