@@ -125,7 +125,7 @@ def in_view(framing: reframe.Framing, t: float, face_x: float) -> bool:
     if layout == "crop":
         return abs(reframe.centre_at(framing.pieces, t) - face_x) < framing.window.length / 2
     if layout == "stacked":
-        return any(x <= face_x <= x + w for x, _, w, _ in stretch.panels)
+        return any(x <= face_x <= x + w for x, _, w, _ in stretch.panels_at(t))
     return layout == "scale"                  # the whole picture at its size; fit: small over a blur
 
 

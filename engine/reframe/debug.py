@@ -161,9 +161,7 @@ def _draw_window(image: np.ndarray, t: float, framing: Framing, stretch, layout:
 
     h, w = image.shape[:2]
     if layout == "stacked" and stretch is not None:
-        for k, ((px, py, pw, ph), label, track) in enumerate(zip(stretch.panels, ("top", "bottom"), stretch.tracks)):
-            if k < len(stretch.panel_paths) and stretch.panel_paths[k]:
-                px = centre_at(stretch.panel_paths[k], t) - pw / 2
+        for (px, py, pw, ph), label, track in zip(stretch.panels_at(t), ("top", "bottom"), stretch.tracks):
             x0, y0 = int(px * w), int(py * h)
             cv2.rectangle(image, (x0, y0), (int((px + pw) * w), int((py + ph) * h)), WINDOW_COLOUR, 2)
             _text(image, f"{label} #{track}", (x0 + 4, int((py + ph) * h) - 6), (255, 255, 255), WINDOW_COLOUR)

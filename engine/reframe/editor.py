@@ -17,6 +17,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from engine.reframe.expression import centre_at
+
 SCORE_MIN = 0.2             # a score below this is no evidence of speaking
 HOLD_GAP_S = 1.2            # a pause shorter than this keeps the turn of who spoke before it
 SWITCH_S = 1.5              # another person must speak this long before the camera goes to them
@@ -57,6 +59,11 @@ class Stretch:
     faces: tuple[tuple[float, float, float, float], ...] = ()
     # stretches merged into one: where each one's reason starts, in order (empty: one reason throughout)
     parts: tuple[tuple[float, str], ...] = ()
+
+    def panels_at(self, t: float) -> tuple[tuple[float, float, float, float], ...]:
+        """The stacked windows where they are at `t`: each slid across to its path's centre."""
+        return tuple((centre_at(path, t) - w / 2, y, w, h) if path else (x, y, w, h)
+                     for (x, y, w, h), path in zip(self.panels, self.panel_paths + ((),) * len(self.panels)))
 
     def reasons(self) -> tuple[tuple[float, str], ...]:
         """(start, reason) of each decision this stretch is made of."""

@@ -15,7 +15,7 @@ from engine import captions, render
 from engine.captions import Line, ass_document, at_the_seam, seam_centre
 from engine.models import EngineConfig, RenderSpec, Word
 from engine.probe import probe
-from engine.reframe import FaceDetector
+from engine.reframe import FaceDetector, Stretch
 from engine.reframe.expression import centre_at
 from engine.reframe.panels import (
     EYES,
@@ -131,6 +131,18 @@ def test_a_panel_does_not_jitter_with_its_face_boxes():
     moving = panel_path(times, 0.35 + 0.06 * np.sin(2 * np.pi * times / 8.0) + wobble, w)
     assert steps_px(moving).max() <= 8.0, "following a face, a few pixels a frame at most"
     assert np.ptp([centre_at(moving, t) for t in frames]) > 0.05, "and it does follow"
+
+
+def test_a_stretch_gives_its_panels_where_they_are_at_a_moment():
+    """What the preview draws and the real-footage bench counts as shown: each panel slid along its path."""
+    from engine.reframe import Stretch
+
+    path = ((0.0, 4.0, 0.30, 0.40),)
+    stretch = Stretch(0.0, 4.0, "stacked", (1, 2), panels=((0.2, 0.1, 0.2, 0.4), (0.6, 0.1, 0.2, 0.4)),
+                      panel_paths=(path, ()))
+    top, bottom = stretch.panels_at(2.0)
+    assert top == pytest.approx((0.35 - 0.1, 0.1, 0.2, 0.4)) and bottom == (0.6, 0.1, 0.2, 0.4)
+    assert Stretch(0.0, 4.0, "stacked", (1, 2), panels=stretch.panels).panels_at(2.0) == stretch.panels
 
 
 # --- the caption band ---------------------------------------------------------------------------
