@@ -135,8 +135,6 @@ def test_a_panel_does_not_jitter_with_its_face_boxes():
 
 def test_a_stretch_gives_its_panels_where_they_are_at_a_moment():
     """What the preview draws and the real-footage bench counts as shown: each panel slid along its path."""
-    from engine.reframe import Stretch
-
     path = ((0.0, 4.0, 0.30, 0.40),)
     stretch = Stretch(0.0, 4.0, "stacked", (1, 2), panels=((0.2, 0.1, 0.2, 0.4), (0.6, 0.1, 0.2, 0.4)),
                       panel_paths=(path, ()))
