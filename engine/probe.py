@@ -48,6 +48,7 @@ _WEBM_CODECS = frozenset({"vp8", "vp9", "av1", "opus", "vorbis"})
 # Frame intervals that differ from the median by more than this share mean variable frame rate.
 VFR_TOLERANCE = 0.2
 VFR_SAMPLE_PACKETS = 600
+VFR_SAMPLE_STRETCHES = 5    # the packets are read in this many stretches spread over the video
 
 
 def accepted_types_sentence() -> str:
@@ -179,8 +180,8 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
         width=int(video.get("width", 0)) if video else 0,
         height=int(video.get("height", 0)) if video else 0,
         fps=fps,
-        variable_fps=packets is not None and is_variable_frame_rate(packets.first),
-        steady_fps=steady_frame_rate(packets.first) if packets is not None else 0.0,
+        variable_fps=packets is not None and is_variable_frame_rate(packets.intervals),
+        steady_fps=steady_rate_of_runs(list(packets.runs)) if packets is not None else 0.0,
         rotation=rotation_of(video) if video else 0,
         audio_codec=audio.get("codec_name") if audio else None,
         audio_channels=int(audio.get("channels", 0)) if audio else 0,
@@ -269,47 +270,87 @@ def rotation_of(stream: dict) -> int:
 
 @dataclass(frozen=True)
 class VideoPackets:
-    """Presentation times of video packets, read without decoding by one ffprobe run over two
-    stretches: the first `VFR_SAMPLE_PACKETS` (is the frame rate steady?) and the last keyframe
+    """Presentation times of video packets, read without decoding by one ffprobe run: stretches
+    of packets spread over the video (is the frame rate steady, and which is it? A phone that
+    starts in a dim room at 24 fps may run at 30 once it is outside) and the last keyframe
     interval (do the pictures run to the end the header promises? A file cut short keeps its
     header, with `+faststart` its index is at the front, but loses its last pictures)."""
 
-    first: np.ndarray                   # the first packets' times, sorted
-    latest: float                       # the latest time read in either stretch; -1 when none was
+    runs: tuple[np.ndarray, ...]        # the frame intervals inside each stretch read, in seconds
+    latest: float                       # the latest time read; -1 when none was
     duration: float                     # the video's length as its header gives it
 
     @classmethod
-    def read(cls, path: Path, duration: float, limit: int = VFR_SAMPLE_PACKETS) -> "VideoPackets":
+    def read(cls, path: Path, duration: float, limit: int = VFR_SAMPLE_PACKETS,
+             stretches: int = VFR_SAMPLE_STRETCHES) -> "VideoPackets":
+        each = max(2, limit // stretches)
+        starts = [duration * k / stretches for k in range(stretches)]
         seek = max(0.0, duration - 1.0)
-        cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-read_intervals", f"%+#{limit},{seek:.3f}%",
-               "-show_entries", "packet=pts_time", "-of", "csv=p=0", str(path)]
+        intervals = ",".join([f"{start:.3f}%+#{each}" for start in starts] + [f"{seek:.3f}%"])
+        cmd = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-read_intervals", intervals,
+               "-show_entries", "packet=pts_time,dts_time", "-of", "csv=p=0", str(path)]
         lines = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout.splitlines()
-        # The stretches come in order. A file with fewer packets than `limit` is all in the first
-        # one, and the second repeats its end: the repeats are dropped.
-        first, rest = _times(lines[:limit]), _times(lines[limit:])
-        latest = max((float(t.max()) for t in (first, rest) if len(t)), default=-1.0)
-        return cls(first=np.unique(first), latest=latest, duration=duration)
+        runs = packet_runs(_stamps(lines))
+        times = [run[:, 0][np.isfinite(run[:, 0])] for run in runs]
+        latest = max((float(t.max()) for t in times if len(t)), default=-1.0)
+        return cls(runs=tuple(frame_intervals(times)), latest=latest, duration=duration)
+
+    @property
+    def intervals(self) -> np.ndarray:
+        return np.concatenate(self.runs) if self.runs else np.zeros(0)
 
     def reach_the_end(self) -> bool:
         slack = min(2.0, max(0.5, 0.1 * self.duration))
         return self.latest >= self.duration - slack
 
 
-def _times(lines: list[str]) -> np.ndarray:
-    times = []
+RUN_GAP_S = 2.0     # decode times further apart than this belong to two stretches of the read
+
+
+def packet_runs(stamps: np.ndarray) -> list[np.ndarray]:
+    """(pts, dts) rows in the order ffprobe read them -> the runs of consecutive packets: a
+    stretch of the read starts where the decode time goes back (stretches of a short file
+    overlap) or leaps forward."""
+    if len(stamps) == 0:
+        return []
+    dts = stamps[:, 1]
+    known = np.where(np.isfinite(dts), dts, stamps[:, 0])
+    steps = np.diff(known)
+    breaks = np.flatnonzero((steps <= 0) | (steps > RUN_GAP_S)) + 1
+    return np.split(stamps, breaks)
+
+
+def frame_intervals(runs: list[np.ndarray]) -> list[np.ndarray]:
+    """For each run of packet times, the intervals between its successive frames (in presentation
+    order); two frames read twice, by stretches that overlap, count once."""
+    pairs: set[tuple[float, float]] = set()
+    out = []
+    for times in runs:
+        fresh = np.unique(times)
+        new = [(a, b) for a, b in zip(fresh[:-1].tolist(), fresh[1:].tolist()) if (a, b) not in pairs]
+        pairs.update(new)
+        out.append(np.array([b - a for a, b in new], dtype=np.float64))
+    return out
+
+
+def _stamps(lines: list[str]) -> np.ndarray:
+    """ffprobe's "pts,dts" lines -> rows of floats, NaN for N/A; lines with neither are left out."""
+    rows = []
     for line in lines:
-        try:
-            times.append(float(line.strip().strip(",")))
-        except ValueError:              # N/A
-            continue
-    return np.array(times, dtype=np.float64)
+        fields = line.strip().strip(",").split(",")
+        values = []
+        for field in (fields + ["", ""])[:2]:
+            try:
+                values.append(float(field))
+            except ValueError:          # N/A, or nothing
+                values.append(float("nan"))
+        if not all(np.isnan(values)):
+            rows.append(values)
+    return np.array(rows, dtype=np.float64).reshape(-1, 2)
 
 
-def is_variable_frame_rate(times: np.ndarray, tolerance: float = VFR_TOLERANCE) -> bool:
+def is_variable_frame_rate(intervals: np.ndarray, tolerance: float = VFR_TOLERANCE) -> bool:
     """True when frame intervals stray from their median by more than `tolerance` (a share of it)."""
-    if len(times) < 3:
-        return False
-    intervals = np.diff(times)
     intervals = intervals[intervals > 0]
     if len(intervals) < 2:
         return False
@@ -318,17 +359,35 @@ def is_variable_frame_rate(times: np.ndarray, tolerance: float = VFR_TOLERANCE) 
     return bool(np.mean(strays) > 0.05)
 
 
-def steady_frame_rate(times: np.ndarray) -> float:
+def steady_frame_rate(intervals: np.ndarray) -> float:
     """The rate of the usual frame interval: the mean of the intervals near the median one, so a
     jittery phone's timestamps average out and its dropped frames (double intervals) do not count.
     0.0 with fewer than two intervals."""
-    intervals = np.diff(times)
     intervals = intervals[intervals > 0]
     if len(intervals) < 2:
         return 0.0
-    typical = float(np.sort(intervals)[(len(intervals) - 1) // 2])     # a median that is one of them
+    typical = _typical(intervals)
     usual = intervals[np.abs(intervals - typical) < 0.5 * typical]
     return float(1.0 / np.mean(usual))
+
+
+def steady_rate_of_runs(runs: list[np.ndarray], tolerance: float = VFR_TOLERANCE) -> float:
+    """steady_frame_rate over the runs of intervals (stretches of the video) whose usual interval
+    is the video's: a phone that filmed at 24 fps in a dim room and at 30 outside is steady at the
+    rate most of its stretches keep, not at a mean of the two."""
+    runs = [run[run > 0] for run in runs]
+    runs = [run for run in runs if len(run) >= 2]
+    if not runs:
+        return 0.0
+    typicals = np.array([_typical(run) for run in runs])
+    usual = _typical(typicals)
+    kept = [run for run, typical in zip(runs, typicals) if abs(typical - usual) <= tolerance * usual]
+    return steady_frame_rate(np.concatenate(kept))
+
+
+def _typical(values: np.ndarray) -> float:
+    """A median that is one of the values (the lower one of an even count)."""
+    return float(np.sort(values)[(len(values) - 1) // 2])
 
 
 def _stream_duration(stream: dict) -> float:

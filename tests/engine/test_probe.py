@@ -11,8 +11,8 @@ import pytest
 
 from engine.models import BrokenMedia, MediaTooLarge, UnsupportedMedia
 from engine.probe import (ACCEPTED, AUDIO_TYPES, IMAGE_TYPES, MIME_TYPES, VIDEO_TYPES, content_hash,
-                          is_variable_frame_rate, media_kind_for_name, probe, rotation_of,
-                          steady_frame_rate)
+                          frame_intervals, is_variable_frame_rate, media_kind_for_name, packet_runs, probe,
+                          rotation_of, steady_frame_rate, steady_rate_of_runs)
 
 LAVFI_PICTURE = "testsrc2=size=160x90:rate=25:duration=2"
 LAVFI_SOUND = "sine=frequency=440:duration=2"
@@ -196,11 +196,11 @@ def test_variable_frame_rate(made, media_dir):
 
 def test_variable_frame_rate_rule():
     steady = np.arange(100) / 25.0
-    assert not is_variable_frame_rate(steady)
+    assert not is_variable_frame_rate(np.diff(steady))
     jitter_free_reordered = np.random.default_rng(0).permutation(steady)   # B-frames come out of order
-    assert not is_variable_frame_rate(np.sort(jitter_free_reordered))
+    assert not is_variable_frame_rate(frame_intervals([jitter_free_reordered])[0])
     changing = np.concatenate([np.arange(50) / 30.0, 50 / 30.0 + np.arange(50) / 10.0])
-    assert is_variable_frame_rate(changing)
+    assert is_variable_frame_rate(np.diff(changing))
 
 
 def test_steady_frame_rate_is_the_usual_interval_not_the_average():
@@ -209,18 +209,55 @@ def test_steady_frame_rate_is_the_usual_interval_not_the_average():
     n = np.array([i for i in range(300) if i % 10 != 5])
     times = n / 30.0 + 0.004 * np.sin(np.arange(len(n)) * 1.7)
     assert len(n) / 10.0 == 27.0
-    assert steady_frame_rate(np.sort(times)) == pytest.approx(30.0, abs=0.05)
-    assert steady_frame_rate(np.arange(50) / 25.0) == pytest.approx(25.0)
-    assert steady_frame_rate(np.array([0.0])) == 0.0
+    assert steady_frame_rate(np.diff(np.sort(times))) == pytest.approx(30.0, abs=0.05)
+    assert steady_frame_rate(np.diff(np.arange(50) / 25.0)) == pytest.approx(25.0)
+    assert steady_frame_rate(np.diff(np.array([0.0]))) == 0.0
+
+
+def test_steady_rate_of_a_phone_that_changed_rate_is_the_rate_most_stretches_keep():
+    rng = np.random.default_rng(1)
+    dim, outside = 1 / 24 + 0.001 * rng.standard_normal(120), 1 / 30 + 0.001 * rng.standard_normal(120)
+    assert steady_rate_of_runs([dim, dim, outside, outside, outside]) == pytest.approx(30.0, abs=0.2)
+    assert steady_rate_of_runs([dim, dim, dim, outside]) == pytest.approx(24.0, abs=0.2)
+    assert steady_rate_of_runs([]) == 0.0
+
+
+def test_frame_intervals_count_frames_read_twice_once_and_never_span_two_stretches():
+    first = np.arange(0, 40) / 25.0
+    overlapping = np.arange(20, 60) / 25.0                  # a second stretch over the end of the first
+    far = 100.0 + np.arange(0, 40) / 30.0
+    runs = frame_intervals([first, overlapping, far])
+    assert [len(run) for run in runs] == [39, 20, 39]
+    assert max(run.max() for run in runs) < 0.05
+
+
+def test_packet_runs_split_where_the_decode_time_goes_back_or_leaps():
+    stamps = np.array([[0.08, 0.0], [0.0, 0.04], [0.04, 0.08],          # a stretch, B-frame reordered
+                       [0.0, 0.0], [0.04, 0.04],                          # the file read again from its start
+                       [60.0, 60.0], [60.04, 60.04]])                     # a stretch further on
+    assert [len(run) for run in packet_runs(stamps)] == [3, 2, 2]
+
+
+def test_a_phone_video_that_starts_dim_at_24_fps_is_made_steady_at_the_30_it_keeps(media_dir):
+    """The first 30 s at 24 fps (720 frames: more than the 600 packets once read from the start
+    alone, which took the file for a steady 24), then a minute at 30."""
+    video = media_dir / "dim-then-outside.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=24:duration=30",
+           "-f", "lavfi", "-i", "testsrc2=size=160x90:rate=30:duration=60",
+           "-filter_complex", "[0:v]settb=1/120[a];[1:v]settb=1/120[b];[a][b]concat=n=2:v=1:a=0",
+           "-fps_mode", "vfr", "-video_track_timescale", "120", *H264, "-pix_fmt", "yuv420p", str(video))
+    info = probe(video)
+    assert info.variable_fps
+    assert info.steady_fps == pytest.approx(30.0, abs=0.05)
 
 
 def test_steady_frame_rate_is_a_rate_when_the_middle_interval_is_not_one_the_frames_have():
     """Two intervals, or as many of one length as of another (a short animation with uneven
     delays): their median lies between them and near neither. The rate is still a number (not
     NaN, which stored MediaInfo would carry into its JSON) and one the frames come at."""
-    assert steady_frame_rate(np.array([0.0, 0.1, 0.4])) == pytest.approx(10.0)
+    assert steady_frame_rate(np.diff([0.0, 0.1, 0.4])) == pytest.approx(10.0)
     bimodal = np.cumsum([0.0] + [1 / 60] * 300 + [1 / 15] * 300)
-    assert steady_frame_rate(bimodal) in (pytest.approx(60.0), pytest.approx(15.0))
+    assert steady_frame_rate(np.diff(bimodal)) in (pytest.approx(60.0), pytest.approx(15.0))
 
 
 def test_truncated_files_are_broken(made, media_dir):
