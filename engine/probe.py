@@ -310,12 +310,10 @@ RUN_GAP_S = 2.0     # decode times further apart than this belong to two stretch
 def packet_runs(stamps: np.ndarray) -> list[np.ndarray]:
     """(pts, dts) rows in the order ffprobe read them -> the runs of consecutive packets: a
     stretch of the read starts where the decode time goes back (stretches of a short file
-    overlap) or leaps forward."""
+    overlap) or leaps forward. (Presentation times go back inside a run: B-frames.)"""
     if len(stamps) == 0:
         return []
-    dts = stamps[:, 1]
-    known = np.where(np.isfinite(dts), dts, stamps[:, 0])
-    steps = np.diff(known)
+    steps = np.diff(stamps[:, 1])           # NaN where a decode time is missing: no break there
     breaks = np.flatnonzero((steps <= 0) | (steps > RUN_GAP_S)) + 1
     return np.split(stamps, breaks)
 
