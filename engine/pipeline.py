@@ -51,7 +51,7 @@ from engine.spec import render_spec  # noqa: F401 - part of the pipeline's inter
 
 log = logging.getLogger(__name__)
 
-SCENE_CACHE_VERSION = 1
+SCENE_CACHE_VERSION = 2            # 2: a differing second keyframe of a two-keyframe file is checked frame by frame
 CLIPS_JSON = "clips.json"
 
 

@@ -416,7 +416,9 @@ def detect_scene_cuts(path: Path | str, duration: float | None = None, threshold
         return ()
     if len(times) > 2 and float(np.median(np.diff(times))) <= DENSE_FRAME_SECONDS:
         return cuts_from_scores(times, scores, threshold)
-    usual = usual_keyframe_interval(times) if len(times) > 2 else math.inf
+    # With two keyframes the regular spacing is unknown, and a differing second keyframe may be
+    # the encoder's regular one (x264's every 10 s in a short file): it is checked like one.
+    usual = usual_keyframe_interval(times) if len(times) > 2 else 0.0
     stretches = []
     for before, keyframe in keyframe_gaps_to_check(times, scores):
         if placed_by_the_encoder(before, keyframe, usual):

@@ -184,7 +184,7 @@ def link_tracks(samples: FaceSamples, shot_edges: list[tuple[float, float]], max
                 open_tracks.append(track)
                 _join(track, t, face)
         # In a short shot one sighting is a person: the costly passes that find a turned head run
-        # on every other sample, so in a shot of 3 samples or fewer (a debate's 3.4 s after a cut,
+        # on every other sample, so in a shot of 3 samples or fewer (3.4 s after a cut,
         # an interview's last 0.6 s) they may run once.
         samples_in_shot = int(np.sum((samples.times >= shot_start) & (samples.times < shot_end)))
         needed = 1 if samples_in_shot <= SHORT_SHOT_SAMPLES else min_hits

@@ -8,6 +8,8 @@ import pytest
 
 from engine.models import Word
 from engine.signals import (
+    CANDIDATE_THRESHOLD,
+    scene_scores,
     SILENCE_DB,
     active_level,
     burst_rise,
@@ -317,11 +319,30 @@ def two_shots(path, extra: list[str]):
 
 
 @pytest.mark.parametrize("encoder", [["-x264-params", "keyint=50:min-keyint=50:scenecut=0"],   # keyframes every 2 s only
-                                     ["-g", "50"]],                                              # x264 adds one at the cut
-                         ids=["fixed-gop", "scenecut"])
+                                     ["-g", "50"],                                               # x264 adds one at the cut
+                                     ["-g", "250"]],                 # the one at the cut is the file's only other one
+                         ids=["fixed-gop", "scenecut", "two-keyframes"])
 def test_the_cut_is_found_to_the_frame_either_way(tmp_path, encoder):
     cuts = detect_scene_cuts(two_shots(tmp_path / "two.mp4", encoder), duration=6.0)
     assert len(cuts) == 1 and cuts[0] == pytest.approx(3.0, abs=0.05)
+
+
+def test_a_short_file_whose_two_keyframes_differ_without_a_cut_has_no_cut(tmp_path):
+    """x264's keyframe every 10 s in a 13 s file: the second keyframe is regular, but with only two
+    the regular spacing is unknown. The picture changes slowly between them (a debate's speaker
+    who gestures, here a picture that turns in hue and brightens): the frames in between show no cut."""
+    video = tmp_path / "slow-change.mp4"
+    subprocess.run(["ffmpeg", "-y", "-nostdin", "-v", "error", "-f", "lavfi",
+                    "-i", "testsrc2=size=320x180:rate=25:duration=13", "-vf", "hue=h=t*25,eq=brightness='t*0.06-0.4':eval=frame,format=yuv420p",
+                    "-c:v", "libx264", "-preset", "veryfast", "-x264-params", "keyint=250:scenecut=0",
+                    str(video)], check=True)
+    keyframes = subprocess.run(["ffprobe", "-v", "error", "-skip_frame", "nokey", "-select_streams", "v",
+                                "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(video)],
+                               capture_output=True, text=True, check=True).stdout.split()
+    assert len(keyframes) == 2
+    times, scores = scene_scores(video, keyframes_only=True)
+    assert scores[1] >= CANDIDATE_THRESHOLD                       # the keyframes differ enough to be looked at
+    assert detect_scene_cuts(video, duration=13.0) == ()
 
 
 # --- all together ----------------------------------------------------------------------
