@@ -46,9 +46,10 @@ def crop_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int, h
     return f"{crop},scale={width}:{height}"
 
 
-def stacked_filters(panels, src_w: int, src_h: int, width: int, height: int, label: str, paths=()) -> str:
+def stacked_filters(panels, src_w: int, src_h: int, width: int, height: int, label: str, paths=(),
+                    paths_down=()) -> str:
     """Two people, each in a window around their face, one above the other; a window with a
-    path (panels.panel_path, segment time) slides across with its face."""
+    path (panels.panel_path, panel_path_down; segment time) slides across or up and down with its face."""
     top_h = _even(height / 2)
     chains = [f"split=2[{label}t][{label}b]"]
     for k, (name, (x, y, w, h), out_h) in enumerate(zip("tb", panels, (top_h, height - top_h))):
@@ -56,6 +57,8 @@ def stacked_filters(panels, src_w: int, src_h: int, width: int, height: int, lab
         cx, cy = min(max(0, int(x * src_w)), src_w - cw), min(max(0, int(y * src_h)), src_h - ch)
         if k < len(paths) and paths[k]:
             cx = f"'{reframe.crop_offset_expression(paths[k], src_w, cw)}'"
+        if k < len(paths_down) and paths_down[k]:
+            cy = f"'{reframe.crop_offset_expression(paths_down[k], src_h, ch)}'"
         chains.append(f"[{label}{name}]crop={cw}:{ch}:{cx}:{cy},scale={width}:{out_h}[{label}{name}s]")
     return ";".join(chains) + f";[{label}ts][{label}bs]vstack=inputs=2"
 
@@ -71,7 +74,8 @@ def stretch_filters(framing: reframe.Framing, src_w: int, src_h: int, width: int
         trim = f"trim={':'.join(p for p in (start, end) if p)}," if (start or end) else ""
         inner = f"{label}{i}"
         if stretch.layout == "stacked" and len(stretch.panels) == 2:
-            body = stacked_filters(stretch.panels, src_w, src_h, width, height, inner, stretch.panel_paths)
+            body = stacked_filters(stretch.panels, src_w, src_h, width, height, inner, stretch.panel_paths,
+                                   stretch.panel_paths_down)
         elif stretch.layout == "crop":
             body = crop_filters(framing, src_w, src_h, width, height)
         else:

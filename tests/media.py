@@ -268,6 +268,7 @@ class Person:
     sound_ahead: float = 0.0    # seconds their sound runs ahead of their picture (a remote link's late video)
     still_from: float | None = None     # from then on their picture holds still (a listener's mouth at rest)
     nods: float = 0.0           # degrees their head tips to and fro in their turns, as fast as their voice is loud
+    rise: tuple[float, float, int] | None = None    # (start, end, pixels): they move up this far then (stand up)
 
     def centre_x(self, width: int = 1920) -> float:
         """Where the face is across the picture (the clips are framed on the face), 0-1."""
@@ -350,7 +351,9 @@ def make_two_people(path: Path, turns: list[tuple[float, float, int]], duration:
     for i, person in enumerate(people):
         last = i == len(people) - 1
         enters = f":enable='gte(t,{person.enter})'" if person.enter else ""
-        graph.append(f"{below}[v{i}]overlay={person.x}:{person.y}:shortest=1{enters}" + ((f",noise=alls=7:allf=t:all_seed={seed}" if studio else "") + ",format=yuv420p[v]" if last else f"[b{i}]"))
+        y = (f"'{person.y}-{person.rise[2]}*clip((t-{person.rise[0]})/{person.rise[1] - person.rise[0]},0,1)'"
+             if person.rise else person.y)
+        graph.append(f"{below}[v{i}]overlay={person.x}:{y}:shortest=1{enters}" + ((f",noise=alls=7:allf=t:all_seed={seed}" if studio else "") + ",format=yuv420p[v]" if last else f"[b{i}]"))
         below = f"[b{i}]"
     graph.append("".join(f"[a{i}]" for i in range(len(people))) + f"amix=inputs={len(people)}:normalize=0[a]")
     run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", ";".join(graph),

@@ -7,7 +7,7 @@ layout each stretch of a clip gets when several people are on screen.
     editor.py      speaking scores -> turns -> stretches (crop / stacked / fit)
     path.py        one subject followed: dead zone, ease, pan speed limit, reset at cuts
     seams.py       split screens: the seams between camera pictures; windows kept inside one
-    panels.py      the two windows of a stacked layout: headroom, centring, following across
+    panels.py      the two windows of a stacked layout: headroom, centring, following across and down
     expression.py  the path as an ffmpeg expression of t
     frame.py       frame_range: the entry point that composes them
     debug.py       the --debug-reframe preview

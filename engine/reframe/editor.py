@@ -53,17 +53,18 @@ class Stretch:
     reason: str = ""
     # stacked: the two windows shown, top then bottom, as (x, y, w, h) fractions of the source
     panels: tuple[tuple[float, float, float, float], ...] = ()
-    # stacked: each panel's centre across over time, (t0, t1, c0, c1) pieces (panels.panel_path),
-    # and the face box each panel was framed on (the captions keep off its rows)
+    # stacked: each panel's centre across and down over time, (t0, t1, c0, c1) pieces (panels.panel_path,
+    # panel_path_down), and the face box each panel was framed on (the captions keep off its rows)
     panel_paths: tuple[tuple[tuple[float, float, float, float], ...], ...] = ()
+    panel_paths_down: tuple[tuple[tuple[float, float, float, float], ...], ...] = ()
     faces: tuple[tuple[float, float, float, float], ...] = ()
     # stretches merged into one: where each one's reason starts, in order (empty: one reason throughout)
     parts: tuple[tuple[float, str], ...] = ()
 
     def panels_at(self, t: float) -> tuple[tuple[float, float, float, float], ...]:
-        """The stacked windows where they are at `t`: each slid across to its path's centre."""
-        return tuple((centre_at(path, t) - w / 2, y, w, h) if path else (x, y, w, h)
-                     for (x, y, w, h), path in zip(self.panels, self.panel_paths + ((),) * len(self.panels)))
+        """The stacked windows where they are at `t`: each slid across and down to its paths' centres."""
+        return tuple((centre_at(a, t) - w / 2 if a else x, centre_at(d, t) - h / 2 if d else y, w, h)
+                     for (x, y, w, h), a, d in zip(self.panels, self.panel_paths + ((),) * 2, self.panel_paths_down + ((),) * 2))
 
     def reasons(self) -> tuple[tuple[float, str], ...]:
         """(start, reason) of each decision this stretch is made of."""

@@ -38,6 +38,7 @@ from engine.reframe.editor import (
     speaker_turns,
     who_is_close,
 )
+from engine.reframe.expression import centre_at
 from engine.reframe.others import LookingElsewhere
 from engine.reframe.path import (
     ASPECTS,
@@ -55,7 +56,7 @@ from engine.reframe.path import (
     window_inside,
     with_split,
 )
-from engine.reframe.panels import REACH, panel_path, stacked_panel
+from engine.reframe.panels import REACH, panel_path, panel_path_down, stacked_panel
 from engine.reframe.seams import NO_SPLIT, Split, keep_inside
 from engine.reframe.speaking import (
     articulation,
@@ -285,13 +286,14 @@ def _crop_pieces(stretches: list[Stretch], tracks: dict[int, Track], window: Win
 def _with_panels(stretch: Stretch, tracks: dict[int, Track], display_w: int, display_h: int, aspect: str,
                  times: np.ndarray, split: Split = NO_SPLIT) -> Stretch:
     """A stacked stretch with its two panels, each framed on where its face is during the
-    stretch (not over the whole range) and following it across."""
+    stretch (not over the whole range) and following it across and up and down (its `panels`
+    hold the height the panel keeps longest, where the captions look for its face's rows)."""
     if stretch.layout != "stacked":
         return stretch
     panel_aspect = ASPECTS[aspect] * 2
     inside = times[(times >= stretch.start) & (times < stretch.end)]
     inside = inside if len(inside) else np.array([stretch.start])
-    panels, paths, faces = [], [], []
+    panels, paths, paths_down, faces = [], [], [], []
     for i in stretch.tracks:
         boxes = tracks[i].boxes_at(inside, reach_s=np.inf)
         seen = ~np.isnan(boxes[:, 0])
@@ -299,7 +301,12 @@ def _with_panels(stretch: Stretch, tracks: dict[int, Track], display_w: int, dis
         centres = boxes[:, 0] + boxes[:, 2] / 2
         reach = tuple(np.percentile(centres[seen], [REACH, 100 - REACH])) if seen.any() else None
         x, y, w, h = stacked_panel(box, display_w, display_h, panel_aspect, split, reach)
+        down = panel_path_down(inside, boxes, h, split)
+        if down:
+            y = float(np.median([centre_at(down, t) for t in inside])) - h / 2
         panels.append((x, y, w, h))
         paths.append(panel_path(inside, centres, w, split))
+        paths_down.append(down)
         faces.append(tuple(float(v) for v in box))
-    return replace(stretch, panels=tuple(panels), panel_paths=tuple(paths), faces=tuple(faces))
+    return replace(stretch, panels=tuple(panels), panel_paths=tuple(paths), panel_paths_down=tuple(paths_down),
+                   faces=tuple(faces))

@@ -4,8 +4,10 @@ A stacked panel is framed as an editor frames a single: the eyes about a third o
 down, room above the head, the face centred across. Its size comes from the face (a few face
 heights tall) and from the picture it must stay inside (a narrow picture of a split screen
 makes it tight). Across, it follows the face over its stretch as the one-person crop does (dead
-zone, speed limit), so a person who moves about their picture stays near the middle; up and
-down it holds still.
+zone, speed limit), so a person who moves about their picture stays near the middle. Up and
+down it follows the same way, from where the face's height asks the panel's top to be (the eye
+line, the headroom), with a narrow zone upwards, since a rising head has only its headroom to
+rise into before its hair is cut, and a slower tilt than pan.
 
 Face boxes are OpenCV's frontal Haar boxes, which run from the brows to the chin: the eyes and
 mouth sit at fixed shares of the box (measured on the TV interview and the 2016 debate split
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.reframe.path import follow, simplify
+from engine.reframe.path import DEAD_ZONE, fill_gaps, follow, simplify
 from engine.reframe.seams import NO_SPLIT, Split, keep_inside
 
 STACK_FACE_SPAN = 2.6       # a stacked panel is this many face heights tall (or the whole height)
@@ -37,6 +39,15 @@ BROWS = 0.25                # the brows, this far down the box: what a caption m
 EYE_LINE = 1 / 3            # the eyes a third of the way down the panel
 HEADROOM = 0.04             # ... with at least this share of the panel above the head,
 EYES_LOWEST = 0.42          # but in a tight panel the eyes no lower than this (the hair is cut instead)
+# A picture of a split screen may have a thin dark edge along its top (the TV interview's guest:
+# 6 rows of 720): a panel there keeps this far below the top of the frame.
+PICTURE_EDGE = 0.01
+
+# Following up and down, in panel heights and seconds.
+RISE_ZONE = 0.03            # a face this far above its place lifts the panel (under HEADROOM: the hair stays in)
+SINK_ZONE = DEAD_ZONE       # ... this far below it lowers the panel
+TILT_SPEED = 0.2            # panel heights a second at most (8 px a frame of a 960 px panel at 25 fps)
+STEADY_S = 1.0              # the face's height over this long, by its median: one stray box moves nothing
 
 
 @dataclass(frozen=True)
@@ -73,13 +84,19 @@ def panel_size(box: np.ndarray, display_w: int, display_h: int, panel_aspect: fl
     return width / display_w, width / panel_aspect / display_h
 
 
-def panel_top(box: np.ndarray, height: float, floor: float = 1.0) -> float:
+def panel_top(box: np.ndarray, height: float, floor: float = 1.0, ceiling: float = 0.0) -> float:
     """The panel's top: the eyes a third of the way down, unless that cuts the head (then lower,
-    down to EYES_LOWEST), inside the picture and above a bar across the bottom."""
+    down to EYES_LOWEST), inside the picture (below `ceiling`) and above a bar across the bottom."""
     eyes = box[1] + EYES * box[3]
     head = box[1] - HEAD_ABOVE * box[3]
     top = max(min(eyes - EYE_LINE * height, head - HEADROOM * height), eyes - EYES_LOWEST * height)
-    return float(np.clip(top, 0.0, max(0.0, floor - height)))
+    return float(np.clip(top, *_top_range(height, floor, ceiling)))
+
+
+def _top_range(height: float, floor: float, ceiling: float) -> tuple[float, float]:
+    """The highest and the lowest top of a panel of `height` between `ceiling` and `floor`."""
+    lowest = max(0.0, floor - height)
+    return min(ceiling, lowest), lowest
 
 
 def face_rows(box: np.ndarray, panel: tuple[float, float, float, float]) -> FaceRows:
@@ -100,7 +117,7 @@ def stacked_panel(box: np.ndarray, display_w: int, display_h: int, panel_aspect:
     picture = split.picture_at(cx) if split.found else (0.0, 1.0)
     w, h = panel_size(box, display_w, display_h, panel_aspect, picture, split.floor, reach)
     x = float(np.clip(cx - w / 2, picture[0], picture[1] - w))
-    return x, panel_top(box, h, split.floor), w, h
+    return x, panel_top(box, h, split.floor, PICTURE_EDGE if split.found else 0.0), w, h
 
 
 def panel_path(times: np.ndarray, centres: np.ndarray, width: float, split: Split = NO_SPLIT,
@@ -112,7 +129,47 @@ def panel_path(times: np.ndarray, centres: np.ndarray, width: float, split: Spli
         return ()
     path = keep_inside(follow(times, centres, width), centres, width, split)
     knots = simplify(times, path, tolerance=pixel)
-    kt, kc = times[knots], path[knots]
+    return _pieces(times[knots], path[knots])
+
+
+def panel_path_down(times: np.ndarray, boxes: np.ndarray, height: float, split: Split = NO_SPLIT,
+                    pixel: float = 1e-3) -> tuple[tuple[float, float, float, float], ...]:
+    """The panel's centre down, following its face's boxes at `times` (rows of NaN: not seen)
+    as `panel_top` would place a panel of `height` on each, no faster than TILT_SPEED, kept
+    inside the picture and above a bar across the bottom: (t0, t1, c0, c1) pieces, as panel_path."""
+    seen = ~np.isnan(boxes[:, 1]) if len(boxes) else np.zeros(0, bool)
+    if not seen.any():
+        return ()
+    tops = np.full(len(times), np.nan)
+    ceiling = PICTURE_EDGE if split.found else 0.0
+    tops[seen] = [panel_top(box, height, split.floor, ceiling) for box in boxes[seen]]
+    steady = max(1, round(STEADY_S / _step(times)))
+    tops = fill_gaps(tops, 0.0)
+    wanted = _running_median(tops, steady) + height / 2
+    # It begins where the face is over the first STEADY_S, not on the first box alone.
+    path = follow(times, wanted, height, dead_zone=SINK_ZONE, dead_zone_back=RISE_ZONE, max_speed=TILT_SPEED,
+                  start=float(np.median(tops[:steady])) + height / 2)
+    highest, lowest = _top_range(height, split.floor, ceiling)
+    path = np.clip(path, highest + height / 2, lowest + height / 2)
+    knots = simplify(times, path, tolerance=pixel)
+    return _pieces(times[knots], path[knots])
+
+
+def _step(times: np.ndarray) -> float:
+    return float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+
+
+def _running_median(values: np.ndarray, width: int) -> np.ndarray:
+    """The median of the `width` values around each (fewer at the ends: no end value counted twice)."""
+    half = width // 2
+    if half == 0 or len(values) < 3:
+        return values.copy()
+    padded = np.pad(values.astype(float), half, constant_values=np.nan)
+    return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
+
+
+def _pieces(kt: np.ndarray, kc: np.ndarray) -> tuple[tuple[float, float, float, float], ...]:
     if len(kt) == 1:
         return ((float(kt[0]), float(kt[0]) + 1.0, float(kc[0]), float(kc[0])),)
     return tuple((float(kt[i]), float(kt[i + 1]), float(kc[i]), float(kc[i + 1])) for i in range(len(kt) - 1))
+

@@ -183,26 +183,31 @@ def gaussian_smooth(values: np.ndarray, sigma_samples: float) -> np.ndarray:
 
 def follow(times: np.ndarray, targets: np.ndarray, window_length: float,
            dead_zone: float = DEAD_ZONE, max_speed: float = MAX_SPEED,
-           ease_s: float = EASE_S, smooth_s: float = SMOOTH_S) -> np.ndarray:
+           ease_s: float = EASE_S, smooth_s: float = SMOOTH_S, dead_zone_back: float | None = None,
+           start: float | None = None) -> np.ndarray:
     """The window's centre over one shot, following `targets` (NaN: no face).
 
     A dead zone keeps small head moves from moving the frame; once the subject leaves it the
     window eases towards the subject, never faster than `max_speed`, and settles when close.
     A Gaussian pass then rounds off starts and stops (it cannot raise the speed: it averages).
     Dead zone and speed are in window lengths, so they look the same for every aspect.
+    `dead_zone_back`: a narrower (or wider) zone for a subject moving towards 0 (left, or up);
+    `start`: where the window begins (default: on the subject at the first sample).
     """
     if len(times) == 0:
         return np.zeros(0)
     half = window_length / 2
     goal = np.clip(median3(fill_gaps(targets, 0.5)), half, 1 - half)
     dt = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
-    zone = dead_zone * window_length
+    ahead = dead_zone * window_length
+    back = (dead_zone if dead_zone_back is None else dead_zone_back) * window_length
     step_max = max_speed * window_length * dt
     ease = 1.0 - np.exp(-dt / ease_s)
     centres = np.empty(len(goal))
-    centre, moving = goal[0], False
+    centre, moving = goal[0] if start is None else float(np.clip(start, half, 1 - half)), False
     for i, target in enumerate(goal):
         gap = target - centre
+        zone = back if gap < 0 else ahead
         if not moving and abs(gap) > zone:
             moving = True
         if moving:

@@ -24,15 +24,18 @@ from engine.reframe.panels import (
     HEADROOM,
     OFF_CENTRE,
     PANEL_MIN_SHARE,
+    PICTURE_EDGE,
+    RISE_ZONE,
     STACK_FACE_SPAN,
     TIGHTEST_SPAN,
     face_rows,
     panel_path,
+    panel_path_down,
     stacked_panel,
 )
 from engine.reframe.seams import NO_SPLIT, Seam, Split
 from tests.engine.test_captions import render_frame
-from tests.media import Person, make_two_people
+from tests.media import LEFT, Person, make_two_people
 
 STACKED = 9 / 16 * 2                    # a panel's width / height in a 9:16 short
 
@@ -133,6 +136,69 @@ def test_a_panel_does_not_jitter_with_its_face_boxes():
     assert np.ptp([centre_at(moving, t) for t in frames]) > 0.05, "and it does follow"
 
 
+def _rising(times: np.ndarray, box: np.ndarray, start: float, end: float, rise: float) -> np.ndarray:
+    """Face boxes (x, y, w, h) at `times`: `box`, moved up by `rise` between `start` and `end`."""
+    boxes = np.tile(box, (len(times), 1))
+    boxes[:, 1] -= rise * np.clip((times - start) / (end - start), 0.0, 1.0)
+    return boxes
+
+
+def test_a_panel_follows_its_face_up_when_it_stands_and_keeps_the_head_in():
+    """The TV interview's guest rises in his narrow picture: a panel that held its height cut
+    the top of his head; one that follows keeps it in with room above, moving smoothly."""
+    split = Split((Seam(0.129, 0.134), Seam(0.489, 0.504), Seam(0.866, 0.877)))
+    times = np.arange(0.0, 10.0, 1 / 12.5)
+    seated = np.array([0.61, 0.30, 0.168, 0.301])
+    boxes = _rising(times, seated, 3.0, 4.5, 0.15)                    # 108 source pixels up in 1.5 s
+    still = stacked_panel(seated, 1280, 720, STACKED, split)
+    _, y, w, h = still
+    down = panel_path_down(times, boxes, h, split)
+    frames = np.arange(0.0, 10.0, 1 / 25)
+    tops = np.array([centre_at(down, t) - h / 2 for t in frames])
+    at = np.interp(frames, times, boxes[:, 1])
+    heads = np.array([face_rows(np.array([0.61, b, 0.168, 0.301]), (0.0, top, w, h)).head for b, top in zip(at, tops)])
+    eyes = (at + EYES * 0.301 - tops) / h
+    assert tops.min() >= PICTURE_EDGE - 1e-9 and (tops + h).max() <= 1.0 + 1e-9, "inside his picture, below its edge"
+    assert np.ptp(tops[frames < 2.0]) * 720 < 0.5, "still while he sits"
+    assert tops[0] == pytest.approx(y, abs=1 / 720), "where a still panel would be, at first"
+    settled = frames >= 6.0
+    assert heads[settled].min() >= HEADROOM - 0.01, "standing, his head is in with room above"
+    assert (eyes[settled] <= EYES_LOWEST + 0.01).all() and (eyes[settled] >= 0.25).all(), "the eyes near a third down"
+    assert heads.min() > -0.05, "while he rises, at most a sliver of hair goes"
+    assert face_rows(boxes[-1], still).head < -0.2, "a still panel cuts the top of his head off"
+    high = _rising(times, seated, 3.0, 4.5, 0.3)
+    top = centre_at(panel_path_down(times, high, h, split), 9.0) - h / 2
+    assert PICTURE_EDGE - 1e-9 <= top <= PICTURE_EDGE + RISE_ZONE * h, \
+        "risen to the top of the frame, the panel goes up as far as his picture's dark edge"
+    assert (np.abs(np.diff(tops)) * 960 / h).max() <= 8.0, "a few output pixels a frame at most"
+
+
+def test_a_panel_does_not_jitter_up_and_down_with_its_face_boxes():
+    """Real face boxes jump up and down by a tenth of their height from one detection to the
+    next (the interview's host: 125-178 px of 720 while he sat still), and a track's boxes are
+    drawn between its detections, so one stray box lasts several samples. Over ten such seated
+    faces the panel never goes to and fro, moves at most a couple of output pixels a frame, and
+    mostly holds (a face's height as one box says it would travel about five times as far)."""
+    times = np.arange(0.0, 8.0, 1 / 12.5)
+    detected = np.arange(0.0, 8.0, 0.25)
+    frames = np.arange(0.0, 8.0, 1 / 25)
+    box = np.array([0.2, 0.2, 0.17, 0.31])
+    _, _, _, h = stacked_panel(box, 1280, 720, STACKED)
+    travelled = []
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        boxes = np.tile(box, (len(times), 1))
+        boxes[:, 1] += np.interp(times, detected, rng.normal(0.0, 0.025, len(detected)))   # 18 px of 720
+        boxes[:, 3] += np.interp(times, detected, rng.normal(0.0, 0.008, len(detected)))
+        steps = np.diff([centre_at(panel_path_down(times, boxes, h), t) for t in frames]) / h * 960
+        moving = np.sign(steps[np.abs(steps) > 0.05])
+        assert (moving == moving[:1]).all(), f"seed {seed}: the panel goes to and fro"
+        assert np.abs(steps).max() <= 2.0, f"seed {seed}: no visible shake"
+        travelled.append(np.abs(steps).sum())
+    assert np.mean(travelled) < 15.0, f"the panel mostly holds: {np.round(travelled)} output px over 8 s"
+    assert panel_path_down(times, np.full((len(times), 4), np.nan), h) == (), "no face seen: no path"
+
+
 def test_a_stretch_gives_its_panels_where_they_are_at_a_moment():
     """What the preview draws and the real-footage bench counts as shown: each panel slid along its path."""
     path = ((0.0, 4.0, 0.30, 0.40),)
@@ -141,6 +207,8 @@ def test_a_stretch_gives_its_panels_where_they_are_at_a_moment():
     top, bottom = stretch.panels_at(2.0)
     assert top == pytest.approx((0.35 - 0.1, 0.1, 0.2, 0.4)) and bottom == (0.6, 0.1, 0.2, 0.4)
     assert Stretch(0.0, 4.0, "stacked", (1, 2), panels=stretch.panels).panels_at(2.0) == stretch.panels
+    tilted = dataclasses.replace(stretch, panel_paths_down=((), ((0.0, 4.0, 0.30, 0.20),)))
+    assert tilted.panels_at(2.0)[1] == pytest.approx((0.6, 0.25 - 0.2, 0.2, 0.4)), "slid up its path down"
 
 
 # --- the caption band ---------------------------------------------------------------------------
@@ -223,3 +291,31 @@ def test_the_caption_over_a_stacked_short_leaves_both_faces_clear(shared_media, 
                     f"{at:.2f} s: caption rows {ink.min()}-{ink.max()} over a face at rows {head:.0f}-{chin:.0f}"
                 checked += 1
     assert checked >= 6
+
+
+@pytest.mark.slow
+def test_a_rendered_panel_follows_a_person_who_stands_up(shared_media, tmp_path):
+    """Two people trading short turns; the one on the right rises 200 px (of 1080) in 1.5 s in
+    the middle of the stacked stretch. Rendered with real ffmpeg: seated and risen, the face the
+    detector finds in his panel has its hair in with room above and its eyes about a third down.
+    A panel that held its height (framed on where he is over the stretch) had his eyes at half
+    its height while he sat, at a fifth once he had risen, and the top of his head cut."""
+    turns = [(0.0, 2.0, 0), (2.0, 4.0, 1), (4.0, 6.0, 0), (6.0, 8.0, 1), (8.0, 10.0, 0), (10.0, 12.0, 1)]
+    rising = Person("talking_tedlieu_60s.mp4", 1250, 420, 400, skip=2.0, rise=(5.0, 6.5, 200))
+    source = make_two_people(tmp_path / "two.mp4", turns, 12.0, people=(LEFT, rising), media=shared_media)
+    config = EngineConfig(cache_dir=tmp_path / "cache", x264_preset="ultrafast")
+    prepared = render.prepare(RenderSpec(media=probe(source), segments=[(0.0, 12.0)], resolution=360), config)
+    stretch = next((s for s in prepared.framings[0].stretches if s.layout == "stacked" and s.start <= 4.5
+                    and s.end >= 9.0), None)
+    assert stretch is not None, prepared.framings[0].stretches
+    short = render.encode(prepared, tmp_path / "short.mp4", config).path
+    detector = FaceDetector()
+    for at in (3.0, 4.0, 7.5, 8.0, 8.5, 9.0):
+        faces = detector.detect(np.ascontiguousarray(_gray(short, at)[320:640]))
+        assert faces, f"his face in the bottom panel at {at} s"
+        face = max(faces, key=lambda f: f.area)
+        assert face.y - HEAD_ABOVE * face.h >= HEADROOM / 2, f"{at} s: the top of his head is cut ({face})"
+        assert 0.25 <= face.y + EYES * face.h <= 0.45, f"{at} s: his eyes are not about a third down ({face})"
+    (_, seated, _, h), (_, risen, _, _) = stretch.panels_at(4.0)[1], stretch.panels_at(8.0)[1]
+    assert seated - risen > 0.1 * h, "the panel rose with him"
+
