@@ -5,6 +5,7 @@ layout each stretch of a clip gets when several people are on screen.
     tracks.py      detections linked into people with stable ids, per shot
     speaking.py    audio-visual sync: mouth motion against speech energy
     editor.py      speaking scores -> turns -> stretches (crop / stacked / fit)
+    stretch.py     Stretch: one stretch's layout, people, panels and reasons
     path.py        one subject followed: dead zone, ease, pan speed limit, reset at cuts
     seams.py       split screens: the seams between camera pictures; windows kept inside one
     panels.py      the two windows of a stacked layout: headroom, centring, following across and down
@@ -24,7 +25,8 @@ from engine.reframe.detection import (
     find_faces,
     shared_detector,
 )
-from engine.reframe.editor import Stretch, Turn, active_speaker, plan_stretches, speaker_turns
+from engine.reframe.editor import Turn, active_speaker, plan_stretches, speaker_turns
+from engine.reframe.stretch import Stretch
 from engine.reframe.expression import centre_at, crop_offset_expression
 from engine.reframe.frame import SpeakerTrace, frame_range, plan_speakers
 from engine.reframe.panels import FaceRows, face_rows, stacked_panel

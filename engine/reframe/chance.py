@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from engine.reframe.editor import Stretch, merge_same
+from engine.reframe.editor import merge_same
+from engine.reframe.stretch import Stretch
 from engine.reframe.speaking import MAX_LAG_S, WINDOW_S, shifted, speaking_scores
 
 FAR_LAGS_S = (-2.5, -2.0, -1.5, -1.0, 1.0, 1.5, 2.0, 2.5)    # the sound this far off the lips says nothing

@@ -28,7 +28,6 @@ from engine.reframe.detection import (
 )
 from engine.reframe.editor import (
     BOTH,
-    Stretch,
     active_speaker,
     merge_same,
     place_cuts,
@@ -39,6 +38,7 @@ from engine.reframe.editor import (
     who_is_close,
 )
 from engine.reframe.expression import centre_at
+from engine.reframe.stretch import Stretch
 from engine.reframe.others import LookingElsewhere
 from engine.reframe.path import (
     ASPECTS,

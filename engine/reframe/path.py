@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.reframe.detection import Face, FaceSamples
-from engine.reframe.editor import Stretch
+from engine.reframe.stretch import Stretch
 from engine.reframe.seams import NO_SPLIT, Split, keep_inside
 
 ASPECTS = {"9:16": 9 / 16, "1:1": 1.0, "4:5": 4 / 5, "16:9": 16 / 9}

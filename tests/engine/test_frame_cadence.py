@@ -18,7 +18,7 @@ import pytest
 from engine import render, reframe
 from engine.models import EngineConfig, RenderSpec
 from engine.probe import probe
-from engine.reframe.editor import Stretch
+from engine.reframe.stretch import Stretch
 from tests.engine.test_render import ffprobe
 
 pytestmark = pytest.mark.slow
