@@ -2,14 +2,12 @@
 it, from its file's advance widths, and how many rows libass wraps a text into (where captions
 are placed over a stacked layout depends on how tall they are).
 
-Read straight from the OpenType tables (head, hhea, hmtx, OS/2 and cmap, in a .ttf, .otf or
-.ttc), so no font library is needed. libass sizes a font so that its Windows ascent plus descent
-(OS/2) is the font size, which is also one row's height. Kerning is left out: it only narrows
+Read with fontTools (hmtx, OS/2 and cmap of a .ttf, .otf or .ttc). libass sizes a font so that
+its Windows ascent plus descent (OS/2) is the font size, which is also one row's height. Kerning is left out: it only narrows
 text, so a width measured here is never short of what libass draws.
 """
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -79,75 +77,25 @@ class FontMetrics:
         return units * size / self.line_units
 
 
-def _table_directory(data: bytes, offset: int) -> dict[bytes, tuple[int, int]]:
-    (count,) = struct.unpack_from(">H", data, offset + 4)
-    tables = {}
-    for i in range(count):
-        tag, _, start, length = struct.unpack_from(">4sIII", data, offset + 12 + 16 * i)
-        tables[tag] = (start, length)
-    return tables
-
-
-def _code_points(data: bytes, cmap: int) -> dict[int, int]:
-    """Code point -> glyph, from the cmap's Unicode subtable (format 12, else format 4)."""
-    (count,) = struct.unpack_from(">H", data, cmap + 2)
-    subtables = {}
-    for i in range(count):
-        platform, encoding, offset = struct.unpack_from(">HHI", data, cmap + 4 + 8 * i)
-        subtables[(platform, encoding)] = cmap + offset
-    for key in ((3, 10), (0, 4), (3, 1), (0, 3)):
-        if key not in subtables:
-            continue
-        at = subtables[key]
-        (fmt,) = struct.unpack_from(">H", data, at)
-        if fmt == 12:
-            (groups,) = struct.unpack_from(">I", data, at + 12)
-            glyphs = {}
-            for g in range(groups):
-                first, last, glyph = struct.unpack_from(">III", data, at + 16 + 12 * g)
-                glyphs.update((cp, glyph + cp - first) for cp in range(first, min(last, 0x2FFFF) + 1))
-            return glyphs
-        if fmt == 4:
-            (segments,) = struct.unpack_from(">H", data, at + 6)
-            segments //= 2
-            ends = struct.unpack_from(f">{segments}H", data, at + 14)
-            starts = struct.unpack_from(f">{segments}H", data, at + 16 + 2 * segments)
-            deltas = struct.unpack_from(f">{segments}h", data, at + 16 + 4 * segments)
-            range_at = at + 16 + 6 * segments
-            ranges = struct.unpack_from(f">{segments}H", data, range_at)
-            glyphs = {}
-            for s in range(segments):
-                for cp in range(starts[s], ends[s] + 1):
-                    if cp == 0xFFFF:
-                        continue
-                    if ranges[s] == 0:
-                        glyph = (cp + deltas[s]) & 0xFFFF
-                    else:
-                        (glyph,) = struct.unpack_from(">H", data, range_at + 2 * s + ranges[s] + 2 * (cp - starts[s]))
-                        glyph = (glyph + deltas[s]) & 0xFFFF if glyph else 0
-                    glyphs[cp] = glyph
-            return glyphs
-    return {}
-
-
 @lru_cache(maxsize=8)
 def font_metrics(path: Path) -> FontMetrics | None:
     """The metrics of a font file (the first font of a collection: the Latin and CJK advances
     of Noto Sans CJK's language variants are the same); None when it cannot be read."""
+    from fontTools.ttLib import TTFont, TTLibError
+
     try:
-        data = path.read_bytes()
-        offset = struct.unpack_from(">I", data, 12)[0] if data[:4] == b"ttcf" else 0
-        tables = _table_directory(data, offset)
-        (hmetrics,) = struct.unpack_from(">H", data, tables[b"hhea"][0] + 34)
-        win_ascent, win_descent = struct.unpack_from(">HH", data, tables[b"OS/2"][0] + 74)
-        widths = struct.unpack_from(f">{hmetrics * 2}H", data, tables[b"hmtx"][0])[0::2]
-        glyphs = _code_points(data, tables[b"cmap"][0])
-    except (OSError, KeyError, struct.error):
+        font = TTFont(str(path), fontNumber=0, lazy=True)
+        widths = font["hmtx"].metrics
+        glyphs = font.getBestCmap() or {}
+        os2 = font["OS/2"]
+        line_units = os2.usWinAscent + os2.usWinDescent
+        missing = widths[font.getGlyphOrder()[0]][0]
+    except (OSError, KeyError, IndexError, TTLibError, AssertionError):
         return None
-    if not glyphs or not widths or win_ascent + win_descent <= 0:
+    if not glyphs or line_units <= 0:
         return None
-    advances = {cp: widths[min(g, len(widths) - 1)] for cp, g in glyphs.items()}
-    return FontMetrics(win_ascent + win_descent, advances, widths[0])
+    advances = {cp: widths[name][0] for cp, name in glyphs.items() if name in widths}
+    return FontMetrics(line_units, advances, missing)
 
 
 def bold_font_file(family: str, directory: Path | None) -> Path | None:
