@@ -8,10 +8,12 @@ buttons. Sizes are in output pixels (PlayRes is the output size).
 """
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
+from engine.caption_placement import SeamPlace, StackedSpan, seam_place
+from engine.caption_fonts import CaptionFont, bold_font_file, caption_font, font_metrics, is_rtl, wrapped_rows
 from engine.models import Word
 
 STYLES = ("bold", "boxed", "karaoke")
@@ -20,31 +22,15 @@ MAX_WORDS = 4
 MAX_UNITS = 20            # a line's width budget: one unit per narrow character, two per wide (CJK)
 MAX_GAP = 0.7             # a pause this long starts a new line
 HOLD = 0.3                # a line stays this long after its last word, unless the next one starts
+JOIN_SNAP = 0.5           # a reel segment's first line starting this soon after the join starts at it
 TITLE_SECONDS = 3.0
+TITLE_GAP = 0.3           # of the caption font's size: the least room between the title's box and a caption
+FACE_GAP = 0.25           # ... and between a caption and a face's rows, when the faces leave room for it
 
 SENTENCE_END = tuple(".!?…。！？")
 CLAUSE_END = tuple(",;:，、；：")
 
-# Fonts tried in order: shipped with the project, then the Debian packages the Makefile installs.
-# Noto Sans CJK also covers Latin, Greek and Cyrillic, so one family serves every transcript.
-FONT_CANDIDATES = (
-    (Path(__file__).with_name("fonts"), None),
-    (Path("/usr/share/fonts/opentype/noto"), "Noto Sans CJK {variant}"),
-    (Path("/usr/share/fonts/truetype/dejavu"), "DejaVu Sans"),
-)
-CJK_VARIANTS = {"ja": "JP", "ko": "KR", "zh": "SC", "yue": "TC"}
-# Right-to-left scripts: Noto Sans CJK has no Arabic or Hebrew letters, DejaVu Sans has both, and
-# libass (with FriBidi and HarfBuzz) orders and joins them. Lines there are shown whole, without
-# per-word colour runs that would cut the bidirectional text into pieces.
-RTL_LANGUAGES = {"ar", "fa", "he", "ur", "yi", "ps", "sd", "ug"}
-RTL_FONT = (Path("/usr/share/fonts/truetype/dejavu"), "DejaVu Sans")
 CJK_LINE_UNITS = 18       # CJK lines: at most 9 characters, broken between characters, not at spaces
-
-
-@dataclass(frozen=True)
-class CaptionFont:
-    name: str                  # the family name libass asks for
-    directory: Path | None     # handed to libass as fontsdir
 
 
 @dataclass(frozen=True)
@@ -53,41 +39,11 @@ class Line:
     end: float
     words: tuple[Word, ...]
     at_seam: bool = False       # shown between the two halves of a stacked layout (see at_the_seam)
-    centre: float = 0.5         # ... centred on this share of the height (seam_centre)
+    place: SeamPlace = SeamPlace(0.5, 0.5)     # ... inside these rows, as near the seam as it fits
 
     @property
     def style(self) -> str:
         return "Seam" if self.at_seam else "Caption"
-
-
-def base_language(language: str | None) -> str:
-    return (language or "").split("-")[0].lower()
-
-
-def is_rtl(language: str | None) -> bool:
-    return base_language(language) in RTL_LANGUAGES
-
-
-def caption_font(language: str = "en") -> CaptionFont:
-    """The first available font family, with the CJK variant that suits the language."""
-    if is_rtl(language) and RTL_FONT[0].is_dir():
-        return CaptionFont(RTL_FONT[1], RTL_FONT[0])
-    variant = CJK_VARIANTS.get(base_language(language), "SC")
-    for directory, name in FONT_CANDIDATES:
-        if not directory.is_dir():
-            continue
-        if name is None:
-            shipped = sorted(p for p in directory.iterdir() if p.suffix.lower() in {".ttf", ".otf", ".ttc"})
-            if shipped:
-                return CaptionFont(_family_of(shipped[0]), directory)
-            continue
-        if any(directory.iterdir()):
-            return CaptionFont(name.format(variant=variant), directory)
-    return CaptionFont("Sans", None)       # fontconfig's default; may lack CJK glyphs
-
-
-def _family_of(font_file: Path) -> str:
-    return font_file.stem.split("-")[0]
 
 
 # --- words onto the output's timeline ---------------------------------------------------------
@@ -200,19 +156,43 @@ def split_lines(words: list[Word], max_words: int = MAX_WORDS, max_units: int = 
 
 
 def timed_lines(groups: list[list[Word]], hold: float = HOLD) -> list[Line]:
-    """Each group shown from its first word to its last word plus `hold`, never into the next."""
+    """Each group shown from its first word to its last word plus `hold`, and never at the same
+    time as another: a line ends where the next begins, even if its last word runs on."""
     lines = []
     for i, group in enumerate(groups):
         end = group[-1].end + hold
         if i + 1 < len(groups):
             end = min(end, groups[i + 1][0].start)
-        lines.append(Line(group[0].start, max(end, group[-1].end), tuple(group)))
+        lines.append(Line(group[0].start, max(group[0].start, end), tuple(group)))
     return lines
 
 
-def at_the_seam(lines: list[Line], spans: list[tuple[float, ...]]) -> list[Line]:
+def across_joins(segments: list[list[Line]], placements: list[tuple[float, float, float]]) -> list[list[Line]]:
+    """Each segment's lines with their times fitted to the reel's joins, as a subtitler fits them to
+    shot changes: at the middle of each crossfade, where the picture turns from one segment to the
+    next, the earlier segment's line ends and the later one's begins (pulled back to it from up to
+    JOIN_SNAP later, so that no blank blinks between them). A line shows only in its own segment's
+    half of the crossfade, and never two at once (libass does not move positioned lines apart: they
+    would be drawn over each other). A line left no time at all (words in the last moments of a
+    crossfade, under the next segment's first) is dropped."""
+    fitted = []
+    for i, lines in enumerate(segments):
+        src_start, src_end, at = placements[i]
+        after = (at + placements[i - 1][2] + placements[i - 1][1] - placements[i - 1][0]) / 2 if i else 0.0
+        until = (placements[i + 1][2] + at + src_end - src_start) / 2 if i + 1 < len(placements) else float("inf")
+        own = []
+        for k, line in enumerate(lines):
+            start = after if k == 0 and i and line.start < after + JOIN_SNAP else max(line.start, after)
+            end = min(line.end, until)
+            if round(end * 100) > round(start * 100):
+                own.append(dataclasses.replace(line, start=start, end=end))
+        fitted.append(own)
+    return fitted
+
+
+def at_the_seam(lines: list[Line], spans: list[tuple]) -> list[Line]:
     """Lines shown while two people are stacked (`spans`, output time: (start, end) or
-    (start, end, centre), centre from seam_centre) move from the lower third, where the bottom
+    (start, end, SeamPlace), see seam_spans) move from the lower third, where the bottom
     person's face is, to the seam between the two halves, or as near it as the faces leave
     room, as podcast clip tools place them. A line that crosses a span's edge is split there;
     its second part goes on with the same words (a karaoke sweep where it was)."""
@@ -225,39 +205,9 @@ def at_the_seam(lines: list[Line], spans: list[tuple[float, ...]]) -> list[Line]
             if round(b * 100) > round(a * 100):
                 middle = (a + b) / 2
                 span = next((sp for sp in spans if sp[0] <= middle < sp[1]), None)
-                centre = float(span[2]) if span is not None and len(span) > 2 else 0.5
-                out.append(Line(a, b, line.words, at_seam=span is not None, centre=centre))
+                place = span[2] if span is not None and len(span) > 2 else SeamPlace(0.5, 0.5)
+                out.append(Line(a, b, line.words, at_seam=span is not None, place=place))
     return out
-
-
-SEAM_LINES = 2              # a caption band is planned this many lines tall (a line of 4 words can wrap)
-LOWEST = 0.8                # the band ends above the bottom fifth, where the apps put their buttons
-
-
-def _outside(lo: float, hi: float, zones: list[tuple[float, float]], pad: float) -> list[tuple[float, float]]:
-    """The parts of [lo, hi] outside every zone widened by `pad` on both sides."""
-    free = [(lo, hi)]
-    for top, bottom in zones:
-        free = [p for a, b in free for p in ((a, min(b, top - pad)), (max(a, bottom + pad), b)) if p[1] > p[0]]
-    return free
-
-
-def seam_centre(faces: list[tuple[float, float, float, float]], width: int, height: int, seam: float = 0.5) -> float:
-    """Where a caption band is centred (a share of the height) over a stacked layout whose faces
-    are `faces`: (head, brows, mouth, chin) rows as shares of the output's height. The seam,
-    when the band there touches no face; else the nearest place that touches none from the top
-    of the hair to the chin; else the nearest that leaves the brows to the mouth clear; else
-    the middle of the widest room between the brows and mouths."""
-    layout = Layout(width, height)
-    band = SEAM_LINES * 1.1 * layout.font_size / height
-    top, bottom = layout.top_margin / height, LOWEST
-    for zones in ([(f[0], f[3]) for f in faces], [(f[1], f[2]) for f in faces]):
-        allowed = _outside(top + band / 2, bottom - band / 2, zones, band / 2)
-        if allowed:
-            return min((min(max(seam, lo), hi) for lo, hi in allowed), key=lambda c: abs(c - seam))
-    rooms = _outside(top, bottom, [(f[1], f[2]) for f in faces], 0.0) or [(seam, seam)]
-    lo, hi = max(rooms, key=lambda r: r[1] - r[0])
-    return (lo + hi) / 2
 
 
 # --- ASS --------------------------------------------------------------------------------------
@@ -342,6 +292,53 @@ class Layout:
     def top_margin(self) -> int:
         return round(self.height * 0.10)
 
+    @property
+    def wrap_width(self) -> int:
+        """libass wraps a line wider than this (the width inside the side margins)."""
+        return self.width - 2 * self.side_margin
+
+
+UNMEASURED_ROWS = 2         # rows assumed for a caption when its font's widths cannot be read
+
+
+def rows_drawn(text: str, size: int, layout: Layout, font: CaptionFont) -> int:
+    """How many rows libass draws `text` in at font size `size` (see engine.fontmetrics)."""
+    metrics = font_metrics(path) if (path := bold_font_file(font.name, font.directory)) else None
+    return UNMEASURED_ROWS if metrics is None else wrapped_rows(text, metrics, size, layout.wrap_width)
+
+
+def drawn_height(rows: int, layout: Layout, lk: Look) -> int:
+    """A caption's height in pixels: libass gives each row the font size, and the outline and
+    shadow (or the box's padding) reach past the first and last."""
+    return rows * layout.font_size + 2 * round(lk.outline_px + lk.shadow_px)
+
+
+def title_bottom(title: str, layout: Layout, font: CaptionFont) -> int:
+    """The lowest row of the title's box (the Title style: at the top margin, padded by its shadow)."""
+    rows = rows_drawn(escape(title.strip()), layout.title_size, layout, font)
+    return layout.top_margin + rows * layout.title_size + round(layout.title_size * 0.3)
+
+
+def seam_spans(lines: list[Line], stacked: list[StackedSpan], width: int, height: int, style: str,
+               font: CaptionFont, title: str | None = None, title_seconds: float = TITLE_SECONDS
+               ) -> list[tuple[float, float, SeamPlace]]:
+    """The room each stacked stretch gives its captions (for at_the_seam): a band as tall as the
+    tallest caption shown in it, kept `TITLE_GAP` below the title's box in a stretch that begins
+    while the title shows (for the whole stretch, so that its captions do not jump when the title
+    goes)."""
+    layout = Layout(width, height)
+    lk = look(style, layout.font_size)
+    under_title = title_bottom(title, layout, font) + TITLE_GAP * layout.font_size if title and title.strip() else 0
+    out = []
+    for span in stacked:
+        shown = [line for line in lines if line.start < span.end and line.end > span.start]
+        rows = max((rows_drawn(join_words(line.words), layout.font_size, layout, font) for line in shown), default=1)
+        ceiling = max(layout.top_margin, under_title if span.start < title_seconds else 0) / height
+        band = drawn_height(rows, layout, lk) / height
+        gap = FACE_GAP * layout.font_size / height
+        out.append((span.start, span.end, seam_place(span.faces, band, ceiling, span.seam, gap)))
+    return out
+
 
 def ass_document(lines: list[Line], width: int, height: int, style: str = "bold",
                  title: str | None = None, title_seconds: float = TITLE_SECONDS,
@@ -386,13 +383,15 @@ def ass_document(lines: list[Line], width: int, height: int, style: str = "bold"
             shown = [_event(line.start, line.end, line.style, _line_text(line.words, None, lk.highlight))]
         else:
             shown = karaoke_events(line) if style == "karaoke" else highlight_events(line, lk.highlight)
-        events += [_placed(e, line, width, height) for e in shown]
+        drawn = drawn_height(rows_drawn(join_words(line.words), layout.font_size, layout, font), layout, lk)
+        events += [_placed(e, line, width, height, drawn) for e in shown]
     return "\n".join(header + events) + "\n"
 
 
-def _placed(event: str, line: Line, width: int, height: int) -> str:
-    """A seam line's event moved off the middle (libass still wraps it within the margins)."""
-    y = round(line.centre * height)
+def _placed(event: str, line: Line, width: int, height: int, drawn: int) -> str:
+    """A seam line's event, `drawn` pixels tall, centred where its place puts it (the Seam style
+    alone centres it on the middle; libass still wraps it within the margins)."""
+    y = round(line.place.centre_for(drawn / height) * height)
     if not line.at_seam or y == round(height / 2):
         return event
     head, text = event.split(",,0,0,0,,", 1)
@@ -449,10 +448,16 @@ def karaoke_events(line: Line) -> list[str]:
 
 def caption_script(words: list[Word], placements: list[tuple[float, float, float]], width: int, height: int,
                    style: str = "bold", title: str | None = None, language: str = "en",
-                   captions: bool = True, stacked: list[tuple[float, ...]] = ()) -> str:
+                   captions: bool = True, stacked: list[StackedSpan] = ()) -> str:
     """Everything above in one call: source-time words -> the ASS text for one output.
-    `stacked`: where the output shows two people one above the other (output time), and where
-    the captions are centred there ((start, end, centre), see at_the_seam)."""
-    lines = at_the_seam(timed_lines(split_lines(place_words(words, placements))), list(stacked)) if captions else []
-    return ass_document(lines, width, height, style=style, title=title, font=caption_font(language),
-                        whole_lines=is_rtl(language))
+    `stacked`: where the output shows two people one above the other (output time) and their
+    faces. Each segment's words make their own lines, so no line runs across a join of a reel,
+    and in a crossfade each line is placed by its own segment's framing."""
+    font = caption_font(language)
+    lines: list[Line] = []
+    if captions:
+        segments = [timed_lines(split_lines(place_words(words, [placement]))) for placement in placements]
+        for i, own in enumerate(across_joins(segments, placements)):
+            spans = seam_spans(own, [s for s in stacked if s.segment == i], width, height, style, font, title)
+            lines += at_the_seam(own, spans)
+    return ass_document(lines, width, height, style=style, title=title, font=font, whole_lines=is_rtl(language))

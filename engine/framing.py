@@ -4,13 +4,12 @@ different one of these per stretch of the segment (the reframer's editor decides
 
 Each function returns a filter-graph fragment that takes the segment's picture and gives
 width x height; labels inside a fragment carry a prefix so several fragments share one graph.
-`stacked_spans` says where the captions must move off the faces (engine.captions.at_the_seam,
-seam_centre).
+`stacked_spans` says where the captions must move off the faces (engine.caption_placement).
 """
 from __future__ import annotations
 
 from engine import reframe
-from engine.captions import seam_centre
+from engine.caption_placement import StackedSpan
 
 
 def _even(value: float) -> int:
@@ -125,11 +124,11 @@ def fit_filters(src_w: int, src_h: int, width: int, height: int, label: str = "f
 
 
 def stacked_spans(placed: list[tuple[float, float, float]], framings: list[reframe.Framing],
-                  width: int = 1080, height: int = 1920) -> list[tuple[float, float, float]]:
-    """Where the output shows two people stacked, in output time, and where the captions are
-    centred there (a share of the height: the seam, or as near it as the faces leave room)."""
-    return [(at + s.start, at + s.end, seam_centre(panel_faces(s, height), width, height, _even(height / 2) / height))
-            for (_, _, at), framing in zip(placed, framings)
+                  height: int = 1920) -> list[StackedSpan]:
+    """Where the output shows two people stacked, in output time, and where their faces are, for
+    the captions to find room between them (engine.caption_placement)."""
+    return [StackedSpan(at + s.start, at + s.end, tuple(panel_faces(s, height)), _even(height / 2) / height, i)
+            for i, ((_, _, at), framing) in enumerate(zip(placed, framings))
             if framing.mode == "speakers" for s in framing.stretches if s.layout == "stacked"]
 
 

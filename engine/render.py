@@ -129,7 +129,7 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
         font = captions.caption_font(spec.language)
         script = captions.caption_script(spec.words, placed, width, height, style=spec.caption_style,
                                          title=spec.title, language=spec.language, captions=spec.captions,
-                                         stacked=stacked_spans(placed, framings, width, height))
+                                         stacked=stacked_spans(placed, framings, height))
     timings = {"faces": faces_s, "prepare": time.monotonic() - started}
     return Prepared(spec, width, height, framings, gain_db, crossfade, duration, script, font, timings)
 

@@ -1,4 +1,4 @@
-"""Stacked layouts as an editor frames them (engine/reframe/panels.py, engine/captions.seam_centre):
+"""Stacked layouts as an editor frames them (engine/reframe/panels.py, engine/caption_placement.py):
 each panel has the eyes about a third down with room above the head, keeps its face near its
 middle even when the face sits near its picture's side or moves about, and the caption band
 between the panels leaves both faces clear. The face boxes below were measured on the real
@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from engine import captions, render
-from engine.captions import Line, ass_document, at_the_seam, seam_centre
+from engine.caption_placement import SeamPlace, seam_place
+from engine.captions import Line, ass_document, at_the_seam
 from engine.models import EngineConfig, RenderSpec, Word
 from engine.probe import probe
 from engine.reframe import FaceDetector, Stretch
@@ -213,36 +214,41 @@ def test_a_stretch_gives_its_panels_where_they_are_at_a_moment():
 
 # --- the caption band ---------------------------------------------------------------------------
 
-BAND = captions.SEAM_LINES * 1.1 * captions.Layout(1080, 1920).font_size / 1920
+BAND = 2 * 1.1 * captions.Layout(1080, 1920).font_size / 1920       # two rows of captions
+TOP = 0.1                                                            # the top margin
 
 
 def test_the_caption_stays_on_the_seam_when_both_faces_leave_room():
     faces = [(0.05, 0.12, 0.3, 0.35), (0.6, 0.67, 0.85, 0.9)]
-    assert seam_centre(faces, 1080, 1920) == 0.5
+    assert seam_place(faces, BAND, TOP).centre == pytest.approx(0.5)
 
 
 def test_the_caption_moves_off_a_head_just_below_the_seam():
     faces = [(0.02, 0.1, 0.28, 0.36), (0.52, 0.6, 0.75, 0.8)]
-    centre = seam_centre(faces, 1080, 1920)
-    assert centre + BAND / 2 <= 0.52 + 1e-9 and centre - BAND / 2 >= 0.36 - 1e-9
-    assert centre == pytest.approx(0.52 - BAND / 2), "as near the seam as the head allows"
+    place = seam_place(faces, BAND, TOP)
+    assert place.bottom <= 0.52 + 1e-9 and place.top >= 0.36 - 1e-9
+    assert place.bottom == pytest.approx(0.52), "as near the seam as the head allows"
 
 
 def test_without_room_between_the_heads_the_caption_leaves_the_eyes_and_mouths_clear():
     tight = [(0.0, 0.2, 0.38, 0.45), (0.5, 0.6, 0.9, 0.95)]
-    centre = seam_centre(tight, 1080, 1920)
-    assert centre - BAND / 2 >= 0.38 - 1e-9 and centre + BAND / 2 <= 0.6 + 1e-9
+    place = seam_place(tight, BAND, TOP)
+    assert place.top >= 0.38 - 1e-9 and place.bottom <= 0.6 + 1e-9
     no_room = [(0.0, 0.2, 0.47, 0.5), (0.5, 0.52, 0.7, 0.75)]
-    centre = seam_centre(no_room, 1080, 1920)
+    centre = seam_place(no_room, BAND, TOP).centre
     assert not any(brows < centre < mouth for _, brows, mouth, _ in no_room), "at least the middle of the band"
 
 
-def test_a_seam_line_is_drawn_where_seam_centre_put_it(tmp_path):
+def test_a_seam_line_is_drawn_where_its_place_puts_it(tmp_path):
     line = Line(0.0, 1.0, (Word(0.0, 1.0, " charge"),))
-    moved = at_the_seam([line], [(0.0, 1.0, 0.4)])
-    assert [(m.at_seam, m.centre) for m in moved] == [(True, 0.4)]
-    assert at_the_seam([line], [(0.0, 1.0)])[0].centre == 0.5, "(start, end) spans: the seam itself"
-    for doc_lines, expected in (([moved[0]], 0.4), ([dataclasses.replace(moved[0], centre=0.5)], 0.5)):
+    moved = at_the_seam([line], [(0.0, 1.0, SeamPlace(0.3, 0.5, seam=0.2))])
+    assert [(m.at_seam, m.place.centre) for m in moved] == [(True, 0.4)]
+    assert at_the_seam([line], [(0.0, 1.0)])[0].place.centre == 0.5, "(start, end) spans: the seam itself"
+    layout = captions.Layout(360, 640)
+    row = captions.drawn_height(1, layout, captions.look("bold", layout.font_size)) / 640
+    # one row: as near the seam (0.2) as the room (0.3-0.5) allows
+    on_seam = dataclasses.replace(moved[0], place=SeamPlace(0.5, 0.5))
+    for doc_lines, expected in (([moved[0]], 0.3 + row / 2), ([on_seam], 0.5)):
         doc = ass_document(doc_lines, 360, 640, font=captions.caption_font("zh"))
         ink = np.flatnonzero((render_frame(tmp_path, doc) > 128).any(axis=1))
         assert len(ink) and (ink.min() + ink.max()) / 2 / 640 == pytest.approx(expected, abs=0.02)
