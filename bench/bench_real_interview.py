@@ -6,9 +6,11 @@ stacked); the layout of each stretch and whom its tracks follow; the face-detect
 labelled person. docs/REAL_FOOTAGE.md has the label formats and the numbers.
 
     .venv/bin/python bench/bench_real_interview.py --video V.mp4 --rttm V.rttm \
-        --faces V.csv|V.json [--start S] [--end E] [--clip]
+        --faces V.csv|V.json [--start S] [--end E] [--clip] [--shifts 0.04,0.08,0.5]
 
---clip also scores the range `shortsbot clip VIDEO "one 20-second vertical short"` picks. The code
+--clip also scores the range `shortsbot clip VIDEO "one 20-second vertical short"` picks. --shifts
+frames the range again from a little later, each: a decision that changes when the range starts a
+frame later was luck (the layouts may change; the speaker should stay in view). The code
 measured is the current directory's: `cd OTHER_TREE && .venv/bin/python THIS_FILE ...`.
 MSDWild sample 00001: `git clone https://github.com/X-LANCE/MSDWILD` (visualization/); its licence
 is research-only with no redistribution, so the media and labels never go into this repository.
@@ -266,6 +268,22 @@ def report(title: str, video: Path, ranges: list[tuple[float, float]], framings:
         print(f"face detection rate (find_faces, {reframe.DETECT_FPS:g} a second): {rates}")
 
 
+def report_shifts(video: Path, whole: tuple[float, float], shifts: list[float], turns: list[Turn],
+                  people: dict[str, FaceLabels], width: int, height: int, has_audio: bool) -> None:
+    """The range framed from `shifts` seconds later, each: a line per start and the least and
+    mean share in view over them."""
+    print(f"\n== the range started later: {', '.join(f'+{s:g} s' for s in shifts)}")
+    shares = []
+    for shift in shifts:
+        start, end = whole[0] + shift, whole[1]
+        framing = reframe.frame_range(video, start, end, width, height, "9:16", has_audio=has_audio)
+        result = score(framing, turns, people, start, end)
+        shares.append(result.share)
+        layouts = " ".join(f"{start + s.start:.2f}-{start + s.end:.2f} {s.layout}" for s in framing.stretches) or framing.mode
+        print(f"+{shift:<5g} s: {result.share:6.1%} in view, alone {result.alone / max(result.speaking, 1):4.0%}; {layouts}")
+    print(f"in view over {len(shares)} starts: least {min(shares):.1%}, mean {np.mean(shares):.1%}")
+
+
 def cpu_seconds() -> float:
     return sum(r.ru_utime + r.ru_stime for r in map(resource.getrusage, (resource.RUSAGE_SELF,
                                                                           resource.RUSAGE_CHILDREN)))
@@ -302,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", type=float, default=0.0)
     parser.add_argument("--end", type=float, default=None, help="default: the end of the video")
     parser.add_argument("--clip", action="store_true", help=f'also score `shortsbot clip VIDEO "{CLIP_INSTRUCTION}"`')
+    parser.add_argument("--shifts", type=lambda text: [float(v) for v in text.split(",")], default=None,
+                        metavar="S,S,...", help="also frame the range started this many seconds later, each (how "
+                                                "firm the decisions are: a frame later changes no speaker)")
     args = parser.parse_args(argv)
 
     try:
@@ -318,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
                 for s, e in ranges]
     report("the range, framed without words", args.video, ranges, framings, turns, people, width, height)
     print(f"({time.perf_counter() - wall:.1f} s wall, {cpu_seconds() - cpu:.1f} s CPU)")
+
+    if args.shifts:
+        report_shifts(args.video, ranges[0], args.shifts, turns, people, width, height, media.has_audio)
 
     if args.clip:
         wall, cpu = time.perf_counter(), cpu_seconds()
