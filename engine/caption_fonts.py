@@ -84,12 +84,14 @@ def font_metrics(path: Path) -> FontMetrics | None:
     from fontTools.ttLib import TTFont, TTLibError
 
     try:
-        font = TTFont(str(path), fontNumber=0, lazy=True)
-        widths = font["hmtx"].metrics
-        glyphs = font.getBestCmap() or {}
-        os2 = font["OS/2"]
-        line_units = os2.usWinAscent + os2.usWinDescent
-        missing = widths[font.getGlyphOrder()[0]][0]
+        # Closed here: a TTFont's tables refer back to it, so left to the garbage collector its
+        # open file would be closed at some later collection (a ResourceWarning, anywhere).
+        with TTFont(str(path), fontNumber=0, lazy=True) as font:
+            widths = dict(font["hmtx"].metrics)
+            glyphs = font.getBestCmap() or {}
+            os2 = font["OS/2"]
+            line_units = os2.usWinAscent + os2.usWinDescent
+            missing = widths[font.getGlyphOrder()[0]][0]
     except (OSError, KeyError, IndexError, TTLibError, AssertionError):
         return None
     if not glyphs or line_units <= 0:

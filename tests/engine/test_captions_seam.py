@@ -5,13 +5,16 @@ rows), and clear of the title's box. Geometry from the ASS events written; libas
 what is drawn matters."""
 from __future__ import annotations
 
+import gc
 import re
 import subprocess
+import warnings
 
 import numpy as np
 import pytest
 
 from engine import captions, render
+from engine.caption_fonts import bold_font_file, caption_font, font_metrics
 from engine.caption_placement import StackedSpan
 from engine.captions import Layout, caption_script, drawn_height, look, rows_drawn, timed_lines, title_bottom
 from engine.models import Word
@@ -232,3 +235,19 @@ def test_a_stretch_that_begins_after_the_title_may_rise_to_the_top_margin():
     script = caption_script(words, [(0.0, 8.0, 0.0)], 1080, 1920, title=TITLE,
                             stacked=[StackedSpan(captions.TITLE_SECONDS + 0.5, 8.0, filled(0.22))])
     assert all(y - ROW / 2 < title_bottom(TITLE, LAYOUT, FONT) for _, _, _, y in events(script))
+
+
+def test_reading_the_fonts_metrics_leaves_no_file_open():
+    """The metrics are read once per process; the font file must be closed then, not at some
+    later garbage collection (a ResourceWarning in whatever code runs then)."""
+    font = caption_font("en")
+    path = bold_font_file(font.name, font.directory)
+    if path is None:
+        pytest.skip(f"no font file for {font.name!r} on this machine")
+    font_metrics.cache_clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metrics = font_metrics(path)
+        gc.collect()
+    assert metrics is not None and metrics.width("Hello", 90) > 0
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
