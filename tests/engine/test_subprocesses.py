@@ -21,6 +21,7 @@ def test_run_ffmpeg_closes_its_progress_pipe(tmp_path):
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-nostats", "-progress", "pipe:1", "-f", "lavfi",
            "-i", "testsrc2=size=64x64:rate=10:duration=1", "-f", "null", "-"]
     render.run_ffmpeg(cmd, 1.0, None, None, 60)          # warm up whatever opens once per process
+    gc.collect()                                          # what earlier tests in this worker left is theirs
     before = open_descriptors()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
