@@ -312,6 +312,11 @@ def read_inputs(video: Path, rttm: Path, faces: Path) -> tuple:
     return media, turns, people
 
 
+def seconds_list(text: str) -> list[float]:
+    """"0.04,0.5" -> [0.04, 0.5], for --shifts (argparse words a ValueError as a bad value)."""
+    return [float(v) for v in text.split(",")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--video", type=Path, required=True)
@@ -320,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", type=float, default=0.0)
     parser.add_argument("--end", type=float, default=None, help="default: the end of the video")
     parser.add_argument("--clip", action="store_true", help=f'also score `shortsbot clip VIDEO "{CLIP_INSTRUCTION}"`')
-    parser.add_argument("--shifts", type=lambda text: [float(v) for v in text.split(",")], default=None,
+    parser.add_argument("--shifts", type=seconds_list, default=None,
                         metavar="S,S,...", help="also frame the range started this many seconds later, each (how "
                                                 "firm the decisions are: a frame later changes no speaker)")
     args = parser.parse_args(argv)

@@ -100,6 +100,7 @@ def font_metrics(path: Path) -> FontMetrics | None:
     return FontMetrics(line_units, advances, missing)
 
 
+@lru_cache(maxsize=8)
 def bold_font_file(family: str, directory: Path | None) -> Path | None:
     """The bold file libass finds for `family` in `directory` (the captions are bold): the file
     whose name starts with the family's name without spaces (and without a 'CJK SC'-like variant

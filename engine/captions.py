@@ -302,7 +302,7 @@ UNMEASURED_ROWS = 2         # rows assumed for a caption when its font's widths 
 
 
 def rows_drawn(text: str, size: int, layout: Layout, font: CaptionFont) -> int:
-    """How many rows libass draws `text` in at font size `size` (see engine.fontmetrics)."""
+    """How many rows libass draws `text` in at font size `size` (see engine.caption_fonts)."""
     metrics = font_metrics(path) if (path := bold_font_file(font.name, font.directory)) else None
     return UNMEASURED_ROWS if metrics is None else wrapped_rows(text, metrics, size, layout.wrap_width)
 
@@ -383,8 +383,10 @@ def ass_document(lines: list[Line], width: int, height: int, style: str = "bold"
             shown = [_event(line.start, line.end, line.style, _line_text(line.words, None, lk.highlight))]
         else:
             shown = karaoke_events(line) if style == "karaoke" else highlight_events(line, lk.highlight)
-        drawn = drawn_height(rows_drawn(join_words(line.words), layout.font_size, layout, font), layout, lk)
-        events += [_placed(e, line, width, height, drawn) for e in shown]
+        if line.at_seam:
+            drawn = drawn_height(rows_drawn(join_words(line.words), layout.font_size, layout, font), layout, lk)
+            shown = [_placed(e, line, width, height, drawn) for e in shown]
+        events += shown
     return "\n".join(header + events) + "\n"
 
 
@@ -392,7 +394,7 @@ def _placed(event: str, line: Line, width: int, height: int, drawn: int) -> str:
     """A seam line's event, `drawn` pixels tall, centred where its place puts it (the Seam style
     alone centres it on the middle; libass still wraps it within the margins)."""
     y = round(line.place.centre_for(drawn / height) * height)
-    if not line.at_seam or y == round(height / 2):
+    if y == round(height / 2):
         return event
     head, text = event.split(",,0,0,0,,", 1)
     return f"{head},,0,0,0,,{{\\pos({round(width / 2)},{y})}}{text}"

@@ -75,14 +75,16 @@ def loudness_db(audio: np.ndarray, sample_rate: int = 16000, hop: float = HOP) -
     return np.maximum(db, SILENCE_DB).astype(np.float32)
 
 
-def rolling_median(values: np.ndarray, window: int) -> np.ndarray:
-    """Median of each value's centred neighbourhood of `window` values (edge values repeated);
-    NaN values are left out, and a neighbourhood of only NaN gives NaN."""
+def rolling_median(values: np.ndarray, window: int, repeat_edges: bool = True) -> np.ndarray:
+    """Median of each value's centred neighbourhood of `window` values (edge values repeated,
+    or with `repeat_edges` False fewer values near the ends); NaN values are left out, and a
+    neighbourhood of only NaN gives NaN."""
     if len(values) == 0:
         return values.copy()
     window = max(1, window | 1)                          # odd, so it centres
     half = window // 2
-    padded = np.pad(values.astype(np.float64), half, mode="edge")
+    padded = (np.pad(values.astype(np.float64), half, mode="edge") if repeat_edges
+              else np.pad(values.astype(np.float64), half, constant_values=np.nan))
     windows = np.lib.stride_tricks.sliding_window_view(padded, window)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN neighbourhoods (long silences)

@@ -23,6 +23,7 @@ import numpy as np
 
 from engine.reframe.path import DEAD_ZONE, fill_gaps, follow, simplify
 from engine.reframe.seams import NO_SPLIT, Split, keep_inside
+from engine.signals import rolling_median
 
 STACK_FACE_SPAN = 2.6       # a stacked panel is this many face heights tall (or the whole height)
 PANEL_MIN_SHARE = 0.35      # ... and at least this share of the picture's height
@@ -161,11 +162,9 @@ def _step(times: np.ndarray) -> float:
 
 def _running_median(values: np.ndarray, width: int) -> np.ndarray:
     """The median of the `width` values around each (fewer at the ends: no end value counted twice)."""
-    half = width // 2
-    if half == 0 or len(values) < 3:
+    if width < 2 or len(values) < 3:
         return values.copy()
-    padded = np.pad(values.astype(float), half, constant_values=np.nan)
-    return np.nanmedian(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
+    return rolling_median(values, width, repeat_edges=False).astype(float)
 
 
 def _pieces(kt: np.ndarray, kc: np.ndarray) -> tuple[tuple[float, float, float, float], ...]:
