@@ -83,8 +83,7 @@ def rolling_median(values: np.ndarray, window: int, repeat_edges: bool = True) -
         return values.copy()
     window = max(1, window | 1)                          # odd, so it centres
     half = window // 2
-    padded = (np.pad(values.astype(np.float64), half, mode="edge") if repeat_edges
-              else np.pad(values.astype(np.float64), half, constant_values=np.nan))
+    padded = np.pad(values.astype(np.float64), half, **({"mode": "edge"} if repeat_edges else {"constant_values": np.nan}))
     windows = np.lib.stride_tricks.sliding_window_view(padded, window)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN neighbourhoods (long silences)
@@ -418,8 +417,7 @@ def detect_scene_cuts(path: Path | str, duration: float | None = None, threshold
         return ()
     if len(times) > 2 and float(np.median(np.diff(times))) <= DENSE_FRAME_SECONDS:
         return cuts_from_scores(times, scores, threshold)
-    # With two keyframes the regular spacing is unknown, and a differing second keyframe may be
-    # the encoder's regular one (x264's every 10 s in a short file): it is checked like one.
+    # With two keyframes the spacing is unknown: a differing second one may be the encoder's regular one.
     usual = usual_keyframe_interval(times) if len(times) > 2 else 0.0
     stretches = []
     for before, keyframe in keyframe_gaps_to_check(times, scores):

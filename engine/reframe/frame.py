@@ -174,7 +174,8 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
     edges = shots(cuts, duration)
     linked = link_tracks(look.samples, edges)
     crop = window
-    tracks, window, by_shot = _people(prominent_tracks(linked, edges, look.samples.times), edges, crop, split)
+    tracks = prominent_tracks(linked, edges, look.samples.times)
+    window, by_shot = _people(tracks, edges, crop, split)
     if not _apart(by_shot, window, split):
         framing = replace(plan_framing(look.samples, display_w, display_h, aspect, duration, cuts),
                           sampling=f"{len(look.samples.times) / max(duration, 1e-6):.2g} fps")
@@ -183,9 +184,8 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
         # The samples see two people apart, but one of them too seldom for a track of the usual
         # presence (a head the cascades miss most of the time: the debate's Trump, 11 % of
         # samples). Both are shown by the speakers' plan, not shrunk into the whole picture.
-        tracks, window, by_shot = _people(_seldom_pairs(prominent_tracks(linked, edges, look.samples.times,
-                                                                         min_presence=0.0), window, split),
-                                          edges, crop, split)
+        tracks = _seldom_pairs(prominent_tracks(linked, edges, look.samples.times, min_presence=0.0), window, split)
+        window, by_shot = _people(tracks, edges, crop, split)
         if not _apart(by_shot, window, split):
             return framing
     times, fps = look.times, look.fps
@@ -261,11 +261,11 @@ def plan_speakers(look: DenseLook, energy: np.ndarray, words: list[tuple[float, 
 
 
 def _people(tracks: list[Track], edges: list[tuple[float, float]], window: Window, split: Split):
-    """The tracks, the crop window kept inside one picture of a split screen for them, and the
-    tracks of each shot."""
+    """The crop window kept inside one picture of a split screen for these tracks, and the tracks
+    of each shot."""
     window = window_inside(window, split, targets=np.array([t.median_box[0] + t.median_box[2] / 2 for t in tracks]),
                            heights=np.array([t.median_box[1] + t.median_box[3] / 2 for t in tracks]))
-    return tracks, window, {shot: [t for t in tracks if t.shot == shot] for shot in range(len(edges))}
+    return window, {shot: [t for t in tracks if t.shot == shot] for shot in range(len(edges))}
 
 
 def _seldom_pairs(tracks: list[Track], window: Window, split: Split) -> list[Track]:
@@ -321,7 +321,7 @@ def _with_panels(stretch: Stretch, tracks: dict[int, Track], display_w: int, dis
                  times: np.ndarray, split: Split = NO_SPLIT) -> Stretch:
     """A stacked stretch with its two panels, each framed on where its face is during the
     stretch (not over the whole range) and following it across and up and down (its `panels`
-    hold the height the panel keeps longest, where the captions look for its face's rows)."""
+    hold the median height of the panel's path, where the captions look for its face's rows)."""
     if stretch.layout != "stacked":
         return stretch
     panel_aspect = ASPECTS[aspect] * 2
