@@ -1,5 +1,6 @@
 """Where captions go while two people are stacked one above the other (engine/reframe/panels.py):
-on the seam between the two halves, or as near it as the faces and the title leave room.
+on the seam between the two halves, or as near it as the faces and the title leave room; and
+where the title goes when its usual place, the top, would cover the top person's face.
 
 engine.framing says where the faces are (`StackedSpan`); engine.captions, which knows how many
 rows each caption is drawn in and where the title's box ends, asks `seam_place` for the room its
@@ -51,6 +52,23 @@ def _outside(lo: float, hi: float, zones: list[tuple[float, float]], pad: float)
     return free
 
 
+def _hair_to_chin(faces) -> list[tuple[float, float]]:
+    return [(f[0], f[3]) for f in faces]
+
+
+def clear_of_faces(top: float, bottom: float, faces, gap: float) -> bool:
+    """Whether the rows [top, bottom] come no nearer than `gap` to any face, hair to chin."""
+    return _outside(top, bottom, _hair_to_chin(faces), gap) == [(top, bottom)]
+
+
+def lowest_room(faces, tall: float, ceiling: float, floor: float, gap: float) -> float | None:
+    """The top of a box `tall` high, as low as it fits between `ceiling` and `floor` and no
+    nearer than `gap` to any face, hair to chin (a title just above the captions on the seam,
+    over the top person's chest); None when there is no such room."""
+    rooms = [(lo, hi) for lo, hi in _outside(ceiling, floor, _hair_to_chin(faces), gap) if hi - lo >= tall]
+    return max(hi for _, hi in rooms) - tall if rooms else None
+
+
 def seam_place(faces: list[Face] | tuple[Face, ...], band: float, ceiling: float, seam: float = 0.5,
                gap: float = 0.0) -> SeamPlace:
     """The room for a caption band `band` tall (a share of the height) between `ceiling` (the
@@ -59,7 +77,7 @@ def seam_place(faces: list[Face] | tuple[Face, ...], band: float, ceiling: float
     the top of the hair to the chin; else the nearest that leaves the brows to the mouth clear; else the widest
     room between the brows and mouths, which the band overflows onto the faces. The title is never
     given up for a face: text over text leaves neither readable."""
-    for zones in ([(f[0], f[3]) for f in faces], [(f[1], f[2]) for f in faces]):
+    for zones in (_hair_to_chin(faces), [(f[1], f[2]) for f in faces]):
         allowed = _outside(ceiling + band / 2, LOWEST - band / 2, zones, band / 2 + gap)
         if allowed:
             centre = min((min(max(seam, lo), hi) for lo, hi in allowed), key=lambda c: abs(c - seam))

@@ -1,36 +1,31 @@
 """Word-level captions as an ASS script for libass (ffmpeg's `ass` filter) to burn in.
 
 The transcript's words are moved onto the output's timeline (`place_words`), grouped into
-short lines (`split_lines`), and written as ASS events in one of a few styles
-(`ass_document`): the whole line shows while it is spoken and the word being said is
-highlighted. Lines sit above the bottom fifth of the picture, where the apps put their
-buttons. Sizes are in output pixels (PlayRes is the output size).
+short lines (engine.caption_lines), timed (`timed_lines`), and written as ASS events in one of
+a few styles (`ass_document`): the whole line shows while it is spoken and the word being said
+is highlighted. Lines sit above the bottom fifth of the picture, where the apps put their
+buttons; over two people stacked, at the seam (engine.caption_placement). The title shows for
+its first seconds at the top, or lower where the top would cover a face (`seam_spans`). Sizes
+are in output pixels (PlayRes is the output size).
 """
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
 from dataclasses import dataclass
 
-from engine.caption_placement import SeamPlace, StackedSpan, seam_place
+from engine.caption_lines import join_words, space_before, split_lines
+from engine.caption_placement import SeamPlace, StackedSpan, clear_of_faces, lowest_room, seam_place
 from engine.caption_fonts import CaptionFont, bold_font_file, caption_font, font_metrics, is_rtl, wrapped_rows
 from engine.models import Word
 
 STYLES = ("bold", "boxed", "karaoke")
 
-MAX_WORDS = 4
-MAX_UNITS = 20            # a line's width budget: one unit per narrow character, two per wide (CJK)
-MAX_GAP = 0.7             # a pause this long starts a new line
 HOLD = 0.3                # a line stays this long after its last word, unless the next one starts
 JOIN_SNAP = 0.5           # a reel segment's first line starting this soon after the join starts at it
 TITLE_SECONDS = 3.0
+TITLE_PIECE = 0.5         # seconds: the title shows at least this long in a place (see title_events)
 TITLE_GAP = 0.3           # of the caption font's size: the least room between the title's box and a caption
 FACE_GAP = 0.25           # ... and between a caption and a face's rows, when the faces leave room for it
-
-SENTENCE_END = tuple(".!?…。！？")
-CLAUSE_END = tuple(",;:，、；：")
-
-CJK_LINE_UNITS = 18       # CJK lines: at most 9 characters, broken between characters, not at spaces
 
 
 @dataclass(frozen=True)
@@ -64,96 +59,6 @@ def place_words(words: list[Word], placements: list[tuple[float, float, float]])
 
 
 # --- lines ------------------------------------------------------------------------------------
-
-def is_wide(ch: str) -> bool:
-    return unicodedata.east_asian_width(ch) in ("W", "F")
-
-
-def text_units(text: str) -> int:
-    return sum(2 if is_wide(ch) else 1 for ch in text)
-
-
-def space_before(previous: str, word: Word) -> str:
-    """A space between the text so far and `word`: none where either side is CJK (written
-    without spaces), and none before a piece Whisper wrote as part of the word before it
-    (",000" after " 10", "'s", "%": no leading space and not starting with a letter or digit)."""
-    token = word.text.strip()
-    if not previous or not token or is_wide(previous[-1]) or is_wide(token[0]):
-        return ""
-    return "" if not word.text[:1].isspace() and not token[0].isalnum() else " "
-
-
-def join_words(words: list[Word] | tuple[Word, ...]) -> str:
-    out = ""
-    for w in words:
-        out += space_before(out, w) + w.text.strip()
-    return out
-
-
-def is_cjk_word(word: Word) -> bool:
-    token = word.text.strip()
-    return bool(token) and any(is_wide(ch) for ch in token)
-
-
-def split_long_word(word: Word, max_units: int) -> list[Word]:
-    """A CJK 'word' wider than a line, cut between characters, its time shared by character."""
-    token = word.text.strip()
-    if text_units(token) <= max_units:
-        return [word]
-    pieces, current = [], ""
-    for ch in token:
-        if current and text_units(current + ch) > max_units:
-            pieces.append(current)
-            current = ""
-        current += ch
-    pieces.append(current)
-    per_char = (word.end - word.start) / max(1, len(token))
-    out, offset = [], 0
-    for piece in pieces:
-        start = word.start + offset * per_char
-        offset += len(piece)
-        out.append(Word(round(start, 3), round(word.start + offset * per_char, 3), piece, word.probability))
-    return out
-
-
-def split_lines(words: list[Word], max_words: int = MAX_WORDS, max_units: int = MAX_UNITS,
-                max_gap: float = MAX_GAP) -> list[list[Word]]:
-    """Words in groups of at most `max_words` that fit `max_units`, broken after a sentence
-    end, after a clause end once a line has two words, and at pauses. A lone word left at
-    the end of a run borrows one from a full line before it, so lines hold 2-4 words.
-
-    Chinese and Japanese are written without spaces and Whisper's words there are a character
-    or two: their lines are measured by characters only (CJK_LINE_UNITS), and a word wider
-    than a line is cut between characters."""
-    if words and sum(is_cjk_word(w) for w in words) * 2 > len(words):
-        max_units = min(max_units, CJK_LINE_UNITS)
-        max_words = 10 ** 6
-        words = [piece for w in words for piece in split_long_word(w, max_units)]
-    groups: list[list[Word]] = []
-    current: list[Word] = []
-    for w in (w for w in words if w.text.strip()):
-        if current:
-            previous = current[-1].text.strip()
-            starts_new = (
-                len(current) >= max_words
-                or text_units(join_words(current + [w])) > max_units
-                or previous.endswith(SENTENCE_END)
-                or (previous.endswith(CLAUSE_END) and len(current) >= 2)
-                or w.start - current[-1].end > max_gap
-            )
-            if starts_new:
-                groups.append(current)
-                current = []
-        current.append(w)
-    if current:
-        groups.append(current)
-    for i in range(1, len(groups)):
-        before, lone = groups[i - 1], groups[i]
-        continuous = lone[0].start - before[-1].end <= max_gap and not before[-1].text.strip().endswith(SENTENCE_END)
-        if len(lone) == 1 and len(before) >= 3 and continuous:
-            lone.insert(0, before.pop())
-    return [g for g in groups if g]
-
 
 def timed_lines(groups: list[list[Word]], hold: float = HOLD) -> list[Line]:
     """Each group shown from its first word to its last word plus `hold`, and never at the same
@@ -313,36 +218,60 @@ def drawn_height(rows: int, layout: Layout, lk: Look) -> int:
     return rows * layout.font_size + 2 * round(lk.outline_px + lk.shadow_px)
 
 
+def title_pad(layout: Layout) -> int:
+    """How far the title's box reaches past its text (the Title style's shadow pads the box)."""
+    return round(layout.title_size * 0.3)
+
+
 def title_bottom(title: str, layout: Layout, font: CaptionFont) -> int:
     """The lowest row of the title's box (the Title style: at the top margin, padded by its shadow)."""
     rows = rows_drawn(escape(title.strip()), layout.title_size, layout, font)
-    return layout.top_margin + rows * layout.title_size + round(layout.title_size * 0.3)
+    return layout.top_margin + rows * layout.title_size + title_pad(layout)
 
 
 def seam_spans(lines: list[Line], stacked: list[StackedSpan], width: int, height: int, style: str,
                font: CaptionFont, title: str | None = None, title_seconds: float = TITLE_SECONDS
-               ) -> list[tuple[float, float, SeamPlace]]:
-    """The room each stacked stretch gives its captions (for at_the_seam): a band as tall as the
-    tallest caption shown in it, kept `TITLE_GAP` below the title's box in a stretch that begins
-    while the title shows (for the whole stretch, so that its captions do not jump when the title
-    goes)."""
+               ) -> tuple[list[tuple[float, float, SeamPlace]], list[tuple[float, float, float]]]:
+    """The room each stacked stretch gives its captions (for at_the_seam), and where the title
+    moves to in the stretches it would cover a face at the top in: (start, end, the top of its
+    box, a share of the height).
+
+    A caption band is as tall as the tallest caption shown in the stretch. While the title shows
+    it goes just above the band, when its box at the top would cover the top person's face and
+    there is room between that face's chin and the band; otherwise it stays at the top and the
+    band keeps `TITLE_GAP` below its box. Either holds for the whole stretch, so that the captions
+    do not jump when the title goes."""
     layout = Layout(width, height)
     lk = look(style, layout.font_size)
-    under_title = title_bottom(title, layout, font) + TITLE_GAP * layout.font_size if title and title.strip() else 0
-    out = []
+    titled = bool(title and title.strip())
+    box_top = (layout.top_margin - title_pad(layout)) / height
+    box_bottom = title_bottom(title, layout, font) / height if titled else 0.0
+    gap = FACE_GAP * layout.font_size / height
+    places, moved = [], []
     for span in stacked:
         shown = [line for line in lines if line.start < span.end and line.end > span.start]
         rows = max((rows_drawn(join_words(line.words), layout.font_size, layout, font) for line in shown), default=1)
-        ceiling = max(layout.top_margin, under_title if span.start < title_seconds else 0) / height
         band = drawn_height(rows, layout, lk) / height
-        gap = FACE_GAP * layout.font_size / height
-        out.append((span.start, span.end, seam_place(span.faces, band, ceiling, span.seam, gap)))
-    return out
+        place = seam_place(span.faces, band, layout.top_margin / height, span.seam, gap)
+        if titled and span.start < title_seconds:
+            spot = None if clear_of_faces(box_top, box_bottom, span.faces, gap) else lowest_room(
+                span.faces, box_bottom - box_top, layout.top_margin / height,
+                place.top - TITLE_GAP * layout.font_size / height, gap)
+            if spot is None:
+                place = seam_place(span.faces, band, max(layout.top_margin / height,
+                                                         box_bottom + TITLE_GAP * layout.font_size / height), span.seam, gap)
+            else:
+                moved.append((max(0.0, span.start), min(title_seconds, span.end), spot))
+        places.append((span.start, span.end, place))
+    return places, moved
 
 
 def ass_document(lines: list[Line], width: int, height: int, style: str = "bold",
                  title: str | None = None, title_seconds: float = TITLE_SECONDS,
-                 font: CaptionFont | None = None, whole_lines: bool = False) -> str:
+                 font: CaptionFont | None = None, whole_lines: bool = False,
+                 title_moves: list[tuple[float, float, float]] = ()) -> str:
+    """The ASS script. `title_moves`: (start, end, top of the box as a share of the height) where
+    the title leaves the top (see seam_spans)."""
     if style not in STYLES:
         raise ValueError(f"unknown caption style {style!r}; choose one of {', '.join(STYLES)}")
     font = font or caption_font()
@@ -377,7 +306,7 @@ def ass_document(lines: list[Line], width: int, height: int, style: str = "bold"
     ]
     events = []
     if title and title.strip():
-        events.append(_event(0.0, title_seconds, "Title", "{\\fad(200,300)}" + escape(title.strip()), layer=1))
+        events += title_events(escape(title.strip()), title_seconds, title_moves, width, height)
     for line in lines:
         if whole_lines:
             shown = [_event(line.start, line.end, line.style, _line_text(line.words, None, lk.highlight))]
@@ -388,6 +317,30 @@ def ass_document(lines: list[Line], width: int, height: int, style: str = "bold"
             shown = [_placed(e, line, width, height, drawn) for e in shown]
         events += shown
     return "\n".join(header + events) + "\n"
+
+
+def title_events(text: str, seconds: float, moves: list[tuple[float, float, float]], width: int, height: int
+                 ) -> list[str]:
+    """The title over [0, seconds), cut at the edges of `moves`, where it is drawn lower (a
+    layout change is a cut, so it may jump there). A first or last piece shorter than
+    TITLE_PIECE is left out: the title starts or ends at that cut instead of flashing in its
+    other place. It fades in at its start and out at its end."""
+    edges = sorted({0.0, seconds, *(t for a, b, _ in moves for t in (a, b) if 0.0 < t < seconds)})
+    pieces = [(a, b, next((top for start, end, top in moves if start <= (a + b) / 2 < end), None))
+              for a, b in zip(edges, edges[1:])]
+    while len(pieces) > 1 and pieces[-1][1] - pieces[-1][0] < TITLE_PIECE:
+        pieces.pop()
+    while len(pieces) > 1 and pieces[0][1] - pieces[0][0] < TITLE_PIECE:
+        pieces.pop(0)
+    pad = title_pad(Layout(width, height))
+    out = []
+    for k, (a, b, spot) in enumerate(pieces):
+        fade_in, fade_out = 200 if k == 0 else 0, 300 if k == len(pieces) - 1 else 0
+        tags = f"\\fad({fade_in},{fade_out})" if fade_in or fade_out else ""
+        if spot is not None:
+            tags += f"\\pos({round(width / 2)},{round(spot * height) + pad})"
+        out.append(_event(a, b, "Title", "{" + tags + "}" + text if tags else text, layer=1))
+    return out
 
 
 def _placed(event: str, line: Line, width: int, height: int, drawn: int) -> str:
@@ -457,9 +410,12 @@ def caption_script(words: list[Word], placements: list[tuple[float, float, float
     and in a crossfade each line is placed by its own segment's framing."""
     font = caption_font(language)
     lines: list[Line] = []
-    if captions:
-        segments = [timed_lines(split_lines(place_words(words, [placement]))) for placement in placements]
-        for i, own in enumerate(across_joins(segments, placements)):
-            spans = seam_spans(own, [s for s in stacked if s.segment == i], width, height, style, font, title)
-            lines += at_the_seam(own, spans)
-    return ass_document(lines, width, height, style=style, title=title, font=font, whole_lines=is_rtl(language))
+    title_moves: list[tuple[float, float, float]] = []
+    segments = [timed_lines(split_lines(place_words(words, [placement]))) if captions else []
+                for placement in placements]
+    for i, own in enumerate(across_joins(segments, placements)):
+        spans, moves = seam_spans(own, [s for s in stacked if s.segment == i], width, height, style, font, title)
+        lines += at_the_seam(own, spans)
+        title_moves += moves
+    return ass_document(lines, width, height, style=style, title=title, font=font, whole_lines=is_rtl(language),
+                        title_moves=title_moves)

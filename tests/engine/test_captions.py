@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from engine import captions
-from engine.captions import Line, ass_document, escape, place_words, split_lines, timed_lines
+from engine.caption_lines import MAX_UNITS, join_words, split_lines, text_units
+from engine.captions import Line, ass_document, escape, place_words, timed_lines
 from engine.models import Word
 
 
@@ -17,7 +18,7 @@ def words_from(text: str, start: float = 0.0, step: float = 0.4, length: float =
 
 
 def texts(groups) -> list[str]:
-    return [captions.join_words(g) for g in groups]
+    return [join_words(g) for g in groups]
 
 
 # --- timing -----------------------------------------------------------------------------------
@@ -77,15 +78,15 @@ def test_a_lone_word_borrows_from_the_line_before():
 
 def test_long_words_make_shorter_lines():
     groups = split_lines(words_from("internationalisation responsibilities notwithstanding"))
-    assert all(captions.text_units(t) <= captions.MAX_UNITS for t in texts(groups) if " " in t)
+    assert all(text_units(t) <= MAX_UNITS for t in texts(groups) if " " in t)
 
 
 def test_chinese_words_join_without_spaces_and_lines_stay_narrow():
     words = [Word(i * 0.3, i * 0.3 + 0.25, token) for i, token in enumerate(["我们", "今天", "讨论", "定价", "策略", "和", "增长"])]
     groups = split_lines(words)
     assert texts(groups)[0] == "我们今天讨论定价"
-    assert all(captions.text_units(t) <= captions.MAX_UNITS for t in texts(groups))
-    assert captions.join_words([Word(0, 1, " 价格"), Word(1, 2, " OK")]) == "价格OK"
+    assert all(text_units(t) <= MAX_UNITS for t in texts(groups))
+    assert join_words([Word(0, 1, " 价格"), Word(1, 2, " OK")]) == "价格OK"
 
 
 
@@ -94,7 +95,7 @@ def test_pieces_whisper_wrote_onto_the_word_before_keep_no_space():
     carry no leading space and belong to the word before; a word with its space does not."""
     pieces = [" It", " cost", " 10", ",000", " and", " it", "'s", " 50", "%", " -", " really", "."]
     words = [Word(i * 0.3, i * 0.3 + 0.25, t) for i, t in enumerate(pieces)]
-    assert captions.join_words(words) == "It cost 10,000 and it's 50% - really."
+    assert join_words(words) == "It cost 10,000 and it's 50% - really."
     line = Line(0.0, 4.5, tuple(words[:4]))
     for style in ("bold", "karaoke"):
         script = ass_document([line], 1080, 1920, style=style)

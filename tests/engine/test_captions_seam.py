@@ -228,6 +228,57 @@ def test_without_room_under_the_title_the_caption_gives_up_part_of_a_face_not_th
     box = title_bottom(TITLE, LAYOUT, FONT)
     for _, _, _, y in events(script):
         assert (y or 960) - ROW / 2 >= box + captions.TITLE_GAP * LAYOUT.font_size - 1
+    assert title_rows(script) == [(0.0, captions.TITLE_SECONDS, None)], "no room lower: the title stays at the top"
+
+
+def title_rows(script: str) -> list[tuple[float, float, int | None]]:
+    """(start, end, y of \\pos or None: at the top margin) of each Title event."""
+    return [(s, e, y) for s, e, _, y in events(script, styles=("Title",))]
+
+
+# the stand-up's short (debate-club recording): the top person's hair reaches the top of the frame
+TALL = ((0.055, 0.16, 0.265, 0.322), (0.558, 0.664, 0.77, 0.828))
+
+
+def test_a_title_that_would_cover_the_top_face_goes_just_above_the_seam_captions(tmp_path):
+    """At the top margin the title's box would cover the top person's forehead; it goes over his
+    chest instead, between his chin and the captions on the seam, which stay where they would be
+    without a title (drawn by libass, the box made opaque to be seen)."""
+    words = words_from("every decision in life is a set of questions")
+    spans = [StackedSpan(0.0, 6.0, TALL)]
+    title = "Every decision in life"
+    assert title_bottom(title, LAYOUT, FONT) + captions.FACE_GAP * LAYOUT.font_size > TALL[0][0] * 1920
+    titled = caption_script(words, [(0.0, 6.0, 0.0)], 1080, 1920, title=title, stacked=spans)
+    untitled = caption_script(words, [(0.0, 6.0, 0.0)], 1080, 1920, stacked=spans)
+    assert events(titled) == events(untitled), "the captions do not make way for the title"
+    assert [(s, e) for s, e, _ in title_rows(titled)] == [(0.0, captions.TITLE_SECONDS)]
+    drawn = render_frame(tmp_path, titled.replace("&H40000000", "&H00FFFFFF"), 1.0)
+    caption_top = min((y or 960) - ROW / 2 for s, e, _, y in events(titled) if s <= 1.0 < e)
+    rows = np.flatnonzero((drawn > 128).sum(axis=1) > 2)
+    box = rows[rows < caption_top - 2]
+    assert len(box), "the title is drawn above the captions"
+    assert box.min() >= TALL[0][3] * 1920 + captions.FACE_GAP * LAYOUT.font_size - 2, "clear of the top chin"
+    assert caption_top - box.max() >= captions.TITLE_GAP * LAYOUT.font_size - 2, "a clear gap above the captions"
+
+
+def test_a_title_clear_of_the_faces_stays_at_the_top():
+    roomy = ((0.2, 0.27, 0.42, 0.47), (0.58, 0.65, 0.8, 0.85))
+    script = caption_script(words_from("we charge for the"), [(0.0, 4.0, 0.0)], 1080, 1920, title="A short hook",
+                            stacked=[StackedSpan(0.0, 4.0, roomy)])
+    assert title_rows(script) == [(0.0, captions.TITLE_SECONDS, None)]
+
+
+def test_the_title_moves_at_a_cut_to_a_stacked_stretch_and_never_just_flashes_there():
+    words = words_from("every decision in life is a set of questions")
+    def titled(stacked_from: float) -> list:
+        return title_rows(caption_script(words, [(0.0, 6.0, 0.0)], 1080, 1920, title="Every decision in life",
+                                         stacked=[StackedSpan(stacked_from, 6.0, TALL)]))
+    moved = titled(1.5)
+    assert [(s, e) for s, e, _ in moved] == [(0.0, 1.5), (1.5, captions.TITLE_SECONDS)]
+    assert moved[0][2] is None and moved[1][2] is not None, "at the top over one person, lower once stacked"
+    assert titled(captions.TITLE_SECONDS - 0.06) == [(0.0, captions.TITLE_SECONDS - 0.06, None)], \
+        "a stacked stretch in the title's last moments ends it at the cut"
+    assert titled(0.2) == [(0.2, captions.TITLE_SECONDS, titled(0.0)[0][2])], "one in its first moments starts it there"
 
 
 def test_a_stretch_that_begins_after_the_title_may_rise_to_the_top_margin():

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from engine import model_store
-from engine.captions import caption_font, caption_script, split_lines, text_units
+from engine.caption_lines import split_lines, text_units
+from engine.captions import caption_font, caption_script
 from engine.highlights.lexicon import is_question, sentence_features, tokens
 from engine.highlights.titles import hashtags_for, keyword_document_frequency, keyword_tokens, trim_title
 from engine.instructions import parse_instruction

@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from engine.captions import join_words, split_lines, text_units
+from engine.caption_lines import join_words, split_lines, text_units
 from engine.models import EngineConfig
 from engine.instructions import parse_instruction
 from engine.pipeline import analyse, choose, clip, render_spec
