@@ -56,17 +56,25 @@ def _hair_to_chin(faces) -> list[tuple[float, float]]:
     return [(f[0], f[3]) for f in faces]
 
 
-def clear_of_faces(top: float, bottom: float, faces, gap: float) -> bool:
-    """Whether the rows [top, bottom] come no nearer than `gap` to any face, hair to chin."""
-    return _outside(top, bottom, _hair_to_chin(faces), gap) == [(top, bottom)]
+def _brows_to_mouth(faces) -> list[tuple[float, float]]:
+    return [(f[1], f[2]) for f in faces]
 
 
-def lowest_room(faces, tall: float, ceiling: float, floor: float, gap: float) -> float | None:
-    """The top of a box `tall` high, as low as it fits between `ceiling` and `floor` and no
-    nearer than `gap` to any face, hair to chin (a title just above the captions on the seam,
-    over the top person's chest); None when there is no such room."""
-    rooms = [(lo, hi) for lo, hi in _outside(ceiling, floor, _hair_to_chin(faces), gap) if hi - lo >= tall]
-    return max(hi for _, hi in rooms) - tall if rooms else None
+def title_spot(faces, top: float, bottom: float, ceiling: float, floor: float, gap: float) -> float | None:
+    """Where the title's box goes when at [top, bottom] (the top margin) it would come nearer
+    than `gap` to a face: the top of a box as tall, as low as it fits between `ceiling` and
+    `floor` (just above the captions on the seam), over the top person's chest. None: it stays.
+    As for the captions, a face counts from the top of the hair to the chin, else (when nowhere
+    is clear of that) from the brows to the mouth: over a chin rather than a forehead, and never
+    over eyes or a mouth when it can be helped."""
+    tall = bottom - top
+    for zones in (_hair_to_chin(faces), _brows_to_mouth(faces)):
+        if _outside(top, bottom, zones, gap) == [(top, bottom)]:
+            return None
+        rooms = [(lo, hi) for lo, hi in _outside(ceiling, floor, zones, gap) if hi - lo >= tall]
+        if rooms:
+            return max(hi for _, hi in rooms) - tall
+    return None
 
 
 def seam_place(faces: list[Face] | tuple[Face, ...], band: float, ceiling: float, seam: float = 0.5,
@@ -77,12 +85,12 @@ def seam_place(faces: list[Face] | tuple[Face, ...], band: float, ceiling: float
     the top of the hair to the chin; else the nearest that leaves the brows to the mouth clear; else the widest
     room between the brows and mouths, which the band overflows onto the faces. The title is never
     given up for a face: text over text leaves neither readable."""
-    for zones in (_hair_to_chin(faces), [(f[1], f[2]) for f in faces]):
+    for zones in (_hair_to_chin(faces), _brows_to_mouth(faces)):
         allowed = _outside(ceiling + band / 2, LOWEST - band / 2, zones, band / 2 + gap)
         if allowed:
             centre = min((min(max(seam, lo), hi) for lo, hi in allowed), key=lambda c: abs(c - seam))
             return SeamPlace(centre - band / 2, centre + band / 2, seam)
     below = max(seam, ceiling)
-    rooms = _outside(ceiling, LOWEST, [(f[1], f[2]) for f in faces], 0.0) or [(below, below)]
+    rooms = _outside(ceiling, LOWEST, _brows_to_mouth(faces), 0.0) or [(below, below)]
     lo, hi = max(rooms, key=lambda r: r[1] - r[0])
     return SeamPlace(lo, hi, seam)

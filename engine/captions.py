@@ -14,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from engine.caption_lines import join_words, space_before, split_lines
-from engine.caption_placement import SeamPlace, StackedSpan, clear_of_faces, lowest_room, seam_place
+from engine.caption_placement import SeamPlace, StackedSpan, seam_place, title_spot
 from engine.caption_fonts import CaptionFont, bold_font_file, caption_font, font_metrics, is_rtl, wrapped_rows
 from engine.models import Word
 
@@ -237,10 +237,10 @@ def seam_spans(lines: list[Line], stacked: list[StackedSpan], width: int, height
     box, a share of the height).
 
     A caption band is as tall as the tallest caption shown in the stretch. While the title shows
-    it goes just above the band, when its box at the top would cover the top person's face and
-    there is room between that face's chin and the band; otherwise it stays at the top and the
-    band keeps `TITLE_GAP` below its box. Either holds for the whole stretch, so that the captions
-    do not jump when the title goes."""
+    it goes just above the band when its box at the top would cover the top person's face and
+    there is room lower (see title_spot); otherwise it stays at the top and the band keeps
+    `TITLE_GAP` below its box. Either holds for the whole stretch, so that the captions do not
+    jump when the title goes."""
     layout = Layout(width, height)
     lk = look(style, layout.font_size)
     titled = bool(title and title.strip())
@@ -254,9 +254,8 @@ def seam_spans(lines: list[Line], stacked: list[StackedSpan], width: int, height
         band = drawn_height(rows, layout, lk) / height
         place = seam_place(span.faces, band, layout.top_margin / height, span.seam, gap)
         if titled and span.start < title_seconds:
-            spot = None if clear_of_faces(box_top, box_bottom, span.faces, gap) else lowest_room(
-                span.faces, box_bottom - box_top, layout.top_margin / height,
-                place.top - TITLE_GAP * layout.font_size / height, gap)
+            spot = title_spot(span.faces, box_top, box_bottom, layout.top_margin / height,
+                              place.top - TITLE_GAP * layout.font_size / height, gap)
             if spot is None:
                 place = seam_place(span.faces, band, max(layout.top_margin / height,
                                                          box_bottom + TITLE_GAP * layout.font_size / height), span.seam, gap)

@@ -261,6 +261,36 @@ def test_a_title_that_would_cover_the_top_face_goes_just_above_the_seam_captions
     assert caption_top - box.max() >= captions.TITLE_GAP * LAYOUT.font_size - 2, "a clear gap above the captions"
 
 
+# the TV interview's short: the host's chin comes down to the captions on the seam
+TV = ((0.038, 0.19, 0.341, 0.424), (0.531, 0.676, 0.821, 0.9))
+
+
+def test_with_no_room_clear_of_a_chin_the_title_covers_the_chin_not_the_forehead(tmp_path):
+    """At the top the two-row title would reach down to the host's brows; between his chin and the
+    captions there is no room. Counting a face from the brows to the mouth, as the captions do, it
+    goes over his chin, clear of his mouth (drawn by libass, the box made opaque to be seen)."""
+    words = words_from("if you are talking to me now")
+    title = "If you're talking to me now, am I going to speak my piece or not?"
+    assert rows_drawn(title, LAYOUT.title_size, LAYOUT, FONT) == 2
+    script = caption_script(words, [(0.0, 6.0, 0.0)], 1080, 1920, title=title, stacked=[StackedSpan(0.0, 6.0, TV)])
+    assert [y is not None for _, _, y in title_rows(script)] == [True], "moved from the top"
+    drawn = render_frame(tmp_path, script.replace("&H40000000", "&H00FFFFFF"), 1.0)
+    caption_top = min((y or 960) - ROW / 2 for s, e, _, y in events(script) if s <= 1.0 < e)
+    rows = np.flatnonzero((drawn > 128).sum(axis=1) > 2)
+    box = rows[rows < caption_top - 2]
+    gap = captions.FACE_GAP * LAYOUT.font_size
+    assert box.min() >= TV[0][2] * 1920 + gap - 2, "clear of the mouth"
+    assert box.min() < TV[0][3] * 1920, "over the chin: there is no room below it"
+    assert caption_top - box.max() >= captions.TITLE_GAP * LAYOUT.font_size - 2, "a clear gap above the captions"
+
+
+def test_a_title_over_hair_alone_stays_at_the_top_rather_than_go_over_a_chin():
+    tall_hair = ((0.1, 0.25, 0.4, 0.45), (0.55, 0.62, 0.77, 0.82))
+    script = caption_script(words_from("we charge for the"), [(0.0, 4.0, 0.0)], 1080, 1920, title="A short hook",
+                            stacked=[StackedSpan(0.0, 4.0, tall_hair)])
+    assert title_rows(script) == [(0.0, captions.TITLE_SECONDS, None)]
+
+
 def test_a_title_clear_of_the_faces_stays_at_the_top():
     roomy = ((0.2, 0.27, 0.42, 0.47), (0.58, 0.65, 0.8, 0.85))
     script = caption_script(words_from("we charge for the"), [(0.0, 4.0, 0.0)], 1080, 1920, title="A short hook",
