@@ -2,8 +2,8 @@
 
 The picture is made in the same single ffmpeg run as the sound:
 
-    background   the cover (the last photo the person sent), scaled to fill and a little darkened,
-                 or a clean two-colour gradient made once as a still;
+    background   the cover (the last photo the person sent, else the file's own cover art), scaled
+                 to fill and a little darkened, or a clean two-colour gradient made once as a still;
     waveform     ffmpeg's own showwaves of the speech, moving with it, in the lower part;
     captions     the word-by-word captions of engine.captions, large, in the middle;
     title        engine.captions' title at the top for the first seconds.
@@ -22,6 +22,7 @@ from pathlib import Path
 from engine import captions
 from engine.edges import edge_fades
 from engine.models import EngineConfig, ProgressCallback, RenderedClip, RenderFailed, RenderSpec
+from engine.soundtrack import ON_THE_TIMELINE
 from engine.render import (
     AUDIO_RATE,
     MAX_GAIN_DB,
@@ -67,6 +68,14 @@ def centred_captions(script: str, height: int) -> str:
     return re.sub(r"^Style: Caption,.*$", restyle, script, flags=re.MULTILINE)
 
 
+def own_cover(path: Path, out: Path) -> Path | None:
+    """The sound file's own picture (an mp3's or m4a's cover art, a podcast video's one still
+    frame) as a PNG, or None when it has none."""
+    result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(path), "-map", "0:v:0",
+                             "-frames:v", "1", str(out)], capture_output=True, timeout=60)
+    return out if result.returncode == 0 and out.is_file() and out.stat().st_size > 0 else None
+
+
 def background_filters(width: int, height: int, cover: bool) -> str:
     if cover:
         return (f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
@@ -80,7 +89,7 @@ def audiogram_graph(spec: RenderSpec, width: int, height: int, gain_db: float, a
     n = len(spec.segments)
     chains = []
     for i, (start, end) in enumerate(spec.segments):
-        chains.append(f"[{i}:a:0]asetpts=PTS-STARTPTS,aresample={AUDIO_RATE},"
+        chains.append(f"[{i}:a:0]{ON_THE_TIMELINE},aresample={AUDIO_RATE},"
                       f"aformat=sample_fmts=fltp:channel_layouts=stereo,{edge_fades(end - start)}[a{i}]")
     joined = "".join(f"[a{i}]" for i in range(n))
     sound = f"{joined}concat=n={n}:v=0:a=1" if n > 1 else "[a0]anull"
@@ -119,11 +128,13 @@ def render_audiogram(spec: RenderSpec, out_path: Path, config: EngineConfig,
     thumb_path = out_path.with_suffix(".jpg")
     video_part = out_path.with_name(f".{out_path.name}.part")
     thumb_part = thumb_path.with_name(f".{thumb_path.name}.part")
-    cover = spec.background is not None and Path(spec.background).is_file()
     try:
         with tempfile.TemporaryDirectory(prefix="shortsbot-audiogram-") as tmp:
             work = Path(tmp)
-            still = Path(spec.background) if cover else gradient_still(work / "gradient.png", width, height)
+            sent = Path(spec.background) if spec.background is not None and Path(spec.background).is_file() else None
+            still = sent or own_cover(spec.media.path, work / "cover.png")
+            cover = still is not None
+            still = still or gradient_still(work / "gradient.png", width, height)
             ass_path = None
             if (spec.captions and spec.words) or (spec.title and spec.title.strip()):
                 placed, _ = placements(spec.segments, 0.0)

@@ -72,14 +72,20 @@ class MediaInfo:
     audio_rate: int = 0
     pix_fmt: str | None = None               # e.g. "yuv420p", "yuv420p10le"
     color_transfer: str | None = None        # "smpte2084" (PQ) or "arib-std-b67" (HLG) for HDR
+    sar: float = 1.0                         # a stored pixel's width over its height: 4/3 for HDV's 1440x1080
 
     @property
     def display_width(self) -> int:
-        return self.height if self.rotation in (90, 270) else self.width
+        """The picture's width as a player shows it: turned, and with square pixels."""
+        return self.height if self.rotation in (90, 270) else self._square_width
 
     @property
     def display_height(self) -> int:
-        return self.width if self.rotation in (90, 270) else self.height
+        return self._square_width if self.rotation in (90, 270) else self.height
+
+    @property
+    def _square_width(self) -> int:
+        return self.width if self.sar == 1.0 else max(2, 2 * round(self.width * self.sar / 2))
 
     def to_dict(self) -> dict:
         d = asdict(self)

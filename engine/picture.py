@@ -137,7 +137,7 @@ def source_picture(media: MediaInfo, out_w: int, out_h: int, shrink: bool = True
     width, height = covering_size(src_w, src_h, out_w, out_h) if shrink else (src_w, src_h)
     if is_hdr(media):
         chain.append(tone_map(media, width, height))
-    elif (width, height) != (src_w, src_h):
+    elif (width, height) != (src_w, src_h) or media.sar != 1.0:        # non-square pixels made square
         chain.append(f"scale={width}:{height}")
     elif (media.pix_fmt or "yuv420p") not in ("yuv420p", "yuvj420p"):
         chain.append("format=yuv420p")

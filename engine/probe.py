@@ -45,6 +45,8 @@ _IMAGE_CODEC_TYPES = {"mjpeg": ("jpg", "jpeg"), "png": ("png",), "gif": ("gif",)
 _BRAND_TYPES = {"qt": "mov", "m4a": "m4a", "m4b": "m4a", "m4v": "m4v", "m4vh": "m4v", "m4vp": "m4v"}
 _WEBM_CODECS = frozenset({"vp8", "vp9", "av1", "opus", "vorbis"})
 
+STILL_PICTURE_S = 1.0       # a video stream this short under longer sound is a cover picture, not a video
+
 # Frame intervals that differ from the median by more than this share mean variable frame rate.
 VFR_TOLERANCE = 0.2
 VFR_SAMPLE_PACKETS = 600
@@ -161,11 +163,16 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
     if kind != "image" and duration <= 0:
         raise BrokenMedia(f"{name} has no length (zero duration): it may be cut short or still uploading.",
                           "probe_no_length", name=name)
+    pictures = _picture_end(video, fmt) if kind == "video" else 0.0
+    if audio is not None and 0 < pictures < STILL_PICTURE_S < duration:
+        kind = "audio"                  # one still picture over the sound (a podcast's cover): a sound file
     packets = VideoPackets.read(path, _stream_duration(video) or duration) if kind == "video" else None
     if packets is not None and not packets.reach_the_end():
         raise BrokenMedia(f"{name} is cut short or damaged: its pictures cannot be read. "
                           "Please send the file again.", "probe_cut_short", name=name)
 
+    if kind == "video" and pictures > 0:
+        duration = min(duration, pictures)         # a short is made of pictures: none after the last
     fps = _frame_rate(video) if video else 0.0
     return MediaInfo(
         path=path,
@@ -188,6 +195,7 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
         audio_rate=int(audio.get("sample_rate", 0)) if audio else 0,
         pix_fmt=video.get("pix_fmt") if video else None,
         color_transfer=video.get("color_transfer") if video else None,
+        sar=_pixel_aspect(video) if video else 1.0,
     )
 
 
@@ -241,6 +249,26 @@ def _duration(fmt: dict, streams: list[dict]) -> float:
         except (TypeError, ValueError):
             continue
     return max(values) if values else 0.0
+
+
+def _picture_end(video: dict, fmt: dict) -> float:
+    """Where the pictures end on the file's timeline; 0 when the stream does not say."""
+    length = _stream_duration(video)
+    if length <= 0:
+        return 0.0
+    try:
+        return float(video.get("start_time", 0)) - float(fmt.get("start_time", 0)) + length
+    except (TypeError, ValueError):
+        return length
+
+
+def _pixel_aspect(video: dict) -> float:
+    """The sample aspect ratio ("4:3" for HDV, "32:27" for a wide DVD); 1 when square or unknown."""
+    try:
+        ratio = Fraction(str(video.get("sample_aspect_ratio", "1:1")).replace(":", "/"))
+    except (ValueError, ZeroDivisionError):
+        return 1.0
+    return float(ratio) if 0.25 <= ratio <= 4 else 1.0
 
 
 def _frame_rate(stream: dict) -> float:

@@ -28,6 +28,7 @@ from engine import captions, picture, reframe
 from engine.ahead import AHEAD, Ahead
 from engine.edges import edge_fades
 from engine.framing import framing_filters, stacked_spans
+from engine.soundtrack import ON_THE_TIMELINE
 from engine.spec import render_spec
 from engine.models import (
     Cancelled,
@@ -201,7 +202,7 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: Fraction, ass
                       f"setsar=1{tail}[v{i}]")
         if media.has_audio:
             length = spec.segments[i][1] - spec.segments[i][0]
-            chains.append(f"[{i}:a:0]asetpts=PTS-STARTPTS,aresample={AUDIO_RATE},"
+            chains.append(f"[{i}:a:0]{ON_THE_TIMELINE},aresample={AUDIO_RATE},"
                           f"aformat=sample_fmts=fltp:channel_layouts=stereo,{edge_fades(length)}[a{i}]")
         else:
             length = spec.segments[i][1] - spec.segments[i][0]

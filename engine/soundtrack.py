@@ -30,6 +30,10 @@ PIECE_SECONDS = 600.0                   # about 38 MB of samples per piece
 LOOK_BACK_SECONDS = 30.0                # where in a piece's tail the quietest hop is looked for
 STALL_SECONDS = 120.0                   # ffmpeg silent this long while we wait: it is stuck
 READ_BYTES = 1 << 20
+# The sound on the file's timeline, where the pictures are: silence where it starts late or its
+# timestamps leap (a file joined from parts), and what comes before the start dropped. Without
+# it a soundtrack that starts 2 s after the picture is read 2 s early, and so are its words.
+ON_THE_TIMELINE = "aresample=async=1:first_pts=0"
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def read_blocks(path: Path | str, cancel: threading.Event | None = None,
                 stall_s: float = STALL_SECONDS) -> Iterator[np.ndarray]:
     """Float32 samples as ffmpeg writes them, about a megabyte at a time."""
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path),
-           "-map", "0:a:0", "-vn", "-sn", "-dn", "-ac", "1", "-ar", str(SAMPLE_RATE),
+           "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", ON_THE_TIMELINE, "-ac", "1", "-ar", str(SAMPLE_RATE),
            "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)

@@ -42,12 +42,15 @@ def length_bounds(request: ClipRequest) -> tuple[float, float, float]:
 
 
 def range_bounds(request: ClipRequest, duration: float) -> tuple[float, float]:
-    """The (start, end) seconds asked for; the end is infinite when open."""
+    """The (start, end) seconds asked for, ending at `duration` at the latest (where a video's
+    pictures end, when its sound runs on: see engine.probe); infinite when open and unknown."""
     start, end = request.range_start, request.range_end
     if start is not None and start < 0:
         start = max(0.0, duration + start)       # "the last 5 minutes"
     start = start or 0.0
     end = end if end is not None else math.inf
+    if duration > 0:
+        end = min(end, duration)
     if request.range_start_fraction is not None:
         start = max(start, request.range_start_fraction * duration)    # "the second half"
     if request.range_end_fraction is not None:

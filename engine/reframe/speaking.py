@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.soundtrack import ON_THE_TIMELINE
+
 WINDOW_S = 1.5              # correlation window
 MAX_LAG_S = 0.25            # the sound may trail the lips by up to this much
 AUDIO_RATE = 16000
@@ -76,7 +78,7 @@ def frame_energy(audio: np.ndarray, rate: int, fps: float, frames: int) -> np.nd
 def range_audio(path, start: float, end: float, timeout_s: float = 120.0) -> np.ndarray:
     """[start, end) of a file's first audio stream, float32 mono at 16 kHz (empty without one)."""
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(path),
-           "-map", "0:a:0", "-ac", "1", "-ar", str(AUDIO_RATE), "-f", "s16le", "pipe:1"]
+           "-map", "0:a:0", "-af", ON_THE_TIMELINE, "-ac", "1", "-ar", str(AUDIO_RATE), "-f", "s16le", "pipe:1"]
     try:
         raw = subprocess.run(cmd, capture_output=True, timeout=timeout_s).stdout
     except subprocess.TimeoutExpired:

@@ -68,3 +68,32 @@ def test_captions_move_to_the_middle_and_grow():
                         "-1,0,0,0,100,100,0,0,1,6,2,2,86,86,480,1", "Style: Title,DejaVu Sans,65"])
     moved = centred_captions(script, 1920).splitlines()[1].split(",")
     assert moved[2] == str(round(92 * 1.3)) and moved[18] == "5" and moved[21] == "0"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["cover art", "one still frame"])
+def test_a_podcast_with_its_own_cover_gets_it_as_the_background(how, engine_config, tmp_path):
+    """An mp3 with cover art, or a podcast video whose one frame is its cover: with no photo sent,
+    the cover (darkened) is the background, not the gradient."""
+    cover, sound = tmp_path / "cover.png", tmp_path / "talk.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=0xE03020:s=600x600", "-frames:v", "1",
+                    str(cover)], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=300:duration=5", str(sound)], check=True)
+    if how == "cover art":
+        podcast = tmp_path / "episode.mp3"
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(sound), "-i", str(cover), "-map", "0:a", "-map", "1:v",
+                        "-c:v", "png", "-disposition:v", "attached_pic", str(podcast)], check=True)
+    else:
+        still, podcast = tmp_path / "still.mp4", tmp_path / "episode.mp4"
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(cover), "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                        str(still)], check=True)
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(still), "-i", str(sound), "-map", "0:v", "-map", "1:a",
+                        "-c:v", "copy", "-c:a", "aac", str(podcast)], check=True)
+    media = probe(podcast)
+    assert media.kind == "audio" and not media.has_video
+    clip = render_clip(RenderSpec(media=media, segments=[(1.0, 3.0)], captions=False),
+                       tmp_path / "clip-01.mp4", replace(engine_config, x264_preset="ultrafast"))
+    rgb = subprocess.run(["ffmpeg", "-v", "error", "-ss", "1.0", "-i", str(clip.path), "-frames:v", "1", "-f", "rawvideo",
+                          "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
+    corner = np.frombuffer(rgb, np.uint8).reshape(1920, 1080, 3)[100:300, 100:300].reshape(-1, 3).mean(axis=0)
+    assert corner[0] > 1.8 * corner[2] and corner[0] > 90, f"the red cover, darkened: {corner}"

@@ -139,6 +139,9 @@ def test_the_time_range_is_respected():
     assert inside and all(60 <= m.start and m.end <= 120 for m in inside)
     last = select_moments(sentences, flat_signals(duration), parse_instruction("1 clip of 15s in the last 30 seconds"), duration)
     assert last and last[0].start >= duration - 30 - 0.25
+    pictured = sentences[len(sentences) // 2].end         # a video whose pictures stop there, its sound running on
+    early = select_moments(sentences, flat_signals(duration), parse_instruction("3 clips of 15s"), pictured)
+    assert early and all(m.end <= pictured + 0.25 for m in early), "no moment where there is no picture"
 
 
 def test_reel_fills_the_total_in_timeline_order():

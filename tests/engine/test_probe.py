@@ -177,6 +177,44 @@ def test_rotated_phone_video(made, media_dir):
     assert (info.display_width, info.display_height) == (90, 160)
 
 
+def test_an_anamorphic_video_is_shown_with_square_pixels(media_dir):
+    """HDV stores 16:9 as 1440x1080 pixels 4/3 as wide as they are tall; a player shows 1920x1080."""
+    hdv = media_dir / "hdv.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1440x1080:rate=25:duration=1", "-vf", "setsar=4/3", *H264,
+           "-pix_fmt", "yuv420p", str(hdv))
+    info = probe(hdv)
+    assert (info.width, info.height, info.sar) == (1440, 1080, pytest.approx(4 / 3))
+    assert (info.display_width, info.display_height) == (1920, 1080)
+    assert (probe(made_plain(media_dir)).sar, probe(made_plain(media_dir)).display_width) == (1.0, 160)
+
+
+def made_plain(media_dir: Path) -> Path:
+    path = media_dir / "square.mp4"
+    if not path.exists():
+        picture_and_sound(path, H264, AAC)
+    return path
+
+
+def test_a_video_whose_picture_ends_before_its_sound_is_as_long_as_its_picture(media_dir):
+    """A short is made of pictures: no moment may run on over sound with no picture."""
+    early_end = media_dir / "early_end.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=160x90:rate=25:duration=3", "-f", "lavfi", "-i", "sine=duration=8",
+           *H264, *AAC, "-pix_fmt", "yuv420p", str(early_end))
+    info = probe(early_end)
+    assert info.kind == "video" and info.duration == pytest.approx(3.0, abs=0.05)
+
+
+def test_one_still_picture_over_long_sound_is_a_sound_file(media_dir):
+    """A podcast exported with its cover as a one-frame video track: what it holds is sound."""
+    cover, covered = media_dir / "cover.mp4", media_dir / "covered.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x320:rate=25:duration=0.04", *H264, "-pix_fmt", "yuv420p", str(cover))
+    ffmpeg("-i", str(cover), "-f", "lavfi", "-i", "sine=duration=6", "-map", "0:v", "-map", "1:a", "-c:v", "copy",
+           *AAC, str(covered))
+    info = probe(covered)
+    assert info.kind == "audio" and info.has_audio and not info.has_video
+    assert info.duration == pytest.approx(6.0, abs=0.1)
+
+
 def test_rotation_from_side_data_and_tags():
     assert rotation_of({"side_data_list": [{"side_data_type": "Display Matrix", "rotation": -90}]}) == 90
     assert rotation_of({"side_data_list": [{"rotation": 90}]}) == 270

@@ -226,6 +226,43 @@ def test_rotated_phone_video_comes_out_upright(config, tmp_path):
     assert xs.mean() > 0.75 * 360 and ys.mean() < 0.25 * 640
 
 
+def test_an_anamorphic_video_keeps_its_shapes(config, tmp_path):
+    """HDV stores 16:9 as 1440x1080 pixels 4/3 as wide as they are tall: a square in its picture
+    is square in the short, not squeezed to three quarters of its width."""
+    hdv = tmp_path / "hdv.mp4"
+    ffmpeg("-f", "lavfi", "-i", "color=black:s=1920x1080:r=25:d=2", "-f", "lavfi", "-i", "sine=duration=2",
+           "-vf", "drawbox=x=810:y=390:w=300:h=300:color=white:t=fill,scale=1440:1080,setsar=4/3",
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(hdv))
+    clip = render.render_clip(spec_for(hdv, [(0.2, 1.8)], captions=False), tmp_path / "short.mp4", config)
+    ys, xs = np.nonzero(frame(clip.path, 0.5, 360, 640, gray=True) > 128)
+    width, height = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+    assert abs(width / height - 1) < 0.06, f"the square is drawn {width}x{height}"
+
+
+def onset(samples: np.ndarray, rate: int) -> float:
+    """Seconds to the first sample of a loud stretch."""
+    return float(np.flatnonzero(np.abs(samples) > 0.3)[0]) / rate
+
+
+def test_sound_that_starts_after_the_picture_stays_in_time_with_it(config, tmp_path):
+    """The sound starts 2 s into the file (a recorder started late). A click at 3.0 s of the file
+    is read at 3.0 s by the analysis (so the words are where they are said), 0.5 s into a range
+    read from 2.5 s, and heard 2.0 s into a short cut from 1.0 s, where its picture is."""
+    from engine.reframe.speaking import range_audio
+    from engine.transcribe import decode_audio
+
+    sound, late = tmp_path / "click.wav", tmp_path / "late.mp4"
+    ffmpeg("-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=48000:duration=4",
+           "-af", "volume='if(between(t,1,1.2),6,0)':eval=frame", str(sound))
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=6", "-itsoffset", "2", "-i", str(sound),
+           "-map", "0:v", "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+           "-c:a", "aac", str(late))
+    assert onset(decode_audio(late), 16000) == pytest.approx(3.0, abs=0.03)
+    assert onset(range_audio(late, 2.5, 4.0), 16000) == pytest.approx(0.5, abs=0.03)
+    clip = render.render_clip(spec_for(late, [(1.0, 4.5)], captions=False), tmp_path / "short.mp4", config)
+    assert onset(audio(clip.path), 48000) == pytest.approx(2.0, abs=0.05)
+
+
 def test_variable_frame_rate_phone_video_comes_out_at_a_constant_rate(config, tmp_path):
     vfr = tmp_path / "vfr.mp4"
     # 30 fps for two seconds, then every third frame only.
