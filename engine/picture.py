@@ -28,6 +28,7 @@ import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
 
+from engine.letterbox import WHOLE, Active
 from engine.models import MediaInfo
 
 MAX_FPS = 30.0
@@ -128,16 +129,18 @@ def has_tone_mapping() -> bool:
     return {"zscale", "tonemap"} <= names
 
 
-def source_picture(media: MediaInfo, out_w: int, out_h: int, shrink: bool = True) -> SourcePicture:
-    """`shrink` False keeps the source's size (a framing that enlarges part of it needs them all)."""
-    src_w, src_h = media.display_width, media.display_height
-    chain = []
+def source_picture(media: MediaInfo, out_w: int, out_h: int, shrink: bool = True,
+                   active: Active = WHOLE) -> SourcePicture:
+    """`shrink` False keeps the source's size (a framing that enlarges part of it needs them all).
+    `active`: the picture inside black bars, cut out first."""
+    src_w, src_h = active.size(media.display_width, media.display_height)
+    chain = [active.crop_filter().rstrip(",")] if not active.whole else []
     if changes_rate(media):
         chain.append(f"fps={rate_option(output_fps(media))}")
     width, height = covering_size(src_w, src_h, out_w, out_h) if shrink else (src_w, src_h)
     if is_hdr(media):
         chain.append(tone_map(media, width, height))
-    elif (width, height) != (src_w, src_h) or media.sar != 1.0:        # non-square pixels made square
+    elif (width, height) != (src_w, src_h) or media.sar != 1.0 or not active.whole:    # square pixels, even size
         chain.append(f"scale={width}:{height}")
     elif (media.pix_fmt or "yuv420p") not in ("yuv420p", "yuvj420p"):
         chain.append("format=yuv420p")

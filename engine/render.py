@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from engine import captions, picture, reframe
 from engine.ahead import AHEAD, Ahead
 from engine.edges import edge_fades
 from engine.framing import framing_filters, stacked_spans
+from engine.letterbox import Active, active_area
 from engine.soundtrack import ON_THE_TIMELINE
 from engine.spec import render_spec
 from engine.models import (
@@ -117,10 +118,12 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
         _check(cancel)
         cuts = [c - start for c in spec.scene_cuts if start < c < end]
         words = [(w.start - start, w.end - start) for w in spec.words if w.end > start and w.start < end]
-        framings.append(reframe.frame_range(media.path, start, end, media.display_width, media.display_height,
-                                            spec.aspect, cuts, detector=detector, cancel=cancel,
-                                            timeout_s=config.render_timeout_s, words=words or None,
-                                            has_audio=media.has_audio))
+        active = active_area(media.path, start, end, media.display_width, media.display_height)
+        shown_w, shown_h = active.size(media.display_width, media.display_height)
+        framing = reframe.frame_range(media.path, start, end, shown_w, shown_h, spec.aspect, cuts,
+                                      detector=detector, cancel=cancel, timeout_s=config.render_timeout_s,
+                                      words=words or None, has_audio=media.has_audio, active=active)
+        framings.append(framing if active.whole else cut_out(framing, active))
     _check(cancel)
     faces_s = time.monotonic() - started
     loudness = measure_loudness(media.path, spec.segments, timeout_s=config.render_timeout_s) if media.has_audio else None
@@ -133,6 +136,13 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
                                          stacked=stacked_spans(placed, framings, height))
     timings = {"faces": faces_s, "prepare": time.monotonic() - started}
     return Prepared(spec, width, height, framings, gain_db, crossfade, duration, script, font, timings)
+
+
+def cut_out(framing: reframe.Framing, active: Active) -> reframe.Framing:
+    """The framing of the picture inside black bars, its reasons saying so."""
+    said = active.said()
+    return replace(framing, active=active, reason=f"{framing.reason}; {said}",
+                   stretches=tuple(replace(s, reason=f"{s.reason}; {said}") for s in framing.stretches))
 
 
 def _check(cancel: threading.Event | None) -> None:
@@ -196,7 +206,7 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: Fraction, ass
         # (or a whole step of it): any other rate repeats or drops frames (see engine.picture).
         tail = f",fps={picture.rate_option(fps)},format=yuv420p" if n > 1 else ""
         # 30 fps, SDR and (unless a face panel is enlarged from part of it) shrunk, before anything else
-        source = picture.source_picture(media, w, h, shrink=framing.mode != "speakers")
+        source = picture.source_picture(media, w, h, shrink=framing.mode != "speakers", active=framing.active)
         chains.append(f"[{i}:v:0]setpts=PTS-STARTPTS,{source.filters}"
                       f"{framing_filters(framing, source.width, source.height, w, h, f'f{i}')},"
                       f"setsar=1{tail}[v{i}]")
@@ -426,7 +436,8 @@ def write_reframe_previews(prepared: Prepared, out_path: Path) -> list[Path]:
     written = []
     for n, ((start, end), framing) in enumerate(zip(prepared.spec.segments, prepared.framings)):
         suffix = ".reframe.mp4" if n == 0 else f".reframe-{n + 1}.mp4"
-        written.append(write_preview(media.path, start, end, media.display_width, media.display_height,
+        written.append(write_preview(media.path, start, end, *framing.active.size(media.display_width,
+                                                                                  media.display_height),
                                      framing, out_path.with_suffix(suffix)))
     return written
 

@@ -186,7 +186,8 @@ def write_preview(source: Path, start: float, end: float, display_w: int, displa
     w, h = max(2, int(display_w * scale) // 2 * 2), max(2, int(display_h * scale) // 2 * 2)
     reader = subprocess.Popen(
         ["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(source),
-         "-map", "0:v:0", "-vf", f"fps={PREVIEW_FPS},scale={w}:{h}", "-pix_fmt", "bgr24", "-f", "rawvideo", "pipe:1"],
+         "-map", "0:v:0", "-vf", f"{framing.active.crop_filter()}fps={PREVIEW_FPS},scale={w}:{h}", "-pix_fmt", "bgr24",
+         "-f", "rawvideo", "pipe:1"],
         stdout=subprocess.PIPE)
     writer = subprocess.Popen(
         ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{w}x{h}",

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.letterbox import WHOLE, Active
 from engine.reframe.seams import NO_SPLIT, Split, column_steps, off_the_seams, row_steps, split_of
 
 DETECT_FPS = 2.0            # face samples per second of video
@@ -251,19 +252,20 @@ def detection_size(display_w: int, display_h: int, long_side: int | None = None)
 def find_faces(path: Path, start: float, end: float, display_w: int, display_h: int,
                fps: float = DETECT_FPS, keyframes_only: bool = False, detector: FaceDetector | None = None,
                cancel: threading.Event | None = None, timeout_s: float = 600.0,
-               enough: Callable[[list[list[Face]]], bool] | None = None) -> FaceSamples:
+               enough: Callable[[list[list[Face]]], bool] | None = None, active: Active = WHOLE) -> FaceSamples:
     """Faces in [start, end) of the video from a small grey decode: `fps` samples a second, or
     with `keyframes_only` one per keyframe (the decoder then skips every other frame, which
     costs a few percent of a full decode). The decode stops early, with the samples so far, once
     `enough` says they settle what the caller wants to know.
 
     The decoder also skips the loop filter and, between keyframes, the frames nothing refers
-    to: the cascades do not need them. ffmpeg rotates the picture as a player would.
+    to: the cascades do not need them. ffmpeg rotates the picture as a player would; `active`
+    (the picture inside black bars, display_w x display_h) is cut out first.
     """
     detector = detector or shared_detector()
     w, h = detection_size(display_w, display_h)
     duration = max(0.0, end - start)
-    picture = f"scale={w}:{h}:flags=fast_bilinear,format=gray"
+    picture = f"{active.crop_filter()}scale={w}:{h}:flags=fast_bilinear,format=gray"
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-threads", "1",
            "-skip_frame", "nokey" if keyframes_only else "noref", "-skip_loop_filter", "all",
            "-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(path), "-map", "0:v:0", "-an", "-sn"]
@@ -374,7 +376,7 @@ def _planes(chunk: bytes, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.nd
 def dense_look(path: Path, start: float, end: float, display_w: int, display_h: int,
                fps: float = DENSE_FPS, detect_every: int = 12, detector: FaceDetector | None = None,
                cancel: threading.Event | None = None, timeout_s: float = 600.0,
-               known: FaceSamples | None = None) -> DenseLook:
+               known: FaceSamples | None = None, active: Active = WHOLE) -> DenseLook:
     """Decode [start, end) small at `fps` (no frames skipped: motion needs them all), find faces
     on every `detect_every`-th frame (about once a second: tracks bridge the rest), unless
     `known` detections of the range are given (their colour looks are then taken from the
@@ -386,7 +388,8 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
     dw, dh = detection_size(display_w, display_h)
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-threads", "1", "-skip_loop_filter", "all",
            "-ss", f"{start:.3f}", "-t", f"{max(0.0, end - start):.3f}", "-i", str(path), "-map", "0:v:0", "-an", "-sn",
-           "-vf", f"fps={fps},scale={w}:{h}:flags=fast_bilinear,format=yuvj420p", "-f", "rawvideo", "pipe:1"]
+           "-vf", f"{active.crop_filter()}fps={fps},scale={w}:{h}:flags=fast_bilinear,format=yuvj420p",
+           "-f", "rawvideo", "pipe:1"]
     frame_bytes = w * h + 2 * (w // 2) * (h // 2)
     known_at = {} if known is None else {int(round(t * fps)): k for k, t in enumerate(known.times)}
     known_faces = [] if known is None else list(known.faces)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.letterbox import WHOLE, Active
 from engine.reframe.chance import beyond_chance, chance_of
 from engine.reframe.detection import (
     DETECT_FPS,
@@ -96,9 +97,11 @@ class SpeakerTrace:
 def frame_range(path: Path, start: float, end: float, display_w: int, display_h: int, aspect: str,
                 cuts: list[float] = (), detector: FaceDetector | None = None,
                 cancel: threading.Event | None = None, timeout_s: float = 600.0,
-                words: list[tuple[float, float]] | None = None, has_audio: bool = True) -> Framing:
+                words: list[tuple[float, float]] | None = None, has_audio: bool = True,
+                active: Active = WHOLE) -> Framing:
     """The Framing of [start, end) of a video (`cuts` and `words` in range time). Looks at the
-    keyframes first; decodes more only when they do not settle the question."""
+    keyframes first; decodes more only when they do not settle the question. `active`: the
+    picture inside black bars (display_w x display_h), which every decode cuts out first."""
     window = crop_window(display_w, display_h, aspect)
     duration = end - start
     if not window.slides:
@@ -111,7 +114,7 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     settled = (lambda faces: apart_from_the_start(faces, window)) if has_audio and window.axis == "x" else None
     glance = find_faces(path, start, end, display_w, display_h, keyframes_only=True,
                         detector=LookingFor(detector, GLANCE_PEOPLE, every=GLANCE_EVERY, first=GLANCE_FIRST),
-                        cancel=cancel, timeout_s=timeout_s, enough=settled)
+                        cancel=cancel, timeout_s=timeout_s, enough=settled, active=active)
     steady = drop_flickers(glance.faces)
     several = has_audio and window.axis == "x" and any(too_far_apart(s, window) for s in steady)
     people = max((len(prominent(s)) for s in steady), default=1)
@@ -129,7 +132,7 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
         looking = (LookingElsewhere(single, window, int(np.ceil(duration * DETECT_FPS)), every=LOOK_FURTHER_EVERY)
                    if people <= 1 and has_audio and window.axis == "x" else detector)
         samples = find_faces(path, start, end, display_w, display_h, detector=looking, cancel=cancel,
-                             timeout_s=timeout_s)
+                             timeout_s=timeout_s, active=active)
         if isinstance(looking, LookingElsewhere) and looking.people > 1:
             # Two people apart after all: the speakers' plan, from these samples (the second
             # person is seen on every other one, which plan_framing would take for flicker).
@@ -142,7 +145,7 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
                 return framing
     started = time.perf_counter()
     look = dense_look(path, start, end, display_w, display_h, detector=detector, cancel=cancel, timeout_s=timeout_s,
-                      known=samples)
+                      known=samples, active=active)
     sound = speech_sound(path, start, end, look.times, look.fps, words, timeout_s=timeout_s)
     return plan_speakers(look, sound.energy, words, display_w, display_h, aspect, duration, cuts,
                          started=started, voiced=sound.voiced)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.letterbox import WHOLE, Active
 from engine.reframe.detection import Face, FaceSamples
 from engine.reframe.stretch import Stretch
 from engine.reframe.seams import NO_SPLIT, Split, keep_inside
@@ -63,6 +64,7 @@ class Framing:
     stretches: tuple[Stretch, ...] = ()
     trace: object = field(default=None, repr=False, compare=False)   # a SpeakerTrace, for --debug-reframe
     split: Split = NO_SPLIT                   # the seams of a split screen (windows keep inside one picture)
+    active: Active = WHOLE                    # the picture inside black bars: what the windows are shares of
 
 
 def crop_window(display_w: int, display_h: int, aspect: str) -> Window:
