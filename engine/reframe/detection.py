@@ -205,6 +205,27 @@ class LookingFor:
         return self.detector.detect(gray, thorough, wanted=self.people if further else 1)
 
 
+class WithRoom:
+    """A detector that looks at the picture inside black bars with the bars given back (black,
+    as wide as they were), so that a face the bars cut, a close-up filling a letterboxed
+    picture, is found as it was in the whole frame. The boxes come back in shares of the picture
+    itself and may reach past its edges."""
+
+    def __init__(self, detector, active: Active) -> None:
+        self.detector, self.active = detector, active
+
+    def detect(self, gray: np.ndarray, thorough: bool = True, **options) -> list[Face]:
+        h, w = gray.shape
+        a = self.active
+        across, down = a.right - a.left, a.bottom - a.top
+        left, right = round(w * a.left / across), round(w * (1 - a.right) / across)
+        top, bottom = round(h * a.top / down), round(h * (1 - a.bottom) / down)
+        framed = np.pad(gray, ((top, bottom), (left, right)))
+        fw, fh = w + left + right, h + top + bottom
+        return [replace(f, x=(f.x * fw - left) / w, y=(f.y * fh - top) / h, w=f.w * fw / w, h=f.h * fh / h)
+                for f in self.detector.detect(framed, thorough, **options)]
+
+
 def with_new_faces(boxes: list[tuple[int, int, int, int]], found: list[tuple[int, int, int, int]]
                    ) -> list[tuple[int, int, int, int]]:
     """`boxes` and those of `found` that are not one of them again: one face found twice, by two

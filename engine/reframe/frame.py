@@ -23,6 +23,7 @@ from engine.reframe.detection import (
     Face,
     FaceDetector,
     LookingFor,
+    WithRoom,
     dense_look,
     find_faces,
     shared_detector,
@@ -107,6 +108,8 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     if not window.slides:
         return Framing(mode="scale", window=window, reason="the source already has the target shape")
     detector = detector or shared_detector()
+    if not active.whole:
+        detector = WithRoom(detector, active)
     # One person or several? The first keyframes look with every pass (whoever is in the shot,
     # turned or not), then every fourth: a long range has many keyframes.
     # Two people apart from the first keyframes on: the dense look will find them again about

@@ -107,3 +107,16 @@ def test_a_short_of_a_boxed_source_has_no_black_bands(tmp_path, engine_config, b
     assert all(band.mean() > 80 for band in edges.values()), {side: float(band.mean()) for side, band in edges.items()}
     ys, xs = np.nonzero(shown > 200)
     assert len(ys) and 0.9 < (np.ptp(xs) + 1) / (np.ptp(ys) + 1) < 1.1, "the square is square"
+
+
+def test_a_close_up_the_bars_cut_is_still_followed(tmp_path, shared_media, engine_config):
+    """A face filling a letterboxed picture, forehead and chin cut by the bars: the cascades
+    find it with the bars given back (WithRoom), and the short follows it rather than falling
+    back to the whole picture."""
+    close_up = tmp_path / "close_up.mp4"
+    ffmpeg("-i", str(shared_media / "talking_obama_20s.mp4"), "-t", "8",
+           "-vf", "scale=1920:1920,crop=1920:804:0:480,pad=1920:1080:0:138,setsar=1",
+           "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "aac", str(close_up))
+    framing = render.prepare(RenderSpec(media=probe(close_up), segments=[(1.0, 7.0)], captions=False,
+                                        resolution=360), engine_config).framings[0]
+    assert not framing.active.whole and framing.mode == "crop", framing.reason
