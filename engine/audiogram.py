@@ -22,17 +22,15 @@ from pathlib import Path
 from engine import captions
 from engine.edges import edge_fades
 from engine.models import EngineConfig, ProgressCallback, RenderedClip, RenderFailed, RenderSpec
+from engine.loudness import SoundLevel, measure_sound
 from engine.soundtrack import ON_THE_TIMELINE
 from engine.render import (
     AUDIO_RATE,
-    MAX_GAIN_DB,
     PEAK_LIMIT,
-    TARGET_LUFS,
     THUMBNAIL_AT,
     _check,
     _quote,
     keep_outputs,
-    measure_loudness,
     output_size,
     placements,
     rendered,
@@ -83,17 +81,17 @@ def background_filters(width: int, height: int, cover: bool) -> str:
     return f"fps={FPS},format=yuv420p"
 
 
-def audiogram_graph(spec: RenderSpec, width: int, height: int, gain_db: float, ass_path: Path | None,
+def audiogram_graph(spec: RenderSpec, width: int, height: int, level: SoundLevel, ass_path: Path | None,
                     cover: bool) -> str:
     """Inputs: 0..n-1 the segments' sound, n the background still."""
     n = len(spec.segments)
     chains = []
     for i, (start, end) in enumerate(spec.segments):
-        chains.append(f"[{i}:a:0]{ON_THE_TIMELINE},aresample={AUDIO_RATE},"
+        chains.append(f"[{i}:a:0]{ON_THE_TIMELINE},{level.both_sides()}aresample={AUDIO_RATE},"
                       f"aformat=sample_fmts=fltp:channel_layouts=stereo,{edge_fades(end - start)}[a{i}]")
     joined = "".join(f"[a{i}]" for i in range(n))
     sound = f"{joined}concat=n={n}:v=0:a=1" if n > 1 else "[a0]anull"
-    chains.append(f"{sound},volume={gain_db:.2f}dB,alimiter=limit={PEAK_LIMIT}:level=false:latency=true,"
+    chains.append(f"{sound},volume={level.gain_db():.2f}dB,alimiter=limit={PEAK_LIMIT}:level=false:latency=true,"
                   f"asplit=2[aout][awave]")
     wave_top, wave_height = (round(height * share / 2) * 2 for share in WAVE_SHARE)
     chains.append(f"[awave]showwaves=s={width}x{wave_height}:mode=cline:rate={FPS}:scale=sqrt"
@@ -120,8 +118,7 @@ def render_audiogram(spec: RenderSpec, out_path: Path, config: EngineConfig,
                            "render_nothing_inside", name=spec.media.path.name)
     width, height = output_size(spec.aspect, spec.resolution)
     duration = sum(e - s for s, e in spec.segments)
-    loudness = measure_loudness(spec.media.path, spec.segments, timeout_s=config.render_timeout_s)
-    gain_db = 0.0 if loudness is None else max(-MAX_GAIN_DB, min(MAX_GAIN_DB, TARGET_LUFS - loudness))
+    level = measure_sound(spec.media.path, spec.segments, config.render_timeout_s)
     _check(cancel)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -143,7 +140,7 @@ def render_audiogram(spec: RenderSpec, out_path: Path, config: EngineConfig,
                 ass_path = work / "captions.ass"
                 ass_path.write_text(centred_captions(script, height), encoding="utf-8")
             graph_file = work / "graph.txt"
-            graph_file.write_text(audiogram_graph(spec, width, height, gain_db, ass_path, cover), encoding="utf-8")
+            graph_file.write_text(audiogram_graph(spec, width, height, level, ass_path, cover), encoding="utf-8")
             cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-nostats", "-progress", "pipe:1", "-y"]
             for start, end in spec.segments:
                 cmd += ["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(spec.media.path)]

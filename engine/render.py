@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import tempfile
 import threading
@@ -29,6 +28,7 @@ from engine.ahead import AHEAD, Ahead
 from engine.edges import edge_fades
 from engine.framing import framing_filters, stacked_spans
 from engine.letterbox import Active, active_area
+from engine.loudness import SoundLevel, measure_sound
 from engine.soundtrack import ON_THE_TIMELINE
 from engine.spec import render_spec
 from engine.models import (
@@ -42,9 +42,7 @@ from engine.models import (
 )
 
 CROSSFADE = 0.3             # seconds each join of a reel overlaps
-TARGET_LUFS = -14.0         # the loudness the platforms normalise to
 PEAK_LIMIT = 0.89           # about -1 dBFS
-MAX_GAIN_DB = 20.0          # never lift near-silence into loud noise
 AUDIO_RATE = 48000
 THUMBNAIL_AT = 1.0          # seconds into the clip, when the title and first caption show
 PREPARE_SHARE = 0.1         # of render_clip's progress bar
@@ -91,7 +89,7 @@ class Prepared:
     width: int
     height: int
     framings: list[reframe.Framing]
-    gain_db: float
+    sound: SoundLevel
     crossfade: float
     duration: float
     ass_script: str | None = None           # captions and title, for libass; None: nothing to draw
@@ -126,8 +124,7 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
         framings.append(framing if active.whole else cut_out(framing, active))
     _check(cancel)
     faces_s = time.monotonic() - started
-    loudness = measure_loudness(media.path, spec.segments, timeout_s=config.render_timeout_s) if media.has_audio else None
-    gain_db = 0.0 if loudness is None else max(-MAX_GAIN_DB, min(MAX_GAIN_DB, TARGET_LUFS - loudness))
+    level = measure_sound(media.path, spec.segments, config.render_timeout_s) if media.has_audio else SoundLevel(None)
     script, font = None, None
     if (spec.captions and spec.words) or (spec.title and spec.title.strip()):
         font = captions.caption_font(spec.language)
@@ -135,7 +132,7 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
                                          title=spec.title, language=spec.language, captions=spec.captions,
                                          stacked=stacked_spans(placed, framings, height))
     timings = {"faces": faces_s, "prepare": time.monotonic() - started}
-    return Prepared(spec, width, height, framings, gain_db, crossfade, duration, script, font, timings)
+    return Prepared(spec, width, height, framings, level, crossfade, duration, script, font, timings)
 
 
 def cut_out(framing: reframe.Framing, active: Active) -> reframe.Framing:
@@ -148,27 +145,6 @@ def cut_out(framing: reframe.Framing, active: Active) -> reframe.Framing:
 def _check(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled("rendering was cancelled")
-
-
-def measure_loudness(path: Path, segments: list[tuple[float, float]], timeout_s: float = 300.0) -> float | None:
-    """Integrated loudness (LUFS) of the segments' audio, joined; None when silent or unreadable.
-    ebur128 at the source rate, without true-peak oversampling: a few hundred ms a minute."""
-    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-vn", "-sn", "-dn"]
-    for start, end in segments:
-        cmd += ["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(path)]
-    joined = "".join(f"[{i}:a:0]" for i in range(len(segments)))
-    graph = f"{joined}concat=n={len(segments)}:v=0:a=1,ebur128" if len(segments) > 1 else "[0:a:0]ebur128"
-    cmd += ["-filter_complex", graph, "-f", "null", "-"]
-    try:
-        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        return None
-    summary = result.stderr.rsplit("Summary:", 1)[-1]
-    match = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
-    if result.returncode != 0 or not match:
-        return None
-    value = float(match.group(1))
-    return None if value <= -69.0 else value
 
 
 # --- the filter graph (the framing fragments are in engine.framing) ----------------------------
@@ -212,7 +188,7 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: Fraction, ass
                       f"setsar=1{tail}[v{i}]")
         if media.has_audio:
             length = spec.segments[i][1] - spec.segments[i][0]
-            chains.append(f"[{i}:a:0]{ON_THE_TIMELINE},aresample={AUDIO_RATE},"
+            chains.append(f"[{i}:a:0]{ON_THE_TIMELINE},{prepared.sound.both_sides()}aresample={AUDIO_RATE},"
                           f"aformat=sample_fmts=fltp:channel_layouts=stereo,{edge_fades(length)}[a{i}]")
         else:
             length = spec.segments[i][1] - spec.segments[i][0]
@@ -232,7 +208,7 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: Fraction, ass
     thumb_at = min(THUMBNAIL_AT, prepared.duration / 3)
     chains.append(f"{video}{','.join(finish)},split=2[vout][vthumb0]")
     chains.append(f"[vthumb0]trim=start={thumb_at:.3f}:duration=0.5,setpts=PTS-STARTPTS[vthumb]")
-    speech = f"{audio}volume={prepared.gain_db:.2f}dB"
+    speech = f"{audio}volume={prepared.sound.gain_db():.2f}dB"
     if music_input is not None:
         chains.append(f"{speech}[speech]")
         chains.append(f"[{music_input}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo,"

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from engine import render
+from engine.loudness import TARGET_LUFS, SoundLevel, measure_loudness
 from engine.models import Cancelled, EngineConfig, MediaInfo, RenderFailed, RenderSpec, Word
 from engine.probe import probe
 
@@ -128,7 +129,7 @@ def test_output_sizes_by_aspect():
 
 def test_few_cores_decode_and_filter_on_one_thread_each(source, product_config, tmp_path):
     spec = spec_for(source, [(1.0, 3.0), (5.0, 7.0)])
-    prepared = render.Prepared(spec, 360, 640, [], 0.0, 0.3, 3.7)
+    prepared = render.Prepared(spec, 360, 640, [], SoundLevel(None), 0.3, 3.7)
 
     def command(threads: int) -> list[str]:
         return render.ffmpeg_command(prepared, tmp_path / "v.part", tmp_path / "t.part", tmp_path / "graph.txt",
@@ -298,10 +299,27 @@ def test_music_is_mixed_under_the_speech(source, config, plain, tmp_path):
     assert dry_tune < 0.01 * dry_speech
 
 
+def test_sound_in_one_channel_is_heard_in_both_at_the_platforms_level(config, tmp_path):
+    """A lapel mic on one input of a camera: the speech is in the left channel, the right is
+    empty. The short has it in both ears, at the target loudness."""
+    one_sided = tmp_path / "lapel.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=4",
+           "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000:duration=4",
+           "-filter_complex", "[1:a]volume=0.3,pan=stereo|c0=c0|c1=0*c0[a]", "-map", "0:v", "-map", "[a]",
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(one_sided))
+    clip = render.render_clip(spec_for(one_sided, [(0.5, 3.5)], captions=False), tmp_path / "both.mp4", config)
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(clip.path), "-f", "f32le", "-ac", "2", "pipe:1"],
+                         capture_output=True, check=True).stdout
+    left, right = np.frombuffer(raw, np.float32).reshape(-1, 2).T
+    level = [10 * np.log10(np.mean(side[48000:-48000] ** 2)) for side in (left, right)]
+    assert abs(level[0] - level[1]) < 0.5 and level[1] > -30, level
+    assert abs(measure_loudness(clip.path, [(0.5, clip.duration - 0.5)]) - TARGET_LUFS) <= 1.5
+
+
 def test_loudness_is_normalised(source, plain):
-    quiet = render.measure_loudness(source, [SHARED_SPAN])
+    quiet = measure_loudness(source, [SHARED_SPAN])
     assert quiet < -24
-    assert abs(render.measure_loudness(plain.path, [(0.0, plain.duration)]) - render.TARGET_LUFS) <= 1.5
+    assert abs(measure_loudness(plain.path, [(0.0, plain.duration)]) - TARGET_LUFS) <= 1.5
 
 
 def test_silent_source_gets_a_silent_track(config, tmp_path):

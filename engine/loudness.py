@@ -1,0 +1,66 @@
+"""How loud a short's sound is and how to bring it to the platforms' level: one ffmpeg pass over
+the segments' audio measures the integrated loudness (ebur128) and each channel's RMS (astats).
+The render lifts or lowers the sound by `SoundLevel.gain_db`, and puts a sound recorded in one
+channel only (a lapel mic on one input of a camera) in both (`both_sides`)."""
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+TARGET_LUFS = -14.0         # the loudness the platforms normalise to
+MAX_GAIN_DB = 20.0          # never lift near-silence into loud noise
+ONE_SIDED_DB = 30.0         # a channel this far below the loudest is empty: the sound is in one channel
+
+
+@dataclass(frozen=True)
+class SoundLevel:
+    lufs: float | None                      # integrated loudness; None when silent or unreadable
+    only_channel: int | None = None         # the one channel with sound in it, the others empty
+
+    def gain_db(self) -> float:
+        """The gain to TARGET_LUFS (within MAX_GAIN_DB), for the sound as the short plays it: a
+        lone channel is heard from both sides, 3 dB louder than it was measured."""
+        if self.lufs is None:
+            return 0.0
+        heard = self.lufs + (3.01 if self.only_channel is not None else 0.0)
+        return max(-MAX_GAIN_DB, min(MAX_GAIN_DB, TARGET_LUFS - heard))
+
+    def both_sides(self) -> str:
+        """'' or the pan that puts the lone channel in both (a lapel mic on one input of a camera
+        would be heard in one ear only), ending in ','."""
+        k = self.only_channel
+        return "" if k is None else f"pan=stereo|c0=c{k}|c1=c{k},"
+
+
+def measure_sound(path: Path, segments: list[tuple[float, float]], timeout_s: float = 300.0) -> SoundLevel:
+    """The segments' audio, joined: its integrated loudness (ebur128 at the source rate, without
+    true-peak oversampling: a few hundred ms a minute) and, from the RMS of each channel, whether
+    one alone carries the sound (the others ONE_SIDED_DB or more below it)."""
+    cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-vn", "-sn", "-dn"]
+    for start, end in segments:
+        cmd += ["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(path)]
+    joined = "".join(f"[{i}:a:0]" for i in range(len(segments)))
+    graph = f"{joined}concat=n={len(segments)}:v=0:a=1," if len(segments) > 1 else "[0:a:0]"
+    graph += "ebur128,astats=measure_overall=none:measure_perchannel=RMS_level"
+    cmd += ["-filter_complex", graph, "-f", "null", "-"]
+    try:
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return SoundLevel(None)
+    summary = result.stderr.rsplit("Summary:", 1)[-1]
+    match = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
+    if result.returncode != 0 or not match:
+        return SoundLevel(None)
+    value = float(match.group(1))
+    levels = [float(v) for v in re.findall(r"RMS level dB: (-?inf|-?[\d.]+)", summary)]
+    loudest = max(range(len(levels)), key=lambda k: levels[k]) if levels else None
+    alone = (loudest is not None and len(levels) > 1
+             and all(levels[k] <= levels[loudest] - ONE_SIDED_DB for k in range(len(levels)) if k != loudest))
+    return SoundLevel(None if value <= -69.0 else value, loudest if alone else None)
+
+
+def measure_loudness(path: Path, segments: list[tuple[float, float]], timeout_s: float = 300.0) -> float | None:
+    """Integrated loudness (LUFS) of the segments' audio, joined; None when silent or unreadable."""
+    return measure_sound(path, segments, timeout_s).lufs
