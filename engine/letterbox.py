@@ -1,8 +1,7 @@
 """Black bars baked into the source's frame: a film's letterbox (a 2.39:1 picture inside 16:9),
 an old 4:3 interview pillarboxed in a 16:9 broadcast, a phone's vertical video inside a wide
-frame, or laid over a blurred copy of itself. A crop of the whole frame would carry the bars
-into the short as black bands (or a strip of blur), so the framing works on the picture
-inside them (`Active`) and the render cuts it out first.
+frame. A crop of the whole frame would carry the bars into the short as black bands, so the
+framing works on the picture inside them (`Active`) and the render cuts it out first.
 
     frames = bar_frames(path, start, end, ...)     small grey keyframes of the range
     active = find_bars(frames)                     rows and columns black in every one of them
@@ -23,8 +22,6 @@ import numpy as np
 
 BAR_LEVEL = 32              # grey level at or below which a row or column counts as black (black is 16)
 BAR_MIN = 0.02              # a bar narrower than this share of the frame is a border, left alone
-BLUR_SHARE = 0.2            # a column with at most this share of the middle's detail in every frame is blurred
-BLUR_MIN = 0.1              # blurred sides narrower than this are a shallow focus, not a blurred copy
 BAR_BALANCE = 0.03          # the two bars of an axis differ by at most this share of it
 PICTURE_MIN = 0.25          # bars leaving less than this share are a dark scene (9:16 in 16:9 leaves 0.32)
 FRAMES_MIN = 2              # fewer keyframes than this say nothing about what stays black
@@ -64,17 +61,17 @@ class Active:
                 f"trunc(iw*{self.left:.4f}/2)*2:trunc(ih*{self.top:.4f}/2)*2,")
 
     def said(self) -> str:
-        """'bars around the picture cut away: it is 100 x 74 % of the frame', for the reasons."""
-        return (f"bars around the picture cut away: it is {round(100 * (self.right - self.left))} x "
+        """'black bars cut away: the picture is 100 x 74 % of the frame', for the reasons."""
+        return (f"black bars cut away: the picture is {round(100 * (self.right - self.left))} x "
                 f"{round(100 * (self.bottom - self.top))} % of the frame")
 
 
 WHOLE = Active()
 
 
-def _bar(profile: np.ndarray, level: float = BAR_LEVEL) -> tuple[int, int]:
-    """How many entries at the start and at the end of a profile are at or below `level`."""
-    dark = profile <= level
+def _bar(profile: np.ndarray) -> tuple[int, int]:
+    """How many entries at the start and at the end of a black/not profile are black."""
+    dark = profile <= BAR_LEVEL
     lead = int(np.argmin(dark)) if not dark.all() else len(dark)
     trail = int(np.argmin(dark[::-1])) if not dark.all() else len(dark)
     return lead, trail
@@ -91,28 +88,16 @@ def find_bars(frames: np.ndarray) -> Active:
     height, width = len(rows), len(columns)
     top, bottom = _bars(rows)
     left, right = _bars(columns)
-    if (left, right) == (0.0, 0.0):
-        left, right = _bars(blurred_columns(frames), level=BLUR_SHARE, least=BLUR_MIN)
     if 1 - top - bottom < PICTURE_MIN or 1 - left - right < PICTURE_MIN:
         return WHOLE
     return Active(left, top, 1 - right, 1 - bottom)
 
 
-def blurred_columns(frames: np.ndarray) -> np.ndarray:
-    """Per column, the most detail it shows in any frame (the mean step between the pixels above
-    each other), as a share of the picture's middle fifth in that frame: near 0 down the sides
-    of a vertical video laid over a blurred copy of itself."""
-    detail = np.abs(np.diff(frames.astype(np.int16), axis=1)).mean(axis=1)          # (frames, width)
-    width = detail.shape[1]
-    middle = np.median(detail[:, 2 * width // 5: 3 * width // 5], axis=1, keepdims=True)
-    return (detail / np.maximum(middle, 1e-6)).max(axis=0)
-
-
-def _bars(profile: np.ndarray, level: float = BAR_LEVEL, least: float = BAR_MIN) -> tuple[float, float]:
+def _bars(profile: np.ndarray) -> tuple[float, float]:
     """The two bars at the ends of one axis, as shares of it: none unless both are there, as
     wide as each other (a picture is centred in its bars; darkness on one side is the scene's)."""
-    lead, trail = (n / len(profile) for n in _bar(profile, level))
-    if min(lead, trail) < least or abs(lead - trail) > BAR_BALANCE:
+    lead, trail = (n / len(profile) for n in _bar(profile))
+    if min(lead, trail) < BAR_MIN or abs(lead - trail) > BAR_BALANCE:
         return 0.0, 0.0
     # The row or column where a bar meets the picture is grey at this size: cut a little into
     # the picture rather than leave a dark line at the short's edge.

@@ -40,26 +40,6 @@ def test_a_logo_in_a_bar_leaves_it_a_bar():
     assert find_bars(boxed).top == 13.5 / 90
 
 
-def test_a_vertical_video_over_a_blurred_copy_of_itself_is_found():
-    """The sides are the picture blurred: no black, but no detail either, in any frame."""
-    laid = frames(width=160).astype(np.float64)
-    for k in range(len(laid)):
-        side = np.convolve(laid[k].mean(axis=1), np.ones(9) / 9, mode="same")[:, None]     # smooth down the side
-        laid[k, :, :55], laid[k, :, -55:] = side, side
-    found = find_bars(laid.astype(np.uint8))
-    assert (found.left, found.right) == (56.5 / 160, 103.5 / 160)
-
-
-def test_a_shallow_focus_or_a_sharp_side_is_no_blurred_copy():
-    shallow = frames().astype(np.float64)
-    shallow[:, :, :10] = shallow[:, :, :10].mean()                  # a thin soft edge: 6 % of the width
-    shallow[:, :, -10:] = shallow[:, :, -10:].mean()
-    assert find_bars(shallow.astype(np.uint8)) == WHOLE
-    one_side = frames().astype(np.float64)
-    one_side[:, :, :55] = 128                                        # plain on the left only: a wall
-    assert find_bars(one_side.astype(np.uint8)) == WHOLE
-
-
 @pytest.mark.parametrize("case", ["dark scene", "one dark side", "one dark frame", "too few frames", "thin border"])
 def test_what_is_not_bars(case):
     scene = frames()
@@ -117,7 +97,7 @@ def test_a_short_of_a_boxed_source_has_no_black_bands(tmp_path, engine_config, b
                       captions=False, resolution=360)
     config = dataclasses.replace(engine_config, x264_preset="ultrafast")
     prepared = render.prepare(spec, config)
-    said = re.search(r"bars around the picture cut away: it is (\d+) x (\d+) % of the frame$", prepared.framings[0].reason)
+    said = re.search(r"black bars cut away: the picture is (\d+) x (\d+) % of the frame$", prepared.framings[0].reason)
     assert said and all(abs(int(a) - b) <= 2 for a, b in zip(said.groups(), picture)), prepared.framings[0].reason
     clip = render.render_clip(spec, tmp_path / "short.mp4", config)
     raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", "1.0", "-i", str(clip.path), "-frames:v", "1",
