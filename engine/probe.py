@@ -164,7 +164,7 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
         raise BrokenMedia(f"{name} has no length (zero duration): it may be cut short or still uploading.",
                           "probe_no_length", name=name)
     pictures = _picture_end(video, fmt) if kind == "video" else 0.0
-    if audio is not None and 0 < pictures < STILL_PICTURE_S < duration:
+    if audio is not None and 0 < pictures < STILL_PICTURE_S and duration >= 4 * STILL_PICTURE_S:
         kind = "audio"                  # one still picture over the sound (a podcast's cover): a sound file
     packets = VideoPackets.read(path, _stream_duration(video) or duration) if kind == "video" else None
     if packets is not None and not packets.reach_the_end():

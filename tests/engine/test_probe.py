@@ -213,6 +213,10 @@ def test_one_still_picture_over_long_sound_is_a_sound_file(media_dir):
     info = probe(covered)
     assert info.kind == "audio" and info.has_audio and not info.has_video
     assert info.duration == pytest.approx(6.0, abs=0.1)
+    blink = media_dir / "blink.mp4"                          # a clip shorter than a second is still a video
+    ffmpeg("-i", str(cover), "-f", "lavfi", "-i", "sine=duration=0.5", "-map", "0:v", "-map", "1:a", "-c:v", "copy",
+           *AAC, str(blink))
+    assert probe(blink).kind == "video"
 
 
 def test_rotation_from_side_data_and_tags():
