@@ -21,9 +21,8 @@ from pathlib import Path
 
 from engine import captions
 from engine.edges import edge_fades
-from engine.models import EngineConfig, ProgressCallback, RenderedClip, RenderFailed, RenderSpec
 from engine.loudness import SoundLevel, measure_sound
-from engine.soundtrack import ON_THE_TIMELINE
+from engine.models import EngineConfig, ProgressCallback, RenderedClip, RenderFailed, RenderSpec
 from engine.render import (
     AUDIO_RATE,
     PEAK_LIMIT,
@@ -36,6 +35,7 @@ from engine.render import (
     rendered,
     run_ffmpeg,
 )
+from engine.soundtrack import ON_THE_TIMELINE
 
 FPS = 25
 GRADIENT = ("0x10243e", "0x4a1d5c")          # deep blue to plum: white text and waves read well on both
@@ -69,8 +69,11 @@ def centred_captions(script: str, height: int) -> str:
 def own_cover(path: Path, out: Path) -> Path | None:
     """The sound file's own picture (an mp3's or m4a's cover art, a podcast video's one still
     frame) as a PNG, or None when it has none."""
-    result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(path), "-map", "0:v:0",
-                             "-frames:v", "1", str(out)], capture_output=True, timeout=60)
+    try:
+        result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(path), "-map", "0:v:0",
+                                 "-frames:v", "1", str(out)], capture_output=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return None
     return out if result.returncode == 0 and out.is_file() and out.stat().st_size > 0 else None
 
 

@@ -325,8 +325,13 @@ def title_events(text: str, seconds: float, moves: list[tuple[float, float, floa
     TITLE_PIECE is left out: the title starts or ends at that cut instead of flashing in its
     other place. It fades in at its start and out at its end."""
     edges = sorted({0.0, seconds, *(t for a, b, _ in moves for t in (a, b) if 0.0 < t < seconds)})
-    pieces = [(a, b, next((top for start, end, top in moves if start <= (a + b) / 2 < end), None))
-              for a, b in zip(edges, edges[1:])]
+    pieces: list[tuple[float, float, float | None]] = []
+    for a, b in zip(edges, edges[1:]):
+        spot = next((top for start, end, top in moves if start <= (a + b) / 2 < end), None)
+        if pieces and pieces[-1][2] == spot:
+            pieces[-1] = (pieces[-1][0], b, spot)        # one place across two stretches: one piece
+        else:
+            pieces.append((a, b, spot))
     while len(pieces) > 1 and pieces[-1][1] - pieces[-1][0] < TITLE_PIECE:
         pieces.pop()
     while len(pieces) > 1 and pieces[0][1] - pieces[0][0] < TITLE_PIECE:

@@ -54,7 +54,8 @@ def measure_sound(path: Path, segments: list[tuple[float, float]], timeout_s: fl
     if result.returncode != 0 or not match:
         return SoundLevel(None)
     value = float(match.group(1))
-    levels = [float(v) for v in re.findall(r"RMS level dB: (-?inf|-?[\d.]+)", summary)]
+    # astats prints once, at the end, before or after ebur128's summary depending on the graph
+    levels = [float(v) for v in re.findall(r"RMS level dB: (-?inf|-?[\d.]+)", result.stderr)]
     loudest = max(range(len(levels)), key=lambda k: levels[k]) if levels else None
     alone = (loudest is not None and len(levels) > 1
              and all(levels[k] <= levels[loudest] - ONE_SIDED_DB for k in range(len(levels)) if k != loudest))

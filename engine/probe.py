@@ -45,7 +45,8 @@ _IMAGE_CODEC_TYPES = {"mjpeg": ("jpg", "jpeg"), "png": ("png",), "gif": ("gif",)
 _BRAND_TYPES = {"qt": "mov", "m4a": "m4a", "m4b": "m4a", "m4v": "m4v", "m4vh": "m4v", "m4vp": "m4v"}
 _WEBM_CODECS = frozenset({"vp8", "vp9", "av1", "opus", "vorbis"})
 
-STILL_PICTURE_S = 1.0       # a video stream this short under longer sound is a cover picture, not a video
+STILL_PICTURE_S = 1.0       # a video stream this short (or of one frame) under sound is a cover picture,
+COVERED_SOUND_S = 4.0       # ... when the sound lasts at least this long (a shorter clip is a video)
 
 # Frame intervals that differ from the median by more than this share mean variable frame rate.
 VFR_TOLERANCE = 0.2
@@ -164,7 +165,8 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
         raise BrokenMedia(f"{name} has no length (zero duration): it may be cut short or still uploading.",
                           "probe_no_length", name=name)
     pictures = _picture_end(video, fmt) if kind == "video" else 0.0
-    if audio is not None and 0 < pictures < STILL_PICTURE_S and duration >= 4 * STILL_PICTURE_S:
+    one_picture = 0 < pictures < STILL_PICTURE_S or str(video.get("nb_frames")) == "1" if kind == "video" else False
+    if audio is not None and one_picture and duration >= COVERED_SOUND_S:
         kind = "audio"                  # one still picture over the sound (a podcast's cover): a sound file
     packets = VideoPackets.read(path, _stream_duration(video) or duration) if kind == "video" else None
     if packets is not None and not packets.reach_the_end():

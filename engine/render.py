@@ -116,7 +116,7 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
         _check(cancel)
         cuts = [c - start for c in spec.scene_cuts if start < c < end]
         words = [(w.start - start, w.end - start) for w in spec.words if w.end > start and w.start < end]
-        active = active_area(media.path, start, end, media.display_width, media.display_height)
+        active = active_area(media.path, start, end, media.display_width, media.display_height, config.render_timeout_s)
         shown_w, shown_h = active.size(media.display_width, media.display_height)
         framing = reframe.frame_range(media.path, start, end, shown_w, shown_h, spec.aspect, cuts,
                                       detector=detector, cancel=cancel, timeout_s=config.render_timeout_s,

@@ -309,6 +309,10 @@ def test_the_title_moves_at_a_cut_to_a_stacked_stretch_and_never_just_flashes_th
     assert titled(captions.TITLE_SECONDS - 0.06) == [(0.0, captions.TITLE_SECONDS - 0.06, None)], \
         "a stacked stretch in the title's last moments ends it at the cut"
     assert titled(0.2) == [(0.2, captions.TITLE_SECONDS, titled(0.0)[0][2])], "one in its first moments starts it there"
+    two_stretches = title_rows(caption_script(words, [(0.0, 6.0, 0.0)], 1080, 1920, title="Every decision in life",
+                                              stacked=[StackedSpan(0.0, 2.8, TALL), StackedSpan(2.8, 6.0, TALL)]))
+    assert [(s, e) for s, e, _ in two_stretches] == [(0.0, captions.TITLE_SECONDS)], \
+        "stacked stretches that give it the same place: one title, whole"
 
 
 def test_a_stretch_that_begins_after_the_title_may_rise_to_the_top_margin():

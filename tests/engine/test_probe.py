@@ -213,6 +213,12 @@ def test_one_still_picture_over_long_sound_is_a_sound_file(media_dir):
     info = probe(covered)
     assert info.kind == "audio" and info.has_audio and not info.has_video
     assert info.duration == pytest.approx(6.0, abs=0.1)
+    slow_cover = media_dir / "slow_cover.mp4"                # one frame at 1 fps: a second of picture
+    still = media_dir / "cover.png"
+    ffmpeg("-f", "lavfi", "-i", "color=c=0x405060:s=320x320", "-frames:v", "1", str(still))
+    ffmpeg("-framerate", "1", "-i", str(still), "-f", "lavfi", "-i", "sine=duration=6",
+           "-map", "0:v", "-map", "1:a", *H264, "-pix_fmt", "yuv420p", *AAC, str(slow_cover))
+    assert probe(slow_cover).kind == "audio"
     blink = media_dir / "blink.mp4"                          # a clip shorter than a second is still a video
     ffmpeg("-i", str(cover), "-f", "lavfi", "-i", "sine=duration=0.5", "-map", "0:v", "-map", "1:a", "-c:v", "copy",
            *AAC, str(blink))

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from engine import render
-from engine.loudness import TARGET_LUFS, SoundLevel, measure_loudness
+from engine.loudness import TARGET_LUFS, SoundLevel, measure_loudness, measure_sound
 from engine.models import Cancelled, EngineConfig, MediaInfo, RenderFailed, RenderSpec, Word
 from engine.probe import probe
 
@@ -307,6 +307,7 @@ def test_sound_in_one_channel_is_heard_in_both_at_the_platforms_level(config, tm
            "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000:duration=4",
            "-filter_complex", "[1:a]volume=0.3,pan=stereo|c0=c0|c1=0*c0[a]", "-map", "0:v", "-map", "[a]",
            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(one_sided))
+    assert measure_sound(one_sided, [(0.2, 1.5), (2.0, 3.5)]).only_channel == 0, "found in a reel's segments too"
     clip = render.render_clip(spec_for(one_sided, [(0.5, 3.5)], captions=False), tmp_path / "both.mp4", config)
     raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(clip.path), "-f", "f32le", "-ac", "2", "pipe:1"],
                          capture_output=True, check=True).stdout
