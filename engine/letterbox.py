@@ -72,9 +72,9 @@ WHOLE = Active()
 def _bar(profile: np.ndarray) -> tuple[int, int]:
     """How many entries at the start and at the end of a black/not profile are black."""
     dark = profile <= BAR_LEVEL
-    lead = int(np.argmin(dark)) if not dark.all() else len(dark)
-    trail = int(np.argmin(dark[::-1])) if not dark.all() else len(dark)
-    return lead, trail
+    if dark.all():
+        return len(dark), len(dark)
+    return int(np.argmin(dark)), int(np.argmin(dark[::-1]))
 
 
 def find_bars(frames: np.ndarray) -> Active:
@@ -85,7 +85,6 @@ def find_bars(frames: np.ndarray) -> Active:
         return WHOLE
     rows = np.percentile(frames, 98, axis=2).max(axis=0)            # (height,)
     columns = np.percentile(frames, 98, axis=1).max(axis=0)         # (width,)
-    height, width = len(rows), len(columns)
     top, bottom = _bars(rows)
     left, right = _bars(columns)
     if 1 - top - bottom < PICTURE_MIN or 1 - left - right < PICTURE_MIN:

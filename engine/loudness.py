@@ -60,8 +60,3 @@ def measure_sound(path: Path, segments: list[tuple[float, float]], timeout_s: fl
     alone = (loudest is not None and len(levels) > 1
              and all(levels[k] <= levels[loudest] - ONE_SIDED_DB for k in range(len(levels)) if k != loudest))
     return SoundLevel(None if value <= -69.0 else value, loudest if alone else None)
-
-
-def measure_loudness(path: Path, segments: list[tuple[float, float]], timeout_s: float = 300.0) -> float | None:
-    """Integrated loudness (LUFS) of the segments' audio, joined; None when silent or unreadable."""
-    return measure_sound(path, segments, timeout_s).lufs

@@ -165,7 +165,7 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
         raise BrokenMedia(f"{name} has no length (zero duration): it may be cut short or still uploading.",
                           "probe_no_length", name=name)
     pictures = _picture_end(video, fmt) if kind == "video" else 0.0
-    one_picture = 0 < pictures < STILL_PICTURE_S or str(video.get("nb_frames")) == "1" if kind == "video" else False
+    one_picture = kind == "video" and (0 < pictures < STILL_PICTURE_S or str(video.get("nb_frames")) == "1")
     if audio is not None and one_picture and duration >= COVERED_SOUND_S:
         kind = "audio"                  # one still picture over the sound (a podcast's cover): a sound file
     packets = VideoPackets.read(path, _stream_duration(video) or duration) if kind == "video" else None

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from engine import render
-from engine.loudness import TARGET_LUFS, SoundLevel, measure_loudness, measure_sound
+from engine.loudness import TARGET_LUFS, SoundLevel, measure_sound
 from engine.models import Cancelled, EngineConfig, MediaInfo, RenderFailed, RenderSpec, Word
 from engine.probe import probe
 
@@ -314,13 +314,13 @@ def test_sound_in_one_channel_is_heard_in_both_at_the_platforms_level(config, tm
     left, right = np.frombuffer(raw, np.float32).reshape(-1, 2).T
     level = [10 * np.log10(np.mean(side[48000:-48000] ** 2)) for side in (left, right)]
     assert abs(level[0] - level[1]) < 0.5 and level[1] > -30, level
-    assert abs(measure_loudness(clip.path, [(0.5, clip.duration - 0.5)]) - TARGET_LUFS) <= 1.5
+    assert abs(measure_sound(clip.path, [(0.5, clip.duration - 0.5)]).lufs - TARGET_LUFS) <= 1.5
 
 
 def test_loudness_is_normalised(source, plain):
-    quiet = measure_loudness(source, [SHARED_SPAN])
+    quiet = measure_sound(source, [SHARED_SPAN]).lufs
     assert quiet < -24
-    assert abs(measure_loudness(plain.path, [(0.0, plain.duration)]) - TARGET_LUFS) <= 1.5
+    assert abs(measure_sound(plain.path, [(0.0, plain.duration)]).lufs - TARGET_LUFS) <= 1.5
 
 
 def test_silent_source_gets_a_silent_track(config, tmp_path):
