@@ -35,7 +35,7 @@ from engine.render import (
     rendered,
     run_ffmpeg,
 )
-from engine.soundtrack import ON_THE_TIMELINE
+from engine.soundtrack import the_sound
 
 FPS = 25
 GRADIENT = ("0x10243e", "0x4a1d5c")          # deep blue to plum: white text and waves read well on both
@@ -90,7 +90,7 @@ def audiogram_graph(spec: RenderSpec, width: int, height: int, level: SoundLevel
     n = len(spec.segments)
     chains = []
     for i, (start, end) in enumerate(spec.segments):
-        chains.append(f"[{i}:a:0]{ON_THE_TIMELINE},{level.both_sides()}aresample={AUDIO_RATE},"
+        chains.append(f"{the_sound(spec.media.sound_tracks, i)},{level.both_sides()}aresample={AUDIO_RATE},"
                       f"aformat=sample_fmts=fltp:channel_layouts=stereo,{edge_fades(end - start)}[a{i}]")
     joined = "".join(f"[a{i}]" for i in range(n))
     sound = f"{joined}concat=n={n}:v=0:a=1" if n > 1 else "[a0]anull"
@@ -121,7 +121,7 @@ def render_audiogram(spec: RenderSpec, out_path: Path, config: EngineConfig,
                            "render_nothing_inside", name=spec.media.path.name)
     width, height = output_size(spec.aspect, spec.resolution)
     duration = sum(e - s for s, e in spec.segments)
-    level = measure_sound(spec.media.path, spec.segments, config.render_timeout_s)
+    level = measure_sound(spec.media.path, spec.segments, config.render_timeout_s, spec.media.sound_tracks)
     _check(cancel)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.soundtrack import ONE_TRACK, the_sound
+
 TARGET_LUFS = -14.0         # the loudness the platforms normalise to
 MAX_GAIN_DB = 20.0          # never lift near-silence into loud noise
 ONE_SIDED_DB = 30.0         # a channel this far below the loudest is empty: the sound is in one channel
@@ -34,15 +36,17 @@ class SoundLevel:
         return "" if k is None else f"pan=stereo|c0=c{k}|c1=c{k},"
 
 
-def measure_sound(path: Path, segments: list[tuple[float, float]], timeout_s: float = 300.0) -> SoundLevel:
+def measure_sound(path: Path, segments: list[tuple[float, float]], timeout_s: float = 300.0,
+                  tracks: tuple[int, ...] = ONE_TRACK) -> SoundLevel:
     """The segments' audio, joined: its integrated loudness (ebur128 at the source rate, without
     true-peak oversampling: a few hundred ms a minute) and, from the RMS of each channel, whether
     one alone carries the sound (the others ONE_SIDED_DB or more below it)."""
     cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-vn", "-sn", "-dn"]
     for start, end in segments:
         cmd += ["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(path)]
-    joined = "".join(f"[{i}:a:0]" for i in range(len(segments)))
-    graph = f"{joined}concat=n={len(segments)}:v=0:a=1," if len(segments) > 1 else "[0:a:0]"
+    heard = ";".join(f"{the_sound(tracks, i)}[m{i}]" for i in range(len(segments)))
+    joined = "".join(f"[m{i}]" for i in range(len(segments)))
+    graph = f"{heard};{joined}concat=n={len(segments)}:v=0:a=1," if len(segments) > 1 else f"{the_sound(tracks)},"
     graph += "ebur128,astats=measure_overall=none:measure_perchannel=RMS_level"
     cmd += ["-filter_complex", graph, "-f", "null", "-"]
     try:

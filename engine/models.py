@@ -73,6 +73,7 @@ class MediaInfo:
     pix_fmt: str | None = None               # e.g. "yuv420p", "yuv420p10le"
     color_transfer: str | None = None        # "smpte2084" (PQ) or "arib-std-b67" (HLG) for HDR
     sar: float = 1.0                         # a stored pixel's width over its height: 4/3 for HDV's 1440x1080
+    sound_tracks: tuple[int, ...] = (0,)     # the audio tracks heard (ffmpeg's a:N), mixed when several
 
     @property
     def display_width(self) -> int:
@@ -94,7 +95,7 @@ class MediaInfo:
 
     @classmethod
     def from_dict(cls, d: dict) -> "MediaInfo":
-        return cls(**{**d, "path": Path(d["path"])})
+        return cls(**{**d, "path": Path(d["path"]), "sound_tracks": tuple(d.get("sound_tracks", (0,)))})
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ from engine.sentences import split_sentences
 from engine import soundtrack
 from engine.signals import detect_scene_cuts, signals_from_sound, sound_features
 from engine.signals_commentary import commentary_features
-from engine.transcribe import Transcriber, load_cached, store_cached, time_limit
+from engine.transcribe import Transcriber, heard_key, load_cached, store_cached, time_limit
 from engine.spec import render_spec  # noqa: F401 - part of the pipeline's interface
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def analyse(path: Path | str, config: EngineConfig, progress: ProgressCallback |
         try:
             t = time.perf_counter()
             report(0.03, "listening")
-            digest = digest_future.result()
+            digest = heard_key(digest_future.result(), media)
             transcript = load_cached(config, digest, language)
             transcriber = None
             if transcript is None:
@@ -145,7 +145,7 @@ def _listen(media: MediaInfo, transcriber: Transcriber | None, cancel: threading
     waited = 0.0
     if not media.has_audio:
         return tuple(m[0] for m in measures), waited
-    with closing(soundtrack.pieces(media.path, cancel)) as pieces:
+    with closing(soundtrack.pieces(media.path, cancel, tracks=media.sound_tracks)) as pieces:
         while True:
             t = time.perf_counter()
             piece = next(pieces, None)

@@ -47,6 +47,7 @@ _WEBM_CODECS = frozenset({"vp8", "vp9", "av1", "opus", "vorbis"})
 
 STILL_PICTURE_S = 1.0       # a video stream this short (or of one frame) under sound is a cover picture,
 COVERED_SOUND_S = 4.0       # ... when the sound lasts at least this long (a shorter clip is a video)
+ASIDE = ("comment", "visual_impaired", "descriptions")     # audio tracks beside the recording, not of it
 
 # Frame intervals that differ from the median by more than this share mean variable frame rate.
 VFR_TOLERANCE = 0.2
@@ -198,6 +199,7 @@ def probe(path: Path | str, max_upload_mb: int = 500) -> MediaInfo:
         pix_fmt=video.get("pix_fmt") if video else None,
         color_transfer=video.get("color_transfer") if video else None,
         sar=_pixel_aspect(video) if video else 1.0,
+        sound_tracks=sound_tracks(report.get("streams", [])),
     )
 
 
@@ -230,6 +232,22 @@ def _carries_data(stream: dict) -> bool:
     if stream.get("codec_type") == "audio":
         return int(stream.get("sample_rate") or 0) > 0
     return True
+
+
+def sound_tracks(streams: list[dict]) -> tuple[int, ...]:
+    """The audio tracks a short's sound is made of (ffmpeg's a:N), from ffprobe's streams. All the
+    tracks of one recording, to be mixed: OBS can put the microphone on a track of its own, and
+    track 1 may carry only the game, or nothing. Of versions in different languages (a film's
+    dubs) only the default; never a commentary or an audio description."""
+    audio = [(k, s) for k, s in enumerate(s for s in streams if s.get("codec_type") == "audio")
+             if int(s.get("sample_rate") or 0) > 0]
+    main = [(k, s) for k, s in audio if not any(s.get("disposition", {}).get(d) for d in ASIDE)] or audio[:1]
+    if not main:
+        return (0,)
+    languages = {str(s.get("tags", {}).get("language", "")).lower() for _, s in main} - {"", "und"}
+    if len(languages) > 1:
+        return (next((k for k, s in main if s.get("disposition", {}).get("default")), main[0][0]),)
+    return tuple(k for k, _ in main)
 
 
 def _first(streams: list[dict], codec_type: str, skip_cover_art: bool = False) -> dict | None:

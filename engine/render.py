@@ -29,7 +29,7 @@ from engine.edges import edge_fades
 from engine.framing import framing_filters, stacked_spans
 from engine.letterbox import Active, active_area
 from engine.loudness import SoundLevel, measure_sound
-from engine.soundtrack import ON_THE_TIMELINE
+from engine.soundtrack import the_sound
 from engine.spec import render_spec
 from engine.models import (
     Cancelled,
@@ -120,11 +120,13 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
         shown_w, shown_h = active.size(media.display_width, media.display_height)
         framing = reframe.frame_range(media.path, start, end, shown_w, shown_h, spec.aspect, cuts,
                                       detector=detector, cancel=cancel, timeout_s=config.render_timeout_s,
-                                      words=words or None, has_audio=media.has_audio, active=active)
+                                      words=words or None, has_audio=media.has_audio, active=active,
+                                      tracks=media.sound_tracks)
         framings.append(framing if active.whole else cut_out(framing, active))
     _check(cancel)
     faces_s = time.monotonic() - started
-    level = measure_sound(media.path, spec.segments, config.render_timeout_s) if media.has_audio else SoundLevel(None)
+    level = (measure_sound(media.path, spec.segments, config.render_timeout_s, media.sound_tracks) if media.has_audio
+             else SoundLevel(None))
     script, font = None, None
     if (spec.captions and spec.words) or (spec.title and spec.title.strip()):
         font = captions.caption_font(spec.language)
@@ -188,7 +190,7 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: Fraction, ass
                       f"setsar=1{tail}[v{i}]")
         if media.has_audio:
             length = spec.segments[i][1] - spec.segments[i][0]
-            chains.append(f"[{i}:a:0]{ON_THE_TIMELINE},{prepared.sound.both_sides()}aresample={AUDIO_RATE},"
+            chains.append(f"{the_sound(media.sound_tracks, i)},{prepared.sound.both_sides()}aresample={AUDIO_RATE},"
                           f"aformat=sample_fmts=fltp:channel_layouts=stereo,{edge_fades(length)}[a{i}]")
         else:
             length = spec.segments[i][1] - spec.segments[i][0]

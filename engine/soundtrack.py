@@ -34,6 +34,19 @@ READ_BYTES = 1 << 20
 # timestamps leap (a file joined from parts), and what comes before the start dropped. Without
 # it a soundtrack that starts 2 s after the picture is read 2 s early, and so are its words.
 ON_THE_TIMELINE = "aresample=async=1:first_pts=0"
+ONE_TRACK = (0,)
+
+
+def the_sound(tracks: tuple[int, ...] = ONE_TRACK, source: int = 0) -> str:
+    """The start of a filter-graph chain: input `source`'s sound on the file's timeline, its audio
+    `tracks` (ffmpeg's a:N, MediaInfo.sound_tracks) mixed into one when there are several.
+    Callers go on with ',' and their own filters."""
+    if len(tracks) == 1:
+        return f"[{source}:a:{tracks[0]}]{ON_THE_TIMELINE}"
+    each = ";".join(f"[{source}:a:{k}]{ON_THE_TIMELINE}[s{source}a{k}]" for k in tracks)
+    heard = "".join(f"[s{source}a{k}]" for k in tracks)
+    # summed, not averaged: a silent track must not halve the voice on the other
+    return f"{each};{heard}amix=inputs={len(tracks)}:duration=longest:normalize=0"
 
 
 @dataclass(frozen=True)
@@ -69,10 +82,10 @@ class _Watch:
 
 
 def read_blocks(path: Path | str, cancel: threading.Event | None = None,
-                stall_s: float = STALL_SECONDS) -> Iterator[np.ndarray]:
+                stall_s: float = STALL_SECONDS, tracks: tuple[int, ...] = ONE_TRACK) -> Iterator[np.ndarray]:
     """Float32 samples as ffmpeg writes them, about a megabyte at a time."""
-    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path),
-           "-map", "0:a:0", "-vn", "-sn", "-dn", "-af", ON_THE_TIMELINE, "-ac", "1", "-ar", str(SAMPLE_RATE),
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(path), "-filter_complex", f"{the_sound(tracks)}[heard]",
+           "-map", "[heard]", "-ac", "1", "-ar", str(SAMPLE_RATE),
            "-f", "f32le", "-acodec", "pcm_f32le", "pipe:1"]
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
@@ -119,13 +132,14 @@ def quietest_cut(samples: np.ndarray, look_back: int) -> int:
 
 
 def pieces(path: Path | str, cancel: threading.Event | None = None, piece_seconds: float = PIECE_SECONDS,
-           stall_s: float = STALL_SECONDS) -> Iterator[Piece]:
-    """The soundtrack in pieces of about `piece_seconds`, in order, together covering all of it."""
+           stall_s: float = STALL_SECONDS, tracks: tuple[int, ...] = ONE_TRACK) -> Iterator[Piece]:
+    """The soundtrack (its `tracks`, mixed) in pieces of about `piece_seconds`, in order, together
+    covering all of it."""
     size = int(piece_seconds * SAMPLE_RATE) // HOP_SAMPLES * HOP_SAMPLES or HOP_SAMPLES
     look_back = min(int(LOOK_BACK_SECONDS * SAMPLE_RATE), size // 2)
     buffer = np.empty(size + READ_BYTES // 4, dtype=np.float32)
     filled, start = 0, 0
-    with closing(read_blocks(path, cancel, stall_s)) as blocks:     # ffmpeg ends when we stop early
+    with closing(read_blocks(path, cancel, stall_s, tracks)) as blocks:     # ffmpeg ends when we stop early
         for block in blocks:
             while len(block):
                 take = min(len(block), len(buffer) - filled)

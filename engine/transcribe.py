@@ -120,6 +120,12 @@ def cache_path(config: EngineConfig, digest: str, language: str | None = None) -
     return Path(config.cache_dir) / "transcripts" / f"{digest}-{heard}-{models}-v{CACHE_VERSION}.json"
 
 
+def heard_key(digest: str, media: MediaInfo) -> str:
+    """A file's key in the transcript cache: its content, and which tracks were heard unless only the first."""
+    tracks = media.sound_tracks
+    return digest if tracks == (0,) else f"{digest}-a{'+'.join(str(k) for k in tracks)}"
+
+
 def _segments_to_list(segments: tuple[Segment, ...]) -> list[dict]:
     return [{"start": s.start, "end": s.end, "text": s.text, "distrust": s.distrust,
              "words": [[w.start, w.end, w.text, w.probability] for w in s.words]} for s in segments]
@@ -181,7 +187,7 @@ def transcribe(media: MediaInfo, config: EngineConfig, audio: np.ndarray | None 
     the spoken language when the user named it (it wins over detection). No sound, or no
     speech, gives an empty transcript.
     """
-    digest = digest or content_hash(media.path)
+    digest = heard_key(digest or content_hash(media.path), media)
     cached = load_cached(config, digest, language)
     if cached is not None:
         if progress:
@@ -191,7 +197,7 @@ def transcribe(media: MediaInfo, config: EngineConfig, audio: np.ndarray | None 
     if audio is not None:
         transcriber.add(soundtrack.Piece(0.0, audio))
     elif media.has_audio:
-        with closing(soundtrack.pieces(media.path, cancel)) as stream:
+        with closing(soundtrack.pieces(media.path, cancel, tracks=media.sound_tracks)) as stream:
             for piece in stream:
                 transcriber.add(piece)
     transcript = transcriber.result()

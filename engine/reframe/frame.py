@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.letterbox import WHOLE, Active
+from engine.soundtrack import ONE_TRACK
 from engine.reframe.chance import beyond_chance, chance_of
 from engine.reframe.detection import (
     DETECT_FPS,
@@ -99,10 +100,11 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
                 cuts: list[float] = (), detector: FaceDetector | None = None,
                 cancel: threading.Event | None = None, timeout_s: float = 600.0,
                 words: list[tuple[float, float]] | None = None, has_audio: bool = True,
-                active: Active = WHOLE) -> Framing:
+                active: Active = WHOLE, tracks: tuple[int, ...] = ONE_TRACK) -> Framing:
     """The Framing of [start, end) of a video (`cuts` and `words` in range time). Looks at the
     keyframes first; decodes more only when they do not settle the question. `active`: the
-    picture inside black bars (display_w x display_h), which every decode cuts out first."""
+    picture inside black bars (display_w x display_h), which every decode cuts out first.
+    `tracks`: the audio tracks heard (MediaInfo.sound_tracks)."""
     window = crop_window(display_w, display_h, aspect)
     duration = end - start
     if not window.slides:
@@ -149,7 +151,7 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     started = time.perf_counter()
     look = dense_look(path, start, end, display_w, display_h, detector=detector, cancel=cancel, timeout_s=timeout_s,
                       known=samples, active=active)
-    sound = speech_sound(path, start, end, look.times, look.fps, words, timeout_s=timeout_s)
+    sound = speech_sound(path, start, end, look.times, look.fps, words, timeout_s=timeout_s, tracks=tracks)
     return plan_speakers(look, sound.energy, words, display_w, display_h, aspect, duration, cuts,
                          started=started, voiced=sound.voiced)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.soundtrack import ON_THE_TIMELINE
+from engine.soundtrack import ONE_TRACK, the_sound
 
 WINDOW_S = 1.5              # correlation window
 MAX_LAG_S = 0.25            # the sound may trail the lips by up to this much
@@ -75,10 +75,12 @@ def frame_energy(audio: np.ndarray, rate: int, fps: float, frames: int) -> np.nd
     return out
 
 
-def range_audio(path, start: float, end: float, timeout_s: float = 120.0) -> np.ndarray:
-    """[start, end) of a file's first audio stream, float32 mono at 16 kHz (empty without one)."""
+def range_audio(path, start: float, end: float, timeout_s: float = 120.0,
+                tracks: tuple[int, ...] = ONE_TRACK) -> np.ndarray:
+    """[start, end) of a file's sound (its audio `tracks`, mixed), float32 mono at 16 kHz (empty without one)."""
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(path),
-           "-map", "0:a:0", "-af", ON_THE_TIMELINE, "-ac", "1", "-ar", str(AUDIO_RATE), "-f", "s16le", "pipe:1"]
+           "-filter_complex", f"{the_sound(tracks)}[heard]", "-map", "[heard]",
+           "-ac", "1", "-ar", str(AUDIO_RATE), "-f", "s16le", "pipe:1"]
     try:
         raw = subprocess.run(cmd, capture_output=True, timeout=timeout_s).stdout
     except subprocess.TimeoutExpired:
@@ -96,10 +98,11 @@ class SpeechSound:
 
 
 def speech_sound(path, start: float, end: float, times: np.ndarray, fps: float,
-                 words: list[tuple[float, float]] | None, timeout_s: float = 120.0) -> SpeechSound:
+                 words: list[tuple[float, float]] | None, timeout_s: float = 120.0,
+                 tracks: tuple[int, ...] = ONE_TRACK) -> SpeechSound:
     """The energy of [start, end) at each frame, and where a voice is heard wherever the
     transcript leaves the decision to the sound (`words` and `times` in range time)."""
-    audio = range_audio(path, start, end, timeout_s)
+    audio = range_audio(path, start, end, timeout_s, tracks)
     energy = floored(frame_energy(audio, AUDIO_RATE, fps, len(times)))
     needed = not words or transcript_gaps(times, words).any()
     return SpeechSound(energy, voiced_frames(audio, times) if needed else None)
