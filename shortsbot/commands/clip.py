@@ -83,8 +83,10 @@ def run_clip(settings, args) -> int:
     _clear(bar)
 
     if not clip_set.moments:
-        print(f"No moments found (no speech in the requested part?). Wrote {out_dir / CLIPS_JSON}")
-        return 0
+        # not a success: a script that goes on to the shorts must be told there are none
+        print(f"shortsbot: no moments found in {video.name}: no speech was heard in the part asked for, "
+              f"and no sound stood out. Wrote {out_dir / CLIPS_JSON}", file=sys.stderr)
+        return 1
     for m in sorted(clip_set.moments, key=lambda m: m.rank):
         rendered = clip_set.files.get(m.rank)
         where = f"  -> {rendered.path}" if rendered else ""

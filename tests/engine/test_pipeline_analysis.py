@@ -212,3 +212,18 @@ def test_cli_draws_a_progress_bar_on_a_terminal(talk_video, engine_config, tmp_p
     assert result.returncode == 0
     assert "\r[" in drawn and "%" in drawn
     assert "\r[" not in result.stdout                       # the bar never goes to stdout
+
+
+def test_cli_with_no_moment_says_so_and_fails(tmp_path):
+    """A video without sound has nothing to cut by: no shorts, one line saying so, and an exit code
+    a script can tell from success."""
+    mute = tmp_path / "mute.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25:duration=6",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(mute)], check=True)
+    out = tmp_path / "out"
+    result = shortsbot_clip([str(mute), "--out", str(out)], tmp_path)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip() and " INFO " not in line]
+    assert len(lines) == 1 and lines[0].startswith("shortsbot: no moments found in mute.mp4"), result.stderr
+    assert json.loads((out / CLIPS_JSON).read_text())["clips"] == []
+    assert not list(out.glob("*.mp4"))
