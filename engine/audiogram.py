@@ -17,6 +17,7 @@ import re
 import subprocess
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from engine import captions
@@ -121,7 +122,8 @@ def render_audiogram(spec: RenderSpec, out_path: Path, config: EngineConfig,
                            "render_nothing_inside", name=spec.media.path.name)
     width, height = output_size(spec.aspect, spec.resolution)
     duration = sum(e - s for s, e in spec.segments)
-    level = measure_sound(spec.media.path, spec.segments, config.render_timeout_s, spec.media.sound_tracks)
+    level = replace(measure_sound(spec.media.path, spec.segments, config.render_timeout_s, spec.media.sound_tracks),
+                    voice=bool(spec.words))
     _check(cancel)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 from engine.soundtrack import ONE_TRACK, the_sound
 
 TARGET_LUFS = -14.0         # the loudness the platforms normalise to
-MAX_GAIN_DB = 20.0          # never lift near-silence into loud noise
+MAX_GAIN_DB = 20.0          # never lift near-silence into loud noise ...
+VOICE_MAX_GAIN_DB = 40.0    # ... but a voice the transcript heard, recorded too low, is brought up to the level
 ONE_SIDED_DB = 30.0         # a channel this far below the loudest is empty: the sound is in one channel
 
 
@@ -20,14 +21,17 @@ ONE_SIDED_DB = 30.0         # a channel this far below the loudest is empty: the
 class SoundLevel:
     lufs: float | None                      # integrated loudness; None when silent or unreadable
     only_channel: int | None = None         # the one channel with sound in it, the others empty
+    voice: bool = False                     # words were heard in it (the render knows; measure_sound does not)
 
     def gain_db(self) -> float:
-        """The gain to TARGET_LUFS (within MAX_GAIN_DB), for the sound as the short plays it: a
-        lone channel is heard from both sides, 3 dB louder than it was measured."""
+        """The gain to TARGET_LUFS, for the sound as the short plays it: a lone channel is heard
+        from both sides, 3 dB louder than it was measured. Lifted at most MAX_GAIN_DB, or
+        VOICE_MAX_GAIN_DB over words (a lapel mic set too low: -41 LUFS came out at -22)."""
         if self.lufs is None:
             return 0.0
         heard = self.lufs + (3.01 if self.only_channel is not None else 0.0)
-        return max(-MAX_GAIN_DB, min(MAX_GAIN_DB, TARGET_LUFS - heard))
+        lift = VOICE_MAX_GAIN_DB if self.voice else MAX_GAIN_DB
+        return max(-MAX_GAIN_DB, min(lift, TARGET_LUFS - heard))
 
     def both_sides(self) -> str:
         """'' or the pan that puts the lone channel in both (a lapel mic on one input of a camera

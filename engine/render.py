@@ -125,8 +125,8 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
         framings.append(framing if active.whole else cut_out(framing, active))
     _check(cancel)
     faces_s = time.monotonic() - started
-    level = (measure_sound(media.path, spec.segments, config.render_timeout_s, media.sound_tracks) if media.has_audio
-             else SoundLevel(None))
+    level = (replace(measure_sound(media.path, spec.segments, config.render_timeout_s, media.sound_tracks),
+                     voice=bool(spec.words)) if media.has_audio else SoundLevel(None))
     script, font = None, None
     if (spec.captions and spec.words) or (spec.title and spec.title.strip()):
         font = captions.caption_font(spec.language)

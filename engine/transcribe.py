@@ -45,8 +45,9 @@ SAMPLE_RATE = soundtrack.SAMPLE_RATE
 BATCH_SIZE = 8
 # Bump when the transcript's shape or the decoding options change, so old cache files are not reused.
 # 8: speech the batched decode left without text is read again, beside trusted text; 9: a second reading
-# unsure of its words is believed only when readings without its prompt agree (engine.trust.second_reading_reason)
-CACHE_VERSION = 9
+# unsure of its words is believed only when readings without its prompt agree (engine.trust.second_reading_reason);
+# 10: words under -50 dBFS are believed when they stand 12 dB over the recording's room tone (engine.trust.over_silence)
+CACHE_VERSION = 10
 MISSED_S = 1.5                   # a stretch without text this long is listened to again ...
 MISSED_SPEECH_S = 1.0            # ... and read again when the VAD hears this much speech in it,
 LEAD_IN_S = 1.0                  # after this much silence, prompted with up to PROMPT_CHARS of the text

@@ -22,7 +22,9 @@ SURE_READING = 0.75                # a second reading whose words average this i
 READINGS_AGREE = 0.55              # ... else readings without its prompt must repeat this share of it
 NO_SPEECH_PROBABILITY = 0.6
 LOW_LOGPROB = -1.0
-SILENCE_DB = -50.0                 # words over sound quieter than this are not speech
+SILENCE_DB = -50.0                 # words over sound quieter than this are not speech ...
+ABOVE_FLOOR_DB = 12.0              # ... unless this far above the recording's quietest (a voice recorded too low)
+FLOOR_PERCENTILE = 5               # the quietest: this percentile of the half seconds' levels (room tone, pauses)
 RECENT_SEGMENTS = 3                # a segment equal to one of the last few is a loop
 LOOP_PHRASE_WORDS = 8              # a loop repeats a phrase of up to this many words ...
 LOOP_REPEATS = 4                   # ... this many times in a row (a single word: LOOP_REPEATS + 1)
@@ -70,12 +72,26 @@ def level_db(audio: np.ndarray, start: float, end: float, rate: int) -> float:
     return float(20 * np.log10(np.sqrt(np.mean(piece.astype(np.float64) ** 2)) + 1e-10))
 
 
-def over_silence(segment: Segment, audio: np.ndarray, rate: int) -> bool:
-    """Most of the segment's words sit on sound quieter than speech can be."""
+def sound_floor(audio: np.ndarray, rate: int, hop: float = 0.5) -> float:
+    """The level of a recording's quietest stretches (room tone, the pauses between words), dBFS."""
+    size = max(1, int(hop * rate))
+    count = len(audio) // size
+    if count == 0:
+        return -120.0
+    blocks = audio[:count * size].reshape(count, size).astype(np.float64)
+    levels = 20 * np.log10(np.sqrt(np.mean(blocks ** 2, axis=1)) + 1e-10)
+    return float(np.percentile(np.maximum(levels, -120.0), FLOOR_PERCENTILE))
+
+
+def over_silence(segment: Segment, audio: np.ndarray, rate: int, floor_db: float | None = None) -> bool:
+    """Most of the segment's words sit on sound quieter than speech can be: under SILENCE_DB, and
+    not ABOVE_FLOOR_DB over the recording's `floor_db`. Words Whisper invents over the room tone
+    of a silent video sit on the floor; a voice recorded 35 dB too low stands well above it."""
     words = segment.words or ()
     if not words or audio is None or len(audio) == 0:
         return False
-    quiet = sum(level_db(audio, w.start, w.end, rate) < SILENCE_DB for w in words)
+    quiet_under = SILENCE_DB if floor_db is None else min(SILENCE_DB, floor_db + ABOVE_FLOOR_DB)
+    quiet = sum(level_db(audio, w.start, w.end, rate) < quiet_under for w in words)
     return quiet > len(words) / 2
 
 
@@ -92,7 +108,7 @@ def normalised(text: str) -> str:
 
 
 def distrust_reason(segment: Segment, recent: list[str], audio: np.ndarray | None = None, rate: int = 16000,
-                    avg_logprob: float = 0.0, no_speech_prob: float = 0.0) -> str:
+                    avg_logprob: float = 0.0, no_speech_prob: float = 0.0, floor_db: float | None = None) -> str:
     """Why this segment is not believed, or "" when it is."""
     text = segment.text.strip()
     items = units(text)
@@ -115,7 +131,7 @@ def distrust_reason(segment: Segment, recent: list[str], audio: np.ndarray | Non
         return "probably not speech"
     if mean_probability(segment) < LOW_PROBABILITY:
         return f"the model was unsure (mean word probability {mean_probability(segment):.2f})"
-    if audio is not None and over_silence(segment, audio, rate):
+    if audio is not None and over_silence(segment, audio, rate, floor_db):
         return "text over silence"
     return ""
 
@@ -214,11 +230,12 @@ def split_trusted(segments: list[Segment], audio: np.ndarray | None, rate: int =
     trusted: list[Segment] = []
     distrusted: list[Segment] = []
     recent: list[str] = []
+    floor_db = sound_floor(audio, rate) if audio is not None else None
     for i, whole in enumerate(segments):
         avg_logprob, no_speech = scores[i] if scores else (0.0, 0.0)
         for segment, looping in without_loops(whole):
             reason = ("a phrase repeated over and over (a loop)" if looping
-                      else distrust_reason(segment, recent, audio, rate, avg_logprob, no_speech))
+                      else distrust_reason(segment, recent, audio, rate, avg_logprob, no_speech, floor_db))
             if reason:
                 distrusted.append(replace(segment, distrust=reason))
             else:
