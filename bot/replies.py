@@ -69,6 +69,8 @@ def event_text(event: ChatEvent, lang: str) -> str:
         separator = texts.REASON_SEPARATOR.get(lang, "; ")
         reason = separator.join(texts.reason(lang, r.key, r.english, **r.facts) for r in said.reasons)
         return say(lang, said.key, reason=reason)
+    if said.key == "range_past_end":
+        return say(lang, said.key, length=clock(said.seconds), start=clock(said.start))
     if said.key in texts.TEXTS:
         return say(lang, said.key, reason=said.reason)
     return event.text

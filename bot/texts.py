@@ -203,6 +203,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Clip {ranks} scored under {bar}: weaker moments, given because you asked for that many.",
         "zh": "第 {ranks} 个片段评分低于 {bar}：内容较弱，因为你要了这么多个才给出。",
     },
+    "note_fewer_than_asked": {
+        "en": "You asked for {asked} clips; only {kept} of that length fit in this video without overlapping.",
+        "zh": "你要了 {asked} 个片段；这个视频里只能放下 {kept} 个这样长度、互不重叠的片段。",
+    },
     "note_nothing_stands_out": {
         "en": "Nothing in this recording stands out by its sound or its words, so here are {kept} evenly spaced "
               "moments instead.",
@@ -269,6 +273,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "no_moments": {
         "en": "I could not find any speech to cut clips from in this video.",
         "zh": "这个视频里没有找到可以剪辑的语音内容。",
+    },
+    "range_past_end": {
+        "en": "This video is only {length} long, so there is nothing from {start} on. Ask for a part within it.",
+        "zh": "这个视频只有 {length} 长，{start} 之后没有内容。请选择视频范围内的部分。",
     },
     "summary_after_chat": {"en": "Here is where things stand:", "zh": "当前状态："},
     "share_usage": {"en": "Say /share N to share clip N, e.g. /share 1.", "zh": "用 /share N 分享第 N 个片段，例如 /share 1。"},

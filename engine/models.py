@@ -234,6 +234,7 @@ class SelectionNote:
     kind "only_strong": no count was asked; `kept` moments scored over `bar`, the next best `got`.
     kind "weak": a count was asked; the clips `ranks` scored under `bar`.
     kind "nothing_stands_out": no moment stands out by sound or speech; `kept` evenly spaced ones instead.
+    kind "fewer_than_asked": `asked` clips were asked for; only `kept` of that length fit without overlapping.
     """
 
     kind: str

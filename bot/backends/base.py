@@ -134,7 +134,8 @@ class Sentence:
     reason: str = ""                         # "unplaced": the words it could not use
     reasons: tuple[Reason, ...] = ()         # "nothing_changed": why, each once, in order
     changes: tuple[tuple[int, Summary], ...] = ()    # "changed": (clip number, its new summary)
-    seconds: float = 0.0                     # "export_too_slow": the deadline that passed
+    seconds: float = 0.0                     # "export_too_slow": the deadline that passed; "range_past_end": the length
+    start: float = 0.0                       # "range_past_end": where the part asked for starts
     edited: tuple[TimelineEdit, ...] = ()    # "timeline_edited": each clip's (none: the timeline is empty)
 
 

@@ -183,6 +183,10 @@ class LocalBackend(Analyses, Renders):
 
     async def _cut(self, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
                    clips: list[ClipRecord], request: ClipRequest, cancel: threading.Event, job) -> AsyncIterator[ChatEvent]:
+        if request.range_start is not None and request.range_start >= source.duration > 0:
+            yield ChatEvent("text", f"This video is only {source.duration:.0f} s long.",
+                            sentence=Sentence("range_past_end", seconds=source.duration, start=request.range_start))
+            return
         cost = max(1, math.ceil(source.duration / 60))
         hold_ref = job.hold_ref if job is not None else f"chat:{record.remote_session_id}:{secrets.token_hex(4)}"
         await self._hold(record.user_id, cost, hold_ref, note=f"cut of {source.sha256[:12]}")
@@ -201,11 +205,10 @@ class LocalBackend(Analyses, Renders):
             else:
                 selection = await asyncio.to_thread(choose_explained, analysis, request, self.config)
                 moments, notes = selection.moments, selection.notes
-                if not moments:
+                if not moments:             # nothing made: nothing charged, whoever settles the hold
                     yield ChatEvent("text", "I could not find any speech to cut clips from in this video.",
                                     sentence=Sentence("no_moments"))
-                    if settle_here:
-                        await self.repos.ledger.charge(hold_ref)
+                    await self.repos.ledger.release(hold_ref)
                     return
                 await self._forget_clips(clips)
                 state = {**record.state, "request": request.to_dict()}

@@ -153,6 +153,8 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
     weak = tuple(m.rank for m in moments if m.weak)
     if request.count is not None and weak and not notes:
         notes.append(SelectionNote("weak", ranks=weak, bar=QUALITY_BAR))
+    if request.count is not None and 0 < len(moments) < request.count:
+        notes.append(SelectionNote("fewer_than_asked", asked=request.count, kept=len(moments)))
     if request.length:
         notes += [SelectionNote("length_not_found", asked=request.length, got=round(m.duration, 1), rank=m.rank)
                   for m in moments if abs(m.duration - request.length) > LENGTH_TOLERANCE * request.length + 0.05]

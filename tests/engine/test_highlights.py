@@ -209,3 +209,15 @@ def test_titles_and_hashtags():
     assert "#bread" in tags and 3 <= len(tags) <= 5 and "#shorts" in tags
     cn = hashtags_for("定价定价很重要", keyword_document_frequency([]), ClipRequest(topic="定价"))
     assert cn[0] == "#定价" and 3 <= len(cn) <= 5
+
+
+def test_more_clips_than_fit_says_how_many_did():
+    """A minute of talk has room for a few 15 s clips, not 50: the reply must not pass over it."""
+    sentences = script([DULL, "Why does this matter to you?"] * 6)
+    duration = sentences[-1].end + 1
+    selection = choose_moments(sentences, flat_signals(duration), parse_instruction("50 clips of 15 seconds"), duration)
+    assert 0 < len(selection.moments) < 50
+    [note] = [n for n in selection.notes if n.kind == "fewer_than_asked"]
+    assert note.asked == 50 and note.kept == len(selection.moments)
+    enough = choose_moments(sentences, flat_signals(duration), parse_instruction("2 clips of 15 seconds"), duration)
+    assert len(enough.moments) == 2 and not [n for n in enough.notes if n.kind == "fewer_than_asked"]
