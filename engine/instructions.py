@@ -41,7 +41,7 @@ _SPECIAL_DURATIONS = [
 # (those were taken out before, by take_range). 9:16 is an aspect ratio, not nine minutes.
 _M_SS = r"(?<![\d:])(?!9:16\b)(\d{1,2}):([0-5]\d)(?![\d:])"
 _CLOCK_LENGTHS = [
-    re.compile(_M_SS + r"(?=\s*-?\s*(?:long|each|in\s+length|clips?|shorts?|videos?|reels?|highlights?|recap|montage)\b)"),
+    re.compile(_M_SS + r"(?=\s*-?\s*(?:long|each|in\s+length|clips?|shorts?|videos?|reels?|highlights?|recap|montage|audiograms?)\b)"),
     re.compile(r"\b(?:clips?|shorts?|videos?|reels?|length|duration|lasting)\s*(?:of|:|is)?\s*" + _M_SS),
 ]
 LEN = "\u2063len\u2063"                    # marks where a duration was taken out of the text
@@ -180,7 +180,7 @@ _REEL = re.compile(r"\b(?:compil(?:e|ed|ing|ation)|montage|supercut|highlight\s+
                    r"stitch(?:ed)?|combine[sd]?|merge[sd]?|one\s+video|single\s+video|recap)\b|合集|集锦|混剪|拼接|合成一个|串起来")
 _SEPARATE = re.compile(r"\bseparate\b|\bindividual\b|分别|单独")
 
-_CLIP_NOUN = r"(?:clips?|shorts?|videos?|highlights?|moments?|parts?|segments?|pieces?|snippets?|cuts?|reels?|tiktoks?)"
+_CLIP_NOUN = r"(?:clips?|shorts?|videos?|highlights?|moments?|parts?|segments?|pieces?|snippets?|cuts?|reels?|tiktoks?|audiograms?)"
 # A number that is half of an aspect ratio ("9:16 clips") is not a count.
 _COUNT = re.compile(rf"(?<![:\d])\b(\d+)\s+(?:(?:[^\s\d,.;]+|\d+:\d+)\s+){{0,4}}?{_CLIP_NOUN}\b")
 _OF_THEM = re.compile(r"\b(\d+)\s+of\s+(?:them|those|these)\b")
@@ -189,7 +189,7 @@ _CN_COUNT = re.compile(r"(\d+)\s*(?:个|段|条|支|部|份)")
 _FEW = re.compile(r"\ba\s+few\b|\bsome\b|几个|几段|几条")
 _COUPLE = re.compile(r"\ba\s+couple\b|\bcouple\s+of\b|\bpair\s+of\b")
 _SEVERAL = re.compile(r"\bseveral\b|\bmultiple\b")
-_SINGLE = re.compile(r"\b(?:a|an|one|single|1)\s+(?:[^\s\d,.;]+\s+){0,3}?(?:clip|short|video|highlight|moment|snippet|cut|tiktok)\b(?!s)")
+_SINGLE = re.compile(r"\b(?:a|an|one|single|1)\s+(?:[^\s\d,.;]+\s+){0,3}?(?:clip|short|video|highlight|moment|snippet|cut|tiktok|audiogram)\b(?!s)")
 
 _ASPECTS = [
     ("1:1", re.compile(r"\b1:1\b|\bsquare\b|正方形|方形|方屏")),
@@ -329,12 +329,13 @@ find cut make give get create generate generating extract pick split chop clip e
 turn do show send keep want need would like could can will let lets me put split take use try post
 each every all some any most more best top good great nice key main interesting engaging viral short long
 shareable favourite favorite cool awesome highlight highlights moment moments clip clips shorts videos video
+audiogram audiograms waveform waveforms
 part parts segment segments piece pieces snippet snippets bit bits cuts reel reels tiktoks tiktok youtube
 instagram facebook twitter x format mp4 file files footage raw recording recordings podcast podcasts
 podcasters content creators long-form longform single one vertical teasers teaser captions subtitles
 anything something everything stuff what is are about how
 """.split())
-CN_GENERIC = re.compile(r"帮我|给我|请|把|这个|这段|那个|短视频|视频|剪成|剪出|剪辑|剪|切成|切|找出|找|做成|做|生成|导出|"
+CN_GENERIC = re.compile(r"帮我|给我|请|把|这个|这段|那个|短视频|音频波形|波形|视频|剪成|剪出|剪辑|剪|切成|切|找出|找|做成|做|生成|导出|"
                         r"一下|一些|的|个|段|条|最|精彩|高光|片段|时刻|部分|里|中|出|成|要|我|想|几|吧|呢|啊")
 _LEADING = {"and", "or", "then", "please", "pls", "just", "only", "also", "find", "cut", "make", "give", "get",
             "me", "us", "i", "want", "need", "would", "like", "could", "can", "you", "show", "pick", "extract",

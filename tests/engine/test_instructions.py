@@ -158,6 +158,10 @@ TABLE = SEED_TABLE + [
     ("导出720p竖屏", {"resolution": 720}),
     ("下半场的精彩集锦", {**SECOND_HALF, "reel": True}),
     ("前半段剪3个短视频", {**FIRST_HALF, "count": 3}),
+    # a sound file's short is an audiogram: the word asks for nothing a model must read
+    ("make one 20-second audiogram", {"length": 20.0, "min_length": 17.0, "max_length": 23.0, "count": 1}),
+    ("make 2 audiograms of 15 seconds", {"length": 15.0, "min_length": 12.75, "max_length": 17.25, "count": 2}),
+    ("做一个20秒的音频波形视频", {"length": 20.0, "min_length": 17.0, "max_length": 23.0, "count": 1}),
     # nothing to read: defaults, never an error
     ("", {}),
     ("lol", {"unplaced": "lol"}),
