@@ -6,7 +6,8 @@ engine said of the moment (its name, score, hashtags, why) is kept beside it in 
 once; the draft's `title` is the text shown on the video (a person may take it off and keep the name).
 
 `bot.vocabulary` reads what a person asked to change ("make clip 2 shorter by 10 seconds",
-"remove captions", "把第1个片段加长5秒"); `apply_edit` makes the change on a list of drafts and
+"remove captions", "use karaoke captions on clip 1",
+"把第1个片段加长5秒"); `apply_edit` makes the change on a list of drafts and
 says which drafts changed. Both are pure: LocalBackend stores the drafts and renders the changed ones.
 """
 from __future__ import annotations
@@ -165,7 +166,9 @@ def apply_edit(drafts: Sequence[Draft], edit: Edit, ctx: EditContext) -> EditRes
 def _edit_one(draft: Draft, edit: Edit, ctx: EditContext) -> Draft | None:
     kind = edit.kind
     if kind == "captions":
-        return dataclasses.replace(draft, captions=edit.on)
+        if not edit.on:
+            return dataclasses.replace(draft, captions=False)
+        return dataclasses.replace(draft, captions=True, caption_style=edit.value or draft.caption_style)
     if kind == "aspect":
         return dataclasses.replace(draft, aspect=edit.value)
     if kind == "title":

@@ -3,8 +3,9 @@
 `understand(text, has_clips)` is the one place that decides what a chat message asks of the
 clips: a new cut (a `ClipRequest`, read by engine.instructions), edits of the clips on screen
 (`Edit`s), background music to remember, or nothing it can act on. The words for a clip's look
-(aspect: "square", "make it an instagram post"; captions off: "skip captions", "no subtitles")
-are read by the same readers for both, so a phrase means the same before and after a cut.
+(aspect: "square", "make it an instagram post"; captions off: "skip captions", "no subtitles"; their
+style: "karaoke captions", "字幕改成底框") are read by the same readers for both, so a phrase means the
+same before and after a cut.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from engine.instructions import parse_instruction, read_aspect, read_captions, take_durations
+from engine.instructions import parse_instruction, read_aspect, read_caption_style, read_captions, take_durations
 from engine.numbers import normalise
 from engine.models import ClipRequest
 
@@ -22,7 +23,7 @@ class Edit:
                                    # captions aspect more title music reel
     clip: int | None = None        # 1-based; None: every clip
     seconds: float | None = None   # a step, or a reel's length
-    value: str | None = None       # aspect "1:1"; title text
+    value: str | None = None       # aspect "1:1"; title text; captions: a style of engine.captions.STYLES
     on: bool = True                # captions/title/music on or off
     count: int | None = None       # how many more clips
     volume: float | None = None    # music volume 0-1
@@ -54,6 +55,7 @@ _END_EARLIER = re.compile(rf"\b{_END}\b.*\b{_EARLIER}\b|提前结束|早点结�
 _END_LATER = re.compile(rf"\b{_END}\b.*\b{_LATER}\b|晚点结束|晚一点结束|推迟结束|结尾往后|结尾推后")
 _CAPTIONS = r"(?:captions?|subtitles?|subs)"
 _NEAR = r"(?:\s+[\w'-]+){0,3}?\s+"            # at most three words in between: "remove the burned-in captions"
+_CAPTIONS_WORD = re.compile(rf"\b{_CAPTIONS}\b|字幕")
 _CAPTIONS_OFF = re.compile(
     rf"\b(?:remove|no|without|drop|delete|hide|disable|turn\s+off|get\s+rid\s+of|lose){_NEAR}{_CAPTIONS}\b"
     rf"|\b{_CAPTIONS}\s+off\b|去掉字幕|删除字幕|删掉字幕|不要字幕|关闭字幕|去字幕|取消字幕|无字幕")
@@ -93,8 +95,11 @@ def parse_edits(text: str) -> list[Edit]:
         edits.append(Edit("title", clip=clip, value=quoted.group(1).strip()))
     elif _TITLE_OFF.search(rest):
         edits.append(Edit("title", clip=clip, on=False))
+    style = _caption_style(rest)
     if _CAPTIONS_OFF.search(rest) or read_captions(rest) is False:
         edits.append(Edit("captions", clip=clip, on=False))
+    elif style is not None:
+        edits.append(Edit("captions", clip=clip, value=style))
     elif _CAPTIONS_ON.search(rest):
         edits.append(Edit("captions", clip=clip, on=True))
     more = _MORE.search(rest)
@@ -127,6 +132,14 @@ def _clip_number(text: str) -> int | None:
     return int(next(g for g in (m.group(1), m.group(2), m.group(4)) if g))
 
 
+def _caption_style(text: str) -> str | None:
+    """The caption style the words name; "bold" only beside a word for captions ("make the title bold" is not it)."""
+    style = read_caption_style(text)
+    if style == "bold" and not _CAPTIONS_WORD.search(text):
+        return None
+    return style
+
+
 def _volume(text: str) -> float | None:
     m = _PERCENT.search(text)
     if not m:
@@ -141,6 +154,9 @@ _CUT_WORDS = re.compile(
     r"\b(?:cut|find|extract|pick|split|chop|clip\s+(?:it|this|the)|give\s+me|make\s+me|create|generate)\b"
     r"|\bbest\s+(?:moments?|parts?|bits?)\b|\bhighlights?\b"
     r"|剪成|剪辑|剪出|找出|切成|精彩|高光|生成")
+# "all the clips", "第2个片段": the clips on screen named, not new ones asked for
+_CLIPS_NAMED = re.compile(r"\b(?:all|every|each|both)\s+(?:of\s+)?(?:the\s+|my\s+|these\s+)?"
+                          r"(?:clips|shorts|videos)\b|(?:所有|全部|每个)的?片段|第\s*\d{1,2}\s*(?:个|段|条)?\s*片段")
 _CLIPS_WANTED = re.compile(r"\b(?:shorts|clips|highlights|moments|reels|tiktoks|videos)\b|短视频|片段")
 LENGTH_EDITS = frozenset({"longer", "shorter", "start_earlier", "start_later", "end_earlier", "end_later", "title"})
 
@@ -149,9 +165,10 @@ def looks_like_cut(text: str) -> bool:
     """True when the message asks for clips to be cut (as opposed to changing the current ones):
     a cutting verb, clips in the plural, or a count, topic, reel or time range."""
     lowered = text.lower()
-    if _CUT_WORDS.search(lowered) or _CLIPS_WANTED.search(lowered):
+    unnamed = _CLIPS_NAMED.sub(" ", lowered)
+    if _CUT_WORDS.search(lowered) or _CLIPS_WANTED.search(unnamed):
         return True
-    request = parse_instruction(text)
+    request = parse_instruction(unnamed)
     return bool(request.count or request.topic or request.reel
                 or request.range_start is not None or request.range_end is not None)
 

@@ -68,6 +68,13 @@ PARSE_TABLE = [
     ("don't add subtitles to clip 2", [Edit("captions", clip=2, on=False)]),
     ("make it a tiktok", [Edit("aspect", value="9:16")]),
     ("give me 2 more shorts", [Edit("more", count=2)]),
+    # the caption styles the engine has (engine.captions.STYLES), on one clip or all
+    ("use karaoke captions on clip 1", [Edit("captions", clip=1, value="karaoke")]),
+    ("make the captions boxed", [Edit("captions", value="boxed")]),
+    ("bold subtitles on the second clip", [Edit("captions", clip=2, value="bold")]),
+    ("字幕改成逐字高亮", [Edit("captions", value="karaoke")]),
+    ("把第2个片段的字幕改成底框", [Edit("captions", clip=2, value="boxed")]),
+    ("make the title bold", []),
     # not edits
     ("find the best moments and cut them into 30-second vertical shorts", [Edit("aspect", value="9:16")]),
     ("hello there", []),
@@ -170,6 +177,17 @@ def test_look_edits():
     assert len({x.key for x in (d, no_captions, square, titled, untitled)}) == 5
 
 
+def test_a_caption_style_changes_the_clips_it_names_and_turns_captions_on():
+    clips = [draft(), draft(2.2, 16.0)]
+    one = apply_edit(clips, Edit("captions", clip=1, value="karaoke"), CTX)
+    assert one.changed == [0] and [d.caption_style for d in one.drafts] == ["karaoke", "bold"]
+    assert "Captions: karaoke (0-16.3s)" in summary_line(one.drafts[0])
+    assert apply_edit(one.drafts, Edit("captions", clip=1, value="karaoke"), CTX).problem_key == "edit_already"
+    every = apply_edit([dataclasses.replace(d, captions=False) for d in one.drafts], Edit("captions", value="boxed"), CTX)
+    assert every.changed == [0, 1] and all(d.captions and d.caption_style == "boxed" for d in every.drafts)
+    assert apply_edit(every.drafts, Edit("captions", on=True), CTX).drafts == every.drafts    # on keeps the style
+
+
 def test_music_needs_a_sound_and_keeps_its_volume():
     ctx = EditContext(duration=40.4)
     result = apply_edit([draft()], Edit("music", volume=0.3), ctx)
@@ -202,6 +220,8 @@ def test_compile_a_reel_in_source_order_within_the_length():
 @pytest.mark.parametrize("text,kind", [
     ("skip captions", "edit"), ("make it an instagram post", "edit"), ("make clip 1 shorter", "edit"),
     ("find 3 moments about pricing", "cut"), ("hello there", "not_understood"), ("去掉字幕", "edit"),
+    ("make the captions boxed", "edit"), ("use karaoke captions on all the clips", "edit"),
+    ("把第2个片段的字幕改成底框", "edit"), ("2 vertical shorts of 20 seconds with karaoke captions", "cut"),
 ])
 def test_with_clips_on_screen_the_look_words_are_edits(text, kind):
     assert understand(text, has_clips=True).kind == kind
