@@ -49,7 +49,7 @@ def reply_lines(reply: Reply) -> list[str]:
         lines = reply.text.splitlines() or [""]
     buttons = getattr(reply, "buttons", ())
     if buttons:
-        lines.append("  [" + " | ".join(f"{b.label}: {b.action}" for b in buttons) + "]")
+        lines.append("  [" + " | ".join(f"{b.label}: {b.typed or b.action}" for b in buttons) + "]")
     return lines
 
 

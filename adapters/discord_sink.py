@@ -345,7 +345,7 @@ def _subject(incoming: Incoming) -> str:
 
 
 def _upload_name(reply: VideoReply) -> str:
-    return f"clip-{reply.clip_id}.mp4" if reply.clip_id is not None else reply.path.name
+    return f"clip-{reply.number}.mp4" if reply.number is not None else reply.path.name
 
 
 async def _as_local_file(reply: VideoReply, limit: int, files: ExitStack) -> VideoReply:

@@ -72,6 +72,8 @@ class Incoming:
 class Button:
     label: str
     action: str                              # a command line the conversation understands, e.g. "/export", "/share 2"
+    typed: str = ""                          # the same as a person types it ("/export 1": the clip's number, where
+                                             # the action names its row): what a chat without buttons shows
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,7 @@ class VideoReply:
     thumbnail: Path | None = None
     title: str = ""
     clip_id: int | None = None
+    number: int | None = None                # the clip's number, as its caption says it ("#1")
     link: str | None = None                  # a signed link, for when the file is too large for the platform
     buttons: tuple[Button, ...] = ()
     language: str = "en"                     # the person's: what an adapter adds (a link instead of the file) is said in it

@@ -17,20 +17,22 @@ LinkMaker = Callable[[VideoReply], "str | None"]
 
 def clip_reply(clip: Clip, lang: str, link_for: LinkMaker,
                 buttons: tuple[str, ...] = ("button_export", "button_share", "button_more")) -> VideoReply:
-    """A clip as a video reply whose buttons name this clip (its row, else its session row and number)."""
-    rank = clip.number or 1
-    target = clip_target(clip.clip_id, clip.session, rank)
+    """A clip as a video reply whose buttons name this clip (its row, else its session row and number), so
+    a press after a newer cut finds it gone; typed, they are the clip's number, as its caption says it."""
+    number = clip.number or 1
+    typed = {"button_export": f"/export {number}", "button_share": f"/share {number}",
+             "button_more": say(lang, "more_like_clip", n=number)}
+    target = clip_target(clip.clip_id, clip.session, number)
     if target is not None:
         by_key = {"button_export": f"/export {target}", "button_share": f"/share {target}",
                   "button_more": f"/more {target}"}
     else:                                   # nothing to name it by: the presser's own clip N
-        by_key = {"button_export": "/export", "button_share": f"/share {rank}",
-                  "button_more": say(lang, "more_like_clip", n=rank)}
-    actions = tuple(Button(say(lang, key), by_key[key]) for key in
+        by_key = typed
+    actions = tuple(Button(say(lang, key), by_key[key], typed[key]) for key in
                     ("button_export", "button_share", "button_more") if key in buttons)
     reply = VideoReply(path=clip.path, width=clip.width, height=clip.height, duration=clip.duration,
                        caption=clip_caption(clip, lang), thumbnail=clip.thumbnail, title=clip.title,
-                       clip_id=clip.clip_id, buttons=actions, language=lang)
+                       clip_id=clip.clip_id, number=number, buttons=actions, language=lang)
     link = link_for(reply) if reply.clip_id is not None else None
     return reply if link is None else dataclasses.replace(reply, link=link)
 

@@ -95,7 +95,8 @@ Summary = ClipTimeline | str
 class Clip:
     """One short, the same object from the service that made it to the reply that shows it."""
 
-    number: int                              # 1-based, its place among the session's clips
+    number: int                              # 1-based, its place among the session's current clips: the one
+                                             # number the person sees (caption, /export N, /share N, status)
     title: str = ""
     start: float | None = None               # where it is in the source, seconds (when known)
     end: float | None = None

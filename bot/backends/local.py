@@ -221,7 +221,7 @@ class LocalBackend(Analyses, Renders):
                 yield ChatEvent("text", f"I could not use \"{request.unplaced}\" from your request: that needs a "
                                 "language model, and none is set up here. These are the best moments instead.",
                                 sentence=Sentence("unplaced", reason=request.unplaced))
-            yield ChatEvent("text", _moments_text(clips), clips=tuple(clip_of(c) for c in clips),
+            yield ChatEvent("text", _moments_text(clips), clips=tuple(clip_of(c, n) for n, c in enumerate(clips, start=1)),
                             notes=tuple(notes))
             for i, clip in enumerate(clips):
                 await self._look_ahead(record, clips[i:i + AHEAD], analysis, cancel)
@@ -378,7 +378,7 @@ class LocalBackend(Analyses, Renders):
         return State(
             media=[Media(media_id=m.sha256, filename=m.display_name, kind=m.kind, duration=m.duration,
                          width=m.info.get("width", 0), height=m.info.get("height", 0)) for m in media],
-            clips=[clip_of(c) for c in clips],
+            clips=[clip_of(c, n) for n, c in enumerate(clips, start=1)],
         )
 
     async def credits(self, who: Who) -> Credits:
@@ -458,7 +458,7 @@ def _moments_text(clips: list[ClipRecord]) -> str:
     from bot.texts import clock
 
     lines = [f"Found {len(clips)} moments:"]
-    lines += [f'{c.rank}. {clock(c.start)}-{clock(c.end)} "{c.title}" (score {c.score:.0f})' for c in clips]
+    lines += [f'{n}. {clock(c.start)}-{clock(c.end)} "{c.title}" (score {c.score:.0f})' for n, c in enumerate(clips, start=1)]
     return "\n".join(lines)
 
 

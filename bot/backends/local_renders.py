@@ -121,7 +121,7 @@ class Renders:
                 cancel.set()
                 await asyncio.gather(task, return_exceptions=True)
         clip = task.result()
-        yield ChatEvent("clip", text=clip.title, clip=clip_of(clip))
+        yield ChatEvent("clip", text=clip.title, clip=clip_of(clip, number))
 
     async def export(self, who: Who, number: int | None = None,
                      max_bytes: int | None = None) -> AsyncIterator[ChatEvent]:
@@ -129,31 +129,31 @@ class Renders:
         render that fails is said and the others still come). Files here have no size limit of their own."""
         record = await self._session(who)
         clips = await self.repos.clips.for_session(record.id)
-        chosen = [c for i, c in enumerate(clips, start=1) if number is None or i == number]
+        chosen = [(n, c) for n, c in enumerate(clips, start=1) if number is None or n == number]
         if not chosen:
             raise NothingUploaded("nothing to export")
         job = current_job.get()
         cancel = job.cancel if job is not None else threading.Event()
         self._watch_cancel(record.remote_session_id, cancel)
         try:
-            for clip in chosen:
+            for n, clip in chosen:
                 if _is_current(clip):
-                    yield ChatEvent("clip", clip=clip_of(clip))
+                    yield ChatEvent("clip", clip=clip_of(clip, n))
                     continue
                 try:
-                    async for event in self._export_render(record, clip, cancel):
+                    async for event in self._export_render(record, clip, n, cancel):
                         yield event
                 except Cancelled:
                     raise
                 except Exception as exc:  # noqa: BLE001 - one failed render is said; the others still come
                     log.warning("export render of clip %s failed: %s", clip.id, exc)
                     why = Reason(str(exc), getattr(exc, "key", None), getattr(exc, "facts", {}))
-                    yield ChatEvent("failed", text=str(exc), clip=clip_of(clip),
+                    yield ChatEvent("failed", text=str(exc), clip=clip_of(clip, n),
                                     sentence=Sentence("export_failed", reasons=(why,)))
         finally:
             self._unwatch_cancel(record.remote_session_id, cancel)
 
-    async def _export_render(self, record: SessionRecord, clip: ClipRecord,
+    async def _export_render(self, record: SessionRecord, clip: ClipRecord, number: int,
                              cancel: threading.Event) -> AsyncIterator[ChatEvent]:
         source = await self.repos.media.get(clip.media_id) if clip.media_id else None
         if source is None:
@@ -162,7 +162,7 @@ class Renders:
         async for item in self._analysis(source, cancel, record.remote_session_id):
             if isinstance(item, _Outcome):
                 analysis = item.value
-        async for event in self._render(record, clip, analysis, clip.rank, 1, cancel, nth=1, stage="export"):
+        async for event in self._render(record, clip, analysis, number, 1, cancel, nth=1, stage="export"):
             yield event
 
 
@@ -178,13 +178,14 @@ def _is_current(clip: ClipRecord) -> bool:
                 and Path(clip.output_path).stem.endswith(draft_of(clip).key))
 
 
-def clip_of(record: ClipRecord) -> Clip:
-    """A stored clip as the Clip every layer above sees; its file only while it is current."""
+def clip_of(record: ClipRecord, number: int) -> Clip:
+    """A stored clip as the Clip every layer above sees, `number` its place among the session's clips
+    (the order of `clips.for_session`); its file only while it is current."""
     draft, heard = draft_of(record), Heard.of(record)
     current = _is_current(record)
     width, height = draft.size
     return Clip(
-        number=record.rank, title=draft.title or record.title, start=record.start, end=record.end,
+        number=number, title=draft.title or record.title, start=record.start, end=record.end,
         score=record.score, hashtags=tuple(record.hashtags), segments=draft.segments, summary=timeline_of(draft),
         path=Path(record.output_path) if current else None,
         thumbnail=Path(record.thumbnail_path) if current and record.thumbnail_path else None,

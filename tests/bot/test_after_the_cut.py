@@ -1,7 +1,9 @@
 """After a cut, on the real LocalBackend and engine: the caption style changes on one clip or all of
-them (English and Chinese) and renders them again."""
+them (English and Chinese) and renders them again, and after a second cut every number the person
+sees (the short's, its buttons', /export N, /share N, status) is the clip's place among the clips now."""
 from __future__ import annotations
 
+from adapters.console import reply_lines
 from bot.backends.local_renders import draft_of
 from bot.texts import say
 from tests.bot.chat_helpers import CUT_TEN, file_attachment, last_text, make_settings, message, started_app
@@ -52,3 +54,46 @@ async def test_the_caption_style_changes_after_the_cut_on_one_clip_or_all(tmp_pa
     finally:
         await app.stop()
 
+
+async def test_after_a_second_cut_every_number_is_the_clips_place(tmp_path, warm_talk):
+    settings = make_settings(tmp_path / "data", warm_talk, telegram_share_chat_id="-100share")
+    app, recorder = await started_app(settings, platform="telegram")
+    try:
+        async def said(text: str) -> None:
+            await app.conversation.handle(message(text, platform="telegram"))
+            await app.jobs.wait_idle(timeout=180)
+
+        await app.conversation.handle(message("", platform="telegram", attachments=(file_attachment(warm_talk.path),)))
+        await said("cut them into 10-second vertical shorts, 1 clip, 360p")
+        [old] = recorder.videos("c1")
+        await said(CUT_TEN)
+        one, two = recorder.videos("c1")[1:]
+        for n, video in ((1, one), (2, two)):
+            more = say("en", "more_like_clip", n=n)
+            assert reply_lines(video)[-1] == f"  [Export: /export {n} | Share: /share {n} | More like this: {more}]"
+            assert video.caption.startswith(f"#{n} ") and video.number == n
+
+        # the first cut's buttons name a clip that is gone
+        for button in old.buttons:
+            await app.conversation.handle(message(button.action, platform="telegram"))
+            assert last_text(recorder) == say("en", "clip_gone")
+
+        # "/export 1" and short #1's own Export button both give short #1; #2's gives #2
+        await said("/export 1")
+        assert recorder.videos("c1")[-1].path == one.path and recorder.videos("c1")[-1].caption.startswith("#1 ")
+        for video in (one, two):
+            await said(video.buttons[0].action)
+            exported = recorder.videos("c1")[-1]
+            assert exported.path == video.path and exported.number == video.number
+
+        await said("/share 2")
+        assert recorder.videos("-100share")[-1].path == two.path and last_text(recorder) == "Shared clip 2."
+        await said(one.buttons[1].action)
+        assert recorder.videos("-100share")[-1].path == one.path and last_text(recorder) == "Shared clip 1."
+
+        await app.conversation.handle(message("status", platform="telegram"))
+        lines = status_lines(last_text(recorder))
+        assert [line[:7] for line in lines] == ["Clip 1:", "Clip 2:"]
+        assert "Video: talk.mp4 " in lines[0] and lines[0] != lines[1]
+    finally:
+        await app.stop()

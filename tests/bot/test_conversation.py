@@ -185,7 +185,7 @@ async def test_a_more_button_without_a_clip_to_name_keeps_a_chinese_speakers_rep
     progress = c.recorder.replies(kind="progress")
     assert progress[0].text == say("zh", "working") and progress[-1].text == say("zh", "progress_done")
     english = [b.action for b in clip_reply(Clip(2, "Talk"), "en", lambda reply: None).buttons]
-    assert english == ["/export", "/share 2", "more clips like clip 2"]
+    assert english == ["/export 2", "/share 2", "more clips like clip 2"]
 
 
 async def test_a_cloud_render_that_fails_without_words_of_its_own_is_said_in_the_persons_language(cloud):
