@@ -51,6 +51,7 @@ from bot.backends.base import (
 from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
 from bot.backends.local_engine import engine_for
 from bot.backends.local_renders import Heard, Renders, _remove_files, clip_of, draft_of, stored
+from bot.backends.local_sources import Uploads, music_choice, with_music_file
 from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, timeline_of
 from bot.jobs import current_job
 from bot.texts import say, timeline
@@ -149,7 +150,7 @@ class LocalBackend(Analyses, Renders):
 
     def cut(self, who: Who, words: str, request: ClipRequest) -> AsyncIterator[ChatEvent]:
         return self._working(who, lambda record, media, source, clips, cancel, job: self._cut(
-            record, source, media, clips, request, cancel, job))
+            record, source, media, clips, request, cancel, job), editing=False)
 
     def edit(self, who: Who, edits: Sequence[Edit], words: str = "") -> AsyncIterator[ChatEvent]:
         """The Edits bot.vocabulary read; none (words it could not read) or no clips to change are said."""
@@ -161,20 +162,22 @@ class LocalBackend(Analyses, Renders):
             if not edits:
                 return _say(Sentence("not_understood"), "Nothing changed: I could not tell which change you meant.")
             return self._edit(record, source, media, clips, list(edits), cancel)
-        return self._working(who, stream)
+        return self._working(who, stream, editing=True)
 
-    async def _working(self, who: Who, stream) -> AsyncIterator[ChatEvent]:
-        """The session's media and clips for a cut or an edit, its stream under the job's cancel event, then "done"."""
+    async def _working(self, who: Who, stream, editing: bool) -> AsyncIterator[ChatEvent]:
+        """The session's media and clips for a cut or an edit, its stream under the job's cancel event, then "done".
+        A cut is made from the latest upload that is not background music; an edit keeps its clips' source."""
         record = await self._session(who)
         job = current_job.get()
         cancel = job.cancel if job is not None else threading.Event()
         self._watch_cancel(record.remote_session_id, cancel)
         try:
             media = await self.repos.media.for_session(record.id)
-            source = _main_source(media)
+            clips = await self.repos.clips.for_session(record.id)
+            source = await self._clips_source(clips) if editing and clips else None
+            source = source or Uploads.of(media, record.state, [draft_of(c).music for c in clips]).cut_source()
             if source is None:
                 raise NothingUploaded("send a video first")
-            clips = await self.repos.clips.for_session(record.id)
             async for event in stream(record, media, source, clips, cancel, job):
                 yield event
             yield ChatEvent("done")
@@ -213,7 +216,7 @@ class LocalBackend(Analyses, Renders):
                 await self._forget_clips(clips)
                 state = {**record.state, "request": request.to_dict()}
                 await self.repos.sessions.save_state(record.id, state)
-                music = _music_choice(state, media)
+                music = music_choice(state, media)
                 clips = [await self._add_clip(record, source, m, request, music, job,
                                               Heard(m.weak, analysis.transcript.language, m.captions_withheld))
                          for m in moments]
@@ -255,6 +258,12 @@ class LocalBackend(Analyses, Renders):
             media_id=source.id, score=moment.score, scores=moment.scores, reasons=moment.reasons, title=moment.title,
             hashtags=moment.hashtags, text=moment.text, draft=stored(draft, heard))
 
+    async def _clips_source(self, clips: list[ClipRecord]) -> MediaRecord | None:
+        """What the clips were cut from: one cut's clips, and the more and the reel made of them, share it."""
+        first = clips[0]
+        found = await self.repos.media.get(first.media_id) if first.media_id is not None else None
+        return found or await self.repos.media.by_hash(draft_of(first).source)
+
     async def _forget_clips(self, clips: list[ClipRecord]) -> None:
         if not clips:
             return
@@ -263,13 +272,14 @@ class LocalBackend(Analyses, Renders):
         await self.repos.clips.delete_for_session(clips[0].session_id)
 
     async def _remember_music(self, record: SessionRecord, media: list[MediaRecord], edit: Edit) -> AsyncIterator[ChatEvent]:
-        audio = _latest_audio(media)
+        audio = Uploads.of(media, record.state).music_before_a_cut()
         if edit.on and audio is None:
             yield ChatEvent("text", "Send me a song or a sound file first, then say which volume.",
                             sentence=Sentence("no_music"))
             return
         music = Music(audio.sha256, audio.display_name, edit.volume or 0.3) if edit.on else None
-        await self.repos.sessions.save_state(record.id, {**record.state, "music": dataclasses.asdict(music) if music else None})
+        state = with_music_file(record.state, music.src) if music else record.state
+        await self.repos.sessions.save_state(record.id, {**state, "music": dataclasses.asdict(music) if music else None})
         yield ChatEvent("text", "Got it: the clips I cut next will have that music under them."
                         if music else "Got it: no background music.", sentence=Sentence("music_noted" if music else "music_off"))
 
@@ -281,7 +291,7 @@ class LocalBackend(Analyses, Renders):
         async for item in self._analysis(source, cancel, record.remote_session_id):
             if isinstance(item, _Outcome):
                 analysis = item.value
-        audio = _latest_audio(media)
+        audio = Uploads.of(media, record.state).music_for(source)
         ctx = EditContext(duration=source.duration,
                           sentence_starts=tuple(s.start for s in analysis.sentences),
                           sentence_ends=tuple(s.end for s in analysis.sentences),
@@ -312,6 +322,9 @@ class LocalBackend(Analyses, Renders):
                 changed, reel_of = {0}, result.reel_of
             else:
                 changed |= set(result.changed)
+            if edit.kind == "music" and edit.on and result.changed and ctx.music is not None:
+                record = dataclasses.replace(record, state=with_music_file(record.state, ctx.music.src))
+                await self.repos.sessions.save_state(record.id, record.state)
             drafts = result.drafts
         if not changed:
             problems = problems or {ALREADY: ("edit_already", {})}
@@ -429,29 +442,6 @@ def _copy_in(source: Path, target: Path) -> None:
     except OSError:
         shutil.copyfile(source, partial)
     os.replace(partial, target)
-
-
-def _main_source(media: list[MediaRecord]) -> MediaRecord | None:
-    """What clips are cut from: the latest video, else the latest sound file."""
-    for kind in ("video", "audio"):
-        found = [m for m in media if m.kind == kind]
-        if found:
-            return found[-1]
-    return None
-
-
-def _latest_audio(media: list[MediaRecord]) -> MediaRecord | None:
-    if not any(m.kind == "video" for m in media):
-        return None                         # a sound file alone is what clips are cut from, not music
-    found = [m for m in media if m.kind == "audio"]
-    return found[-1] if found else None
-
-
-def _music_choice(state: dict, media: list[MediaRecord]) -> Music | None:
-    music = state.get("music")
-    if music and any(m.sha256 == music.get("src") for m in media):
-        return Music(**music)
-    return None
 
 
 def _moments_text(clips: list[ClipRecord]) -> str:
