@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from engine.instructions import parse_instruction, read_aspect, read_caption_style, read_captions, take_durations
-from engine.numbers import normalise
+from engine.numbers import CN_NUMERAL, chinese_number, normalise
 from engine.models import ClipRequest
 
 @dataclass(frozen=True)
@@ -36,10 +36,17 @@ class Edit:
 
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
              "eighth": 8, "ninth": 9, "tenth": 10}
+_CN_CLIP = r"(?:片段|短视频|短片|视频)"
+_CN_NUMBER = rf"(\d{{1,2}}|[{CN_NUMERAL}]{{1,3}})"
+_CN_AFTER_NOUN = rf"{_CN_CLIP}\s*{_CN_NUMBER}(?![\d.{CN_NUMERAL}]|\s*(?:秒|分|小时|个|段|条|s\b|sec|min))"
+# 片段2, 片段二, 2号片段, 第2个片段: Chinese words sit next to the number with no word boundary between
+# them. A number right after the noun that is a length or a count (片段30秒, 视频2个) names no clip.
 _CLIP_REF = re.compile(
     r"(?:\b(?:clip|short|video|part|#)\s*#?\s*(\d{1,2})\b|#(\d{1,2})\b"
     r"|\b(" + "|".join(_ORDINALS) + r")\s+(?:clip|short|video|one)\b"
-    r"|第\s*(\d{1,2})\s*(?:个|段|条)?)")
+    rf"|第\s*{_CN_NUMBER}\s*(?:个|段|条)?"
+    rf"|{_CN_AFTER_NOUN}"
+    rf"|(?<![\d.月{CN_NUMERAL}]){_CN_NUMBER}\s*号)")
 _QUOTED = re.compile(r"[\"“”'‘’「『《]([^\"“”'‘’「」『』《》]{1,80})[\"“”'‘’」』》]")
 _PERCENT = re.compile(r"(\d{1,3})\s*(?:%|percent|per\s*cent)|百分之\s*(\d{1,3})")
 
@@ -129,7 +136,8 @@ def _clip_number(text: str) -> int | None:
         return None
     if m.group(3):
         return _ORDINALS[m.group(3)]
-    return int(next(g for g in (m.group(1), m.group(2), m.group(4)) if g))
+    number = next(g for g in m.group(1, 2, 4, 5, 6) if g)
+    return int(number) if number.isdigit() else chinese_number(number)
 
 
 def _caption_style(text: str) -> str | None:
@@ -156,7 +164,8 @@ _CUT_WORDS = re.compile(
     r"|剪成|剪辑|剪出|找出|切成|精彩|高光|生成")
 # "all the clips", "第2个片段": the clips on screen named, not new ones asked for
 _CLIPS_NAMED = re.compile(r"\b(?:all|every|each|both)\s+(?:of\s+)?(?:the\s+|my\s+|these\s+)?"
-                          r"(?:clips|shorts|videos)\b|(?:所有|全部|每个)的?片段|第\s*\d{1,2}\s*(?:个|段|条)?\s*片段")
+                          r"(?:clips|shorts|videos)\b|(?:所有|全部|每个)的?片段|第\s*\d{1,2}\s*(?:个|段|条)?\s*片段"
+                          rf"|{_CN_AFTER_NOUN}|{_CN_NUMBER}\s*号\s*{_CN_CLIP}")
 _CLIPS_WANTED = re.compile(r"\b(?:shorts|clips|highlights|moments|reels|tiktoks|videos)\b|短视频|片段")
 LENGTH_EDITS = frozenset({"longer", "shorter", "start_earlier", "start_later", "end_earlier", "end_later", "title"})
 

@@ -239,3 +239,25 @@ async def test_cancel_stops_the_render_and_gives_the_credits_back(tmp_path, warm
         assert last_text(recorder) == "Nothing is running."
     finally:
         await app.stop()
+
+
+async def test_a_chinese_edit_changes_the_clip_it_names(tmp_path, warm_talk):
+    settings = make_settings(tmp_path / "data", warm_talk)
+    app, recorder = await started_app(settings)
+    try:
+        await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),)))
+        await app.conversation.handle(message(CUT_TEN))
+        await app.jobs.wait_idle(timeout=180)
+        first, second = recorder.videos()
+        await app.conversation.handle(message("把片段2缩短3秒"))
+        await app.jobs.wait_idle(timeout=180)
+        [changed] = [t for t in recorder.texts() if t.startswith("已修改：")]
+        assert changed.startswith("已修改：\n片段 2：时间线（3 条轨道）：1. 视频：talk.mp4 ") and "片段 1" not in changed
+        [edited] = recorder.videos()[2:]                     # clip 2 alone is rendered again, shorter
+        assert edited.clip_id == second.clip_id and edited.caption.startswith("#2 ")
+        assert edited.duration < second.duration - 1.0
+        assert first.path.is_file()                          # clip 1's file is still its current one
+        # the edges keep to sentences: a length over a second from the one asked is said (here it is within one)
+        assert ("片段 2 现在是" in changed) == (abs(edited.duration - (second.duration - 3)) > 1.0)
+    finally:
+        await app.stop()

@@ -62,6 +62,20 @@ PARSE_TABLE = [
     ("把这个作为背景音乐，音量30%", [Edit("music", volume=0.3)]),
     ("合成一个2分钟的集锦", [Edit("reel", seconds=120)]),
     ("第1个片段提前开始", [Edit("start_earlier", clip=1)]),
+    # the clip named, however a Chinese speaker names it
+    ("把片段2缩短3秒", [Edit("shorter", clip=2, seconds=3)]),
+    ("片段 2 缩短 3 秒", [Edit("shorter", clip=2, seconds=3)]),
+    ("把片段二缩短三秒", [Edit("shorter", clip=2, seconds=3)]),
+    ("把第2个片段缩短3秒", [Edit("shorter", clip=2, seconds=3)]),
+    ("把第二个片段缩短3秒", [Edit("shorter", clip=2, seconds=3)]),
+    ("把2号片段缩短3秒", [Edit("shorter", clip=2, seconds=3)]),
+    ("二号片段缩短3秒", [Edit("shorter", clip=2, seconds=3)]),
+    ("把视频2缩短3秒", [Edit("shorter", clip=2, seconds=3)]),
+    ("短视频3去掉字幕", [Edit("captions", clip=3, on=False)]),
+    ("片段十二加长5秒", [Edit("longer", clip=12, seconds=5)]),
+    # a number after the noun that is a length, or a date, names no clip
+    ("把片段缩短30秒", [Edit("shorter", seconds=30)]),
+    ("片段10秒就够了，缩短一点", [Edit("shorter", seconds=10)]),
     # the words a request uses for a clip's look mean the same as an edit
     ("skip captions", [Edit("captions", on=False)]),
     ("make it an instagram post", [Edit("aspect", value="4:5")]),
@@ -219,7 +233,7 @@ def test_compile_a_reel_in_source_order_within_the_length():
 
 @pytest.mark.parametrize("text,kind", [
     ("skip captions", "edit"), ("make it an instagram post", "edit"), ("make clip 1 shorter", "edit"),
-    ("find 3 moments about pricing", "cut"), ("hello there", "not_understood"), ("去掉字幕", "edit"),
+    ("find 3 moments about pricing", "cut"), ("hello there", "not_understood"), ("去掉字幕", "edit"), ("片段2去掉字幕", "edit"), ("2号片段改成方形", "edit"),
     ("make the captions boxed", "edit"), ("use karaoke captions on all the clips", "edit"),
     ("把第2个片段的字幕改成底框", "edit"), ("2 vertical shorts of 20 seconds with karaoke captions", "cut"),
 ])
