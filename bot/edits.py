@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from bot.backends.base import ClipTimeline, Track
+from bot.backends.base import ClipTimeline, Landed, Track
 from bot.vocabulary import Edit
 from engine.render import crossfade_for, output_size, placements
 
@@ -26,6 +26,9 @@ TITLE_SECONDS = 3.0
 DEFAULT_STEP_SECONDS = 5.0
 DEFAULT_MUSIC_VOLUME = 0.3
 MIN_CLIP_SECONDS = 1.0
+EXACT_ENOUGH_SECONDS = 1.0                # a length edit that lands further than this from the asked length says so
+LENGTHENING = frozenset({"longer", "start_earlier", "end_later"})
+SHORTENING = frozenset({"shorter", "start_later", "end_earlier"})
 ALREADY = "that is already how the clips are"          # why an edit changed nothing, when nothing else is known
 
 
@@ -138,6 +141,7 @@ class EditResult:
     problem_key: str | None = None                       # the same, for bot.texts.reason in other languages
     problem_values: dict = field(default_factory=dict)
     reel_of: tuple[int, ...] = ()                        # a reel: the 0-based drafts it joins
+    landed: list[Landed] = field(default_factory=list)   # length edits that are not the length asked
 
 
 def apply_edit(drafts: Sequence[Draft], edit: Edit, ctx: EditContext) -> EditResult:
@@ -158,6 +162,9 @@ def apply_edit(drafts: Sequence[Draft], edit: Edit, ctx: EditContext) -> EditRes
         if new is not None and new.key != drafts[i].key:
             result.drafts[i] = new
             result.changed.append(i)
+            landed = _landed(i + 1, drafts[i], new, edit, ctx)
+            if landed is not None:
+                result.landed.append(landed)
     if not result.changed:
         result.problem, result.problem_key = ALREADY, "edit_already"
     return result
@@ -206,6 +213,21 @@ def _edit_one(draft: Draft, edit: Edit, ctx: EditContext) -> Draft | None:
         new_start = _later_start(first_start, segments[0][1], step, ctx.sentence_starts)
         return None if new_start is None else moved([(new_start, segments[0][1])] + segments[1:])
     return None
+
+
+def _landed(number: int, old: Draft, new: Draft, edit: Edit, ctx: EditContext) -> Landed | None:
+    """The clip's new length when a step in seconds was asked and the edges that keep to sentences
+    (or the limits) put it more than EXACT_ENOUGH_SECONDS away from the length asked."""
+    if edit.seconds is None or edit.kind not in LENGTHENING | SHORTENING:
+        return None
+    asked = old.duration + (edit.seconds if edit.kind in LENGTHENING else -edit.seconds)
+    if abs(new.duration - asked) <= EXACT_ENOUGH_SECONDS:
+        return None
+    if new.start != old.start:
+        edge = "sentence_start" if ctx.sentence_starts else "limit"
+    else:
+        edge = "sentence_end" if ctx.sentence_ends else "limit"
+    return Landed(number, round(asked, 1), round(new.duration, 1), edge)
 
 
 def _closest(candidates: list[float], target: float) -> float | None:

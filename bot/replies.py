@@ -66,7 +66,8 @@ def event_text(event: ChatEvent, lang: str) -> str:
         return texts.timeline_edits(lang, said.edited)
     if said.key == "changed":
         return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=texts.timeline(lang, s))
-                                                for n, s in said.changes])
+                                                for n, s in said.changes]
+                         + [texts.landed(lang, fact) for fact in said.landed])
     if said.key == "nothing_changed" and said.reasons:
         separator = texts.REASON_SEPARATOR.get(lang, "; ")
         reason = separator.join(texts.reason(lang, r.key, r.english, **r.facts) for r in said.reasons)

@@ -246,6 +246,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "这个片段已经不在了（被新的剪辑或修改取代）。说 /status 查看你现在的片段。",
     },
     "changed": {"en": "Changed:", "zh": "已修改："},
+    # A length edit that landed over a second away from the length asked (bot.backends.base.Landed).
+    "landed_sentence_end": {
+        "en": "Clip {n} is now {got} s: the nearest sentence end to {asked} s.",
+        "zh": "片段 {n} 现在是 {got} 秒：最接近 {asked} 秒的句子结尾。",
+    },
+    "landed_sentence_start": {
+        "en": "Clip {n} is now {got} s: the nearest sentence start to {asked} s.",
+        "zh": "片段 {n} 现在是 {got} 秒：最接近 {asked} 秒的句子开头。",
+    },
+    "landed_limit": {
+        "en": "Clip {n} is now {got} s, not {asked} s: the video or the clip ends there.",
+        "zh": "片段 {n} 现在是 {got} 秒，而不是 {asked} 秒：视频或片段到此为止。",
+    },
     "nothing_changed": {"en": "Nothing changed: {reason}.", "zh": "没有任何改变：{reason}。"},
     "not_understood": {
         "en": "Nothing changed: I could not tell which change you meant. Try \"make clip 1 shorter by 5 seconds\", "
@@ -405,6 +418,12 @@ def _short_seconds(seconds: float) -> str:
     """16.0 -> '16', 16.25 -> '16.2': whole seconds when the value is within 0.05 s of one."""
     value = round(seconds * 1000) / 1000
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+
+
+def landed(lang: str, fact) -> str:
+    """One bot.backends.base.Landed: "Clip 2 is now 9.2 s: the nearest sentence end to 13 s." """
+    return say(lang, f"landed_{fact.edge}", n=fact.clip, got=_short_seconds(fact.got),
+               asked=_short_seconds(fact.asked))
 
 
 def step_name(lang: str, stage: str) -> str:

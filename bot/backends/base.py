@@ -128,6 +128,17 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Landed:
+    """A clip's new length when an edit of it landed over a second away from the length asked:
+    its edges keep to sentences (or the video's and a clip's limits), so the step is not exact."""
+
+    clip: int                                # its number
+    asked: float                             # the length asked for, seconds
+    got: float                               # the length it has now
+    edge: Literal["sentence_end", "sentence_start", "limit"]     # what it landed on
+
+
+@dataclass(frozen=True)
 class Sentence:
     """Something a service says, as a key of bot/texts.py and the facts it is worded from."""
 
@@ -135,6 +146,7 @@ class Sentence:
     reason: str = ""                         # "unplaced": the words it could not use
     reasons: tuple[Reason, ...] = ()         # "nothing_changed": why, each once, in order
     changes: tuple[tuple[int, Summary], ...] = ()    # "changed": (clip number, its new summary)
+    landed: tuple[Landed, ...] = ()          # "changed": the clips whose length is not the one asked
     seconds: float = 0.0                     # "export_too_slow": the deadline that passed; "range_past_end": the length
     start: float = 0.0                       # "range_past_end": where the part asked for starts
     edited: tuple[TimelineEdit, ...] = ()    # "timeline_edited": each clip's (none: the timeline is empty)

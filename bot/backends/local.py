@@ -37,6 +37,7 @@ from typing import AsyncIterator, Sequence
 from bot.backends.base import (
     ChatEvent,
     Credits,
+    Landed,
     FileTooLarge,
     Media,
     NothingUploaded,
@@ -54,6 +55,7 @@ from bot.backends.local_renders import Heard, Renders, _remove_files, clip_of, d
 from bot.backends.local_sources import Uploads, music_choice, with_music_file
 from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, timeline_of
 from bot.jobs import current_job
+from bot import texts
 from bot.texts import say, timeline
 from bot.settings import Settings
 from bot.vocabulary import Edit
@@ -300,6 +302,7 @@ class LocalBackend(Analyses, Renders):
         drafts = [draft_of(c) for c in clips]
         reel_of: tuple[int, ...] = ()
         changed: set[int] = set()
+        landed: dict[int, Landed] = {}                   # by clip number: the last length edit of each
         problems: dict[str, tuple[str, dict]] = {}       # English -> (key, values), in order, once each
         for edit in edits:
             if edit.kind == "more":
@@ -322,6 +325,7 @@ class LocalBackend(Analyses, Renders):
                 changed, reel_of = {0}, result.reel_of
             else:
                 changed |= set(result.changed)
+            landed.update((fact.clip, fact) for fact in result.landed)
             if edit.kind == "music" and edit.on and result.changed and ctx.music is not None:
                 record = dataclasses.replace(record, state=with_music_file(record.state, ctx.music.src))
                 await self.repos.sessions.save_state(record.id, record.state)
@@ -335,8 +339,11 @@ class LocalBackend(Analyses, Renders):
             return
         clips = await self._store_drafts(record, source, clips, drafts, sorted(changed), reel_of)
         changes = tuple((i + 1, timeline_of(draft_of(clips[i]))) for i in sorted(changed))
-        english = "\n".join(say("en", "status_clip", n=n, summary=timeline("en", tracks)) for n, tracks in changes)
-        yield ChatEvent("text", f"Changed:\n{english}", sentence=Sentence("changed", changes=changes))
+        landed_facts = tuple(fact for n, fact in sorted(landed.items()) if not reel_of)
+        english = "\n".join([say("en", "status_clip", n=n, summary=timeline("en", tracks)) for n, tracks in changes]
+                            + [texts.landed("en", fact) for fact in landed_facts])
+        yield ChatEvent("text", f"Changed:\n{english}", sentence=Sentence("changed", changes=changes,
+                                                                            landed=landed_facts))
         for n, i in enumerate(sorted(changed), start=1):        # only the changed clips render again
             async for event in self._render(record, clips[i], analysis, i + 1, len(changed), cancel, nth=n):
                 yield event

@@ -5,9 +5,9 @@ import dataclasses
 
 import pytest
 
-from bot.backends.base import ClipTimeline, Track
+from bot.backends.base import ClipTimeline, Landed, Track
 from bot.edits import Draft, EditContext, Music, apply_edit, timeline_of
-from bot.texts import timeline
+from bot.texts import landed, timeline
 from bot.vocabulary import Edit, parse_edits, understand
 
 
@@ -161,6 +161,36 @@ def test_shorter_snaps_to_a_sentence_end():
     assert result.drafts[0].segments == ((16.6, 28.5),)          # 32.9 - 5 = 27.9 -> the sentence end at 28.5
     assert result.drafts[1].segments == ((2.2, 16.0),)
     assert round(result.drafts[0].duration, 3) == 11.9
+
+
+def test_a_length_edit_that_lands_over_a_second_from_the_length_asked_says_where_it_landed():
+    # 16.3 s shorter by 3: 13.3 s asked; the sentence end nearest 29.9 is 28.5, so 11.9 s
+    result = apply_edit([draft(), draft(2.2, 16.0)], Edit("shorter", clip=1, seconds=3), CTX)
+    assert result.landed == [Landed(1, asked=13.3, got=11.9, edge="sentence_end")]
+    assert landed("en", result.landed[0]) == "Clip 1 is now 11.9 s: the nearest sentence end to 13.3 s."
+    assert landed("zh", result.landed[0]) == "片段 1 现在是 11.9 秒：最接近 13.3 秒的句子结尾。"
+    # within a second of the length asked, or no length asked: nothing to say
+    assert apply_edit([draft()], Edit("shorter", clip=1, seconds=5), CTX).landed == []
+    assert apply_edit([draft()], Edit("shorter", clip=1), CTX).landed == []
+    assert apply_edit([draft()], Edit("start_later", seconds=3), CTX).landed == []
+    assert apply_edit([draft()], Edit("longer", clip=1, seconds=10), CTX).landed == [
+        Landed(1, asked=26.3, got=23.2, edge="sentence_end")]
+    assert apply_edit([draft()], Edit("start_earlier", seconds=5), CTX).landed == [
+        Landed(1, asked=21.3, got=19.4, edge="sentence_start")]
+    [limit] = apply_edit([draft(10, 30)], Edit("longer", seconds=45), EditContext(duration=60.0)).landed
+    assert landed("en", limit) == "Clip 1 is now 50 s, not 65 s: the video or the clip ends there."
+    assert landed("zh", limit) == "片段 1 现在是 50 秒，而不是 65 秒：视频或片段到此为止。"
+
+
+def test_the_reply_to_an_edit_says_where_a_length_landed_in_the_persons_language():
+    from bot.backends.base import ChatEvent, Sentence
+    from bot.replies import event_text
+
+    d = draft(16.6, 28.5)
+    event = ChatEvent("text", sentence=Sentence("changed", changes=((2, timeline_of(d)),),
+                                                landed=(Landed(2, asked=13.0, got=9.2, edge="sentence_end"),)))
+    assert event_text(event, "en").endswith("\nClip 2 is now 9.2 s: the nearest sentence end to 13 s.")
+    assert event_text(event, "zh").endswith("\n片段 2 现在是 9.2 秒：最接近 13 秒的句子结尾。")
 
 
 def test_longer_start_earlier_and_later():

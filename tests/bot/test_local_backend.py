@@ -238,6 +238,8 @@ async def test_cut_then_edit_then_export(local, warm_talk, tmp_path):
     assert rendering_said(events) == ["Rendering clip 1"]             # one clip renders, not "1 of 2"
     assert rendering_said(events, "zh") == ["正在渲染第 1 个片段"]
     [change] = [e for e in events if e.sentence is not None and e.sentence.key == "changed"]
+    removed = (before.end - before.start) - (changed.end - changed.start)
+    assert [fact.clip for fact in change.sentence.landed] == ([1] if abs(removed - 5) > 1.0 else [])
     assert event_text(change, "en").startswith("Changed:\nClip 1: Timeline (3 tracks): 1. Video: talk.mp4 ")
     assert event_text(change, "zh").startswith("已修改：\n片段 1：时间线（3 条轨道）：1. 视频：talk.mp4 ")
 
