@@ -104,6 +104,8 @@ def uploaded_text(media, lang: str, *, listening: bool, instruction: bool) -> st
         known.append(f"{media.width}x{media.height}")
     details = say(lang, "uploaded_details", details=("，" if lang == "zh" else ", ").join(known)) if known else ""
     got = say(lang, "uploaded_video", name=media.filename, details=details)
+    if media.silent:
+        return texts.sentences(lang, got, say(lang, "uploaded_silent"))
     if instruction:
         return got
     if media.kind == "audio":

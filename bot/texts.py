@@ -89,11 +89,11 @@ TEXTS: dict[str, dict[str, str]] = {
               "Edits: \"make clip 2 longer by 10 seconds\", \"start clip 1 earlier\", \"remove captions\", "
               "\"make it square\", \"more clips\", \"add a title 'My story'\", "
               "\"use this as background music at 30%\" (after sending a song).\n"
-              "Commands: /status (clips and tracks), /credits, /export, /share N, /cancel, /new (start over), /help.",
+              "Commands: /status (clips and tracks), /credits, /export [N], /share N, /cancel, /new (start over), /help.",
         "zh": "发送视频或链接，然后说出你的要求，例如：\n{examples}\n"
               "修改：“第2个片段加长10秒”、“第1个片段提前开始”、“去掉字幕”、“改成方形”、“再来几个”、"
               "“加标题「我的故事」”、“把这个作为背景音乐，音量30%”（先发送音乐）。\n"
-              "命令：/status（片段和轨道）、/credits（积分）、/export（导出）、/share N（分享）、/cancel（取消）、"
+              "命令：/status（片段和轨道）、/credits（积分）、/export [N]（导出）、/share N（分享）、/cancel（取消）、"
               "/new（重新开始）、/help（帮助）。",
     },
     "unknown_command": {
@@ -114,6 +114,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "To put it under the clips, say \"use this as background music at 30%\"; "
               "to cut clips from it, tell me what you want.",
         "zh": "要把它作为背景音乐，请说“把这个作为背景音乐，音量30%”；要从中剪辑，请告诉我你的要求。",
+    },
+    "uploaded_silent": {
+        "en": "It has no sound, and I find the moments in what is said, so there is nothing here I can cut. "
+              "Send a video with speech.",
+        "zh": "这个视频没有声音，而我是根据说话内容找精彩片段的，所以没有可剪的内容。请发送有语音的视频。",
     },
     "uploaded_image": {"en": "Got the picture {name}.", "zh": "收到图片 {name}。"},
     "queued": {

@@ -46,6 +46,7 @@ class Media:
     fps: float = 0.0
     url: str | None = None
     analysing: bool = False                  # its analysis started at upload: a request now is answered quickly
+    silent: bool = False                     # a video without sound: the local engine finds moments in what is said
 
 
 @dataclass(frozen=True)

@@ -125,11 +125,13 @@ class LocalBackend(Analyses, Renders):
         media = await self.repos.media.add(digest, str(stored), info.kind, info.size_bytes, info.duration, info.to_dict())
         earlier = await self.repos.media.for_session(record.id)
         await self.repos.media.attach(record.id, media.id, display_name=path.name)
-        analysing = info.kind == "video" or (info.kind == "audio" and not any(m.kind == "video" for m in earlier))
+        analysing = info.has_audio and (info.kind == "video" or
+                                        (info.kind == "audio" and not any(m.kind == "video" for m in earlier)))
         if analysing:
             self._analysis_run(media, record.remote_session_id)
         return Media(media_id=digest, filename=path.name, kind=info.kind, duration=info.duration,
-                     width=info.display_width, height=info.display_height, fps=info.fps, analysing=analysing)
+                     width=info.display_width, height=info.display_height, fps=info.fps, analysing=analysing,
+                     silent=info.kind == "video" and not info.has_audio)
 
     def _probe(self, path: Path) -> MediaInfo:
         limit = self.settings.max_upload_mb

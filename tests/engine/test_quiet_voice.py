@@ -63,7 +63,7 @@ def test_a_real_interview_recorded_35_db_too_low_gives_a_captioned_short_at_the_
     subprocess.run(["ffmpeg", "-v", "error", "-i", str(shared_media / "talking_tedlieu_60s.mp4"), "-t", "30",
                     "-af", "volume=-35dB", "-c:v", "copy", "-c:a", "aac", str(quiet)], check=True)
     assert measure_sound(quiet, [(0.0, 30.0)]).lufs < -45
-    made = clip(quiet, "one 15-second short", tmp_path / "out", engine_config)
+    made = clip(quiet, "one 15-second short, 360p", tmp_path / "out", engine_config)
     assert made.moments and not made.moments[0].captions_withheld
     short = made.files[made.moments[0].rank].path
     level = measure_sound(short, [(0.5, probe(short).duration - 0.5)]).lufs

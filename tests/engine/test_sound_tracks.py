@@ -89,7 +89,7 @@ def test_a_voice_on_the_second_track_gives_a_short_at_the_platforms_level(engine
     seconds = float(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of",
                                     "csv=p=0", str(voice)], capture_output=True, text=True, check=True).stdout)
     video = with_tracks(tmp_path / "obs.mp4", [SILENCE, str(voice)], seconds=seconds)
-    made = clip(video, "one 10-second short", tmp_path / "out", engine_config)
+    made = clip(video, "one 10-second short, 360p", tmp_path / "out", engine_config)
     assert made.moments, "moments are found in the second track's speech"
     short = made.files[made.moments[0].rank].path
     level = measure_sound(short, [(0.5, probe(short).duration - 0.5)])
