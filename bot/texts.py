@@ -208,6 +208,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Clip {ranks} scored under {bar}: weaker moments, given because you asked for that many.",
         "zh": "第 {ranks} 个片段评分低于 {bar}：内容较弱，因为你要了这么多个才给出。",
     },
+    "note_too_long": {
+        "en": "A short can be at most {got} minutes long, so these are the usual length instead.",
+        "zh": "一个短视频最长 {got} 分钟，所以按常规长度剪了。",
+    },
     "note_fewer_than_asked": {
         "en": "You asked for {asked} clips; only {kept} of that length fit in this video without overlapping.",
         "zh": "你要了 {asked} 个片段；这个视频里只能放下 {kept} 个这样长度、互不重叠的片段。",

@@ -387,6 +387,10 @@ def has_content(phrase: str) -> bool:
 
 # --- lengths -------------------------------------------------------------------------
 
+# "a 3-hour short": a length of one short (longer than any can be), where "a 3-hour video" or
+# "podcast" is the source
+_NAMES_A_SHORT = re.compile(r"\s*-?\s*(?:long\s+)?(?:vertical\s+|square\s+)?(?:shorts?|clips?|reels?|tiktoks?|highlights?)\b"
+                            r"|的?(?:短视频|短片|片段)")
 _UNDER = re.compile(rf"(?:\b(?:under|below|less\s+than|at\s+most|max(?:imum)?|no\s+(?:more|longer)\s+than|up\s+to|within|shorter\s+than)\s*{LEN})|(?:{LEN}\s*(?:以内|以下|之内|内))")
 _OVER = re.compile(rf"\b(?:over|above|more\s+than|at\s+least|min(?:imum)?|longer\s+than)\s*{LEN}|{LEN}\s*以上")
 _BETWEEN = re.compile(rf"(?:between\s+)?(\d+(?:\.\d+)?)\s*(?:-|to|and|~|到|至)\s*{LEN}")
@@ -394,10 +398,12 @@ _BETWEEN = re.compile(rf"(?:between\s+)?(\d+(?:\.\d+)?)\s*(?:-|to|and|~|到|至)
 
 def apply_lengths(request: ClipRequest, text: str, durations: list[tuple[int, float]]) -> None:
     """Clip length and reel length from the durations found, by the words around them."""
+    markers = [m.start() for m in re.finditer(LEN, text)]
+    request.too_long = next((seconds for pos, (_, seconds) in zip(markers, durations)
+                             if seconds > LONGEST_CLIP_SECONDS and _NAMES_A_SHORT.match(text, pos + len(LEN))), None)
     lengths = [seconds for _, seconds in durations if seconds <= LONGEST_CLIP_SECONDS]
     if not lengths:
         return
-    markers = [m.start() for m in re.finditer(LEN, text)]
     kept = [(pos, seconds) for pos, (_, seconds) in zip(markers, durations) if seconds <= LONGEST_CLIP_SECONDS]
     if request.reel:
         request.reel_length = max(lengths)

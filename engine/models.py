@@ -190,6 +190,7 @@ class ClipRequest:
     # disagree"): a language model's selection criterion when one is configured; else the bot
     # says it could not use them.
     unplaced: str | None = None
+    too_long: float | None = None            # seconds asked of one short, over the longest a short can be
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -234,6 +235,7 @@ class SelectionNote:
     kind "only_strong": no count was asked; `kept` moments scored over `bar`, the next best `got`.
     kind "weak": a count was asked; the clips `ranks` scored under `bar`.
     kind "nothing_stands_out": no moment stands out by sound or speech; `kept` evenly spaced ones instead.
+    kind "too_long": one short of `asked` seconds was asked for, over the longest of `got` minutes.
     kind "fewer_than_asked": `asked` clips were asked for; only `kept` of that length fit without overlapping.
     """
 

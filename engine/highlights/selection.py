@@ -14,6 +14,7 @@ from engine.highlights.candidates import (LENGTH_TOLERANCE, Candidate, candidate
 from engine.highlights.scoring import SCORERS, Context, make_context, weights_for
 from engine.highlights.sound import SOUND_SCORERS, evenly_spaced, sound_candidates, speech_is_enough
 from engine.highlights.titles import hashtags_for, keyword_document_frequency, title_for
+from engine.instructions import LONGEST_CLIP_SECONDS
 from engine.models import ClipRequest, Moment, Selection, SelectionNote, Sentence, Signals
 
 DEFAULT_COUNT = 3                      # evenly spaced moments offered when nothing stands out
@@ -153,6 +154,8 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
     weak = tuple(m.rank for m in moments if m.weak)
     if request.count is not None and weak and not notes:
         notes.append(SelectionNote("weak", ranks=weak, bar=QUALITY_BAR))
+    if request.too_long and moments:
+        notes.insert(0, SelectionNote("too_long", asked=request.too_long, got=LONGEST_CLIP_SECONDS / 60))
     if request.count is not None and 0 < len(moments) < request.count:
         notes.append(SelectionNote("fewer_than_asked", asked=request.count, kept=len(moments)))
     if request.length:

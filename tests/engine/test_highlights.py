@@ -221,3 +221,15 @@ def test_more_clips_than_fit_says_how_many_did():
     assert note.asked == 50 and note.kept == len(selection.moments)
     enough = choose_moments(sentences, flat_signals(duration), parse_instruction("2 clips of 15 seconds"), duration)
     assert len(enough.moments) == 2 and not [n for n in enough.notes if n.kind == "fewer_than_asked"]
+
+
+def test_a_short_longer_than_any_can_be_is_said():
+    """"make a 3-hour short": the usual lengths, and a sentence saying why; "my 3-hour podcast" is the source."""
+    sentences = script([DULL, "Why does this matter to you?"] * 6)
+    duration = sentences[-1].end + 1
+    selection = choose_moments(sentences, flat_signals(duration), parse_instruction("make a 3-hour short"), duration)
+    assert selection.moments and selection.notes[0].kind == "too_long"
+    assert selection.notes[0].asked == 3 * 3600 and selection.notes[0].got == 10
+    podcast = choose_moments(sentences, flat_signals(duration), parse_instruction("cut my 3-hour podcast into shorts"),
+                             duration)
+    assert not [n for n in podcast.notes if n.kind == "too_long"]

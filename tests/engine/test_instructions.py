@@ -162,6 +162,10 @@ TABLE = SEED_TABLE + [
     ("make one 20-second audiogram", {"length": 20.0, "min_length": 17.0, "max_length": 23.0, "count": 1}),
     ("make 2 audiograms of 15 seconds", {"length": 15.0, "min_length": 12.75, "max_length": 17.25, "count": 2}),
     ("做一个20秒的音频波形视频", {"length": 20.0, "min_length": 17.0, "max_length": 23.0, "count": 1}),
+    # one short longer than any can be: said; a long source is not
+    ("make a 3-hour short", {"count": 1, "too_long": 10800.0}),
+    ("剪一个3小时的短视频", {"count": 1, "too_long": 10800.0}),
+    ("cut my 3-hour podcast into shorts", {}),
     # nothing to read: defaults, never an error
     ("", {}),
     ("lol", {"unplaced": "lol"}),
