@@ -29,6 +29,7 @@ MIN_CLIP_SECONDS = 1.0
 EXACT_ENOUGH_SECONDS = 1.0                # a length edit that lands further than this from the asked length says so
 LENGTHENING = frozenset({"longer", "start_earlier", "end_later"})
 SHORTENING = frozenset({"shorter", "start_later", "end_earlier"})
+EDGE_SECONDS = 0.05                       # a clip edge this near the video's own is at it
 ALREADY = "that is already how the clips are"          # why an edit changed nothing, when nothing else is known
 
 
@@ -166,8 +167,21 @@ def apply_edit(drafts: Sequence[Draft], edit: Edit, ctx: EditContext) -> EditRes
             if landed is not None:
                 result.landed.append(landed)
     if not result.changed:
-        result.problem, result.problem_key = ALREADY, "edit_already"
+        result.problem, result.problem_key, result.problem_values = _unmoved(drafts, targets, edit, ctx)
     return result
+
+
+def _unmoved(drafts: Sequence[Draft], targets: list[int], edit: Edit, ctx: EditContext) -> tuple[str, str, dict]:
+    """Why an edit changed none of its clips: an edge asked to move past the video's own, or
+    (when nothing else is known) that the clips are already so."""
+    outward = {"start_earlier": 0, "end_later": -1}.get(edit.kind)
+    if outward is not None and len(targets) == 1 and drafts[targets[0]].segments:
+        clip, edge = targets[0] + 1, drafts[targets[0]].segments[outward][outward]
+        if outward == 0 and edge <= EDGE_SECONDS:
+            return f"clip {clip} already starts where the video starts", "edit_at_video_start", {"clip": clip}
+        if outward == -1 and edge >= ctx.duration - EDGE_SECONDS:
+            return f"clip {clip} already ends where the video ends", "edit_at_video_end", {"clip": clip}
+    return ALREADY, "edit_already", {}
 
 
 def _edit_one(draft: Draft, edit: Edit, ctx: EditContext) -> Draft | None:

@@ -39,6 +39,8 @@ REASONS: dict[str, dict[str, str]] = {
     "edit_no_clip": {"zh": "没有第 {clip} 个片段（现在有 {count} 个）"},
     "edit_no_music": {"zh": "请先发送一首歌或一个音频文件，再说音量"},
     "edit_already": {"zh": "片段已经是这样了"},
+    "edit_at_video_start": {"zh": "片段 {clip} 已经从视频开头开始"},
+    "edit_at_video_end": {"zh": "片段 {clip} 已经到视频结尾了"},
     "edit_reel_needs_two": {"zh": "合成集锦至少需要两个片段；请先要求更多片段"},
     "edit_no_more_moments": {"zh": "这个视频里没有找到与现有片段不重叠的其他精彩片段"},
     # the engine's typed errors (engine/probe.py, pipeline.py, render.py, audiogram.py), by the key they carry

@@ -7,6 +7,7 @@ import pytest
 
 from bot.backends.base import ClipTimeline, Landed, Track
 from bot.edits import Draft, EditContext, Music, apply_edit, timeline_of
+from bot import texts
 from bot.texts import landed, timeline
 from bot.vocabulary import Edit, parse_edits, understand
 
@@ -275,3 +276,14 @@ def test_without_clips_the_same_words_shape_the_cut():
     understood = understand("skip captions, make it an instagram post", has_clips=False)
     assert understood.kind == "cut"
     assert (understood.request.captions, understood.request.aspect) == (False, "4:5")
+
+
+def test_an_edge_asked_past_the_video_says_which():
+    """"start clip 1 earlier" when it starts at 0:00 is not "already how the clips are": the video starts there."""
+    at_start = apply_edit([draft(0.0, 12.0)], Edit("start_earlier", clip=1), CTX)
+    assert (at_start.changed, at_start.problem_key, at_start.problem_values) == ([], "edit_at_video_start", {"clip": 1})
+    assert texts.reason("zh", at_start.problem_key, at_start.problem, **at_start.problem_values) == "片段 1 已经从视频开头开始"
+    at_end = apply_edit([draft(16.6, 32.9), draft(30.0, 40.4)], Edit("end_later", clip=2), CTX)
+    assert at_end.problem == "clip 2 already ends where the video ends"
+    both = apply_edit([draft(0.0, 12.0), draft(16.6, 32.9)], Edit("captions", value="bold"), CTX)
+    assert both.problem_key == "edit_already"
