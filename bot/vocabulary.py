@@ -38,7 +38,9 @@ _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixt
              "eighth": 8, "ninth": 9, "tenth": 10}
 _CN_CLIP = r"(?:片段|短视频|短片|视频)"
 _CN_NUMBER = rf"(\d{{1,2}}|[{CN_NUMERAL}]{{1,3}})"
-_CN_AFTER_NOUN = rf"{_CN_CLIP}\s*{_CN_NUMBER}(?![\d.{CN_NUMERAL}]|\s*(?:秒|分|小时|个|段|条|s\b|sec|min))"
+# 一 after the noun starts a word as often as it counts: 视频一起 (the videos together), 一律, 一直, 一开始
+_CN_WORD_WITH_ONE = "起律共直开半样下些点遍次会切块并同边"
+_CN_AFTER_NOUN = rf"{_CN_CLIP}\s*(\d{{1,2}}|(?!一[{_CN_WORD_WITH_ONE}])[{CN_NUMERAL}]{{1,3}})(?![\d.{CN_NUMERAL}]|\s*(?:秒|分|小时|个|段|条|s\b|sec|min))"
 # 片段2, 片段二, 2号片段, 第2个片段: Chinese words sit next to the number with no word boundary between
 # them. A number right after the noun that is a length or a count (片段30秒, 视频2个) names no clip.
 _CLIP_REF = re.compile(
@@ -141,9 +143,10 @@ def _clip_number(text: str) -> int | None:
 
 
 def _caption_style(text: str) -> str | None:
-    """The caption style the words name; "bold" only beside a word for captions ("make the title bold" is not it)."""
+    """The caption style the words name; "bold" and "boxed" only beside a word for captions ("make the
+    title bold", "put the title in a box" are not it)."""
     style = read_caption_style(text)
-    if style == "bold" and not _CAPTIONS_WORD.search(text):
+    if style in ("bold", "boxed") and not _CAPTIONS_WORD.search(text):
         return None
     return style
 

@@ -240,7 +240,7 @@ def sound_tracks(streams: list[dict]) -> tuple[int, ...]:
     track 1 may carry only the game, or nothing. Of versions in different languages (a film's
     dubs) only the default; never a commentary or an audio description."""
     audio = [(k, s) for k, s in enumerate(s for s in streams if s.get("codec_type") == "audio")
-             if int(s.get("sample_rate") or 0) > 0]
+             if int(s.get("sample_rate") or 0) > 0 and s.get("codec_name") not in (None, "", "unknown", "none")]
     main = [(k, s) for k, s in audio if not any(s.get("disposition", {}).get(d) for d in ASIDE)] or audio[:1]
     if not main:
         return (0,)

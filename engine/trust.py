@@ -24,6 +24,7 @@ NO_SPEECH_PROBABILITY = 0.6
 LOW_LOGPROB = -1.0
 SILENCE_DB = -50.0                 # words over sound quieter than this are not speech ...
 ABOVE_FLOOR_DB = 12.0              # ... unless this far above the recording's quietest (a voice recorded too low)
+DIGITAL_SILENCE_DB = -100.0        # half seconds quieter than this are not counted in the floor
 FLOOR_PERCENTILE = 5               # the quietest: this percentile of the half seconds' levels (room tone, pauses)
 RECENT_SEGMENTS = 3                # a segment equal to one of the last few is a loop
 LOOP_PHRASE_WORDS = 8              # a loop repeats a phrase of up to this many words ...
@@ -80,7 +81,8 @@ def sound_floor(audio: np.ndarray, rate: int, hop: float = 0.5) -> float:
         return -120.0
     blocks = audio[:count * size].reshape(count, size).astype(np.float64)
     levels = 20 * np.log10(np.sqrt(np.mean(blocks ** 2, axis=1)) + 1e-10)
-    return float(np.percentile(np.maximum(levels, -120.0), FLOOR_PERCENTILE))
+    heard = levels[levels > DIGITAL_SILENCE_DB]          # zeros (padding, a muted intro) are no room tone
+    return float(np.percentile(heard, FLOOR_PERCENTILE)) if len(heard) else -120.0
 
 
 def over_silence(segment: Segment, audio: np.ndarray, rate: int, floor_db: float | None = None) -> bool:

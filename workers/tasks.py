@@ -57,7 +57,9 @@ def analysis_key(source_key: str, language: str | None, job_id: int = 0, attempt
     heard = language or "auto"
     if job_id:
         return f"analyses/job-{int(job_id)}/attempt-{int(attempt)}/{heard}.json"
-    return f"analyses/upload-{source_key.replace('/', '--')}/{heard}.json"
+    from engine.transcribe import CACHE_VERSION     # versioned as the transcript cache is: an
+                                                    # upload's analysis made by older code is not reused
+    return f"analyses/upload-{source_key.replace('/', '--')}/v{CACHE_VERSION}/{heard}.json"
 
 
 def task_id(kind: str, job_id: int, attempt: int, name: str = "") -> str:

@@ -52,7 +52,7 @@ from bot.backends.base import (
 from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
 from bot.backends.local_engine import engine_for
 from bot.backends.local_renders import Heard, Renders, _remove_files, clip_of, draft_of, stored
-from bot.backends.local_sources import Uploads, music_choice, with_music_file
+from bot.backends.local_sources import Uploads, music_choice, with_music_file, without_music_files
 from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, timeline_of
 from bot.jobs import current_job
 from bot import texts
@@ -282,7 +282,7 @@ class LocalBackend(Analyses, Renders):
                             sentence=Sentence("no_music"))
             return
         music = Music(audio.sha256, audio.display_name, edit.volume or 0.3) if edit.on else None
-        state = with_music_file(record.state, music.src) if music else record.state
+        state = with_music_file(record.state, music.src) if music else without_music_files(record.state)
         await self.repos.sessions.save_state(record.id, {**state, "music": dataclasses.asdict(music) if music else None})
         yield ChatEvent("text", "Got it: the clips I cut next will have that music under them."
                         if music else "Got it: no background music.", sentence=Sentence("music_noted" if music else "music_off"))
@@ -328,8 +328,10 @@ class LocalBackend(Analyses, Renders):
             else:
                 changed |= set(result.changed)
             landed.update((fact.clip, fact) for fact in result.landed)
-            if edit.kind == "music" and edit.on and result.changed and ctx.music is not None:
-                record = dataclasses.replace(record, state=with_music_file(record.state, ctx.music.src))
+            if edit.kind == "music" and result.changed and (ctx.music is not None or not edit.on):
+                chosen = (with_music_file(record.state, ctx.music.src) if edit.on
+                          else without_music_files(record.state) if edit.clip is None else record.state)
+                record = dataclasses.replace(record, state=chosen)
                 await self.repos.sessions.save_state(record.id, record.state)
             drafts = result.drafts
         if not changed:

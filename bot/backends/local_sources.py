@@ -58,6 +58,11 @@ def with_music_file(state: dict[str, Any], src: str) -> dict[str, Any]:
     return {**state, MUSIC_FILES: list(dict.fromkeys([*state.get(MUSIC_FILES, ()), src]))}
 
 
+def without_music_files(state: dict[str, Any]) -> dict[str, Any]:
+    """The session state with no sound file remembered as background music ("no background music")."""
+    return {k: v for k, v in state.items() if k != MUSIC_FILES}
+
+
 def music_choice(state: dict[str, Any], media: Sequence[MediaRecord]) -> Music | None:
     """The music chosen before a cut, for the clips it makes, while its file is in the session."""
     music = state.get("music")

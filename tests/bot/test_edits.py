@@ -287,3 +287,18 @@ def test_an_edge_asked_past_the_video_says_which():
     assert at_end.problem == "clip 2 already ends where the video ends"
     both = apply_edit([draft(0.0, 12.0), draft(16.6, 32.9)], Edit("captions", value="bold"), CTX)
     assert both.problem_key == "edit_already"
+
+
+@pytest.mark.parametrize("text, clip", [
+    ("把视频一起缩短5秒", None), ("视频一律改成方形", None), ("所有视频一起加长5秒", None),
+    ("片段一去掉字幕", 1), ("把片段二缩短3秒", 2),
+])
+def test_one_after_the_noun_counts_only_when_it_names_a_clip(text, clip):
+    """视频一起 is "the videos together", not "video 1"."""
+    [edit] = parse_edits(text)
+    assert edit.clip == clip
+
+
+def test_a_box_or_bold_title_is_no_caption_style():
+    assert parse_edits("put the title in a box") == [] and parse_edits("make the title bold") == []
+    assert parse_edits("make the captions boxed")[0].value == "boxed"

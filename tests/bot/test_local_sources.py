@@ -82,3 +82,16 @@ async def test_music_is_never_the_clips_own_sound(local, warm_talk, other_talk):
     events = await run_chat(backend, who, "use this as background music at 30%")
     assert not clip_events(events)
     assert [e.sentence.reasons[0].key for e in events if e.sentence is not None] == ["edit_no_music"]
+
+
+async def test_no_background_music_gives_the_sound_file_back_to_cut_from(local, warm_talk, other_talk):
+    """A podcast taken for music, then "no background music": it is the latest upload again, so the cut is made from it."""
+    backend, repos = local
+    who = await person(backend, repos, "cy")
+    await backend.upload(who, warm_talk.path)
+    await backend.upload(who, other_talk.path.with_suffix(".wav"))
+    await run_chat(backend, who, "use this as background music at 30%")
+    events = await run_chat(backend, who, "no background music")
+    assert [e.sentence.key for e in events if e.sentence is not None] == ["music_off"]
+    clip_events(await run_chat(backend, who, ONE_CLIP))
+    assert await sources_of_clips(repos, who) == {"rice.wav"}

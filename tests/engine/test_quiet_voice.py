@@ -49,6 +49,15 @@ def test_words_over_room_tone_alone_are_not_believed():
     assert trusted == [] and distrusted[0].distrust == "text over silence"
 
 
+def test_digital_silence_is_no_room_tone():
+    """Zeros (a late start padded, a muted intro) are not the floor: words over -65 dBFS room tone
+    stay "text over silence" with two seconds of zeros before them."""
+    audio = noise(30.0, -65.0)
+    audio[: 2 * RATE] = 0.0
+    trusted, distrusted = split_trusted([words_at("Thank you for watching the video.", 10.0)], audio, RATE)
+    assert trusted == [] and distrusted[0].distrust == "text over silence"
+
+
 def test_a_voice_is_lifted_further_than_near_silence():
     assert SoundLevel(-51.0, voice=True).gain_db() == TARGET_LUFS + 51.0
     assert SoundLevel(-51.0).gain_db() == MAX_GAIN_DB, "no words: near-silence is not lifted into noise"

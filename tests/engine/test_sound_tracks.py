@@ -94,3 +94,18 @@ def test_a_voice_on_the_second_track_gives_a_short_at_the_platforms_level(engine
     short = made.files[made.moments[0].rank].path
     level = measure_sound(short, [(0.5, probe(short).duration - 0.5)])
     assert level.lufs is not None and abs(level.lufs - TARGET_LUFS) <= 2.0, level
+
+
+def test_a_track_ffmpeg_cannot_decode_is_not_heard(tmp_path):
+    """A second track in a codec this ffmpeg does not know (a phone's spatial audio): the first is
+    heard alone, as before, rather than the whole sound failing."""
+    both = with_tracks(tmp_path / "two.mkv", [tone(440), tone(1000)])
+    data = both.read_bytes()
+    second = data.find(b"A_AAC", data.find(b"A_AAC") + 1)
+    assert second > 0
+    unknown = tmp_path / "unknown.mkv"
+    unknown.write_bytes(data[:second] + b"A_QQQ" + data[second + 5:])
+    media = probe(unknown)
+    assert media.sound_tracks == (0,)
+    heard = np.concatenate(list(soundtrack.read_blocks(unknown, tracks=media.sound_tracks)))
+    assert strength(heard, 440, soundtrack.SAMPLE_RATE) > 100 and len(heard) >= 3.9 * soundtrack.SAMPLE_RATE

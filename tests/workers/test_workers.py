@@ -250,3 +250,13 @@ def test_analyses_are_keyed_by_upload_or_by_job_and_a_repeat_does_not_run_again(
     preloaded, not_preloaded = cluster.workers
     assert wait_for(lambda: "speech model loaded" in preloaded.log_text(), 120)
     assert "speech model loaded" not in not_preloaded.log_text()
+
+
+def test_an_uploads_analysis_is_not_reused_across_transcript_versions():
+    """The analysis made at upload is stored by the upload: code that reads sound or judges words
+    differently (a new transcript cache version) must not get an old one back."""
+    from engine.transcribe import CACHE_VERSION
+
+    key = analysis_key("sources/obs.mp4", None)
+    assert f"/v{CACHE_VERSION}/" in key and key != analysis_key("sources/obs.mp4", "en")
+    assert f"/v{CACHE_VERSION}/" not in analysis_key("sources/obs.mp4", None, 7, 1), "a job's own analysis is its own"
