@@ -32,7 +32,7 @@ OFF_CENTRE = 0.05           # a face this far (of the panel's width) off its mid
 REACH = 10                  # percentiles of the face's centre over the stretch the panel can centre on
 
 EYES = 0.4                  # the eyes, this far down the face box
-MOUTH = 0.8                 # the mouth
+MOUTH = 0.9                 # the bottom of the lower lip: what a caption must leave clear ends here
 HEAD_ABOVE = 0.3            # the top of the head (hair), this many box heights above the box
 CHIN_BELOW = 0.1            # the chin, this many box heights below it
 BROWS = 0.25                # the brows, this far down the box: what a caption must leave clear starts here

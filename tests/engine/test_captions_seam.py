@@ -18,6 +18,7 @@ from engine.caption_fonts import bold_font_file, caption_font, font_metrics
 from engine.caption_placement import StackedSpan
 from engine.captions import Layout, caption_script, drawn_height, look, rows_drawn, timed_lines, title_bottom
 from engine.models import Word
+from engine.reframe.panels import face_rows
 from tests.engine.test_captions import words_from
 
 FONT = captions.caption_font("en")
@@ -261,27 +262,32 @@ def test_a_title_that_would_cover_the_top_face_goes_just_above_the_seam_captions
     assert caption_top - box.max() >= captions.TITLE_GAP * LAYOUT.font_size - 2, "a clear gap above the captions"
 
 
-# the TV interview's short: the host's chin comes down to the captions on the seam
-TV = ((0.038, 0.19, 0.341, 0.424), (0.531, 0.676, 0.821, 0.9))
+# the TV interview's short: the host's chin comes down to the captions on the seam (his mouth row
+# is the bottom of his lower lip, panels.MOUTH)
+TV = ((0.038, 0.19, 0.368, 0.424), (0.531, 0.676, 0.848, 0.9))
 
 
-def test_with_no_room_clear_of_a_chin_the_title_covers_the_chin_not_the_forehead(tmp_path):
-    """At the top the two-row title would reach down to the host's brows; between his chin and the
-    captions there is no room. Counting a face from the brows to the mouth, as the captions do, it
-    goes over his chin, clear of his mouth (drawn by libass, the box made opaque to be seen)."""
+def test_with_no_room_clear_of_a_mouth_the_title_stays_over_the_forehead_clear_of_the_brows(tmp_path):
+    """Between the host's lower lip and the captions there is no room for the two-row title (with
+    the mouth counted at its middle, the box sat on his lower lip and chin while he spoke). It stays
+    at the top, over his hair and forehead, clear of his brows (drawn by libass, the box opaque)."""
     words = words_from("if you are talking to me now")
     title = "If you're talking to me now, am I going to speak my piece or not?"
     assert rows_drawn(title, LAYOUT.title_size, LAYOUT, FONT) == 2
     script = caption_script(words, [(0.0, 6.0, 0.0)], 1080, 1920, title=title, stacked=[StackedSpan(0.0, 6.0, TV)])
-    assert [y is not None for _, _, y in title_rows(script)] == [True], "moved from the top"
+    assert title_rows(script) == [(0.0, captions.TITLE_SECONDS, None)], "at the top"
     drawn = render_frame(tmp_path, script.replace("&H40000000", "&H00FFFFFF"), 1.0)
     caption_top = min((y or 960) - ROW / 2 for s, e, _, y in events(script) if s <= 1.0 < e)
     rows = np.flatnonzero((drawn > 128).sum(axis=1) > 2)
     box = rows[rows < caption_top - 2]
-    gap = captions.FACE_GAP * LAYOUT.font_size
-    assert box.min() >= TV[0][2] * 1920 + gap - 2, "clear of the mouth"
-    assert box.min() < TV[0][3] * 1920, "over the chin: there is no room below it"
-    assert caption_top - box.max() >= captions.TITLE_GAP * LAYOUT.font_size - 2, "a clear gap above the captions"
+    assert len(box) and box.max() < TV[0][1] * 1920, "clear of the brows"
+
+
+def test_the_mouth_row_is_the_lower_lip():
+    """What a caption or title keeps clear of ends at the bottom of the lower lip, not the middle of the mouth."""
+    box = np.array([0.4, 0.1, 0.2, 0.3])                 # x, y, w, h of a face box in a panel (0, 0, 1, 1)
+    rows = face_rows(box, (0.0, 0.0, 1.0, 1.0))
+    assert rows.mouth >= 0.1 + 0.88 * 0.3 and rows.mouth < rows.chin
 
 
 def test_a_title_over_hair_alone_stays_at_the_top_rather_than_go_over_a_chin():
