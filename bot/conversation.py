@@ -63,6 +63,7 @@ class Conversation:
         self.platforms = platforms if isinstance(platforms, Platforms) else Platforms.posting_to(platforms)
         self.link_for = link_for or (lambda reply: None)
         self._turns: dict[tuple[str, str, str], _Line] = {}
+        self._written: dict[tuple[str, str], str] = {}        # (platform, user) -> the language of their last words
         jobs.register("chat", lambda ctx: work.run_chat(self, ctx))
         jobs.register("export", lambda ctx: work.run_export(self, ctx))
         jobs.error_reply = self.error_reply
@@ -72,7 +73,12 @@ class Conversation:
     async def handle(self, incoming: Incoming) -> None:
         if not incoming.addressed_to_bot:
             return
-        lang = texts.pick_language(incoming.text, incoming.language)
+        # A file or a /command has no words to tell the language by: the person's last words do
+        written = texts.written_language(incoming.text)
+        if written is not None:
+            self._written[(incoming.platform, incoming.user_id)] = written
+        lang = (written or self._written.get((incoming.platform, incoming.user_id))
+                or texts.pick_language("", incoming.language))
         ref = replace(incoming.chat_ref, language=lang)
         # No await before the turn is taken: messages queue in the order handle() was called.
         pressed = button_press(incoming)

@@ -23,14 +23,22 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 
 
-def pick_language(text: str = "", hint: str | None = None, fallback: str | None = None) -> str:
-    """'zh' when the text is written in Chinese characters, else the hint ("zh-hans" -> zh), else English."""
+def written_language(text: str = "") -> str | None:
+    """'zh' for words in Chinese characters, 'en' for words in Latin letters (not a /command), else None."""
     cjk = len(_CJK.findall(text or ""))
     latin = len(_LATIN.findall(text or ""))
     if cjk and cjk >= latin:
         return "zh"
     if latin and not text.lstrip().startswith("/"):
         return "en"
+    return None
+
+
+def pick_language(text: str = "", hint: str | None = None, fallback: str | None = None) -> str:
+    """'zh' when the text is written in Chinese characters, else the hint ("zh-hans" -> zh), else English."""
+    written = written_language(text)
+    if written is not None:
+        return written
     for candidate in (hint, fallback):
         if candidate and candidate.lower().startswith("zh"):
             return "zh"
