@@ -73,12 +73,12 @@ class Conversation:
     async def handle(self, incoming: Incoming) -> None:
         if not incoming.addressed_to_bot:
             return
-        # A file or a /command has no words to tell the language by: the person's last words do
-        written = texts.written_language(incoming.text)
-        if written is not None:
-            self._written[(incoming.platform, incoming.user_id)] = written
-        lang = (written or self._written.get((incoming.platform, incoming.user_id))
-                or texts.pick_language("", incoming.language))
+        # A file or a /command has no words to tell the language by: the platform's language of the
+        # person does, else their last words
+        person = (incoming.platform, incoming.user_id)
+        if (written := texts.written_language(incoming.text)) is not None:
+            self._written[person] = written
+        lang = texts.pick_language(incoming.text, incoming.language, self._written.get(person))
         ref = replace(incoming.chat_ref, language=lang)
         # No await before the turn is taken: messages queue in the order handle() was called.
         pressed = button_press(incoming)

@@ -35,7 +35,8 @@ def written_language(text: str = "") -> str | None:
 
 
 def pick_language(text: str = "", hint: str | None = None, fallback: str | None = None) -> str:
-    """'zh' when the text is written in Chinese characters, else the hint ("zh-hans" -> zh), else English."""
+    """The language of the text's words, else the platform's `hint` ("zh-hans" -> zh), else `fallback`
+    (the language of the person's last words), else English."""
     written = written_language(text)
     if written is not None:
         return written
@@ -219,6 +220,15 @@ TEXTS: dict[str, dict[str, str]] = {
     "note_too_long": {
         "en": "A short can be at most {got} minutes long, so these are the usual length instead.",
         "zh": "一个短视频最长 {got} 分钟，所以按常规长度剪了。",
+    },
+    "note_reel": {
+        "en": "It is one highlight reel: {kept} moments, {got} s in all, in the order they happen.",
+        "zh": "这是一个精彩集锦：{kept} 个片段，共 {got} 秒，按发生顺序排列。",
+    },
+    "note_reel_short": {
+        "en": "It is one highlight reel of {kept} moments, {got} s in all: this video has no more worth showing "
+              "for a {asked} s reel.",
+        "zh": "这是一个精彩集锦：{kept} 个片段，共 {got} 秒；这个视频没有更多值得放进 {asked} 秒集锦的内容。",
     },
     "note_fewer_than_asked": {
         "en": "You asked for {asked} clips; only {kept} of that length fit in this video without overlapping.",

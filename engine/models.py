@@ -236,6 +236,7 @@ class SelectionNote:
     kind "weak": a count was asked; the clips `ranks` scored under `bar`.
     kind "nothing_stands_out": no moment stands out by sound or speech; `kept` evenly spaced ones instead.
     kind "too_long": one short of `asked` seconds was asked for, over the longest of `got` minutes.
+    kind "reel": a reel of `kept` pieces, `got` seconds in all; "reel_short": the same, well under the `asked` seconds.
     kind "fewer_than_asked": `asked` clips were asked for; only `kept` of that length fit without overlapping.
     """
 

@@ -21,6 +21,7 @@ DEFAULT_COUNT = 3                      # evenly spaced moments offered when noth
 MOST_WITHOUT_COUNT = 5                 # without a count: the strong moments, at most as many as a creator would post
 QUALITY_BAR = 40.0                     # a moment scoring under this is weak: given only when a count asks for it
 DEFAULT_REEL_SECONDS = 60.0
+REEL_SHORT_OF = 0.75            # a reel under this share of the length asked says the video had no more
 REEL_PIECE_SECONDS = (4.0, 20.0)
 NEIGHBOUR_PENALTY = 4.0                # points off for sitting right beside a chosen clip (spread them out)
 REEL_TOLERANCE = 0.10                  # a reel lasts its asked total within this share
@@ -109,7 +110,10 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
         [reel] = dress([reel]) if dress is not None else [reel]
         reel.segments = edge_spans(signals, words, reel.segments, duration, only_on_words=True)
         reel.start, reel.end = reel.segments[0][0], reel.segments[-1][1]
-        return Selection([reel])
+        asked = request.reel_length or request.length or DEFAULT_REEL_SECONDS
+        made = round(sum(e - s for s, e in reel.segments), 1)
+        fact = "reel" if made >= REEL_SHORT_OF * asked else "reel_short"
+        return Selection([reel], [SelectionNote(fact, asked=asked, got=made, kept=len(reel.segments))])
     low, high, target = length_bounds(request)
     sound_bounds = asked_bounds(request)
     sound_target = request.length if request.length else None

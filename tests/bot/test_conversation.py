@@ -216,6 +216,9 @@ async def test_groups_answer_only_when_addressed_and_languages_follow_the_person
     await handle(message("/credits", language="zh-hans"))
     assert last_text(c.recorder).startswith("积分：")
     await handle(message("/start", user_name="Ann"))
+    assert last_text(c.recorder).startswith("你好，Ann！"), "no words and no platform language: her last words'"
+    await handle(message("what can you do"))
+    await handle(message("/start", user_name="Ann"))
     assert last_text(c.recorder).startswith("Hi Ann! I turn long videos into short vertical clips")
 
 

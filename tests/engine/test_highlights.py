@@ -233,3 +233,20 @@ def test_a_short_longer_than_any_can_be_is_said():
     podcast = choose_moments(sentences, flat_signals(duration), parse_instruction("cut my 3-hour podcast into shorts"),
                              duration)
     assert not [n for n in podcast.notes if n.kind == "too_long"]
+
+
+def test_a_reel_says_it_is_one_and_when_the_video_had_too_little_for_it():
+    """"compile a 1-minute highlight reel": the reply must say it is a reel of N moments, and say so
+    when the video holds far less than asked (it read like one ordinary short)."""
+    long_talk = script([DULL, "Why does this matter to you?"] * 20)
+    duration = long_talk[-1].end + 1
+    made = choose_moments(long_talk, flat_signals(duration), parse_instruction("compile a 30 second highlight reel"),
+                          duration)
+    [note] = made.notes
+    assert note.kind == "reel" and note.kept == len(made.moments[0].segments) > 1
+    short_talk = script([DULL, "Why does this matter to you?"] * 2)
+    duration = short_talk[-1].end + 1
+    little = choose_moments(short_talk, flat_signals(duration), parse_instruction("compile a 2-minute highlight reel"),
+                            duration)
+    [note] = little.notes
+    assert note.kind == "reel_short" and note.asked == 120 and note.got < 90
