@@ -31,6 +31,9 @@ async def test_real_bad_input_gets_sentences(tmp_path, warm_talk):
         notes = tmp_path / "notes.txt"
         notes.write_text("hello")
         await handle(message("", attachments=(file_attachment(notes),)))
+        assert last_text(recorder).startswith("不支持这种文件格式。"), "a file alone: in the language of her last words"
+        await handle(message("credits?"))
+        await handle(message("", attachments=(file_attachment(notes),)))
         assert last_text(recorder) == ("That file type is not supported. I accept mp4, mov, m4v, 3gp, avi, webm, mkv, "
                                        "mp3, wav, m4a, aac, ogg, opus, flac, jpg, jpeg, png, gif, webp.")
         await handle(message("", attachments=(file_attachment(notes),), language="zh"))
@@ -67,9 +70,9 @@ async def test_real_bad_input_gets_sentences(tmp_path, warm_talk):
         assert last_text(recorder) == ("More than one person on Test is called @name-u1 (u1 (name-u1), u3 (name-u1)); "
                                        "nothing was granted. Use the id of the one you mean, e.g. /grant u1 5.")
         assert await app.repos.ledger.entries(u3.id) == []
-        await handle(message("/credits"))
-        assert last_text(recorder).startswith("Credits: 5 available, 0 frozen (held for running jobs), 5 total.")
-        await handle(message("/share 1"))
+        await handle(message("/credits"))                    # u1's last words were Chinese
+        assert last_text(recorder).startswith("积分：可用 5，冻结 0（正在运行的任务占用），共 5。")
+        await handle(message("/share 1", language="en"))
         assert last_text(recorder) == "No share channel is set up for this chat platform."
     finally:
         await app.stop()
