@@ -204,6 +204,12 @@ def _edit_one(draft: Draft, edit: Edit, ctx: EditContext) -> Draft | None:
     segments = list(draft.segments)
     if not segments:
         return None
+    if kind == "length":                     # a length to reach: the step there, longer or shorter
+        step = (edit.seconds or 0.0) - draft.duration
+        if abs(step) < EXACT_ENOUGH_SECONDS / 2:
+            return None
+        return _edit_one(draft, dataclasses.replace(edit, kind="longer" if step > 0 else "shorter", seconds=abs(step)),
+                         ctx)
     step = edit.seconds or DEFAULT_STEP_SECONDS
     first_start, _ = segments[0]
     last_start, last_end = segments[-1]
@@ -232,9 +238,10 @@ def _edit_one(draft: Draft, edit: Edit, ctx: EditContext) -> Draft | None:
 def _landed(number: int, old: Draft, new: Draft, edit: Edit, ctx: EditContext) -> Landed | None:
     """The clip's new length when a step in seconds was asked and the edges that keep to sentences
     (or the limits) put it more than EXACT_ENOUGH_SECONDS away from the length asked."""
-    if edit.seconds is None or edit.kind not in LENGTHENING | SHORTENING:
+    if edit.seconds is None or edit.kind not in LENGTHENING | SHORTENING | {"length"}:
         return None
-    asked = old.duration + (edit.seconds if edit.kind in LENGTHENING else -edit.seconds)
+    asked = (edit.seconds if edit.kind == "length"
+             else old.duration + (edit.seconds if edit.kind in LENGTHENING else -edit.seconds))
     if abs(new.duration - asked) <= EXACT_ENOUGH_SECONDS:
         return None
     if new.start != old.start:

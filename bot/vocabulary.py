@@ -53,6 +53,8 @@ _QUOTED = re.compile(r"[\"“”'‘’「『《]([^\"“”'‘’「」『』�
 _PERCENT = re.compile(r"(\d{1,3})\s*(?:%|percent|per\s*cent)|百分之\s*(\d{1,3})")
 
 _LONGER = re.compile(r"\b(?:longer|lengthen|extend|expand)\b|加长|延长|长一点|长一些|更长|拉长")
+# "make clip 1 30 seconds", "set it to 20 s", "把片段1改成30秒": a length to reach, not a step
+_TO_LENGTH = re.compile(r"\b(?:make|set|change|turn|cut|trim)\b|改成|改为|变成|剪成|调成|设为")
 _SHORTER = re.compile(r"\b(?:shorter|shorten|trim|tighten|cut\s+down)\b|缩短|剪短|短一点|短一些|更短")
 _START = r"(?:start|begin|open|beginning)\w*"
 _END = r"(?:end|finish|stop|ending|close)\w*"
@@ -129,6 +131,8 @@ def parse_edits(text: str) -> list[Edit]:
         edits.append(Edit("longer", clip=clip, seconds=seconds))
     elif _SHORTER.search(rest):
         edits.append(Edit("shorter", clip=clip, seconds=seconds))
+    elif seconds is not None and _TO_LENGTH.search(rest) and not looks_like_cut(text):
+        edits.append(Edit("length", clip=clip, seconds=seconds))
     return edits
 
 
@@ -170,7 +174,7 @@ _CLIPS_NAMED = re.compile(r"\b(?:all|every|each|both)\s+(?:of\s+)?(?:the\s+|my\s
                           r"(?:clips|shorts|videos)\b|(?:所有|全部|每个)的?片段|第\s*\d{1,2}\s*(?:个|段|条)?\s*片段"
                           rf"|{_CN_AFTER_NOUN}|{_CN_NUMBER}\s*号\s*{_CN_CLIP}")
 _CLIPS_WANTED = re.compile(r"\b(?:shorts|clips|highlights|moments|reels|tiktoks|videos)\b|短视频|片段")
-LENGTH_EDITS = frozenset({"longer", "shorter", "start_earlier", "start_later", "end_earlier", "end_later", "title"})
+LENGTH_EDITS = frozenset({"length", "longer", "shorter", "start_earlier", "start_later", "end_earlier", "end_later", "title"})
 
 
 def looks_like_cut(text: str) -> bool:

@@ -302,3 +302,35 @@ def test_one_after_the_noun_counts_only_when_it_names_a_clip(text, clip):
 def test_a_box_or_bold_title_is_no_caption_style():
     assert parse_edits("put the title in a box") == [] and parse_edits("make the title bold") == []
     assert parse_edits("make the captions boxed")[0].value == "boxed"
+
+
+@pytest.mark.parametrize("text, clip, seconds", [
+    ("make clip 1 30 seconds", 1, 30.0), ("set clip 2 to 20 s", 2, 20.0), ("把片段1改成30秒", 1, 30.0),
+    ("make it 15 seconds long", None, 15.0),
+])
+def test_a_length_to_reach_is_read(text, clip, seconds):
+    assert understand(text, has_clips=True).edits == (Edit("length", clip=clip, seconds=seconds),)
+
+
+@pytest.mark.parametrize("text", ["cut it into 30-second vertical shorts", "make 3 clips of 30 seconds",
+                                  "剪成三个60秒的竖屏短视频"])
+def test_a_new_cut_with_a_length_is_no_length_edit(text):
+    assert understand(text, has_clips=True).kind == "cut"
+
+
+def test_a_length_to_reach_takes_the_sentence_edges_nearest_it_and_says_where_it_landed():
+    longer = apply_edit([draft()], Edit("length", clip=1, seconds=draft().duration + 5), CTX)
+    shorter = apply_edit([draft()], Edit("length", clip=1, seconds=draft().duration - 5), CTX)
+    assert longer.changed == [0] and longer.drafts[0].duration > draft().duration
+    assert shorter.changed == [0] and shorter.drafts[0].duration < draft().duration
+    for result, asked in ((longer, draft().duration + 5), (shorter, draft().duration - 5)):
+        got = result.drafts[0].duration
+        assert (abs(got - asked) > 1.0) == bool(result.landed), "a miss of over a second is said"
+    same = apply_edit([draft()], Edit("length", clip=1, seconds=round(draft().duration, 1)), CTX)
+    assert same.changed == [] and same.problem_key == "edit_already"
+
+
+def test_the_cloud_service_is_told_a_length_to_reach_in_words():
+    from bot.backends.nemo.service import _said
+
+    assert _said(Edit("length", clip=1, seconds=30.0)) == "make clip 1 30 seconds long"

@@ -279,6 +279,8 @@ def _said(edit: Edit) -> str:
              "end_earlier": f"end {which} earlier{by}", "end_later": f"end {which} later{by}"}
     if edit.kind in moves:
         return moves[edit.kind]
+    if edit.kind == "length":
+        return f"make {which} {edit.seconds:g} seconds long"
     if edit.kind == "captions" and edit.on and edit.value:
         return f"use {edit.value} captions on {which}"
     if edit.kind == "captions":
