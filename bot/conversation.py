@@ -30,7 +30,7 @@ from typing import AsyncIterator, Awaitable, Callable
 
 from bot import texts, work
 from bot.backends.base import ClipService
-from bot.handlers import HANDLERS, Person, Turn, button_press, press, safe_filename  # noqa: F401 - safe_filename: tests
+from bot.handlers import HANDLERS, Person, Turn, button_press, press
 from bot.intents import Intent, IntentKind, route
 from bot.jobs import JobContext, JobQueue
 from bot.messages import ChatRef, ErrorReply, Incoming, Reply, VideoReply

@@ -7,7 +7,6 @@ handler; a button under a clip goes to `press`. Long work becomes a job (bot.wor
 from __future__ import annotations
 
 import logging
-import mimetypes
 import re
 import secrets
 import shutil
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Awaitable, Callable
 from bot import texts
 from bot.backends.base import BackendError, FileTooLarge, VideoTooLong, Who
 from bot.fetch import fetch_url
+from bot.fetch.files import safe_filename
 from bot.intents import COMMANDS, Intent, IntentKind, parse_command
 from bot.messages import Attachment, ChatRef, ErrorReply, Incoming, TextReply
 from bot.replies import media_line, uploaded_text
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 CLIP_TARGET = re.compile(r"clip-(\d{1,12})")
 DRAFT_TARGET = re.compile(r"draft-(\d{1,12})-(\d{1,3})")
 BUTTON_VERBS = ("export", "share", "more")
-_UNSAFE = re.compile(r"[^\w.\-]+")
 
 
 @dataclass
@@ -331,17 +330,6 @@ def button_press(incoming: Incoming) -> tuple[str, str] | None:
     if command in BUTTON_VERBS and (CLIP_TARGET.fullmatch(args) or DRAFT_TARGET.fullmatch(args)):
         return command, args
     return None
-
-
-def safe_filename(name: str, mime: str | None = None) -> str:
-    """A file name to keep an upload under while it is probed: the user's name without any path
-    or odd characters (display only; stored media are named by content hash)."""
-    base = Path(name.replace("\\", "/")).name if name else ""
-    base = _UNSAFE.sub("_", base).strip("._")[-80:]
-    if "." not in base:
-        extension = (mimetypes.guess_extension(mime or "") or "") if mime else ""
-        base = (base or "upload") + extension
-    return base or "upload"
 
 
 def refuse_large(attachment: Attachment, limit_mb: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import shutil
 from pathlib import Path, PurePosixPath
 from typing import AsyncIterator
 from urllib.parse import unquote
@@ -13,7 +14,7 @@ import httpx
 
 from bot.fetch.addresses import VIDEO_SITES, checked_addresses, is_video_site, parse_link, port_of
 from bot.fetch.errors import DownloadFailed, NotAVideoPage
-from bot.fetch.files import CHUNK_BYTES, declared_length, save_stream
+from bot.fetch.files import CHUNK_BYTES, declared_length, safe_filename, save_stream
 from bot.fetch.sites import fetch_page
 from engine.probe import ACCEPTED
 
@@ -58,9 +59,15 @@ async def fetch_url(
                     )
                 if _is_html(response):
                     raise NotAVideoPage("it is a web page; I only open pages of known video sites")
-                dest = dest_dir / f"fetch-{secrets.token_hex(8)}{_suffix(current)}"
-                return _not_empty(await save_stream(response.aiter_bytes(CHUNK_BYTES), dest, max_bytes,
-                                                    declared_size=declared_length(response)))
+                # a folder of its own, so the file keeps the link's name for the replies ("iv.mp4")
+                dest = dest_dir / f"fetch-{secrets.token_hex(8)}" / _link_name(current)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    return _not_empty(await save_stream(response.aiter_bytes(CHUNK_BYTES), dest, max_bytes,
+                                                        declared_size=declared_length(response)))
+                except BaseException:
+                    shutil.rmtree(dest.parent, ignore_errors=True)      # nothing left of a download that failed
+                    raise
         raise DownloadFailed(f"The link redirected more than {MAX_REDIRECTS} times; send the final address.",
                              "fetch_redirects", max=MAX_REDIRECTS)
     except httpx.TimeoutException:
@@ -114,6 +121,12 @@ def _is_html(response: httpx.Response) -> bool:
     """A web page. Anything else is saved as it is: whether it is a video, ffprobe says."""
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     return kind in ("text/html", "application/xhtml+xml")
+
+
+def _link_name(url: httpx.URL) -> str:
+    """The file name the link ends in, made safe, when it names an accepted type; else "video"."""
+    suffix = _suffix(url)
+    return safe_filename(PurePosixPath(unquote(url.path)).name) if suffix else "video"
 
 
 def _suffix(url: httpx.URL) -> str:

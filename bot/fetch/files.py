@@ -3,6 +3,8 @@ Telegram and Discord attachments, NemoVideo renders), within a byte limit, with 
 when it fails."""
 from __future__ import annotations
 
+import mimetypes
+import re
 from pathlib import Path
 from typing import AsyncIterable
 
@@ -65,3 +67,17 @@ async def stream_to_file(client: httpx.AsyncClient, url: str, dest: Path, max_by
 def declared_length(response: httpx.Response) -> int | None:
     declared = response.headers.get("content-length", "")
     return int(declared) if declared.isdigit() else None
+
+
+_UNSAFE = re.compile(r"[^\w.\-]+")
+
+
+def safe_filename(name: str, mime: str | None = None) -> str:
+    """A file name to keep an upload under while it is probed: the user's name without any path
+    or odd characters (display only; stored media are named by content hash)."""
+    base = Path(name.replace("\\", "/")).name if name else ""
+    base = _UNSAFE.sub("_", base).strip("._")[-80:]
+    if "." not in base:
+        extension = (mimetypes.guess_extension(mime or "") or "") if mime else ""
+        base = (base or "upload") + extension
+    return base or "upload"

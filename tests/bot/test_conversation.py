@@ -19,7 +19,7 @@ import pytest
 
 from shortsbot.app import App
 from bot.backends.base import Clip
-from bot.conversation import safe_filename
+from bot.fetch.files import safe_filename
 from bot.replies import clip_reply
 from bot.vocabulary import understand
 from bot.messages import Attachment, ErrorReply

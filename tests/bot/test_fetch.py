@@ -36,9 +36,10 @@ from tests.bot.fetch_site import guard, site, tiny_mp4  # noqa: F401  (fixtures)
 async def test_a_small_file_is_streamed_to_a_new_file(site, guard, tmp_path):
     base, _, _ = site
     path = await fetch_url(f"{base}/small.mp4", tmp_path, max_bytes=LIMIT, allow_private=True, client=guard)
-    assert path.parent == tmp_path and path.suffix == ".mp4" and path.name.startswith("fetch-")
+    assert path.name == "small.mp4", "the link's own name, for the replies"
+    assert path.parent.parent == tmp_path and path.parent.name.startswith("fetch-"), "in a folder of its own"
     assert path.read_bytes() == SMALL
-    assert list(tmp_path.iterdir()) == [path]
+    assert list(tmp_path.iterdir()) == [path.parent]
 
 
 async def test_redirects_are_followed(site, guard, tmp_path):
@@ -88,10 +89,10 @@ async def test_a_cancelled_download_leaves_nothing_behind(site, guard, tmp_path)
     base, _, _ = site
     task = asyncio.create_task(fetch_url(f"{base}/slow.mp4", tmp_path, max_bytes=LIMIT, allow_private=True, client=guard))
     for _ in range(100):
-        if any(tmp_path.glob("*.part")):
+        if any(tmp_path.glob("*/*.part")):
             break
         await asyncio.sleep(0.02)
-    assert any(tmp_path.glob("*.part")), "the download never started"
+    assert any(tmp_path.glob("*/*.part")), "the download never started"
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -123,7 +124,7 @@ async def test_a_closed_port_is_a_sentence(guard, tmp_path):
 async def test_a_direct_link_without_a_suffix_is_probed_as_the_video_it_is(site, guard, tmp_path):
     base, _, _ = site
     path = await fetch_url(f"{base}/watch", tmp_path, max_bytes=LIMIT, allow_private=True, client=guard)
-    assert path.suffix == "" and path.name.startswith("fetch-")
+    assert path.name == "video" and path.parent.name.startswith("fetch-")
     info = probe(path)
     assert (info.kind, info.extension, info.width, info.height) == ("video", "mp4", 64, 36)
 
