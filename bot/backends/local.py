@@ -56,7 +56,7 @@ from bot.backends.local_sources import Uploads, music_choice, with_music_file, w
 from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, timeline_of
 from bot.jobs import current_job
 from bot import texts
-from bot.texts import say, timeline
+from bot.texts import clock, say, timeline
 from bot.settings import Settings
 from bot.vocabulary import Edit
 from engine.ahead import AHEAD
@@ -191,7 +191,8 @@ class LocalBackend(Analyses, Renders):
     async def _cut(self, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
                    clips: list[ClipRecord], request: ClipRequest, cancel: threading.Event, job) -> AsyncIterator[ChatEvent]:
         if request.range_start is not None and request.range_start >= source.duration > 0:
-            yield ChatEvent("text", f"This video is only {source.duration:.0f} s long.",
+            english = say("en", "range_past_end", length=clock(source.duration), start=clock(request.range_start))
+            yield ChatEvent("text", english,
                             sentence=Sentence("range_past_end", seconds=source.duration, start=request.range_start))
             return
         cost = max(1, math.ceil(source.duration / 60))
@@ -456,8 +457,6 @@ def _copy_in(source: Path, target: Path) -> None:
 
 
 def _moments_text(clips: list[ClipRecord]) -> str:
-    from bot.texts import clock
-
     lines = [f"Found {len(clips)} moments:"]
     lines += [f'{n}. {clock(c.start)}-{clock(c.end)} "{c.title}" (score {c.score:.0f})' for n, c in enumerate(clips, start=1)]
     return "\n".join(lines)
