@@ -46,7 +46,34 @@ def title_for(c: Candidate, ctx: Context) -> str:
     return trim_title(ctx.sentences[index].text)
 
 
+# Words that start an English sentence far more often than they are capitalised inside one.
+# Whisper sometimes leaves out the full stop between two sentences but still capitalises the
+# second one ("...rewards it even more When people know..."): a title stops there.
+SENTENCE_OPENERS = set("""
+and but so when what how why if because there they he she we you it it's that's this that the these those
+my our your his her their now then here well yeah yes no not just let's don't do does is are was were
+""".split())
+WORD = re.compile(r"\S+")
+
+
+def first_sentence(text: str, fewest_words: int = 4) -> str:
+    """The text up to where a new sentence starts without a full stop before it: a word from
+    SENTENCE_OPENERS written with a capital right after a word ending in a small letter or a
+    digit. A first part shorter than `fewest_words` gives way to the next part."""
+    starts = [0]
+    tokens = list(WORD.finditer(text))
+    for before, word in zip(tokens, tokens[1:]):
+        bare = word.group().strip("\"'“‘(")
+        if (bare[:1].isupper() and not bare[1:2].isupper() and bare.lower().rstrip(",.?!") in SENTENCE_OPENERS
+                and re.search(r"[a-z0-9]$", before.group())):
+            starts.append(word.start())
+    parts = [text[a:b].strip() for a, b in zip(starts, starts[1:] + [len(text)])]
+    return next((p for p in parts if len(p.split()) >= fewest_words), max(parts, key=len))
+
+
 def trim_title(text: str, limit: int = TITLE_CHARS) -> str:
+    if not has_cjk(text):
+        text = first_sentence(text.strip())
     text = re.sub(r"^(?:and|but|so|or|then|well|okay|ok|now)\b[,\s]*", "", text.strip(), flags=re.I)
     text = text.rstrip(".。 ")
     if has_cjk(text):

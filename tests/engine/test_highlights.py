@@ -250,3 +250,14 @@ def test_a_reel_says_it_is_one_and_when_the_video_had_too_little_for_it():
                             duration)
     [note] = little.notes
     assert note.kind == "reel_short" and note.asked == 120 and note.got < 90
+
+
+def test_a_title_stops_where_whisper_left_out_a_full_stop():
+    """Whisper sometimes writes two sentences as one but still capitalises the second: a title
+    is the first of them, not both run together; names and "I" are no such start."""
+    assert trim_title("The market rewards it even more When people know what they want they pay") \
+        == "The market rewards it even more"
+    assert trim_title("Yeah exactly When people know what to buy they pay more") \
+        == "When people know what to buy they pay more"
+    assert trim_title("I met Will Smith in May and I said hello") == "I met Will Smith in May and I said hello"
+    assert trim_title("so it said OK Google and nothing happened") == "It said OK Google and nothing happened"
