@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot.texts import pick_language, say
 from bot.messages import Attachment, ChatRef, ErrorReply, Incoming, LinkReply, ProgressReply, Reply, VideoReply
 
 PLATFORM = "console"
@@ -103,8 +104,7 @@ class ConsoleAdapter:
     async def run(self) -> int:
         await self.start()
         if self.interactive:
-            print("Send a video (type its path or a link), then say what you want. /help lists more; "
-                  "Ctrl-D quits.", file=self.stdout, flush=True)
+            print(say(pick_language(hint=self.language), "console_greeting"), file=self.stdout, flush=True)
         while True:
             line = await asyncio.to_thread(self.stdin.readline)
             if not line:

@@ -25,6 +25,13 @@ ADAPTER_TEXTS: dict[str, dict[str, str]] = {
               "or a link to it.",
         "zh": "“{name}”有 {size}；这个机器人只接收不超过 {limit} MB 的文件。请发送更短或更小的视频，或者它的链接。",
     },
+    "console_greeting": {
+        "en": "Send a video (type its path or a link), then say what you want. /help lists more; Ctrl-D quits.",
+        "zh": "发送视频（输入它的路径或链接），然后说你想要什么。/help 查看更多；Ctrl-D 退出。",
+    },
+    # A download link's page, read in a browser: the reader's language is unknown, so both are shown.
+    "link_invalid": {"en": "This link is invalid or has expired.", "zh": "这个链接无效或已过期。"},
+    "link_gone": {"en": "This file is no longer available.", "zh": "这个文件已经不在了。"},
     "menu_start": {"en": "What this bot does", "zh": "这个机器人能做什么"},
     "menu_help": {"en": "How to get shorts from a long video", "zh": "怎样把长视频剪成短视频"},
     "menu_status": {"en": "What is uploaded and which shorts are ready", "zh": "已上传的视频和做好的短视频"},

@@ -24,6 +24,7 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.texts import say
 from storage.media_store import StoredFile, find_render
 
 log = logging.getLogger(__name__)
@@ -115,13 +116,13 @@ class LinkServer:
         if not SAFE_ID.fullmatch(file_id) or not is_safe_filename(filename):
             raise web.HTTPNotFound()
         if not self.signer.verify(file_id, filename, request.query.get("exp", ""), request.query.get("sig", "")):
-            raise web.HTTPForbidden(text="This link is invalid or has expired.")
+            raise web.HTTPForbidden(text=_both("link_invalid"))
         path = self.resolve(file_id)
         if inspect.isawaitable(path):
             path = await path
         stored = await asyncio.to_thread(find_render, path)
         if stored is None:
-            raise web.HTTPNotFound(text="This file is no longer available.")
+            raise web.HTTPNotFound(text=_both("link_gone"))
         headers = {
             "Content-Type": mimetypes.guess_type(filename)[0] or "application/octet-stream",
             "Content-Disposition": f'attachment; filename="{filename}"',
@@ -149,3 +150,8 @@ async def _stream(request: web.Request, stored: StoredFile, headers: dict[str, s
         await asyncio.to_thread(pieces.close)
     await response.write_eof()
     return response
+
+
+def _both(key: str) -> str:
+    """A page whose reader's language is unknown: the sentence in English, then in Chinese."""
+    return f"{say('en', key)}\n{say('zh', key)}\n"

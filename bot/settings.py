@@ -150,13 +150,14 @@ class Settings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
     @field_validator("public_base_url", "telegram_share_chat_id", "discord_api_url", "llm_url", "llm_model",
+                     "analysis_concurrency", "broker_url", "media_store", "s3_endpoint_url", "s3_access_key",
                      mode="before")
     @classmethod
     def _empty_is_none(cls, value):
         return None if value == "" else value
 
     @field_validator("telegram_bot_token", "discord_bot_token", "nemo_token", "link_secret", "llm_api_key",
-                     mode="before")
+                     "s3_secret_key", mode="before")
     @classmethod
     def _empty_secret_is_none(cls, value):
         return None if value == "" else value

@@ -60,6 +60,7 @@ REASONS: dict[str, dict[str, str]] = {
     "render_ffmpeg": {"zh": "ffmpeg 无法渲染这个片段：{detail}"},
     "render_read_timeout": {"zh": "读取渲染好的片段超过了 {seconds} 秒的上限"},
     "render_unreadable": {"zh": "渲染好的片段无法读取：{detail}"},
+    "render_worker_failed": {"zh": "工作进程没能完成 {name}"},
     "export_source_gone": {"zh": "这个片段的原视频已经不在了，请重新发送"},
     # the speech models and the sound (engine/model_store.py, transcribe.py, soundtrack.py)
     "model_not_here": {

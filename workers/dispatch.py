@@ -136,7 +136,8 @@ class RemoteEngine:
                 progress(float(info.get("fraction", 0.0)), str(info.get("label", "")))
             time.sleep(self.poll_s)
         if result.failed():
-            raise RenderFailed(f"the worker could not finish {name}: {result.result!r}")
+            raise RenderFailed(f"the worker could not finish {name}: {result.result!r}", "render_worker_failed",
+                               name=name)
         value = result.result
         result.forget()
         if value.get("cancelled"):

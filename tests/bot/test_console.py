@@ -184,3 +184,18 @@ async def test_console_lines_become_messages(tmp_path):
         assert "Commands: /status" in printed and "No video yet: send me one to start." in printed
     finally:
         await app.stop()
+
+
+async def test_the_greeting_is_in_the_terminal_language(tmp_path, monkeypatch):
+    """A person whose terminal is set to Chinese is greeted in Chinese, as every reply after it is."""
+    app = App(make_settings(tmp_path / "data"))
+    await app.start()
+    try:
+        for lang, greeting in (("zh_CN.UTF-8", "发送视频"), ("en_GB.UTF-8", "Send a video")):
+            monkeypatch.setenv("LC_ALL", lang)
+            out = io.StringIO()
+            adapter = ConsoleAdapter(app, io.StringIO(""), out, user_id="me", interactive=True)
+            assert await asyncio.wait_for(adapter.run(), 30) == 0
+            assert out.getvalue().startswith(greeting)
+    finally:
+        await app.stop()

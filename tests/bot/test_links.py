@@ -108,13 +108,14 @@ async def test_expired_link_is_forbidden(served):
     url = signer.sign("abc123", "clip-1.mp4", now=time.time() - 25 * 3600)
     response = await client.get(url)
     assert response.status_code == 403
-    assert "expired" in response.text
+    assert "expired" in response.text and "已过期" in response.text      # the reader's language is unknown
 
 
 async def test_unknown_or_vanished_file_is_not_found(served):
     signer, _, client = served
     assert (await client.get(signer.sign("nosuchid", "clip-1.mp4"))).status_code == 404
-    assert (await client.get(signer.sign("gone", "clip-1.mp4"))).status_code == 404
+    gone = await client.get(signer.sign("gone", "clip-1.mp4"))
+    assert gone.status_code == 404 and "no longer available" in gone.text and "不在了" in gone.text
 
 
 @pytest.mark.parametrize(

@@ -90,3 +90,17 @@ def test_every_setting_is_in_env_example():
     example = (Path(__file__).resolve().parents[2] / ".env.example").read_text()
     for name in Settings.model_fields:
         assert f"{name.upper()}=" in example, f"{name.upper()} missing from .env.example"
+
+
+def test_env_example_copied_as_it_is_loads(monkeypatch):
+    """The README's quick start copies .env.example to .env: every setting left empty there, or
+    set empty in the environment (compose's env_file), means "not set", never a start-up error."""
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    settings = Settings(_env_file=example)
+    assert settings.analysis_concurrency is None and settings.broker_url is None and settings.media_store is None
+    for name in ("S3_ENDPOINT_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "BROKER_URL", "MEDIA_STORE", "ANALYSIS_CONCURRENCY"):
+        monkeypatch.setenv(name, "")
+    settings = Settings(_env_file=None)
+    assert (settings.s3_endpoint_url, settings.s3_access_key, settings.s3_secret_key) == (None, None, None)
