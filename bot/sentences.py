@@ -88,6 +88,13 @@ def _backend(exc: BackendError, lang: str, limit_mb: int) -> str:
     return say(lang, "err_backend", reason=texts.reason(lang, details.get("reason_key"), str(exc), **values))
 
 
+def _unavailable(exc: BackendUnavailable, lang: str, limit_mb: int) -> str:
+    """What went wrong, when the service said (an edit past its time limit, a dropped stream), else
+    that it is not answering."""
+    key = _details(exc).get("reason_key")
+    return texts.reason(lang, key, str(exc)) if key else say(lang, "err_unavailable")
+
+
 def _fetch(exc: FetchError, lang: str, limit_mb: int) -> str:
     return say(lang, "err_fetch", reason=texts.reason(lang, getattr(exc, "key", None), str(exc),
                                                       **(getattr(exc, "values", None) or {})))
@@ -113,7 +120,7 @@ SENTENCES: dict[type[BaseException], Wording] = {
     TokenInvalid: _fixed("err_token"),
     MissingClientId: _fixed("err_token"),
     SessionMissing: _fixed("err_session"),
-    BackendUnavailable: _fixed("err_unavailable"),
+    BackendUnavailable: _unavailable,
     BackendError: _backend,
     FetchError: _fetch,
     Undelivered: _undelivered,

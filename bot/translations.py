@@ -60,6 +60,10 @@ REASONS: dict[str, dict[str, str]] = {
     "render_ffmpeg": {"zh": "ffmpeg 无法渲染这个片段：{detail}"},
     "render_read_timeout": {"zh": "读取渲染好的片段超过了 {seconds} 秒的上限"},
     "render_unreadable": {"zh": "渲染好的片段无法读取：{detail}"},
+    "cloud_edit_too_long": {"zh": "这次编辑超过了时间上限；发送“状态”查看已经完成了哪些。"},
+    "cloud_edit_dropped": {"zh": "编辑过程中与视频服务的连接断开了；发送“状态”查看已经完成了哪些。"},
+    "cloud_no_stream": {"zh": "视频服务回应了对话，但没有发来内容流。请稍后再试。"},
+    "cloud_result_download": {"zh": "做好的视频无法下载。请一分钟后再试。"},
     "render_worker_failed": {"zh": "工作进程没能完成 {name}"},
     "export_source_gone": {"zh": "这个片段的原视频已经不在了，请重新发送"},
     # the speech models and the sound (engine/model_store.py, transcribe.py, soundtrack.py)

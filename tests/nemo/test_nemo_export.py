@@ -20,6 +20,7 @@ from bot.backends.nemo import (
     RenderRef,
     read_render_status,
 )
+from bot.sentences import error_reply
 from tests.nemo.cloud_helpers import DOC_DRAFT, account_and_session
 
 
@@ -125,6 +126,9 @@ async def test_a_broken_result_download_is_a_sentence_and_leaves_nothing(backend
     with pytest.raises(BackendUnavailable) as caught:
         await backend.fetch_result(status.url, out / f"{status.render_id}.mp4", max_bytes=1_000_000)
     assert "could not be downloaded" in str(caught.value)
+    # said as it is, in the person's language: not "the video service is not answering"
+    assert error_reply(caught.value, "en", 50).text.startswith("The finished video could not be downloaded.")
+    assert error_reply(caught.value, "zh", 50).text.startswith("做好的视频无法下载")
     with pytest.raises(BackendUnavailable):
         await backend.fetch_result("http://127.0.0.1:9/files/r.mp4", out / "closed.mp4")   # nobody listens
     assert not out.exists() or list(out.iterdir()) == []

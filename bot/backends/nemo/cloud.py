@@ -201,7 +201,7 @@ class NemoCloud(Accounts, HttpClient):
                         break
                     if time.monotonic() > deadline:
                         raise BackendUnavailable("The edit took longer than the time limit; say \"status\" "
-                                                 "to see what was done.")
+                                                 "to see what was done.", reason_key="cloud_edit_too_long")
                     for item in parse_event(sse.data):
                         if item.kind == "text" and item.partial:
                             partial.append(item.text)
@@ -232,7 +232,8 @@ class NemoCloud(Accounts, HttpClient):
             if not stream.cancelled:
                 log.warning("chat stream of session %s broke: %s", session.session_id, type(exc).__name__)
                 raise BackendUnavailable("The connection to the video service dropped during the edit; "
-                                         "say \"status\" to see what was done.") from None
+                                         "say \"status\" to see what was done.",
+                                         reason_key="cloud_edit_dropped") from None
         finally:
             inflight.streams.remove(stream)
             if not inflight.streams and not inflight.renders:
@@ -272,7 +273,8 @@ class NemoCloud(Accounts, HttpClient):
             self._unwrap(response, _json(response), secret=token)
         except BackendError as exc:
             raise await self._raised(account, session, exc, token) from None
-        raise BackendUnavailable("The video service answered the chat without a stream.")
+        raise BackendUnavailable("The video service answered the chat without a stream.",
+                                 reason_key="cloud_no_stream")
 
     # ---------------------------------------------------------------- state, credits
 
@@ -347,7 +349,7 @@ class NemoCloud(Accounts, HttpClient):
         except DownloadFailed as exc:
             log.warning("the finished render could not be downloaded: %s", exc)
             raise BackendUnavailable("The finished video could not be downloaded. Please try again in a minute.",
-                                     reason=str(exc)) from None
+                                     reason=str(exc), reason_key="cloud_result_download") from None
 
     # ---------------------------------------------------------------- cancel, close
 
