@@ -10,6 +10,7 @@ from typing import AsyncIterator, Callable
 from bot import texts
 from bot.backends.base import ChatEvent, Clip, Media
 from bot.messages import Button, VideoReply
+from bot.reel_texts import reel_remade
 from bot.texts import clock, say
 
 LinkMaker = Callable[[VideoReply], "str | None"]
@@ -67,7 +68,8 @@ def event_text(event: ChatEvent, lang: str) -> str:
     if said.key == "changed":
         return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=texts.timeline(lang, s))
                                                 for n, s in said.changes]
-                         + [texts.landed(lang, fact) for fact in said.landed])
+                         + [texts.landed(lang, fact) for fact in said.landed]
+                         + ([reel_remade(lang, said.reel)] if said.reel is not None else []))
     if said.key == "nothing_changed" and said.reasons:
         separator = texts.REASON_SEPARATOR.get(lang, "; ")
         reason = separator.join(texts.reason(lang, r.key, r.english, **r.facts) for r in said.reasons)

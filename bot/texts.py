@@ -7,7 +7,7 @@ script of what the person wrote, else the platform's language hint, else English
 raised it (an engine or download error) in the person's language, from bot/translations.py.
 Chinese comes out without a space between two Chinese characters. The sentences about what went
 wrong (err_*) are kept in bot/error_texts.py, the tracks' words in bot/timeline_texts.py and the
-adapters' own sentences in bot/adapter_texts.py, all part of TEXTS.
+adapters' own sentences in bot/adapter_texts.py, a reel's new length in bot/reel_texts.py, all part of TEXTS.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import re
 
 from bot.adapter_texts import ADAPTER_TEXTS
 from bot.error_texts import ERROR_TEXTS
+from bot.reel_texts import REEL_TEXTS
 from bot.timeline_texts import CAPTION_STYLE_NAMES, CHANGES_SEPARATOR, DETAILS_SEPARATOR, TIMELINE_TEXTS
 from bot.translations import REASONS  # the other languages of sentences whose English is in the code
 
@@ -364,6 +365,7 @@ TEXTS: dict[str, dict[str, str]] = {
     **ERROR_TEXTS,            # errors: each says what happened and what to do next (bot/error_texts.py)
     **ADAPTER_TEXTS,          # what the adapters say of their own (bot/adapter_texts.py)
     **TIMELINE_TEXTS,         # a short's tracks, and what an edit changed on them (bot/timeline_texts.py)
+    **REEL_TEXTS,             # a highlight reel chosen again at a new length (bot/reel_texts.py)
 }
 
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}

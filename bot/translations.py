@@ -43,6 +43,17 @@ REASONS: dict[str, dict[str, str]] = {
     "edit_at_video_end": {"zh": "片段 {clip} 已经到视频结尾了"},
     "edit_reel_needs_two": {"zh": "合成集锦至少需要两个片段；请先要求更多片段"},
     "edit_no_more_moments": {"zh": "这个视频里没有找到与现有片段不重叠的其他精彩片段"},
+    # what cannot apply to a highlight reel (bot/reel_edits.py, bot/backends/local_reel.py)
+    "edit_reel_edges": {
+        "zh": "集锦由视频中各处的 {pieces} 个片段组成，没有单一的开头或结尾可以移动；请改为说出集锦的长度，例如“把集锦改成30秒”",
+    },
+    "edit_reel_more": {
+        "zh": "集锦是一个视频：要放进更多片段，请把它加长（“把集锦改成90秒”）；要单独的短视频，请直接要求（“剪成三个30秒的短视频”）",
+    },
+    "edit_reel_already": {"zh": "它已经是一个精彩集锦了；要修改请说出长度，例如“把集锦改成30秒”"},
+    "edit_reel_too_short": {"zh": "{asked} 秒的集锦太短，放不下一个片段；请要求 {least} 秒或更长（现在是 {now} 秒）"},
+    "edit_reel_nothing": {"zh": "这个视频里没有找到可以做成集锦的片段"},
+    "edit_reel_same": {"zh": "集锦已经是 {got} 秒，这是它的片段能做到的最接近 {asked} 秒的长度"},
     # the engine's typed errors (engine/probe.py, pipeline.py, render.py, audiogram.py), by the key they carry
     "probe_missing": {"zh": "找不到文件 {name}。"},
     "probe_too_large": {"zh": "{name} 有 {size} MB，超过了 {limit} MB 的上限。请剪短或压缩后重新发送。"},

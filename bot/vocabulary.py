@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from engine.instructions import parse_instruction, read_aspect, read_caption_style, read_captions, take_durations
+from engine.instructions import LEN, parse_instruction, read_aspect, read_caption_style, read_captions, take_durations
 from engine.numbers import CN_NUMERAL, chinese_number, normalise
 from engine.models import ClipRequest
 
@@ -56,6 +56,8 @@ _LONGER = re.compile(r"\b(?:longer|lengthen|extend|expand)\b|加长|延长|长�
 # "make clip 1 30 seconds", "set it to 20 s", "把片段1改成30秒": a length to reach, not a step
 _TO_LENGTH = re.compile(r"\b(?:make|set|change|turn|cut|trim)\b|改成|改为|变成|剪成|调成|设为")
 _SHORTER = re.compile(r"\b(?:shorter|shorten|trim|tighten|cut\s+down)\b|缩短|剪短|短一点|短一些|更短")
+# "shorten it to 30 seconds", "缩短到30秒": longer or shorter to a length, not by a step
+_TO = re.compile(rf"\b(?:to|into)\s+(?:about\s+|around\s+|roughly\s+|just\s+|only\s+)?{LEN}|(?:到|至){LEN}")
 _START = r"(?:start|begin|open|beginning)\w*"
 _END = r"(?:end|finish|stop|ending|close)\w*"
 _EARLIER = r"(?:earlier|sooner|before)"
@@ -96,8 +98,6 @@ def parse_edits(text: str) -> list[Edit]:
     seconds = durations[0][1] if durations else None
     edits: list[Edit] = []
 
-    if _REEL.search(rest) and not _MORE.search(rest):
-        return [Edit("reel", seconds=max((s for _, s in durations), default=None))]
     if _MUSIC_OFF.search(rest):
         edits.append(Edit("music", clip=clip, on=False))
     elif _MUSIC.search(rest) and not _TITLE.search(rest):
@@ -122,18 +122,29 @@ def parse_edits(text: str) -> list[Edit]:
         count = int(more.group(1)) if more.group(1) else None
         edits.append(Edit("more", count=count))
         return edits
+    step = _step_edit(rest, text, clip, seconds)
+    if _REEL.search(rest):
+        # "make the reel shorter", "集锦加长10秒": the word names the reel; else it asks for one (of a length)
+        reel = Edit("reel", seconds=max((s for _, s in durations), default=None))
+        return [step if step is not None and step.kind != "length" else reel] + edits
+    return edits + ([step] if step is not None else [])
+
+
+def _step_edit(rest: str, text: str, clip: int | None, seconds: float | None) -> Edit | None:
+    """A change of a clip's edges or length: "start clip 1 earlier", "make it shorter by 5 s", "make clip 2
+    30 seconds", "缩短到30秒"."""
     for kind, pattern in (("start_earlier", _START_EARLIER), ("start_later", _START_LATER),
                           ("end_earlier", _END_EARLIER), ("end_later", _END_LATER)):
         if pattern.search(rest):
-            edits.append(Edit(kind, clip=clip, seconds=seconds))
-            return edits
-    if _LONGER.search(rest):
-        edits.append(Edit("longer", clip=clip, seconds=seconds))
-    elif _SHORTER.search(rest):
-        edits.append(Edit("shorter", clip=clip, seconds=seconds))
-    elif seconds is not None and _TO_LENGTH.search(rest) and not looks_like_cut(text):
-        edits.append(Edit("length", clip=clip, seconds=seconds))
-    return edits
+            return Edit(kind, clip=clip, seconds=seconds)
+    stepping = _LONGER.search(rest) or _SHORTER.search(rest)
+    if stepping and seconds is not None and _TO.search(rest):
+        return Edit("length", clip=clip, seconds=seconds)
+    if stepping:
+        return Edit("longer" if _LONGER.search(rest) else "shorter", clip=clip, seconds=seconds)
+    if seconds is not None and _TO_LENGTH.search(rest) and not looks_like_cut(text):
+        return Edit("length", clip=clip, seconds=seconds)
+    return None
 
 
 def _clip_number(text: str) -> int | None:

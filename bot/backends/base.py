@@ -140,6 +140,16 @@ class Landed:
 
 
 @dataclass(frozen=True)
+class ReelRemade:
+    """A highlight reel whose moments were chosen again at a new length."""
+
+    kept: int                                # how many moments it joins
+    got: float                               # its length as it plays, seconds
+    asked: float                             # the length asked for
+    short: bool = False                      # the video had far less worth showing than asked
+
+
+@dataclass(frozen=True)
 class Sentence:
     """Something a service says, as a key of bot/texts.py and the facts it is worded from."""
 
@@ -148,6 +158,7 @@ class Sentence:
     reasons: tuple[Reason, ...] = ()         # "nothing_changed": why, each once, in order
     changes: tuple[tuple[int, Summary], ...] = ()    # "changed": (clip number, its new summary)
     landed: tuple[Landed, ...] = ()          # "changed": the clips whose length is not the one asked
+    reel: ReelRemade | None = None           # "changed": the reel's moments chosen again at a new length
     seconds: float = 0.0                     # "export_too_slow": the deadline that passed; "range_past_end": the length
     start: float = 0.0                       # "range_past_end": where the part asked for starts
     edited: tuple[TimelineEdit, ...] = ()    # "timeline_edited": each clip's (none: the timeline is empty)

@@ -43,6 +43,7 @@ from bot.backends.base import (
     NothingUploaded,
     OutOfCredits,
     Reason,
+    ReelRemade,
     Sentence,
     State,
     UnsupportedFile,
@@ -51,10 +52,12 @@ from bot.backends.base import (
 )
 from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
 from bot.backends.local_engine import engine_for
+from bot.backends.local_reel import ReelEdits
 from bot.backends.local_renders import Heard, Renders, _remove_files, clip_of, draft_of, stored
 from bot.backends.local_sources import Uploads, music_choice, with_music_file, without_music_files
 from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, timeline_of
 from bot.jobs import current_job
+from bot.reel_texts import reel_remade
 from bot import texts
 from bot.texts import clock, say, timeline
 from bot.settings import Settings
@@ -72,7 +75,7 @@ log = logging.getLogger(__name__)
 BACKEND = "local"
 DEFAULT_MORE = 2                 # "more clips" without a number
 
-class LocalBackend(Analyses, Renders):
+class LocalBackend(Analyses, Renders, ReelEdits):
     name = BACKEND
     takes_links = False          # a link is downloaded here (bot.fetch) before the upload
 
@@ -307,7 +310,17 @@ class LocalBackend(Analyses, Renders):
         changed: set[int] = set()
         landed: dict[int, Landed] = {}                   # by clip number: the last length edit of each
         problems: dict[str, tuple[str, dict]] = {}       # English -> (key, values), in order, once each
+        remade: ReelRemade | None = None                 # a reel's moments chosen again at a new length
         for edit in edits:
+            done = (await self._reel_edit(record, clips[0], drafts[0], edit, analysis)
+                    if self._session_reel(record, drafts) else None)
+            if done is not None and done.plan.problem:
+                problems[done.plan.problem] = (done.plan.problem_key, done.plan.problem_values)
+            elif done is not None:
+                record, clips[0], drafts[0], remade = done.record, done.clip, done.draft, done.remade
+                changed.add(0)
+            if done is not None:
+                continue
             if edit.kind == "more":
                 fresh = await asyncio.to_thread(self._more, analysis, record, drafts, edit)
                 if not fresh:
@@ -346,9 +359,10 @@ class LocalBackend(Analyses, Renders):
         changes = tuple((i + 1, timeline_of(draft_of(clips[i]))) for i in sorted(changed))
         landed_facts = tuple(fact for n, fact in sorted(landed.items()) if not reel_of)
         english = "\n".join([say("en", "status_clip", n=n, summary=timeline("en", tracks)) for n, tracks in changes]
-                            + [texts.landed("en", fact) for fact in landed_facts])
+                            + [texts.landed("en", fact) for fact in landed_facts]
+                            + ([reel_remade("en", remade)] if remade is not None else []))
         yield ChatEvent("text", f"Changed:\n{english}", sentence=Sentence("changed", changes=changes,
-                                                                            landed=landed_facts))
+                                                                            landed=landed_facts, reel=remade))
         for n, i in enumerate(sorted(changed), start=1):        # only the changed clips render again
             async for event in self._render(record, clips[i], analysis, i + 1, len(changed), cancel, nth=n):
                 yield event

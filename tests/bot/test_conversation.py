@@ -332,7 +332,7 @@ async def test_two_first_messages_at_once_make_one_session(cloud):
 def test_every_reason_key_our_code_gives_has_a_chinese_sentence():
     root = Path(__file__).resolve().parents[2]
     # bot/fetch/__init__.py is left out: its __all__ lists function names, not sentence keys.
-    sources = [*(root / "bot/fetch").glob("[!_]*.py"), root / "bot/edits.py", *(root / "bot/backends").rglob("*.py"),
+    sources = [*(root / "bot/fetch").glob("[!_]*.py"), root / "bot/edits.py", root / "bot/reel_edits.py", *(root / "bot/backends").rglob("*.py"),
                root / "adapters/discord_events.py", *(root / "engine").rglob("*.py")]
     keys = {key for source in sources
             for key in re.findall(r"[\"']((?:fetch|edit|backend|probe|pipeline|render|model|decode)_[a-z_]+)[\"']",
