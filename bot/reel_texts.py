@@ -8,6 +8,10 @@ REEL_TEXTS: dict[str, dict[str, str]] = {
         "en": "The reel now joins {moments}, {got} s in all, in the order they happen (you asked for {asked} s).",
         "zh": "集锦现在由 {moments}组成，共 {got} 秒，按发生顺序排列（你要的是 {asked} 秒）。",
     },
+    "reel_remade_one": {
+        "en": "The reel is now one moment, {got} s (you asked for {asked} s).",
+        "zh": "集锦现在只有 1 个片段，共 {got} 秒（你要的是 {asked} 秒）。",
+    },
     "reel_remade_short": {
         "en": "The reel now joins {moments}, {got} s in all: this video has no more worth showing for a {asked} s reel.",
         "zh": "集锦现在由 {moments}组成，共 {got} 秒：这个视频没有更多值得放进 {asked} 秒集锦的内容。",
@@ -22,5 +26,6 @@ def reel_remade(lang: str, fact) -> str:
     from bot.texts import say              # bot.texts gathers these sentences into its TEXTS
 
     moments = say(lang, "reel_moment_one" if fact.kept == 1 else "reel_moments", kept=fact.kept)
-    return say(lang, "reel_remade_short" if fact.short else "reel_remade", moments=moments,
+    key = "reel_remade_short" if fact.short else "reel_remade_one" if fact.kept == 1 else "reel_remade"
+    return say(lang, key, moments=moments,
                got=f"{fact.got:g}", asked=f"{fact.asked:g}")

@@ -8,16 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from bot.backends.base import ReelRemade
 from bot.edits import Draft
 from bot.messages import ErrorReply, TextReply
 from bot.reel_edits import is_reel, reel_plan
+from bot.reel_texts import reel_remade
 from bot.vocabulary import Edit
 from tests.bot.chat_helpers import WarmTalk, ffprobe, file_attachment, make_settings, message, started_app
 from tests.bot.chat_helpers import warm_cache
 
 REEL_CUT = "extract the best moments and compile them into a 30-second highlight reel, 360p"
-REMADE = re.compile(r"The reel now joins (\d+) moments, ([\d.]+) s in all, in the order they happen "
-                    r"\(you asked for (\d+) s\)\.")
+REMADE = re.compile(r"The reel (?:now joins (\d+) moments, ([\d.]+) s in all, in the order they happen|is now (one) moment, "
+                    r"([\d.]+) s) \(you asked for (\d+) s\)\.")
 REMADE_ZH = re.compile(r"集锦现在由 (\d+) 个片段组成，共 ([\d.]+) 秒，按发生顺序排列（你要的是 (\d+) 秒）。")
 REMADE_SHORT = re.compile(r"The reel now joins (\d+) moments, ([\d.]+) s in all: this video has no more worth "
                           r"showing for a 120 s reel\.")
@@ -28,6 +30,13 @@ RANGES = re.compile(r"Video: talking_tedlieu_60s\.mp4 ((?:\d+:\d\d-\d+:\d\d(?:, 
 def ted(shared_media, engine_config, tmp_path_factory) -> WarmTalk:
     path = shared_media / "talking_tedlieu_60s.mp4"
     return WarmTalk(path, warm_cache(tmp_path_factory, path, engine_config))
+
+
+def remade(said: list[str]) -> tuple[int, float, int]:
+    """What the bot said it made of the reel: (moments, seconds, seconds asked)."""
+    [fact] = [m for m in map(REMADE.search, said) if m]
+    kept = 1 if fact.group(3) else int(fact.group(1))
+    return kept, float(fact.group(2) or fact.group(4)), int(fact.group(5))
 
 
 def reel(*segments: tuple[float, float]) -> Draft:
@@ -56,6 +65,16 @@ def test_a_length_step_or_edge_on_a_reel_means_a_new_length_or_a_sentence():
     # one draft of several pieces is a reel; so is a reel request's one piece; two clips are not
     assert is_reel([joined], asked_reel=False) and is_reel([reel((0.0, 10.0))], asked_reel=True)
     assert not is_reel([reel((0.0, 10.0))], asked_reel=False) and not is_reel([joined, joined], asked_reel=True)
+
+
+def test_what_a_reel_chosen_again_is_said_in_english_and_chinese():
+    assert reel_remade("en", ReelRemade(3, 20.6, 20)) == (
+        "The reel now joins 3 moments, 20.6 s in all, in the order they happen (you asked for 20 s).")
+    assert reel_remade("zh", ReelRemade(3, 20.6, 20)) == "集锦现在由 3 个片段组成，共 20.6 秒，按发生顺序排列（你要的是 20 秒）。"
+    assert reel_remade("en", ReelRemade(1, 8.2, 10)) == "The reel is now one moment, 8.2 s (you asked for 10 s)."
+    assert reel_remade("zh", ReelRemade(1, 8.2, 10)) == "集锦现在只有 1 个片段，共 8.2 秒（你要的是 10 秒）。"
+    assert reel_remade("zh", ReelRemade(5, 44.3, 120, short=True)) == (
+        "集锦现在由 5 个片段组成，共 44.3 秒：这个视频没有更多值得放进 120 秒集锦的内容。")
 
 
 # ---------------------------------------------------------------- in the chat
@@ -93,12 +112,11 @@ async def test_a_reel_asked_at_a_new_length_is_chosen_again_keeping_its_look_and
         assert look["duration"] == pytest.approx(first["duration"], abs=0.3)
 
         # a length: the moments chosen again, the look kept, what it did said
-        said = await chat("make the reel 15 seconds")
+        said = await chat("make the reel 20 seconds")
         assert len(recorder.videos()) == 4, said
-        [fact] = [m for m in map(REMADE.search, said) if m]
-        kept, got, asked = int(fact.group(1)), float(fact.group(2)), int(fact.group(3))
+        kept, got, asked = remade(said)
         shorter = last_video()
-        assert asked == 15 and 0.6 * 15 <= got <= 1.2 * 15 and shorter["duration"] == pytest.approx(got, abs=0.3)
+        assert asked == 20 and 0.6 * 20 <= got <= 1.2 * 20 and shorter["duration"] == pytest.approx(got, abs=0.3)
         assert (shorter["width"], shorter["height"]) == (360, 360) and shorter["audio"]
         now = await status()
         assert "Captions: karaoke" in now and 'Title: "Shutdown"' in now and "BGM: jfk_11s.flac" in now and "20%" in now
@@ -106,14 +124,13 @@ async def test_a_reel_asked_at_a_new_length_is_chosen_again_keeping_its_look_and
         assert shorter["duration"] < first["duration"] - 5
 
         # in Chinese, and a step from its length now
-        said = await chat("把集锦改成25秒")
+        said = await chat("把集锦改成35秒")
         [fact] = [m for m in map(REMADE_ZH.search, said) if m]
         longer = last_video()
-        assert int(fact.group(3)) == 25 and longer["duration"] == pytest.approx(float(fact.group(2)), abs=0.3)
-        assert longer["duration"] > shorter["duration"] + 3
-        said = await chat("make clip 1 shorter by 5 seconds")
-        [fact] = [m for m in map(REMADE.search, said) if m]
-        assert abs(int(fact.group(3)) - (longer["duration"] - 5)) <= 1
+        assert int(fact.group(3)) == 35 and longer["duration"] == pytest.approx(float(fact.group(2)), abs=0.3)
+        assert longer["duration"] > shorter["duration"] + 5
+        _, _, asked = remade(await chat("make clip 1 shorter by 5 seconds"))
+        assert abs(asked - (longer["duration"] - 5)) <= 1
 
         # more than the video has: all it has, and said so
         said = await chat("make it 2 minutes")
