@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from bot.backends.base import ClipTimeline, Landed, Track
+from bot.backends.base import ClipTimeline, EdgeMoved, Landed, Track
 from bot.vocabulary import Edit
 from engine.render import crossfade_for, output_size, placements
 
@@ -29,6 +29,8 @@ MIN_CLIP_SECONDS = 1.0
 EXACT_ENOUGH_SECONDS = 1.0                # a length edit that lands further than this from the asked length says so
 LENGTHENING = frozenset({"longer", "start_earlier", "end_later"})
 SHORTENING = frozenset({"shorter", "start_later", "end_earlier"})
+EDGE_MOVES = {"start_earlier": ("start", -1), "start_later": ("start", 1),     # the edge an edit moves, and which way
+              "end_earlier": ("end", -1), "end_later": ("end", 1)}
 EDGE_SECONDS = 0.05                       # a clip edge this near the video's own is at it
 ALREADY = "that is already how the clips are"          # why an edit changed nothing, when nothing else is known
 
@@ -143,6 +145,7 @@ class EditResult:
     problem_values: dict = field(default_factory=dict)
     reel_of: tuple[int, ...] = ()                        # a reel: the 0-based drafts it joins
     landed: list[Landed] = field(default_factory=list)   # length edits that are not the length asked
+    moved: list[EdgeMoved] = field(default_factory=list)     # starts and ends not moved as far as asked
 
 
 def apply_edit(drafts: Sequence[Draft], edit: Edit, ctx: EditContext) -> EditResult:
@@ -166,6 +169,9 @@ def apply_edit(drafts: Sequence[Draft], edit: Edit, ctx: EditContext) -> EditRes
             landed = _landed(i + 1, drafts[i], new, edit, ctx)
             if landed is not None:
                 result.landed.append(landed)
+            moved = _edge_moved(i + 1, drafts[i], new, edit, ctx)
+            if moved is not None:
+                result.moved.append(moved)
     if not result.changed:
         result.problem, result.problem_key, result.problem_values = _unmoved(drafts, targets, edit, ctx)
     return result
@@ -238,7 +244,7 @@ def _edit_one(draft: Draft, edit: Edit, ctx: EditContext) -> Draft | None:
 def _landed(number: int, old: Draft, new: Draft, edit: Edit, ctx: EditContext) -> Landed | None:
     """The clip's new length when a step in seconds was asked and the edges that keep to sentences
     (or the limits) put it more than EXACT_ENOUGH_SECONDS away from the length asked."""
-    if edit.seconds is None or edit.kind not in LENGTHENING | SHORTENING | {"length"}:
+    if edit.seconds is None or edit.kind not in {"longer", "shorter", "length"}:
         return None
     asked = (edit.seconds if edit.kind == "length"
              else old.duration + (edit.seconds if edit.kind in LENGTHENING else -edit.seconds))
@@ -249,6 +255,20 @@ def _landed(number: int, old: Draft, new: Draft, edit: Edit, ctx: EditContext) -
     else:
         edge = "sentence_end" if ctx.sentence_ends else "limit"
     return Landed(number, round(asked, 1), round(new.duration, 1), edge)
+
+
+def _edge_moved(number: int, old: Draft, new: Draft, edit: Edit, ctx: EditContext) -> EdgeMoved | None:
+    """Where the start (or end) is now when a step in seconds was asked of it and the edge that keeps
+    to sentences (or the limits) moved it more than EXACT_ENOUGH_SECONDS further or less far."""
+    if edit.seconds is None or edit.kind not in EDGE_MOVES:
+        return None
+    edge, way = EDGE_MOVES[edit.kind]
+    before, after = (old.start, new.start) if edge == "start" else (old.end, new.end)
+    if abs((after - before) - way * edit.seconds) <= EXACT_ENOUGH_SECONDS:
+        return None
+    sentences = ctx.sentence_starts if edge == "start" else ctx.sentence_ends
+    landed_on = ("sentence_start" if edge == "start" else "sentence_end") if sentences else "limit"
+    return EdgeMoved(number, edge, round(after, 1), round(after - before, 1), landed_on)
 
 
 def _closest(candidates: list[float], target: float) -> float | None:

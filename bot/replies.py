@@ -7,7 +7,7 @@ import dataclasses
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Callable
 
-from bot import texts
+from bot import edit_words, texts
 from bot.backends.base import ChatEvent, Clip, Media
 from bot.messages import Button, VideoReply
 from bot.reel_texts import reel_remade
@@ -69,7 +69,12 @@ def event_text(event: ChatEvent, lang: str) -> str:
         return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=texts.timeline(lang, s))
                                                 for n, s in said.changes]
                          + [texts.landed(lang, fact) for fact in said.landed]
+                         + [edit_words.moved(lang, fact) for fact in said.moved]
                          + ([reel_remade(lang, said.reel)] if said.reel is not None else []))
+    if said.key == "undone":
+        return edit_words.undone(lang, said)
+    if said.key.startswith("undo_"):
+        return say(lang, said.key, steps=said.steps)
     if said.key == "nothing_changed" and said.reasons:
         separator = texts.REASON_SEPARATOR.get(lang, "; ")
         reason = separator.join(texts.reason(lang, r.key, r.english, **r.facts) for r in said.reasons)

@@ -6,14 +6,16 @@ script of what the person wrote, else the platform's language hint, else English
 `reason(lang, key, english, **values)` says a sentence whose English comes with the code that
 raised it (an engine or download error) in the person's language, from bot/translations.py.
 Chinese comes out without a space between two Chinese characters. The sentences about what went
-wrong (err_*) are kept in bot/error_texts.py, the tracks' words in bot/timeline_texts.py and the
-adapters' own sentences in bot/adapter_texts.py, a reel's new length in bot/reel_texts.py, all part of TEXTS.
+wrong (err_*) are kept in bot/error_texts.py, the tracks' words in bot/timeline_texts.py, where an
+edit landed and what "undo" took back in bot/edit_texts.py, a reel's new length in bot/reel_texts.py and
+the adapters' own sentences in bot/adapter_texts.py, all part of TEXTS.
 """
 from __future__ import annotations
 
 import re
 
 from bot.adapter_texts import ADAPTER_TEXTS
+from bot.edit_texts import EDIT_TEXTS
 from bot.error_texts import ERROR_TEXTS
 from bot.reel_texts import REEL_TEXTS
 from bot.timeline_texts import CAPTION_STYLE_NAMES, CHANGES_SEPARATOR, DETAILS_SEPARATOR, TIMELINE_TEXTS
@@ -274,19 +276,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "这个片段已经不在了（被新的剪辑或修改取代）。说 /status 查看你现在的片段。",
     },
     "changed": {"en": "Changed:", "zh": "已修改："},
-    # A length edit that landed over a second away from the length asked (bot.backends.base.Landed).
-    "landed_sentence_end": {
-        "en": "Clip {n} is now {got} s: the nearest sentence end to {asked} s.",
-        "zh": "片段 {n} 现在是 {got} 秒：最接近 {asked} 秒的句子结尾。",
-    },
-    "landed_sentence_start": {
-        "en": "Clip {n} is now {got} s: the nearest sentence start to {asked} s.",
-        "zh": "片段 {n} 现在是 {got} 秒：最接近 {asked} 秒的句子开头。",
-    },
-    "landed_limit": {
-        "en": "Clip {n} is now {got} s, not {asked} s: the video or the clip ends there.",
-        "zh": "片段 {n} 现在是 {got} 秒，而不是 {asked} 秒：视频或片段到此为止。",
-    },
     "nothing_changed": {"en": "Nothing changed: {reason}.", "zh": "没有任何改变：{reason}。"},
     "not_understood": {
         "en": "Nothing changed: I could not tell which change you meant. Try \"make clip 1 shorter by 5 seconds\", "
@@ -366,6 +355,7 @@ TEXTS: dict[str, dict[str, str]] = {
     **ADAPTER_TEXTS,          # what the adapters say of their own (bot/adapter_texts.py)
     **TIMELINE_TEXTS,         # a short's tracks, and what an edit changed on them (bot/timeline_texts.py)
     **REEL_TEXTS,             # a highlight reel chosen again at a new length (bot/reel_texts.py)
+    **EDIT_TEXTS,             # where an edit landed, and what "undo" took back (bot/edit_texts.py)
 }
 
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}
@@ -421,7 +411,7 @@ def _track_body(lang: str, track) -> str:
         name += " " + ", ".join(f"{clock(s)}-{clock(e)}" for s, e in track.ranges)
     details = []
     if track.start is not None and track.end is not None:
-        details.append(say(lang, "track_span", start=_short_seconds(track.start), end=_short_seconds(track.end)))
+        details.append(say(lang, "track_span", start=short_seconds(track.start), end=short_seconds(track.end)))
     if track.volume is not None:
         details.append(say(lang, "track_volume", volume=round(track.volume * 100)))
     return say(lang, "track_details", name=name, details=DETAILS_SEPARATOR[lang].join(details)) if details else name
@@ -443,7 +433,7 @@ def timeline_edits(lang: str, edits) -> str:
     return "\n".join(lines)
 
 
-def _short_seconds(seconds: float) -> str:
+def short_seconds(seconds: float) -> str:
     """16.0 -> '16', 16.25 -> '16.2': whole seconds when the value is within 0.05 s of one."""
     value = round(seconds * 1000) / 1000
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
@@ -451,8 +441,8 @@ def _short_seconds(seconds: float) -> str:
 
 def landed(lang: str, fact) -> str:
     """One bot.backends.base.Landed: "Clip 2 is now 9.2 s: the nearest sentence end to 13 s." """
-    return say(lang, f"landed_{fact.edge}", n=fact.clip, got=_short_seconds(fact.got),
-               asked=_short_seconds(fact.asked))
+    return say(lang, f"landed_{fact.edge}", n=fact.clip, got=short_seconds(fact.got),
+               asked=short_seconds(fact.asked))
 
 
 def step_name(lang: str, stage: str) -> str:

@@ -20,7 +20,7 @@ from engine.models import ClipRequest
 @dataclass(frozen=True)
 class Edit:
     kind: str                      # longer shorter start_earlier start_later end_earlier end_later
-                                   # captions aspect more title music reel
+                                   # captions aspect more title music reel; undo: the last change taken back
     clip: int | None = None        # 1-based; None: every clip
     seconds: float | None = None   # a step, or a reel's length
     value: str | None = None       # aspect "1:1"; title text; captions: a style of engine.captions.STYLES
@@ -62,10 +62,11 @@ _START = r"(?:start|begin|open|beginning)\w*"
 _END = r"(?:end|finish|stop|ending|close)\w*"
 _EARLIER = r"(?:earlier|sooner|before)"
 _LATER = r"(?:later|after)"
-_START_EARLIER = re.compile(rf"\b{_START}\b.*\b{_EARLIER}\b|提前开始|早点开始|早一点开始|开头提前|往前开始")
-_START_LATER = re.compile(rf"\b{_START}\b.*\b{_LATER}\b|晚点开始|晚一点开始|推迟开始|开头往后|开头推后")
-_END_EARLIER = re.compile(rf"\b{_END}\b.*\b{_EARLIER}\b|提前结束|早点结束|早一点结束|结尾提前")
-_END_LATER = re.compile(rf"\b{_END}\b.*\b{_LATER}\b|晚点结束|晚一点结束|推迟结束|结尾往后|结尾推后")
+_CN_STEP = "(?:\\s*\u2063len\u2063\\s*)?"     # "提前2秒开始": the step (taken out as a placeholder) in the middle
+_START_EARLIER = re.compile(rf"\b{_START}\b.*\b{_EARLIER}\b|(?:提前|早点|早一点|往前|早){_CN_STEP}开始|开头{_CN_STEP}提前")
+_START_LATER = re.compile(rf"\b{_START}\b.*\b{_LATER}\b|(?:晚点|晚一点|推迟|推后|晚){_CN_STEP}开始|开头{_CN_STEP}(?:往后|推后|推迟)")
+_END_EARLIER = re.compile(rf"\b{_END}\b.*\b{_EARLIER}\b|(?:提前|早点|早一点|早){_CN_STEP}结束|结尾{_CN_STEP}提前")
+_END_LATER = re.compile(rf"\b{_END}\b.*\b{_LATER}\b|(?:晚点|晚一点|推迟|推后|晚){_CN_STEP}结束|结尾{_CN_STEP}(?:往后|推后|推迟)")
 _CAPTIONS = r"(?:captions?|subtitles?|subs)"
 _NEAR = r"(?:\s+[\w'-]+){0,3}?\s+"            # at most three words in between: "remove the burned-in captions"
 _CAPTIONS_WORD = re.compile(rf"\b{_CAPTIONS}\b|字幕")
@@ -87,10 +88,32 @@ _REEL = re.compile(r"\b(?:compile|combine|merge|join|stitch)\b|\bhighlight\s+ree
                    r"|合成|合并|拼接|集锦|混剪")
 
 
+# "undo", "undo that", "go back", "revert", "撤销", "撤回", "恢复上一步": the last change taken back. Only in a
+# short message that asks nothing else (no number, no other change, no cut): "go back to bold captions" is an edit.
+_UNDO = re.compile(r"\b(?:undo|revert|roll\s*back|go\s+back|take\s+(?:that|it)\s+back|put\s+(?:it|them)\s+back"
+                   r"|ctrl\s*\+?\s*z)\b|撤销|撤消|撤回|回退|还原|上一步")
+_UNDO_WORDS_AT_MOST = 8
+
+
 def parse_edits(text: str) -> list[Edit]:
     """The changes a message asks for; [] when it asks for none."""
     if not text or not text.strip():
         return []
+    if _asks_undo(text):
+        return [Edit("undo")]
+    return _parse_changes(text)
+
+
+def _asks_undo(text: str) -> bool:
+    lowered = text.lower()
+    counted = _CLIP_REF.sub(" ", lowered.replace("上一步", " "))     # "revert clip 1": the last change, which says its clip
+    if not _UNDO.search(lowered) or re.search(rf"\d|[{CN_NUMERAL}]\s*(?:秒|步|次|个)", counted):
+        return False
+    words = len(re.findall(r"[a-z']+", lowered)) + len(re.findall(r"[\u4e00-\u9fff]", lowered)) / 3
+    return words <= _UNDO_WORDS_AT_MOST and not _CUT_WORDS.search(lowered) and not _parse_changes(_UNDO.sub(" ", lowered))
+
+
+def _parse_changes(text: str) -> list[Edit]:
     quoted = _QUOTED.search(text)
     text = normalise(_QUOTED.sub(" ", text))         # a title's words are not instructions
     clip = _clip_number(text)
@@ -211,6 +234,8 @@ class Understood:
 
 def understand(text: str, has_clips: bool) -> Understood:
     edits = tuple(parse_edits(text))
+    if edits and edits[0].kind == "undo":       # with clips or not: "nothing to undo" is the service's to say
+        return Understood("edit", edits=edits)
     cut_asked = looks_like_cut(text)
     if has_clips and edits and (any(e.structural for e in edits) or not cut_asked):
         return Understood("edit", edits=edits)

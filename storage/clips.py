@@ -80,6 +80,9 @@ class ClipRepo:
         assert clip is not None
         return clip
 
+    async def delete(self, clip_id: int) -> None:
+        await self.db.execute("DELETE FROM clips WHERE id = ?", (clip_id,))
+
     async def delete_for_session(self, session_id: int) -> None:
         await self.db.execute("DELETE FROM clips WHERE session_id = ?", (session_id,))
 

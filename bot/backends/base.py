@@ -150,15 +150,30 @@ class ReelRemade:
 
 
 @dataclass(frozen=True)
+class EdgeMoved:
+    """Where a clip's start or end is after "start clip 1 2 seconds earlier" when it moved over a second
+    more or less than asked: edges keep to sentences (or the video's and a clip's limits)."""
+
+    clip: int                                # its number
+    edge: Literal["start", "end"]
+    at: float                                # where that edge is now in the source, seconds
+    moved: float                             # how far it moved, seconds: negative earlier, positive later
+    landed_on: Literal["sentence_end", "sentence_start", "limit"]
+
+
+@dataclass(frozen=True)
 class Sentence:
     """Something a service says, as a key of bot/texts.py and the facts it is worded from."""
 
-    key: str                                 # "changed", "nothing_changed", "unplaced", "no_moments", ...
+    key: str                                 # "changed", "undone", "nothing_changed", "unplaced", "no_moments", ...
     reason: str = ""                         # "unplaced": the words it could not use
     reasons: tuple[Reason, ...] = ()         # "nothing_changed": why, each once, in order
     changes: tuple[tuple[int, Summary], ...] = ()    # "changed": (clip number, its new summary)
     landed: tuple[Landed, ...] = ()          # "changed": the clips whose length is not the one asked
     reel: ReelRemade | None = None           # "changed": the reel's moments chosen again at a new length
+    moved: tuple[EdgeMoved, ...] = ()        # "changed": the starts and ends not moved as far as asked
+    undone: tuple[Edit, ...] = ()            # "undone": the change taken back (changes: the clips as they are again)
+    steps: int = 0                           # "undo_nothing", "undo_no_more": how many changes undo keeps
     seconds: float = 0.0                     # "export_too_slow": the deadline that passed; "range_past_end": the length
     start: float = 0.0                       # "range_past_end": where the part asked for starts
     edited: tuple[TimelineEdit, ...] = ()    # "timeline_edited": each clip's (none: the timeline is empty)

@@ -4,15 +4,16 @@
   may name an older one. STARTING_CREDITS are granted once, on first use.
 - Credits come from the ledger. A cut costs 1 credit per started minute of source video: held
   while its job runs (hold ref "job:N", so a retry after a restart reuses it), charged when the
-  job succeeds, released when it fails or is cancelled (bot/jobs.py settles it). Edits and
-  export are free.
+  job succeeds, released when it fails or is cancelled (bot/jobs.py settles it). Edits, undo
+  and export are free.
 - upload probes the file (a bad one is UnsupportedFile 4001 / FileTooLarge 4002 with a
   sentence), keeps it under DATA_DIR/media named by its content hash, and starts the analysis
   (transcription) at once in a background thread, so the slow part is done when the
   request comes.
 - cut chooses moments for a ClipRequest (new clip rows, one per short) and renders them; edit
   applies Edits to the clips (bot/edits.py) and renders the ones that changed; an edit that
-  changes nothing says why.
+  changes nothing says why; "undo" puts back the clips as they were before the last edit
+  (bot/backends/local_undo.py).
 - state lists media and clips with a one-line track summary each; export gives the clips, rendering
   first any whose file is not current (usually none: every cut and edit renders at once).
 
@@ -37,6 +38,7 @@ from typing import AsyncIterator, Sequence
 from bot.backends.base import (
     ChatEvent,
     Credits,
+    EdgeMoved,
     Landed,
     FileTooLarge,
     Media,
@@ -55,6 +57,8 @@ from bot.backends.local_engine import engine_for
 from bot.backends.local_reel import ReelEdits
 from bot.backends.local_renders import Heard, Renders, _remove_files, clip_of, draft_of, stored
 from bot.backends.local_sources import Uploads, music_choice, with_music_file, without_music_files
+from bot.backends.local_undo import Undo
+from bot.edit_words import moved as edge_moved
 from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, timeline_of
 from bot.jobs import current_job
 from bot.reel_texts import reel_remade
@@ -75,7 +79,7 @@ log = logging.getLogger(__name__)
 BACKEND = "local"
 DEFAULT_MORE = 2                 # "more clips" without a number
 
-class LocalBackend(Analyses, Renders, ReelEdits):
+class LocalBackend(Analyses, Renders, ReelEdits, Undo):
     name = BACKEND
     takes_links = False          # a link is downloaded here (bot.fetch) before the upload
 
@@ -162,6 +166,8 @@ class LocalBackend(Analyses, Renders, ReelEdits):
     def edit(self, who: Who, edits: Sequence[Edit], words: str = "") -> AsyncIterator[ChatEvent]:
         """The Edits bot.vocabulary read; none (words it could not read) or no clips to change are said."""
         def stream(record, media, source, clips, cancel, job):
+            if edits and edits[0].kind == "undo":
+                return self._undo(record, source, clips, cancel)
             if not clips and edits and all(e.kind == "music" for e in edits):
                 return self._remember_music(record, media, edits[0])
             if not clips:
@@ -222,7 +228,7 @@ class LocalBackend(Analyses, Renders, ReelEdits):
                     await self.repos.ledger.release(hold_ref)
                     return
                 await self._forget_clips(clips)
-                state = {**record.state, "request": request.to_dict()}
+                state = await self._forget_history(record, {**record.state, "request": request.to_dict()})
                 await self.repos.sessions.save_state(record.id, state)
                 music = music_choice(state, media)
                 clips = [await self._add_clip(record, source, m, request, music, job,
@@ -272,11 +278,12 @@ class LocalBackend(Analyses, Renders, ReelEdits):
         found = await self.repos.media.get(first.media_id) if first.media_id is not None else None
         return found or await self.repos.media.by_hash(draft_of(first).source)
 
-    async def _forget_clips(self, clips: list[ClipRecord]) -> None:
+    async def _forget_clips(self, clips: list[ClipRecord], keep: set[str] = frozenset()) -> None:
+        """Their rows, and their files but those `keep` names (an undo step's)."""
         if not clips:
             return
         for clip in clips:
-            _remove_files(clip.output_path, clip.thumbnail_path)
+            _remove_files(*(p for p in (clip.output_path, clip.thumbnail_path) if p not in keep))
         await self.repos.clips.delete_for_session(clips[0].session_id)
 
     async def _remember_music(self, record: SessionRecord, media: list[MediaRecord], edit: Edit) -> AsyncIterator[ChatEvent]:
@@ -306,9 +313,11 @@ class LocalBackend(Analyses, Renders, ReelEdits):
                           music=Music(audio.sha256, audio.display_name) if audio else None,
                           scores=tuple(c.score for c in clips))
         drafts = [draft_of(c) for c in clips]
+        before, choices = list(clips), record.state
         reel_of: tuple[int, ...] = ()
         changed: set[int] = set()
         landed: dict[int, Landed] = {}                   # by clip number: the last length edit of each
+        moved: dict[tuple[int, str], EdgeMoved] = {}     # by clip number and edge: the last move of each
         problems: dict[str, tuple[str, dict]] = {}       # English -> (key, values), in order, once each
         remade: ReelRemade | None = None                 # a reel's moments chosen again at a new length
         for edit in edits:
@@ -342,6 +351,7 @@ class LocalBackend(Analyses, Renders, ReelEdits):
             else:
                 changed |= set(result.changed)
             landed.update((fact.clip, fact) for fact in result.landed)
+            moved.update(((fact.clip, fact.edge), fact) for fact in result.moved)
             if edit.kind == "music" and result.changed and (ctx.music is not None or not edit.on):
                 chosen = (with_music_file(record.state, ctx.music.src) if edit.on
                           else without_music_files(record.state) if edit.clip is None else record.state)
@@ -355,14 +365,18 @@ class LocalBackend(Analyses, Renders, ReelEdits):
                 "nothing_changed", reason=reason,
                 reasons=tuple(Reason(english, key, values) for english, (key, values) in problems.items())))
             return
+        record = await self._remember(record, before, edits, choices)
         clips = await self._store_drafts(record, source, clips, drafts, sorted(changed), reel_of)
         changes = tuple((i + 1, timeline_of(draft_of(clips[i]))) for i in sorted(changed))
         landed_facts = tuple(fact for n, fact in sorted(landed.items()) if not reel_of)
+        moved_facts = tuple(fact for _, fact in sorted(moved.items()) if not reel_of)
         english = "\n".join([say("en", "status_clip", n=n, summary=timeline("en", tracks)) for n, tracks in changes]
                             + [texts.landed("en", fact) for fact in landed_facts]
+                            + [edge_moved("en", fact) for fact in moved_facts]
                             + ([reel_remade("en", remade)] if remade is not None else []))
         yield ChatEvent("text", f"Changed:\n{english}", sentence=Sentence("changed", changes=changes,
-                                                                            landed=landed_facts, reel=remade))
+                                                                            landed=landed_facts, moved=moved_facts,
+                                                                            reel=remade))
         for n, i in enumerate(sorted(changed), start=1):        # only the changed clips render again
             async for event in self._render(record, clips[i], analysis, i + 1, len(changed), cancel, nth=n):
                 yield event
@@ -391,7 +405,7 @@ class LocalBackend(Analyses, Renders, ReelEdits):
         if reel_of:
             joined = [clips[i] for i in reel_of]
             [reel] = drafts
-            await self._forget_clips(clips)
+            await self._forget_clips(clips, keep=await self._kept_for_undo(record))
             best = max(joined, key=lambda c: c.score)
             hashtags = list(dict.fromkeys(tag for c in joined for tag in c.hashtags))[:5]
             row = await self.repos.clips.add(

@@ -93,7 +93,8 @@ class Renders:
         clip = await self.repos.clips.update(clip.id, output_path=str(rendered.path),
                                              thumbnail_path=str(rendered.thumbnail), width=rendered.width,
                                              height=rendered.height, duration=rendered.duration)
-        _remove_files(*(p for p in old if p and p not in (clip.output_path, clip.thumbnail_path)))
+        kept = {clip.output_path, clip.thumbnail_path} | await self._kept_for_undo(record)   # undo may want them again
+        _remove_files(*(p for p in old if p and p not in kept))
         return clip
 
     async def _render(self, record: SessionRecord, clip: ClipRecord, analysis: Analysis, number: int, total: int,

@@ -87,7 +87,7 @@ def test_a_whole_conversation_piped_into_shortsbot_chat(tmp_path, warm_talk):
     assert 8 <= first[3] <= 12                   # about 10 s: the engine ends clips on the nearest sentence edge
     assert 2 <= first[3] - edit_videos[0][3] <= 8                  # about 5 s shorter
     assert exported[0][0] == edit_videos[0][0] != first[0]
-    assert not first[0].exists()                                   # the replaced file is gone
+    assert first[0].exists()                    # the replaced file is kept while "undo" may bring it back
     assert ledger(data) == [("grant", 100), ("hold", 1), ("charge", 1)]
 
 

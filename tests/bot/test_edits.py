@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from bot.backends.base import ClipTimeline, Landed, Track
+from bot.backends.base import ClipTimeline, EdgeMoved, Landed, Track
 from bot.edits import Draft, EditContext, Music, apply_edit, timeline_of
 from bot import texts
 from bot.texts import landed, timeline
@@ -27,6 +27,9 @@ PARSE_TABLE = [
     ("begin the first clip later", [Edit("start_later", clip=1)]),
     ("end clip 2 a bit later", [Edit("end_later", clip=2)]),
     ("stop clip 2 earlier", [Edit("end_earlier", clip=2)]),
+    ("把片段1提前2秒开始", [Edit("start_earlier", clip=1, seconds=2)]),
+    ("片段2晚3秒结束", [Edit("end_later", clip=2, seconds=3)]),
+    ("把第一个片段推迟3秒结束", [Edit("end_later", clip=1, seconds=3)]),
     ("remove captions", [Edit("captions", on=False)]),
     ("no subtitles on clip 2 please", [Edit("captions", clip=2, on=False)]),
     ("add captions", [Edit("captions", on=True)]),
@@ -189,8 +192,8 @@ def test_a_length_edit_that_lands_over_a_second_from_the_length_asked_says_where
     assert apply_edit([draft()], Edit("start_later", seconds=3), CTX).landed == []
     assert apply_edit([draft()], Edit("longer", clip=1, seconds=10), CTX).landed == [
         Landed(1, asked=26.3, got=23.2, edge="sentence_end")]
-    assert apply_edit([draft()], Edit("start_earlier", seconds=5), CTX).landed == [
-        Landed(1, asked=21.3, got=19.4, edge="sentence_start")]
+    # a start or an end moved: where it is now is said instead of a length (test_a_moved_edge_says_where_it_is_now)
+    assert apply_edit([draft()], Edit("start_earlier", seconds=5), CTX).landed == []
     [limit] = apply_edit([draft(10, 30)], Edit("longer", seconds=45), EditContext(duration=60.0)).landed
     assert landed("en", limit) == "Clip 1 is now 50 s, not 65 s: the video or the clip ends there."
     assert landed("zh", limit) == "片段 1 现在是 50 秒，而不是 65 秒：视频或片段到此为止。"
@@ -347,3 +350,65 @@ def test_the_cloud_service_is_told_a_length_to_reach_in_words():
     from bot.backends.nemo.service import _said
 
     assert _said(Edit("length", clip=1, seconds=30.0)) == "make clip 1 30 seconds long"
+
+
+def test_a_moved_edge_says_where_it_is_now_and_how_far_it_went():
+    from bot.backends.base import ChatEvent, Sentence
+    from bot.edit_words import moved
+    from bot.replies import event_text
+
+    # 16.6 two seconds earlier: 14.6 asked, the sentence start nearest it (before 16.6) is 13.5
+    result = apply_edit([draft()], Edit("start_earlier", clip=1, seconds=2), CTX)
+    assert result.drafts[0].segments == ((13.5, 32.9),) and result.landed == []
+    assert result.moved == [EdgeMoved(1, "start", at=13.5, moved=-3.1, landed_on="sentence_start")]
+    assert moved("en", result.moved[0]) == "Clip 1 now starts at 0:14, 3.1 s earlier: the nearest sentence start."
+    assert moved("zh", result.moved[0]) == "片段 1 现在从 0:14 开始，提前了 3.1 秒：最近的句子开头。"
+    [later] = apply_edit([draft()], Edit("end_later", clip=1, seconds=2), CTX).moved
+    assert moved("en", later) == "Clip 1 now ends at 0:37, 3.9 s later: the nearest sentence end."
+    assert moved("zh", later) == "片段 1 现在在 0:37 结束，推后了 3.9 秒：最近的句子结尾。"
+    [sooner] = apply_edit([draft()], Edit("end_earlier", clip=1, seconds=1), CTX).moved
+    assert moved("en", sooner) == "Clip 1 now ends at 0:28, 4.4 s earlier: the nearest sentence end."
+    # within a second of the step asked, or no step asked: nothing to say
+    assert apply_edit([draft()], Edit("start_earlier", clip=1, seconds=3), CTX).moved == []
+    assert apply_edit([draft()], Edit("start_earlier", clip=1), CTX).moved == []
+    # without sentences, at the video's start
+    [limit] = apply_edit([draft(3, 20)], Edit("start_earlier", seconds=10), EditContext(duration=60.0)).moved
+    assert moved("en", limit) == "Clip 1 now starts at 0:00, 3 s earlier: the video starts there."
+    assert moved("zh", limit) == "片段 1 现在从 0:00 开始，提前了 3 秒：视频从这里开始。"
+    event = ChatEvent("text", sentence=Sentence("changed", changes=((1, timeline_of(result.drafts[0])),),
+                                                moved=tuple(result.moved)))
+    assert event_text(event, "en").endswith("\nClip 1 now starts at 0:14, 3.1 s earlier: the nearest sentence start.")
+    assert event_text(event, "zh").endswith("\n片段 1 现在从 0:14 开始，提前了 3.1 秒：最近的句子开头。")
+
+
+UNDO_WORDS = ["undo", "Undo that", "undo it please", "go back", "revert", "revert that", "can you undo that?",
+              "ugh, undo", "take that back", "撤销", "撤回", "恢复上一步", "撤销上一步", "回到上一步", "还原"]
+
+
+@pytest.mark.parametrize("text", UNDO_WORDS)
+def test_undo_words_ask_for_the_last_change_back_with_clips_or_without(text):
+    assert parse_edits(text) == [Edit("undo")]
+    for has_clips in (True, False):
+        assert understand(text, has_clips=has_clips) == understand("undo", has_clips=has_clips)
+        assert understand(text, has_clips=has_clips).edits == (Edit("undo"),)
+
+
+@pytest.mark.parametrize("text", ["go back to bold captions", "go back 5 seconds", "undo and cut 3 clips",
+                                  "start clip 1 2 seconds earlier"])
+def test_words_that_ask_more_than_undo_are_not_undo(text):
+    assert Edit("undo") not in parse_edits(text)
+
+
+def test_what_undo_took_back_is_said_in_the_persons_language():
+    from bot.backends.base import ChatEvent, Sentence
+    from bot.replies import event_text
+
+    said = Sentence("undone", undone=(Edit("start_earlier", clip=1, seconds=2),),
+                    changes=((1, timeline_of(draft())),))
+    en, zh = event_text(ChatEvent("text", sentence=said), "en"), event_text(ChatEvent("text", sentence=said), "zh")
+    assert en.startswith("Undone: clip 1 starting earlier by 2 s. The clips are as they were before it:\nClip 1: ")
+    assert zh.startswith("已撤销：片段 1 提前 2 秒开始。片段已恢复到这次修改之前：\n片段 1：")
+    looks = Sentence("undone", undone=(Edit("captions", value="karaoke"), Edit("aspect", clip=2, value="1:1")))
+    assert event_text(ChatEvent("text", sentence=looks), "en").startswith(
+        "Undone: karaoke captions on all clips; clip 2 made 1:1.")
+    assert event_text(ChatEvent("text", sentence=looks), "zh").startswith("已撤销：所有片段的字幕改成逐字高亮；片段 2 改成 1:1。")

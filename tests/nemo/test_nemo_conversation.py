@@ -110,6 +110,18 @@ async def test_plan_and_credit_limits_become_sentences(fake, tmp_path, media):
     assert len(fake.calls("export")) == 1 and fake.renders == {}
 
 
+async def test_undo_on_the_cloud_says_plainly_that_it_cannot_and_costs_nothing(fake, tmp_path, media):
+    fake.chat_cost = 10                                    # every turn of the cloud's chat costs credits
+    settings = nemo_settings(fake.base_url, tmp_path / "data")
+    printed = await converse(settings, [str(media["upload"]), INSTRUCTION, "undo", "撤销"])
+    text = "\n".join(printed)
+    # the words never reach the cloud's agent (it has no undo, and might pretend): one chat, the cut's
+    assert [words for _, words in fake.chats] == [INSTRUCTION]
+    assert say("en", "undo_cloud") in text and say("zh", "undo_cloud") in text
+    [balance] = fake.credits.values()
+    assert balance["available"] == 100 - 10
+
+
 async def test_shortsbot_chat_subprocess_holds_a_conversation(fake, tmp_path, media):
     fake.result_bytes = media["render"].read_bytes()
     fake.script(fk.heartbeat(), fk.text("Cutting now."), fk.tool_call("edit_multitrack"), fk.apply(fk.cut_short(8)),

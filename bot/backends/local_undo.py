@@ -1,0 +1,139 @@
+"""The local service's undo: the clips as they were before each of the last UNDO_STEPS changes made to
+them after a cut, kept in the session's state; "undo" puts back the newest and says what it took back.
+
+A change is one edit message (a length, start or end, captions, title, size, music, more clips, a
+reel). Before it is stored, the clip rows as they are (their drafts and files) and the session's
+choices (its background music) become a `Step`. Undo writes the rows back (a row a reel removed comes
+back as a new row, the clips "more" added go), and sends the clips it put back: their old files when
+those are still there and were made from the draft they have again, else rendered again. The files
+a kept step names are not removed while it is kept. A new cut starts with no history: undo takes
+back edits, never a cut (which was asked for, and paid for, as a new set of clips).
+Undo is free, like every edit.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Iterable, Sequence
+
+from bot.backends.base import ChatEvent, Sentence
+from bot.backends.local_analysis import _Outcome
+from bot.backends.local_renders import _is_current, _remove_files, draft_of
+from bot.edit_words import undone
+from bot.edits import timeline_of
+from bot.texts import say
+from bot.vocabulary import Edit
+from storage.repos import ClipRecord, MediaRecord, SessionRecord
+
+UNDO_STEPS = 5                   # changes kept to take back, per session
+HISTORY = "undo"                 # the session state's key for the steps, oldest first
+DROPPED = "undo_dropped"         # older changes were let go (undo says "nothing more", not "nothing")
+_ROW_FIELDS = ("rank", "start", "end", "score", "scores", "reasons", "title", "hashtags", "text", "draft",
+               "output_path", "thumbnail_path", "width", "height", "duration")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One change that can be taken back: what it was, and the clips and choices before it."""
+
+    edits: tuple[Edit, ...]
+    rows: tuple[ClipRecord, ...]
+    choices: dict[str, Any]      # the session's state before it, without the history
+
+    def stored(self) -> dict[str, Any]:
+        return {"edits": [dataclasses.asdict(e) for e in self.edits],
+                "rows": [dataclasses.asdict(r) for r in self.rows], "choices": self.choices}
+
+    @classmethod
+    def from_stored(cls, values: dict[str, Any]) -> "Step":
+        return cls(tuple(Edit(**e) for e in values["edits"]), tuple(ClipRecord(**r) for r in values["rows"]),
+                   values["choices"])
+
+
+def history(state: dict[str, Any]) -> list[Step]:
+    try:
+        return [Step.from_stored(s) for s in state.get(HISTORY, [])]
+    except (TypeError, KeyError):            # kept by a version whose rows had other fields: nothing to put back
+        return []
+
+
+def without_history(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k not in (HISTORY, DROPPED)}
+
+
+def files_of(rows: Iterable[ClipRecord]) -> set[str]:
+    return {p for r in rows for p in (r.output_path, r.thumbnail_path) if p}
+
+
+def _kept(steps: Sequence[Step]) -> set[str]:
+    return files_of(r for s in steps for r in s.rows)
+
+
+class Undo:
+    """LocalBackend's undo (a mixin: it owns repos, and the analyses and renders)."""
+
+    async def _kept_for_undo(self, record: SessionRecord) -> set[str]:
+        """The files the session's kept steps name (a render must not remove them)."""
+        fresh = await self.repos.sessions.get(record.id)
+        return _kept(history((fresh or record).state))
+
+    async def _remember(self, record: SessionRecord, before: list[ClipRecord], edits: Sequence[Edit],
+                        choices: dict[str, Any]) -> SessionRecord:
+        """A step for the change about to be stored; the oldest beyond UNDO_STEPS is let go with its files."""
+        steps = history(record.state) + [Step(tuple(edits), tuple(before), without_history(choices))]
+        dropped, steps = steps[:-UNDO_STEPS], steps[-UNDO_STEPS:]
+        _remove_files(*(files_of(r for s in dropped for r in s.rows) - _kept(steps)))
+        state = {**record.state, HISTORY: [s.stored() for s in steps]}
+        if dropped:
+            state[DROPPED] = True
+        await self.repos.sessions.save_state(record.id, state)
+        return dataclasses.replace(record, state=state)
+
+    async def _forget_history(self, record: SessionRecord, state: dict[str, Any]) -> dict[str, Any]:
+        """A new cut: the kept steps' files go, and the state it is saved with has no history."""
+        _remove_files(*_kept(history(record.state)))
+        return without_history(state)
+
+    async def _undo(self, record: SessionRecord, source: MediaRecord, clips: list[ClipRecord],
+                    cancel: threading.Event) -> AsyncIterator[ChatEvent]:
+        steps = history(record.state)
+        if not steps:
+            key = "undo_no_clips" if not clips else "undo_no_more" if record.state.get(DROPPED) else "undo_nothing"
+            yield ChatEvent("text", say("en", key, steps=UNDO_STEPS), sentence=Sentence(key, steps=UNDO_STEPS))
+            return
+        step, steps = steps[-1], steps[:-1]
+        now = {c.id: c for c in clips}
+        changed: set[int] = set()                        # the rows undo put back different from what they were
+        for row in step.rows:
+            values = {name: getattr(row, name) for name in _ROW_FIELDS}
+            if row.id in now:
+                restored = await self.repos.clips.update(row.id, **values)
+            else:                                        # a reel replaced it: it comes back as a row of its own
+                added = await self.repos.clips.add(row.session_id, row.rank, row.start, row.end, job_id=row.job_id,
+                                                   media_id=row.media_id)
+                restored = await self.repos.clips.update(added.id, **values)
+            if row.id not in now or draft_of(now[row.id]).key != draft_of(restored).key:
+                changed.add(restored.id)
+        kept_ids = {row.id for row in step.rows}
+        for clip in clips:
+            if clip.id not in kept_ids:                  # "more" added it, or it is the reel
+                await self.repos.clips.delete(clip.id)
+        state = {**step.choices, HISTORY: [s.stored() for s in steps]}
+        if record.state.get(DROPPED):
+            state[DROPPED] = True
+        await self.repos.sessions.save_state(record.id, state)
+        clips_now = await self.repos.clips.for_session(record.id)
+        _remove_files(*(files_of(clips) - files_of(clips_now) - _kept(steps)))
+        back = [(n, c) for n, c in enumerate(clips_now, start=1) if c.id in changed]
+        shown = back or list(enumerate(clips_now, start=1))      # none changed ("more" undone): the clips left
+        said = Sentence("undone", undone=step.edits, changes=tuple((n, timeline_of(draft_of(c))) for n, c in shown))
+        yield ChatEvent("text", undone("en", said), sentence=said)
+        analysis = None
+        if any(not _is_current(c) for _, c in back):
+            async for item in self._analysis(source, cancel, record.remote_session_id):
+                if isinstance(item, _Outcome):
+                    analysis = item.value
+        for nth, (n, clip) in enumerate(back, start=1):  # their files again when still there, else rendered
+            async for event in self._render(record, clip, analysis, n, len(back), cancel, nth=nth):
+                yield event
