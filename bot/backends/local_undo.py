@@ -8,7 +8,8 @@ back as a new row, the clips "more" added go), and sends the clips it put back: 
 those are still there and were made from the draft they have again, else rendered again. The files
 a kept step names are not removed while it is kept. A new cut starts with no history: undo takes
 back edits, never a cut (which was asked for, and paid for, as a new set of clips).
-Undo is free, like every edit.
+Undo is free, like every edit. An undo job run again after a restart sends what its first run took
+back; it does not take a second change back.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from bot.backends.local_analysis import _Outcome
 from bot.backends.local_renders import _is_current, _remove_files, draft_of
 from bot.edit_words import undone
 from bot.edits import timeline_of
+from bot.jobs import current_job
 from bot.texts import say
 from bot.vocabulary import Edit
 from storage.repos import ClipRecord, MediaRecord, SessionRecord
@@ -29,6 +31,7 @@ from storage.repos import ClipRecord, MediaRecord, SessionRecord
 UNDO_STEPS = 5                   # changes kept to take back, per session
 HISTORY = "undo"                 # the session state's key for the steps, oldest first
 DROPPED = "undo_dropped"         # older changes were let go (undo says "nothing more", not "nothing")
+UNDONE_BY = "undone_by"          # the job that took the last change back, so that its retry does not take another
 _ROW_FIELDS = ("rank", "start", "end", "score", "scores", "reasons", "title", "hashtags", "text", "draft",
                "output_path", "thumbnail_path", "width", "height", "duration")
 
@@ -59,7 +62,7 @@ def history(state: dict[str, Any]) -> list[Step]:
 
 
 def without_history(state: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in state.items() if k not in (HISTORY, DROPPED)}
+    return {k: v for k, v in state.items() if k not in (HISTORY, DROPPED, UNDONE_BY)}
 
 
 def files_of(rows: Iterable[ClipRecord]) -> set[str]:
@@ -97,14 +100,37 @@ class Undo:
 
     async def _undo(self, record: SessionRecord, source: MediaRecord, clips: list[ClipRecord],
                     cancel: threading.Event) -> AsyncIterator[ChatEvent]:
-        steps = history(record.state)
-        if not steps:
-            key = "undo_no_clips" if not clips else "undo_no_more" if record.state.get(DROPPED) else "undo_nothing"
-            yield ChatEvent("text", say("en", key, steps=UNDO_STEPS), sentence=Sentence(key, steps=UNDO_STEPS))
-            return
+        job = current_job.get()
+        retried = record.state.get(UNDONE_BY)
+        if job is not None and retried and retried.get("job") == job.job.id:    # a retry after a restart: the
+            edits = tuple(Edit(**e) for e in retried["edits"])                 # change is taken back already
+            changed = set(retried["changed"])
+        else:
+            steps = history(record.state)
+            if not steps:
+                key = "undo_no_clips" if not clips else "undo_no_more" if record.state.get(DROPPED) else "undo_nothing"
+                yield ChatEvent("text", say("en", key, steps=UNDO_STEPS), sentence=Sentence(key, steps=UNDO_STEPS))
+                return
+            edits, changed = steps[-1].edits, await self._put_back(record, steps, clips, job)
+        clips_now = await self.repos.clips.for_session(record.id)
+        back = [(n, c) for n, c in enumerate(clips_now, start=1) if c.id in changed]
+        shown = back or list(enumerate(clips_now, start=1))      # none changed ("more" undone): the clips left
+        said = Sentence("undone", undone=edits, changes=tuple((n, timeline_of(draft_of(c))) for n, c in shown))
+        yield ChatEvent("text", undone("en", said), sentence=said)
+        analysis = None
+        if any(not _is_current(c) for _, c in back):
+            async for item in self._analysis(source, cancel, record.remote_session_id):
+                if isinstance(item, _Outcome):
+                    analysis = item.value
+        for nth, (n, clip) in enumerate(back, start=1):  # their files again when still there, else rendered
+            async for event in self._render(record, clip, analysis, n, len(back), cancel, nth=nth):
+                yield event
+
+    async def _put_back(self, record: SessionRecord, steps: list[Step], clips: list[ClipRecord], job) -> set[int]:
+        """The newest step's rows and choices written back; the ids of the rows that differ from what they were."""
         step, steps = steps[-1], steps[:-1]
         now = {c.id: c for c in clips}
-        changed: set[int] = set()                        # the rows undo put back different from what they were
+        changed: set[int] = set()
         for row in step.rows:
             values = {name: getattr(row, name) for name in _ROW_FIELDS}
             if row.id in now:
@@ -122,18 +148,10 @@ class Undo:
         state = {**step.choices, HISTORY: [s.stored() for s in steps]}
         if record.state.get(DROPPED):
             state[DROPPED] = True
+        if job is not None:
+            state[UNDONE_BY] = {"job": job.job.id, "edits": [dataclasses.asdict(e) for e in step.edits],
+                                "changed": sorted(changed)}
         await self.repos.sessions.save_state(record.id, state)
         clips_now = await self.repos.clips.for_session(record.id)
         _remove_files(*(files_of(clips) - files_of(clips_now) - _kept(steps)))
-        back = [(n, c) for n, c in enumerate(clips_now, start=1) if c.id in changed]
-        shown = back or list(enumerate(clips_now, start=1))      # none changed ("more" undone): the clips left
-        said = Sentence("undone", undone=step.edits, changes=tuple((n, timeline_of(draft_of(c))) for n, c in shown))
-        yield ChatEvent("text", undone("en", said), sentence=said)
-        analysis = None
-        if any(not _is_current(c) for _, c in back):
-            async for item in self._analysis(source, cancel, record.remote_session_id):
-                if isinstance(item, _Outcome):
-                    analysis = item.value
-        for nth, (n, clip) in enumerate(back, start=1):  # their files again when still there, else rendered
-            async for event in self._render(record, clip, analysis, n, len(back), cancel, nth=nth):
-                yield event
+        return changed
