@@ -30,7 +30,7 @@ HEAVY_FIRST = (
     "bot/test_local_backend.py", "workers/test_workers.py", "engine/test_render.py", "engine/test_multilingual.py",
     "telegram/test_telegram_e2e.py", "engine/test_speakers.py", "telegram/test_crash_under_load.py",
     "workers/test_users_on_workers.py", "workers/test_conversation_on_workers.py", "bot/test_console.py",
-    "engine/test_pipeline_analysis.py", "bot/test_conversation_local.py", "engine/test_large_pictures.py",
+    "engine/test_pipeline_analysis.py", "bot/test_conversation_local.py", "bot/test_undo.py", "engine/test_large_pictures.py",
     "discord/test_discord_e2e.py", "engine/test_lengths.py",
 )
 
