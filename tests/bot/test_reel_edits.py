@@ -122,6 +122,13 @@ async def test_a_reel_asked_at_a_new_length_is_chosen_again_keeping_its_look_and
         assert "Captions: karaoke" in now and 'Title: "Shutdown"' in now and "BGM: jfk_11s.flac" in now and "20%" in now
         assert len(RANGES.search(now).group(1).split(", ")) == kept
         assert shorter["duration"] < first["duration"] - 5
+        # undone: the reel as it was, its look too
+        said = await chat("undo")
+        assert any(t.startswith("Undone:") for t in said), said
+        back = last_video()
+        assert back["duration"] == pytest.approx(look["duration"], abs=0.3) and (back["width"], back["height"]) == (360, 360)
+        await chat("make the reel 20 seconds")
+        assert last_video()["duration"] == pytest.approx(shorter["duration"], abs=0.3)
 
         # in Chinese, and a step from its length now
         said = await chat("把集锦改成35秒")
