@@ -60,15 +60,18 @@ def _brows_to_mouth(faces) -> list[tuple[float, float]]:
     return [(f[1], f[2]) for f in faces]
 
 
-def title_spot(faces, top: float, bottom: float, ceiling: float, floor: float, gap: float) -> float | None:
+def title_spot(faces, top: float, bottom: float, ceiling: float, floor: float, gap: float,
+               hair: bool = True) -> float | None:
     """Where the title's box goes when at [top, bottom] (the top margin) it would come nearer
     than `gap` to a face: the top of a box as tall, as low as it fits between `ceiling` and
     `floor` (just above the captions on the seam), over the top person's chest. None: it stays.
     As for the captions, a face counts from the top of the hair to the chin, else (when nowhere
     is clear of that) from the brows to the mouth: over a chin rather than a forehead, and never
-    over eyes or a mouth when it can be helped."""
+    over eyes or a mouth when it can be helped. Without `hair`, from the brows to the mouth
+    alone: over a single cropped face, framed with its eyes a third of the way down, the title
+    belongs in the headroom over the hair, where it always was."""
     tall = bottom - top
-    for zones in (_hair_to_chin(faces), _brows_to_mouth(faces)):
+    for zones in ((_hair_to_chin(faces),) if hair else ()) + (_brows_to_mouth(faces),):
         if _outside(top, bottom, zones, gap) == [(top, bottom)]:
             return None
         rooms = [(lo, hi) for lo, hi in _outside(ceiling, floor, zones, gap) if hi - lo >= tall]

@@ -4,9 +4,10 @@ The transcript's words are moved onto the output's timeline (`place_words`), gro
 short lines (engine.caption_lines), timed (`timed_lines`), and written as ASS events in one of
 a few styles (`ass_document`): the whole line shows while it is spoken and the word being said
 is highlighted. Lines sit above the bottom fifth of the picture, where the apps put their
-buttons; over two people stacked, at the seam (engine.caption_placement). The title shows for
-its first seconds at the top, or lower where the top would cover a face (`seam_spans`). Sizes
-are in output pixels (PlayRes is the output size).
+buttons; over two people stacked, at the seam (engine.caption_placement); over one cropped
+window, lower or above a face the usual place would cover (engine.caption_crop). The title shows
+for its first seconds at the top, or lower where the top would cover a face (`seam_spans`,
+`crop_spans`). Sizes are in output pixels (PlayRes is the output size).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from engine.caption_lines import join_words, space_before, split_lines
+from engine.caption_crop import CropShot, crop_place, steady_places
 from engine.caption_placement import SeamPlace, StackedSpan, seam_place, title_spot
 from engine.caption_fonts import CaptionFont, bold_font_file, caption_font, font_metrics, is_rtl, wrapped_rows
 from engine.models import Word
@@ -33,7 +35,8 @@ class Line:
     start: float
     end: float
     words: tuple[Word, ...]
-    at_seam: bool = False       # shown between the two halves of a stacked layout (see at_the_seam)
+    # shown between the two halves of a stacked layout, or off a cropped face (see at_the_seam)
+    at_seam: bool = False
     place: SeamPlace = SeamPlace(0.5, 0.5)     # ... inside these rows, as near the seam as it fits
 
     @property
@@ -99,7 +102,8 @@ def at_the_seam(lines: list[Line], spans: list[tuple]) -> list[Line]:
     """Lines shown while two people are stacked (`spans`, output time: (start, end) or
     (start, end, SeamPlace), see seam_spans) move from the lower third, where the bottom
     person's face is, to the seam between the two halves, or as near it as the faces leave
-    room, as podcast clip tools place them. A line that crosses a span's edge is split there;
+    room, as podcast clip tools place them (or, over a cropped window, off a face: crop_spans).
+    A line that crosses a span's edge is split there;
     its second part goes on with the same words (a karaoke sweep where it was)."""
     if not spans:
         return lines
@@ -265,6 +269,48 @@ def seam_spans(lines: list[Line], stacked: list[StackedSpan], width: int, height
     return places, moved
 
 
+def crop_spans(lines: list[Line], shots: list[CropShot], width: int, height: int, style: str, font: CaptionFont,
+               title: str | None = None, title_seconds: float = TITLE_SECONDS
+               ) -> tuple[list[tuple[float, float, SeamPlace]], list[tuple[float, float, float]]]:
+    """Over a cropped window, the stretches whose captions leave their usual place for a face
+    (for at_the_seam; engine.caption_crop.steady_places), and where the title moves to, by the
+    stacked layout's rule (title_spot) for the face's brows to mouth under its box at the top.
+    A band is as tall as the shot's tallest caption. A move inside a shot waits for the next
+    line, so no line jumps while it shows; one that leaves the captions under the title's box
+    keeps them below it instead."""
+    layout = Layout(width, height)
+    lk = look(style, layout.font_size)
+    titled = bool(title and title.strip())
+    box_top = (layout.top_margin - title_pad(layout)) / height
+    box_bottom = title_bottom(title, layout, font) / height if titled else 0.0
+    gap, title_gap = FACE_GAP * layout.font_size / height, TITLE_GAP * layout.font_size / height
+    places, moved = [], []
+    for shot in shots:
+        shown = [line for line in lines if line.start < shot.end and line.end > shot.start]
+        rows = max((rows_drawn(join_words(line.words), layout.font_size, layout, font) for line in shown), default=1)
+        band = drawn_height(rows, layout, lk) / height
+        usual = (height - layout.bottom_margin + round(lk.outline_px + lk.shadow_px)) / height - band / 2
+        stretches = steady_places(shot, band, usual, layout.top_margin / height, gap)
+        for k, place in enumerate(stretches):
+            start = place.start if k == 0 else next((line.start for line in shown
+                                                     if line.start < place.start < line.end), place.start)
+            end = stretches[k + 1].start if k + 1 < len(stretches) else place.end
+            end = next((line.start for line in shown if line.start < end < line.end and k + 1 < len(stretches)), end)
+            centre = place.centre
+            if titled and start < title_seconds:
+                faces = [place.face] if place.face else []
+                spot = title_spot(faces, box_top, box_bottom, layout.top_margin / height, place.top - title_gap, gap,
+                                  hair=False)
+                if spot is not None:
+                    moved.append((max(0.0, start), min(title_seconds, end), spot))
+                elif place.top < box_bottom + title_gap:
+                    centre = crop_place(place.face, band, usual, box_bottom + title_gap, gap)
+            if centre != usual and end > start:
+                bottom, top = centre + band / 2, centre - band / 2
+                places.append((start, end, SeamPlace(top, bottom, bottom if centre >= usual else top)))
+    return places, moved
+
+
 def ass_document(lines: list[Line], width: int, height: int, style: str = "bold",
                  title: str | None = None, title_seconds: float = TITLE_SECONDS,
                  font: CaptionFont | None = None, whole_lines: bool = False,
@@ -407,11 +453,12 @@ def karaoke_events(line: Line) -> list[str]:
 
 def caption_script(words: list[Word], placements: list[tuple[float, float, float]], width: int, height: int,
                    style: str = "bold", title: str | None = None, language: str = "en",
-                   captions: bool = True, stacked: list[StackedSpan] = ()) -> str:
+                   captions: bool = True, stacked: list[StackedSpan] = (), cropped: list[CropShot] = ()) -> str:
     """Everything above in one call: source-time words -> the ASS text for one output.
     `stacked`: where the output shows two people one above the other (output time) and their
-    faces. Each segment's words make their own lines, so no line runs across a join of a reel,
-    and in a crossfade each line is placed by its own segment's framing."""
+    faces; `cropped`: the shots of one cropped window and the faces in them. Each segment's words
+    make their own lines, so no line runs across a join of a reel, and in a crossfade each line
+    is placed by its own segment's framing."""
     font = caption_font(language)
     lines: list[Line] = []
     title_moves: list[tuple[float, float, float]] = []
@@ -419,7 +466,9 @@ def caption_script(words: list[Word], placements: list[tuple[float, float, float
                 for placement in placements]
     for i, own in enumerate(across_joins(segments, placements)):
         spans, moves = seam_spans(own, [s for s in stacked if s.segment == i], width, height, style, font, title)
-        lines += at_the_seam(own, spans)
-        title_moves += moves
+        crop_places, crop_moves = crop_spans(own, [s for s in cropped if s.segment == i], width, height, style, font,
+                                             title)
+        lines += at_the_seam(own, spans + crop_places)
+        title_moves += moves + crop_moves
     return ass_document(lines, width, height, style=style, title=title, font=font, whole_lines=is_rtl(language),
                         title_moves=title_moves)

@@ -4,11 +4,15 @@ different one of these per stretch of the segment (the reframer's editor decides
 
 Each function returns a filter-graph fragment that takes the segment's picture and gives
 width x height; labels inside a fragment carry a prefix so several fragments share one graph.
-`stacked_spans` says where the captions must move off the faces (engine.caption_placement).
+`stacked_spans` says where the captions must move off the faces (engine.caption_placement),
+`crop_shots` where the faces are in a cropped window (engine.caption_crop).
 """
 from __future__ import annotations
 
+import numpy as np
+
 from engine import reframe
+from engine.caption_crop import CropShot
 from engine.caption_placement import StackedSpan
 
 
@@ -142,3 +146,55 @@ def panel_faces(stretch: reframe.Stretch, height: int) -> list[tuple[float, floa
         rows = reframe.face_rows(box, panel)
         out.append(tuple(start + span * min(max(r, 0.0), 1.0) for r in (rows.head, rows.brows, rows.mouth, rows.chin)))
     return out
+
+
+def crop_shots(placed: list[tuple[float, float, float]], framings: list[reframe.Framing],
+               cuts: list[list[float]]) -> list[CropShot]:
+    """Each shot (output time) of one cropped window, or of a picture shown whole, and the rows
+    of the faces the framing found inside it, for the captions to keep off (engine.caption_crop).
+    `cuts`: each segment's scene cuts, in segment time. Stacked and fitted stretches have none."""
+    shots = []
+    for i, ((start, end, at), framing) in enumerate(zip(placed, framings)):
+        times, boxes = _seen(framing)
+        if framing.mode == "speakers":
+            spans = [(s.start, s.end) for s in framing.stretches if s.layout == "crop"]
+        else:
+            spans = [(0.0, end - start)] if framing.mode in ("crop", "scale") else []
+        for a, b in spans:
+            edges = sorted({a, b, *(c for c in cuts[i] if a < c < b)})
+            for t0, t1 in zip(edges, edges[1:]):
+                inside = [k for k, t in enumerate(times) if t0 <= t < t1]
+                faces = tuple(_rows_in_window(boxes[k], framing, times[k]) for k in inside)
+                shots.append(CropShot(at + t0, at + t1, tuple(at + times[k] for k in inside), faces, i))
+    return shots
+
+
+def _seen(framing: reframe.Framing) -> tuple[list[float], list[list[np.ndarray]]]:
+    """The times (segment time) the framing saw faces at, and the boxes (x, y, w, h) seen at each."""
+    if framing.faces is not None:
+        return ([float(t) for t in framing.faces.times],
+                [[np.array([f.x, f.y, f.w, f.h]) for f in sample] for sample in framing.faces.faces])
+    trace = framing.trace
+    if trace is None or not len(trace.boxes):
+        return [], []
+    return ([float(t) for t in trace.times],
+            [[box for box in trace.boxes[:, k] if not np.isnan(box[0])] for k in range(len(trace.times))])
+
+
+def _rows_in_window(boxes: list[np.ndarray], framing: reframe.Framing, t: float) -> tuple[float, ...] | None:
+    """(head, brows, mouth, chin) from the highest head to the lowest chin of the faces whose
+    middle is inside the window at `t`, as shares of the output's height; None: no face there."""
+    window = framing.window
+    top, span, left, right = 0.0, 1.0, 0.0, 1.0
+    if framing.mode != "scale" and window.slides:
+        half = window.length / 2
+        centre = min(max(reframe.centre_at(framing.pieces, t), half), 1 - half)
+        if window.axis == "x":
+            top, span, left, right = window.top, window.span, centre - half, centre + half
+        else:
+            top, span = centre - half, window.length
+    rows = [reframe.face_rows(box, (0.0, top, 1.0, span)) for box in boxes if left <= box[0] + box[2] / 2 <= right]
+    if not rows:
+        return None
+    envelope = (min(r.head for r in rows), min(r.brows for r in rows), max(r.mouth for r in rows), max(r.chin for r in rows))
+    return tuple(min(max(r, 0.0), 1.0) for r in envelope)

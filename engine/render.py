@@ -26,7 +26,7 @@ from pathlib import Path
 from engine import captions, picture, reframe
 from engine.ahead import AHEAD, Ahead
 from engine.edges import edge_fades
-from engine.framing import framing_filters, stacked_spans
+from engine.framing import crop_shots, framing_filters, stacked_spans
 from engine.letterbox import Active, active_area
 from engine.loudness import SoundLevel, measure_sound
 from engine.soundtrack import the_sound
@@ -132,7 +132,9 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
         font = captions.caption_font(spec.language)
         script = captions.caption_script(spec.words, placed, width, height, style=spec.caption_style,
                                          title=spec.title, language=spec.language, captions=spec.captions,
-                                         stacked=stacked_spans(placed, framings, height))
+                                         stacked=stacked_spans(placed, framings, height),
+                                         cropped=crop_shots(placed, framings, [[c - start for c in spec.scene_cuts]
+                                                                               for start, _ in spec.segments]))
     timings = {"faces": faces_s, "prepare": time.monotonic() - started}
     return Prepared(spec, width, height, framings, level, crossfade, duration, script, font, timings)
 

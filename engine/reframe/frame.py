@@ -23,6 +23,7 @@ from engine.reframe.detection import (
     DenseLook,
     Face,
     FaceDetector,
+    FaceSamples,
     LookingFor,
     WithRoom,
     dense_look,
@@ -45,6 +46,7 @@ from engine.reframe.stretch import Stretch
 from engine.reframe.others import LookingElsewhere
 from engine.reframe.path import (
     ASPECTS,
+    KEYFRAME_GAP,
     Framing,
     Window,
     crop_window,
@@ -107,11 +109,12 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     `tracks`: the audio tracks heard (MediaInfo.sound_tracks)."""
     window = crop_window(display_w, display_h, aspect)
     duration = end - start
-    if not window.slides:
-        return Framing(mode="scale", window=window, reason="the source already has the target shape")
     detector = detector or shared_detector()
     if not active.whole:
         detector = WithRoom(detector, active)
+    if not window.slides:
+        return Framing(mode="scale", window=window, reason="the source already has the target shape",
+                       faces=faces_in_place(path, start, end, display_w, display_h, detector, cancel, timeout_s, active))
     # One person or several? The first keyframes look with every pass (whoever is in the shot,
     # turned or not), then every fourth: a long range has many keyframes.
     # Two people apart from the first keyframes on: the dense look will find them again about
@@ -154,6 +157,19 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     sound = speech_sound(path, start, end, look.times, look.fps, words, timeout_s=timeout_s, tracks=tracks)
     return plan_speakers(look, sound.energy, words, display_w, display_h, aspect, duration, cuts,
                          started=started, voiced=sound.voiced)
+
+
+def faces_in_place(path: Path, start: float, end: float, display_w: int, display_h: int, detector: FaceDetector,
+                   cancel: threading.Event | None, timeout_s: float, active: Active) -> FaceSamples:
+    """The prominent faces of a picture shown whole, for the captions to keep off: on the
+    keyframes when they are close enough together, else on DETECT_FPS samples."""
+    samples = find_faces(path, start, end, display_w, display_h, keyframes_only=True, detector=detector,
+                         cancel=cancel, timeout_s=timeout_s, active=active)
+    edges = np.concatenate([[0.0], samples.times, [end - start]])
+    if np.max(np.diff(edges)) > KEYFRAME_GAP:
+        samples = find_faces(path, start, end, display_w, display_h, detector=detector, cancel=cancel,
+                             timeout_s=timeout_s, active=active)
+    return FaceSamples(samples.times, [prominent(sample) for sample in drop_flickers(samples.faces)], samples.split)
 
 
 def apart_from_the_start(faces: list[list[Face]], window: Window, keyframes: int = GLANCE_SETTLED) -> bool:

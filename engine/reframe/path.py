@@ -65,6 +65,9 @@ class Framing:
     trace: object = field(default=None, repr=False, compare=False)   # a SpeakerTrace, for --debug-reframe
     split: Split = NO_SPLIT                   # the seams of a split screen (windows keep inside one picture)
     active: Active = WHOLE                    # the picture inside black bars: what the windows are shares of
+    # mode "crop" and "scale": the prominent faces the window was placed on (flickers dropped),
+    # where the captions look for room off them (engine.framing.crop_shots)
+    faces: FaceSamples | None = field(default=None, repr=False, compare=False)
 
 
 def crop_window(display_w: int, display_h: int, aspect: str) -> Window:
@@ -312,7 +315,9 @@ def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: s
         pieces += [(float(kt[i]), float(kt[i + 1]), float(kc[i]), float(kc[i + 1])) for i in range(len(kt) - 1)]
         pieces.append((float(kt[-1]), shot_end, float(kc[-1]), float(kc[-1])))
     pieces = [p for p in pieces if p[1] > p[0]]
-    return Framing(mode="crop", window=window, pieces=tuple(pieces), reason=reason, centres=all_centres, split=split)
+    seen = FaceSamples(samples.times, [prominent(sample) for sample in faces], samples.split)
+    return Framing(mode="crop", window=window, pieces=tuple(pieces), reason=reason, centres=all_centres, split=split,
+                   faces=seen)
 
 
 def window_inside(window: Window, split: Split, targets: np.ndarray, heights: np.ndarray) -> Window:
