@@ -196,5 +196,6 @@ def _rows_in_window(boxes: list[np.ndarray], framing: reframe.Framing, t: float)
     rows = [reframe.face_rows(box, (0.0, top, 1.0, span)) for box in boxes if left <= box[0] + box[2] / 2 <= right]
     if not rows:
         return None
-    envelope = (min(r.head for r in rows), min(r.brows for r in rows), max(r.mouth for r in rows), max(r.chin for r in rows))
+    envelope = (min(r.head for r in rows), min(r.brows for r in rows),
+                max(r.mouth for r in rows), max(r.chin for r in rows))
     return tuple(min(max(r, 0.0), 1.0) for r in envelope)

@@ -114,7 +114,8 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
         detector = WithRoom(detector, active)
     if not window.slides:
         return Framing(mode="scale", window=window, reason="the source already has the target shape",
-                       faces=faces_in_place(path, start, end, display_w, display_h, detector, cancel, timeout_s, active))
+                       faces=faces_in_place(path, start, end, display_w, display_h, detector, cancel, timeout_s,
+                                            active))
     # One person or several? The first keyframes look with every pass (whoever is in the shot,
     # turned or not), then every fourth: a long range has many keyframes.
     # Two people apart from the first keyframes on: the dense look will find them again about

@@ -103,7 +103,7 @@ def test_a_face_that_comes_and_goes_over_the_usual_place_moves_the_captions_once
     half second: the captions take one place for the whole shot, clear of the face at its lowest
     (not a jump every few frames)."""
     words = words_from("we charge for the value you create and we tell people so " * 2, step=0.45)
-    jitter = _shot(lambda t: CLOSE if int(t * 2) % 2 else (0.0, 0.25, 0.62, 0.78))
+    jitter = _shot(lambda t: CLOSE if int(t * 2) % 2 else (0.05, 0.2, 0.6, 0.66))
     shown = events(caption_script(words, [(0.0, 12.0, 0.0)], 1080, 1920, cropped=[jitter]))
     assert {y for _, _, _, y in shown} != {None} and len({y for _, _, _, y in shown}) == 1, shown
     y = shown[0][3]
@@ -112,8 +112,9 @@ def test_a_face_that_comes_and_goes_over_the_usual_place_moves_the_captions_once
 
 def test_a_face_that_settles_lower_moves_the_captions_at_a_line_start_after_a_while():
     """Six seconds of a medium shot, then the speaker leans in (his lower lip onto the usual
-    place) for six: the captions stay at the usual place, then move once, where a line starts,
-    within a few seconds of the lean, and no line is drawn in two places."""
+    place) for six: the captions stay at the usual place, then move once, within a few seconds of
+    the lean, where a line starts (the one showing then, or a later one): no line is drawn in two
+    places."""
     words = words_from("we charge for the value you create and we tell people so " * 2, step=0.45)
     lean = _shot(lambda t: MEDIUM if t < 6.0 else CLOSE)
     script = caption_script(words, [(0.0, 12.0, 0.0)], 1080, 1920, cropped=[lean])
@@ -125,8 +126,8 @@ def test_a_face_that_settles_lower_moves_the_captions_at_a_line_start_after_a_wh
     showing = next(line for line in lines if line.start <= 6.0 < line.end)
     assert showing.start <= min(s for s, _ in moved) <= 6.0 + 3.0, "within a few seconds of the lean"
     assert len({y for _, y in moved}) == 1
-    assert round(min(s for s, _ in moved), 2) in {round(line.start, 2) for line in lines}, \
-        "the move waits for a line to start (or comes back to the start of the one showing)"
+    assert round(min(s for s, _ in moved), 2) in {round(line.start, 2) for line in lines}, "at a line's start"
+    assert all(len({y for s, _, _, y in shown if line.start <= s < line.end}) == 1 for line in lines)
     assert all(y + ROW / 2 < CLOSE[1] * 1920 or y - ROW / 2 > CLOSE[2] * 1920 for _, y in moved)
 
 
@@ -136,7 +137,8 @@ def test_over_a_close_up_the_title_stays_over_the_hair_and_the_captions_keep_bel
     under the title's box, never over it (drawn by libass, the box opaque)."""
     words = words_from("we charge for the value you create")
     title = "What we charge for"
-    script = caption_script(words, [(0.0, 6.0, 0.0)], 1080, 1920, title=title, cropped=[_shot(lambda t: CLOSE, end=6.0)])
+    script = caption_script(words, [(0.0, 6.0, 0.0)], 1080, 1920, title=title,
+                            cropped=[_shot(lambda t: CLOSE, end=6.0)])
     assert title_rows(script) == [(0.0, captions.TITLE_SECONDS, None)]
     drawn = render_frame(tmp_path, script.replace("&H40000000", "&H00FFFFFF"), 1.0)
     rows = np.flatnonzero((drawn > 128).sum(axis=1) > 2)
