@@ -121,7 +121,7 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
         framing = reframe.frame_range(media.path, start, end, shown_w, shown_h, spec.aspect, cuts,
                                       detector=detector, cancel=cancel, timeout_s=config.render_timeout_s,
                                       words=words or None, has_audio=media.has_audio, active=active,
-                                      tracks=media.sound_tracks)
+                                      tracks=media.sound_tracks, drawn_over=spec.captions or bool(spec.title))
         framings.append(framing if active.whole else cut_out(framing, active))
     _check(cancel)
     faces_s = time.monotonic() - started

@@ -102,11 +102,12 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
                 cuts: list[float] = (), detector: FaceDetector | None = None,
                 cancel: threading.Event | None = None, timeout_s: float = 600.0,
                 words: list[tuple[float, float]] | None = None, has_audio: bool = True,
-                active: Active = WHOLE, tracks: tuple[int, ...] = ONE_TRACK) -> Framing:
+                active: Active = WHOLE, tracks: tuple[int, ...] = ONE_TRACK, drawn_over: bool = True) -> Framing:
     """The Framing of [start, end) of a video (`cuts` and `words` in range time). Looks at the
     keyframes first; decodes more only when they do not settle the question. `active`: the
     picture inside black bars (display_w x display_h), which every decode cuts out first.
-    `tracks`: the audio tracks heard (MediaInfo.sound_tracks)."""
+    `tracks`: the audio tracks heard (MediaInfo.sound_tracks). `drawn_over`: captions or a title go over
+    the picture (a picture already in the target shape is then looked at for faces they keep off)."""
     window = crop_window(display_w, display_h, aspect)
     duration = end - start
     detector = detector or shared_detector()
@@ -115,7 +116,7 @@ def frame_range(path: Path, start: float, end: float, display_w: int, display_h:
     if not window.slides:
         return Framing(mode="scale", window=window, reason="the source already has the target shape",
                        faces=faces_in_place(path, start, end, display_w, display_h, detector, cancel, timeout_s,
-                                            active))
+                                            active) if drawn_over else None)
     # One person or several? The first keyframes look with every pass (whoever is in the shot,
     # turned or not), then every fourth: a long range has many keyframes.
     # Two people apart from the first keyframes on: the dense look will find them again about
