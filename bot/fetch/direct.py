@@ -30,14 +30,16 @@ async def fetch_url(
     allow_private: bool = False,
     client: httpx.AsyncClient | None = None,
     timeout: float = 60,
-    video_sites: tuple[str, ...] = VIDEO_SITES,
+    video_sites: tuple[str, ...] | None = None,
 ) -> Path:
     """Download what `url` points to into dest_dir and return the new file's path.
 
     `timeout` bounds each network wait (connecting, each read): a large file may take
-    longer in total, but a stalled one does not hang. The file gets a generated name.
-    Links on `video_sites` (tests name a loopback host) go to yt-dlp.
+    longer in total, but a stalled one does not hang. The file is put in a folder of its own and
+    keeps the link's name (a video site's: the video's title), which the replies show.
+    Links on `video_sites` (VIDEO_SITES unless given; tests name a loopback host) go to yt-dlp.
     """
+    video_sites = VIDEO_SITES if video_sites is None else video_sites
     dest_dir.mkdir(parents=True, exist_ok=True)
     current = parse_link(url)
     own_client = client is None

@@ -81,3 +81,15 @@ def safe_filename(name: str, mime: str | None = None) -> str:
         extension = (mimetypes.guess_extension(mime or "") or "") if mime else ""
         base = (base or "upload") + extension
     return base or "upload"
+
+
+TITLE_CHARS = 72                 # with a suffix, within safe_filename's 80
+
+
+def title_filename(title: str, suffix: str) -> str:
+    """A video site's title as the file's name in the replies ("Why we sleep: part 1/2" ->
+    "Why_we_sleep_part_1_2.mp4"): slashes and odd characters made safe before safe_filename could read
+    them as a path, cut to TITLE_CHARS from its start (where a title says what it is); "video" when
+    nothing of it is left."""
+    bounded = _UNSAFE.sub("_", title).strip("._")[:TITLE_CHARS].rstrip("._")
+    return safe_filename(f"{bounded or 'video'}{suffix}")

@@ -11,6 +11,7 @@ import importlib.util
 import logging
 import re
 import secrets
+import shutil
 import threading
 from pathlib import Path
 
@@ -18,7 +19,8 @@ import httpx
 
 from bot.fetch.addresses import check_host_now
 from bot.fetch.errors import DownloadFailed, NotAVideoPage, TooLarge
-from bot.fetch.files import CHUNK_BYTES
+from bot.fetch.files import CHUNK_BYTES, title_filename
+from engine.probe import ACCEPTED
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,9 @@ class _Stopped(Exception):
 
 
 async def fetch_page(url: str, dest_dir: Path, max_bytes: int, allow_private: bool, timeout: float,
-                      extractors: tuple[str, ...] = YTDLP_EXTRACTORS) -> Path:
+                      extractors: tuple[str, ...] | None = None) -> Path:
+    """The page's one video, saved as dest_dir/fetch-<random>/<its title>.<ext>. `extractors`:
+    YTDLP_EXTRACTORS unless given (tests allow the generic one, on loopback pages)."""
     if importlib.util.find_spec("yt_dlp") is None:
         raise DownloadFailed(
             "That link is a web page, not a video file, and downloading from video sites is not installed here "
@@ -46,7 +50,7 @@ async def fetch_page(url: str, dest_dir: Path, max_bytes: int, allow_private: bo
     stop = threading.Event()
     try:
         return await asyncio.to_thread(ytdlp_download, url, dest_dir, max_bytes, allow_private, timeout, stop,
-                                       extractors)
+                                       extractors or YTDLP_EXTRACTORS)
     except asyncio.CancelledError:
         stop.set()
         raise
@@ -59,7 +63,8 @@ def ytdlp_download(
     import yt_dlp
     from yt_dlp.utils import DownloadError, UnsupportedError
 
-    stem = f"fetch-{secrets.token_hex(8)}"
+    # a folder of its own, so the file can take the video's title for the replies ("Why we sleep.mp4")
+    folder = dest_dir / f"fetch-{secrets.token_hex(8)}"
     log_sink = _YtdlpLog()
 
     def stop_over_limit(progress: dict) -> None:
@@ -73,7 +78,7 @@ def ytdlp_download(
         "format": "bv*[height<=?1080]+ba/b[height<=?1080]",
         "format_sort": ["res:1080", "ext:mp4:m4a"],
         "merge_output_format": "mp4",
-        "outtmpl": {"default": str(dest_dir / f"{stem}.%(ext)s")},
+        "outtmpl": {"default": str(folder / "video.%(ext)s")},
         "max_filesize": max_bytes,
         "noplaylist": True,
         "allowed_extractors": list(extractors),
@@ -94,17 +99,17 @@ def ytdlp_download(
             info = ydl.extract_info(url, download=False)
             _check_page_info(info, max_bytes, allow_private)
             ydl.process_ie_result(info, download=True)
-        done = [p for p in dest_dir.glob(f"{stem}.*") if p.name.count(".") == 1 and p.suffix not in (".part", ".ytdl")]
+        done = [p for p in folder.glob("video.*") if p.name.count(".") == 1 and p.suffix not in (".part", ".ytdl")]
         if not done and log_sink.over_max_filesize:     # yt-dlp skips such a file without raising
             raise TooLarge(max_bytes / 2**20)
         if not done:
             raise DownloadFailed("The video site sent nothing I could save; try another link.", "fetch_site_nothing")
         if done[0].stat().st_size > max_bytes:
             raise TooLarge(max_bytes / 2**20)
-        return done[0]
+        suffix = done[0].suffix if done[0].suffix.lstrip(".") in ACCEPTED else ""     # not "unknown_video"
+        return done[0].rename(folder / title_filename(info.get("title") or "", suffix))
     except BaseException as exc:
-        for leftover in dest_dir.glob(f"{stem}*"):
-            leftover.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
         cause = exc.exc_info[1] if isinstance(exc, DownloadError) and exc.exc_info else None
         if isinstance(exc, _OverLimit) or isinstance(cause, _OverLimit):
             raise TooLarge(max_bytes / 2**20) from None

@@ -3,7 +3,11 @@ redirects, pages, errors) and an httpx client that refuses any destination beyon
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import html
 import subprocess
+from pathlib import Path
+from typing import AsyncIterator
 
 import httpx
 import pytest
@@ -17,6 +21,36 @@ LIMIT = 200_000
 
 
 HTML = b"<!DOCTYPE html><html><head><title>Nothing here</title></head><body><p>No video.</p></body></html>"
+
+
+TITLE = "Why we sleep: part 1/2 <live>"          # a video site's title: spaces, a colon, a slash, brackets
+
+
+def titled_page(title: str, video: str) -> str:
+    """A page as a video site's looks to yt-dlp's generic reader: a <title> and one <video>."""
+    return (f"<!DOCTYPE html><html><head><title>{html.escape(title)}</title></head>"
+            f'<body><video src="{video}"></video></body></html>')
+
+
+@contextlib.asynccontextmanager
+async def video_site(video: Path, title: str) -> AsyncIterator[str]:
+    """A loopback site whose page /watch-page is titled `title` and shows `video`; yields its base URL."""
+    async def page(request):
+        return web.Response(text=titled_page(title, "/video.mp4"), content_type="text/html")
+
+    async def media(request):
+        return web.FileResponse(video)
+
+    app = web.Application()
+    app.router.add_get("/watch-page", page)
+    app.router.add_get("/video.mp4", media)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
 
 
 class LoopbackOnly(httpx.AsyncHTTPTransport):
@@ -106,6 +140,9 @@ async def site(tiny_mp4):
     async def video_page(request):
         return web.Response(text='<!DOCTYPE html><html><body><video src="/small.mp4"></video></body></html>', content_type="text/html")
 
+    async def titled_video_page(request):
+        return web.Response(text=titled_page(TITLE, "/small.mp4"), content_type="text/html")
+
     async def endless_video_page(request):
         return web.Response(text='<!DOCTYPE html><html><body><video src="/endless.mp4"></video></body></html>', content_type="text/html")
 
@@ -139,6 +176,7 @@ async def site(tiny_mp4):
     app.router.add_get("/disguised.mp4", disguised_page)
     app.router.add_get("/video-page", video_page)
     app.router.add_get("/blocked-video-page", blocked_video_page)
+    app.router.add_get("/titled-video-page", titled_video_page)
     app.router.add_get("/endless-video-page", endless_video_page)
     app.router.add_get("/empty.mp4", empty)
     app.router.add_get("/hop", redirect_to("/small.mp4"))

@@ -19,6 +19,7 @@ from bot.fetch import (
     fetch_url,
     is_video_site,
 )
+from bot.fetch.files import TITLE_CHARS, title_filename
 from tests.bot.fetch_site import LIMIT, SMALL
 from tests.bot.fetch_site import guard, site, tiny_mp4  # noqa: F401  (fixtures)
 
@@ -82,7 +83,29 @@ async def test_ytdlp_downloads_a_page_video(site, tmp_path):
     base, _, _ = site
     path = await ytdlp(f"{base}/video-page", tmp_path)
     assert path.read_bytes() == SMALL
-    assert list(tmp_path.iterdir()) == [path] and path.name.startswith("fetch-")
+    assert list(tmp_path.iterdir()) == [path.parent] and path.parent.name.startswith("fetch-"), "a folder of its own"
+
+
+async def test_a_page_video_is_named_by_its_title_made_safe(site, tmp_path):
+    pytest.importorskip("yt_dlp")
+    base, _, _ = site
+    path = await ytdlp(f"{base}/titled-video-page", tmp_path)
+    # yt-dlp's generic reader may number the page's video ("... (1)"); a real site's extractor does not
+    assert path.name.startswith("Why_we_sleep_part_1_2_live") and path.suffix == ".mp4"
+    assert path.read_bytes() == SMALL
+    assert list(path.parent.iterdir()) == [path] and path.parent.parent == tmp_path
+
+
+@pytest.mark.parametrize("title, name", [
+    ("Why we sleep: part 1/2", "Why_we_sleep_part_1_2.mp4"),
+    ("../../etc/passwd", "etc_passwd.mp4"),
+    ("为什么我们要睡觉？第1集", "为什么我们要睡觉_第1集.mp4"),
+    ("...", "video.mp4"),
+    ("", "video.mp4"),
+    ("a" * 300, "a" * TITLE_CHARS + ".mp4"),
+])
+def test_a_title_becomes_a_bounded_safe_file_name(title, name):
+    assert title_filename(title, ".mp4") == name
 
 
 async def test_a_page_video_over_the_limit_is_refused_and_removed(site, tmp_path):
