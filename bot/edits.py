@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 from bot.backends.base import ClipTimeline, EdgeMoved, Landed, Track
 from bot.vocabulary import Edit
@@ -55,6 +55,7 @@ class Draft:
     caption_style: str = "bold"
     title: str | None = None
     music: Music | None = None
+    source_kind: Literal["video", "audio"] = "video"    # a sound file is called one in the replies
 
     @property
     def start(self) -> float:
@@ -76,7 +77,9 @@ class Draft:
     @property
     def key(self) -> str:
         """Identifies what a render of this draft looks like: same key, same file."""
-        return hashlib.sha256(json.dumps(dataclasses.asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        looks = dataclasses.asdict(self)
+        del looks["source_kind"]             # the source (by its hash) says it: renders made before it was kept stay current
+        return hashlib.sha256(json.dumps(looks, sort_keys=True).encode()).hexdigest()[:12]
 
     def stored(self) -> dict[str, Any]:
         """The draft for its clip row."""
@@ -91,7 +94,8 @@ class Draft:
                    segments=tuple((float(s), float(e)) for s, e in values["segments"]),
                    aspect=values.get("aspect", "9:16"), resolution=int(values.get("resolution", 1080)),
                    captions=bool(values.get("captions", True)), caption_style=values.get("caption_style", "bold"),
-                   title=values.get("title") or None, music=Music(**music) if music else None)
+                   title=values.get("title") or None, music=Music(**music) if music else None,
+                   source_kind="audio" if values.get("source_kind") == "audio" else "video")
 
 
 def _from_cloud_shape(draft: dict) -> dict:
@@ -115,7 +119,7 @@ def timeline_of(draft: Draft) -> ClipTimeline:
     """The draft's tracks as facts (video, captions, title, music); bot.texts.timeline words them
     (`Timeline (3 tracks): 1. Video: talk.mp4 0:16-0:33 (0-16s) 2. Captions: bold (0-16s) 3. Title: "X" (0-3s)`)."""
     whole = draft.duration
-    tracks = [Track("video", draft.label, whole, ranges=draft.segments)]
+    tracks = [Track(draft.source_kind, draft.label, whole, ranges=draft.segments)]
     if draft.captions:
         tracks.append(Track("captions", draft.caption_style, whole))
     if draft.title:

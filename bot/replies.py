@@ -87,8 +87,8 @@ def event_text(event: ChatEvent, lang: str) -> str:
 
 
 def progress_text(event: ChatEvent, lang: str) -> str:
-    if event.stage == "analyse":
-        return say(lang, "progress_analyse")
+    if event.stage in ("analyse", "analyse_sound"):
+        return say(lang, f"progress_{event.stage}")
     if event.stage == "render":
         clip, n, of = event.rendering
         if of == 1:
@@ -125,7 +125,8 @@ def clip_caption(clip: Clip, lang: str) -> str:
     """"#1 Title", then what is known of the clip: where it is in the source, its score; its hashtags."""
     facts = []
     if clip.start is not None and clip.end is not None:
-        facts.append(say(lang, "clip_span", start=clock(clip.start), end=clock(clip.end)))
+        span = "clip_span_sound" if clip.source_kind == "audio" else "clip_span"
+        facts.append(say(lang, span, start=clock(clip.start), end=clock(clip.end)))
     if clip.score is not None:
         facts.append(say(lang, "clip_score", score=round(clip.score)))
     lines = [f"#{clip.number or 1} {clip.title}".strip(), " · ".join(facts), " ".join(clip.hashtags)]

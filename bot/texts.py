@@ -7,8 +7,9 @@ script of what the person wrote, else the platform's language hint, else English
 raised it (an engine or download error) in the person's language, from bot/translations.py.
 Chinese comes out without a space between two Chinese characters. The sentences about what went
 wrong (err_*) are kept in bot/error_texts.py, the tracks' words in bot/timeline_texts.py, where an
-edit landed and what "undo" took back in bot/edit_texts.py, a reel's new length in bot/reel_texts.py and
-the adapters' own sentences in bot/adapter_texts.py, all part of TEXTS.
+edit landed and what "undo" took back in bot/edit_texts.py, a reel's new length in bot/reel_texts.py,
+those about what the person sent in bot/source_texts.py and the adapters' own sentences in
+bot/adapter_texts.py, all part of TEXTS.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bot.adapter_texts import ADAPTER_TEXTS
 from bot.edit_texts import EDIT_TEXTS
 from bot.error_texts import ERROR_TEXTS
 from bot.reel_texts import REEL_TEXTS
+from bot.source_texts import SOURCE_TEXTS
 from bot.timeline_texts import CAPTION_STYLE_NAMES, CHANGES_SEPARATOR, DETAILS_SEPARATOR, TIMELINE_TEXTS
 from bot.translations import REASONS  # the other languages of sentences whose English is in the code
 
@@ -356,6 +358,7 @@ TEXTS: dict[str, dict[str, str]] = {
     **TIMELINE_TEXTS,         # a short's tracks, and what an edit changed on them (bot/timeline_texts.py)
     **REEL_TEXTS,             # a highlight reel chosen again at a new length (bot/reel_texts.py)
     **EDIT_TEXTS,             # where an edit landed, and what "undo" took back (bot/edit_texts.py)
+    **SOURCE_TEXTS,           # what the person sent: a sound file, a kept instruction (bot/source_texts.py)
 }
 
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}

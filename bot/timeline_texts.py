@@ -11,6 +11,7 @@ TIMELINE_TEXTS: dict[str, dict[str, str]] = {
     "timeline_empty": {"en": "empty", "zh": "空"},
     "track_line": {"en": "{kind}: {body}", "zh": "{kind}：{body}"},
     "track_video": {"en": "Video", "zh": "视频"},
+    "track_audio": {"en": "Sound", "zh": "音频"},
     "track_captions": {"en": "Captions", "zh": "字幕"},
     "track_title": {"en": "Title", "zh": "标题"},
     "track_music": {"en": "BGM", "zh": "背景音乐"},

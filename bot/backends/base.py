@@ -54,7 +54,7 @@ class Track:
     """One track of a short, as facts: bot.texts.timeline words it in the person's language. A local
     track is one thing; a track of a cloud draft holds its segments (`pieces`, each a Track of its kind)."""
 
-    kind: Literal["video", "captions", "title", "music", "other"]
+    kind: Literal["video", "audio", "captions", "title", "music", "other"]     # "audio": a sound file's sound
     name: str = ""                           # the source's file name, the caption style, the title's text, the
                                              # song's name; "" when the service named nothing
     end: float | None = None                 # it plays on the short from `start` s to here (None: not said)
@@ -117,6 +117,7 @@ class Clip:
     language: str = ""                       # the language heard in it, when the service says
     captions_withheld: str = ""              # why it goes without captions (speech the engine did not believe)
     weak: bool = False                       # below the quality bar (given because a count was asked)
+    source_kind: Literal["video", "audio"] = "video"     # what it was cut from: a sound file is called one
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ class Sentence:
     edited: tuple[TimelineEdit, ...] = ()    # "timeline_edited": each clip's (none: the timeline is empty)
 
 
-Stage = Literal["", "analyse", "render", "export"]
+Stage = Literal["", "analyse", "analyse_sound", "render", "export"]     # analyse_sound: of a sound file
 
 
 @dataclass(frozen=True)

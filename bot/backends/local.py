@@ -266,7 +266,8 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
         draft = Draft(source=source.sha256, label=source.display_name or "video",
                       segments=tuple(moment.segments) or ((moment.start, moment.end),), aspect=look.aspect,
                       resolution=look.resolution, captions=look.captions, caption_style=look.caption_style,
-                      title=moment.title or None, music=music)
+                      title=moment.title or None, music=music,
+                      source_kind="audio" if source.kind == "audio" else "video")
         return await self.repos.clips.add(
             record.id, rank or moment.rank, moment.start, moment.end, job_id=job.job.id if job is not None else None,
             media_id=source.id, score=moment.score, scores=moment.scores, reasons=moment.reasons, title=moment.title,

@@ -89,12 +89,13 @@ class Analyses:
         run.listeners.append(listener)
         try:
             done = asyncio.wrap_future(run.future)
-            yield ChatEvent("progress", fraction=run.last, stage="analyse")
+            stage = "analyse_sound" if media.kind == "audio" else "analyse"
+            yield ChatEvent("progress", fraction=run.last, stage=stage)
             while not done.done():
                 getter = asyncio.ensure_future(updates.get())
                 finished, _ = await asyncio.wait({done, getter}, timeout=0.25, return_when=asyncio.FIRST_COMPLETED)
                 if getter in finished:
-                    yield ChatEvent("progress", fraction=getter.result(), stage="analyse")
+                    yield ChatEvent("progress", fraction=getter.result(), stage=stage)
                 else:
                     getter.cancel()
                 if cancel.is_set():

@@ -192,4 +192,5 @@ def clip_of(record: ClipRecord, number: int) -> Clip:
         thumbnail=Path(record.thumbnail_path) if current and record.thumbnail_path else None,
         width=record.width or width, height=record.height or height,
         duration=record.duration or draft.duration, clip_id=record.id, session=record.session_id,
-        language=heard.language, captions_withheld=heard.captions_withheld, weak=heard.weak)
+        language=heard.language, captions_withheld=heard.captions_withheld, weak=heard.weak,
+        source_kind=draft.source_kind)
