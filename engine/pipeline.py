@@ -205,23 +205,24 @@ def choose_explained(analysis: Analysis, request: ClipRequest, config: EngineCon
                                language=analysis.transcript.language, rerank=judge, avoid=avoid,
                                dress=judge.dress if judge is not None else None)
     if not selection.moments and analysis.transcript.distrusted:
-        selection = Selection(untrusted_speech_moments(analysis, request))
+        selection = Selection(untrusted_speech_moments(analysis, request, avoid))
     for moment in selection.moments:
         moment.captions_withheld = withheld_reason(analysis.transcript, moment)
     return selection
 
 
-def untrusted_speech_moments(analysis: Analysis, request: ClipRequest) -> list[Moment]:
+def untrusted_speech_moments(analysis: Analysis, request: ClipRequest,
+                             avoid: list[tuple[float, float]] | None = None) -> list[Moment]:
     """People speak but none of the text was believed (a language the model hears badly): the
     moments are still cut on the edges of what was heard, with no words, so no captions and no
-    title from invented text; each is named by when it happens."""
+    title from invented text; each is named by when it happens. None overlaps a span in `avoid`."""
     from engine.highlights.titles import SOUND_TITLES
     from engine.highlights.sound import clock
 
     heard = [w for s in analysis.transcript.distrusted for w in s.words]
     wordless = [Sentence(s.start, s.end, "", ()) for s in split_sentences(heard)]
     moments = choose_moments(wordless, analysis.signals, request, analysis.media.duration,
-                             language=analysis.transcript.language).moments
+                             language=analysis.transcript.language, avoid=avoid).moments
     named = SOUND_TITLES["zh" if analysis.transcript.language in ("zh", "yue") else "en"][2]
     for moment in moments:
         moment.title = named.format(at=clock(moment.start))

@@ -187,7 +187,7 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
         try:
             media = await self.repos.media.for_session(record.id)
             clips = await self.repos.clips.for_session(record.id)
-            source = await self._clips_source(clips) if editing and clips else None
+            source = await self._clips_source(clips, media) if editing and clips else None
             source = source or Uploads.of(media, record.state, [draft_of(c).music for c in clips]).cut_source()
             if source is None:
                 raise NothingUploaded("send a video first")
@@ -273,11 +273,13 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
             media_id=source.id, score=moment.score, scores=moment.scores, reasons=moment.reasons, title=moment.title,
             hashtags=moment.hashtags, text=moment.text, draft=stored(draft, heard))
 
-    async def _clips_source(self, clips: list[ClipRecord]) -> MediaRecord | None:
-        """What the clips were cut from: one cut's clips, and the more and the reel made of them, share it."""
+    async def _clips_source(self, clips: list[ClipRecord], media: list[MediaRecord]) -> MediaRecord | None:
+        """What the clips were cut from: one cut's clips, and the more and the reel made of them, share it;
+        as this session's upload when it is one, which has the name the person sent it under."""
         first = clips[0]
         found = await self.repos.media.get(first.media_id) if first.media_id is not None else None
-        return found or await self.repos.media.by_hash(draft_of(first).source)
+        found = found or await self.repos.media.by_hash(draft_of(first).source)
+        return next((m for m in media if found is not None and m.id == found.id), found)
 
     async def _forget_clips(self, clips: list[ClipRecord], keep: set[str] = frozenset()) -> None:
         """Their rows, and their files but those `keep` names (an undo step's)."""
@@ -339,10 +341,14 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
                 look, music = (drafts[0], drafts[0].music) if drafts else (ClipRequest(), None)
                 for moment in fresh:
                     clips.append(await self._add_clip(record, source, moment, look, music, None,
-                                                      Heard(language=analysis.transcript.language),
-                                                      rank=len(drafts) + 1))
+                                                      Heard(moment.weak, analysis.transcript.language,
+                                                            moment.captions_withheld), rank=len(drafts) + 1))
                     drafts.append(draft_of(clips[-1]))
                     changed.add(len(drafts) - 1)
+                if fresh:                   # said as a cut's moments are: weak ones, and ones without captions
+                    first = len(clips) - len(fresh) + 1
+                    yield ChatEvent("text", _moments_text(clips[first - 1:], first),
+                                    clips=tuple(clip_of(c, n) for n, c in enumerate(clips[first - 1:], start=first)))
                 continue
             result = apply_edit(drafts, edit, ctx)
             if result.problem and not result.changed:
@@ -383,7 +389,8 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
                 yield event
 
     def _more(self, analysis: Analysis, record: SessionRecord, drafts: list[Draft], edit: Edit) -> list[Moment]:
-        """New moments that overlap none of the drafts, best first."""
+        """New moments that overlap none of the drafts, best first, none shorter than half the cut's shortest
+        (3 s at least): the gaps the clips leave may hold only shorter moments, but not a fragment."""
         wanted = edit.count or DEFAULT_MORE
         request = ClipRequest.from_dict(record.state.get("request", {}))
         request.reel = False
@@ -394,7 +401,8 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
         relaxed = ClipRequest.from_dict({**request.to_dict(), "length": None, "min_length": max(3.0, low / 2)})
         for attempt in (request, relaxed):  # when the clips leave only short gaps, shorter moments will do
             found = choose_explained(analysis, attempt, self.config, avoid=taken).moments
-            fresh += [m for m in found if not any(m.start < f.end and f.start < m.end for f in fresh)]
+            fresh += [m for m in found if m.end - m.start >= relaxed.min_length - 0.05
+                      and not any(m.start < f.end and f.start < m.end for f in fresh)]
             if len(fresh) >= wanted:
                 break
         return sorted(fresh, key=lambda m: -m.score)[:wanted]
@@ -485,9 +493,10 @@ def _copy_in(source: Path, target: Path) -> None:
     os.replace(partial, target)
 
 
-def _moments_text(clips: list[ClipRecord]) -> str:
+def _moments_text(clips: list[ClipRecord], first: int = 1) -> str:
     lines = [f"Found {len(clips)} moments:"]
-    lines += [f'{n}. {clock(c.start)}-{clock(c.end)} "{c.title}" (score {c.score:.0f})' for n, c in enumerate(clips, start=1)]
+    lines += [f'{n}. {clock(c.start)}-{clock(c.end)} "{c.title}" (score {c.score:.0f})'
+              for n, c in enumerate(clips, start=first)]
     return "\n".join(lines)
 
 

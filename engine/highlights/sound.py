@@ -292,8 +292,8 @@ def burst_kind(i: int, ctx: Context) -> str:
 
 
 def clock(seconds: float) -> str:
-    """12:34, or 1:02:03 past an hour."""
-    whole = int(seconds)
+    """12:34, or 1:02:03 past an hour; to the nearest second, as the bot says a clip's span (22.6 s is 0:23)."""
+    whole = int(round(max(0.0, seconds)))
     hours, rest = divmod(whole, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
