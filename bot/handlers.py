@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 CLIP_TARGET = re.compile(r"clip-(\d{1,12})")
 DRAFT_TARGET = re.compile(r"draft-(\d{1,12})-(\d{1,3})")
 BUTTON_VERBS = ("export", "share", "more")
+KEPT_SHOWN = 120                  # characters of a kept instruction said back
 
 
 @dataclass
@@ -44,6 +45,11 @@ class Person:
     chat_key: str
     lang: str
     session: int | None = None
+
+    @property
+    def key(self) -> tuple[int, str]:
+        """This person in this chat: whose instruction a chat keeps."""
+        return self.user.id, self.chat_key
 
     @property
     def who(self) -> Who:
@@ -81,6 +87,7 @@ async def help_(conv: "Conversation", turn: Turn) -> None:
 
 
 async def new(conv: "Conversation", turn: Turn) -> None:
+    conv.kept_instructions.pop(turn.person.key, None)
     await conv.backend.start_over(turn.person.who)
     await conv.post(turn.ref, TextReply(say(turn.lang, "new_session")))
 
@@ -172,6 +179,7 @@ async def export(conv: "Conversation", turn: Turn) -> None:
 
 
 async def chat(conv: "Conversation", turn: Turn) -> None:
+    conv.kept_instructions.pop(turn.person.key, None)       # newer words than the ones kept from a link
     await conv.submit(turn.person, turn.ref, "chat", {"text": turn.intent.text or turn.incoming.text,
                                                       "in_group": turn.incoming.is_group})
 
@@ -187,9 +195,12 @@ async def upload(conv: "Conversation", turn: Turn) -> None:
         await conv.post(ref, TextReply(say(person.lang, "err_nothing_uploaded")))
         return
     uploaded_any = False
+    # What a link that could not be opened was sent with is done with the file sent without words next.
+    kept = conv.kept_instructions.pop(person.key, "")
+    instruction = intent.text or kept
     # In a group (20 messages a minute shared by everyone), "got it" and the queue position of the
     # job the same message asks for go out as one message.
-    in_one_message = incoming.is_group and bool(intent.text)
+    in_one_message = incoming.is_group and bool(instruction)
     acknowledged: list[str] = []
     for name, attachment, url in sources:
         folder = conv.settings.data_dir / "incoming" / secrets.token_hex(8)
@@ -213,7 +224,7 @@ async def upload(conv: "Conversation", turn: Turn) -> None:
                 folder.mkdir(parents=True, exist_ok=True)
                 source = await attachment.fetch(folder / safe_filename(attachment.name, attachment.mime))
             media = await conv.backend.upload(person.who, source)
-            got = uploaded_text(media, person.lang, listening=media.analysing, instruction=bool(intent.text))
+            got = uploaded_text(media, person.lang, listening=media.analysing, instruction=bool(instruction))
             if in_one_message:           # said with the queue position, in one message
                 acknowledged.append(got)
             else:
@@ -223,9 +234,18 @@ async def upload(conv: "Conversation", turn: Turn) -> None:
             await conv.post(ref, conv.error_reply(exc, person.lang))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-    if uploaded_any and intent.text:
-        await conv.submit(person, ref, "chat", {"text": intent.text, "in_group": incoming.is_group},
+    if uploaded_any and instruction:
+        if not intent.text:
+            doing = say(person.lang, "instruction_from_before", instruction=shorten(kept, KEPT_SHOWN))
+            if in_one_message:
+                acknowledged.append(doing)
+            else:
+                await conv.post(ref, TextReply(doing))
+        await conv.submit(person, ref, "chat", {"text": instruction, "in_group": incoming.is_group},
                           preface="\n".join(acknowledged))
+    elif not uploaded_any and instruction:     # nothing came: the instruction waits for the file (until a restart)
+        conv.kept_instructions[person.key] = instruction
+        await conv.post(ref, TextReply(say(person.lang, "instruction_kept", instruction=shorten(instruction, KEPT_SHOWN))))
 
 
 async def share(conv: "Conversation", turn: Turn) -> None:

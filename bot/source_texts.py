@@ -1,9 +1,19 @@
 """The bot's sentences about what the person sent, in English and Chinese: a sound file called one
-(not "the video"). Part of bot/texts.py's TEXTS (kept here so each module stays short); `texts.say` words them."""
+(not "the video"), and an instruction kept from a message whose link or file could not be opened,
+for the file sent next. Part of bot/texts.py's TEXTS (kept here so each module stays short);
+`texts.say` words them."""
 from __future__ import annotations
 
 SOURCE_TEXTS: dict[str, dict[str, str]] = {
     "progress_analyse_sound": {"en": "Listening to the recording", "zh": "正在听写音频"},
     # A clip's caption, when it was cut from a sound file ("0:12-0:41 in the recording · score 87/100").
     "clip_span_sound": {"en": "{start}-{end} in the recording", "zh": "原音频 {start}-{end}"},
+    "instruction_kept": {
+        "en": "I kept what you asked (\"{instruction}\"): send the video and I will do that with it.",
+        "zh": "你的要求（“{instruction}”）我记下了：发来视频后，我就照这个做。",
+    },
+    "instruction_from_before": {
+        "en": "Doing what you asked before: \"{instruction}\".",
+        "zh": "按你之前的要求来做：“{instruction}”。",
+    },
 }

@@ -263,10 +263,10 @@ async def test_our_own_reasons_are_said_in_chinese(tmp_path):
     app, recorder = await started_app(make_settings(tmp_path / "data", allow_private_urls=False))
     try:
         await app.conversation.handle(message("http://127.0.0.1:9/talk.mp4 剪成两个60秒的竖屏短视频"))
-        assert last_text(recorder) == "无法下载这个链接：这个链接指向私有或本地网络地址（127.0.0.1），我不能打开。"
+        assert recorder.texts()[-2] == "无法下载这个链接：这个链接指向私有或本地网络地址（127.0.0.1），我不能打开。"
         await app.conversation.handle(message("http://127.0.0.1:9/talk.mp4 cut it"))
-        assert last_text(recorder) == ("That link points to a private or local network address (127.0.0.1), "
-                                       "which I am not allowed to open.")
+        assert recorder.texts()[-2] == ("That link points to a private or local network address (127.0.0.1), "
+                                        "which I am not allowed to open.")
         assert await app.jobs.wait_idle(timeout=180)
         assert not list((tmp_path / "data").rglob("*.mp4")) and await app.repos.jobs.for_user(
             (await app.repos.users.find("test", "u1")).id) == []
