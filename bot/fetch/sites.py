@@ -63,7 +63,7 @@ def ytdlp_download(
     import yt_dlp
     from yt_dlp.utils import DownloadError, UnsupportedError
 
-    # a folder of its own, so the file can take the video's title for the replies ("Why we sleep.mp4")
+    # a folder of its own, so the file can take the video's title for the replies ("Why_we_sleep.mp4")
     folder = dest_dir / f"fetch-{secrets.token_hex(8)}"
     log_sink = _YtdlpLog()
 

@@ -36,7 +36,7 @@ async def test_a_sound_file_sent_after_a_video_is_what_the_cut_is_made_from(loca
     sound = other_talk.path.with_suffix(".wav")           # the rice lesson's sound, beside its video
     assert (await backend.upload(who, sound)).kind == "audio"
     [clip] = clip_events(await run_chat(backend, who, ONE_CLIP))
-    assert timeline("en", clip.summary).startswith("Timeline (3 tracks): 1. Video: rice.wav ")
+    assert timeline("en", clip.summary).startswith("Timeline (3 tracks): 1. Sound: rice.wav ")
     assert "BGM" not in timeline("en", clip.summary)
     assert await sources_of_clips(repos, who) == {"rice.wav"}
 
