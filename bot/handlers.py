@@ -195,7 +195,7 @@ async def upload(conv: "Conversation", turn: Turn) -> None:
         await conv.post(ref, TextReply(say(person.lang, "err_nothing_uploaded")))
         return
     uploaded_any = False
-    # What a link that could not be opened was sent with is done with the file sent without words next.
+    # The words sent with a link or file that could not be opened are done with the next file sent without words.
     kept = conv.kept_instructions.pop(person.key, "")
     instruction = intent.text or kept
     # In a group (20 messages a minute shared by everyone), "got it" and the queue position of the
@@ -245,7 +245,8 @@ async def upload(conv: "Conversation", turn: Turn) -> None:
                           preface="\n".join(acknowledged))
     elif not uploaded_any and instruction:     # nothing came: the instruction waits for the file (until a restart)
         conv.kept_instructions[person.key] = instruction
-        await conv.post(ref, TextReply(say(person.lang, "instruction_kept", instruction=shorten(instruction, KEPT_SHOWN))))
+        kept_note = say(person.lang, "instruction_kept", instruction=shorten(instruction, KEPT_SHOWN))
+        await conv.post(ref, TextReply(kept_note))
 
 
 async def share(conv: "Conversation", turn: Turn) -> None:

@@ -42,7 +42,7 @@ async def test_newer_words_or_a_fresh_start_replace_what_was_kept(tmp_path, warm
         assert await app.repos.jobs.for_user(user.id) == []
 
         await app.conversation.handle(message(f"{ASKED} {PRIVATE_LINK}", chat="c2"))
-        await app.conversation.handle(message("find the funniest moment", chat="c2"))    # newer words, no video yet
+        await app.conversation.handle(message("find the funniest moment", chat="c2"))    # newer words
         assert await app.jobs.wait_idle(user.id, timeout=300)
         await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),), chat="c2"))
         assert "Tell me what you want" in last_text(recorder), last_text(recorder)

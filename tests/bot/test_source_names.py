@@ -49,8 +49,8 @@ async def test_a_sound_file_is_called_a_recording_not_a_video(tmp_path, warm_tal
         assert await app.jobs.wait_idle(user.id, timeout=300)
         [short] = recorder.videos()
         assert "原音频 0:" in short.caption and "原视频" not in short.caption, short.caption
-        listening = {r.text.rstrip(" 0123456789%") for r in recorder.replies(kind="progress")} & {"正在听写音频", "正在听写视频"}
-        assert listening == {"正在听写音频"}, listening
+        progress = {r.text.rstrip(" 0123456789%") for r in recorder.replies(kind="progress")}
+        assert progress & {"正在听写音频", "正在听写视频"} == {"正在听写音频"}, progress
         await app.conversation.handle(message("状态"))
         status = last_text(recorder)
         assert "1. 音频：talk.wav 0:" in status and "视频：talk.wav" not in status, status
