@@ -54,6 +54,7 @@ from bot.backends.base import (
 )
 from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
 from bot.backends.local_engine import engine_for
+from bot.backends.local_more import more_moments
 from bot.backends.local_reel import ReelEdits
 from bot.backends.local_renders import Heard, Renders, _remove_files, clip_of, draft_of, stored
 from bot.backends.local_sources import Uploads, music_choice, with_music_file, without_music_files
@@ -67,9 +68,8 @@ from bot.texts import clock, say, timeline
 from bot.settings import Settings
 from bot.vocabulary import Edit
 from engine.ahead import AHEAD
-from engine.highlights import length_bounds
 from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia
-from engine.pipeline import Analysis, choose_explained
+from engine.pipeline import choose_explained
 from engine.probe import ACCEPTED, content_hash, probe
 from storage.repos import ClipRecord, InsufficientCredits, MediaRecord, Repos, SessionRecord
 
@@ -334,7 +334,8 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
             if done is not None:
                 continue
             if edit.kind == "more":
-                fresh = await asyncio.to_thread(self._more, analysis, record, drafts, edit)
+                fresh = await asyncio.to_thread(more_moments, analysis, self.config, record.state.get("request", {}),
+                                                drafts, edit.count or DEFAULT_MORE)
                 if not fresh:
                     problems["I found no other moments in this video that do not overlap the clips you have"] = (
                         "edit_no_more_moments", {})
@@ -387,25 +388,6 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
         for n, i in enumerate(sorted(changed), start=1):        # only the changed clips render again
             async for event in self._render(record, clips[i], analysis, i + 1, len(changed), cancel, nth=n):
                 yield event
-
-    def _more(self, analysis: Analysis, record: SessionRecord, drafts: list[Draft], edit: Edit) -> list[Moment]:
-        """New moments that overlap none of the drafts, best first, none shorter than half the cut's shortest
-        (3 s at least): the gaps the clips leave may hold only shorter moments, but not a fragment."""
-        wanted = edit.count or DEFAULT_MORE
-        request = ClipRequest.from_dict(record.state.get("request", {}))
-        request.reel = False
-        request.count = len(drafts) + wanted + 2
-        taken = [seg for d in drafts for seg in d.segments]
-        fresh: list[Moment] = []
-        low, _, _ = length_bounds(request)
-        relaxed = ClipRequest.from_dict({**request.to_dict(), "length": None, "min_length": max(3.0, low / 2)})
-        for attempt in (request, relaxed):  # when the clips leave only short gaps, shorter moments will do
-            found = choose_explained(analysis, attempt, self.config, avoid=taken).moments
-            fresh += [m for m in found if m.end - m.start >= relaxed.min_length - 0.05
-                      and not any(m.start < f.end and f.start < m.end for f in fresh)]
-            if len(fresh) >= wanted:
-                break
-        return sorted(fresh, key=lambda m: -m.score)[:wanted]
 
     async def _store_drafts(self, record: SessionRecord, source: MediaRecord, clips: list[ClipRecord],
                             drafts: list[Draft], changed: list[int], reel_of: tuple[int, ...]) -> list[ClipRecord]:
