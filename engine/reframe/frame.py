@@ -51,7 +51,7 @@ from engine.reframe.path import (
     Window,
     crop_window,
     drop_flickers,
-    follow,
+    follow_planned,
     keyframes_suffice,
     plan_framing,
     prominent,
@@ -330,7 +330,7 @@ def _crop_pieces(stretches: list[Stretch], tracks: dict[int, Track], window: Win
         if s.layout == "crop" and s.tracks:
             group = [tracks[i] for i in s.tracks if i in tracks]
             targets = np.mean([_centre_x(t, sample_times) for t in group], axis=0)
-            centres = keep_inside(follow(sample_times, targets, window.length), targets, window.length, split)
+            centres = keep_inside(follow_planned(sample_times, targets, window.length), targets, window.length, split)
             knots = simplify(sample_times, centres, tolerance=0.5 / display_w)
             kt, kc = sample_times[knots], centres[knots]
             pieces.append((s.start, float(kt[0]), float(kc[0]), float(kc[0])))

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.reframe.path import DEAD_ZONE, fill_gaps, follow, simplify
+from engine.reframe.path import DEAD_ZONE, fill_gaps, follow, follow_planned, simplify
 from engine.reframe.seams import NO_SPLIT, Split, keep_inside
 from engine.signals import rolling_median
 
@@ -128,7 +128,7 @@ def panel_path(times: np.ndarray, centres: np.ndarray, width: float, split: Spli
     pieces, held before the first and after the last."""
     if not len(times) or np.isnan(centres).all():
         return ()
-    path = keep_inside(follow(times, centres, width), centres, width, split)
+    path = keep_inside(follow_planned(times, centres, width), centres, width, split)
     knots = simplify(times, path, tolerance=pixel)
     return _pieces(times[knots], path[knots])
 

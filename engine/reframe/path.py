@@ -223,6 +223,17 @@ def follow(times: np.ndarray, targets: np.ndarray, window_length: float,
     return np.clip(gaussian_smooth(centres, smooth_s / dt), half, 1 - half)
 
 
+def follow_planned(times: np.ndarray, targets: np.ndarray, window_length: float, lead_s: float = EASE_S) -> np.ndarray:
+    """follow() on where the subject will be `lead_s` later: the whole shot is known before its
+    first frame is encoded, so the window sets off as the subject does instead of one easing
+    time constant after (a speaker who sways stays inside), without anticipating a move by
+    more than that."""
+    if len(times) < 2:
+        return follow(times, targets, window_length)
+    ahead = np.searchsorted(times, times + lead_s - 1e-9).clip(max=len(times) - 1)
+    return follow(times, targets[ahead], window_length)
+
+
 def shots(cuts: list[float], duration: float, min_gap: float = 0.3) -> list[tuple[float, float]]:
     """[start, end) of each shot of a range of `duration` seconds, given cut times in range time."""
     inner = sorted(c for c in cuts if min_gap <= c <= duration - min_gap)
@@ -306,7 +317,8 @@ def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: s
             centre = float(keep_inside(np.array([centre]), np.array([centre]), window.length, split)[0])
             pieces.append((shot_start, shot_end, centre, centre))
             continue
-        centres = keep_inside(follow(times, targets[inside], window.length), targets[inside], window.length, split)
+        centres = keep_inside(follow_planned(times, targets[inside], window.length), targets[inside], window.length,
+                              split)
         all_centres[inside] = centres
         knots = simplify(times, centres, tolerance=0.5 / pixels)
         kt, kc = times[knots], centres[knots]
