@@ -462,7 +462,7 @@ def caption_script(words: list[Word], placements: list[tuple[float, float, float
     font = caption_font(language)
     lines: list[Line] = []
     title_moves: list[tuple[float, float, float]] = []
-    segments = [timed_lines(split_lines(place_words(words, [placement]))) if captions else []
+    segments = [timed_lines(split_lines(place_words(words, [placement]), language=language)) if captions else []
                 for placement in placements]
     for i, own in enumerate(across_joins(segments, placements)):
         spans, moves = seam_spans(own, [s for s in stacked if s.segment == i], width, height, style, font, title)

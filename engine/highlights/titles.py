@@ -1,12 +1,11 @@
 """Titles from the hook sentence, hashtags from the telling keywords."""
 from __future__ import annotations
 
-import logging
 import math
 import re
-import threading
 from collections import Counter
 
+from engine.chinese_text import is_chinese_text, jieba_words, word_ends
 from engine.highlights.candidates import Candidate
 from engine.highlights.lexicon import STOPWORDS, has_cjk, tokens
 from engine.highlights.scoring import Context
@@ -86,31 +85,30 @@ def trim_title(text: str, limit: int = TITLE_CHARS) -> str:
 
 def trim_cjk_title(text: str, limit: int) -> str:
     """A Chinese title: filler openers gone, cut at the last pause mark or space within `limit`
-    characters (there are no spaces between words to cut at)."""
+    characters, or else (there are no spaces between words to cut at) where jieba's last word
+    within them ends. Japanese, which jieba does not know, is cut between characters."""
+    chinese = is_chinese_text(text)
     for filler in CN_OPENER_FILLER:
-        if text.startswith(filler) and len(text) > len(filler) + 4:
+        whole = not chinese or jieba_words(text)[0] == filler       # not the 好 of 好多
+        if text.startswith(filler) and len(text) > len(filler) + 4 and whole:
             text = text[len(filler):].lstrip("，, ")
             break
     if len(text) <= limit:
         return text.rstrip("，,、 ")
     head = text[:limit]
     cut = max(head.rfind(mark) for mark in "，,、；; ")
+    if cut < limit // 2 and chinese:
+        cut = max((end for end in word_ends(text) if end <= limit), default=0)
     head = head[:cut] if cut >= limit // 2 else head
     return head.rstrip("，,、；; ") + "…"
 
 
 CJK_LANGUAGES = {"zh", "ja", "yue"}
-_jieba_lock = threading.Lock()
 
 
 def chinese_words(text: str) -> list[str]:
-    """Chinese text cut into words by jieba (the field's usual segmenter), Han words only."""
-    import jieba
-
-    with _jieba_lock:
-        jieba.setLogLevel(logging.WARNING)
-        words = jieba.lcut(text)
-    return [w for w in words if re.fullmatch(r"[\u4e00-\u9fff]+", w)]
+    """Chinese text cut into words by jieba, Han words only."""
+    return [w for w in jieba_words(text) if re.fullmatch(r"[\u4e00-\u9fff]+", w)]
 
 
 def chinese_idf() -> dict[str, float]:

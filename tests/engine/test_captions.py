@@ -84,7 +84,7 @@ def test_long_words_make_shorter_lines():
 def test_chinese_words_join_without_spaces_and_lines_stay_narrow():
     words = [Word(i * 0.3, i * 0.3 + 0.25, token) for i, token in enumerate(["我们", "今天", "讨论", "定价", "策略", "和", "增长"])]
     groups = split_lines(words)
-    assert texts(groups)[0] == "我们今天讨论定价"
+    assert texts(groups) == ["我们今天讨论", "定价策略和增长"]      # the fewest lines, as even as can be
     assert all(text_units(t) <= MAX_UNITS for t in texts(groups))
     assert join_words([Word(0, 1, " 价格"), Word(1, 2, " OK")]) == "价格OK"
 
