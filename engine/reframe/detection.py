@@ -32,6 +32,7 @@ import numpy as np
 
 from engine.letterbox import WHOLE, Active
 from engine.reframe.seams import NO_SPLIT, Split, column_steps, off_the_seams, row_steps, split_of
+from engine.reframe.text_band import text_strokes
 
 DETECT_FPS = 2.0            # face samples per second of video
 DETECT_LONG_SIDE = 448      # pixels on the long side of the decoded picture the cascades see
@@ -297,7 +298,7 @@ def find_faces(path: Path, start: float, end: float, display_w: int, display_h: 
     cmd += ["-f", "rawvideo", "pipe:1"]
     frame_bytes = w * h
     faces: list[list[Face]] = []
-    columns, rows = [], []
+    columns, rows, strokes = [], [], []
     misses = 0
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log)
@@ -316,6 +317,7 @@ def find_faces(path: Path, start: float, end: float, display_w: int, display_h: 
                 gray = np.frombuffer(chunk, np.uint8).reshape(h, w)
                 columns.append(column_steps(gray))
                 rows.append(row_steps(gray))
+                strokes.append(text_strokes(gray))
                 found = detector.detect(gray, thorough=thorough)
                 misses = 0 if found else misses + 1
                 faces.append(found)
@@ -329,10 +331,10 @@ def find_faces(path: Path, start: float, end: float, display_w: int, display_h: 
             times = np.array([float(t) for t in stamps[:len(faces)]])
             faces = faces[:len(times)]
             inside = (times >= 0) & (times < duration)
-            split = split_of(columns[:len(times)], rows[:len(times)])
+            split = split_of(columns[:len(times)], rows[:len(times)], strokes[:len(times)])
             return FaceSamples(times=times[inside], split=split,
                                faces=off_the_seams([f for f, keep in zip(faces, inside) if keep], split))
-    split = split_of(columns, rows)
+    split = split_of(columns, rows, strokes)
     return FaceSamples(times=np.arange(len(faces)) / fps, faces=off_the_seams(faces, split), split=split)
 
 
@@ -415,7 +417,7 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
     known_at = {} if known is None else {int(round(t * fps)): k for k, t in enumerate(known.times)}
     known_faces = [] if known is None else list(known.faces)
     det_times, det_faces, motion = [], [], []
-    columns, rows = [], []
+    columns, rows, strokes = [], [], []
     previous = None
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     timer = threading.Timer(timeout_s, proc.kill)
@@ -433,6 +435,7 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
             if known is None and index % SEAM_EVERY == 0:
                 columns.append(column_steps(frame))
                 rows.append(row_steps(frame))
+                strokes.append(text_strokes(frame))
             if known is None and index % detect_every == 0:
                 found = detector.detect(cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA))
                 det_times.append(index / fps)
@@ -444,7 +447,7 @@ def dense_look(path: Path, start: float, end: float, display_w: int, display_h: 
     finally:
         _end(proc, timer)
     frames = np.stack(motion) if motion else np.zeros((0, h // MOTION_SHRINK, w // MOTION_SHRINK), np.uint8)
-    split = known.split if known is not None else split_of(columns, rows)
+    split = known.split if known is not None else split_of(columns, rows, strokes)
     samples = (FaceSamples(known.times, known_faces, split) if known is not None
                else FaceSamples(np.array(det_times, dtype=float), off_the_seams(det_faces, split), split))
     return DenseLook(fps=fps, samples=samples,

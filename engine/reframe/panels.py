@@ -116,9 +116,9 @@ def stacked_panel(box: np.ndarray, display_w: int, display_h: int, panel_aspect:
     size (panel_size), its top (panel_top), centred on the face inside the face's picture."""
     cx = box[0] + box[2] / 2
     picture = split.picture_at(cx) if split.found else (0.0, 1.0)
-    w, h = panel_size(box, display_w, display_h, panel_aspect, picture, split.floor, reach)
+    w, h = panel_size(box, display_w, display_h, panel_aspect, picture, split.floor - split.ceiling, reach)
     x = float(np.clip(cx - w / 2, picture[0], picture[1] - w))
-    return x, panel_top(box, h, split.floor, PICTURE_EDGE if split.found else 0.0), w, h
+    return x, panel_top(box, h, split.floor, max(split.ceiling, PICTURE_EDGE if split.found else 0.0)), w, h
 
 
 def panel_path(times: np.ndarray, centres: np.ndarray, width: float, split: Split = NO_SPLIT,
@@ -142,7 +142,7 @@ def panel_path_down(times: np.ndarray, boxes: np.ndarray, height: float, split: 
     if not seen.any():
         return ()
     tops = np.full(len(times), np.nan)
-    ceiling = PICTURE_EDGE if split.found else 0.0
+    ceiling = max(split.ceiling, PICTURE_EDGE if split.found else 0.0)
     tops[seen] = [panel_top(box, height, split.floor, ceiling) for box in boxes[seen]]
     steady = max(1, round(STEADY_S / _step(times)))
     tops = fill_gaps(tops, 0.0)

@@ -29,6 +29,7 @@ MAX_SPEED = 0.3             # at most this many window lengths per second (7 px 
 EASE_S = 0.5                # time constant of the window closing in on the subject
 SMOOTH_S = 0.4              # sigma of the final Gaussian smoothing
 
+HEAD_REACH = 0.15           # a face's centre is this far (of the height) below the top of its hair
 FIT_NO_FACE_SHARE = 0.25    # fewer samples than this with a face: fit
 FIT_APART_SHARE = 0.15      # at least this share of face samples with two people too far apart: fit
 
@@ -333,28 +334,33 @@ def plan_framing(samples: FaceSamples, display_w: int, display_h: int, aspect: s
 
 
 def window_inside(window: Window, split: Split, targets: np.ndarray, heights: np.ndarray) -> Window:
-    """The crop window of a split screen, shrunk (its shape kept) to fit above a bar burnt in
-    across the bottom and inside the narrowest picture that holds one of its `targets`
-    (centres across), placed around the faces' `heights` (centres down) when it need not touch
-    the top."""
-    if not split.found or window.axis != "x":
+    """The crop window shrunk (its shape kept) to fit between lettering or a bar burnt in across
+    the top or the bottom, and inside the narrowest picture of a split screen that holds one of
+    its `targets` (centres across), placed around the faces' `heights` (centres down) when it
+    need not touch the top. Lettering over the top is kept out only below the faces' heads."""
+    if window.axis != "x" or not (split.found or split.banded):
         return window
+    ceiling = split.ceiling if not len(heights) or float(np.min(heights)) - HEAD_REACH >= split.ceiling else 0.0
     widths = [right - left for left, right in {split.picture_at(x) for x in targets[~np.isnan(targets)]}]
-    span = min([split.floor] + [width / window.length for width in widths])
+    span = min([split.floor - ceiling] + [width / window.length for width in widths])
     if span >= 1.0:
         return window
-    middle = float(np.median(heights)) if len(heights) else span / 2
+    middle = float(np.median(heights)) if len(heights) else ceiling + span / 2
     # The face a little above the middle, as in a stacked panel.
-    top = float(np.clip(middle - 0.42 * span, 0.0, split.floor - span))
+    top = float(np.clip(middle - 0.42 * span, ceiling, split.floor - span))
     return Window("x", window.length * span, span, top)
 
 
 def with_split(reason: str, split: Split, window: Window, inside: bool = True) -> str:
     """The reason, saying so when the source is a split screen (and, `inside`, that the windows
-    shown keep inside one picture)."""
-    if not split.found or window.axis != "x":
+    shown keep inside one picture), and when the window keeps clear of lettering burnt in."""
+    if window.axis != "x":
         return reason
-    return f"{reason}; {split.said()}" + (", each window inside one picture" if inside else "")
+    if split.found:
+        reason = f"{reason}; {split.said()}" + (", each window inside one picture" if inside else "")
+    if split.ceiling > 0 or (split.floor < 1 and not split.found):
+        reason += "; the window keeps clear of the lettering burnt in across the picture"
+    return reason
 
 
 def _nearest_known(times: np.ndarray, targets: np.ndarray, at: float, window_length: float) -> float:

@@ -13,7 +13,9 @@ not a face. Pure functions over the grey frames the reframer already decodes:
     faces  = off_the_seams(faces, seams)     detections astride a seam dropped
 
 A bar burnt in across the bottom of the source (subtitles) is found the same way on rows
-(`row_steps`, `find_floor`): stacked panels and crop windows end above it.
+(`row_steps`, `find_floor`): stacked panels and crop windows end above it. Lettering burnt into
+the picture itself, at its top or bottom (engine.reframe.text_band), gives a ceiling and a floor
+too, in a single picture as in a split screen.
 
 Positions are fractions (0-1) of the picture's width (rows: of its height).
 """
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from engine.reframe.text_band import text_band
 
 if TYPE_CHECKING:
     from engine.reframe.detection import Face
@@ -60,6 +64,12 @@ class Split:
 
     seams: tuple[Seam, ...] = ()
     floor: float = 1.0
+    ceiling: float = 0.0          # where the picture below lettering burnt in across its top begins
+
+    @property
+    def banded(self) -> bool:
+        """Lettering or a bar to keep out, above or below."""
+        return self.floor < 1.0 or self.ceiling > 0.0
 
     @property
     def found(self) -> bool:
@@ -135,17 +145,19 @@ def find_floor(steps: np.ndarray) -> float:
     return float((low[0] + 1) / height) if len(low) else 1.0
 
 
-def split_of(columns: list[np.ndarray], rows: list[np.ndarray]) -> Split:
-    """The Split of a range from the column and row steps of some of its frames. A single
-    picture can hold a steady vertical edge too (a door frame, a pillar) but rarely in its
-    middle: only a seam with a quarter of the frame on each side makes a split screen (the
-    other seams found then bound its pictures)."""
+def split_of(columns: list[np.ndarray], rows: list[np.ndarray], strokes: list[np.ndarray] = ()) -> Split:
+    """The Split of a range from the column and row steps (and text strokes) of some of its
+    frames. A single picture can hold a steady vertical edge too (a door frame, a pillar) but
+    rarely in its middle: only a seam with a quarter of the frame on each side makes a split
+    screen (the other seams found then bound its pictures)."""
+    ceiling, floor = text_band(list(strokes))
+    lettered = Split((), floor, ceiling)
     if len(columns) < SEAM_MIN_FRAMES:
-        return NO_SPLIT
+        return lettered
     seams = find_seams(np.stack(columns))
     if not any(CENTRAL <= s.left and s.right <= 1 - CENTRAL for s in seams):
-        return NO_SPLIT
-    return Split(seams, find_floor(np.stack(rows)))
+        return lettered
+    return Split(seams, min(floor, find_floor(np.stack(rows))), ceiling)
 
 
 def astride(face: Face, split: Split, share: float = ASTRIDE) -> bool:
