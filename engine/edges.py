@@ -13,6 +13,11 @@ in a 10 ms loudness envelope near Whisper's boundary:
 Where two sentences run together with no pause (no quiet run, or one too short for a
 lead-in), the cut is the quietest point between them. Each edge says which of the two it
 is, so callers and tests can see why it is where it is.
+
+Whisper also writes full stops where the speaker did not stop (a comedian running straight
+on into the punchline). run_on_sentences tells, by the sound, which sentences the speaker
+runs straight into or straight on from (no quiet run of SENTENCE_PAUSE between the words),
+so that the highlights do not start or end a clip there (engine.highlights.candidates).
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.models import Signals, Word
+from engine.models import Sentence, Signals, Word
 from engine.signals import ENVELOPE_HOP, runs_of
 
 SEARCH_SECONDS = 0.6         # how far from Whisper's boundary, towards the pause, the real one may be
@@ -166,6 +171,50 @@ def heard_span(word: Word, envelope: np.ndarray) -> tuple[float, float]:
     if before_sound:
         start = (first + before_sound[-1]) * ENVELOPE_HOP
     return round(start, 3), round(max(start, end), 3)
+
+
+def pause_between(envelope: np.ndarray, last: Word, following: Word) -> float | None:
+    """Seconds of the longest quiet run between the sound of `last` and of `following` (the
+    next word), looked for as far as Whisper's times may be off (INTO_WORD_SECONDS into each
+    word, never past its middle); None when the sound there has no contrast to judge by."""
+    end, start = heard_span(last, envelope)[1], heard_span(following, envelope)[0]
+    lo = max(sum(heard_span(last, envelope)) / 2, end - INTO_WORD_SECONDS)
+    hi = min(sum(heard_span(following, envelope)) / 2, start + INTO_WORD_SECONDS)
+    hi = max(hi, end + SHORTEST_PAUSE)
+    first, stop = int(lo / ENVELOPE_HOP), min(len(envelope), int(np.ceil(hi / ENVELOPE_HOP)))
+    if stop <= first:
+        return None
+    quiet = quiet_mask(envelope, first, stop, int((end + start) / 2 / ENVELOPE_HOP))
+    if quiet is None:
+        return None
+    return max(((b - a) * ENVELOPE_HOP for a, b in runs_of(quiet)), default=0.0)
+
+
+@dataclass(frozen=True)
+class RunOn:
+    """Per sentence (in the order given): does the speaker run straight into it from the word
+    before, and straight on from it into the word after, with no pause between? False where
+    there is no such word, or the sound cannot tell (no words, no contrast)."""
+    into: tuple[bool, ...]
+    on_from: tuple[bool, ...]
+
+
+def run_on_sentences(sentences: list[Sentence], words: list[Word], envelope: np.ndarray) -> RunOn:
+    """Which of `sentences` the speaker runs into or on from; `words` are all of the video's, in time order."""
+    position = {id(w): k for k, w in enumerate(words)}
+
+    def runs_together(before: int, after: int) -> bool:
+        if before < 0 or after >= len(words) or len(envelope) == 0:
+            return False
+        pause = pause_between(envelope, words[before], words[after])
+        return pause is not None and pause < SENTENCE_PAUSE - ENVELOPE_HOP / 2
+
+    into, on_from = [], []
+    for s in sentences:
+        first, last = (position.get(id(s.words[0])), position.get(id(s.words[-1]))) if s.words else (None, None)
+        into.append(first is not None and runs_together(first - 1, first))
+        on_from.append(last is not None and runs_together(last, last + 1))
+    return RunOn(tuple(into), tuple(on_from))
 
 
 def word_before(words: list[Word], t: float) -> Word | None:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Iterable
 
+from engine.edges import RunOn
 from engine.models import ClipRequest, Sentence
 
 END_SHORTFALL = 0.75                   # a window running into the end of the speech may be this share of the shortest
@@ -63,17 +65,46 @@ def sentences_in_range(sentences: list[Sentence], request: ClipRequest, duration
     return [s for s in sentences if s.start >= start - 0.25 and s.end <= end + 0.25]
 
 
-def candidate_windows(sentences: list[Sentence], low: float, high: float, target: float) -> list[Candidate]:
+def candidate_windows(sentences: list[Sentence], low: float, high: float, target: float,
+                      run_on: RunOn | None = None) -> list[Candidate]:
     """Every window from a sentence start to a sentence end lasting low..high seconds. Where the
     sentence ends jump over that span (a long sentence), the end nearest to it is taken instead,
     and near the end of the speech its last sentence end, if not much shorter; when the whole
-    speech is shorter than that, one window holds all of it."""
+    speech is shorter than that, one window holds all of it.
+
+    With `run_on` (engine.edges.run_on_sentences), a window neither starts on a sentence the
+    speaker ran straight into nor ends on one he ran straight on from: Whisper's full stop there
+    is not a pause. Only when no such window lasts low..high are the windows of that length
+    that do start or end there added, so that the length asked is kept where the pauses cannot."""
+    n = len(sentences)
+    if run_on is None:
+        found = windows_between(sentences, low, high, range(n), set(range(n)))
+    else:
+        starts = [i for i in range(n) if not run_on.into[i]]
+        ends = {j for j in range(n) if not run_on.on_from[j] or j == n - 1}
+        found = windows_between(sentences, low, high, starts, ends)
+        if not any(low - 0.05 <= c.duration <= high + 0.05 for c in found):
+            taken = {(c.first, c.last) for c in found}
+            found += [c for c in windows_between(sentences, low, high, range(n), set(range(n)))
+                      if low - 0.05 <= c.duration <= high + 0.05 and (c.first, c.last) not in taken]
+        if not found:
+            found = windows_between(sentences, low, high, range(n), set(range(n)))
+    if not found and sentences:
+        found.append(Candidate(0, n - 1, sentences[0].start, sentences[-1].end))
+    return found
+
+
+def windows_between(sentences: list[Sentence], low: float, high: float, starts: Iterable[int],
+                    ends: set[int]) -> list[Candidate]:
+    """candidate_windows' windows that start on one of the sentences `starts` and end on one of `ends`."""
     found = []
     n = len(sentences)
-    for i in range(n):
+    for i in starts:
         below = None                          # the last end before the span
         inside = []
         for j in range(i, n):
+            if j not in ends:
+                continue
             length = sentences[j].end - sentences[i].start
             if length < low:
                 below = j
@@ -89,8 +120,4 @@ def candidate_windows(sentences: list[Sentence], low: float, high: float, target
             if not inside and below is not None and sentences[below].end - sentences[i].start >= END_SHORTFALL * low:
                 inside.append(below)          # the speech ends before the span: its last sentence is the nearest edge
         found += [Candidate(i, j, sentences[i].start, sentences[j].end) for j in inside]
-    if not found and sentences:
-        found.append(Candidate(0, n - 1, sentences[0].start, sentences[-1].end))
     return found
-
-

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.edges import RunOn
 from engine.highlights.candidates import Candidate
 from engine.highlights.sport import Excitement, excitements
 from engine.highlights.lexicon import (CN_DANGLING, DANGLING_CONJUNCTIONS, STOPWORDS, SentenceFeatures, has_cjk,
@@ -34,9 +35,11 @@ class Context:
     burst_rises: list[float] = field(default_factory=list)     # dB each burst stands above its surroundings
     burst_noisy: list[bool] = field(default_factory=list)      # does it sound like a crowd (broadband noise)?
     excitements: list[Excitement] = field(default_factory=list)  # the commentator's, how high and how quick
+    run_on: RunOn | None = None                                # sentences the speaker runs into / on from, no pause
 
 
-def make_context(sentences: list[Sentence], signals: Signals, request: ClipRequest, target: float) -> Context:
+def make_context(sentences: list[Sentence], signals: Signals, request: ClipRequest, target: float,
+                 run_on: RunOn | None = None) -> Context:
     return Context(
         sentences=sentences,
         features=[sentence_features(s) for s in sentences],
@@ -48,6 +51,7 @@ def make_context(sentences: list[Sentence], signals: Signals, request: ClipReque
         burst_rises=[burst_rise(b, signals.loudness_db, signals.hop) for b in signals.bursts],
         burst_noisy=[is_noisy(b, signals.noisiness, signals.hop) for b in signals.bursts],
         excitements=excitements(signals),
+        run_on=run_on,
     )
 
 
@@ -102,6 +106,9 @@ def score_self_contained(c: Candidate, ctx: Context) -> tuple[float, str]:
     if not last.complete:
         score -= 25
         notes.append("the last sentence trails off")
+    if ctx.run_on is not None and ctx.run_on.into[c.first]:
+        score -= 35
+        notes.append("starts where the speaker runs on from the sentence before, with no pause")
     return score, f"self-contained {score:.0f}: " + ("; ".join(notes) if notes else "stands on its own")
 
 
@@ -120,6 +127,9 @@ def score_payoff(c: Candidate, ctx: Context) -> tuple[float, str]:
     if last.concluding:
         score += 20
         notes.append("a conclusion")
+    if ctx.run_on is not None and ctx.run_on.on_from[c.last]:
+        score -= 30
+        notes.append("the speaker runs straight on with no pause (ends mid-thought)")
     after = [b for b in ctx.signals.bursts if c.end - 1.0 <= b[0] <= c.end + PAYOFF_BURST_SECONDS
              and is_reaction(b, ctx.signals.speech_rate, ctx.signals.hop, ctx.signals.noisiness)]
     if after:

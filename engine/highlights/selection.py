@@ -8,7 +8,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine.edges import edge_spans
+from engine.edges import edge_spans, run_on_sentences
 from engine.highlights.candidates import (LENGTH_TOLERANCE, Candidate, candidate_windows, length_bounds, range_bounds,
                                           sentences_in_range)
 from engine.highlights.scoring import SCORERS, Context, make_context, weights_for
@@ -75,12 +75,13 @@ def scored_candidates(sentences: list[Sentence], signals: Signals, request: Clip
     bursts (or, with no speech at all, lively stretches) where nobody does. `sentences` are
     those inside the asked range, `every_sentence` the whole video's; `sound_target` is the
     sound moments' length, if not `target`."""
-    ctx = make_context(sentences, signals, request, target)
-    start, end = range_bounds(request, duration)
     heard = sentences if every_sentence is None else every_sentence
+    run_on = run_on_sentences(sentences, [w for s in heard for w in s.words], signals.envelope_db)
+    ctx = make_context(sentences, signals, request, target, run_on)
+    start, end = range_bounds(request, duration)
     sound_low, sound_high = sound_bounds or (low, high)
     sound = sound_candidates(heard, signals, start, end, sound_low, sound_high, sound_target or target, duration)
-    speech = candidate_windows(sentences, low, high, target)
+    speech = candidate_windows(sentences, low, high, target, run_on)
     if sound and not speech_is_enough(heard, low, start, end):
         speech = []                   # a few stray words are not a clip; the sound has moments
     return [score_candidate(c, ctx) for c in speech + sound], ctx
