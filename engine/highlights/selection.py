@@ -1,6 +1,7 @@
 """Choosing: the best windows spread over the video, or the pieces of a reel; scoring each window."""
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from dataclasses import replace
@@ -207,6 +208,11 @@ def choose_by_length(scored: list[Candidate], request: ClipRequest, low: float, 
 
     fitting = [c for c in scored if fits(c)]
     chosen = choose_spread(fitting, wanted, duration)
+    if request.count and len(chosen) < request.count:
+        # the best one first can leave no room for the rest: take the most that fit side by side
+        most = most_side_by_side(fitting, request.count)
+        if len(most) > len(chosen):
+            chosen = sorted(most, key=lambda c: (-c.total, c.start))
     enough = len(chosen) if chosen else (request.count or 1)
     rest = sorted((c for c in scored if c not in fitting), key=lambda c: (round(abs(c.duration - target)), -c.total))
     for c in rest:
@@ -215,6 +221,26 @@ def choose_by_length(scored: list[Candidate], request: ClipRequest, low: float, 
         if not any(overlaps((c.start, c.end), (k.start, k.end)) for k in chosen):
             chosen.append(c)
     return chosen
+
+
+def most_side_by_side(candidates: list[Candidate], count: int) -> list[Candidate]:
+    """As many as `count` windows that do not overlap, as many as there is room for; of the ways
+    to have that many, the one whose scores add up highest."""
+    ordered = sorted(candidates, key=lambda c: c.end)
+    ends = [c.end for c in ordered]
+    room_before = [bisect.bisect_right(ends, c.start) for c in ordered]     # windows ending by its start
+    # best[k][i]: (score, picks) of the best k windows among the first i; None where k do not fit
+    best: list[list[tuple[float, tuple[int, ...]] | None]] = [[(0.0, ())] * (len(ordered) + 1)]
+    for k in range(1, count + 1):
+        row: list[tuple[float, tuple[int, ...]] | None] = [None]
+        for i, c in enumerate(ordered):
+            skip, before = row[i], best[k - 1][room_before[i]]
+            take = (before[0] + c.total, before[1] + (i,)) if before is not None else None
+            row.append(max((o for o in (skip, take) if o is not None), key=lambda o: o[0], default=None))
+        if row[-1] is None:
+            break
+        best.append(row)
+    return [ordered[i] for i in best[-1][-1][1]]
 
 
 def select_reel(sentences: list[Sentence], signals: Signals, request: ClipRequest, language: str = "en",

@@ -1,5 +1,6 @@
 """Where a clip may start and end (engine.edges.run_on_sentences, engine.highlights): not where
-Whisper wrote a full stop but the speaker ran straight on."""
+Whisper wrote a full stop but the speaker ran straight on; and a count asked is given when the
+speech has room for it side by side."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,15 +10,17 @@ import pytest
 
 from engine.edges import run_on_sentences
 from engine.highlights import Candidate, candidate_windows
+from engine.highlights.selection import most_side_by_side
 from engine.instructions import parse_instruction
 from engine.models import Word
 from engine.pipeline import choose_explained
 from engine.sentences import split_sentences
 from engine.signals import ENVELOPE_HOP, compute_signals
-from tests.media import SAMPLE_RATE, build_word_talk
+from tests.media import SAMPLE_RATE, SHARED_MEDIA, build_word_talk
 from tests.run_once import analysed_once
 
 STANDUP = Path("/work/coord/media/standup/orig_sub.mp4")     # 20 s of stand-up; the punchline follows a full stop at once
+TEDLIEU = SHARED_MEDIA / "talking_tedlieu_60s.mp4"
 
 
 def level_around(envelope: np.ndarray, t: float, before: float, after: float) -> np.ndarray:
@@ -109,3 +112,33 @@ def test_no_window_starts_or_ends_inside_a_run_on_while_others_fit(run_on_talk):
         assert all(clean(c) for c in fit), (low, [(c.start, c.end) for c in fit])
         would_have_cut += not all(clean(c) for c in fitting(candidate_windows(sentences, low, high, (low + high) / 2)))
     assert judged >= 5 and would_have_cut >= 3, (judged, would_have_cut)
+
+
+# --- a count asked, and room for it ---------------------------------------------------------------
+
+def test_the_most_windows_side_by_side_beat_the_best_one_alone():
+    """The best window overlaps both others, which fit side by side: asked for two, both are given."""
+    middle = Candidate(1, 2, 10.0, 30.0, total=60.0)
+    early, late = Candidate(0, 1, 0.0, 15.0, total=40.0), Candidate(2, 3, 25.0, 45.0, total=35.0)
+    assert sorted(c.start for c in most_side_by_side([middle, early, late], 2)) == [0.0, 25.0]
+    assert most_side_by_side([middle, early, late], 1) == [middle]
+
+
+@pytest.fixture(scope="module")
+def tedlieu_analysis(tmp_path_factory, engine_config):
+    if not TEDLIEU.is_file():
+        pytest.skip(f"real recordings not found at {SHARED_MEDIA} (they live in ../shared/media beside the project)")
+    return analysed_once(tmp_path_factory, TEDLIEU, engine_config)
+
+
+def test_two_shorts_of_25_seconds_from_a_60_second_speech(tedlieu_analysis):
+    """The best 27 s window sat in the middle and left no room for a second; the speech has room
+    for two side by side, and two are given, each about 25 s."""
+    analysis = tedlieu_analysis
+    selection = choose_explained(analysis, parse_instruction("two vertical shorts, 25 seconds each"))
+    assert len(selection.moments) == 2, [(m.start, m.end) for m in selection.moments]
+    first, second = sorted(selection.moments, key=lambda m: m.start)
+    assert first.end <= second.start
+    for m in selection.moments:
+        assert 22.5 - 0.05 <= m.duration <= 27.5 + 0.05, (m.start, m.end)
+    assert not [n for n in selection.notes if n.kind == "fewer_than_asked"]
