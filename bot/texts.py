@@ -244,6 +244,10 @@ TEXTS: dict[str, dict[str, str]] = {
               "moments instead.",
         "zh": "这段录音里没有声音或内容特别突出的地方，所以给你 {kept} 个均匀分布的片段。",
     },
+    "note_nothing_stands_out_one": {
+        "en": "Nothing in this recording stands out by its sound or its words, so here is a moment from it instead.",
+        "zh": "这段录音里没有声音或内容特别突出的地方，所以给你其中的 1 个片段。",
+    },
     # A clip's caption: "#1 Title", then what is known of it ("0:12-0:41 in the source · score 87/100").
     "clip_span": {"en": "{start}-{end} in the source", "zh": "原视频 {start}-{end}"},
     "clip_score": {"en": "score {score}/100", "zh": "评分 {score}/100"},
@@ -467,7 +471,10 @@ def note(lang: str, fact) -> str:
     facts = fact.to_dict()
     values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in facts.items() if k != "kind"}
     values["ranks"] = ("、" if lang == "zh" else ", ").join(str(r) for r in facts.get("ranks", ()))
-    return say(lang, f"note_{fact.kind}", **values)
+    key = f"note_{fact.kind}"
+    if facts.get("kept") == 1 and f"{key}_one" in TEXTS:      # "1 evenly spaced moments" reads wrong
+        key += "_one"
+    return say(lang, key, **values)
 
 
 def sentences(lang: str, *parts: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from engine.highlights.titles import drawn_title
 from engine.models import ClipRequest, Moment, RenderSpec
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def render_spec(analysis: "Analysis", moment: Moment, request: ClipRequest) -> R
         captions=request.captions,
         caption_style=request.caption_style,
         words=[w for w in analysis.transcript.words if inside(w.start, w.end)],
-        title=moment.title or None,
+        title=drawn_title(moment.title),
         scene_cuts=[c for c in analysis.signals.scene_cuts if any(s < c < e for s, e in segments)],
         language=analysis.transcript.language,
     )

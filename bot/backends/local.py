@@ -68,6 +68,7 @@ from bot.texts import clock, say, timeline
 from bot.settings import Settings
 from bot.vocabulary import Edit
 from engine.ahead import AHEAD
+from engine.highlights.titles import drawn_title
 from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia
 from engine.pipeline import choose_explained
 from engine.probe import ACCEPTED, content_hash, probe
@@ -232,7 +233,7 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
                 await self.repos.sessions.save_state(record.id, state)
                 music = music_choice(state, media)
                 clips = [await self._add_clip(record, source, m, request, music, job,
-                                              Heard(m.weak, analysis.transcript.language, m.captions_withheld))
+                                              Heard.in_moment(m, analysis.transcript))
                          for m in moments]
             if request.unplaced and self.config.judge is None:
                 yield ChatEvent("text", f"I could not use \"{request.unplaced}\" from your request: that needs a "
@@ -266,7 +267,7 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
         draft = Draft(source=source.sha256, label=source.display_name or "video",
                       segments=tuple(moment.segments) or ((moment.start, moment.end),), aspect=look.aspect,
                       resolution=look.resolution, captions=look.captions, caption_style=look.caption_style,
-                      title=moment.title or None, music=music,
+                      title=drawn_title(moment.title), music=music,
                       source_kind="audio" if source.kind == "audio" else "video")
         return await self.repos.clips.add(
             record.id, rank or moment.rank, moment.start, moment.end, job_id=job.job.id if job is not None else None,
@@ -342,8 +343,7 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
                 look, music = (drafts[0], drafts[0].music) if drafts else (ClipRequest(), None)
                 for moment in fresh:
                     clips.append(await self._add_clip(record, source, moment, look, music, None,
-                                                      Heard(moment.weak, analysis.transcript.language,
-                                                            moment.captions_withheld), rank=len(drafts) + 1))
+                                                      Heard.in_moment(moment, analysis.transcript), rank=len(drafts) + 1))
                     drafts.append(draft_of(clips[-1]))
                     changed.add(len(drafts) - 1)
                 if fresh:                   # said as a cut's moments are: weak ones, and ones without captions

@@ -62,6 +62,6 @@ class ReelEdits:
         clip = await self.repos.clips.update(
             clip.id, start=new.start, end=new.end, score=moment.score, scores=moment.scores, reasons=moment.reasons,
             hashtags=moment.hashtags, text=moment.text,
-            draft=stored(new, Heard(False, analysis.transcript.language, moment.captions_withheld)))
+            draft=stored(new, Heard.in_moment(dataclasses.replace(moment, weak=False), analysis.transcript)))
         remade = ReelRemade(kept=len(new.segments), got=round(new.duration, 1), asked=plan.seconds, short=short)
         return ReelOutcome(plan, record, clip, new, remade)

@@ -13,7 +13,7 @@ from typing import AsyncIterator, Callable
 from bot.backends.base import ChatEvent, Clip, NothingUploaded, Reason, Sentence, Stage, Who
 from bot.edits import Draft, timeline_of
 from bot.jobs import current_job
-from engine.models import Cancelled, ClipRequest, Moment, RenderFailed, RenderSpec
+from engine.models import Cancelled, ClipRequest, Moment, RenderFailed, RenderSpec, Transcript
 from engine.pipeline import Analysis
 from engine.spec import render_spec
 from storage.media_store import find_render
@@ -31,6 +31,11 @@ class Heard:
     weak: bool = False                       # under the quality bar (given because a count was asked)
     language: str = ""                       # the language heard in the source
     captions_withheld: str = ""              # why it goes without captions
+
+    @classmethod
+    def in_moment(cls, moment: Moment, transcript: Transcript) -> "Heard":
+        """A fresh moment's: the language only when speech was heard (Whisper names one even for a hiss)."""
+        return cls(moment.weak, transcript.language if transcript.segments else "", moment.captions_withheld)
 
     @classmethod
     def of(cls, record: ClipRecord) -> "Heard":

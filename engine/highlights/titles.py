@@ -19,12 +19,23 @@ SOUND_TITLES = {
     "en": ("Crowd reaction at {at}", "Loud moment at {at}", "Moment at {at}"),
     "zh": ("{at} 观众反应", "{at} 高能时刻", "{at} 精彩瞬间"),
 }
+# The plain form names a moment only by when it happens: the chat calls the clip by it, but it is
+# not drawn over the picture, where it would say nothing the viewer wants to read.
+PLACEHOLDER_TITLE = re.compile("|".join(
+    re.escape(forms[2]).replace(re.escape("{at}"), r"\d+(?::\d{2}){1,2}") for forms in SOUND_TITLES.values()))
 GENERAL_TAGS = {"en": ("#highlights", "#clips"), "zh": ("#精彩瞬间", "#短视频")}
 CN_OPENER_FILLER = ("嗯", "啊", "那么", "然后", "所以", "就是", "其实", "好的", "好")
 CN_STOPWORDS = set("""
 我们 你们 他们 她们 它们 这个 那个 这些 那些 这样 那样 这里 那里 什么 怎么 为什么 因为 所以 但是 然后 而且 如果 就是 还是 或者
 那么 这么 已经 可以 没有 不是 一个 一些 自己 时候 现在 知道 觉得 真的 非常 特别 一下 一直 一样 还有 起来 出来 大家 今天 东西 事情
 """.split())
+
+
+def drawn_title(title: str | None) -> str | None:
+    """The title to draw over the clip: None for none, or for a placeholder ("Moment at 0:00")."""
+    if not title or not title.strip() or PLACEHOLDER_TITLE.fullmatch(title.strip()):
+        return None
+    return title
 
 
 def title_for(c: Candidate, ctx: Context) -> str:
