@@ -9,7 +9,7 @@ Chinese comes out without a space between two Chinese characters. The sentences 
 wrong (err_*) are kept in bot/error_texts.py, the tracks' words in bot/timeline_texts.py, where an
 edit landed and what "undo" took back in bot/edit_texts.py, a reel's new length in bot/reel_texts.py,
 those about what the person sent in bot/source_texts.py and the adapters' own sentences in
-bot/adapter_texts.py, all part of TEXTS.
+bot/adapter_texts.py, words of a request it cannot act on in bot/request_texts.py, all part of TEXTS.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from bot.adapter_texts import ADAPTER_TEXTS
 from bot.edit_texts import EDIT_TEXTS
 from bot.error_texts import ERROR_TEXTS
 from bot.reel_texts import REEL_TEXTS
+from bot.request_texts import REQUEST_TEXTS
 from bot.source_texts import SOURCE_TEXTS
 from bot.timeline_texts import CAPTION_STYLE_NAMES, CHANGES_SEPARATOR, DETAILS_SEPARATOR, TIMELINE_TEXTS
 from bot.translations import REASONS  # the other languages of sentences whose English is in the code
@@ -244,10 +245,6 @@ TEXTS: dict[str, dict[str, str]] = {
               "moments instead.",
         "zh": "这段录音里没有声音或内容特别突出的地方，所以给你 {kept} 个均匀分布的片段。",
     },
-    "note_nothing_stands_out_one": {
-        "en": "Nothing in this recording stands out by its sound or its words, so here is a moment from it instead.",
-        "zh": "这段录音里没有声音或内容特别突出的地方，所以给你其中的 1 个片段。",
-    },
     # A clip's caption: "#1 Title", then what is known of it ("0:12-0:41 in the source · score 87/100").
     "clip_span": {"en": "{start}-{end} in the source", "zh": "原视频 {start}-{end}"},
     "clip_score": {"en": "score {score}/100", "zh": "评分 {score}/100"},
@@ -363,6 +360,7 @@ TEXTS: dict[str, dict[str, str]] = {
     **REEL_TEXTS,             # a highlight reel chosen again at a new length (bot/reel_texts.py)
     **EDIT_TEXTS,             # where an edit landed, and what "undo" took back (bot/edit_texts.py)
     **SOURCE_TEXTS,           # what the person sent: a sound file, a kept instruction (bot/source_texts.py)
+    **REQUEST_TEXTS,          # words of a request it cannot act on (bot/request_texts.py)
 }
 
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from engine.instructions import LEN, parse_instruction, read_aspect, read_caption_style, read_captions, take_durations
+from engine.instructions import LEN, asks_caption_size, parse_instruction, read_aspect, read_caption_style, read_captions, take_durations
 from engine.numbers import CN_NUMERAL, chinese_number, normalise
 from engine.models import ClipRequest
 
@@ -230,6 +230,22 @@ class Understood:
     kind: Literal["cut", "edit", "music", "no_clips_yet", "not_understood"]
     request: ClipRequest | None = None            # kind "cut"
     edits: tuple[Edit, ...] = field(default=())   # kind "edit"; kind "music": the one music edit
+    caption_size: bool = False                    # asked for bigger or smaller captions, which come in one size
+    unused: str | None = None                     # kind "edit": words beside a change of look that ask for none
+
+
+# Words of a change of look ("switch it to square", "add the captions back"): the rest of the message
+# ("with the funniest bit") is what no reader used.
+_LOOK_WORDS = re.compile(r"\b(?:change[sd]?|switch|swap|turn|add|remove|back|instead|now|again|put|bring|show|hide|set"
+                         r"|style|look|version|format|all|every|both|on|off|as|well|too)\b|改成|换成|改为|变成|都|全部")
+
+
+def unused_words(text: str, edits: tuple[Edit, ...]) -> str | None:
+    """The words of a message that only changes the clips' look (aspect, captions) that no reader used."""
+    if any(e.structural for e in edits):
+        return None
+    lowered = _CLIP_REF.sub(" ", _CAPTIONS_ON.sub(" ", _CAPTIONS_OFF.sub(" ", normalise(_QUOTED.sub(" ", text)))))
+    return parse_instruction(_LOOK_WORDS.sub(" ", lowered)).unplaced
 
 
 def understand(text: str, has_clips: bool) -> Understood:
@@ -237,12 +253,13 @@ def understand(text: str, has_clips: bool) -> Understood:
     if edits and edits[0].kind == "undo":       # with clips or not: "nothing to undo" is the service's to say
         return Understood("edit", edits=edits)
     cut_asked = looks_like_cut(text)
+    size = asks_caption_size(text)
     if has_clips and edits and (any(e.structural for e in edits) or not cut_asked):
-        return Understood("edit", edits=edits)
+        return Understood("edit", edits=edits, caption_size=size, unused=unused_words(text, edits))
     if has_clips and not cut_asked:
-        return Understood("not_understood")
+        return Understood("not_understood", caption_size=size)
     if not has_clips and edits and all(e.kind == "music" for e in edits):
         return Understood("music", edits=edits[:1])
     if not has_clips and any(e.kind in LENGTH_EDITS for e in edits) and not cut_asked:
         return Understood("no_clips_yet")
-    return Understood("cut", request=parse_instruction(text))
+    return Understood("cut", request=parse_instruction(text), caption_size=size)

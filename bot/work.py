@@ -36,6 +36,14 @@ async def run_chat(conv: "Conversation", ctx: JobContext) -> dict:
     words = ctx.job.payload["text"]
     state = await conv.backend.state(who)
     understood = understand(words, has_clips=bool(state.clips))
+    if understood.caption_size:
+        if not posted:                  # said once, not again after a restart
+            await ctx.post(TextReply(say(lang, "caption_size_fixed")))
+        if understood.kind == "not_understood":                  # it asked for nothing else
+            ctx.progress(1.0, say(lang, "progress_done"), done=True)
+            return {"clips": 0}
+    if understood.unused and not posted:
+        await ctx.post(TextReply(say(lang, "words_unused_in_edit", reason=understood.unused)))
     if understood.kind == "cut":
         stream = conv.backend.cut(who, words, understood.request)
     else:                        # edits of the clips on screen, music to remember, or words it could not read

@@ -345,8 +345,38 @@ _TRAILING = {"please", "pls", "thanks", "and", "or", "then", "for", "me", "us", 
 # "every time he talks about pricing": the topic is placed, the way of saying it is not a criterion
 _TALKS = re.compile(r"\b(?:(?:the\s+)?(?:parts?|bits?|moments?|times?)\s+)?(?:every\s*time|whenever|when|where)\s+"
                     r"(?:they|he|she|i|we|you|people|someone)\s+(?:talks?|speaks?|discuss(?:es)?|mentions?|says?)\b")
+# What every short gets anyway, asked for all the same ("follow whoever is talking", "auto reframe",
+# "with subtitles", "for TikTok", "跟随说话人", "自动构图"): understood, nothing to choose moments by.
+_ALWAYS_DONE = re.compile(
+    r"\b(?:follow(?:s|ing)?|track(?:s|ing)?|focus(?:ed|ing)?\s+on|stay(?:s|ing)?\s+on|stick\s+to|keep(?:ing)?\s+(?:the\s+camera\s+)?on"
+    r"|cent(?:er|re)(?:ed|ing)?\s+on|frame|zoom\s+(?:in\s+)?on)\s+"
+    r"(?:(?:whoever|whomever|who)(?:'s|\s+is)?\s+(?:talking|speaking)"
+    r"|(?:the\s+|each\s+|every\s+)?(?:current\s+|active\s+|main\s+)?(?:speakers?|talkers?|faces?|persons?|people|subjects?"
+    r"|guests?|host|one|guy|man|woman)(?:\s+(?:who(?:'s|\s+is|\s+are)?|that(?:'s|\s+is)?)?\s*(?:talking|speaking))?)\b"
+    r"|\b(?:keep(?:ing)?\s+)?(?:the\s+)?(?:speakers?|faces?|person|people|subjects?)\s+(?:in\s+(?:the\s+)?(?:frame|view|shot|picture"
+    r"|middle|cent(?:er|re))|cent(?:ered|red)|framed|visible)\b"
+    r"|\b(?:auto(?:matic(?:ally)?)?|smart|intelligent|ai)[\s-]*(?:re[\s-]?)?(?:fram(?:e|ed|ing)|crop(?:ped|ping)?)\b"
+    r"|\bre[\s-]?fram(?:e|ed|ing)\b|\b(?:speaker|face|active[\s-]speaker)[\s-]*(?:tracking|detection|follow(?:ing)?|focus|framing)\b"
+    r"|\b(?:with\s+)?(?:auto(?:matic)?[\s-]*|burn(?:ed|t)?[\s-]*in\s+|animated\s+|(?:english|chinese)\s+)?(?:captions?|subtitles?|subs)\b"
+    r"|\b(?:for|on)\s+(?:mobile|phones?|social(?:\s+media)?|socials|yt|ig)\b"
+    r"|(?:跟随|跟着|跟踪|追踪|对准|聚焦|锁定)(?:正在)?(?:说话|讲话|发言)?的?(?:人|者|人物|人脸)|说话(?:的)?人|人脸(?:跟踪|追踪|识别)"
+    r"|(?:说话人|人物|人脸|主播|嘉宾)(?:始终)?(?:居中|在画面中)|(?:自动|智能)(?:构图|裁剪|剪裁|跟踪|追踪|对焦|居中)"
+    r"|(?:带|加|配|有|自动)字幕|(?:适合|发|发到|用于|给)?(?:抖音|快手|视频号|小红书|b站)")
+# "bigger captions", "captions big", "大字幕": captions come in one size, which the bot says
+CAPTION_SIZE = re.compile(
+    r"\b(?:big|bigger|large|larger|huge|giant|small|smaller|tiny)\s+(?:captions?|subtitles?|subs|text|font|letters)\b"
+    r"|\b(?:captions?|subtitles?|subs|font|text|letters)\s+(?:size\b|(?:(?:much|way|a\s+bit|a\s+little|a\s+lot)\s+)?"
+    r"(?:big|bigger|large|larger|huge|small|smaller|tiny)\b)|\b(?:enlarge|shrink)\s+(?:the\s+)?(?:captions?|subtitles?|subs)\b"
+    r"|大字幕|小字幕|字幕(?:再)?(?:大|小)(?:一)?(?:点|些)|字幕(?:放大|缩小|加大|变大|变小|大小|字号)|(?:放大|加大|缩小)字幕|字号")
+
+
+def asks_caption_size(text: str) -> bool:
+    return bool(CAPTION_SIZE.search(normalise(text)))
+
+
 _PLACED_SPANS = [_TALKS, _REEL, _SEPARATE, _OF_THEM, _TOP, _CN_COUNT, _FEW, _COUPLE, _SEVERAL, _NO_CAPTIONS, _TOPIC,
-                 _CN_TOPIC, *(pattern for _, pattern in _ASPECTS), *(pattern for _, pattern in _STYLES)]
+                 _CN_TOPIC, *(pattern for _, pattern in _ASPECTS), *(pattern for _, pattern in _STYLES),
+                 CAPTION_SIZE, _ALWAYS_DONE]
 _FRAGMENT_BREAK = re.compile(r"[,.;:!?。，；！？、()\[\]\u2063|]+")
 
 

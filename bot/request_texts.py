@@ -1,0 +1,21 @@
+"""The bot's sentences about words of a request it cannot act on, in English and Chinese: a caption
+size (captions come in one size), and words next to an edit that choose no change. Part of
+bot/texts.py's TEXTS (kept here so each module stays short); `texts.say` words them."""
+from __future__ import annotations
+
+REQUEST_TEXTS: dict[str, dict[str, str]] = {
+    "caption_size_fixed": {
+        "en": "I cannot change the size of the captions: they come in one size, made to read on a phone. "
+              "I can change their style (bold, boxed, karaoke) or turn them off.",
+        "zh": "字幕大小改不了：字幕只有一种大小，按手机观看设计。可以换字幕样式（粗体、底框、卡拉OK）或关闭字幕。",
+    },
+    "words_unused_in_edit": {
+        "en": "I did not use \"{reason}\": I changed only what I could read. To choose moments by it, ask for a new cut.",
+        "zh": "“{reason}”我没有用上：我只改了能看懂的部分。如果想按它挑选片段，请重新要求剪辑。",
+    },
+    # engine.models.SelectionNote "nothing_stands_out" with one moment kept ("1 evenly spaced moments" reads wrong)
+    "note_nothing_stands_out_one": {
+        "en": "Nothing in this recording stands out by its sound or its words, so here is a moment from it instead.",
+        "zh": "这段录音里没有声音或内容特别突出的地方，所以给你其中的 1 个片段。",
+    },
+}
