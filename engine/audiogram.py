@@ -4,7 +4,7 @@ The picture is made in the same single ffmpeg run as the sound:
 
     background   the cover (the last photo the person sent, else the file's own cover art), scaled
                  to fill and a little darkened, or a clean two-colour gradient made once as a still;
-    waveform     ffmpeg's own showwaves of the speech, moving with it, in the lower part;
+    waveform     bars of the sound's level, the last seconds scrolling by, in the lower part;
     captions     the word-by-word captions of engine.captions, large, in the middle;
     title        engine.captions' title at the top for the first seconds.
 
@@ -41,7 +41,8 @@ from engine.soundtrack import the_sound
 FPS = 25
 GRADIENT = ("0x10243e", "0x4a1d5c")          # deep blue to plum: white text and waves read well on both
 WAVE_SHARE = (0.64, 0.17)                    # the waveform's top and height, as shares of the picture's height
-WAVE_COLOUR = "0xffffff"
+WAVE_BAR = (12, 4)                          # a bar's pitch and the gap between bars, in pixels: 90 bars, 3.6 s
+WAVE_DB = (-48, -3)                          # a bar's level (RMS, dBFS, of the evened-out sound) from none to full
 COVER_DARKEN = -0.12                         # brightness change of a photo, so white captions stay readable
 CAPTION_SCALE = 1.3                          # captions larger than on a video short: they are the picture
 
@@ -85,6 +86,23 @@ def background_filters(width: int, height: int, cover: bool) -> str:
     return f"fps={FPS},format=yuv420p"
 
 
+def wave_chains(width: int, height: int) -> list[str]:
+    """[awave] -> [wave]: the loudness of each frame's 1/25 s as a bar, the last few seconds of bars
+    scrolling right to left, mirrored about the middle, white with gaps, on a see-through ground.
+    Drawn from the level and not the raw samples, so steady speech reads as a steady, lively row of
+    bars (showwaves drew each frame's 1/25 s of samples, flat and full by turns)."""
+    bars, half = max(1, width // WAVE_BAR[0]), height // 4 * 2     # odd heights crash ffmpeg 5.1's alphamerge
+    return [f"[awave]aformat=channel_layouts=mono,asetnsamples=n={AUDIO_RATE // FPS}:p=0,astats=metadata=1:reset=1,"
+            f"adrawgraph=m1=lavfi.astats.Overall.RMS_level:min={WAVE_DB[0]}:max={WAVE_DB[1]}:mode=bar:slide=scroll"
+            f":fg1=0xffffffff:bg=0xff000000:s={bars}x{half}:r={FPS},format=gray,"
+            f"scale={width}:{half}:flags=neighbor,drawgrid=w={WAVE_BAR[0]}:h={half + 1}:t={WAVE_BAR[1]}:c=black,"
+            f"lut=c0='if(gt(val,128),255,0)',split[wave_up][wave_down]",
+            "[wave_down]vflip[wave_flipped]",
+            "[wave_up][wave_flipped]vstack,split[wave_mask][wave_white]",
+            f"[wave_white]lut=c0=255,format=yuva420p[wave_paint]",
+            "[wave_paint][wave_mask]alphamerge,setsar=1[wave]"]
+
+
 def audiogram_graph(spec: RenderSpec, width: int, height: int, level: SoundLevel, ass_path: Path | None,
                     cover: bool) -> str:
     """Inputs: 0..n-1 the segments' sound, n the background still."""
@@ -98,8 +116,7 @@ def audiogram_graph(spec: RenderSpec, width: int, height: int, level: SoundLevel
     chains.append(f"{sound},volume={level.gain_db():.2f}dB,alimiter=limit={PEAK_LIMIT}:level=false:latency=true,"
                   f"asplit=2[aout][awave]")
     wave_top, wave_height = (round(height * share / 2) * 2 for share in WAVE_SHARE)
-    chains.append(f"[awave]showwaves=s={width}x{wave_height}:mode=cline:rate={FPS}:scale=sqrt"
-                  f":colors={WAVE_COLOUR},format=yuva420p[wave]")
+    chains += wave_chains(width, wave_height)
     chains.append(f"[{n}:v:0]{background_filters(width, height, cover)}[bg]")
     finish = f"overlay=x=0:y={wave_top}:shortest=1:format=yuv420"
     if ass_path is not None:

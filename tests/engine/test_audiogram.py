@@ -97,3 +97,20 @@ def test_a_podcast_with_its_own_cover_gets_it_as_the_background(how, engine_conf
                           "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
     corner = np.frombuffer(rgb, np.uint8).reshape(1920, 1080, 3)[100:300, 100:300].reshape(-1, 3).mean(axis=0)
     assert corner[0] > 1.8 * corner[2] and corner[0] > 90, f"the red cover, darkened: {corner}"
+
+
+SPEECH = SHARED_MEDIA / "es_speech_40s.wav"
+
+
+@pytest.mark.slow
+def test_steady_speech_draws_a_steady_full_waveform(engine_config, tmp_path):
+    """One frame after another in steady speech, the waveform keeps its size (it flickered between flat and
+    full when each frame drew only its own 1/25 s of samples) and fills a good part of its band."""
+    if not SPEECH.exists():
+        pytest.skip(f"{SPEECH} is missing (../shared/media)")
+    spec = RenderSpec(media=probe(SPEECH), segments=[(10.0, 14.0)], captions=False)
+    clip = render_clip(spec, tmp_path / "clip-01.mp4", replace(engine_config, x264_preset="ultrafast"))
+    top, height = (round(1920 * share) for share in WAVE_SHARE)
+    painted = [float(np.mean(frame(clip.path, 3.0 + 0.04 * k)[top: top + height] > 200)) for k in range(11)]
+    assert max(abs(a - b) for a, b in zip(painted, painted[1:])) < 0.03, painted
+    assert min(painted) > 0.2, painted
