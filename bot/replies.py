@@ -12,6 +12,7 @@ from bot.backends.base import ChatEvent, Clip, Media
 from bot.messages import Button, VideoReply
 from bot.reel_texts import reel_remade
 from bot.texts import clock, say
+from engine.highlights.titles import placeholder_in
 
 LinkMaker = Callable[[VideoReply], "str | None"]
 
@@ -32,7 +33,7 @@ def clip_reply(clip: Clip, lang: str, link_for: LinkMaker,
     actions = tuple(Button(say(lang, key), by_key[key], typed[key]) for key in
                     ("button_export", "button_share", "button_more") if key in buttons)
     reply = VideoReply(path=clip.path, width=clip.width, height=clip.height, duration=clip.duration,
-                       caption=clip_caption(clip, lang), thumbnail=clip.thumbnail, title=clip.title,
+                       caption=clip_caption(clip, lang), thumbnail=clip.thumbnail, title=placeholder_in(clip.title, lang),
                        clip_id=clip.clip_id, number=number, buttons=actions, language=lang)
     link = link_for(reply) if reply.clip_id is not None else None
     return reply if link is None else dataclasses.replace(reply, link=link)
@@ -52,7 +53,7 @@ def event_text(event: ChatEvent, lang: str) -> str:
         count = len(event.clips)
         lines = [say(lang, "moment_found") if count == 1 else say(lang, "moments_found", count=count)]
         lines += [say(lang, "moment_line", rank=c.number, start=clock(c.start or 0), end=clock(c.end or 0),
-                      title=c.title, score=round(c.score or 0)) + (say(lang, "moment_weak") if c.weak else "")
+                      title=placeholder_in(c.title, lang), score=round(c.score or 0)) + (say(lang, "moment_weak") if c.weak else "")
                   for c in event.clips]
         lines += [texts.note(lang, fact) for fact in event.notes]
         heard = next((c.language for c in event.clips if c.language), "")
@@ -129,7 +130,8 @@ def clip_caption(clip: Clip, lang: str) -> str:
         facts.append(say(lang, span, start=clock(clip.start), end=clock(clip.end)))
     if clip.score is not None:
         facts.append(say(lang, "clip_score", score=round(clip.score)))
-    lines = [f"#{clip.number or 1} {clip.title}".strip(), " · ".join(facts), " ".join(clip.hashtags)]
+    title = placeholder_in(clip.title, lang)
+    lines = [f"#{clip.number or 1} {title}".strip(), " · ".join(facts), " ".join(clip.hashtags)]
     return "\n".join(line for line in lines if line)
 
 

@@ -38,6 +38,15 @@ def drawn_title(title: str | None) -> str | None:
     return title
 
 
+def placeholder_in(title: str, lang: str) -> str:
+    """A placeholder title said in the chat's language ("Moment at 0:12" in a Chinese chat: "0:12 精彩瞬间");
+    any other title as it is."""
+    m = PLACEHOLDER_TITLE.fullmatch(title.strip()) if title else None
+    if m is None or lang not in SOUND_TITLES:
+        return title
+    return SOUND_TITLES[lang][2].format(at=re.search(r"\d+(?::\d{2}){1,2}", title).group())
+
+
 def title_for(c: Candidate, ctx: Context) -> str:
     """The hook sentence: the first one, or the second when it hooks much better; trimmed.
     A moment chosen by its sound is named by its strongest burst and when it happens, in

@@ -7,7 +7,6 @@ import subprocess
 import pytest
 
 from bot.backends.local_renders import draft_of
-from engine.highlights.titles import PLACEHOLDER_TITLE
 from tests.bot.chat_helpers import file_attachment, make_settings, message, started_app
 from tests.media import SHARED_MEDIA
 
@@ -23,14 +22,14 @@ async def test_a_video_without_speech_gets_no_drawn_placeholder_title_and_no_lan
     try:
         await app.conversation.handle(message("", attachments=(file_attachment(face),)))
         user = await app.repos.users.find("test", "u1")
-        for text, lang in (("make it a vertical short", "en"), ("做成一个竖屏短视频", "zh")):
+        for text, lang, named in (("make it a vertical short", "en", "Moment at 0:00"),
+                                  ("做成一个竖屏短视频", "zh", "0:00 精彩瞬间")):
             recorder.posted.clear()
             await app.conversation.handle(message(text, language=lang))
             assert await app.jobs.wait_idle(user.id, timeout=300)
             said = "\n".join(recorder.texts())
             [video] = recorder.videos()
-            assert PLACEHOLDER_TITLE.fullmatch(video.title), video.title      # the chat still names the clip
-            assert video.title in said
+            assert video.title == named and named in said       # the chat names the clip, in its language
             record = await app.repos.clips.get(video.clip_id)
             assert draft_of(record).title is None                           # but it is not drawn
             assert "Language heard" not in said and "识别到的语言" not in said

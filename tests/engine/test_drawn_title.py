@@ -21,3 +21,12 @@ def test_a_spoken_title_is_drawn():
     assert drawn_title("The moment at which we knew") == "The moment at which we knew"
     assert drawn_title("Moment at 0:12 was when it broke") == "Moment at 0:12 was when it broke"
     assert drawn_title("") is None and drawn_title("  ") is None
+
+
+def test_a_placeholder_title_is_said_in_the_chats_language():
+    from engine.highlights.titles import placeholder_in
+
+    assert placeholder_in("Moment at 1:05", "zh") == "1:05 精彩瞬间"
+    assert placeholder_in("0:12 精彩瞬间", "en") == "Moment at 0:12"
+    assert placeholder_in("Loud moment at 0:12", "zh") == "Loud moment at 0:12"
+    assert placeholder_in("What we learned", "zh") == "What we learned"
