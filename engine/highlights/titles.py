@@ -21,8 +21,9 @@ SOUND_TITLES = {
 }
 # The plain form names a moment only by when it happens: the chat calls the clip by it, but it is
 # not drawn over the picture, where it would say nothing the viewer wants to read.
-PLACEHOLDER_TITLE = re.compile("|".join(
-    re.escape(forms[2]).replace(re.escape("{at}"), r"\d+(?::\d{2}){1,2}") for forms in SOUND_TITLES.values()))
+_AT = r"\d+(?::\d{2}){1,2}"
+PLACEHOLDER_TITLE = re.compile("|".join(re.escape(forms[2]).replace(re.escape("{at}"), _AT)
+                                        for forms in SOUND_TITLES.values()))
 GENERAL_TAGS = {"en": ("#highlights", "#clips"), "zh": ("#精彩瞬间", "#短视频")}
 CN_OPENER_FILLER = ("嗯", "啊", "那么", "然后", "所以", "就是", "其实", "好的", "好")
 CN_STOPWORDS = set("""
@@ -39,12 +40,15 @@ def drawn_title(title: str | None) -> str | None:
 
 
 def placeholder_in(title: str, lang: str) -> str:
-    """A placeholder title said in the chat's language ("Moment at 0:12" in a Chinese chat: "0:12 精彩瞬间");
-    any other title as it is."""
-    m = PLACEHOLDER_TITLE.fullmatch(title.strip()) if title else None
-    if m is None or lang not in SOUND_TITLES:
+    """A title named by when it happens said in the chat's language ("Moment at 0:12" in a Chinese chat:
+    "0:12 精彩瞬间"); any other title as it is."""
+    if not title or lang not in SOUND_TITLES:
         return title
-    return SOUND_TITLES[lang][2].format(at=re.search(r"\d+(?::\d{2}){1,2}", title).group())
+    for forms in SOUND_TITLES.values():
+        for form, said in zip(forms, SOUND_TITLES[lang]):
+            if re.fullmatch(re.escape(form).replace(re.escape("{at}"), _AT), title.strip()):
+                return said.format(at=re.search(_AT, title).group())
+    return title
 
 
 def title_for(c: Candidate, ctx: Context) -> str:

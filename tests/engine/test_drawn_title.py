@@ -28,5 +28,6 @@ def test_a_placeholder_title_is_said_in_the_chats_language():
 
     assert placeholder_in("Moment at 1:05", "zh") == "1:05 精彩瞬间"
     assert placeholder_in("0:12 精彩瞬间", "en") == "Moment at 0:12"
-    assert placeholder_in("Loud moment at 0:12", "zh") == "Loud moment at 0:12"
+    assert placeholder_in("Loud moment at 0:12", "zh") == "0:12 高能时刻"
+    assert placeholder_in("Crowd reaction at 1:00:02", "en") == "Crowd reaction at 1:00:02"
     assert placeholder_in("What we learned", "zh") == "What we learned"
