@@ -134,3 +134,24 @@ def test_a_long_reason_is_wrapped_and_cut_to_four_lines():
     image = draw_frame(np.full((H, W, 3), 90, np.uint8), 1.0,
                        replace(made_up_framing(), stretches=(Stretch(0.0, 10.0, "fit", (), reason),)))
     assert (image[:15 * 5 + 6].max(axis=-1) < 100).mean() > 0.8
+
+
+def test_one_detector_per_thread_built_once():
+    import threading
+
+    from engine import reframe
+
+    first = reframe.shared_detector()
+    assert reframe.shared_detector() is first
+    other = []
+    worker = threading.Thread(target=lambda: other.append(reframe.shared_detector()))
+    worker.start()
+    worker.join()
+    assert other[0] is not first, "a cascade must not be shared between threads"
+
+
+def test_clip_command_takes_debug_reframe():
+    from shortsbot.cli import build_parser
+
+    args = build_parser().parse_args(["clip", "talk.mp4", "--out", "out", "--debug-reframe"])
+    assert args.debug_reframe is True

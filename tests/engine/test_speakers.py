@@ -469,25 +469,6 @@ def test_three_people_in_a_720p_wide_shot(shared_media, tmp_path):
     assert max_step_px(framing, 20.0, width=1280) <= 8.0
 
 
-def test_one_detector_per_thread_built_once():
-    import threading
-
-    first = reframe.shared_detector()
-    assert reframe.shared_detector() is first
-    other = []
-    worker = threading.Thread(target=lambda: other.append(reframe.shared_detector()))
-    worker.start()
-    worker.join()
-    assert other[0] is not first, "a cascade must not be shared between threads"
-
-
-def test_clip_command_takes_debug_reframe():
-    from shortsbot.cli import build_parser
-
-    args = build_parser().parse_args(["clip", "talk.mp4", "--out", "out", "--debug-reframe"])
-    assert args.debug_reframe is True
-
-
 @pytest.mark.slow
 def test_debug_preview_draws_the_tracks_and_the_shown_window(two_people, turns_framing, tmp_path):
     from engine.reframe.debug import write_preview
