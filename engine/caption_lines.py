@@ -29,16 +29,25 @@ def is_wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
+def is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7af" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
+
+
+def unspaced(ch: str) -> bool:
+    """Written without spaces between words (Chinese, Japanese); Korean is wide but spaced."""
+    return is_wide(ch) and not is_hangul(ch)
+
+
 def text_units(text: str) -> int:
     return sum(2 if is_wide(ch) else 1 for ch in text)
 
 
 def space_before(previous: str, word: Word) -> str:
-    """A space between the text so far and `word`: none where either side is CJK (written
-    without spaces), and none before a piece Whisper wrote as part of the word before it
+    """A space between the text so far and `word`: none where either side is written without
+    spaces (Chinese, Japanese; Korean keeps the spaces Whisper writes), and none before a piece Whisper wrote as part of the word before it
     (",000" after " 10", "'s", "%": no leading space and not starting with a letter or digit)."""
     token = word.text.strip()
-    if not previous or not token or is_wide(previous[-1]) or is_wide(token[0]):
+    if not previous or not token or unspaced(previous[-1]) or unspaced(token[0]):
         return ""
     return "" if not word.text[:1].isspace() and not token[0].isalnum() else " "
 
@@ -50,9 +59,9 @@ def join_words(words: list[Word] | tuple[Word, ...]) -> str:
     return out
 
 
-def is_cjk_word(word: Word) -> bool:
+def is_unspaced_word(word: Word) -> bool:
     token = word.text.strip()
-    return bool(token) and any(is_wide(ch) for ch in token)
+    return bool(token) and any(unspaced(ch) for ch in token)
 
 
 def split_long_word(word: Word, max_units: int) -> list[Word]:
@@ -79,7 +88,7 @@ def split_long_word(word: Word, max_units: int) -> list[Word]:
 def segment_start(word: Word) -> bool:
     """A Chinese word Whisper wrote a space before, as it does where its segments (sentences)
     begin, when it writes few (few_spaces)."""
-    return word.text[:1].isspace() and is_cjk_word(word)
+    return word.text[:1].isspace() and is_unspaced_word(word)
 
 
 def few_spaces(words: list[Word]) -> bool:
@@ -122,7 +131,7 @@ def split_lines(words: list[Word], max_words: int = MAX_WORDS, max_units: int = 
     a line is cut between characters. Chinese is broken between whole words (chinese_lines);
     Japanese, which jieba does not know, between characters."""
     words = [w for w in words if w.text.strip()]
-    if words and sum(is_cjk_word(w) for w in words) * 2 > len(words):
+    if words and sum(is_unspaced_word(w) for w in words) * 2 > len(words):
         max_units = min(max_units, CJK_LINE_UNITS)
         max_words = 10 ** 6
         if is_chinese_text(join_words(words), language):

@@ -221,3 +221,14 @@ def test_chinese_captions_render_real_glyphs(tmp_path):
 def test_every_style_draws_the_line(tmp_path):
     counts = {style: (render_frame(tmp_path, one_line("Every style", style)) > 128).sum() for style in captions.STYLES}
     assert all(c > 200 for c in counts.values()), counts
+
+
+def test_korean_keeps_the_spaces_between_its_words():
+    """Korean is written with spaces: its lines keep Whisper's, and break between words, not
+    between syllables as Chinese and Japanese lines may."""
+    texts = [" 안녕하세요", " 여러분", " 오늘은", " 날씨가", " 정말", " 좋습니다.", " 우리는", " 공원에", " 갑니다."]
+    words = [Word(i * 0.4, i * 0.4 + 0.35, t) for i, t in enumerate(texts)]
+    assert join_words(words) == "안녕하세요 여러분 오늘은 날씨가 정말 좋습니다. 우리는 공원에 갑니다."
+    lines = split_lines(words, language="ko")
+    assert [w for line in lines for w in line] == words
+    assert all(" " in join_words(line) for line in lines if len(line) > 1)
