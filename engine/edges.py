@@ -217,6 +217,18 @@ def run_on_sentences(sentences: list[Sentence], words: list[Word], envelope: np.
     return RunOn(tuple(into), tuple(on_from))
 
 
+def clean_edges(sentences: list[Sentence], envelope: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Where a clip may start and end when it is edited: the sentences' starts the speaker does not
+    run into and their ends he does not run on from (the last sentence ends the speech either
+    way), so that "make clip 1 longer" does not end where a full stop was written mid-breath.
+    All of them when the sound tells none apart."""
+    words = [w for s in sentences for w in s.words]
+    run_on = run_on_sentences(sentences, words, envelope)
+    starts = tuple(s.start for s, into in zip(sentences, run_on.into) if not into)
+    ends = tuple(s.end for k, (s, on) in enumerate(zip(sentences, run_on.on_from)) if not on or k == len(sentences) - 1)
+    return starts or tuple(s.start for s in sentences), ends or tuple(s.end for s in sentences)
+
+
 def word_before(words: list[Word], t: float) -> Word | None:
     """The last word ending by `t` (plus a little: Whisper's words may touch)."""
     found = None

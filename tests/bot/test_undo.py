@@ -10,6 +10,7 @@ import os
 from bot.backends.local_renders import draft_of
 from bot.backends.local_undo import UNDO_STEPS
 from bot.texts import clock, say, short_seconds
+from engine.edges import clean_edges
 from tests.bot.chat_helpers import CUT_TEN, ffprobe, file_attachment, last_text, make_settings, message, started_app
 from tests.bot.chat_helpers import warm_talk  # noqa: F401  (fixture)
 from tests.run_once import analysed_once
@@ -92,11 +93,12 @@ async def test_undo_in_chinese_brings_back_the_clips_a_reel_joined_and_a_new_cut
         assert [one.caption[:3], two.caption[:3]] == ["#1 ", "#2 "]
 
         # "2 seconds earlier" lands on a sentence start: where the clip starts now and how far it moved is said
-        sentences = analysed_once(tmp_path_factory, warm_talk.path, engine_config).sentences
+        analysis = analysed_once(tmp_path_factory, warm_talk.path, engine_config)
+        sentences, _ = clean_edges(analysis.sentences, analysis.signals.envelope_db)   # the starts an edit snaps to
         rows = [await app.repos.clips.get(v.clip_id) for v in (one, two)]
         for number, row in enumerate(rows, start=1):
             start = draft_of(row).start
-            earlier = [s.start for s in sentences if s.start < start - 0.05]
+            earlier = [s for s in sentences if s < start - 0.05]
             if earlier and start - earlier[-1] > 2.2:
                 break
         else:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.edges import run_on_sentences
+from engine.edges import clean_edges, run_on_sentences
 from engine.highlights import Candidate, candidate_windows
 from engine.highlights.selection import most_side_by_side
 from engine.instructions import parse_instruction
@@ -86,6 +86,15 @@ def test_the_sound_tells_which_full_stops_the_speaker_ran_straight_on_from(run_o
     run_on = run_on_sentences(sentences, words, signals.envelope_db)
     assert run_on.on_from == (False, False, False, True, False, False)
     assert run_on.into == (False, False, False, False, True, False)
+
+
+def test_an_edit_moves_a_clip_only_to_edges_with_a_pause(run_on_talk):
+    """"make clip 1 longer" snaps to these: "idea." runs straight on, so no clip ends there or
+    starts on the sentence after it."""
+    signals, sentences, _, _ = run_on_talk
+    starts, ends = clean_edges(sentences, signals.envelope_db)
+    assert starts == tuple(s.start for k, s in enumerate(sentences) if k != 4)
+    assert ends == tuple(s.end for k, s in enumerate(sentences) if k != 3)
 
 
 def test_no_window_starts_or_ends_inside_a_run_on_while_others_fit(run_on_talk):
