@@ -228,10 +228,13 @@ def follow_planned(times: np.ndarray, targets: np.ndarray, window_length: float,
     """follow() on where the subject will be `lead_s` later: the whole shot is known before its
     first frame is encoded, so the window sets off as the subject does instead of one easing
     time constant after (a speaker who sways stays inside), without anticipating a move by
-    more than that."""
-    if len(times) < 2:
+    more than that. Samples further apart than `lead_s` (keyframes) are followed as they are:
+    the next one may be seconds away."""
+    dt = float(np.median(np.diff(times))) if len(times) > 1 else np.inf
+    shift = int(round(lead_s / dt)) if dt <= lead_s else 0     # samples seconds apart (keyframes): none
+    if shift == 0:
         return follow(times, targets, window_length)
-    ahead = np.searchsorted(times, times + lead_s - 1e-9).clip(max=len(times) - 1)
+    ahead = np.minimum(np.arange(len(times)) + shift, len(times) - 1)
     return follow(times, targets[ahead], window_length)
 
 

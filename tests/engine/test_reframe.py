@@ -416,3 +416,11 @@ def test_crop_path_moves_a_few_pixels_a_frame_at_most_between_cuts():
     away_from_cut = np.abs(times[1:] - 10.0) > 0.05
     assert steps[away_from_cut].max() <= reframe.MAX_SPEED * WINDOW.length * SOURCE_W / 25 + 0.5 <= 8.0
     assert abs(px[-1] / SOURCE_W - 0.8) <= reframe.DEAD_ZONE * WINDOW.length, "it still gets to the face"
+
+
+def test_keyframe_samples_seconds_apart_are_not_followed_ahead():
+    """Planning half a second ahead must not become a whole keyframe interval ahead."""
+    times = np.arange(0, 20, 2.0)
+    xs = np.where(times < 10, 0.3, 0.7)
+    framing = reframe.plan_framing(FaceSamples(times, [[face_at(x)] for x in xs]), SOURCE_W, SOURCE_H, "9:16", 20.0, [])
+    assert abs(reframe.centre_at(framing.pieces, 8.0) - 0.3) < 0.01
