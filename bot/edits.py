@@ -26,6 +26,7 @@ TITLE_SECONDS = 3.0
 DEFAULT_STEP_SECONDS = 5.0
 DEFAULT_MUSIC_VOLUME = 0.3
 MIN_CLIP_SECONDS = 1.0
+PREFER_CLEAN_SECONDS = 1.5                # a clean sentence edge this much further from the asked point still wins
 EXACT_ENOUGH_SECONDS = 1.0                # a length edit that lands further than this from the asked length says so
 LENGTHENING = frozenset({"longer", "start_earlier", "end_later"})
 SHORTENING = frozenset({"shorter", "start_later", "end_earlier"})
@@ -136,6 +137,9 @@ class EditContext:
     duration: float                                      # of the source, seconds
     sentence_starts: tuple[float, ...] = ()              # clip edges snap to these (never mid-word)
     sentence_ends: tuple[float, ...] = ()
+    # edges taken only when every other is much further from what was asked: sentence edges the
+    # speaker runs straight on from (engine.edges.run_on_edges), phrase edges inside sentences
+    second_choice: frozenset[float] = frozenset()
     music: Music | None = None                           # the latest sound upload
     scores: tuple[float, ...] = ()                       # each draft's score: a reel keeps the best first
 
@@ -228,19 +232,19 @@ def _edit_one(draft: Draft, edit: Edit, ctx: EditContext) -> Draft | None:
         return dataclasses.replace(draft, segments=tuple(new))
 
     if kind in ("longer", "end_later"):
-        new_end = _later_edge(last_end, step, ctx.sentence_ends, ctx.duration)
+        new_end = _later_edge(last_end, step, ctx.sentence_ends, ctx.duration, ctx.second_choice)
         if new_end is None and kind == "longer":
-            new_start = _earlier_edge(first_start, step, ctx.sentence_starts)
+            new_start = _earlier_edge(first_start, step, ctx.sentence_starts, ctx.second_choice)
             return None if new_start is None else moved([(new_start, segments[0][1])] + segments[1:])
         return None if new_end is None else moved(segments[:-1] + [(last_start, new_end)])
     if kind in ("shorter", "end_earlier"):
-        new_end = _earlier_end(last_start, last_end, step, ctx.sentence_ends)
+        new_end = _earlier_end(last_start, last_end, step, ctx.sentence_ends, ctx.second_choice)
         return None if new_end is None else moved(segments[:-1] + [(last_start, new_end)])
     if kind == "start_earlier":
-        new_start = _earlier_edge(first_start, step, ctx.sentence_starts)
+        new_start = _earlier_edge(first_start, step, ctx.sentence_starts, ctx.second_choice)
         return None if new_start is None else moved([(new_start, segments[0][1])] + segments[1:])
     if kind == "start_later":
-        new_start = _later_start(first_start, segments[0][1], step, ctx.sentence_starts)
+        new_start = _later_start(first_start, segments[0][1], step, ctx.sentence_starts, ctx.second_choice)
         return None if new_start is None else moved([(new_start, segments[0][1])] + segments[1:])
     return None
 
@@ -275,38 +279,53 @@ def _edge_moved(number: int, old: Draft, new: Draft, edit: Edit, ctx: EditContex
     return EdgeMoved(number, edge, round(after, 1), round(after - before, 1), landed_on)
 
 
-def _closest(candidates: list[float], target: float) -> float | None:
-    return min(candidates, key=lambda c: abs(c - target)) if candidates else None
+def _closest(candidates: list[float], target: float, second: frozenset[float] = frozenset()) -> float | None:
+    """The edge nearest `target`; a second choice (`second`: a sentence edge the speaker runs
+    straight on from, or a phrase edge) only when every sentence edge is more than
+    PREFER_CLEAN_SECONDS further away: a clip should end on a full stop and a breath, but
+    "3 seconds shorter" should not come out 0.2 s shorter for it."""
+    if not candidates:
+        return None
+    nearest = min(candidates, key=lambda c: abs(c - target))
+    clean = [c for c in candidates if c not in second]
+    if not clean:
+        return nearest
+    best = min(clean, key=lambda c: abs(c - target))
+    return nearest if abs(best - target) - abs(nearest - target) > PREFER_CLEAN_SECONDS else best
 
 
-def _later_edge(end: float, step: float, ends: tuple[float, ...], duration: float) -> float | None:
+def _later_edge(end: float, step: float, ends: tuple[float, ...], duration: float,
+                second: frozenset[float] = frozenset()) -> float | None:
     """A later end: the sentence end nearest end + step, or end + step itself when there are no sentences."""
     if end >= duration - 0.05:
         return None
     if ends:
-        return _closest([e for e in ends if e > end + 0.05], end + step)
+        return _closest([e for e in ends if e > end + 0.05], end + step, second)
     return min(duration, end + step)
 
 
-def _earlier_end(start: float, end: float, step: float, ends: tuple[float, ...]) -> float | None:
+def _earlier_end(start: float, end: float, step: float, ends: tuple[float, ...],
+                 second: frozenset[float] = frozenset()) -> float | None:
     floor = start + MIN_CLIP_SECONDS
     if ends:
-        return _closest([e for e in ends if floor <= e < end - 0.05], end - step)
+        return _closest([e for e in ends if floor <= e < end - 0.05], end - step, second)
     return max(floor, end - step) if end - step < end - 0.05 and end > floor else None
 
 
-def _earlier_edge(start: float, step: float, starts: tuple[float, ...]) -> float | None:
+def _earlier_edge(start: float, step: float, starts: tuple[float, ...],
+                  second: frozenset[float] = frozenset()) -> float | None:
     if start <= 0.05:
         return None
     if starts:
-        return _closest([s for s in starts if s < start - 0.05], start - step)
+        return _closest([s for s in starts if s < start - 0.05], start - step, second)
     return max(0.0, start - step)
 
 
-def _later_start(start: float, end: float, step: float, starts: tuple[float, ...]) -> float | None:
+def _later_start(start: float, end: float, step: float, starts: tuple[float, ...],
+                 second: frozenset[float] = frozenset()) -> float | None:
     ceiling = end - MIN_CLIP_SECONDS
     if starts:
-        return _closest([s for s in starts if start + 0.05 < s <= ceiling], start + step)
+        return _closest([s for s in starts if start + 0.05 < s <= ceiling], start + step, second)
     return min(ceiling, start + step) if start + step <= ceiling else None
 
 

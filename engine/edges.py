@@ -190,6 +190,10 @@ def pause_between(envelope: np.ndarray, last: Word, following: Word) -> float | 
     return max(((b - a) * ENVELOPE_HOP for a, b in runs_of(quiet)), default=0.0)
 
 
+PHRASE_PAUSE = 0.15       # a pause between two words of a sentence this long ends a phrase (a breath)
+PHRASE_MARKS = (",", ";", ":", "，", "、", "；", "：")
+
+
 @dataclass(frozen=True)
 class RunOn:
     """Per sentence (in the order given): does the speaker run straight into it from the word
@@ -217,16 +221,28 @@ def run_on_sentences(sentences: list[Sentence], words: list[Word], envelope: np.
     return RunOn(tuple(into), tuple(on_from))
 
 
-def clean_edges(sentences: list[Sentence], envelope: np.ndarray) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """Where a clip may start and end when it is edited: the sentences' starts the speaker does not
-    run into and their ends he does not run on from (the last sentence ends the speech either
-    way), so that "make clip 1 longer" does not end where a full stop was written mid-breath.
-    All of them when the sound tells none apart."""
-    words = [w for s in sentences for w in s.words]
-    run_on = run_on_sentences(sentences, words, envelope)
-    starts = tuple(s.start for s, into in zip(sentences, run_on.into) if not into)
-    ends = tuple(s.end for k, (s, on) in enumerate(zip(sentences, run_on.on_from)) if not on or k == len(sentences) - 1)
-    return starts or tuple(s.start for s in sentences), ends or tuple(s.end for s in sentences)
+def run_on_edges(sentences: list[Sentence], envelope: np.ndarray) -> frozenset[float]:
+    """The sentence starts the speaker runs straight into and the ends he runs straight on from
+    (engine.highlights avoids both; an edit takes one only when a clean edge is much further
+    from what was asked: bot.edits)."""
+    run_on = run_on_sentences(sentences, [w for s in sentences for w in s.words], envelope)
+    return frozenset([s.start for s, into in zip(sentences, run_on.into) if into]
+                     + [s.end for s, on in zip(sentences, run_on.on_from) if on])
+
+
+def phrase_edges(sentences: list[Sentence], envelope: np.ndarray,
+                 pause: float = PHRASE_PAUSE) -> tuple[frozenset[float], frozenset[float]]:
+    """(starts, ends) of the phrases inside sentences: after a comma, or where the sound pauses
+    `pause` seconds between two words (Whisper's word times touch even where the speaker
+    breathes). Second choices for an edit when no sentence edge is near."""
+    starts, ends = [], []
+    for s in sentences:
+        for before, after in zip(s.words, s.words[1:]):
+            quiet = pause_between(envelope, before, after) if len(envelope) else None
+            if before.text.strip().endswith(PHRASE_MARKS) or max(after.start - before.end, quiet or 0.0) >= pause:
+                starts.append(after.start)
+                ends.append(before.end)
+    return frozenset(starts), frozenset(ends)
 
 
 def word_before(words: list[Word], t: float) -> Word | None:

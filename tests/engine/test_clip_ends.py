@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.edges import clean_edges, run_on_sentences
+from engine.edges import run_on_edges, run_on_sentences
 from engine.highlights import Candidate, candidate_windows
 from engine.highlights.selection import most_side_by_side
 from engine.instructions import parse_instruction
@@ -88,13 +88,20 @@ def test_the_sound_tells_which_full_stops_the_speaker_ran_straight_on_from(run_o
     assert run_on.into == (False, False, False, False, True, False)
 
 
-def test_an_edit_moves_a_clip_only_to_edges_with_a_pause(run_on_talk):
-    """"make clip 1 longer" snaps to these: "idea." runs straight on, so no clip ends there or
-    starts on the sentence after it."""
+def test_an_edit_takes_an_edge_the_speaker_runs_on_from_only_when_a_clean_one_is_much_further(run_on_talk):
+    """"make clip 1 shorter by N seconds" snaps to sentence ends: not to "idea." (the speaker runs
+    straight on) when a clean end is about as near, but to it when the clean ones are far."""
+    from bot.edits import PREFER_CLEAN_SECONDS, _closest
+
     signals, sentences, _, _ = run_on_talk
-    starts, ends = clean_edges(sentences, signals.envelope_db)
-    assert starts == tuple(s.start for k, s in enumerate(sentences) if k != 4)
-    assert ends == tuple(s.end for k, s in enumerate(sentences) if k != 3)
+    run_on = run_on_edges(sentences, signals.envelope_db)
+    assert run_on == {sentences[3].end, sentences[4].start}
+    ends = [s.end for s in sentences]
+    idea, before = sentences[3].end, sentences[2].end
+    assert _closest(ends, idea - 0.5, run_on) == idea                        # no clean end within reach
+    halfway = (idea + before) / 2 + 0.3                                      # nearer "idea." by 0.6 s
+    assert _closest(ends, halfway, run_on) == before
+    assert abs(halfway - before) - abs(halfway - idea) < PREFER_CLEAN_SECONDS
 
 
 def test_no_window_starts_or_ends_inside_a_run_on_while_others_fit(run_on_talk):
@@ -151,3 +158,21 @@ def test_two_shorts_of_25_seconds_from_a_60_second_speech(tedlieu_analysis):
     for m in selection.moments:
         assert 22.5 - 0.05 <= m.duration <= 27.5 + 0.05, (m.start, m.end)
     assert not [n for n in selection.notes if n.kind == "fewer_than_asked"]
+
+
+def test_a_pause_inside_a_sentence_is_an_edge_an_edit_may_take():
+    """One long sentence: "3 seconds shorter" ends at a comma's pause, not 0.2 s earlier at the only full stop."""
+    from bot.edits import _closest
+    from engine.edges import phrase_edges
+    from engine.sentences import split_sentences
+
+    texts = [" We", " went", " down", " to", " the", " river,", " and", " then", " we", " walked", " home."]
+    words, t = [], 0.0
+    for text in texts:
+        words.append(Word(t, t + 0.3, text))
+        t += 0.3 + (0.4 if text.endswith(",") else 0.05)
+    [sentence] = split_sentences(words)
+    starts, ends = phrase_edges([sentence], np.zeros(0))
+    assert ends == {words[5].end} and starts == {words[6].start}
+    assert _closest([words[5].end, sentence.end], sentence.end - 2.0, ends) == words[5].end
+    assert _closest([words[5].end, sentence.end], sentence.end - 0.3, ends) == sentence.end
