@@ -54,6 +54,7 @@ EDIT_TEXTS: dict[str, dict[str, str]] = {
     "undo_music_off": {"en": "background music removed from {which}", "zh": "去掉 {which} 的背景音乐"},
     "undo_more": {"en": "the extra clips", "zh": "新加的片段"},
     "undo_reel": {"en": "the clips joined into one reel", "zh": "把片段合成一个集锦"},
+    "undo_reel_seconds": {"en": "the reel of {seconds} s", "zh": "{seconds} 秒的集锦"},
     "undo_nothing": {
         "en": "Nothing to undo: these clips are as they were cut. Undo takes back the changes you make to the clips "
               "after a cut (length, start and end, captions, title, size, music), the last {steps} of them.",

@@ -44,5 +44,7 @@ def change(lang: str, edit: Edit) -> str:
         return say(lang, "undo_title_on", which=which, title=edit.value)
     if kind in ("captions", "title", "music"):
         return say(lang, f"undo_{kind}_{'on' if edit.on else 'off'}", which=which)
+    if kind == "reel" and edit.seconds:                # clips joined into a reel of a length, or a reel made that long
+        return say(lang, "undo_reel_seconds", seconds=f"{edit.seconds:g}")
     return say(lang, f"undo_{kind}")                   # more, reel
 

@@ -17,6 +17,7 @@ from engine.highlights.sound import SOUND_SCORERS, evenly_spaced, sound_candidat
 from engine.highlights.titles import hashtags_for, keyword_document_frequency, title_for
 from engine.instructions import LONGEST_CLIP_SECONDS
 from engine.models import ClipRequest, Moment, Selection, SelectionNote, Sentence, Signals
+from engine.render import crossfade_for, placements
 
 DEFAULT_COUNT = 3                      # evenly spaced moments offered when nothing stands out
 MOST_WITHOUT_COUNT = 5                 # without a count: the strong moments, at most as many as a creator would post
@@ -113,7 +114,7 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
         reel.segments = edge_spans(signals, words, reel.segments, duration, only_on_words=True)
         reel.start, reel.end = reel.segments[0][0], reel.segments[-1][1]
         asked = request.reel_length or request.length or DEFAULT_REEL_SECONDS
-        made = round(sum(e - s for s, e in reel.segments), 1)
+        made = round(placements(reel.segments, crossfade_for(reel.segments))[1], 1)    # as it plays: joins overlap
         fact = "reel" if made >= REEL_SHORT_OF * asked else "reel_short"
         return Selection([reel], [SelectionNote(fact, asked=asked, got=made, kept=len(reel.segments))])
     low, high, target = length_bounds(request)

@@ -412,3 +412,6 @@ def test_what_undo_took_back_is_said_in_the_persons_language():
     assert event_text(ChatEvent("text", sentence=looks), "en").startswith(
         "Undone: karaoke captions on all clips; clip 2 made 1:1.")
     assert event_text(ChatEvent("text", sentence=looks), "zh").startswith("已撤销：所有片段的字幕改成逐字高亮；片段 2 改成 1:1。")
+    remade = Sentence("undone", undone=(Edit("reel", seconds=20),))          # "make the reel 20 seconds"
+    assert event_text(ChatEvent("text", sentence=remade), "en").startswith("Undone: the reel of 20 s.")
+    assert event_text(ChatEvent("text", sentence=remade), "zh").startswith("已撤销：20 秒的集锦。")

@@ -19,6 +19,7 @@ from engine.highlights import (
 from engine.instructions import parse_instruction
 from engine.highlights.selection import choose_moments
 from engine.models import ClipRequest
+from engine.render import crossfade_for
 from tests.engine.highlight_helpers import DULL, flat_signals, script, sentence
 
 
@@ -244,6 +245,8 @@ def test_a_reel_says_it_is_one_and_when_the_video_had_too_little_for_it():
                           duration)
     [note] = made.notes
     assert note.kind == "reel" and note.kept == len(made.moments[0].segments) > 1
+    segments = made.moments[0].segments                  # its length as it plays: the joins overlap
+    assert note.got == pytest.approx(sum(e - s for s, e in segments) - (len(segments) - 1) * crossfade_for(segments), abs=0.06)
     short_talk = script([DULL, "Why does this matter to you?"] * 2)
     duration = short_talk[-1].end + 1
     little = choose_moments(short_talk, flat_signals(duration), parse_instruction("compile a 2-minute highlight reel"),
