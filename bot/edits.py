@@ -20,7 +20,8 @@ from typing import Any, Literal, Sequence
 
 from bot.backends.base import ClipTimeline, EdgeMoved, Landed, Track
 from bot.vocabulary import Edit
-from engine.render import crossfade_for, output_size, placements
+from engine.joins import crossfade_for, placements
+from engine.render import output_size
 
 TITLE_SECONDS = 3.0
 DEFAULT_STEP_SECONDS = 5.0

@@ -27,6 +27,7 @@ from engine import captions, picture, reframe
 from engine.ahead import AHEAD, Ahead
 from engine.edges import edge_fades
 from engine.framing import crop_shots, framing_filters, stacked_spans
+from engine.joins import crossfade_for, placements
 from engine.letterbox import Active, active_area
 from engine.loudness import SoundLevel, measure_sound
 from engine.soundtrack import the_sound
@@ -41,7 +42,6 @@ from engine.models import (
     RenderSpec,
 )
 
-CROSSFADE = 0.3             # seconds each join of a reel overlaps
 PEAK_LIMIT = 0.89           # about -1 dBFS
 AUDIO_RATE = 48000
 THUMBNAIL_AT = 1.0          # seconds into the clip, when the title and first caption show
@@ -59,26 +59,6 @@ def output_size(aspect: str, resolution: int = 1080) -> tuple[int, int]:
     short = min(1080, max(64, int(resolution))) // 2 * 2
     long = int(round(short * max(a, b) / min(a, b) / 2)) * 2
     return (short, long) if a <= b else (long, short)
-
-
-def placements(segments: list[tuple[float, float]], crossfade: float = CROSSFADE) -> tuple[list[tuple[float, float, float]], float]:
-    """Where each source segment starts in the output, and the output's length: each join
-    overlaps the two sides by `crossfade` seconds."""
-    placed, cursor = [], 0.0
-    for i, (start, end) in enumerate(segments):
-        if i:
-            cursor -= crossfade
-        placed.append((start, end, cursor))
-        cursor += end - start
-    return placed, cursor
-
-
-def crossfade_for(segments: list[tuple[float, float]]) -> float:
-    """The join length, shortened for very short segments so xfade always has room."""
-    if len(segments) < 2:
-        return 0.0
-    shortest = min(e - s for s, e in segments)
-    return max(0.04, min(CROSSFADE, shortest / 3))
 
 
 # --- prepare ----------------------------------------------------------------------------------

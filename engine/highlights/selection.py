@@ -17,7 +17,7 @@ from engine.highlights.sound import SOUND_SCORERS, evenly_spaced, sound_candidat
 from engine.highlights.titles import hashtags_for, keyword_document_frequency, title_for
 from engine.instructions import LONGEST_CLIP_SECONDS
 from engine.models import ClipRequest, Moment, Selection, SelectionNote, Sentence, Signals
-from engine.render import crossfade_for, placements
+from engine.joins import crossfade_for, placements
 
 DEFAULT_COUNT = 3                      # evenly spaced moments offered when nothing stands out
 MOST_WITHOUT_COUNT = 5                 # without a count: the strong moments, at most as many as a creator would post

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 
-from engine import captions, render
+from engine import captions, joins
 from engine.caption_fonts import bold_font_file, caption_font, font_metrics
 from engine.caption_placement import StackedSpan
 from engine.captions import Layout, caption_script, drawn_height, look, rows_drawn, timed_lines, title_bottom
@@ -67,7 +67,7 @@ def test_a_line_ends_where_the_next_begins_even_while_its_last_word_is_said():
 
 
 def test_at_a_join_the_lines_change_at_the_middle_of_the_crossfade():
-    placed, _ = render.placements([(0.0, 4.0), (10.0, 14.0), (20.0, 24.0)], 0.3)   # joins 3.7-4.0, 7.4-7.7
+    placed, _ = joins.placements([(0.0, 4.0), (10.0, 14.0), (20.0, 24.0)], 0.3)   # joins 3.7-4.0, 7.4-7.7
     first = timed_lines([[Word(2.0, 2.5, " so"), Word(3.1, 3.95, " works.")]])
     second = timed_lines([[Word(3.75, 4.2, " Then")], [Word(6.0, 6.5, " end.")], [Word(7.6, 7.65, " gone")]])
     fitted = captions.across_joins([first, second, timed_lines([[Word(8.3, 8.8, " late")]])], placed)
@@ -84,7 +84,7 @@ def reel_script(stacked: bool, style: str = "bold", last: str = " created.") -> 
     """Two segments joined by a crossfade, the first one's last word running into the second one's
     first: at 3.7-4.0 s of the output both are heard."""
     segments = [(0.0, 4.0), (10.0, 14.0)]
-    placed, duration = render.placements(segments, render.CROSSFADE)
+    placed, duration = joins.placements(segments, joins.CROSSFADE)
     words = (words_from("we charge for the value", start=0.3, step=0.5, length=0.45)
              + [Word(3.2, 3.95, last)] + words_from("and then the price moves", start=10.05, step=0.5))
     faces = ((0.05, 0.12, 0.3, 0.4), (0.6, 0.67, 0.85, 0.9))
@@ -98,7 +98,7 @@ def test_at_a_reel_crossfade_two_lines_are_never_shown_at_once(style):
         script, join = reel_script(stacked, style)
         shown = events(script)
         assert never_two_at_once(script), shown
-        middle = join + render.CROSSFADE / 2
+        middle = join + joins.CROSSFADE / 2
         ends, starts = [e for _, e, _, _ in shown], [s for s, _, _, _ in shown]
         assert pytest.approx(middle) in ends and pytest.approx(middle) in starts, \
             "one line hands over to the next at the crossfade's middle"
@@ -111,7 +111,7 @@ def test_in_a_crossfade_each_line_is_placed_by_its_own_segments_framing():
     frame: the first segment's last line stays low until the crossfade's middle rather than jumping
     to the seam as the crossfade begins; from there the second segment's lines are at the seam."""
     segments = [(0.0, 4.0), (10.0, 14.0)]
-    placed, duration = render.placements(segments, render.CROSSFADE)
+    placed, duration = joins.placements(segments, joins.CROSSFADE)
     words = words_from("we charge for the value", start=0.3, step=0.5, length=0.45) + [Word(3.2, 3.95, " created.")] \
         + words_from("and then the price moves", start=10.05, step=0.5)
     second = placed[1][2]

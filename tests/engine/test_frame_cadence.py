@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import render, reframe
+from engine import joins, render, reframe
 from engine.models import EngineConfig, RenderSpec
 from engine.probe import probe
 from engine.reframe.stretch import Stretch
@@ -99,9 +99,9 @@ def test_a_variable_rate_phone_video_in_a_reel_keeps_every_frame_it_has(config, 
     assert spec.media.variable_fps
     clip = render.render_clip(spec, tmp_path / "reel.mp4", config)
     numbers, fps = shown(clip.path), float(video_rate(clip.path))
-    join = render.placements(spec.segments, render.crossfade_for(spec.segments))[0][1][2]
+    join = joins.placements(spec.segments, joins.crossfade_for(spec.segments))[0][1][2]
     # Each piece away from the join, where the two pieces blend.
-    for piece in (numbers[: int(join * fps) - 1], numbers[int((join + render.CROSSFADE) * fps) + 2:]):
+    for piece in (numbers[: int(join * fps) - 1], numbers[int((join + joins.CROSSFADE) * fps) + 2:]):
         moved = (np.diff(piece) % COUNT).tolist()
         assert len(moved) > 40 and max(moved) <= 2, f"frames skipped: {moved}"
         # Where the phone dropped a frame (a step of 2), its neighbour fills the slot (a step of 0)

@@ -19,7 +19,7 @@ from engine.highlights import (
 from engine.instructions import parse_instruction
 from engine.highlights.selection import choose_moments
 from engine.models import ClipRequest
-from engine.render import crossfade_for
+from engine.joins import crossfade_for
 from tests.engine.highlight_helpers import DULL, flat_signals, script, sentence
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import render
+from engine import joins, render
 from engine.loudness import TARGET_LUFS, SoundLevel, measure_sound
 from engine.models import Cancelled, EngineConfig, MediaInfo, RenderFailed, RenderSpec, Word
 from engine.probe import probe
@@ -200,11 +200,11 @@ def test_reel_of_two_segments_joins_with_a_crossfade(config, tmp_path):
            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(src))
     spec = spec_for(src, [(0.5, 2.5), (3.5, 5.5)], captions=False)
     clip = render.render_clip(spec, tmp_path / "reel.mp4", config)
-    expected = 4.0 - render.CROSSFADE
+    expected = 4.0 - joins.CROSSFADE
     assert abs(clip.duration - expected) <= 0.1
     red = frame(clip.path, 1.0, 360, 640)[320, 180]
     blue = frame(clip.path, 3.0, 360, 640)[320, 180]
-    mixed = frame(clip.path, 2.0 - render.CROSSFADE / 2, 360, 640)[320, 180]
+    mixed = frame(clip.path, 2.0 - joins.CROSSFADE / 2, 360, 640)[320, 180]
     assert red[0] > 180 and red[2] < 60 and blue[2] > 180 and blue[0] < 60, (red, blue)
     assert 50 < mixed[0] < 200 and 50 < mixed[2] < 200, f"mid-crossfade is a blend, got {mixed}"
     assert any(s["codec_type"] == "audio" for s in ffprobe(clip.path)["streams"])
