@@ -233,6 +233,37 @@ def title_bottom(title: str, layout: Layout, font: CaptionFont) -> int:
     return layout.top_margin + rows * layout.title_size + title_pad(layout)
 
 
+@dataclass(frozen=True)
+class _Room:
+    """What placing captions around faces needs of a short's page, as shares of its height: the
+    title's box, the gaps kept from a face and from the box, and how tall a band of lines is."""
+    layout: Layout
+    look: Look
+    font: CaptionFont
+    titled: bool
+    box_top: float
+    box_bottom: float
+    gap: float
+    title_gap: float
+    ceiling: float
+
+    def band(self, shown: list[Line]) -> float:
+        """The height of a band as tall as the tallest of the `shown` lines."""
+        size = self.layout.font_size
+        rows = max((rows_drawn(join_words(line.words), size, self.layout, self.font) for line in shown), default=1)
+        return drawn_height(rows, self.layout, self.look) / self.layout.height
+
+
+def _room(width: int, height: int, style: str, font: CaptionFont, title: str | None) -> _Room:
+    layout = Layout(width, height)
+    titled = bool(title and title.strip())
+    return _Room(layout, look(style, layout.font_size), font, titled,
+                 box_top=(layout.top_margin - title_pad(layout)) / height,
+                 box_bottom=title_bottom(title, layout, font) / height if titled else 0.0,
+                 gap=FACE_GAP * layout.font_size / height, title_gap=TITLE_GAP * layout.font_size / height,
+                 ceiling=layout.top_margin / height)
+
+
 def seam_spans(lines: list[Line], stacked: list[StackedSpan], width: int, height: int, style: str,
                font: CaptionFont, title: str | None = None, title_seconds: float = TITLE_SECONDS
                ) -> tuple[list[tuple[float, float, SeamPlace]], list[tuple[float, float, float]]]:
@@ -245,24 +276,17 @@ def seam_spans(lines: list[Line], stacked: list[StackedSpan], width: int, height
     there is room lower (see title_spot); otherwise it stays at the top and the band keeps
     `TITLE_GAP` below its box. Either holds for the whole stretch, so that the captions do not
     jump when the title goes."""
-    layout = Layout(width, height)
-    lk = look(style, layout.font_size)
-    titled = bool(title and title.strip())
-    box_top = (layout.top_margin - title_pad(layout)) / height
-    box_bottom = title_bottom(title, layout, font) / height if titled else 0.0
-    gap = FACE_GAP * layout.font_size / height
+    room = _room(width, height, style, font, title)
     places, moved = [], []
     for span in stacked:
-        shown = [line for line in lines if line.start < span.end and line.end > span.start]
-        rows = max((rows_drawn(join_words(line.words), layout.font_size, layout, font) for line in shown), default=1)
-        band = drawn_height(rows, layout, lk) / height
-        place = seam_place(span.faces, band, layout.top_margin / height, span.seam, gap)
-        if titled and span.start < title_seconds:
-            spot = title_spot(span.faces, box_top, box_bottom, layout.top_margin / height,
-                              place.top - TITLE_GAP * layout.font_size / height, gap)
+        band = room.band([line for line in lines if line.start < span.end and line.end > span.start])
+        place = seam_place(span.faces, band, room.ceiling, span.seam, room.gap)
+        if room.titled and span.start < title_seconds:
+            spot = title_spot(span.faces, room.box_top, room.box_bottom, room.ceiling, place.top - room.title_gap,
+                              room.gap)
             if spot is None:
-                place = seam_place(span.faces, band, max(layout.top_margin / height,
-                                                         box_bottom + TITLE_GAP * layout.font_size / height), span.seam, gap)
+                place = seam_place(span.faces, band, max(room.ceiling, room.box_bottom + room.title_gap), span.seam,
+                                   room.gap)
             else:
                 moved.append((max(0.0, span.start), min(title_seconds, span.end), spot))
         places.append((span.start, span.end, place))
@@ -278,28 +302,23 @@ def crop_spans(lines: list[Line], shots: list[CropShot], width: int, height: int
     A band is as tall as the shot's tallest caption. A move inside a shot waits for the next
     line, so no line jumps while it shows; one that leaves the captions under the title's box
     keeps them below it instead."""
-    layout = Layout(width, height)
-    lk = look(style, layout.font_size)
-    titled = bool(title and title.strip())
-    box_top = (layout.top_margin - title_pad(layout)) / height
-    box_bottom = title_bottom(title, layout, font) / height if titled else 0.0
-    gap, title_gap = FACE_GAP * layout.font_size / height, TITLE_GAP * layout.font_size / height
+    room = _room(width, height, style, font, title)
+    layout, lk, gap, title_gap, box_bottom = room.layout, room.look, room.gap, room.title_gap, room.box_bottom
     places, moved = [], []
     for shot in shots:
         shown = [line for line in lines if line.start < shot.end and line.end > shot.start]
-        rows = max((rows_drawn(join_words(line.words), layout.font_size, layout, font) for line in shown), default=1)
-        band = drawn_height(rows, layout, lk) / height
+        band = room.band(shown)
         usual = (height - layout.bottom_margin + round(lk.outline_px + lk.shadow_px)) / height - band / 2
-        stretches = steady_places(shot, band, usual, layout.top_margin / height, gap)
+        stretches = steady_places(shot, band, usual, room.ceiling, gap)
         for k, place in enumerate(stretches):
             start = place.start if k == 0 else next((line.start for line in shown
                                                      if line.start < place.start < line.end), place.start)
             end = stretches[k + 1].start if k + 1 < len(stretches) else place.end
             end = next((line.start for line in shown if line.start < end < line.end and k + 1 < len(stretches)), end)
             centre = place.centre
-            if titled and start < title_seconds:
+            if room.titled and start < title_seconds:
                 faces = [place.face] if place.face else []
-                spot = title_spot(faces, box_top, box_bottom, layout.top_margin / height, place.top - title_gap, gap,
+                spot = title_spot(faces, room.box_top, box_bottom, room.ceiling, place.top - title_gap, gap,
                                   hair=False)
                 if spot is not None:
                     moved.append((max(0.0, start), min(title_seconds, end), spot))

@@ -245,6 +245,17 @@ def phrase_edges(sentences: list[Sentence], envelope: np.ndarray,
     return frozenset(starts), frozenset(ends)
 
 
+def edit_edges(sentences: list[Sentence], envelope: np.ndarray
+               ) -> tuple[tuple[float, ...], tuple[float, ...], frozenset[float]]:
+    """(starts, ends, second choices) an edit snaps a clip's edges to (bot.edits): the sentences'
+    edges and the phrases' inside them; the phrase edges and the sentence edges the speaker runs
+    straight on from are second choices."""
+    phrase_starts, phrase_ends = phrase_edges(sentences, envelope)
+    starts = tuple(sorted({s.start for s in sentences} | phrase_starts))
+    ends = tuple(sorted({s.end for s in sentences} | phrase_ends))
+    return starts, ends, run_on_edges(sentences, envelope) | phrase_starts | phrase_ends
+
+
 def word_before(words: list[Word], t: float) -> Word | None:
     """The last word ending by `t` (plus a little: Whisper's words may touch)."""
     found = None

@@ -68,7 +68,7 @@ from bot.texts import clock, say, timeline
 from bot.settings import Settings
 from bot.vocabulary import Edit
 from engine.ahead import AHEAD
-from engine.edges import phrase_edges, run_on_edges
+from engine.edges import edit_edges
 from engine.highlights.titles import drawn_title
 from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia
 from engine.pipeline import choose_explained
@@ -312,12 +312,9 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
             if isinstance(item, _Outcome):
                 analysis = item.value
         audio = Uploads.of(media, record.state).music_for(source)
-        phrase_starts, phrase_ends = phrase_edges(analysis.sentences, analysis.signals.envelope_db)
-        ctx = EditContext(duration=source.duration,
-                          sentence_starts=tuple(sorted({s.start for s in analysis.sentences} | phrase_starts)),
-                          sentence_ends=tuple(sorted({s.end for s in analysis.sentences} | phrase_ends)),
-                          second_choice=run_on_edges(analysis.sentences, analysis.signals.envelope_db)
-                          | phrase_starts | phrase_ends,
+        # a pass over every pair of words' sound: off the event loop (a 3-hour talk has tens of thousands)
+        starts, ends, second = await asyncio.to_thread(edit_edges, analysis.sentences, analysis.signals.envelope_db)
+        ctx = EditContext(duration=source.duration, sentence_starts=starts, sentence_ends=ends, second_choice=second,
                           music=Music(audio.sha256, audio.display_name) if audio else None,
                           scores=tuple(c.score for c in clips))
         drafts = [draft_of(c) for c in clips]
