@@ -1,6 +1,7 @@
 """Titles from the hook sentence, hashtags from the telling keywords."""
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -163,7 +164,21 @@ def keyword_tokens(text: str, language: str = "en") -> list[str]:
     if language in CJK_LANGUAGES:
         han = re.findall(r"[\u4e00-\u9fff]+", text)
         return [run[k: k + 2] for run in han for k in range(len(run) - 1)]
-    return [w.strip("'’") for w in tokens(text) if len(w) >= 4 and w not in STOPWORDS and not w[0].isdigit()]
+    stopwords = stopwords_of(language)
+    return [w.strip("'’") for w in tokens(text) if len(w) >= 4 and w not in stopwords and not w[0].isdigit()]
+
+
+@functools.lru_cache(maxsize=None)
+def stopwords_of(language: str) -> frozenset[str]:
+    """English's stop words, and the language's own where the stop-words package has a list (about
+    30 languages): a Spanish clip's hashtags were #estará and #tres."""
+    from stop_words import StopWordError, get_stop_words
+
+    try:
+        own = get_stop_words(language) if language and language != "en" else []
+    except StopWordError:
+        own = []
+    return frozenset(STOPWORDS | {w.lower() for w in own})
 
 
 def keyword_document_frequency(sentences: list[Sentence], language: str = "en") -> Counter:

@@ -212,6 +212,18 @@ def test_titles_and_hashtags():
     assert cn[0] == "#定价" and 3 <= len(cn) <= 5
 
 
+def test_hashtags_leave_out_the_filler_words_of_the_clips_language():
+    """A Spanish clip's hashtags were #estará and #tres; a German one's #anderen."""
+    spanish = script(["Roberto estará aquí con tres amigos de Alba.", "Roberto estará también con Alba."])
+    tags = hashtags_for(" ".join(s.text for s in spanish), keyword_document_frequency(spanish, "es"), ClipRequest(), "es")
+    assert "#roberto" in tags and not {"#estará", "#tres", "#también"} & set(tags)
+    german = script(["Die anderen Bedingungen der Software gelten weiter."])
+    tags = hashtags_for(german[0].text, keyword_document_frequency(german, "de"), ClipRequest(), "de")
+    assert "#software" in tags and "#anderen" not in tags
+    unknown = script(["Kialo kialo estará tres."])
+    assert "#kialo" in hashtags_for(unknown[0].text, keyword_document_frequency(unknown, "xx"), ClipRequest(), "xx")
+
+
 def test_more_clips_than_fit_says_how_many_did():
     """A minute of talk has room for a few 15 s clips, not 50: the reply must not pass over it."""
     sentences = script([DULL, "Why does this matter to you?"] * 6)
