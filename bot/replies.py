@@ -7,7 +7,7 @@ import dataclasses
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Callable
 
-from bot import edit_words, texts
+from bot import edit_words, exact_words, texts
 from bot.backends.base import ChatEvent, Clip, Media
 from bot.messages import Button, VideoReply
 from bot.reel_texts import reel_remade
@@ -80,6 +80,8 @@ def event_text(event: ChatEvent, lang: str) -> str:
         separator = texts.REASON_SEPARATOR.get(lang, "; ")
         reason = separator.join(texts.reason(lang, r.key, r.english, **r.facts) for r in said.reasons)
         return say(lang, said.key, reason=reason)
+    if said.key == "exact_cut" and said.exact is not None:
+        return exact_words.exact_cut(lang, said.exact)
     if said.key == "range_past_end":
         return say(lang, said.key, length=clock(said.seconds), start=clock(said.start))
     if said.key in texts.TEXTS:

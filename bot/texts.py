@@ -9,7 +9,8 @@ Chinese comes out without a space between two Chinese characters. The sentences 
 wrong (err_*) are kept in bot/error_texts.py, the tracks' words in bot/timeline_texts.py, where an
 edit landed and what "undo" took back in bot/edit_texts.py, a reel's new length in bot/reel_texts.py,
 those about what the person sent in bot/source_texts.py and the adapters' own sentences in
-bot/adapter_texts.py, words of a request it cannot act on in bot/request_texts.py, all part of TEXTS.
+bot/adapter_texts.py, words of a request it cannot act on in bot/request_texts.py, an exact cut in
+bot/exact_texts.py, all part of TEXTS.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import re
 from bot.adapter_texts import ADAPTER_TEXTS
 from bot.edit_texts import EDIT_TEXTS
 from bot.error_texts import ERROR_TEXTS
+from bot.exact_texts import EXACT_TEXTS
 from bot.reel_texts import REEL_TEXTS
 from bot.request_texts import REQUEST_TEXTS
 from bot.source_texts import SOURCE_TEXTS
@@ -131,9 +133,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "要把它作为背景音乐，请说“把这个作为背景音乐，音量30%”；要从中剪辑，请告诉我你的要求。",
     },
     "uploaded_silent": {
-        "en": "It has no sound, and I find the moments in what is said, so there is nothing here I can cut. "
-              "Send a video with speech.",
-        "zh": "这个视频没有声音，而我是根据说话内容找精彩片段的，所以没有可剪的内容。请发送有语音的视频。",
+        "en": "It has no sound, and I find the best moments in what is said, so I cannot choose any here. I can still "
+              "make all of it vertical (say \"make the whole video vertical\") or a part you name (\"cut 0:05 to 0:20\").",
+        "zh": "这个视频没有声音，而我是根据说话内容找精彩片段的，所以这里挑不出片段。但我可以把整个视频做成竖屏"
+              "（说“把整个视频做成竖屏”），或剪出你指定的一段（“剪0:05到0:20”）。",
     },
     "uploaded_image": {"en": "Got the picture {name}.", "zh": "收到图片 {name}。"},
     "queued": {
@@ -361,6 +364,7 @@ TEXTS: dict[str, dict[str, str]] = {
     **EDIT_TEXTS,             # where an edit landed, and what "undo" took back (bot/edit_texts.py)
     **SOURCE_TEXTS,           # what the person sent: a sound file, a kept instruction (bot/source_texts.py)
     **REQUEST_TEXTS,          # words of a request it cannot act on (bot/request_texts.py)
+    **EXACT_TEXTS,            # a stretch cut as the person named it (bot/exact_texts.py)
 }
 
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}

@@ -219,7 +219,7 @@ def looks_like_cut(text: str) -> bool:
     if _CUT_WORDS.search(lowered) or _CLIPS_WANTED.search(unnamed):
         return True
     request = parse_instruction(unnamed)
-    return bool(request.count or request.topic or request.reel
+    return bool(request.count or request.topic or request.reel or request.exact
                 or request.range_start is not None or request.range_end is not None)
 
 

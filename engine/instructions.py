@@ -98,8 +98,8 @@ def _point_seconds(groups: tuple) -> float:
     return float(seconds)
 
 
-_RANGE_FROM_TO = re.compile(rf"(?:from|between|从)\s*(?:the\s+)?{_POINT}\s*(?:to|until|till|and|through|-|~|到|至)\s*{_POINT}(?:\s*(?:mark|之间))?")
-_RANGE_BARE = re.compile(rf"{_CLOCK}\s*(?:-|~|to|到|至)\s*{_CLOCK}")
+RANGE_FROM_TO = re.compile(rf"(?:from|between|从)\s*(?:the\s+)?{_POINT}\s*(?:to|until|till|and|through|-|~|到|至)\s*{_POINT}(?:\s*(?:mark|之间))?")
+RANGE_BARE = re.compile(rf"{_CLOCK}\s*(?:-|~|to|到|至)\s*{_CLOCK}")
 _HALF_OF = r"(?P<half>half\s*(?:an?\s+)?)?"             # "the first half hour", "the last half minute"
 _FIRST = re.compile(rf"\b(?:in\s+|within\s+)?(?:the\s+)?first\s+(?:{_NUM}\s*)?{_HALF_OF}(?P<unit>{_MINUTES}|{_SECONDS}|{_HOURS})(?![a-z])|前\s*{_NUM}\s*(?P<cnunit>分钟|分|秒)")
 _LAST = re.compile(rf"\b(?:in\s+|within\s+)?(?:the\s+)?(?:last|final)\s+(?:{_NUM}\s*)?{_HALF_OF}(?P<unit>{_MINUTES}|{_SECONDS}|{_HOURS})(?![a-z])|(?:最后|后)\s*{_NUM}\s*(?P<cnunit>分钟|分|秒)")
@@ -109,11 +109,11 @@ _BEFORE = re.compile(rf"(?:\bbefore|\buntil|\bup\s+to|\btill)\s+(?:the\s+)?{_CLO
 
 def take_range(text: str) -> tuple[str, float | None, float | None]:
     """(text without the range, start, end). A negative start counts back from the end of the video."""
-    m = _RANGE_FROM_TO.search(text)
+    m = RANGE_FROM_TO.search(text)
     if m:
         start, end = _point_seconds(m.groups()[0:4]), _point_seconds(m.groups()[4:8])
         return _cut(text, m), min(start, end), max(start, end)
-    m = _RANGE_BARE.search(text)
+    m = RANGE_BARE.search(text)
     if m:
         start, end = clock_seconds(m.group(1)), clock_seconds(m.group(2))
         return _cut(text, m), min(start, end), max(start, end)
@@ -471,7 +471,7 @@ def parse_instruction(text: str | None) -> ClipRequest:
     request = ClipRequest()
     if not text or not text.strip():
         return request
-    text = normalise(text)
+    said = text = normalise(text)
     text, request.range_start_fraction, request.range_end_fraction = take_part(text)
     text, request.range_start, request.range_end = take_range(text)
     request.reel = read_reel(text)
@@ -490,4 +490,7 @@ def parse_instruction(text: str | None) -> ClipRequest:
     text, request.language = take_language(text)
     request.topic = read_topic(text)
     request.unplaced = read_unplaced(text)
+    from engine.exact_cut import read_exact          # it reads this module's ranges
+
+    read_exact(said, request)
     return request

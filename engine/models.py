@@ -191,6 +191,9 @@ class ClipRequest:
     # says it could not use them.
     unplaced: str | None = None
     too_long: float | None = None            # seconds asked of one short, over the longest a short can be
+    # Cut range_start..range_end (both None: the whole video) as it is, not a search inside it
+    # ("cut 0:10 to 0:40", "the whole video"): engine.exact_cut.
+    exact: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -199,6 +202,20 @@ class ClipRequest:
     def from_dict(cls, d: dict) -> "ClipRequest":
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         return cls(**known)
+
+
+@dataclass(frozen=True)
+class ExactSpan:
+    """Where an exact cut (engine.exact_cut) starts and ends, and why an edge is not where it was asked."""
+
+    asked_start: float
+    asked_end: float
+    start: float
+    end: float
+    start_in_word: bool                      # the asked start fell inside a word: the cut is before that word
+    end_in_word: bool                        # the asked end fell inside a word: the cut is after it
+    whole: bool                              # the whole video was asked for
+    spoken: bool                             # words are said in it (else it goes without captions)
 
 
 @dataclass
@@ -216,6 +233,7 @@ class Moment:
     text: str = ""
     segments: list[tuple[float, float]] = field(default_factory=list)  # a reel's pieces; empty for a single clip
     weak: bool = False                       # under the quality bar: given because that many were asked for
+    asked: bool = False                      # the stretch the person named (engine.exact_cut): nothing was scored
     # Why the clip goes without captions although people speak in it ("" when it has them or nobody speaks).
     captions_withheld: str = ""
 

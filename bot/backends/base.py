@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Literal, Mapping, Protocol, Sequence
 
 from bot.vocabulary import Edit
-from engine.models import ClipRequest, SelectionNote
+from engine.models import ClipRequest, ExactSpan, SelectionNote
 
 
 @dataclass(frozen=True)
@@ -178,6 +178,7 @@ class Sentence:
     seconds: float = 0.0                     # "export_too_slow": the deadline that passed; "range_past_end": the length
     start: float = 0.0                       # "range_past_end": where the part asked for starts
     edited: tuple[TimelineEdit, ...] = ()    # "timeline_edited": each clip's (none: the timeline is empty)
+    exact: ExactSpan | None = None           # "exact_cut": the stretch cut as asked, and why an edge moved
 
 
 Stage = Literal["", "analyse", "analyse_sound", "render", "export"]     # analyse_sound: of a sound file

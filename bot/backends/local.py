@@ -63,12 +63,13 @@ from bot.edit_words import moved as edge_moved
 from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, timeline_of
 from bot.jobs import current_job
 from bot.reel_texts import reel_remade
-from bot import texts
+from bot import exact_words, texts
 from bot.texts import clock, say, timeline
 from bot.settings import Settings
 from bot.vocabulary import Edit
 from engine.ahead import AHEAD
 from engine.edges import edit_edges
+from engine.exact_cut import cut_exactly, exact_too_long
 from engine.highlights.titles import drawn_title
 from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia
 from engine.pipeline import choose_explained
@@ -218,12 +219,16 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
                 else:
                     yield item
             mine = [c for c in clips if job is not None and c.job_id == job.job.id]
-            notes = []
+            notes, exact = [], None
             if mine:                        # a retry after a restart: the moments were chosen already
                 clips = mine
             else:
-                selection = await asyncio.to_thread(choose_explained, analysis, request, self.config)
-                moments, notes = selection.moments, selection.notes
+                if request.exact and not exact_too_long(request, analysis.media.duration):
+                    moment, exact = await asyncio.to_thread(cut_exactly, analysis, request)
+                    moments = [moment]
+                else:
+                    selection = await asyncio.to_thread(choose_explained, analysis, request, self.config)
+                    moments, notes = selection.moments, selection.notes
                 if not moments:             # nothing made: nothing charged, whoever settles the hold
                     yield ChatEvent("text", "I could not find any speech to cut clips from in this video.",
                                     sentence=Sentence("no_moments"))
@@ -240,8 +245,11 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
                 yield ChatEvent("text", f"I could not use \"{request.unplaced}\" from your request: that needs a "
                                 "language model, and none is set up here. These are the best moments instead.",
                                 sentence=Sentence("unplaced", reason=request.unplaced))
-            yield ChatEvent("text", _moments_text(clips), clips=tuple(clip_of(c, n) for n, c in enumerate(clips, start=1)),
-                            notes=tuple(notes))
+            if exact is not None:
+                yield ChatEvent("text", exact_words.exact_cut("en", exact), sentence=Sentence("exact_cut", exact=exact))
+            else:
+                yield ChatEvent("text", _moments_text(clips), notes=tuple(notes),
+                                clips=tuple(clip_of(c, n) for n, c in enumerate(clips, start=1)))
             for i, clip in enumerate(clips):
                 await self._look_ahead(record, clips[i:i + AHEAD], analysis, cancel)
                 async for event in self._render(record, clip, analysis, i + 1, len(clips), cancel):

@@ -31,16 +31,19 @@ class Heard:
     weak: bool = False                       # under the quality bar (given because a count was asked)
     language: str = ""                       # the language heard in the source
     captions_withheld: str = ""              # why it goes without captions
+    asked: bool = False                      # cut exactly where the person asked: nothing was scored
 
     @classmethod
     def in_moment(cls, moment: Moment, transcript: Transcript) -> "Heard":
         """A fresh moment's: the language only when speech was heard (Whisper names one even for a hiss)."""
-        return cls(moment.weak, transcript.language if transcript.segments else "", moment.captions_withheld)
+        return cls(moment.weak, transcript.language if transcript.segments else "", moment.captions_withheld,
+                   asked=moment.asked)
 
     @classmethod
     def of(cls, record: ClipRecord) -> "Heard":
         heard = record.draft.get("heard") or record.draft.get("m", {})   # "m": a row from before drafts were typed
-        return cls(bool(heard.get("weak")), heard.get("language") or "", heard.get("captions_withheld") or "")
+        return cls(bool(heard.get("weak")), heard.get("language") or "", heard.get("captions_withheld") or "",
+                   bool(heard.get("asked")))
 
 
 def stored(draft: Draft, heard: Heard) -> dict:
@@ -192,7 +195,7 @@ def clip_of(record: ClipRecord, number: int) -> Clip:
     width, height = draft.size
     return Clip(
         number=number, title=draft.title or record.title, start=record.start, end=record.end,
-        score=record.score, hashtags=tuple(record.hashtags), segments=draft.segments, summary=timeline_of(draft),
+        score=None if heard.asked else record.score, hashtags=tuple(record.hashtags), segments=draft.segments, summary=timeline_of(draft),
         path=Path(record.output_path) if current else None,
         thumbnail=Path(record.thumbnail_path) if current and record.thumbnail_path else None,
         width=record.width or width, height=record.height or height,

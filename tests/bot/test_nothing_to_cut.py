@@ -17,8 +17,9 @@ async def test_a_video_without_sound_gives_no_short_and_costs_nothing(tmp_path, 
         await app.conversation.handle(message("cut one 4-second vertical short", attachments=(file_attachment(mute),)))
         user = await app.repos.users.find("test", "u1")
         assert await app.jobs.wait_idle(user.id, timeout=180)
-        assert recorder.texts()[0] == ("Got mute.mp4 (0:06, 320x180). It has no sound, and I find the moments in "
-                                       "what is said, so there is nothing here I can cut. Send a video with speech.")
+        assert recorder.texts()[0] == ("Got mute.mp4 (0:06, 320x180). It has no sound, and I find the best moments in "
+                                       "what is said, so I cannot choose any here. I can still make all of it vertical "
+                                       "(say \"make the whole video vertical\") or a part you name (\"cut 0:05 to 0:20\").")
         assert "I could not find any speech to cut clips from in this video." in recorder.texts()
         assert recorder.videos() == []
         [job] = await app.repos.jobs.for_user(user.id)
