@@ -74,7 +74,8 @@ def same_shot(before: Side, after: Side, window_length: float = 1.0) -> bool:
     (x0, y0, w0, h0), (x1, y1, w1, h1) = before.face, after.face
     if max(w0, w1) > SAME_SIZE * min(w0, w1) or max(h0, h1) > SAME_SIZE * min(h0, h1):
         return False
-    if abs(x0 + w0 / 2 - x1 - w1 / 2) > SAME_PLACE * (w0 + w1) / 2 or abs(y0 + h0 / 2 - y1 - h1 / 2) > SAME_PLACE * (h0 + h1) / 2:
+    across, down = abs(x0 + w0 / 2 - x1 - w1 / 2), abs(y0 + h0 / 2 - y1 - h1 / 2)
+    if across > SAME_PLACE * (w0 + w1) / 2 or down > SAME_PLACE * (h0 + h1) / 2:
         return False
     return len(before.window) == len(after.window) and all(
         abs(a - b) <= SAME_WINDOW * window_length for a, b in zip(before.window, after.window))

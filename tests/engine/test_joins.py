@@ -140,7 +140,7 @@ def test_a_reel_of_one_close_up_is_cut_straight_and_plays_as_long_as_its_placeme
         before, after = bar[frames.start - 1], bar[frames.stop]
         assert after - before > 5, "the two sides show different times"
         blended = [k for k in frames if min(abs(bar[k] - before), abs(bar[k] - after)) > 0.3 * (after - before)]
-        assert not blended, f"frames {blended} of the join at {at:.2f} s show both sides: {bar[frames.start:frames.stop]}"
+        assert not blended, f"frames {blended} of the join at {at:.2f} s show both: {bar[frames.start:frames.stop]}"
 
 
 def test_the_two_sides_of_a_join_say_whether_it_is_one_shot(shared_media, two_shots, config):
