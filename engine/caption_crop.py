@@ -29,6 +29,9 @@ class CropShot:
     times: tuple[float, ...]
     faces: tuple[Face | None, ...]
     segment: int = 0            # which of a reel's segments it is framing
+    # shots with one number are one picture going on across a reel's straight cuts: their
+    # captions keep one place through all of them (held_place); None: a picture of its own
+    picture: int | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,26 @@ def envelope(faces: list[Face]) -> Face | None:
     rows = np.array(faces, dtype=float)
     return (float(np.percentile(rows[:, 0], NEAR)), float(np.percentile(rows[:, 1], NEAR)),
             float(np.percentile(rows[:, 2], 100 - NEAR)), float(np.percentile(rows[:, 3], 100 - NEAR)))
+
+
+def held_place(shots: list[CropShot], band: float, usual: float, ceiling: float, gap: float
+               ) -> tuple[float, Face | None]:
+    """One place for the captions of shots that are one picture across a reel's straight cuts,
+    as an editor keeps a caption where it is through a jump cut (moved at every join, it jumps
+    while the face stays). Tried: the place each shot alone would take, and the place for all
+    their faces together; kept: the one over eyes or a mouth for the least time, then over a
+    face (hair to chin) for the least, then the nearest the usual place. With the faces of all
+    the shots, the envelope they make together."""
+    own = [envelope([f for f in shot.faces if f is not None]) for shot in shots]
+    together = envelope([f for shot in shots for f in shot.faces if f is not None])
+
+    def covering(centre: float) -> tuple[float, float, float]:
+        over = {1: 0.0, 2: 0.0, 0: 0.0}
+        for shot, face in zip(shots, own):
+            over[quality(centre, band, face, gap)] += shot.end - shot.start
+        return round(over[2], 2), round(over[1], 2), abs(centre - usual)
+    tried = {crop_place(face, band, usual, ceiling, gap) for face in [*own, together]}
+    return min(sorted(tried), key=covering), together
 
 
 def steady_places(shot: CropShot, band: float, usual: float, ceiling: float, gap: float) -> list[CropPlace]:

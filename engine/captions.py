@@ -15,9 +15,10 @@ import dataclasses
 from dataclasses import dataclass
 
 from engine.caption_lines import join_words, space_before, split_lines
-from engine.caption_crop import CropShot, crop_place, steady_places
+from engine.caption_crop import CropPlace, CropShot, crop_place, held_place, steady_places
 from engine.caption_placement import SeamPlace, StackedSpan, seam_place, title_spot
 from engine.caption_fonts import CaptionFont, bold_font_file, caption_font, font_metrics, is_rtl, wrapped_rows
+from engine.caption_look import BLACK, WHITE, Look, _colour, _tag_colour, ass_time, escape, look
 from engine.models import Word
 
 STYLES = ("bold", "boxed", "karaoke")
@@ -121,60 +122,6 @@ def at_the_seam(lines: list[Line], spans: list[tuple]) -> list[Line]:
 
 # --- ASS --------------------------------------------------------------------------------------
 
-def escape(text: str) -> str:
-    """Text shown as written: ASS reads `{...}` as override tags and `\\N`, `\\n`, `\\h` as
-    breaks. A backslash gets a word joiner after it (so it starts no escape), braces become
-    libass's `\\{` and `\\}`, and line breaks become spaces."""
-    text = " ".join(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    text = text.replace("\\", "\\\u2060")
-    return text.replace("{", "\\{").replace("}", "\\}")
-
-
-def ass_time(seconds: float) -> str:
-    cs = max(0, int(round(seconds * 100)))
-    return f"{cs // 360000}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
-
-
-def _colour(rgb: str, alpha: int = 0) -> str:
-    """'#RRGGBB' -> ASS &HAABBGGRR (alpha 0 is opaque)."""
-    r, g, b = rgb[1:3], rgb[3:5], rgb[5:7]
-    return f"&H{alpha:02X}{b}{g}{r}".upper()
-
-
-def _tag_colour(rgb: str) -> str:
-    """'#RRGGBB' -> the &HBBGGRR& form override tags take."""
-    return f"&H{rgb[5:7]}{rgb[3:5]}{rgb[1:3]}&".upper()
-
-
-WHITE, BLACK, YELLOW, GREEN = "#FFFFFF", "#000000", "#FFE500", "#3CFF6E"
-
-
-@dataclass(frozen=True)
-class Look:
-    primary: str
-    secondary: str
-    outline: str
-    back: str
-    highlight: str
-    border_style: int          # 1: outline and shadow, 4: one box behind the line
-    outline_px: float
-    shadow_px: float
-
-
-def look(style: str, font_size: int) -> Look:
-    if style == "boxed":
-        # BorderStyle 4 (a libass extension): one box behind the whole event in BackColour,
-        # padded by the shadow size; style 3 would draw a box per colour run, with seams.
-        return Look(_colour(WHITE), _colour(WHITE), _colour(BLACK), _colour(BLACK, 0x50),
-                    GREEN, 4, 0, round(font_size * 0.2))
-    if style == "karaoke":
-        # \kf fills from SecondaryColour (not yet sung) to PrimaryColour (sung).
-        return Look(_colour(YELLOW), _colour(WHITE), _colour(BLACK), _colour(BLACK, 0x80),
-                    YELLOW, 1, round(font_size * 0.08), round(font_size * 0.03))
-    return Look(_colour(WHITE), _colour(WHITE), _colour(BLACK), _colour(BLACK, 0x80),
-                YELLOW, 1, round(font_size * 0.09), round(font_size * 0.03))
-
-
 @dataclass(frozen=True)
 class Layout:
     width: int
@@ -247,6 +194,11 @@ class _Room:
     title_gap: float
     ceiling: float
 
+    def usual(self, band: float) -> float:
+        """Where a band `band` tall is centred at the Caption style's place, above the bottom fifth."""
+        return (self.layout.height - self.layout.bottom_margin + round(self.look.outline_px + self.look.shadow_px)
+                ) / self.layout.height - band / 2
+
     def band(self, shown: list[Line]) -> float:
         """The height of a band as tall as the tallest of the `shown` lines."""
         size = self.layout.font_size
@@ -293,23 +245,59 @@ def seam_spans(lines: list[Line], stacked: list[StackedSpan], width: int, height
     return places, moved
 
 
+def _shown(lines: list[Line], shot: CropShot) -> list[Line]:
+    return [line for line in lines if line.start < shot.end and line.end > shot.start]
+
+
+def held_places(fitted: list[list[Line]], shots: list[CropShot], width: int, height: int, style: str,
+                font: CaptionFont, title: str | None = None, title_seconds: float = TITLE_SECONDS
+                ) -> dict[int, CropPlace]:
+    """The one place the captions keep through the shots of each picture that goes on across a
+    reel's straight cuts (engine.caption_crop.held_place), by picture: a band as tall as the
+    tallest caption over any of them (`fitted`: each segment's lines), kept below the title's box
+    when the title stays at the top over the first of them."""
+    room = _room(width, height, style, font, title)
+    pictures: dict[int, list[CropShot]] = {}
+    for shot in shots:
+        if shot.picture is not None:
+            pictures.setdefault(shot.picture, []).append(shot)
+    held = {}
+    for picture, group in pictures.items():
+        if len(group) < 2:
+            continue
+        band = max(room.band(_shown(fitted[shot.segment], shot)) for shot in group)
+        centre, face = held_place(group, band, room.usual(band), room.ceiling, room.gap)
+        if room.titled and group[0].start < title_seconds and centre - band / 2 < room.box_bottom + room.title_gap:
+            if title_spot([face] if face else [], room.box_top, room.box_bottom, room.ceiling,
+                          centre - band / 2 - room.title_gap, room.gap, hair=False) is None:
+                centre, face = held_place(group, band, room.usual(band), room.box_bottom + room.title_gap, room.gap)
+        held[picture] = CropPlace(group[0].start, group[-1].end, centre, band, centre == room.usual(band), face)
+    return held
+
+
 def crop_spans(lines: list[Line], shots: list[CropShot], width: int, height: int, style: str, font: CaptionFont,
-               title: str | None = None, title_seconds: float = TITLE_SECONDS
+               title: str | None = None, title_seconds: float = TITLE_SECONDS,
+               held: dict[int, CropPlace] | None = None
                ) -> tuple[list[tuple[float, float, SeamPlace]], list[tuple[float, float, float]]]:
     """Over a cropped window, the stretches whose captions leave their usual place for a face
-    (for at_the_seam; engine.caption_crop.steady_places), and where the title moves to, by the
-    stacked layout's rule (title_spot) for the face's brows to mouth under its box at the top.
+    (for at_the_seam; engine.caption_crop.steady_places, or the place `held` for the shot's
+    picture through a reel's straight cuts, see held_places), and where the title moves to, by
+    the stacked layout's rule (title_spot) for the face's brows to mouth under its box at the top.
     A band is as tall as the shot's tallest caption. A move inside a shot waits for the next
     line, so no line jumps while it shows; one that leaves the captions under the title's box
     keeps them below it instead."""
     room = _room(width, height, style, font, title)
-    layout, lk, gap, title_gap, box_bottom = room.layout, room.look, room.gap, room.title_gap, room.box_bottom
+    gap, title_gap, box_bottom = room.gap, room.title_gap, room.box_bottom
     places, moved = [], []
     for shot in shots:
-        shown = [line for line in lines if line.start < shot.end and line.end > shot.start]
-        band = room.band(shown)
-        usual = (height - layout.bottom_margin + round(lk.outline_px + lk.shadow_px)) / height - band / 2
-        stretches = steady_places(shot, band, usual, room.ceiling, gap)
+        shown = _shown(lines, shot)
+        if held and shot.picture in held:
+            kept = held[shot.picture]
+            band, stretches = kept.band, [dataclasses.replace(kept, start=shot.start, end=shot.end)]
+        else:
+            band = room.band(shown)
+            stretches = steady_places(shot, band, room.usual(band), room.ceiling, gap)
+        usual = room.usual(band)
         for k, place in enumerate(stretches):
             start = place.start if k == 0 else next((line.start for line in shown
                                                      if line.start < place.start < line.end), place.start)
@@ -483,10 +471,12 @@ def caption_script(words: list[Word], placements: list[tuple[float, float, float
     title_moves: list[tuple[float, float, float]] = []
     segments = [timed_lines(split_lines(place_words(words, [placement]), language=language)) if captions else []
                 for placement in placements]
-    for i, own in enumerate(across_joins(segments, placements)):
+    fitted = across_joins(segments, placements)
+    held = held_places(fitted, list(cropped), width, height, style, font, title)
+    for i, own in enumerate(fitted):
         spans, moves = seam_spans(own, [s for s in stacked if s.segment == i], width, height, style, font, title)
         crop_places, crop_moves = crop_spans(own, [s for s in cropped if s.segment == i], width, height, style, font,
-                                             title)
+                                             title, held=held)
         lines += at_the_seam(own, spans + crop_places)
         title_moves += moves + crop_moves
     return ass_document(lines, width, height, style=style, title=title, font=font, whole_lines=is_rtl(language),

@@ -149,11 +149,13 @@ def panel_faces(stretch: reframe.Stretch, height: int) -> list[tuple[float, floa
 
 
 def crop_shots(placed: list[tuple[float, float, float]], framings: list[reframe.Framing],
-               cuts: list[list[float]]) -> list[CropShot]:
+               cuts: list[list[float]], straight_cuts: tuple[bool, ...] = ()) -> list[CropShot]:
     """Each shot (output time) of one cropped window, or of a picture shown whole, and the rows
     of the faces the framing found inside it, for the captions to keep off (engine.caption_crop).
-    `cuts`: each segment's scene cuts, in segment time. Stacked and fitted stretches have none."""
-    shots = []
+    `cuts`: each segment's scene cuts, in segment time. Stacked and fitted stretches have none.
+    A shot that goes on across a straight cut of the reel (`straight_cuts`, per join: one shot
+    on both sides, engine.join_choice) is one picture with the shot it goes on from."""
+    shots: list[CropShot] = []
     for i, ((start, end, at), framing) in enumerate(zip(placed, framings)):
         times, boxes = _seen(framing)
         if framing.mode == "speakers":
@@ -165,7 +167,12 @@ def crop_shots(placed: list[tuple[float, float, float]], framings: list[reframe.
             for t0, t1 in zip(edges, edges[1:]):
                 inside = [k for k, t in enumerate(times) if t0 <= t < t1]
                 faces = tuple(_rows_in_window(boxes[k], framing, times[k]) for k in inside)
-                shots.append(CropShot(at + t0, at + t1, tuple(at + times[k] for k in inside), faces, i))
+                before = placed[i - 1] if i else None
+                goes_on = (t0 == 0.0 and before is not None and i - 1 < len(straight_cuts) and straight_cuts[i - 1]
+                           and shots and shots[-1].segment == i - 1
+                           and shots[-1].end >= before[2] + before[1] - before[0] - 1e-6)
+                picture = shots[-1].picture if goes_on else len(shots)
+                shots.append(CropShot(at + t0, at + t1, tuple(at + times[k] for k in inside), faces, i, picture))
     return shots
 
 

@@ -1,8 +1,12 @@
 """A reel's joins: each overlaps the two pieces beside it by a crossfade, so a reel plays shorter
-than its pieces add up to. Pure functions, shared by the render and by whatever says a reel's length."""
+than its pieces add up to. A join is a dissolve across that overlap, or a straight cut in its
+middle (two parts of one shot: engine.join_choice); either way the reel plays as long, so what is
+timed on it (captions, title, thumbnail, the length said before it is rendered) holds for both.
+Pure functions, shared by the render and by whatever says a reel's length."""
 from __future__ import annotations
 
 CROSSFADE = 0.3             # seconds each join of a reel overlaps
+CUT_SOUND = 0.02            # seconds the sound crossfades at a straight cut: no click, no echo
 
 
 def placements(segments: list[tuple[float, float]], crossfade: float = CROSSFADE) -> tuple[list[tuple[float, float, float]], float]:
@@ -23,3 +27,17 @@ def crossfade_for(segments: list[tuple[float, float]]) -> float:
         return 0.0
     shortest = min(e - s for s, e in segments)
     return max(0.04, min(CROSSFADE, shortest / 3))
+
+
+def shown_parts(segments: list[tuple[float, float]], crossfade: float, cuts: tuple[bool, ...],
+                overlap: float = 0.0) -> list[tuple[float, float]]:
+    """The part of each segment the reel shows, (from, to) seconds of the segment: all of it, but
+    at a straight cut (cuts[i]: the join after segment i) the earlier segment ends and the later
+    one begins in the middle of the overlap, each `overlap` further on (for the sound's short
+    crossfade there). The pieces then meet where placements put the middle of the join."""
+    parts = []
+    for i, (start, end) in enumerate(segments):
+        head = crossfade / 2 - overlap / 2 if i and cuts[i - 1] else 0.0
+        tail = crossfade / 2 - overlap / 2 if i + 1 < len(segments) and cuts[i] else 0.0
+        parts.append((head, end - start - tail))
+    return parts

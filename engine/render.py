@@ -27,7 +27,8 @@ from engine import captions, picture, reframe
 from engine.ahead import AHEAD, Ahead
 from engine.edges import edge_fades
 from engine.framing import crop_shots, framing_filters, stacked_spans
-from engine.joins import crossfade_for, placements
+from engine.join_choice import straight_cuts
+from engine.joins import CUT_SOUND, crossfade_for, placements, shown_parts
 from engine.letterbox import Active, active_area
 from engine.loudness import SoundLevel, measure_sound
 from engine.soundtrack import the_sound
@@ -75,6 +76,7 @@ class Prepared:
     ass_script: str | None = None           # captions and title, for libass; None: nothing to draw
     font: captions.CaptionFont | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    straight_cuts: tuple[bool, ...] = ()    # per join: a straight cut (one shot on both sides), else a dissolve
 
 
 def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | None = None,
@@ -105,6 +107,8 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
         framings.append(framing if active.whole else cut_out(framing, active))
     _check(cancel)
     faces_s = time.monotonic() - started
+    scene_cuts = [[c - start for c in spec.scene_cuts] for start, _ in spec.segments]
+    cut_joins = straight_cuts(spec.segments, framings, scene_cuts)
     level = (replace(measure_sound(media.path, spec.segments, config.render_timeout_s, media.sound_tracks),
                      voice=bool(spec.words)) if media.has_audio else SoundLevel(None))
     script, font = None, None
@@ -113,10 +117,9 @@ def prepare(spec: RenderSpec, config: EngineConfig, cancel: threading.Event | No
         script = captions.caption_script(spec.words, placed, width, height, style=spec.caption_style,
                                          title=spec.title, language=spec.language, captions=spec.captions,
                                          stacked=stacked_spans(placed, framings, height),
-                                         cropped=crop_shots(placed, framings, [[c - start for c in spec.scene_cuts]
-                                                                               for start, _ in spec.segments]))
+                                         cropped=crop_shots(placed, framings, scene_cuts, cut_joins))
     timings = {"faces": faces_s, "prepare": time.monotonic() - started}
-    return Prepared(spec, width, height, framings, level, crossfade, duration, script, font, timings)
+    return Prepared(spec, width, height, framings, level, crossfade, duration, script, font, timings, cut_joins)
 
 
 def cut_out(framing: reframe.Framing, active: Active) -> reframe.Framing:
@@ -160,29 +163,37 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: Fraction, ass
     spec, w, h = prepared.spec, prepared.width, prepared.height
     media = spec.media
     n = len(spec.segments)
+    cuts = prepared.straight_cuts or (False,) * (n - 1)
+    shown, heard = (shown_parts(spec.segments, prepared.crossfade, cuts, overlap)
+                    for overlap in (0.0, CUT_SOUND))
     chains = []
     for i, framing in enumerate(prepared.framings):
         # xfade needs one frame rate on both sides, exactly the rate the source's frames come at
         # (or a whole step of it): any other rate repeats or drops frames (see engine.picture).
         tail = f",fps={picture.rate_option(fps)},format=yuv420p" if n > 1 else ""
+        length = spec.segments[i][1] - spec.segments[i][0]
         # 30 fps, SDR and (unless a face panel is enlarged from part of it) shrunk, before anything else
         source = picture.source_picture(media, w, h, shrink=framing.mode != "speakers", active=framing.active)
         chains.append(f"[{i}:v:0]setpts=PTS-STARTPTS,{source.filters}"
                       f"{framing_filters(framing, source.width, source.height, w, h, f'f{i}')},"
-                      f"setsar=1{tail}[v{i}]")
+                      f"setsar=1{tail}{_trimmed(shown[i], length)}[v{i}]")
         if media.has_audio:
-            length = spec.segments[i][1] - spec.segments[i][0]
             chains.append(f"{the_sound(media.sound_tracks, i)},{prepared.sound.both_sides()}aresample={AUDIO_RATE},"
-                          f"aformat=sample_fmts=fltp:channel_layouts=stereo,{edge_fades(length)}[a{i}]")
+                          f"aformat=sample_fmts=fltp:channel_layouts=stereo,{edge_fades(length)}"
+                          f"{_trimmed(heard[i], length, 'a')}[a{i}]")
         else:
-            length = spec.segments[i][1] - spec.segments[i][0]
-            chains.append(f"anullsrc=r={AUDIO_RATE}:cl=stereo,atrim=duration={length:.3f}[a{i}]")
+            chains.append(f"anullsrc=r={AUDIO_RATE}:cl=stereo,atrim=duration={length:.3f}"
+                          f"{_trimmed(heard[i], length, 'a')}[a{i}]")
     video, audio = "[v0]", "[a0]"
     placed, _ = placements(spec.segments, prepared.crossfade)
     for i in range(1, n):
-        offset = placed[i][2]
-        chains.append(f"{video}[v{i}]xfade=transition=fade:duration={prepared.crossfade:.3f}:offset={offset:.3f}[vx{i}]")
-        chains.append(f"{audio}[a{i}]acrossfade=d={prepared.crossfade:.3f}:c1=tri:c2=tri[ax{i}]")
+        if cuts[i - 1]:             # the pieces are trimmed to meet in the middle of the join
+            chains.append(f"{video}[v{i}]concat=n=2:v=1:a=0[vx{i}]")
+            chains.append(f"{audio}[a{i}]acrossfade=d={CUT_SOUND:.3f}:c1=tri:c2=tri[ax{i}]")
+        else:
+            chains.append(f"{video}[v{i}]xfade=transition=fade:duration={prepared.crossfade:.3f}"
+                          f":offset={placed[i][2]:.3f}[vx{i}]")
+            chains.append(f"{audio}[a{i}]acrossfade=d={prepared.crossfade:.3f}:c1=tri:c2=tri[ax{i}]")
         video, audio = f"[vx{i}]", f"[ax{i}]"
     finish = []
     if ass_path is not None:
@@ -202,6 +213,15 @@ def filter_graph(prepared: Prepared, music_input: int | None, fps: Fraction, ass
     else:
         chains.append(f"{speech},alimiter=limit={PEAK_LIMIT}:level=false:latency=true[aout]")
     return ";\n".join(chains)
+
+
+def _trimmed(part: tuple[float, float], length: float, kind: str = "") -> str:
+    """The filters keeping `part` (from, to) of a piece `length` long, as engine.joins.shown_parts
+    says; none when it is all of it."""
+    head, end = part
+    if head <= 0 and end >= length:
+        return ""
+    return f",{kind}trim=start={head:.4f}:end={end:.4f},{kind}setpts=PTS-STARTPTS"
 
 
 SERIAL_UP_TO_CORES = 2          # see serial_front
