@@ -204,6 +204,7 @@ class ClipRequest:
     # disagree"): a language model's selection criterion when one is configured; else the bot
     # says it could not use them.
     unplaced: str | None = None
+    unplaced_unread: bool = False            # they are in a language other than English and Chinese
     too_long: float | None = None            # seconds asked of one short, over the longest a short can be
 
     def to_dict(self) -> dict:
