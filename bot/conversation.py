@@ -37,7 +37,7 @@ from bot.messages import ChatRef, ErrorReply, Incoming, Reply, VideoReply
 from bot.platforms import Platforms
 from bot.sentences import error_reply
 from bot.settings import Settings
-from storage.repos import Repos, SessionRecord
+from storage.repos import Repos, SessionRecord, User
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,8 @@ class Conversation:
     async def handle(self, incoming: Incoming) -> None:
         if not incoming.addressed_to_bot:
             return
-        # A file or a /command has no words to tell the language by: the platform's language of the
-        # person does, else their last words
+        # A file, a bare link or a /command has no words to tell the language by: the person's last words
+        # do (kept in their row across restarts, see _answer), else the platform's language of them
         person = (incoming.platform, incoming.user_id)
         if (written := texts.written_language(incoming.text)) is not None:
             self._written[person] = written
@@ -102,6 +102,7 @@ class Conversation:
         try:
             user, _ = await self.repos.users.get_or_create(incoming.platform, incoming.user_id, incoming.user_name,
                                                            incoming.language)
+            lang, ref = await self._remembered_language(incoming, user, lang, ref)
             turn = Turn(incoming, intent, Person(user, ref.chat_key, lang), ref)
             if pressed is not None:
                 await press(self, *pressed, turn)
@@ -109,6 +110,22 @@ class Conversation:
                 await HANDLERS.get(intent.kind, HANDLERS[IntentKind.CHAT])(self, turn)
         except Exception as exc:  # noqa: BLE001 - the person always gets a sentence
             await self.post(ref, self.error_reply(exc, lang))
+
+    async def _remembered_language(self, incoming: Incoming, user: User, lang: str,
+                                   ref: ChatRef) -> tuple[str, ChatRef]:
+        """Notes the language of the person's words in their row; a message without words, the first since
+        a restart, is answered in the language noted there."""
+        person = (incoming.platform, incoming.user_id)
+        written = texts.written_language(incoming.text)
+        if written is not None:
+            if user.written_language != written:
+                await self.repos.users.note_written_language(user.id, written)
+            return lang, ref
+        if person in self._written or not user.written_language:
+            return lang, ref
+        self._written.setdefault(person, user.written_language)
+        lang = texts.pick_language(incoming.text, incoming.language, self._written[person])
+        return lang, replace(ref, language=lang)
 
     @asynccontextmanager
     async def _line(self, key: tuple[str, str, str]) -> AsyncIterator[None]:

@@ -20,7 +20,7 @@ from bot.fetch import fetch_url
 from bot.fetch.files import safe_filename
 from bot.intents import COMMANDS, Intent, IntentKind, parse_command
 from bot.messages import Attachment, ChatRef, ErrorReply, Incoming, TextReply
-from bot.replies import media_line, uploaded_text
+from bot.replies import languages_heard, media_line, uploaded_text
 from bot.texts import say
 from storage.repos import SessionRecord, User
 
@@ -120,9 +120,8 @@ async def status(conv: "Conversation", turn: Turn) -> None:
         lines.append(say(person.lang, "status_media", media=names))
     else:
         lines.append(say(person.lang, "status_no_media"))
-    heard = next((clip.language for clip in state.clips if clip.language), "")
-    if heard:
-        lines.append(say(person.lang, "language_heard", language=texts.language_name(person.lang, heard)))
+    if heard := languages_heard(person.lang, state.clips):
+        lines.append(heard)
     if state.summary:
         lines += [say(person.lang, "status_clip", n=i, summary=texts.timeline(person.lang, s)) for i, s in enumerate(state.summary, start=1)]
     elif state.media:

@@ -149,7 +149,7 @@ def _sends(verbs: str, objects: str) -> tuple[str, ...]:
 _RULES: tuple[_Rule, ...] = (
     _Rule(
         IntentKind.STATUS,
-        _keys("status", "progress", "tracks", "track", "timeline", "状态", "进度", "轨道", "时间线"),
+        _keys("status", "progress", "tracks", "track", "timeline", "状态", "进度", "轨道", "时间线", "estado"),
         _MEDIA
         | frozenset(
             """
@@ -162,11 +162,11 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _Rule(
         IntentKind.CREDITS,
-        _keys("credits", "credit", "balance", "积分", "余额"),
+        _keys("credits", "credit", "balance", "积分", "余额", "créditos", "creditos", "saldo"),
         frozenset(
             """
             how many much left remaining have got check show current account still there
-            buy get more top up topup
+            buy get more top up topup cuántos cuantos me quedan queda tengo mis mi
             查询 查看 查 看看 看 还有 多少 剩余 剩下 还剩 账户 有 剩 充值 获取 更多 当前
             """.split()
         ),

@@ -56,9 +56,8 @@ def event_text(event: ChatEvent, lang: str) -> str:
                       title=placeholder_in(c.title, lang), score=round(c.score or 0)) + (say(lang, "moment_weak") if c.weak else "")
                   for c in event.clips]
         lines += [texts.note(lang, fact) for fact in event.notes]
-        heard = next((c.language for c in event.clips if c.language), "")
-        if heard:
-            lines.append(say(lang, "language_heard", language=texts.language_name(lang, heard)))
+        if heard := languages_heard(lang, event.clips):
+            lines.append(heard)
         lines += [say(lang, "captions_withheld", rank=c.number) for c in event.clips if c.captions_withheld]
         return "\n".join(lines)
     said = event.sentence
@@ -154,3 +153,23 @@ async def closing(stream) -> AsyncIterator:
         if close is not None:
             await close()
 
+
+
+def languages_heard(lang: str, clips) -> str:
+    """"Language heard: English." when every clip is in the same language(s); else each clip's
+    ("Languages heard: English in clip 1; German in clip 2."); "" when no speech was heard."""
+    heard = [(c.number, c.languages or (c.language,)) for c in clips if c.languages or c.language]
+    if not heard:
+        return ""
+
+    def names(codes: tuple[str, ...]) -> str:
+        return ("、" if lang == "zh" else ", ").join(texts.language_name(lang, code) for code in codes)
+
+    if len({tuple(sorted(codes)) for _, codes in heard}) == 1:
+        codes = heard[0][1]
+        if len(codes) == 1:
+            return say(lang, "language_heard", language=names(codes))
+        return say(lang, "languages_heard", languages=names(codes))
+    each = ("；" if lang == "zh" else "; ").join(say(lang, "languages_in_clip", n=n, languages=names(codes))
+                                                 for n, codes in heard)
+    return say(lang, "languages_heard", languages=each)

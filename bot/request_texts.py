@@ -1,5 +1,6 @@
 """The bot's sentences about words of a request it cannot act on, in English and Chinese: a caption
-size (captions come in one size), and words next to an edit that choose no change. Part of
+size (captions come in one size), words next to an edit that choose no change, and words in a language
+the bot does not read (it reads English and Chinese; engine.spanish_words reads a Spanish request's commonest words). Part of
 bot/texts.py's TEXTS (kept here so each module stays short); `texts.say` words them."""
 from __future__ import annotations
 
@@ -12,6 +13,16 @@ REQUEST_TEXTS: dict[str, dict[str, str]] = {
     "words_unused_in_edit": {
         "en": "I did not use \"{reason}\": I changed only what I could read. To choose moments by it, ask for a new cut.",
         "zh": "“{reason}”我没有用上：我只改了能看懂的部分。如果想按它挑选片段，请重新要求剪辑。",
+    },
+    "unplaced_unread_language": {
+        "en": "I read English and Chinese, and I could not read \"{reason}\" from your request. "
+              "These are the best moments instead.",
+        "zh": "我能读懂英文和中文，请求中的“{reason}”我读不懂。下面是我挑出的最佳片段。",
+    },
+    "unread_language": {
+        "en": "Nothing changed: I read English and Chinese, and I could not read \"{words}\". "
+              "Try \"make clip 1 shorter by 5 seconds\", \"remove captions\" or \"more clips\".",
+        "zh": "没有任何改变：我能读懂英文和中文，“{words}”我读不懂。可以试试“把第1个片段缩短5秒”、“去掉字幕”或“再来几个”。",
     },
     # engine.models.SelectionNote "nothing_stands_out" with one moment kept ("1 evenly spaced moments" reads wrong)
     "note_nothing_stands_out_one": {

@@ -1,8 +1,8 @@
 """Every sentence the bot says, in English and Chinese.
 
 `say(lang, key, **values)` picks the language's template (English when a key has no
-translation) and fills it in. `pick_language` decides the language of a reply: the
-script of what the person wrote, else the platform's language hint, else English.
+translation) and fills it in. `pick_language` decides the language of a reply: the script of
+what the person wrote (a link's letters are not words), else their last words, else the platform's hint.
 `reason(lang, key, english, **values)` says a sentence whose English comes with the code that
 raised it (an engine or download error) in the person's language, from bot/translations.py.
 Chinese comes out without a space between two Chinese characters. The sentences about what went
@@ -29,26 +29,29 @@ from bot.translations import REASONS  # the other languages of sentences whose E
 LANGUAGES = ("en", "zh")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
+_LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
 
 def written_language(text: str = "") -> str | None:
-    """'zh' for words in Chinese characters, 'en' for words in Latin letters (not a /command), else None."""
-    cjk = len(_CJK.findall(text or ""))
-    latin = len(_LATIN.findall(text or ""))
+    """'zh' for words in Chinese characters, 'en' for words in Latin letters (not a /command, not a link), else None."""
+    words = _LINK.sub(" ", text or "")
+    cjk = len(_CJK.findall(words))
+    latin = len(_LATIN.findall(words))
     if cjk and cjk >= latin:
         return "zh"
-    if latin and not text.lstrip().startswith("/"):
+    if latin and not words.lstrip().startswith("/"):
         return "en"
     return None
 
 
 def pick_language(text: str = "", hint: str | None = None, fallback: str | None = None) -> str:
-    """The language of the text's words, else the platform's `hint` ("zh-hans" -> zh), else `fallback`
-    (the language of the person's last words), else English."""
+    """The language of the text's words, else `fallback` (the language of the person's last words: a file
+    or a link sent in a Chinese conversation is answered in Chinese), else the platform's `hint`
+    ("zh-hans" -> zh), else English."""
     written = written_language(text)
     if written is not None:
         return written
-    for candidate in (hint, fallback):
+    for candidate in (fallback, hint):
         if candidate and candidate.lower().startswith("zh"):
             return "zh"
         if candidate and candidate.lower()[:2] in LANGUAGES:

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 
 from bot import texts
 from bot.backends.base import ChatEvent, NothingUploaded
-from bot.handlers import share_failed
+from bot.handlers import share_failed, shorten
 from bot.jobs import JobContext
 from bot.messages import ChatRef, ErrorReply, LinkReply, Reply, TextReply, VideoReply
 from bot.replies import clip_reply, closing, event_text, progress_text
 from bot.texts import say
 from bot.vocabulary import understand
+from engine.spanish_words import other_language
 
 if TYPE_CHECKING:
     from bot.conversation import Conversation
@@ -42,6 +43,11 @@ async def run_chat(conv: "Conversation", ctx: JobContext) -> dict:
         if understood.kind == "not_understood":                  # it asked for nothing else
             ctx.progress(1.0, say(lang, "progress_done"), done=True)
             return {"clips": 0}
+    if understood.kind == "not_understood" and other_language(words):   # not a change it missed: words it cannot read
+        if not posted:
+            await ctx.post(TextReply(say(lang, "unread_language", words=shorten(words, 80))))
+        ctx.progress(1.0, say(lang, "progress_done"), done=True)
+        return {"clips": 0}
     if understood.unused and not posted:
         await ctx.post(TextReply(say(lang, "words_unused_in_edit", reason=understood.unused)))
     if understood.kind == "cut":

@@ -1,4 +1,4 @@
-"""Free text (English or Chinese) -> ClipRequest.
+"""Free text (English or Chinese; a Spanish request's commonest words, engine.spanish_words) -> ClipRequest.
 
 "find the best moments and cut them into 60-second vertical shorts", "top 5 clips about
 pricing, square, no captions", "from 5:00 to 20:00", "the second half", "compile a 2-minute
@@ -16,6 +16,7 @@ import re
 
 from engine.models import ClipRequest
 from engine.numbers import normalise
+from engine.spanish_words import in_english, other_language, reads_as_spanish
 
 LENGTH_TOLERANCE = 0.15                 # "60-second" accepts 51-69 s, so clips can end on a sentence
 LONGEST_CLIP_SECONDS = 600.0            # a longer duration describes the source ("a 45-minute podcast")
@@ -471,7 +472,8 @@ def parse_instruction(text: str | None) -> ClipRequest:
     request = ClipRequest()
     if not text or not text.strip():
         return request
-    said = text = normalise(text)
+    written, text = text, normalise(in_english(text))
+    said = text
     text, request.range_start_fraction, request.range_end_fraction = take_part(text)
     text, request.range_start, request.range_end = take_range(text)
     request.reel = read_reel(text)
@@ -490,6 +492,7 @@ def parse_instruction(text: str | None) -> ClipRequest:
     text, request.language = take_language(text)
     request.topic = read_topic(text)
     request.unplaced = read_unplaced(text)
+    request.unplaced_unread = bool(request.unplaced) and (reads_as_spanish(written) or other_language(request.unplaced))
     from engine.exact_cut import read_exact          # it reads this module's ranges
 
     read_exact(said, request)

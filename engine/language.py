@@ -90,3 +90,18 @@ def detect_language(audio: np.ndarray, model, windows: int = WINDOWS, seconds: f
         heard.append((start, best_token[2:-2], round(float(best_probability), 3)))
     language = max(totals, key=totals.get)
     return LanguageGuess(language, round(totals[language] / len(starts), 3), tuple(heard))
+
+
+def segment_languages(audio: np.ndarray, model, segments) -> list[str]:
+    """The language of each segment (a VAD chunk, up to 30 s) by the model's language token over its own
+    sound: what a recording that mixes languages says where. One encoder pass per segment."""
+    import ctranslate2
+
+    found = []
+    for segment in segments:
+        piece = audio[int(segment.start * SAMPLE_RATE): int(segment.end * SAMPLE_RATE)]
+        features = model.feature_extractor(piece)[:, : int(30 * 100)]
+        encoded = model.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None])),
+                                     to_cpu=False)
+        found.append(model.model.detect_language(encoded)[0][0][0][2:-2])
+    return found

@@ -113,6 +113,7 @@ class Segment:
     text: str
     words: tuple[Word, ...] = ()
     distrust: str = ""                       # why the engine does not believe this text ("" when it does)
+    language: str = ""                       # heard in this stretch when the recording mixes languages, else ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,19 @@ class Transcript:
     @property
     def words(self) -> list[Word]:
         return [w for s in self.segments for w in s.words]
+
+    def languages_in(self, spans: list[tuple[float, float]], share: float = 0.2) -> tuple[str, ...]:
+        """The languages spoken in `spans`, most spoken first: each with at least `share` of the speech
+        there (a stray sentence does not count); the transcript's language when its stretches have none."""
+        spoken: dict[str, float] = {}
+        for s in self.segments:
+            overlap = sum(max(0.0, min(s.end, end) - max(s.start, start)) for start, end in spans)
+            if overlap > 0:
+                spoken[s.language or self.language] = spoken.get(s.language or self.language, 0.0) + overlap
+        total = sum(spoken.values())
+        if not total:
+            return (self.language,)
+        return tuple(lang for lang, seconds in sorted(spoken.items(), key=lambda kv: -kv[1]) if seconds >= share * total)
 
     @property
     def text(self) -> str:
@@ -190,6 +204,7 @@ class ClipRequest:
     # disagree"): a language model's selection criterion when one is configured; else the bot
     # says it could not use them.
     unplaced: str | None = None
+    unplaced_unread: bool = False            # they are in a language other than English and Chinese
     too_long: float | None = None            # seconds asked of one short, over the longest a short can be
     # Cut range_start..range_end (both None: the whole video) as it is, not a search inside it
     # ("cut 0:10 to 0:40", "the whole video"): engine.exact_cut.

@@ -32,7 +32,7 @@ from engine.models import (
     Transcript,
     Word,
 )
-from engine.language import LanguageGuess, detect_language
+from engine.language import LanguageGuess, detect_language, segment_languages
 from engine.model_store import ENGLISH_MODEL, MULTILINGUAL_MODEL, resolve_model
 from engine.probe import content_hash
 from engine.trust import second_reading_reason, split_trusted, sure_of_itself
@@ -47,7 +47,8 @@ BATCH_SIZE = 8
 # 8: speech the batched decode left without text is read again, beside trusted text; 9: a second reading
 # unsure of its words is believed only when readings without its prompt agree (engine.trust.second_reading_reason);
 # 10: words under -50 dBFS are believed when they stand 12 dB over the recording's room tone (engine.trust.over_silence)
-CACHE_VERSION = 10
+# 11: a recording that mixes languages notes each segment's language (engine.language.segment_languages)
+CACHE_VERSION = 11
 MISSED_S = 1.5                   # a stretch without text this long is listened to again ...
 MISSED_SPEECH_S = 1.0            # ... and read again when the VAD hears this much speech in it,
 LEAD_IN_S = 1.0                  # after this much silence, prompted with up to PROMPT_CHARS of the text
@@ -128,13 +129,13 @@ def heard_key(digest: str, media: MediaInfo) -> str:
 
 
 def _segments_to_list(segments: tuple[Segment, ...]) -> list[dict]:
-    return [{"start": s.start, "end": s.end, "text": s.text, "distrust": s.distrust,
+    return [{"start": s.start, "end": s.end, "text": s.text, "distrust": s.distrust, "language": s.language,
              "words": [[w.start, w.end, w.text, w.probability] for w in s.words]} for s in segments]
 
 
 def _segments_from_list(items: list[dict]) -> tuple[Segment, ...]:
-    return tuple(Segment(s["start"], s["end"], s["text"], tuple(Word(*w) for w in s["words"]), s.get("distrust", ""))
-                 for s in items)
+    return tuple(Segment(s["start"], s["end"], s["text"], tuple(Word(*w) for w in s["words"]), s.get("distrust", ""),
+                         s.get("language", "")) for s in items)
 
 
 def transcript_to_dict(transcript: Transcript) -> dict:
@@ -321,6 +322,8 @@ def run_whisper(audio: np.ndarray, config: EngineConfig, language: str | None = 
         segments, scores = [segments[i] for i in order], [scores[i] for i in order]
         believed, doubted = split_trusted(segments, audio, SAMPLE_RATE, scores)
     doubted = sorted(doubted + unsure, key=lambda s: s.start)
+    if guess.mixed and model.model.is_multilingual:     # which stretch is in which language, for each clip's
+        believed = [replace(s, language=lang) for s, lang in zip(believed, segment_languages(audio, model, believed))]
     trusted, distrusted = _shifted(believed, offset), _shifted(doubted, offset)
     for s in distrusted:
         log.info("not trusting %.1f-%.1f s (%s): %r", s.start, s.end, s.distrust, s.text[:80])

@@ -12,7 +12,8 @@ class User:
     platform: str
     platform_user_id: str
     name: str
-    language: str | None
+    language: str | None                     # what the platform says of them (a hint)
+    written_language: str | None = None      # the language of their last words, when they wrote any
 
 
 class UserRepo:
@@ -48,6 +49,9 @@ class UserRepo:
         row = await self.db.fetchone("SELECT * FROM users WHERE id = ?", (user_id,))
         return _user(row) if row else None
 
+    async def note_written_language(self, user_id: int, language: str) -> None:
+        await self.db.execute("UPDATE users SET written_language = ? WHERE id = ?", (language, user_id))
+
     async def matching(self, platform: str, who: str) -> list[User]:
         """The people an admin means on their own platform: "123" is exactly that platform user id,
         "@name" everyone known there by exactly that name (any case), oldest first. More than one
@@ -64,4 +68,5 @@ class UserRepo:
 
 
 def _user(row) -> User:
-    return User(row["id"], row["platform"], row["platform_user_id"], row["name"], row["language"])
+    return User(row["id"], row["platform"], row["platform_user_id"], row["name"], row["language"],
+                row["written_language"])

@@ -115,6 +115,7 @@ class Clip:
     session: int | None = None               # its stored session, for buttons when it has no row of its own
     ready: bool = True                       # has something to export
     language: str = ""                       # the language heard in it, when the service says
+    languages: tuple[str, ...] = ()          # every language heard in it, most spoken first, when the service says
     captions_withheld: str = ""              # why it goes without captions (speech the engine did not believe)
     weak: bool = False                       # below the quality bar (given because a count was asked)
     source_kind: Literal["video", "audio"] = "video"     # what it was cut from: a sound file is called one

@@ -241,10 +241,10 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
                 clips = [await self._add_clip(record, source, m, request, music, job,
                                               Heard.in_moment(m, analysis.transcript))
                          for m in moments]
-            if request.unplaced and self.config.judge is None:
-                yield ChatEvent("text", f"I could not use \"{request.unplaced}\" from your request: that needs a "
-                                "language model, and none is set up here. These are the best moments instead.",
-                                sentence=Sentence("unplaced", reason=request.unplaced))
+            if request.unplaced and self.config.judge is None:     # needs a language model, or is in one it cannot read
+                key = "unplaced_unread_language" if request.unplaced_unread else "unplaced"
+                yield ChatEvent("text", say("en", key, reason=request.unplaced),
+                                sentence=Sentence(key, reason=request.unplaced))
             if exact is not None:
                 yield ChatEvent("text", exact_words.exact_cut("en", exact), sentence=Sentence("exact_cut", exact=exact))
             else:
@@ -493,3 +493,4 @@ def _moments_text(clips: list[ClipRecord], first: int = 1) -> str:
 
 async def _say(sentence: Sentence, english: str) -> AsyncIterator[ChatEvent]:
     yield ChatEvent("text", english, sentence=sentence)
+

@@ -31,19 +31,22 @@ class Heard:
     weak: bool = False                       # under the quality bar (given because a count was asked)
     language: str = ""                       # the language heard in the source
     captions_withheld: str = ""              # why it goes without captions
+    languages: tuple[str, ...] = ()          # the languages spoken in the moment, most spoken first
     asked: bool = False                      # cut exactly where the person asked: nothing was scored
 
     @classmethod
     def in_moment(cls, moment: Moment, transcript: Transcript) -> "Heard":
-        """A fresh moment's: the language only when speech was heard (Whisper names one even for a hiss)."""
-        return cls(moment.weak, transcript.language if transcript.segments else "", moment.captions_withheld,
-                   asked=moment.asked)
+        """A fresh moment's: the languages only when speech was heard (Whisper names one even for a hiss)."""
+        if not transcript.segments:
+            return cls(moment.weak, "", moment.captions_withheld, asked=moment.asked)
+        spoken = transcript.languages_in(moment.segments or [(moment.start, moment.end)])
+        return cls(moment.weak, spoken[0], moment.captions_withheld, spoken, asked=moment.asked)
 
     @classmethod
     def of(cls, record: ClipRecord) -> "Heard":
         heard = record.draft.get("heard") or record.draft.get("m", {})   # "m": a row from before drafts were typed
         return cls(bool(heard.get("weak")), heard.get("language") or "", heard.get("captions_withheld") or "",
-                   bool(heard.get("asked")))
+                   tuple(heard.get("languages") or ()), bool(heard.get("asked")))
 
 
 def stored(draft: Draft, heard: Heard) -> dict:
@@ -200,5 +203,6 @@ def clip_of(record: ClipRecord, number: int) -> Clip:
         thumbnail=Path(record.thumbnail_path) if current and record.thumbnail_path else None,
         width=record.width or width, height=record.height or height,
         duration=record.duration or draft.duration, clip_id=record.id, session=record.session_id,
-        language=heard.language, captions_withheld=heard.captions_withheld, weak=heard.weak,
+        language=heard.language, languages=heard.languages, captions_withheld=heard.captions_withheld,
+        weak=heard.weak,
         source_kind=draft.source_kind)

@@ -237,7 +237,8 @@ async def test_help_is_the_help_and_an_unknown_command_one_short_answer(cloud):
     [(_, reply)] = recorder.posted
     assert reply.text == f"I don't know /frobnicate — here is what I can do:\n{help_text}"
     recorder.posted.clear()
-    await c.app.conversation.handle(message("/frobnicate", command="frobnicate", language="zh"))
+    # someone with no words yet: the platform's language of them (u1's last words were English)
+    await c.app.conversation.handle(message("/frobnicate", user="u-zh", command="frobnicate", language="zh"))
     [(_, reply)] = recorder.posted
     assert reply.text == f"我不认识 /frobnicate —— 这是我能做的：\n{say('zh', 'help')}"
     assert c.fake.requests == []

@@ -37,7 +37,9 @@ async def test_real_bad_input_gets_sentences(tmp_path, warm_talk):
         assert last_text(recorder) == ("That file type is not supported. I accept mp4, mov, m4v, 3gp, avi, webm, mkv, "
                                        "mp3, wav, m4a, aac, ogg, opus, flac, jpg, jpeg, png, gif, webp.")
         await handle(message("", attachments=(file_attachment(notes),), language="zh"))
-        assert last_text(recorder).startswith("不支持这种文件格式。")
+        assert last_text(recorder).startswith("That file type"), "her last words (English) over the platform's hint"
+        await handle(message("", user="u5", attachments=(file_attachment(notes),), language="zh"))
+        assert last_text(recorder).startswith("不支持这种文件格式。"), "no words yet: the platform's hint"
         big = tmp_path / "big.mp4"
         big.write_bytes(b"\0" * (13 * 1024 * 1024))
         await handle(message("", attachments=(file_attachment(big),)))
@@ -73,6 +75,8 @@ async def test_real_bad_input_gets_sentences(tmp_path, warm_talk):
         await handle(message("/credits"))                    # u1's last words were Chinese
         assert last_text(recorder).startswith("积分：可用 5，冻结 0（正在运行的任务占用），共 5。")
         await handle(message("/share 1", language="en"))
+        assert last_text(recorder) == say("zh", "share_no_target"), "her last words over the platform's hint"
+        await handle(message("/share 1", user="u4", language="en"))
         assert last_text(recorder) == "No share channel is set up for this chat platform."
     finally:
         await app.stop()

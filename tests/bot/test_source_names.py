@@ -54,7 +54,7 @@ async def test_a_sound_file_is_called_a_recording_not_a_video(tmp_path, warm_tal
         await app.conversation.handle(message("状态"))
         status = last_text(recorder)
         assert "1. 音频：talk.wav 0:" in status and "视频：talk.wav" not in status, status
-        await app.conversation.handle(message("/status", language="en"))
+        await app.conversation.handle(message("status"))
         assert "1. Sound: talk.wav 0:" in last_text(recorder), last_text(recorder)
     finally:
         await app.stop()

@@ -83,6 +83,16 @@ def test_a_recording_in_several_languages_is_transcribed_by_the_multilingual_mod
     assert any(ch in transcript.text for ch in "äöüß")           # the German part is written in German
 
 
+def test_each_stretch_of_a_recording_in_two_languages_has_its_own(shared_media, engine_config):
+    """multilingual_60s: English up to about 0:30, then German. Each part says its language, so a clip
+    of either half is said to be in that half's language (not the whole recording's first)."""
+    transcript = transcribe(probe(shared_media / "multilingual_60s.mp3"), engine_config)
+    assert set(transcript.languages_in([(0, 60)])) == {"en", "de"}
+    assert transcript.languages_in([(0, 25)]) == ("en",)
+    assert transcript.languages_in([(35, 60)]) == ("de",)
+    assert transcript.languages_in([(20, 40)])[0] in {"en", "de"}
+
+
 def test_english_keeps_the_fast_model(shared_media, engine_config):
     transcript = transcribe(probe(shared_media / "jfk_11s.flac"), engine_config)
     assert transcript.language == "en" and transcript.model == "tiny.en"
