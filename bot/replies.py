@@ -13,6 +13,7 @@ from bot.messages import Button, VideoReply
 from bot.reel_texts import reel_remade
 from bot.texts import clock, say
 from engine.highlights.titles import placeholder_in
+from engine.models import shown_score
 
 LinkMaker = Callable[[VideoReply], "str | None"]
 
@@ -53,7 +54,7 @@ def event_text(event: ChatEvent, lang: str) -> str:
         count = len(event.clips)
         lines = [say(lang, "moment_found") if count == 1 else say(lang, "moments_found", count=count)]
         lines += [say(lang, "moment_line", rank=c.number, start=clock(c.start or 0), end=clock(c.end or 0),
-                      title=placeholder_in(c.title, lang), score=round(c.score or 0)) + (say(lang, "moment_weak") if c.weak else "")
+                      title=placeholder_in(c.title, lang), score=shown_score(c.score or 0)) + (say(lang, "moment_weak") if c.weak else "")
                   for c in event.clips]
         lines += [texts.note(lang, fact) for fact in event.notes]
         heard = next((c.language for c in event.clips if c.language), "")
@@ -129,7 +130,7 @@ def clip_caption(clip: Clip, lang: str) -> str:
         span = "clip_span_sound" if clip.source_kind == "audio" else "clip_span"
         facts.append(say(lang, span, start=clock(clip.start), end=clock(clip.end)))
     if clip.score is not None:
-        facts.append(say(lang, "clip_score", score=round(clip.score)))
+        facts.append(say(lang, "clip_score", score=shown_score(clip.score)))
     title = placeholder_in(clip.title, lang)
     lines = [f"#{clip.number or 1} {title}".strip(), " · ".join(facts), " ".join(clip.hashtags)]
     return "\n".join(line for line in lines if line)

@@ -70,7 +70,7 @@ from bot.vocabulary import Edit
 from engine.ahead import AHEAD
 from engine.edges import edit_edges
 from engine.highlights.titles import drawn_title
-from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia
+from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia, shown_score
 from engine.pipeline import choose_explained
 from engine.probe import ACCEPTED, content_hash, probe
 from storage.repos import ClipRecord, InsufficientCredits, MediaRecord, Repos, SessionRecord
@@ -478,7 +478,7 @@ def _copy_in(source: Path, target: Path) -> None:
 
 def _moments_text(clips: list[ClipRecord], first: int = 1) -> str:
     lines = [f"Found {len(clips)} moments:"]
-    lines += [f'{n}. {clock(c.start)}-{clock(c.end)} "{c.title}" (score {c.score:.0f})'
+    lines += [f'{n}. {clock(c.start)}-{clock(c.end)} "{c.title}" (score {shown_score(c.score)})'
               for n, c in enumerate(clips, start=first)]
     return "\n".join(lines)
 
