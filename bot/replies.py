@@ -71,6 +71,7 @@ def event_text(event: ChatEvent, lang: str) -> str:
         return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=texts.timeline(lang, s))
                                                 for n, s in said.changes]
                          + [texts.landed(lang, fact) for fact in said.landed]
+                         + [edit_words.reshaped(lang, fact) for fact in said.reshaped]
                          + [edit_words.moved(lang, fact) for fact in said.moved]
                          + ([reel_remade(lang, said.reel)] if said.reel is not None else []))
     if said.key == "undone":

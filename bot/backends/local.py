@@ -35,23 +35,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import AsyncIterator, Sequence
 
-from bot.backends.base import (
-    ChatEvent,
-    Credits,
-    EdgeMoved,
-    Landed,
-    FileTooLarge,
-    Media,
-    NothingUploaded,
-    OutOfCredits,
-    Reason,
-    ReelRemade,
-    Sentence,
-    State,
-    UnsupportedFile,
-    VideoTooLong,
-    Who,
-)
+from bot.backends.base import (ChatEvent, Credits, EdgeMoved, FileTooLarge, Landed, Media, NothingUploaded,
+                               OutOfCredits, Reason, ReelRemade, Reshaped, Sentence, State, UnsupportedFile,
+                               VideoTooLong, Who)
 from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
 from bot.backends.local_engine import engine_for
 from bot.backends.local_more import more_moments
@@ -59,7 +45,7 @@ from bot.backends.local_reel import ReelEdits
 from bot.backends.local_renders import Heard, Renders, _remove_files, clip_of, draft_of, stored
 from bot.backends.local_sources import Uploads, music_choice, with_music_file, without_music_files
 from bot.backends.local_undo import Undo
-from bot.edit_words import moved as edge_moved
+from bot.edit_words import moved as edge_moved, reshaped as said_reshaped
 from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, timeline_of
 from bot.jobs import current_job
 from bot.reel_texts import reel_remade
@@ -323,6 +309,7 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
         changed: set[int] = set()
         landed: dict[int, Landed] = {}                   # by clip number: the last length edit of each
         moved: dict[tuple[int, str], EdgeMoved] = {}     # by clip number and edge: the last move of each
+        reshaped: list[Reshaped] = []
         problems: dict[str, tuple[str, dict]] = {}       # English -> (key, values), in order, once each
         remade: ReelRemade | None = None                 # a reel's moments chosen again at a new length
         for edit in edits:
@@ -361,6 +348,9 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
                 changed |= set(result.changed)
             landed.update((fact.clip, fact) for fact in result.landed)
             moved.update(((fact.clip, fact.edge), fact) for fact in result.moved)
+            if edit.kind == "aspect" and result.changed:
+                reshaped.append(Reshaped(tuple(i + 1 for i in sorted(result.changed)), edit.value or "",
+                                         every=len(result.changed) == len(drafts) > 1))
             if edit.kind == "music" and result.changed and (ctx.music is not None or not edit.on):
                 chosen = (with_music_file(record.state, ctx.music.src) if edit.on
                           else without_music_files(record.state) if edit.clip is None else record.state)
@@ -379,12 +369,15 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
         changes = tuple((i + 1, timeline_of(draft_of(clips[i]))) for i in sorted(changed))
         landed_facts = tuple(fact for n, fact in sorted(landed.items()) if not reel_of)
         moved_facts = tuple(fact for _, fact in sorted(moved.items()) if not reel_of)
+        reshaped = [] if reel_of else reshaped
         english = "\n".join([say("en", "status_clip", n=n, summary=timeline("en", tracks)) for n, tracks in changes]
                             + [texts.landed("en", fact) for fact in landed_facts]
+                            + [said_reshaped("en", fact) for fact in reshaped]
                             + [edge_moved("en", fact) for fact in moved_facts]
                             + ([reel_remade("en", remade)] if remade is not None else []))
         yield ChatEvent("text", f"Changed:\n{english}", sentence=Sentence("changed", changes=changes,
                                                                             landed=landed_facts, moved=moved_facts,
+                                                                            reshaped=tuple(reshaped),
                                                                             reel=remade))
         for n, i in enumerate(sorted(changed), start=1):        # only the changed clips render again
             async for event in self._render(record, clips[i], analysis, i + 1, len(changed), cancel, nth=n):

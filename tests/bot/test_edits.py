@@ -410,8 +410,8 @@ def test_what_undo_took_back_is_said_in_the_persons_language():
     assert zh.startswith("已撤销：片段 1 提前 2 秒开始。片段已恢复到这次修改之前：\n片段 1：")
     looks = Sentence("undone", undone=(Edit("captions", value="karaoke"), Edit("aspect", clip=2, value="1:1")))
     assert event_text(ChatEvent("text", sentence=looks), "en").startswith(
-        "Undone: karaoke captions on all clips; clip 2 made 1:1.")
-    assert event_text(ChatEvent("text", sentence=looks), "zh").startswith("已撤销：所有片段的字幕改成逐字高亮；片段 2 改成 1:1。")
+        "Undone: karaoke captions on all clips; clip 2 made square (1:1).")
+    assert event_text(ChatEvent("text", sentence=looks), "zh").startswith("已撤销：所有片段的字幕改成逐字高亮；片段 2 改成方形（1:1）。")
     remade = Sentence("undone", undone=(Edit("reel", seconds=20),))          # "make the reel 20 seconds"
     assert event_text(ChatEvent("text", sentence=remade), "en").startswith("Undone: the reel of 20 s.")
     assert event_text(ChatEvent("text", sentence=remade), "zh").startswith("已撤销：20 秒的集锦。")
