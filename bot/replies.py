@@ -74,6 +74,9 @@ def event_text(event: ChatEvent, lang: str) -> str:
                          + [edit_words.reshaped(lang, fact) for fact in said.reshaped]
                          + [edit_words.moved(lang, fact) for fact in said.moved]
                          + ([reel_remade(lang, said.reel)] if said.reel is not None else []))
+    if said.key == "export_again":
+        key = "export_again_one" if len(said.numbers) == 1 else "export_again_some"
+        return say(lang, key, ranks=("、" if lang == "zh" else ", ").join(str(n) for n in said.numbers))
     if said.key == "undone":
         return edit_words.undone(lang, said)
     if said.key.startswith("undo_"):

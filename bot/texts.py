@@ -21,6 +21,7 @@ from bot.error_texts import ERROR_TEXTS
 from bot.reel_texts import REEL_TEXTS
 from bot.request_texts import REQUEST_TEXTS
 from bot.source_texts import SOURCE_TEXTS
+from bot.export_texts import EXPORT_TEXTS
 from bot.timeline_texts import CAPTION_STYLE_NAMES, CHANGES_SEPARATOR, DETAILS_SEPARATOR, TIMELINE_TEXTS
 from bot.translations import REASONS  # the other languages of sentences whose English is in the code
 
@@ -361,6 +362,7 @@ TEXTS: dict[str, dict[str, str]] = {
     **EDIT_TEXTS,             # where an edit landed, and what "undo" took back (bot/edit_texts.py)
     **SOURCE_TEXTS,           # what the person sent: a sound file, a kept instruction (bot/source_texts.py)
     **REQUEST_TEXTS,          # words of a request it cannot act on (bot/request_texts.py)
+    **EXPORT_TEXTS,           # a clip exported again, made already (bot/export_texts.py)
 }
 
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}

@@ -188,6 +188,7 @@ class Sentence:
     seconds: float = 0.0                     # "export_too_slow": the deadline that passed; "range_past_end": the length
     start: float = 0.0                       # "range_past_end": where the part asked for starts
     edited: tuple[TimelineEdit, ...] = ()    # "timeline_edited": each clip's (none: the timeline is empty)
+    numbers: tuple[int, ...] = ()            # "export_again": the clips asked for that were made already
 
 
 Stage = Literal["", "analyse", "analyse_sound", "render", "export"]     # analyse_sound: of a sound file
