@@ -1,5 +1,6 @@
 """What the bot says about an edit's result, in English and Chinese: where a clip's length, start or end
-landed when sentences kept it from the step asked, and what "undo" took back (or why it could not).
+landed when sentences kept it from the step asked, what "undo" took back and "redo" put back (or why they
+could not).
 Part of bot/texts.py's TEXTS (kept here so each module stays short); bot/edit_words.py puts them together.
 """
 from __future__ import annotations
@@ -72,6 +73,21 @@ EDIT_TEXTS: dict[str, dict[str, str]] = {
     "undo_no_clips": {
         "en": "Nothing to undo: there are no clips yet. Tell me what to cut, e.g. {example}",
         "zh": "没有可撤销的：还没有片段。请告诉我要剪什么，例如 {example}",
+    },
+    # "redo": the change undo took back, put back (Sentence "redone"), or why there is none.
+    "redone": {
+        "en": "Redone: {what}. The clips are as they were after it:",
+        "zh": "已重做：{what}。片段已恢复到这次修改之后：",
+    },
+    "redo_nothing": {
+        "en": "Nothing to redo: redo puts back a change that undo took back, until you make a new change.",
+        "zh": "没有可重做的修改：重做只能恢复被撤销的修改，而且要在做新的修改之前。",
+    },
+    "redo_cloud": {
+        "en": "I cannot redo on the cloud service (NemoVideo): it has no undo, so there is nothing to put back; "
+              "nothing changed and nothing was charged. Tell me the change you want instead.",
+        "zh": "云端服务（NemoVideo）无法重做：它没有撤销功能，所以没有可恢复的修改；什么都没有改变，也没有扣积分。"
+              "请直接告诉我你想要的修改。",
     },
     "undo_cloud": {
         "en": "I cannot undo on the cloud service (NemoVideo): it has no way to put the clips back as they were, "

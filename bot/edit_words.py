@@ -33,10 +33,11 @@ def reshaped(lang: str, fact: Reshaped) -> str:
 
 
 def undone(lang: str, said: Sentence) -> str:
-    """What undo took back, then each clip it put back with its tracks."""
+    """What undo took back (Sentence "undone") or redo put back ("redone"), then each clip it put back
+    with its tracks."""
     what = CHANGES_SEPARATOR[lang].join(change(lang, edit) for edit in said.undone)
-    return "\n".join([say(lang, "undone", what=what)] + [say(lang, "status_clip", n=n, summary=timeline(lang, s))
-                                                        for n, s in said.changes])
+    return "\n".join([say(lang, said.key, what=what)] + [say(lang, "status_clip", n=n, summary=timeline(lang, s))
+                                                         for n, s in said.changes])
 
 
 def change(lang: str, edit: Edit) -> str:

@@ -77,9 +77,9 @@ def event_text(event: ChatEvent, lang: str) -> str:
     if said.key == "export_again":
         key = "export_again_one" if len(said.numbers) == 1 else "export_again_some"
         return say(lang, key, ranks=("、" if lang == "zh" else ", ").join(str(n) for n in said.numbers))
-    if said.key == "undone":
+    if said.key in ("undone", "redone"):
         return edit_words.undone(lang, said)
-    if said.key.startswith("undo_"):
+    if said.key.startswith(("undo_", "redo_")):
         return say(lang, said.key, steps=said.steps)
     if said.key == "nothing_changed" and said.reasons:
         separator = texts.REASON_SEPARATOR.get(lang, "; ")

@@ -183,7 +183,8 @@ class Sentence:
     reel: ReelRemade | None = None           # "changed": the reel's moments chosen again at a new length
     moved: tuple[EdgeMoved, ...] = ()        # "changed": the starts and ends not moved as far as asked
     reshaped: tuple[Reshaped, ...] = ()      # "changed": the clips an aspect edit gave a new shape
-    undone: tuple[Edit, ...] = ()            # "undone": the change taken back (changes: the clips as they are again)
+    undone: tuple[Edit, ...] = ()            # "undone", "redone": the change taken back or put back (changes: the
+                                             # clips as they are now)
     steps: int = 0                           # "undo_nothing", "undo_no_more": how many changes undo keeps
     seconds: float = 0.0                     # "export_too_slow": the deadline that passed; "range_past_end": the length
     start: float = 0.0                       # "range_past_end": where the part asked for starts

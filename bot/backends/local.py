@@ -12,8 +12,8 @@
   request comes.
 - cut chooses moments for a ClipRequest (new clip rows, one per short) and renders them; edit
   applies Edits to the clips (bot/edits.py) and renders the ones that changed; an edit that
-  changes nothing says why; "undo" puts back the clips as they were before the last edit
-  (bot/backends/local_undo.py).
+  changes nothing says why; "undo" puts back the clips as they were before the last edit, "redo"
+  what undo took back (bot/backends/local_undo.py).
 - state lists media and clips with a one-line track summary each; export gives the clips, rendering
   first any whose file is not current (usually none: every cut and edit renders at once).
 
@@ -154,8 +154,8 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
     def edit(self, who: Who, edits: Sequence[Edit], words: str = "") -> AsyncIterator[ChatEvent]:
         """The Edits bot.vocabulary read; none (words it could not read) or no clips to change are said."""
         def stream(record, media, source, clips, cancel, job):
-            if edits and edits[0].kind == "undo":
-                return self._undo(record, source, clips, cancel)
+            if edits and edits[0].kind in ("undo", "redo"):
+                return (self._undo if edits[0].kind == "undo" else self._redo)(record, source, clips, cancel)
             if not clips and edits and all(e.kind == "music" for e in edits):
                 return self._remember_music(record, media, edits[0])
             if not clips:

@@ -399,6 +399,19 @@ def test_words_that_ask_more_than_undo_are_not_undo(text):
     assert Edit("undo") not in parse_edits(text)
 
 
+@pytest.mark.parametrize("text", ["redo", "Redo that", "redo please", "undo the undo", "ctrl+y", "重做", "恢复撤销",
+                                  "取消撤销"])
+def test_redo_words_ask_for_what_undo_took_back_with_clips_or_without(text):
+    assert parse_edits(text) == [Edit("redo")]
+    for has_clips in (True, False):
+        assert understand(text, has_clips=has_clips).edits == (Edit("redo"),)
+
+
+@pytest.mark.parametrize("text", ["redo the cut with 3 clips", "redo it square", "重做一个30秒的短视频"])
+def test_words_that_ask_more_than_redo_are_not_redo(text):
+    assert Edit("redo") not in parse_edits(text)
+
+
 def test_what_undo_took_back_is_said_in_the_persons_language():
     from bot.backends.base import ChatEvent, Sentence
     from bot.replies import event_text
