@@ -99,8 +99,8 @@ class Undo:
         """A step for the change about to be stored; the oldest beyond UNDO_STEPS is let go with its files."""
         steps = history(record.state) + [Step(tuple(edits), tuple(before), without_history(choices))]
         dropped, steps = steps[:-UNDO_STEPS], steps[-UNDO_STEPS:]
-        dropped += history(record.state, REDO)          # a new change: what undo took back cannot come back
-        _remove_files(*(files_of(r for s in dropped for r in s.rows) - _kept(steps)))
+        undone = history(record.state, REDO)            # a new change: what undo took back cannot come back
+        _remove_files(*(files_of(r for s in dropped + undone for r in s.rows) - _kept(steps)))
         state = {k: v for k, v in record.state.items() if k not in (REDO, REDONE_BY)}
         state[HISTORY] = [s.stored() for s in steps]
         if dropped:

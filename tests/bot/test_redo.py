@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+from bot.backends.local_undo import UNDO_STEPS
 from bot.texts import say
 from tests.bot.chat_helpers import CUT_TEN, file_attachment, last_text, make_settings, message, started_app
 from tests.bot.chat_helpers import warm_talk  # noqa: F401  (fixture)
@@ -52,6 +53,9 @@ async def test_redo_puts_back_what_undo_took_back_until_a_new_change(tmp_path, w
         await said("remove captions from clip 2")             # a new change: the karaoke cannot come back
         assert await said("恢复撤销", "zh") == say("zh", "redo_nothing")
         assert not karaoke.path.exists() and first.path.exists()
+        assert (await said("undo")).startswith("Undone: captions removed from clip 2.")
+        assert (await said("undo")).startswith("Undone: clip 2 shorter by 3 s.")
+        assert await said("undo") == say("en", "undo_nothing", steps=UNDO_STEPS)    # back at the cut, nothing let go
         assert await available() == credits_after_the_cut     # redo, like undo, is free
     finally:
         await app.stop()
