@@ -64,8 +64,6 @@ class Conversation:
         self.link_for = link_for or (lambda reply: None)
         self._turns: dict[tuple[str, str, str], _Line] = {}
         self._written: dict[tuple[str, str], str] = {}        # (platform, user) -> the language of their last words
-        # (user, chat) -> what they asked with a link or file that could not be opened, for the file they send next
-        self.kept_instructions: dict[tuple[int, str], str] = {}
         jobs.register("chat", lambda ctx: work.run_chat(self, ctx))
         jobs.register("export", lambda ctx: work.run_export(self, ctx))
         jobs.error_reply = self.error_reply

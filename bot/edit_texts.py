@@ -1,5 +1,6 @@
 """What the bot says about an edit's result, in English and Chinese: where a clip's length, start or end
-landed when sentences kept it from the step asked, and what "undo" took back (or why it could not).
+landed when sentences kept it from the step asked, what "undo" took back and "redo" put back (or why they
+could not).
 Part of bot/texts.py's TEXTS (kept here so each module stays short); bot/edit_words.py puts them together.
 """
 from __future__ import annotations
@@ -29,6 +30,10 @@ EDIT_TEXTS: dict[str, dict[str, str]] = {
     "moved_on_video_start": {"en": "the video starts there", "zh": "视频从这里开始"},
     "moved_on_video_end": {"en": "the video ends there", "zh": "视频到这里结束"},
     "moved_on_limit": {"en": "a clip is at least 1 s long", "zh": "片段至少要 1 秒长"},
+    # An aspect edit's new shape, said plainly (bot.backends.base.Reshaped): "Clip 1 is now square (1:1)."
+    "reshaped_one": {"en": "Clip {ranks} is now {shape}.", "zh": "片段 {ranks} 现在是{shape}。"},
+    "reshaped_some": {"en": "Clips {ranks} are now {shape}.", "zh": "片段 {ranks} 现在是{shape}。"},
+    "reshaped_every": {"en": "All clips are now {shape}.", "zh": "所有片段现在都是{shape}。"},
     # "undo": what it took back, then the clips as they are again (bot.backends.base.Sentence "undone").
     "undone": {
         "en": "Undone: {what}. The clips are as they were before it:",
@@ -47,7 +52,7 @@ EDIT_TEXTS: dict[str, dict[str, str]] = {
     "undo_captions_style": {"en": "{style} captions on {which}", "zh": "{which} 的字幕改成{style}"},
     "undo_captions_on": {"en": "captions on {which}", "zh": "{which} 加上字幕"},
     "undo_captions_off": {"en": "captions removed from {which}", "zh": "去掉 {which} 的字幕"},
-    "undo_aspect": {"en": "{which} made {aspect}", "zh": "{which} 改成 {aspect}"},
+    "undo_aspect": {"en": "{which} made {aspect}", "zh": "{which} 改成{aspect}"},
     "undo_title_on": {"en": "the title \"{title}\" on {which}", "zh": "{which} 的标题改成“{title}”"},
     "undo_title_off": {"en": "the title removed from {which}", "zh": "去掉 {which} 的标题"},
     "undo_music_on": {"en": "background music on {which}", "zh": "{which} 加上背景音乐"},
@@ -69,6 +74,21 @@ EDIT_TEXTS: dict[str, dict[str, str]] = {
         "en": "Nothing to undo: there are no clips yet. Tell me what to cut, e.g. {example}",
         "zh": "没有可撤销的：还没有片段。请告诉我要剪什么，例如 {example}",
     },
+    # "redo": the change undo took back, put back (Sentence "redone"), or why there is none.
+    "redone": {
+        "en": "Redone: {what}. The clips are as they were after it:",
+        "zh": "已重做：{what}。片段已恢复到这次修改之后：",
+    },
+    "redo_nothing": {
+        "en": "Nothing to redo: redo puts back a change that undo took back, until you make a new change.",
+        "zh": "没有可重做的修改：重做只能恢复被撤销的修改，而且要在做新的修改之前。",
+    },
+    "redo_cloud": {
+        "en": "I cannot redo on the cloud service (NemoVideo): it has no undo, so there is nothing to put back; "
+              "nothing changed and nothing was charged. Tell me the change you want instead.",
+        "zh": "云端服务（NemoVideo）无法重做：它没有撤销功能，所以没有可恢复的修改；什么都没有改变，也没有扣积分。"
+              "请直接告诉我你想要的修改。",
+    },
     "undo_cloud": {
         "en": "I cannot undo on the cloud service (NemoVideo): it has no way to put the clips back as they were, "
               "so nothing changed and nothing was charged. Tell me the change you want instead, e.g. "
@@ -76,4 +96,12 @@ EDIT_TEXTS: dict[str, dict[str, str]] = {
         "zh": "云端服务（NemoVideo）无法撤销：它没有把片段恢复原样的功能，所以什么都没有改变，也没有扣积分。"
               "请直接告诉我你想要的修改，例如“把第1个片段加长5秒”。",
     },
+}
+
+# The shapes an aspect edit gives, named as a person says them (engine.instructions reads these words).
+ASPECT_NAMES: dict[str, dict[str, str]] = {
+    "1:1": {"en": "square (1:1)", "zh": "方形（1:1）"},
+    "9:16": {"en": "vertical (9:16)", "zh": "竖屏（9:16）"},
+    "4:5": {"en": "4:5 (an Instagram post)", "zh": "4:5（Instagram 帖子尺寸）"},
+    "16:9": {"en": "landscape (16:9)", "zh": "横屏（16:9）"},
 }

@@ -3,7 +3,8 @@
 ("Undone: clip 1 starting earlier by 2 s. The clips are as they were before it:")."""
 from __future__ import annotations
 
-from bot.backends.base import EdgeMoved, Sentence
+from bot.backends.base import EdgeMoved, Reshaped, Sentence
+from bot.edit_texts import ASPECT_NAMES
 from bot.texts import CAPTION_STYLE_NAMES, CHANGES_SEPARATOR, clock, say, short_seconds, timeline
 from bot.vocabulary import Edit
 
@@ -19,11 +20,24 @@ def moved(lang: str, fact: EdgeMoved) -> str:
                why=say(lang, f"moved_on_{why}"))
 
 
+def aspect_name(lang: str, aspect: str) -> str:
+    """"square (1:1)", "竖屏（9:16）"; an aspect without a name as it is."""
+    return ASPECT_NAMES.get(aspect, {}).get(lang, aspect)
+
+
+def reshaped(lang: str, fact: Reshaped) -> str:
+    """One Reshaped: "Clip 1 is now square (1:1).", "All clips are now vertical (9:16)." """
+    key = "reshaped_every" if fact.every else "reshaped_one" if len(fact.clips) == 1 else "reshaped_some"
+    ranks = ("、" if lang == "zh" else ", ").join(str(n) for n in fact.clips)
+    return say(lang, key, ranks=ranks, shape=aspect_name(lang, fact.aspect))
+
+
 def undone(lang: str, said: Sentence) -> str:
-    """What undo took back, then each clip it put back with its tracks."""
+    """What undo took back (Sentence "undone") or redo put back ("redone"), then each clip it put back
+    with its tracks."""
     what = CHANGES_SEPARATOR[lang].join(change(lang, edit) for edit in said.undone)
-    return "\n".join([say(lang, "undone", what=what)] + [say(lang, "status_clip", n=n, summary=timeline(lang, s))
-                                                        for n, s in said.changes])
+    return "\n".join([say(lang, said.key, what=what)] + [say(lang, "status_clip", n=n, summary=timeline(lang, s))
+                                                         for n, s in said.changes])
 
 
 def change(lang: str, edit: Edit) -> str:
@@ -39,7 +53,7 @@ def change(lang: str, edit: Edit) -> str:
         style = CAPTION_STYLE_NAMES.get(edit.value, {}).get(lang, edit.value)
         return say(lang, "undo_captions_style", which=which, style=style)
     if kind == "aspect":
-        return say(lang, "undo_aspect", which=which, aspect=edit.value)
+        return say(lang, "undo_aspect", which=which, aspect=aspect_name(lang, edit.value or ""))
     if kind == "title" and edit.on:
         return say(lang, "undo_title_on", which=which, title=edit.value)
     if kind in ("captions", "title", "music"):

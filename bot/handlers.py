@@ -87,7 +87,7 @@ async def help_(conv: "Conversation", turn: Turn) -> None:
 
 
 async def new(conv: "Conversation", turn: Turn) -> None:
-    conv.kept_instructions.pop(turn.person.key, None)
+    await conv.repos.kept_instructions.forget(*turn.person.key)
     await conv.backend.start_over(turn.person.who)
     await conv.post(turn.ref, TextReply(say(turn.lang, "new_session")))
 
@@ -178,7 +178,7 @@ async def export(conv: "Conversation", turn: Turn) -> None:
 
 
 async def chat(conv: "Conversation", turn: Turn) -> None:
-    conv.kept_instructions.pop(turn.person.key, None)       # newer words than the ones kept from a link
+    await conv.repos.kept_instructions.forget(*turn.person.key)     # newer words than the ones kept from a link
     await conv.submit(turn.person, turn.ref, "chat", {"text": turn.intent.text or turn.incoming.text,
                                                       "in_group": turn.incoming.is_group})
 
@@ -195,7 +195,7 @@ async def upload(conv: "Conversation", turn: Turn) -> None:
         return
     uploaded_any = False
     # The words sent with a link or file that could not be opened are done with the next file sent without words.
-    kept = conv.kept_instructions.pop(person.key, "")
+    kept = await conv.repos.kept_instructions.take(*person.key)
     instruction = intent.text or kept
     # In a group (20 messages a minute shared by everyone), "got it" and the queue position of the
     # job the same message asks for go out as one message.
@@ -242,8 +242,8 @@ async def upload(conv: "Conversation", turn: Turn) -> None:
                 await conv.post(ref, TextReply(doing))
         await conv.submit(person, ref, "chat", {"text": instruction, "in_group": incoming.is_group},
                           preface="\n".join(acknowledged))
-    elif not uploaded_any and instruction:     # nothing came: the instruction waits for the file (until a restart)
-        conv.kept_instructions[person.key] = instruction
+    elif not uploaded_any and instruction:     # nothing came: the instruction waits for the file, a restart too
+        await conv.repos.kept_instructions.keep(*person.key, instruction)
         kept_note = say(person.lang, "instruction_kept", instruction=shorten(instruction, KEPT_SHOWN))
         await conv.post(ref, TextReply(kept_note))
 

@@ -13,6 +13,7 @@ from bot.messages import Button, VideoReply
 from bot.reel_texts import reel_remade
 from bot.texts import clock, say
 from engine.highlights.titles import placeholder_in
+from engine.models import shown_score
 
 LinkMaker = Callable[[VideoReply], "str | None"]
 
@@ -53,7 +54,7 @@ def event_text(event: ChatEvent, lang: str) -> str:
         count = len(event.clips)
         lines = [say(lang, "moment_found") if count == 1 else say(lang, "moments_found", count=count)]
         lines += [say(lang, "moment_line", rank=c.number, start=clock(c.start or 0), end=clock(c.end or 0),
-                      title=placeholder_in(c.title, lang), score=round(c.score or 0)) + (say(lang, "moment_weak") if c.weak else "")
+                      title=placeholder_in(c.title, lang), score=shown_score(c.score or 0)) + (say(lang, "moment_weak") if c.weak else "")
                   for c in event.clips]
         lines += [texts.note(lang, fact) for fact in event.notes]
         if heard := languages_heard(lang, event.clips):
@@ -69,11 +70,15 @@ def event_text(event: ChatEvent, lang: str) -> str:
         return "\n".join([say(lang, "changed")] + [say(lang, "status_clip", n=n, summary=texts.timeline(lang, s))
                                                 for n, s in said.changes]
                          + [texts.landed(lang, fact) for fact in said.landed]
+                         + [edit_words.reshaped(lang, fact) for fact in said.reshaped]
                          + [edit_words.moved(lang, fact) for fact in said.moved]
                          + ([reel_remade(lang, said.reel)] if said.reel is not None else []))
-    if said.key == "undone":
+    if said.key == "export_again":
+        key = "export_again_one" if len(said.numbers) == 1 else "export_again_some"
+        return say(lang, key, ranks=("、" if lang == "zh" else ", ").join(str(n) for n in said.numbers))
+    if said.key in ("undone", "redone"):
         return edit_words.undone(lang, said)
-    if said.key.startswith("undo_"):
+    if said.key.startswith(("undo_", "redo_")):
         return say(lang, said.key, steps=said.steps)
     if said.key == "nothing_changed" and said.reasons:
         separator = texts.REASON_SEPARATOR.get(lang, "; ")
@@ -130,7 +135,7 @@ def clip_caption(clip: Clip, lang: str) -> str:
         span = "clip_span_sound" if clip.source_kind == "audio" else "clip_span"
         facts.append(say(lang, span, start=clock(clip.start), end=clock(clip.end)))
     if clip.score is not None:
-        facts.append(say(lang, "clip_score", score=round(clip.score)))
+        facts.append(say(lang, "clip_score", score=shown_score(clip.score)))
     title = placeholder_in(clip.title, lang)
     lines = [f"#{clip.number or 1} {title}".strip(), " · ".join(facts), " ".join(clip.hashtags)]
     return "\n".join(line for line in lines if line)

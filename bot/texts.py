@@ -23,6 +23,7 @@ from bot.exact_texts import EXACT_TEXTS
 from bot.reel_texts import REEL_TEXTS
 from bot.request_texts import REQUEST_TEXTS
 from bot.source_texts import SOURCE_TEXTS
+from bot.export_texts import EXPORT_TEXTS
 from bot.timeline_texts import CAPTION_STYLE_NAMES, CHANGES_SEPARATOR, DETAILS_SEPARATOR, TIMELINE_TEXTS
 from bot.translations import REASONS  # the other languages of sentences whose English is in the code
 
@@ -368,6 +369,7 @@ TEXTS: dict[str, dict[str, str]] = {
     **SOURCE_TEXTS,           # what the person sent: a sound file, a kept instruction (bot/source_texts.py)
     **REQUEST_TEXTS,          # words of a request it cannot act on (bot/request_texts.py)
     **EXACT_TEXTS,            # a stretch cut as the person named it (bot/exact_texts.py)
+    **EXPORT_TEXTS,           # a clip exported again, made already (bot/export_texts.py)
 }
 
 REASON_SEPARATOR = {"en": "; ", "zh": "；"}

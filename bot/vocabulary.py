@@ -20,7 +20,8 @@ from engine.models import ClipRequest
 @dataclass(frozen=True)
 class Edit:
     kind: str                      # longer shorter start_earlier start_later end_earlier end_later
-                                   # captions aspect more title music reel; undo: the last change taken back
+                                   # captions aspect more title music reel; undo: the last change taken back;
+                                   # redo: the last change undo took back, put back again
     clip: int | None = None        # 1-based; None: every clip
     seconds: float | None = None   # a step, or a reel's length
     value: str | None = None       # aspect "1:1"; title text; captions: a style of engine.captions.STYLES
@@ -92,6 +93,10 @@ _REEL = re.compile(r"\b(?:compile|combine|merge|join|stitch)\b|\bhighlight\s+ree
 # short message that asks nothing else (no number, no other change, no cut): "go back to bold captions" is an edit.
 _UNDO = re.compile(r"\b(?:undo|revert|roll\s*back|go\s+back|take\s+(?:that|it)\s+back|put\s+(?:it|them)\s+back"
                    r"|ctrl\s*\+?\s*z)\b|撤销|撤消|撤回|回退|还原|上一步")
+# "redo", "undo the undo", "重做", "恢复撤销": the change undo took back, put back. Read before undo ("恢复撤销"
+# has 撤销 in it), on the same terms.
+_REDO = re.compile(r"\b(?:re-?do|undo\s+(?:the\s+|that\s+|my\s+)?undo|ctrl\s*\+?\s*(?:y|shift\s*\+?\s*z))\b"
+                   r"|重做|恢复撤销|撤销撤销|取消撤销|反撤销")
 _UNDO_WORDS_AT_MOST = 8
 
 
@@ -99,18 +104,22 @@ def parse_edits(text: str) -> list[Edit]:
     """The changes a message asks for; [] when it asks for none."""
     if not text or not text.strip():
         return []
-    if _asks_undo(text):
+    if _asks_alone(_REDO, text):
+        return [Edit("redo")]
+    if _asks_alone(_UNDO, text):
         return [Edit("undo")]
     return _parse_changes(text)
 
 
-def _asks_undo(text: str) -> bool:
+def _asks_alone(words_for: re.Pattern, text: str) -> bool:
+    """A short message that asks this (undo, redo) and nothing else."""
     lowered = text.lower()
     counted = _CLIP_REF.sub(" ", lowered.replace("上一步", " "))     # "revert clip 1": the last change, which says its clip
-    if not _UNDO.search(lowered) or re.search(rf"\d|[{CN_NUMERAL}]\s*(?:秒|步|次|个)", counted):
+    if not words_for.search(lowered) or re.search(rf"\d|[{CN_NUMERAL}]\s*(?:秒|步|次|个)", counted):
         return False
     words = len(re.findall(r"[a-z']+", lowered)) + len(re.findall(r"[\u4e00-\u9fff]", lowered)) / 3
-    return words <= _UNDO_WORDS_AT_MOST and not _CUT_WORDS.search(lowered) and not _parse_changes(_UNDO.sub(" ", lowered))
+    return (words <= _UNDO_WORDS_AT_MOST and not _CUT_WORDS.search(lowered)
+            and not _parse_changes(words_for.sub(" ", lowered)))
 
 
 def _parse_changes(text: str) -> list[Edit]:
@@ -250,7 +259,7 @@ def unused_words(text: str, edits: tuple[Edit, ...]) -> str | None:
 
 def understand(text: str, has_clips: bool) -> Understood:
     edits = tuple(parse_edits(text))
-    if edits and edits[0].kind == "undo":       # with clips or not: "nothing to undo" is the service's to say
+    if edits and edits[0].kind in ("undo", "redo"):     # with clips or not: "nothing to undo" is the service's to say
         return Understood("edit", edits=edits)
     cut_asked = looks_like_cut(text)
     size = asks_caption_size(text)

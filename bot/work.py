@@ -126,6 +126,8 @@ async def run_export(conv: "Conversation", ctx: JobContext) -> dict:
                     failed += 1
                     await ctx.post(ErrorReply(say(lang, "export_failed", n=event.clip.number,
                                                   reason=failure(event, lang))))
+                elif event.kind == "text" and event.sentence is not None and not share:
+                    await ctx.post(TextReply(event_text(event, lang)))      # clips made already, sent again
                 elif event.kind == "clip" and target is not None:
                     outcome = await send(conv, ctx, person, event, target, share)
                     sent, failed = sent + (outcome is True), failed + (outcome is False)

@@ -247,7 +247,7 @@ class Moment:
     hashtags: list[str] = field(default_factory=list)
     text: str = ""
     segments: list[tuple[float, float]] = field(default_factory=list)  # a reel's pieces; empty for a single clip
-    weak: bool = False                       # under the quality bar: given because that many were asked for
+    weak: bool = False                       # is_weak(score): given because that many were asked for
     asked: bool = False                      # the stretch the person named (engine.exact_cut): nothing was scored
     # Why the clip goes without captions although people speak in it ("" when it has them or nobody speaks).
     captions_withheld: str = ""
@@ -257,6 +257,19 @@ class Moment:
         if self.segments:
             return sum(e - s for s, e in self.segments)
         return self.end - self.start
+
+
+QUALITY_BAR = 40.0      # a moment whose score, in whole points as shown, is under this is weak
+
+
+def shown_score(score: float) -> int:
+    """A 0-100 score in whole points, as every list and caption shows it (a half rounds up)."""
+    return int(score + 0.5)
+
+
+def is_weak(score: float) -> bool:
+    """The one rule behind "(weak)" and the sentence under the list ("scored under 40")."""
+    return shown_score(score) < QUALITY_BAR
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ from storage.db import Database
 from storage.jobs import JOB_STATES, LEGAL_MOVES, ChatRefRecord, ChatRefRepo, IllegalTransition, JobRecord, JobRepo
 from storage.ledger import Balance, CreditLedger, InsufficientCredits, LedgerError
 from storage.media import MediaRecord, MediaRepo
-from storage.sessions import AccountRecord, AccountRepo, SessionRecord, SessionRepo
+from storage.sessions import AccountRecord, AccountRepo, KeptInstructionRepo, SessionRecord, SessionRepo
 from storage.times import format_time, parse_time, utcnow
 from storage.users import User, UserRepo
 
 __all__ = [
     "JOB_STATES", "LEGAL_MOVES", "AccountRecord", "AccountRepo", "Balance", "ChatRefRecord", "ChatRefRepo",
     "ClipRecord", "ClipRepo", "CreditLedger", "IllegalTransition", "InsufficientCredits", "JobRecord", "JobRepo",
+    "KeptInstructionRepo",
     "LedgerError", "MediaRecord", "MediaRepo", "Repos", "SessionRecord", "SessionRepo", "User", "UserRepo",
     "format_time", "parse_time", "utcnow",
 ]
@@ -29,6 +30,7 @@ class Repos:
         self.users = UserRepo(db)
         self.accounts = AccountRepo(db)
         self.sessions = SessionRepo(db)
+        self.kept_instructions = KeptInstructionRepo(db)
         self.media = MediaRepo(db)
         self.chat_refs = ChatRefRepo(db)
         self.jobs = JobRepo(db)

@@ -1,5 +1,6 @@
 """A person's state with a clip service: their account there (tokens) and their editing sessions
-(one active per person, chat and service)."""
+(one active per person, chat and service); and, whatever the service, the words they asked with a
+link that could not be opened, kept for the file they send next in that chat."""
 from __future__ import annotations
 
 import json
@@ -121,6 +122,31 @@ class SessionRepo:
 
     async def end(self, session_id: int) -> None:
         await self.db.execute("UPDATE sessions SET active = 0, updated_at = ? WHERE id = ?", (utcnow(), session_id))
+
+
+class KeptInstructionRepo:
+    """One kept instruction per person and chat."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def keep(self, user_id: int, chat_key: str, instruction: str) -> None:
+        await self.db.execute(
+            "INSERT INTO kept_instructions (user_id, chat_key, instruction, kept_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (user_id, chat_key) DO UPDATE SET instruction = excluded.instruction, kept_at = excluded.kept_at",
+            (user_id, chat_key, instruction, utcnow()))
+
+    async def take(self, user_id: int, chat_key: str) -> str:
+        """The kept instruction ("" when none), which is kept no longer."""
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT instruction FROM kept_instructions WHERE user_id = ? AND chat_key = ?",
+                                    (user_id, chat_key)) as cursor:
+                row = await cursor.fetchone()
+            await conn.execute("DELETE FROM kept_instructions WHERE user_id = ? AND chat_key = ?", (user_id, chat_key))
+        return row["instruction"] if row else ""
+
+    async def forget(self, user_id: int, chat_key: str) -> None:
+        await self.db.execute("DELETE FROM kept_instructions WHERE user_id = ? AND chat_key = ?", (user_id, chat_key))
 
 
 def _session(row) -> SessionRecord:

@@ -152,6 +152,15 @@ class ReelRemade:
 
 
 @dataclass(frozen=True)
+class Reshaped:
+    """The clips an aspect edit changed, and the shape they have now."""
+
+    clips: tuple[int, ...]                   # their numbers
+    aspect: str                              # "1:1", "9:16", "4:5", "16:9"
+    every: bool = False                      # all the session's clips (more than one)
+
+
+@dataclass(frozen=True)
 class EdgeMoved:
     """Where a clip's start or end is after "start clip 1 2 seconds earlier" when it moved over a second
     more or less than asked: edges keep to sentences (or the video's and a clip's limits)."""
@@ -174,12 +183,15 @@ class Sentence:
     landed: tuple[Landed, ...] = ()          # "changed": the clips whose length is not the one asked
     reel: ReelRemade | None = None           # "changed": the reel's moments chosen again at a new length
     moved: tuple[EdgeMoved, ...] = ()        # "changed": the starts and ends not moved as far as asked
-    undone: tuple[Edit, ...] = ()            # "undone": the change taken back (changes: the clips as they are again)
+    reshaped: tuple[Reshaped, ...] = ()      # "changed": the clips an aspect edit gave a new shape
+    undone: tuple[Edit, ...] = ()            # "undone", "redone": the change taken back or put back (changes: the
+                                             # clips as they are now)
     steps: int = 0                           # "undo_nothing", "undo_no_more": how many changes undo keeps
     seconds: float = 0.0                     # "export_too_slow": the deadline that passed; "range_past_end": the length
     start: float = 0.0                       # "range_past_end": where the part asked for starts
     edited: tuple[TimelineEdit, ...] = ()    # "timeline_edited": each clip's (none: the timeline is empty)
     exact: ExactSpan | None = None           # "exact_cut": the stretch cut as asked, and why an edge moved
+    numbers: tuple[int, ...] = ()            # "export_again": the clips asked for that were made already
 
 
 Stage = Literal["", "analyse", "analyse_sound", "render", "export"]     # analyse_sound: of a sound file

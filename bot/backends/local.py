@@ -12,8 +12,8 @@
   request comes.
 - cut chooses moments for a ClipRequest (new clip rows, one per short) and renders them; edit
   applies Edits to the clips (bot/edits.py) and renders the ones that changed; an edit that
-  changes nothing says why; "undo" puts back the clips as they were before the last edit
-  (bot/backends/local_undo.py).
+  changes nothing says why; "undo" puts back the clips as they were before the last edit, "redo"
+  what undo took back (bot/backends/local_undo.py).
 - state lists media and clips with a one-line track summary each; export gives the clips, rendering
   first any whose file is not current (usually none: every cut and edit renders at once).
 
@@ -35,23 +35,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import AsyncIterator, Sequence
 
-from bot.backends.base import (
-    ChatEvent,
-    Credits,
-    EdgeMoved,
-    Landed,
-    FileTooLarge,
-    Media,
-    NothingUploaded,
-    OutOfCredits,
-    Reason,
-    ReelRemade,
-    Sentence,
-    State,
-    UnsupportedFile,
-    VideoTooLong,
-    Who,
-)
+from bot.backends.base import (ChatEvent, Credits, EdgeMoved, FileTooLarge, Landed, Media, NothingUploaded,
+                               OutOfCredits, Reason, ReelRemade, Reshaped, Sentence, State, UnsupportedFile,
+                               VideoTooLong, Who)
 from bot.backends.local_analysis import Analyses, _AnalysisRun, _Outcome
 from bot.backends.local_engine import engine_for
 from bot.backends.local_more import more_moments
@@ -59,7 +45,7 @@ from bot.backends.local_reel import ReelEdits
 from bot.backends.local_renders import Heard, Renders, _remove_files, clip_of, draft_of, stored
 from bot.backends.local_sources import Uploads, music_choice, with_music_file, without_music_files
 from bot.backends.local_undo import Undo
-from bot.edit_words import moved as edge_moved
+from bot.edit_words import moved as edge_moved, reshaped as said_reshaped
 from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, timeline_of
 from bot.jobs import current_job
 from bot.reel_texts import reel_remade
@@ -71,7 +57,7 @@ from engine.ahead import AHEAD
 from engine.edges import edit_edges
 from engine.exact_cut import cut_exactly, exact_too_long
 from engine.highlights.titles import drawn_title
-from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia
+from engine.models import BrokenMedia, ClipRequest, MediaInfo, MediaTooLarge, Moment, UnsupportedMedia, shown_score
 from engine.pipeline import choose_explained
 from engine.probe import ACCEPTED, content_hash, probe
 from storage.repos import ClipRecord, InsufficientCredits, MediaRecord, Repos, SessionRecord
@@ -169,8 +155,8 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
     def edit(self, who: Who, edits: Sequence[Edit], words: str = "") -> AsyncIterator[ChatEvent]:
         """The Edits bot.vocabulary read; none (words it could not read) or no clips to change are said."""
         def stream(record, media, source, clips, cancel, job):
-            if edits and edits[0].kind == "undo":
-                return self._undo(record, source, clips, cancel)
+            if edits and edits[0].kind in ("undo", "redo"):
+                return (self._undo if edits[0].kind == "undo" else self._redo)(record, source, clips, cancel)
             if not clips and edits and all(e.kind == "music" for e in edits):
                 return self._remember_music(record, media, edits[0])
             if not clips:
@@ -331,6 +317,7 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
         changed: set[int] = set()
         landed: dict[int, Landed] = {}                   # by clip number: the last length edit of each
         moved: dict[tuple[int, str], EdgeMoved] = {}     # by clip number and edge: the last move of each
+        reshaped: list[Reshaped] = []
         problems: dict[str, tuple[str, dict]] = {}       # English -> (key, values), in order, once each
         remade: ReelRemade | None = None                 # a reel's moments chosen again at a new length
         for edit in edits:
@@ -369,6 +356,9 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
                 changed |= set(result.changed)
             landed.update((fact.clip, fact) for fact in result.landed)
             moved.update(((fact.clip, fact.edge), fact) for fact in result.moved)
+            if edit.kind == "aspect" and result.changed:
+                reshaped.append(Reshaped(tuple(i + 1 for i in sorted(result.changed)), edit.value or "",
+                                         every=len(result.changed) == len(drafts) > 1))
             if edit.kind == "music" and result.changed and (ctx.music is not None or not edit.on):
                 chosen = (with_music_file(record.state, ctx.music.src) if edit.on
                           else without_music_files(record.state) if edit.clip is None else record.state)
@@ -387,12 +377,15 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
         changes = tuple((i + 1, timeline_of(draft_of(clips[i]))) for i in sorted(changed))
         landed_facts = tuple(fact for n, fact in sorted(landed.items()) if not reel_of)
         moved_facts = tuple(fact for _, fact in sorted(moved.items()) if not reel_of)
+        reshaped = [] if reel_of else reshaped
         english = "\n".join([say("en", "status_clip", n=n, summary=timeline("en", tracks)) for n, tracks in changes]
                             + [texts.landed("en", fact) for fact in landed_facts]
+                            + [said_reshaped("en", fact) for fact in reshaped]
                             + [edge_moved("en", fact) for fact in moved_facts]
                             + ([reel_remade("en", remade)] if remade is not None else []))
         yield ChatEvent("text", f"Changed:\n{english}", sentence=Sentence("changed", changes=changes,
                                                                             landed=landed_facts, moved=moved_facts,
+                                                                            reshaped=tuple(reshaped),
                                                                             reel=remade))
         for n, i in enumerate(sorted(changed), start=1):        # only the changed clips render again
             async for event in self._render(record, clips[i], analysis, i + 1, len(changed), cancel, nth=n):
@@ -486,7 +479,7 @@ def _copy_in(source: Path, target: Path) -> None:
 
 def _moments_text(clips: list[ClipRecord], first: int = 1) -> str:
     lines = [f"Found {len(clips)} moments:"]
-    lines += [f'{n}. {clock(c.start)}-{clock(c.end)} "{c.title}" (score {c.score:.0f})'
+    lines += [f'{n}. {clock(c.start)}-{clock(c.end)} "{c.title}" (score {shown_score(c.score)})'
               for n, c in enumerate(clips, start=first)]
     return "\n".join(lines)
 

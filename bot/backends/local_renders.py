@@ -138,7 +138,8 @@ class Renders:
     async def export(self, who: Who, number: int | None = None,
                      max_bytes: int | None = None) -> AsyncIterator[ChatEvent]:
         """Each clip asked for (all: None) with its file, rendered first when it is not current (a
-        render that fails is said and the others still come). Files here have no size limit of their own."""
+        render that fails is said and the others still come). Those made already are the files sent when they
+        were made: that is said first ("export_again"). Files here have no size limit of their own."""
         record = await self._session(who)
         clips = await self.repos.clips.for_session(record.id)
         chosen = [(n, c) for n, c in enumerate(clips, start=1) if number is None or n == number]
@@ -147,7 +148,11 @@ class Renders:
         job = current_job.get()
         cancel = job.cancel if job is not None else threading.Event()
         self._watch_cancel(record.remote_session_id, cancel)
+        made = tuple(n for n, clip in chosen if _is_current(clip))
         try:
+            if made:                                 # sent when they were made: the same files come again
+                yield ChatEvent("text", f"Already made: clip {', '.join(map(str, made))}, the same file as before.",
+                                sentence=Sentence("export_again", numbers=made))
             for n, clip in chosen:
                 if _is_current(clip):
                     yield ChatEvent("clip", clip=clip_of(clip, n))

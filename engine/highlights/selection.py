@@ -16,12 +16,11 @@ from engine.highlights.scoring import SCORERS, Context, make_context, weights_fo
 from engine.highlights.sound import SOUND_SCORERS, evenly_spaced, sound_candidates, speech_is_enough
 from engine.highlights.titles import hashtags_for, keyword_document_frequency, title_for
 from engine.instructions import LONGEST_CLIP_SECONDS
-from engine.models import ClipRequest, Moment, Selection, SelectionNote, Sentence, Signals
+from engine.models import QUALITY_BAR, ClipRequest, Moment, Selection, SelectionNote, Sentence, Signals, is_weak
 from engine.joins import crossfade_for, placements
 
 DEFAULT_COUNT = 3                      # evenly spaced moments offered when nothing stands out
 MOST_WITHOUT_COUNT = 5                 # without a count: the strong moments, at most as many as a creator would post
-QUALITY_BAR = 40.0                     # a moment scoring under this is weak: given only when a count asks for it
 DEFAULT_REEL_SECONDS = 60.0
 REEL_SHORT_OF = 0.75            # a reel under this share of the length asked says the video had no more
 REEL_PIECE_SECONDS = (4.0, 20.0)
@@ -140,7 +139,7 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
         chosen += evenly_spaced_extra(chosen, avoid or [], sentences, signals, ctx, request, low, high, target,
                                       duration)
     if request.count is None and not any(n.kind == "nothing_stands_out" for n in notes):
-        strong = [c for c in chosen if c.total >= QUALITY_BAR] or chosen[:1]
+        strong = [c for c in chosen if not is_weak(c.total)] or chosen[:1]
         if len(strong) < len(chosen):
             notes.append(SelectionNote("only_strong", kept=len(strong), bar=QUALITY_BAR,
                                        got=round(max(c.total for c in chosen if c not in strong), 1)))
@@ -157,7 +156,9 @@ def choose_moments(sentences: list[Sentence], signals: Signals, request: ClipReq
                     moment.start = max(moment.start, after)
                 if before >= c.end:
                     moment.end = min(moment.end, before)
-        moment.weak = c.total < QUALITY_BAR or c.filler
+        if c.filler:            # placed evenly because nothing else stood out: not a moment at the bar
+            moment.score = min(moment.score, QUALITY_BAR - 1)
+        moment.weak = is_weak(moment.score)
     weak = tuple(m.rank for m in moments if m.weak)
     if request.count is not None and weak and not notes:
         notes.append(SelectionNote("weak", ranks=weak, bar=QUALITY_BAR))

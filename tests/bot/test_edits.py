@@ -399,6 +399,19 @@ def test_words_that_ask_more_than_undo_are_not_undo(text):
     assert Edit("undo") not in parse_edits(text)
 
 
+@pytest.mark.parametrize("text", ["redo", "Redo that", "redo please", "undo the undo", "ctrl+y", "重做", "恢复撤销",
+                                  "取消撤销"])
+def test_redo_words_ask_for_what_undo_took_back_with_clips_or_without(text):
+    assert parse_edits(text) == [Edit("redo")]
+    for has_clips in (True, False):
+        assert understand(text, has_clips=has_clips).edits == (Edit("redo"),)
+
+
+@pytest.mark.parametrize("text", ["redo the cut with 3 clips", "redo it square", "重做一个30秒的短视频"])
+def test_words_that_ask_more_than_redo_are_not_redo(text):
+    assert Edit("redo") not in parse_edits(text)
+
+
 def test_what_undo_took_back_is_said_in_the_persons_language():
     from bot.backends.base import ChatEvent, Sentence
     from bot.replies import event_text
@@ -410,8 +423,8 @@ def test_what_undo_took_back_is_said_in_the_persons_language():
     assert zh.startswith("已撤销：片段 1 提前 2 秒开始。片段已恢复到这次修改之前：\n片段 1：")
     looks = Sentence("undone", undone=(Edit("captions", value="karaoke"), Edit("aspect", clip=2, value="1:1")))
     assert event_text(ChatEvent("text", sentence=looks), "en").startswith(
-        "Undone: karaoke captions on all clips; clip 2 made 1:1.")
-    assert event_text(ChatEvent("text", sentence=looks), "zh").startswith("已撤销：所有片段的字幕改成逐字高亮；片段 2 改成 1:1。")
+        "Undone: karaoke captions on all clips; clip 2 made square (1:1).")
+    assert event_text(ChatEvent("text", sentence=looks), "zh").startswith("已撤销：所有片段的字幕改成逐字高亮；片段 2 改成方形（1:1）。")
     remade = Sentence("undone", undone=(Edit("reel", seconds=20),))          # "make the reel 20 seconds"
     assert event_text(ChatEvent("text", sentence=remade), "en").startswith("Undone: the reel of 20 s.")
     assert event_text(ChatEvent("text", sentence=remade), "zh").startswith("已撤销：20 秒的集锦。")

@@ -1,5 +1,6 @@
 """What a person asked together with a link the bot refused is kept: the file they send next, without
-words, is cut as they asked, and the bot says so. Newer words, or /new, replace it."""
+words, is cut as they asked, and the bot says so, after a restart too (it is kept in SQLite). Newer words,
+or /new, replace it."""
 from __future__ import annotations
 
 from tests.bot.chat_helpers import file_attachment, last_text, make_settings, message, started_app
@@ -47,5 +48,31 @@ async def test_newer_words_or_a_fresh_start_replace_what_was_kept(tmp_path, warm
         await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),), chat="c2"))
         assert "Tell me what you want" in last_text(recorder), last_text(recorder)
         assert [job.payload["text"] for job in await app.repos.jobs.for_user(user.id)] == ["find the funniest moment"]
+    finally:
+        await app.stop()
+
+
+async def test_what_was_kept_outlives_a_restart_and_is_used_once(tmp_path, warm_talk):
+    settings = make_settings(tmp_path / "data", warm_talk, allow_private_urls=False)
+    app, recorder = await started_app(settings)
+    try:
+        await app.conversation.handle(message(f"{ASKED} {PRIVATE_LINK}"))
+        await app.conversation.handle(message(f"{PRIVATE_LINK} 剪成一个10秒的竖屏短视频", chat="c2"))
+        await app.conversation.handle(message("/new", chat="c2"))
+    finally:
+        await app.stop()
+    app, recorder = await started_app(settings)               # the same DATA_DIR: a restart
+    try:
+        for chat in ("c1", "c2"):
+            await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),), chat=chat))
+        user = await app.repos.users.find("test", "u1")
+        assert await app.jobs.wait_idle(user.id, timeout=300)
+        assert f'Doing what you asked before: "{ASKED}".' in recorder.texts("c1"), recorder.texts("c1")
+        asked = recorder.texts("c2")[-1]                                  # /new let it go before the restart
+        assert "Tell me what you want" in asked or "告诉我你想要什么" in asked, asked
+        assert [job.payload["text"] for job in await app.repos.jobs.for_user(user.id)] == [ASKED]
+        assert len(recorder.videos("c1")) == 1
+        await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),)))
+        assert "Tell me what you want" in last_text(recorder)             # used once: the next file asks again
     finally:
         await app.stop()

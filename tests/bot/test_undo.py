@@ -1,7 +1,8 @@
 """Undo after a cut, on the real LocalBackend and engine through the conversation every platform uses:
 "undo" / "go back" / "撤销" put the clips back as they were before the last change, one change further
 back each time, say what was taken back in the person's language, send the clips put back (their old
-files when still there, rendered again when gone), charge nothing, and a new cut starts over. A start
+files when still there, rendered again when gone), charge nothing, and a new cut starts over. The files of
+what undo took back stay for "redo" (tests/bot/test_redo.py) until a new change. A start
 moved further than asked says where the clip starts now and how far it moved."""
 from __future__ import annotations
 
@@ -51,14 +52,14 @@ async def test_undo_walks_back_each_change_reusing_the_old_file_or_rendering_it_
         assert back.caption.startswith("#2 ") and back.path == second.path and back.clip_id == second.clip_id
         again = os.stat(back.path)                            # its old file, not rendered again
         assert (again.st_ino, again.st_mtime_ns) == (kept.st_ino, kept.st_mtime_ns)
-        assert not shorter.path.exists()                      # the undone change's file is gone
+        assert shorter.path.exists()                          # the undone change's file is kept for "redo"
 
         first.path.unlink()                                   # clip 1's old file is gone: rendered again
         await said("go back")
         assert last_text(recorder).startswith("Undone: karaoke captions on clip 1. The clips are as they were")
         [rendered] = recorder.videos()[5:]
         assert rendered.caption.startswith("#1 ") and rendered.path == first.path and rendered.path.is_file()
-        assert abs(ffprobe(rendered.path)["duration"] - first.duration) < 0.3 and not karaoke.path.exists()
+        assert abs(ffprobe(rendered.path)["duration"] - first.duration) < 0.3 and karaoke.path.exists()
         await app.conversation.handle(message("status", platform="telegram"))
         assert captions_of(last_text(recorder)) == ["bold", "bold"]
 
@@ -88,7 +89,7 @@ async def test_undo_in_chinese_brings_back_the_clips_a_reel_joined_and_a_new_cut
         assert last_text(recorder).startswith("已撤销：把片段合成一个集锦。片段已恢复到这次修改之前：\n片段 1：时间线")
         assert "\n片段 2：时间线" in last_text(recorder)
         one, two = recorder.videos()[3:]
-        assert (one.path, two.path) == (first.path, second.path) and not reel.path.exists()
+        assert (one.path, two.path) == (first.path, second.path) and reel.path.exists()      # kept for "redo"
         assert [one.caption[:3], two.caption[:3]] == ["#1 ", "#2 "]
 
         # "2 seconds earlier" lands on a sentence start: where the clip starts now and how far it moved is said
@@ -104,6 +105,7 @@ async def test_undo_in_chinese_brings_back_the_clips_a_reel_joined_and_a_new_cut
         step = max(1, int((start - earlier[-1]) / 3))         # the nearest sentence start is over a second past it
         await said(f"把片段{number}提前{step}秒开始")
         now = draft_of(await app.repos.clips.get(row.id)).start
+        assert not reel.path.exists()                         # a new change: the reel cannot be redone
         assert now in earlier                  # a sentence start at or before the nearest one (bot.edits._closest)
         assert last_text(recorder).endswith(f"\n片段 {number} 现在从 {clock(round(now, 1))} 开始，提前了 "
                                             f"{short_seconds(round(start - now, 1))} 秒：最近的句子开头。")

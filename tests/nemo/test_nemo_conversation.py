@@ -110,14 +110,15 @@ async def test_plan_and_credit_limits_become_sentences(fake, tmp_path, media):
     assert len(fake.calls("export")) == 1 and fake.renders == {}
 
 
-async def test_undo_on_the_cloud_says_plainly_that_it_cannot_and_costs_nothing(fake, tmp_path, media):
+async def test_undo_and_redo_on_the_cloud_say_plainly_that_it_cannot_and_cost_nothing(fake, tmp_path, media):
     fake.chat_cost = 10                                    # every turn of the cloud's chat costs credits
     settings = nemo_settings(fake.base_url, tmp_path / "data")
-    printed = await converse(settings, [str(media["upload"]), INSTRUCTION, "undo", "撤销"])
+    printed = await converse(settings, [str(media["upload"]), INSTRUCTION, "undo", "撤销", "redo", "重做"])
     text = "\n".join(printed)
     # the words never reach the cloud's agent (it has no undo, and might pretend): one chat, the cut's
     assert [words for _, words in fake.chats] == [INSTRUCTION]
     assert say("en", "undo_cloud") in text and say("zh", "undo_cloud") in text
+    assert say("en", "redo_cloud") in text and say("zh", "redo_cloud") in text
     [balance] = fake.credits.values()
     assert balance["available"] == 100 - 10
 

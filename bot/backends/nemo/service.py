@@ -7,7 +7,7 @@ everything the cloud needs besides is found and repaired in here:
   (1002) a new session, a rate limit (429) a wait of NEMO_RETRY_AFTER_S; then the call is tried
   again. A stream is retried only while nothing of it has arrived. Any other error goes up;
 - edits go to the cloud's chat as the person's words (or, without them, the Edits said in words);
-  "undo" is answered here: the cloud has no undo;
+  "undo" and "redo" are answered here: the cloud has no undo;
 - exports: renders started, polled every NEMO_POLL_INTERVAL_S until they finish or
   NEMO_EXPORT_TIMEOUT_S passes (then they are stopped and reported as too slow), and each
   finished file downloaded when it fits the platform (else its link is given).
@@ -74,9 +74,9 @@ class NemoBackend:
     def edit(self, who: Who, edits: Sequence[Edit], words: str = "") -> AsyncIterator[ChatEvent]:
         """The cloud's agent reads the person's own words (it understands more than our vocabulary);
         without them, the edits are said in words for it. "Undo" is not sent: the cloud's API has no
-        undo (nemo-api.md), and its agent asked to undo might pretend to, and charge for the turn."""
-        if any(edit.kind == "undo" for edit in edits):
-            return _cannot_undo()
+        undo (nemo-api.md), and its agent asked to undo might pretend to, and charge for the turn; nor "redo"."""
+        if any(edit.kind in ("undo", "redo") for edit in edits):
+            return _cannot_undo("redo" if edits[0].kind == "redo" else "undo")
         return self._chat(who, words.strip() or in_words(edits))
 
     async def state(self, who: Who) -> State:
@@ -256,8 +256,8 @@ class NemoBackend:
                     pinned = None
 
 
-async def _cannot_undo() -> AsyncIterator[ChatEvent]:
-    yield ChatEvent("text", say("en", "undo_cloud"), sentence=Sentence("undo_cloud"))
+async def _cannot_undo(asked: str) -> AsyncIterator[ChatEvent]:
+    yield ChatEvent("text", say("en", f"{asked}_cloud"), sentence=Sentence(f"{asked}_cloud"))
     yield ChatEvent("done")
 
 
