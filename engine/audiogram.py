@@ -121,7 +121,9 @@ def audiogram_graph(spec: RenderSpec, width: int, height: int, level: SoundLevel
                   f"asplit=2[aout][awave]")
     wave_top, wave_height = (round(height * share / 2) * 2 for share in WAVE_SHARE)
     chains += wave_chains(width, wave_height)
-    chains.append(f"[{n}:v:0]fps={FPS},format=yuv420p[bg]")
+    # The still is read and converted once and repeated in the graph: read again for every frame
+    # (-loop 1), a photo's 1080x1920 PNG cost more than the rest of the picture together.
+    chains.append(f"[{n}:v:0]format=yuv420p,loop=loop=-1:size=1,setpts=N/({FPS}*TB)[bg]")
     finish = f"overlay=x=0:y={wave_top}:shortest=1:format=yuv420"
     if ass_path is not None:
         font = captions.caption_font(spec.language)
@@ -174,7 +176,7 @@ def render_audiogram(spec: RenderSpec, out_path: Path, config: EngineConfig,
             cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-nostats", "-progress", "pipe:1", "-y"]
             for start, end in spec.segments:
                 cmd += ["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(spec.media.path)]
-            cmd += ["-loop", "1", "-framerate", str(FPS), "-i", str(still),
+            cmd += ["-framerate", str(FPS), "-i", str(still),
                     "-filter_complex_script", str(graph_file),
                     "-map", "[vout]", "-map", "[aout]",
                     "-c:v", "libx264", "-preset", config.x264_preset, "-crf", str(config.x264_crf),

@@ -5,10 +5,12 @@ both faces in half and blew the rest up past sharp; so the faces (engine.reframe
 run once on the still) decide:
 
     crop   one face, or faces that fit together in one window of the short's width: the photo
-           scaled to fill the short (at most MAX_UPSCALE), moved so the faces sit across the middle
-           of the window and in FACE_ZONE, the rows the title, captions and level bars leave free;
+           scaled to fill the short, but at most MAX_UPSCALE, and a close-up no more than puts its
+           head-to-chin into FACE_ZONE (the rows the title, captions and level bars leave free;
+           the photo still fills the width); moved so the faces are across the middle and in
+           FACE_ZONE, a face low in the photo lifted as far as the photo's bottom at the bars' top;
     fit    faces too far apart for one window, or none: the whole photo, scaled to the short's
-           width (at most MAX_UPSCALE), its faces (or its middle) in FACE_ZONE.
+           width (at most MAX_UPSCALE), its faces (or its middle) as near FACE_ZONE as it goes.
 
 What the photo does not cover is a blurred, darkened copy of it (as engine.framing's fit layout
 draws a video). The still is composed once, at the short's size; the audiogram's ffmpeg run only
@@ -55,12 +57,6 @@ class PhotoPlacement:
     height: int
     faces: tuple[Face, ...]
     face_rows: tuple[float, float] | None
-
-    @property
-    def covers(self) -> bool:
-        """The photo covers the whole short (no fill shows)."""
-        w, h = round(self.photo_w * self.scale), round(self.photo_h * self.scale)
-        return self.x <= 0 and self.y <= 0 and self.x + w >= self.width and self.y + h >= self.height
 
 
 @dataclass(frozen=True)
