@@ -1,12 +1,12 @@
 """Audiogram render speed against a video short of the same length, measured in one run.
 
-    .venv/bin/python bench/bench_audiogram.py [--seconds 20]
+    .venv/bin/python bench/bench_audiogram.py [--seconds 20] [--photo PHOTO]
 
 Renders, one after the other with the same x264 settings and output size (1080x1920):
-an audiogram of ../shared/media/apollo11_89s.mp3 (gradient background, waveform, captions,
-title), and a video short of a 1080p lavfi picture carrying the same sound (crop to 9:16,
-captions, title). Prints both wall times and their ratio; the machine is shared, so only the
-ratio means much.
+an audiogram of ../shared/media/apollo11_89s.mp3 (gradient background, or with --photo that
+photo laid out around its faces; waveform, captions, title), and a video short of a 1080p lavfi
+picture carrying the same sound (crop to 9:16, captions, title). Prints both wall times and
+their ratio; the machine is shared, so only the ratio means much.
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def words_every(seconds: float, start: float) -> list[Word]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--photo", type=Path, help="the audiogram's background photo (default: the gradient)")
     args = parser.parse_args()
     if not APOLLO.exists():
         sys.exit(f"{APOLLO} is missing")
@@ -52,7 +53,7 @@ def main() -> None:
         results = {}
         for name, source in (("audiogram", APOLLO), ("video_short", video)):
             spec = RenderSpec(media=probe(source), segments=segment, words=words_every(args.seconds, 30.0),
-                              title="Apollo 11")
+                              title="Apollo 11", background=args.photo if name == "audiogram" else None)
             started = time.perf_counter()
             clip = render_clip(spec, work / f"{name}.mp4", config)
             results[name] = {"seconds": round(time.perf_counter() - started, 2), "size": [clip.width, clip.height],

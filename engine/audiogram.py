@@ -2,10 +2,13 @@
 
 The picture is made in the same single ffmpeg run as the sound:
 
-    background   the cover (the last photo the person sent, else the file's own cover art), scaled
-                 to fill and a little darkened, or a clean two-colour gradient made once as a still;
+    background   the cover (the last photo the person sent, else the file's own cover art) laid out
+                 around its faces by engine.photo_layout (cropped on them, or the whole photo over a
+                 blurred copy) and a little darkened, or a clean two-colour gradient; either is made
+                 once as a still of the short's size;
     waveform     bars of the sound's level, the last seconds scrolling by, in the lower part;
-    captions     the word-by-word captions of engine.captions, large, in the middle;
+    captions     the word-by-word captions of engine.captions, large, in the middle (under a face
+                 that reaches down there);
     title        engine.captions' title at the top for the first seconds.
 
 The sound gets the same treatment as a video short's (two-step loudness, fades at the cuts,
@@ -24,6 +27,7 @@ from engine import captions
 from engine.edges import edge_fades
 from engine.loudness import SoundLevel, measure_sound
 from engine.models import EngineConfig, ProgressCallback, RenderedClip, RenderFailed, RenderSpec
+from engine.photo_layout import WAVE_TOP, CaptionSpot, PhotoPlacement, caption_spot, compose_background
 from engine.render import (
     AUDIO_RATE,
     PEAK_LIMIT,
@@ -40,10 +44,9 @@ from engine.soundtrack import the_sound
 
 FPS = 25
 GRADIENT = ("0x10243e", "0x4a1d5c")          # deep blue to plum: white text and waves read well on both
-WAVE_SHARE = (0.64, 0.17)                    # the waveform's top and height, as shares of the picture's height
+WAVE_SHARE = (WAVE_TOP, 0.17)                # the waveform's top and height, as shares of the picture's height
 WAVE_BAR = (12, 4)                          # a bar's pitch and the gap between bars, in pixels: 90 bars, 3.6 s
 WAVE_DB = (-48, -3)                          # a bar's level (RMS, dBFS, of the evened-out sound) from none to full
-COVER_DARKEN = -0.12                         # brightness change of a photo, so white captions stay readable
 CAPTION_SCALE = 1.3                          # captions larger than on a video short: they are the picture
 
 
@@ -56,16 +59,25 @@ def gradient_still(path: Path, width: int, height: int, timeout_s: float = 60.0)
     return path
 
 
-def centred_captions(script: str, height: int) -> str:
-    """The ASS script with its Caption style moved to the middle of the picture and enlarged."""
+def centred_captions(script: str, height: int, spot: CaptionSpot = CaptionSpot(5, 0)) -> str:
+    """The ASS script with its Caption style enlarged and moved to the middle of the picture, or
+    where `spot` says (off a face)."""
     def restyle(match: re.Match) -> str:
         fields = match.group(0).split(",")
         fields[2] = str(round(int(fields[2]) * CAPTION_SCALE))      # Fontsize
-        fields[18] = "5"                                            # Alignment: middle centre
-        fields[21] = "0"                                            # MarginV
+        fields[18] = str(spot.alignment)                            # Alignment: 5 middle centre, 8 top centre
+        fields[21] = str(spot.margin_v)                             # MarginV
         return ",".join(fields)
 
     return re.sub(r"^Style: Caption,.*$", restyle, script, flags=re.MULTILINE)
+
+
+def composed(cover: Path, out: Path, width: int, height: int, timeout_s: float) -> PhotoPlacement | None:
+    """The cover laid out as the background still, or None when ffmpeg cannot read it as a picture."""
+    try:
+        return compose_background(cover, out, width, height, timeout_s)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired, ValueError, IndexError):
+        return None
 
 
 def own_cover(path: Path, out: Path) -> Path | None:
@@ -77,13 +89,6 @@ def own_cover(path: Path, out: Path) -> Path | None:
     except subprocess.TimeoutExpired:
         return None
     return out if result.returncode == 0 and out.is_file() and out.stat().st_size > 0 else None
-
-
-def background_filters(width: int, height: int, cover: bool) -> str:
-    if cover:
-        return (f"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height},"
-                f"eq=brightness={COVER_DARKEN},fps={FPS},format=yuv420p")
-    return f"fps={FPS},format=yuv420p"
 
 
 def wave_chains(width: int, height: int) -> list[str]:
@@ -103,9 +108,8 @@ def wave_chains(width: int, height: int) -> list[str]:
             "[wave_paint][wave_mask]alphamerge,setsar=1[wave]"]
 
 
-def audiogram_graph(spec: RenderSpec, width: int, height: int, level: SoundLevel, ass_path: Path | None,
-                    cover: bool) -> str:
-    """Inputs: 0..n-1 the segments' sound, n the background still."""
+def audiogram_graph(spec: RenderSpec, width: int, height: int, level: SoundLevel, ass_path: Path | None) -> str:
+    """Inputs: 0..n-1 the segments' sound, n the background still (width x height)."""
     n = len(spec.segments)
     chains = []
     for i, (start, end) in enumerate(spec.segments):
@@ -117,7 +121,9 @@ def audiogram_graph(spec: RenderSpec, width: int, height: int, level: SoundLevel
                   f"asplit=2[aout][awave]")
     wave_top, wave_height = (round(height * share / 2) * 2 for share in WAVE_SHARE)
     chains += wave_chains(width, wave_height)
-    chains.append(f"[{n}:v:0]{background_filters(width, height, cover)}[bg]")
+    # The still is read and converted once and repeated in the graph: read again for every frame
+    # (-loop 1), a photo's 1080x1920 PNG cost more than the rest of the picture together.
+    chains.append(f"[{n}:v:0]format=yuv420p,loop=loop=-1:size=1,setpts=N/({FPS}*TB)[bg]")
     finish = f"overlay=x=0:y={wave_top}:shortest=1:format=yuv420"
     if ass_path is not None:
         font = captions.caption_font(spec.language)
@@ -151,22 +157,26 @@ def render_audiogram(spec: RenderSpec, out_path: Path, config: EngineConfig,
         with tempfile.TemporaryDirectory(prefix="shortsbot-audiogram-") as tmp:
             work = Path(tmp)
             sent = Path(spec.background) if spec.background is not None and Path(spec.background).is_file() else None
-            still = sent or own_cover(spec.media.path, work / "cover.png")
-            cover = still is not None
-            still = still or gradient_still(work / "gradient.png", width, height)
+            cover = sent or own_cover(spec.media.path, work / "cover.png")
+            photo: PhotoPlacement | None = None
+            if cover is not None:
+                photo = composed(cover, work / "background.png", width, height, config.render_timeout_s)
+            still = work / "background.png" if photo else gradient_still(work / "gradient.png", width, height)
+            _check(cancel)
             ass_path = None
             if (spec.captions and spec.words) or (spec.title and spec.title.strip()):
                 placed, _ = placements(spec.segments, 0.0)
                 script = captions.caption_script(spec.words, placed, width, height, style=spec.caption_style,
                                                  title=spec.title, language=spec.language, captions=spec.captions)
                 ass_path = work / "captions.ass"
-                ass_path.write_text(centred_captions(script, height), encoding="utf-8")
+                spot = caption_spot(photo, wave_bottom=sum(WAVE_SHARE))
+                ass_path.write_text(centred_captions(script, height, spot), encoding="utf-8")
             graph_file = work / "graph.txt"
-            graph_file.write_text(audiogram_graph(spec, width, height, level, ass_path, cover), encoding="utf-8")
+            graph_file.write_text(audiogram_graph(spec, width, height, level, ass_path), encoding="utf-8")
             cmd = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-nostats", "-progress", "pipe:1", "-y"]
             for start, end in spec.segments:
                 cmd += ["-ss", f"{start:.3f}", "-t", f"{end - start:.3f}", "-i", str(spec.media.path)]
-            cmd += ["-loop", "1", "-framerate", str(FPS), "-i", str(still),
+            cmd += ["-framerate", str(FPS), "-i", str(still),
                     "-filter_complex_script", str(graph_file),
                     "-map", "[vout]", "-map", "[aout]",
                     "-c:v", "libx264", "-preset", config.x264_preset, "-crf", str(config.x264_crf),
