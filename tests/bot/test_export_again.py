@@ -28,9 +28,10 @@ async def test_an_export_of_clips_already_made_says_they_are_the_files_sent_befo
         assert [v.path for v in recorder.videos()[-2:]] == [one.path, two.path]
 
         two.path.unlink()                                     # gone: /export renders it, and says nothing of it
-        assert await said("/export") == [say("en", "export_again_one", ranks="1")]
+        # a /command has no words of its own: it is answered in the person's last words' language (导出)
+        assert await said("/export") == [say("zh", "export_again_one", ranks="1")]
         again = recorder.videos()[-1]
         assert again.caption.startswith("#2 ") and again.path.is_file() and len(recorder.videos()) == 7
-        assert await said("/export 2") == [say("en", "export_again_one", ranks="2")]
+        assert await said("/export 2") == [say("zh", "export_again_one", ranks="2")]
     finally:
         await app.stop()

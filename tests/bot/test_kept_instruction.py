@@ -67,12 +67,13 @@ async def test_what_was_kept_outlives_a_restart_and_is_used_once(tmp_path, warm_
             await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),), chat=chat))
         user = await app.repos.users.find("test", "u1")
         assert await app.jobs.wait_idle(user.id, timeout=300)
-        assert f'Doing what you asked before: "{ASKED}".' in recorder.texts("c1"), recorder.texts("c1")
+        # the person's last words were Chinese (in c2), so the file is answered in Chinese
+        assert f'按你之前的要求来做：“{ASKED}”。' in recorder.texts("c1"), recorder.texts("c1")
         asked = recorder.texts("c2")[-1]                                  # /new let it go before the restart
         assert "Tell me what you want" in asked or "告诉我你想要什么" in asked, asked
         assert [job.payload["text"] for job in await app.repos.jobs.for_user(user.id)] == [ASKED]
         assert len(recorder.videos("c1")) == 1
         await app.conversation.handle(message("", attachments=(file_attachment(warm_talk.path),)))
-        assert "Tell me what you want" in last_text(recorder)             # used once: the next file asks again
+        assert "告诉我你想要什么" in last_text(recorder)                   # used once: the next file asks again
     finally:
         await app.stop()
