@@ -235,18 +235,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "这是一个精彩集锦：{kept} 个片段，共 {got} 秒，按发生顺序排列。",
     },
     "note_reel_short": {
-        "en": "It is one highlight reel of {kept} moments, {got} s in all: this video has no more worth showing "
+        "en": "It is one highlight reel of {kept} moments, {got} s in all: {this} has no more worth showing "
               "for a {asked} s reel.",
-        "zh": "这是一个精彩集锦：{kept} 个片段，共 {got} 秒；这个视频没有更多值得放进 {asked} 秒集锦的内容。",
+        "zh": "这是一个精彩集锦：{kept} 个片段，共 {got} 秒；{this}没有更多值得放进 {asked} 秒集锦的内容。",
     },
     "note_fewer_than_asked": {
-        "en": "You asked for {asked} clips; only {kept} of that length fit in this video without overlapping.",
-        "zh": "你要了 {asked} 个片段；这个视频里只能放下 {kept} 个这样长度、互不重叠的片段。",
+        "en": "You asked for {asked} clips; only {kept} of that length fit in {this} without overlapping.",
+        "zh": "你要了 {asked} 个片段；{this}里只能放下 {kept} 个这样长度、互不重叠的片段。",
     },
     "note_nothing_stands_out": {
-        "en": "Nothing in this recording stands out by its sound or its words, so here are {kept} evenly spaced "
+        "en": "Nothing in {this} stands out by its sound or its words, so here are {kept} evenly spaced "
               "moments instead.",
-        "zh": "这段录音里没有声音或内容特别突出的地方，所以给你 {kept} 个均匀分布的片段。",
+        "zh": "{this}里没有声音或内容特别突出的地方，所以给你 {kept} 个均匀分布的片段。",
     },
     # A clip's caption: "#1 Title", then what is known of it ("0:12-0:41 in the source · score 87/100").
     "clip_span": {"en": "{start}-{end} in the source", "zh": "原视频 {start}-{end}"},
@@ -468,9 +468,9 @@ def say(lang: str, key: str, **values) -> str:
     return _spaced(lang, template.format(**values))
 
 
-def note(lang: str, fact) -> str:
-    """The sentence for one engine.models.SelectionNote."""
-    facts = fact.to_dict()
+def note(lang: str, fact, source_kind: str = "video") -> str:
+    """The sentence for one engine.models.SelectionNote about a cut of a video or a sound file ("audio")."""
+    facts = {**fact.to_dict(), "this": say(lang, "this_audio" if source_kind == "audio" else "this_video")}
     values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in facts.items() if k != "kind"}
     values["ranks"] = ("、" if lang == "zh" else ", ").join(str(r) for r in facts.get("ranks", ()))
     key = f"note_{fact.kind}"

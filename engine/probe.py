@@ -217,11 +217,11 @@ def _ffprobe(path: Path) -> dict:
 
 def _unreadable(name: str) -> UnsupportedMedia | BrokenMedia:
     """ffprobe cannot read it: a damaged file when its name says it is media, else another kind of file."""
-    accepted = f"I accept {accepted_types_sentence()}."
-    if media_kind_for_name(name) is not None:
+    if media_kind_for_name(name) is not None:     # what is accepted is said beside it (bot: err_unsupported)
         return BrokenMedia(f"{name} is not a video, audio or image file I can read (it may be damaged, "
-                           f"cut short, or another kind of file renamed). {accepted}")
-    return UnsupportedMedia(f"{name} is not a video, audio or image file, so it is not supported. {accepted}")
+                           "cut short, or another kind of file renamed).", "probe_unreadable", name=name)
+    return UnsupportedMedia(f"{name} is not a video, audio or image file, so it is not supported. "
+                            f"I accept {accepted_types_sentence()}.")
 
 
 def _carries_data(stream: dict) -> bool:
