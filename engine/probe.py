@@ -217,11 +217,12 @@ def _ffprobe(path: Path) -> dict:
 
 def _unreadable(name: str) -> UnsupportedMedia | BrokenMedia:
     """ffprobe cannot read it: a damaged file when its name says it is media, else another kind of file."""
-    if media_kind_for_name(name) is not None:     # what is accepted is said beside it (bot: err_unsupported)
+    accepted = f"I accept {accepted_types_sentence()}."
+    if media_kind_for_name(name) is not None:
         return BrokenMedia(f"{name} is not a video, audio or image file I can read (it may be damaged, "
-                           "cut short, or another kind of file renamed).", "probe_unreadable", name=name)
-    return UnsupportedMedia(f"{name} is not a video, audio or image file, so it is not supported. "
-                            f"I accept {accepted_types_sentence()}.")
+                           f"cut short, or another kind of file renamed). {accepted}", "probe_unreadable", name=name,
+                           accepted=accepted_types_sentence())
+    return UnsupportedMedia(f"{name} is not a video, audio or image file, so it is not supported. {accepted}")
 
 
 def _carries_data(stream: dict) -> bool:
