@@ -157,14 +157,20 @@ class EditResult:
     moved: list[EdgeMoved] = field(default_factory=list)     # starts and ends not moved as far as asked
 
 
+def no_such_clip(number: int, count: int) -> tuple[str, str, dict]:
+    """Why nothing changed when the clip named is not there: (English, its key, its facts), saying what is."""
+    return (f"there is no clip {number} (you have {count} clip{'' if count == 1 else 's'})", "edit_no_clip",
+            {"clip": number, "count": count})
+
+
 def apply_edit(drafts: Sequence[Draft], edit: Edit, ctx: EditContext) -> EditResult:
     """One edit on the drafts it names. `more` needs the engine and is not handled here."""
     drafts = list(drafts)
     if edit.kind == "reel":
         return compile_reel(drafts, edit.seconds, ctx)
     if edit.clip is not None and not 1 <= edit.clip <= len(drafts):
-        return EditResult(drafts, problem=f"there is no clip {edit.clip} (there are {len(drafts)})",
-                          problem_key="edit_no_clip", problem_values={"clip": edit.clip, "count": len(drafts)})
+        problem, key, values = no_such_clip(edit.clip, len(drafts))
+        return EditResult(drafts, problem=problem, problem_key=key, problem_values=values)
     targets = [edit.clip - 1] if edit.clip is not None else list(range(len(drafts)))
     if edit.kind == "music" and edit.on and ctx.music is None and not any(drafts[i].music for i in targets):
         return EditResult(drafts, problem="send me a song or a sound file first, then say which volume",

@@ -20,7 +20,7 @@ from bot.fetch import fetch_url
 from bot.fetch.files import safe_filename
 from bot.intents import COMMANDS, Intent, IntentKind, parse_command
 from bot.messages import Attachment, ChatRef, ErrorReply, Incoming, TextReply
-from bot.replies import languages_heard, media_line, uploaded_text
+from bot.replies import languages_heard, media_line, no_such_clip, uploaded_text
 from bot.texts import say
 from storage.repos import SessionRecord, User
 
@@ -174,6 +174,11 @@ async def grant(conv: "Conversation", turn: Turn) -> None:
 
 async def export(conv: "Conversation", turn: Turn) -> None:
     number = re.search(r"(?<![\d.])(\d{1,2})(?![\dpk])", turn.intent.args)   # "/export 2"; not "1080p"
+    if number:
+        count = len((await conv.backend.state(turn.person.who)).clips)
+        if count and not 1 <= int(number.group(1)) <= count:       # none at all: "nothing to export yet"
+            await conv.post(turn.ref, TextReply(no_such_clip(turn.person.lang, int(number.group(1)), count)))
+            return
     await conv.submit(turn.person, turn.ref, "export", {"draft_index": int(number.group(1)) - 1} if number else {})
 
 

@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator, Callable
 
 from bot import edit_words, exact_words, texts
-from bot.backends.base import ChatEvent, Clip, Media
+from bot.backends.base import ChatEvent, Clip, Media, Sentence
 from bot.messages import Button, VideoReply
 from bot.reel_texts import reel_remade
 from bot.texts import clock, say
 from engine.highlights.titles import placeholder_in
-from engine.models import shown_score
+from engine.models import SHORTEST_CLIP_SECONDS, shown_score
 
 LinkMaker = Callable[[VideoReply], "str | None"]
 
@@ -56,7 +56,8 @@ def event_text(event: ChatEvent, lang: str) -> str:
         lines += [say(lang, "moment_line", rank=c.number, start=clock(c.start or 0), end=clock(c.end or 0),
                       title=placeholder_in(c.title, lang), score=shown_score(c.score or 0)) + (say(lang, "moment_weak") if c.weak else "")
                   for c in event.clips]
-        lines += [texts.note(lang, fact) for fact in event.notes]
+        kind = event.clips[0].source_kind
+        lines += [texts.note(lang, fact, kind) for fact in event.notes]
         if heard := languages_heard(lang, event.clips):
             lines.append(heard)
         lines += [say(lang, "captions_withheld", rank=c.number) for c in event.clips if c.captions_withheld]
@@ -86,11 +87,25 @@ def event_text(event: ChatEvent, lang: str) -> str:
         return say(lang, said.key, reason=reason)
     if said.key == "exact_cut" and said.exact is not None:
         return exact_words.exact_cut(lang, said.exact)
+    if said.key == "source_too_short":
+        return short_source(lang, said)
     if said.key == "range_past_end":
         return say(lang, said.key, length=clock(said.seconds), start=clock(said.start))
     if said.key in texts.TEXTS:
         return say(lang, said.key, reason=said.reason)
     return event.text
+
+
+def short_source(lang: str, said: Sentence) -> str:
+    """"one_second.mp4 is only 1 s long, and a short needs at least 3 s of it ..." """
+    return say(lang, "source_too_short", name=said.source, length=f"{round(said.seconds, 1):g}",
+               least=f"{SHORTEST_CLIP_SECONDS:g}")
+
+
+def no_such_clip(lang: str, number: int, count: int) -> str:
+    """"There is no clip 4: you have 1 clip." """
+    clips = say(lang, "clip_count_one" if count == 1 else "clip_count", count=count)
+    return say(lang, "no_such_clip", n=number, count=count, clips=clips)
 
 
 def progress_text(event: ChatEvent, lang: str) -> str:

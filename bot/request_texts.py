@@ -1,10 +1,15 @@
-"""The bot's sentences about words of a request it cannot act on, in English and Chinese: a caption
-size (captions come in one size), words next to an edit that choose no change, and words in a language
-the bot does not read (it reads English and Chinese; engine.spanish_words reads a Spanish request's commonest words). Part of
+"""The bot's sentences about words of a request it cannot act on, in English and Chinese: a clip
+number that is not there, a caption size (captions come in one size), words next to an edit that
+choose no change, and words in a language the bot does not read (it reads English and Chinese;
+engine.spanish_words reads a Spanish request's commonest words). Part of
 bot/texts.py's TEXTS (kept here so each module stays short); `texts.say` words them."""
 from __future__ import annotations
 
 REQUEST_TEXTS: dict[str, dict[str, str]] = {
+    # "/export 4" with one clip: what there is
+    "no_such_clip": {"en": "There is no clip {n}: you have {clips}.", "zh": "没有第 {n} 个片段：你现在有 {count} 个片段。"},
+    "clip_count": {"en": "{count} clips", "zh": "{count} 个片段"},
+    "clip_count_one": {"en": "1 clip", "zh": "1 个片段"},
     "caption_size_fixed": {
         "en": "I cannot change the size of the captions: they come in one size, made to read on a phone. "
               "I can change their style (bold, boxed, karaoke) or turn them off.",
@@ -26,7 +31,7 @@ REQUEST_TEXTS: dict[str, dict[str, str]] = {
     },
     # engine.models.SelectionNote "nothing_stands_out" with one moment kept ("1 evenly spaced moments" reads wrong)
     "note_nothing_stands_out_one": {
-        "en": "Nothing in this recording stands out by its sound or its words, so here is a moment from it instead.",
-        "zh": "这段录音里没有声音或内容特别突出的地方，所以给你其中的 1 个片段。",
+        "en": "Nothing in {this} stands out by its sound or its words, so here is a moment from it instead.",
+        "zh": "{this}里没有声音或内容特别突出的地方，所以给你其中的 1 个片段。",
     },
 }

@@ -44,6 +44,8 @@ def _details(exc: BaseException) -> dict[str, Any]:
 def _unsupported(exc: UnsupportedFile, lang: str, limit_mb: int) -> str:
     details = _details(exc)
     accepted = ", ".join(details.get("accepted") or ACCEPTED_TYPES)
+    if details.get("broken") and lang == "en" and "accepted" in details.get("facts", {}):
+        return str(exc)                 # the engine's sentence says what is accepted already
     if details.get("broken"):
         english = str(exc) + " "
         worded = texts.reason(lang, details.get("engine_key"), english, **details.get("facts", {}))

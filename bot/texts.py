@@ -20,10 +20,11 @@ from bot.adapter_texts import ADAPTER_TEXTS
 from bot.edit_texts import EDIT_TEXTS
 from bot.error_texts import ERROR_TEXTS
 from bot.exact_texts import EXACT_TEXTS
+from bot.export_texts import EXPORT_TEXTS
 from bot.reel_texts import REEL_TEXTS
 from bot.request_texts import REQUEST_TEXTS
+from bot.share_texts import SHARE_TEXTS
 from bot.source_texts import SOURCE_TEXTS
-from bot.export_texts import EXPORT_TEXTS
 from bot.timeline_texts import CAPTION_STYLE_NAMES, CHANGES_SEPARATOR, DETAILS_SEPARATOR, TIMELINE_TEXTS
 from bot.translations import REASONS  # the other languages of sentences whose English is in the code
 
@@ -239,18 +240,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "这是一个精彩集锦：{kept} 个片段，共 {got} 秒，按发生顺序排列。",
     },
     "note_reel_short": {
-        "en": "It is one highlight reel of {kept} moments, {got} s in all: this video has no more worth showing "
+        "en": "It is one highlight reel of {kept} moments, {got} s in all: {this} has no more worth showing "
               "for a {asked} s reel.",
-        "zh": "这是一个精彩集锦：{kept} 个片段，共 {got} 秒；这个视频没有更多值得放进 {asked} 秒集锦的内容。",
+        "zh": "这是一个精彩集锦：{kept} 个片段，共 {got} 秒；{this}没有更多值得放进 {asked} 秒集锦的内容。",
     },
     "note_fewer_than_asked": {
-        "en": "You asked for {asked} clips; only {kept} of that length fit in this video without overlapping.",
-        "zh": "你要了 {asked} 个片段；这个视频里只能放下 {kept} 个这样长度、互不重叠的片段。",
+        "en": "You asked for {asked} clips; only {kept} of that length fit in {this} without overlapping.",
+        "zh": "你要了 {asked} 个片段；{this}里只能放下 {kept} 个这样长度、互不重叠的片段。",
     },
     "note_nothing_stands_out": {
-        "en": "Nothing in this recording stands out by its sound or its words, so here are {kept} evenly spaced "
+        "en": "Nothing in {this} stands out by its sound or its words, so here are {kept} evenly spaced "
               "moments instead.",
-        "zh": "这段录音里没有声音或内容特别突出的地方，所以给你 {kept} 个均匀分布的片段。",
+        "zh": "{this}里没有声音或内容特别突出的地方，所以给你 {kept} 个均匀分布的片段。",
     },
     # A clip's caption: "#1 Title", then what is known of it ("0:12-0:41 in the source · score 87/100").
     "clip_span": {"en": "{start}-{end} in the source", "zh": "原视频 {start}-{end}"},
@@ -319,48 +320,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "这个视频只有 {length} 长，{start} 之后没有内容。请选择视频范围内的部分。",
     },
     "summary_after_chat": {"en": "Here is where things stand:", "zh": "当前状态："},
-    "share_usage": {"en": "Say /share N to share clip N, e.g. /share 1.", "zh": "用 /share N 分享第 N 个片段，例如 /share 1。"},
-    "share_no_target": {
-        "en": "No share channel is set up for this chat platform.",
-        "zh": "此平台还没有配置分享频道。",
-    },
-    "share_no_target_setting": {
-        "en": "No share channel is set up for {platform}: the bot's operator can set {setting} to a channel "
-              "the bot may post in.",
-        "zh": "{platform} 还没有配置分享频道：机器人的管理员可以把 {setting} 设为机器人能发消息的频道。",
-    },
-    "share_failed": {
-        "en": "I could not post clip {n} to the share channel ({reason}). Ask the bot's operator to add the bot "
-              "to that channel as an admin who may post there, and to check {setting}.",
-        "zh": "无法把第 {n} 个片段发到分享频道（{reason}）。请让机器人的管理员把机器人加为该频道可以发消息的管理员，"
-              "并检查 {setting}。",
-    },
-    "share_no_clip": {
-        "en": "There is no finished clip {n}; you have {count}.",
-        "zh": "没有完成的第 {n} 个片段；你现在有 {count} 个。",
-    },
-    "share_done": {"en": "Shared clip {n}.", "zh": "已分享第 {n} 个片段。"},
-    "shared_by": {"en": "Shared by {name}", "zh": "{name} 分享"},
-    "grant_usage": {
-        "en": "Usage: /grant <user id or @name> <credits>, e.g. /grant 123456789 50 or /grant @ann 50.",
-        "zh": "用法：/grant <用户 id 或 @名字> <积分>，例如 /grant 123456789 50 或 /grant @ann 50。",
-    },
-    "grant_not_admin": {"en": "Only admins can grant credits.", "zh": "只有管理员可以发放积分。"},
-    "grant_no_user": {
-        "en": "I do not know {user} on {platform}: give their user id or @name exactly as I know them "
-              "(they must have talked to me once).",
-        "zh": "在 {platform} 上找不到 {user}：请准确给出对方的用户 id 或 @名字（对方需要先和我说过话）。",
-    },
-    "grant_ambiguous": {
-        "en": "More than one person on {platform} is called {user} ({choices}); nothing was granted. "
-              "Use the id of the one you mean, e.g. /grant {example} {amount}.",
-        "zh": "{platform} 上有不止一个人叫 {user}（{choices}）；没有发放积分。请使用你指的那个人的 id，"
-              "例如 /grant {example} {amount}。",
-    },
-    "grant_done": {
-        "en": "Granted {amount} credits to {user}; they now have {available} available.",
-        "zh": "已给 {user} 发放 {amount} 积分；现在可用 {available}。",
-    },
     **ERROR_TEXTS,            # errors: each says what happened and what to do next (bot/error_texts.py)
     **ADAPTER_TEXTS,          # what the adapters say of their own (bot/adapter_texts.py)
     **TIMELINE_TEXTS,         # a short's tracks, and what an edit changed on them (bot/timeline_texts.py)
@@ -369,6 +328,7 @@ TEXTS: dict[str, dict[str, str]] = {
     **SOURCE_TEXTS,           # what the person sent: a sound file, a kept instruction (bot/source_texts.py)
     **REQUEST_TEXTS,          # words of a request it cannot act on (bot/request_texts.py)
     **EXACT_TEXTS,            # a stretch cut as the person named it (bot/exact_texts.py)
+    **SHARE_TEXTS,            # sharing a clip to a channel, granting credits (bot/share_texts.py)
     **EXPORT_TEXTS,           # a clip exported again, made already (bot/export_texts.py)
 }
 
@@ -473,9 +433,9 @@ def say(lang: str, key: str, **values) -> str:
     return _spaced(lang, template.format(**values))
 
 
-def note(lang: str, fact) -> str:
-    """The sentence for one engine.models.SelectionNote."""
-    facts = fact.to_dict()
+def note(lang: str, fact, source_kind: str = "video") -> str:
+    """The sentence for one engine.models.SelectionNote about a cut of a video or a sound file ("audio")."""
+    facts = {**fact.to_dict(), "this": say(lang, "this_audio" if source_kind == "audio" else "this_video")}
     values = {k: (f"{v:g}" if isinstance(v, float) else v) for k, v in facts.items() if k != "kind"}
     values["ranks"] = ("、" if lang == "zh" else ", ").join(str(r) for r in facts.get("ranks", ()))
     key = f"note_{fact.kind}"

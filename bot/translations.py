@@ -36,13 +36,13 @@ REASONS: dict[str, dict[str, str]] = {
     "backend_render_cancelled": {"zh": "渲染被取消了"},
     "backend_render_failed": {"zh": "视频服务的渲染失败了"},
     "backend_render_no_link": {"zh": "渲染完成了，但视频服务没有给出下载链接。"},
-    "edit_no_clip": {"zh": "没有第 {clip} 个片段（现在有 {count} 个）"},
+    "edit_no_clip": {"zh": "没有第 {clip} 个片段（你现在有 {count} 个片段）"},
     "edit_no_music": {"zh": "请先发送一首歌或一个音频文件，再说音量"},
     "edit_already": {"zh": "片段已经是这样了"},
     "edit_at_video_start": {"zh": "片段 {clip} 已经从视频开头开始"},
     "edit_at_video_end": {"zh": "片段 {clip} 已经到视频结尾了"},
     "edit_reel_needs_two": {"zh": "合成集锦至少需要两个片段；请先要求更多片段"},
-    "edit_no_more_moments": {"zh": "这个视频里没有找到与现有片段不重叠的其他精彩片段"},
+    "edit_no_more_moments": {"zh": "{name} 里没有找到与现有片段不重叠的其他精彩片段"},
     # what cannot apply to a highlight reel (bot/reel_edits.py, bot/backends/local_reel.py)
     "edit_reel_edges": {
         "zh": "集锦由视频中各处的 {pieces} 个片段组成，没有单一的开头或结尾可以移动；请改为说出集锦的长度，例如“把集锦改成30秒”",
@@ -58,6 +58,7 @@ REASONS: dict[str, dict[str, str]] = {
     "probe_missing": {"zh": "找不到文件 {name}。"},
     "probe_too_large": {"zh": "{name} 有 {size} MB，超过了 {limit} MB 的上限。请剪短或压缩后重新发送。"},
     "probe_empty": {"zh": "{name} 是空文件（0 字节）。"},
+    "probe_unreadable": {"zh": "{name} 不是我能读取的视频、音频或图片文件（可能已损坏、不完整，或是其他文件改了扩展名）。"},
     "probe_unsupported": {"zh": "{name}：不支持 {container} 格式。"},
     "probe_nothing_inside": {"zh": "{name} 里既没有画面也没有声音。"},
     "probe_no_length": {"zh": "{name} 没有时长：文件可能不完整，或者还在上传。"},

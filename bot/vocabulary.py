@@ -152,7 +152,7 @@ def _parse_changes(text: str) -> list[Edit]:
         edits.append(Edit("aspect", clip=clip, value=aspect))
     if more:
         count = int(more.group(1)) if more.group(1) else None
-        edits.append(Edit("more", count=count))
+        edits.append(Edit("more", clip=clip, count=count))
         return edits
     step = _step_edit(rest, text, clip, seconds)
     if _REEL.search(rest):

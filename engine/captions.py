@@ -27,6 +27,7 @@ HOLD = 0.3                # a line stays this long after its last word, unless t
 JOIN_SNAP = 0.5           # a reel segment's first line starting this soon after the join starts at it
 TITLE_SECONDS = 3.0
 TITLE_PIECE = 0.5         # seconds: the title shows at least this long in a place (see title_events)
+TITLE_FADE_IN, TITLE_FADE_OUT, TITLE_BOX_ALPHA = 200, 300, 0x40   # ms, ms; the box lets a quarter through
 TITLE_GAP = 0.3           # of the caption font's size: the least room between the title's box and a caption
 FACE_GAP = 0.25           # ... and between a caption and a face's rows, when the faces leave room for it
 
@@ -346,7 +347,7 @@ def ass_document(lines: list[Line], width: int, height: int, style: str = "bold"
         f"-1,0,0,0,100,100,0,0,{lk.border_style},{lk.outline_px},{lk.shadow_px},"
         f"2,{layout.side_margin},{layout.side_margin},{layout.bottom_margin},1",
         f"Style: Title,{font.name},{layout.title_size},{_colour(WHITE)},{_colour(WHITE)},{_colour(BLACK)},"
-        f"{_colour(BLACK, 0x40)},-1,0,0,0,100,100,0,0,4,0,{round(layout.title_size * 0.3)},"
+        f"{_colour(BLACK, TITLE_BOX_ALPHA)},-1,0,0,0,100,100,0,0,4,0,{round(layout.title_size * 0.3)},"
         f"8,{layout.side_margin},{layout.side_margin},{layout.top_margin},1",
         # the Caption style, centred on the seam of a stacked layout (alignment 5: the middle)
         f"Style: Seam,{font.name},{layout.font_size},{lk.primary},{lk.secondary},{lk.outline},{lk.back},"
@@ -376,7 +377,8 @@ def title_events(text: str, seconds: float, moves: list[tuple[float, float, floa
     """The title over [0, seconds), cut at the edges of `moves`, where it is drawn lower (a
     layout change is a cut, so it may jump there). A first or last piece shorter than
     TITLE_PIECE is left out: the title starts or ends at that cut instead of flashing in its
-    other place. It fades in at its start and out at its end."""
+    other place. It shows whole from the clip's first frame (the cover a platform shows), fades in
+    where it starts later, and fades out at its end, its box with its words."""
     edges = sorted({0.0, seconds, *(t for a, b, _ in moves for t in (a, b) if 0.0 < t < seconds)})
     pieces: list[tuple[float, float, float | None]] = []
     for a, b in zip(edges, edges[1:]):
@@ -391,9 +393,13 @@ def title_events(text: str, seconds: float, moves: list[tuple[float, float, floa
         pieces.pop(0)
     pad = title_pad(Layout(width, height))
     out = []
+    # libass's \fad leaves a BorderStyle 4 box whole (empty while its words fade in): \t fades both alike
+    hidden, shown = "\\1a&HFF&\\4a&HFF&", f"\\1a&H00&\\4a&H{TITLE_BOX_ALPHA:02X}&"
     for k, (a, b, spot) in enumerate(pieces):
-        fade_in, fade_out = 200 if k == 0 else 0, 300 if k == len(pieces) - 1 else 0
-        tags = f"\\fad({fade_in},{fade_out})" if fade_in or fade_out else ""
+        ms = round((b - a) * 1000)
+        tags = f"{hidden}\\t(0,{TITLE_FADE_IN},{shown})" if k == 0 and a > 0 else ""   # at 0: the cover, whole
+        if k == len(pieces) - 1:
+            tags += f"\\t({max(0, ms - TITLE_FADE_OUT)},{ms},{hidden})"
         if spot is not None:
             tags += f"\\pos({round(width / 2)},{round(spot * height) + pad})"
         out.append(_event(a, b, "Title", "{" + tags + "}" + text if tags else text, layer=1))

@@ -178,6 +178,9 @@ class Signals:
     talking: tuple[tuple[float, float], ...] = ()     # where the commentator's voice is heard (no cut inside)
 
 
+SHORTEST_CLIP_SECONDS = 3.0     # no short is cut from less: a moment shorter than a breath says nothing
+
+
 @dataclass
 class ClipRequest:
     """What the user asked for, parsed from free text by engine.instructions."""

@@ -220,7 +220,8 @@ def _unreadable(name: str) -> UnsupportedMedia | BrokenMedia:
     accepted = f"I accept {accepted_types_sentence()}."
     if media_kind_for_name(name) is not None:
         return BrokenMedia(f"{name} is not a video, audio or image file I can read (it may be damaged, "
-                           f"cut short, or another kind of file renamed). {accepted}")
+                           f"cut short, or another kind of file renamed). {accepted}", "probe_unreadable", name=name,
+                           accepted=accepted_types_sentence())
     return UnsupportedMedia(f"{name} is not a video, audio or image file, so it is not supported. {accepted}")
 
 

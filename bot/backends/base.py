@@ -189,6 +189,7 @@ class Sentence:
     steps: int = 0                           # "undo_nothing", "undo_no_more": how many changes undo keeps
     seconds: float = 0.0                     # "export_too_slow": the deadline that passed; "range_past_end": the length
     start: float = 0.0                       # "range_past_end": where the part asked for starts
+    source: str = ""                         # "source_too_short": the name of the file (seconds: its length)
     edited: tuple[TimelineEdit, ...] = ()    # "timeline_edited": each clip's (none: the timeline is empty)
     exact: ExactSpan | None = None           # "exact_cut": the stretch cut as asked, and why an edge moved
     numbers: tuple[int, ...] = ()            # "export_again": the clips asked for that were made already

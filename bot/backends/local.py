@@ -43,7 +43,7 @@ from bot.backends.local_engine import engine_for
 from bot.backends.local_more import more_moments
 from bot.backends.local_reel import ReelEdits
 from bot.backends.local_renders import Heard, Renders, _remove_files, clip_of, draft_of, stored
-from bot.backends.local_sources import Uploads, music_choice, with_music_file, without_music_files
+from bot.backends.local_sources import Uploads, cut_refused, music_choice, with_music_file, without_music_files
 from bot.backends.local_undo import Undo
 from bot.edit_words import moved as edge_moved, reshaped as said_reshaped
 from bot.edits import ALREADY, Draft, EditContext, Music, apply_edit, timeline_of
@@ -188,10 +188,9 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
 
     async def _cut(self, record: SessionRecord, source: MediaRecord, media: list[MediaRecord],
                    clips: list[ClipRecord], request: ClipRequest, cancel: threading.Event, job) -> AsyncIterator[ChatEvent]:
-        if request.range_start is not None and request.range_start >= source.duration > 0:
-            english = say("en", "range_past_end", length=clock(source.duration), start=clock(request.range_start))
-            yield ChatEvent("text", english,
-                            sentence=Sentence("range_past_end", seconds=source.duration, start=request.range_start))
+        refused = cut_refused(source, request)       # said before any credit is held
+        if refused is not None:
+            yield refused
             return
         cost = max(1, math.ceil(source.duration / 60))
         hold_ref = job.hold_ref if job is not None else f"chat:{record.remote_session_id}:{secrets.token_hex(4)}"
@@ -330,12 +329,13 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
                 changed.add(0)
             if done is not None:
                 continue
-            if edit.kind == "more":
+            if edit.kind == "more" and (edit.clip is None or 1 <= edit.clip <= len(drafts)):  # else: apply_edit says so
                 fresh = await asyncio.to_thread(more_moments, analysis, self.config, record.state.get("request", {}),
                                                 drafts, edit.count or DEFAULT_MORE)
-                if not fresh:
-                    problems["I found no other moments in this video that do not overlap the clips you have"] = (
-                        "edit_no_more_moments", {})
+                if not fresh:                   # named: after a second upload, which one was searched is not plain
+                    name = source.display_name or "video"
+                    problems[f"I found no other moments in {name} that do not overlap the clips you have"] = (
+                        "edit_no_more_moments", {"name": name})
                 look, music = (drafts[0], drafts[0].music) if drafts else (ClipRequest(), None)
                 for moment in fresh:
                     clips.append(await self._add_clip(record, source, moment, look, music, None,
@@ -365,6 +365,9 @@ class LocalBackend(Analyses, Renders, ReelEdits, Undo):
                 record = dataclasses.replace(record, state=chosen)
                 await self.repos.sessions.save_state(record.id, record.state)
             drafts = result.drafts
+        if not changed and problems and all(key == "edit_no_music" for key, _ in problems.values()):
+            yield ChatEvent("text", say("en", "no_music"), sentence=Sentence("no_music"))    # an offer, not a failure
+            return
         if not changed:
             problems = problems or {ALREADY: ("edit_already", {})}
             reason = "; ".join(problems)

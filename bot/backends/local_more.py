@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from bot.edits import Draft
 from engine.highlights import length_bounds
-from engine.models import ClipRequest, EngineConfig, Moment
+from engine.models import SHORTEST_CLIP_SECONDS, ClipRequest, EngineConfig, Moment
 from engine.pipeline import Analysis, choose_explained
 
 
@@ -18,7 +18,7 @@ def more_moments(analysis: Analysis, config: EngineConfig, asked: dict, drafts: 
     taken = [seg for d in drafts for seg in d.segments]
     fresh: list[Moment] = []
     low, _, _ = length_bounds(request)
-    relaxed = ClipRequest.from_dict({**request.to_dict(), "length": None, "min_length": max(3.0, low / 2)})
+    relaxed = ClipRequest.from_dict({**request.to_dict(), "length": None, "min_length": max(SHORTEST_CLIP_SECONDS, low / 2)})
     for attempt in (request, relaxed):  # when the clips leave only short gaps, shorter moments will do
         found = choose_explained(analysis, attempt, config, avoid=taken).moments
         fresh += [m for m in found if m.end - m.start >= relaxed.min_length - 0.05

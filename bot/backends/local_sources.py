@@ -1,4 +1,5 @@
-"""Which of a session's uploads a new cut is made from, and which sound files are background music.
+"""Which of a session's uploads a new cut is made from (and when none can be: `cut_refused`), and
+which sound files are background music.
 
 The latest upload that is a video or a sound file is what the next cut is made from, unless that
 sound file was chosen as background music ("use this as background music at 30%", before a cut or
@@ -10,7 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from bot.backends.base import ChatEvent, Sentence
 from bot.edits import Music
+from bot.replies import short_source
+from bot.texts import clock, say
+from engine.models import SHORTEST_CLIP_SECONDS, ClipRequest
 from storage.repos import MediaRecord
 
 MUSIC_FILES = "music_files"          # the session state's list of the sound files chosen as music (content hashes)
@@ -68,4 +73,17 @@ def music_choice(state: dict[str, Any], media: Sequence[MediaRecord]) -> Music |
     music = state.get("music")
     if music and any(m.sha256 == music.get("src") for m in media):
         return Music(**music)
+    return None
+
+
+def cut_refused(source: MediaRecord, request: ClipRequest) -> ChatEvent | None:
+    """Why no cut can be made from `source` as asked, before anything is held: a part asked for past
+    its end, or a video shorter than a short."""
+    if request.range_start is not None and request.range_start >= source.duration > 0:
+        english = say("en", "range_past_end", length=clock(source.duration), start=clock(request.range_start))
+        return ChatEvent("text", english,
+                         sentence=Sentence("range_past_end", seconds=source.duration, start=request.range_start))
+    if 0 < source.duration < SHORTEST_CLIP_SECONDS:
+        said = Sentence("source_too_short", seconds=source.duration, source=source.display_name or "video")
+        return ChatEvent("text", short_source("en", said), sentence=said)
     return None

@@ -116,7 +116,7 @@ async def test_two_people_at_once_see_only_their_own_sessions_media_and_links(tm
         # an edit that changes nothing says why, in the person's language (and renders nothing)
         await app.conversation.handle(said("ann", "chat-ann", "把第3个片段加长10秒"))
         await app.jobs.wait_idle(timeout=180)
-        assert "没有任何改变：没有第 3 个片段（现在有 1 个）。" in recorder.texts("chat-ann")
+        assert "没有任何改变：没有第 3 个片段（你现在有 1 个片段）。" in recorder.texts("chat-ann")
 
         await app.conversation.handle(said("ann", "chat-ann", "status"))
         await app.conversation.handle(said("bob", "chat-bob", "status"))

@@ -39,7 +39,7 @@ PARSE_TABLE = [
     ("back to vertical", [Edit("aspect", value="9:16")]),
     ("more clips", [Edit("more")]),
     ("give me 2 more clips", [Edit("more", count=2)]),
-    ("more clips like clip 2", [Edit("more")]),
+    ("more clips like clip 2", [Edit("more", clip=2)]),
     ("add a title 'Big News'", [Edit("title", value="Big News")]),
     ('add a title "Square Deal"', [Edit("title", value="Square Deal")]),
     ("put the title “How we grew” on clip 1", [Edit("title", clip=1, value="How we grew")]),

@@ -69,7 +69,7 @@ def test_a_model_name_not_on_this_machine_is_said_in_chinese(tmp_path):
 
 
 async def test_a_sound_ffmpeg_cannot_decode_is_said_in_chinese_and_charges_nothing(tmp_path):
-    talk = write_undecodable_wav(tmp_path / "讲座.wav", 2.0)
+    talk = write_undecodable_wav(tmp_path / "讲座.wav", 4.0)   # a short needs 3 s
     app, recorder = await started_app(make_settings(tmp_path / "data"))
     try:
         await app.conversation.handle(message("", attachments=(file_attachment(talk),), language="zh"))

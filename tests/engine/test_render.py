@@ -191,6 +191,14 @@ def test_title_overlay_shows_at_the_top(source, config, plain, tmp_path):
     changed = np.abs(frame(titled.path, 1.0, 360, 640, gray=True) - frame(plain.path, 1.0, 360, 640, gray=True)) > 60
     assert changed[: int(0.25 * 640)].sum() > 1000 and changed[int(0.3 * 640):].sum() < 20
 
+    def words(at: float) -> int:
+        """Pixels of the title's white words: bright over the box, which darkens the picture to a quarter."""
+        shown, under = frame(titled.path, at, 360, 640, gray=True), frame(plain.path, at, 360, 640, gray=True)
+        return int(((shown > 150) & (shown - under > 60))[: int(0.25 * 640)].sum())
+
+    # Frame 0 is the cover a platform shows: its box held no words while they faded in.
+    assert words(0.0) >= 0.8 * words(1.0) > 200, (words(0.0), words(1.0))
+
 
 def test_reel_of_two_segments_joins_with_a_crossfade(config, tmp_path):
     src = tmp_path / "red-blue.mp4"
