@@ -69,6 +69,15 @@ def history(state: dict[str, Any], key: str = HISTORY) -> list[Step]:
         return []
 
 
+def _retried(record: SessionRecord, key: str) -> tuple[tuple[Edit, ...], set[int]] | None:
+    """(edits, changed clips) of the undo or redo (key UNDONE_BY / REDONE_BY) this very job made
+    before a restart, so that its retry does not take a second step."""
+    job, done = current_job.get(), record.state.get(key)
+    if job is None or not done or done.get("job") != job.job.id:
+        return None
+    return tuple(Edit(**e) for e in done["edits"]), set(done["changed"])
+
+
 def without_history(state: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in state.items() if k not in (HISTORY, DROPPED, UNDONE_BY, REDO, REDONE_BY)}
 
@@ -116,10 +125,8 @@ class Undo:
     async def _undo(self, record: SessionRecord, source: MediaRecord, clips: list[ClipRecord],
                     cancel: threading.Event) -> AsyncIterator[ChatEvent]:
         job = current_job.get()
-        retried = record.state.get(UNDONE_BY)
-        if job is not None and retried and retried.get("job") == job.job.id:    # a retry after a restart: the
-            edits = tuple(Edit(**e) for e in retried["edits"])                 # change is taken back already
-            changed = set(retried["changed"])
+        if retried := _retried(record, UNDONE_BY):           # a retry after a restart: the change is taken back already
+            edits, changed = retried
         else:
             steps = history(record.state)
             if not steps:
@@ -138,10 +145,8 @@ class Undo:
     async def _redo(self, record: SessionRecord, source: MediaRecord, clips: list[ClipRecord],
                     cancel: threading.Event) -> AsyncIterator[ChatEvent]:
         job = current_job.get()
-        retried = record.state.get(REDONE_BY)
-        if job is not None and retried and retried.get("job") == job.job.id:    # a retry after a restart: the
-            edits = tuple(Edit(**e) for e in retried["edits"])                 # change is put back already
-            changed = set(retried["changed"])
+        if retried := _retried(record, REDONE_BY):           # a retry after a restart: the change is put back already
+            edits, changed = retried
         else:
             undone_steps = history(record.state, REDO)
             if not undone_steps or not clips:
