@@ -140,3 +140,41 @@ async def test_undo_keeps_the_last_steps_and_lets_the_oldest_go_with_its_files(t
     finally:
         await backend.close()
         await db.close()
+
+
+async def test_an_undo_cut_short_by_a_restart_takes_back_one_change_not_two(tmp_path, warm_talk):
+    """The undo's job is picked up again after a restart; its retry must not take a second step back."""
+    settings = make_settings(tmp_path / "data", warm_talk)
+    app, recorder = await started_app(settings, platform="telegram")
+    try:
+        async def said(text: str) -> None:
+            await app.conversation.handle(message(text, platform="telegram"))
+            await app.jobs.wait_idle(timeout=180)
+
+        await app.conversation.handle(message("", platform="telegram", attachments=(file_attachment(warm_talk.path),)))
+        await said(CUT_TEN)
+        first, second = recorder.videos()
+        await said("make clip 2 shorter by 3 seconds")
+        await said("use karaoke captions on clip 2")
+        shorter, karaoke = recorder.videos()[2:]
+        assert shorter.duration < second.duration - 1.0 and karaoke.duration == shorter.duration
+        shorter.path.unlink()                                 # the undo renders clip 2 again: a restart can catch it
+        seen = len(recorder.replies())
+        await app.conversation.handle(message("undo", platform="telegram"))
+        await recorder.wait_for(lambda: any(r.kind == "progress" and r.text.startswith("Rendering")
+                                            for r in recorder.replies()[seen:]))
+    finally:
+        await app.stop()
+
+    app, recorder = await started_app(settings, platform="telegram")
+    try:
+        user = await app.repos.users.find("telegram", "u1")
+        assert await app.jobs.wait_idle(user.id, timeout=180)
+        assert "I was restarted while working on your request; picking it up again." in recorder.texts()
+        [back] = recorder.videos()
+        assert back.caption.startswith("#2 ") and abs(back.duration - shorter.duration) < 0.1    # not second's length
+        await app.conversation.handle(message("undo", platform="telegram"))
+        assert await app.jobs.wait_idle(user.id, timeout=180)
+        assert last_text(recorder).startswith("Undone: clip 2 shorter by 3 s.")
+    finally:
+        await app.stop()
