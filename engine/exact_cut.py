@@ -28,9 +28,9 @@ import re
 from typing import TYPE_CHECKING, Callable
 
 from engine.edges import SEARCH_SECONDS, Edge, end_edge, heard_span, quiet_mask, quietest, start_edge
-from engine.highlights.titles import SOUND_TITLES
+from engine.highlights.titles import SOUND_TITLES, hashtags_for, keyword_document_frequency, trim_title
 from engine.instructions import LONGEST_CLIP_SECONDS, RANGE_BARE, RANGE_FROM_TO, has_content
-from engine.models import ClipRequest, ExactSpan, Moment, Word
+from engine.models import ClipRequest, ExactSpan, Moment, Sentence, Word
 from engine.signals import ENVELOPE_HOP
 
 if TYPE_CHECKING:
@@ -162,15 +162,21 @@ def _word_around(words: list[Word], envelope, t: float) -> tuple[int, tuple[floa
     return None
 
 
-def exact_moment(span: ExactSpan, words: list[Word], language: str) -> Moment:
-    """The span as the one moment of the cut: no score (the person chose it, nothing was weighed),
-    named by when it starts (a name that is not drawn on the short), its words as its text."""
+def exact_moment(span: ExactSpan, words: list[Word], language: str, sentences: list[Sentence] = (),
+                 request: ClipRequest | None = None) -> Moment:
+    """The span as the one moment of the cut: no score (the person chose it, nothing was weighed), its
+    words as its text. Named and tagged as any short is (its first whole sentence, the telling words)
+    when something is said in it; else by when it starts (a name that is not drawn on the short)."""
     from engine.highlights.sound import clock
 
-    named = SOUND_TITLES["zh" if language in ("zh", "yue") else "en"][2]
     text = " ".join(w.text.strip() for w in words if span.start <= (w.start + w.end) / 2 <= span.end)
-    return Moment(rank=1, start=span.start, end=span.end, score=0.0, title=named.format(at=clock(span.start)),
-                  text=text, asked=True)
+    inside = [s for s in sentences if s.start >= span.start - 0.25 and s.end <= span.end + 0.25 and s.text.strip()]
+    if inside:
+        title = trim_title(inside[0].text)
+        tags = hashtags_for(text, keyword_document_frequency(list(sentences), language), request or ClipRequest(), language)
+    else:
+        title, tags = SOUND_TITLES["zh" if language in ("zh", "yue") else "en"][2].format(at=clock(span.start)), []
+    return Moment(rank=1, start=span.start, end=span.end, score=0.0, title=title, hashtags=tags, text=text, asked=True)
 
 
 def cut_exactly(analysis: "Analysis", request: ClipRequest) -> tuple[Moment, ExactSpan]:
@@ -179,6 +185,6 @@ def cut_exactly(analysis: "Analysis", request: ClipRequest) -> tuple[Moment, Exa
 
     words = analysis.transcript.words
     span = exact_span(request, words, analysis.signals.envelope_db, analysis.media.duration)
-    moment = exact_moment(span, words, analysis.transcript.language)
+    moment = exact_moment(span, words, analysis.transcript.language, analysis.sentences, request)
     moment.captions_withheld = withheld_reason(analysis.transcript, moment)
     return moment, span

@@ -139,3 +139,20 @@ def test_on_a_real_talk_an_edge_asked_inside_a_heard_word_goes_to_its_edge(tedli
         assert span.start_in_word and span.start <= word.start + 0.35 and middle - span.start <= 1.5, (word, span)
         span = exact_span(ClipRequest(range_start=middle - 5.0, range_end=middle, exact=True), words, envelope, duration)
         assert span.end_in_word and span.end >= word.end - 0.35 and span.end - middle <= 1.5, (word, span)
+
+
+def test_an_exact_cut_is_named_by_its_first_whole_sentence_and_tagged_or_by_its_start_when_silent():
+    """It was always "Moment at 0:10" in the chat, with no hashtags, though its words were there."""
+    from engine.exact_cut import exact_moment
+    from engine.models import ExactSpan, Sentence
+
+    words = [Word(10.0 + i, 10.6 + i, w) for i, w in enumerate("bakers bake bread . bread sells at dawn .".split())]
+    sentences = [Sentence(10.0, 12.6, "Bakers bake bread.", ()), Sentence(13.0, 17.6, "Bread sells at dawn.", ()),
+                 Sentence(30.0, 31.0, "Later words.", ())]
+    span = ExactSpan(10.0, 20.0, 10.0, 20.0, False, False, False, True)
+    named = exact_moment(span, words, "en", sentences, ClipRequest())
+    assert named.title == "Bakers bake bread" and "#bread" in named.hashtags and named.asked and named.score == 0.0
+    late = ExactSpan(11.0, 20.0, 11.0, 20.0, False, False, False, True)       # the first sentence only in part
+    assert exact_moment(late, words, "en", sentences, ClipRequest()).title == "Bread sells at dawn"
+    silent = exact_moment(ExactSpan(0.0, 6.0, 0.0, 6.0, False, False, True, False), [], "en", [], ClipRequest())
+    assert silent.title == "Moment at 0:00" and silent.hashtags == []
