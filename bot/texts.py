@@ -110,11 +110,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Send a video or a link, then say what you want, e.g.\n{examples}\n"
               "Edits: \"make clip 2 longer by 10 seconds\", \"start clip 1 earlier\", \"remove captions\", "
               "\"make it square\", \"more clips\", \"add a title 'My story'\", "
-              "\"use this as background music at 30%\" (after sending a song).\n"
+              "\"use this as background music at 30%\" (after sending a song), \"undo\", \"redo\".\n"
+              "Exactly a part: \"cut 0:10 to 0:40\", \"make the whole video vertical\".\n"
               "Commands: /status (clips and tracks), /credits, /export [N], /share N, /cancel, /new (start over), /help.",
         "zh": "发送视频或链接，然后说出你的要求，例如：\n{examples}\n"
               "修改：“第2个片段加长10秒”、“第1个片段提前开始”、“去掉字幕”、“改成方形”、“再来几个”、"
-              "“加标题「我的故事」”、“把这个作为背景音乐，音量30%”（先发送音乐）。\n"
+              "“加标题「我的故事」”、“把这个作为背景音乐，音量30%”（先发送音乐）、“撤销”、“重做”。\n"
+              "按时间剪：“把0:10到0:40剪出来”、“整个视频做成竖屏”。\n"
               "命令：/status（片段和轨道）、/credits（积分）、/export [N]（导出）、/share N（分享）、/cancel（取消）、"
               "/new（重新开始）、/help（帮助）。",
     },

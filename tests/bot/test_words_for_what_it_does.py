@@ -3,6 +3,8 @@ for TikTok) are understood without a word about them; a caption size, which cann
 so plainly; words beside a change of look that choose moments are named, not dropped in silence."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.texts import say
@@ -64,3 +66,19 @@ async def test_the_chat_says_what_it_cannot_do_and_does_the_rest(tmp_path, warm_
         assert last_text(recorder) == say("zh", "caption_size_fixed")
     finally:
         await app.stop()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_phrase_the_help_offers_is_read_as_what_it_offers(lang):
+    """/help's quoted phrases are promises: each edit is read as an edit of clips there are, and each
+    exact cut as an exact cut (the "(after sending a song)" music line needs a song first)."""
+    text = say(lang, "help", examples="")
+    edits_line = next(line for line in text.splitlines() if line.startswith(("Edits:", "修改：")))
+    exact_line = next(line for line in text.splitlines() if line.startswith(("Exactly a part:", "按时间剪：")))
+    quoted = re.compile(r"[\"“]([^\"”]+)[\"”]")
+    edits = [p for p in quoted.findall(edits_line) if "music" not in p and "背景音乐" not in p]
+    assert len(edits) >= 8
+    for phrase in edits:
+        assert understand(phrase, has_clips=True).kind == "edit", phrase
+    exact = quoted.findall(exact_line)
+    assert len(exact) == 2 and all(parse_instruction(p).exact for p in exact), exact
