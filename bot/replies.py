@@ -157,9 +157,10 @@ def clip_caption(clip: Clip, lang: str) -> str:
 
 
 def media_line(media: Media, lang: str = "en") -> str:
-    """"talk.mp4 (0:40)" / "talk.mp4（0:40）"."""
+    """"talk.mp4 (0:40)" / "talk.mp4（0:40）"; a photo by its name alone (a still has no length)."""
     name = media.filename or media.media_id or "file"
-    return name + say(lang, "uploaded_details", details=clock(media.duration)) if media.duration else name
+    timed = media.duration and media.kind != "image"
+    return name + say(lang, "uploaded_details", details=clock(media.duration)) if timed else name
 
 
 @asynccontextmanager

@@ -39,3 +39,5 @@ def test_a_clip_reply_carries_the_persons_language_for_what_the_adapter_adds():
 def test_a_media_line_in_both_languages():
     talk = Media("f00d", "talk.mp4", "video", duration=40.2)
     assert media_line(talk) == "talk.mp4 (0:40)" and media_line(talk, "zh") == "talk.mp4（0:40）"
+    photo = Media("beef", "photo.jpg", "image", duration=0.04)          # a still probes as one frame long
+    assert media_line(photo) == "photo.jpg" == media_line(photo, "zh")
