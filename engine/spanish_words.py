@@ -22,7 +22,7 @@ _OTHER_LETTERS = re.compile(r"[¿¡ñáéíóúàèìòùâêîôûçäöüßã�
 _SPANISH_SMALL_WORDS = frozenset("el los las del con sin y por para una unos unas al lo".split())
 # Words of a Spanish request that English does not have.
 _SPANISH_ONLY = frozenset("""segundos minutos subtítulos subtitulos verticales horizontales cuadrado cuadrados cuadrada
-    cuadradas cortos córtalo cortalo córtala vídeo vídeos hazme dame momentos mejores""".split())
+    cuadradas cortos córtalo cortalo córtala vídeo vídeos hazme dame momentos mejores completo entero""".split())
 _WORD = re.compile(r"[^\W\d_]+")
 
 # Phrases first (longest first), then single words; "" drops a small word that carries nothing here.
@@ -42,9 +42,13 @@ _WORDS = {
     "vídeos": "videos", "vídeo": "video", "cortos": "shorts", "corto": "short",
     "córtalo": "cut", "cortalo": "cut", "córtala": "cut", "corta": "cut", "corte": "cut", "recorta": "cut",
     "haz": "make", "hazme": "make", "dame": "give", "crea": "create", "sobre": "about",
+    "pon": "make", "ponlo": "make", "convierte": "convert", "conviértelo": "convert",
     "de": "of", "en": "into", "con": "with", "sin": "without", "y": "and",
     "el": "", "la": "", "los": "", "las": "", "del": "", "al": "", "lo": "", "por": "", "para": "", "que": "",
 }
+# A stretch named by both ends, and the whole video: "del 0:10 al 0:40", "de 1:00 a 1:30", "todo el vídeo".
+_RANGE = re.compile(r"\bdel?\s+(?:minuto\s+)?(\d{1,2}:\d{2}(?::\d{2})?)\s+(?:al|a|hasta(?:\s+el)?)\s+(\d{1,2}:\d{2}(?::\d{2})?)")
+_WHOLE = re.compile(r"\btodo\s+el\s+v[ií]deo\b|\bel\s+v[ií]deo\s+(?:completo|entero)\b")
 _PHRASE = re.compile("|".join(re.escape(p) for p, _ in sorted(_PHRASES, key=lambda p: -len(p[0]))))
 _SPANISH_WORD = re.compile(r"(?<![^\W\d_])(" + "|".join(sorted(map(re.escape, _WORDS), key=len, reverse=True))
                            + r")(?![^\W\d_])")
@@ -61,7 +65,8 @@ def in_english(text: str) -> str:
     vertical of 15 seconds"); any other text as it was."""
     if not reads_as_spanish(text):
         return text
-    lowered = _PHRASE.sub(lambda m: dict(_PHRASES)[m.group(0)], text.lower()).replace("¿", " ").replace("¡", " ")
+    lowered = _WHOLE.sub("the whole video", _RANGE.sub(r"from \1 to \2", text.lower()))
+    lowered = _PHRASE.sub(lambda m: dict(_PHRASES)[m.group(0)], lowered).replace("¿", " ").replace("¡", " ")
     return " ".join(_SPANISH_WORD.sub(lambda m: _WORDS[m.group(1)], lowered).split())
 
 

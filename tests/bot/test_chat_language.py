@@ -3,6 +3,8 @@ language the person has been writing (even after a restart), before the platform
 bot says so when it is written to in a language it does not read, and reads Spanish's commonest words."""
 from __future__ import annotations
 
+import pytest
+
 from bot.intents import IntentKind, route
 from bot.texts import pick_language, say, written_language
 from engine.instructions import parse_instruction
@@ -61,6 +63,15 @@ def test_the_commonest_spanish_words_of_a_request_are_read():
     # English is read as it was: "de" or "con" alone make no Spanish
     assert parse_instruction("3 clips about la la land").topic == "la la land"
     assert parse_instruction("two clips about the con artist").count == 2
+
+
+@pytest.mark.parametrize("text, span", [
+    ("corta del 0:10 al 0:40", (10.0, 40.0)), ("córtalo de 1:00 a 1:30 en vertical", (60.0, 90.0)),
+    ("haz todo el vídeo vertical", None), ("pon el vídeo completo en vertical con subtítulos", None)])
+def test_a_spanish_stretch_to_cut_or_the_whole_video_is_an_exact_cut(text, span):
+    request = parse_instruction(text)
+    assert request.exact and not request.unplaced, text
+    assert (request.range_start, request.range_end) == (span or (None, None))
 
 
 def test_spanish_status_and_credits_are_understood():
