@@ -19,6 +19,7 @@ the face, or under the level bars (`caption_spot`).
 """
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,10 +70,16 @@ class CaptionSpot:
 
 
 def photo_size(path: Path, timeout_s: float = 60.0) -> tuple[int, int]:
-    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height",
-                          "-of", "csv=p=0", str(path)], capture_output=True, text=True, timeout=timeout_s, check=True)
-    w, h = out.stdout.strip().splitlines()[0].split(",")[:2]
-    return int(w), int(h)
+    """The still's width and height as shown: a phone's photo is stored on its side with an EXIF
+    orientation, which ffmpeg turns upright as it decodes (so every size here must be the upright one,
+    or the photo is squeezed into the other shape)."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-read_intervals", "%+#1", "-show_frames",
+                          "-show_entries", "frame=width,height:frame_side_data=rotation", "-of", "json", str(path)],
+                         capture_output=True, text=True, timeout=timeout_s, check=True)
+    frame = json.loads(out.stdout)["frames"][0]
+    turned = any(abs(round(float(d.get("rotation", 0)))) % 180 == 90 for d in frame.get("side_data_list", []))
+    w, h = int(frame["width"]), int(frame["height"])
+    return (h, w) if turned else (w, h)
 
 
 def faces_in_photo(path: Path, photo_w: int, photo_h: int, timeout_s: float = 60.0) -> list[Face]:

@@ -100,3 +100,37 @@ def test_a_close_up_too_tall_for_the_room_above_the_captions_moves_them_off_the_
     assert chin - top > FACE_ZONE[1] - FACE_ZONE[0]
     spot = caption_spot(placed, sum(WAVE_SHARE))
     assert spot.alignment == 8 and spot.margin_v / 1920 > chin
+
+
+def with_orientation_6(turned: Path, out: Path) -> Path:
+    """The JPEG with an EXIF orientation of 6 ("turn it a quarter to the right to show it"), as a phone
+    stores a photo taken upright: its pixels on their side."""
+    tiff = (b"II*\x00" + (8).to_bytes(4, "little") + (1).to_bytes(2, "little") + (0x0112).to_bytes(2, "little")
+            + (3).to_bytes(2, "little") + (1).to_bytes(4, "little") + (6).to_bytes(2, "little") + bytes(2)
+            + bytes(4))
+    app1 = b"Exif\x00\x00" + tiff
+    data = turned.read_bytes()
+    out.write_bytes(data[:2] + b"\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + data[2:])
+    return out
+
+
+def test_a_phone_photo_stored_on_its_side_is_laid_out_as_it_is_shown(tmp_path):
+    """ffmpeg shows such a photo upright; its size was read as stored (on its side), so the upright
+    photo was squeezed into the other shape: the same picture must give the same background."""
+    from engine.photo_layout import compose_background, photo_size
+
+    need(ONE)
+    turned = photo_from(ONE, 1.0, "crop=iw*0.8:ih*0.8,scale=720:960,transpose=2", tmp_path / "turned.jpg")
+    phone = with_orientation_6(turned, tmp_path / "phone.jpg")
+    upright = tmp_path / "upright.png"                                               # the same pixels, turned
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(turned), "-vf", "transpose=1", str(upright)], check=True)
+    assert photo_size(phone) == photo_size(upright) == (720, 960)
+
+    def background(photo: Path) -> np.ndarray:
+        out = tmp_path / f"{photo.stem}-background.png"
+        compose_background(photo, out, 1080, 1920)
+        raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(out), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                             capture_output=True, check=True).stdout
+        return np.frombuffer(raw, np.uint8).reshape(1920, 1080).astype(int)
+
+    assert np.mean(np.abs(background(phone) - background(upright))) < 2
