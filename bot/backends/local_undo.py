@@ -136,8 +136,6 @@ class Undo:
             step, after = steps[-1], Step(steps[-1].edits, tuple(clips), without_history(record.state))
             state = {**step.choices, HISTORY: [s.stored() for s in steps[:-1]],
                      REDO: [s.stored() for s in history(record.state, REDO) + [after]]}
-            if record.state.get(DROPPED):
-                state[DROPPED] = True
             edits, changed = step.edits, await self._put_back(record, step, clips, job, state, UNDONE_BY)
         async for event in self._send_put_back(record, source, edits, changed, "undone", cancel):
             yield event
@@ -155,8 +153,6 @@ class Undo:
             step, before = undone_steps[-1], Step(undone_steps[-1].edits, tuple(clips), without_history(record.state))
             state = {**step.choices, HISTORY: [s.stored() for s in (history(record.state) + [before])[-UNDO_STEPS:]],
                      REDO: [s.stored() for s in undone_steps[:-1]]}
-            if record.state.get(DROPPED):
-                state[DROPPED] = True
             edits, changed = step.edits, await self._put_back(record, step, clips, job, state, REDONE_BY)
         async for event in self._send_put_back(record, source, edits, changed, "redone", cancel):
             yield event
@@ -199,6 +195,8 @@ class Undo:
         for clip in clips:
             if clip.id not in kept_ids:                  # "more" added it, or it is the reel
                 await self.repos.clips.delete(clip.id)
+        if record.state.get(DROPPED):                     # steps dropped past UNDO_STEPS stay dropped
+            state[DROPPED] = True
         if job is not None:
             state[done_by] = {"job": job.job.id, "edits": [dataclasses.asdict(e) for e in step.edits],
                               "changed": sorted(changed)}
